@@ -1,0 +1,74 @@
+# A thin wrapper over meson for the two Quick start commands and the long-running checks.
+#   make run    install missing build dependencies, build, run slad in the foreground on
+#               conf/slad.conf with a local state directory (./run)
+#   make test   same set-up, then the whole suite on a release and an ASan/UBSan build,
+#               plus 30 s of each fuzz target when clang is available
+#   make bench  benchmarks (tests/bench)      make fuzz   long fuzz runs (FUZZ_SECONDS)
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 30
+RUN_DIR    ?= $(CURDIR)/run
+MESON_TEST_ARGS ?= --print-errorlogs
+
+.PHONY: all deps build build-asan run test test-release test-asan test-fuzz fuzz bench \
+        check-style clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) --buildtype=release
+
+$(ASAN_BUILD)/build.ninja:
+	meson setup $(ASAN_BUILD) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
+
+$(FUZZ_BUILD)/build.ninja:
+	CC=clang meson setup $(FUZZ_BUILD) --buildtype=debug -Dfuzzing=true \
+	    -Dfuzz_seconds=$(FUZZ_SECONDS) -Db_sanitize=address,undefined -Db_lundef=false
+
+build: deps $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+build-asan: deps $(ASAN_BUILD)/build.ninja
+	ninja -C $(ASAN_BUILD)
+
+# The shipped config with its paths moved under ./run, so no root is needed.
+$(RUN_DIR)/slad.conf: conf/slad.conf
+	mkdir -p $(RUN_DIR)
+	sed -e 's|/run/slad/|$(RUN_DIR)/|g' -e 's|/var/lib/slad/|$(RUN_DIR)/|g' \
+	    -e 's|/etc/slad/|$(CURDIR)/conf/|g' conf/slad.conf > $@
+
+run: build $(RUN_DIR)/slad.conf
+	$(BUILD)/daemon/slad --config $(RUN_DIR)/slad.conf
+
+test: deps check-style test-release test-asan test-fuzz
+
+test-release: build
+	meson test -C $(BUILD) $(MESON_TEST_ARGS)
+
+test-asan: build-asan
+	meson test -C $(ASAN_BUILD) $(MESON_TEST_ARGS)
+
+# Each libFuzzer target for FUZZ_SECONDS from its seed corpus (clang only).
+test-fuzz: deps
+	@if command -v clang >/dev/null 2>&1; then \
+	    $(MAKE) --no-print-directory $(FUZZ_BUILD)/build.ninja && \
+	    meson configure $(FUZZ_BUILD) -Dfuzz_seconds=$(FUZZ_SECONDS) && \
+	    ninja -C $(FUZZ_BUILD) && \
+	    meson test -C $(FUZZ_BUILD) --suite fuzz $(MESON_TEST_ARGS); \
+	else echo "make: clang not found; skipping the fuzz runs"; fi
+
+fuzz:
+	$(MAKE) test-fuzz FUZZ_SECONDS=$${FUZZ_SECONDS:-600}
+
+bench: build
+	meson test -C $(BUILD) --suite bench --verbose --timeout-multiplier 0
+
+check-style:
+	@scripts/check-style.sh
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(RUN_DIR)

@@ -1,0 +1,48 @@
+/* http.h - the API's HTTP/1.1 servers: libmicrohttpd in external-epoll mode on the event
+ * loop (its epoll fd watched by one ev_io, its timeouts by one ev_timer), one server for
+ * the Unix socket and one, bearer-token protected, for TCP.
+ *
+ * Each complete request runs lib/api inside the iteration's transaction (batch.h). An
+ * answer that wrote (or may show what others wrote) is held, its connection suspended,
+ * until the commit; a failed commit turns it into 503. Limits: max_connections, header
+ * memory, idle timeout (fixed at start), max_body (follows reloads): 413 before reading a
+ * body whose Content-Length is over it, or once the received body grows over it. */
+#ifndef SLAD_HTTP_H
+#define SLAD_HTTP_H
+
+#include <ev.h>
+#include <stdbool.h>
+
+#include "conf.h"
+#include "error.h"
+#include "listen.h"
+
+struct api;
+struct batch;
+struct metrics;
+struct token;
+
+struct http;
+
+/* Serve ls's sockets (the fds are handed over: ls's copies are set to -1). tok (taken,
+ * may be NULL without TCP) authenticates the TCP server. */
+int http_new(struct ev_loop *loop, struct api *api, struct batch *batch, struct metrics *metrics,
+             const struct conf *conf, struct listeners *ls, struct token *tok, struct http **ret,
+             struct slad_error *reterr);
+/* Stops the servers (call after the last commit: no connection may be suspended). */
+void http_free(struct http *h);
+
+/* Reload: the new config's max_body applies to the next requests; tok (taken) replaces
+ * the TCP token. */
+void http_set_conf(struct http *h, const struct conf *conf, struct token *tok);
+
+/* The batch ended: let the servers send the answers it held. */
+void http_after_commit(struct http *h);
+
+/* Graceful stop: stop accepting connections; requests already received are answered,
+ * later ones on open connections get 503. */
+void http_quiesce(struct http *h);
+/* Requests received and not yet answered. */
+unsigned http_in_flight(const struct http *h);
+
+#endif

@@ -1,0 +1,45 @@
+/* log.h - the daemon's log: one line per state change on stderr, with the sd-daemon
+ * priority prefix ("<3>") that journald turns into the entry's priority.
+ *
+ * Lines read "subsystem: message"; user strings are quoted '...'; secrets never appear.
+ * Only the daemon logs (lib/ returns errors and effects), so this is the one place that
+ * knows the format. */
+#ifndef SLAD_LOG_H
+#define SLAD_LOG_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+
+#include "conf.h"
+
+/* syslog priorities, as sd-daemon(3) numbers them. */
+enum log_priority {
+    LOG_PRIO_ERR = 3,
+    LOG_PRIO_WARNING = 4,
+    LOG_PRIO_NOTICE = 5,
+    LOG_PRIO_INFO = 6,
+    LOG_PRIO_DEBUG = 7,
+};
+
+/* Lines less important than level are dropped; the default (before the config is read)
+ * is info. Reload calls it again. */
+void log_set_level(enum conf_log_level level);
+
+/* Whether a line of priority would be written (to skip building costly messages). */
+bool log_enabled(enum log_priority prio);
+
+/* Write "<prio>subsystem: message\n" in one write(2) so concurrent writers (the
+ * sanitizers, a wrapper script) never interleave inside a line. Lines are cut at 4 KiB. */
+void log_line(enum log_priority prio, const char *subsystem, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+void log_linev(enum log_priority prio, const char *subsystem, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+#define log_err(sub, ...)     log_line(LOG_PRIO_ERR, sub, __VA_ARGS__)
+#define log_warning(sub, ...) log_line(LOG_PRIO_WARNING, sub, __VA_ARGS__)
+#define log_notice(sub, ...)  log_line(LOG_PRIO_NOTICE, sub, __VA_ARGS__)
+#define log_info(sub, ...)    log_line(LOG_PRIO_INFO, sub, __VA_ARGS__)
+#define log_debug(sub, ...)   log_line(LOG_PRIO_DEBUG, sub, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,256 @@
+/* loop.c - start, run and stop the daemon (see loop.h). */
+#include "loop.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "agenda.h"
+#include "api.h"
+#include "batch.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "reload.h"
+#include "sdnotify.h"
+#include "service.h"
+#include "store.h"
+#include "timers.h"
+#include "token.h"
+
+/* STATUS= is refreshed this often (and at start and reload). */
+#define LOOP_STATUS_INTERVAL_S 30.0
+
+void loop_status(struct slad *s, char *buf, size_t size)
+{
+    struct service_counts c = {0};
+    if (!s->svc || service_counts(s->svc, &c) < 0) {
+        snprintf(buf, size, "running; counts unavailable");
+        return;
+    }
+    snprintf(buf, size,
+             "%lld open tickets, %lld breached clocks, %zu timers, %lld pending "
+             "notifications",
+             (long long)c.open_tickets, (long long)c.breached_clocks, c.timers,
+             (long long)c.pending_notifications);
+}
+
+/* Clear the agenda and read it again from the store: after a rollback, entries the
+ * failed batch scheduled or removed no longer match the database. */
+static void rebuild_agenda(struct slad *s)
+{
+    struct agenda_entry e;
+    while (agenda_peek(s->agenda, &e))
+        agenda_remove(s->agenda, e.kind, e.id);
+    struct slad_error err;
+    if (service_load_agenda(s->svc, &err) < 0)
+        log_err("timers", "could not reload the agenda after a rollback: %s", err.msg);
+    else
+        log_notice("timers", "agenda reloaded from the database: %zu entries",
+                   agenda_size(s->agenda));
+}
+
+static void after_commit(void *userdata, bool committed)
+{
+    struct slad *s = userdata;
+    if (!committed)
+        rebuild_agenda(s);
+    if (!s->stopping)
+        timers_rearm(s->timers);
+    http_after_commit(s->http);
+}
+
+static void status_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct slad *s = w->data;
+    char status[256];
+    loop_status(s, status, sizeof(status));
+    sdnotify_status(status);
+}
+
+static void stop_status_timer(struct slad *s)
+{
+    if (ev_is_active(&s->status_timer)) {
+        ev_ref(s->loop); /* undo the ev_unref of start() */
+        ev_timer_stop(s->loop, &s->status_timer);
+    }
+}
+
+static void sighup_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+    struct slad *s = w->data;
+    if (s->stopping)
+        return;
+    log_notice("reload", "SIGHUP: reading '%s'", s->conf_path);
+    char errbuf[256];
+    reload_run(s, errbuf, sizeof(errbuf));
+}
+
+/* Stop once nothing is in flight and the last batch is committed. */
+static void stop_poll_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct slad *s = w->data;
+    if (http_in_flight(s->http) == 0 && !batch_is_open(s->batch))
+        ev_break(loop, EVBREAK_ALL);
+}
+
+static void stop_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct slad *s = w->data;
+    log_warning("slad", "%u request(s) still unanswered after %.0f s; stopping anyway",
+                http_in_flight(s->http), LOOP_STOP_DEADLINE_S);
+    ev_break(loop, EVBREAK_ALL);
+}
+
+static void sigterm_cb(struct ev_loop *loop, ev_signal *w, int revents)
+{
+    struct slad *s = w->data;
+    if (s->stopping)
+        return;
+    s->stopping = true;
+    log_notice("slad", "%s: stopping (%u request(s) in flight)",
+               w->signum == SIGINT ? "SIGINT" : "SIGTERM", http_in_flight(s->http));
+    sdnotify_stopping();
+    http_quiesce(s->http);
+    timers_stop(s->timers);
+    stop_status_timer(s);
+    ev_timer_init(&s->stop_poll, stop_poll_cb, 0., 0.01);
+    s->stop_poll.data = s;
+    ev_timer_again(loop, &s->stop_poll);
+    ev_timer_init(&s->stop_deadline, stop_deadline_cb, LOOP_STOP_DEADLINE_S, 0.);
+    s->stop_deadline.data = s;
+    ev_timer_start(loop, &s->stop_deadline);
+}
+
+static void start_signals(struct slad *s)
+{
+    /* A client that closes early must not kill the daemon with SIGPIPE. */
+    signal(SIGPIPE, SIG_IGN);
+    ev_signal_init(&s->sighup, sighup_cb, SIGHUP);
+    ev_signal_init(&s->sigterm, sigterm_cb, SIGTERM);
+    ev_signal_init(&s->sigint, sigterm_cb, SIGINT);
+    s->sighup.data = s->sigterm.data = s->sigint.data = s;
+    ev_signal_start(s->loop, &s->sighup);
+    ev_signal_start(s->loop, &s->sigterm);
+    ev_signal_start(s->loop, &s->sigint);
+}
+
+/* Everything up to READY=1; 0 or -errno, with the reason logged. */
+static int start(struct slad *s)
+{
+    const struct conf_daemon *d = &s->conf->daemon;
+    struct slad_error err;
+    int r = store_open(d->database, d->synchronous_full, &s->store, &err);
+    if (r < 0) {
+        log_err("store", "cannot open the database '%s': %s", d->database, err.msg);
+        return r;
+    }
+    s->agenda = agenda_new();
+    s->metrics = metrics_new();
+    if (!s->agenda || !s->metrics) {
+        log_err("slad", "out of memory");
+        return -ENOMEM;
+    }
+    r = service_new(s->conf, s->store, s->agenda, s->metrics, &s->svc, &err);
+    if (r == 0)
+        r = service_load_agenda(s->svc, &err);
+    if (r < 0) {
+        log_err("service", "cannot start: %s", err.msg);
+        return r;
+    }
+    struct api_hooks hooks = {.reload = reload_run, .userdata = s};
+    s->api = api_new(s->svc, s->metrics, &hooks);
+    s->batch = batch_new(s->loop, s->store, after_commit, s);
+    s->timers = timers_new(s->loop, s->svc, s->agenda, s->batch);
+    if (!s->api || !s->batch || !s->timers) {
+        log_err("slad", "out of memory");
+        return -ENOMEM;
+    }
+    struct token *tok = NULL;
+    if (d->tcp && (r = token_load(d->token_file, &tok, &err)) < 0) {
+        log_err("http", "%s", err.msg);
+        return r;
+    }
+    r = listeners_open(&s->listeners, d, &err);
+    if (r < 0) {
+        token_free(tok);
+        log_err("listen", "%s", err.msg);
+        return r;
+    }
+    r = http_new(s->loop, s->api, s->batch, s->metrics, s->conf, &s->listeners, tok, &s->http,
+                 &err);
+    if (r < 0) {
+        log_err("http", "%s", err.msg);
+        return r;
+    }
+    timers_rearm(s->timers);
+    start_signals(s);
+    ev_timer_init(&s->status_timer, status_cb, LOOP_STATUS_INTERVAL_S, LOOP_STATUS_INTERVAL_S);
+    s->status_timer.data = s;
+    ev_timer_start(s->loop, &s->status_timer);
+    ev_unref(s->loop); /* the status timer alone does not keep the loop running */
+    return 0;
+}
+
+static void stop(struct slad *s)
+{
+    if (s->batch)
+        batch_commit(s->batch);
+    /* Stop the HTTP servers first: no callback may reach what is freed below. */
+    http_free(s->http);
+    s->http = NULL;
+    if (s->loop) {
+        ev_signal_stop(s->loop, &s->sighup);
+        ev_signal_stop(s->loop, &s->sigterm);
+        ev_signal_stop(s->loop, &s->sigint);
+        stop_status_timer(s);
+        ev_timer_stop(s->loop, &s->stop_poll);
+        ev_timer_stop(s->loop, &s->stop_deadline);
+        sdnotify_watchdog_stop(s->loop);
+    }
+    timers_free(s->timers);
+    batch_free(s->batch);
+    api_free(s->api);
+    service_free(s->svc);
+    store_close(s->store);
+    metrics_free(s->metrics);
+    agenda_free(s->agenda);
+    listeners_close(&s->listeners);
+}
+
+int loop_run(const char *conf_path, struct conf *conf)
+{
+    struct slad s = {.conf_path = conf_path, .conf = conf};
+    s.listeners.unix_fd = s.listeners.tcp_fd = -1;
+    log_set_level(conf->daemon.log_level);
+    double t0 = ev_time();
+    log_notice("slad", "starting version %s with '%s'", SLAD_VERSION, conf_path);
+    s.loop = ev_default_loop(EVFLAG_AUTO);
+    if (!s.loop) {
+        log_err("slad", "cannot start the event loop");
+        conf_free(conf);
+        return 1;
+    }
+    int r = start(&s);
+    if (r < 0) {
+        sdnotify_status("failed to start; see the log");
+        stop(&s);
+        conf_free(s.conf);
+        return 1;
+    }
+    unsigned long long wd_usec = sdnotify_watchdog_start(s.loop);
+    char status[256];
+    loop_status(&s, status, sizeof(status));
+    sdnotify_ready(status);
+    log_notice("slad", "ready in %.0f ms: %s; listening on '%s'%s%s%s%s", (ev_time() - t0) * 1e3,
+               status, s.listeners.unix_path ? s.listeners.unix_path : "the socket from systemd",
+               s.listeners.tcp_name[0] ? " and tcp '" : "", s.listeners.tcp_name,
+               s.listeners.tcp_name[0] ? "'" : "", wd_usec ? "; watchdog on" : "");
+    ev_run(s.loop, 0);
+    stop(&s);
+    conf_free(s.conf);
+    ev_loop_destroy(s.loop);
+    log_notice("slad", "stopped");
+    return 0;
+}

@@ -1,0 +1,106 @@
+/* main.c - slad's command line: check a config or run the daemon. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "log.h"
+#include "loop.h"
+
+#define SLAD_DEFAULT_CONFIG "/etc/slad/slad.conf"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: slad [--config FILE] [--check-config] [--version]\n"
+            "  -c, --config FILE   configuration file (default %s)\n"
+            "  -t, --check-config  check the configuration, print a summary, and exit\n"
+            "  -V, --version       print the version and exit\n",
+            SLAD_DEFAULT_CONFIG);
+}
+
+/* Load path and print either its summary or every error; returns the exit status. */
+static int check_config(const char *path)
+{
+    struct conf *conf = NULL;
+    struct conf_errors errs = {0};
+    if (conf_load(path, &conf, &errs) < 0) {
+        fputs(errs.text ? errs.text : "slad: the configuration could not be loaded\n", stderr);
+        fprintf(stderr, "slad: %zu error(s) in '%s'; nothing was started\n", errs.count, path);
+        conf_errors_done(&errs);
+        return 1;
+    }
+    char *summary = conf_summary(conf);
+    fputs(summary ? summary : "", stdout);
+    free(summary);
+    conf_free(conf);
+    return 0;
+}
+
+/* Load path (every error logged, exit 1 when invalid: nothing starts on a bad config)
+ * and run the daemon until it is told to stop. */
+static int run_daemon(const char *path)
+{
+    struct conf *conf = NULL;
+    struct conf_errors errs = {0};
+    if (conf_load(path, &conf, &errs) < 0) {
+        const char *p = errs.text ? errs.text : "";
+        while (*p) {
+            const char *nl = strchr(p, '\n');
+            size_t len = nl ? (size_t)(nl - p) : strlen(p);
+            if (len > 0)
+                log_err("config", "%.*s", (int)len, p);
+            p += len + (nl ? 1 : 0);
+        }
+        log_err("slad", "%zu error(s) in '%s'; nothing was started", errs.count, path);
+        conf_errors_done(&errs);
+        return 1;
+    }
+    return loop_run(path, conf);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"check-config", no_argument, NULL, 't'},
+        {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},
+        {0, 0, 0, 0},
+    };
+    const char *config_path = SLAD_DEFAULT_CONFIG;
+    int check_only = 0;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "c:tVh", options, NULL)) != -1) {
+        switch (opt) {
+        case 'c':
+            config_path = optarg;
+            break;
+        case 't':
+            check_only = 1;
+            break;
+        case 'V':
+            printf("slad %s\n", SLAD_VERSION);
+            return 0;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
+        }
+    }
+    /* "slad --check-config FILE" names the file as an operand too. */
+    if (optind < argc)
+        config_path = argv[optind++];
+    if (optind < argc) {
+        fprintf(stderr, "slad: unexpected argument '%s'\n", argv[optind]);
+        usage(stderr);
+        return 2;
+    }
+    if (check_only)
+        return check_config(config_path);
+    return run_daemon(config_path);
+}

@@ -1,0 +1,255 @@
+/* request.c - one HTTP request from its header to its answer: early refusals (stopping,
+ * token, Content-Length), the bounded body, the api call inside the iteration's
+ * transaction, and the answer held until the commit (see request.h). */
+#include "request.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "access.h"
+#include "api.h"
+#include "batch.h"
+#include "log.h"
+#include "metrics.h"
+#include "timers.h"
+#include "token.h"
+
+struct request {
+    struct batch_waiter waiter; /* first: the waiter is the request */
+    struct request_listener *srv;
+    struct MHD_Connection *conn;
+    char *path, *query; /* from the raw request URI */
+    char *body;
+    size_t body_len, body_cap;
+    size_t content_length; /* announced, <= max_body; 0 when absent */
+    bool started, too_large, held, ready;
+    struct api_response resp;
+    double start_s;
+};
+
+static const char json_type[] = "application/json";
+
+static void free_request(struct request *req)
+{
+    api_response_done(&req->resp);
+    free(req->path);
+    free(req->body);
+    free(req);
+}
+
+/* The raw URI split at '?': api gets the path and the undecoded query. */
+void *request_uri_cb(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    struct request_listener *srv = cls;
+    struct request *req = calloc(1, sizeof(*req));
+    if (!req)
+        return NULL;
+    req->path = strdup(uri);
+    if (!req->path) {
+        free(req);
+        return NULL;
+    }
+    char *q = strchr(req->path, '?');
+    if (q) {
+        *q = '\0';
+        req->query = q + 1;
+    }
+    req->srv = srv;
+    req->conn = conn;
+    req->start_s = ev_time();
+    srv->env->in_flight++;
+    return req;
+}
+
+void request_completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
+                          enum MHD_RequestTerminationCode toe)
+{
+    struct request_listener *srv = cls;
+    struct request *req = *con_cls;
+    if (!req)
+        return;
+    srv->env->in_flight--;
+    free_request(req);
+    *con_cls = NULL;
+}
+
+/* Send status with body (taken when owned, else static) and count it. */
+static enum MHD_Result send_answer(struct request *req, int status, const char *type, char *body,
+                                   size_t len, bool owned)
+{
+    struct request_env *env = req->srv->env;
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        len, body, owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    if (!r) {
+        if (owned)
+            free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type ? type : json_type);
+    if (status == MHD_HTTP_UNAUTHORIZED)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+    if (env->stopping)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+    enum MHD_Result ret = MHD_queue_response(req->conn, (unsigned)status, r);
+    MHD_destroy_response(r);
+    double ms = (ev_time() - req->start_s) * 1000.0;
+    metrics_http(env->metrics, status, ms);
+    return ret;
+}
+
+static enum MHD_Result send_error(struct request *req, int status, const char *json)
+{
+    log_debug("http", "'%s' refused with %d before the api: %s", req->path, status, json);
+    return send_answer(req, status, json_type, (char *)json, strlen(json), false);
+}
+
+/* The api's answer: body ownership moves to MHD. */
+static enum MHD_Result send_response(struct request *req, const char *method)
+{
+    struct api_response *resp = &req->resp;
+    access_log(method, req->path, req->body, req->body_len, resp,
+               (ev_time() - req->start_s) * 1000.0);
+    char *body = resp->body ? resp->body : (char *)"";
+    bool owned = resp->body != NULL;
+    resp->body = NULL;
+    return send_answer(req, resp->status, resp->content_type, body, resp->body_len, owned);
+}
+
+static const char err_unauthorized[] =
+    "{\"error\":{\"code\":\"unauthorized\",\"message\":\"this listener requires the header "
+    "'Authorization: Bearer <token>' with the token of token_file\"}}";
+static const char err_too_large[] =
+    "{\"error\":{\"code\":\"payload_too_large\",\"message\":\"the request body is larger than "
+    "max_body\"}}";
+static const char err_db[] =
+    "{\"error\":{\"code\":\"database_unavailable\",\"message\":\"the database did not accept "
+    "the change; nothing was stored; try again\"}}";
+static const char err_stopping[] =
+    "{\"error\":{\"code\":\"shutting_down\",\"message\":\"slad is stopping; try again when "
+    "it is back\"}}";
+static const char err_memory[] =
+    "{\"error\":{\"code\":\"out_of_memory\",\"message\":\"slad ran out of memory\"}}";
+
+/* The commit decided: release the held answer (503 when rolled back). */
+static void commit_done(struct batch_waiter *w, bool committed)
+{
+    struct request *req = (struct request *)w;
+    if (!committed) {
+        api_response_done(&req->resp);
+        req->resp = (struct api_response){.status = MHD_HTTP_SERVICE_UNAVAILABLE,
+                                          .content_type = json_type,
+                                          .body = strdup(err_db)};
+        req->resp.body_len = req->resp.body ? strlen(req->resp.body) : 0;
+    }
+    req->ready = true;
+    MHD_resume_connection(req->conn);
+}
+
+/* The first call, on the request header: refuse early what needs no body. */
+static enum MHD_Result on_header(struct request *req)
+{
+    struct request_env *env = req->srv->env;
+    if (env->stopping)
+        return send_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, err_stopping);
+    if (req->srv->tcp) {
+        const char *auth =
+            MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+        if (!token_check(env->token, auth))
+            return send_error(req, MHD_HTTP_UNAUTHORIZED, err_unauthorized);
+    }
+    const char *cl =
+        MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl) {
+        char *end;
+        errno = 0;
+        unsigned long long n = strtoull(cl, &end, 10);
+        if (errno || end == cl || n > (unsigned long long)env->conf->daemon.max_body_bytes)
+            return send_error(req, MHD_HTTP_CONTENT_TOO_LARGE, err_too_large);
+        req->content_length = (size_t)n;
+    }
+    return MHD_YES;
+}
+
+/* Keep a chunk of body; past max_body the rest is read and dropped, then 413. */
+static void on_body(struct request *req, const char *data, size_t size)
+{
+    size_t max = (size_t)req->srv->env->conf->daemon.max_body_bytes;
+    if (req->too_large || size > max - req->body_len) {
+        req->too_large = true;
+        return;
+    }
+    if (req->body_len + size > req->body_cap) {
+        /* The announced length at once, else doubling; never more than max_body. */
+        size_t cap = req->content_length > 4096 ? req->content_length : 4096;
+        if (cap < 2 * req->body_cap)
+            cap = 2 * req->body_cap;
+        if (cap < req->body_len + size)
+            cap = req->body_len + size;
+        if (cap > max)
+            cap = max;
+        char *nb = realloc(req->body, cap);
+        if (!nb) {
+            req->too_large = true;
+            return;
+        }
+        req->body = nb;
+        req->body_cap = cap;
+    }
+    memcpy(req->body + req->body_len, data, size);
+    req->body_len += size;
+}
+
+enum MHD_Result request_handler(void *cls, struct MHD_Connection *conn, const char *url,
+                                const char *method, const char *version, const char *upload_data,
+                                size_t *upload_data_size, void **con_cls)
+{
+    struct request_listener *srv = cls;
+    struct request_env *env = srv->env;
+    struct request *req = *con_cls;
+    if (!req)
+        return MHD_NO; /* out of memory in uri_cb: drop the connection */
+    if (!req->started) {
+        req->started = true;
+        return on_header(req);
+    }
+    if (*upload_data_size > 0) {
+        on_body(req, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    if (req->ready)
+        return send_response(req, method);
+    if (req->too_large)
+        return send_error(req, MHD_HTTP_CONTENT_TOO_LARGE, err_too_large);
+
+    struct slad_error err;
+    if (batch_begin(env->batch, &err) < 0) {
+        log_err("store", "cannot start a transaction: %s", err.msg);
+        return send_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, err_db);
+    }
+    struct api_request areq = {
+        .method = method,
+        .path = req->path,
+        .query = req->query,
+        .body = req->body ? req->body : "",
+        .body_len = req->body_len,
+    };
+    api_handle(env->api, &areq, timers_now_ms(env->loop), &req->resp);
+    if (!req->resp.body && req->resp.status == 0)
+        return send_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, err_memory);
+    /* A read that follows a write of the same batch may show uncommitted data: it waits
+     * for the commit too, and shares its fate. */
+    if (req->resp.wrote)
+        batch_mark_dirty(env->batch);
+    if (req->resp.wrote || batch_is_dirty(env->batch)) {
+        req->held = true;
+        req->waiter.done = commit_done;
+        MHD_suspend_connection(conn);
+        batch_wait(env->batch, &req->waiter);
+        return MHD_YES;
+    }
+    return send_response(req, method);
+}

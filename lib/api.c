@@ -1,0 +1,833 @@
+/* api.c - the HTTP API of SPEC 2 as a declarative route table (as tmux's command table):
+ * each route is a method, a path pattern, the query parameters it takes and one handler.
+ * api_handle matches the path, decodes the query strictly, calls the handler, and maps
+ * errnos to status codes in one place (errno_status). Handlers validate with jsonx, act
+ * through the service (writes) or the store (listings, history, gauges), and render.
+ *
+ * Errors are always {"error":{"code":"snake_case","message":"for a person"}}. */
+#include "api.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "jsonx.h"
+#include "metrics.h"
+#include "service.h"
+#include "simulate.h"
+#include "store.h"
+
+#define JSON_TYPE    "application/json"
+#define METRICS_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
+#define LIST_DEFAULT_LIMIT 100
+#define LIST_MAX_LIMIT     1000
+/* A ticket's history and notifications shown by GET /v1/tickets/{id}. */
+#define HISTORY_MAX       1000
+#define NOTIFICATIONS_MAX 1000
+
+#define QUERY_MAX_PARAMS 8
+#define QUERY_VALUE_MAX  256
+#define PATH_QUOTE_MAX   64
+
+struct api {
+    struct service *svc;
+    struct metrics *metrics;
+    struct api_hooks hooks;
+};
+
+/* One request being answered. */
+struct call {
+    struct api *api;
+    const struct api_request *req;
+    int64_t now_ms;
+    int64_t id;                          /* the {id} of the path, or 0 */
+    const char *query[QUERY_MAX_PARAMS]; /* decoded values by the route's parameter index */
+    char query_buf[QUERY_MAX_PARAMS][QUERY_VALUE_MAX + 1];
+    struct api_response *resp;
+};
+
+typedef void route_fn(struct call *c);
+
+static route_fn ticket_create, ticket_list, ticket_get, ticket_patch, ticket_event, simulate,
+    healthz, metrics, reload;
+
+static const char *const list_params[] = {"status", "policy", "team", "breached",
+                                          "limit",  "after",  NULL};
+static const char *const no_params[] = {NULL};
+
+static const struct route {
+    const char *method;
+    const char *pattern;       /* "{id}" matches a ticket id */
+    const char *const *params; /* query parameters it takes */
+    route_fn *fn;
+} routes[] = {
+    {"POST", "/v1/tickets", no_params, ticket_create},
+    {"GET", "/v1/tickets", list_params, ticket_list},
+    {"GET", "/v1/tickets/{id}", no_params, ticket_get},
+    {"PATCH", "/v1/tickets/{id}", no_params, ticket_patch},
+    {"POST", "/v1/tickets/{id}/events", no_params, ticket_event},
+    {"POST", "/v1/simulate", no_params, simulate},
+    {"GET", "/healthz", no_params, healthz},
+    {"GET", "/metrics", no_params, metrics},
+    {"POST", "/v1/reload", no_params, reload},
+};
+
+#define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
+
+/* ---- responses ---- */
+
+void api_response_done(struct api_response *resp)
+{
+    if (!resp)
+        return;
+    free(resp->body);
+    resp->body = NULL;
+    resp->body_len = 0;
+}
+
+/* Take body (malloc'd text, may be NULL after ENOMEM) as the response. */
+static void respond_text(struct call *c, int status, const char *type, char *body, size_t len)
+{
+    struct api_response *r = c->resp;
+    free(r->body);
+    r->status = body ? status : 503;
+    r->content_type = type;
+    r->body = body;
+    r->body_len = body ? len : 0;
+}
+
+static void respond_error(struct call *c, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void respond_error(struct call *c, int status, const char *code, const char *fmt, ...)
+{
+    char msg[SLAD_ERROR_MAX + 64];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    size_t len = 0;
+    char *body = jsonx_error_body(code, msg, &len);
+    respond_text(c, status, JSON_TYPE, body, len);
+    c->resp->wrote = false;
+}
+
+/* Render v (taken) with a trailing newline. */
+static void respond_json(struct call *c, int status, json_t *v)
+{
+    size_t len = 0;
+    char *text = v ? jsonx_dump(v, &len) : NULL;
+    json_decref(v);
+    if (text) {
+        char *grown = realloc(text, len + 2);
+        if (!grown) {
+            free(text);
+            text = NULL;
+        } else {
+            text = grown;
+            text[len++] = '\n';
+            text[len] = '\0';
+        }
+    }
+    if (!text) {
+        respond_error(c, 503, "out_of_memory", "out of memory while rendering the answer");
+        return;
+    }
+    respond_text(c, status, JSON_TYPE, text, len);
+}
+
+/* The status and code of an errno from the service or the store. */
+static void respond_errno(struct call *c, int r, const struct slad_error *err)
+{
+    static const struct {
+        int r;
+        int status;
+        const char *code;
+    } map[] = {
+        {-EINVAL, 400, "invalid_field"},         {-ENOENT, 404, "not_found"},
+        {-EBUSY, 409, "event_not_allowed"},      {-EEXIST, 409, "conflict"},
+        {-EMSGSIZE, 413, "payload_too_large"},   {-ENOMEM, 503, "out_of_memory"},
+        {-EIO, 503, "database_unavailable"},     {-EAGAIN, 503, "database_unavailable"},
+        {-ENOSPC, 503, "database_unavailable"},  {-EROFS, 503, "database_unavailable"},
+        {-ENOTSUP, 503, "database_unavailable"},
+    };
+    const char *msg = err && err->msg[0] ? err->msg : strerror(-r);
+    for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+        if (map[i].r == r) {
+            respond_error(c, map[i].status, map[i].code, "%s", msg);
+            return;
+        }
+    respond_error(c, 500, "internal", "%s", msg);
+}
+
+/* A parser's error (jsonx classes) as a 400. */
+static void respond_parse_error(struct call *c, int r, const struct slad_error *err)
+{
+    if (r == -ENOMEM) {
+        respond_error(c, 503, "out_of_memory", "out of memory while reading the request");
+        return;
+    }
+    respond_error(c, 400, jsonx_error_code(r), "%s", err->msg);
+}
+
+/* ---- paths and queries ---- */
+
+static const char *quote_path(const char *s, char buf[PATH_QUOTE_MAX + 4])
+{
+    size_t n = strlen(s);
+    if (n <= PATH_QUOTE_MAX) {
+        memcpy(buf, s, n + 1);
+        return buf;
+    }
+    size_t cut = PATH_QUOTE_MAX;
+    while (cut > 0 && ((unsigned char)s[cut] & 0xc0) == 0x80)
+        cut--;
+    memcpy(buf, s, cut);
+    memcpy(buf + cut, "...", 4);
+    return buf;
+}
+
+/* A ticket id segment: 1..19 decimal digits, 1..INT64_MAX. */
+static bool parse_id(const char *s, size_t len, int64_t *ret)
+{
+    if (len == 0 || len > 19)
+        return false;
+    int64_t v = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        int d = s[i] - '0';
+        if (v > (INT64_MAX - d) / 10)
+            return false;
+        v = v * 10 + d;
+    }
+    if (v == 0)
+        return false;
+    *ret = v;
+    return true;
+}
+
+/* Whether path matches pattern segment by segment; {id} takes a ticket id. */
+static bool path_match(const char *pattern, const char *path, int64_t *ret_id)
+{
+    int64_t id = 0;
+    while (*pattern && *path) {
+        if (*pattern != '/' || *path != '/')
+            return false;
+        pattern++;
+        path++;
+        size_t plen = strcspn(pattern, "/"), slen = strcspn(path, "/");
+        if (plen == 4 && memcmp(pattern, "{id}", 4) == 0) {
+            if (!parse_id(path, slen, &id))
+                return false;
+        } else if (plen != slen || memcmp(pattern, path, plen) != 0) {
+            return false;
+        }
+        pattern += plen;
+        path += slen;
+    }
+    if (*pattern || *path)
+        return false;
+    *ret_id = id;
+    return true;
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Percent-decode s[0..len) into out (QUERY_VALUE_MAX + 1 bytes); '+' is a space. */
+static int url_decode(const char *s, size_t len, char *out, const char *what,
+                      struct slad_error *err)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < len; i++) {
+        char ch = s[i];
+        if (ch == '%') {
+            int hi = i + 2 < len ? hex_value(s[i + 1]) : -1;
+            int lo = i + 2 < len ? hex_value(s[i + 2]) : -1;
+            if (hi < 0 || lo < 0)
+                return slad_error_set(err, EINVAL, "%s has a bad percent escape", what);
+            ch = (char)(hi * 16 + lo);
+            i += 2;
+        } else if (ch == '+') {
+            ch = ' ';
+        }
+        if (ch == '\0' || (unsigned char)ch < 0x20 || ch == 0x7f)
+            return slad_error_set(err, EINVAL, "%s holds a control character", what);
+        if (j >= QUERY_VALUE_MAX)
+            return slad_error_set(err, EINVAL, "%s is longer than %d bytes", what, QUERY_VALUE_MAX);
+        out[j++] = ch;
+    }
+    out[j] = '\0';
+    /* Decoded text must be UTF-8: it is compared with names and quoted in messages. */
+    json_t *probe = json_string(out);
+    if (!probe)
+        return slad_error_set(err, EINVAL, "%s is not valid UTF-8", what);
+    json_decref(probe);
+    return 0;
+}
+
+/* Decode the query into c->query by the route's parameter names. Empty values are
+ * absent ("status=&team=north"). -ENOMSG for an unknown name, -EINVAL otherwise. */
+static int query_decode(struct call *c, const char *const *names, struct slad_error *err)
+{
+    const char *q = c->req->query;
+    unsigned seen = 0; /* bit k: names[k] was given (even empty) */
+    if (!q)
+        return 0;
+    while (*q) {
+        size_t plen = strcspn(q, "&");
+        if (plen > 0) {
+            size_t nlen = strcspn(q, "=");
+            if (nlen > plen)
+                nlen = plen;
+            char name[QUERY_VALUE_MAX + 1];
+            int r = url_decode(q, nlen, name, "a query parameter name", err);
+            if (r < 0)
+                return r;
+            size_t k = 0;
+            while (names[k] && strcmp(names[k], name) != 0)
+                k++;
+            char qn[PATH_QUOTE_MAX + 4];
+            if (!names[k]) {
+                char known[128] = "";
+                size_t len = 0;
+                for (size_t i = 0; names[i]; i++) {
+                    int n =
+                        snprintf(known + len, sizeof(known) - len, "%s%s", i ? ", " : "", names[i]);
+                    if (n > 0 && (size_t)n < sizeof(known) - len)
+                        len += (size_t)n;
+                }
+                return slad_error_set(err, ENOMSG, "unknown query parameter '%s'%s%s",
+                                      quote_path(name, qn), len ? "; known: " : "",
+                                      len ? known : "; this path takes none");
+            }
+            if (seen & (1u << k))
+                return slad_error_set(err, EINVAL, "query parameter '%s' is given twice", names[k]);
+            seen |= 1u << k;
+            if (nlen == plen)
+                return slad_error_set(err, EINVAL, "query parameter '%s' needs a value (%s=...)",
+                                      names[k], names[k]);
+            char what[64];
+            snprintf(what, sizeof(what), "query parameter '%s'", names[k]);
+            r = url_decode(q + nlen + 1, plen - nlen - 1, c->query_buf[k], what, err);
+            if (r < 0)
+                return r;
+            if (c->query_buf[k][0])
+                c->query[k] = c->query_buf[k];
+        }
+        q += plen;
+        if (*q == '&')
+            q++;
+    }
+    return 0;
+}
+
+/* ---- handlers ---- */
+
+static const struct conf *conf_of(struct call *c)
+{
+    return service_conf(c->api->svc);
+}
+
+static void ticket_respond(struct call *c, int status, const struct ticket *t)
+{
+    respond_json(c, status, jsonx_ticket_render(t, conf_of(c), c->now_ms));
+}
+
+static void ticket_create(struct call *c)
+{
+    struct ticket t;
+    struct slad_error err = {""};
+    int r = jsonx_ticket_parse(c->req->body, c->req->body_len, c->now_ms, &t, &err);
+    if (r < 0) {
+        respond_parse_error(c, r, &err);
+        return;
+    }
+    struct ticket out;
+    bool created = false;
+    r = service_ticket_create(c->api->svc, &t, c->now_ms, &out, &created, &err);
+    ticket_done(&t);
+    if (r < 0) {
+        respond_errno(c, r, &err);
+        return;
+    }
+    ticket_respond(c, created ? 201 : 200, &out);
+    ticket_done(&out);
+    /* Also when it existed: it may have been created in the batch not yet committed. */
+    c->resp->wrote = true;
+}
+
+struct list_state {
+    struct call *c;
+    json_t *tickets;
+    size_t limit;
+    int64_t last_id; /* of the last ticket shown */
+    bool more;       /* a ticket past the page exists */
+    bool failed;
+};
+
+static int list_row(void *userdata, const struct ticket *t)
+{
+    struct list_state *ls = userdata;
+    if (json_array_size(ls->tickets) == ls->limit) {
+        /* A row past the page: there is a next page, after the last one shown. */
+        ls->more = true;
+        return 1;
+    }
+    json_t *v = jsonx_ticket_render(t, conf_of(ls->c), ls->c->now_ms);
+    if (!v || json_array_append_new(ls->tickets, v) < 0) {
+        ls->failed = true;
+        return -ENOMEM;
+    }
+    ls->last_id = t->id;
+    return 0;
+}
+
+static int parse_uint(const char *s, int64_t max, int64_t *ret)
+{
+    int64_t v;
+    if (!parse_id(s, strlen(s), &v)) {
+        if (strcmp(s, "0") != 0)
+            return -EINVAL;
+        v = 0;
+    }
+    if (v > max)
+        return -EINVAL;
+    *ret = v;
+    return 0;
+}
+
+static void ticket_list(struct call *c)
+{
+    /* Indexes as in list_params. */
+    const char *status = c->query[0], *policy = c->query[1], *team = c->query[2],
+               *breached = c->query[3], *limit = c->query[4], *after = c->query[5];
+    struct store_ticket_filter f = {.breached = -1};
+    if (status) {
+        if (ticket_status_from_name(status) < 0) {
+            char q[PATH_QUOTE_MAX + 4];
+            respond_error(c, 400, "invalid_parameter",
+                          "query parameter 'status' must be one of open, acknowledged, "
+                          "dispatched, on_site, on_hold, resolved, closed, cancelled; got '%s'",
+                          quote_path(status, q));
+            return;
+        }
+        f.status = status;
+    }
+    f.policy = policy;
+    f.team = team;
+    if (breached) {
+        if (strcmp(breached, "true") == 0) {
+            f.breached = 1;
+        } else if (strcmp(breached, "false") == 0) {
+            f.breached = 0;
+        } else {
+            respond_error(c, 400, "invalid_parameter",
+                          "query parameter 'breached' must be true or false");
+            return;
+        }
+    }
+    int64_t n = LIST_DEFAULT_LIMIT;
+    if (limit && (parse_uint(limit, LIST_MAX_LIMIT, &n) < 0 || n < 1)) {
+        respond_error(c, 400, "invalid_parameter",
+                      "query parameter 'limit' must be an integer 1..%d", LIST_MAX_LIMIT);
+        return;
+    }
+    int64_t after_id = 0;
+    if (after && parse_uint(after, INT64_MAX, &after_id) < 0) {
+        respond_error(c, 400, "invalid_parameter",
+                      "query parameter 'after' must be a ticket id (an integer >= 0)");
+        return;
+    }
+    f.after_id = after_id;
+    f.limit = (size_t)n + 1;
+
+    struct list_state ls = {c, json_array(), (size_t)n, 0, false, false};
+    if (!ls.tickets) {
+        respond_error(c, 503, "out_of_memory", "out of memory");
+        return;
+    }
+    struct slad_error err = {""};
+    int r = store_ticket_list(service_store(c->api->svc), &f, list_row, &ls, &err);
+    if (r < 0) {
+        json_decref(ls.tickets);
+        respond_errno(c, ls.failed ? -ENOMEM : r, ls.failed ? NULL : &err);
+        return;
+    }
+    json_t *v = json_object();
+    if (!v || json_object_set_new(v, "tickets", ls.tickets) < 0) {
+        json_decref(v);
+        respond_error(c, 503, "out_of_memory", "out of memory");
+        return;
+    }
+    json_object_set_new(v, "next", ls.more ? json_integer(ls.last_id) : json_null());
+    respond_json(c, 200, v);
+}
+
+static json_t *history_render(const struct store_history *h)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    bool ok = json_object_set_new(o, "id", json_integer(h->id)) == 0 &&
+              json_object_set_new(o, "at", jsonx_time(h->at_ms)) == 0 &&
+              json_object_set_new(o, "recorded_at", jsonx_time(h->created_ms)) == 0 &&
+              json_object_set_new(o, "kind", jsonx_string(h->kind)) == 0 &&
+              json_object_set_new(o, "late", json_boolean(h->late)) == 0;
+    if (ok && h->data) {
+        /* The row's own fields (type, by, clock, step...) join the entry; the names
+         * above win. Text that is not a JSON object is shown as "data". */
+        json_t *data = json_loads(h->data, JSON_REJECT_DUPLICATES, NULL);
+        if (json_is_object(data))
+            ok = json_object_update_missing(o, data) == 0;
+        else
+            ok = json_object_set_new(o, "data", jsonx_string(h->data)) == 0;
+        json_decref(data);
+    }
+    if (!ok) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static int history_row(void *userdata, const struct store_history *h)
+{
+    json_t *v = history_render(h);
+    if (!v || json_array_append_new(userdata, v) < 0)
+        return -ENOMEM;
+    return 0;
+}
+
+static json_t *outbox_render(const struct store_outbox *o)
+{
+    json_t *v = json_object();
+    if (!v)
+        return NULL;
+    bool ok =
+        json_object_set_new(v, "id", json_integer(o->id)) == 0 &&
+        json_object_set_new(v, "ticket_id",
+                            o->ticket_id ? json_integer(o->ticket_id) : json_null()) == 0 &&
+        json_object_set_new(v, "event", jsonx_string(o->event)) == 0 &&
+        json_object_set_new(v, "channel", jsonx_string(o->channel)) == 0 &&
+        json_object_set_new(v, "recipient", jsonx_string(o->recipient)) == 0 &&
+        json_object_set_new(v, "state", jsonx_string(store_outbox_state_name(o->state))) == 0 &&
+        json_object_set_new(v, "attempts", json_integer(o->attempts)) == 0 &&
+        json_object_set_new(v, "last_error", jsonx_string(o->last_error)) == 0 &&
+        json_object_set_new(v, "idempotency_key", jsonx_string(o->idempotency_key)) == 0 &&
+        json_object_set_new(v, "next_attempt_at", jsonx_time(o->next_attempt_ms)) == 0 &&
+        json_object_set_new(v, "created_at", jsonx_time(o->created_ms)) == 0 &&
+        json_object_set_new(v, "sent_at", jsonx_time(o->sent_ms)) == 0;
+    if (!ok) {
+        json_decref(v);
+        return NULL;
+    }
+    return v;
+}
+
+static int outbox_row(void *userdata, const struct store_outbox *o)
+{
+    json_t *v = outbox_render(o);
+    if (!v || json_array_append_new(userdata, v) < 0)
+        return -ENOMEM;
+    return 0;
+}
+
+static void ticket_get(struct call *c)
+{
+    struct ticket t;
+    struct slad_error err = {""};
+    int r = service_ticket_get(c->api->svc, c->id, &t, &err);
+    if (r < 0) {
+        respond_errno(c, r, &err);
+        return;
+    }
+    json_t *v = jsonx_ticket_render(&t, conf_of(c), c->now_ms);
+    ticket_done(&t);
+    json_t *history = json_array(), *notifications = json_array();
+    struct store *store = service_store(c->api->svc);
+    if (v && history && notifications) {
+        r = store_history_list(store, c->id, 0, HISTORY_MAX, history_row, history, &err);
+        if (r == 0) {
+            struct store_outbox_filter f = {.state = -1,
+                                            .ticket_id = c->id,
+                                            .due_ms = SLAD_NO_TIME,
+                                            .after_id = 0,
+                                            .limit = NOTIFICATIONS_MAX};
+            r = store_outbox_list(store, &f, outbox_row, notifications, &err);
+        }
+    } else {
+        r = -ENOMEM;
+        err.msg[0] = '\0';
+    }
+    if (r < 0) {
+        json_decref(v);
+        json_decref(history);
+        json_decref(notifications);
+        respond_errno(c, r, &err);
+        return;
+    }
+    json_object_set_new(v, "history", history);
+    json_object_set_new(v, "notifications", notifications);
+    respond_json(c, 200, v);
+}
+
+static void ticket_patch(struct call *c)
+{
+    struct jsonx_patch p;
+    struct slad_error err = {""};
+    int r = jsonx_patch_parse(c->req->body, c->req->body_len, &p, &err);
+    if (r < 0) {
+        respond_parse_error(c, r, &err);
+        return;
+    }
+    struct ticket out;
+    r = service_ticket_patch(c->api->svc, c->id, &p.patch, c->now_ms, &out, &err);
+    jsonx_patch_done(&p);
+    if (r < 0) {
+        respond_errno(c, r, &err);
+        return;
+    }
+    ticket_respond(c, 200, &out);
+    ticket_done(&out);
+    c->resp->wrote = true;
+}
+
+static void ticket_event(struct call *c)
+{
+    struct jsonx_event e;
+    struct slad_error err = {""};
+    int r = jsonx_event_parse(c->req->body, c->req->body_len, c->now_ms, &e, &err);
+    if (r < 0) {
+        respond_parse_error(c, r, &err);
+        return;
+    }
+    struct ticket out;
+    r = service_ticket_event(c->api->svc, c->id, &e.ev, c->now_ms, &out, &err);
+    jsonx_event_done(&e);
+    if (r < 0) {
+        respond_errno(c, r, &err);
+        return;
+    }
+    ticket_respond(c, 200, &out);
+    ticket_done(&out);
+    c->resp->wrote = true;
+}
+
+static json_t *recipient_render(const struct sim_recipient *r)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    bool ok = json_object_set_new(o, "recipient", jsonx_string(r->text)) == 0;
+    if (ok && r->contact)
+        ok = json_object_set_new(o, "contact", jsonx_string(r->contact)) == 0;
+    if (ok && r->channel)
+        ok = json_object_set_new(o, "channel", jsonx_string(r->channel)) == 0;
+    if (ok && r->address)
+        ok = json_object_set_new(o, "address", jsonx_string(r->address)) == 0;
+    if (ok && r->error)
+        ok = json_object_set_new(o, "error", jsonx_string(r->error)) == 0;
+    if (!ok) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static json_t *sim_entry_render(const struct sim_entry *e)
+{
+    json_t *o = json_object(), *recipients = json_array();
+    bool ok = o && recipients;
+    for (size_t i = 0; ok && i < e->n_recipients; i++) {
+        json_t *r = recipient_render(&e->recipients[i]);
+        ok = r && json_array_append_new(recipients, r) == 0;
+    }
+    ok = ok && json_object_set_new(o, "at", jsonx_time(e->at_ms)) == 0 &&
+         json_object_set_new(o, "kind", jsonx_string(e->kind)) == 0 &&
+         json_object_set_new(o, "event", jsonx_string(e->event)) == 0 &&
+         json_object_set_new(o, "clock", e->clock[0] ? jsonx_string(e->clock) : json_null()) == 0 &&
+         json_object_set_new(o, "step", e->step ? json_integer(e->step) : json_null()) == 0 &&
+         json_object_set_new(o, "repeat", json_integer(e->repeat)) == 0;
+    if (ok && e->state[0])
+        ok = json_object_set_new(o, "state", jsonx_string(e->state)) == 0;
+    ok = ok && json_object_set_new(o, "recipients", json_incref(recipients)) == 0;
+    json_decref(recipients);
+    if (!ok) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static void simulate(struct call *c)
+{
+    struct jsonx_simulate s;
+    struct slad_error err = {""};
+    int r = jsonx_simulate_parse(c->req->body, c->req->body_len, c->now_ms, &s, &err);
+    if (r < 0) {
+        respond_parse_error(c, r, &err);
+        return;
+    }
+    struct timeline tl;
+    r = simulate_run(conf_of(c), &s.ticket, s.evs, s.n_events, s.until_ms, &tl, &err);
+    int64_t until_ms = s.until_ms;
+    jsonx_simulate_done(&s);
+    if (r < 0) {
+        respond_errno(c, r, &err);
+        return;
+    }
+    json_t *v = json_object(), *timeline = json_array();
+    json_t *ticket = jsonx_ticket_render(&tl.ticket, conf_of(c), until_ms);
+    bool ok = v && timeline && ticket;
+    for (size_t i = 0; ok && i < tl.n_entries; i++) {
+        json_t *e = sim_entry_render(&tl.entries[i]);
+        ok = e && json_array_append_new(timeline, e) == 0;
+    }
+    ok = ok && json_object_set_new(v, "policy", jsonx_string(tl.policy)) == 0 &&
+         json_object_set_new(v, "status", json_incref(json_object_get(ticket, "status"))) == 0 &&
+         json_object_set_new(v, "clocks", json_incref(json_object_get(ticket, "clocks"))) == 0 &&
+         json_object_set_new(v, "timeline", json_incref(timeline)) == 0 &&
+         json_object_set_new(v, "until", jsonx_time(until_ms)) == 0 &&
+         json_object_set_new(v, "truncated", json_boolean(tl.truncated)) == 0;
+    json_decref(ticket);
+    json_decref(timeline);
+    timeline_done(&tl);
+    if (!ok) {
+        json_decref(v);
+        v = NULL;
+    }
+    respond_json(c, 200, v);
+}
+
+static void healthz(struct call *c)
+{
+    struct slad_error err = {""};
+    struct service_counts counts;
+    int r = store_check(service_store(c->api->svc), &err);
+    if (r == 0 && service_counts(c->api->svc, &counts) < 0) {
+        r = -EIO;
+        snprintf(err.msg, sizeof(err.msg), "the database did not answer the counts");
+    }
+    if (r < 0) {
+        respond_error(c, 503, "database_unavailable", "%s", err.msg);
+        return;
+    }
+    json_t *v = json_pack(
+        "{s:s,s:I,s:I,s:I,s:I}", "status", "ok", "open_tickets", (json_int_t)counts.open_tickets,
+        "breached_clocks", (json_int_t)counts.breached_clocks, "pending_notifications",
+        (json_int_t)counts.pending_notifications, "timers", (json_int_t)counts.timers);
+    respond_json(c, 200, v);
+}
+
+static void metrics(struct call *c)
+{
+    struct service_counts counts = {0};
+    if (service_counts(c->api->svc, &counts) < 0)
+        counts.timers = 0;
+    char *text = metrics_render(c->api->metrics, service_store(c->api->svc), counts.timers);
+    respond_text(c, 200, METRICS_TYPE, text, text ? strlen(text) : 0);
+}
+
+static void reload(struct call *c)
+{
+    if (!c->api->hooks.reload) {
+        respond_error(c, 503, "unavailable", "reload is not available here");
+        return;
+    }
+    char errbuf[SLAD_ERROR_MAX] = "";
+    int r = c->api->hooks.reload(c->api->hooks.userdata, errbuf, sizeof(errbuf));
+    if (r < 0) {
+        respond_error(c, r == -EINVAL ? 400 : 503, r == -EINVAL ? "invalid_config" : "unavailable",
+                      "the configuration was not reloaded; the running one stays: %s",
+                      errbuf[0] ? errbuf : strerror(-r));
+        return;
+    }
+    respond_json(c, 200, json_pack("{s:s}", "status", "reloaded"));
+    c->resp->wrote = true; /* policies were re-chosen */
+}
+
+/* ---- the router ---- */
+
+struct api *api_new(struct service *svc, struct metrics *metrics, const struct api_hooks *hooks)
+{
+    struct api *api = calloc(1, sizeof(*api));
+    if (!api)
+        return NULL;
+    api->svc = svc;
+    api->metrics = metrics;
+    if (hooks)
+        api->hooks = *hooks;
+    return api;
+}
+
+void api_free(struct api *api)
+{
+    free(api);
+}
+
+void api_handle(struct api *api, const struct api_request *req, int64_t now_ms,
+                struct api_response *resp)
+{
+    memset(resp, 0, sizeof(*resp));
+    struct call c = {.api = api, .req = req, .now_ms = now_ms, .resp = resp};
+    const char *path = req->path ? req->path : "";
+    const char *method = req->method ? req->method : "";
+    const struct route *found = NULL;
+    size_t allow_len = 0;
+    for (size_t i = 0; i < N_ROUTES; i++) {
+        int64_t id;
+        if (!path_match(routes[i].pattern, path, &id))
+            continue;
+        if (strcmp(routes[i].method, method) == 0) {
+            found = &routes[i];
+            c.id = id;
+            break;
+        }
+        int n = snprintf(resp->allow + allow_len, sizeof(resp->allow) - allow_len, "%s%s",
+                         allow_len ? ", " : "", routes[i].method);
+        if (n > 0 && (size_t)n < sizeof(resp->allow) - allow_len)
+            allow_len += (size_t)n;
+    }
+    char q[PATH_QUOTE_MAX + 4];
+    if (!found && allow_len) {
+        char qm[PATH_QUOTE_MAX + 4];
+        respond_error(&c, 405, "method_not_allowed", "'%s' takes %s, not '%s'", quote_path(path, q),
+                      resp->allow, quote_path(method, qm));
+        return;
+    }
+    resp->allow[0] = '\0';
+    if (!found) {
+        respond_error(&c, 404, "not_found", "no such path '%s'", quote_path(path, q));
+        return;
+    }
+    const struct conf *conf = service_conf(api->svc);
+    int64_t max_body = conf ? conf->daemon.max_body_bytes : 0;
+    if (max_body > 0 && (int64_t)req->body_len > max_body) {
+        respond_error(&c, 413, "payload_too_large", "the body has %zu bytes; the limit is %lld",
+                      req->body_len, (long long)max_body);
+        return;
+    }
+    struct slad_error err = {""};
+    int r = query_decode(&c, found->params, &err);
+    if (r < 0) {
+        respond_error(&c, 400, r == -ENOMSG ? "unknown_parameter" : "invalid_parameter", "%s",
+                      err.msg);
+        return;
+    }
+    found->fn(&c);
+}

@@ -1,0 +1,50 @@
+/* api.h - the HTTP API of SPEC 2 as a pure request router: method, path, query and body
+ * in; status, content type and body out. The daemon owns sockets, authentication and
+ * transactions; this module validates, calls the service and renders JSON. */
+#ifndef SLAD_API_H
+#define SLAD_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct service;
+struct metrics;
+
+struct api_request {
+    const char *method; /* "GET", "POST", "PATCH", "DELETE" */
+    const char *path;   /* "/v1/tickets/42", without the query */
+    const char *query;  /* "status=open&limit=10" (undecoded) or NULL */
+    const char *body;   /* may contain NUL bytes; not NUL-terminated */
+    size_t body_len;
+};
+
+struct api_response {
+    int status;               /* HTTP status code */
+    const char *content_type; /* static string */
+    char *body;               /* malloc'd; free with api_response_done */
+    size_t body_len;
+    bool wrote;     /* the request changed the store: answer only after commit */
+    char allow[48]; /* 405: the methods the path takes ("GET, PATCH") for Allow; else "" */
+};
+
+void api_response_done(struct api_response *resp);
+
+/* What the daemon does for the API: reload the config. Returns 0, or -EINVAL with the
+ * reasons in reterr when the new file is invalid (the old config stays). */
+struct api_hooks {
+    int (*reload)(void *userdata, char *errbuf, size_t errbuf_size);
+    void *userdata;
+};
+
+struct api;
+
+struct api *api_new(struct service *svc, struct metrics *metrics, const struct api_hooks *hooks);
+void api_free(struct api *api);
+
+/* Route and answer one request at now_ms. Always fills resp (errors are JSON
+ * {"error":{"code","message"}} with 400/404/405/409/413/500/503). */
+void api_handle(struct api *api, const struct api_request *req, int64_t now_ms,
+                struct api_response *resp);
+
+#endif

@@ -1,0 +1,232 @@
+/* conf.h - the configuration, loaded from a libconfig file into immutable structs.
+ *
+ * conf_load reads the whole file (with @include relative to the file's folder), checks
+ * every key and reference, and either returns a complete struct conf or reports every
+ * error it found as "FILE:LINE: message" lines. A struct conf is never modified after
+ * loading; the daemon swaps in a new one on reload. All strings are owned by the conf. */
+#ifndef SLAD_CONF_H
+#define SLAD_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "calendar.h"
+#include "duration.h"
+#include "error.h"
+
+enum conf_log_level {
+    LOG_LEVEL_DEBUG,
+    LOG_LEVEL_INFO,
+    LOG_LEVEL_NOTICE,
+    LOG_LEVEL_WARNING,
+    LOG_LEVEL_ERROR
+};
+
+struct conf_daemon {
+    char *socket;                  /* Unix socket path; default "/run/slad/slad.sock" */
+    unsigned socket_mode;          /* permission bits; default 0660 */
+    char *tcp;                     /* "HOST:PORT" or NULL */
+    char *token_file;              /* required with tcp */
+    char *database;                /* default "/var/lib/slad/slad.db" */
+    bool synchronous_full;         /* "full" (default) or "normal" */
+    enum conf_log_level log_level; /* default info */
+    char *language;                /* "zh" (default) or "en" */
+    int64_t max_body_bytes;        /* default 1 MiB */
+    int64_t max_header_bytes;      /* default 16 KiB */
+    unsigned max_connections;      /* default 1024 */
+    int64_t idle_timeout_ms;       /* idle HTTP connections are closed; default 60 s */
+};
+
+struct conf_strings {
+    char **v;
+    size_t n;
+};
+
+struct conf_contact {
+    char *name;
+    char *phone;             /* E.164 or NULL */
+    char *email;             /* or NULL */
+    struct conf_strings via; /* channel names that reach the person, in order of preference */
+};
+
+struct conf_role {
+    char *name;                   /* "supervisor", "manager", "director", any name */
+    struct conf_strings contacts; /* contact names */
+};
+
+struct conf_team {
+    char *name;
+    char *channel; /* group channel that gets every notification of the team, or NULL */
+    struct conf_role *roles;
+    size_t n_roles;
+};
+
+enum channel_type {
+    CHANNEL_WEBHOOK,
+    CHANNEL_SLACK,
+    CHANNEL_DINGTALK,
+    CHANNEL_WECOM,
+    CHANNEL_FEISHU,
+    CHANNEL_PAGERDUTY,
+    CHANNEL_SMS,
+    CHANNEL_ALIYUN_SMS,
+    CHANNEL_EMAIL,
+    CHANNEL_FILE,
+};
+
+/* "webhook" <-> CHANNEL_WEBHOOK; NULL / -1 when unknown. */
+const char *channel_type_name(enum channel_type type);
+int channel_type_from_name(const char *name);
+
+struct conf_channel {
+    char *name;
+    enum channel_type type;
+    char *url;          /* http(s) or smtp(s) URL; may hold a token: never logged */
+    char *secret;       /* signing secret or NULL; never logged */
+    int64_t timeout_ms; /* per attempt; default 10 s */
+    int max_attempts;   /* default 10 */
+    int64_t max_age_ms; /* give up after this age; default 24 h */
+    int concurrency;    /* requests in flight; default 4 */
+    int rate_count;     /* at most rate_count messages per rate_window_ms; 0 = unlimited */
+    int64_t rate_window_ms;
+    /* sms (generic HTTP gateway) */
+    char *method;                /* default "POST" */
+    struct conf_strings headers; /* "Name: value" lines, may use placeholders */
+    char *body;                  /* body template; {{to}}, {{text}} ... */
+    char *username, *password;   /* HTTP basic auth (sms) or SMTP login (email) */
+    /* email */
+    char *from;
+    /* file */
+    char *path;
+    /* aliyun_sms */
+    char *access_key_id, *access_key_secret, *sign_name, *template_code;
+    /* pagerduty */
+    char *routing_key;
+};
+
+struct conf_template {
+    char *event; /* "sla.breach", ... */
+    char *lang;  /* "zh" | "en" */
+    char *text;
+    char *subject; /* e-mail subject, or NULL */
+};
+
+/* A recipient as written: "assignee", "supervisor", "contact:NAME", "channel:NAME",
+ * "customer". */
+struct conf_step {
+    struct duration at; /* percent, or after_due (ms or workdays) */
+    struct conf_strings notify;
+    int64_t repeat_ms; /* 0 = fire once; else again every repeat_ms of business time */
+};
+
+struct conf_ladder {
+    struct conf_step *steps;
+    size_t n_steps;
+};
+
+struct conf_clock {
+    char *name;
+    char *start;                     /* "created" (the ticket's reported_at) or an event name */
+    int64_t delay_ms;                /* business time after the start event */
+    struct duration target;          /* ms or workdays */
+    struct conf_strings stop;        /* event names that stop the clock */
+    struct conf_strings pause;       /* statuses during which the clock does not count */
+    const struct calendar *calendar; /* the clock's own, else the policy's */
+    struct conf_ladder ladder;
+};
+
+struct conf_followup {
+    char *name;
+    char *from;                 /* event name ("resolve", "close", "create", ...) */
+    struct duration after;      /* ms or workdays after the event */
+    struct duration due_within; /* ms or workdays after the due instant */
+    char *owner;                /* role that does it; default "assignee" */
+    struct conf_ladder ladder;  /* steps relative to due_within ("100%", "+1d") */
+};
+
+struct conf_reminder {
+    int64_t before_ms; /* before appointment_at, calendar time */
+    struct conf_strings notify;
+};
+
+struct conf_label_match {
+    char *key;
+    struct conf_strings values; /* any of */
+};
+
+struct conf_match {
+    unsigned severities; /* bit s set for severity s (1..5); 0 = any */
+    struct conf_strings grades, regions, teams, sources; /* empty = any */
+    struct conf_label_match *labels;                     /* all must match */
+    size_t n_labels;
+};
+
+struct conf_policy {
+    char *name;
+    struct conf_match match;
+    const struct calendar *calendar;
+    struct conf_clock *clocks;
+    size_t n_clocks;
+    struct conf_followup *followups;
+    size_t n_followups;
+    struct conf_reminder *reminders;
+    size_t n_reminders;
+};
+
+struct conf_repeat_fault {
+    int count;                  /* default 3 */
+    int64_t window_ms;          /* default 365 d */
+    struct conf_strings notify; /* default ["manager"] */
+};
+
+struct conf {
+    char *path;
+    struct conf_daemon daemon;
+    struct calendar **calendars; /* "24x7" first, then the file's */
+    size_t n_calendars;
+    struct conf_contact *contacts;
+    size_t n_contacts;
+    struct conf_team *teams;
+    size_t n_teams;
+    struct conf_channel *channels;
+    size_t n_channels;
+    struct conf_template *templates;
+    size_t n_templates;
+    struct conf_policy *policies;
+    size_t n_policies;
+    struct conf_repeat_fault repeat_fault;
+};
+
+/* Errors found while loading: one "FILE:LINE: message" per line, at most
+ * CONF_MAX_ERRORS of them (then "too many errors"). */
+#define CONF_MAX_ERRORS 50
+struct conf_errors {
+    char *text; /* NUL-terminated, owned; free with conf_errors_done */
+    size_t count;
+};
+void conf_errors_done(struct conf_errors *errs);
+
+/* Load and validate path. On success *ret is a new conf (free with conf_free) and 0 is
+ * returned; on failure -EINVAL (or -errno when unreadable) and errs lists every error. */
+int conf_load(const char *path, struct conf **ret, struct conf_errors *errs);
+
+/* The same from a string (fuzzing, tests); name is used in messages as the file name. */
+int conf_load_string(const char *text, const char *name, struct conf **ret,
+                     struct conf_errors *errs);
+
+void conf_free(struct conf *conf);
+
+/* Lookups by name; NULL when absent. */
+const struct calendar *conf_find_calendar(const struct conf *conf, const char *name);
+const struct conf_contact *conf_find_contact(const struct conf *conf, const char *name);
+const struct conf_team *conf_find_team(const struct conf *conf, const char *name);
+const struct conf_channel *conf_find_channel(const struct conf *conf, const char *name);
+const struct conf_policy *conf_find_policy(const struct conf *conf, const char *name);
+const struct conf_role *conf_team_role(const struct conf_team *team, const char *role);
+
+/* A human summary for --check-config: calendars, contacts, teams, channels and every
+ * policy with its match rule and clocks. Returns a malloc'd string. */
+char *conf_summary(const struct conf *conf);
+
+#endif

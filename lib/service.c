@@ -1,0 +1,848 @@
+/* service.c - tickets as a service (service.h): each operation is one savepoint in the
+ * caller's transaction around load, lifecycle, write, record.
+ *
+ * Recording: every effect of the lifecycle becomes one history row (kind =
+ * effect_kind_name, data = a JSON object with what the effect says, "late": true when it
+ * is recorded more than LATE_MS after its instant), and every notifying effect (step,
+ * reminder, repeat fault) one outbox row per recipient as written in the config, keyed
+ * so that the same firing is never queued twice:
+ *     t<id>/<clock>/step<n>/r<repeat>/<recipient>          escalation step
+ *     t<id>/reminder<n>/<appointment unix s>/<recipient>   appointment reminder
+ *     t<id>/repeat_fault/<recipient>                       repeat fault
+ * Recipients are resolved to contacts and channels at delivery (the outbox row's channel
+ * stays NULL here). Applied events, PATCHes and creations get history rows too ("event",
+ * "patch", "create").
+ *
+ * Agenda: a ticket's next instant (lifecycle_next_instant) is stored with the ticket and
+ * mirrored in the agenda as (AGENDA_TICKET, id). The agenda changes only once the
+ * operation's savepoint is released, and a failed release puts the old entry back, so
+ * memory never runs ahead of the store. (A failed commit of the daemon's group
+ * transaction is the daemon's to repair: it reloads the agenda from the store.) */
+#include "service.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "metrics.h"
+#include "store.h"
+
+/* An effect recorded later than this after its instant is marked late. */
+#define LATE_MS 1000
+/* An event may be dated this far ahead of now (clock skew between systems, SPEC 1). */
+#define EVENT_FUTURE_MAX_MS (5 * 60 * 1000)
+/* Tickets re-chosen per store read on reload. */
+#define RELOAD_BATCH 256
+/* The source of a ticket posted without one, so that an external_id alone still makes
+ * intake idempotent. */
+#define DEFAULT_SOURCE "api"
+/* Longest idempotency key: clock names and recipients are short config strings. */
+#define KEY_MAX 512
+
+struct service {
+    const struct conf *conf;
+    struct store *store;
+    struct agenda *agenda;
+    struct metrics *metrics; /* may be NULL */
+    struct effects fx;       /* reused by every operation */
+};
+
+int service_new(const struct conf *conf, struct store *store, struct agenda *agenda,
+                struct metrics *metrics, struct service **ret, struct slad_error *reterr)
+{
+    struct service *svc = calloc(1, sizeof(*svc));
+    if (!svc)
+        return slad_error_set(reterr, ENOMEM, "out of memory");
+    svc->conf = conf;
+    svc->store = store;
+    svc->agenda = agenda;
+    svc->metrics = metrics;
+    effects_init(&svc->fx);
+    *ret = svc;
+    return 0;
+}
+
+void service_free(struct service *svc)
+{
+    if (!svc)
+        return;
+    effects_done(&svc->fx);
+    free(svc);
+}
+
+const struct conf *service_conf(const struct service *svc)
+{
+    return svc->conf;
+}
+
+struct store *service_store(const struct service *svc)
+{
+    return svc->store;
+}
+
+/* Room for any struct tm printed below (gcc counts 11 digits per int). */
+#define TIME_TEXT_SIZE 96
+
+/* "2026-01-01T08:00:00Z", with ".123" when the instant has milliseconds. */
+static const char *rfc3339(int64_t ms, char *buf, size_t size)
+{
+    int64_t s = ms / 1000, frac = ms % 1000;
+    if (frac < 0) {
+        s--;
+        frac += 1000;
+    }
+    time_t tt = (time_t)s;
+    struct tm tm;
+    if (!gmtime_r(&tt, &tm)) {
+        snprintf(buf, size, "%" PRId64, ms);
+        return buf;
+    }
+    if (frac)
+        snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)frac);
+    else
+        snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    return buf;
+}
+
+/* JSON helpers that tolerate NULL (a failed allocation shows up at json_dumps). */
+static void obj_str(json_t *o, const char *key, const char *v)
+{
+    if (v)
+        json_object_set_new(o, key, json_string(v));
+}
+
+static void obj_int(json_t *o, const char *key, int64_t v)
+{
+    json_object_set_new(o, key, json_integer(v));
+}
+
+static void obj_time(json_t *o, const char *key, int64_t ms)
+{
+    char buf[TIME_TEXT_SIZE];
+    if (ms != SLAD_NO_TIME && ms != INT64_MAX)
+        obj_str(o, key, rfc3339(ms, buf, sizeof(buf)));
+}
+
+/* Serialise and free o; NULL on allocation failure. */
+static char *dump(json_t *o)
+{
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    return text;
+}
+
+static int history_add(struct service *svc, int64_t ticket_id, int64_t at_ms, int64_t now_ms,
+                       const char *kind, json_t *data, bool late, struct slad_error *reterr)
+{
+    char *text = dump(data);
+    if (!text)
+        return slad_error_set(reterr, ENOMEM, "out of memory recording history");
+    struct store_history h = {
+        .ticket_id = ticket_id,
+        .at_ms = at_ms,
+        .created_ms = now_ms,
+        .kind = kind,
+        .data = text,
+        .late = late,
+    };
+    int r = store_history_add(svc->store, &h, NULL, reterr);
+    free(text);
+    return r;
+}
+
+/* The idempotency key of effect e for recipient; -EINVAL if it does not fit. */
+static int effect_key(const struct ticket *t, const struct effect *e, const char *recipient,
+                      char *buf, size_t size, struct slad_error *reterr)
+{
+    int n;
+    switch (e->kind) {
+    case EFFECT_STEP:
+        n = snprintf(buf, size, "t%" PRId64 "/%s/step%d/r%u/%s", t->id, e->clock, e->step,
+                     e->repeat, recipient);
+        break;
+    case EFFECT_REMINDER: {
+        /* The appointment is part of the key: a moved appointment reminds again. */
+        int64_t appointment_s = t->appointment_at_ms / 1000;
+        n = snprintf(buf, size, "t%" PRId64 "/reminder%d/%" PRId64 "/%s", t->id, e->step,
+                     appointment_s, recipient);
+        break;
+    }
+    default:
+        n = snprintf(buf, size, "t%" PRId64 "/repeat_fault/%s", t->id, recipient);
+        break;
+    }
+    if (n < 0 || (size_t)n >= size)
+        return slad_error_set(reterr, EINVAL, "idempotency key for recipient '%s' is too long",
+                              recipient);
+    return 0;
+}
+
+static const char *effect_event(const struct effect *e)
+{
+    if (e->event)
+        return e->event;
+    switch (e->kind) {
+    case EFFECT_REMINDER:
+        return "appointment.reminder";
+    case EFFECT_REPEAT_FAULT:
+        return "ticket.repeat_fault";
+    default:
+        return "sla.escalation";
+    }
+}
+
+static bool effect_notifies(const struct effect *e)
+{
+    return e->kind == EFFECT_STEP || e->kind == EFFECT_REMINDER || e->kind == EFFECT_REPEAT_FAULT;
+}
+
+/* What the effect says, as the data of its history row. */
+static json_t *effect_json(const struct ticket *t, const struct effect *e, bool late)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    obj_time(o, "at", e->at_ms);
+    switch (e->kind) {
+    case EFFECT_POLICY:
+        obj_str(o, "policy", e->name);
+        break;
+    case EFFECT_CLOCK:
+        obj_str(o, "clock", e->clock);
+        obj_str(o, "state", slaclock_state_name(e->clock_state));
+        break;
+    case EFFECT_STEP:
+        obj_str(o, "clock", e->clock);
+        obj_int(o, "step", e->step);
+        obj_int(o, "repeat", e->repeat);
+        break;
+    case EFFECT_REMINDER:
+        obj_int(o, "reminder", e->step);
+        obj_time(o, "appointment_at", t->appointment_at_ms);
+        break;
+    case EFFECT_FOLLOWUP:
+        obj_str(o, "followup", e->name);
+        obj_str(o, "owner", e->owner);
+        obj_time(o, "due_at", e->due_at_ms);
+        obj_time(o, "deadline_at", e->deadline_at_ms);
+        break;
+    case EFFECT_REPEAT_FAULT:
+        obj_int(o, "repeat_count", t->repeat_count);
+        obj_str(o, "device_serial", t->device_serial);
+        obj_str(o, "fault_code", t->fault_code);
+        break;
+    }
+    if (effect_notifies(e) || e->event)
+        obj_str(o, "event", effect_event(e));
+    if (effect_notifies(e) && e->notify) {
+        json_t *to = json_array();
+        for (size_t i = 0; to && i < e->notify->n; i++)
+            json_array_append_new(to, json_string(e->notify->v[i]));
+        json_object_set_new(o, "recipients", to);
+    }
+    if (late)
+        json_object_set_new(o, "late", json_true());
+    return o;
+}
+
+/* One history row for e and, when it notifies, one outbox row per recipient. */
+static int record_effect(struct service *svc, const struct ticket *t, const struct effect *e,
+                         int64_t now_ms, struct slad_error *reterr)
+{
+    bool late = now_ms - e->at_ms > LATE_MS;
+    int r = history_add(svc, t->id, e->at_ms, now_ms, effect_kind_name(e->kind),
+                        effect_json(t, e, late), late, reterr);
+    if (r < 0 || !effect_notifies(e) || !e->notify)
+        return r;
+    for (size_t i = 0; i < e->notify->n; i++) {
+        const char *recipient = e->notify->v[i];
+        char key[KEY_MAX];
+        r = effect_key(t, e, recipient, key, sizeof(key), reterr);
+        if (r < 0)
+            return r;
+        /* The payload keeps what the renderer needs besides the ticket and its clock. */
+        json_t *p = effect_json(t, e, late);
+        if (p)
+            obj_str(p, "recipient", recipient);
+        char *payload = dump(p);
+        if (!payload)
+            return slad_error_set(reterr, ENOMEM, "out of memory queueing a notification");
+        struct store_outbox o = {
+            .ticket_id = t->id,
+            .event = effect_event(e),
+            .channel = NULL,
+            .recipient = recipient,
+            .idempotency_key = key,
+            .state = STORE_OUTBOX_PENDING,
+            .attempts = 0,
+            .next_attempt_ms = now_ms,
+            .payload = payload,
+            .created_ms = now_ms,
+            .sent_ms = SLAD_NO_TIME,
+        };
+        r = store_outbox_add(svc->store, &o, NULL, NULL, reterr);
+        free(payload);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+static int record_effects(struct service *svc, const struct ticket *t, int64_t now_ms,
+                          struct slad_error *reterr)
+{
+    for (size_t i = 0; i < svc->fx.n; i++) {
+        int r = record_effect(svc, t, &svc->fx.v[i], now_ms, reterr);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+/* Count what the operation did, once it is in the store. */
+static void count_effects(struct service *svc, const struct ticket *t)
+{
+    if (!svc->metrics)
+        return;
+    for (size_t i = 0; i < svc->fx.n; i++) {
+        const struct effect *e = &svc->fx.v[i];
+        if (e->kind == EFFECT_CLOCK && e->clock_state == SLACLOCK_BREACHED)
+            metrics_breach(svc->metrics, t->policy ? t->policy : "", e->clock);
+        else if (effect_notifies(e))
+            metrics_escalation(svc->metrics, effect_event(e));
+    }
+}
+
+/* Undo the operation; r (the error that made us give up) is returned. */
+static int abort_op(struct service *svc, int r)
+{
+    store_rollback_to(svc->store, NULL);
+    return r;
+}
+
+/* Mirror the ticket's next instant in the agenda and end the savepoint; on failure the
+ * operation is rolled back and the agenda left as it was. */
+static int finish_op(struct service *svc, int64_t id, int64_t next_ms, struct slad_error *reterr)
+{
+    int64_t old_ms = agenda_when(svc->agenda, AGENDA_TICKET, id);
+    int r = agenda_schedule(svc->agenda, AGENDA_TICKET, id, next_ms);
+    if (r < 0)
+        return abort_op(svc,
+                        slad_error_set(reterr, -r, "agenda: cannot schedule ticket %" PRId64 ": %s",
+                                       id, strerror(-r)));
+    r = store_release(svc->store, reterr);
+    if (r < 0) {
+        /* Moving or removing an entry never allocates, so this cannot fail. */
+        agenda_schedule(svc->agenda, AGENDA_TICKET, id, old_ms);
+        return abort_op(svc, r);
+    }
+    return 0;
+}
+
+static int agenda_row(void *userdata, int64_t id, int64_t next_ms)
+{
+    struct service *svc = userdata;
+    return agenda_schedule(svc->agenda, AGENDA_TICKET, id, next_ms);
+}
+
+int service_load_agenda(struct service *svc, struct slad_error *reterr)
+{
+    int r = store_agenda_load(svc->store, agenda_row, svc, reterr);
+    if (r == -ENOMEM)
+        return slad_error_set(reterr, ENOMEM, "agenda: out of memory loading the agenda");
+    return r;
+}
+
+static bool same_string(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+static int check_severity(int severity, struct slad_error *reterr)
+{
+    if (severity < 1 || severity > 5)
+        return slad_error_set(reterr, EINVAL, "severity %d is out of range 1..5", severity);
+    return 0;
+}
+
+/* The repeat-fault effect the lifecycle cannot produce (it does not see the store). */
+static int record_repeat_fault(struct service *svc, const struct ticket *t, int64_t now_ms,
+                               struct slad_error *reterr)
+{
+    const struct conf_repeat_fault *rf = &svc->conf->repeat_fault;
+    struct effect e;
+    memset(&e, 0, sizeof(e));
+    e.kind = EFFECT_REPEAT_FAULT;
+    e.at_ms = now_ms;
+    e.event = "ticket.repeat_fault";
+    e.notify = &rf->notify;
+    int r = record_effect(svc, t, &e, now_ms, reterr);
+    if (r == 0 && svc->metrics)
+        metrics_escalation(svc->metrics, e.event);
+    return r;
+}
+
+int service_ticket_create(struct service *svc, const struct ticket *in, int64_t now_ms,
+                          struct ticket *ret, bool *ret_created, struct slad_error *reterr)
+{
+    if (!in->title || !in->title[0])
+        return slad_error_set(reterr, EINVAL, "title is required");
+    int r = check_severity(in->severity, reterr);
+    if (r < 0)
+        return r;
+    if (in->reported_at_ms != SLAD_NO_TIME && in->reported_at_ms > now_ms + EVENT_FUTURE_MAX_MS) {
+        char buf[TIME_TEXT_SIZE];
+        return slad_error_set(reterr, EINVAL,
+                              "reported_at: '%s' is more than 5 minutes in the future",
+                              rfc3339(in->reported_at_ms, buf, sizeof(buf)));
+    }
+    struct ticket t;
+    if (ticket_copy(&t, in) < 0)
+        return slad_error_set(reterr, ENOMEM, "out of memory");
+    /* What the service sets, whatever the request said. */
+    t.id = 0;
+    t.status = TICKET_OPEN;
+    t.held_from = TICKET_OPEN;
+    t.n_clocks = 0;
+    t.reopen_count = 0;
+    t.repeat_count = 0;
+    t.reminders_fired = 0;
+    for (int e = 0; e < TICKET_EVENT_COUNT; e++)
+        t.event_last_ms[e] = SLAD_NO_TIME;
+    t.created_at_ms = now_ms;
+    t.updated_at_ms = now_ms;
+    /* Within the allowed clock skew a report from the future happened now. */
+    if (t.reported_at_ms == SLAD_NO_TIME || t.reported_at_ms > now_ms)
+        t.reported_at_ms = now_ms;
+    if (ticket_set_string(&t.policy, NULL) < 0 ||
+        (!t.source && ticket_set_string(&t.source, DEFAULT_SOURCE) < 0)) {
+        ticket_done(&t);
+        return slad_error_set(reterr, ENOMEM, "out of memory");
+    }
+
+    r = store_savepoint(svc->store, reterr);
+    if (r < 0)
+        goto out;
+    if (t.external_id) {
+        int64_t id;
+        r = store_ticket_find(svc->store, t.source, t.external_id, &id, reterr);
+        if (r == 0) {
+            struct ticket existing;
+            r = store_ticket_load(svc->store, id, &existing, reterr);
+            if (r < 0) {
+                r = abort_op(svc, r);
+                goto out;
+            }
+            r = store_release(svc->store, reterr);
+            if (r < 0) {
+                ticket_done(&existing);
+                r = abort_op(svc, r);
+                goto out;
+            }
+            *ret = existing;
+            *ret_created = false;
+            goto out;
+        }
+        if (r != -ENOENT) {
+            r = abort_op(svc, r);
+            goto out;
+        }
+    }
+    int64_t same = 0;
+    if (t.device_serial && t.fault_code) {
+        r = store_repeat_count(svc->store, t.device_serial, t.fault_code,
+                               t.reported_at_ms - svc->conf->repeat_fault.window_ms,
+                               t.reported_at_ms, &same, reterr);
+        if (r < 0) {
+            r = abort_op(svc, r);
+            goto out;
+        }
+        t.repeat_count = (int)(same + 1); /* itself included */
+    }
+    effects_clear(&svc->fx);
+    r = lifecycle_create(svc->conf, &t, now_ms, &svc->fx, reterr);
+    if (r < 0) {
+        r = abort_op(svc, r);
+        goto out;
+    }
+    int64_t next_ms = lifecycle_next_instant(svc->conf, &t, now_ms);
+    r = store_ticket_insert(svc->store, &t, next_ms, reterr);
+    if (r < 0) {
+        r = abort_op(svc, r);
+        goto out;
+    }
+    json_t *data = json_object();
+    if (data) {
+        obj_str(data, "source", t.source);
+        obj_str(data, "external_id", t.external_id);
+        obj_time(data, "reported_at", t.reported_at_ms);
+    }
+    r = history_add(svc, t.id, now_ms, now_ms, "create", data, false, reterr);
+    if (r >= 0)
+        r = record_effects(svc, &t, now_ms, reterr);
+    if (r >= 0 && t.repeat_count > 0 && t.repeat_count == svc->conf->repeat_fault.count)
+        r = record_repeat_fault(svc, &t, now_ms, reterr);
+    if (r < 0) {
+        r = abort_op(svc, r);
+        goto out;
+    }
+    r = finish_op(svc, t.id, next_ms, reterr);
+    if (r < 0)
+        goto out;
+    count_effects(svc, &t);
+    *ret = t;
+    *ret_created = true;
+    return 0;
+out:
+    ticket_done(&t);
+    return r;
+}
+
+int service_ticket_get(struct service *svc, int64_t id, struct ticket *ret,
+                       struct slad_error *reterr)
+{
+    return store_ticket_load(svc->store, id, ret, reterr);
+}
+
+/* Set a string field; *changed when the value differs. */
+static int patch_string(char **field, const char *value, bool *changed)
+{
+    if (same_string(*field, value))
+        return 0;
+    *changed = true;
+    return ticket_set_string(field, value);
+}
+
+/* The PATCH as its history row. */
+static json_t *patch_json(const struct ticket_patch *p)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    if (p->has_severity)
+        obj_int(o, "severity", p->severity);
+    const struct {
+        bool has;
+        const char *key, *value;
+    } strings[] = {
+        {p->has_grade, "grade", p->grade},
+        {p->has_region, "region", p->region},
+        {p->has_team, "team", p->team},
+        {p->has_assignee, "assignee", p->assignee},
+    };
+    for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
+        if (strings[i].has)
+            json_object_set_new(o, strings[i].key,
+                                strings[i].value ? json_string(strings[i].value) : json_null());
+    if (p->has_appointment_at) {
+        if (p->appointment_at_ms == SLAD_NO_TIME)
+            json_object_set_new(o, "appointment_at", json_null());
+        else
+            obj_time(o, "appointment_at", p->appointment_at_ms);
+    }
+    if (p->n_labels) {
+        json_t *labels = json_object();
+        for (size_t i = 0; labels && i < p->n_labels; i++)
+            json_object_set_new(labels, p->labels[i].key,
+                                p->labels[i].value ? json_string(p->labels[i].value) : json_null());
+        json_object_set_new(o, "labels", labels);
+    }
+    return o;
+}
+
+/* Apply p to t; *matched when a field that policies match on changed, *moved when the
+ * appointment did. */
+static int patch_apply(struct ticket *t, const struct ticket_patch *p, bool *matched, bool *moved,
+                       struct slad_error *reterr)
+{
+    int r = 0;
+    if (p->has_severity) {
+        r = check_severity(p->severity, reterr);
+        if (r < 0)
+            return r;
+        if (t->severity != p->severity) {
+            t->severity = p->severity;
+            *matched = true;
+        }
+    }
+    bool unused = false;
+    if ((p->has_grade && patch_string(&t->grade, p->grade, matched) < 0) ||
+        (p->has_region && patch_string(&t->region, p->region, matched) < 0) ||
+        (p->has_team && patch_string(&t->team, p->team, matched) < 0) ||
+        (p->has_assignee && patch_string(&t->assignee, p->assignee, &unused) < 0))
+        return slad_error_set(reterr, ENOMEM, "out of memory");
+    if (p->has_appointment_at && t->appointment_at_ms != p->appointment_at_ms) {
+        t->appointment_at_ms = p->appointment_at_ms;
+        *moved = true;
+    }
+    for (size_t i = 0; i < p->n_labels; i++) {
+        const struct ticket_label *l = &p->labels[i];
+        if (same_string(ticket_label(t, l->key), l->value))
+            continue;
+        r = ticket_set_label(t, l->key, l->value);
+        if (r == -E2BIG)
+            return slad_error_set(reterr, EINVAL, "labels: a ticket has at most %d labels",
+                                  TICKET_MAX_LABELS);
+        if (r < 0)
+            return slad_error_set(reterr, ENOMEM, "out of memory");
+        *matched = true;
+    }
+    return 0;
+}
+
+int service_ticket_patch(struct service *svc, int64_t id, const struct ticket_patch *patch,
+                         int64_t now_ms, struct ticket *ret, struct slad_error *reterr)
+{
+    int r = store_savepoint(svc->store, reterr);
+    if (r < 0)
+        return r;
+    struct ticket t;
+    r = store_ticket_load(svc->store, id, &t, reterr);
+    if (r < 0)
+        return abort_op(svc, r);
+    bool matched = false, moved = false;
+    r = patch_apply(&t, patch, &matched, &moved, reterr);
+    if (r < 0)
+        goto fail;
+    t.updated_at_ms = now_ms;
+    effects_clear(&svc->fx);
+    /* A stopped ticket keeps the policy it was measured under (reports stay true). */
+    if (matched && ticket_status_is_open(t.status))
+        lifecycle_rechoose(svc->conf, &t, now_ms, &svc->fx);
+    if (moved)
+        lifecycle_appointment_changed(&t, now_ms);
+    lifecycle_advance(svc->conf, &t, now_ms, &svc->fx);
+    int64_t next_ms = lifecycle_next_instant(svc->conf, &t, now_ms);
+    r = store_ticket_update(svc->store, &t, next_ms, reterr);
+    if (r >= 0)
+        r = history_add(svc, t.id, now_ms, now_ms, "patch", patch_json(patch), false, reterr);
+    if (r >= 0)
+        r = record_effects(svc, &t, now_ms, reterr);
+    if (r < 0)
+        goto fail;
+    r = finish_op(svc, t.id, next_ms, reterr);
+    if (r < 0) {
+        ticket_done(&t);
+        return r;
+    }
+    count_effects(svc, &t);
+    *ret = t;
+    return 0;
+fail:
+    ticket_done(&t);
+    return abort_op(svc, r);
+}
+
+static json_t *event_json(const struct ticket_event *ev, enum ticket_status from,
+                          enum ticket_status to)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    obj_str(o, "event", ticket_event_name(ev->type));
+    obj_time(o, "at", ev->at_ms);
+    obj_str(o, "from", ticket_status_name(from));
+    obj_str(o, "to", ticket_status_name(to));
+    obj_str(o, "by", ev->by);
+    obj_str(o, "note", ev->note);
+    obj_str(o, "assignee", ev->assignee);
+    obj_str(o, "reason", ev->reason);
+    return o;
+}
+
+int service_ticket_event(struct service *svc, int64_t id, const struct ticket_event *in,
+                         int64_t now_ms, struct ticket *ret, struct slad_error *reterr)
+{
+    if ((unsigned)in->type >= TICKET_EVENT_COUNT)
+        return slad_error_set(reterr, EINVAL, "unknown event type %d", (int)in->type);
+    struct ticket_event ev = *in;
+    if (ev.at_ms == SLAD_NO_TIME)
+        ev.at_ms = now_ms;
+    if (ev.at_ms > now_ms + EVENT_FUTURE_MAX_MS) {
+        char buf[TIME_TEXT_SIZE];
+        return slad_error_set(reterr, EINVAL, "at: '%s' is more than 5 minutes in the future",
+                              rfc3339(ev.at_ms, buf, sizeof(buf)));
+    }
+    /* Within the allowed skew an event from the future happens now. */
+    if (ev.at_ms > now_ms)
+        ev.at_ms = now_ms;
+    int r = store_savepoint(svc->store, reterr);
+    if (r < 0)
+        return r;
+    struct ticket t;
+    r = store_ticket_load(svc->store, id, &t, reterr);
+    if (r < 0)
+        return abort_op(svc, r);
+    enum ticket_status from = t.status;
+    effects_clear(&svc->fx);
+    r = lifecycle_event(svc->conf, &t, &ev, now_ms, &svc->fx, reterr);
+    if (r < 0)
+        goto fail;
+    t.updated_at_ms = now_ms;
+    int64_t next_ms = lifecycle_next_instant(svc->conf, &t, now_ms);
+    r = store_ticket_update(svc->store, &t, next_ms, reterr);
+    /* History in time order: what fell due before the event, the event, the rest. */
+    size_t i = 0;
+    for (; r >= 0 && i < svc->fx.n && svc->fx.v[i].at_ms < ev.at_ms; i++)
+        r = record_effect(svc, &t, &svc->fx.v[i], now_ms, reterr);
+    if (r >= 0)
+        r = history_add(svc, t.id, ev.at_ms, now_ms, "event", event_json(&ev, from, t.status),
+                        false, reterr);
+    for (; r >= 0 && i < svc->fx.n; i++)
+        r = record_effect(svc, &t, &svc->fx.v[i], now_ms, reterr);
+    if (r < 0)
+        goto fail;
+    r = finish_op(svc, t.id, next_ms, reterr);
+    if (r < 0) {
+        ticket_done(&t);
+        return r;
+    }
+    count_effects(svc, &t);
+    *ret = t;
+    return 0;
+fail:
+    ticket_done(&t);
+    return abort_op(svc, r);
+}
+
+/* Bring ticket id to now_ms: fire what is due, record it, re-schedule. A ticket that no
+ * longer exists is dropped from the agenda. */
+static int fire_ticket(struct service *svc, int64_t id, int64_t now_ms, struct slad_error *reterr)
+{
+    int r = store_savepoint(svc->store, reterr);
+    if (r < 0)
+        return r;
+    struct ticket t;
+    r = store_ticket_load(svc->store, id, &t, reterr);
+    if (r == -ENOENT)
+        return store_release(svc->store, reterr);
+    if (r < 0)
+        return abort_op(svc, r);
+    effects_clear(&svc->fx);
+    lifecycle_advance(svc->conf, &t, now_ms, &svc->fx);
+    int64_t next_ms = lifecycle_next_instant(svc->conf, &t, now_ms);
+    /* After an advance nothing is due at now; should the engine ever say otherwise, the
+     * entry waits a millisecond instead of spinning in this batch. */
+    if (next_ms <= now_ms)
+        next_ms = now_ms + 1;
+    r = store_ticket_update(svc->store, &t, next_ms, reterr);
+    if (r >= 0)
+        r = record_effects(svc, &t, now_ms, reterr);
+    if (r < 0) {
+        ticket_done(&t);
+        return abort_op(svc, r);
+    }
+    r = finish_op(svc, id, next_ms, reterr);
+    if (r >= 0)
+        count_effects(svc, &t);
+    ticket_done(&t);
+    return r;
+}
+
+int service_fire_due(struct service *svc, int64_t now_ms, size_t max, size_t *ret_done,
+                     struct slad_error *reterr)
+{
+    size_t done = 0;
+    struct agenda_entry e;
+    while (done < max && agenda_pop_due(svc->agenda, now_ms, &e)) {
+        done++;
+        /* Follow-ups, notifications and plans join the agenda with their own modules;
+         * until then nothing schedules them. */
+        if (e.kind != AGENDA_TICKET)
+            continue;
+        int r = fire_ticket(svc, e.id, now_ms, reterr);
+        if (r < 0) {
+            /* Keep the entry so that the next round tries again. */
+            agenda_schedule(svc->agenda, e.kind, e.id, e.at_ms);
+            return r;
+        }
+        if (svc->metrics)
+            metrics_timer_lag(svc->metrics, (double)(now_ms - e.at_ms));
+    }
+    *ret_done = done;
+    return 0;
+}
+
+/* Re-choose the policy of ticket id under the current conf at now_ms. */
+static int rechoose_ticket(struct service *svc, int64_t id, int64_t now_ms,
+                           struct slad_error *reterr)
+{
+    struct ticket t;
+    int r = store_ticket_load(svc->store, id, &t, reterr);
+    if (r < 0)
+        return r;
+    effects_clear(&svc->fx);
+    lifecycle_rechoose(svc->conf, &t, now_ms, &svc->fx);
+    int64_t next_ms = lifecycle_next_instant(svc->conf, &t, now_ms);
+    r = store_ticket_update(svc->store, &t, next_ms, reterr);
+    if (r >= 0)
+        r = record_effects(svc, &t, now_ms, reterr);
+    if (r >= 0)
+        r = agenda_schedule(svc->agenda, AGENDA_TICKET, id, next_ms) < 0
+                ? slad_error_set(reterr, ENOMEM, "agenda: out of memory")
+                : 0;
+    if (r >= 0)
+        count_effects(svc, &t);
+    ticket_done(&t);
+    return r;
+}
+
+int service_set_conf(struct service *svc, const struct conf *conf, int64_t now_ms,
+                     struct slad_error *reterr)
+{
+    const struct conf *old = svc->conf;
+    svc->conf = conf;
+    /* One savepoint for the whole reload: either every open ticket follows the new config
+     * or none does. */
+    int r = store_savepoint(svc->store, reterr);
+    if (r < 0) {
+        svc->conf = old;
+        return r;
+    }
+    struct store_ticket_filter f = {.breached = -1, .open_only = true};
+    int64_t ids[RELOAD_BATCH];
+    size_t n;
+    do {
+        r = store_ticket_ids(svc->store, &f, ids, RELOAD_BATCH, &n, reterr);
+        for (size_t i = 0; r >= 0 && i < n; i++)
+            r = rechoose_ticket(svc, ids[i], now_ms, reterr);
+        if (n)
+            f.after_id = ids[n - 1];
+    } while (r >= 0 && n == RELOAD_BATCH);
+    if (r >= 0)
+        r = store_release(svc->store, reterr);
+    if (r < 0) {
+        store_rollback_to(svc->store, NULL);
+        svc->conf = old;
+        /* The agenda moved with the tickets processed so far: take it back from the
+         * store (entries left for tickets without an instant are harmless: firing them
+         * finds nothing due and drops them). */
+        service_load_agenda(svc, NULL);
+        return r;
+    }
+    return 0;
+}
+
+int service_counts(struct service *svc, struct service_counts *ret)
+{
+    struct store_counts c;
+    int r = store_counts(svc->store, &c, NULL);
+    if (r < 0)
+        return r;
+    struct service_counts out = {0};
+    for (int s = 0; s < TICKET_STATUS_COUNT; s++)
+        if (ticket_status_is_open(s))
+            out.open_tickets += c.tickets[s];
+    out.breached_clocks = c.breached_clocks;
+    out.pending_notifications =
+        c.notifications[STORE_OUTBOX_PENDING] + c.notifications[STORE_OUTBOX_SENDING];
+    out.timers = agenda_size(svc->agenda);
+    *ret = out;
+    return 0;
+}

@@ -1,0 +1,90 @@
+/* service.h - tickets as a service: the operations of the API and of the timers, each
+ * reading the store, running the lifecycle, and writing the ticket, its history and its
+ * outbox rows back in the caller's transaction, then updating the agenda.
+ *
+ * Transactions: the daemon opens one per loop iteration (store_begin) and commits it
+ * before answering (group commit). Each operation here runs inside a savepoint, so a
+ * failed operation leaves nothing behind and the others of the batch still commit.
+ * Errors: -EINVAL bad input (400), -ENOENT unknown ticket (404), -EBUSY event refused
+ * by the status table (409), -EIO the database failed (503); reterr says what. */
+#ifndef SLAD_SERVICE_H
+#define SLAD_SERVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agenda.h"
+#include "conf.h"
+#include "error.h"
+#include "lifecycle.h"
+#include "ticket.h"
+
+struct store;
+struct metrics;
+struct service;
+
+int service_new(const struct conf *conf, struct store *store, struct agenda *agenda,
+                struct metrics *metrics, struct service **ret, struct slad_error *reterr);
+void service_free(struct service *svc);
+
+const struct conf *service_conf(const struct service *svc);
+/* The store the service writes (borrowed): the API reads listings, history and gauges
+ * from it directly. */
+struct store *service_store(const struct service *svc);
+
+/* Fill the agenda from the store (start-up): one entry per stored next instant. */
+int service_load_agenda(struct service *svc, struct slad_error *reterr);
+
+/* Swap in a new config (reload) and re-choose the policy of every open ticket at now_ms;
+ * steps already fired are never fired again. The caller keeps the old conf alive until
+ * this returns and frees it afterwards. */
+int service_set_conf(struct service *svc, const struct conf *conf, int64_t now_ms,
+                     struct slad_error *reterr);
+
+/* Create t (fields from the request; id, status, policy and clocks are set here).
+ * Idempotent on (source, external_id): an existing ticket is returned in *ret with
+ * *ret_created = false and nothing changes. *ret is initialised here; the caller
+ * ticket_done()s it. */
+int service_ticket_create(struct service *svc, const struct ticket *t, int64_t now_ms,
+                          struct ticket *ret, bool *ret_created, struct slad_error *reterr);
+
+int service_ticket_get(struct service *svc, int64_t id, struct ticket *ret,
+                       struct slad_error *reterr);
+
+/* The fields a PATCH may change; has_* says which are present. A label with a NULL
+ * value is removed. */
+struct ticket_patch {
+    bool has_severity, has_grade, has_region, has_team, has_assignee, has_appointment_at;
+    int severity;
+    const char *grade, *region, *team, *assignee; /* NULL clears */
+    int64_t appointment_at_ms;                    /* SLAD_NO_TIME clears */
+    const struct ticket_label *labels;
+    size_t n_labels;
+};
+
+/* Apply patch at now_ms; re-chooses the policy when a matched field changed and moves
+ * the reminders when the appointment moved. */
+int service_ticket_patch(struct service *svc, int64_t id, const struct ticket_patch *patch,
+                         int64_t now_ms, struct ticket *ret, struct slad_error *reterr);
+
+/* Apply an event; -EBUSY with the allowed events when the status forbids it. */
+int service_ticket_event(struct service *svc, int64_t id, const struct ticket_event *ev,
+                         int64_t now_ms, struct ticket *ret, struct slad_error *reterr);
+
+/* Act on at most max agenda entries due at now_ms (escalation steps, breaches,
+ * reminders...): each is recorded in history and outbox, and re-scheduled. Entries due
+ * before the daemon started are marked late. *ret_done counts what was handled. */
+int service_fire_due(struct service *svc, int64_t now_ms, size_t max, size_t *ret_done,
+                     struct slad_error *reterr);
+
+/* Counts for STATUS= and /healthz: open tickets and agenda entries. */
+struct service_counts {
+    int64_t open_tickets;
+    int64_t breached_clocks;
+    int64_t pending_notifications;
+    size_t timers;
+};
+int service_counts(struct service *svc, struct service_counts *ret);
+
+#endif

@@ -1,0 +1,247 @@
+/* simulate.c - the engine run on one ticket without a store (see simulate.h).
+ *
+ * Time is walked instant by instant (each lifecycle_advance stops at the next instant),
+ * so repeating steps appear one by one, exactly as a daemon that never stops fires them. */
+#include "simulate.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "calendar.h"
+#include "policy.h"
+#include "recipient.h"
+
+#define DEFAULT_HORIZON_MS ((int64_t)90 * 24 * 3600 * 1000)
+
+static void entry_free(struct sim_entry *e)
+{
+    for (size_t i = 0; i < e->n_recipients; i++) {
+        struct sim_recipient *r = &e->recipients[i];
+        free(r->text);
+        free(r->contact);
+        free(r->channel);
+        free(r->address);
+        free(r->error);
+    }
+    free(e->recipients);
+}
+
+void timeline_done(struct timeline *tl)
+{
+    for (size_t i = 0; i < tl->n_entries; i++)
+        entry_free(&tl->entries[i]);
+    free(tl->entries);
+    ticket_done(&tl->ticket);
+    memset(tl, 0, sizeof(*tl));
+}
+
+static char *dup_or_null(const char *s)
+{
+    return s && *s ? strdup(s) : NULL;
+}
+
+/* Add an entry with its recipients resolved; false when the timeline is full. */
+static bool add_entry(const struct conf *conf, struct timeline *tl, int64_t at_ms, const char *kind,
+                      const char *event, const char *clock, int step, unsigned repeat,
+                      const struct conf_strings *notify)
+{
+    if (tl->n_entries >= SIMULATE_MAX_ENTRIES) {
+        tl->truncated = 1;
+        return false;
+    }
+    if (tl->n_entries % 64 == 0) {
+        struct sim_entry *v = realloc(tl->entries, (tl->n_entries + 64) * sizeof(*v));
+        if (!v)
+            return false;
+        tl->entries = v;
+    }
+    struct sim_entry *e = &tl->entries[tl->n_entries++];
+    memset(e, 0, sizeof(*e));
+    e->at_ms = at_ms;
+    e->kind = kind;
+    e->event = event;
+    snprintf(e->clock, sizeof(e->clock), "%s", clock ? clock : "");
+    e->step = step;
+    e->repeat = repeat;
+    struct recipient resolved[RECIPIENT_MAX];
+    size_t n = 0;
+    recipient_resolve(conf, &tl->ticket, notify, resolved, RECIPIENT_MAX, &n);
+    e->recipients = calloc(n ? n : 1, sizeof(*e->recipients));
+    if (!e->recipients)
+        return true;
+    for (size_t i = 0; i < n; i++) {
+        struct sim_recipient *r = &e->recipients[i];
+        r->text = strdup(resolved[i].text);
+        r->contact = resolved[i].contact ? strdup(resolved[i].contact->name) : NULL;
+        r->channel = resolved[i].channel ? strdup(resolved[i].channel->name) : NULL;
+        r->address = dup_or_null(resolved[i].address);
+        r->error = dup_or_null(resolved[i].error);
+    }
+    e->n_recipients = n;
+    return true;
+}
+
+/* The instant of follow-up step `step` at repeat r, within the window [due, deadline]. */
+static int64_t followup_step_at(const struct calendar *cal, const struct conf_step *step,
+                                int64_t due_ms, int64_t deadline_ms, unsigned r)
+{
+    int64_t base;
+    if (step->at.unit == DURATION_PERCENT) {
+        int64_t window = calendar_elapsed(cal, due_ms, deadline_ms);
+        base = calendar_add(cal, due_ms, window * step->at.value / 100);
+    } else if (step->at.unit == DURATION_WORKDAYS) {
+        base = calendar_workdays_close(cal, deadline_ms, (int)step->at.value);
+    } else {
+        base = calendar_add(cal, deadline_ms, step->at.value);
+    }
+    if (r == 0)
+        return base;
+    return step->repeat_ms > 0 ? calendar_add(cal, base, (int64_t)r * step->repeat_ms) : INT64_MAX;
+}
+
+/* A follow-up the lifecycle asked for: its due notice to the owner and its escalation
+ * steps, up to the horizon (no completion happens in a simulation). */
+static void add_followup(const struct conf *conf, struct timeline *tl, const struct effect *fx,
+                         int64_t horizon_ms)
+{
+    const struct conf_policy *p = lifecycle_policy(conf, &tl->ticket);
+    if (!p)
+        return;
+    const struct conf_followup *fu = NULL;
+    for (size_t i = 0; i < p->n_followups && !fu; i++)
+        if (strcmp(p->followups[i].name, fx->name) == 0)
+            fu = &p->followups[i];
+    if (!fu)
+        return;
+    char *owner = fu->owner;
+    struct conf_strings owner_list = {&owner, 1};
+    if (fx->due_at_ms <= horizon_ms)
+        add_entry(conf, tl, fx->due_at_ms, "followup", "followup.due", fu->name, 0, 0, &owner_list);
+    for (size_t i = 0; i < fu->ladder.n_steps; i++) {
+        const struct conf_step *step = &fu->ladder.steps[i];
+        for (unsigned r = 0;; r++) {
+            int64_t at = followup_step_at(p->calendar, step, fx->due_at_ms, fx->deadline_at_ms, r);
+            if (at > horizon_ms || at == INT64_MAX)
+                break;
+            bool overdue = at >= fx->deadline_at_ms;
+            if (!add_entry(conf, tl, at, "followup", overdue ? "followup.overdue" : "followup.due",
+                           fu->name, (int)i + 1, r, &step->notify))
+                return;
+        }
+    }
+}
+
+static void record(const struct conf *conf, struct timeline *tl, struct effects *fx,
+                   int64_t horizon_ms)
+{
+    for (size_t i = 0; i < fx->n; i++) {
+        const struct effect *e = &fx->v[i];
+        switch (e->kind) {
+        case EFFECT_STEP:
+            add_entry(conf, tl, e->at_ms, "step", e->event, e->clock, e->step, e->repeat,
+                      e->notify);
+            break;
+        case EFFECT_REMINDER:
+            add_entry(conf, tl, e->at_ms, "reminder", e->event, NULL, e->step, 0, e->notify);
+            break;
+        case EFFECT_FOLLOWUP:
+            add_followup(conf, tl, e, horizon_ms);
+            break;
+        case EFFECT_REPEAT_FAULT:
+            add_entry(conf, tl, e->at_ms, "repeat_fault", "ticket.repeat_fault", NULL, 0, 0,
+                      e->notify);
+            break;
+        case EFFECT_POLICY:
+        case EFFECT_CLOCK:
+            break;
+        }
+    }
+    effects_clear(fx);
+}
+
+/* Walk time forward to until_ms, one instant at a time. */
+static void walk(const struct conf *conf, struct timeline *tl, int64_t until_ms, struct effects *fx,
+                 int64_t horizon_ms)
+{
+    while (!tl->truncated) {
+        int64_t next = lifecycle_next_instant(conf, &tl->ticket, until_ms);
+        if (next > until_ms)
+            return;
+        lifecycle_advance(conf, &tl->ticket, next, fx);
+        record(conf, tl, fx, horizon_ms);
+    }
+}
+
+/* Stable insertion sort by instant: entries arrive nearly sorted (follow-up steps are the
+ * exception) and the order of entries at one instant is the order they fired in. */
+static void sort_entries(struct timeline *tl)
+{
+    for (size_t i = 1; i < tl->n_entries; i++) {
+        struct sim_entry e = tl->entries[i];
+        size_t j = i;
+        for (; j > 0 && tl->entries[j - 1].at_ms > e.at_ms; j--)
+            tl->entries[j] = tl->entries[j - 1];
+        tl->entries[j] = e;
+    }
+}
+
+int simulate_run(const struct conf *conf, const struct ticket *ticket,
+                 const struct ticket_event *events, size_t n_events, int64_t horizon_ms,
+                 struct timeline *ret, struct slad_error *reterr)
+{
+    struct timeline *tl = ret;
+    memset(tl, 0, sizeof(*tl));
+    if (ticket_copy(&tl->ticket, ticket) < 0)
+        return slad_error_set(reterr, ENOMEM, "out of memory");
+    struct ticket *t = &tl->ticket;
+    if (t->reported_at_ms == SLAD_NO_TIME)
+        t->reported_at_ms = n_events ? events[0].at_ms : 0;
+    int64_t last = t->reported_at_ms;
+    for (size_t i = 0; i < n_events; i++) {
+        if (events[i].at_ms < last) {
+            timeline_done(tl);
+            return slad_error_set(reterr, EINVAL,
+                                  "events[%zu] ('%s') happens before the event or report that "
+                                  "precedes it; list events in time order",
+                                  i, ticket_event_name(events[i].type));
+        }
+        last = events[i].at_ms;
+    }
+    if (horizon_ms <= 0)
+        horizon_ms = last + DEFAULT_HORIZON_MS;
+
+    struct effects fx;
+    effects_init(&fx);
+    int r = lifecycle_create(conf, t, t->reported_at_ms, &fx, reterr);
+    if (r < 0)
+        goto fail;
+    tl->policy = lifecycle_policy(conf, t)->name;
+    t->created_at_ms = t->updated_at_ms = t->reported_at_ms;
+    /* The store counts earlier tickets of the same device and fault; here the body says. */
+    if (conf->repeat_fault.count > 0 && t->repeat_count == conf->repeat_fault.count)
+        add_entry(conf, tl, t->reported_at_ms, "repeat_fault", "ticket.repeat_fault", NULL, 0, 0,
+                  &conf->repeat_fault.notify);
+    record(conf, tl, &fx, horizon_ms);
+    for (size_t i = 0; i < n_events; i++) {
+        walk(conf, tl, events[i].at_ms, &fx, horizon_ms);
+        r = lifecycle_event(conf, t, &events[i], events[i].at_ms, &fx, reterr);
+        if (r < 0) {
+            slad_error_prefix(reterr, "events[%zu]: ", i);
+            goto fail;
+        }
+        t->updated_at_ms = events[i].at_ms;
+        record(conf, tl, &fx, horizon_ms);
+    }
+    walk(conf, tl, horizon_ms, &fx, horizon_ms);
+    if (lifecycle_next_instant(conf, t, horizon_ms) != INT64_MAX)
+        tl->truncated = 1;
+    effects_done(&fx);
+    sort_entries(tl);
+    return 0;
+fail:
+    effects_done(&fx);
+    timeline_done(tl);
+    return r;
+}

@@ -1,0 +1,57 @@
+/* simulate.h - the engine run on one ticket without a store: the full timeline of its
+ * clocks and escalations for a list of timed events (POST /v1/simulate, slactl simulate,
+ * and the seed-promise tests). */
+#ifndef SLAD_SIMULATE_H
+#define SLAD_SIMULATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "error.h"
+#include "lifecycle.h"
+#include "ticket.h"
+
+/* One resolved recipient of a timeline entry. */
+struct sim_recipient {
+    char *text;    /* as written: "supervisor", "contact:li.si", "channel:ops", "customer" */
+    char *contact; /* contact name, or NULL */
+    char *channel; /* channel name (group channel or the contact's first `via`), or NULL */
+    char *address; /* phone or e-mail where known, or NULL */
+    char *error;   /* why it cannot be reached (no such role in the team...), or NULL */
+};
+
+struct sim_entry {
+    int64_t at_ms;
+    const char *kind;  /* "step", "followup", "reminder", "repeat_fault", "clock", "event" */
+    const char *event; /* "sla.warning", "sla.breach", ..., or the ticket event name */
+    char clock[SLACLOCK_NAME_MAX]; /* clock (or follow-up) name, or "" */
+    char state[16];                /* kind "clock": the clock's new state */
+    int step;                      /* 1-based step number, 0 when none */
+    unsigned repeat;
+    struct sim_recipient *recipients;
+    size_t n_recipients;
+};
+
+struct timeline {
+    struct ticket ticket; /* the ticket at the end, with its clocks */
+    const char *policy;   /* borrowed from the conf */
+    struct sim_entry *entries;
+    size_t n_entries;
+    int truncated; /* stopped at the entry limit or horizon with work left */
+};
+
+#define SIMULATE_MAX_ENTRIES 1000
+
+/* Run ticket (its fields as posted; status open) from its reported_at through events
+ * (sorted by at_ms, each at or after reported_at) until horizon_ms, recording every
+ * step, reminder, follow-up and clock change in *ret (initialised here; free with
+ * timeline_done). Errors: an event the status table refuses (-EBUSY), events out of
+ * order (-EINVAL). */
+int simulate_run(const struct conf *conf, const struct ticket *ticket,
+                 const struct ticket_event *events, size_t n_events, int64_t horizon_ms,
+                 struct timeline *ret, struct slad_error *reterr);
+
+void timeline_done(struct timeline *tl);
+
+#endif

@@ -1,0 +1,187 @@
+/* store.h - the SQLite database: schema, migrations, prepared statements, transactions.
+ *
+ * The store is the truth (ARCHITECTURE: "memory is a cache"): tickets with their clocks,
+ * their history and the outbox rows they cause. Every statement is prepared once at open
+ * and reused; nothing builds SQL at run time. This is the only file of lib/ that talks to
+ * SQLite.
+ *
+ * Errors: 0 or a negative errno with a message naming the operation and SQLite's words:
+ * -ENOENT no such row, -EEXIST a unique key already taken, -ENOSPC disk full, -EROFS
+ * read-only database, -EAGAIN database busy (another process holds the lock), -ENOMEM,
+ * -ENOTSUP a database written by a newer slad, -EIO anything else. (-EBUSY is not used:
+ * the service reserves it for events refused by the status table, SPEC 1.)
+ *
+ * Times are int64_t ms since the epoch, UTC; SLAD_NO_TIME is stored as NULL. */
+#ifndef SLAD_STORE_H
+#define SLAD_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "ticket.h"
+
+struct store;
+
+/* The schema version this binary writes (PRAGMA user_version after open). */
+int store_schema_version(void);
+
+/* Open (creating if needed) the database at path (":memory:" and "file:" URIs work),
+ * in WAL mode with synchronous FULL or NORMAL, a busy timeout and foreign keys, and
+ * bring its schema to store_schema_version() in one transaction. A database whose
+ * version is newer than this binary is refused with -ENOTSUP. */
+int store_open(const char *path, bool synchronous_full, struct store **ret,
+               struct slad_error *reterr);
+/* NULL-safe. Rolls back an open transaction. */
+void store_close(struct store *s);
+
+/* SELECT 1: whether the database answers (/healthz). */
+int store_check(struct store *s, struct slad_error *reterr);
+
+/* Transactions. store_begin opens a write transaction (BEGIN IMMEDIATE); the daemon
+ * holds one per loop iteration (group commit). Savepoints nest inside it (or, without
+ * one, open and on release commit their own); the service wraps every operation in one:
+ * store_savepoint ... store_release, or on failure store_rollback_to, which undoes the
+ * operation and ends the savepoint. */
+int store_begin(struct store *s, struct slad_error *reterr);
+int store_commit(struct store *s, struct slad_error *reterr);
+int store_rollback(struct store *s, struct slad_error *reterr);
+bool store_in_transaction(const struct store *s);
+int store_savepoint(struct store *s, struct slad_error *reterr);
+int store_release(struct store *s, struct slad_error *reterr);
+int store_rollback_to(struct store *s, struct slad_error *reterr);
+
+/* Tickets. next_ms is the ticket's next agenda instant (INT64_MAX or SLAD_NO_TIME: none);
+ * it is kept in an index so that start-up reads the agenda without computing anything.
+ * insert stores t with its clocks and sets t->id (t->id must be 0); -EEXIST when
+ * (source, external_id) is taken. update rewrites the row and replaces the clocks;
+ * -ENOENT when t->id is unknown. */
+int store_ticket_insert(struct store *s, struct ticket *t, int64_t next_ms,
+                        struct slad_error *reterr);
+int store_ticket_update(struct store *s, const struct ticket *t, int64_t next_ms,
+                        struct slad_error *reterr);
+/* Load ticket id with its clocks into *ret (initialised here, on success only; the caller
+ * ticket_done()s it). -ENOENT when unknown. */
+int store_ticket_load(struct store *s, int64_t id, struct ticket *ret, struct slad_error *reterr);
+/* The id of the ticket with (source, external_id); -ENOENT when none. */
+int store_ticket_find(struct store *s, const char *source, const char *external_id, int64_t *ret_id,
+                      struct slad_error *reterr);
+
+/* Callbacks get borrowed rows, valid during the call. Return 0 to go on, > 0 to stop
+ * (the listing returns 0), < 0 to stop and return that error. A callback must not start
+ * the same listing again (the statement is in use). */
+typedef int store_ticket_fn(void *userdata, const struct ticket *t);
+
+/* Filters; NULL / -1 / 0 mean "any". */
+struct store_ticket_filter {
+    const char *status; /* status name */
+    const char *policy; /* policy name */
+    const char *team;   /* team name */
+    int breached;       /* 1: a clock is breached, missed or paused past due; 0: none is */
+    bool open_only;     /* not resolved, closed or cancelled */
+    int64_t after_id;   /* ids greater than this */
+    size_t limit;       /* at most this many rows; 0 = no limit */
+};
+
+/* Tickets (with clocks) matching f, in id order. */
+int store_ticket_list(struct store *s, const struct store_ticket_filter *f, store_ticket_fn *fn,
+                      void *userdata, struct slad_error *reterr);
+
+/* Up to max ids of tickets matching f (clocks not loaded; f->limit ignored), in id order,
+ * into ids; *ret_n says how many. For walks that update what they read. */
+int store_ticket_ids(struct store *s, const struct store_ticket_filter *f, int64_t *ids, size_t max,
+                     size_t *ret_n, struct slad_error *reterr);
+
+/* Every ticket with a next instant: fn(userdata, id, next_ms), read from the covering
+ * index (start-up). */
+typedef int store_agenda_fn(void *userdata, int64_t id, int64_t next_ms);
+int store_agenda_load(struct store *s, store_agenda_fn *fn, void *userdata,
+                      struct slad_error *reterr);
+
+/* How many tickets with device serial and fault code were reported in [from_ms, to_ms]
+ * (indexed). */
+int store_repeat_count(struct store *s, const char *serial, const char *fault_code, int64_t from_ms,
+                       int64_t to_ms, int64_t *ret_count, struct slad_error *reterr);
+
+/* History: what happened to a ticket (events, patches, clock changes, steps...). */
+struct store_history {
+    int64_t id;
+    int64_t ticket_id;
+    int64_t at_ms;      /* when it happened or was due */
+    int64_t created_ms; /* when it was recorded */
+    const char *kind;   /* "event", "patch", "create", or an effect kind: "step", "clock"... */
+    const char *data;   /* JSON object text, or NULL */
+    bool late;          /* recorded more than a second after at_ms */
+};
+
+/* Append a row (h->id is ignored); *ret_id (may be NULL) gets the new id. */
+int store_history_add(struct store *s, const struct store_history *h, int64_t *ret_id,
+                      struct slad_error *reterr);
+typedef int store_history_fn(void *userdata, const struct store_history *h);
+/* Rows of ticket_id with id > after_id in id order, at most limit (0: all). */
+int store_history_list(struct store *s, int64_t ticket_id, int64_t after_id, size_t limit,
+                       store_history_fn *fn, void *userdata, struct slad_error *reterr);
+
+/* Outbox: one row per notification to deliver (SPEC 3). */
+enum store_outbox_state {
+    STORE_OUTBOX_PENDING,
+    STORE_OUTBOX_SENDING,
+    STORE_OUTBOX_SENT,
+    STORE_OUTBOX_DEAD,
+    STORE_OUTBOX_STATE_COUNT
+};
+
+/* "pending" <-> STORE_OUTBOX_PENDING...; NULL / -1 when unknown. */
+const char *store_outbox_state_name(enum store_outbox_state state);
+int store_outbox_state_from_name(const char *name);
+
+struct store_outbox {
+    int64_t id;
+    int64_t ticket_id;           /* 0: none */
+    const char *event;           /* "sla.breach", ... */
+    const char *channel;         /* channel name, NULL until resolved */
+    const char *recipient;       /* as written: "supervisor", "contact:li.si"... */
+    const char *idempotency_key; /* unique: a key is never queued twice */
+    enum store_outbox_state state;
+    int attempts;
+    int64_t next_attempt_ms; /* SLAD_NO_TIME: none */
+    const char *last_error;  /* NULL when none */
+    const char *payload;     /* JSON object text, or NULL */
+    int64_t created_ms;
+    int64_t sent_ms; /* SLAD_NO_TIME until sent */
+};
+
+/* Queue a row (its id is ignored); INSERT OR IGNORE on the idempotency key: when the key
+ * is already queued nothing changes and *ret_added is false. ret_id / ret_added may be
+ * NULL; *ret_id is 0 when nothing was added. */
+int store_outbox_add(struct store *s, const struct store_outbox *o, int64_t *ret_id,
+                     bool *ret_added, struct slad_error *reterr);
+/* Write the delivery fields of row o->id: state, channel, attempts, next_attempt_ms,
+ * last_error, sent_ms. -ENOENT when unknown. */
+int store_outbox_update(struct store *s, const struct store_outbox *o, struct slad_error *reterr);
+
+typedef int store_outbox_fn(void *userdata, const struct store_outbox *o);
+
+struct store_outbox_filter {
+    int state;         /* enum store_outbox_state, or -1 for any */
+    int64_t ticket_id; /* 0: any */
+    int64_t due_ms;    /* rows with next_attempt_ms <= due_ms; SLAD_NO_TIME: any */
+    int64_t after_id;  /* ids greater than this */
+    size_t limit;      /* 0: no limit */
+};
+int store_outbox_list(struct store *s, const struct store_outbox_filter *f, store_outbox_fn *fn,
+                      void *userdata, struct slad_error *reterr);
+/* Row id through fn; -ENOENT when unknown. */
+int store_outbox_get(struct store *s, int64_t id, store_outbox_fn *fn, void *userdata,
+                     struct slad_error *reterr);
+
+/* Gauges for /metrics, STATUS= and /healthz. */
+struct store_counts {
+    int64_t tickets[TICKET_STATUS_COUNT];            /* by status */
+    int64_t notifications[STORE_OUTBOX_STATE_COUNT]; /* by state */
+    int64_t breached_clocks;                         /* clocks now in state breached */
+};
+int store_counts(struct store *s, struct store_counts *ret, struct slad_error *reterr);
+
+#endif

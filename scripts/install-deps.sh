@@ -1,0 +1,34 @@
+#!/bin/sh
+# Install slad's build and test dependencies from Debian 12 packages.
+# Idempotent: installs only what is missing; runs apt-get as root or through sudo.
+set -eu
+
+PACKAGES="build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
+libev-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev libconfig-dev libmicrohttpd-dev
+libjansson-dev libsystemd-dev libical-dev libssl-dev libcmocka-dev
+python3 python3-pytest tzdata scdoc systemd"
+
+missing=""
+for p in $PACKAGES; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+
+if [ -z "$missing" ]; then
+    exit 0
+fi
+
+echo "install-deps: installing:$missing"
+if [ "$(id -u)" -eq 0 ]; then
+    SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+    SUDO="sudo"
+else
+    echo "install-deps: missing packages:$missing; run this script as root or install sudo" >&2
+    exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q || echo "install-deps: apt-get update failed; trying the cached package lists" >&2
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -q --no-install-recommends $missing

@@ -1,0 +1,1037 @@
+/* test-store.c - the SQLite store on ":memory:" and on temporary files: migrations and
+ * the schema version, refusing a newer database, a ticket with every field and its clocks
+ * written and read back, the (source, external_id) key, list filters and pagination,
+ * history, outbox idempotency keys, the agenda index, the repeat-fault window,
+ * transactions and savepoints, counts, and the mapping of SQLite errors. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store.h"
+#include "ticket.h"
+
+#define T0 INT64_C(1767225600000) /* 2026-01-01T00:00:00Z */
+
+/* A temporary directory per test run, removed at the end. */
+static char tmpdir[64];
+
+static void tmp_path(char *buf, size_t size, const char *name)
+{
+    snprintf(buf, size, "%s/%s", tmpdir, name);
+}
+
+static void remove_db(const char *path)
+{
+    char p[256];
+    unlink(path);
+    snprintf(p, sizeof(p), "%s-wal", path);
+    unlink(p);
+    snprintf(p, sizeof(p), "%s-shm", path);
+    unlink(p);
+}
+
+static struct store *open_mem(void)
+{
+    struct store *s = NULL;
+    struct slad_error err = {{0}};
+    int r = store_open(":memory:", true, &s, &err);
+    if (r < 0)
+        fail_msg("store_open: %d %s", r, err.msg);
+    return s;
+}
+
+/* A ticket with every field set, distinct per n. */
+static void make_ticket(struct ticket *t, int n)
+{
+    char buf[64];
+    ticket_init(t);
+#define SET(field, fmt)                                                                            \
+    do {                                                                                           \
+        snprintf(buf, sizeof(buf), fmt, n);                                                        \
+        assert_int_equal(ticket_set_string(&t->field, buf), 0);                                    \
+    } while (0)
+    assert_int_equal(ticket_set_string(&t->source, "crm"), 0);
+    SET(external_id, "ext-%d");
+    SET(title, "冰箱不制冷 %d");
+    SET(description, "line one\nline two '%d'");
+    assert_int_equal(ticket_set_string(&t->grade, "A"), 0);
+    assert_int_equal(ticket_set_string(&t->region, "city"), 0);
+    assert_int_equal(ticket_set_string(&t->team, "north"), 0);
+    assert_int_equal(ticket_set_string(&t->assignee, "zhang.san"), 0);
+    SET(customer_name, "王五 %d");
+    SET(customer_phone, "+861380000%04d");
+    SET(customer_address, "1 Road %d");
+    SET(device_model, "RF-%d");
+    SET(device_serial, "SN%d");
+    SET(fault_code, "E%d");
+    assert_int_equal(ticket_set_string(&t->policy, "critical-city"), 0);
+#undef SET
+    t->severity = 1 + n % 5;
+    assert_int_equal(ticket_set_label(t, "channel", "hotline"), 0);
+    assert_int_equal(ticket_set_label(t, "vip", "是"), 0);
+    t->reported_at_ms = T0 + n * 1000;
+    t->appointment_at_ms = T0 + 7200000;
+    t->created_at_ms = T0 + n * 1000 + 5;
+    t->updated_at_ms = T0 + n * 1000 + 6;
+    t->status = TICKET_ON_HOLD;
+    t->held_from = TICKET_DISPATCHED;
+    t->reopen_count = 2;
+    t->repeat_count = 3;
+    t->event_last_ms[TICKET_EVENT_DISPATCH] = T0 + 60000;
+    t->event_last_ms[TICKET_EVENT_HOLD] = T0 + 120000;
+    t->event_last_ms[TICKET_EVENT_COMMENT] = T0 - 1; /* any value, even before T0 */
+    t->reminders_fired = 0x5;
+    t->n_clocks = 2;
+    struct slaclock *c = &t->clocks[0];
+    memset(c, 0, sizeof(*c));
+    snprintf(c->name, sizeof(c->name), "response");
+    c->state = SLACLOCK_MET;
+    c->target_ms = 3600000;
+    c->elapsed_ms = 60000;
+    c->since_ms = T0;
+    c->started_at_ms = T0;
+    c->stopped_at_ms = T0 + 60000;
+    c->breached_at_ms = SLAD_NO_TIME;
+    c->due_at_ms = T0 + 3600000;
+    c->paused_breached = false;
+    c->stop_event = TICKET_EVENT_DISPATCH;
+    c->fired[0] = 1;
+    c = &t->clocks[1];
+    memset(c, 0, sizeof(*c));
+    snprintf(c->name, sizeof(c->name), "resolution");
+    c->state = SLACLOCK_PAUSED;
+    c->target_ms = 86400000;
+    c->elapsed_ms = 90000000;
+    c->since_ms = SLAD_NO_TIME;
+    c->started_at_ms = T0;
+    c->stopped_at_ms = SLAD_NO_TIME;
+    c->breached_at_ms = T0 + 86400000;
+    c->due_at_ms = T0 + 86400000;
+    c->paused_breached = true;
+    c->stop_event = -1;
+    c->fired[0] = 3;
+    c->fired[1] = 0;
+    c->fired[2] = 65535;
+    c->fired[SLACLOCK_MAX_STEPS - 1] = 7;
+}
+
+#define assert_str_eq_or_null(a, b, line)                                                          \
+    do {                                                                                           \
+        const char *a_ = (a), *b_ = (b);                                                           \
+        if ((a_ == NULL) != (b_ == NULL) || (a_ && strcmp(a_, b_) != 0))                           \
+            fail_msg("line %d: %s: '%s' != '%s'", line, #a, a_ ? a_ : "(null)",                    \
+                     b_ ? b_ : "(null)");                                                          \
+    } while (0)
+
+#define assert_i64_eq(a, b, line)                                                                  \
+    do {                                                                                           \
+        int64_t a_ = (a), b_ = (b);                                                                \
+        if (a_ != b_)                                                                              \
+            fail_msg("line %d: %s: %" PRId64 " != %" PRId64, line, #a, a_, b_);                    \
+    } while (0)
+
+static void ticket_equal(const struct ticket *a, const struct ticket *b, int line)
+{
+    assert_i64_eq(a->id, b->id, line);
+    assert_str_eq_or_null(a->source, b->source, line);
+    assert_str_eq_or_null(a->external_id, b->external_id, line);
+    assert_str_eq_or_null(a->title, b->title, line);
+    assert_str_eq_or_null(a->description, b->description, line);
+    assert_i64_eq(a->severity, b->severity, line);
+    assert_str_eq_or_null(a->grade, b->grade, line);
+    assert_str_eq_or_null(a->region, b->region, line);
+    assert_str_eq_or_null(a->team, b->team, line);
+    assert_str_eq_or_null(a->assignee, b->assignee, line);
+    assert_str_eq_or_null(a->customer_name, b->customer_name, line);
+    assert_str_eq_or_null(a->customer_phone, b->customer_phone, line);
+    assert_str_eq_or_null(a->customer_address, b->customer_address, line);
+    assert_str_eq_or_null(a->device_model, b->device_model, line);
+    assert_str_eq_or_null(a->device_serial, b->device_serial, line);
+    assert_str_eq_or_null(a->fault_code, b->fault_code, line);
+    assert_str_eq_or_null(a->policy, b->policy, line);
+    assert_i64_eq((int64_t)a->n_labels, (int64_t)b->n_labels, line);
+    for (size_t i = 0; i < a->n_labels; i++)
+        assert_str_eq_or_null(ticket_label(b, a->labels[i].key), a->labels[i].value, line);
+    assert_i64_eq(a->reported_at_ms, b->reported_at_ms, line);
+    assert_i64_eq(a->appointment_at_ms, b->appointment_at_ms, line);
+    assert_i64_eq(a->created_at_ms, b->created_at_ms, line);
+    assert_i64_eq(a->updated_at_ms, b->updated_at_ms, line);
+    assert_i64_eq(a->status, b->status, line);
+    assert_i64_eq(a->held_from, b->held_from, line);
+    assert_i64_eq(a->reopen_count, b->reopen_count, line);
+    assert_i64_eq(a->repeat_count, b->repeat_count, line);
+    for (int e = 0; e < TICKET_EVENT_COUNT; e++)
+        assert_i64_eq(a->event_last_ms[e], b->event_last_ms[e], line);
+    assert_i64_eq(a->reminders_fired, b->reminders_fired, line);
+    assert_i64_eq((int64_t)a->n_clocks, (int64_t)b->n_clocks, line);
+    for (size_t i = 0; i < a->n_clocks; i++) {
+        const struct slaclock *x = &a->clocks[i], *y = &b->clocks[i];
+        assert_str_eq_or_null(x->name, y->name, line);
+        assert_i64_eq(x->state, y->state, line);
+        assert_i64_eq(x->target_ms, y->target_ms, line);
+        assert_i64_eq(x->elapsed_ms, y->elapsed_ms, line);
+        assert_i64_eq(x->since_ms, y->since_ms, line);
+        assert_i64_eq(x->started_at_ms, y->started_at_ms, line);
+        assert_i64_eq(x->stopped_at_ms, y->stopped_at_ms, line);
+        assert_i64_eq(x->breached_at_ms, y->breached_at_ms, line);
+        assert_i64_eq(x->due_at_ms, y->due_at_ms, line);
+        assert_i64_eq(x->paused_breached, y->paused_breached, line);
+        assert_i64_eq(x->stop_event, y->stop_event, line);
+        for (int k = 0; k < SLACLOCK_MAX_STEPS; k++)
+            assert_i64_eq(x->fired[k], y->fired[k], line);
+    }
+}
+
+static int64_t insert(struct store *s, struct ticket *t, int64_t next_ms, int line)
+{
+    struct slad_error err = {{0}};
+    int r = store_ticket_insert(s, t, next_ms, &err);
+    if (r < 0)
+        fail_msg("line %d: insert: %d %s", line, r, err.msg);
+    assert_true(t->id > 0);
+    return t->id;
+}
+
+/* PRAGMA user_version and the table names of a database file, read behind the store. */
+static int file_user_version(const char *path)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+static void file_exec(const char *path, const char *sql)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+        fail_msg("%s: %s", sql, msg);
+    sqlite3_close(db);
+}
+
+static void test_migrations(void **state)
+{
+    (void)state;
+    char path[128];
+    tmp_path(path, sizeof(path), "migrate.db");
+    remove_db(path);
+    assert_true(store_schema_version() >= 1);
+
+    struct store *s = NULL;
+    struct slad_error err = {{0}};
+    assert_int_equal(store_open(path, false, &s, &err), 0);
+    store_close(s);
+    assert_int_equal(file_user_version(path), store_schema_version());
+
+    /* Every table and index of the schema comment exists; WAL mode sticks to the file. */
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    static const char *const objects[] = {
+        "tickets",       "clocks",         "history",        "outbox",
+        "tickets_next",  "tickets_repeat", "tickets_status", "clocks_state",
+        "clocks_report", "outbox_due",     "history_ticket",
+    };
+    for (size_t i = 0; i < sizeof(objects) / sizeof(objects[0]); i++) {
+        sqlite3_stmt *st;
+        assert_int_equal(
+            sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_schema WHERE name = ?1", -1, &st, NULL),
+            SQLITE_OK);
+        sqlite3_bind_text(st, 1, objects[i], -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_ROW)
+            fail_msg("schema object '%s' missing", objects[i]);
+        sqlite3_finalize(st);
+    }
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "wal");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+
+    /* Opening again migrates nothing and keeps the data. */
+    assert_int_equal(store_open(path, true, &s, &err), 0);
+    struct ticket t;
+    make_ticket(&t, 1);
+    insert(s, &t, INT64_MAX, __LINE__);
+    ticket_done(&t);
+    store_close(s);
+    assert_int_equal(store_open(path, true, &s, &err), 0);
+    struct ticket u;
+    assert_int_equal(store_ticket_load(s, 1, &u, &err), 0);
+    ticket_done(&u);
+    store_close(s);
+    remove_db(path);
+}
+
+static void test_newer_schema_refused(void **state)
+{
+    (void)state;
+    char path[128], sql[64];
+    tmp_path(path, sizeof(path), "newer.db");
+    remove_db(path);
+    struct store *s = NULL;
+    struct slad_error err = {{0}};
+    assert_int_equal(store_open(path, true, &s, &err), 0);
+    store_close(s);
+    snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", store_schema_version() + 1);
+    file_exec(path, sql);
+    s = NULL;
+    assert_int_equal(store_open(path, true, &s, &err), -ENOTSUP);
+    assert_null(s);
+    assert_non_null(strstr(err.msg, path));
+    assert_non_null(strstr(err.msg, "newer"));
+    /* Nothing was changed by the refusal. */
+    assert_int_equal(file_user_version(path), store_schema_version() + 1);
+    remove_db(path);
+}
+
+static void test_ticket_round_trip(void **state)
+{
+    (void)state;
+    struct store *s = open_mem();
+    struct slad_error err = {{0}};
+    struct ticket t, u;
+    make_ticket(&t, 7);
+    int64_t id = insert(s, &t, T0 + 1000, __LINE__);
+    assert_int_equal(store_ticket_load(s, id, &u, &err), 0);
+    ticket_equal(&t, &u, __LINE__);
+    ticket_done(&u);
+
+    /* A ticket with nothing optional: NULLs and unset times come back as such. */
+    struct ticket bare, bare2;
+    ticket_init(&bare);
+    assert_int_equal(ticket_set_string(&bare.title, "bare"), 0);
+    bare.severity = 3;
+    bare.reported_at_ms = T0;
+    bare.created_at_ms = T0;
+    bare.updated_at_ms = T0;
+    insert(s, &bare, INT64_MAX, __LINE__);
+    assert_int_equal(store_ticket_load(s, bare.id, &bare2, &err), 0);
+    ticket_equal(&bare, &bare2, __LINE__);
+    ticket_done(&bare2);
+    ticket_done(&bare);
+
+    /* Update: fields change, a clock goes away, labels shrink. */
+    assert_int_equal(ticket_set_string(&t.assignee, NULL), 0);
+    assert_int_equal(ticket_set_label(&t, "vip", NULL), 0);
+    t.status = TICKET_RESOLVED;
+    t.clocks[0] = t.clocks[1];
+    t.n_clocks = 1;
+    t.clocks[0].fired[SLACLOCK_MAX_STEPS - 1] = 0;
+    t.event_last_ms[TICKET_EVENT_COMMENT] = SLAD_NO_TIME;
+    assert_int_equal(store_ticket_update(s, &t, INT64_MAX, &err), 0);
+    assert_int_equal(store_ticket_load(s, id, &u, &err), 0);
+    ticket_equal(&t, &u, __LINE__);
+    ticket_done(&u);
+
+    /* Unknown ids. */
+    assert_int_equal(store_ticket_load(s, 999, &u, &err), -ENOENT);
+    assert_non_null(strstr(err.msg, "999"));
+    t.id = 999;
+    assert_int_equal(store_ticket_update(s, &t, INT64_MAX, &err), -ENOENT);
+    /* An id already set is a caller bug. */
+    assert_int_equal(store_ticket_insert(s, &t, INT64_MAX, &err), -EINVAL);
+    ticket_done(&t);
+    store_close(s);
+}
+
+static void test_unique_source_external_id(void **state)
+{
+    (void)state;
+    struct store *s = open_mem();
+    struct slad_error err = {{0}};
+    struct ticket a, b;
+    make_ticket(&a, 1);
+    make_ticket(&b, 1);
+    int64_t id = insert(s, &a, INT64_MAX, __LINE__);
+    assert_int_equal(store_ticket_insert(s, &b, INT64_MAX, &err), -EEXIST);
+    assert_int_equal(b.id, 0);
+    assert_non_null(strstr(err.msg, "'ext-1'"));
+
+    int64_t found = 0;
+    assert_int_equal(store_ticket_find(s, "crm", "ext-1", &found, &err), 0);
+    assert_int_equal(found, id);
+    found = -1;
+    assert_int_equal(store_ticket_find(s, "other", "ext-1", &found, &err), -ENOENT);
+    assert_int_equal(found, -1); /* ret_ untouched on failure */
+
+    /* The same external_id from another source, and tickets without one, are distinct. */
+    assert_int_equal(ticket_set_string(&b.source, "iot"), 0);
+    insert(s, &b, INT64_MAX, __LINE__);
+    for (int i = 0; i < 2; i++) {
+        struct ticket c;
+        make_ticket(&c, 1);
+        assert_int_equal(ticket_set_string(&c.external_id, NULL), 0);
+        insert(s, &c, INT64_MAX, __LINE__);
+        ticket_done(&c);
+    }
+    ticket_done(&a);
+    ticket_done(&b);
+    store_close(s);
+}
+
+struct id_list {
+    int64_t ids[64];
+    size_t n;
+    size_t stop_after; /* 0: never */
+};
+
+static int collect_ticket(void *userdata, const struct ticket *t)
+{
+    struct id_list *l = userdata;
+    l->ids[l->n++] = t->id;
+    /* Clocks come with listed tickets. */
+    assert_true(t->n_clocks >= 1);
+    return l->stop_after && l->n >= l->stop_after ? 1 : 0;
+}
+
+static void ids_equal(const struct id_list *l, const int64_t *want, size_t n, int line)
+{
+    char got[256] = "";
+    size_t len = 0;
+    for (size_t i = 0; i < l->n && len < sizeof(got); i++)
+        len += (size_t)snprintf(got + len, sizeof(got) - len, "%" PRId64 " ", l->ids[i]);
+    if (l->n != n)
+        fail_msg("line %d: %zu ids (%s), want %zu", line, l->n, got, n);
+    for (size_t i = 0; i < n; i++)
+        if (l->ids[i] != want[i])
+            fail_msg("line %d: ids %s, want #%zu = %" PRId64, line, got, i, want[i]);
+}
+
+static void test_list_filters(void **state)
+{
+    (void)state;
+    struct store *s = open_mem();
+    struct slad_error err = {{0}};
+    /* ids 1..6: status, policy, team, and the second clock's state. */
+    static const struct {
+        enum ticket_status status;
+        const char *policy, *team;
+        enum slaclock_state clock;
+        bool paused_breached;
+    } rows[] = {
+        {TICKET_OPEN, "p1", "north", SLACLOCK_RUNNING, false},
+        {TICKET_OPEN, "p2", "south", SLACLOCK_BREACHED, false},
+        {TICKET_RESOLVED, "p1", "north", SLACLOCK_MISSED, false},
+        {TICKET_ON_HOLD, "p1", "south", SLACLOCK_PAUSED, true},
+        {TICKET_CLOSED, "p2", "north", SLACLOCK_MET, false},
+        {TICKET_ACKNOWLEDGED, "p1", "north", SLACLOCK_RUNNING, false},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct ticket t;
+        make_ticket(&t, (int)i);
+        t.status = rows[i].status;
+        assert_int_equal(ticket_set_string(&t.policy, rows[i].policy), 0);
+        assert_int_equal(ticket_set_string(&t.team, rows[i].team), 0);
+        t.clocks[1].state = rows[i].clock;
+        t.clocks[1].paused_breached = rows[i].paused_breached;
+        insert(s, &t, INT64_MAX, __LINE__);
+        ticket_done(&t);
+    }
+    static const struct {
+        int line;
+        struct store_ticket_filter f;
+        int64_t want[8];
+        size_t n;
+    } cases[] = {
+        {__LINE__, {.breached = -1}, {1, 2, 3, 4, 5, 6}, 6},
+        {__LINE__, {.status = "open", .breached = -1}, {1, 2}, 2},
+        {__LINE__, {.status = "on_hold", .breached = -1}, {4}, 1},
+        {__LINE__, {.policy = "p2", .breached = -1}, {2, 5}, 2},
+        {__LINE__, {.team = "north", .breached = -1}, {1, 3, 5, 6}, 4},
+        {__LINE__, {.breached = 1}, {2, 3, 4}, 3},
+        {__LINE__, {.breached = 0}, {1, 5, 6}, 3},
+        {__LINE__, {.open_only = true, .breached = -1}, {1, 2, 4, 6}, 4},
+        {__LINE__, {.policy = "p1", .team = "north", .breached = -1}, {1, 3, 6}, 3},
+        {__LINE__, {.policy = "p1", .open_only = true, .breached = 1}, {4}, 1},
+        {__LINE__, {.status = "cancelled", .breached = -1}, {0}, 0},
+        /* Pagination: after and limit, in id order. */
+        {__LINE__, {.breached = -1, .limit = 2}, {1, 2}, 2},
+        {__LINE__, {.breached = -1, .limit = 2, .after_id = 2}, {3, 4}, 2},
+        {__LINE__, {.breached = -1, .limit = 2, .after_id = 4}, {5, 6}, 2},
+        {__LINE__, {.breached = -1, .limit = 2, .after_id = 6}, {0}, 0},
+        {__LINE__, {.team = "north", .breached = -1, .limit = 2, .after_id = 1}, {3, 5}, 2},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct id_list l = {.n = 0};
+        int r = store_ticket_list(s, &cases[i].f, collect_ticket, &l, &err);
+        if (r < 0)
+            fail_msg("line %d: %s", cases[i].line, err.msg);
+        ids_equal(&l, cases[i].want, cases[i].n, cases[i].line);
+        /* The id walk agrees with the full listing. */
+        int64_t ids[8];
+        size_t n = 99;
+        assert_int_equal(store_ticket_ids(s, &cases[i].f, ids,
+                                          cases[i].f.limit ? cases[i].f.limit : 8, &n, &err),
+                         0);
+        struct id_list l2 = {.n = n};
+        memcpy(l2.ids, ids, n * sizeof(ids[0]));
+        ids_equal(&l2, cases[i].want, cases[i].n, cases[i].line);
+    }
+    /* A callback stops the walk with > 0 (success) or < 0 (that error). */
+    struct id_list l = {.stop_after = 3};
+    struct store_ticket_filter all = {.breached = -1};
+    assert_int_equal(store_ticket_list(s, &all, collect_ticket, &l, &err), 0);
+    int64_t want[] = {1, 2, 3};
+    ids_equal(&l, want, 3, __LINE__);
+    store_close(s);
+}
+
+struct history_list {
+    struct store_history rows[8];
+    char kinds[8][16], data[8][64];
+    size_t n;
+};
+
+static int collect_history(void *userdata, const struct store_history *h)
+{
+    struct history_list *l = userdata;
+    l->rows[l->n] = *h;
+    snprintf(l->kinds[l->n], sizeof(l->kinds[0]), "%s", h->kind);
+    snprintf(l->data[l->n], sizeof(l->data[0]), "%s", h->data ? h->data : "(null)");
+    l->n++;
+    return 0;
+}
+
+static void test_history(void **state)
+{
+    (void)state;
+    struct store *s = open_mem();
+    struct slad_error err = {{0}};
+    struct ticket a, b;
+    make_ticket(&a, 1);
+    make_ticket(&b, 2);
+    insert(s, &a, INT64_MAX, __LINE__);
+    insert(s, &b, INT64_MAX, __LINE__);
+    static const struct {
+        int which;
+        const char *kind, *data;
+        bool late;
+    } adds[] = {
+        {0, "create", NULL, false},
+        {0, "step", "{\"clock\":\"response\",\"step\":1}", true},
+        {1, "event", "{\"event\":\"acknowledge\"}", false},
+        {0, "event", "{\"event\":\"resolve\"}", false},
+    };
+    int64_t ids[4];
+    for (size_t i = 0; i < 4; i++) {
+        struct store_history h = {
+            .ticket_id = adds[i].which ? b.id : a.id,
+            .at_ms = T0 + (int64_t)i,
+            .created_ms = T0 + 10 + (int64_t)i,
+            .kind = adds[i].kind,
+            .data = adds[i].data,
+            .late = adds[i].late,
+        };
+        assert_int_equal(store_history_add(s, &h, &ids[i], &err), 0);
+    }
+    struct history_list l = {.n = 0};
+    assert_int_equal(store_history_list(s, a.id, 0, 0, collect_history, &l, &err), 0);
+    assert_int_equal(l.n, 3);
+    assert_string_equal(l.kinds[0], "create");
+    assert_string_equal(l.data[0], "(null)");
+    assert_string_equal(l.kinds[1], "step");
+    assert_string_equal(l.data[1], adds[1].data);
+    assert_true(l.rows[1].late);
+    assert_false(l.rows[2].late);
+    assert_int_equal(l.rows[1].at_ms, T0 + 1);
+    assert_int_equal(l.rows[1].created_ms, T0 + 11);
+    assert_int_equal(l.rows[2].id, ids[3]);
+    /* Paging. */
+    l.n = 0;
+    assert_int_equal(store_history_list(s, a.id, ids[0], 1, collect_history, &l, &err), 0);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.rows[0].id, ids[1]);
+    /* A row for an unknown ticket breaks the foreign key. */
+    struct store_history bad = {.ticket_id = 999, .at_ms = T0, .created_ms = T0, .kind = "x"};
+    assert_int_equal(store_history_add(s, &bad, NULL, &err), -EINVAL);
+    assert_non_null(strstr(err.msg, "FOREIGN KEY"));
+    ticket_done(&a);
+    ticket_done(&b);
+    store_close(s);
+}
+
+struct outbox_list {
+    int64_t ids[16];
+    char keys[16][64];
+    enum store_outbox_state states[16];
+    int attempts[16];
+    char channel[16][16], error[16][32];
+    int64_t next[16], sent[16], ticket[16];
+    size_t n;
+};
+
+static int collect_outbox(void *userdata, const struct store_outbox *o)
+{
+    struct outbox_list *l = userdata;
+    size_t i = l->n++;
+    l->ids[i] = o->id;
+    snprintf(l->keys[i], sizeof(l->keys[0]), "%s", o->idempotency_key);
+    l->states[i] = o->state;
+    l->attempts[i] = o->attempts;
+    snprintf(l->channel[i], sizeof(l->channel[0]), "%s", o->channel ? o->channel : "(null)");
+    snprintf(l->error[i], sizeof(l->error[0]), "%s", o->last_error ? o->last_error : "(null)");
+    l->next[i] = o->next_attempt_ms;
+    l->sent[i] = o->sent_ms;
+    l->ticket[i] = o->ticket_id;
+    return 0;
+}
+
+static void test_outbox(void **state)
+{
+    (void)state;
+    struct store *s = open_mem();
+    struct slad_error err = {{0}};
+    struct ticket a, b;
+    make_ticket(&a, 1);
+    make_ticket(&b, 2);
+    insert(s, &a, INT64_MAX, __LINE__);
+    insert(s, &b, INT64_MAX, __LINE__);
+    static const struct {
+        int which;
+        const char *key;
+        bool added;
+    } adds[] = {
+        {0, "t1/response/step1/r0/assignee", true},  {0, "t1/response/step2/r0/supervisor", true},
+        {0, "t1/response/step1/r0/assignee", false}, /* the same key again: ignored */
+        {1, "t2/response/step1/r0/assignee", true},  {1, "t1/response/step2/r0/supervisor", false},
+    };
+    for (size_t i = 0; i < sizeof(adds) / sizeof(adds[0]); i++) {
+        struct store_outbox o = {
+            .ticket_id = adds[i].which ? b.id : a.id,
+            .event = "sla.warning",
+            .recipient = "assignee",
+            .idempotency_key = adds[i].key,
+            .state = STORE_OUTBOX_PENDING,
+            .next_attempt_ms = T0,
+            .payload = "{}",
+            .created_ms = T0,
+            .sent_ms = SLAD_NO_TIME,
+        };
+        int64_t id = -1;
+        bool added = !adds[i].added;
+        assert_int_equal(store_outbox_add(s, &o, &id, &added, &err), 0);
+        if (added != adds[i].added)
+            fail_msg("add #%zu '%s': added %d", i, adds[i].key, added);
+        assert_true(added ? id > 0 : id == 0);
+    }
+    struct outbox_list l = {.n = 0};
+    struct store_outbox_filter any = {.state = -1, .due_ms = SLAD_NO_TIME};
+    assert_int_equal(store_outbox_list(s, &any, collect_outbox, &l, &err), 0);
+    assert_int_equal(l.n, 3);
+    assert_string_equal(l.keys[0], adds[0].key);
+    assert_string_equal(l.keys[1], adds[1].key);
+    assert_string_equal(l.keys[2], adds[3].key);
+    assert_string_equal(l.channel[0], "(null)");
+    assert_int_equal(l.sent[0], SLAD_NO_TIME);
+
+    /* Delivery moves a row on; filters by state, ticket and due instant. */
+    struct store_outbox o = {.id = l.ids[1],
+                             .state = STORE_OUTBOX_DEAD,
+                             .channel = "sms",
+                             .attempts = 3,
+                             .next_attempt_ms = SLAD_NO_TIME,
+                             .last_error = "HTTP 400",
+                             .sent_ms = SLAD_NO_TIME};
+    assert_int_equal(store_outbox_update(s, &o, &err), 0);
+    o.id = l.ids[2];
+    o.state = STORE_OUTBOX_SENT;
+    o.attempts = 1;
+    o.last_error = NULL;
+    o.sent_ms = T0 + 5;
+    assert_int_equal(store_outbox_update(s, &o, &err), 0);
+    o.id = 999;
+    assert_int_equal(store_outbox_update(s, &o, &err), -ENOENT);
+    int64_t first = l.ids[0], second = l.ids[1];
+
+    static const struct {
+        int line;
+        struct store_outbox_filter f;
+        size_t n;
+        int64_t first_ticket;
+    } cases[] = {
+        {__LINE__, {.state = STORE_OUTBOX_PENDING, .due_ms = SLAD_NO_TIME}, 1, 1},
+        {__LINE__, {.state = STORE_OUTBOX_DEAD, .due_ms = SLAD_NO_TIME}, 1, 1},
+        {__LINE__, {.state = STORE_OUTBOX_SENT, .due_ms = SLAD_NO_TIME}, 1, 2},
+        {__LINE__, {.state = -1, .ticket_id = 1, .due_ms = SLAD_NO_TIME}, 2, 1},
+        {__LINE__, {.state = -1, .ticket_id = 2, .due_ms = SLAD_NO_TIME}, 1, 2},
+        {__LINE__, {.state = STORE_OUTBOX_PENDING, .due_ms = T0}, 1, 1},
+        {__LINE__, {.state = STORE_OUTBOX_PENDING, .due_ms = T0 - 1}, 0, 0},
+        {__LINE__, {.state = -1, .due_ms = SLAD_NO_TIME, .limit = 1, .after_id = 1}, 1, 1},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        l.n = 0;
+        assert_int_equal(store_outbox_list(s, &cases[i].f, collect_outbox, &l, &err), 0);
+        if (l.n != cases[i].n || (l.n && l.ticket[0] != cases[i].first_ticket))
+            fail_msg("line %d: %zu rows", cases[i].line, l.n);
+    }
+    l.n = 0;
+    assert_int_equal(store_outbox_get(s, second, collect_outbox, &l, &err), 0);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.states[0], STORE_OUTBOX_DEAD);
+    assert_int_equal(l.attempts[0], 3);
+    assert_string_equal(l.channel[0], "sms");
+    assert_string_equal(l.error[0], "HTTP 400");
+    assert_int_equal(l.next[0], SLAD_NO_TIME);
+    l.n = 0;
+    assert_int_equal(store_outbox_get(s, first, collect_outbox, &l, &err), 0);
+    assert_int_equal(l.states[0], STORE_OUTBOX_PENDING);
+    assert_int_equal(store_outbox_get(s, 999, collect_outbox, &l, &err), -ENOENT);
+
+    /* Names. */
+    for (int i = 0; i < STORE_OUTBOX_STATE_COUNT; i++)
+        assert_int_equal(store_outbox_state_from_name(store_outbox_state_name(i)), i);
+    assert_int_equal(store_outbox_state_from_name("bogus"), -1);
+    assert_null(store_outbox_state_name(STORE_OUTBOX_STATE_COUNT));
+
+    struct store_counts c;
+    assert_int_equal(store_counts(s, &c, &err), 0);
+    assert_int_equal(c.notifications[STORE_OUTBOX_PENDING], 1);
+    assert_int_equal(c.notifications[STORE_OUTBOX_SENT], 1);
+    assert_int_equal(c.notifications[STORE_OUTBOX_DEAD], 1);
+    assert_int_equal(c.notifications[STORE_OUTBOX_SENDING], 0);
+    ticket_done(&a);
+    ticket_done(&b);
+    store_close(s);
+}
+
+struct agenda_rows {
+    int64_t id[16], at[16];
+    size_t n;
+};
+
+static int collect_agenda(void *userdata, int64_t id, int64_t next_ms)
+{
+    struct agenda_rows *a = userdata;
+    a->id[a->n] = id;
+    a->at[a->n] = next_ms;
+    a->n++;
+    return 0;
+}
+
+static void test_agenda_load(void **state)
+{
+    (void)state;
+    struct store *s = open_mem();
+    struct slad_error err = {{0}};
+    /* next_ms per ticket 1..5; none (INT64_MAX / SLAD_NO_TIME) is not in the index. */
+    static const int64_t next[] = {T0 + 30, INT64_MAX, T0 + 10, SLAD_NO_TIME, T0 + 20};
+    for (size_t i = 0; i < 5; i++) {
+        struct ticket t;
+        make_ticket(&t, (int)i);
+        insert(s, &t, next[i], __LINE__);
+        ticket_done(&t);
+    }
+    struct agenda_rows a = {.n = 0};
+    assert_int_equal(store_agenda_load(s, collect_agenda, &a, &err), 0);
+    assert_int_equal(a.n, 3);
+    static const int64_t want_id[] = {3, 5, 1}, want_at[] = {T0 + 10, T0 + 20, T0 + 30};
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(a.id[i], want_id[i]);
+        assert_int_equal(a.at[i], want_at[i]);
+    }
+    /* An update moves the instant; INT64_MAX takes the ticket out. */
+    struct ticket t;
+    assert_int_equal(store_ticket_load(s, 1, &t, &err), 0);
+    assert_int_equal(store_ticket_update(s, &t, INT64_MAX, &err), 0);
+    ticket_done(&t);
+    assert_int_equal(store_ticket_load(s, 2, &t, &err), 0);
+    assert_int_equal(store_ticket_update(s, &t, T0 + 5, &err), 0);
+    ticket_done(&t);
+    a.n = 0;
+    assert_int_equal(store_agenda_load(s, collect_agenda, &a, &err), 0);
+    assert_int_equal(a.n, 3);
+    assert_int_equal(a.id[0], 2);
+    assert_int_equal(a.id[2], 5);
+    store_close(s);
+}
+
+static void test_repeat_count(void **state)
+{
+    (void)state;
+    struct store *s = open_mem();
+    struct slad_error err = {{0}};
+    static const struct {
+        const char *serial, *fault;
+        int64_t reported_ms;
+    } rows[] = {
+        {"SN1", "E1", T0},       {"SN1", "E1", T0 + 100}, {"SN1", "E1", T0 + 200},
+        {"SN1", "E2", T0 + 100}, {"SN2", "E1", T0 + 100}, {NULL, "E1", T0 + 100},
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct ticket t;
+        make_ticket(&t, (int)i);
+        assert_int_equal(ticket_set_string(&t.device_serial, rows[i].serial), 0);
+        assert_int_equal(ticket_set_string(&t.fault_code, rows[i].fault), 0);
+        t.reported_at_ms = rows[i].reported_ms;
+        insert(s, &t, INT64_MAX, __LINE__);
+        ticket_done(&t);
+    }
+    static const struct {
+        int line;
+        const char *serial, *fault;
+        int64_t from, to, want;
+    } cases[] = {
+        {__LINE__, "SN1", "E1", T0, T0 + 200, 3}, {__LINE__, "SN1", "E1", T0 + 1, T0 + 200, 2},
+        {__LINE__, "SN1", "E1", T0, T0 + 199, 2}, {__LINE__, "SN1", "E1", T0 + 100, T0 + 100, 1},
+        {__LINE__, "SN1", "E2", T0, T0 + 200, 1}, {__LINE__, "SN2", "E1", 0, INT64_MAX, 1},
+        {__LINE__, "SN3", "E1", 0, INT64_MAX, 0}, {__LINE__, "SN1", "E1", T0 + 201, INT64_MAX, 0},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int64_t n = -1;
+        assert_int_equal(store_repeat_count(s, cases[i].serial, cases[i].fault, cases[i].from,
+                                            cases[i].to, &n, &err),
+                         0);
+        if (n != cases[i].want)
+            fail_msg("line %d: %" PRId64 " tickets, want %" PRId64, cases[i].line, n,
+                     cases[i].want);
+    }
+    store_close(s);
+}
+
+/* How many rows the three tables hold, through the public listings. */
+static size_t count_everything(struct store *s)
+{
+    struct slad_error err = {{0}};
+    struct id_list l = {.n = 0};
+    struct store_ticket_filter all = {.breached = -1};
+    assert_int_equal(store_ticket_list(s, &all, collect_ticket, &l, &err), 0);
+    size_t n = l.n;
+    struct outbox_list o = {.n = 0};
+    struct store_outbox_filter any = {.state = -1, .due_ms = SLAD_NO_TIME};
+    assert_int_equal(store_outbox_list(s, &any, collect_outbox, &o, &err), 0);
+    n += o.n;
+    for (size_t i = 0; i < l.n; i++) {
+        struct history_list h = {.n = 0};
+        assert_int_equal(store_history_list(s, l.ids[i], 0, 8, collect_history, &h, &err), 0);
+        n += h.n;
+    }
+    return n;
+}
+
+/* Insert a ticket with one history and one outbox row. */
+static void write_three(struct store *s, int n)
+{
+    struct slad_error err = {{0}};
+    struct ticket t;
+    make_ticket(&t, n);
+    insert(s, &t, T0, __LINE__);
+    struct store_history h = {.ticket_id = t.id, .at_ms = T0, .created_ms = T0, .kind = "k"};
+    assert_int_equal(store_history_add(s, &h, NULL, &err), 0);
+    char key[32];
+    snprintf(key, sizeof(key), "key-%d", n);
+    struct store_outbox o = {.ticket_id = t.id,
+                             .event = "e",
+                             .recipient = "r",
+                             .idempotency_key = key,
+                             .created_ms = T0,
+                             .next_attempt_ms = T0,
+                             .sent_ms = SLAD_NO_TIME};
+    assert_int_equal(store_outbox_add(s, &o, NULL, NULL, &err), 0);
+    ticket_done(&t);
+}
+
+static void test_transactions_and_savepoints(void **state)
+{
+    (void)state;
+    char path[128];
+    tmp_path(path, sizeof(path), "txn.db");
+    remove_db(path);
+    struct store *s = NULL;
+    struct slad_error err = {{0}};
+    assert_int_equal(store_open(path, true, &s, &err), 0);
+    assert_false(store_in_transaction(s));
+
+    /* A savepoint alone is its own transaction: rolled back, nothing stays. */
+    assert_int_equal(store_savepoint(s, &err), 0);
+    assert_true(store_in_transaction(s));
+    write_three(s, 1);
+    assert_int_equal(count_everything(s), 3);
+    assert_int_equal(store_rollback_to(s, &err), 0);
+    assert_false(store_in_transaction(s));
+    assert_int_equal(count_everything(s), 0);
+
+    /* Savepoints inside a group transaction: a failed one leaves nothing, the others
+     * commit together. */
+    assert_int_equal(store_begin(s, &err), 0);
+    assert_int_equal(store_savepoint(s, &err), 0);
+    write_three(s, 2);
+    assert_int_equal(store_release(s, &err), 0);
+    assert_int_equal(store_savepoint(s, &err), 0);
+    write_three(s, 3);
+    assert_int_equal(store_rollback_to(s, &err), 0);
+    assert_true(store_in_transaction(s));
+    assert_int_equal(store_savepoint(s, &err), 0);
+    write_three(s, 4);
+    assert_int_equal(store_release(s, &err), 0);
+    /* BEGIN inside a transaction is an error, and the transaction survives it. */
+    assert_int_equal(store_begin(s, &err), -EIO);
+    assert_non_null(strstr(err.msg, "begin"));
+    assert_true(store_in_transaction(s));
+    assert_int_equal(store_commit(s, &err), 0);
+    assert_false(store_in_transaction(s));
+    store_close(s);
+
+    assert_int_equal(store_open(path, true, &s, &err), 0);
+    assert_int_equal(count_everything(s), 6);
+    /* The two committed tickets, in id order. */
+    struct store_ticket_filter all = {.breached = -1};
+    struct id_list l = {.n = 0};
+    assert_int_equal(store_ticket_list(s, &all, collect_ticket, &l, &err), 0);
+    assert_int_equal(l.n, 2);
+    assert_true(l.ids[0] < l.ids[1]);
+
+    /* A rolled-back group transaction leaves nothing. */
+    assert_int_equal(store_begin(s, &err), 0);
+    write_three(s, 5);
+    assert_int_equal(store_rollback(s, &err), 0);
+    assert_int_equal(count_everything(s), 6);
+
+    /* Closing with an open transaction rolls it back. */
+    assert_int_equal(store_begin(s, &err), 0);
+    write_three(s, 6);
+    store_close(s);
+    assert_int_equal(store_open(path, true, &s, &err), 0);
+    assert_int_equal(count_everything(s), 6);
+    assert_int_equal(store_check(s, &err), 0);
+    store_close(s);
+    remove_db(path);
+}
+
+static void test_counts(void **state)
+{
+    (void)state;
+    struct store *s = open_mem();
+    struct slad_error err = {{0}};
+    struct store_counts c;
+    assert_int_equal(store_counts(s, &c, &err), 0);
+    for (int i = 0; i < TICKET_STATUS_COUNT; i++)
+        assert_int_equal(c.tickets[i], 0);
+    assert_int_equal(c.breached_clocks, 0);
+    static const enum ticket_status statuses[] = {TICKET_OPEN, TICKET_OPEN, TICKET_CLOSED,
+                                                  TICKET_ON_SITE};
+    for (size_t i = 0; i < 4; i++) {
+        struct ticket t;
+        make_ticket(&t, (int)i);
+        t.status = statuses[i];
+        t.clocks[0].state = i < 2 ? SLACLOCK_BREACHED : SLACLOCK_MET;
+        insert(s, &t, INT64_MAX, __LINE__);
+        ticket_done(&t);
+    }
+    assert_int_equal(store_counts(s, &c, &err), 0);
+    assert_int_equal(c.tickets[TICKET_OPEN], 2);
+    assert_int_equal(c.tickets[TICKET_CLOSED], 1);
+    assert_int_equal(c.tickets[TICKET_ON_SITE], 1);
+    assert_int_equal(c.tickets[TICKET_RESOLVED], 0);
+    assert_int_equal(c.breached_clocks, 2);
+    store_close(s);
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    struct slad_error err = {{0}};
+    struct store *s = NULL;
+
+    /* A folder that does not exist: the message names the file. */
+    int r = store_open("/nonexistent-slad-dir/x.db", true, &s, &err);
+    assert_true(r < 0);
+    assert_null(s);
+    assert_non_null(strstr(err.msg, "'/nonexistent-slad-dir/x.db'"));
+
+    /* A database opened read-only (tests may run as root, for whom file modes do not
+     * count, so read-only comes from the URI): writes fail with -EROFS and say so. */
+    char path[128], uri[192];
+    tmp_path(path, sizeof(path), "ro.db");
+    remove_db(path);
+    assert_int_equal(store_open(path, true, &s, &err), 0);
+    store_close(s);
+    snprintf(uri, sizeof(uri), "file:%s?mode=ro", path);
+    s = NULL;
+    r = store_open(uri, true, &s, &err);
+    if (r < 0)
+        fail_msg("open read-only: %s", err.msg);
+    assert_int_equal(store_check(s, &err), 0);
+    struct ticket t;
+    make_ticket(&t, 1);
+    memset(&err, 0, sizeof(err));
+    assert_int_equal(store_ticket_insert(s, &t, INT64_MAX, &err), -EROFS);
+    assert_non_null(strstr(err.msg, "inserting a ticket"));
+    assert_non_null(strstr(err.msg, "readonly"));
+    assert_int_equal(t.id, 0);
+    ticket_done(&t);
+    store_close(s);
+
+    /* A fresh read-only file cannot even take the schema. */
+    char fresh[128];
+    tmp_path(fresh, sizeof(fresh), "fresh-ro.db");
+    remove_db(fresh);
+    FILE *f = fopen(fresh, "w");
+    assert_non_null(f);
+    fclose(f);
+    snprintf(uri, sizeof(uri), "file:%s?mode=ro", fresh);
+    r = store_open(uri, true, &s, &err);
+    assert_int_equal(r, -EROFS);
+    assert_non_null(strstr(err.msg, fresh));
+
+    /* Not a database at all. */
+    f = fopen(fresh, "w");
+    assert_non_null(f);
+    fputs("this is not an SQLite database, not even close, but long enough to be read..", f);
+    for (int i = 0; i < 100; i++)
+        fputs("................................................................", f);
+    fclose(f);
+    r = store_open(fresh, true, &s, &err);
+    assert_int_equal(r, -EIO);
+    assert_non_null(strstr(err.msg, "not a database"));
+    remove_db(fresh);
+    remove_db(path);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/slad-test-store-XXXXXX");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    return rmdir(tmpdir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_migrations),
+        cmocka_unit_test(test_newer_schema_refused),
+        cmocka_unit_test(test_ticket_round_trip),
+        cmocka_unit_test(test_unique_source_external_id),
+        cmocka_unit_test(test_list_filters),
+        cmocka_unit_test(test_history),
+        cmocka_unit_test(test_outbox),
+        cmocka_unit_test(test_agenda_load),
+        cmocka_unit_test(test_repeat_count),
+        cmocka_unit_test(test_transactions_and_savepoints),
+        cmocka_unit_test(test_counts),
+        cmocka_unit_test(test_errors),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
