@@ -9,6 +9,7 @@
 #include "agenda.h"
 #include "api.h"
 #include "batch.h"
+#include "deliver.h"
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
@@ -17,6 +18,7 @@
 #include "service.h"
 #include "store.h"
 #include "timers.h"
+#include "trail.h"
 #include "token.h"
 
 /* STATUS= is refreshed this often (and at start and reload). */
@@ -58,6 +60,7 @@ static void after_commit(void *userdata, bool committed)
         rebuild_agenda(s);
     if (!s->stopping)
         timers_rearm(s->timers);
+    deliver_kick(s->deliver); /* new rows may be due, or a `sending` mark committed */
     http_after_commit(s->http);
 }
 
@@ -114,6 +117,7 @@ static void sigterm_cb(struct ev_loop *loop, ev_signal *w, int revents)
     sdnotify_stopping();
     http_quiesce(s->http);
     timers_stop(s->timers);
+    deliver_stop(s->deliver);
     stop_status_timer(s);
     ev_timer_init(&s->stop_poll, stop_poll_cb, 0., 0.01);
     s->stop_poll.data = s;
@@ -153,8 +157,10 @@ static int start(struct slad *s)
         return -ENOMEM;
     }
     r = service_new(s->conf, s->store, s->agenda, s->metrics, &s->svc, &err);
-    if (r == 0)
+    if (r == 0) {
+        service_set_observer(s->svc, trail_effect, s->loop);
         r = service_load_agenda(s->svc, &err);
+    }
     if (r < 0) {
         log_err("service", "cannot start: %s", err.msg);
         return r;
@@ -163,7 +169,9 @@ static int start(struct slad *s)
     s->api = api_new(s->svc, s->metrics, &hooks);
     s->batch = batch_new(s->loop, s->store, after_commit, s);
     s->timers = timers_new(s->loop, s->svc, s->agenda, s->batch);
-    if (!s->api || !s->batch || !s->timers) {
+    s->deliver =
+        deliver_new(s->loop, s->svc, s->batch, (const struct conf *const *)&s->conf, s->metrics);
+    if (!s->api || !s->batch || !s->timers || !s->deliver) {
         log_err("slad", "out of memory");
         return -ENOMEM;
     }
@@ -185,6 +193,7 @@ static int start(struct slad *s)
         return r;
     }
     timers_rearm(s->timers);
+    deliver_start(s->deliver);
     start_signals(s);
     ev_timer_init(&s->status_timer, status_cb, LOOP_STATUS_INTERVAL_S, LOOP_STATUS_INTERVAL_S);
     s->status_timer.data = s;
@@ -195,6 +204,7 @@ static int start(struct slad *s)
 
 static void stop(struct slad *s)
 {
+    deliver_stop(s->deliver); /* no new attempt from the last commits' hooks */
     if (s->batch)
         batch_commit(s->batch);
     /* Stop the HTTP servers first: no callback may reach what is freed below. */
@@ -210,6 +220,7 @@ static void stop(struct slad *s)
         sdnotify_watchdog_stop(s->loop);
     }
     timers_free(s->timers);
+    deliver_free(s->deliver); /* after the last commit: no job waits for one */
     batch_free(s->batch);
     api_free(s->api);
     service_free(s->svc);

@@ -28,6 +28,7 @@ struct slad {
     struct batch *batch;
     struct http *http;
     struct timers *timers;
+    struct deliver *deliver; /* the outbox's delivery (deliver.h) */
     struct listeners listeners;
     ev_signal sighup, sigterm, sigint;
     ev_timer status_timer;

@@ -55,10 +55,12 @@ typedef void route_fn(struct call *c);
 
 static route_fn ticket_create, ticket_list, ticket_get, ticket_patch, ticket_event, simulate,
     healthz, metrics, reload;
+static route_fn notification_list, notification_retry;
 
 static const char *const list_params[] = {"status", "policy", "team", "breached",
                                           "limit",  "after",  NULL};
 static const char *const no_params[] = {NULL};
+static const char *const notification_params[] = {"state", "ticket", "limit", "after", NULL};
 
 static const struct route {
     const char *method;
@@ -75,6 +77,8 @@ static const struct route {
     {"GET", "/healthz", no_params, healthz},
     {"GET", "/metrics", no_params, metrics},
     {"POST", "/v1/reload", no_params, reload},
+    {"GET", "/v1/notifications", notification_params, notification_list},
+    {"POST", "/v1/notifications/{id}/retry", no_params, notification_retry},
 };
 
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -545,6 +549,121 @@ static int outbox_row(void *userdata, const struct store_outbox *o)
     if (!v || json_array_append_new(userdata, v) < 0)
         return -ENOMEM;
     return 0;
+}
+
+/* One page of notifications: the row past the page says there is a next one. */
+struct notification_page {
+    json_t *rows;
+    size_t limit;
+    int64_t last_id;
+    bool more;
+};
+
+static int notification_page_row(void *userdata, const struct store_outbox *o)
+{
+    struct notification_page *p = userdata;
+    if (json_array_size(p->rows) == p->limit) {
+        p->more = true;
+        return 1;
+    }
+    p->last_id = o->id;
+    return outbox_row(p->rows, o);
+}
+
+static void notification_list(struct call *c)
+{
+    /* Indexes as in notification_params. */
+    const char *state = c->query[0], *ticket = c->query[1], *limit = c->query[2],
+               *after = c->query[3];
+    struct store_outbox_filter f = {.state = -1, .due_ms = SLAD_NO_TIME};
+    char q[PATH_QUOTE_MAX + 4];
+    if (state && (f.state = store_outbox_state_from_name(state)) < 0) {
+        respond_error(c, 400, "invalid_parameter",
+                      "query parameter 'state' must be one of pending, sending, sent, dead; "
+                      "got '%s'",
+                      quote_path(state, q));
+        return;
+    }
+    int64_t n = LIST_DEFAULT_LIMIT, v = 0;
+    if (ticket && (parse_uint(ticket, INT64_MAX, &v) < 0 || v < 1)) {
+        respond_error(c, 400, "invalid_parameter", "query parameter 'ticket' must be a ticket id");
+        return;
+    }
+    f.ticket_id = v;
+    if (limit && (parse_uint(limit, LIST_MAX_LIMIT, &n) < 0 || n < 1)) {
+        respond_error(c, 400, "invalid_parameter",
+                      "query parameter 'limit' must be an integer 1..%d", LIST_MAX_LIMIT);
+        return;
+    }
+    if (after && parse_uint(after, INT64_MAX, &f.after_id) < 0) {
+        respond_error(c, 400, "invalid_parameter",
+                      "query parameter 'after' must be a notification id (an integer >= 0)");
+        return;
+    }
+    f.limit = (size_t)n + 1;
+    struct notification_page p = {json_array(), (size_t)n, 0, false};
+    struct slad_error err = {""};
+    int r = p.rows
+                ? store_outbox_list(service_store(c->api->svc), &f, notification_page_row, &p, &err)
+                : -ENOMEM;
+    json_t *out = r == 0 ? json_object() : NULL;
+    if (!out || json_object_set_new(out, "notifications", p.rows) < 0) {
+        if (!out)
+            json_decref(p.rows);
+        json_decref(out);
+        respond_errno(c, r < 0 ? r : -ENOMEM, r < 0 ? &err : NULL);
+        return;
+    }
+    json_object_set_new(out, "next", p.more ? json_integer(p.last_id) : json_null());
+    respond_json(c, 200, out);
+}
+
+struct retry_row {
+    bool found;
+    enum store_outbox_state state;
+};
+
+static int retry_row_read(void *userdata, const struct store_outbox *o)
+{
+    struct retry_row *rr = userdata;
+    rr->found = true;
+    rr->state = o->state;
+    return 0;
+}
+
+/* A dead notification goes back to pending now, with a fresh attempt budget and the
+ * same key; the delivery loop picks it up after the commit. */
+static void notification_retry(struct call *c)
+{
+    struct store *store = service_store(c->api->svc);
+    struct retry_row rr = {false, 0};
+    struct slad_error err = {""};
+    int r = store_outbox_get(store, c->id, retry_row_read, &rr, &err);
+    if (r < 0) {
+        respond_errno(c, r, &err);
+        return;
+    }
+    if (rr.state != STORE_OUTBOX_DEAD) {
+        respond_error(c, 409, "not_dead", "notification %lld is %s; only a dead one is retried",
+                      (long long)c->id, store_outbox_state_name(rr.state));
+        return;
+    }
+    r = store_outbox_requeue(store, c->id, c->now_ms, &err);
+    if (r < 0) {
+        respond_errno(c, r, &err);
+        return;
+    }
+    c->resp->wrote = true;
+    json_t *rows = json_array();
+    r = rows ? store_outbox_get(store, c->id, outbox_row, rows, &err) : -ENOMEM;
+    json_t *v = r == 0 ? json_incref(json_array_get(rows, 0)) : NULL;
+    json_decref(rows);
+    if (!v) {
+        respond_errno(c, r < 0 ? r : -ENOMEM, r < 0 ? &err : NULL);
+        c->resp->wrote = true; /* the re-queue stands; only its rendering failed */
+        return;
+    }
+    respond_json(c, 200, v);
 }
 
 static void ticket_get(struct call *c)

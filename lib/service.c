@@ -4,13 +4,15 @@
  * Recording: every effect of the lifecycle becomes one history row (kind =
  * effect_kind_name, data = a JSON object with what the effect says, "late": true when it
  * is recorded more than LATE_MS after its instant), and every notifying effect (step,
- * reminder, repeat fault) one outbox row per recipient as written in the config, keyed
- * so that the same firing is never queued twice:
+ * reminder, repeat fault) one outbox row per resolved recipient (recipient.h), keyed so
+ * that the same firing is never queued twice (plus "/<contact>" when a role resolved to a
+ * contact):
  *     t<id>/<clock>/step<n>/r<repeat>/<recipient>          escalation step
  *     t<id>/reminder<n>/<appointment unix s>/<recipient>   appointment reminder
  *     t<id>/repeat_fault/<recipient>                       repeat fault
- * Recipients are resolved to contacts and channels at delivery (the outbox row's channel
- * stays NULL here). Applied events, PATCHes and creations get history rows too ("event",
+ * Recipients are resolved here, when the effect happens: the row names its channel, and
+ * its payload the contact and address; an unreachable recipient is a dead row with the
+ * reason. Applied events, PATCHes and creations get history rows too ("event",
  * "patch", "create").
  *
  * Agenda: a ticket's next instant (lifecycle_next_instant) is stored with the ticket and
@@ -29,6 +31,7 @@
 #include <time.h>
 
 #include "metrics.h"
+#include "recipient.h"
 #include "store.h"
 
 /* An effect recorded later than this after its instant is marked late. */
@@ -47,9 +50,17 @@ struct service {
     const struct conf *conf;
     struct store *store;
     struct agenda *agenda;
-    struct metrics *metrics; /* may be NULL */
-    struct effects fx;       /* reused by every operation */
+    struct metrics *metrics;       /* may be NULL */
+    struct effects fx;             /* reused by every operation */
+    service_observer_fn *observer; /* told of each effect once it is recorded */
+    void *observer_data;
 };
+
+void service_set_observer(struct service *svc, service_observer_fn *fn, void *userdata)
+{
+    svc->observer = fn;
+    svc->observer_data = userdata;
+}
 
 int service_new(const struct conf *conf, struct store *store, struct agenda *agenda,
                 struct metrics *metrics, struct service **ret, struct slad_error *reterr)
@@ -251,47 +262,105 @@ static json_t *effect_json(const struct ticket *t, const struct effect *e, bool 
     return o;
 }
 
-/* One history row for e and, when it notifies, one outbox row per recipient. */
+/* The state of clock name of t when the notification was queued, for the renderer: the
+ * clock may have moved on by the time the row is delivered. NULL when t has no such clock
+ * (reminders, repeat faults). */
+static json_t *clock_snapshot(const struct ticket *t, const char *name)
+{
+    for (size_t i = 0; name && name[0] && i < t->n_clocks; i++) {
+        const struct slaclock *c = &t->clocks[i];
+        if (strcmp(c->name, name) != 0)
+            continue;
+        json_t *o = json_object();
+        if (!o)
+            return NULL;
+        obj_str(o, "name", c->name);
+        obj_str(o, "state", slaclock_state_name(c->state));
+        obj_int(o, "target_ms", c->target_ms);
+        obj_int(o, "elapsed_ms", c->elapsed_ms);
+        obj_int(o, "since_ms", c->since_ms);
+        obj_int(o, "started_at_ms", c->started_at_ms);
+        obj_int(o, "due_at_ms", c->due_at_ms);
+        obj_int(o, "breached_at_ms", c->breached_at_ms);
+        return o;
+    }
+    return NULL;
+}
+
+/* One outbox row for resolved recipient rc of effect e: pending on its channel, or dead
+ * with the reason it cannot be reached (never dropped, so that the API shows it). The key
+ * names the contact when a role resolved to one, so that two supervisors get two rows. */
+static int queue_one(struct service *svc, const struct ticket *t, const struct effect *e,
+                     const struct recipient *rc, bool late, int64_t now_ms,
+                     struct slad_error *reterr)
+{
+    char key[KEY_MAX];
+    int r = effect_key(t, e, rc->text, key, sizeof(key), reterr);
+    if (r < 0)
+        return r;
+    const char *contact = rc->contact ? rc->contact->name : NULL;
+    if (contact && strncmp(rc->text, "contact:", 8) != 0) {
+        size_t len = strlen(key);
+        int n = snprintf(key + len, sizeof(key) - len, "/%s", contact);
+        if (n < 0 || (size_t)n >= sizeof(key) - len)
+            return slad_error_set(reterr, EINVAL, "idempotency key for contact '%s' is too long",
+                                  contact);
+    }
+    bool dead = rc->error[0] || !rc->channel;
+    /* The payload keeps what the renderer needs besides the ticket as it is at delivery. */
+    json_t *p = effect_json(t, e, late);
+    if (p) {
+        obj_int(p, "ticket_id", t->id);
+        obj_str(p, "recipient", rc->text);
+        obj_str(p, "contact", contact);
+        obj_str(p, "address", rc->address);
+        if (e->kind == EFFECT_STEP) {
+            json_t *c = clock_snapshot(t, e->clock);
+            if (c)
+                json_object_set_new(p, "clock_snapshot", c);
+        }
+    }
+    char *payload = dump(p);
+    if (!payload)
+        return slad_error_set(reterr, ENOMEM, "out of memory queueing a notification");
+    struct store_outbox o = {
+        .ticket_id = t->id,
+        .event = effect_event(e),
+        .channel = rc->channel ? rc->channel->name : NULL,
+        .recipient = rc->text,
+        .idempotency_key = key,
+        .state = dead ? STORE_OUTBOX_DEAD : STORE_OUTBOX_PENDING,
+        .attempts = 0,
+        .next_attempt_ms = dead ? SLAD_NO_TIME : now_ms,
+        .last_error = dead ? (rc->error[0] ? rc->error : "no channel reaches the recipient") : NULL,
+        .payload = payload,
+        .created_ms = now_ms,
+        .sent_ms = SLAD_NO_TIME,
+    };
+    r = store_outbox_add(svc->store, &o, NULL, NULL, reterr);
+    free(payload);
+    return r;
+}
+
+/* One history row for e and, when it notifies, one outbox row per resolved recipient
+ * (recipient.h: roles become their contacts, the team's group channel is added). */
 static int record_effect(struct service *svc, const struct ticket *t, const struct effect *e,
                          int64_t now_ms, struct slad_error *reterr)
 {
     bool late = now_ms - e->at_ms > LATE_MS;
     int r = history_add(svc, t->id, e->at_ms, now_ms, effect_kind_name(e->kind),
                         effect_json(t, e, late), late, reterr);
-    if (r < 0 || !effect_notifies(e) || !e->notify)
+    if (r < 0 || !effect_notifies(e))
         return r;
-    for (size_t i = 0; i < e->notify->n; i++) {
-        const char *recipient = e->notify->v[i];
-        char key[KEY_MAX];
-        r = effect_key(t, e, recipient, key, sizeof(key), reterr);
-        if (r < 0)
-            return r;
-        /* The payload keeps what the renderer needs besides the ticket and its clock. */
-        json_t *p = effect_json(t, e, late);
-        if (p)
-            obj_str(p, "recipient", recipient);
-        char *payload = dump(p);
-        if (!payload)
-            return slad_error_set(reterr, ENOMEM, "out of memory queueing a notification");
-        struct store_outbox o = {
-            .ticket_id = t->id,
-            .event = effect_event(e),
-            .channel = NULL,
-            .recipient = recipient,
-            .idempotency_key = key,
-            .state = STORE_OUTBOX_PENDING,
-            .attempts = 0,
-            .next_attempt_ms = now_ms,
-            .payload = payload,
-            .created_ms = now_ms,
-            .sent_ms = SLAD_NO_TIME,
-        };
-        r = store_outbox_add(svc->store, &o, NULL, NULL, reterr);
-        free(payload);
-        if (r < 0)
-            return r;
-    }
-    return 0;
+    struct recipient *rcpt = calloc(RECIPIENT_MAX, sizeof(*rcpt));
+    if (!rcpt)
+        return slad_error_set(reterr, ENOMEM, "out of memory resolving recipients");
+    size_t n = 0;
+    recipient_resolve(svc->conf, t, e->notify, rcpt, RECIPIENT_MAX, &n);
+    for (size_t i = 0; i < n && r >= 0; i++)
+        r = queue_one(svc, t, e, &rcpt[i], late, now_ms, reterr);
+    free(rcpt);
+    return r;
 }
 
 static int record_effects(struct service *svc, const struct ticket *t, int64_t now_ms,
@@ -308,6 +377,8 @@ static int record_effects(struct service *svc, const struct ticket *t, int64_t n
 /* Count what the operation did, once it is in the store. */
 static void count_effects(struct service *svc, const struct ticket *t)
 {
+    for (size_t i = 0; svc->observer && i < svc->fx.n; i++)
+        svc->observer(svc->observer_data, t, &svc->fx.v[i]);
     if (!svc->metrics)
         return;
     for (size_t i = 0; i < svc->fx.n; i++) {

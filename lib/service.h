@@ -78,6 +78,11 @@ int service_ticket_event(struct service *svc, int64_t id, const struct ticket_ev
 int service_fire_due(struct service *svc, int64_t now_ms, size_t max, size_t *ret_done,
                      struct slad_error *reterr);
 
+/* Called for every effect (clock change, step fired, follow-up...) of an operation once
+ * the operation is recorded, so that the daemon logs one line per state change. */
+typedef void service_observer_fn(void *userdata, const struct ticket *t, const struct effect *e);
+void service_set_observer(struct service *svc, service_observer_fn *fn, void *userdata);
+
 /* Counts for STATUS= and /healthz: open tickets and agenda entries. */
 struct service_counts {
     int64_t open_tickets;

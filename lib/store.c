@@ -203,6 +203,10 @@ enum stmt_id {
     ST_OUTBOX_UPDATE,
     ST_OUTBOX_LIST,
     ST_OUTBOX_GET,
+    ST_OUTBOX_DUE,
+    ST_OUTBOX_NEXT_DUE,
+    ST_OUTBOX_REQUEUE,
+    ST_OUTBOX_RETRY,
     ST_COUNT_TICKETS,
     ST_COUNT_OUTBOX,
     ST_COUNT_BREACHED,
@@ -260,6 +264,14 @@ static const char *const stmt_sql[ST_COUNT] = {
                        " AND (?4 IS NULL OR next_attempt_ms <= ?4)"
                        " ORDER BY id LIMIT ?5",
     [ST_OUTBOX_GET] = "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE id = ?1",
+    /* Delivery: these three run on the outbox_due index (state, next_attempt_ms). */
+    [ST_OUTBOX_DUE] = "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE state = 'pending'"
+                      " AND next_attempt_ms <= ?1 ORDER BY next_attempt_ms, id LIMIT ?2",
+    [ST_OUTBOX_NEXT_DUE] = "SELECT min(next_attempt_ms) FROM outbox WHERE state = 'pending'",
+    [ST_OUTBOX_REQUEUE] = "UPDATE outbox SET state = 'pending', next_attempt_ms = ?1"
+                          " WHERE state = 'sending'",
+    [ST_OUTBOX_RETRY] = "UPDATE outbox SET state = 'pending', attempts = 0,"
+                        " next_attempt_ms = ?2 WHERE id = ?1 AND state = 'dead'",
     [ST_COUNT_TICKETS] = "SELECT status, count(*) FROM tickets GROUP BY status",
     [ST_COUNT_OUTBOX] = "SELECT state, count(*) FROM outbox GROUP BY state",
     [ST_COUNT_BREACHED] = "SELECT count(*) FROM clocks WHERE state = 'breached'",
@@ -1319,6 +1331,71 @@ int store_outbox_get(struct store *s, int64_t id, store_outbox_fn *fn, void *use
         return r;
     if (rows == 0)
         return slad_error_set(reterr, ENOENT, "notification %" PRId64 " not found", id);
+    return 0;
+}
+
+int store_outbox_due(struct store *s, int64_t now_ms, size_t limit, store_outbox_fn *fn,
+                     void *userdata, struct slad_error *reterr)
+{
+    sqlite3_stmt *st = s->stmt[ST_OUTBOX_DUE];
+    struct binder b = {st, SQLITE_OK};
+    bind_int64(&b, 1, now_ms);
+    bind_limit(&b, 2, limit);
+    if (b.rc != SQLITE_OK) {
+        sqlite3_reset(st);
+        return fail(s, b.rc, "listing due notifications", reterr);
+    }
+    size_t rows;
+    return outbox_rows(s, st, fn, userdata, &rows, reterr);
+}
+
+int store_outbox_next_due(struct store *s, int64_t *ret_ms, struct slad_error *reterr)
+{
+    sqlite3_stmt *st = s->stmt[ST_OUTBOX_NEXT_DUE];
+    int rc = sqlite3_step(st);
+    int r = 0;
+    if (rc == SQLITE_ROW)
+        *ret_ms =
+            sqlite3_column_type(st, 0) == SQLITE_NULL ? SLAD_NO_TIME : sqlite3_column_int64(st, 0);
+    else
+        r = fail(s, rc, "finding the next notification", reterr);
+    sqlite3_reset(st);
+    return r;
+}
+
+int store_outbox_requeue_sending(struct store *s, int64_t now_ms, size_t *ret_n,
+                                 struct slad_error *reterr)
+{
+    sqlite3_stmt *st = s->stmt[ST_OUTBOX_REQUEUE];
+    struct binder b = {st, SQLITE_OK};
+    bind_int64(&b, 1, now_ms);
+    if (b.rc != SQLITE_OK) {
+        sqlite3_reset(st);
+        return fail(s, b.rc, "re-queueing notifications", reterr);
+    }
+    int r = run(s, st, "re-queueing notifications", reterr);
+    if (r < 0)
+        return r;
+    if (ret_n)
+        *ret_n = (size_t)sqlite3_changes(s->db);
+    return 0;
+}
+
+int store_outbox_requeue(struct store *s, int64_t id, int64_t now_ms, struct slad_error *reterr)
+{
+    sqlite3_stmt *st = s->stmt[ST_OUTBOX_RETRY];
+    struct binder b = {st, SQLITE_OK};
+    bind_int64(&b, 1, id);
+    bind_int64(&b, 2, now_ms);
+    if (b.rc != SQLITE_OK) {
+        sqlite3_reset(st);
+        return fail(s, b.rc, "re-queueing a notification", reterr);
+    }
+    int r = run(s, st, "re-queueing a notification", reterr);
+    if (r < 0)
+        return r;
+    if (sqlite3_changes(s->db) == 0)
+        return slad_error_set(reterr, EBUSY, "notification %" PRId64 " is not dead", id);
     return 0;
 }
 

@@ -176,6 +176,22 @@ int store_outbox_list(struct store *s, const struct store_outbox_filter *f, stor
 int store_outbox_get(struct store *s, int64_t id, store_outbox_fn *fn, void *userdata,
                      struct slad_error *reterr);
 
+/* Delivery (daemon/deliver.c). Pending rows with next_attempt_ms <= now_ms, earliest
+ * first, at most limit (0: all). */
+int store_outbox_due(struct store *s, int64_t now_ms, size_t limit, store_outbox_fn *fn,
+                     void *userdata, struct slad_error *reterr);
+/* The earliest next_attempt_ms of a pending row, SLAD_NO_TIME when none. */
+int store_outbox_next_due(struct store *s, int64_t *ret_ms, struct slad_error *reterr);
+/* Start-up: rows left `sending` by a crash go back to pending at now_ms (sent again with
+ * the same key: at-least-once). *ret_n (may be NULL) counts them. */
+int store_outbox_requeue_sending(struct store *s, int64_t now_ms, size_t *ret_n,
+                                 struct slad_error *reterr);
+
+/* POST /v1/notifications/{id}/retry: dead row id goes back to pending at now_ms with
+ * its attempts reset (same key, same channel, last_error kept until the next attempt).
+ * -EBUSY when the row is not dead. */
+int store_outbox_requeue(struct store *s, int64_t id, int64_t now_ms, struct slad_error *reterr);
+
 /* Gauges for /metrics, STATUS= and /healthz. */
 struct store_counts {
     int64_t tickets[TICKET_STATUS_COUNT];            /* by status */

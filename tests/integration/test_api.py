@@ -423,7 +423,6 @@ def test_plans_crud(daemon, client):
     assert client.get(f"/v1/plans/{pid}").status == 404
 
 
-@pytest.mark.skip(reason="issue 4 (notifications): /v1/notifications is not routed yet")
 def test_notifications_and_retry(daemon, client):
     t = daemon.create(severity=1, team="north")
     # The 50% step of response fires after 1.5 s and queues notifications.

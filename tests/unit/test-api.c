@@ -160,7 +160,7 @@ static void test_routing(void **state)
         {__LINE__, "GET", "/v1/tickets/99999999999999999999", 404, "not_found", ""},
         {__LINE__, "GET", "/v1/followups", 404, "not_found", ""},
         {__LINE__, "GET", "/v1/plans", 404, "not_found", ""},
-        {__LINE__, "GET", "/v1/notifications", 404, "not_found", ""},
+        {__LINE__, "DELETE", "/v1/notifications", 405, "method_not_allowed", "GET"},
         {__LINE__, "GET", "/v1/reports/sla", 404, "not_found", ""},
         {__LINE__, "GET", "v1/tickets", 404, "not_found", ""},
         {__LINE__, "GET", "", 404, "not_found", ""},

@@ -234,7 +234,7 @@ static void event(struct fixture *f, int64_t id, enum ticket_event_type type, in
 struct outbox_dump {
     char rows[64][160];
     size_t n;
-    bool channel_set;
+    bool unrouted; /* a pending row without a channel */
 };
 
 static int dump_outbox_row(void *userdata, const struct store_outbox *o)
@@ -245,8 +245,8 @@ static int dump_outbox_row(void *userdata, const struct store_outbox *o)
     bool late = o->payload && strstr(o->payload, "\"late\":true");
     snprintf(d->rows[d->n++], sizeof(d->rows[0]), "%s|%s|%s%s", o->idempotency_key, o->event,
              store_outbox_state_name(o->state), late ? "|late" : "");
-    if (o->channel)
-        d->channel_set = true;
+    if (o->state == STORE_OUTBOX_PENDING && !o->channel)
+        d->unrouted = true;
     return 0;
 }
 
@@ -257,7 +257,7 @@ static void outbox(struct fixture *f, int64_t ticket_id, struct outbox_dump *d)
     struct store_outbox_filter filter = {
         .state = -1, .ticket_id = ticket_id, .due_ms = SLAD_NO_TIME};
     assert_int_equal(store_outbox_list(f->store, &filter, dump_outbox_row, d, &err), 0);
-    assert_false(d->channel_set); /* resolved at delivery */
+    assert_false(d->unrouted); /* recipients are resolved when queued */
 }
 
 /* Whether the outbox of ticket_id is exactly want (NULL-terminated, in order). */
@@ -543,7 +543,8 @@ static void test_patch_rechooses_policy(void **state)
     assert_int_equal(h.at[6], T0 + 8 * S);
     assert_null(strstr(h.data[6], "\"late\""));
     assert_non_null(strstr(h.data[6], "\"recipients\":[\"assignee\"]"));
-    static const char *const want[] = {"t1/response/step1/r0/assignee|sla.warning|pending", NULL};
+    static const char *const want[] = {"t1/response/step1/r0/assignee/tech|sla.warning|pending",
+                                       NULL};
     outbox_is(f, id, want, __LINE__);
     assert_int_equal(agenda_when(f->agenda, AGENDA_TICKET, id), T0 + 10 * S);
 
@@ -580,7 +581,8 @@ static void test_fire_due_steps(void **state)
     int64_t id = create_simple(f, 1, T0, __LINE__);
     assert_int_equal(fire(f, T0 + 5 * S - 1, __LINE__), 0);
     assert_int_equal(fire(f, T0 + 5 * S, __LINE__), 1);
-    static const char *const step1[] = {"t1/response/step1/r0/assignee|sla.warning|pending", NULL};
+    static const char *const step1[] = {"t1/response/step1/r0/assignee/tech|sla.warning|pending",
+                                        NULL};
     outbox_is(f, id, step1, __LINE__);
     /* Firing again at the same instant does nothing more. */
     assert_int_equal(fire(f, T0 + 5 * S, __LINE__), 0);
@@ -591,11 +593,11 @@ static void test_fire_due_steps(void **state)
     assert_int_equal(fire(f, T0 + 15 * S, __LINE__), 1);
     assert_int_equal(fire(f, T0 + 20 * S, __LINE__), 1);
     static const char *const steps[] = {
-        "t1/response/step1/r0/assignee|sla.warning|pending",
-        "t1/response/step2/r0/supervisor|sla.breach|pending",
-        "t1/response/step2/r0/manager|sla.breach|pending",
-        "t1/response/step3/r0/manager|sla.escalation|pending",
-        "t1/response/step3/r1/manager|sla.escalation|pending",
+        "t1/response/step1/r0/assignee/tech|sla.warning|pending",
+        "t1/response/step2/r0/supervisor/boss|sla.breach|pending",
+        "t1/response/step2/r0/manager/chief|sla.breach|pending",
+        "t1/response/step3/r0/manager/chief|sla.escalation|pending",
+        "t1/response/step3/r1/manager/chief|sla.escalation|pending",
         NULL,
     };
     outbox_is(f, id, steps, __LINE__);
@@ -616,7 +618,7 @@ static void test_fire_due_steps(void **state)
     struct outbox_dump d;
     outbox(f, id, &d);
     assert_int_equal(d.n, 6);
-    assert_string_equal(d.rows[5], "t1/resolution/step1/r0/manager|sla.breach|pending");
+    assert_string_equal(d.rows[5], "t1/resolution/step1/r0/manager/chief|sla.breach|pending");
     /* Resolved: nothing is ahead, the agenda forgets the ticket. */
     event(f, id, TICKET_EVENT_RESOLVE, T0 + 61 * S, __LINE__);
     assert_int_equal(agenda_when(f->agenda, AGENDA_TICKET, id), INT64_MAX);
@@ -648,11 +650,11 @@ static void test_past_ticket_escalates_late(void **state)
     /* Every step that fell due fired once; the repeating one only as its latest repeat,
      * which is due exactly now (not late). */
     static const char *const want[] = {
-        "t1/response/step1/r0/assignee|sla.warning|pending|late",
-        "t1/response/step2/r0/supervisor|sla.breach|pending|late",
-        "t1/response/step2/r0/manager|sla.breach|pending|late",
-        "t1/response/step3/r17/manager|sla.escalation|pending",
-        "t1/resolution/step1/r0/manager|sla.breach|pending|late",
+        "t1/response/step1/r0/assignee/tech|sla.warning|pending|late",
+        "t1/response/step2/r0/supervisor/boss|sla.breach|pending|late",
+        "t1/response/step2/r0/manager/chief|sla.breach|pending|late",
+        "t1/response/step3/r17/manager/chief|sla.escalation|pending",
+        "t1/resolution/step1/r0/manager/chief|sla.breach|pending|late",
         NULL,
     };
     outbox_is(f, id, want, __LINE__);
@@ -695,12 +697,14 @@ static void test_reminders(void **state)
     assert_int_equal(fire(f, T0 + 380 * S, __LINE__), 1);
     char k1[96], k2[96], k3[96], k4[96];
     int64_t a1 = (T0 + 300 * S) / 1000, a2 = (T0 + 400 * S) / 1000;
-    snprintf(k1, sizeof(k1), "t1/reminder1/%" PRId64 "/assignee|appointment.reminder|pending", a1);
+    snprintf(k1, sizeof(k1), "t1/reminder1/%" PRId64 "/assignee/tech|appointment.reminder|pending",
+             a1);
     snprintf(k2, sizeof(k2), "t1/reminder1/%" PRId64 "/customer|appointment.reminder|pending", a1);
-    snprintf(k3, sizeof(k3), "t1/reminder1/%" PRId64 "/assignee|appointment.reminder|pending", a2);
+    snprintf(k3, sizeof(k3), "t1/reminder1/%" PRId64 "/assignee/tech|appointment.reminder|pending",
+             a2);
     snprintf(k4, sizeof(k4), "t1/reminder1/%" PRId64 "/customer|appointment.reminder|pending", a2);
     const char *const want[] = {
-        "t1/resolution/step1/r0/manager|sla.breach|pending", k1, k2, k3, k4, NULL};
+        "t1/resolution/step1/r0/manager/chief|sla.breach|pending", k1, k2, k3, k4, NULL};
     outbox_is(f, id, want, __LINE__);
     agenda_matches_store(f, __LINE__);
 }
@@ -745,7 +749,7 @@ static void test_repeat_fault(void **state)
         if (rows[i].notifies) {
             char k1[64], k2[64];
             snprintf(k1, sizeof(k1),
-                     "t%" PRId64 "/repeat_fault/manager|ticket.repeat_fault|pending", id);
+                     "t%" PRId64 "/repeat_fault/manager/chief|ticket.repeat_fault|pending", id);
             snprintf(k2, sizeof(k2),
                      "t%" PRId64 "/repeat_fault/contact:tech|ticket.repeat_fault|pending", id);
             assert_string_equal(d.rows[d.n - 2], k1);
@@ -784,9 +788,9 @@ static void test_reload_keeps_fired_steps(void **state)
     assert_int_equal(fire(f, T0 + 10 * S, __LINE__), 0);
     assert_int_equal(fire(f, T0 + 20 * S, __LINE__), 1);
     static const char *const want[] = {
-        "t1/response/step1/r0/assignee|sla.warning|pending",
-        "t1/response/step2/r0/supervisor|sla.breach|pending",
-        "t1/response/step2/r0/manager|sla.breach|pending",
+        "t1/response/step1/r0/assignee/tech|sla.warning|pending",
+        "t1/response/step2/r0/supervisor/boss|sla.breach|pending",
+        "t1/response/step2/r0/manager/chief|sla.breach|pending",
         NULL,
     };
     outbox_is(f, id, want, __LINE__);
@@ -834,9 +838,9 @@ static void test_load_agenda_after_reopen(void **state)
      * again. */
     assert_int_equal(fire(f, T0 + 12 * S, __LINE__), 1);
     static const char *const want[] = {
-        "t1/response/step1/r0/assignee|sla.warning|pending",
-        "t1/response/step2/r0/supervisor|sla.breach|pending|late",
-        "t1/response/step2/r0/manager|sla.breach|pending|late",
+        "t1/response/step1/r0/assignee/tech|sla.warning|pending",
+        "t1/response/step2/r0/supervisor/boss|sla.breach|pending|late",
+        "t1/response/step2/r0/manager/chief|sla.breach|pending|late",
         NULL,
     };
     outbox_is(f, a, want, __LINE__);
@@ -885,6 +889,41 @@ static void test_failure_leaves_agenda(void **state)
     open_service(f);
 }
 
+static int first_error(void *userdata, const struct store_outbox *o)
+{
+    char *buf = userdata;
+    if (!buf[0])
+        snprintf(buf, 256, "%s|%s|%s", o->last_error ? o->last_error : "(null)",
+                 o->channel ? o->channel : "(null)",
+                 o->next_attempt_ms == SLAD_NO_TIME ? "no next attempt" : "next attempt");
+    return 0;
+}
+
+/* A recipient nobody reaches is a dead row with the reason, never dropped. */
+static void test_unreachable_recipient_is_dead(void **state)
+{
+    struct fixture *f = *state;
+    struct ticket t;
+    body(&t, 1);
+    assert_int_equal(ticket_set_string(&t.assignee, "nobody"), 0);
+    assert_int_equal(ticket_set_string(&t.team, NULL), 0);
+    int64_t id = create(f, &t, T0, true, __LINE__);
+    ticket_done(&t);
+    assert_int_equal(fire(f, T0 + 10 * S, __LINE__), 1);
+    static const char *const want[] = {
+        "t1/response/step1/r0/assignee|sla.warning|dead|late",
+        "t1/response/step2/r0/supervisor|sla.breach|dead",
+        "t1/response/step2/r0/manager|sla.breach|dead",
+        NULL,
+    };
+    outbox_is(f, id, want, __LINE__);
+    char buf[256] = "";
+    struct slad_error err = {{0}};
+    struct store_outbox_filter filter = {.state = -1, .ticket_id = id, .due_ms = SLAD_NO_TIME};
+    assert_int_equal(store_outbox_list(f->store, &filter, first_error, buf, &err), 0);
+    assert_string_equal(buf, "'nobody' is not a contact of the config|(null)|no next attempt");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -899,6 +938,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reload_keeps_fired_steps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_load_agenda_after_reopen, setup_file, teardown),
         cmocka_unit_test_setup_teardown(test_failure_leaves_agenda, setup_file, teardown),
+        cmocka_unit_test_setup_teardown(test_unreachable_recipient_is_dead, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,126 @@
+# bash completion for slactl(1): commands, sub-commands and each command's options.
+# Installed to bash-completion's completionsdir; source it by hand to try it.
+
+_slactl()
+{
+    local cur prev words cword
+    COMPREPLY=()
+    if declare -F _init_completion >/dev/null; then
+        _init_completion || return
+    else
+        cur=${COMP_WORDS[COMP_CWORD]}
+        prev=${COMP_WORDS[COMP_CWORD - 1]}
+        words=("${COMP_WORDS[@]}")
+        cword=$COMP_CWORD
+    fi
+
+    local globals="--socket --url --token-file --json --help"
+    local commands="status ticket simulate followups followup plan notifications
+        notification report reload check-config"
+    local ticket_cmds="create show list update ack dispatch arrive hold resume resolve close
+        reopen cancel comment"
+    local event_opts="--by --note --at"
+
+    case $prev in
+        --socket | --token-file | --file)
+            COMPREPLY=($(compgen -f -- "$cur"))
+            return ;;
+        --url | --title | --grade | --region | --team | --assignee | --source | \
+            --external-id | --appointment | --note | --at | --reason | --limit | \
+            --after | --outcome | --name | --rrule | --start | --until | --from | --to)
+            return ;;
+        --severity)
+            COMPREPLY=($(compgen -W "1 2 3 4" -- "$cur"))
+            return ;;
+    esac
+
+    # The command words after the global options.
+    local i cmd="" sub=""
+    for ((i = 1; i < cword; i++)); do
+        case ${words[i]} in
+            --socket | --url | --token-file) ((i++)) ;;
+            -*) ;;
+            *)
+                if [[ -z $cmd ]]; then
+                    cmd=${words[i]}
+                elif [[ -z $sub ]]; then
+                    sub=${words[i]}
+                    break
+                fi ;;
+        esac
+    done
+
+    if [[ -z $cmd ]]; then
+        COMPREPLY=($(compgen -W "$globals $commands" -- "$cur"))
+        return
+    fi
+
+    # --by is free text for events but a grouping for report.
+    [[ $prev == --by && $cmd != report ]] && return
+
+    local opts=""
+    case $cmd in
+        ticket)
+            if [[ -z $sub ]]; then
+                COMPREPLY=($(compgen -W "$ticket_cmds" -- "$cur"))
+                return
+            fi
+            case $sub in
+                create)
+                    opts="--title --severity --grade --region --team --assignee --source
+                        --external-id --appointment --file" ;;
+                update) opts="--severity --grade --region --team --assignee --appointment" ;;
+                list)
+                    case $prev in
+                        --status)
+                            COMPREPLY=($(compgen -W "open acknowledged dispatched on_site
+                                on_hold resolved closed cancelled" -- "$cur"))
+                            return ;;
+                    esac
+                    opts="--status --policy --team --breached --limit --after" ;;
+                dispatch) opts="$event_opts --assignee" ;;
+                hold) opts="$event_opts --reason" ;;
+                show) opts="" ;;
+                *) opts="$event_opts" ;;
+            esac ;;
+        simulate)
+            COMPREPLY=($(compgen -f -- "$cur"))
+            return ;;
+        check-config)
+            COMPREPLY=($(compgen -f -- "$cur"))
+            return ;;
+        followups)
+            [[ $prev == --state ]] &&
+                { COMPREPLY=($(compgen -W "pending due overdue done" -- "$cur")); return; }
+            opts="--state --before" ;;
+        followup)
+            [[ -z $sub ]] && { COMPREPLY=($(compgen -W "complete" -- "$cur")); return; }
+            [[ $prev == --outcome ]] && return
+            opts="--outcome --note" ;;
+        plan)
+            [[ -z $sub ]] &&
+                { COMPREPLY=($(compgen -W "create list show delete" -- "$cur")); return; }
+            [[ $sub == create ]] &&
+                opts="--name --customer-name --customer-phone --device-model --device-serial
+                    --team --rrule --start --until --due-within --report-within --file" ;;
+        notifications)
+            [[ $prev == --state ]] &&
+                { COMPREPLY=($(compgen -W "pending sent dead" -- "$cur")); return; }
+            opts="--state --ticket" ;;
+        notification)
+            [[ -z $sub ]] && { COMPREPLY=($(compgen -W "retry" -- "$cur")); return; }
+            ;;
+        report)
+            case $prev in
+                --by)
+                    COMPREPLY=($(compgen -W "policy region team assignee month" -- "$cur"))
+                    return ;;
+                --format)
+                    COMPREPLY=($(compgen -W "json csv" -- "$cur"))
+                    return ;;
+            esac
+            opts="--from --to --by --format" ;;
+    esac
+    COMPREPLY=($(compgen -W "$opts" -- "$cur"))
+}
+complete -F _slactl slactl

@@ -1,0 +1,390 @@
+/* deliver.c - delivery of the outbox on the daemon's loop (see deliver.h).
+ *
+ * Picking work: after every commit and when the wake timer fires, the due pending rows
+ * (store_outbox_due, on the (state, next_attempt_ms) index) are read, and those whose
+ * channel has a free slot (concurrency) and a token (rate limit) are marked `sending`
+ * with one more attempt in the loop's transaction. A request starts only once that
+ * change is committed (a batch waiter): a crash can then lose the outcome of a send,
+ * never the fact that it may have happened, so the row is sent again with the same key.
+ *
+ * When next: one ev_timer at the earliest next_attempt_ms of a pending row (one MIN
+ * query on the index), or at the next token of a rate-limited channel. This is simpler
+ * than mirroring every row in the agenda, and it is right after a rollback by
+ * construction: the store is the only truth, re-read after every commit.
+ *
+ * Transfers: deliver_xfer.c (libcurl's multi socket API on libev). */
+#include "deliver.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch.h"
+#include "channel.h"
+#include "deliver_job.h"
+#include "deliver_xfer.h"
+#include "log.h"
+#include "metrics.h"
+#include "ratelimit.h"
+#include "retry.h"
+#include "service.h"
+#include "store.h"
+#include "timers.h"
+
+#define PICK_MAX      64  /* rows read per pass */
+#define IN_FLIGHT_MAX 512 /* attempts in flight in all */
+#define CHANNELS_MAX  256
+#define ERROR_WAIT_MS 1000 /* after a database failure */
+
+struct chan_state {
+    char *name;
+    int in_flight;
+    struct ratelimit rl;
+    int64_t rate_count, rate_window_ms;
+};
+
+struct job {
+    struct job *next, *prev;
+    struct deliver *d;
+    struct batch_waiter waiter;
+    struct deliver_row row;
+    struct chan_state *cs;
+    struct channel_request req;
+    struct deliver_call *call; /* in flight, or NULL */
+};
+
+struct deliver {
+    struct ev_loop *loop;
+    struct service *svc;
+    struct batch *batch;
+    const struct conf *const *confp;
+    struct metrics *metrics;
+    struct deliver_xfer *xfer;
+    ev_timer wake;
+    struct job *jobs; /* waiting for the commit or in flight */
+    size_t n_jobs;
+    struct chan_state chans[CHANNELS_MAX];
+    size_t n_chans;
+    bool stopped, pumping;
+};
+
+static void pump(struct deliver *d);
+
+static struct chan_state *chan_get(struct deliver *d, const struct conf_channel *ch, int64_t now)
+{
+    struct chan_state *cs = NULL;
+    for (size_t i = 0; i < d->n_chans && !cs; i++)
+        if (strcmp(d->chans[i].name, ch->name) == 0)
+            cs = &d->chans[i];
+    if (!cs) {
+        if (d->n_chans == CHANNELS_MAX)
+            return NULL;
+        char *name = strdup(ch->name);
+        if (!name)
+            return NULL;
+        cs = &d->chans[d->n_chans++];
+        memset(cs, 0, sizeof(*cs));
+        cs->name = name;
+        cs->rate_count = -1;
+    }
+    /* A reload may change the limit: start a fresh bucket then. */
+    if (cs->rate_count != ch->rate_count || cs->rate_window_ms != ch->rate_window_ms) {
+        cs->rate_count = ch->rate_count;
+        cs->rate_window_ms = ch->rate_window_ms;
+        ratelimit_init(&cs->rl, ch->rate_count, ch->rate_window_ms, now);
+    }
+    return cs;
+}
+
+static void job_unlink(struct deliver *d, struct job *j)
+{
+    if (j->prev)
+        j->prev->next = j->next;
+    else
+        d->jobs = j->next;
+    if (j->next)
+        j->next->prev = j->prev;
+    d->n_jobs--;
+}
+
+static void job_free(struct job *j)
+{
+    if (j->call)
+        deliver_call_cancel(j->call);
+    channel_request_done(&j->req);
+    deliver_row_done(&j->row);
+    free(j);
+}
+
+/* The attempt of j is over: classify, decide, record, free, look for more work. */
+static void finish(struct job *j, const struct channel_response *resp)
+{
+    struct deliver *d = j->d;
+    int64_t now = timers_now_ms(d->loop);
+    const struct conf_channel *ch = conf_find_channel(*d->confp, j->row.channel);
+    struct retry_decision dec;
+    if (!ch) {
+        dec.outcome = RETRY_DEAD;
+        snprintf(dec.last_error, sizeof(dec.last_error), "channel '%s' left the config",
+                 j->row.channel);
+    } else {
+        struct channel_verdict v;
+        channel_classify(ch, resp, now, &v);
+        struct retry_policy pol;
+        retry_policy_init(&pol, ch);
+        retry_decide(&pol, v.outcome, v.retry_after_ms, v.reason, j->row.attempts,
+                     j->row.created_ms, now, deliver_random64(), &dec);
+    }
+    deliver_job_record(d->batch, service_store(d->svc), d->metrics, &j->row, j->row.channel,
+                       dec.outcome, dec.next_attempt_ms, dec.last_error, now);
+    if (dec.outcome != RETRY_SENT)
+        log_info("deliver", "notification %" PRId64 " on '%s' attempt %d: %s (%s)", j->row.id,
+                 j->row.channel, j->row.attempts, retry_outcome_name(dec.outcome), dec.last_error);
+    if (j->cs)
+        j->cs->in_flight--;
+    job_unlink(d, j);
+    job_free(j);
+}
+
+/* The transfer of j ended. */
+static void on_xfer_done(void *userdata, const struct channel_response *resp)
+{
+    struct job *j = userdata;
+    struct deliver *d = j->d;
+    j->call = NULL; /* freed by deliver_xfer after this returns */
+    finish(j, resp);
+    /* The outcome's commit kicks the next pass (one query for the whole batch of
+     * completions); only when nothing was written does this pass look now. */
+    if (!batch_is_dirty(d->batch))
+        pump(d);
+}
+
+/* Start j's attempt (its row is committed as `sending`); failures finish it at once. */
+static void start(struct job *j)
+{
+    struct deliver *d = j->d;
+    int64_t now = timers_now_ms(d->loop);
+    const struct conf_channel *ch = conf_find_channel(*d->confp, j->row.channel);
+    struct slad_error err = {{0}};
+    int rv = ch ? deliver_job_build(d->svc, *d->confp, ch, &j->row, now, &j->req, &err)
+                : slad_error_set(&err, ENOENT, "channel '%s' left the config", j->row.channel);
+    struct channel_response resp = {.xfer = CHANNEL_XFER_PERMANENT, .error = err.msg};
+    if (rv == 0 && j->req.transport == CHANNEL_TRANSPORT_FILE) {
+        rv = deliver_job_append(&j->req, &err);
+        resp.xfer = rv == 0 ? CHANNEL_XFER_OK : CHANNEL_XFER_NETWORK;
+        resp.error = rv == 0 ? NULL : err.msg;
+        finish(j, &resp);
+        return;
+    }
+    if (rv == 0) {
+        int64_t timeout = ch->timeout_ms > 0 ? ch->timeout_ms : 10000;
+        if (deliver_xfer_start(d->xfer, &j->req, timeout, on_xfer_done, j, &j->call) == 0)
+            return;
+        resp.xfer = CHANNEL_XFER_NETWORK;
+        resp.error = "out of memory starting a transfer";
+    }
+    finish(j, &resp);
+}
+
+/* The `sending` mark of j is committed (start) or rolled back (the row is still pending
+ * in the store: forget the job, the next pass picks the row again). */
+static void on_committed(struct batch_waiter *w, bool committed)
+{
+    struct job *j = (struct job *)((char *)w - offsetof(struct job, waiter));
+    if (committed) {
+        start(j);
+        return;
+    }
+    struct deliver *d = j->d;
+    if (j->cs)
+        j->cs->in_flight--;
+    job_unlink(d, j);
+    job_free(j);
+}
+
+struct pick {
+    struct deliver_row rows[PICK_MAX];
+    size_t n;
+};
+
+static int pick_row(void *userdata, const struct store_outbox *o)
+{
+    struct pick *p = userdata;
+    if (p->n < PICK_MAX && deliver_row_copy(&p->rows[p->n], o) == 0)
+        p->n++;
+    return 0;
+}
+
+static void wake_at(struct deliver *d, int64_t at_ms, int64_t now)
+{
+    ev_timer_stop(d->loop, &d->wake);
+    if (at_ms == SLAD_NO_TIME || at_ms == INT64_MAX || d->stopped)
+        return;
+    double delay = at_ms > now ? (double)(at_ms - now) / 1000.0 : 0.;
+    ev_timer_set(&d->wake, delay, 0.);
+    ev_timer_start(d->loop, &d->wake);
+}
+
+/* Mark what can go now `sending`, and arm the wake timer for what cannot. */
+static void pump(struct deliver *d)
+{
+    if (d->stopped || d->pumping)
+        return;
+    d->pumping = true;
+    int64_t now = timers_now_ms(d->loop);
+    struct store *st = service_store(d->svc);
+    struct slad_error err;
+    struct pick *p = calloc(1, sizeof(*p));
+    int rv = p ? store_outbox_due(st, now, PICK_MAX, pick_row, p, &err)
+               : slad_error_set(&err, ENOMEM, "out of memory");
+    int64_t next = INT64_MAX;
+    bool blocked = false;
+    for (size_t i = 0; rv == 0 && i < p->n; i++) {
+        struct deliver_row *r = &p->rows[i];
+        const struct conf_channel *ch =
+            r->channel ? conf_find_channel(*d->confp, r->channel) : NULL;
+        if (!ch) {
+            r->attempts++;
+            deliver_job_record(d->batch, service_store(d->svc), d->metrics, r, r->channel,
+                               RETRY_DEAD, SLAD_NO_TIME, "the channel is not in the config", now);
+            continue;
+        }
+        struct chan_state *cs = chan_get(d, ch, now);
+        if (!cs || d->n_jobs >= IN_FLIGHT_MAX ||
+            cs->in_flight >= (ch->concurrency > 0 ? ch->concurrency : 4)) {
+            blocked = true; /* a finishing attempt pumps again */
+            continue;
+        }
+        if (!ratelimit_take(&cs->rl, now)) {
+            int64_t at = now + ratelimit_wait_ms(&cs->rl, now);
+            next = at < next ? at : next;
+            continue;
+        }
+        struct job *j = calloc(1, sizeof(*j));
+        struct store_outbox o = {.id = r->id,
+                                 .channel = r->channel,
+                                 .state = STORE_OUTBOX_SENDING,
+                                 .attempts = r->attempts + 1,
+                                 .next_attempt_ms = r->next_attempt_ms,
+                                 .sent_ms = SLAD_NO_TIME};
+        if (!j || batch_begin(d->batch, &err) < 0 || store_outbox_update(st, &o, &err) < 0) {
+            free(j);
+            rv = -EIO;
+            break;
+        }
+        batch_mark_dirty(d->batch);
+        j->d = d;
+        j->row = *r;
+        j->row.attempts++;
+        memset(r, 0, sizeof(*r)); /* moved */
+        j->cs = cs;
+        cs->in_flight++;
+        j->waiter.done = on_committed;
+        j->next = d->jobs;
+        if (d->jobs)
+            d->jobs->prev = j;
+        d->jobs = j;
+        d->n_jobs++;
+        batch_wait(d->batch, &j->waiter);
+    }
+    bool full = p && p->n == PICK_MAX && !blocked;
+    for (size_t i = 0; p && i < p->n; i++)
+        deliver_row_done(&p->rows[i]);
+    free(p);
+    if (rv < 0) {
+        log_err("deliver", "could not pick notifications (retry in %d ms): %s", ERROR_WAIT_MS,
+                err.msg);
+        next = now + ERROR_WAIT_MS;
+    } else if (full) {
+        next = now; /* more due than one pass reads */
+    } else {
+        int64_t due;
+        if (store_outbox_next_due(st, &due, &err) == 0 && due != SLAD_NO_TIME && due > now &&
+            due < next)
+            next = due;
+    }
+    wake_at(d, next, now);
+    d->pumping = false;
+}
+
+static void on_wake(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop, (void)revents;
+    pump(w->data);
+}
+
+void deliver_kick(struct deliver *d)
+{
+    if (d)
+        pump(d);
+}
+
+void deliver_stop(struct deliver *d)
+{
+    if (!d)
+        return;
+    d->stopped = true;
+    ev_timer_stop(d->loop, &d->wake);
+}
+
+struct deliver *deliver_new(struct ev_loop *loop, struct service *svc, struct batch *batch,
+                            const struct conf *const *confp, struct metrics *metrics)
+{
+    struct deliver *d = calloc(1, sizeof(*d));
+    if (!d)
+        return NULL;
+    d->loop = loop;
+    d->svc = svc;
+    d->batch = batch;
+    d->confp = confp;
+    d->metrics = metrics;
+    d->xfer = deliver_xfer_new(loop);
+    if (!d->xfer) {
+        free(d);
+        return NULL;
+    }
+    ev_timer_init(&d->wake, on_wake, 0., 0.);
+    d->wake.data = d;
+    return d;
+}
+
+int deliver_start(struct deliver *d)
+{
+    struct slad_error err;
+    size_t n = 0;
+    int rv = batch_begin(d->batch, &err);
+    if (rv == 0)
+        rv = store_outbox_requeue_sending(service_store(d->svc), timers_now_ms(d->loop), &n, &err);
+    if (rv < 0) {
+        log_err("deliver", "could not re-queue interrupted notifications: %s", err.msg);
+        return rv;
+    }
+    if (n > 0) {
+        batch_mark_dirty(d->batch);
+        log_notice("deliver", "%zu notification%s interrupted by a stop will be sent again", n,
+                   n == 1 ? "" : "s");
+    }
+    /* Picking waits for the first commit (the after hook calls deliver_kick). */
+    wake_at(d, timers_now_ms(d->loop), timers_now_ms(d->loop));
+    return 0;
+}
+
+void deliver_free(struct deliver *d)
+{
+    if (!d)
+        return;
+    /* Jobs waiting for a commit are owned by the batch's waiter list: the caller commits
+     * (batch_free) before this. What is left is in flight: abandoned, re-sent later. */
+    while (d->jobs) {
+        struct job *j = d->jobs;
+        job_unlink(d, j);
+        job_free(j);
+    }
+    ev_timer_stop(d->loop, &d->wake);
+    deliver_xfer_free(d->xfer);
+    for (size_t i = 0; i < d->n_chans; i++)
+        free(d->chans[i].name);
+    free(d);
+}

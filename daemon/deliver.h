@@ -1,0 +1,34 @@
+/* deliver.h - the outbox's delivery on the daemon's loop (SPEC 3): due rows are marked
+ * `sending` in the loop's transaction, sent once that is committed (libcurl's multi
+ * socket API on libev for HTTP and SMTP, an O_APPEND write for the file channel), and
+ * their outcome (sent, retry later, dead) written back through the same group commit.
+ * At-least-once: rows a crash leaves `sending` are sent again, with the same key, after
+ * the next start; a row whose 2xx was recorded is never sent again. */
+#ifndef SLAD_DELIVER_H
+#define SLAD_DELIVER_H
+
+#include <ev.h>
+
+#include "conf.h"
+
+struct batch;
+struct metrics;
+struct service;
+struct deliver;
+
+/* *confp is read at each use, so that a reload's new config applies to the next attempt. */
+struct deliver *deliver_new(struct ev_loop *loop, struct service *svc, struct batch *batch,
+                            const struct conf *const *confp, struct metrics *metrics);
+/* Abandons what is in flight (those rows stay `sending` and are re-sent after restart). */
+void deliver_free(struct deliver *d);
+
+/* Start-up: rows left `sending` by a crash go back to pending; then look for work. */
+int deliver_start(struct deliver *d);
+
+/* After every commit: new rows may be due. Cheap when nothing is. */
+void deliver_kick(struct deliver *d);
+
+/* Stop starting new attempts (graceful stop). */
+void deliver_stop(struct deliver *d);
+
+#endif

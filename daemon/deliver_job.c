@@ -1,0 +1,200 @@
+/* deliver_job.c - one attempt's request (see deliver_job.h): the row's payload tells the
+ * event, step, recipient, contact, address and the clock as it was when the row was
+ * queued; the ticket is read as it is now; render.c writes the words and channel.c the
+ * request. */
+#include "deliver_job.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "batch.h"
+#include "log.h"
+#include "metrics.h"
+#include "render.h"
+#include "service.h"
+#include "slaclock.h"
+#include "ticket.h"
+
+static char *dup_or_null(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}
+
+int deliver_row_copy(struct deliver_row *r, const struct store_outbox *o)
+{
+    memset(r, 0, sizeof(*r));
+    r->id = o->id;
+    r->ticket_id = o->ticket_id;
+    r->created_ms = o->created_ms;
+    r->next_attempt_ms = o->next_attempt_ms;
+    r->attempts = o->attempts;
+    r->channel = dup_or_null(o->channel);
+    r->event = dup_or_null(o->event);
+    r->recipient = dup_or_null(o->recipient);
+    r->key = dup_or_null(o->idempotency_key);
+    r->payload = dup_or_null(o->payload);
+    if ((o->channel && !r->channel) || (o->event && !r->event) || (o->recipient && !r->recipient) ||
+        (o->idempotency_key && !r->key) || (o->payload && !r->payload)) {
+        deliver_row_done(r);
+        return -ENOMEM;
+    }
+    return 0;
+}
+
+void deliver_row_done(struct deliver_row *r)
+{
+    free(r->channel);
+    free(r->event);
+    free(r->recipient);
+    free(r->key);
+    free(r->payload);
+    memset(r, 0, sizeof(*r));
+}
+
+static const char *get_str(json_t *o, const char *key)
+{
+    return json_string_value(json_object_get(o, key));
+}
+
+static int64_t get_int(json_t *o, const char *key, int64_t dflt)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_integer(v) ? (int64_t)json_integer_value(v) : dflt;
+}
+
+/* The clock as the row's payload saw it; false when it has none. */
+static bool clock_from(json_t *snap, struct slaclock *c)
+{
+    if (!json_is_object(snap))
+        return false;
+    memset(c, 0, sizeof(*c));
+    const char *name = get_str(snap, "name");
+    int state = slaclock_state_from_name(get_str(snap, "state"));
+    if (!name || state < 0)
+        return false;
+    snprintf(c->name, sizeof(c->name), "%s", name);
+    c->state = state;
+    c->target_ms = get_int(snap, "target_ms", 0);
+    c->elapsed_ms = get_int(snap, "elapsed_ms", 0);
+    c->since_ms = get_int(snap, "since_ms", SLAD_NO_TIME);
+    c->started_at_ms = get_int(snap, "started_at_ms", SLAD_NO_TIME);
+    c->stopped_at_ms = SLAD_NO_TIME;
+    c->due_at_ms = get_int(snap, "due_at_ms", SLAD_NO_TIME);
+    c->breached_at_ms = get_int(snap, "breached_at_ms", SLAD_NO_TIME);
+    c->stop_event = -1;
+    return true;
+}
+
+int deliver_job_build(struct service *svc, const struct conf *conf, const struct conf_channel *ch,
+                      const struct deliver_row *r, int64_t now_ms, struct channel_request *ret,
+                      struct slad_error *reterr)
+{
+    json_error_t jerr;
+    json_t *p = r->payload ? json_loads(r->payload, 0, &jerr) : json_object();
+    if (!json_is_object(p)) {
+        json_decref(p);
+        return slad_error_set(reterr, EINVAL, "notification %lld has a malformed payload",
+                              (long long)r->id);
+    }
+    struct ticket t;
+    ticket_init(&t);
+    int rv = service_ticket_get(svc, r->ticket_id, &t, reterr);
+    if (rv < 0) {
+        json_decref(p);
+        ticket_done(&t);
+        return rv;
+    }
+    struct slaclock clock;
+    bool has_clock = clock_from(json_object_get(p, "clock_snapshot"), &clock);
+    const struct conf_policy *pol = t.policy ? conf_find_policy(conf, t.policy) : NULL;
+    struct notification n = {
+        .conf = conf,
+        .event = r->event,
+        .idempotency_key = r->key,
+        .ticket = &t,
+        .clock = has_clock ? &clock : NULL,
+        .calendar = pol ? pol->calendar : NULL,
+        .step = (int)get_int(p, "step", get_int(p, "reminder", 0)),
+        .repeat = (unsigned)get_int(p, "repeat", 0),
+        .recipient = r->recipient,
+        .contact = get_str(p, "contact"),
+        .to = get_str(p, "address"),
+        .followup_due_at_ms = SLAD_NO_TIME,
+    };
+    char *text = NULL, *subject = NULL;
+    rv = render_message(&n, NULL, now_ms, &text, &subject, reterr);
+    if (rv == 0) {
+        n.text = text;
+        n.subject = subject;
+        uint8_t nonce[CHANNEL_NONCE_BYTES];
+        if (getrandom(nonce, sizeof(nonce), 0) != (ssize_t)sizeof(nonce))
+            rv = slad_error_set(reterr, EIO, "no random bytes for the request");
+        else
+            rv = channel_build(ch, &n, now_ms, nonce, ret, reterr);
+    }
+    free(text);
+    free(subject);
+    ticket_done(&t);
+    json_decref(p);
+    return rv;
+}
+
+int deliver_job_append(const struct channel_request *req, struct slad_error *reterr)
+{
+    /* One write of a small line with O_APPEND: lines of concurrent writers do not mix. */
+    int fd = open(req->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (fd < 0)
+        return slad_error_set(reterr, errno, "cannot open '%s': %s", req->path, strerror(errno));
+    ssize_t n = write(fd, req->body, req->body_len);
+    int e = n < 0 ? errno : (size_t)n != req->body_len ? EIO : 0;
+    if (close(fd) < 0 && !e)
+        e = errno;
+    if (e)
+        return slad_error_set(reterr, e, "cannot append to '%s': %s", req->path, strerror(e));
+    return 0;
+}
+
+uint64_t deliver_random64(void)
+{
+    uint64_t v = 0;
+    if (getrandom(&v, sizeof(v), 0) != (ssize_t)sizeof(v))
+        v = (uint64_t)rand();
+    return v;
+}
+
+/* Write the outcome of row r in the loop's transaction. */
+void deliver_job_record(struct batch *batch, struct store *store, struct metrics *metrics,
+                        const struct deliver_row *r, const char *channel,
+                        enum retry_outcome outcome, int64_t next_ms, const char *error, int64_t now)
+{
+    struct store_outbox o = {
+        .id = r->id,
+        .channel = channel,
+        .attempts = r->attempts,
+        .state = outcome == RETRY_SENT    ? STORE_OUTBOX_SENT
+                 : outcome == RETRY_AGAIN ? STORE_OUTBOX_PENDING
+                                          : STORE_OUTBOX_DEAD,
+        .next_attempt_ms = outcome == RETRY_AGAIN ? next_ms : SLAD_NO_TIME,
+        .last_error = outcome == RETRY_SENT ? NULL : error,
+        .sent_ms = outcome == RETRY_SENT ? now : SLAD_NO_TIME,
+    };
+    struct slad_error err;
+    int rv = batch_begin(batch, &err);
+    if (rv == 0)
+        rv = store_outbox_update(store, &o, &err);
+    if (rv < 0) {
+        /* The row stays `sending`: the next start sends it again with the same key. */
+        log_err("deliver", "could not record notification %" PRId64 ": %s", r->id, err.msg);
+        return;
+    }
+    batch_mark_dirty(batch);
+    if (metrics && r->channel)
+        metrics_attempt(metrics, r->channel, retry_outcome_name(outcome));
+}

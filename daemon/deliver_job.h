@@ -1,0 +1,50 @@
+/* deliver_job.h - one attempt of one outbox row: from the row (its payload, its ticket,
+ * its channel) to the request channel_build makes, and the file channel's write. Used by
+ * deliver.c only. */
+#ifndef SLAD_DELIVER_JOB_H
+#define SLAD_DELIVER_JOB_H
+
+#include <stdint.h>
+
+#include "channel.h"
+#include "conf.h"
+#include "error.h"
+#include "store.h"
+
+struct service;
+
+/* A row picked for delivery: copies of the row's fields (the store's strings do not live
+ * past the query). */
+struct deliver_row {
+    int64_t id, ticket_id, created_ms, next_attempt_ms;
+    int attempts; /* including the one being made */
+    char *channel, *event, *recipient, *key, *payload;
+};
+
+int deliver_row_copy(struct deliver_row *r, const struct store_outbox *o);
+void deliver_row_done(struct deliver_row *r);
+
+/* The request of row r on channel ch at now_ms: -errno when it cannot be built (the row
+ * is dead, reterr says why). */
+int deliver_job_build(struct service *svc, const struct conf *conf, const struct conf_channel *ch,
+                      const struct deliver_row *r, int64_t now_ms, struct channel_request *ret,
+                      struct slad_error *reterr);
+
+/* Append the file channel's line: 0, or -errno with reterr. */
+int deliver_job_append(const struct channel_request *req, struct slad_error *reterr);
+
+struct batch;
+struct metrics;
+
+/* Write the outcome of row r (attempts included) in the loop's transaction: sent (at
+ * now), pending again at next_ms, or dead with error; counts the attempt. A failure is
+ * logged: the row stays `sending` and the next start sends it again with the same key. */
+void deliver_job_record(struct batch *batch, struct store *store, struct metrics *metrics,
+                        const struct deliver_row *r, const char *channel,
+                        enum retry_outcome outcome, int64_t next_ms, const char *error,
+                        int64_t now);
+
+/* Random bits for retry_decide's jitter. */
+uint64_t deliver_random64(void);
+
+#endif
