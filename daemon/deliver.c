@@ -27,30 +27,23 @@
 #include "deliver_xfer.h"
 #include "log.h"
 #include "metrics.h"
-#include "ratelimit.h"
 #include "retry.h"
 #include "service.h"
 #include "store.h"
 #include "timers.h"
 
-#define PICK_MAX      64  /* rows read per pass */
+#define PICK_MAX      64  /* rows read per page */
+#define PAGES_MAX     16  /* pages read per pass: the loop stays responsive */
 #define IN_FLIGHT_MAX 512 /* attempts in flight in all */
 #define CHANNELS_MAX  256
 #define ERROR_WAIT_MS 1000 /* after a database failure */
-
-struct chan_state {
-    char *name;
-    int in_flight;
-    struct ratelimit rl;
-    int64_t rate_count, rate_window_ms;
-};
 
 struct job {
     struct job *next, *prev;
     struct deliver *d;
     struct batch_waiter waiter;
     struct deliver_row row;
-    struct chan_state *cs;
+    struct deliver_chan *cs;
     struct channel_request req;
     struct deliver_call *call; /* in flight, or NULL */
 };
@@ -65,38 +58,12 @@ struct deliver {
     ev_timer wake;
     struct job *jobs; /* waiting for the commit or in flight */
     size_t n_jobs;
-    struct chan_state chans[CHANNELS_MAX];
+    struct deliver_chan chans[CHANNELS_MAX];
     size_t n_chans;
     bool stopped, pumping;
 };
 
 static void pump(struct deliver *d);
-
-static struct chan_state *chan_get(struct deliver *d, const struct conf_channel *ch, int64_t now)
-{
-    struct chan_state *cs = NULL;
-    for (size_t i = 0; i < d->n_chans && !cs; i++)
-        if (strcmp(d->chans[i].name, ch->name) == 0)
-            cs = &d->chans[i];
-    if (!cs) {
-        if (d->n_chans == CHANNELS_MAX)
-            return NULL;
-        char *name = strdup(ch->name);
-        if (!name)
-            return NULL;
-        cs = &d->chans[d->n_chans++];
-        memset(cs, 0, sizeof(*cs));
-        cs->name = name;
-        cs->rate_count = -1;
-    }
-    /* A reload may change the limit: start a fresh bucket then. */
-    if (cs->rate_count != ch->rate_count || cs->rate_window_ms != ch->rate_window_ms) {
-        cs->rate_count = ch->rate_count;
-        cs->rate_window_ms = ch->rate_window_ms;
-        ratelimit_init(&cs->rl, ch->rate_count, ch->rate_window_ms, now);
-    }
-    return cs;
-}
 
 static void job_unlink(struct deliver *d, struct job *j)
 {
@@ -227,39 +194,30 @@ static void wake_at(struct deliver *d, int64_t at_ms, int64_t now)
     ev_timer_start(d->loop, &d->wake);
 }
 
-/* Mark what can go now `sending`, and arm the wake timer for what cannot. */
-static void pump(struct deliver *d)
+/* Mark the rows of page p that can go now `sending` (each starts once that is committed);
+ * *next gets the next token of a rate-limited channel. Returns how many. */
+static size_t pick_page(struct deliver *d, struct pick *p, int64_t now, int64_t *next, int *rv,
+                        struct slad_error *err)
 {
-    if (d->stopped || d->pumping)
-        return;
-    d->pumping = true;
-    int64_t now = timers_now_ms(d->loop);
     struct store *st = service_store(d->svc);
-    struct slad_error err;
-    struct pick *p = calloc(1, sizeof(*p));
-    int rv = p ? store_outbox_due(st, now, PICK_MAX, pick_row, p, &err)
-               : slad_error_set(&err, ENOMEM, "out of memory");
-    int64_t next = INT64_MAX;
-    bool blocked = false;
-    for (size_t i = 0; rv == 0 && i < p->n; i++) {
+    size_t picked = 0;
+    for (size_t i = 0; *rv == 0 && i < p->n; i++) {
         struct deliver_row *r = &p->rows[i];
         const struct conf_channel *ch =
             r->channel ? conf_find_channel(*d->confp, r->channel) : NULL;
         if (!ch) {
             r->attempts++;
-            deliver_job_record(d->batch, service_store(d->svc), d->metrics, r, r->channel,
-                               RETRY_DEAD, SLAD_NO_TIME, "the channel is not in the config", now);
+            deliver_job_record(d->batch, st, d->metrics, r, r->channel, RETRY_DEAD, SLAD_NO_TIME,
+                               "the channel is not in the config", now);
             continue;
         }
-        struct chan_state *cs = chan_get(d, ch, now);
+        struct deliver_chan *cs = deliver_chan_get(d->chans, &d->n_chans, CHANNELS_MAX, ch, now);
         if (!cs || d->n_jobs >= IN_FLIGHT_MAX ||
-            cs->in_flight >= (ch->concurrency > 0 ? ch->concurrency : 4)) {
-            blocked = true; /* a finishing attempt pumps again */
-            continue;
-        }
+            cs->in_flight >= (ch->concurrency > 0 ? ch->concurrency : 4))
+            continue; /* a finishing attempt pumps again */
         if (!ratelimit_take(&cs->rl, now)) {
             int64_t at = now + ratelimit_wait_ms(&cs->rl, now);
-            next = at < next ? at : next;
+            *next = at < *next ? at : *next;
             continue;
         }
         struct job *j = calloc(1, sizeof(*j));
@@ -269,9 +227,9 @@ static void pump(struct deliver *d)
                                  .attempts = r->attempts + 1,
                                  .next_attempt_ms = r->next_attempt_ms,
                                  .sent_ms = SLAD_NO_TIME};
-        if (!j || batch_begin(d->batch, &err) < 0 || store_outbox_update(st, &o, &err) < 0) {
+        if (!j || batch_begin(d->batch, err) < 0 || store_outbox_update(st, &o, err) < 0) {
             free(j);
-            rv = -EIO;
+            *rv = -EIO;
             break;
         }
         batch_mark_dirty(d->batch);
@@ -288,17 +246,51 @@ static void pump(struct deliver *d)
         d->jobs = j;
         d->n_jobs++;
         batch_wait(d->batch, &j->waiter);
+        picked++;
     }
-    bool full = p && p->n == PICK_MAX && !blocked;
-    for (size_t i = 0; p && i < p->n; i++)
-        deliver_row_done(&p->rows[i]);
+    return picked;
+}
+
+/* Mark what can go now `sending`, and arm the wake timer for what cannot. */
+static void pump(struct deliver *d)
+{
+    if (d->stopped || d->pumping)
+        return;
+    d->pumping = true;
+    int64_t now = timers_now_ms(d->loop);
+    struct store *st = service_store(d->svc);
+    struct slad_error err;
+    struct pick *p = calloc(1, sizeof(*p));
+    int rv = p ? 0 : slad_error_set(&err, ENOMEM, "out of memory");
+    int64_t next = INT64_MAX, after_ms = INT64_MIN, after_id = 0;
+    size_t pages = 0, picked = 0;
+    bool more = true;
+    /* Page on: rows a busy or rate-limited channel cannot take now must not hide the
+     * rows of other channels behind them. */
+    while (rv == 0 && more && pages++ < PAGES_MAX) {
+        p->n = 0;
+        rv = store_outbox_due(st, now, after_ms, after_id, PICK_MAX, pick_row, p, &err);
+        if (rv < 0)
+            break;
+        more = p->n == PICK_MAX;
+        if (p->n) {
+            after_ms = p->rows[p->n - 1].next_attempt_ms;
+            after_id = p->rows[p->n - 1].id;
+        }
+        picked += pick_page(d, p, now, &next, &rv, &err);
+        for (size_t i = 0; i < p->n; i++)
+            deliver_row_done(&p->rows[i]);
+    }
     free(p);
     if (rv < 0) {
         log_err("deliver", "could not pick notifications (retry in %d ms): %s", ERROR_WAIT_MS,
                 err.msg);
         next = now + ERROR_WAIT_MS;
-    } else if (full) {
-        next = now; /* more due than one pass reads */
+    } else if (more) {
+        /* More due than PAGES_MAX pages: go on next iteration if this pass got somewhere,
+         * else look again a little later rather than spin. */
+        int64_t at = picked ? now : now + RETRY_MIN_MS;
+        next = at < next ? at : next;
     } else {
         int64_t due;
         if (store_outbox_next_due(st, &due, &err) == 0 && due != SLAD_NO_TIME && due > now &&

@@ -198,3 +198,30 @@ void deliver_job_record(struct batch *batch, struct store *store, struct metrics
     if (metrics && r->channel)
         metrics_attempt(metrics, r->channel, retry_outcome_name(outcome));
 }
+
+struct deliver_chan *deliver_chan_get(struct deliver_chan *v, size_t *n, size_t max,
+                                      const struct conf_channel *ch, int64_t now)
+{
+    struct deliver_chan *cs = NULL;
+    for (size_t i = 0; i < *n && !cs; i++)
+        if (strcmp(v[i].name, ch->name) == 0)
+            cs = &v[i];
+    if (!cs) {
+        if (*n == max)
+            return NULL;
+        char *name = strdup(ch->name);
+        if (!name)
+            return NULL;
+        cs = &v[(*n)++];
+        memset(cs, 0, sizeof(*cs));
+        cs->name = name;
+        cs->rate_count = -1;
+    }
+    /* A reload may change the limit: start a fresh bucket then. */
+    if (cs->rate_count != ch->rate_count || cs->rate_window_ms != ch->rate_window_ms) {
+        cs->rate_count = ch->rate_count;
+        cs->rate_window_ms = ch->rate_window_ms;
+        ratelimit_init(&cs->rl, ch->rate_count, ch->rate_window_ms, now);
+    }
+    return cs;
+}

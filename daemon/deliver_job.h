@@ -9,6 +9,7 @@
 #include "channel.h"
 #include "conf.h"
 #include "error.h"
+#include "ratelimit.h"
 #include "store.h"
 
 struct service;
@@ -43,6 +44,18 @@ void deliver_job_record(struct batch *batch, struct store *store, struct metrics
                         const struct deliver_row *r, const char *channel,
                         enum retry_outcome outcome, int64_t next_ms, const char *error,
                         int64_t now);
+
+/* A channel's delivery state: attempts in flight (concurrency) and its token bucket. */
+struct deliver_chan {
+    char *name;
+    int in_flight;
+    struct ratelimit rl;
+    int64_t rate_count, rate_window_ms; /* what rl was made for: a reload may change it */
+};
+
+/* The state of ch in v[0..*n) (added when new, while *n < max); NULL when full. */
+struct deliver_chan *deliver_chan_get(struct deliver_chan *v, size_t *n, size_t max,
+                                      const struct conf_channel *ch, int64_t now);
 
 /* Random bits for retry_decide's jitter. */
 uint64_t deliver_random64(void);

@@ -266,7 +266,9 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_OUTBOX_GET] = "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE id = ?1",
     /* Delivery: these three run on the outbox_due index (state, next_attempt_ms). */
     [ST_OUTBOX_DUE] = "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE state = 'pending'"
-                      " AND next_attempt_ms <= ?1 ORDER BY next_attempt_ms, id LIMIT ?2",
+                      " AND next_attempt_ms <= ?1"
+                      " AND (next_attempt_ms > ?3 OR (next_attempt_ms = ?3 AND id > ?4))"
+                      " ORDER BY next_attempt_ms, id LIMIT ?2",
     [ST_OUTBOX_NEXT_DUE] = "SELECT min(next_attempt_ms) FROM outbox WHERE state = 'pending'",
     [ST_OUTBOX_REQUEUE] = "UPDATE outbox SET state = 'pending', next_attempt_ms = ?1"
                           " WHERE state = 'sending'",
@@ -1334,13 +1336,15 @@ int store_outbox_get(struct store *s, int64_t id, store_outbox_fn *fn, void *use
     return 0;
 }
 
-int store_outbox_due(struct store *s, int64_t now_ms, size_t limit, store_outbox_fn *fn,
-                     void *userdata, struct slad_error *reterr)
+int store_outbox_due(struct store *s, int64_t now_ms, int64_t after_ms, int64_t after_id,
+                     size_t limit, store_outbox_fn *fn, void *userdata, struct slad_error *reterr)
 {
     sqlite3_stmt *st = s->stmt[ST_OUTBOX_DUE];
     struct binder b = {st, SQLITE_OK};
     bind_int64(&b, 1, now_ms);
     bind_limit(&b, 2, limit);
+    bind_int64(&b, 3, after_ms);
+    bind_int64(&b, 4, after_id);
     if (b.rc != SQLITE_OK) {
         sqlite3_reset(st);
         return fail(s, b.rc, "listing due notifications", reterr);

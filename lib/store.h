@@ -177,9 +177,10 @@ int store_outbox_get(struct store *s, int64_t id, store_outbox_fn *fn, void *use
                      struct slad_error *reterr);
 
 /* Delivery (daemon/deliver.c). Pending rows with next_attempt_ms <= now_ms, earliest
- * first, at most limit (0: all). */
-int store_outbox_due(struct store *s, int64_t now_ms, size_t limit, store_outbox_fn *fn,
-                     void *userdata, struct slad_error *reterr);
+ * first (next_attempt_ms, id), after (after_ms, after_id) (INT64_MIN, 0: from the
+ * start; a page's last row continues), at most limit (0: all). */
+int store_outbox_due(struct store *s, int64_t now_ms, int64_t after_ms, int64_t after_id,
+                     size_t limit, store_outbox_fn *fn, void *userdata, struct slad_error *reterr);
 /* The earliest next_attempt_ms of a pending row, SLAD_NO_TIME when none. */
 int store_outbox_next_due(struct store *s, int64_t *ret_ms, struct slad_error *reterr);
 /* Start-up: rows left `sending` by a crash go back to pending at now_ms (sent again with

@@ -11,6 +11,7 @@ import hmac
 import http.server
 import json
 import os
+import socketserver
 import sqlite3
 import threading
 import urllib.parse
@@ -249,4 +250,86 @@ def test_dingtalk_signed_url(make_daemon):
         log = d.log()
         assert DING_SECRET not in log and "tok123456789" not in log
     finally:
+        rx.close()
+
+
+class SmtpSink:
+    """A minimal SMTP server on loopback: records (mail from, rcpt to, message) per mail."""
+
+    def __init__(self):
+        self.mails = []
+        outer = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def reply(self, line):
+                self.wfile.write(line.encode() + b"\r\n")
+
+            def handle(self):
+                self.reply("220 sink ESMTP")
+                sender, rcpts = None, []
+                while True:
+                    line = self.rfile.readline()
+                    if not line:
+                        return
+                    cmd = line.decode("utf-8", "replace").strip()
+                    up = cmd.upper()
+                    if up.startswith("EHLO") or up.startswith("HELO"):
+                        self.reply("250 sink")
+                    elif up.startswith("MAIL FROM:"):
+                        sender, rcpts = cmd[10:].strip(), []
+                        self.reply("250 ok")
+                    elif up.startswith("RCPT TO:"):
+                        rcpts.append(cmd[8:].strip())
+                        self.reply("250 ok")
+                    elif up == "DATA":
+                        self.reply("354 go on")
+                        data = b""
+                        while True:
+                            chunk = self.rfile.readline()
+                            if not chunk or chunk == b".\r\n":
+                                break
+                            data += chunk
+                        outer.mails.append((sender, rcpts, data))
+                        self.reply("250 queued")
+                    elif up == "QUIT":
+                        self.reply("221 bye")
+                        return
+                    else:
+                        self.reply("250 ok")
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_email_through_smtp(make_daemon):
+    rx = Receiver()
+    smtp = SmtpSink()
+    conf = CONF.replace('channel = "hook"; ', "").replace(
+        'via = ["log"]', 'email = "sup@example.com"; via = ["mail"]').replace(
+        '"@SECRET@";', '"@SECRET@"; },\n  { name = "mail"; type = "email"; '
+        f'url = "smtp://127.0.0.1:{smtp.port}"; from = "slad@example.com";')
+    try:
+        d = start(make_daemon, rx, conf)
+        t = d.create(severity=1, team="north", title="冰箱不制冷")
+        wait_for(lambda: smtp.mails, 15, "the e-mail")
+        sender, rcpts, data = smtp.mails[0]
+        assert sender == "<slad@example.com>"
+        assert rcpts == ["<sup@example.com>"]
+        text = data.decode("utf-8")
+        assert "Subject:" in text and "To:" in text, text
+        head, _, body = text.partition("\r\n\r\n")
+        assert "Subject: [slad] Warning: ticket #" in head, head
+        assert f"X-Slad-Idempotency-Key: t{t['id']}/response/step1/r0/supervisor/sup" in head
+        assert "冰箱不制冷" in base64.b64decode("".join(body.split())).decode("utf-8")
+        wait_for(lambda: [r for r in outbox(d) if r["channel"] == "mail" and r["state"] == "sent"],
+                 15, "the e-mail row sent")
+        d.stop()
+    finally:
+        smtp.close()
         rx.close()

@@ -66,7 +66,7 @@ def test_install_layout(destdir):
         "/slad/holidays-cn-2026.ics",
     ]
     if shutil.which("scdoc"):
-        expected += ["/man8/slad.8", "/man5/slad.conf.5"]
+        expected += ["/man8/slad.8", "/man5/slad.conf.5", "/man1/slactl.1"]
     for suffix in expected:
         path = staged(destdir, find_dest(suffix))
         assert os.path.isfile(path), f"'{suffix}' was not installed at '{path}'"
