@@ -11,7 +11,7 @@ FUZZ_SECONDS ?= 30
 RUN_DIR    ?= $(CURDIR)/run
 MESON_TEST_ARGS ?= --print-errorlogs
 
-.PHONY: all deps build build-asan run test test-release test-asan test-fuzz fuzz bench \
+.PHONY: all deps build build-asan run test test-release test-asan test-fuzz test-valgrind fuzz bench \
         check-style clean
 
 all: build
@@ -63,6 +63,10 @@ test-fuzz: deps
 
 fuzz:
 	$(MAKE) test-fuzz FUZZ_SECONDS=$${FUZZ_SECONDS:-600}
+
+# The unit tests and corpus replays under valgrind's memcheck (slow; not part of make test).
+test-valgrind: build
+	meson test -C $(BUILD) --setup valgrind --suite unit --suite fuzz-replay $(MESON_TEST_ARGS)
 
 bench: build
 	meson test -C $(BUILD) --suite bench --verbose --timeout-multiplier 0
