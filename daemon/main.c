@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "checkconf.h"
 #include "conf.h"
 #include "log.h"
 #include "loop.h"
@@ -24,19 +25,7 @@ static void usage(FILE *out)
 /* Load path and print either its summary or every error; returns the exit status. */
 static int check_config(const char *path)
 {
-    struct conf *conf = NULL;
-    struct conf_errors errs = {0};
-    if (conf_load(path, &conf, &errs) < 0) {
-        fputs(errs.text ? errs.text : "slad: the configuration could not be loaded\n", stderr);
-        fprintf(stderr, "slad: %zu error(s) in '%s'; nothing was started\n", errs.count, path);
-        conf_errors_done(&errs);
-        return 1;
-    }
-    char *summary = conf_summary(conf);
-    fputs(summary ? summary : "", stdout);
-    free(summary);
-    conf_free(conf);
-    return 0;
+    return checkconf_report("slad", path, "; nothing was started") ? 0 : 1;
 }
 
 /* Load path (every error logged, exit 1 when invalid: nothing starts on a bad config)

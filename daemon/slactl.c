@@ -9,6 +9,7 @@
 
 #include <curl/curl.h>
 
+#include "checkconf.h"
 #include "conf.h"
 #include "slactl.h"
 
@@ -194,19 +195,7 @@ int ctl_check_config(int argc, char **argv)
         return SLACTL_USAGE;
     }
     const char *path = argc == 1 ? argv[0] : SLACTL_DEFAULT_CONFIG;
-    struct conf *conf = NULL;
-    struct conf_errors errs = {0};
-    if (conf_load(path, &conf, &errs) < 0) {
-        fputs(errs.text ? errs.text : "slactl: the configuration could not be loaded\n", stderr);
-        fprintf(stderr, "slactl: %zu error(s) in '%s'\n", errs.count, path);
-        conf_errors_done(&errs);
-        return SLACTL_REFUSED;
-    }
-    char *summary = conf_summary(conf);
-    fputs(summary ? summary : "", stdout);
-    free(summary);
-    conf_free(conf);
-    return SLACTL_OK;
+    return checkconf_report("slactl", path, "") ? SLACTL_OK : SLACTL_REFUSED;
 }
 
 static char *read_token(const char *path)

@@ -28,8 +28,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "jsonx.h"
 #include "metrics.h"
 #include "recipient.h"
 #include "store.h"
@@ -95,32 +95,6 @@ struct store *service_store(const struct service *svc)
     return svc->store;
 }
 
-/* Room for any struct tm printed below (gcc counts 11 digits per int). */
-#define TIME_TEXT_SIZE 96
-
-/* "2026-01-01T08:00:00Z", with ".123" when the instant has milliseconds. */
-static const char *rfc3339(int64_t ms, char *buf, size_t size)
-{
-    int64_t s = ms / 1000, frac = ms % 1000;
-    if (frac < 0) {
-        s--;
-        frac += 1000;
-    }
-    time_t tt = (time_t)s;
-    struct tm tm;
-    if (!gmtime_r(&tt, &tm)) {
-        snprintf(buf, size, "%" PRId64, ms);
-        return buf;
-    }
-    if (frac)
-        snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)frac);
-    else
-        snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-    return buf;
-}
-
 /* JSON helpers that tolerate NULL (a failed allocation shows up at json_dumps). */
 static void obj_str(json_t *o, const char *key, const char *v)
 {
@@ -135,9 +109,9 @@ static void obj_int(json_t *o, const char *key, int64_t v)
 
 static void obj_time(json_t *o, const char *key, int64_t ms)
 {
-    char buf[TIME_TEXT_SIZE];
+    char buf[JSONX_TIME_MAX];
     if (ms != SLAD_NO_TIME && ms != INT64_MAX)
-        obj_str(o, key, rfc3339(ms, buf, sizeof(buf)));
+        obj_str(o, key, jsonx_time_format(ms, buf, sizeof(buf)));
 }
 
 /* Serialise and free o; NULL on allocation failure. */
@@ -468,10 +442,10 @@ int service_ticket_create(struct service *svc, const struct ticket *in, int64_t 
     if (r < 0)
         return r;
     if (in->reported_at_ms != SLAD_NO_TIME && in->reported_at_ms > now_ms + EVENT_FUTURE_MAX_MS) {
-        char buf[TIME_TEXT_SIZE];
+        char buf[JSONX_TIME_MAX];
         return slad_error_set(reterr, EINVAL,
                               "reported_at: '%s' is more than 5 minutes in the future",
-                              rfc3339(in->reported_at_ms, buf, sizeof(buf)));
+                              jsonx_time_format(in->reported_at_ms, buf, sizeof(buf)));
     }
     struct ticket t;
     if (ticket_copy(&t, in) < 0)
@@ -736,9 +710,9 @@ int service_ticket_event(struct service *svc, int64_t id, const struct ticket_ev
     if (ev.at_ms == SLAD_NO_TIME)
         ev.at_ms = now_ms;
     if (ev.at_ms > now_ms + EVENT_FUTURE_MAX_MS) {
-        char buf[TIME_TEXT_SIZE];
+        char buf[JSONX_TIME_MAX];
         return slad_error_set(reterr, EINVAL, "at: '%s' is more than 5 minutes in the future",
-                              rfc3339(ev.at_ms, buf, sizeof(buf)));
+                              jsonx_time_format(ev.at_ms, buf, sizeof(buf)));
     }
     /* Within the allowed skew an event from the future happens now. */
     if (ev.at_ms > now_ms)
