@@ -11,7 +11,7 @@ FUZZ_SECONDS ?= 30
 RUN_DIR    ?= $(CURDIR)/run
 MESON_TEST_ARGS ?= --print-errorlogs
 
-.PHONY: all deps build build-asan run test test-release test-asan test-fuzz test-valgrind fuzz bench \
+.PHONY: all deps build build-asan run test test-release test-asan test-fuzz test-valgrind fuzz bench soak \
         check-style clean
 
 all: build
@@ -22,8 +22,10 @@ deps:
 $(BUILD)/build.ninja:
 	meson setup $(BUILD) --buildtype=release
 
+# The ASan build also compiles the crash failpoints (lib/failpoint.h; tests only).
 $(ASAN_BUILD)/build.ninja:
-	meson setup $(ASAN_BUILD) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
+	meson setup $(ASAN_BUILD) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false \
+	    -Dfailpoints=true
 
 $(FUZZ_BUILD)/build.ninja:
 	CC=clang meson setup $(FUZZ_BUILD) --buildtype=debug -Dfuzzing=true \
@@ -69,7 +71,15 @@ test-valgrind: build
 	meson test -C $(BUILD) --setup valgrind --suite unit --suite fuzz-replay $(MESON_TEST_ARGS)
 
 bench: build
+	@scripts/install-deps.sh --bench
 	meson test -C $(BUILD) --suite bench --verbose --timeout-multiplier 0
+
+# 200 kill -9 rounds of tests/integration/test_crash.py (20 in make test), random and at
+# each failpoint, on the ASan build (the one with failpoints).
+soak: build-asan
+	SLAD_SOAK=1 SLAD_BIN=$(ASAN_BUILD)/daemon/slad SLACTL_BIN=$(ASAN_BUILD)/daemon/slactl TZ=UTC \
+	    PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 -m pytest -q -p no:cacheprovider -rfEs \
+	    tests/integration/test_crash.py
 
 check-style:
 	@scripts/check-style.sh

@@ -91,12 +91,13 @@ _slactl()
             return ;;
         followups)
             [[ $prev == --state ]] &&
-                { COMPREPLY=($(compgen -W "pending due overdue done" -- "$cur")); return; }
-            opts="--state --before" ;;
+                { COMPREPLY=($(compgen -W "pending due overdue done cancelled" -- "$cur")); return; }
+            opts="--state --before --ticket --plan" ;;
         followup)
             [[ -z $sub ]] && { COMPREPLY=($(compgen -W "complete" -- "$cur")); return; }
-            [[ $prev == --outcome ]] && return
-            opts="--outcome --note" ;;
+            [[ $prev == --outcome ]] &&
+                { COMPREPLY=($(compgen -W "satisfied unsatisfied unreachable" -- "$cur")); return; }
+            opts="--outcome --note --by" ;;
         plan)
             [[ -z $sub ]] &&
                 { COMPREPLY=($(compgen -W "create list show delete" -- "$cur")); return; }
@@ -118,8 +119,9 @@ _slactl()
                 --format)
                     COMPREPLY=($(compgen -W "json csv" -- "$cur"))
                     return ;;
+                --tz) return ;; # an IANA zone name
             esac
-            opts="--from --to --by --format" ;;
+            opts="--from --to --by --format --tz" ;;
     esac
     COMPREPLY=($(compgen -W "$opts" -- "$cur"))
 }

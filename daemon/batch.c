@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
+#include "failpoint.h"
 #include "log.h"
 #include "store.h"
 
@@ -21,6 +22,7 @@ struct batch {
     bool open, dirty;
     struct batch_waiter *head, **tail;
     unsigned long commits, failures;
+    struct slad_error last_err;
 };
 
 static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
@@ -104,20 +106,33 @@ void batch_wait(struct batch *b, struct batch_waiter *w)
     b->tail = &w->next;
 }
 
+const char *batch_last_error(const struct batch *b)
+{
+    return b->last_err.msg;
+}
+
 int batch_commit(struct batch *b)
 {
     if (!b->open)
         return 0;
     struct slad_error err;
+    /* The iteration's writes are all in the transaction, none durable: what escaped
+     * before the commit (an answer, a delivery) would be lost with them. */
+    if (b->dirty)
+        FAILPOINT("mid-batch");
     int r = store_commit(b->store, &err);
     if (r < 0) {
         b->failures++;
+        b->last_err = err;
         log_err("store", "commit failed, rolling back the batch: %s", err.msg);
         struct slad_error err2;
         if (store_in_transaction(b->store) && store_rollback(b->store, &err2) < 0)
             log_err("store", "rollback failed: %s", err2.msg);
     } else {
         b->commits++;
+        b->last_err.msg[0] = '\0';
+        if (b->head)
+            FAILPOINT("after-commit-before-reply");
     }
     b->open = false;
     b->dirty = false;

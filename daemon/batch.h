@@ -44,6 +44,10 @@ bool batch_is_dirty(const struct batch *b);
  * must be open. */
 void batch_wait(struct batch *b, struct batch_waiter *w);
 
+/* Why the last commit failed (the store's message, "" after a success): the waiters'
+ * 503 answers say it, e.g. "database or disk is full". */
+const char *batch_last_error(const struct batch *b);
+
 /* Commit now (the prepare watcher does it otherwise); on failure roll back. Waiters and
  * the after hook run before it returns. 0, or the commit's -errno. */
 int batch_commit(struct batch *b);

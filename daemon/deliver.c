@@ -25,6 +25,7 @@
 #include "channel.h"
 #include "deliver_job.h"
 #include "deliver_xfer.h"
+#include "failpoint.h"
 #include "log.h"
 #include "metrics.h"
 #include "retry.h"
@@ -56,6 +57,7 @@ struct deliver {
     struct metrics *metrics;
     struct deliver_xfer *xfer;
     ev_timer wake;
+    ev_timer drain;   /* graceful stop: bounds the wait for attempts in flight */
     struct job *jobs; /* waiting for the commit or in flight */
     size_t n_jobs;
     struct deliver_chan chans[CHANNELS_MAX];
@@ -121,6 +123,8 @@ static void on_xfer_done(void *userdata, const struct channel_response *resp)
     struct job *j = userdata;
     struct deliver *d = j->d;
     j->call = NULL; /* freed by deliver_xfer after this returns */
+    if (resp->status >= 200 && resp->status < 300)
+        FAILPOINT("after-2xx-before-record");
     finish(j, resp);
     /* The outcome's commit kicks the next pass (one query for the whole batch of
      * completions); only when nothing was written does this pass look now. */
@@ -160,11 +164,13 @@ static void start(struct job *j)
 static void on_committed(struct batch_waiter *w, bool committed)
 {
     struct job *j = (struct job *)((char *)w - offsetof(struct job, waiter));
-    if (committed) {
+    struct deliver *d = j->d;
+    /* Stopping: no new request. The committed row stays `sending` and goes back to
+     * pending at the next start; it was never sent, so that is no repeat. */
+    if (committed && !d->stopped) {
         start(j);
         return;
     }
-    struct deliver *d = j->d;
     if (j->cs)
         j->cs->in_flight--;
     job_unlink(d, j);
@@ -313,12 +319,47 @@ void deliver_kick(struct deliver *d)
         pump(d);
 }
 
+/* The drain's time is up: abandon the attempts still in flight. Jobs waiting for a
+ * commit belong to the batch's waiter list and leave at that commit (on_committed). */
+static void on_drain_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop, (void)revents;
+    struct deliver *d = w->data;
+    size_t n = 0;
+    for (struct job *j = d->jobs, *next; j; j = next) {
+        next = j->next;
+        if (!j->call)
+            continue;
+        if (j->cs)
+            j->cs->in_flight--;
+        job_unlink(d, j);
+        job_free(j);
+        n++;
+    }
+    if (n > 0)
+        log_notice("deliver",
+                   "%zu notification%s still in flight after %d ms: abandoned, sent again "
+                   "with the same key after the next start",
+                   n, n == 1 ? "" : "s", DELIVER_DRAIN_MS);
+}
+
 void deliver_stop(struct deliver *d)
 {
-    if (!d)
+    if (!d || d->stopped)
         return;
     d->stopped = true;
     ev_timer_stop(d->loop, &d->wake);
+    if (d->n_jobs > 0) {
+        log_notice("deliver", "waiting up to %d ms for %zu notification%s in flight",
+                   DELIVER_DRAIN_MS, d->n_jobs, d->n_jobs == 1 ? "" : "s");
+        ev_timer_set(&d->drain, DELIVER_DRAIN_MS / 1000.0, 0.);
+        ev_timer_start(d->loop, &d->drain);
+    }
+}
+
+size_t deliver_in_flight(const struct deliver *d)
+{
+    return d ? d->n_jobs : 0;
 }
 
 struct deliver *deliver_new(struct ev_loop *loop, struct service *svc, struct batch *batch,
@@ -339,6 +380,8 @@ struct deliver *deliver_new(struct ev_loop *loop, struct service *svc, struct ba
     }
     ev_timer_init(&d->wake, on_wake, 0., 0.);
     d->wake.data = d;
+    ev_timer_init(&d->drain, on_drain_timeout, 0., 0.);
+    d->drain.data = d;
     return d;
 }
 
@@ -375,6 +418,7 @@ void deliver_free(struct deliver *d)
         job_free(j);
     }
     ev_timer_stop(d->loop, &d->wake);
+    ev_timer_stop(d->loop, &d->drain);
     deliver_xfer_free(d->xfer);
     for (size_t i = 0; i < d->n_chans; i++)
         free(d->chans[i].name);

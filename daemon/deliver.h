@@ -19,7 +19,7 @@ struct deliver;
 /* *confp is read at each use, so that a reload's new config applies to the next attempt. */
 struct deliver *deliver_new(struct ev_loop *loop, struct service *svc, struct batch *batch,
                             const struct conf *const *confp, struct metrics *metrics);
-/* Abandons what is in flight (those rows stay `sending` and are re-sent after restart). */
+/* Abandons what is still in flight (those rows stay `sending`; re-sent after a restart). */
 void deliver_free(struct deliver *d);
 
 /* Start-up: rows left `sending` by a crash go back to pending; then look for work. */
@@ -28,7 +28,13 @@ int deliver_start(struct deliver *d);
 /* After every commit: new rows may be due. Cheap when nothing is. */
 void deliver_kick(struct deliver *d);
 
-/* Stop starting new attempts (graceful stop). */
+/* Graceful stop: no new attempt starts; the attempts in flight may finish, so that their
+ * outcome is recorded rather than sent again after the restart, for up to
+ * DELIVER_DRAIN_MS; then they are abandoned (their rows stay `sending`). */
+#define DELIVER_DRAIN_MS 3000
 void deliver_stop(struct deliver *d);
+
+/* Attempts started or about to start (0 once drained): the loop stops when this is 0. */
+size_t deliver_in_flight(const struct deliver *d);
 
 #endif

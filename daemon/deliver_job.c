@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "batch.h"
+#include "jsonx.h"
 #include "log.h"
 #include "metrics.h"
 #include "render.h"
@@ -92,6 +93,23 @@ static bool clock_from(json_t *snap, struct slaclock *c)
     return true;
 }
 
+/* The ticket the message speaks of: as it is now, or, for a plan's task (no ticket), the
+ * plan's pseudo ticket carried in the payload. */
+static int ticket_of(struct service *svc, const struct deliver_row *r, json_t *payload,
+                     int64_t now_ms, struct ticket *t, struct slad_error *reterr)
+{
+    if (r->ticket_id)
+        return service_ticket_get(svc, r->ticket_id, t, reterr);
+    json_t *pt = json_object_get(payload, "plan_ticket");
+    char *text = pt ? json_dumps(pt, JSON_COMPACT) : NULL;
+    if (!text)
+        return slad_error_set(reterr, EINVAL, "notification %lld names no ticket",
+                              (long long)r->id);
+    int rv = jsonx_ticket_parse(text, strlen(text), now_ms, t, reterr);
+    free(text);
+    return rv;
+}
+
 int deliver_job_build(struct service *svc, const struct conf *conf, const struct conf_channel *ch,
                       const struct deliver_row *r, int64_t now_ms, struct channel_request *ret,
                       struct slad_error *reterr)
@@ -105,7 +123,7 @@ int deliver_job_build(struct service *svc, const struct conf *conf, const struct
     }
     struct ticket t;
     ticket_init(&t);
-    int rv = service_ticket_get(svc, r->ticket_id, &t, reterr);
+    int rv = ticket_of(svc, r, p, now_ms, &t, reterr);
     if (rv < 0) {
         json_decref(p);
         ticket_done(&t);
@@ -126,8 +144,13 @@ int deliver_job_build(struct service *svc, const struct conf *conf, const struct
         .recipient = r->recipient,
         .contact = get_str(p, "contact"),
         .to = get_str(p, "address"),
+        .followup_name = get_str(p, "followup"),
         .followup_due_at_ms = SLAD_NO_TIME,
     };
+    /* {{followup.due_at}} is the instant the task must be done by: its deadline. */
+    const char *due = get_str(p, "deadline_at");
+    if (n.followup_name && due && jsonx_time_parse(due, &n.followup_due_at_ms, NULL) < 0)
+        n.followup_due_at_ms = SLAD_NO_TIME;
     char *text = NULL, *subject = NULL;
     rv = render_message(&n, NULL, now_ms, &text, &subject, reterr);
     if (rv == 0) {

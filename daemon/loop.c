@@ -90,11 +90,12 @@ static void sighup_cb(struct ev_loop *loop, ev_signal *w, int revents)
     reload_run(s, errbuf, sizeof(errbuf));
 }
 
-/* Stop once nothing is in flight and the last batch is committed. */
+/* Stop once nothing is in flight (requests, deliveries) and the last batch is committed. */
 static void stop_poll_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
     struct slad *s = w->data;
-    if (http_in_flight(s->http) == 0 && !batch_is_open(s->batch))
+    if (http_in_flight(s->http) == 0 && deliver_in_flight(s->deliver) == 0 &&
+        !batch_is_open(s->batch))
         ev_break(loop, EVBREAK_ALL);
 }
 

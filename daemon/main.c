@@ -7,6 +7,7 @@
 
 #include "checkconf.h"
 #include "conf.h"
+#include "failpoint.h"
 #include "log.h"
 #include "loop.h"
 
@@ -71,7 +72,7 @@ int main(int argc, char **argv)
             check_only = 1;
             break;
         case 'V':
-            printf("slad %s\n", SLAD_VERSION);
+            printf("slad %s%s\n", SLAD_VERSION, FAILPOINT_VERSION_SUFFIX);
             return 0;
         case 'h':
             usage(stdout);

@@ -4,6 +4,7 @@
 #include "request.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@ struct request {
     struct request_listener *srv;
     struct MHD_Connection *conn;
     char *path, *query; /* from the raw request URI */
+    const char *method; /* MHD's, valid for the request's life */
     char *body;
     size_t body_len, body_cap;
     size_t content_length; /* announced, <= max_body; 0 when absent */
@@ -30,7 +32,7 @@ struct request {
     double start_s;
 };
 
-static const char json_type[] = "application/json";
+static const char json_mime[] = "application/json";
 
 static void free_request(struct request *req)
 {
@@ -88,7 +90,7 @@ static enum MHD_Result send_answer(struct request *req, int status, const char *
             free(body);
         return MHD_NO;
     }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type ? type : json_type);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type ? type : json_mime);
     if (status == MHD_HTTP_UNAUTHORIZED)
         MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
     if (env->stopping)
@@ -103,7 +105,7 @@ static enum MHD_Result send_answer(struct request *req, int status, const char *
 static enum MHD_Result send_error(struct request *req, int status, const char *json)
 {
     log_debug("http", "'%s' refused with %d before the api: %s", req->path, status, json);
-    return send_answer(req, status, json_type, (char *)json, strlen(json), false);
+    return send_answer(req, status, json_mime, (char *)json, strlen(json), false);
 }
 
 /* The api's answer: body ownership moves to MHD. */
@@ -133,15 +135,48 @@ static const char err_stopping[] =
 static const char err_memory[] =
     "{\"error\":{\"code\":\"out_of_memory\",\"message\":\"slad ran out of memory\"}}";
 
+/* The 503 body naming why the database refused (a full disk, a read-only file, a lock):
+ * malloc'd, or NULL when out of memory. */
+static char *db_error_body(const char *reason)
+{
+    char msg[512];
+    snprintf(msg, sizeof(msg),
+             "the database did not accept the change (%s); nothing was stored; try again", reason);
+    json_t *j = json_pack("{s:{s:s,s:s}}", "error", "code", "database_unavailable", "message", msg);
+    char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    return body;
+}
+
+/* Run the api on the complete request; the answer goes to req->resp. */
+static void run_api(struct request *req)
+{
+    struct request_env *env = req->srv->env;
+    struct api_request areq = {
+        .method = req->method,
+        .path = req->path,
+        .query = req->query,
+        .body = req->body ? req->body : "",
+        .body_len = req->body_len,
+    };
+    api_handle(env->api, &areq, timers_now_ms(env->loop), &req->resp);
+}
+
 /* The commit decided: release the held answer (503 when rolled back). */
 static void commit_done(struct batch_waiter *w, bool committed)
 {
     struct request *req = (struct request *)w;
-    if (!committed) {
+    if (!committed && strcmp(req->method, MHD_HTTP_METHOD_GET) == 0) {
+        /* A read held behind another request's failed write: it wrote nothing, so answer
+         * it again from what is committed (GETs need no transaction) rather than 503. */
         api_response_done(&req->resp);
+        run_api(req);
+    } else if (!committed) {
+        api_response_done(&req->resp);
+        char *body = db_error_body(batch_last_error(req->srv->env->batch));
         req->resp = (struct api_response){.status = MHD_HTTP_SERVICE_UNAVAILABLE,
-                                          .content_type = json_type,
-                                          .body = strdup(err_db)};
+                                          .content_type = json_mime,
+                                          .body = body ? body : strdup(err_db)};
         req->resp.body_len = req->resp.body ? strlen(req->resp.body) : 0;
     }
     req->ready = true;
@@ -226,18 +261,19 @@ enum MHD_Result request_handler(void *cls, struct MHD_Connection *conn, const ch
         return send_error(req, MHD_HTTP_CONTENT_TOO_LARGE, err_too_large);
 
     struct slad_error err;
-    if (batch_begin(env->batch, &err) < 0) {
+    /* A GET writes nothing: outside an open batch it reads in autocommit, without the
+     * write lock of BEGIN IMMEDIATE, so /healthz and reads go on while another process
+     * (a sqlite3 shell, a migration) holds that lock. */
+    bool reads_only = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
+    if ((!reads_only || batch_is_open(env->batch)) && batch_begin(env->batch, &err) < 0) {
         log_err("store", "cannot start a transaction: %s", err.msg);
-        return send_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, err_db);
+        char *body = db_error_body(err.msg);
+        if (!body)
+            return send_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, err_db);
+        return send_answer(req, MHD_HTTP_SERVICE_UNAVAILABLE, json_mime, body, strlen(body), true);
     }
-    struct api_request areq = {
-        .method = method,
-        .path = req->path,
-        .query = req->query,
-        .body = req->body ? req->body : "",
-        .body_len = req->body_len,
-    };
-    api_handle(env->api, &areq, timers_now_ms(env->loop), &req->resp);
+    req->method = method;
+    run_api(req);
     if (!req->resp.body && req->resp.status == 0)
         return send_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, err_memory);
     /* A read that follows a write of the same batch may show uncommitted data: it waits

@@ -61,9 +61,13 @@ static const char *cell(const json_t *v, const char *key, char *buf, size_t size
     }
     if (json_is_integer(v))
         snprintf(buf, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-    else if (json_is_real(v))
-        snprintf(buf, size, "%.3g", json_real_value(v));
-    else if (json_is_true(v))
+    else if (json_is_real(v)) {
+        /* At most 3 decimals, trailing zeros dropped: 0.667, 95.455, 3600.5, 1. */
+        int n = snprintf(buf, size, "%.3f", json_real_value(v));
+        while (n > 0 && (size_t)n < size && strchr(buf, '.') &&
+               (buf[n - 1] == '0' || buf[n - 1] == '.'))
+            buf[--n] = '\0';
+    } else if (json_is_true(v))
         snprintf(buf, size, "yes");
     else if (json_is_false(v))
         snprintf(buf, size, "no");

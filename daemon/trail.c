@@ -38,5 +38,20 @@ void trail_effect(void *userdata, const struct ticket *t, const struct effect *e
         log_notice("escalation", "#%lld repeat fault: %d tickets share its device and fault", id,
                    t->repeat_count);
         break;
+    case EFFECT_FOLLOWUP_DUE:
+        log_info("followup", "follow-up %lld '%s' (%s #%lld) is due: owner %s told",
+                 (long long)e->followup_id, e->name ? e->name : "", t->id ? "ticket" : "plan", id,
+                 e->owner ? e->owner : "");
+        break;
+    case EFFECT_FOLLOWUP_STEP:
+        log_notice("escalation", "follow-up %lld '%s' (%s #%lld) step %d: %s%s",
+                   (long long)e->followup_id, e->name ? e->name : "", t->id ? "ticket" : "plan", id,
+                   e->step, e->event, late);
+        break;
+    case EFFECT_FOLLOWUP_DONE:
+        log_info("followup", "follow-up %lld '%s' (%s #%lld) completed: %s",
+                 (long long)e->followup_id, e->name ? e->name : "", t->id ? "ticket" : "plan", id,
+                 e->outcome ? e->outcome : "");
+        break;
     }
 }

@@ -15,43 +15,20 @@
 
 #include <jansson.h>
 
+#include "api_call.h"
 #include "jsonx.h"
 #include "metrics.h"
 #include "service.h"
 #include "simulate.h"
 #include "store.h"
 
-#define JSON_TYPE    "application/json"
 #define METRICS_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
-#define LIST_DEFAULT_LIMIT 100
-#define LIST_MAX_LIMIT     1000
 /* A ticket's history and notifications shown by GET /v1/tickets/{id}. */
 #define HISTORY_MAX       1000
 #define NOTIFICATIONS_MAX 1000
 
-#define QUERY_MAX_PARAMS 8
-#define QUERY_VALUE_MAX  256
-#define PATH_QUOTE_MAX   64
-
-struct api {
-    struct service *svc;
-    struct metrics *metrics;
-    struct api_hooks hooks;
-};
-
-/* One request being answered. */
-struct call {
-    struct api *api;
-    const struct api_request *req;
-    int64_t now_ms;
-    int64_t id;                          /* the {id} of the path, or 0 */
-    const char *query[QUERY_MAX_PARAMS]; /* decoded values by the route's parameter index */
-    char query_buf[QUERY_MAX_PARAMS][QUERY_VALUE_MAX + 1];
-    struct api_response *resp;
-};
-
-typedef void route_fn(struct call *c);
+#define PATH_QUOTE_MAX 64
 
 static route_fn ticket_create, ticket_list, ticket_get, ticket_patch, ticket_event, simulate,
     healthz, metrics, reload;
@@ -61,6 +38,10 @@ static const char *const list_params[] = {"status", "policy", "team", "breached"
                                           "limit",  "after",  NULL};
 static const char *const no_params[] = {NULL};
 static const char *const notification_params[] = {"state", "ticket", "limit", "after", NULL};
+static const char *const report_params[] = {"from", "to", "by", "format", "tz", NULL};
+static const char *const followup_params[] = {"state", "before", "ticket", "plan",
+                                              "limit", "after",  NULL};
+static const char *const plan_params[] = {"limit", "after", NULL};
 
 static const struct route {
     const char *method;
@@ -79,6 +60,14 @@ static const struct route {
     {"POST", "/v1/reload", no_params, reload},
     {"GET", "/v1/notifications", notification_params, notification_list},
     {"POST", "/v1/notifications/{id}/retry", no_params, notification_retry},
+    {"GET", "/v1/followups", followup_params, route_followup_list},
+    {"POST", "/v1/followups/{id}/complete", no_params, route_followup_complete},
+    {"POST", "/v1/plans", no_params, route_plan_create},
+    {"GET", "/v1/plans", plan_params, route_plan_list},
+    {"GET", "/v1/plans/{id}", no_params, route_plan_get},
+    {"PATCH", "/v1/plans/{id}", no_params, route_plan_patch},
+    {"DELETE", "/v1/plans/{id}", no_params, route_plan_delete},
+    {"GET", "/v1/reports/sla", report_params, route_report_sla},
 };
 
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -95,7 +84,7 @@ void api_response_done(struct api_response *resp)
 }
 
 /* Take body (malloc'd text, may be NULL after ENOMEM) as the response. */
-static void respond_text(struct call *c, int status, const char *type, char *body, size_t len)
+void call_text(struct call *c, int status, const char *type, char *body, size_t len)
 {
     struct api_response *r = c->resp;
     free(r->body);
@@ -105,10 +94,7 @@ static void respond_text(struct call *c, int status, const char *type, char *bod
     r->body_len = body ? len : 0;
 }
 
-static void respond_error(struct call *c, int status, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static void respond_error(struct call *c, int status, const char *code, const char *fmt, ...)
+void call_error(struct call *c, int status, const char *code, const char *fmt, ...)
 {
     char msg[SLAD_ERROR_MAX + 64];
     va_list ap;
@@ -117,12 +103,12 @@ static void respond_error(struct call *c, int status, const char *code, const ch
     va_end(ap);
     size_t len = 0;
     char *body = jsonx_error_body(code, msg, &len);
-    respond_text(c, status, JSON_TYPE, body, len);
+    call_text(c, status, JSON_TYPE, body, len);
     c->resp->wrote = false;
 }
 
 /* Render v (taken) with a trailing newline. */
-static void respond_json(struct call *c, int status, json_t *v)
+void call_json(struct call *c, int status, json_t *v)
 {
     size_t len = 0;
     char *text = v ? jsonx_dump(v, &len) : NULL;
@@ -139,14 +125,14 @@ static void respond_json(struct call *c, int status, json_t *v)
         }
     }
     if (!text) {
-        respond_error(c, 503, "out_of_memory", "out of memory while rendering the answer");
+        call_error(c, 503, "out_of_memory", "out of memory while rendering the answer");
         return;
     }
-    respond_text(c, status, JSON_TYPE, text, len);
+    call_text(c, status, JSON_TYPE, text, len);
 }
 
 /* The status and code of an errno from the service or the store. */
-static void respond_errno(struct call *c, int r, const struct slad_error *err)
+void call_errno(struct call *c, int r, const struct slad_error *err)
 {
     static const struct {
         int r;
@@ -163,20 +149,20 @@ static void respond_errno(struct call *c, int r, const struct slad_error *err)
     const char *msg = err && err->msg[0] ? err->msg : strerror(-r);
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
         if (map[i].r == r) {
-            respond_error(c, map[i].status, map[i].code, "%s", msg);
+            call_error(c, map[i].status, map[i].code, "%s", msg);
             return;
         }
-    respond_error(c, 500, "internal", "%s", msg);
+    call_error(c, 500, "internal", "%s", msg);
 }
 
 /* A parser's error (jsonx classes) as a 400. */
-static void respond_parse_error(struct call *c, int r, const struct slad_error *err)
+void call_parse_error(struct call *c, int r, const struct slad_error *err)
 {
     if (r == -ENOMEM) {
-        respond_error(c, 503, "out_of_memory", "out of memory while reading the request");
+        call_error(c, 503, "out_of_memory", "out of memory while reading the request");
         return;
     }
-    respond_error(c, 400, jsonx_error_code(r), "%s", err->msg);
+    call_error(c, 400, jsonx_error_code(r), "%s", err->msg);
 }
 
 /* ---- paths and queries ---- */
@@ -342,14 +328,14 @@ static int query_decode(struct call *c, const char *const *names, struct slad_er
 
 /* ---- handlers ---- */
 
-static const struct conf *conf_of(struct call *c)
+const struct conf *call_conf(struct call *c)
 {
     return service_conf(c->api->svc);
 }
 
 static void ticket_respond(struct call *c, int status, const struct ticket *t)
 {
-    respond_json(c, status, jsonx_ticket_render(t, conf_of(c), c->now_ms));
+    call_json(c, status, jsonx_ticket_render(t, call_conf(c), c->now_ms));
 }
 
 static void ticket_create(struct call *c)
@@ -358,7 +344,7 @@ static void ticket_create(struct call *c)
     struct slad_error err = {""};
     int r = jsonx_ticket_parse(c->req->body, c->req->body_len, c->now_ms, &t, &err);
     if (r < 0) {
-        respond_parse_error(c, r, &err);
+        call_parse_error(c, r, &err);
         return;
     }
     struct ticket out;
@@ -366,7 +352,7 @@ static void ticket_create(struct call *c)
     r = service_ticket_create(c->api->svc, &t, c->now_ms, &out, &created, &err);
     ticket_done(&t);
     if (r < 0) {
-        respond_errno(c, r, &err);
+        call_errno(c, r, &err);
         return;
     }
     ticket_respond(c, created ? 201 : 200, &out);
@@ -392,7 +378,7 @@ static int list_row(void *userdata, const struct ticket *t)
         ls->more = true;
         return 1;
     }
-    json_t *v = jsonx_ticket_render(t, conf_of(ls->c), ls->c->now_ms);
+    json_t *v = jsonx_ticket_render(t, call_conf(ls->c), ls->c->now_ms);
     if (!v || json_array_append_new(ls->tickets, v) < 0) {
         ls->failed = true;
         return -ENOMEM;
@@ -401,7 +387,7 @@ static int list_row(void *userdata, const struct ticket *t)
     return 0;
 }
 
-static int parse_uint(const char *s, int64_t max, int64_t *ret)
+int call_parse_uint(const char *s, int64_t max, int64_t *ret)
 {
     int64_t v;
     if (!parse_id(s, strlen(s), &v)) {
@@ -424,10 +410,10 @@ static void ticket_list(struct call *c)
     if (status) {
         if (ticket_status_from_name(status) < 0) {
             char q[PATH_QUOTE_MAX + 4];
-            respond_error(c, 400, "invalid_parameter",
-                          "query parameter 'status' must be one of open, acknowledged, "
-                          "dispatched, on_site, on_hold, resolved, closed, cancelled; got '%s'",
-                          quote_path(status, q));
+            call_error(c, 400, "invalid_parameter",
+                       "query parameter 'status' must be one of open, acknowledged, "
+                       "dispatched, on_site, on_hold, resolved, closed, cancelled; got '%s'",
+                       quote_path(status, q));
             return;
         }
         f.status = status;
@@ -440,21 +426,21 @@ static void ticket_list(struct call *c)
         } else if (strcmp(breached, "false") == 0) {
             f.breached = 0;
         } else {
-            respond_error(c, 400, "invalid_parameter",
-                          "query parameter 'breached' must be true or false");
+            call_error(c, 400, "invalid_parameter",
+                       "query parameter 'breached' must be true or false");
             return;
         }
     }
     int64_t n = LIST_DEFAULT_LIMIT;
-    if (limit && (parse_uint(limit, LIST_MAX_LIMIT, &n) < 0 || n < 1)) {
-        respond_error(c, 400, "invalid_parameter",
-                      "query parameter 'limit' must be an integer 1..%d", LIST_MAX_LIMIT);
+    if (limit && (call_parse_uint(limit, LIST_MAX_LIMIT, &n) < 0 || n < 1)) {
+        call_error(c, 400, "invalid_parameter", "query parameter 'limit' must be an integer 1..%d",
+                   LIST_MAX_LIMIT);
         return;
     }
     int64_t after_id = 0;
-    if (after && parse_uint(after, INT64_MAX, &after_id) < 0) {
-        respond_error(c, 400, "invalid_parameter",
-                      "query parameter 'after' must be a ticket id (an integer >= 0)");
+    if (after && call_parse_uint(after, INT64_MAX, &after_id) < 0) {
+        call_error(c, 400, "invalid_parameter",
+                   "query parameter 'after' must be a ticket id (an integer >= 0)");
         return;
     }
     f.after_id = after_id;
@@ -462,24 +448,24 @@ static void ticket_list(struct call *c)
 
     struct list_state ls = {c, json_array(), (size_t)n, 0, false, false};
     if (!ls.tickets) {
-        respond_error(c, 503, "out_of_memory", "out of memory");
+        call_error(c, 503, "out_of_memory", "out of memory");
         return;
     }
     struct slad_error err = {""};
     int r = store_ticket_list(service_store(c->api->svc), &f, list_row, &ls, &err);
     if (r < 0) {
         json_decref(ls.tickets);
-        respond_errno(c, ls.failed ? -ENOMEM : r, ls.failed ? NULL : &err);
+        call_errno(c, ls.failed ? -ENOMEM : r, ls.failed ? NULL : &err);
         return;
     }
     json_t *v = json_object();
     if (!v || json_object_set_new(v, "tickets", ls.tickets) < 0) {
         json_decref(v);
-        respond_error(c, 503, "out_of_memory", "out of memory");
+        call_error(c, 503, "out_of_memory", "out of memory");
         return;
     }
     json_object_set_new(v, "next", ls.more ? json_integer(ls.last_id) : json_null());
-    respond_json(c, 200, v);
+    call_json(c, 200, v);
 }
 
 static json_t *history_render(const struct store_history *h)
@@ -578,26 +564,26 @@ static void notification_list(struct call *c)
     struct store_outbox_filter f = {.state = -1, .due_ms = SLAD_NO_TIME};
     char q[PATH_QUOTE_MAX + 4];
     if (state && (f.state = store_outbox_state_from_name(state)) < 0) {
-        respond_error(c, 400, "invalid_parameter",
-                      "query parameter 'state' must be one of pending, sending, sent, dead; "
-                      "got '%s'",
-                      quote_path(state, q));
+        call_error(c, 400, "invalid_parameter",
+                   "query parameter 'state' must be one of pending, sending, sent, dead; "
+                   "got '%s'",
+                   quote_path(state, q));
         return;
     }
     int64_t n = LIST_DEFAULT_LIMIT, v = 0;
-    if (ticket && (parse_uint(ticket, INT64_MAX, &v) < 0 || v < 1)) {
-        respond_error(c, 400, "invalid_parameter", "query parameter 'ticket' must be a ticket id");
+    if (ticket && (call_parse_uint(ticket, INT64_MAX, &v) < 0 || v < 1)) {
+        call_error(c, 400, "invalid_parameter", "query parameter 'ticket' must be a ticket id");
         return;
     }
     f.ticket_id = v;
-    if (limit && (parse_uint(limit, LIST_MAX_LIMIT, &n) < 0 || n < 1)) {
-        respond_error(c, 400, "invalid_parameter",
-                      "query parameter 'limit' must be an integer 1..%d", LIST_MAX_LIMIT);
+    if (limit && (call_parse_uint(limit, LIST_MAX_LIMIT, &n) < 0 || n < 1)) {
+        call_error(c, 400, "invalid_parameter", "query parameter 'limit' must be an integer 1..%d",
+                   LIST_MAX_LIMIT);
         return;
     }
-    if (after && parse_uint(after, INT64_MAX, &f.after_id) < 0) {
-        respond_error(c, 400, "invalid_parameter",
-                      "query parameter 'after' must be a notification id (an integer >= 0)");
+    if (after && call_parse_uint(after, INT64_MAX, &f.after_id) < 0) {
+        call_error(c, 400, "invalid_parameter",
+                   "query parameter 'after' must be a notification id (an integer >= 0)");
         return;
     }
     f.limit = (size_t)n + 1;
@@ -611,11 +597,11 @@ static void notification_list(struct call *c)
         if (!out)
             json_decref(p.rows);
         json_decref(out);
-        respond_errno(c, r < 0 ? r : -ENOMEM, r < 0 ? &err : NULL);
+        call_errno(c, r < 0 ? r : -ENOMEM, r < 0 ? &err : NULL);
         return;
     }
     json_object_set_new(out, "next", p.more ? json_integer(p.last_id) : json_null());
-    respond_json(c, 200, out);
+    call_json(c, 200, out);
 }
 
 struct retry_row {
@@ -640,17 +626,17 @@ static void notification_retry(struct call *c)
     struct slad_error err = {""};
     int r = store_outbox_get(store, c->id, retry_row_read, &rr, &err);
     if (r < 0) {
-        respond_errno(c, r, &err);
+        call_errno(c, r, &err);
         return;
     }
     if (rr.state != STORE_OUTBOX_DEAD) {
-        respond_error(c, 409, "not_dead", "notification %lld is %s; only a dead one is retried",
-                      (long long)c->id, store_outbox_state_name(rr.state));
+        call_error(c, 409, "not_dead", "notification %lld is %s; only a dead one is retried",
+                   (long long)c->id, store_outbox_state_name(rr.state));
         return;
     }
     r = store_outbox_requeue(store, c->id, c->now_ms, &err);
     if (r < 0) {
-        respond_errno(c, r, &err);
+        call_errno(c, r, &err);
         return;
     }
     c->resp->wrote = true;
@@ -659,11 +645,11 @@ static void notification_retry(struct call *c)
     json_t *v = r == 0 ? json_incref(json_array_get(rows, 0)) : NULL;
     json_decref(rows);
     if (!v) {
-        respond_errno(c, r < 0 ? r : -ENOMEM, r < 0 ? &err : NULL);
+        call_errno(c, r < 0 ? r : -ENOMEM, r < 0 ? &err : NULL);
         c->resp->wrote = true; /* the re-queue stands; only its rendering failed */
         return;
     }
-    respond_json(c, 200, v);
+    call_json(c, 200, v);
 }
 
 static void ticket_get(struct call *c)
@@ -672,10 +658,10 @@ static void ticket_get(struct call *c)
     struct slad_error err = {""};
     int r = service_ticket_get(c->api->svc, c->id, &t, &err);
     if (r < 0) {
-        respond_errno(c, r, &err);
+        call_errno(c, r, &err);
         return;
     }
-    json_t *v = jsonx_ticket_render(&t, conf_of(c), c->now_ms);
+    json_t *v = jsonx_ticket_render(&t, call_conf(c), c->now_ms);
     ticket_done(&t);
     json_t *history = json_array(), *notifications = json_array();
     struct store *store = service_store(c->api->svc);
@@ -697,12 +683,12 @@ static void ticket_get(struct call *c)
         json_decref(v);
         json_decref(history);
         json_decref(notifications);
-        respond_errno(c, r, &err);
+        call_errno(c, r, &err);
         return;
     }
     json_object_set_new(v, "history", history);
     json_object_set_new(v, "notifications", notifications);
-    respond_json(c, 200, v);
+    call_json(c, 200, v);
 }
 
 static void ticket_patch(struct call *c)
@@ -711,14 +697,14 @@ static void ticket_patch(struct call *c)
     struct slad_error err = {""};
     int r = jsonx_patch_parse(c->req->body, c->req->body_len, &p, &err);
     if (r < 0) {
-        respond_parse_error(c, r, &err);
+        call_parse_error(c, r, &err);
         return;
     }
     struct ticket out;
     r = service_ticket_patch(c->api->svc, c->id, &p.patch, c->now_ms, &out, &err);
     jsonx_patch_done(&p);
     if (r < 0) {
-        respond_errno(c, r, &err);
+        call_errno(c, r, &err);
         return;
     }
     ticket_respond(c, 200, &out);
@@ -732,14 +718,14 @@ static void ticket_event(struct call *c)
     struct slad_error err = {""};
     int r = jsonx_event_parse(c->req->body, c->req->body_len, c->now_ms, &e, &err);
     if (r < 0) {
-        respond_parse_error(c, r, &err);
+        call_parse_error(c, r, &err);
         return;
     }
     struct ticket out;
     r = service_ticket_event(c->api->svc, c->id, &e.ev, c->now_ms, &out, &err);
     jsonx_event_done(&e);
     if (r < 0) {
-        respond_errno(c, r, &err);
+        call_errno(c, r, &err);
         return;
     }
     ticket_respond(c, 200, &out);
@@ -799,19 +785,19 @@ static void simulate(struct call *c)
     struct slad_error err = {""};
     int r = jsonx_simulate_parse(c->req->body, c->req->body_len, c->now_ms, &s, &err);
     if (r < 0) {
-        respond_parse_error(c, r, &err);
+        call_parse_error(c, r, &err);
         return;
     }
     struct timeline tl;
-    r = simulate_run(conf_of(c), &s.ticket, s.evs, s.n_events, s.until_ms, &tl, &err);
+    r = simulate_run(call_conf(c), &s.ticket, s.evs, s.n_events, s.until_ms, &tl, &err);
     int64_t until_ms = s.until_ms;
     jsonx_simulate_done(&s);
     if (r < 0) {
-        respond_errno(c, r, &err);
+        call_errno(c, r, &err);
         return;
     }
     json_t *v = json_object(), *timeline = json_array();
-    json_t *ticket = jsonx_ticket_render(&tl.ticket, conf_of(c), until_ms);
+    json_t *ticket = jsonx_ticket_render(&tl.ticket, call_conf(c), until_ms);
     bool ok = v && timeline && ticket;
     for (size_t i = 0; ok && i < tl.n_entries; i++) {
         json_t *e = sim_entry_render(&tl.entries[i]);
@@ -830,7 +816,7 @@ static void simulate(struct call *c)
         json_decref(v);
         v = NULL;
     }
-    respond_json(c, 200, v);
+    call_json(c, 200, v);
 }
 
 static void healthz(struct call *c)
@@ -843,14 +829,14 @@ static void healthz(struct call *c)
         snprintf(err.msg, sizeof(err.msg), "the database did not answer the counts");
     }
     if (r < 0) {
-        respond_error(c, 503, "database_unavailable", "%s", err.msg);
+        call_error(c, 503, "database_unavailable", "%s", err.msg);
         return;
     }
     json_t *v = json_pack(
         "{s:s,s:I,s:I,s:I,s:I}", "status", "ok", "open_tickets", (json_int_t)counts.open_tickets,
         "breached_clocks", (json_int_t)counts.breached_clocks, "pending_notifications",
         (json_int_t)counts.pending_notifications, "timers", (json_int_t)counts.timers);
-    respond_json(c, 200, v);
+    call_json(c, 200, v);
 }
 
 static void metrics(struct call *c)
@@ -859,24 +845,24 @@ static void metrics(struct call *c)
     if (service_counts(c->api->svc, &counts) < 0)
         counts.timers = 0;
     char *text = metrics_render(c->api->metrics, service_store(c->api->svc), counts.timers);
-    respond_text(c, 200, METRICS_TYPE, text, text ? strlen(text) : 0);
+    call_text(c, 200, METRICS_TYPE, text, text ? strlen(text) : 0);
 }
 
 static void reload(struct call *c)
 {
     if (!c->api->hooks.reload) {
-        respond_error(c, 503, "unavailable", "reload is not available here");
+        call_error(c, 503, "unavailable", "reload is not available here");
         return;
     }
     char errbuf[SLAD_ERROR_MAX] = "";
     int r = c->api->hooks.reload(c->api->hooks.userdata, errbuf, sizeof(errbuf));
     if (r < 0) {
-        respond_error(c, r == -EINVAL ? 400 : 503, r == -EINVAL ? "invalid_config" : "unavailable",
-                      "the configuration was not reloaded; the running one stays: %s",
-                      errbuf[0] ? errbuf : strerror(-r));
+        call_error(c, r == -EINVAL ? 400 : 503, r == -EINVAL ? "invalid_config" : "unavailable",
+                   "the configuration was not reloaded; the running one stays: %s",
+                   errbuf[0] ? errbuf : strerror(-r));
         return;
     }
-    respond_json(c, 200, json_pack("{s:s}", "status", "reloaded"));
+    call_json(c, 200, json_pack("{s:s}", "status", "reloaded"));
     c->resp->wrote = true; /* policies were re-chosen */
 }
 
@@ -925,27 +911,27 @@ void api_handle(struct api *api, const struct api_request *req, int64_t now_ms,
     char q[PATH_QUOTE_MAX + 4];
     if (!found && allow_len) {
         char qm[PATH_QUOTE_MAX + 4];
-        respond_error(&c, 405, "method_not_allowed", "'%s' takes %s, not '%s'", quote_path(path, q),
-                      resp->allow, quote_path(method, qm));
+        call_error(&c, 405, "method_not_allowed", "'%s' takes %s, not '%s'", quote_path(path, q),
+                   resp->allow, quote_path(method, qm));
         return;
     }
     resp->allow[0] = '\0';
     if (!found) {
-        respond_error(&c, 404, "not_found", "no such path '%s'", quote_path(path, q));
+        call_error(&c, 404, "not_found", "no such path '%s'", quote_path(path, q));
         return;
     }
     const struct conf *conf = service_conf(api->svc);
     int64_t max_body = conf ? conf->daemon.max_body_bytes : 0;
     if (max_body > 0 && (int64_t)req->body_len > max_body) {
-        respond_error(&c, 413, "payload_too_large", "the body has %zu bytes; the limit is %lld",
-                      req->body_len, (long long)max_body);
+        call_error(&c, 413, "payload_too_large", "the body has %zu bytes; the limit is %lld",
+                   req->body_len, (long long)max_body);
         return;
     }
     struct slad_error err = {""};
     int r = query_decode(&c, found->params, &err);
     if (r < 0) {
-        respond_error(&c, 400, r == -ENOMSG ? "unknown_parameter" : "invalid_parameter", "%s",
-                      err.msg);
+        call_error(&c, 400, r == -ENOMSG ? "unknown_parameter" : "invalid_parameter", "%s",
+                   err.msg);
         return;
     }
     found->fn(&c);

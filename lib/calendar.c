@@ -560,6 +560,11 @@ void calendar_local(const struct calendar *cal, int64_t at_ms, struct calendar_d
         *ret_utc_offset_s = off;
 }
 
+int64_t calendar_utc_of_local(const struct calendar *cal, int64_t local_s)
+{
+    return zone_local_to_utc(&cal->zone, local_s);
+}
+
 const char *calendar_name(const struct calendar *cal)
 {
     return cal->name;

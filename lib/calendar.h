@@ -101,4 +101,9 @@ int64_t calendar_next_open(const struct calendar *cal, int64_t at_ms);
 void calendar_local(const struct calendar *cal, int64_t at_ms, struct calendar_date *ret_date,
                     int *ret_minute, int *ret_utc_offset_s);
 
+/* The first instant (seconds, UTC) at which the wall clock of cal reads local_s (seconds
+ * since 1970-01-01T00:00 local time) or later: a skipped local time (spring DST) moves to
+ * the jump, a repeated one takes its first occurrence. For recurrences in local time. */
+int64_t calendar_utc_of_local(const struct calendar *cal, int64_t local_s);
+
 #endif

@@ -518,6 +518,19 @@ static void parse_followups(struct conf_loader *ld, const config_setting_t *s, v
     struct conf_policy *p = obj;
     read_list(ld, s, k, "follow-up", followup_keys, N_KEYS(followup_keys), (void **)&p->followups,
               &p->n_followups, sizeof(*p->followups), true);
+    /* A task's ladder fires each step once (followup.h): its store keeps no repeat count. */
+    for (size_t i = 0; i < p->n_followups; i++) {
+        const struct conf_ladder *ladder = &p->followups[i].ladder;
+        for (size_t j = 0; j < ladder->n_steps; j++)
+            if (ladder->steps[j].repeat_ms)
+                conf_report(ld, s,
+                            "follow-up '%s' of %s: step %zu has 'repeat'; follow-up steps fire "
+                            "once (add another step instead)",
+                            p->followups[i].name ? p->followups[i].name : "?", ld->where, j + 1);
+        if (ladder->n_steps > 30)
+            conf_report(ld, s, "follow-up '%s' of %s: at most 30 steps",
+                        p->followups[i].name ? p->followups[i].name : "?", ld->where);
+    }
 }
 
 static void parse_reminders(struct conf_loader *ld, const config_setting_t *s, void *obj,

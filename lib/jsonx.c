@@ -269,7 +269,7 @@ int jsonx_time_parse(const char *text, int64_t *ret_ms, struct slad_error *reter
 
 /* ---- loading a body ---- */
 
-static int load_object(const char *body, size_t len, json_t **ret, struct slad_error *reterr)
+int jsonx_load_object(const char *body, size_t len, json_t **ret, struct slad_error *reterr)
 {
     if (!body || len == 0)
         return slad_error_set(reterr, EBADMSG,
@@ -326,8 +326,8 @@ static int string_error(struct slad_error *reterr, const char *prefix, const cha
 
 /* A string of min..max bytes into *ret (a copy; the old value is freed); null clears when
  * nullable. */
-static int read_string(json_t *v, const char *prefix, const char *name, size_t min, size_t max,
-                       bool nullable, char **ret, struct slad_error *reterr)
+int jsonx_read_string(json_t *v, const char *prefix, const char *name, size_t min, size_t max,
+                      bool nullable, char **ret, struct slad_error *reterr)
 {
     if (json_is_null(v) && nullable) {
         free(*ret);
@@ -358,8 +358,8 @@ static int read_severity(json_t *v, const char *prefix, int *ret, struct slad_er
     return 0;
 }
 
-static int read_time(json_t *v, const char *prefix, const char *name, int64_t *ret,
-                     struct slad_error *reterr)
+int jsonx_read_time(json_t *v, const char *prefix, const char *name, int64_t *ret,
+                    struct slad_error *reterr)
 {
     if (!json_is_string(v))
         return slad_error_set(reterr, EINVAL,
@@ -392,8 +392,8 @@ static int check_not_future(json_t *v, const char *prefix, const char *name, int
     return 0;
 }
 
-static int unknown_field(struct slad_error *reterr, const char *prefix, const char *key,
-                         const char *known)
+int jsonx_unknown_field(struct slad_error *reterr, const char *prefix, const char *key,
+                        const char *known)
 {
     char q[QUOTE_MAX + 4];
     return slad_error_set(reterr, ENOMSG, "unknown field '%s%s'; known fields: %s", prefix,
@@ -541,13 +541,13 @@ static int read_fields(json_t *obj, const char *prefix, const struct field *fiel
         if (!f) {
             if (simulate && (strcmp(key, "events") == 0 || strcmp(key, "until") == 0))
                 continue;
-            return unknown_field(reterr, prefix, key, known);
+            return jsonx_unknown_field(reterr, prefix, key, known);
         }
         int r = 0;
         switch (f->kind) {
         case F_STRING:
-            r = read_string(v, prefix, f->name, f->min, f->max, true, (char **)((char *)t + f->off),
-                            reterr);
+            r = jsonx_read_string(v, prefix, f->name, f->min, f->max, true,
+                                  (char **)((char *)t + f->off), reterr);
             break;
         case F_SEVERITY:
             r = read_severity(v, prefix, &t->severity, reterr);
@@ -555,7 +555,7 @@ static int read_fields(json_t *obj, const char *prefix, const struct field *fiel
         case F_TIME:
             if (json_is_null(v))
                 break;
-            r = read_time(v, prefix, f->name, (int64_t *)((char *)t + f->off), reterr);
+            r = jsonx_read_time(v, prefix, f->name, (int64_t *)((char *)t + f->off), reterr);
             break;
         case F_CUSTOMER:
             r = read_subobject(v, "customer", customer_fields, N_FIELDS(customer_fields),
@@ -607,7 +607,7 @@ int jsonx_ticket_parse(const char *body, size_t len, int64_t now_ms, struct tick
                        struct slad_error *reterr)
 {
     json_t *root;
-    int r = load_object(body, len, &root, reterr);
+    int r = jsonx_load_object(body, len, &root, reterr);
     if (r < 0)
         return r;
     struct ticket t;
@@ -678,17 +678,19 @@ static int event_from_object(json_t *obj, const char *prefix, int64_t now_ms, bo
             if (json_is_null(v))
                 continue;
             at = v;
-            r = read_time(v, prefix, "at", &e->ev.at_ms, reterr);
+            r = jsonx_read_time(v, prefix, "at", &e->ev.at_ms, reterr);
         } else if (strcmp(key, "by") == 0) {
-            r = read_string(v, prefix, "by", 1, JSONX_LABEL_MAX, true, &e->by, reterr);
+            r = jsonx_read_string(v, prefix, "by", 1, JSONX_LABEL_MAX, true, &e->by, reterr);
         } else if (strcmp(key, "note") == 0) {
-            r = read_string(v, prefix, "note", 0, JSONX_TEXT_MAX, true, &e->note, reterr);
+            r = jsonx_read_string(v, prefix, "note", 0, JSONX_TEXT_MAX, true, &e->note, reterr);
         } else if (strcmp(key, "assignee") == 0) {
-            r = read_string(v, prefix, "assignee", 1, JSONX_LABEL_MAX, true, &e->assignee, reterr);
+            r = jsonx_read_string(v, prefix, "assignee", 1, JSONX_LABEL_MAX, true, &e->assignee,
+                                  reterr);
         } else if (strcmp(key, "reason") == 0) {
-            r = read_string(v, prefix, "reason", 1, JSONX_TITLE_MAX, true, &e->reason, reterr);
+            r = jsonx_read_string(v, prefix, "reason", 1, JSONX_TITLE_MAX, true, &e->reason,
+                                  reterr);
         } else {
-            return unknown_field(reterr, prefix, key, event_known);
+            return jsonx_unknown_field(reterr, prefix, key, event_known);
         }
         if (r < 0)
             return r;
@@ -719,7 +721,7 @@ int jsonx_event_parse(const char *body, size_t len, int64_t now_ms, struct jsonx
                       struct slad_error *reterr)
 {
     json_t *root;
-    int r = load_object(body, len, &root, reterr);
+    int r = jsonx_load_object(body, len, &root, reterr);
     if (r < 0)
         return r;
     struct jsonx_event e = {0};
@@ -810,7 +812,7 @@ int jsonx_patch_parse(const char *body, size_t len, struct jsonx_patch *ret,
                       struct slad_error *reterr)
 {
     json_t *root;
-    int r = load_object(body, len, &root, reterr);
+    int r = jsonx_load_object(body, len, &root, reterr);
     if (r < 0)
         return r;
     struct jsonx_patch p = {0};
@@ -828,21 +830,21 @@ int jsonx_patch_parse(const char *body, size_t len, struct jsonx_patch *ret,
                 r = read_severity(v, "", &tp->severity, reterr);
             tp->has_severity = true;
         } else if (strcmp(key, "grade") == 0) {
-            r = read_string(v, "", key, 1, JSONX_LABEL_MAX, true, &p.grade, reterr);
+            r = jsonx_read_string(v, "", key, 1, JSONX_LABEL_MAX, true, &p.grade, reterr);
             tp->has_grade = true;
         } else if (strcmp(key, "region") == 0) {
-            r = read_string(v, "", key, 1, JSONX_LABEL_MAX, true, &p.region, reterr);
+            r = jsonx_read_string(v, "", key, 1, JSONX_LABEL_MAX, true, &p.region, reterr);
             tp->has_region = true;
         } else if (strcmp(key, "team") == 0) {
-            r = read_string(v, "", key, 1, JSONX_LABEL_MAX, true, &p.team, reterr);
+            r = jsonx_read_string(v, "", key, 1, JSONX_LABEL_MAX, true, &p.team, reterr);
             tp->has_team = true;
         } else if (strcmp(key, "assignee") == 0) {
-            r = read_string(v, "", key, 1, JSONX_LABEL_MAX, true, &p.assignee, reterr);
+            r = jsonx_read_string(v, "", key, 1, JSONX_LABEL_MAX, true, &p.assignee, reterr);
             tp->has_assignee = true;
         } else if (strcmp(key, "appointment_at") == 0) {
             tp->appointment_at_ms = SLAD_NO_TIME;
             if (!json_is_null(v))
-                r = read_time(v, "", key, &tp->appointment_at_ms, reterr);
+                r = jsonx_read_time(v, "", key, &tp->appointment_at_ms, reterr);
             tp->has_appointment_at = true;
         } else if (strcmp(key, "labels") == 0) {
             r = patch_labels(v, &p, reterr);
@@ -856,7 +858,7 @@ int jsonx_patch_parse(const char *body, size_t len, struct jsonx_patch *ret,
                                    "change %s",
                                    key, patch_known);
             else
-                r = unknown_field(reterr, "", key, patch_known);
+                r = jsonx_unknown_field(reterr, "", key, patch_known);
         }
         if (r < 0)
             break;
@@ -932,7 +934,7 @@ int jsonx_simulate_parse(const char *body, size_t len, int64_t now_ms, struct js
                          struct slad_error *reterr)
 {
     json_t *root;
-    int r = load_object(body, len, &root, reterr);
+    int r = jsonx_load_object(body, len, &root, reterr);
     if (r < 0)
         return r;
     struct jsonx_simulate s = {0};
@@ -945,7 +947,7 @@ int jsonx_simulate_parse(const char *body, size_t len, int64_t now_ms, struct js
         json_t *until = json_object_get(root, "until");
         s.until_ms = last_ms + SIM_DEFAULT_HORIZON_MS;
         if (until && !json_is_null(until)) {
-            r = read_time(until, "", "until", &s.until_ms, reterr);
+            r = jsonx_read_time(until, "", "until", &s.until_ms, reterr);
             if (r == 0 && s.until_ms < last_ms)
                 r = slad_error_set(reterr, EINVAL,
                                    "field 'until' lies before reported_at or the last event");

@@ -100,6 +100,20 @@ int jsonx_simulate_parse(const char *body, size_t len, int64_t now_ms, struct js
                          struct slad_error *reterr);
 void jsonx_simulate_done(struct jsonx_simulate *s);
 
+/* Readers for the API's other bodies (follow-up completion, plans). Parse body as one
+ * JSON object (-EBADMSG with where it broke). */
+int jsonx_load_object(const char *body, size_t len, json_t **ret, struct slad_error *reterr);
+/* A string of min..max bytes into *ret (a copy; the old value freed); null clears it
+ * when nullable. -EINVAL names the field prefix + name. */
+int jsonx_read_string(json_t *v, const char *prefix, const char *name, size_t min, size_t max,
+                      bool nullable, char **ret, struct slad_error *reterr);
+/* An RFC 3339 time; -EINVAL names the field. */
+int jsonx_read_time(json_t *v, const char *prefix, const char *name, int64_t *ret,
+                    struct slad_error *reterr);
+/* -ENOMSG: "unknown field 'prefix key'; known fields: known". */
+int jsonx_unknown_field(struct slad_error *reterr, const char *prefix, const char *key,
+                        const char *known);
+
 /* Renderers return a new reference, or NULL when out of memory. Times are UTC with Z,
  * unset times null. A clock is {name,state,target_s,elapsed_s,due_at,started_at,
  * stopped_at,breached_at} with elapsed counted up to now_ms in cal (NULL: the stored

@@ -18,9 +18,15 @@
 #define ADVANCE_MAX_INSTANTS 100000
 
 static const char *const effect_kind_names[] = {
-    [EFFECT_POLICY] = "policy",     [EFFECT_CLOCK] = "clock",
-    [EFFECT_STEP] = "step",         [EFFECT_REMINDER] = "reminder",
-    [EFFECT_FOLLOWUP] = "followup", [EFFECT_REPEAT_FAULT] = "repeat_fault",
+    [EFFECT_POLICY] = "policy",
+    [EFFECT_CLOCK] = "clock",
+    [EFFECT_STEP] = "step",
+    [EFFECT_REMINDER] = "reminder",
+    [EFFECT_FOLLOWUP] = "followup",
+    [EFFECT_REPEAT_FAULT] = "repeat_fault",
+    [EFFECT_FOLLOWUP_DUE] = "followup_due",
+    [EFFECT_FOLLOWUP_STEP] = "followup_step",
+    [EFFECT_FOLLOWUP_DONE] = "followup_done",
 };
 
 const char *effect_kind_name(enum effect_kind kind)
@@ -46,9 +52,7 @@ void effects_done(struct effects *e)
     effects_init(e);
 }
 
-/* Append an effect; on allocation failure the effect is lost but the ticket state stays
- * right (an effect is a report of a change, not the change itself). */
-static struct effect *effect_add(struct effects *out, enum effect_kind kind, int64_t at_ms)
+struct effect *effects_add(struct effects *out, enum effect_kind kind, int64_t at_ms)
 {
     static struct effect sink;
     if (!out)
@@ -70,7 +74,7 @@ static struct effect *effect_add(struct effects *out, enum effect_kind kind, int
 
 static void clock_effect(struct effects *out, const struct slaclock *c, int64_t at_ms)
 {
-    struct effect *e = effect_add(out, EFFECT_CLOCK, at_ms);
+    struct effect *e = effects_add(out, EFFECT_CLOCK, at_ms);
     snprintf(e->clock, sizeof(e->clock), "%s", c->name);
     e->clock_state = c->state;
 }
@@ -174,7 +178,7 @@ static void fire_steps(const struct conf_clock *cc, const struct calendar *cal, 
             when = next_when;
         }
         c->fired[i] = (uint16_t)(r + 1);
-        struct effect *e = effect_add(out, EFFECT_STEP, when);
+        struct effect *e = effects_add(out, EFFECT_STEP, when);
         snprintf(e->clock, sizeof(e->clock), "%s", c->name);
         e->clock_state = c->state;
         e->step = (int)i + 1;
@@ -221,7 +225,7 @@ static void visit_instant(const struct conf_policy *p, struct ticket *t, int64_t
         t->reminders_fired |= 1u << i;
         if (now_ms >= t->appointment_at_ms)
             continue; /* the visit is already past: a reminder would be noise */
-        struct effect *e = effect_add(out, EFFECT_REMINDER, when);
+        struct effect *e = effects_add(out, EFFECT_REMINDER, when);
         e->event = "appointment.reminder";
         e->step = (int)i + 1;
         e->notify = &p->reminders[i].notify;
@@ -262,7 +266,7 @@ static void schedule_followups(const struct conf_policy *p, const char *event, i
             deadline = calendar_workdays_close(p->calendar, due, (int)fu->due_within.value);
         else
             deadline = calendar_add(p->calendar, due, fu->due_within.value);
-        struct effect *e = effect_add(out, EFFECT_FOLLOWUP, at_ms);
+        struct effect *e = effects_add(out, EFFECT_FOLLOWUP, at_ms);
         e->event = "followup.due";
         e->name = fu->name;
         e->owner = fu->owner;
@@ -295,7 +299,7 @@ int lifecycle_create(const struct conf *conf, struct ticket *t, int64_t now_ms, 
     if (t->reported_at_ms == SLAD_NO_TIME)
         t->reported_at_ms = now_ms;
     t->status = TICKET_OPEN;
-    struct effect *e = effect_add(out, EFFECT_POLICY, now_ms);
+    struct effect *e = effects_add(out, EFFECT_POLICY, now_ms);
     e->name = p->name;
     t->n_clocks = 0;
     for (size_t i = 0; i < p->n_clocks && i < TICKET_MAX_CLOCKS; i++)
@@ -400,7 +404,7 @@ void lifecycle_rechoose(const struct conf *conf, struct ticket *t, int64_t now_m
     if (!t->policy || strcmp(t->policy, p->name) != 0) {
         if (ticket_set_string(&t->policy, p->name) < 0)
             return;
-        struct effect *e = effect_add(out, EFFECT_POLICY, now_ms);
+        struct effect *e = effects_add(out, EFFECT_POLICY, now_ms);
         e->name = p->name;
     }
     struct slaclock old[TICKET_MAX_CLOCKS];

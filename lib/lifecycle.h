@@ -20,6 +20,10 @@ enum effect_kind {
     EFFECT_REMINDER,     /* an appointment reminder fired (step = reminder number, notify) */
     EFFECT_FOLLOWUP,     /* a follow-up is to be created (name, due_at, deadline_at, owner) */
     EFFECT_REPEAT_FAULT, /* the ticket reached the repeat-fault count (notify) */
+    /* A follow-up task's own life (followup.h; followup_id set): */
+    EFFECT_FOLLOWUP_DUE,  /* it fell due: the owner is told (notify) */
+    EFFECT_FOLLOWUP_STEP, /* a step of its ladder fired (step, notify) */
+    EFFECT_FOLLOWUP_DONE, /* it was completed (name, outcome; notify when unsatisfied) */
 };
 
 const char *effect_kind_name(enum effect_kind kind);
@@ -36,6 +40,8 @@ struct effect {
     const char *name;                  /* policy or follow-up name; borrowed from the conf */
     const char *owner;                 /* follow-up owner role; borrowed */
     int64_t due_at_ms, deadline_at_ms; /* follow-up */
+    int64_t followup_id;               /* EFFECT_FOLLOWUP_* */
+    const char *outcome;               /* EFFECT_FOLLOWUP_DONE; static */
 };
 
 struct effects {
@@ -46,6 +52,10 @@ struct effects {
 void effects_init(struct effects *e);
 void effects_clear(struct effects *e);
 void effects_done(struct effects *e);
+/* Append an effect (zeroed but for kind and at_ms); on allocation failure it returns a
+ * scratch effect and the effect is lost, but the state stays right: an effect is a report
+ * of a change, not the change itself. */
+struct effect *effects_add(struct effects *out, enum effect_kind kind, int64_t at_ms);
 
 /* An event as posted: type, instant and who/why. */
 struct ticket_event {

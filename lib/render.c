@@ -458,6 +458,8 @@ static const char *value_of(const struct notification *n, enum placeholder p, in
     case P_TICKET_ID:
         if (!t)
             return NULL;
+        if (!t->id && t->external_id)
+            return t->external_id; /* a plan's task: "plan-3" */
         snprintf(scratch, VALUE_SCRATCH, "%" PRId64, t->id);
         return scratch;
     case P_TICKET_TITLE:

@@ -32,6 +32,7 @@
 #include "jsonx.h"
 #include "metrics.h"
 #include "recipient.h"
+#include "service_internal.h"
 #include "store.h"
 
 /* An effect recorded later than this after its instant is marked late. */
@@ -43,18 +44,6 @@
 /* The source of a ticket posted without one, so that an external_id alone still makes
  * intake idempotent. */
 #define DEFAULT_SOURCE "api"
-/* Longest idempotency key: clock names and recipients are short config strings. */
-#define KEY_MAX 512
-
-struct service {
-    const struct conf *conf;
-    struct store *store;
-    struct agenda *agenda;
-    struct metrics *metrics;       /* may be NULL */
-    struct effects fx;             /* reused by every operation */
-    service_observer_fn *observer; /* told of each effect once it is recorded */
-    void *observer_data;
-};
 
 void service_set_observer(struct service *svc, service_observer_fn *fn, void *userdata)
 {
@@ -73,6 +62,7 @@ int service_new(const struct conf *conf, struct store *store, struct agenda *age
     svc->agenda = agenda;
     svc->metrics = metrics;
     effects_init(&svc->fx);
+    effects_init(&svc->ffx);
     *ret = svc;
     return 0;
 }
@@ -82,6 +72,7 @@ void service_free(struct service *svc)
     if (!svc)
         return;
     effects_done(&svc->fx);
+    effects_done(&svc->ffx);
     free(svc);
 }
 
@@ -158,6 +149,15 @@ static int effect_key(const struct ticket *t, const struct effect *e, const char
                      appointment_s, recipient);
         break;
     }
+    case EFFECT_FOLLOWUP_DUE:
+        n = snprintf(buf, size, "f%" PRId64 "/due/%s", e->followup_id, recipient);
+        break;
+    case EFFECT_FOLLOWUP_STEP:
+        n = snprintf(buf, size, "f%" PRId64 "/step%d/%s", e->followup_id, e->step, recipient);
+        break;
+    case EFFECT_FOLLOWUP_DONE:
+        n = snprintf(buf, size, "f%" PRId64 "/%s/%s", e->followup_id, e->outcome, recipient);
+        break;
     default:
         n = snprintf(buf, size, "t%" PRId64 "/repeat_fault/%s", t->id, recipient);
         break;
@@ -184,7 +184,18 @@ static const char *effect_event(const struct effect *e)
 
 static bool effect_notifies(const struct effect *e)
 {
-    return e->kind == EFFECT_STEP || e->kind == EFFECT_REMINDER || e->kind == EFFECT_REPEAT_FAULT;
+    switch (e->kind) {
+    case EFFECT_STEP:
+    case EFFECT_REMINDER:
+    case EFFECT_REPEAT_FAULT:
+    case EFFECT_FOLLOWUP_DUE:
+    case EFFECT_FOLLOWUP_STEP:
+        return true;
+    case EFFECT_FOLLOWUP_DONE:
+        return e->notify != NULL; /* unsatisfied */
+    default:
+        return false;
+    }
 }
 
 /* What the effect says, as the data of its history row. */
@@ -216,6 +227,18 @@ static json_t *effect_json(const struct ticket *t, const struct effect *e, bool 
         obj_str(o, "owner", e->owner);
         obj_time(o, "due_at", e->due_at_ms);
         obj_time(o, "deadline_at", e->deadline_at_ms);
+        break;
+    case EFFECT_FOLLOWUP_DUE:
+    case EFFECT_FOLLOWUP_STEP:
+    case EFFECT_FOLLOWUP_DONE:
+        obj_int(o, "followup_id", e->followup_id);
+        obj_str(o, "followup", e->name);
+        obj_str(o, "owner", e->owner);
+        obj_time(o, "due_at", e->due_at_ms);
+        obj_time(o, "deadline_at", e->deadline_at_ms);
+        if (e->kind == EFFECT_FOLLOWUP_STEP)
+            obj_int(o, "step", e->step);
+        obj_str(o, "outcome", e->outcome);
         break;
     case EFFECT_REPEAT_FAULT:
         obj_int(o, "repeat_count", t->repeat_count);
@@ -261,6 +284,34 @@ static json_t *clock_snapshot(const struct ticket *t, const char *name)
     return NULL;
 }
 
+/* The fields of a plan's pseudo ticket the templates use, as a POST /v1/tickets body
+ * (deliver_job.c reads it back with jsonx_ticket_parse). */
+static json_t *pseudo_ticket_json(const struct ticket *t)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    obj_str(o, "title", t->title);
+    obj_str(o, "source", t->source);
+    obj_str(o, "external_id", t->external_id);
+    obj_int(o, "severity", t->severity ? t->severity : 5);
+    obj_str(o, "team", t->team);
+    obj_str(o, "assignee", t->assignee);
+    json_t *customer = json_object(), *device = json_object();
+    if (customer) {
+        obj_str(customer, "name", t->customer_name);
+        obj_str(customer, "phone", t->customer_phone);
+        obj_str(customer, "address", t->customer_address);
+        json_object_set_new(o, "customer", customer);
+    }
+    if (device) {
+        obj_str(device, "model", t->device_model);
+        obj_str(device, "serial", t->device_serial);
+        json_object_set_new(o, "device", device);
+    }
+    return o;
+}
+
 /* One outbox row for resolved recipient rc of effect e: pending on its channel, or dead
  * with the reason it cannot be reached (never dropped, so that the API shows it). The key
  * names the contact when a role resolved to one, so that two supervisors get two rows. */
@@ -293,6 +344,9 @@ static int queue_one(struct service *svc, const struct ticket *t, const struct e
             if (c)
                 json_object_set_new(p, "clock_snapshot", c);
         }
+        /* A plan's task has no ticket to read at delivery: its pseudo ticket travels. */
+        if (!t->id)
+            json_object_set_new(p, "plan_ticket", pseudo_ticket_json(t));
     }
     char *payload = dump(p);
     if (!payload)
@@ -318,19 +372,27 @@ static int queue_one(struct service *svc, const struct ticket *t, const struct e
 
 /* One history row for e and, when it notifies, one outbox row per resolved recipient
  * (recipient.h: roles become their contacts, the team's group channel is added). */
-static int record_effect(struct service *svc, const struct ticket *t, const struct effect *e,
-                         int64_t now_ms, struct slad_error *reterr)
+int service_record_effect(struct service *svc, const struct ticket *t, const struct effect *e,
+                          int64_t now_ms, struct slad_error *reterr)
 {
     bool late = now_ms - e->at_ms > LATE_MS;
-    int r = history_add(svc, t->id, e->at_ms, now_ms, effect_kind_name(e->kind),
-                        effect_json(t, e, late), late, reterr);
+    int r = t->id ? history_add(svc, t->id, e->at_ms, now_ms, effect_kind_name(e->kind),
+                                effect_json(t, e, late), late, reterr)
+                  : 0;
+    if (r >= 0 && e->kind == EFFECT_FOLLOWUP)
+        r = service_followup_from_effect(svc, t, e, now_ms, reterr);
     if (r < 0 || !effect_notifies(e))
         return r;
+    /* A task falling due tells its owner. */
+    char *owner[1] = {(char *)e->owner};
+    struct conf_strings owner_list = {owner, 1};
+    const struct conf_strings *notify =
+        e->kind == EFFECT_FOLLOWUP_DUE && e->owner ? &owner_list : e->notify;
     struct recipient *rcpt = calloc(RECIPIENT_MAX, sizeof(*rcpt));
     if (!rcpt)
         return slad_error_set(reterr, ENOMEM, "out of memory resolving recipients");
     size_t n = 0;
-    recipient_resolve(svc->conf, t, e->notify, rcpt, RECIPIENT_MAX, &n);
+    recipient_resolve(svc->conf, t, notify, rcpt, RECIPIENT_MAX, &n);
     for (size_t i = 0; i < n && r >= 0; i++)
         r = queue_one(svc, t, e, &rcpt[i], late, now_ms, reterr);
     free(rcpt);
@@ -341,7 +403,7 @@ static int record_effects(struct service *svc, const struct ticket *t, int64_t n
                           struct slad_error *reterr)
 {
     for (size_t i = 0; i < svc->fx.n; i++) {
-        int r = record_effect(svc, t, &svc->fx.v[i], now_ms, reterr);
+        int r = service_record_effect(svc, t, &svc->fx.v[i], now_ms, reterr);
         if (r < 0)
             return r;
     }
@@ -349,14 +411,14 @@ static int record_effects(struct service *svc, const struct ticket *t, int64_t n
 }
 
 /* Count what the operation did, once it is in the store. */
-static void count_effects(struct service *svc, const struct ticket *t)
+void service_count_effects(struct service *svc, const struct ticket *t, const struct effects *fx)
 {
-    for (size_t i = 0; svc->observer && i < svc->fx.n; i++)
-        svc->observer(svc->observer_data, t, &svc->fx.v[i]);
+    for (size_t i = 0; svc->observer && i < fx->n; i++)
+        svc->observer(svc->observer_data, t, &fx->v[i]);
     if (!svc->metrics)
         return;
-    for (size_t i = 0; i < svc->fx.n; i++) {
-        const struct effect *e = &svc->fx.v[i];
+    for (size_t i = 0; i < fx->n; i++) {
+        const struct effect *e = &fx->v[i];
         if (e->kind == EFFECT_CLOCK && e->clock_state == SLACLOCK_BREACHED)
             metrics_breach(svc->metrics, t->policy ? t->policy : "", e->clock);
         else if (effect_notifies(e))
@@ -365,7 +427,7 @@ static void count_effects(struct service *svc, const struct ticket *t)
 }
 
 /* Undo the operation; r (the error that made us give up) is returned. */
-static int abort_op(struct service *svc, int r)
+int service_abort_op(struct service *svc, int r)
 {
     store_rollback_to(svc->store, NULL);
     return r;
@@ -378,14 +440,14 @@ static int finish_op(struct service *svc, int64_t id, int64_t next_ms, struct sl
     int64_t old_ms = agenda_when(svc->agenda, AGENDA_TICKET, id);
     int r = agenda_schedule(svc->agenda, AGENDA_TICKET, id, next_ms);
     if (r < 0)
-        return abort_op(svc,
-                        slad_error_set(reterr, -r, "agenda: cannot schedule ticket %" PRId64 ": %s",
-                                       id, strerror(-r)));
+        return service_abort_op(
+            svc, slad_error_set(reterr, -r, "agenda: cannot schedule ticket %" PRId64 ": %s", id,
+                                strerror(-r)));
     r = store_release(svc->store, reterr);
     if (r < 0) {
         /* Moving or removing an entry never allocates, so this cannot fail. */
         agenda_schedule(svc->agenda, AGENDA_TICKET, id, old_ms);
-        return abort_op(svc, r);
+        return service_abort_op(svc, r);
     }
     return 0;
 }
@@ -399,6 +461,10 @@ static int agenda_row(void *userdata, int64_t id, int64_t next_ms)
 int service_load_agenda(struct service *svc, struct slad_error *reterr)
 {
     int r = store_agenda_load(svc->store, agenda_row, svc, reterr);
+    if (r >= 0)
+        r = service_followup_load_agenda(svc, reterr);
+    if (r >= 0)
+        r = service_plan_load_agenda(svc, reterr);
     if (r == -ENOMEM)
         return slad_error_set(reterr, ENOMEM, "agenda: out of memory loading the agenda");
     return r;
@@ -427,7 +493,7 @@ static int record_repeat_fault(struct service *svc, const struct ticket *t, int6
     e.at_ms = now_ms;
     e.event = "ticket.repeat_fault";
     e.notify = &rf->notify;
-    int r = record_effect(svc, t, &e, now_ms, reterr);
+    int r = service_record_effect(svc, t, &e, now_ms, reterr);
     if (r == 0 && svc->metrics)
         metrics_escalation(svc->metrics, e.event);
     return r;
@@ -481,13 +547,13 @@ int service_ticket_create(struct service *svc, const struct ticket *in, int64_t 
             struct ticket existing;
             r = store_ticket_load(svc->store, id, &existing, reterr);
             if (r < 0) {
-                r = abort_op(svc, r);
+                r = service_abort_op(svc, r);
                 goto out;
             }
             r = store_release(svc->store, reterr);
             if (r < 0) {
                 ticket_done(&existing);
-                r = abort_op(svc, r);
+                r = service_abort_op(svc, r);
                 goto out;
             }
             *ret = existing;
@@ -495,7 +561,7 @@ int service_ticket_create(struct service *svc, const struct ticket *in, int64_t 
             goto out;
         }
         if (r != -ENOENT) {
-            r = abort_op(svc, r);
+            r = service_abort_op(svc, r);
             goto out;
         }
     }
@@ -505,7 +571,7 @@ int service_ticket_create(struct service *svc, const struct ticket *in, int64_t 
                                t.reported_at_ms - svc->conf->repeat_fault.window_ms,
                                t.reported_at_ms, &same, reterr);
         if (r < 0) {
-            r = abort_op(svc, r);
+            r = service_abort_op(svc, r);
             goto out;
         }
         t.repeat_count = (int)(same + 1); /* itself included */
@@ -513,13 +579,13 @@ int service_ticket_create(struct service *svc, const struct ticket *in, int64_t 
     effects_clear(&svc->fx);
     r = lifecycle_create(svc->conf, &t, now_ms, &svc->fx, reterr);
     if (r < 0) {
-        r = abort_op(svc, r);
+        r = service_abort_op(svc, r);
         goto out;
     }
     int64_t next_ms = lifecycle_next_instant(svc->conf, &t, now_ms);
     r = store_ticket_insert(svc->store, &t, next_ms, reterr);
     if (r < 0) {
-        r = abort_op(svc, r);
+        r = service_abort_op(svc, r);
         goto out;
     }
     json_t *data = json_object();
@@ -534,13 +600,13 @@ int service_ticket_create(struct service *svc, const struct ticket *in, int64_t 
     if (r >= 0 && t.repeat_count > 0 && t.repeat_count == svc->conf->repeat_fault.count)
         r = record_repeat_fault(svc, &t, now_ms, reterr);
     if (r < 0) {
-        r = abort_op(svc, r);
+        r = service_abort_op(svc, r);
         goto out;
     }
     r = finish_op(svc, t.id, next_ms, reterr);
     if (r < 0)
         goto out;
-    count_effects(svc, &t);
+    service_count_effects(svc, &t, &svc->fx);
     *ret = t;
     *ret_created = true;
     return 0;
@@ -650,7 +716,7 @@ int service_ticket_patch(struct service *svc, int64_t id, const struct ticket_pa
     struct ticket t;
     r = store_ticket_load(svc->store, id, &t, reterr);
     if (r < 0)
-        return abort_op(svc, r);
+        return service_abort_op(svc, r);
     bool matched = false, moved = false;
     r = patch_apply(&t, patch, &matched, &moved, reterr);
     if (r < 0)
@@ -676,12 +742,12 @@ int service_ticket_patch(struct service *svc, int64_t id, const struct ticket_pa
         ticket_done(&t);
         return r;
     }
-    count_effects(svc, &t);
+    service_count_effects(svc, &t, &svc->fx);
     *ret = t;
     return 0;
 fail:
     ticket_done(&t);
-    return abort_op(svc, r);
+    return service_abort_op(svc, r);
 }
 
 static json_t *event_json(const struct ticket_event *ev, enum ticket_status from,
@@ -723,24 +789,31 @@ int service_ticket_event(struct service *svc, int64_t id, const struct ticket_ev
     struct ticket t;
     r = store_ticket_load(svc->store, id, &t, reterr);
     if (r < 0)
-        return abort_op(svc, r);
+        return service_abort_op(svc, r);
     enum ticket_status from = t.status;
     effects_clear(&svc->fx);
     r = lifecycle_event(svc->conf, &t, &ev, now_ms, &svc->fx, reterr);
     if (r < 0)
         goto fail;
     t.updated_at_ms = now_ms;
+    /* The repair a follow-up was to check was undone (reopen) or the ticket dropped
+     * (cancel): its open tasks go; a reopened ticket gets new ones when resolved again. */
+    if (ev.type == TICKET_EVENT_REOPEN || ev.type == TICKET_EVENT_CANCEL) {
+        r = service_followup_cancel_for(svc, &t, ev.type == TICKET_EVENT_CANCEL, reterr);
+        if (r < 0)
+            goto fail;
+    }
     int64_t next_ms = lifecycle_next_instant(svc->conf, &t, now_ms);
     r = store_ticket_update(svc->store, &t, next_ms, reterr);
     /* History in time order: what fell due before the event, the event, the rest. */
     size_t i = 0;
     for (; r >= 0 && i < svc->fx.n && svc->fx.v[i].at_ms < ev.at_ms; i++)
-        r = record_effect(svc, &t, &svc->fx.v[i], now_ms, reterr);
+        r = service_record_effect(svc, &t, &svc->fx.v[i], now_ms, reterr);
     if (r >= 0)
         r = history_add(svc, t.id, ev.at_ms, now_ms, "event", event_json(&ev, from, t.status),
                         false, reterr);
     for (; r >= 0 && i < svc->fx.n; i++)
-        r = record_effect(svc, &t, &svc->fx.v[i], now_ms, reterr);
+        r = service_record_effect(svc, &t, &svc->fx.v[i], now_ms, reterr);
     if (r < 0)
         goto fail;
     r = finish_op(svc, t.id, next_ms, reterr);
@@ -748,12 +821,12 @@ int service_ticket_event(struct service *svc, int64_t id, const struct ticket_ev
         ticket_done(&t);
         return r;
     }
-    count_effects(svc, &t);
+    service_count_effects(svc, &t, &svc->fx);
     *ret = t;
     return 0;
 fail:
     ticket_done(&t);
-    return abort_op(svc, r);
+    return service_abort_op(svc, r);
 }
 
 /* Bring ticket id to now_ms: fire what is due, record it, re-schedule. A ticket that no
@@ -768,7 +841,7 @@ static int fire_ticket(struct service *svc, int64_t id, int64_t now_ms, struct s
     if (r == -ENOENT)
         return store_release(svc->store, reterr);
     if (r < 0)
-        return abort_op(svc, r);
+        return service_abort_op(svc, r);
     effects_clear(&svc->fx);
     lifecycle_advance(svc->conf, &t, now_ms, &svc->fx);
     int64_t next_ms = lifecycle_next_instant(svc->conf, &t, now_ms);
@@ -781,11 +854,11 @@ static int fire_ticket(struct service *svc, int64_t id, int64_t now_ms, struct s
         r = record_effects(svc, &t, now_ms, reterr);
     if (r < 0) {
         ticket_done(&t);
-        return abort_op(svc, r);
+        return service_abort_op(svc, r);
     }
     r = finish_op(svc, id, next_ms, reterr);
     if (r >= 0)
-        count_effects(svc, &t);
+        service_count_effects(svc, &t, &svc->fx);
     ticket_done(&t);
     return r;
 }
@@ -797,11 +870,20 @@ int service_fire_due(struct service *svc, int64_t now_ms, size_t max, size_t *re
     struct agenda_entry e;
     while (done < max && agenda_pop_due(svc->agenda, now_ms, &e)) {
         done++;
-        /* Follow-ups, notifications and plans join the agenda with their own modules;
-         * until then nothing schedules them. */
-        if (e.kind != AGENDA_TICKET)
-            continue;
-        int r = fire_ticket(svc, e.id, now_ms, reterr);
+        int r;
+        switch (e.kind) {
+        case AGENDA_TICKET:
+            r = fire_ticket(svc, e.id, now_ms, reterr);
+            break;
+        case AGENDA_FOLLOWUP:
+            r = service_followup_fire(svc, e.id, now_ms, reterr);
+            break;
+        case AGENDA_PLAN:
+            r = service_plan_fire(svc, e.id, now_ms, reterr);
+            break;
+        default:
+            continue; /* notifications have their own timer (daemon/deliver.c) */
+        }
         if (r < 0) {
             /* Keep the entry so that the next round tries again. */
             agenda_schedule(svc->agenda, e.kind, e.id, e.at_ms);
@@ -833,7 +915,7 @@ static int rechoose_ticket(struct service *svc, int64_t id, int64_t now_ms,
                 ? slad_error_set(reterr, ENOMEM, "agenda: out of memory")
                 : 0;
     if (r >= 0)
-        count_effects(svc, &t);
+        service_count_effects(svc, &t, &svc->fx);
     ticket_done(&t);
     return r;
 }

@@ -78,6 +78,14 @@ int service_ticket_event(struct service *svc, int64_t id, const struct ticket_ev
 int service_fire_due(struct service *svc, int64_t now_ms, size_t max, size_t *ret_done,
                      struct slad_error *reterr);
 
+/* Complete follow-up task id with outcome ("satisfied", "unsatisfied", "unreachable"),
+ * note and by (may be NULL) at now_ms; *ret is the task afterwards. -ENOENT unknown,
+ * -EINVAL bad outcome, -EBUSY not open. `unsatisfied` notifies the supervisor. */
+struct followup;
+int service_followup_complete(struct service *svc, int64_t id, const char *outcome,
+                              const char *note, const char *by, int64_t now_ms,
+                              struct followup *ret, struct slad_error *reterr);
+
 /* Called for every effect (clock change, step fired, follow-up...) of an operation once
  * the operation is recorded, so that the daemon logs one line per state change. */
 typedef void service_observer_fn(void *userdata, const struct ticket *t, const struct effect *e);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "calendar.h"
+#include "followup.h"
 #include "policy.h"
 #include "recipient.h"
 
@@ -83,24 +84,6 @@ static bool add_entry(const struct conf *conf, struct timeline *tl, int64_t at_m
     return true;
 }
 
-/* The instant of follow-up step `step` at repeat r, within the window [due, deadline]. */
-static int64_t followup_step_at(const struct calendar *cal, const struct conf_step *step,
-                                int64_t due_ms, int64_t deadline_ms, unsigned r)
-{
-    int64_t base;
-    if (step->at.unit == DURATION_PERCENT) {
-        int64_t window = calendar_elapsed(cal, due_ms, deadline_ms);
-        base = calendar_add(cal, due_ms, window * step->at.value / 100);
-    } else if (step->at.unit == DURATION_WORKDAYS) {
-        base = calendar_workdays_close(cal, deadline_ms, (int)step->at.value);
-    } else {
-        base = calendar_add(cal, deadline_ms, step->at.value);
-    }
-    if (r == 0)
-        return base;
-    return step->repeat_ms > 0 ? calendar_add(cal, base, (int64_t)r * step->repeat_ms) : INT64_MAX;
-}
-
 /* A follow-up the lifecycle asked for: its due notice to the owner and its escalation
  * steps, up to the horizon (no completion happens in a simulation). */
 static void add_followup(const struct conf *conf, struct timeline *tl, const struct effect *fx,
@@ -119,17 +102,17 @@ static void add_followup(const struct conf *conf, struct timeline *tl, const str
     struct conf_strings owner_list = {&owner, 1};
     if (fx->due_at_ms <= horizon_ms)
         add_entry(conf, tl, fx->due_at_ms, "followup", "followup.due", fu->name, 0, 0, &owner_list);
-    for (size_t i = 0; i < fu->ladder.n_steps; i++) {
-        const struct conf_step *step = &fu->ladder.steps[i];
-        for (unsigned r = 0;; r++) {
-            int64_t at = followup_step_at(p->calendar, step, fx->due_at_ms, fx->deadline_at_ms, r);
-            if (at > horizon_ms || at == INT64_MAX)
-                break;
-            bool overdue = at >= fx->deadline_at_ms;
-            if (!add_entry(conf, tl, at, "followup", overdue ? "followup.overdue" : "followup.due",
-                           fu->name, (int)i + 1, r, &step->notify))
-                return;
-        }
+    /* The steps as the daemon places them (followup.c), with its default ladder. */
+    const struct conf_ladder *ladder = fu->ladder.n_steps ? &fu->ladder : followup_default_ladder();
+    struct followup task = {.due_ms = fx->due_at_ms, .deadline_ms = fx->deadline_at_ms};
+    for (size_t i = 0; i < ladder->n_steps; i++) {
+        int64_t at = followup_step_instant(&task, ladder, i, p->calendar);
+        if (at > horizon_ms)
+            continue;
+        bool overdue = at >= fx->deadline_at_ms;
+        if (!add_entry(conf, tl, at, "followup", overdue ? "followup.overdue" : "followup.due",
+                       fu->name, (int)i + 1, 0, &ladder->steps[i].notify))
+            return;
     }
 }
 
@@ -155,6 +138,9 @@ static void record(const struct conf *conf, struct timeline *tl, struct effects 
             break;
         case EFFECT_POLICY:
         case EFFECT_CLOCK:
+        case EFFECT_FOLLOWUP_DUE: /* tasks' own lives are not simulated: add_followup */
+        case EFFECT_FOLLOWUP_STEP:
+        case EFFECT_FOLLOWUP_DONE:
             break;
         }
     }

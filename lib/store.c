@@ -2,7 +2,7 @@
  *
  * Exports store_* (store.h). The only file of lib/ that includes <sqlite3.h>.
  *
- * Schema (version 1). Instants are INTEGER ms since the epoch, UTC; NULL = none.
+ * Schema (version 3). Instants are INTEGER ms since the epoch, UTC; NULL = none.
  *
  *   tickets   id INTEGER PRIMARY KEY, source, external_id (UNIQUE together: idempotent
  *             intake), title, description, severity, grade, region, team, assignee,
@@ -16,15 +16,19 @@
  *             (next_ms, id): start-up reads the agenda from it alone; tickets_repeat
  *             (device_serial, fault_code, reported_at_ms) for repeat faults;
  *             tickets_status (status) for the gauges; tickets_reported (reported_at_ms)
- *             for reports.
+ *             until version 3, which dropped it (reports read clocks_period).
  *   clocks    PRIMARY KEY (ticket_id, name), WITHOUT ROWID: a ticket's clocks are one
  *             b-tree range. pos (order in the ticket), policy (denormalised from the
  *             ticket for reports), state (name), target_ms, elapsed_ms, since_ms,
  *             started_at_ms, stopped_at_ms, breached_at_ms, due_at_ms, paused_breached,
  *             stop_event (name of the event that stopped it, NULL when none), fired
  *             (times each ladder step fired: "1,0,2", trailing zeros dropped).
+ *             Version 3: reported_at_ms, team, region, assignee copied from the ticket
+ *             (written with the clock, so they follow a PATCH).
  *             Indexes: clocks_state (state) for the breached gauge; clocks_report
- *             (policy, name, state) for SLA reports.
+ *             (policy, name, state); clocks_period (reported_at_ms, name, state,
+ *             elapsed_ms, policy, team, region, assignee), version 3, covers the SLA
+ *             report.
  *   history   id, ticket_id, at_ms (when it happened or was due), created_ms (when
  *             recorded), kind ("create", "event", "patch", or an effect kind), data
  *             (JSON object text), late (0/1). Index (ticket_id, id).
@@ -32,6 +36,23 @@
  *             (pending|sending|sent|dead), attempts, next_attempt_ms, last_error, payload
  *             (JSON object text), created_ms, sent_ms. Indexes (state, next_attempt_ms)
  *             for delivery and (ticket_id, id) for a ticket's notifications.
+ *   counts    (version 4) what ("ticket <status>", "outbox <state>", "breached"), n:
+ *             the gauges, kept by triggers on tickets, outbox and clocks so that reading
+ *             them costs one short scan however many tickets there are.
+ *   plans     (version 2) id, name, customer_*, device_*, team, owner (role), assignee,
+ *             rrule (RFC 5545 RRULE text), start_ms, until_ms, due_within and
+ *             report_within (durations as written), calendar (name), occurrences (created
+ *             so far), next_ms (the next occurrence not yet created). Index plans_next.
+ *   followups (version 2) id, ticket_id or plan_id (the other NULL), name, owner (role),
+ *             generation (the ticket's reopen_count when it was created), state
+ *             (open|done|cancelled; pending/due/overdue are read off the times), created_ms,
+ *             due_ms, deadline_ms, outcome, note, done_by, done_ms, fired (bit 0: owner
+ *             notified at due; bit i: ladder step i fired), next_ms. UNIQUE (ticket_id,
+ *             name, generation) and (plan_id, name, due_ms): a follow-up is created once.
+ *             Indexes followups_next (agenda), followups_due (state, due_ms) for listings
+ *             and reports, followups_ticket. Version 3: reported_at_ms, the ticket's, set
+ *             by the trigger followups_reported; index followups_report (reported_at_ms,
+ *             state, deadline_ms, done_ms) for the SLA report.
  *
  * Migrations: migrations[i] brings user_version i to i + 1; store_open applies the missing
  * ones in one transaction and refuses a database newer than the table. Never edit a
@@ -40,6 +61,7 @@
  * Every statement is prepared once at open with SQLITE_PREPARE_PERSISTENT and reset after
  * each use. The list filters are fixed statements whose NULL parameters mean "any". */
 #include "store.h"
+#include "store_internal.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -51,8 +73,10 @@
 #include <string.h>
 
 /* How long a statement waits for a lock held by another connection (sqlite3 shell, a
- * backup) before failing with -EAGAIN. */
-#define STORE_BUSY_TIMEOUT_MS 5000
+ * backup) before failing with -EAGAIN. The wait blocks the whole event loop, so it is
+ * short: a write that cannot get the lock gets 503 at once rather than stalling every
+ * other client (and /healthz, goal 50 ms) for seconds. WAL readers never take it. */
+#define STORE_BUSY_TIMEOUT_MS 25
 
 static const char *const migrations[] = {
     /* 1: tickets, clocks, history, outbox. */
@@ -113,6 +137,99 @@ static const char *const migrations[] = {
     " created_ms INTEGER NOT NULL, sent_ms INTEGER);"
     "CREATE INDEX outbox_due ON outbox (state, next_attempt_ms);"
     "CREATE INDEX outbox_ticket ON outbox (ticket_id, id);",
+    /* 2: maintenance plans and follow-up tasks. */
+    "CREATE TABLE plans ("
+    " id INTEGER PRIMARY KEY,"
+    " name TEXT NOT NULL,"
+    " customer_name TEXT, customer_phone TEXT, customer_address TEXT,"
+    " device_model TEXT, device_serial TEXT,"
+    " team TEXT, owner TEXT NOT NULL, assignee TEXT,"
+    " rrule TEXT NOT NULL,"
+    " start_ms INTEGER NOT NULL, until_ms INTEGER,"
+    " due_within TEXT NOT NULL, report_within TEXT,"
+    " calendar TEXT,"
+    " occurrences INTEGER NOT NULL DEFAULT 0,"
+    " next_ms INTEGER,"
+    " created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);"
+    "CREATE INDEX plans_next ON plans (next_ms) WHERE next_ms IS NOT NULL;"
+    "CREATE TABLE followups ("
+    " id INTEGER PRIMARY KEY,"
+    " ticket_id INTEGER REFERENCES tickets (id) ON DELETE CASCADE,"
+    " plan_id INTEGER REFERENCES plans (id) ON DELETE SET NULL,"
+    " name TEXT NOT NULL, owner TEXT NOT NULL,"
+    " generation INTEGER NOT NULL DEFAULT 0,"
+    " state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'done', 'cancelled')),"
+    " created_ms INTEGER NOT NULL, due_ms INTEGER NOT NULL, deadline_ms INTEGER NOT NULL,"
+    " outcome TEXT CHECK (outcome IN ('satisfied', 'unsatisfied', 'unreachable')),"
+    " note TEXT, done_by TEXT, done_ms INTEGER,"
+    " fired INTEGER NOT NULL DEFAULT 0,"
+    " next_ms INTEGER,"
+    " UNIQUE (ticket_id, name, generation));"
+    "CREATE UNIQUE INDEX followups_plan ON followups (plan_id, name, due_ms)"
+    " WHERE plan_id IS NOT NULL;"
+    "CREATE INDEX followups_next ON followups (next_ms) WHERE next_ms IS NOT NULL;"
+    "CREATE INDEX followups_due ON followups (state, due_ms);"
+    "CREATE INDEX followups_ticket ON followups (ticket_id) WHERE ticket_id IS NOT NULL;",
+    /* 3: SLA reports (report.c) read one covering index per table: the ticket fields they
+     * group by are copied into clocks (written with them) and the immutable reported_at
+     * into follow-ups (by a trigger). tickets_reported, meant for reports, goes: nothing
+     * reads it now, and every ticket write paid for it. */
+    "DROP INDEX tickets_reported;"
+    "ALTER TABLE clocks ADD COLUMN reported_at_ms INTEGER;"
+    "ALTER TABLE clocks ADD COLUMN team TEXT;"
+    "ALTER TABLE clocks ADD COLUMN region TEXT;"
+    "ALTER TABLE clocks ADD COLUMN assignee TEXT;"
+    "UPDATE clocks SET reported_at_ms = t.reported_at_ms, team = t.team, region = t.region,"
+    " assignee = t.assignee FROM tickets AS t WHERE t.id = clocks.ticket_id;"
+    "CREATE INDEX clocks_period ON clocks"
+    " (reported_at_ms, name, state, elapsed_ms, policy, team, region, assignee);"
+    "ALTER TABLE followups ADD COLUMN reported_at_ms INTEGER;"
+    "UPDATE followups SET reported_at_ms ="
+    " (SELECT reported_at_ms FROM tickets WHERE id = followups.ticket_id)"
+    " WHERE ticket_id IS NOT NULL;"
+    "CREATE TRIGGER followups_reported AFTER INSERT ON followups"
+    " WHEN NEW.ticket_id IS NOT NULL BEGIN"
+    " UPDATE followups SET reported_at_ms ="
+    " (SELECT reported_at_ms FROM tickets WHERE id = NEW.ticket_id) WHERE id = NEW.id; END;"
+    "CREATE INDEX followups_report ON followups (reported_at_ms, state, deadline_ms, done_ms)"
+    " WHERE reported_at_ms IS NOT NULL;",
+    /* 4: the gauges of /healthz, /metrics and STATUS= as counters kept by triggers: a
+     * GROUP BY over a million tickets took ~170 ms of the loop on every call. */
+    "CREATE TABLE counts (what TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO counts SELECT 'ticket ' || status, count(*) FROM tickets GROUP BY status;"
+    "INSERT INTO counts SELECT 'outbox ' || state, count(*) FROM outbox GROUP BY state;"
+    "INSERT INTO counts SELECT 'breached', count(*) FROM clocks WHERE state = 'breached';"
+    "CREATE TRIGGER count_ticket_insert AFTER INSERT ON tickets BEGIN"
+    " INSERT INTO counts VALUES ('ticket ' || NEW.status, 1)"
+    "  ON CONFLICT (what) DO UPDATE SET n = n + 1; END;"
+    "CREATE TRIGGER count_ticket_update AFTER UPDATE OF status ON tickets"
+    " WHEN OLD.status IS NOT NEW.status BEGIN"
+    " UPDATE counts SET n = n - 1 WHERE what = 'ticket ' || OLD.status;"
+    " INSERT INTO counts VALUES ('ticket ' || NEW.status, 1)"
+    "  ON CONFLICT (what) DO UPDATE SET n = n + 1; END;"
+    "CREATE TRIGGER count_ticket_delete AFTER DELETE ON tickets BEGIN"
+    " UPDATE counts SET n = n - 1 WHERE what = 'ticket ' || OLD.status; END;"
+    "CREATE TRIGGER count_outbox_insert AFTER INSERT ON outbox BEGIN"
+    " INSERT INTO counts VALUES ('outbox ' || NEW.state, 1)"
+    "  ON CONFLICT (what) DO UPDATE SET n = n + 1; END;"
+    "CREATE TRIGGER count_outbox_update AFTER UPDATE OF state ON outbox"
+    " WHEN OLD.state IS NOT NEW.state BEGIN"
+    " UPDATE counts SET n = n - 1 WHERE what = 'outbox ' || OLD.state;"
+    " INSERT INTO counts VALUES ('outbox ' || NEW.state, 1)"
+    "  ON CONFLICT (what) DO UPDATE SET n = n + 1; END;"
+    "CREATE TRIGGER count_outbox_delete AFTER DELETE ON outbox BEGIN"
+    " UPDATE counts SET n = n - 1 WHERE what = 'outbox ' || OLD.state; END;"
+    "INSERT OR IGNORE INTO counts VALUES ('breached', 0);"
+    "CREATE TRIGGER count_breached_insert AFTER INSERT ON clocks"
+    " WHEN NEW.state = 'breached' BEGIN"
+    " UPDATE counts SET n = n + 1 WHERE what = 'breached'; END;"
+    "CREATE TRIGGER count_breached_update AFTER UPDATE OF state ON clocks"
+    " WHEN (OLD.state = 'breached') IS NOT (NEW.state = 'breached') BEGIN"
+    " UPDATE counts SET n = n + (CASE WHEN NEW.state = 'breached' THEN 1 ELSE -1 END)"
+    "  WHERE what = 'breached'; END;"
+    "CREATE TRIGGER count_breached_delete AFTER DELETE ON clocks"
+    " WHEN OLD.state = 'breached' BEGIN"
+    " UPDATE counts SET n = n - 1 WHERE what = 'breached'; END;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -207,9 +324,7 @@ enum stmt_id {
     ST_OUTBOX_NEXT_DUE,
     ST_OUTBOX_REQUEUE,
     ST_OUTBOX_RETRY,
-    ST_COUNT_TICKETS,
-    ST_COUNT_OUTBOX,
-    ST_COUNT_BREACHED,
+    ST_COUNTS,
     ST_COUNT
 };
 
@@ -238,9 +353,10 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_TICKET_LIST] = "SELECT t.id, " TICKET_COLUMNS " FROM tickets t" TICKET_FILTER,
     [ST_TICKET_IDS] = "SELECT t.id FROM tickets t" TICKET_FILTER,
     [ST_CLOCKS_DELETE] = "DELETE FROM clocks WHERE ticket_id = ?1",
-    [ST_CLOCK_INSERT] = "INSERT INTO clocks (ticket_id, pos, policy, " CLOCK_COLUMNS ")"
+    [ST_CLOCK_INSERT] = "INSERT INTO clocks (ticket_id, pos, policy, " CLOCK_COLUMNS
+                        ", reported_at_ms, team, region, assignee)"
                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
-                        " ?15)",
+                        " ?15, ?16, ?17, ?18, ?19)",
     [ST_CLOCKS_LOAD] = "SELECT " CLOCK_COLUMNS " FROM clocks WHERE ticket_id = ?1 ORDER BY pos",
     /* INDEXED BY makes a lost index an error at open instead of a silent table scan. */
     [ST_AGENDA_LOAD] = "SELECT id, next_ms FROM tickets INDEXED BY tickets_next"
@@ -272,16 +388,24 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_OUTBOX_NEXT_DUE] = "SELECT min(next_attempt_ms) FROM outbox WHERE state = 'pending'",
     [ST_OUTBOX_REQUEUE] = "UPDATE outbox SET state = 'pending', next_attempt_ms = ?1"
                           " WHERE state = 'sending'",
+    /* A manual retry gets a whole new budget: max_age counts from created_ms. */
     [ST_OUTBOX_RETRY] = "UPDATE outbox SET state = 'pending', attempts = 0,"
-                        " next_attempt_ms = ?2 WHERE id = ?1 AND state = 'dead'",
-    [ST_COUNT_TICKETS] = "SELECT status, count(*) FROM tickets GROUP BY status",
-    [ST_COUNT_OUTBOX] = "SELECT state, count(*) FROM outbox GROUP BY state",
-    [ST_COUNT_BREACHED] = "SELECT count(*) FROM clocks WHERE state = 'breached'",
+                        " next_attempt_ms = ?2, created_ms = ?2 WHERE id = ?1 AND state = 'dead'",
+    [ST_COUNTS] = "SELECT what, n FROM counts",
 };
+
+/* Statements of the other store files (store_prepared), keyed by their SQL's address. */
+#define STORE_CACHED_MAX 64
 
 struct store {
     sqlite3 *db;
     sqlite3_stmt *stmt[ST_COUNT];
+    const char *cached_sql[STORE_CACHED_MAX];
+    sqlite3_stmt *cached[STORE_CACHED_MAX];
+    size_t n_cached;
+    /* store_begin's transaction is open: SQLite may roll it back by itself on an I/O
+     * error or out of memory, and store_run then refuses to run outside it. */
+    bool in_begin;
 };
 
 static const char *const outbox_state_names[STORE_OUTBOX_STATE_COUNT] = {
@@ -344,58 +468,47 @@ static int fail(struct store *s, int rc, const char *op, struct slad_error *rete
     return fail_rc(s->db, rc, op, reterr);
 }
 
-/* Bind helpers that remember the first failure, so that a statement is bound in one
- * sequence and checked once. */
-struct binder {
-    sqlite3_stmt *st;
-    int rc;
-};
-
-static void bind_text(struct binder *b, int i, const char *v)
+int store_fail(struct store *s, int rc, const char *op, struct slad_error *reterr)
 {
-    if (b->rc == SQLITE_OK)
-        b->rc = v ? sqlite3_bind_text(b->st, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(b->st, i);
+    return fail_rc(s->db, rc, op, reterr);
 }
 
-static void bind_int64(struct binder *b, int i, int64_t v)
+sqlite3 *store_db(struct store *s)
 {
-    if (b->rc == SQLITE_OK)
-        b->rc = sqlite3_bind_int64(b->st, i, v);
+    return s->db;
 }
 
-/* SLAD_NO_TIME (and INT64_MAX, "never") as NULL. */
-static void bind_time(struct binder *b, int i, int64_t v)
+sqlite3_stmt *store_prepared(struct store *s, const char *sql, struct slad_error *reterr)
 {
-    if (b->rc == SQLITE_OK)
-        b->rc = v == SLAD_NO_TIME || v == INT64_MAX ? sqlite3_bind_null(b->st, i)
-                                                    : sqlite3_bind_int64(b->st, i, v);
+    size_t i = 0;
+    for (; i < s->n_cached; i++)
+        if (s->cached_sql[i] == sql)
+            return s->cached[i];
+    if (i == STORE_CACHED_MAX) {
+        slad_error_set(reterr, ENOSPC, "database: more than %d cached statements",
+                       STORE_CACHED_MAX);
+        return NULL;
+    }
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+    if (rc != SQLITE_OK) {
+        fail(s, rc, "preparing a statement", reterr);
+        return NULL;
+    }
+    s->cached_sql[i] = sql;
+    s->cached[i] = st;
+    s->n_cached++;
+    return st;
 }
 
-static void bind_null(struct binder *b, int i)
+int store_run(struct store *s, sqlite3_stmt *st, const char *op, struct slad_error *reterr)
 {
-    if (b->rc == SQLITE_OK)
-        b->rc = sqlite3_bind_null(b->st, i);
-}
-
-/* LIMIT: 0 means none (-1 for SQLite). */
-static void bind_limit(struct binder *b, int i, size_t limit)
-{
-    bind_int64(b, i, limit == 0 || limit > INT64_MAX ? -1 : (int64_t)limit);
-}
-
-static int64_t column_time(sqlite3_stmt *st, int i)
-{
-    return sqlite3_column_type(st, i) == SQLITE_NULL ? SLAD_NO_TIME : sqlite3_column_int64(st, i);
-}
-
-static const char *column_text(sqlite3_stmt *st, int i)
-{
-    return (const char *)sqlite3_column_text(st, i);
-}
-
-/* Step a statement that returns no row (or whose rows are ignored) and reset it. */
-static int run(struct store *s, sqlite3_stmt *st, const char *op, struct slad_error *reterr)
-{
+    /* Else the statement would commit alone while the batch it belongs to fails. */
+    if (s->in_begin && !store_in_transaction(s))
+        return slad_error_set(reterr, EIO,
+                              "database: %s failed: the transaction was rolled back after an "
+                              "earlier error",
+                              op);
     int rc = sqlite3_step(st);
     int r = rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : fail(s, rc, op, reterr);
     sqlite3_reset(st);
@@ -532,6 +645,8 @@ void store_close(struct store *s)
         return;
     for (int i = 0; i < ST_COUNT; i++)
         sqlite3_finalize(s->stmt[i]);
+    for (size_t i = 0; i < s->n_cached; i++)
+        sqlite3_finalize(s->cached[i]);
     /* An open transaction is rolled back by the close. */
     sqlite3_close_v2(s->db);
     free(s);
@@ -548,17 +663,23 @@ int store_check(struct store *s, struct slad_error *reterr)
 
 int store_begin(struct store *s, struct slad_error *reterr)
 {
-    return run(s, s->stmt[ST_BEGIN], "begin transaction", reterr);
+    s->in_begin = false; /* a transaction SQLite rolled back by itself is over */
+    int r = store_run(s, s->stmt[ST_BEGIN], "begin transaction", reterr);
+    s->in_begin = store_in_transaction(s);
+    return r;
 }
 
 int store_commit(struct store *s, struct slad_error *reterr)
 {
-    return run(s, s->stmt[ST_COMMIT], "commit", reterr);
+    int r = store_run(s, s->stmt[ST_COMMIT], "commit", reterr);
+    s->in_begin = r < 0 && store_in_transaction(s);
+    return r;
 }
 
 int store_rollback(struct store *s, struct slad_error *reterr)
 {
-    return run(s, s->stmt[ST_ROLLBACK], "rollback", reterr);
+    s->in_begin = false;
+    return store_run(s, s->stmt[ST_ROLLBACK], "rollback", reterr);
 }
 
 bool store_in_transaction(const struct store *s)
@@ -568,22 +689,22 @@ bool store_in_transaction(const struct store *s)
 
 int store_savepoint(struct store *s, struct slad_error *reterr)
 {
-    return run(s, s->stmt[ST_SAVEPOINT], "savepoint", reterr);
+    return store_run(s, s->stmt[ST_SAVEPOINT], "savepoint", reterr);
 }
 
 int store_release(struct store *s, struct slad_error *reterr)
 {
-    return run(s, s->stmt[ST_RELEASE], "release savepoint", reterr);
+    return store_run(s, s->stmt[ST_RELEASE], "release savepoint", reterr);
 }
 
 int store_rollback_to(struct store *s, struct slad_error *reterr)
 {
     /* ROLLBACK TO keeps the savepoint open; RELEASE ends it (and, when the savepoint
      * began the transaction, commits the now empty transaction). */
-    int r = run(s, s->stmt[ST_ROLLBACK_TO], "rollback to savepoint", reterr);
+    int r = store_run(s, s->stmt[ST_ROLLBACK_TO], "rollback to savepoint", reterr);
     if (r < 0)
         return r;
-    return run(s, s->stmt[ST_RELEASE], "release savepoint", reterr);
+    return store_run(s, s->stmt[ST_RELEASE], "release savepoint", reterr);
 }
 
 /* Labels as a JSON object; *ret NULL when there are none. */
@@ -802,11 +923,15 @@ static int clocks_write(struct store *s, const struct ticket *t, struct slad_err
         bind_int64(&b, 13, c->paused_breached);
         bind_text(&b, 14, c->stop_event >= 0 ? ticket_event_name(c->stop_event) : NULL);
         bind_text(&b, 15, fired_encode(c, fired, sizeof(fired)));
+        bind_int64(&b, 16, t->reported_at_ms); /* copies for reports (schema version 3) */
+        bind_text(&b, 17, t->team);
+        bind_text(&b, 18, t->region);
+        bind_text(&b, 19, t->assignee);
         if (b.rc != SQLITE_OK) {
             sqlite3_reset(st);
             return fail(s, b.rc, "writing a clock", reterr);
         }
-        int r = run(s, st, "writing a clock", reterr);
+        int r = store_run(s, st, "writing a clock", reterr);
         if (r < 0)
             return r;
     }
@@ -825,7 +950,7 @@ int store_ticket_insert(struct store *s, struct ticket *t, int64_t next_ms,
     int r = bind_ticket(s, st, t, next_ms, &labels, event_last, "inserting a ticket", reterr);
     if (r < 0)
         return r;
-    r = run(s, st, "inserting a ticket", reterr);
+    r = store_run(s, st, "inserting a ticket", reterr);
     free(labels);
     if (r == -EEXIST)
         return slad_error_set(reterr, EEXIST,
@@ -857,7 +982,7 @@ int store_ticket_update(struct store *s, const struct ticket *t, int64_t next_ms
         free(labels);
         return fail(s, b.rc, "updating a ticket", reterr);
     }
-    r = run(s, st, "updating a ticket", reterr);
+    r = store_run(s, st, "updating a ticket", reterr);
     free(labels);
     if (r < 0)
         return r;
@@ -866,7 +991,7 @@ int store_ticket_update(struct store *s, const struct ticket *t, int64_t next_ms
     st = s->stmt[ST_CLOCKS_DELETE];
     b = (struct binder){st, SQLITE_OK};
     bind_int64(&b, 1, t->id);
-    r = b.rc == SQLITE_OK ? run(s, st, "updating clocks", reterr)
+    r = b.rc == SQLITE_OK ? store_run(s, st, "updating clocks", reterr)
                           : fail(s, b.rc, "updating clocks", reterr);
     if (r < 0)
         return r;
@@ -1150,7 +1275,7 @@ int store_history_add(struct store *s, const struct store_history *h, int64_t *r
         sqlite3_reset(st);
         return fail(s, b.rc, "adding history", reterr);
     }
-    int r = run(s, st, "adding history", reterr);
+    int r = store_run(s, st, "adding history", reterr);
     if (r < 0)
         return r;
     if (ret_id)
@@ -1216,7 +1341,7 @@ int store_outbox_add(struct store *s, const struct store_outbox *o, int64_t *ret
         sqlite3_reset(st);
         return fail(s, b.rc, "queueing a notification", reterr);
     }
-    int r = run(s, st, "queueing a notification", reterr);
+    int r = store_run(s, st, "queueing a notification", reterr);
     if (r < 0)
         return r;
     bool added = sqlite3_changes(s->db) > 0;
@@ -1245,7 +1370,7 @@ int store_outbox_update(struct store *s, const struct store_outbox *o, struct sl
         sqlite3_reset(st);
         return fail(s, b.rc, "updating a notification", reterr);
     }
-    int r = run(s, st, "updating a notification", reterr);
+    int r = store_run(s, st, "updating a notification", reterr);
     if (r < 0)
         return r;
     if (sqlite3_changes(s->db) == 0)
@@ -1377,7 +1502,7 @@ int store_outbox_requeue_sending(struct store *s, int64_t now_ms, size_t *ret_n,
         sqlite3_reset(st);
         return fail(s, b.rc, "re-queueing notifications", reterr);
     }
-    int r = run(s, st, "re-queueing notifications", reterr);
+    int r = store_run(s, st, "re-queueing notifications", reterr);
     if (r < 0)
         return r;
     if (ret_n)
@@ -1395,7 +1520,7 @@ int store_outbox_requeue(struct store *s, int64_t id, int64_t now_ms, struct sla
         sqlite3_reset(st);
         return fail(s, b.rc, "re-queueing a notification", reterr);
     }
-    int r = run(s, st, "re-queueing a notification", reterr);
+    int r = store_run(s, st, "re-queueing a notification", reterr);
     if (r < 0)
         return r;
     if (sqlite3_changes(s->db) == 0)
@@ -1407,32 +1532,23 @@ int store_counts(struct store *s, struct store_counts *ret, struct slad_error *r
 {
     struct store_counts c;
     memset(&c, 0, sizeof(c));
-    sqlite3_stmt *st = s->stmt[ST_COUNT_TICKETS];
+    sqlite3_stmt *st = s->stmt[ST_COUNTS];
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int status = ticket_status_from_name(column_text(st, 0));
-        if (status >= 0)
-            c.tickets[status] = sqlite3_column_int64(st, 1);
+        const char *what = column_text(st, 0);
+        int64_t n = sqlite3_column_int64(st, 1);
+        int i;
+        if (!what)
+            continue;
+        if (strncmp(what, "ticket ", 7) == 0 && (i = ticket_status_from_name(what + 7)) >= 0)
+            c.tickets[i] = n;
+        else if (strncmp(what, "outbox ", 7) == 0 &&
+                 (i = store_outbox_state_from_name(what + 7)) >= 0)
+            c.notifications[i] = n;
+        else if (strcmp(what, "breached") == 0)
+            c.breached_clocks = n;
     }
-    int r = rc == SQLITE_DONE ? 0 : fail(s, rc, "counting tickets", reterr);
-    sqlite3_reset(st);
-    if (r < 0)
-        return r;
-    st = s->stmt[ST_COUNT_OUTBOX];
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int state = store_outbox_state_from_name(column_text(st, 0));
-        if (state >= 0)
-            c.notifications[state] = sqlite3_column_int64(st, 1);
-    }
-    r = rc == SQLITE_DONE ? 0 : fail(s, rc, "counting notifications", reterr);
-    sqlite3_reset(st);
-    if (r < 0)
-        return r;
-    st = s->stmt[ST_COUNT_BREACHED];
-    rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        c.breached_clocks = sqlite3_column_int64(st, 0);
-    r = rc == SQLITE_ROW ? 0 : fail(s, rc, "counting breached clocks", reterr);
+    int r = rc == SQLITE_DONE ? 0 : fail(s, rc, "reading the counts", reterr);
     sqlite3_reset(st);
     if (r < 0)
         return r;

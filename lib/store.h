@@ -189,7 +189,8 @@ int store_outbox_requeue_sending(struct store *s, int64_t now_ms, size_t *ret_n,
                                  struct slad_error *reterr);
 
 /* POST /v1/notifications/{id}/retry: dead row id goes back to pending at now_ms with
- * its attempts reset (same key, same channel, last_error kept until the next attempt).
+ * its attempts reset and created_ms set to now_ms, from which max_age counts: a whole new
+ * budget (same key, same channel, last_error kept until the next attempt).
  * -EBUSY when the row is not dead. */
 int store_outbox_requeue(struct store *s, int64_t id, int64_t now_ms, struct slad_error *reterr);
 

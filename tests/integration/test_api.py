@@ -370,7 +370,6 @@ def test_simulate(daemon, client):
     assert r.status in (400, 409), r
 
 
-@pytest.mark.skip(reason="issue 5 (scheduling): /v1/followups is not routed yet")
 def test_followups(daemon, client):
     t = daemon.create(severity=1, team="north")
     assert daemon.event(t["id"], "resolve").status == 200
@@ -399,7 +398,6 @@ def test_followups(daemon, client):
     assert r.status == 409, r
 
 
-@pytest.mark.skip(reason="issue 5 (scheduling): /v1/plans is not routed yet")
 def test_plans_crud(daemon, client):
     plan = {"name": "boiler service", "customer": {"name": "Li Lei", "phone": "+8613900000000"},
             "device": {"model": "B1", "serial": "SN-9"}, "team": "north",
@@ -447,7 +445,6 @@ def test_notifications_and_retry(daemon, client):
         assert r.status == 409
 
 
-@pytest.mark.skip(reason="issue 5 (reports): /v1/reports/sla is not routed yet")
 def test_reports(daemon, client):
     t = daemon.create(severity=1, team="north")
     daemon.event(t["id"], "acknowledge")

@@ -279,18 +279,22 @@ def test_check_config(ctl, daemon, tmp_path):
 def test_followups(ctl):
     t = new_ticket(ctl, severity=1, team="north")
     ctl.ok("ticket", "resolve", t["id"])
+    # fast.conf's callback is due at once ("after = 0s").
     for json_out in (False, True):
-        p = ctl.run("followups", "--state", "pending", json_out=json_out)
-        if not_offered(p):
-            continue
+        p = ctl.run("followups", "--state", "due", json_out=json_out)
         assert p.returncode == 0, p
         if json_out:
             fus = json.loads(p.stdout)["followups"]
-            assert fus
-            c = ctl.run("followup", "complete", fus[0]["id"], "--outcome", "satisfied")
+            assert [f["ticket_id"] for f in fus] == [t["id"]], fus
+            c = ctl.run("followup", "complete", fus[0]["id"], "--outcome", "satisfied",
+                        "--note", "fixed for good", "--by", "sup", json_out=True)
             assert c.returncode == 0, c
+            done = json.loads(c.stdout)
+            assert done["state"] == "done" and done["completed_by"] == "sup", done
+            again = ctl.run("followup", "complete", fus[0]["id"], "--outcome", "satisfied")
+            assert again.returncode == 1 and "only an open one" in again.stderr, again
         else:
-            assert "OWNER" in p.stdout
+            assert "OWNER" in p.stdout and "callback" in p.stdout, p.stdout
     p = ctl.run("followup", "complete", 999999, "--outcome", "satisfied")
     assert p.returncode == 1, p
 
@@ -301,17 +305,19 @@ def test_plans(ctl):
             "--start", rfc3339(time.time() + 86400), "--due-within", "3wd",
             "--report-within", "3wd"]
     p = ctl.run(*args, json_out=True)
-    if not_offered(p):
-        for cmd in (["plan", "list"], ["plan", "show", 1], ["plan", "delete", 1]):
-            assert not_offered(ctl.run(*cmd)), cmd
-        return
     assert p.returncode == 0, p
     pid = json.loads(p.stdout)["id"]
     assert "boiler" in ctl.ok("plan", "list").stdout
     assert ctl.json("plan", "list")["plans"][0]["id"] == pid
     assert ctl.json("plan", "show", pid)["name"] == "boiler"
     assert "boiler" in ctl.ok("plan", "show", pid).stdout
-    assert ctl.run("plan", "delete", pid).returncode == 0
+    assert "FREQ=MONTHLY;INTERVAL=6" in ctl.ok("plan", "list").stdout
+    assert ctl.json("plan", "show", pid)["due_within"] == "3wd"
+    p = ctl.run("plan", "create", "--rrule", "FREQ=SOMETIMES", "--name", "x", "--start",
+                rfc3339(time.time()), "--due-within", "1d")
+    assert p.returncode == 1 and "rrule" in p.stderr, p
+    p = ctl.ok("plan", "delete", pid)
+    assert "deleted" in p.stdout, p.stdout
     assert ctl.run("plan", "show", pid).returncode == 1
 
 
@@ -334,13 +340,24 @@ def test_report(ctl):
     t = new_ticket(ctl, severity=1, team="north")
     ctl.ok("ticket", "ack", t["id"])
     frm, to = rfc3339(time.time() - 3600), rfc3339(time.time() + 3600)
-    p = ctl.run("report", "--from", frm, "--to", to, "--by", "policy")
-    if not_offered(p):
-        return
-    assert p.returncode == 0 and "COMPLIANCE" in p.stdout, p
-    assert "rows" in ctl.json("report", "--from", frm, "--to", to, "--by", "team")
+    out = ctl.ok("report", "--from", frm, "--to", to, "--by", "policy").stdout.splitlines()
+    assert out[0].split() == ["GROUP", "CLOCK", "TOTAL", "MET", "MISSED", "OPEN", "COMPLIANCE",
+                              "MEAN_S", "P90_S"], out
+    # fast/response: 1 total, 1 met, 0 missed, 0 open, compliance 1, then mean and p90.
+    row = next(line.split() for line in out if line.split()[:2] == ["fast", "response"])
+    assert row[2:7] == ["1", "1", "0", "0", "1"], out
+    assert float(row[7]) == float(row[8]) < 3, out
+    assert "follow-ups:" in out
+    rows = ctl.json("report", "--from", frm, "--to", to, "--by", "team")["rows"]
+    assert {(r["group"], r["clock"]) for r in rows} == {("north", "response"),
+                                                        ("north", "resolution")}
+    month = ctl.json("report", "--from", frm, "--to", to, "--by", "month", "--tz",
+                     "Asia/Shanghai")["rows"]
+    assert sum(r["met"] for r in month) == 1
     p = ctl.ok("report", "--from", frm, "--to", to, "--format", "csv")
-    assert "compliance" in p.stdout.splitlines()[0]
+    assert p.stdout.splitlines()[0] == "group,clock,total,met,missed,open,compliance,mean_s,p90_s"
+    p = ctl.run("report", "--by", "colour")
+    assert p.returncode == 1 and "'by'" in p.stderr, p
 
 
 def test_help_and_json_after_command(ctl):

@@ -119,7 +119,9 @@ static const struct sim_case cases[] = {
                 {"arrive", "2026-03-02T13:00:00Z"},
                 {"resolve", "2026-03-02T20:00:00Z"}},
      .want = {{"2026-03-02T12:00:00Z", "sla.breach", "arrival", 1, 0, "li.si"},
-              {"2026-03-02T20:00:00Z", "followup.due", "repair-visit", 0, 0, "zhang.san"}},
+              {"2026-03-02T20:00:00Z", "followup.due", "repair-visit", 0, 0, "zhang.san"},
+              /* No escalate of its own: the default ladder, the supervisor at the deadline. */
+              {"2026-03-06T00:00:00Z", "followup.overdue", "repair-visit", 1, 0, "li.si"}},
      .clocks = "reply=met response=met arrival=missed resolution=met"},
     {__LINE__, "P8 county: reply 2 h, on site within 48 h", .region = "county",
      .reported = "2026-03-02T00:00:00Z", .horizon = "2026-03-05T00:00:00Z",
@@ -177,7 +179,10 @@ static const struct sim_case cases[] = {
               {"2026-03-06T10:00:00Z", "followup.overdue", "repair-visit", 1, 0, "li.si"},
               {"2026-03-09T10:00:00Z", "followup.overdue", "report", 1, 0, "li.si"},
               {"2026-03-10T06:00:00Z", "followup.due", "week", 0, 0, "zhang.san"},
-              {"2026-03-10T10:00:00Z", "followup.overdue", "repair-visit", 2, 0, "wang.wu"}},
+              {"2026-03-10T10:00:00Z", "followup.overdue", "repair-visit", 2, 0, "wang.wu"},
+              /* "week" has no escalate: the default ladder tells the supervisor at its
+               * deadline, the close of the 3rd working day after its due day. */
+              {"2026-03-13T10:00:00Z", "followup.overdue", "week", 1, 0, "li.si"}},
      .clocks = "response=met resolution=met"},
     {__LINE__, "P15 + P20 complaint: answered within 24 h or supervision and the head know",
      .team = "supervision", .label_key = "kind", .label_value = "complaint",

@@ -940,6 +940,25 @@ static void test_counts(void **state)
     assert_int_equal(c.tickets[TICKET_ON_SITE], 1);
     assert_int_equal(c.tickets[TICKET_RESOLVED], 0);
     assert_int_equal(c.breached_clocks, 2);
+    /* The counters follow every write: ticket 1 resolved (its breached clock met), ticket
+     * 4's clock breached; a write that changes nothing counted changes no count. */
+    struct ticket t;
+    assert_int_equal(store_ticket_load(s, 1, &t, &err), 0);
+    t.status = TICKET_RESOLVED;
+    t.clocks[0].state = SLACLOCK_MET;
+    assert_int_equal(store_ticket_update(s, &t, INT64_MAX, &err), 0);
+    assert_int_equal(store_ticket_update(s, &t, INT64_MAX, &err), 0);
+    ticket_done(&t);
+    assert_int_equal(store_ticket_load(s, 4, &t, &err), 0);
+    t.clocks[0].state = SLACLOCK_BREACHED;
+    assert_int_equal(store_ticket_update(s, &t, INT64_MAX, &err), 0);
+    ticket_done(&t);
+    assert_int_equal(store_counts(s, &c, &err), 0);
+    assert_int_equal(c.tickets[TICKET_OPEN], 1);
+    assert_int_equal(c.tickets[TICKET_RESOLVED], 1);
+    assert_int_equal(c.tickets[TICKET_ON_SITE], 1);
+    assert_int_equal(c.tickets[TICKET_CLOSED], 1);
+    assert_int_equal(c.breached_clocks, 2);
     store_close(s);
 }
 

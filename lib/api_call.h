@@ -1,0 +1,64 @@
+/* api_call.h - what the files of the API share (api.c holds the router and the route
+ * table; api_followups.c, api_plans.c, api_reports.c hold more handlers): the request
+ * being answered and the ways to answer it. Not for use outside the API's files. */
+#ifndef SLAD_API_CALL_H
+#define SLAD_API_CALL_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "api.h"
+#include "conf.h"
+#include "error.h"
+
+#define JSON_TYPE "application/json"
+
+#define LIST_DEFAULT_LIMIT 100
+#define LIST_MAX_LIMIT     1000
+
+#define QUERY_MAX_PARAMS 8
+#define QUERY_VALUE_MAX  256
+
+struct api {
+    struct service *svc;
+    struct metrics *metrics;
+    struct api_hooks hooks;
+};
+
+/* One request being answered. */
+struct call {
+    struct api *api;
+    const struct api_request *req;
+    int64_t now_ms;
+    int64_t id;                          /* the {id} of the path, or 0 */
+    const char *query[QUERY_MAX_PARAMS]; /* decoded values by the route's parameter index */
+    char query_buf[QUERY_MAX_PARAMS][QUERY_VALUE_MAX + 1];
+    struct api_response *resp;
+};
+
+typedef void route_fn(struct call *c);
+
+/* Handlers of the other files, routed by api.c's table. */
+route_fn route_followup_list, route_followup_complete;
+route_fn route_plan_create, route_plan_list, route_plan_get, route_plan_patch, route_plan_delete;
+route_fn route_report_sla;
+
+const struct conf *call_conf(struct call *c);
+
+/* Take body (malloc'd text, may be NULL after ENOMEM: then 503) as the answer. */
+void call_text(struct call *c, int status, const char *type, char *body, size_t len);
+/* {"error":{"code","message"}} with status. */
+void call_error(struct call *c, int status, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Render v (taken) with a trailing newline. */
+void call_json(struct call *c, int status, json_t *v);
+/* The status and code of an errno of the service or the store (-EINVAL 400, -ENOENT 404,
+ * -EBUSY/-EEXIST 409, database failures 503). */
+void call_errno(struct call *c, int r, const struct slad_error *err);
+/* A jsonx parser's error as a 400 (503 for -ENOMEM). */
+void call_parse_error(struct call *c, int r, const struct slad_error *err);
+/* A decimal 0..max; -EINVAL otherwise. */
+int call_parse_uint(const char *s, int64_t max, int64_t *ret);
+
+#endif

@@ -1,0 +1,262 @@
+/* api_reports.c - GET /v1/reports/sla (SPEC 2): the SLA report of report.h as JSON or CSV.
+ *
+ * Query: from, to (RFC 3339; defaults: to = now, from = 30 days before to), by
+ * (policy|region|team|assignee|month, default policy), format (json|csv, default json), tz
+ * (IANA zone of the months when by=month, default UTC). Times are seconds with millisecond
+ * precision; compliance, mean_s and p90_s are null (empty in CSV) when nothing stopped.
+ *
+ * CSV (RFC 4180: CRLF line ends, fields with a comma, quote or line break quoted, quotes
+ * doubled) holds the rows only, under a header line of the same columns; the follow-up
+ * figures are in the JSON form. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_call.h"
+#include "jsonx.h"
+#include "report.h"
+#include "service.h"
+
+#define CSV_TYPE               "text/csv; charset=utf-8"
+#define REPORT_DEFAULT_SPAN_MS (30LL * 86400000)
+/* Enough digits for a ratio or a second count with its milliseconds, few enough that 0.1
+ * prints as 0.1. */
+#define REAL_DIGITS 15
+
+static const char *const columns[] = {"group", "clock",      "total",  "met",  "missed",
+                                      "open",  "compliance", "mean_s", "p90_s"};
+#define N_COLUMNS (sizeof(columns) / sizeof(columns[0]))
+
+static bool row_has_compliance(const struct report_row *r)
+{
+    return r->met + r->missed > 0;
+}
+
+static double row_compliance(const struct report_row *r)
+{
+    return (double)r->met / (double)(r->met + r->missed);
+}
+
+static json_t *text_or_null(const char *s)
+{
+    return s ? jsonx_string(s) : json_null();
+}
+
+static json_t *row_render(const struct report_row *r)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    json_object_set_new(o, "group", text_or_null(r->group));
+    json_object_set_new(o, "clock", jsonx_string(r->clock));
+    json_object_set_new(o, "total", json_integer(r->total));
+    json_object_set_new(o, "met", json_integer(r->met));
+    json_object_set_new(o, "missed", json_integer(r->missed));
+    json_object_set_new(o, "open", json_integer(r->open));
+    json_object_set_new(o, "compliance",
+                        row_has_compliance(r) ? json_real(row_compliance(r)) : json_null());
+    json_object_set_new(o, "mean_s", r->has_times ? json_real(r->mean_ms / 1000.0) : json_null());
+    json_object_set_new(o, "p90_s", r->has_times ? json_real(r->p90_ms / 1000.0) : json_null());
+    return o;
+}
+
+static json_t *report_render(const struct report *rep)
+{
+    json_t *out = json_object(), *rows = json_array(), *fu = json_object();
+    if (!out || !rows || !fu) {
+        json_decref(out);
+        json_decref(rows);
+        json_decref(fu);
+        return NULL;
+    }
+    json_object_set_new(out, "rows", rows);
+    json_object_set_new(out, "followups", fu);
+    for (size_t i = 0; i < rep->n_rows; i++) {
+        json_t *v = row_render(&rep->rows[i]);
+        if (!v || json_array_append_new(rows, v) < 0) {
+            json_decref(out);
+            return NULL;
+        }
+    }
+    const struct report_followups *f = &rep->followups;
+    json_object_set_new(fu, "total", json_integer(f->total));
+    json_object_set_new(fu, "done", json_integer(f->done));
+    json_object_set_new(fu, "overdue", json_integer(f->overdue));
+    json_object_set_new(fu, "rate",
+                        f->total ? json_real((double)f->done / (double)f->total) : json_null());
+    return out;
+}
+
+/* ---- CSV ---- */
+
+struct buf {
+    char *p;
+    size_t len, cap;
+    bool failed;
+};
+
+static void buf_add(struct buf *b, const char *s, size_t n)
+{
+    if (b->failed)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t ncap = b->cap ? b->cap : 4096;
+        while (ncap < b->len + n + 1)
+            ncap *= 2;
+        char *p = realloc(b->p, ncap);
+        if (!p) {
+            b->failed = true;
+            return;
+        }
+        b->p = p;
+        b->cap = ncap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+/* One field, quoted when it holds a comma, a quote or a line break (RFC 4180 2.6, 2.7). */
+static void csv_field(struct buf *b, const char *s, bool first)
+{
+    if (!first)
+        buf_add(b, ",", 1);
+    if (!strpbrk(s, ",\"\r\n")) {
+        buf_add(b, s, strlen(s));
+        return;
+    }
+    buf_add(b, "\"", 1);
+    for (const char *q; (q = strchr(s, '"')); s = q + 1) {
+        buf_add(b, s, (size_t)(q - s));
+        buf_add(b, "\"\"", 2);
+    }
+    buf_add(b, s, strlen(s));
+    buf_add(b, "\"", 1);
+}
+
+static void csv_int(struct buf *b, int64_t v)
+{
+    char num[32];
+    snprintf(num, sizeof(num), "%lld", (long long)v);
+    csv_field(b, num, false);
+}
+
+/* A real, or an empty field when absent. */
+static void csv_real(struct buf *b, bool present, double v)
+{
+    char num[64] = "";
+    if (present)
+        snprintf(num, sizeof(num), "%.*g", REAL_DIGITS, v);
+    csv_field(b, num, false);
+}
+
+static char *report_csv(const struct report *rep, size_t *ret_len)
+{
+    struct buf b = {0};
+    for (size_t i = 0; i < N_COLUMNS; i++)
+        csv_field(&b, columns[i], i == 0);
+    buf_add(&b, "\r\n", 2);
+    for (size_t i = 0; i < rep->n_rows; i++) {
+        const struct report_row *r = &rep->rows[i];
+        csv_field(&b, r->group ? r->group : "", true);
+        csv_field(&b, r->clock, false);
+        csv_int(&b, r->total);
+        csv_int(&b, r->met);
+        csv_int(&b, r->missed);
+        csv_int(&b, r->open);
+        csv_real(&b, row_has_compliance(r), row_has_compliance(r) ? row_compliance(r) : 0);
+        csv_real(&b, r->has_times, r->mean_ms / 1000.0);
+        csv_real(&b, r->has_times, r->p90_ms / 1000.0);
+        buf_add(&b, "\r\n", 2);
+    }
+    if (b.failed) {
+        free(b.p);
+        return NULL;
+    }
+    *ret_len = b.len;
+    return b.p;
+}
+
+/* ---- the route ---- */
+
+static bool query_time(struct call *c, const char *value, const char *name, int64_t *ret)
+{
+    struct slad_error err = {""};
+    if (value && jsonx_time_parse(value, ret, &err) < 0) {
+        call_error(c, 400, "invalid_parameter", "query parameter '%s': %s", name, err.msg);
+        return false;
+    }
+    return true;
+}
+
+static void answer(struct call *c, const struct report *rep, bool csv)
+{
+    size_t len = 0;
+    char *text = NULL;
+    if (csv) {
+        text = report_csv(rep, &len);
+        call_text(c, 200, CSV_TYPE, text, len);
+        return;
+    }
+    json_t *out = report_render(rep);
+    text = out ? json_dumps(out, JSON_COMPACT | JSON_REAL_PRECISION(REAL_DIGITS)) : NULL;
+    json_decref(out);
+    if (text) {
+        len = strlen(text);
+        char *grown = realloc(text, len + 2);
+        if (!grown) {
+            free(text);
+            text = NULL;
+        } else {
+            text = grown;
+            text[len++] = '\n';
+            text[len] = '\0';
+        }
+    }
+    call_text(c, 200, JSON_TYPE, text, len);
+}
+
+void route_report_sla(struct call *c)
+{
+    /* Indexes as in api.c's report_params. */
+    const char *from = c->query[0], *to = c->query[1], *by = c->query[2], *format = c->query[3],
+               *tz = c->query[4];
+    struct report_query q = {.to_ms = c->now_ms, .by = REPORT_BY_POLICY, .now_ms = c->now_ms};
+    if (!query_time(c, to, "to", &q.to_ms))
+        return;
+    q.from_ms = q.to_ms - REPORT_DEFAULT_SPAN_MS;
+    if (!query_time(c, from, "from", &q.from_ms))
+        return;
+    if (q.to_ms <= q.from_ms) {
+        call_error(c, 400, "invalid_parameter", "query parameter 'to' must be after 'from'");
+        return;
+    }
+    int b = by ? report_by_from_name(by) : REPORT_BY_POLICY;
+    if (b < 0) {
+        call_error(c, 400, "invalid_parameter",
+                   "query parameter 'by' must be one of policy, region, team, assignee, month");
+        return;
+    }
+    q.by = (enum report_by)b;
+    bool csv = format && strcmp(format, "csv") == 0;
+    if (format && !csv && strcmp(format, "json") != 0) {
+        call_error(c, 400, "invalid_parameter", "query parameter 'format' must be json or csv");
+        return;
+    }
+    if (tz && q.by != REPORT_BY_MONTH) {
+        call_error(c, 400, "invalid_parameter", "query parameter 'tz' applies only to by=month");
+        return;
+    }
+    q.tz = tz;
+    struct report rep;
+    struct slad_error err = {""};
+    int r = report_sla(service_store(c->api->svc), &q, &rep, &err);
+    if (r == -EINVAL)
+        call_error(c, 400, "invalid_parameter", "query parameter 'tz': %s", err.msg);
+    else if (r < 0)
+        call_errno(c, r, &err);
+    else
+        answer(c, &rep, csv);
+    report_done(&rep);
+}

@@ -1,0 +1,71 @@
+/* report.h - SLA compliance report (GET /v1/reports/sla, SPEC 2): clocks of the tickets
+ * reported in [from, to), counted per (group, clock), and the follow-up tasks of those
+ * tickets.
+ *
+ * Per row: total = met + missed + open (cancelled clocks are not counted: they never
+ * measured anything); open = pending, running, paused or breached (not stopped yet);
+ * compliance = met / (met + missed); mean and p90 of the elapsed time of the stopped
+ * (met or missed) clocks, i.e. the business time the clock counted, which is what its target
+ * measures. p90 is the nearest rank: the ceil(0.9 n)-th smallest value.
+ *
+ * Follow-ups: the tasks of those tickets that are not cancelled; done = completed; overdue =
+ * open past its deadline, or completed after its deadline. Plan tasks (no ticket) are not
+ * in the SLA report. */
+#ifndef SLAD_REPORT_H
+#define SLAD_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+#include "slaclock.h"
+#include "store.h"
+
+enum report_by {
+    REPORT_BY_POLICY,
+    REPORT_BY_REGION,
+    REPORT_BY_TEAM,
+    REPORT_BY_ASSIGNEE,
+    REPORT_BY_MONTH,
+};
+
+/* -1 when unknown. */
+int report_by_from_name(const char *name);
+
+#define REPORT_TZ_MAX 64
+
+struct report_query {
+    int64_t from_ms, to_ms; /* reported_at in [from, to) */
+    enum report_by by;
+    const char *tz; /* by month: IANA zone of the months ("UTC" when NULL) */
+    int64_t now_ms; /* decides overdue for follow-ups still open */
+};
+
+struct report_row {
+    char *group; /* NULL: the tickets without that field */
+    char clock[SLACLOCK_NAME_MAX];
+    int64_t total, met, missed, open;
+    bool has_times;  /* some clock stopped: mean and p90 are set */
+    int64_t mean_ms; /* rounded to the ms */
+    int64_t p90_ms;
+};
+
+struct report_followups {
+    int64_t total, done, overdue;
+};
+
+struct report {
+    struct report_row *rows; /* by group (NULL last), then clock name */
+    size_t n_rows;
+    struct report_followups followups;
+};
+
+/* Compute the report. Errors: -EINVAL (to <= from; an unknown time zone, named),
+ * -ENOMEM, database errors as in store.h. ret is empty (report_done is safe) on error. */
+int report_sla(struct store *s, const struct report_query *q, struct report *ret,
+               struct slad_error *reterr);
+
+void report_done(struct report *r);
+
+#endif

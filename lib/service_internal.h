@@ -1,0 +1,73 @@
+/* service_internal.h - what the files of the service share (service.c: tickets;
+ * service_followup.c: follow-up tasks; service_plan.c: maintenance plans). Not for use
+ * outside them. */
+#ifndef SLAD_SERVICE_INTERNAL_H
+#define SLAD_SERVICE_INTERNAL_H
+
+#include <stdint.h>
+
+#include "agenda.h"
+#include "conf.h"
+#include "followup.h"
+#include "lifecycle.h"
+#include "service.h"
+#include "ticket.h"
+
+/* Longest idempotency key: clock names and recipients are short config strings. */
+#define KEY_MAX 512
+
+struct service {
+    const struct conf *conf;
+    struct store *store;
+    struct agenda *agenda;
+    struct metrics *metrics;       /* may be NULL */
+    struct effects fx;             /* reused by every operation */
+    struct effects ffx;            /* a follow-up task's, made while fx is being recorded */
+    service_observer_fn *observer; /* told of each effect once it is recorded */
+    void *observer_data;
+};
+
+/* One history row for e (on t, unless t->id is 0: a plan's task) and, when it notifies,
+ * one outbox row per resolved recipient. */
+int service_record_effect(struct service *svc, const struct ticket *t, const struct effect *e,
+                          int64_t now_ms, struct slad_error *reterr);
+/* Tell the observer and the metrics about fx once it is recorded. */
+void service_count_effects(struct service *svc, const struct ticket *t, const struct effects *fx);
+/* Roll back the operation's savepoint; returns r. */
+int service_abort_op(struct service *svc, int r);
+
+/* ---- follow-up tasks (service_followup.c) ---- */
+
+/* Record a follow-up effect of the lifecycle (EFFECT_FOLLOWUP) as a task of ticket t;
+ * one that exists already (same name and generation) is left alone. */
+int service_followup_from_effect(struct service *svc, const struct ticket *t,
+                                 const struct effect *e, int64_t now_ms, struct slad_error *reterr);
+/* Insert task f (f->id set here) whose notices go through t (a ticket, or a plan's
+ * pseudo ticket with id 0), fire what is due at now_ms, and schedule the rest. */
+int service_followup_add(struct service *svc, struct followup *f, const struct ticket *t,
+                         int64_t now_ms, struct slad_error *reterr);
+/* Ticket t was reopened: its open tasks that followed the undone repair (from `resolve`
+ * or `close`, of earlier generations) are cancelled and leave the agenda; with all (the
+ * ticket was cancelled), every open task is. */
+int service_followup_cancel_for(struct service *svc, const struct ticket *t, bool all,
+                                struct slad_error *reterr);
+/* An agenda entry of a task fell due. */
+int service_followup_fire(struct service *svc, int64_t id, int64_t now_ms,
+                          struct slad_error *reterr);
+int service_followup_load_agenda(struct service *svc, struct slad_error *reterr);
+
+/* ---- maintenance plans (service_plan.c) ---- */
+
+/* The pseudo ticket a plan's tasks notify through (title = the plan's name; its team,
+ * assignee, customer and device; id 0) and the calendar their times count in. t is
+ * initialised here; the caller ticket_done()s it. -ENOENT when the plan is gone. */
+int service_plan_context(struct service *svc, int64_t plan_id, struct ticket *t,
+                         const struct calendar **ret_cal, struct slad_error *reterr);
+/* A task of a plan was completed: the plan's report task, when it asks for one. */
+int service_plan_task_done(struct service *svc, const struct followup *f, int64_t now_ms,
+                           struct slad_error *reterr);
+/* An agenda entry of a plan fell due: create the occurrence's task, schedule the next. */
+int service_plan_fire(struct service *svc, int64_t id, int64_t now_ms, struct slad_error *reterr);
+int service_plan_load_agenda(struct service *svc, struct slad_error *reterr);
+
+#endif

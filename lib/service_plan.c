@@ -1,0 +1,290 @@
+/* service_plan.c - maintenance plans as a service (service_plan.h): CRUD for the API, the
+ * occurrences fired from the agenda (AGENDA_PLAN, id) as follow-up tasks
+ * (service_followup.c), and the report task after a visit.
+ *
+ * Exactly once. A plan's next occurrence is stored with it (plans.next_ms) in the same
+ * savepoint as the task it creates, so a restart resumes at the first occurrence not yet
+ * created; the unique (plan_id, name, due_ms) of the followups table is a second guard.
+ * After downtime each missed occurrence is created (late) one agenda round at a time. */
+#include "service_plan.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "service_internal.h"
+#include "store.h"
+#include "store_followup.h"
+#include "store_plan.h"
+
+#define VISIT_TASK  "visit"
+#define REPORT_TASK "report"
+
+/* The calendar of plan p under conf: its own when the config still has it, else the
+ * catch-all policy's (the last policy), else 24x7. */
+static const struct calendar *plan_calendar(const struct conf *conf, const struct plan *p)
+{
+    const struct calendar *cal = p->calendar ? conf_find_calendar(conf, p->calendar) : NULL;
+    if (!cal && conf->n_policies)
+        cal = conf->policies[conf->n_policies - 1].calendar;
+    return cal ? cal : conf->calendars[0];
+}
+
+/* Defaults and the checks that need the config. */
+static int plan_complete(struct service *svc, struct plan *p, struct slad_error *reterr)
+{
+    if (p->calendar && !conf_find_calendar(svc->conf, p->calendar))
+        return slad_error_set(reterr, EINVAL, "field 'calendar': no calendar '%s' in the config",
+                              p->calendar);
+    int r = 0;
+    if (!p->calendar)
+        r = plan_set_string(&p->calendar, calendar_name(plan_calendar(svc->conf, p)));
+    if (r == 0 && !p->owner)
+        r = plan_set_string(&p->owner, "assignee");
+    if (r < 0)
+        return slad_error_set(reterr, ENOMEM, "out of memory completing a plan");
+    return plan_validate(p, reterr);
+}
+
+int service_plan_context(struct service *svc, int64_t plan_id, struct ticket *t,
+                         const struct calendar **ret_cal, struct slad_error *reterr)
+{
+    ticket_init(t);
+    *ret_cal = NULL;
+    struct plan p;
+    int r = store_plan_load(svc->store, plan_id, &p, reterr);
+    if (r < 0)
+        return r;
+    /* Messages name the plan where a ticket's would say its number: "#plan-3". */
+    char ref[32];
+    snprintf(ref, sizeof(ref), "plan-%lld", (long long)plan_id);
+    if (ticket_set_string(&t->source, "plan") < 0 || ticket_set_string(&t->external_id, ref) < 0)
+        r = slad_error_set(reterr, ENOMEM, "out of memory reading plan %lld", (long long)plan_id);
+    t->severity = 3;
+    t->reported_at_ms = p.created_ms;
+    t->created_at_ms = p.created_ms;
+    t->updated_at_ms = p.updated_ms;
+    if (r < 0 || ticket_set_string(&t->title, p.name) < 0 ||
+        ticket_set_string(&t->team, p.team) < 0 ||
+        ticket_set_string(&t->assignee, p.assignee) < 0 ||
+        ticket_set_string(&t->customer_name, p.customer_name) < 0 ||
+        ticket_set_string(&t->customer_phone, p.customer_phone) < 0 ||
+        ticket_set_string(&t->customer_address, p.customer_address) < 0 ||
+        ticket_set_string(&t->device_model, p.device_model) < 0 ||
+        ticket_set_string(&t->device_serial, p.device_serial) < 0)
+        r = slad_error_set(reterr, ENOMEM, "out of memory reading plan %lld", (long long)plan_id);
+    else
+        *ret_cal = plan_calendar(svc->conf, &p);
+    plan_done(&p);
+    return r;
+}
+
+/* Insert a task of plan p named name, due at due_ms, deadline within later. A task that
+ * exists already (same plan, name and due instant) is left alone. */
+static int add_task(struct service *svc, const struct plan *p, const char *name, int64_t due_ms,
+                    const char *within, int64_t now_ms, struct slad_error *reterr)
+{
+    struct ticket t;
+    const struct calendar *cal;
+    int r = service_plan_context(svc, p->id, &t, &cal, reterr);
+    if (r < 0) {
+        ticket_done(&t);
+        return r;
+    }
+    struct followup f;
+    memset(&f, 0, sizeof(f));
+    f.plan_id = p->id;
+    snprintf(f.name, sizeof(f.name), "%s", name);
+    snprintf(f.owner, sizeof(f.owner), "%s", p->owner ? p->owner : "assignee");
+    f.created_ms = now_ms;
+    f.due_ms = due_ms;
+    f.deadline_ms = plan_deadline(within, cal, due_ms);
+    f.done_ms = SLAD_NO_TIME;
+    r = service_followup_add(svc, &f, &t, now_ms, reterr);
+    ticket_done(&t);
+    return r == -EEXIST ? 0 : r;
+}
+
+/* Mirror p's next occurrence in the agenda. */
+static int schedule(struct service *svc, const struct plan *p, struct slad_error *reterr)
+{
+    if (agenda_schedule(svc->agenda, AGENDA_PLAN, p->id, p->next_ms) < 0)
+        return slad_error_set(reterr, ENOMEM, "agenda: out of memory scheduling plan %lld",
+                              (long long)p->id);
+    return 0;
+}
+
+int service_plan_create(struct service *svc, struct plan *p, int64_t now_ms,
+                        struct slad_error *reterr)
+{
+    int r = plan_complete(svc, p, reterr);
+    if (r < 0)
+        return r;
+    p->occurrences = 0;
+    p->created_ms = p->updated_ms = now_ms;
+    const struct calendar *cal = plan_calendar(svc->conf, p);
+    p->next_ms = plan_next_occurrence(p, cal, p->start_ms > now_ms ? p->start_ms : now_ms);
+    if (p->next_ms == INT64_MAX && plan_next_occurrence(p, cal, p->start_ms) == INT64_MAX)
+        return slad_error_set(reterr, EINVAL,
+                              "field 'rrule': '%s' has no occurrence from 'start' on (within "
+                              "'until' and %d expansions)",
+                              p->rrule, PLAN_MAX_STEPS);
+    r = store_savepoint(svc->store, reterr);
+    if (r < 0)
+        return r;
+    r = store_plan_insert(svc->store, p, reterr);
+    if (r >= 0)
+        r = schedule(svc, p, reterr);
+    if (r >= 0)
+        r = store_release(svc->store, reterr);
+    if (r < 0) {
+        if (p->id)
+            agenda_remove(svc->agenda, AGENDA_PLAN, p->id);
+        return service_abort_op(svc, r);
+    }
+    return 0;
+}
+
+int service_plan_get(struct service *svc, int64_t id, struct plan *ret, struct slad_error *reterr)
+{
+    return store_plan_load(svc->store, id, ret, reterr);
+}
+
+static bool same_text(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+int service_plan_update(struct service *svc, struct plan *p, int64_t now_ms,
+                        struct slad_error *reterr)
+{
+    int r = plan_complete(svc, p, reterr);
+    if (r < 0)
+        return r;
+    r = store_savepoint(svc->store, reterr);
+    if (r < 0)
+        return r;
+    struct plan old;
+    r = store_plan_load(svc->store, p->id, &old, reterr);
+    if (r < 0)
+        return service_abort_op(svc, r);
+    bool rule_changed = !same_text(old.rrule, p->rrule) || old.start_ms != p->start_ms ||
+                        old.until_ms != p->until_ms || !same_text(old.calendar, p->calendar);
+    /* What the service keeps: the caller changes the plan's fields only. */
+    p->occurrences = old.occurrences;
+    p->created_ms = old.created_ms;
+    p->next_ms = old.next_ms;
+    p->updated_ms = now_ms;
+    plan_done(&old);
+    if (rule_changed)
+        p->next_ms = plan_next_occurrence(p, plan_calendar(svc->conf, p),
+                                          p->start_ms > now_ms ? p->start_ms : now_ms);
+    int64_t old_when = agenda_when(svc->agenda, AGENDA_PLAN, p->id);
+    r = store_plan_update(svc->store, p, reterr);
+    if (r >= 0)
+        r = schedule(svc, p, reterr);
+    if (r >= 0)
+        r = store_release(svc->store, reterr);
+    if (r < 0) {
+        agenda_schedule(svc->agenda, AGENDA_PLAN, p->id, old_when); /* a move: no allocation */
+        return service_abort_op(svc, r);
+    }
+    return 0;
+}
+
+struct cancelled {
+    struct service *svc;
+    size_t n;
+};
+
+static int unschedule_task(void *userdata, int64_t id)
+{
+    struct cancelled *c = userdata;
+    agenda_remove(c->svc->agenda, AGENDA_FOLLOWUP, id);
+    c->n++;
+    return 0;
+}
+
+int service_plan_delete(struct service *svc, int64_t id, size_t *ret_cancelled,
+                        struct slad_error *reterr)
+{
+    int r = store_savepoint(svc->store, reterr);
+    if (r < 0)
+        return r;
+    struct cancelled c = {svc, 0};
+    r = store_followup_cancel_plan(svc->store, id, unschedule_task, &c, reterr);
+    if (r >= 0)
+        r = store_plan_delete(svc->store, id, reterr);
+    if (r >= 0)
+        r = store_release(svc->store, reterr);
+    if (r < 0) {
+        service_abort_op(svc, r);
+        /* The rollback revived the tasks taken off the agenda: put them back. */
+        struct slad_error ignored;
+        if (c.n)
+            service_followup_load_agenda(svc, &ignored);
+        return r;
+    }
+    agenda_remove(svc->agenda, AGENDA_PLAN, id);
+    *ret_cancelled = c.n;
+    return 0;
+}
+
+int service_plan_task_done(struct service *svc, const struct followup *f, int64_t now_ms,
+                           struct slad_error *reterr)
+{
+    if (strcmp(f->name, VISIT_TASK) != 0 || f->state != FOLLOWUP_DONE)
+        return 0;
+    struct plan p;
+    int r = store_plan_load(svc->store, f->plan_id, &p, reterr);
+    if (r == -ENOENT)
+        return 0; /* the plan was deleted: nothing more to hand in */
+    if (r < 0)
+        return r;
+    if (p.report_within)
+        r = add_task(svc, &p, REPORT_TASK, now_ms, p.report_within, now_ms, reterr);
+    plan_done(&p);
+    return r;
+}
+
+int service_plan_fire(struct service *svc, int64_t id, int64_t now_ms, struct slad_error *reterr)
+{
+    int r = store_savepoint(svc->store, reterr);
+    if (r < 0)
+        return r;
+    struct plan p;
+    r = store_plan_load(svc->store, id, &p, reterr);
+    if (r == -ENOENT)
+        return store_release(svc->store, reterr);
+    if (r < 0)
+        return service_abort_op(svc, r);
+    if (p.next_ms > now_ms) {
+        /* A stale entry (the rule changed since): wait for the stored instant. */
+        r = schedule(svc, &p, reterr);
+    } else {
+        int64_t occurrence = p.next_ms;
+        r = add_task(svc, &p, VISIT_TASK, occurrence, p.due_within, now_ms, reterr);
+        if (r >= 0) {
+            p.occurrences++;
+            p.next_ms = plan_occurrence_after(&p, plan_calendar(svc->conf, &p), occurrence);
+            r = store_plan_update(svc->store, &p, reterr);
+        }
+        if (r >= 0)
+            r = schedule(svc, &p, reterr);
+    }
+    plan_done(&p);
+    if (r >= 0)
+        r = store_release(svc->store, reterr);
+    return r < 0 ? service_abort_op(svc, r) : 0;
+}
+
+static int agenda_row(void *userdata, int64_t id, int64_t next_ms)
+{
+    struct service *svc = userdata;
+    return agenda_schedule(svc->agenda, AGENDA_PLAN, id, next_ms);
+}
+
+int service_plan_load_agenda(struct service *svc, struct slad_error *reterr)
+{
+    return store_plan_agenda_load(svc->store, agenda_row, svc, reterr);
+}

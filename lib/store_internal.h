@@ -1,0 +1,79 @@
+/* store_internal.h - what the files of the store share (store.c, store_followup.c,
+ * store_plan.c, report.c): the connection, a cache of prepared statements, and the bind
+ * and column helpers. Not for use outside the store's files: everything else goes through
+ * store.h, which keeps <sqlite3.h> out of the rest of lib/. */
+#ifndef SLAD_STORE_INTERNAL_H
+#define SLAD_STORE_INTERNAL_H
+
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "error.h"
+#include "store.h"
+#include "ticket.h"
+
+sqlite3 *store_db(struct store *s);
+
+/* The statement for sql, prepared (SQLITE_PREPARE_PERSISTENT) at its first use and kept
+ * until store_close; sql must be a string constant: its address is the cache key. NULL
+ * with reterr set when it cannot be prepared. Reset it after use. */
+sqlite3_stmt *store_prepared(struct store *s, const char *sql, struct slad_error *reterr);
+
+/* An SQLite result code as a negative errno (ENOSPC, EROFS, EAGAIN, ENOMEM, EEXIST,
+ * EINVAL, EIO), with a message naming the operation. */
+int store_fail(struct store *s, int rc, const char *op, struct slad_error *reterr);
+
+/* Step a statement that returns no row (or whose rows are ignored) and reset it. */
+int store_run(struct store *s, sqlite3_stmt *st, const char *op, struct slad_error *reterr);
+
+/* Bind helpers that remember the first failure, so that a statement is bound in one
+ * sequence and checked once. */
+struct binder {
+    sqlite3_stmt *st;
+    int rc;
+};
+
+static inline void bind_text(struct binder *b, int i, const char *v)
+{
+    if (b->rc == SQLITE_OK)
+        b->rc = v ? sqlite3_bind_text(b->st, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(b->st, i);
+}
+
+static inline void bind_int64(struct binder *b, int i, int64_t v)
+{
+    if (b->rc == SQLITE_OK)
+        b->rc = sqlite3_bind_int64(b->st, i, v);
+}
+
+/* SLAD_NO_TIME (and INT64_MAX, "never") as NULL. */
+static inline void bind_time(struct binder *b, int i, int64_t v)
+{
+    if (b->rc == SQLITE_OK)
+        b->rc = v == SLAD_NO_TIME || v == INT64_MAX ? sqlite3_bind_null(b->st, i)
+                                                    : sqlite3_bind_int64(b->st, i, v);
+}
+
+static inline void bind_null(struct binder *b, int i)
+{
+    if (b->rc == SQLITE_OK)
+        b->rc = sqlite3_bind_null(b->st, i);
+}
+
+/* LIMIT: 0 means none (-1 for SQLite). */
+static inline void bind_limit(struct binder *b, int i, size_t limit)
+{
+    bind_int64(b, i, limit == 0 || limit > INT64_MAX ? -1 : (int64_t)limit);
+}
+
+static inline int64_t column_time(sqlite3_stmt *st, int i)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? SLAD_NO_TIME : sqlite3_column_int64(st, i);
+}
+
+static inline const char *column_text(sqlite3_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+#endif

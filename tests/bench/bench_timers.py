@@ -1,0 +1,292 @@
+"""bench-timers: slad with many open tickets (two clocks each), beside baselines measured in
+the same run. Run by `make bench` only.
+
+For each scale N (BENCH_TIMER_SCALES, default 10000,100000,1000000) in a fresh directory:
+  1. bench_populate fills the database through the service layer: N - LATE - BURST tickets
+     whose first step is due a day or more ahead, LATE tickets whose steps fall due one by
+     one over WINDOW_S seconds, and BURST = N/10 tickets whose steps are all due at the same
+     instant (100,000 at N = 1,000,000).
+  2. slad starts; resident memory per open ticket = (RSS - RSS of slad on an empty
+     database) / N, beside a bare libev program's RSS per armed timer.
+  3. kill -9, start again: time until /healthz answers, beside reading the agenda index
+     (id, next_ms) from the same file with python's sqlite3.
+  4. The LATE steps fire while all N tickets are open: lateness = history.created_ms - at_ms
+     (the loop's instant when it acted minus the due instant, ms), beside tests/bench/
+     bare_libev.c holding N timers with the same LATE instants, running at the same time.
+  5. The BURST steps: time from their instant until every one of them is committed (a
+     reader polls the database), beside creating as many tickets through the service layer
+     (bench_populate, step 1), and /healthz latency sampled throughout, beside /healthz at
+     rest just before.
+Prints one table: figure, slad, baseline, ratio, goal, met?"""
+
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+from conftest import Client, Daemon  # noqa: E402
+
+SCALES = [int(x) for x in os.environ.get("BENCH_TIMER_SCALES", "10000,100000,1000000").split(",")]
+POPULATE = os.environ["BENCH_POPULATE"]
+BARE = os.environ["BARE_LIBEV"]
+LATE = 2000
+WINDOW_S = 10
+TARGET_MS = 30 * 86400 * 1000  # the response target of CONF
+DAY_MS = 86400 * 1000
+
+CONF = """
+daemon = { socket = "@DIR@/slad.sock"; socket_mode = "0600"; database = "@DIR@/slad.db";
+           synchronous = "full"; log_level = "notice"; language = "en"; };
+contacts = ( { name = "sup"; phone = "+8613800000001"; via = ["log"]; } );
+teams = ( { name = "north"; roles = { supervisor = ["sup"]; }; } );
+channels = ( { name = "log"; type = "file"; path = "@DIR@/notifications.jsonl"; } );
+policies = ( { name = "bench"; match = { }; calendar = "24x7";
+  clocks = ( { name = "response"; target = "30d"; stop = ["acknowledge", "resolve"];
+               escalate = ( { at = "100%"; notify = ["supervisor"]; } ); },
+             { name = "resolution"; target = "60d"; stop = ["resolve"];
+               escalate = ( { at = "100%"; notify = ["supervisor"]; } ); } ); } );
+"""
+
+
+def now_ms():
+    return int(time.time() * 1000)
+
+
+def rss_kb(pid):
+    with open(f"/proc/{pid}/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+def quantiles(values):
+    """(p50, p99, max) of a list, nearest rank."""
+    if not values:
+        return (float("nan"),) * 3
+    v = sorted(values)
+    def q(p):
+        return v[max(0, -(-len(v) * p // 100) - 1)]
+    return q(50), q(99), v[-1]
+
+
+def populate(conf, db, count, first_ms, spread_ms):
+    """Returns seconds taken."""
+    if count <= 0:
+        return 0.0
+    t0 = time.monotonic()
+    subprocess.run([POPULATE, conf, db, str(count), str(first_ms), str(spread_ms),
+                    str(TARGET_MS)], check=True, stdout=subprocess.DEVNULL)
+    return time.monotonic() - t0
+
+
+def make_daemon(tmp):
+    d = Daemon(tmp)
+    with open(d.conf_path, "w", encoding="utf-8") as f:
+        f.write(CONF.replace("@DIR@", tmp))
+    return d
+
+
+def settled_rss(d):
+    """RSS once the daemon has answered and had a moment to finish start-up."""
+    time.sleep(0.5)
+    d.client.get("/healthz")
+    return rss_kb(d.proc.pid)
+
+
+def empty_rss():
+    with tempfile.TemporaryDirectory() as tmp:
+        d = make_daemon(tmp)
+        d.start()
+        kb = settled_rss(d)
+        d.stop()
+        return kb
+
+
+def read_agenda_index(db):
+    """The irreducible start-up work: every (id, next_ms) from the covering index."""
+    t0 = time.monotonic()
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    rows = con.execute("SELECT id, next_ms FROM tickets WHERE next_ms IS NOT NULL"
+                       " ORDER BY next_ms").fetchall()
+    con.close()
+    return time.monotonic() - t0, len(rows)
+
+
+class HealthSampler(threading.Thread):
+    """/healthz latency, one request after another with a short pause, until stopped."""
+
+    def __init__(self, socket_path):
+        super().__init__(daemon=True)
+        self.client = Client(unix_path=socket_path)
+        self.samples = []
+        self.failures = 0
+        self.stopping = threading.Event()
+
+    def run(self):
+        while not self.stopping.is_set():
+            t0 = time.monotonic()
+            try:
+                ok = self.client.get("/healthz").status == 200
+            except OSError:
+                ok = False
+            self.samples.append((time.monotonic() - t0) * 1000.0)
+            self.failures += not ok
+            time.sleep(0.005)
+
+    def stop(self):
+        self.stopping.set()
+        self.join()
+        return self.samples
+
+
+def wait_until_ms(at_ms):
+    while now_ms() < at_ms:
+        time.sleep(min(0.2, max(0.001, (at_ms - now_ms()) / 1000.0)))
+
+
+def step_lags(db, first_ms, last_ms):
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    rows = con.execute("SELECT created_ms - at_ms FROM history WHERE kind = 'step'"
+                       " AND at_ms BETWEEN ? AND ?", (first_ms, last_ms)).fetchall()
+    con.close()
+    return [r[0] for r in rows]
+
+
+def run_scale(n, rss_empty_kb):
+    burst = n // 10
+    late = min(LATE, n - burst)
+    res = {"n": n, "burst": burst, "late": late}
+    with tempfile.TemporaryDirectory() as tmp:
+        d = make_daemon(tmp)
+        db = d.db_path
+        far = n - late - burst
+        res["populate_s"] = populate(d.conf_path, db, far, now_ms() + 2 * DAY_MS, DAY_MS)
+        rate = far / res["populate_s"] if far else 20000.0
+        # The LATE and BURST steps fall due after this populate, a start, a kill -9 and a
+        # restart: leave room for all of them.
+        t0_ms = now_ms() + int(1000 * ((late + burst) / rate + 25 + n / 100000))
+        burst_ms = t0_ms + (WINDOW_S + 5) * 1000
+        populate(d.conf_path, db, late, t0_ms, WINDOW_S * 1000)
+        res["burst_populate_s"] = populate(d.conf_path, db, burst, burst_ms, 0)
+
+        d.start()
+        res["first_start_s"] = d.start_seconds
+        res["rss_b_per_ticket"] = (settled_rss(d) - rss_empty_kb) * 1024.0 / n
+        d.kill9()
+        d.start()
+        res["restart_s"] = d.start_seconds
+        res["index_read_s"], rows = read_agenda_index(db)
+        assert rows == n, f"{rows} agenda rows in the index, expected {n}"
+        assert now_ms() < t0_ms - 1000, "start-up took longer than the room left for it"
+
+        bare = subprocess.Popen([BARE, str(n), str(late), str(t0_ms), str(WINDOW_S * 1000)],
+                                stdout=subprocess.PIPE, text=True)
+        wait_until_ms(t0_ms + WINDOW_S * 1000 + 1000)
+        out, _ = bare.communicate(timeout=120)
+        m = dict(re.findall(r"(\w+)=([-\d.]+)", out))
+        res["bare"] = {k: float(v) for k, v in m.items()}
+        lags = step_lags(db, t0_ms, t0_ms + WINDOW_S * 1000)
+        assert len(lags) >= late, f"only {len(lags)} of {late} steps fired"
+        res["lag"] = quantiles(lags)
+        res["early"] = sum(1 for x in lags if x < 0)
+
+        # Burst: /healthz at rest, then throughout; a reader counts the committed steps,
+        # reading only the rows added since its last look (it shares the 2 cores).
+        rest = HealthSampler(d.socket_path)
+        rest.start()
+        wait_until_ms(burst_ms - 500)
+        res["healthz_rest"] = quantiles(rest.stop())
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        last_id = con.execute("SELECT coalesce(max(id), 0) FROM history").fetchone()[0]
+        base_id = last_id
+        sampler = HealthSampler(d.socket_path)
+        wait_until_ms(burst_ms - 50)
+        sampler.start()
+        done_ms, got = None, 0
+        while now_ms() < burst_ms + 300000:
+            n, top = con.execute("SELECT count(*), max(id) FROM history WHERE id > ?"
+                                 " AND kind = 'step' AND at_ms = ?", (last_id, burst_ms)).fetchone()
+            got += n
+            last_id = top or last_id
+            if got >= burst:
+                done_ms = now_ms()
+                break
+            time.sleep(0.05)
+        time.sleep(1.0)  # keep sampling while the deliveries that follow run
+        res["healthz_burst"] = quantiles(sampler.stop())
+        res["healthz_samples"] = len(sampler.samples)
+        res["healthz_failures"] = sampler.failures
+        res["burst_s"] = (done_ms - burst_ms) / 1000.0 if done_ms else float("inf")
+        last_fire = con.execute("SELECT max(created_ms) FROM history WHERE id > ?"
+                                " AND kind = 'step' AND at_ms = ?", (base_id, burst_ms)).fetchone()[0]
+        res["burst_last_fire_s"] = (last_fire - burst_ms) / 1000.0 if last_fire else float("inf")
+        con.close()
+        res["rss_after_kb"] = rss_kb(d.proc.pid)
+        d.stop()
+    return res
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}" if b and b == b and b not in (float("inf"),) else "-"
+
+
+def main():
+    # meson test sets MALLOC_PERTURB_, which fills every malloc'd and freed block: a cost
+    # slad does not pay in service. Its children (slad, the tools) must run without it.
+    os.environ.pop("MALLOC_PERTURB_", None)
+    rss_empty = empty_rss()
+    results = []
+    for n in SCALES:
+        r = run_scale(n, rss_empty)
+        results.append(r)
+        print(f"bench-timers: N={n} done: {r}", flush=True)
+
+    rows = []
+    for r in results:
+        n, b = r["n"], r["bare"]
+        lag, hb, hr = r["lag"], r["healthz_burst"], r["healthz_rest"]
+        rows += [
+            (f"N={n} RSS per open ticket (B)", r["rss_b_per_ticket"], b["rss_per_timer_b"],
+             "< 512", r["rss_b_per_ticket"] < 512),
+            (f"N={n} start-up after kill -9 (s)", r["restart_s"], r["index_read_s"], "< 3",
+             r["restart_s"] < 3),
+            (f"N={n} step lateness p50 (ms)", lag[0], b["p50_ms"], "", None),
+            (f"N={n} step lateness p99 (ms)", lag[1], b["p99_ms"], "< 10", lag[1] < 10),
+            (f"N={n} step lateness max (ms)", lag[2], b["max_ms"], "", None),
+            (f"N={n} steps fired early", r["early"], b["early"], "0", r["early"] == 0),
+            (f"N={n} burst of {r['burst']}: committed (s)", r["burst_s"], r["burst_populate_s"],
+             "< 2", r["burst_s"] < 2),
+            (f"N={n} /healthz in burst p50 (ms)", hb[0], hr[0], "", None),
+            (f"N={n} /healthz in burst p99 (ms)", hb[1], hr[1], "", None),
+            (f"N={n} /healthz in burst max (ms)", hb[2], hr[2], "< 50", hb[2] < 50),
+        ]
+    print()
+    print("baselines: RSS = bare libev per armed ev_periodic; start-up = reading (id, next_ms)"
+          " with python sqlite3; lateness = bare libev with N timers, same instants, same run;"
+          " burst = bench_populate creating as many tickets; /healthz = at rest before the burst")
+    print(f"{'figure':44} {'slad':>10} {'baseline':>10} {'ratio':>7} {'goal':>7}  met?")
+    missed = 0
+    for name, value, base, goal, met in rows:
+        flag = "" if met is None else ("yes" if met else "NO")
+        missed += met is False
+        print(f"{name:44} {value:10.3f} {base:10.3f} {ratio(value, base):>7} {goal:>7}  {flag}")
+    for r in results:
+        print(f"N={r['n']}: first start {r['first_start_s']:.2f} s, populate "
+              f"{(r['n'] - r['late'] - r['burst']) / max(r['populate_s'], 1e-9):.0f} tickets/s, "
+              f"last burst step fired {r['burst_last_fire_s']:.2f} s after its instant, "
+              f"RSS after the burst {r['rss_after_kb'] / 1024:.0f} MiB, "
+              f"/healthz samples in the burst {r['healthz_samples']} ({r['healthz_failures']} failed)")
+    print(f"bench-timers: {missed} goal(s) missed")
+    return 0
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    sys.exit(main())

@@ -1,0 +1,226 @@
+"""Maintenance plans on the real daemon (SPEC 1 "Maintenance plan", SPEC 2 /v1/plans;
+promises P16, P19) with second-scale rules on schedule.conf (catch-all policy on 24x7):
+occurrences become "visit" tasks listed by GET /v1/followups?plan=ID whose owners get
+followup.due, a completed visit asks for a "report" that escalates when overdue, a PATCH
+of the rule keeps the tasks made, DELETE cancels the open tasks, strict bodies, and a
+restart neither loses nor repeats an occurrence."""
+
+import time
+
+import pytest
+
+from conftest import wait_for
+
+
+def rfc3339(t):
+    """An instant with milliseconds, UTC."""
+    whole = int(t)
+    ms = int(round((t - whole) * 1000))
+    if ms == 1000:
+        whole, ms = whole + 1, 0
+    text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
+    return f"{text}.{ms:03d}Z" if ms else text + "Z"
+
+
+def parse(text):
+    """RFC 3339 with Z (as slad writes) to seconds since the epoch."""
+    base, _, frac = text.rstrip("Z").partition(".")
+    t = time.mktime(time.strptime(base, "%Y-%m-%dT%H:%M:%S")) - time.timezone
+    return t + (int(frac) / 10 ** len(frac) if frac else 0)
+
+
+def plan_body(**over):
+    body = {"name": "boiler service", "customer": {"name": "Li Lei", "phone": "+8613900000000",
+                                                   "address": "1 Bund Rd"},
+            "device": {"model": "B1", "serial": "SN-9"}, "team": "north", "assignee": "tech",
+            "rrule": "FREQ=SECONDLY;INTERVAL=2", "start": rfc3339(time.time() + 1),
+            "due_within": "1h", "report_within": "3s"}
+    body.update(over)
+    return body
+
+
+def tasks(client, pid, **query):
+    q = "&".join(f"{k}={v}" for k, v in query.items())
+    r = client.get(f"/v1/followups?plan={pid}&limit=1000" + ("&" + q if q else ""))
+    assert r.status == 200, r
+    return r.json["followups"]
+
+
+def notifications(client):
+    r = client.get("/v1/notifications?limit=1000")
+    assert r.status == 200, r
+    return r.json["notifications"]
+
+
+def task_notices(client, task_id, event):
+    return [n for n in notifications(client)
+            if n["idempotency_key"].startswith(f"f{task_id}/") and n["event"] == event]
+
+
+@pytest.fixture
+def sched(make_daemon):
+    return make_daemon("schedule.conf").start()
+
+
+def test_occurrences_visits_reports(sched):
+    c = sched.client
+    start = time.time() + 1
+    body = plan_body(start=rfc3339(start), until=rfc3339(start + 4))
+    r = c.post("/v1/plans", body)
+    assert r.status == 201, r
+    plan = r.json
+    pid = plan["id"]
+    assert plan["calendar"] == "24x7" and plan["owner"] == "assignee"
+    assert parse(plan["next_at"]) == pytest.approx(start, abs=0.002)
+    assert plan["occurrences"] == 0
+
+    # Three occurrences (start, +2 s, +4 s = until), each one "visit" due then.
+    visits = wait_for(lambda: len(tasks(c, pid)) >= 3 and tasks(c, pid), 15, "three visits")
+    assert [v["name"] for v in visits] == ["visit"] * 3
+    dues = [parse(v["due_at"]) for v in visits]
+    assert dues == pytest.approx([start, start + 2, start + 4], abs=0.002)
+    for v in visits:
+        assert v["plan_id"] == pid and v["ticket_id"] is None and v["owner"] == "assignee"
+        assert parse(v["deadline_at"]) == pytest.approx(parse(v["due_at"]) + 3600, abs=0.002)
+    plan = c.get(f"/v1/plans/{pid}").json
+    assert plan["occurrences"] == 3 and plan["next_at"] is None
+
+    # The owner (the plan's assignee) was told of each visit once.
+    for v in visits:
+        due = wait_for(lambda: task_notices(c, v["id"], "followup.due"), 10, "followup.due")
+        assert [(n["recipient"], n["idempotency_key"].split("/")[-1]) for n in due] == [
+            ("assignee", "tech")], due
+
+    # A completed visit asks for its report within report_within (P16/P19).
+    r = c.post(f"/v1/followups/{visits[0]['id']}/complete", {"outcome": "satisfied"})
+    assert r.status == 200 and r.json["state"] == "done", r
+    done_at = parse(r.json["completed_at"])
+    reports = [t for t in tasks(c, pid) if t["name"] == "report"]
+    assert len(reports) == 1
+    report = reports[0]
+    assert parse(report["due_at"]) == pytest.approx(done_at, abs=0.002)
+    assert parse(report["deadline_at"]) == pytest.approx(done_at + 3, abs=0.002)
+    # Not handed in: at its deadline the supervisor hears of it.
+    overdue = wait_for(lambda: task_notices(c, report["id"], "followup.overdue"), 10,
+                       "followup.overdue of the report")
+    assert {(n["recipient"], n["idempotency_key"].split("/")[-1]) for n in overdue} == {
+        ("supervisor", "sup")}
+    assert [t["state"] for t in tasks(c, pid) if t["name"] == "report"] == ["overdue"]
+
+
+def test_patch_keeps_tasks_and_follows_new_rule(sched):
+    c = sched.client
+    start = time.time() + 1
+    pid = c.post("/v1/plans", plan_body(start=rfc3339(start))).json["id"]
+    wait_for(lambda: tasks(c, pid), 10, "the first visit")
+    # Now every hour: the visits made stay, the next is an hour after the start.
+    r = c.patch(f"/v1/plans/{pid}", {"rrule": "FREQ=HOURLY", "name": "boiler check"})
+    assert r.status == 200, r
+    assert r.json["name"] == "boiler check" and r.json["rrule"] == "FREQ=HOURLY"
+    assert parse(r.json["next_at"]) == pytest.approx(start + 3600, abs=0.002)
+    made = tasks(c, pid)
+    assert made and all(t["state"] == "due" for t in made)
+    time.sleep(2.5)  # the old rule would have made another visit by now
+    assert tasks(c, pid) == made
+    # PATCH is as strict as POST; null clears optional fields and restores defaults.
+    r = c.patch(f"/v1/plans/{pid}", {"until": rfc3339(start - 60)})
+    assert r.status == 400 and "until" in r.error_message(), r
+    r = c.patch(f"/v1/plans/{pid}", {"report_within": None, "owner": None, "team": None,
+                                     "device": None, "customer": {"phone": "+8613911111111"}})
+    assert r.status == 200, r
+    assert r.json["report_within"] is None and r.json["owner"] == "assignee"
+    assert r.json["team"] is None and r.json["device"] == {"model": None, "serial": None}
+    assert r.json["customer"] == {"name": "Li Lei", "phone": "+8613911111111",
+                                  "address": "1 Bund Rd"}
+    assert c.patch("/v1/plans/999999", {"name": "x"}).status == 404
+
+
+def test_delete_cancels_open_tasks(sched):
+    c = sched.client
+    pid = c.post("/v1/plans", plan_body(rrule="FREQ=SECONDLY")).json["id"]
+    made = wait_for(lambda: len(tasks(c, pid)) >= 2 and tasks(c, pid), 10, "two visits")
+    c.post(f"/v1/followups/{made[0]['id']}/complete", {"outcome": "satisfied"})
+    r = c.delete(f"/v1/plans/{pid}")
+    assert r.status == 200 and r.json["status"] == "deleted", r
+    assert r.json["cancelled_tasks"] >= 2  # the open visits and the report
+    assert c.get(f"/v1/plans/{pid}").status == 404
+    assert c.delete(f"/v1/plans/{pid}").status == 404
+    cancelled = {t["id"] for t in c.get("/v1/followups?state=cancelled&limit=1000")
+                 .json["followups"]}
+    assert {t["id"] for t in made[1:]} <= cancelled
+    done = c.get("/v1/followups?state=done&limit=1000").json["followups"]
+    assert [t["id"] for t in done] == [made[0]["id"]]  # a done visit stays done
+    before = c.get("/v1/followups?limit=1000").json["followups"]
+    time.sleep(1.5)  # a second-by-second rule would have made more by now
+    assert c.get("/v1/followups?limit=1000").json["followups"] == before
+
+
+def test_restart_neither_loses_nor_repeats(sched):
+    c = sched.client
+    start = time.time() + 1
+    body = plan_body(start=rfc3339(start), until=rfc3339(start + 8))
+    pid = c.post("/v1/plans", body).json["id"]
+    wait_for(lambda: tasks(c, pid), 10, "the first visit")
+    sched.stop()
+    time.sleep(3)  # occurrences fall due while the daemon is down
+    sched.start()
+    c = sched.client
+    visits = wait_for(lambda: len(tasks(c, pid)) >= 5 and tasks(c, pid), 15, "five visits")
+    dues = [parse(v["due_at"]) for v in visits]
+    assert dues == pytest.approx([start + 2 * i for i in range(5)], abs=0.002)
+    assert c.get(f"/v1/plans/{pid}").json["occurrences"] == 5
+    sched.restart()
+    c = sched.client
+    time.sleep(1)
+    assert [v["id"] for v in tasks(c, pid)] == [v["id"] for v in visits]
+    for v in visits:
+        due = wait_for(lambda: task_notices(c, v["id"], "followup.due"), 10, "followup.due")
+        assert len(due) == 1, due
+
+
+@pytest.mark.parametrize("over, status, needle", [
+    ({"rrule": "FREQ=SOMETIMES"}, 400, "rrule"),
+    ({"rrule": "FREQ=DAILY;BYMONTH=13"}, 400, "rrule"),
+    ({"due_within": "3 days"}, 400, "due_within"),
+    ({"report_within": "75%"}, 400, "report_within"),
+    ({"extra": 1}, 400, "extra"),
+    ({"customer": {"name": "Li", "email": "x"}}, 400, "customer.email"),
+    ({"id": 7}, 400, "id"),
+    ({"start": "tomorrow"}, 400, "start"),
+    ({"calendar": "mars"}, 400, "calendar"),
+    ({"name": None}, 400, "name"),
+])
+def test_strict_bodies(sched, over, status, needle):
+    r = sched.client.post("/v1/plans", plan_body(**over))
+    assert r.status == status, r
+    assert needle in r.error_message(), r
+
+
+def test_required_and_until(sched):
+    c = sched.client
+    body = plan_body()
+    del body["rrule"]
+    r = c.post("/v1/plans", body)
+    assert r.status == 400 and r.error_code() == "missing_field" and "rrule" in r.error_message()
+    start = time.time() + 3600
+    r = c.post("/v1/plans", plan_body(start=rfc3339(start), until=rfc3339(start - 1)))
+    assert r.status == 400 and "until" in r.error_message(), r
+
+
+def test_list_pages(sched):
+    c = sched.client
+    start = rfc3339(time.time() + 86400)
+    ids = [c.post("/v1/plans", plan_body(name=f"p{i}", rrule="FREQ=YEARLY;BYMONTH=5;BYMONTHDAY=15",
+                                         start=start)).json["id"] for i in range(3)]
+    r = c.get("/v1/plans?limit=2")
+    assert r.status == 200 and [p["id"] for p in r.json["plans"]] == ids[:2]
+    assert r.json["next"] == ids[1]
+    r = c.get(f"/v1/plans?limit=2&after={ids[1]}")
+    assert [p["id"] for p in r.json["plans"]] == ids[2:] and r.json["next"] is None
+    assert c.get("/v1/plans?limit=0").status == 400
+    p = r.json["plans"][0]
+    for key in ("id", "name", "customer", "device", "team", "owner", "assignee", "calendar",
+                "rrule", "start", "until", "due_within", "report_within", "next_at",
+                "occurrences", "created_at", "updated_at"):
+        assert key in p, key
+    assert p["customer"]["address"] == "1 Bund Rd" and p["device"]["serial"] == "SN-9"
