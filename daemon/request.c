@@ -261,11 +261,11 @@ enum MHD_Result request_handler(void *cls, struct MHD_Connection *conn, const ch
         return send_error(req, MHD_HTTP_CONTENT_TOO_LARGE, err_too_large);
 
     struct slad_error err;
-    /* A GET writes nothing: outside an open batch it reads in autocommit, without the
-     * write lock of BEGIN IMMEDIATE, so /healthz and reads go on while another process
-     * (a sqlite3 shell, a migration) holds that lock. */
+    /* A GET writes nothing: it joins the batch when one is open, else it reads in
+     * autocommit, without the write lock of BEGIN IMMEDIATE, so /healthz and reads go on
+     * while another process (a sqlite3 shell, a migration) holds that lock. */
     bool reads_only = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
-    if ((!reads_only || batch_is_open(env->batch)) && batch_begin(env->batch, &err) < 0) {
+    if (!reads_only && batch_begin(env->batch, &err) < 0) {
         log_err("store", "cannot start a transaction: %s", err.msg);
         char *body = db_error_body(err.msg);
         if (!body)

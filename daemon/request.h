@@ -4,9 +4,9 @@
  * Early refusals on the header: 503 while stopping, 401 without the bearer token on the
  * TCP server, 413 when Content-Length is over max_body. The body is kept up to max_body
  * (past it the rest is read and dropped, then 413). The complete request runs lib/api in
- * the iteration's transaction; an answer that wrote, or that follows a write of the same
- * batch, is held (connection suspended) until the commit, and becomes 503 if the commit
- * fails. */
+ * the iteration's transaction (a GET outside one when none is open); an answer that
+ * wrote, or that follows a write of the same batch, is held (connection suspended) until
+ * the commit, and becomes 503 if the commit fails (a GET is then answered again). */
 #ifndef SLAD_REQUEST_H
 #define SLAD_REQUEST_H
 

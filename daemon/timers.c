@@ -69,8 +69,14 @@ static void periodic_cb(struct ev_loop *loop, ev_periodic *w, int revents)
     struct slad_error err;
     int r = batch_begin(t->batch, &err);
     size_t done = 0;
-    if (r == 0)
-        r = service_fire_due(t->svc, now_ms, TIMERS_BATCH, &done, &err);
+    double start = ev_time();
+    while (r == 0 && done < TIMERS_BATCH) {
+        size_t n = 0;
+        r = service_fire_due(t->svc, now_ms, TIMERS_CHUNK, &n, &err);
+        done += n;
+        if (n < TIMERS_CHUNK || (ev_time() - start) * 1000.0 >= TIMERS_BUDGET_MS)
+            break;
+    }
     if (r < 0) {
         /* Entries handled before the failure are in the transaction: commit them. */
         if (batch_is_open(t->batch))

@@ -537,23 +537,63 @@ static int outbox_row(void *userdata, const struct store_outbox *o)
     return 0;
 }
 
-/* One page of notifications: the row past the page says there is a next one. */
-struct notification_page {
-    json_t *rows;
-    size_t limit;
-    int64_t last_id;
-    bool more;
-};
+bool call_page_start(struct call *c, const char *limit, const char *after, const char *what,
+                     struct call_page *page, int64_t *ret_after_id)
+{
+    int64_t n = LIST_DEFAULT_LIMIT;
+    if (limit && (call_parse_uint(limit, LIST_MAX_LIMIT, &n) < 0 || n < 1)) {
+        call_error(c, 400, "invalid_parameter", "query parameter 'limit' must be an integer 1..%d",
+                   LIST_MAX_LIMIT);
+        return false;
+    }
+    if (after && call_parse_uint(after, INT64_MAX, ret_after_id) < 0) {
+        call_error(c, 400, "invalid_parameter",
+                   "query parameter 'after' must be a %s id (an integer >= 0)", what);
+        return false;
+    }
+    *page = (struct call_page){.rows = json_array(), .limit = (size_t)n};
+    if (!page->rows) {
+        call_error(c, 503, "out_of_memory", "out of memory while listing");
+        return false;
+    }
+    return true;
+}
+
+int call_page_full(struct call_page *page)
+{
+    if (json_array_size(page->rows) < page->limit)
+        return 0;
+    page->more = true;
+    return 1;
+}
+
+int call_page_add(struct call_page *page, int64_t id, json_t *v)
+{
+    if (!v || json_array_append_new(page->rows, v) < 0)
+        return -ENOMEM;
+    page->last_id = id;
+    return 0;
+}
+
+void call_page_answer(struct call *c, struct call_page *page, const char *key, int r,
+                      const struct slad_error *err)
+{
+    json_t *out = r == 0 ? json_object() : NULL;
+    if (!out || json_object_set_new(out, key, page->rows) < 0) {
+        if (!out)
+            json_decref(page->rows);
+        json_decref(out);
+        call_errno(c, r < 0 ? r : -ENOMEM, r < 0 ? err : NULL);
+        return;
+    }
+    json_object_set_new(out, "next", page->more ? json_integer(page->last_id) : json_null());
+    call_json(c, 200, out);
+}
 
 static int notification_page_row(void *userdata, const struct store_outbox *o)
 {
-    struct notification_page *p = userdata;
-    if (json_array_size(p->rows) == p->limit) {
-        p->more = true;
-        return 1;
-    }
-    p->last_id = o->id;
-    return outbox_row(p->rows, o);
+    struct call_page *p = userdata;
+    return call_page_full(p) ? 1 : call_page_add(p, o->id, outbox_render(o));
 }
 
 static void notification_list(struct call *c)
@@ -570,38 +610,19 @@ static void notification_list(struct call *c)
                    quote_path(state, q));
         return;
     }
-    int64_t n = LIST_DEFAULT_LIMIT, v = 0;
+    int64_t v = 0;
     if (ticket && (call_parse_uint(ticket, INT64_MAX, &v) < 0 || v < 1)) {
         call_error(c, 400, "invalid_parameter", "query parameter 'ticket' must be a ticket id");
         return;
     }
     f.ticket_id = v;
-    if (limit && (call_parse_uint(limit, LIST_MAX_LIMIT, &n) < 0 || n < 1)) {
-        call_error(c, 400, "invalid_parameter", "query parameter 'limit' must be an integer 1..%d",
-                   LIST_MAX_LIMIT);
+    struct call_page page;
+    if (!call_page_start(c, limit, after, "notification", &page, &f.after_id))
         return;
-    }
-    if (after && call_parse_uint(after, INT64_MAX, &f.after_id) < 0) {
-        call_error(c, 400, "invalid_parameter",
-                   "query parameter 'after' must be a notification id (an integer >= 0)");
-        return;
-    }
-    f.limit = (size_t)n + 1;
-    struct notification_page p = {json_array(), (size_t)n, 0, false};
+    f.limit = page.limit + 1;
     struct slad_error err = {""};
-    int r = p.rows
-                ? store_outbox_list(service_store(c->api->svc), &f, notification_page_row, &p, &err)
-                : -ENOMEM;
-    json_t *out = r == 0 ? json_object() : NULL;
-    if (!out || json_object_set_new(out, "notifications", p.rows) < 0) {
-        if (!out)
-            json_decref(p.rows);
-        json_decref(out);
-        call_errno(c, r < 0 ? r : -ENOMEM, r < 0 ? &err : NULL);
-        return;
-    }
-    json_object_set_new(out, "next", p.more ? json_integer(p.last_id) : json_null());
-    call_json(c, 200, out);
+    int r = store_outbox_list(service_store(c->api->svc), &f, notification_page_row, &page, &err);
+    call_page_answer(c, &page, "notifications", r, &err);
 }
 
 struct retry_row {

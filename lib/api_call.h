@@ -4,6 +4,8 @@
 #ifndef SLAD_API_CALL_H
 #define SLAD_API_CALL_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -60,5 +62,25 @@ void call_errno(struct call *c, int r, const struct slad_error *err);
 void call_parse_error(struct call *c, int r, const struct slad_error *err);
 /* A decimal 0..max; -EINVAL otherwise. */
 int call_parse_uint(const char *s, int64_t max, int64_t *ret);
+
+/* One page of a listing in id order ({"<key>":[...],"next":<id or null>}): the store is
+ * asked for limit + 1 rows, and the row past the page says there is a next one. */
+struct call_page {
+    json_t *rows;
+    size_t limit;
+    int64_t last_id;
+    bool more;
+};
+/* Read the limit and after parameters (what names the listed thing: "plan") into page
+ * and *ret_after_id; false after answering 400 or 503. */
+bool call_page_start(struct call *c, const char *limit, const char *after, const char *what,
+                     struct call_page *page, int64_t *ret_after_id);
+/* In a store callback: 1 (stop) when the page is full, else 0. */
+int call_page_full(struct call_page *page);
+/* Add v (taken; NULL after ENOMEM) as the row of id: 0 or -ENOMEM. */
+int call_page_add(struct call_page *page, int64_t id, json_t *v);
+/* Answer the page under key, or the error r of the store (rows are freed either way). */
+void call_page_answer(struct call *c, struct call_page *page, const char *key, int r,
+                      const struct slad_error *err);
 
 #endif

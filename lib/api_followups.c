@@ -19,9 +19,10 @@ static json_t *id_or_null(int64_t id)
     return id ? json_integer(id) : json_null();
 }
 
+/* An empty text (an unset note) shows as null. */
 static json_t *text_or_null(const char *s)
 {
-    return s && s[0] ? jsonx_string(s) : json_null();
+    return jsonx_string(s && s[0] ? s : NULL);
 }
 
 static json_t *followup_render(const struct followup *f, int64_t now_ms)
@@ -46,24 +47,15 @@ static json_t *followup_render(const struct followup *f, int64_t now_ms)
 }
 
 struct followup_page {
-    json_t *rows;
-    size_t limit;
-    int64_t last_id, now_ms;
-    bool more;
+    struct call_page page;
+    int64_t now_ms;
 };
 
 static int followup_page_row(void *userdata, const struct followup *f)
 {
     struct followup_page *p = userdata;
-    if (json_array_size(p->rows) == p->limit) {
-        p->more = true;
-        return 1;
-    }
-    json_t *v = followup_render(f, p->now_ms);
-    if (!v || json_array_append_new(p->rows, v) < 0)
-        return -ENOMEM;
-    p->last_id = f->id;
-    return 0;
+    return call_page_full(&p->page) ? 1
+                                    : call_page_add(&p->page, f->id, followup_render(f, p->now_ms));
 }
 
 /* An id query parameter (1..INT64_MAX) into *ret; false after answering 400. */
@@ -94,34 +86,14 @@ void route_followup_list(struct call *c)
         call_error(c, 400, "invalid_parameter", "query parameter 'before': %s", err.msg);
         return;
     }
-    int64_t n = LIST_DEFAULT_LIMIT;
     if (!query_id(c, ticket, "ticket", &f.ticket_id) || !query_id(c, plan, "plan", &f.plan_id))
         return;
-    if (limit && (call_parse_uint(limit, LIST_MAX_LIMIT, &n) < 0 || n < 1)) {
-        call_error(c, 400, "invalid_parameter", "query parameter 'limit' must be an integer 1..%d",
-                   LIST_MAX_LIMIT);
+    struct followup_page p = {.now_ms = c->now_ms};
+    if (!call_page_start(c, limit, after, "follow-up", &p.page, &f.after_id))
         return;
-    }
-    if (after && call_parse_uint(after, INT64_MAX, &f.after_id) < 0) {
-        call_error(c, 400, "invalid_parameter",
-                   "query parameter 'after' must be a follow-up id (an integer >= 0)");
-        return;
-    }
-    f.limit = (size_t)n + 1;
-    struct followup_page p = {json_array(), (size_t)n, 0, c->now_ms, false};
-    int r = p.rows
-                ? store_followup_list(service_store(c->api->svc), &f, followup_page_row, &p, &err)
-                : -ENOMEM;
-    json_t *out = r == 0 ? json_object() : NULL;
-    if (!out || json_object_set_new(out, "followups", p.rows) < 0) {
-        if (!out)
-            json_decref(p.rows);
-        json_decref(out);
-        call_errno(c, r < 0 ? r : -ENOMEM, r < 0 ? &err : NULL);
-        return;
-    }
-    json_object_set_new(out, "next", p.more ? json_integer(p.last_id) : json_null());
-    call_json(c, 200, out);
+    f.limit = p.page.limit + 1;
+    int r = store_followup_list(service_store(c->api->svc), &f, followup_page_row, &p, &err);
+    call_page_answer(c, &p.page, "followups", r, &err);
 }
 
 /* {"outcome": "satisfied|unsatisfied|unreachable", "note": "...", "by": "..."} */

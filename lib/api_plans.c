@@ -253,55 +253,22 @@ void route_plan_delete(struct call *c)
     c->resp->wrote = true;
 }
 
-struct plan_page {
-    json_t *rows;
-    size_t limit;
-    int64_t last_id;
-    bool more;
-};
-
 static int plan_page_row(void *userdata, const struct plan *p)
 {
-    struct plan_page *pg = userdata;
-    if (json_array_size(pg->rows) == pg->limit) {
-        pg->more = true;
-        return 1;
-    }
-    json_t *v = plan_render(p);
-    if (!v || json_array_append_new(pg->rows, v) < 0)
-        return -ENOMEM;
-    pg->last_id = p->id;
-    return 0;
+    struct call_page *page = userdata;
+    return call_page_full(page) ? 1 : call_page_add(page, p->id, plan_render(p));
 }
 
 void route_plan_list(struct call *c)
 {
     /* Indexes as in api.c's plan_params. */
     const char *limit = c->query[0], *after = c->query[1];
-    int64_t n = LIST_DEFAULT_LIMIT, after_id = 0;
-    if (limit && (call_parse_uint(limit, LIST_MAX_LIMIT, &n) < 0 || n < 1)) {
-        call_error(c, 400, "invalid_parameter", "query parameter 'limit' must be an integer 1..%d",
-                   LIST_MAX_LIMIT);
+    int64_t after_id = 0;
+    struct call_page page;
+    if (!call_page_start(c, limit, after, "plan", &page, &after_id))
         return;
-    }
-    if (after && call_parse_uint(after, INT64_MAX, &after_id) < 0) {
-        call_error(c, 400, "invalid_parameter",
-                   "query parameter 'after' must be a plan id (an integer >= 0)");
-        return;
-    }
     struct slad_error err = {""};
-    struct plan_page pg = {json_array(), (size_t)n, 0, false};
-    int r = pg.rows ? store_plan_list(service_store(c->api->svc), after_id, (size_t)n + 1,
-                                      plan_page_row, &pg, &err)
-                    : -ENOMEM;
-    json_t *out = r == 0 ? json_object() : NULL;
-    if (!out || json_object_set_new(out, "plans", pg.rows) < 0) {
-        if (!out)
-            json_decref(pg.rows);
-        json_decref(out);
-        call_errno(c, r < 0 ? r : -ENOMEM, r < 0 ? &err : NULL);
-        return;
-    }
-    json_object_set_new(out, "next", pg.more ? json_integer(pg.last_id) : json_null());
-    call_json(c, 200, out);
+    int r = store_plan_list(service_store(c->api->svc), after_id, page.limit + 1, plan_page_row,
+                            &page, &err);
+    call_page_answer(c, &page, "plans", r, &err);
 }

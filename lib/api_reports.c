@@ -38,17 +38,12 @@ static double row_compliance(const struct report_row *r)
     return (double)r->met / (double)(r->met + r->missed);
 }
 
-static json_t *text_or_null(const char *s)
-{
-    return s ? jsonx_string(s) : json_null();
-}
-
 static json_t *row_render(const struct report_row *r)
 {
     json_t *o = json_object();
     if (!o)
         return NULL;
-    json_object_set_new(o, "group", text_or_null(r->group));
+    json_object_set_new(o, "group", jsonx_string(r->group));
     json_object_set_new(o, "clock", jsonx_string(r->clock));
     json_object_set_new(o, "total", json_integer(r->total));
     json_object_set_new(o, "met", json_integer(r->met));

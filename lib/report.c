@@ -357,7 +357,8 @@ static int table_take_rows(struct table *t, struct report *ret)
         ret->rows[ret->n_rows++] = c->row;
         c->row.group = NULL;
     }
-    qsort(ret->rows, ret->n_rows, sizeof(*ret->rows), row_cmp);
+    if (ret->n_rows > 1) /* qsort's base must not be NULL, even for no rows */
+        qsort(ret->rows, ret->n_rows, sizeof(*ret->rows), row_cmp);
     return 0;
 }
 

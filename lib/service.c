@@ -10,6 +10,8 @@
  *     t<id>/<clock>/step<n>/r<repeat>/<recipient>          escalation step
  *     t<id>/reminder<n>/<appointment unix s>/<recipient>   appointment reminder
  *     t<id>/repeat_fault/<recipient>                       repeat fault
+ *     f<id>/due/<recipient>, f<id>/step<n>/<recipient>,    a follow-up task's notices
+ *     f<id>/unsatisfied/<recipient>                        (service_followup.c)
  * Recipients are resolved here, when the effect happens: the row names its channel, and
  * its payload the contact and address; an unreachable recipient is a dead row with the
  * reason. Applied events, PATCHes and creations get history rows too ("event",

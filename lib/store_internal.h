@@ -24,6 +24,11 @@ sqlite3_stmt *store_prepared(struct store *s, const char *sql, struct slad_error
  * EINVAL, EIO), with a message naming the operation. */
 int store_fail(struct store *s, int rc, const char *op, struct slad_error *reterr);
 
+/* The (id, next_ms) rows of sql (a string constant, as for store_prepared) through fn:
+ * how each table's agenda entries are read at start. op names it in errors. */
+int store_agenda_rows(struct store *s, const char *sql, store_agenda_fn *fn, void *userdata,
+                      const char *op, struct slad_error *reterr);
+
 /* Step a statement that returns no row (or whose rows are ignored) and reset it. */
 int store_run(struct store *s, sqlite3_stmt *st, const char *op, struct slad_error *reterr);
 

@@ -216,17 +216,5 @@ int store_plan_list(struct store *s, int64_t after_id, size_t limit, store_plan_
 int store_plan_agenda_load(struct store *s, store_agenda_fn *fn, void *userdata,
                            struct slad_error *reterr)
 {
-    sqlite3_stmt *st = store_prepared(s, sql_agenda, reterr);
-    if (!st)
-        return -EIO;
-    int rc, r = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        r = fn(userdata, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1));
-        if (r != 0)
-            break;
-    }
-    if (r == 0 && rc != SQLITE_DONE)
-        r = store_fail(s, rc, "loading the plans' agenda", reterr);
-    sqlite3_reset(st);
-    return r < 0 ? r : 0;
+    return store_agenda_rows(s, sql_agenda, fn, userdata, "loading the plans' agenda", reterr);
 }

@@ -16,7 +16,8 @@ request is printed too: on a shared two-core machine it moves much less than the
 Finally the durable intake rate is measured with 10k and 100k tickets already stored.
 
 Environment: SLAD_BIN, INTAKE_CLIENT, SQLITE_LOOP (set by meson), BENCH_ROUNDS (3),
-BENCH_SECONDS (5), BENCH_GROWTH (1; 0 skips the growth figures). Run by `make bench` only."""
+BENCH_SECONDS (5), BENCH_GROWTH (1; 0 skips the growth figures), BENCH_DIR (where the
+databases go; the default temporary directory otherwise). Run by `make bench` only."""
 
 import os
 import shutil
@@ -78,16 +79,17 @@ def cpu_us(pid):
 
 
 def server_cpu(pid, measure):
-    """measure() with the server's CPU time per request added as cpu_us (the figure the
-    noisy machine disturbs least: it does not count time the server waits for a core)."""
+    """measure()'s result with the server's CPU time during it added as cpu_us (printed per
+    request: the figure the noisy machine disturbs least, as waiting for a core is not
+    counted)."""
     before = cpu_us(pid)
     result = measure()
     result["cpu_us"] = cpu_us(pid) - before
     return result
 
 
-def run_tool(argv, what):
-    p = subprocess.run(argv, capture_output=True, text=True, timeout=SECONDS * 4 + 120)
+def run_tool(argv, what, timeout=SECONDS * 4 + 120):
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
     lines = [ln for ln in p.stdout.splitlines() if ln.startswith("requests=")]
     if p.returncode != 0 or not lines:
         raise RuntimeError(f"{what} failed ({p.returncode}):\n{p.stdout}\n{p.stderr}")
@@ -103,14 +105,16 @@ def wrk(url, prefix, kind, token=""):
                      "--", prefix, kind, token], f"wrk {kind}")
 
 
-def intake_client(target, prefix, rate=0.0, requests=0, seconds=None):
+def intake_client(target, prefix, rate=0.0, requests=0):
+    """SECONDS of requests, or (requests=N) N requests however long they take."""
+    seconds = 900 if requests else SECONDS
     argv = [os.environ["INTAKE_CLIENT"], "--connections", str(CONNECTIONS), "--seconds",
-            f"{seconds or SECONDS:g}", "--prefix", prefix] + target
+            f"{seconds:g}", "--prefix", prefix] + target
     if rate:
         argv += ["--rate", f"{rate:.0f}"]
     if requests:
-        argv += ["--requests", str(requests), "--seconds", "600"]
-    return run_tool(argv, "intake_client")
+        argv += ["--requests", str(requests)]
+    return run_tool(argv, "intake_client", timeout=seconds * 2 + 120)
 
 
 def sqlite_loop(sync):

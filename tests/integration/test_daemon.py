@@ -195,7 +195,8 @@ def test_restart_fires_overdue_steps_once_marked_late(make_daemon):
 
 def test_overdue_burst_fires_in_batches_while_serving(make_daemon):
     """2100 tickets whose steps all fell due while the daemon was down: at start they fire
-    in batches of 1000 (one transaction each), and /healthz is answered between batches."""
+    in batches (one transaction each) of at most 1000 entries and about 10 ms of work, and
+    /healthz is answered between batches."""
     d = make_daemon()
     set_fast_target(d, "8s")
     d.start()
@@ -259,7 +260,7 @@ def test_overdue_burst_fires_in_batches_while_serving(make_daemon):
         done.set()
         poller.join(30)
     lines, idx, sizes = batches()
-    assert sizes[:2] == [1000, 1000], sizes
+    assert len(sizes) >= 3 and max(sizes) <= 1000, sizes
     between = [line for line in lines[idx[0]:idx[-1]] if "GET '/healthz' 200" in line]
     assert between, "no /healthz answered while the burst was being handled"
     for tid in (created[0], created[-1]):

@@ -174,6 +174,8 @@ struct image {
 
 static void image_reserve(struct image *im, sqlite3_int64 size)
 {
+    if (size < 1)
+        size = 1; /* never a NULL buffer, even for an empty file */
     if (size <= im->cap)
         return;
     unsigned char *b = realloc(im->buf, (size_t)size);
