@@ -279,6 +279,77 @@ static void test_migrations(void **state)
     remove_db(path);
 }
 
+/* The text of the data file name (SLAD_TEST_DATA), malloc'd. */
+static char *read_data(const char *name)
+{
+    const char *dir = getenv("SLAD_TEST_DATA");
+    assert_non_null(dir);
+    char path[512];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        fail_msg("cannot open %s", path);
+    char *text = calloc(1, 1 << 16);
+    assert_non_null(text);
+    size_t n = fread(text, 1, (1 << 16) - 1, f);
+    assert_true(n > 0 && n < (1 << 16) - 1);
+    fclose(f);
+    return text;
+}
+
+static int64_t file_count(const char *path, const char *sql)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
+/* An upgrade: a database written with schema version 1 (session 1's slad) opens with every
+ * migration applied in one go, its rows intact, the report columns filled, the gauges'
+ * counters right, and the new tables usable. */
+static void test_upgrade_from_version_1(void **state)
+{
+    (void)state;
+    char path[128];
+    tmp_path(path, sizeof(path), "v1.db");
+    remove_db(path);
+    char *sql = read_data("schema-v1.sql");
+    file_exec(path, sql);
+    free(sql);
+    assert_int_equal(file_user_version(path), 1);
+
+    struct store *s = NULL;
+    struct slad_error err = {{0}};
+    assert_int_equal(store_open(path, true, &s, &err), 0);
+    struct ticket t;
+    assert_int_equal(store_ticket_load(s, 1, &t, &err), 0);
+    assert_string_equal(t.title, "pump");
+    assert_int_equal(t.n_clocks, 2);
+    assert_int_equal(t.clocks[0].state, SLACLOCK_BREACHED);
+    ticket_done(&t);
+    struct store_counts c;
+    assert_int_equal(store_counts(s, &c, &err), 0);
+    assert_int_equal(c.tickets[TICKET_OPEN], 1);
+    assert_int_equal(c.tickets[TICKET_RESOLVED], 1);
+    assert_int_equal(c.breached_clocks, 1);
+    assert_int_equal(c.notifications[STORE_OUTBOX_PENDING], 1);
+    store_close(s);
+    assert_int_equal(file_user_version(path), store_schema_version());
+    assert_int_equal(file_count(path, "SELECT count(*) FROM clocks WHERE reported_at_ms IS NULL"
+                                      " OR team IS NULL"),
+                     0);
+    assert_int_equal(file_count(path, "SELECT count(*) FROM followups"), 0);
+    assert_int_equal(file_count(path, "SELECT count(*) FROM plans"), 0);
+    remove_db(path);
+}
+
 static void test_newer_schema_refused(void **state)
 {
     (void)state;
@@ -1040,6 +1111,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_migrations),
+        cmocka_unit_test(test_upgrade_from_version_1),
         cmocka_unit_test(test_newer_schema_refused),
         cmocka_unit_test(test_ticket_round_trip),
         cmocka_unit_test(test_unique_source_external_id),
