@@ -20,9 +20,6 @@
 
 #define CSV_TYPE               "text/csv; charset=utf-8"
 #define REPORT_DEFAULT_SPAN_MS (30LL * 86400000)
-/* Enough digits for a ratio or a second count with its milliseconds, few enough that 0.1
- * prints as 0.1. */
-#define REAL_DIGITS 15
 
 static const char *const columns[] = {"group", "clock",      "total",  "met",  "missed",
                                       "open",  "compliance", "mean_s", "p90_s"};
@@ -142,7 +139,7 @@ static void csv_real(struct buf *b, bool present, double v)
 {
     char num[64] = "";
     if (present)
-        snprintf(num, sizeof(num), "%.*g", REAL_DIGITS, v);
+        snprintf(num, sizeof(num), "%.*g", JSONX_REAL_DIGITS, v);
     csv_field(b, num, false);
 }
 
@@ -187,29 +184,13 @@ static bool query_time(struct call *c, const char *value, const char *name, int6
 
 static void answer(struct call *c, const struct report *rep, bool csv)
 {
-    size_t len = 0;
-    char *text = NULL;
     if (csv) {
-        text = report_csv(rep, &len);
+        size_t len = 0;
+        char *text = report_csv(rep, &len);
         call_text(c, 200, CSV_TYPE, text, len);
         return;
     }
-    json_t *out = report_render(rep);
-    text = out ? json_dumps(out, JSON_COMPACT | JSON_REAL_PRECISION(REAL_DIGITS)) : NULL;
-    json_decref(out);
-    if (text) {
-        len = strlen(text);
-        char *grown = realloc(text, len + 2);
-        if (!grown) {
-            free(text);
-            text = NULL;
-        } else {
-            text = grown;
-            text[len++] = '\n';
-            text[len] = '\0';
-        }
-    }
-    call_text(c, 200, JSON_TYPE, text, len);
+    call_json(c, 200, report_render(rep));
 }
 
 void route_report_sla(struct call *c)

@@ -56,6 +56,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "civil.h"
+
 #define S_PER_DAY   INT64_C(86400)
 #define MS_PER_S    INT64_C(1000)
 #define MIN_PER_DAY 1440
@@ -119,39 +121,6 @@ static const struct calendar_day_hours closed_day = {.n = 0};
 
 /* ---- Dates (proleptic Gregorian; the algorithms of H. Hinnant's chrono paper) ---- */
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    if ((a % b != 0) && ((a < 0) != (b < 0)))
-        q--;
-    return q;
-}
-
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = floor_div(y, 400);
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * CYCLE_DAYS + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *ret_y, int *ret_m, int *ret_d)
-{
-    z += 719468;
-    int64_t era = floor_div(z, CYCLE_DAYS);
-    int64_t doe = z - era * CYCLE_DAYS;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    int d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    int m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *ret_y = yoe + era * 400 + (m <= 2);
-    *ret_m = m;
-    *ret_d = d;
-}
-
 static int days_in_month(int64_t y, int m)
 {
     static const int dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -167,20 +136,20 @@ static bool date_valid(const struct calendar_date *d)
 
 static int64_t date_day(const struct calendar_date *d)
 {
-    return days_from_civil(d->year, d->month, d->day);
+    return civil_days(d->year, d->month, d->day);
 }
 
 /* Monday = 0; 1970-01-01 (day 0) was a Thursday. */
 static int weekday_of_day(int64_t day)
 {
-    return (int)(day - floor_div(day + 3, 7) * 7 + 3);
+    return (int)(day - civil_floor_div(day + 3, 7) * 7 + 3);
 }
 
 static void format_day(int64_t day, char *buf, size_t size)
 {
     int64_t y;
     int m, d;
-    civil_from_days(day, &y, &m, &d);
+    civil_date(day, &y, &m, &d);
     snprintf(buf, size, "%04" PRId64 "-%02d-%02d", y, m, d);
 }
 
@@ -188,11 +157,11 @@ static void format_day(int64_t day, char *buf, size_t size)
 
 static int32_t ical_offset(icaltimezone *z, int64_t utc_s)
 {
-    int64_t day = floor_div(utc_s, S_PER_DAY);
+    int64_t day = civil_floor_div(utc_s, S_PER_DAY);
     int64_t sod = utc_s - day * S_PER_DAY;
     int64_t y;
     int m, d;
-    civil_from_days(day, &y, &m, &d);
+    civil_date(day, &y, &m, &d);
     struct icaltimetype t = icaltime_null_time();
     t.year = (int)y;
     t.month = m;
@@ -327,8 +296,8 @@ static int64_t clamp_instant(int64_t ms)
 /* The local day (wall-clock date) of an instant. */
 static int64_t local_day(const struct calendar *cal, int64_t at_ms)
 {
-    int64_t u = floor_div(at_ms, MS_PER_S);
-    return floor_div(u + zone_offset(&cal->zone, u), S_PER_DAY);
+    int64_t u = civil_floor_div(at_ms, MS_PER_S);
+    return civil_floor_div(u + zone_offset(&cal->zone, u), S_PER_DAY);
 }
 
 static bool is_holiday(const struct calendar *cal, int64_t day)
@@ -545,13 +514,13 @@ int64_t calendar_workdays_close(const struct calendar *cal, int64_t start_ms, in
 void calendar_local(const struct calendar *cal, int64_t at_ms, struct calendar_date *ret_date,
                     int *ret_minute, int *ret_utc_offset_s)
 {
-    int64_t u = floor_div(clamp_instant(at_ms), MS_PER_S);
+    int64_t u = civil_floor_div(clamp_instant(at_ms), MS_PER_S);
     int32_t off = zone_offset(&cal->zone, u);
     int64_t local = u + off;
-    int64_t day = floor_div(local, S_PER_DAY);
+    int64_t day = civil_floor_div(local, S_PER_DAY);
     if (ret_date) {
         int64_t y;
-        civil_from_days(day, &y, &ret_date->month, &ret_date->day);
+        civil_date(day, &y, &ret_date->month, &ret_date->day);
         ret_date->year = (int)y;
     }
     if (ret_minute)
@@ -1180,7 +1149,7 @@ static int build(struct calendar *cal, const struct calendar_spec *spec, struct 
 
 int calendar_new(const struct calendar_spec *spec, struct calendar **ret, struct slad_error *reterr)
 {
-    assert(days_from_civil(2500, 1, 1) * S_PER_DAY == ZONE_END_S);
+    assert(civil_days(2500, 1, 1) * S_PER_DAY == ZONE_END_S);
     if (!spec)
         return slad_error_set(reterr, EINVAL, "calendar: missing spec");
     const char *name = spec->name ? spec->name : "";

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "civil.h"
 #include "slaclock.h"
 
 #define MS_PER_DAY ((int64_t)86400000)
@@ -124,54 +125,22 @@ json_t *jsonx_string(const char *s)
 
 /* ---- RFC 3339 ---- */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *ret_y, unsigned *ret_m, unsigned *ret_d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    unsigned doe = (unsigned)(z - era * 146097);
-    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    unsigned mp = (5 * doy + 2) / 153;
-    unsigned d = doy - (153 * mp + 2) / 5 + 1;
-    unsigned m = mp < 10 ? mp + 3 : mp - 9;
-    *ret_y = (int64_t)yoe + era * 400 + (m <= 2);
-    *ret_m = m;
-    *ret_d = d;
-}
-
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
 char *jsonx_time_format(int64_t at_ms, char *buf, size_t size)
 {
-    int64_t days = floor_div(at_ms, MS_PER_DAY);
+    int64_t days = civil_floor_div(at_ms, MS_PER_DAY);
     int64_t in_day = at_ms % MS_PER_DAY; /* not at_ms - days * MS_PER_DAY: overflows */
     if (in_day < 0)
         in_day += MS_PER_DAY;
     int64_t y;
-    unsigned m, d;
-    civil_from_days(days, &y, &m, &d);
+    int m, d;
+    civil_date(days, &y, &m, &d);
     int ms = (int)(in_day % 1000);
     int s = (int)(in_day / 1000 % 60), mi = (int)(in_day / 60000 % 60), h = (int)(in_day / 3600000);
     if (ms)
-        snprintf(buf, size, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", (long long)y, m, d, h, mi, s,
+        snprintf(buf, size, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ", (long long)y, m, d, h, mi, s,
                  ms);
     else
-        snprintf(buf, size, "%04lld-%02u-%02uT%02d:%02d:%02dZ", (long long)y, m, d, h, mi, s);
+        snprintf(buf, size, "%04lld-%02d-%02dT%02d:%02d:%02dZ", (long long)y, m, d, h, mi, s);
     return buf;
 }
 
@@ -257,8 +226,8 @@ int jsonx_time_parse(const char *text, int64_t *ret_ms, struct slad_error *reter
         return time_error(reterr, text, "minute out of range");
     if (s > 59)
         return time_error(reterr, text, "second out of range; leap seconds are not accepted");
-    int64_t ms = days_from_civil(y, (unsigned)mo, (unsigned)d) * MS_PER_DAY + (int64_t)h * 3600000 +
-                 (int64_t)mi * 60000 + (int64_t)s * 1000 + frac_ms - (int64_t)offset_min * 60000;
+    int64_t ms = civil_days(y, mo, d) * MS_PER_DAY + (int64_t)h * 3600000 + (int64_t)mi * 60000 +
+                 (int64_t)s * 1000 + frac_ms - (int64_t)offset_min * 60000;
     /* The bounds hold for the instant too, so that every accepted time formats back
      * into an accepted one ("1970-01-01T00:30:00+01:00" lies in 1969 in UTC). */
     if (ms < 0 || ms > JSONX_TIME_LAST_MS)
@@ -1067,7 +1036,8 @@ json_t *jsonx_ticket_render(const struct ticket *t, const struct conf *conf, int
 
 char *jsonx_dump(const json_t *v, size_t *ret_len)
 {
-    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    char *s =
+        json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(JSONX_REAL_DIGITS));
     if (s && ret_len)
         *ret_len = strlen(s);
     return s;

@@ -128,6 +128,9 @@ json_t *jsonx_time(int64_t at_ms);
 
 /* Serialise v compactly into a malloc'd string (*ret_len its length); NULL on ENOMEM.
  * Does not take v. */
+/* Enough digits for a ratio or a second count with its milliseconds (reports), few enough
+ * that 0.1 prints as 0.1: the precision of every real slad writes. */
+#define JSONX_REAL_DIGITS 15
 char *jsonx_dump(const json_t *v, size_t *ret_len);
 /* {"error":{"code":code,"message":message}} as a malloc'd string; NULL on ENOMEM. */
 char *jsonx_error_body(const char *code, const char *message, size_t *ret_len);

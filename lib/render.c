@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "civil.h"
 #include "calendar.h"
 #include "duration.h"
 
@@ -327,21 +328,6 @@ enum render_escape render_escape_for_content_type(const char *value)
 
 /* ---- values ---- */
 
-/* Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm). */
-static void civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t year = yoe + era * 400;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(year + (*m <= 2));
-}
-
 char *render_local_time(const struct calendar *cal, int64_t at_ms, char *buf, size_t size)
 {
     struct calendar_date date;
@@ -351,7 +337,9 @@ char *render_local_time(const struct calendar *cal, int64_t at_ms, char *buf, si
     } else {
         int64_t s = at_ms >= 0 ? at_ms / 1000 : -((-at_ms + 999) / 1000);
         int64_t days = s >= 0 ? s / 86400 : -((-s + 86399) / 86400);
-        civil_from_days(days, &date.year, &date.month, &date.day);
+        int64_t year;
+        civil_date(days, &year, &date.month, &date.day);
+        date.year = (int)year;
         minute = (int)((s - days * 86400) / 60);
         offset_s = 0;
     }

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "civil.h"
 #include "calendar.h"
 #include "store_internal.h"
 
@@ -63,17 +64,6 @@ int report_by_from_name(const char *name)
 
 /* ---- months ---- */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
 struct month {
     int64_t start_ms; /* its first instant */
     char label[MONTH_LABEL];
@@ -105,7 +95,7 @@ static int months_build(struct months *m, const char *tz, int64_t from_ms, int64
     int y = d.year, mo = d.month;
     size_t cap = 0;
     for (;;) {
-        int64_t start_ms = calendar_utc_of_local(cal, days_from_civil(y, mo, 1) * S_PER_DAY) * 1000;
+        int64_t start_ms = calendar_utc_of_local(cal, civil_days(y, mo, 1) * S_PER_DAY) * 1000;
         if (m->n > 0 && start_ms >= to_ms)
             break;
         if (m->n == cap) {

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "civil.h"
 #include "duration.h"
 #include "slaclock.h"
 
@@ -54,17 +55,6 @@ static const char *const months[12] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
 static const char *const wkdays[7] = {"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
 static const char *const weekdays[7] = {"Monday", "Tuesday",  "Wednesday", "Thursday",
                                         "Friday", "Saturday", "Sunday"};
-
-/* Days from 1970-01-01 to y-m-d (Howard Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
 
 struct cursor {
     const char *p;
@@ -167,7 +157,7 @@ static bool http_date(const char *text, int64_t *ret_s)
     if (day < 1 || day > mdays[month] || (month == 1 && day == 29 && !leap) || h > 23 || mi > 59 ||
         s > 60)
         return false;
-    *ret_s = days_from_civil(year, month + 1, day) * 86400 + h * 3600 + mi * 60 + s;
+    *ret_s = civil_days(year, month + 1, day) * 86400 + h * 3600 + mi * 60 + s;
     return true;
 }
 

@@ -91,20 +91,9 @@ static int advance_and_store(struct service *svc, struct followup *f, const stru
 }
 
 int service_followup_add(struct service *svc, struct followup *f, const struct ticket *t,
+                         const struct conf_ladder *ladder, const struct calendar *cal,
                          int64_t now_ms, struct slad_error *reterr)
 {
-    const struct conf_ladder *ladder = followup_default_ladder();
-    const struct calendar *cal = NULL;
-    int r;
-    if (f->plan_id) {
-        struct ticket pt;
-        r = service_plan_context(svc, f->plan_id, &pt, &cal, reterr);
-        ticket_done(&pt);
-    } else {
-        r = ticket_task_rules(svc, t, f->name, &ladder, &cal, reterr);
-    }
-    if (r < 0)
-        return r;
     f->state = FOLLOWUP_OPEN;
     f->fired = 0;
     return advance_and_store(svc, f, t, ladder, cal, now_ms, true, reterr);
@@ -123,7 +112,11 @@ int service_followup_from_effect(struct service *svc, const struct ticket *t,
     f.due_ms = e->due_at_ms;
     f.deadline_ms = e->deadline_at_ms;
     f.done_ms = SLAD_NO_TIME;
-    int r = service_followup_add(svc, &f, t, now_ms, reterr);
+    const struct conf_ladder *ladder;
+    const struct calendar *cal;
+    int r = ticket_task_rules(svc, t, f.name, &ladder, &cal, reterr);
+    if (r >= 0)
+        r = service_followup_add(svc, &f, t, ladder, cal, now_ms, reterr);
     return r == -EEXIST ? 0 : r;
 }
 

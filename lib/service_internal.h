@@ -43,8 +43,11 @@ int service_abort_op(struct service *svc, int r);
 int service_followup_from_effect(struct service *svc, const struct ticket *t,
                                  const struct effect *e, int64_t now_ms, struct slad_error *reterr);
 /* Insert task f (f->id set here) whose notices go through t (a ticket, or a plan's
- * pseudo ticket with id 0), fire what is due at now_ms, and schedule the rest. */
+ * pseudo ticket with id 0), under ladder and cal (its rules: followup_default_ladder()
+ * for a plan's task), fire what is due at now_ms, and schedule the rest. -EEXIST when it
+ * exists already. */
 int service_followup_add(struct service *svc, struct followup *f, const struct ticket *t,
+                         const struct conf_ladder *ladder, const struct calendar *cal,
                          int64_t now_ms, struct slad_error *reterr);
 /* Ticket t was reopened: its open tasks that followed the undone repair (from `resolve`
  * or `close`, of earlier generations) are cancelled and leave the agenda; with all (the

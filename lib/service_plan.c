@@ -100,7 +100,7 @@ static int add_task(struct service *svc, const struct plan *p, const char *name,
     f.due_ms = due_ms;
     f.deadline_ms = plan_deadline(within, cal, due_ms);
     f.done_ms = SLAD_NO_TIME;
-    r = service_followup_add(svc, &f, &t, now_ms, reterr);
+    r = service_followup_add(svc, &f, &t, followup_default_ladder(), cal, now_ms, reterr);
     ticket_done(&t);
     return r == -EEXIST ? 0 : r;
 }

@@ -1,0 +1,37 @@
+/* civil.c - day numbers of Gregorian dates (civil.h). */
+#include "civil.h"
+
+#define CYCLE_DAYS INT64_C(146097) /* days in 400 years */
+
+int64_t civil_floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    if ((a % b != 0) && ((a < 0) != (b < 0)))
+        q--;
+    return q;
+}
+
+int64_t civil_days(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = civil_floor_div(y, 400);
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * CYCLE_DAYS + doe - 719468;
+}
+
+void civil_date(int64_t days, int64_t *ret_y, int *ret_m, int *ret_d)
+{
+    days += 719468;
+    int64_t era = civil_floor_div(days, CYCLE_DAYS);
+    int64_t doe = days - era * CYCLE_DAYS;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    int m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *ret_y = yoe + era * 400 + (m <= 2);
+    *ret_m = m;
+    *ret_d = d;
+}

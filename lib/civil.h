@@ -1,0 +1,19 @@
+/* civil.h - proleptic Gregorian dates as day numbers (days since 1970-01-01), after
+ * Howard Hinnant's days_from_civil / civil_from_days: exact for every int64 year range
+ * the project uses, no time zone, no libc. Calendars, RFC 3339 times, templates, retries
+ * and reports all count days with these two. */
+#ifndef SLAD_CIVIL_H
+#define SLAD_CIVIL_H
+
+#include <stdint.h>
+
+/* a / b rounded towards minus infinity (b > 0): the day of an instant before 1970. */
+int64_t civil_floor_div(int64_t a, int64_t b);
+
+/* Days since 1970-01-01 of y-m-d (m 1..12, d 1..31). */
+int64_t civil_days(int64_t y, int m, int d);
+
+/* The date of day number days. */
+void civil_date(int64_t days, int64_t *ret_y, int *ret_m, int *ret_d);
+
+#endif
