@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "conf_loader.h"
+#include "followup.h"
 
 static void add_strings(struct conf_text *t, const char *sep, const struct conf_strings *list)
 {
@@ -87,7 +88,10 @@ static void add_policy(struct conf_text *t, const struct conf_policy *p)
         conf_text_add(t, "  follow-up %s %s after %s, due within %s, owner %s (", f->name,
                       duration_format(&f->after, a, sizeof(a)), f->from,
                       duration_format(&f->due_within, b, sizeof(b)), f->owner);
-        add_ladder(t, &f->ladder);
+        /* A follow-up without steps escalates by the default ladder (followup.h). */
+        if (!f->ladder.n_steps)
+            conf_text_add(t, "default ladder, ");
+        add_ladder(t, f->ladder.n_steps ? &f->ladder : followup_default_ladder());
         conf_text_add(t, ")\n");
     }
     for (size_t i = 0; i < p->n_reminders; i++) {
