@@ -29,12 +29,30 @@ void log_set_level(enum conf_log_level level);
 bool log_enabled(enum log_priority prio);
 
 /* Write "<prio>subsystem: message\n" in one write(2) so concurrent writers (the
- * sanitizers, a wrapper script) never interleave inside a line. Lines are cut at 4 KiB. */
+ * sanitizers, a wrapper script) never interleave inside a line. Lines are cut at 4 KiB.
+ * Control characters in the message (newlines, escapes from user input) are written as
+ * \xNN. A notice, warning or error identical to one written less than a second ago is
+ * held back and counted; the next copy to go out says how many were held. */
 void log_line(enum log_priority prio, const char *subsystem, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 void log_linev(enum log_priority prio, const char *subsystem, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));
+
+/* One call site's rate limit: its lines differ (a peer's address), so identical-line
+ * counting would not hold a flood back. Zero-initialised, static at the call site. */
+struct log_limit {
+    double last_s;       /* monotonic time of the last line written */
+    unsigned suppressed; /* lines dropped since */
+};
+
+/* At most one line a second from this call site; the next one written carries the count
+ * of those dropped. */
+void log_limited(struct log_limit *limit, enum log_priority prio, const char *subsystem,
+                 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* The monotonic clock (seconds) that times repeats; tests set their own, NULL restores. */
+void log_set_clock(double (*now_s)(void));
 
 #define log_err(sub, ...)     log_line(LOG_PRIO_ERR, sub, __VA_ARGS__)
 #define log_warning(sub, ...) log_line(LOG_PRIO_WARNING, sub, __VA_ARGS__)
