@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "accept.h"
 #include "access.h"
 #include "api.h"
 #include "batch.h"
@@ -22,8 +24,9 @@ struct request {
     struct batch_waiter waiter; /* first: the waiter is the request */
     struct request_listener *srv;
     struct MHD_Connection *conn;
-    char *path, *query; /* from the raw request URI */
-    const char *method; /* MHD's, valid for the request's life */
+    struct acceptor_conn *admitted; /* the connection's admission record, or NULL */
+    char *path, *query;             /* from the raw request URI */
+    const char *method;             /* MHD's, valid for the request's life */
     char *body;
     size_t body_len, body_cap;
     size_t content_length; /* announced, <= max_body; 0 when absent */
@@ -61,6 +64,10 @@ void *request_uri_cb(void *cls, const char *uri, struct MHD_Connection *conn)
     }
     req->srv = srv;
     req->conn = conn;
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    req->admitted = info ? info->socket_context : NULL;
+    acceptor_head_started(req->admitted);
     req->start_s = ev_time();
     srv->env->in_flight++;
     return req;
@@ -93,7 +100,9 @@ static enum MHD_Result send_answer(struct request *req, int status, const char *
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type ? type : json_mime);
     if (status == MHD_HTTP_UNAUTHORIZED)
         MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
-    if (env->stopping)
+    /* A client without the token keeps no connection open, and a malformed request may
+     * have left the stream out of step. */
+    if (env->stopping || status == MHD_HTTP_UNAUTHORIZED || status == MHD_HTTP_BAD_REQUEST)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ret = MHD_queue_response(req->conn, (unsigned)status, r);
     MHD_destroy_response(r);
@@ -123,6 +132,9 @@ static enum MHD_Result send_response(struct request *req, const char *method)
 static const char err_unauthorized[] =
     "{\"error\":{\"code\":\"unauthorized\",\"message\":\"this listener requires the header "
     "'Authorization: Bearer <token>' with the token of token_file\"}}";
+static const char err_content_length[] =
+    "{\"error\":{\"code\":\"bad_request\",\"message\":\"header 'Content-Length' is given "
+    "more than once with different values; send it once\"}}";
 static const char err_too_large[] =
     "{\"error\":{\"code\":\"payload_too_large\",\"message\":\"the request body is larger than "
     "max_body\"}}";
@@ -183,18 +195,54 @@ static void commit_done(struct batch_waiter *w, bool committed)
     MHD_resume_connection(req->conn);
 }
 
+/* Counts the Content-Length headers and whether they disagree. */
+struct length_headers {
+    const char *first;
+    unsigned n;
+    bool differ;
+};
+
+static enum MHD_Result length_header_cb(void *cls, enum MHD_ValueKind kind, const char *key,
+                                        const char *value)
+{
+    struct length_headers *lh = cls;
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) != 0)
+        return MHD_YES;
+    if (lh->n++ == 0)
+        lh->first = value;
+    else if (strcmp(lh->first ? lh->first : "", value ? value : "") != 0)
+        lh->differ = true;
+    return MHD_YES;
+}
+
+static void log_unauthorized(struct request *req, const char *auth)
+{
+    static struct log_limit limit;
+    log_limited(&limit, LOG_PRIO_NOTICE, "http", "refused a TCP request from %s to '%s': %s (401)",
+                acceptor_conn_peer(req->admitted), req->path,
+                auth ? "the bearer token does not match token_file" : "no Authorization header");
+}
+
 /* The first call, on the request header: refuse early what needs no body. */
 static enum MHD_Result on_header(struct request *req)
 {
     struct request_env *env = req->srv->env;
+    acceptor_head_done(req->admitted);
     if (env->stopping)
         return send_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, err_stopping);
     if (req->srv->tcp) {
         const char *auth =
             MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-        if (!token_check(env->token, auth))
+        if (!token_check(env->token, auth)) {
+            log_unauthorized(req, auth);
             return send_error(req, MHD_HTTP_UNAUTHORIZED, err_unauthorized);
+        }
     }
+    /* Two lengths that disagree are how requests are smuggled past a proxy. */
+    struct length_headers lh = {0};
+    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, length_header_cb, &lh);
+    if (lh.differ)
+        return send_error(req, MHD_HTTP_BAD_REQUEST, err_content_length);
     const char *cl =
         MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl) {

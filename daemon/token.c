@@ -2,13 +2,13 @@
 #include "token.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
+
+#include "secretfile.h"
 
 struct token {
     /* Only the digest is kept and compared: equal-length inputs for CRYPTO_memcmp, and
@@ -18,33 +18,15 @@ struct token {
 
 int token_load(const char *path, struct token **ret, struct slad_error *reterr)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return slad_error_set(reterr, errno, "cannot open token_file '%s': %s", path,
-                              strerror(errno));
-    char buf[TOKEN_MAX_BYTES + 1];
+    char *buf = NULL;
     size_t len = 0;
-    int r = 0;
-    while (len < sizeof(buf)) {
-        ssize_t n = read(fd, buf + len, sizeof(buf) - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            r = slad_error_set(reterr, errno, "cannot read token_file '%s': %s", path,
-                               strerror(errno));
-            break;
-        }
-        if (n == 0)
-            break;
-        len += (size_t)n;
-    }
-    close(fd);
-    if (r == 0 && len > TOKEN_MAX_BYTES)
-        r = slad_error_set(reterr, EFBIG, "token_file '%s' is longer than %d bytes", path,
-                           TOKEN_MAX_BYTES);
-    while (r == 0 && len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+    int r = secretfile_read(path, "token_file", TOKEN_MAX_BYTES, true, &buf, &len, reterr);
+    if (r < 0)
+        return r;
+    size_t size = len;
+    while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
         len--;
-    if (r == 0 && len == 0)
+    if (len == 0)
         r = slad_error_set(reterr, EINVAL, "token_file '%s' is empty", path);
     struct token *tok = NULL;
     if (r == 0 && !(tok = malloc(sizeof(*tok))))
@@ -53,7 +35,7 @@ int token_load(const char *path, struct token **ret, struct slad_error *reterr)
         SHA256((const unsigned char *)buf, len, tok->digest);
         *ret = tok;
     }
-    OPENSSL_cleanse(buf, sizeof(buf));
+    secretfile_free(buf, size);
     return r;
 }
 

@@ -12,7 +12,8 @@
 
 struct token;
 
-/* Read path; a trailing newline (and CR) is stripped; an empty token is refused. */
+/* Read path; a trailing newline (and CR) is stripped; an empty token, and a file that any
+ * user may read, are refused. */
 int token_load(const char *path, struct token **ret, struct slad_error *reterr);
 /* Wipes the token; NULL-safe. */
 void token_free(struct token *tok);

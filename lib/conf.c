@@ -638,6 +638,10 @@ static const struct conf_key daemon_keys[] = {
     {"max_header", parse_int64, D(max_header_bytes), .min = 1024, .max = 1 << 20},
     {"max_connections", parse_unsigned, D(max_connections), .min = 1, .max = 1000000},
     {"idle_timeout", conf_parse_ms, D(idle_timeout_ms), .min = 1000, .max = 86400000},
+    {"header_timeout", conf_parse_ms, D(header_timeout_ms), .min = 1000, .max = 3600000},
+    {"max_connections_per_ip", parse_unsigned, D(max_connections_per_ip), .min = 1, .max = 1000000},
+    {"tls_cert", conf_parse_string, D(tls_cert)},
+    {"tls_key", conf_parse_string, D(tls_key)},
 };
 #undef D
 
@@ -653,6 +657,13 @@ static void parse_daemon(struct conf_loader *ld, const config_setting_t *s, void
     if (d->tcp && !d->token_file)
         conf_report(ld, config_setting_get_member(s, "tcp"),
                     "tcp in daemon: a TCP listener needs token_file (its clients send that token)");
+    if (!d->tls_cert != !d->tls_key)
+        conf_report(ld, config_setting_get_member(s, d->tls_cert ? "tls_cert" : "tls_key"),
+                    "daemon: tls_cert and tls_key go together (the certificate chain and its "
+                    "private key, PEM)");
+    if (d->tls_cert && !d->tcp)
+        conf_report(ld, config_setting_get_member(s, "tls_cert"),
+                    "daemon: tls_cert applies to the TCP listener; set tcp too, or remove it");
 }
 
 /* ---- paths ---- */
@@ -713,6 +724,8 @@ static void set_defaults(struct conf_loader *ld, struct conf *conf)
     conf->daemon.max_header_bytes = 16 << 10;
     conf->daemon.max_connections = 1024;
     conf->daemon.idle_timeout_ms = 60000;
+    conf->daemon.header_timeout_ms = 10000;
+    conf->daemon.max_connections_per_ip = 32;
     conf->repeat_fault.count = 3;
     conf->repeat_fault.window_ms = (int64_t)365 * 24 * 3600 * 1000;
 }
@@ -910,6 +923,8 @@ void conf_free(struct conf *conf)
     free(d->token_file);
     free(d->database);
     free(d->language);
+    free(d->tls_cert);
+    free(d->tls_key);
     for (size_t i = 0; i < conf->n_calendars; i++)
         calendar_free(conf->calendars[i]);
     free(conf->calendars);

@@ -24,18 +24,21 @@ enum conf_log_level {
 };
 
 struct conf_daemon {
-    char *socket;                  /* Unix socket path; default "/run/slad/slad.sock" */
-    unsigned socket_mode;          /* permission bits; default 0660 */
-    char *tcp;                     /* "HOST:PORT" or NULL */
-    char *token_file;              /* required with tcp */
-    char *database;                /* default "/var/lib/slad/slad.db" */
-    bool synchronous_full;         /* "full" (default) or "normal" */
-    enum conf_log_level log_level; /* default info */
-    char *language;                /* "zh" (default) or "en" */
-    int64_t max_body_bytes;        /* default 1 MiB */
-    int64_t max_header_bytes;      /* default 16 KiB */
-    unsigned max_connections;      /* default 1024 */
-    int64_t idle_timeout_ms;       /* idle HTTP connections are closed; default 60 s */
+    char *socket;                    /* Unix socket path; default "/run/slad/slad.sock" */
+    unsigned socket_mode;            /* permission bits; default 0660 */
+    char *tcp;                       /* "HOST:PORT" or NULL */
+    char *token_file;                /* required with tcp */
+    char *database;                  /* default "/var/lib/slad/slad.db" */
+    bool synchronous_full;           /* "full" (default) or "normal" */
+    enum conf_log_level log_level;   /* default info */
+    char *language;                  /* "zh" (default) or "en" */
+    int64_t max_body_bytes;          /* default 1 MiB */
+    int64_t max_header_bytes;        /* default 16 KiB */
+    unsigned max_connections;        /* default 1024 */
+    int64_t idle_timeout_ms;         /* idle HTTP connections are closed; default 60 s */
+    int64_t header_timeout_ms;       /* a request head must arrive within it; default 10 s */
+    unsigned max_connections_per_ip; /* TCP connections from one address; default 32 */
+    char *tls_cert, *tls_key;        /* PEM files: the TCP listener speaks TLS; or NULL */
 };
 
 struct conf_strings {

@@ -64,6 +64,7 @@
 #include "store_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stddef.h>
 #include <jansson.h>
@@ -71,6 +72,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* How long a statement waits for a lock held by another connection (sqlite3 shell, a
  * backup) before failing with -EAGAIN. The wait blocks the whole event loop, so it is
@@ -613,9 +616,33 @@ static void name_path(struct slad_error *err, const char *path)
     memcpy(err->msg, msg, sizeof(msg));
 }
 
+/* The database holds customers' names and phones: a new one is created 0600 whatever the
+ * umask (SQLite gives its -wal and -shm files the database's mode). An existing file keeps
+ * the mode its operator gave it. */
+static int create_private(const char *path, struct slad_error *reterr)
+{
+    if (!path[0] || strncmp(path, "file:", 5) == 0 || strcmp(path, ":memory:") == 0)
+        return 0;
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return errno == EEXIST
+                   ? 0
+                   : slad_error_set(reterr, errno, "database '%s': cannot create it: %s", path,
+                                    strerror(errno));
+    int r = fchmod(fd, 0600) < 0
+                ? slad_error_set(reterr, errno, "database '%s': cannot make it private: %s", path,
+                                 strerror(errno))
+                : 0;
+    close(fd);
+    return r;
+}
+
 int store_open(const char *path, bool synchronous_full, struct store **ret,
                struct slad_error *reterr)
 {
+    int cr = create_private(path, reterr);
+    if (cr < 0)
+        return cr;
     struct store *s = calloc(1, sizeof(*s));
     if (!s)
         return slad_error_set(reterr, ENOMEM, "database '%s': out of memory", path);

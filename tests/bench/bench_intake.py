@@ -129,7 +129,8 @@ class Slad:
     def __init__(self, sync):
         self.tmp = tempfile.mkdtemp(prefix="bench-intake-", dir=os.environ.get("BENCH_DIR"))
         self.port = free_tcp_port()
-        with open(os.path.join(self.tmp, "token"), "w", encoding="utf-8") as f:
+        fd = os.open(os.path.join(self.tmp, "token"), os.O_WRONLY | os.O_CREAT, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(TOKEN + "\n")
         self.daemon = Daemon(self.tmp)
         text = (SLAD_CONF.replace("@DIR@", self.tmp).replace("@PORT@", str(self.port))

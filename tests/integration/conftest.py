@@ -73,6 +73,13 @@ def wait_for(cond, timeout, what, interval=0.02):
         time.sleep(interval)
 
 
+def write_private(path, text):
+    """Write a secret file as an operator must: readable by its owner only."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+
+
 def free_tcp_port():
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.bind(("127.0.0.1", 0))
@@ -196,8 +203,9 @@ class Daemon:
         os.replace(tmp, self.conf_path)
 
     # --- process -------------------------------------------------------------------
-    def spawn(self, env=None, pass_fds=(), activate_fds=None):
-        """Start the process without waiting. activate_fds: socket activation."""
+    def spawn(self, env=None, pass_fds=(), activate_fds=None, preexec_fn=None):
+        """Start the process without waiting. activate_fds: socket activation;
+        preexec_fn: runs in the child before exec (limits, umask)."""
         assert self.proc is None or self.proc.poll() is not None
         full_env = dict(os.environ)
         full_env.pop("NOTIFY_SOCKET", None)
@@ -214,7 +222,7 @@ class Daemon:
         self.log_file = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
             argv, stdin=subprocess.DEVNULL, stdout=self.log_file, stderr=self.log_file,
-            env=full_env, pass_fds=pass_fds, cwd=self.dir)
+            env=full_env, pass_fds=pass_fds, cwd=self.dir, preexec_fn=preexec_fn)
         self.starts += 1
         return self.proc
 

@@ -12,7 +12,8 @@ import time
 
 import pytest
 
-from conftest import (Client, Daemon, STOP_TIMEOUT_S, free_tcp_port, slad_bin, wait_for)
+from conftest import (Client, Daemon, STOP_TIMEOUT_S, free_tcp_port, slad_bin, wait_for,
+                      write_private)
 
 
 def step_entries(ticket):
@@ -452,8 +453,7 @@ def test_sd_notify_ready_status_watchdog_reload_stopping(make_daemon):
 def test_socket_activation(make_daemon):
     d = make_daemon()
     token_path = os.path.join(d.dir, "token")
-    with open(token_path, "w") as f:
-        f.write("s3cret\n")
+    write_private(token_path, "s3cret\n")
     d.write_config(daemon_extra=f'tcp = "127.0.0.1:1"; token_file = "{token_path}";')
     # systemd owns the sockets: a Unix one at another path than the config's, and TCP.
     act_path = os.path.join(d.dir, "activated.sock")
@@ -492,8 +492,7 @@ def test_socket_activation(make_daemon):
 def test_tcp_bearer_token(make_daemon):
     d = make_daemon()
     token_path = os.path.join(d.dir, "token")
-    with open(token_path, "w") as f:
-        f.write("correct horse\n")
+    write_private(token_path, "correct horse\n")
     port = free_tcp_port()
     d.write_config(daemon_extra=f'tcp = "127.0.0.1:{port}"; token_file = "{token_path}";')
     d.start()
@@ -517,8 +516,7 @@ def test_tcp_bearer_token(make_daemon):
     # Nothing was stored by the refused requests.
     assert len(d.client.get("/v1/tickets").json["tickets"]) == 1
     # The token follows token_file on reload.
-    with open(token_path, "w") as f:
-        f.write("battery staple\n")
+    write_private(token_path, "battery staple\n")
     assert d.client.post("/v1/reload").status == 200
     assert Client(tcp=addr, token="correct horse").get("/healthz").status == 401
     assert Client(tcp=addr, token="battery staple").get("/healthz").status == 200
