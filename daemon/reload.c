@@ -24,7 +24,7 @@ static bool str_differs(const char *a, const char *b)
 /* Settings read once at start: say that changing them needs a restart. */
 static void warn_fixed(const struct conf_daemon *old, const struct conf_daemon *new)
 {
-    const char *changed[8];
+    const char *changed[12];
     size_t n = 0;
     if (str_differs(old->socket, new->socket) || old->socket_mode != new->socket_mode)
         changed[n++] = "socket";
@@ -38,6 +38,12 @@ static void warn_fixed(const struct conf_daemon *old, const struct conf_daemon *
         changed[n++] = "max_header";
     if (old->idle_timeout_ms != new->idle_timeout_ms)
         changed[n++] = "idle_timeout";
+    if (old->header_timeout_ms != new->header_timeout_ms)
+        changed[n++] = "header_timeout";
+    if (old->max_connections_per_ip != new->max_connections_per_ip)
+        changed[n++] = "max_connections_per_ip";
+    if (str_differs(old->tls_cert, new->tls_cert) || str_differs(old->tls_key, new->tls_key))
+        changed[n++] = "tls_cert and tls_key";
     for (size_t i = 0; i < n; i++)
         log_warning("reload", "'%s' changed: it takes effect at the next restart", changed[i]);
 }
