@@ -166,3 +166,25 @@ def test_installed_binary_accepts_installed_config(destdir, tmp_path):
     )
     assert r.returncode == 0, f"--check-config failed:\n{r.stdout}\n{r.stderr}"
     assert "critical-city" in r.stdout
+
+
+def test_service_resource_limits(destdir):
+    """The unit's limits cover what the shipped config allows (doc/RELIABILITY.md has the
+    measurements): descriptors for max_connections on both listeners plus slad's reserve
+    (without setrlimit, which the system-call filter forbids), memory above the worst case
+    of held max_body requests, and a task cap."""
+    with open(staged(destdir, find_dest("/systemd/system/slad.service"))) as f:
+        unit = f.read()
+    with open(staged(destdir, find_dest("/slad/slad.conf"))) as f:
+        conf = f.read()
+    values = dict(re.findall(r"^(LimitNOFILE|MemoryMax|MemoryHigh|TasksMax)=(\S+)$", unit, re.M))
+    max_conn = int(re.search(r"max_connections\s*=\s*(\d+);", conf).group(1))
+    nofile = int(values["LimitNOFILE"])
+    assert nofile >= 2 * max_conn + 64 + 3 * 64, values
+    mib = {"M": 1, "G": 1024}
+    memory_max = int(values["MemoryMax"][:-1]) * mib[values["MemoryMax"][-1]]
+    memory_high = int(values["MemoryHigh"][:-1]) * mib[values["MemoryHigh"][-1]]
+    assert memory_high < memory_max
+    # 2 listeners x max_connections x (max_body + the connection's pool) + 1M tickets.
+    assert memory_max >= 2 * max_conn * (1 + 24 / 1024) + 49, values
+    assert 16 <= int(values["TasksMax"]) <= 1024, values
