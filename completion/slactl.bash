@@ -17,8 +17,8 @@ _slactl()
     local globals="--socket --url --token-file --json --help"
     local commands="status ticket simulate followups followup plan notifications
         notification report reload check-config"
-    local ticket_cmds="create show list update ack dispatch arrive hold resume resolve close
-        reopen cancel comment"
+    local ticket_cmds="create show history list update ack dispatch arrive hold resume resolve
+        close reopen cancel comment"
     local event_opts="--by --note --at"
 
     case $prev in
@@ -81,6 +81,7 @@ _slactl()
                 dispatch) opts="$event_opts --assignee" ;;
                 hold) opts="$event_opts --reason" ;;
                 show) opts="" ;;
+                history) opts="--limit --after" ;;
                 *) opts="$event_opts" ;;
             esac ;;
         simulate)

@@ -48,7 +48,8 @@ enum show {
     SHOW_STATUS,
     SHOW_DONE,
     SHOW_REPORT,
-    SHOW_OBJECT
+    SHOW_OBJECT,
+    SHOW_HISTORY
 };
 
 struct command {
@@ -78,6 +79,8 @@ int ctl_check_config(int argc, char **argv);
 /* Human output. */
 void ctl_print_json(const json_t *v);
 void ctl_print_ticket(struct ctl *ctl, const json_t *t, bool history);
+/* History entries as a table: time, kind and the other fields as key=value details. */
+void ctl_print_history(const json_t *entries);
 /* relative: add the "in 1h12m" / "overdue 5m" column (live tickets, not simulations). */
 void ctl_print_clocks(struct ctl *ctl, const json_t *clocks, bool relative);
 void ctl_print_simulation(struct ctl *ctl, const json_t *v);

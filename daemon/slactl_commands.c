@@ -105,6 +105,14 @@ __attribute__((format(printf, 2, 3))) static int usage_error(const struct comman
     return SLACTL_USAGE;
 }
 
+/* Where the next page of a listing starts. */
+static void print_next(const json_t *v)
+{
+    json_t *next = json_object_get(v, "next");
+    if (json_is_integer(next))
+        printf("more: --after %lld\n", (long long)json_integer_value(next));
+}
+
 static void show(struct ctl *ctl, const struct command *cmd, json_t *v, const char *text)
 {
     if (ctl->json || !v) {
@@ -123,9 +131,7 @@ static void show(struct ctl *ctl, const struct command *cmd, json_t *v, const ch
     case SHOW_REPORT: {
         json_t *rows = json_object_get(v, cmd->list_key);
         ctl_print_objects(ctl, json_is_array(rows) ? rows : v, cmd->cols);
-        json_t *next = json_object_get(v, "next");
-        if (json_is_integer(next))
-            printf("more: --after %lld\n", (long long)json_integer_value(next));
+        print_next(v);
         json_t *f = json_object_get(v, "followups");
         if (cmd->show == SHOW_REPORT && f) {
             printf("\nfollow-ups:\n");
@@ -133,6 +139,10 @@ static void show(struct ctl *ctl, const struct command *cmd, json_t *v, const ch
         }
         break;
     }
+    case SHOW_HISTORY:
+        ctl_print_history(json_object_get(v, cmd->list_key));
+        print_next(v);
+        break;
     case SHOW_SIM:
         ctl_print_simulation(ctl, v);
         break;

@@ -189,8 +189,7 @@ void ctl_print_clocks(struct ctl *ctl, const json_t *clocks, bool relative)
     print_table(&t);
 }
 
-/* History rows: time, kind, and the rest of each entry as "key=value" details. */
-static void print_history(const json_t *h)
+void ctl_print_history(const json_t *h)
 {
     static const char *const heads[] = {"AT", "KIND", "DETAILS"};
     struct ctlfmt_table t;
@@ -240,16 +239,23 @@ void ctl_print_ticket(struct ctl *ctl, const json_t *t, bool history)
     }
     printf("\n");
     ctl_print_clocks(ctl, json_object_get(t, "clocks"), true);
+    long long id = (long long)json_integer_value(json_object_get(t, "id"));
     json_t *h = json_object_get(t, "history");
     if (history && json_array_size(h) > 0) {
         printf("\nhistory:\n");
-        print_history(h);
+        if (json_is_true(json_object_get(t, "history_more")))
+            printf("(the newest %zu entries; all of them: slactl ticket history %lld)\n",
+                   json_array_size(h), id);
+        ctl_print_history(h);
     }
     json_t *n = json_object_get(t, "notifications");
     if (history && json_array_size(n) > 0) {
         static const char *const nk[] = {"id",    "event",    "channel", "recipient",
                                          "state", "attempts", NULL};
         printf("\nnotifications:\n");
+        if (json_is_true(json_object_get(t, "notifications_more")))
+            printf("(the newest %zu; all of them: slactl notifications --ticket %lld)\n",
+                   json_array_size(n), id);
         ctl_print_objects(ctl, n, nk);
     }
 }

@@ -24,14 +24,17 @@
 
 #define METRICS_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
-/* A ticket's history and notifications shown by GET /v1/tickets/{id}. */
-#define HISTORY_MAX       1000
-#define NOTIFICATIONS_MAX 1000
+/* GET /v1/tickets/{id} shows the newest history entries and notifications, oldest first:
+ * at most this many of each; the notifications in at most NOTIFICATIONS_SHOWN_BYTES, the
+ * history in what the answer has left. */
+#define HISTORY_SHOWN             100
+#define NOTIFICATIONS_SHOWN       100
+#define NOTIFICATIONS_SHOWN_BYTES (128 * 1024)
 
 #define PATH_QUOTE_MAX 64
 
-static route_fn ticket_create, ticket_list, ticket_get, ticket_patch, ticket_event, simulate,
-    healthz, metrics, reload;
+static route_fn ticket_create, ticket_list, ticket_get, ticket_patch, ticket_event, ticket_history,
+    simulate, healthz, metrics, reload;
 static route_fn notification_list, notification_retry;
 
 static const char *const list_params[] = {"status", "policy", "team", "breached",
@@ -42,6 +45,7 @@ static const char *const report_params[] = {"from", "to", "by", "format", "tz", 
 static const char *const followup_params[] = {"state", "before", "ticket", "plan",
                                               "limit", "after",  NULL};
 static const char *const plan_params[] = {"limit", "after", NULL};
+static const char *const history_params[] = {"limit", "after", NULL};
 
 static const struct route {
     const char *method;
@@ -54,6 +58,7 @@ static const struct route {
     {"GET", "/v1/tickets/{id}", no_params, ticket_get},
     {"PATCH", "/v1/tickets/{id}", no_params, ticket_patch},
     {"POST", "/v1/tickets/{id}/events", no_params, ticket_event},
+    {"GET", "/v1/tickets/{id}/history", history_params, ticket_history},
     {"POST", "/v1/simulate", no_params, simulate},
     {"GET", "/healthz", no_params, healthz},
     {"GET", "/metrics", no_params, metrics},
@@ -86,6 +91,16 @@ void api_response_done(struct api_response *resp)
 /* Take body (malloc'd text, may be NULL after ENOMEM) as the response. */
 void call_text(struct call *c, int status, const char *type, char *body, size_t len)
 {
+    if (body && len > API_ANSWER_MAX) {
+        /* The field limits and page budgets keep every answer under the bound: this is
+         * the last line, so that no answer can hold the loop or the memory again. */
+        free(body);
+        call_error(c, 500, "answer_too_large",
+                   "the answer would hold %zu bytes, over the bound of %zu: a bug, please "
+                   "report it",
+                   len, API_ANSWER_MAX);
+        return;
+    }
     struct api_response *r = c->resp;
     free(r->body);
     r->status = body ? status : 503;
@@ -361,30 +376,17 @@ static void ticket_create(struct call *c)
     c->resp->wrote = true;
 }
 
-struct list_state {
+struct ticket_page {
+    struct call_page page;
     struct call *c;
-    json_t *tickets;
-    size_t limit;
-    int64_t last_id; /* of the last ticket shown */
-    bool more;       /* a ticket past the page exists */
-    bool failed;
 };
 
-static int list_row(void *userdata, const struct ticket *t)
+static int ticket_page_row(void *userdata, const struct ticket *t)
 {
-    struct list_state *ls = userdata;
-    if (json_array_size(ls->tickets) == ls->limit) {
-        /* A row past the page: there is a next page, after the last one shown. */
-        ls->more = true;
+    struct ticket_page *p = userdata;
+    if (call_page_full(&p->page))
         return 1;
-    }
-    json_t *v = jsonx_ticket_render(t, call_conf(ls->c), ls->c->now_ms);
-    if (!v || json_array_append_new(ls->tickets, v) < 0) {
-        ls->failed = true;
-        return -ENOMEM;
-    }
-    ls->last_id = t->id;
-    return 0;
+    return call_page_add(&p->page, t->id, jsonx_ticket_render(t, call_conf(p->c), p->c->now_ms));
 }
 
 int call_parse_uint(const char *s, int64_t max, int64_t *ret)
@@ -431,41 +433,13 @@ static void ticket_list(struct call *c)
             return;
         }
     }
-    int64_t n = LIST_DEFAULT_LIMIT;
-    if (limit && (call_parse_uint(limit, LIST_MAX_LIMIT, &n) < 0 || n < 1)) {
-        call_error(c, 400, "invalid_parameter", "query parameter 'limit' must be an integer 1..%d",
-                   LIST_MAX_LIMIT);
+    struct ticket_page p = {.c = c};
+    if (!call_page_start(c, limit, after, "ticket", &p.page, &f.after_id))
         return;
-    }
-    int64_t after_id = 0;
-    if (after && call_parse_uint(after, INT64_MAX, &after_id) < 0) {
-        call_error(c, 400, "invalid_parameter",
-                   "query parameter 'after' must be a ticket id (an integer >= 0)");
-        return;
-    }
-    f.after_id = after_id;
-    f.limit = (size_t)n + 1;
-
-    struct list_state ls = {c, json_array(), (size_t)n, 0, false, false};
-    if (!ls.tickets) {
-        call_error(c, 503, "out_of_memory", "out of memory");
-        return;
-    }
+    f.limit = p.page.limit + 1;
     struct slad_error err = {""};
-    int r = store_ticket_list(service_store(c->api->svc), &f, list_row, &ls, &err);
-    if (r < 0) {
-        json_decref(ls.tickets);
-        call_errno(c, ls.failed ? -ENOMEM : r, ls.failed ? NULL : &err);
-        return;
-    }
-    json_t *v = json_object();
-    if (!v || json_object_set_new(v, "tickets", ls.tickets) < 0) {
-        json_decref(v);
-        call_error(c, 503, "out_of_memory", "out of memory");
-        return;
-    }
-    json_object_set_new(v, "next", ls.more ? json_integer(ls.last_id) : json_null());
-    call_json(c, 200, v);
+    int r = store_ticket_list(service_store(c->api->svc), &f, ticket_page_row, &p, &err);
+    call_page_answer(c, &p.page, "tickets", r, &err);
 }
 
 static json_t *history_render(const struct store_history *h)
@@ -495,12 +469,10 @@ static json_t *history_render(const struct store_history *h)
     return o;
 }
 
-static int history_row(void *userdata, const struct store_history *h)
+static int history_page_row(void *userdata, const struct store_history *h)
 {
-    json_t *v = history_render(h);
-    if (!v || json_array_append_new(userdata, v) < 0)
-        return -ENOMEM;
-    return 0;
+    struct call_page *p = userdata;
+    return call_page_full(p) ? 1 : call_page_add(p, h->id, history_render(h));
 }
 
 static json_t *outbox_render(const struct store_outbox *o)
@@ -537,6 +509,13 @@ static int outbox_row(void *userdata, const struct store_outbox *o)
     return 0;
 }
 
+int call_page_init(struct call_page *page, size_t limit, size_t budget_bytes, size_t min_rows)
+{
+    *page = (struct call_page){
+        .rows = json_array(), .limit = limit, .budget_bytes = budget_bytes, .min_rows = min_rows};
+    return page->rows ? 0 : -ENOMEM;
+}
+
 bool call_page_start(struct call *c, const char *limit, const char *after, const char *what,
                      struct call_page *page, int64_t *ret_after_id)
 {
@@ -551,8 +530,7 @@ bool call_page_start(struct call *c, const char *limit, const char *after, const
                    "query parameter 'after' must be a %s id (an integer >= 0)", what);
         return false;
     }
-    *page = (struct call_page){.rows = json_array(), .limit = (size_t)n};
-    if (!page->rows) {
+    if (call_page_init(page, (size_t)n, API_ROWS_MAX, 1) < 0) {
         call_error(c, 503, "out_of_memory", "out of memory while listing");
         return false;
     }
@@ -569,8 +547,20 @@ int call_page_full(struct call_page *page)
 
 int call_page_add(struct call_page *page, int64_t id, json_t *v)
 {
-    if (!v || json_array_append_new(page->rows, v) < 0)
+    size_t n = json_array_size(page->rows);
+    size_t size = v ? jsonx_dump_size(v) + (n > 0) : 0;
+    if (size == 0) {
+        json_decref(v);
         return -ENOMEM;
+    }
+    if (n >= page->min_rows && page->bytes + size > page->budget_bytes) {
+        json_decref(v);
+        page->more = true;
+        return 1;
+    }
+    if (json_array_append_new(page->rows, v) < 0)
+        return -ENOMEM;
+    page->bytes += size;
     page->last_id = id;
     return 0;
 }
@@ -673,43 +663,98 @@ static void notification_retry(struct call *c)
     call_json(c, 200, v);
 }
 
+/* Load ticket c->id into *t (ticket_done it); false after answering the error (404 when
+ * unknown). */
+static bool ticket_load(struct call *c, struct ticket *t)
+{
+    struct slad_error err = {""};
+    int r = service_ticket_get(c->api->svc, c->id, t, &err);
+    if (r < 0)
+        call_errno(c, r, &err);
+    return r == 0;
+}
+
+/* Read the newest notifications and history of ticket c->id into pages (newest first)
+ * for an answer of which the ticket takes ticket_bytes. */
+static int newest_rows(struct call *c, size_t ticket_bytes, struct call_page *notifications,
+                       struct call_page *history, struct slad_error *err)
+{
+    struct store *store = service_store(c->api->svc);
+    if (call_page_init(notifications, NOTIFICATIONS_SHOWN, NOTIFICATIONS_SHOWN_BYTES, 0) < 0)
+        return -ENOMEM;
+    int r = store_outbox_latest(store, c->id, NOTIFICATIONS_SHOWN + 1, notification_page_row,
+                                notifications, err);
+    if (r < 0)
+        return r;
+    size_t used = ticket_bytes + notifications->bytes;
+    if (call_page_init(history, HISTORY_SHOWN, used < API_ROWS_MAX ? API_ROWS_MAX - used : 0, 0) <
+        0)
+        return -ENOMEM;
+    return store_history_latest(store, c->id, HISTORY_SHOWN + 1, history_page_row, history, err);
+}
+
+/* Put page (read newest first) into v as key, in id order, and key_more: whether older
+ * rows exist that the answer leaves out. Takes the rows. */
+static bool put_newest(json_t *v, const char *key, const char *key_more, struct call_page *page)
+{
+    json_t *rows = page->rows;
+    page->rows = NULL;
+    size_t n = json_array_size(rows);
+    for (size_t i = 0; i < n / 2; i++) {
+        json_t *first = json_incref(json_array_get(rows, i));
+        json_array_set(rows, i, json_array_get(rows, n - 1 - i));
+        json_array_set_new(rows, n - 1 - i, first);
+    }
+    return json_object_set_new(v, key, rows) == 0 &&
+           json_object_set_new(v, key_more, json_boolean(page->more)) == 0;
+}
+
+/* The ticket with its newest notifications and history, oldest first (older history is
+ * paged by GET /v1/tickets/{id}/history, older notifications by GET
+ * /v1/notifications?ticket=ID). The answer stays under API_ANSWER_MAX: the notifications
+ * take at most NOTIFICATIONS_SHOWN_BYTES, the history what the ticket leaves. */
 static void ticket_get(struct call *c)
 {
     struct ticket t;
-    struct slad_error err = {""};
-    int r = service_ticket_get(c->api->svc, c->id, &t, &err);
-    if (r < 0) {
-        call_errno(c, r, &err);
+    if (!ticket_load(c, &t))
         return;
-    }
     json_t *v = jsonx_ticket_render(&t, call_conf(c), c->now_ms);
     ticket_done(&t);
-    json_t *history = json_array(), *notifications = json_array();
-    struct store *store = service_store(c->api->svc);
-    if (v && history && notifications) {
-        r = store_history_list(store, c->id, 0, HISTORY_MAX, history_row, history, &err);
-        if (r == 0) {
-            struct store_outbox_filter f = {.state = -1,
-                                            .ticket_id = c->id,
-                                            .due_ms = SLAD_NO_TIME,
-                                            .after_id = 0,
-                                            .limit = NOTIFICATIONS_MAX};
-            r = store_outbox_list(store, &f, outbox_row, notifications, &err);
-        }
-    } else {
+    size_t ticket_bytes = v ? jsonx_dump_size(v) : 0;
+    struct call_page notifications = {0}, history = {0};
+    struct slad_error err = {""};
+    int r =
+        ticket_bytes > 0 ? newest_rows(c, ticket_bytes, &notifications, &history, &err) : -ENOMEM;
+    if (r == 0 && !(put_newest(v, "history", "history_more", &history) &&
+                    put_newest(v, "notifications", "notifications_more", &notifications)))
         r = -ENOMEM;
-        err.msg[0] = '\0';
-    }
+    json_decref(history.rows);
+    json_decref(notifications.rows);
     if (r < 0) {
         json_decref(v);
-        json_decref(history);
-        json_decref(notifications);
-        call_errno(c, r, &err);
+        call_errno(c, r, r == -ENOMEM ? NULL : &err);
         return;
     }
-    json_object_set_new(v, "history", history);
-    json_object_set_new(v, "notifications", notifications);
     call_json(c, 200, v);
+}
+
+/* GET /v1/tickets/{id}/history?after=&limit=: the whole history in id order, paged. */
+static void ticket_history(struct call *c)
+{
+    /* Indexes as in history_params. */
+    const char *limit = c->query[0], *after = c->query[1];
+    struct ticket t;
+    if (!ticket_load(c, &t))
+        return;
+    ticket_done(&t);
+    struct call_page page;
+    int64_t after_id = 0;
+    if (!call_page_start(c, limit, after, "history entry", &page, &after_id))
+        return;
+    struct slad_error err = {""};
+    int r = store_history_list(service_store(c->api->svc), c->id, after_id, page.limit + 1,
+                               history_page_row, &page, &err);
+    call_page_answer(c, &page, "history", r, &err);
 }
 
 static void ticket_patch(struct call *c)
@@ -817,21 +862,28 @@ static void simulate(struct call *c)
         call_errno(c, r, &err);
         return;
     }
-    json_t *v = json_object(), *timeline = json_array();
+    json_t *v = json_object();
     json_t *ticket = jsonx_ticket_render(&tl.ticket, call_conf(c), until_ms);
-    bool ok = v && timeline && ticket;
+    json_t *clocks = json_object_get(ticket, "clocks");
+    size_t clocks_bytes = clocks ? jsonx_dump_size(clocks) : 0;
+    /* The timeline ends early, truncated, where it would take the answer past the bound. */
+    struct call_page timeline = {0};
+    bool ok = v && clocks_bytes > 0 && clocks_bytes < API_ROWS_MAX &&
+              call_page_init(&timeline, tl.n_entries, API_ROWS_MAX - clocks_bytes, 0) == 0;
     for (size_t i = 0; ok && i < tl.n_entries; i++) {
-        json_t *e = sim_entry_render(&tl.entries[i]);
-        ok = e && json_array_append_new(timeline, e) == 0;
+        int r = call_page_add(&timeline, (int64_t)i, sim_entry_render(&tl.entries[i]));
+        ok = r >= 0;
+        if (r > 0)
+            break;
     }
     ok = ok && json_object_set_new(v, "policy", jsonx_string(tl.policy)) == 0 &&
          json_object_set_new(v, "status", json_incref(json_object_get(ticket, "status"))) == 0 &&
-         json_object_set_new(v, "clocks", json_incref(json_object_get(ticket, "clocks"))) == 0 &&
-         json_object_set_new(v, "timeline", json_incref(timeline)) == 0 &&
+         json_object_set_new(v, "clocks", json_incref(clocks)) == 0 &&
+         json_object_set_new(v, "timeline", json_incref(timeline.rows)) == 0 &&
          json_object_set_new(v, "until", jsonx_time(until_ms)) == 0 &&
-         json_object_set_new(v, "truncated", json_boolean(tl.truncated)) == 0;
+         json_object_set_new(v, "truncated", json_boolean(tl.truncated || timeline.more)) == 0;
     json_decref(ticket);
-    json_decref(timeline);
+    json_decref(timeline.rows);
     timeline_done(&tl);
     if (!ok) {
         json_decref(v);

@@ -19,6 +19,14 @@
 #define LIST_DEFAULT_LIMIT 100
 #define LIST_MAX_LIMIT     1000
 
+/* No answer is larger (issue 11: a ticket with 1000 comments of 64 KiB answered 65 MB and
+ * held the loop 2.8 s): a listing ends its page early to stay under it, a ticket shows the
+ * newest history that fits, a report that does not fit is refused. */
+#define API_ANSWER_MAX ((size_t)1 << 20)
+/* What the rows of an answer may take: the rest is for the object around them
+ * ({"tickets":[...],"next":...}, a ticket's other keys). */
+#define API_ROWS_MAX (API_ANSWER_MAX - 4096)
+
 #define QUERY_MAX_PARAMS 8
 #define QUERY_VALUE_MAX  256
 
@@ -64,20 +72,29 @@ void call_parse_error(struct call *c, int r, const struct slad_error *err);
 int call_parse_uint(const char *s, int64_t max, int64_t *ret);
 
 /* One page of a listing in id order ({"<key>":[...],"next":<id or null>}): the store is
- * asked for limit + 1 rows, and the row past the page says there is a next one. */
+ * asked for limit + 1 rows, and the row past the page says there is a next one. The page
+ * also ends before a row that would take its rows past budget_bytes (serialised), once it
+ * holds min_rows: a listing's page always holds one row, so that paging moves on. */
 struct call_page {
     json_t *rows;
     size_t limit;
+    size_t budget_bytes;
+    size_t min_rows;
+    size_t bytes; /* of the rows serialised, with the commas between them */
     int64_t last_id;
     bool more;
 };
+/* An empty page; -ENOMEM. */
+int call_page_init(struct call_page *page, size_t limit, size_t budget_bytes, size_t min_rows);
 /* Read the limit and after parameters (what names the listed thing: "plan") into page
- * and *ret_after_id; false after answering 400 or 503. */
+ * (budget API_ROWS_MAX, one row at least) and *ret_after_id; false after answering 400
+ * or 503. */
 bool call_page_start(struct call *c, const char *limit, const char *after, const char *what,
                      struct call_page *page, int64_t *ret_after_id);
 /* In a store callback: 1 (stop) when the page is full, else 0. */
 int call_page_full(struct call_page *page);
-/* Add v (taken; NULL after ENOMEM) as the row of id: 0 or -ENOMEM. */
+/* Add v (taken; NULL after ENOMEM) as the row of id: 0, 1 (stop: it did not fit the
+ * budget, the page has more) or -ENOMEM. */
 int call_page_add(struct call_page *page, int64_t id, json_t *v);
 /* Answer the page under key, or the error r of the store (rows are freed either way). */
 void call_page_answer(struct call *c, struct call_page *page, const char *key, int r,

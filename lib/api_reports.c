@@ -7,7 +7,11 @@
  *
  * CSV (RFC 4180: CRLF line ends, fields with a comma, quote or line break quoted, quotes
  * doubled) holds the rows only, under a header line of the same columns; the follow-up
- * figures are in the JSON form. */
+ * figures are in the JSON form.
+ *
+ * A report is one answer, not pages: one that would take more than API_ANSWER_MAX (several
+ * thousand rows of groups and clocks in JSON, more in CSV) is refused with 400
+ * report_too_large, before it is rendered whole, and asks for a narrower query. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,22 +57,23 @@ static json_t *row_render(const struct report_row *r)
     return o;
 }
 
-static json_t *report_render(const struct report *rep)
+/* The JSON form into *ret; -ENOMEM, or -EFBIG when the rows take more than API_ROWS_MAX. */
+static int report_render(const struct report *rep, json_t **ret)
 {
-    json_t *out = json_object(), *rows = json_array(), *fu = json_object();
-    if (!out || !rows || !fu) {
+    json_t *out = json_object(), *fu = json_object();
+    struct call_page rows = {0};
+    if (!out || !fu || call_page_init(&rows, rep->n_rows, API_ROWS_MAX, 0) < 0) {
         json_decref(out);
-        json_decref(rows);
         json_decref(fu);
-        return NULL;
+        return -ENOMEM;
     }
-    json_object_set_new(out, "rows", rows);
+    json_object_set_new(out, "rows", rows.rows);
     json_object_set_new(out, "followups", fu);
     for (size_t i = 0; i < rep->n_rows; i++) {
-        json_t *v = row_render(&rep->rows[i]);
-        if (!v || json_array_append_new(rows, v) < 0) {
+        int r = call_page_add(&rows, (int64_t)i, row_render(&rep->rows[i]));
+        if (r != 0) {
             json_decref(out);
-            return NULL;
+            return r < 0 ? r : -EFBIG;
         }
     }
     const struct report_followups *f = &rep->followups;
@@ -77,7 +82,8 @@ static json_t *report_render(const struct report *rep)
     json_object_set_new(fu, "overdue", json_integer(f->overdue));
     json_object_set_new(fu, "rate",
                         f->total ? json_real((double)f->done / (double)f->total) : json_null());
-    return out;
+    *ret = out;
+    return 0;
 }
 
 /* ---- CSV ---- */
@@ -143,13 +149,14 @@ static void csv_real(struct buf *b, bool present, double v)
     csv_field(b, num, false);
 }
 
-static char *report_csv(const struct report *rep, size_t *ret_len)
+/* The CSV form into *ret (*ret_len bytes); -ENOMEM, or -EFBIG past API_ANSWER_MAX. */
+static int report_csv(const struct report *rep, char **ret, size_t *ret_len)
 {
     struct buf b = {0};
     for (size_t i = 0; i < N_COLUMNS; i++)
         csv_field(&b, columns[i], i == 0);
     buf_add(&b, "\r\n", 2);
-    for (size_t i = 0; i < rep->n_rows; i++) {
+    for (size_t i = 0; i < rep->n_rows && b.len <= API_ANSWER_MAX; i++) {
         const struct report_row *r = &rep->rows[i];
         csv_field(&b, r->group ? r->group : "", true);
         csv_field(&b, r->clock, false);
@@ -162,12 +169,13 @@ static char *report_csv(const struct report *rep, size_t *ret_len)
         csv_real(&b, r->has_times, r->p90_ms / 1000.0);
         buf_add(&b, "\r\n", 2);
     }
-    if (b.failed) {
+    if (b.failed || b.len > API_ANSWER_MAX) {
         free(b.p);
-        return NULL;
+        return b.failed ? -ENOMEM : -EFBIG;
     }
+    *ret = b.p;
     *ret_len = b.len;
-    return b.p;
+    return 0;
 }
 
 /* ---- the route ---- */
@@ -184,13 +192,21 @@ static bool query_time(struct call *c, const char *value, const char *name, int6
 
 static void answer(struct call *c, const struct report *rep, bool csv)
 {
-    if (csv) {
-        size_t len = 0;
-        char *text = report_csv(rep, &len);
+    char *text = NULL;
+    size_t len = 0;
+    json_t *v = NULL;
+    int r = csv ? report_csv(rep, &text, &len) : report_render(rep, &v);
+    if (r == -EFBIG)
+        call_error(c, 400, "report_too_large",
+                   "the report has %zu rows (groups x clocks), more than one answer of %zu bytes "
+                   "holds: narrow 'from'..'to', or group by a coarser 'by' (policy, month)",
+                   rep->n_rows, API_ANSWER_MAX);
+    else if (r < 0)
+        call_error(c, 503, "out_of_memory", "out of memory while rendering the report");
+    else if (csv)
         call_text(c, 200, CSV_TYPE, text, len);
-        return;
-    }
-    call_json(c, 200, report_render(rep));
+    else
+        call_json(c, 200, v);
 }
 
 void route_report_sla(struct call *c)

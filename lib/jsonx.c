@@ -408,7 +408,7 @@ static const struct field ticket_fields[] = {
     STR("source", 1, JSONX_LABEL_MAX, source),
     STR("external_id", 1, JSONX_LABEL_MAX, external_id),
     STR("title", 1, JSONX_TITLE_MAX, title),
-    STR("description", 0, JSONX_TEXT_MAX, description),
+    STR("description", 0, JSONX_DESCRIPTION_MAX, description),
     {"severity", F_SEVERITY, 0, 0, 0},
     STR("grade", 1, JSONX_LABEL_MAX, grade),
     STR("region", 1, JSONX_LABEL_MAX, region),
@@ -651,7 +651,7 @@ static int event_from_object(json_t *obj, const char *prefix, int64_t now_ms, bo
         } else if (strcmp(key, "by") == 0) {
             r = jsonx_read_string(v, prefix, "by", 1, JSONX_LABEL_MAX, true, &e->by, reterr);
         } else if (strcmp(key, "note") == 0) {
-            r = jsonx_read_string(v, prefix, "note", 0, JSONX_TEXT_MAX, true, &e->note, reterr);
+            r = jsonx_read_string(v, prefix, "note", 0, JSONX_NOTE_MAX, true, &e->note, reterr);
         } else if (strcmp(key, "assignee") == 0) {
             r = jsonx_read_string(v, prefix, "assignee", 1, JSONX_LABEL_MAX, true, &e->assignee,
                                   reterr);
@@ -1034,13 +1034,19 @@ json_t *jsonx_ticket_render(const struct ticket *t, const struct conf *conf, int
     return o;
 }
 
+#define DUMP_FLAGS (JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(JSONX_REAL_DIGITS))
+
 char *jsonx_dump(const json_t *v, size_t *ret_len)
 {
-    char *s =
-        json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(JSONX_REAL_DIGITS));
+    char *s = json_dumps(v, DUMP_FLAGS);
     if (s && ret_len)
         *ret_len = strlen(s);
     return s;
+}
+
+size_t jsonx_dump_size(const json_t *v)
+{
+    return json_dumpb(v, NULL, 0, DUMP_FLAGS);
 }
 
 char *jsonx_error_body(const char *code, const char *message, size_t *ret_len)

@@ -1333,16 +1333,10 @@ int store_history_add(struct store *s, const struct store_history *h, int64_t *r
     return 0;
 }
 
-int store_history_list(struct store *s, int64_t ticket_id, int64_t after_id, size_t limit,
-                       store_history_fn *fn, void *userdata, struct slad_error *reterr)
+/* Step st (columns HISTORY_COLUMNS) and call fn on each row. */
+static int history_rows(struct store *s, sqlite3_stmt *st, store_history_fn *fn, void *userdata,
+                        struct slad_error *reterr)
 {
-    sqlite3_stmt *st = s->stmt[ST_HISTORY_LIST];
-    struct binder b = {st, SQLITE_OK};
-    bind_int64(&b, 1, ticket_id);
-    bind_int64(&b, 2, after_id);
-    bind_limit(&b, 3, limit);
-    if (b.rc != SQLITE_OK)
-        return fail(s, b.rc, "listing history", reterr);
     int rc, r = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         struct store_history h = {
@@ -1362,6 +1356,51 @@ int store_history_list(struct store *s, int64_t ticket_id, int64_t after_id, siz
         r = fail(s, rc, "listing history", reterr);
     sqlite3_reset(st);
     return r < 0 ? r : 0;
+}
+
+int store_history_list(struct store *s, int64_t ticket_id, int64_t after_id, size_t limit,
+                       store_history_fn *fn, void *userdata, struct slad_error *reterr)
+{
+    sqlite3_stmt *st = s->stmt[ST_HISTORY_LIST];
+    struct binder b = {st, SQLITE_OK};
+    bind_int64(&b, 1, ticket_id);
+    bind_int64(&b, 2, after_id);
+    bind_limit(&b, 3, limit);
+    if (b.rc != SQLITE_OK)
+        return fail(s, b.rc, "listing history", reterr);
+    return history_rows(s, st, fn, userdata, reterr);
+}
+
+/* The newest rows of one ticket, on the (ticket_id, id) indexes read backwards. */
+static const char history_latest_sql[] = "SELECT " HISTORY_COLUMNS " FROM history"
+                                         " WHERE ticket_id = ?1 ORDER BY id DESC LIMIT ?2";
+static const char outbox_latest_sql[] = "SELECT " OUTBOX_COLUMNS " FROM outbox"
+                                        " WHERE ticket_id = ?1 ORDER BY id DESC LIMIT ?2";
+
+/* The statement of sql with (ticket_id, limit) bound, into *ret. */
+static int latest_bind(struct store *s, const char *sql, int64_t ticket_id, size_t limit,
+                       const char *op, sqlite3_stmt **ret, struct slad_error *reterr)
+{
+    sqlite3_stmt *st = store_prepared(s, sql, reterr);
+    if (!st)
+        return -EIO;
+    struct binder b = {st, SQLITE_OK};
+    bind_int64(&b, 1, ticket_id);
+    bind_limit(&b, 2, limit);
+    if (b.rc != SQLITE_OK) {
+        sqlite3_reset(st);
+        return fail(s, b.rc, op, reterr);
+    }
+    *ret = st;
+    return 0;
+}
+
+int store_history_latest(struct store *s, int64_t ticket_id, size_t limit, store_history_fn *fn,
+                         void *userdata, struct slad_error *reterr)
+{
+    sqlite3_stmt *st = NULL;
+    int r = latest_bind(s, history_latest_sql, ticket_id, limit, "listing history", &st, reterr);
+    return r < 0 ? r : history_rows(s, st, fn, userdata, reterr);
 }
 
 int store_outbox_add(struct store *s, const struct store_outbox *o, int64_t *ret_id,
@@ -1492,6 +1531,16 @@ int store_outbox_list(struct store *s, const struct store_outbox_filter *f, stor
     }
     size_t rows;
     return outbox_rows(s, st, fn, userdata, &rows, reterr);
+}
+
+int store_outbox_latest(struct store *s, int64_t ticket_id, size_t limit, store_outbox_fn *fn,
+                        void *userdata, struct slad_error *reterr)
+{
+    sqlite3_stmt *st = NULL;
+    int r =
+        latest_bind(s, outbox_latest_sql, ticket_id, limit, "listing notifications", &st, reterr);
+    size_t rows;
+    return r < 0 ? r : outbox_rows(s, st, fn, userdata, &rows, reterr);
 }
 
 int store_outbox_get(struct store *s, int64_t id, store_outbox_fn *fn, void *userdata,

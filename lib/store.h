@@ -122,6 +122,9 @@ typedef int store_history_fn(void *userdata, const struct store_history *h);
 /* Rows of ticket_id with id > after_id in id order, at most limit (0: all). */
 int store_history_list(struct store *s, int64_t ticket_id, int64_t after_id, size_t limit,
                        store_history_fn *fn, void *userdata, struct slad_error *reterr);
+/* The newest rows of ticket_id, newest first, at most limit (0: all). */
+int store_history_latest(struct store *s, int64_t ticket_id, size_t limit, store_history_fn *fn,
+                         void *userdata, struct slad_error *reterr);
 
 /* Outbox: one row per notification to deliver (SPEC 3). */
 enum store_outbox_state {
@@ -172,6 +175,9 @@ struct store_outbox_filter {
 };
 int store_outbox_list(struct store *s, const struct store_outbox_filter *f, store_outbox_fn *fn,
                       void *userdata, struct slad_error *reterr);
+/* The newest rows of ticket_id, newest first, at most limit (0: all). */
+int store_outbox_latest(struct store *s, int64_t ticket_id, size_t limit, store_outbox_fn *fn,
+                        void *userdata, struct slad_error *reterr);
 /* Row id through fn; -ENOENT when unknown. */
 int store_outbox_get(struct store *s, int64_t id, store_outbox_fn *fn, void *userdata,
                      struct slad_error *reterr);

@@ -6,8 +6,8 @@
  * fresh agenda and service, so inputs do not depend on each other (ticket ids restart at
  * 1 and later requests of one input can act on tickets the earlier ones created).
  * Invariants: every answer has a known status and a JSON body (or the metrics text); an
- * error body is exactly {"error":{"code","message"}}; 405 carries Allow; a request never
- * ends or nests the daemon's transaction. */
+ * error body is exactly {"error":{"code","message"}}; 405 carries Allow; no answer reaches
+ * 1 MiB (issue 11); a request never ends or nests the daemon's transaction. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +24,7 @@
 
 #define NOW_MS       INT64_C(1772323200000) /* 2026-03-01T00:00:00Z */
 #define MAX_REQUESTS 8
+#define ANSWER_MAX   ((size_t)1 << 20)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -97,6 +98,7 @@ static void check_response(const struct api_response *resp)
     if (resp->status == 503 && !resp->body)
         return; /* out of memory */
     CHECK(resp->body && resp->body_len == strlen(resp->body));
+    CHECK(resp->body_len < ANSWER_MAX);
     CHECK(resp->content_type);
     CHECK((resp->status == 405) == (resp->allow[0] != '\0'));
     if (strcmp(resp->content_type, "application/json") != 0) {
@@ -109,6 +111,8 @@ static void check_response(const struct api_response *resp)
         json_t *e = json_object_get(v, "error");
         CHECK(json_object_size(v) == 1 && json_object_size(e) == 2);
         CHECK(json_is_string(json_object_get(e, "code")));
+        /* The API's last line against a huge answer is never reached. */
+        CHECK(strcmp(json_string_value(json_object_get(e, "code")), "answer_too_large") != 0);
         CHECK(json_is_string(json_object_get(e, "message")));
         CHECK(!resp->wrote);
     }

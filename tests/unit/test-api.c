@@ -1,7 +1,14 @@
 /* test-api.c - the HTTP API over the real service and an in-memory store: routing (404,
  * 405 with Allow), the error shape, 400/409/413, idempotent intake (201 then 200), GET
  * with history, events, PATCH, list filters and pagination, strict query decoding,
- * /healthz, /metrics, reload hooks and /v1/simulate. */
+ * /healthz, /metrics, reload hooks and /v1/simulate.
+ *
+ * How large answers grow (issue 11: a ticket with 1000 comments of 64 KiB answered 65 MB):
+ * worst-case items (every field at its limit, of characters JSON escapes six-fold, history
+ * rows written before the note limit) fill every listing; each route's answer must stay
+ * under 1 MiB (request() checks every answer of this file) and paging must still reach
+ * every row exactly once. Also the note limit, GET /v1/tickets/{id}/history and the newest
+ * history and notifications shown with a ticket. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,12 +24,17 @@
 #include "agenda.h"
 #include "api.h"
 #include "conf.h"
+#include "followup.h"
 #include "metrics.h"
+#include "plan.h"
 #include "service.h"
 #include "store.h"
+#include "store_followup.h"
+#include "store_plan.h"
 
-#define T0_MS   INT64_C(1772323200000) /* 2026-03-01T00:00:00Z */
-#define HOUR_MS INT64_C(3600000)
+#define T0_MS      INT64_C(1772323200000) /* 2026-03-01T00:00:00Z */
+#define HOUR_MS    INT64_C(3600000)
+#define ANSWER_MAX ((size_t)1 << 20) /* the bound of issue 11 */
 
 static const char conf_text[] =
     "daemon = { max_body = 4096; };\n"
@@ -61,11 +73,11 @@ static int reload_hook(void *userdata, char *errbuf, size_t size)
     return f->reload_result;
 }
 
-static int setup(void **state)
+static int setup_with(void **state, const char *text)
 {
     struct fixture *f = calloc(1, sizeof(*f));
     struct conf_errors errs = {0};
-    if (conf_load_string(conf_text, "test.conf", &f->conf, &errs) != 0)
+    if (conf_load_string(text, "test.conf", &f->conf, &errs) != 0)
         fail_msg("conf: %s", errs.text ? errs.text : "?");
     conf_errors_done(&errs);
     struct slad_error err = {""};
@@ -80,6 +92,11 @@ static int setup(void **state)
     assert_non_null(f->api);
     *state = f;
     return 0;
+}
+
+static int setup(void **state)
+{
+    return setup_with(state, conf_text);
 }
 
 static int teardown(void **state)
@@ -103,6 +120,9 @@ static int request(struct fixture *f, const char *method, const char *path, cons
     api_handle(f->api, &req, now_ms, resp);
     assert_non_null(resp->body);
     assert_int_equal(resp->body_len, strlen(resp->body));
+    if (resp->body_len >= ANSWER_MAX)
+        fail_msg("%s %s?%s answered %zu bytes, not under %zu", method, path, query ? query : "",
+                 resp->body_len, ANSWER_MAX);
     if (ret_json) {
         json_error_t jerr;
         *ret_json = json_loadb(resp->body, resp->body_len, 0, &jerr);
@@ -640,6 +660,501 @@ static void test_simulate(void **state)
     api_response_done(&resp);
 }
 
+/* ---- answer sizes ---- */
+
+#define NOTE_MAX   8192  /* an event's note, issue 11 */
+#define OLD_MAX    65536 /* a note before the limit; a description still */
+#define LABEL_MAX  128
+#define N_CONTACTS 10
+
+/* A config whose "noisy" policy notifies 10 contacts on 2 channels every minute, so that a
+ * simulation's timeline is as large as it gets; no body limit but the default (1 MiB). */
+static int setup_bounds(void **state)
+{
+    size_t size = 16384, len = 0;
+    char *s = malloc(size);
+    assert_non_null(s);
+#define ADD(...) len += (size_t)snprintf(s + len, size - len, __VA_ARGS__)
+    ADD("channels = ( { name = \"log\"; type = \"file\"; path = \"/dev/null\"; },\n"
+        "  { name = \"log2\"; type = \"file\"; path = \"/dev/null\"; } );\n"
+        "contacts = (\n");
+    for (int i = 0; i < N_CONTACTS; i++)
+        ADD("  { name = \"a-contact-with-a-long-name-as-some-companies-write-them-%02d\";"
+            " phone = \"+861380000%04d\"; email = \"contact%02d@example.com\";"
+            " via = [\"log\", \"log2\"]; }%s\n",
+            i, i, i, i + 1 < N_CONTACTS ? "," : "");
+    ADD(");\nteams = ( { name = \"north\"; roles = { supervisor = [");
+    for (int i = 0; i < N_CONTACTS; i++)
+        ADD("%s\"a-contact-with-a-long-name-as-some-companies-write-them-%02d\"", i ? ", " : "", i);
+    ADD("]; }; } );\n"
+        "policies = (\n"
+        "  { name = \"noisy\"; match = { grade = [\"noisy\"]; }; calendar = \"24x7\";\n"
+        "    clocks = ( { name = \"response\"; target = \"1m\"; stop = [\"resolve\"];\n"
+        "      escalate = ( { at = \"100%%\"; notify = [\"supervisor\"]; repeat = \"1m\"; } );"
+        " } ); },\n"
+        "  { name = \"critical\"; match = { severity = [1]; }; calendar = \"24x7\";\n"
+        "    clocks = ( { name = \"response\"; target = \"1h\"; stop = [\"acknowledge\"]; },\n"
+        "      { name = \"resolution\"; target = \"24h\"; stop = [\"resolve\"]; } ); },\n"
+        "  { name = \"default\"; match = { }; calendar = \"24x7\";\n"
+        "    clocks = ( { name = \"response\"; target = \"2h\"; stop = [\"acknowledge\"]; } ); }\n"
+        ");\n");
+#undef ADD
+    assert_true(len < size);
+    int r = setup_with(state, s);
+    free(s);
+    return r;
+}
+
+/* n bytes of what JSON writes six-fold ("\u0001"), then tail, as a malloc'd string. */
+static char *worst(size_t n, const char *tail)
+{
+    size_t t = strlen(tail);
+    assert_true(t <= n);
+    char *s = malloc(n + 1);
+    assert_non_null(s);
+    memset(s, 0x01, n - t);
+    memcpy(s + n - t, tail, t + 1);
+    return s;
+}
+
+static json_t *worst_json(size_t n, const char *tail)
+{
+    char *s = worst(n, tail);
+    json_t *v = json_string(s);
+    free(s);
+    assert_non_null(v);
+    return v;
+}
+
+/* A request at T0_MS that must answer status; its JSON (or NULL for text answers). */
+static json_t *expect(struct fixture *f, int line, int status, const char *method, const char *path,
+                      const char *query, json_t *body)
+{
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    struct api_response resp;
+    int got = request(f, method, path, query, text, T0_MS, &resp, NULL);
+    free(text);
+    json_t *v = NULL;
+    if (strcmp(resp.content_type, "application/json") == 0)
+        v = json_loadb(resp.body, resp.body_len, 0, NULL);
+    if (got != status)
+        fail_msg("line %d: %s %s?%s: %d %.300s, want %d", line, method, path, query ? query : "",
+                 got, resp.body, status);
+    api_response_done(&resp);
+    return v;
+}
+
+/* 400 whose message names what. */
+static void expect_400(struct fixture *f, int line, const char *method, const char *path,
+                       const char *query, json_t *body, const char *what)
+{
+    json_t *v = expect(f, line, 400, method, path, query, body);
+    const char *msg = json_string_value(json_object_get(json_object_get(v, "error"), "message"));
+    if (!msg || !strstr(msg, what))
+        fail_msg("line %d: message '%s' does not name '%s'", line, msg ? msg : "", what);
+    json_decref(v);
+}
+
+static int64_t create_json(struct fixture *f, json_t *body)
+{
+    json_t *v = expect(f, __LINE__, 201, "POST", "/v1/tickets", NULL, body);
+    int64_t id = json_integer_value(json_object_get(v, "id"));
+    json_decref(v);
+    json_decref(body);
+    return id;
+}
+
+static json_t *comment(const char *note)
+{
+    return json_pack("{s:s,s:s}", "type", "comment", "note", note);
+}
+
+/* Every page of a listing (path, key, extra query) with limit: the ids, each row once, in
+ * increasing order, each answer under the bound. Returns how many rows. */
+static size_t page_all(struct fixture *f, const char *path, const char *key, const char *extra,
+                       int limit, size_t *ret_pages)
+{
+    int64_t after = 0, last = 0;
+    size_t rows = 0, pages = 0;
+    for (;;) {
+        char query[256];
+        snprintf(query, sizeof(query), "%s%slimit=%d&after=%lld", extra ? extra : "",
+                 extra ? "&" : "", limit, (long long)after);
+        json_t *v = expect(f, __LINE__, 200, "GET", path, query, NULL);
+        json_t *list = json_object_get(v, key), *next = json_object_get(v, "next");
+        assert_true(json_is_array(list));
+        pages++;
+        for (size_t i = 0; i < json_array_size(list); i++) {
+            int64_t id = json_integer_value(json_object_get(json_array_get(list, i), "id"));
+            if (id <= last)
+                fail_msg("%s: id %lld after %lld: a row twice or out of order", path, (long long)id,
+                         (long long)last);
+            last = id;
+            rows++;
+        }
+        if (json_is_null(next)) {
+            json_decref(v);
+            break;
+        }
+        /* A page that continues holds a row and names its last one. */
+        assert_true(json_array_size(list) > 0);
+        assert_int_equal(json_integer_value(next), last);
+        after = last;
+        json_decref(v);
+        assert_true(pages < 100000);
+    }
+    if (ret_pages)
+        *ret_pages = pages;
+    return rows;
+}
+
+/* How many history entries ticket id has. */
+static size_t history_size(struct fixture *f, int64_t id)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/v1/tickets/%lld/history", (long long)id);
+    json_t *v = expect(f, __LINE__, 200, "GET", path, "limit=1000", NULL);
+    size_t n = json_array_size(json_object_get(v, "history"));
+    json_decref(v);
+    return n;
+}
+
+/* ---- the note limit ---- */
+
+static void test_note_limit(void **state)
+{
+    struct fixture *f = *state;
+    int64_t id = create_json(f, json_pack("{s:s,s:i}", "title", "x", "severity", 2));
+    size_t before = history_size(f, id);
+    char path[64];
+    snprintf(path, sizeof(path), "/v1/tickets/%lld/events", (long long)id);
+    char *at_limit = worst(NOTE_MAX, ""), *over = worst(NOTE_MAX + 1, ""),
+         *old = worst(OLD_MAX, "");
+    json_t *body = comment(at_limit);
+    json_decref(expect(f, __LINE__, 200, "POST", path, NULL, body));
+    json_decref(body);
+    body = comment(over);
+    expect_400(f, __LINE__, "POST", path, NULL, body, "'note'");
+    json_decref(body);
+    body = comment(old);
+    expect_400(f, __LINE__, "POST", path, NULL, body, "at most 8192");
+    json_decref(body);
+    /* Simulated events take the same fields with the same limits. */
+    body = json_pack("{s:s,s:i,s:[{s:s,s:s,s:s}]}", "title", "x", "severity", 2, "events", "type",
+                     "comment", "at", "2026-03-01T00:10:00Z", "note", over);
+    expect_400(f, __LINE__, "POST", "/v1/simulate", NULL, body, "'events[0].note'");
+    json_decref(body);
+    /* Nothing of the refused ones was kept: the one comment. */
+    snprintf(path, sizeof(path), "/v1/tickets/%lld/history", (long long)id);
+    json_t *v = expect(f, __LINE__, 200, "GET", path, NULL, NULL);
+    json_t *h = json_object_get(v, "history");
+    assert_int_equal(json_array_size(h), before + 1);
+    assert_int_equal(strlen(json_string_value(json_object_get(json_array_get(h, before), "note"))),
+                     NOTE_MAX);
+    json_decref(v);
+    free(at_limit);
+    free(over);
+    free(old);
+}
+
+/* ---- history: the route and the newest entries shown with a ticket ---- */
+
+static void test_history(void **state)
+{
+    struct fixture *f = *state;
+    int64_t id = create_json(f, json_pack("{s:s,s:i}", "title", "x", "severity", 2));
+    int64_t quiet = create_json(f, json_pack("{s:s,s:i}", "title", "y", "severity", 2));
+    char events[64], history[64], ticket[64];
+    snprintf(events, sizeof(events), "/v1/tickets/%lld/events", (long long)id);
+    snprintf(history, sizeof(history), "/v1/tickets/%lld/history", (long long)id);
+    snprintf(ticket, sizeof(ticket), "/v1/tickets/%lld", (long long)id);
+    size_t total = history_size(f, id) + 249;
+    for (int i = 0; i < 249; i++) {
+        char note[32];
+        snprintf(note, sizeof(note), "comment %d", i);
+        json_t *body = comment(note);
+        json_decref(expect(f, __LINE__, 200, "POST", events, NULL, body));
+        json_decref(body);
+    }
+    /* The whole history, in pages of 7 and of the default 100. */
+    size_t pages;
+    assert_int_equal(page_all(f, history, "history", NULL, 7, &pages), total);
+    assert_int_equal(pages, (total + 6) / 7);
+    json_t *all = expect(f, __LINE__, 200, "GET", history, "limit=1000", NULL);
+    json_t *rows = json_object_get(all, "history");
+    assert_int_equal(json_array_size(rows), total);
+    assert_true(json_is_null(json_object_get(all, "next")));
+    json_t *first = expect(f, __LINE__, 200, "GET", history, NULL, NULL);
+    assert_int_equal(json_array_size(json_object_get(first, "history")), 100);
+    assert_int_equal(json_integer_value(json_object_get(first, "next")),
+                     json_integer_value(json_object_get(json_array_get(rows, 99), "id")));
+    json_decref(first);
+
+    /* The ticket shows the newest 100, oldest first, rendered as the route renders them,
+     * and says there is more. */
+    json_t *t = expect(f, __LINE__, 200, "GET", ticket, NULL, NULL);
+    json_t *shown = json_object_get(t, "history");
+    assert_int_equal(json_array_size(shown), 100);
+    for (size_t i = 0; i < 100; i++)
+        if (!json_equal(json_array_get(shown, i), json_array_get(rows, total - 100 + i)))
+            fail_msg("entry %zu of the ticket's history is not the route's entry %zu", i,
+                     total - 100 + i);
+    assert_true(json_is_true(json_object_get(t, "history_more")));
+    assert_true(json_is_false(json_object_get(t, "notifications_more")));
+    json_decref(t);
+    json_decref(all);
+    snprintf(ticket, sizeof(ticket), "/v1/tickets/%lld", (long long)quiet);
+    t = expect(f, __LINE__, 200, "GET", ticket, NULL, NULL);
+    assert_int_equal(json_array_size(json_object_get(t, "history")), history_size(f, quiet));
+    assert_true(json_is_false(json_object_get(t, "history_more")));
+    json_decref(t);
+
+    /* Bad parameters name themselves; an unknown ticket is 404. */
+    expect_400(f, __LINE__, "GET", history, "limit=0", NULL, "'limit'");
+    expect_400(f, __LINE__, "GET", history, "limit=1001", NULL, "'limit'");
+    expect_400(f, __LINE__, "GET", history, "limit=ten", NULL, "'limit'");
+    expect_400(f, __LINE__, "GET", history, "after=-1", NULL, "'after'");
+    expect_400(f, __LINE__, "GET", history, "before=3", NULL, "'before'");
+    json_decref(expect(f, __LINE__, 404, "GET", "/v1/tickets/999999/history", NULL, NULL));
+    json_decref(expect(f, __LINE__, 405, "POST", history, NULL, NULL));
+    /* After the last entry: an empty page. */
+    json_t *v = expect(f, __LINE__, 200, "GET", history, "after=999999", NULL);
+    assert_int_equal(json_array_size(json_object_get(v, "history")), 0);
+    assert_true(json_is_null(json_object_get(v, "next")));
+    json_decref(v);
+}
+
+/* ---- worst cases ---- */
+
+/* A ticket body with every field at its limit. */
+static json_t *worst_ticket(int i, int severity)
+{
+    char tail[32];
+    snprintf(tail, sizeof(tail), "%d", i);
+    json_t *labels = json_object();
+    for (int k = 0; k < 32; k++) {
+        char key[LABEL_MAX + 1];
+        memset(key, 'k', LABEL_MAX);
+        snprintf(key + LABEL_MAX - 3, 4, "%03d", k);
+        json_object_set_new(labels, key, worst_json(LABEL_MAX, ""));
+    }
+    json_t *t = json_pack(
+        "{s:o,s:o,s:o,s:o,s:i,s:o,s:o,s:o,s:o,s:{s:o,s:o,s:o},s:{s:o,s:o},s:o,s:o}", "source",
+        worst_json(LABEL_MAX, ""), "external_id", worst_json(LABEL_MAX, tail), "title",
+        worst_json(512, ""), "description", worst_json(OLD_MAX, ""), "severity", severity, "grade",
+        worst_json(LABEL_MAX, ""), "region", worst_json(LABEL_MAX, ""), "team",
+        worst_json(LABEL_MAX, ""), "assignee", worst_json(LABEL_MAX, ""), "customer", "name",
+        worst_json(LABEL_MAX, ""), "phone", worst_json(64, ""), "address", worst_json(512, ""),
+        "device", "model", worst_json(LABEL_MAX, ""), "serial", worst_json(LABEL_MAX, ""),
+        "fault_code", worst_json(LABEL_MAX, ""), "labels", labels);
+    assert_non_null(t);
+    return t;
+}
+
+static void add_notifications(struct fixture *f, int64_t ticket_id, int n)
+{
+    char *recipient = worst(LABEL_MAX, ""), *channel = worst(LABEL_MAX, ""),
+         *error = worst(511, "");
+    for (int i = 0; i < n; i++) {
+        char tail[32];
+        snprintf(tail, sizeof(tail), "/%d", i);
+        char *key = worst(200, tail);
+        struct store_outbox o = {.ticket_id = ticket_id,
+                                 .event = "sla.escalation",
+                                 .channel = channel,
+                                 .recipient = recipient,
+                                 .idempotency_key = key,
+                                 .state = STORE_OUTBOX_DEAD,
+                                 .attempts = 9,
+                                 .next_attempt_ms = SLAD_NO_TIME,
+                                 .last_error = error,
+                                 .payload = "{}",
+                                 .created_ms = T0_MS,
+                                 .sent_ms = SLAD_NO_TIME};
+        struct slad_error err = {""};
+        if (store_outbox_add(f->store, &o, NULL, NULL, &err) < 0)
+            fail_msg("outbox: %s", err.msg);
+        free(key);
+    }
+    free(recipient);
+    free(channel);
+    free(error);
+}
+
+static void add_followups(struct fixture *f, int64_t ticket_id, int n)
+{
+    for (int i = 0; i < n; i++) {
+        struct followup fu = {.ticket_id = ticket_id,
+                              .state = FOLLOWUP_DONE,
+                              .outcome = FOLLOWUP_UNSATISFIED,
+                              .created_ms = T0_MS,
+                              .due_ms = T0_MS,
+                              .deadline_ms = T0_MS + 3600000,
+                              .done_ms = T0_MS};
+        char tail[32];
+        snprintf(tail, sizeof(tail), "%d", i);
+        char *name = worst(FOLLOWUP_NAME_MAX - 1, tail), *text = worst(FOLLOWUP_NOTE_MAX - 1, "");
+        memcpy(fu.name, name, FOLLOWUP_NAME_MAX);
+        memcpy(fu.owner, name, FOLLOWUP_NAME_MAX);
+        memcpy(fu.done_by, name, FOLLOWUP_NAME_MAX);
+        memcpy(fu.note, text, FOLLOWUP_NOTE_MAX);
+        free(name);
+        free(text);
+        struct slad_error err = {""};
+        /* Completion fields are written by an update, as slad completes a task. */
+        if (store_followup_insert(f->store, &fu, INT64_MAX, &err) < 0 ||
+            store_followup_update(f->store, &fu, INT64_MAX, &err) < 0)
+            fail_msg("follow-up: %s", err.msg);
+    }
+}
+
+static void add_plans(struct fixture *f, int n)
+{
+    for (int i = 0; i < n; i++) {
+        struct plan p;
+        plan_init(&p);
+        char **labels[] = {&p.customer_name, &p.customer_phone, &p.device_model, &p.device_serial,
+                           &p.team,          &p.owner,          &p.assignee,     &p.calendar};
+        for (size_t k = 0; k < sizeof(labels) / sizeof(labels[0]); k++)
+            *labels[k] = worst(PLAN_LABEL_MAX, "");
+        p.name = worst(PLAN_NAME_MAX, "");
+        p.customer_address = worst(PLAN_ADDRESS_MAX, "");
+        p.rrule = worst(PLAN_RRULE_MAX, "");
+        p.due_within = worst(PLAN_DURATION_MAX, "");
+        p.report_within = worst(PLAN_DURATION_MAX, "");
+        p.start_ms = p.created_ms = p.updated_ms = T0_MS;
+        p.next_ms = INT64_MAX;
+        struct slad_error err = {""};
+        if (store_plan_insert(f->store, &p, &err) < 0)
+            fail_msg("plan: %s", err.msg);
+        plan_done(&p);
+    }
+}
+
+/* A history row as a slad before the note limit wrote it: a comment of 64 KiB. */
+static void add_old_comment(struct fixture *f, int64_t ticket_id)
+{
+    json_t *data = json_pack("{s:s,s:o}", "event", "comment", "note", worst_json(OLD_MAX, ""));
+    char *text = json_dumps(data, JSON_COMPACT);
+    json_decref(data);
+    struct store_history h = {
+        .ticket_id = ticket_id, .at_ms = T0_MS, .created_ms = T0_MS, .kind = "event", .data = text};
+    struct slad_error err = {""};
+    if (store_history_add(f->store, &h, NULL, &err) < 0)
+        fail_msg("history: %s", err.msg);
+    free(text);
+}
+
+static void test_worst_case_answers(void **state)
+{
+    struct fixture *f = *state;
+    /* Tickets of 400 KB each; the first with 150 comments of 48 KB (8 KiB escaped), three
+     * older comments of 384 KB, and 1000 notifications and 200 follow-ups of 6-7 KB. */
+    int64_t big[6];
+    for (int i = 0; i < 6; i++)
+        big[i] = create_json(f, worst_ticket(i, 1 + i % 2));
+    size_t created = history_size(f, big[0]);
+    char events[64], history[64], ticket[64];
+    snprintf(events, sizeof(events), "/v1/tickets/%lld/events", (long long)big[0]);
+    snprintf(history, sizeof(history), "/v1/tickets/%lld/history", (long long)big[0]);
+    snprintf(ticket, sizeof(ticket), "/v1/tickets/%lld", (long long)big[0]);
+    char *note = worst(NOTE_MAX, "");
+    json_t *body = comment(note);
+    free(note);
+    for (int i = 0; i < 150; i++)
+        json_decref(expect(f, __LINE__, 200, "POST", events, NULL, body));
+    json_decref(body);
+    for (int i = 0; i < 3; i++)
+        add_old_comment(f, big[0]);
+    size_t queued = page_all(f, "/v1/notifications", "notifications", NULL, 1000, NULL);
+    add_notifications(f, big[0], 1000);
+    add_followups(f, big[0], 200);
+    add_plans(f, 120);
+    /* 2200 tickets of severity 1 (two clocks), each with an assignee of its own that CSV
+     * doubles: 4400 report rows by assignee, over 1 MiB in JSON and in CSV. */
+    for (int i = 0; i < 2200; i++) {
+        char assignee[LABEL_MAX + 1];
+        memset(assignee, '"', LABEL_MAX);
+        snprintf(assignee + LABEL_MAX - 8, 9, "%08d", i);
+        create_json(f,
+                    json_pack("{s:s,s:i,s:s}", "title", "t", "severity", 1, "assignee", assignee));
+    }
+
+    /* The ticket: under the bound (checked by request), with the newest history that fits. */
+    json_t *t = expect(f, __LINE__, 200, "GET", ticket, NULL, NULL);
+    assert_true(json_is_true(json_object_get(t, "history_more")));
+    assert_true(json_is_true(json_object_get(t, "notifications_more")));
+    json_t *shown = json_object_get(t, "history");
+    assert_true(json_array_size(shown) >= 1);
+    assert_true(json_array_size(json_object_get(t, "notifications")) >= 1);
+    json_t *newest = json_array_get(shown, json_array_size(shown) - 1);
+    assert_int_equal(strlen(json_string_value(json_object_get(newest, "note"))), OLD_MAX);
+    json_decref(t);
+    t = expect(f, __LINE__, 200, "GET", "/v1/tickets/2", NULL, NULL);
+    json_decref(t);
+
+    /* Every listing, paged to the end with its largest limit. */
+    size_t pages;
+    assert_int_equal(page_all(f, history, "history", NULL, 1000, &pages), created + 150 + 3);
+    assert_true(pages > 1);
+    assert_int_equal(page_all(f, "/v1/tickets", "tickets", NULL, 1000, &pages), 6 + 2200);
+    assert_true(pages > 3);
+    assert_int_equal(page_all(f, "/v1/notifications", "notifications", NULL, 1000, &pages),
+                     queued + 1000);
+    assert_true(pages > 1);
+    assert_int_equal(page_all(f, "/v1/followups", "followups", NULL, 1000, &pages), 200);
+    assert_true(pages > 1);
+    assert_int_equal(page_all(f, "/v1/plans", "plans", NULL, 1000, &pages), 120);
+    assert_true(pages > 1);
+
+    /* Reports: too large by assignee (refused, naming what to do), fine by policy. */
+    const char *too_many[] = {
+        "by=assignee&from=2026-02-01T00:00:00Z&to=2026-03-02T00:00:00Z",
+        "by=assignee&format=csv&from=2026-02-01T00:00:00Z&to=2026-03-02T00:00:00Z"};
+    for (size_t i = 0; i < 2; i++) {
+        json_t *v = expect(f, __LINE__, 400, "GET", "/v1/reports/sla", too_many[i], NULL);
+        json_t *e = json_object_get(v, "error");
+        assert_string_equal(json_string_value(json_object_get(e, "code")), "report_too_large");
+        const char *msg = json_string_value(json_object_get(e, "message"));
+        if (!strstr(msg, "has 4402 rows") || !strstr(msg, "narrow"))
+            fail_msg("report_too_large says '%s'", msg);
+        json_decref(v);
+    }
+    json_decref(expect(f, __LINE__, 200, "GET", "/v1/reports/sla",
+                       "by=policy&from=2026-02-01T00:00:00Z&to=2026-03-02T00:00:00Z", NULL));
+    expect(f, __LINE__, 200, "GET", "/v1/reports/sla",
+           "by=policy&format=csv&from=2026-02-01T00:00:00Z&to=2026-03-02T00:00:00Z", NULL);
+
+    /* Metrics with every table full of labels that escape. */
+    for (int i = 0; i < 600; i++) {
+        char a[80], b[80];
+        memset(a, '"', sizeof(a));
+        memset(b, '\\', sizeof(b));
+        snprintf(a + 60, 20, "%d", i);
+        snprintf(b + 60, 20, "%d", i);
+        metrics_breach(f->metrics, a, b);
+        metrics_escalation(f->metrics, a);
+        metrics_attempt(f->metrics, a, b);
+        metrics_http(f->metrics, i, 1.0);
+        metrics_timer_lag(f->metrics, 1.0);
+    }
+    expect(f, __LINE__, 200, "GET", "/metrics", NULL, NULL);
+
+    /* A simulation of a ladder that notifies 10 contacts every minute: truncated under
+     * the bound. */
+    body = json_pack("{s:s,s:i,s:s,s:s,s:s}", "title", "x", "severity", 3, "grade", "noisy", "team",
+                     "north", "reported_at", "2026-03-01T00:00:00Z");
+    json_t *v = expect(f, __LINE__, 200, "POST", "/v1/simulate", NULL, body);
+    json_decref(body);
+    assert_string_equal(json_string_value(json_object_get(v, "policy")), "noisy");
+    assert_true(json_is_true(json_object_get(v, "truncated")));
+    json_t *timeline = json_object_get(v, "timeline");
+    assert_true(json_array_size(timeline) > 100);
+    assert_int_equal(json_array_size(json_object_get(json_array_get(timeline, 1), "recipients")),
+                     N_CONTACTS);
+    json_decref(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -651,6 +1166,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_health_metrics_reload, setup, teardown),
         cmocka_unit_test_setup_teardown(test_simulate, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_note_limit, setup_bounds, teardown),
+        cmocka_unit_test_setup_teardown(test_history, setup_bounds, teardown),
+        cmocka_unit_test_setup_teardown(test_worst_case_answers, setup_bounds, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
