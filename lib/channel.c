@@ -727,6 +727,13 @@ static int build_email(const struct conf_channel *ch, const struct notification 
 
 /* ---- build ---- */
 
+enum render_escape channel_text_escape(const struct conf_channel *ch, const char *to)
+{
+    if (ch->type == CHANNEL_DINGTALK || (ch->type == CHANNEL_WECOM && !looks_like_phone(to)))
+        return RENDER_ESCAPE_MARKDOWN;
+    return RENDER_ESCAPE_RAW;
+}
+
 int channel_build(const struct conf_channel *ch, const struct notification *n, int64_t now_ms,
                   const uint8_t nonce[CHANNEL_NONCE_BYTES], struct channel_request *ret,
                   struct slad_error *reterr)

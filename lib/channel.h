@@ -51,6 +51,13 @@ struct channel_request {
     char *path; /* file channel */
 };
 
+/* How the values in the message text of n are escaped for ch (render_message): MARKDOWN
+ * where the message goes out as markdown (DingTalk; WeCom unless it @mentions a mobile
+ * number, which only a text message can), so that a ticket's title or a customer's name
+ * cannot add links, images, tags or headings to it; RAW everywhere else (each channel
+ * escapes the whole text for its format). */
+enum render_escape channel_text_escape(const struct conf_channel *ch, const char *to);
+
 /* Build attempt's request for notification n on channel ch at now_ms. nonce is fresh
  * random bytes (Alibaba's SignatureNonce); everything else is a function of the inputs,
  * so retries differ only in time-dependent parts (timestamps, signatures). n->text must

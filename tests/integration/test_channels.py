@@ -144,10 +144,11 @@ def test_every_vendor_channel(make_daemon):
         text = html.unescape(slack["text"])
         assert TITLE in text and f"#{tid}" in text, text
 
-        # WeCom group robot, no phone to mention: markdown.
+        # WeCom group robot, no phone to mention: markdown, the title's < > as entities.
         wecom = json_post(only(rx, lambda r: r.path.startswith("/cgi-bin/webhook"), "wecom"),
                           "/cgi-bin/webhook/send?key=wecom-secret-key-0123")
-        assert wecom == {"msgtype": "markdown", "markdown": {"content": text}}, wecom
+        md = text.replace("<north>", "&lt;north&gt;")
+        assert wecom == {"msgtype": "markdown", "markdown": {"content": md}}, wecom
 
         # Feishu custom bot v2, signed: timestamp in seconds, sign checked here.
         feishu = json_post(only(rx, lambda r: r.path.startswith("/open-apis/"), "feishu"),
@@ -410,4 +411,49 @@ def test_manual_retry_gets_a_new_budget(make_daemon):
         assert rx.count() == 4
         keys = {r.headers["webhook-id"] for r in hook_requests(rx)}
         assert len(keys) == 1
+        d.stop()
+
+
+# --- secrets gateways echo, markdown titles ---------------------------------------------
+
+HOSTILE_TITLE = ("[x](http://evil) ![](http://evil/i.png) <font color=\"warning\">red</font>"
+                 "\n# Paid\n- item")
+
+
+def echo_answer(req, _n):
+    """Robots say ok; /echo/* answers with the request itself, the credential line first,
+    padded so that the credential stands across the 160th byte, further on each retry."""
+    if req.path.startswith(("/robot/send", "/cgi-bin/webhook/send")):
+        return {"body": '{"errcode":0,"errmsg":"ok"}'}
+    lines = [f"{k}: {v}" for k, v in req.headers.items()]
+    lines.sort(key=lambda line: not line.startswith(("authorization", "x-api-key")))
+    lines.insert(1, f"{req.method} {req.path}")
+    first = lines[0]
+    attempt = len([r for r in echo_answer.seen if r == req.path])
+    echo_answer.seen.append(req.path)
+    pad = "." * max(0, 150 - len(first.split(" ", 1)[0]) - 8 + 3 * attempt)
+    text = pad + "\n".join(lines) + "\n" + req.body.decode("utf-8", "replace")
+    if req.path == "/echo/basic":
+        return {"status": 503, "headers": {"Retry-After": "0"}, "body": text}
+    return {"status": 400, "body": text}
+
+
+def test_markdown_title_cannot_inject(make_daemon):
+    echo_answer.seen = []
+    with Receiver(echo_answer) as rx:
+        d = start(make_daemon, "channels-secrets.conf", rx)
+        d.create(severity=2, team="north", title=HOSTILE_TITLE)
+        wait_for(lambda: all_sent(d, 1, "ding") and all_sent(d, 1, "wecom"), 20,
+                 "the robots' rows sent")
+        req = only(rx, lambda r: r.path.startswith("/robot/send"), "ding")
+        assert req.path.startswith("/robot/send?access_token=dingAccessToken0123456789&"), req
+        ding = json_post(req, req.path)
+        wecom = json_post(only(rx, lambda r: r.path.startswith("/cgi-bin/"), "wecom"),
+                          "/cgi-bin/webhook/send?key=wecomKey-0123-4567")
+        for text in (ding["markdown"]["text"], wecom["markdown"]["content"]):
+            # The title is one run of escaped text: no link, image, tag, heading or list.
+            assert re.search(r"(?<!\\)\]\(", text) is None, text
+            assert "<font" not in text and "\n#" not in text and "\n-" not in text, text
+            assert ("\\[x\\](http://evil) !\\[\\](http://evil/i.png) &lt;font "
+                    "color=\"warning\"&gt;red&lt;/font&gt; # Paid - item") in text, text
         d.stop()

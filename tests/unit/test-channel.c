@@ -1105,6 +1105,73 @@ static void test_redact(void **state)
     assert_string_equal(small, "***");
 }
 
+/* Whether text holds what not right after a backslash. */
+static bool unescaped(const char *text, const char *what)
+{
+    for (const char *p = text; (p = strstr(p, what)); p++)
+        if (p == text || p[-1] != '\\')
+            return true;
+    return false;
+}
+
+/* DingTalk and WeCom markdown: a hostile title stays text; WeCom's text message (an
+ * @mention by mobile) and the other channels get the title as written. */
+static void test_markdown_title(void **state)
+{
+    struct fixture *f = *state;
+    ticket_set_string(&f->t.title, "[x](http://evil) ![](http://evil/i.png) <font color=\"info\">"
+                                   "ok</font>\n# Paid\n- [ ] item\n1. step");
+    struct {
+        int line;
+        const struct conf_channel *ch;
+        const char *to, *member;
+        enum render_escape esc;
+    } cases[] = {
+        {__LINE__, &ch_dingtalk, "+8613800000002", "markdown", RENDER_ESCAPE_MARKDOWN},
+        {__LINE__, &ch_dingtalk, NULL, "markdown", RENDER_ESCAPE_MARKDOWN},
+        {__LINE__, &ch_wecom, "", "markdown", RENDER_ESCAPE_MARKDOWN},
+        {__LINE__, &ch_wecom, "+8613800000002", "text", RENDER_ESCAPE_RAW},
+        {__LINE__, &ch_feishu, NULL, NULL, RENDER_ESCAPE_RAW},
+        {__LINE__, &ch_slack, NULL, NULL, RENDER_ESCAPE_RAW},
+        {__LINE__, &ch_sms_json, "+8613800000002", NULL, RENDER_ESCAPE_RAW},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct notification n = f->n;
+        n.to = cases[i].to;
+        enum render_escape esc = channel_text_escape(cases[i].ch, n.to);
+        if (esc != cases[i].esc)
+            fail_msg("line %d: escape %d", cases[i].line, esc);
+        if (!cases[i].member)
+            continue;
+        char *text = NULL;
+        struct slad_error err = {{0}};
+        if (render_message(&n, "en", NOW, esc, &text, NULL, &err) < 0)
+            fail_msg("line %d: %s", cases[i].line, err.msg);
+        n.text = text;
+        struct channel_request r;
+        if (channel_build(cases[i].ch, &n, NOW, nonce, &r, &err) < 0)
+            fail_msg("line %d: %s", cases[i].line, err.msg);
+        json_t *body = json_loadb(r.body, r.body_len, 0, NULL);
+        json_t *m = json_object_get(body, cases[i].member);
+        const char *sent =
+            json_string_value(json_object_get(m, cases[i].ch == &ch_dingtalk ? "text" : "content"));
+        if (!sent)
+            fail_msg("line %d: no text in %s", cases[i].line, r.body);
+        if (esc == RENDER_ESCAPE_MARKDOWN) {
+            /* One line of text: no link, image, tag or block from the title. */
+            if (unescaped(sent, "](") || strstr(sent, "<font") || strstr(sent, "\n#") ||
+                strstr(sent, "\n-") || strstr(sent, "\n1.") ||
+                !strstr(sent, "\\[x\\](http://evil)"))
+                fail_msg("line %d: markup got through: %s", cases[i].line, sent);
+        } else if (!strstr(sent, "[x](http://evil) ![](http://evil/i.png) <font")) {
+            fail_msg("line %d: plain text changed: %s", cases[i].line, sent);
+        }
+        json_decref(body);
+        channel_request_done(&r);
+        free(text);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1119,6 +1186,7 @@ int main(void)
         cmocka_unit_test(test_classify),
         cmocka_unit_test(test_classify_body_not_terminated),
         cmocka_unit_test(test_redact),
+        cmocka_unit_test_setup_teardown(test_markdown_title, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
