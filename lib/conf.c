@@ -887,8 +887,12 @@ static void channel_done(struct conf_channel *c)
     free_secret(c->url); /* robot URLs hold their token */
     free_secret(c->secret);
     free(c->method);
+    /* Header templates and bodies may hold API keys (Authorization, X-Api-Key...). */
+    for (size_t i = 0; i < c->headers.n; i++)
+        if (c->headers.v[i])
+            explicit_bzero(c->headers.v[i], strlen(c->headers.v[i]));
     conf_strings_done(&c->headers);
-    free(c->body);
+    free_secret(c->body);
     free(c->username);
     free_secret(c->password);
     free(c->from);

@@ -394,6 +394,17 @@ enum render_escape render_escape_for_content_type(const char *value)
     return RENDER_ESCAPE_RAW;
 }
 
+const char *render_content_type(const struct conf_strings *headers)
+{
+    const char *value = NULL;
+    for (size_t i = 0; i < headers->n; i++) {
+        const char *h = headers->v[i];
+        if (h && strncasecmp(h, "Content-Type:", 13) == 0)
+            value = h + 13 + strspn(h + 13, " \t");
+    }
+    return value;
+}
+
 /* ---- values ---- */
 
 char *render_local_time(const struct calendar *cal, int64_t at_ms, char *buf, size_t size)

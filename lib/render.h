@@ -115,6 +115,10 @@ int render_message(const struct notification *n, const char *lang, int64_t now_m
  * text/xml (and +xml types), else RAW: a type in which a value cannot be escaped. */
 enum render_escape render_escape_for_content_type(const char *value);
 
+/* The value of the last "Content-Type:" line among "Name: value" header lines (blanks
+ * after the colon skipped), or NULL. */
+const char *render_content_type(const struct conf_strings *headers);
+
 /* at_ms as local time of cal (NULL: UTC): "2026-03-02 16:00 +08:00". buf size >=
  * RENDER_TIME_MAX; returns buf. */
 #define RENDER_TIME_MAX 32
