@@ -10,8 +10,12 @@
  *
  * Secrets: a request holds signing keys' results, tokens in URLs, Authorization headers
  * and SMTP passwords. Never log a request; log channel_redact_url(url). Reasons and
- * error messages from this module never contain a secret or a token-bearing URL, and
- * text a server sent back is scrubbed of the channel's secrets before it is quoted. */
+ * error messages from this module never contain a secret or a token-bearing URL: text a
+ * server or libcurl sent back is scrubbed of every secret of the channel (its secret,
+ * password, user:password, access_key_secret, routing_key, the URL's user info and
+ * tokens, header values, a form body's values), in every form it may come back in
+ * (as written, percent-encoded and -decoded, JSON-escaped, base64 as in "Basic ..."),
+ * before it is cut to length. */
 #ifndef SLAD_CHANNEL_H
 #define SLAD_CHANNEL_H
 

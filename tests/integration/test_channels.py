@@ -418,6 +418,14 @@ def test_manual_retry_gets_a_new_budget(make_daemon):
 
 HOSTILE_TITLE = ("[x](http://evil) ![](http://evil/i.png) <font color=\"warning\">red</font>"
                  "\n# Paid\n- item")
+ECHO_SECRETS = (
+    "dingAccessToken0123456789", "SECdingSigningSecret0123456789", "wecomKey-0123-4567",
+    "gw-Pa55word!x", "gw-Pa55word%21x", "apiKeyHeader0123456", "bearerToken0123456",
+    "AcctPathToken0123", "queryToken0123456", "url%2FPa55word", "url/Pa55word",
+    "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    base64.b64encode(b"gwUser:gw-Pa55word!x").decode(),
+    base64.b64encode(b"urlUser:url/Pa55word").decode(),
+)
 
 
 def echo_answer(req, _n):
@@ -436,6 +444,51 @@ def echo_answer(req, _n):
     if req.path == "/echo/basic":
         return {"status": 503, "headers": {"Retry-After": "0"}, "body": text}
     return {"status": 400, "body": text}
+
+
+def leaked(text):
+    """The secrets, or any 8 bytes of one, found in text."""
+    return [s for s in ECHO_SECRETS
+            if any(s[i:i + 8] in text for i in range(0, len(s) - 7))]
+
+
+def test_echoed_secrets_never_quoted(make_daemon):
+    echo_answer.seen = []
+    with Receiver(echo_answer) as rx:
+        d = start(make_daemon, "channels-secrets.conf", rx)
+        d.create(severity=2, team="north", title="Pump")
+        dead = wait_for(lambda: (lambda rows: rows if len(rows) == 3 else None)(
+            [r for r in outbox(d) if r["state"] == "dead"]), 30, "the three echo rows dead")
+        assert {r["channel"] for r in dead} == {"basic", "keys", "userinfo"}
+        basic = [r for r in rx.requests if r.path == "/echo/basic"]
+        assert len(basic) == 6
+        # The receiver got the credentials (so there was something to leak).
+        assert basic[0].headers["authorization"] == "Basic " + ECHO_SECRETS[-2]
+        hook = only(rx, lambda r: r.path == "/echo/userinfo", "userinfo")
+        assert hook.headers["authorization"] == "Basic " + ECHO_SECRETS[-1]
+        api = d.client.get("/v1/notifications?state=dead").json["notifications"]
+        errors = {n["channel"]: n["last_error"] for n in api}
+        assert errors["basic"].startswith("gave up after 6 attempts: HTTP 503: ...."), errors
+        assert "authorization: Basic ***" in errors["basic"] or \
+            errors["basic"].endswith("..."), errors
+        assert errors["keys"].startswith("HTTP 400: ...."), errors
+        for channel, error in errors.items():
+            assert not leaked(error), (channel, error)
+        # The reload error of a URL with user info quotes no password.
+        with open(d.conf_path, encoding="utf-8") as f:
+            conf = f.read()
+        with open(d.conf_path, "w", encoding="utf-8") as f:
+            f.write(conf.replace('url = "http://urlUser:url%2FPa55word@127.0.0.1',
+                                 'url = "ftp://urlUser:url%2FPa55word@127.0.0.1'))
+        r = d.client.post("/v1/reload")
+        assert r.status == 400, r
+        assert "url in channel 'userinfo': 'ftp://***@127.0.0.1:" in r.error_message(), r
+        assert not leaked(r.error_message()), r.error_message()
+        d.wait_log("reload: '")
+        d.stop()
+        log = d.log()
+        assert "attempt 1: retry (HTTP 503: ..." in log, d.log_tail()
+        assert not leaked(log), leaked(log)
 
 
 def test_markdown_title_cannot_inject(make_daemon):
