@@ -722,6 +722,7 @@ static int build_email(const struct conf_channel *ch, const struct notification 
         (e = copy_string(&r->username, ch->username, reterr)) < 0 ||
         (e = copy_string(&r->password, ch->password, reterr)) < 0)
         return e;
+    r->require_tls = ch->smtp_starttls;
     return 0;
 }
 

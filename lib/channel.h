@@ -19,6 +19,7 @@
 #ifndef SLAD_CHANNEL_H
 #define SLAD_CHANNEL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,6 +50,7 @@ struct channel_request {
     char *body; /* NUL-terminated (body_len excludes the NUL); NULL for a GET */
     size_t body_len;
     char *username, *password; /* SMTP login, or NULL (HTTP basic auth is a header) */
+    bool require_tls;          /* SMTP: STARTTLS or no transaction (the channel's tls) */
     char *mail_from;
     char *rcpt_to[CHANNEL_MAX_RCPT];
     size_t n_rcpt;

@@ -19,6 +19,7 @@ static const char *const notification_events[] = {
     "appointment.reminder", "ticket.repeat_fault", NULL,
 };
 static const char *const http_methods[] = {"POST", "PUT", "GET", NULL};
+static const char *const tls_modes[] = {"starttls", "none", NULL};
 
 /* What templates, SMS bodies and headers may use as {{name}}; render.c fills them. */
 static const char *const placeholders[] = {
@@ -129,7 +130,7 @@ static const struct channel_kind {
                             "template_code",
                             "url", .schemes = "http https",
                             .default_url = "https://dysmsapi.aliyuncs.com/"},
-    [CHANNEL_EMAIL] = {"email", "url from", "username password", .schemes = "smtp smtps"},
+    [CHANNEL_EMAIL] = {"email", "url from", "username password tls", .schemes = "smtp smtps"},
     [CHANNEL_FILE] = {"file", "path", "", .schemes = ""},
 };
 #define N_CHANNEL_KINDS (sizeof(channel_kinds) / sizeof(channel_kinds[0]))
@@ -255,6 +256,7 @@ static const struct conf_key channel_keys[] = {
     {"sign_name", conf_parse_string, C(sign_name)},
     {"template_code", conf_parse_string, C(template_code)},
     {"routing_key", conf_parse_string, C(routing_key), .secret = true},
+    {"tls", conf_parse_word, C(tls), .words = tls_modes},
 };
 #undef C
 
@@ -301,6 +303,29 @@ static void check_sms_body(struct conf_loader *ld, const config_setting_t *e,
                     "application/json, application/x-www-form-urlencoded or an XML type, or a "
                     "body without placeholders",
                     where, conf_quote(type, q, sizeof(q)));
+}
+
+/* On smtp:// the login (AUTH PLAIN) and the message go in clear text unless STARTTLS is
+ * required: it is, by default, when there is a login. */
+static void check_email_tls(struct conf_loader *ld, const config_setting_t *e,
+                            struct conf_channel *c, const char *where)
+{
+    const config_setting_t *tls = config_setting_get_member(e, "tls");
+    bool login = c->username || c->password;
+    if (c->url && strncmp(c->url, "smtps://", 8) == 0) {
+        if (tls)
+            conf_report(ld, tls,
+                        "tls in %s: does not apply to an smtps:// url, which is TLS from the "
+                        "first byte: remove it",
+                        where);
+        return;
+    }
+    c->smtp_starttls = c->tls ? strcmp(c->tls, "starttls") == 0 : login;
+    if (c->tls && !c->smtp_starttls && login)
+        conf_warn(ld, tls,
+                  "tls in %s: \"none\": the SMTP login, password and every message travel in "
+                  "clear text; use smtps:// or tls = \"starttls\"",
+                  where);
 }
 
 /* A short signing key makes signatures guessable; a vendor's secret shorter than any it
@@ -370,6 +395,8 @@ static void check_channel(struct conf_loader *ld, const config_setting_t *e, str
         c->method = conf_strdup(ld, "POST");
     if (c->type == CHANNEL_SMS)
         check_sms_body(ld, e, c, where);
+    if (c->type == CHANNEL_EMAIL)
+        check_email_tls(ld, e, c, where);
     if (c->secret)
         check_signing_secret(ld, e, c, where);
     if (!given(present, "rate")) {

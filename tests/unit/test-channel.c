@@ -1282,6 +1282,22 @@ static void test_markdown_title(void **state)
     }
 }
 
+/* An e-mail channel that requires STARTTLS says so in its request. */
+static void test_email_requires_tls(void **state)
+{
+    struct fixture *f = *state;
+    struct conf_channel ch = ch_email;
+    struct notification n = f->n;
+    n.to = "li.si@example.com";
+    for (int starttls = 0; starttls <= 1; starttls++) {
+        ch.smtp_starttls = starttls;
+        struct channel_request r;
+        assert_int_equal(channel_build(&ch, &n, NOW, nonce, &r, NULL), 0);
+        assert_int_equal(r.require_tls, starttls);
+        channel_request_done(&r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1298,6 +1314,7 @@ int main(void)
         cmocka_unit_test(test_redact),
         cmocka_unit_test(test_scrub_echo_at_every_cut),
         cmocka_unit_test_setup_teardown(test_markdown_title, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_email_requires_tls, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -724,6 +724,19 @@ static const struct broken {
      "channels = (\n  { name = \"f\"; type = \"feishu\"; url = \"http://h/\";\n"
      "    secret = \"short\"; }\n);\n" CATCHALL,
      3, "secret in channel 'f': 5 characters is shorter than any signing secret Feishu issues", 1},
+    /* tls: e-mail on smtp:// only. */
+    {__LINE__,
+     "channels = (\n  { name = \"mail\"; type = \"email\"; from = \"slad@example.com\";\n"
+     "    url = \"smtps://mail.example.com\"; tls = \"none\"; }\n);\n" CATCHALL,
+     3, "tls in channel 'mail': does not apply to an smtps:// url", 1},
+    {__LINE__,
+     "channels = (\n  { name = \"mail\"; type = \"email\"; from = \"slad@example.com\";\n"
+     "    url = \"smtp://mail.example.com\"; tls = \"yes\"; }\n);\n" CATCHALL,
+     3, "tls in channel 'mail': unknown value 'yes' (known: starttls, none)", 1},
+    {__LINE__,
+     "channels = (\n  { name = \"hook\"; type = \"webhook\"; url = \"http://h/\";\n"
+     "    tls = \"none\"; }\n);\n" CATCHALL,
+     3, "tls in channel 'hook': does not apply to type 'webhook'", 1},
     {__LINE__,
      "channels = (\n  { name = \"a\"; type = \"file\"; path = \"a\"; },\n"
      "  { name = \"a\"; type = \"file\"; path = \"b\"; }\n);\n" CATCHALL,
@@ -803,6 +816,45 @@ static void test_secrets_not_quoted(void **state)
     conf_errors_done(&errs);
 }
 
+/* STARTTLS is required on smtp:// when there is a login, unless tls = "none", which loads
+ * with a warning; smtps:// is TLS anyway. */
+static void test_email_tls(void **state)
+{
+    static const struct {
+        int line;
+        const char *keys;
+        bool starttls;
+        const char *warning; /* NULL: none */
+    } cases[] = {
+        {__LINE__, "url = \"smtp://127.0.0.1:25\";", false, NULL},
+        {__LINE__, "url = \"smtp://m:587\"; username = \"u\"; password = \"p\";", true, NULL},
+        {__LINE__, "url = \"smtp://m:587\"; password = \"p\";", true, NULL},
+        {__LINE__, "url = \"smtp://m:25\"; tls = \"starttls\";", true, NULL},
+        {__LINE__, "url = \"smtps://m:465\"; username = \"u\"; password = \"p\";", false, NULL},
+        {__LINE__, "url = \"smtp://m:25\"; tls = \"none\";", false, NULL},
+        {__LINE__, "url = \"smtp://m:25\"; username = \"u\"; password = \"p\";\n  tls = \"none\";",
+         false,
+         "t.conf:3: warning: tls in channel 'mail': \"none\": the SMTP login, password and every "
+         "message travel in clear text; use smtps:// or tls = \"starttls\"\n"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char text[1024];
+        snprintf(text, sizeof(text),
+                 "channels = ( { name = \"mail\"; type = \"email\"; from = \"a@b.c\";\n  %s } "
+                 ");\n" CATCHALL,
+                 cases[i].keys);
+        struct conf *conf = load_string_ok(cases[i].line, text);
+        const struct conf_channel *mail = conf_find_channel(conf, "mail");
+        if (mail->smtp_starttls != cases[i].starttls)
+            fail_msg("line %d: smtp_starttls %d", cases[i].line, mail->smtp_starttls);
+        if ((conf->warnings == NULL) != (cases[i].warning == NULL) ||
+            (cases[i].warning && strcmp(conf->warnings, cases[i].warning) != 0))
+            fail_msg("line %d: warnings %s", cases[i].line,
+                     conf->warnings ? conf->warnings : "(none)");
+        conf_free(conf);
+    }
+}
+
 /* Control characters in values cannot split an error over two lines. */
 static void test_messages_one_line(void **state)
 {
@@ -845,6 +897,7 @@ int main(void)
         cmocka_unit_test(test_files),
         cmocka_unit_test(test_broken),
         cmocka_unit_test(test_secrets_not_quoted),
+        cmocka_unit_test(test_email_tls),
         cmocka_unit_test(test_messages_one_line),
         cmocka_unit_test(test_too_many_errors),
     };
