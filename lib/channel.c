@@ -956,8 +956,12 @@ static const char *const public_headers[] = {
 };
 
 /* Every form in which the channel's secrets may come back, longest first. */
+struct secret_form {
+    char *s; /* may hold NUL bytes: len counts */
+    size_t len;
+};
 struct secret_forms {
-    char **v;
+    struct secret_form *v;
     size_t n, cap;
     bool failed; /* out of memory: the caller withholds the text */
 };
@@ -967,11 +971,11 @@ static void forms_add_one(struct secret_forms *f, const char *s, size_t len)
     if (len < SECRET_MIN_BYTES || f->failed)
         return;
     for (size_t i = 0; i < f->n; i++)
-        if (strlen(f->v[i]) == len && memcmp(f->v[i], s, len) == 0)
+        if (f->v[i].len == len && memcmp(f->v[i].s, s, len) == 0)
             return;
     if (f->n == f->cap) {
         size_t cap = f->cap ? 2 * f->cap : 64;
-        char **v = reallocarray(f->v, cap, sizeof(*v));
+        struct secret_form *v = reallocarray(f->v, cap, sizeof(*v));
         if (!v) {
             f->failed = true;
             return;
@@ -979,12 +983,14 @@ static void forms_add_one(struct secret_forms *f, const char *s, size_t len)
         f->v = v;
         f->cap = cap;
     }
-    char *copy = strndup(s, len);
+    char *copy = malloc(len + 1);
     if (!copy) {
         f->failed = true;
         return;
     }
-    f->v[f->n++] = copy;
+    memcpy(copy, s, len);
+    copy[len] = '\0';
+    f->v[f->n++] = (struct secret_form){copy, len};
 }
 
 static void forms_add_escaped(struct secret_forms *f, const char *s, size_t len,
@@ -1144,7 +1150,7 @@ static void forms_add_header(struct secret_forms *f, const char *line)
 
 static int longest_first(const void *a, const void *b)
 {
-    size_t la = strlen(*(char *const *)a), lb = strlen(*(char *const *)b);
+    size_t la = ((const struct secret_form *)a)->len, lb = ((const struct secret_form *)b)->len;
     return la < lb ? 1 : la > lb ? -1 : 0;
 }
 
@@ -1175,6 +1181,7 @@ static void forms_build(const struct conf_channel *ch, struct secret_forms *f)
     if (ch->type == CHANNEL_SMS && ch->body &&
         render_escape_for_content_type(render_content_type(&ch->headers)) == RENDER_ESCAPE_FORM)
         redact_pairs(ch->body, ch->body + strlen(ch->body), NULL, forms_add_token, f);
+    /* Longest first, so that a secret wins over a shorter one it holds. */
     if (f->n)
         qsort(f->v, f->n, sizeof(f->v[0]), longest_first);
 }
@@ -1182,71 +1189,69 @@ static void forms_build(const struct conf_channel *ch, struct secret_forms *f)
 static void forms_done(struct secret_forms *f)
 {
     for (size_t i = 0; i < f->n; i++) {
-        explicit_bzero(f->v[i], strlen(f->v[i]));
-        free(f->v[i]);
+        explicit_bzero(f->v[i].s, f->v[i].len);
+        free(f->v[i].s);
     }
     free(f->v);
     *f = (struct secret_forms){.v = NULL};
 }
 
-/* Replace every occurrence of needle in text by "***" (needles have >= 4 bytes: text
- * never grows). */
-static void replace_all(char *text, const char *needle)
-{
-    size_t n = strlen(needle);
-    char *p = text;
-    while ((p = memmem(p, strlen(p), needle, n))) {
-        memcpy(p, "***", 3);
-        memmove(p + 3, p + n, strlen(p + n) + 1);
-        p += 3;
-    }
-}
-
 #define WITHHELD "(text withheld: out of memory while removing secrets)"
 
-/* Remove what the channel holds secret from text (NUL-terminated, at least
- * sizeof(WITHHELD) bytes of room) that a server or libcurl produced. */
-static void scrub(const struct conf_channel *ch, char *text)
+/* Copy in[0..len) to out (which may be in: the copy never grows) with every secret form
+ * found, leftmost and longest first, as "***" and NUL bytes as spaces, until out holds
+ * max bytes (or up to 2 more, the end of a "***"). *ret_used gets the bytes of in read.
+ * Returns the bytes written; out is not terminated. */
+static size_t scrub_copy(const struct secret_forms *f, const char *in, size_t len, char *out,
+                         size_t max, size_t *ret_used)
 {
-    if (!text[0])
-        return;
-    struct secret_forms f = {.v = NULL};
-    forms_build(ch, &f);
-    if (f.failed)
-        memcpy(text, WITHHELD, sizeof(WITHHELD));
-    else
-        for (size_t i = 0; i < f.n; i++)
-            replace_all(text, f.v[i]);
-    forms_done(&f);
+    size_t i = 0, o = 0;
+    while (i < len && o < max) {
+        size_t hit = 0;
+        for (size_t k = 0; k < f->n && !hit; k++) {
+            size_t n = f->v[k].len;
+            if (n <= len - i && f->v[k].s[0] == in[i] && memcmp(in + i, f->v[k].s, n) == 0)
+                hit = n;
+        }
+        if (hit) {
+            memcpy(out + o, "***", 3); /* hit >= 4: never past what is still to read */
+            o += 3;
+            i += hit;
+        } else {
+            out[o++] = in[i] ? in[i] : ' ';
+            i++;
+        }
+    }
+    *ret_used = i;
+    return o;
 }
 
 /* ---- classification ---- */
 
 /* A short single-line quotation of s[0..len) (printable; bad UTF-8 as '?'), scrubbed of
  * the channel's secrets before it is cut: a secret across the cut cannot leave its
- * start behind. */
+ * start behind. Only as much is scrubbed as the quotation shows. */
 static void quote_answer(const struct conf_channel *ch, const char *s, size_t len, char *out,
                          size_t size)
 {
     out[0] = '\0';
-    if (len > ANSWER_PARSE_MAX)
-        len = ANSWER_PARSE_MAX; /* a quotation shows the first 160 bytes */
-    char *copy = malloc(len + sizeof(WITHHELD));
-    if (!copy) {
+    struct secret_forms f = {.v = NULL};
+    forms_build(ch, &f);
+    if (f.failed) {
+        forms_done(&f);
         snprintf(out, size, "%s", WITHHELD);
         return;
     }
-    memcpy(copy, s, len);
-    copy[len] = '\0';
-    for (size_t i = 0; i < len; i++)
-        if (!copy[i])
-            copy[i] = ' ';
-    scrub(ch, copy);
-    len = strlen(copy);
+    char clean[ANSWER_QUOTE_MAX + 8];
+    size_t used;
+    size_t clean_len = scrub_copy(&f, s, len, clean, ANSWER_QUOTE_MAX + 1, &used);
+    forms_done(&f);
+    size_t keep = render_utf8_prefix(clean, clean_len, ANSWER_QUOTE_MAX);
+    bool cut = keep < clean_len || used < len;
     struct render_buf b;
     render_buf_init(&b, ANSWER_QUOTE_MAX * 4);
-    size_t keep = render_utf8_prefix(copy, len, ANSWER_QUOTE_MAX);
-    render_buf_escape(&b, copy, keep, RENDER_ESCAPE_HEADER);
+    render_buf_escape(&b, clean, keep, RENDER_ESCAPE_HEADER);
+    explicit_bzero(clean, sizeof(clean));
     const char *t = b.data && !b.err ? b.data : "";
     /* Trim and squeeze blanks (HTML pages and JSON bodies are full of them). */
     size_t o = 0;
@@ -1263,14 +1268,12 @@ static void quote_answer(const struct conf_channel *ch, const char *s, size_t le
     }
     while (o > 0 && out[o - 1] == ' ')
         o--;
-    if (keep < len && o + 4 < size) {
+    if (cut && o + 4 < size) {
         memcpy(out + o, "...", 3);
         o += 3;
     }
     out[o] = '\0';
     render_buf_done(&b);
-    explicit_bzero(copy, len);
-    free(copy);
 }
 
 static void set_verdict(struct channel_verdict *v, const struct conf_channel *ch,
@@ -1288,8 +1291,18 @@ static void set_verdict(struct channel_verdict *v, const struct conf_channel *ch
     va_start(ap, fmt);
     vsnprintf(whole, sizeof(whole), fmt, ap);
     va_end(ap);
-    scrub(ch, whole);
-    size_t keep = render_utf8_prefix(whole, strlen(whole), sizeof(v->reason) - 1);
+    size_t len = strlen(whole);
+    if (len) {
+        struct secret_forms f = {.v = NULL};
+        forms_build(ch, &f);
+        size_t used;
+        if (f.failed)
+            len = (size_t)snprintf(whole, sizeof(whole), "%s", WITHHELD);
+        else
+            len = scrub_copy(&f, whole, len, whole, len, &used);
+        forms_done(&f);
+    }
+    size_t keep = render_utf8_prefix(whole, len, sizeof(v->reason) - 1);
     memcpy(v->reason, whole, keep);
     v->reason[keep] = '\0';
     explicit_bzero(whole, sizeof(whole));

@@ -1,6 +1,8 @@
 /* conf_channels.c - the config sections that say who is reached and how: channels (with
- * the keys each type needs and the provider limits it defaults to), contacts, teams and
- * message templates, whose {{placeholders}} are checked against what render.c fills. */
+ * the keys each type needs, the provider limits it defaults to, and the rules that keep
+ * secrets and values in their place: signing key sizes, an escapable body type, STARTTLS
+ * with a login, no secret quoted in a message), contacts, teams and message templates,
+ * whose {{placeholders}} are checked against what render.c fills. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
