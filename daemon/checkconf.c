@@ -19,6 +19,8 @@ bool checkconf_report(const char *prog, const char *path, const char *consequenc
         conf_errors_done(&errs);
         return false;
     }
+    if (conf->warnings)
+        fputs(conf->warnings, stderr);
     char *summary = conf_summary(conf);
     fputs(summary ? summary : "", stdout);
     free(summary);

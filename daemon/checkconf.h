@@ -1,5 +1,5 @@
 /* checkconf.h - `slad --check-config` and `slactl check-config`: load a config and print
- * its summary to stdout, or every error and a count to stderr. */
+ * its summary to stdout (its warnings to stderr), or every error and a count to stderr. */
 #ifndef SLAD_DAEMON_CHECKCONF_H
 #define SLAD_DAEMON_CHECKCONF_H
 

@@ -152,7 +152,7 @@ int deliver_job_build(struct service *svc, const struct conf *conf, const struct
     if (n.followup_name && due && jsonx_time_parse(due, &n.followup_due_at_ms, NULL) < 0)
         n.followup_due_at_ms = SLAD_NO_TIME;
     char *text = NULL, *subject = NULL;
-    rv = render_message(&n, NULL, now_ms, &text, &subject, reterr);
+    rv = render_message(&n, NULL, now_ms, channel_text_escape(ch, n.to), &text, &subject, reterr);
     if (rv == 0) {
         n.text = text;
         n.subject = subject;

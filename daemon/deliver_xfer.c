@@ -11,6 +11,9 @@
 #include "render.h"
 
 #define RESPONSE_MAX 8192 /* response bytes kept for channel_classify; the rest is dropped */
+#define NO_STARTTLS                                                                                \
+    "the SMTP server does not offer STARTTLS, so neither the login nor the message was sent "      \
+    "(use smtps://, enable STARTTLS on the server, or set tls = \"none\" on the channel)"
 
 struct deliver_call {
     struct deliver_call *next, *prev;
@@ -110,6 +113,7 @@ static enum channel_xfer xfer_from(CURLcode rc)
     case CURLE_URL_MALFORMAT:
     case CURLE_UNSUPPORTED_PROTOCOL:
     case CURLE_LOGIN_DENIED:
+    case CURLE_USE_SSL_FAILED: /* the server offers no STARTTLS: its setup, not a glitch */
         return CHANNEL_XFER_PERMANENT;
     default:
         return CHANNEL_XFER_NETWORK;
@@ -131,9 +135,10 @@ static void check_done(struct deliver_xfer *x)
         curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
         struct channel_response resp = {
             .xfer = xfer_from(rc),
-            .error = rc == CURLE_OK ? NULL
-                     : c->errbuf[0] ? c->errbuf
-                                    : curl_easy_strerror(rc),
+            .error = rc == CURLE_OK               ? NULL
+                     : rc == CURLE_USE_SSL_FAILED ? NO_STARTTLS
+                     : c->errbuf[0]               ? c->errbuf
+                                                  : curl_easy_strerror(rc),
             .status = status,
             .body = c->resp.data,
             .body_len = c->resp.len,
@@ -213,6 +218,9 @@ static void setup_smtp(struct deliver_call *c)
     const struct channel_request *req = c->req;
     CURL *e = c->easy;
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+    /* Else curl sends AUTH PLAIN and the message in clear text to a server without TLS. */
+    if (req->require_tls)
+        curl_easy_setopt(e, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
     if (req->username)
         curl_easy_setopt(e, CURLOPT_USERNAME, req->username);
     if (req->password)

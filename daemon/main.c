@@ -10,6 +10,7 @@
 #include "failpoint.h"
 #include "log.h"
 #include "loop.h"
+#include "reload.h"
 
 #define SLAD_DEFAULT_CONFIG "/etc/slad/slad.conf"
 
@@ -36,18 +37,12 @@ static int run_daemon(const char *path)
     struct conf *conf = NULL;
     struct conf_errors errs = {0};
     if (conf_load(path, &conf, &errs) < 0) {
-        const char *p = errs.text ? errs.text : "";
-        while (*p) {
-            const char *nl = strchr(p, '\n');
-            size_t len = nl ? (size_t)(nl - p) : strlen(p);
-            if (len > 0)
-                log_err("config", "%.*s", (int)len, p);
-            p += len + (nl ? 1 : 0);
-        }
+        reload_log_lines(LOG_PRIO_ERR, "config", errs.text);
         log_err("slad", "%zu error(s) in '%s'; nothing was started", errs.count, path);
         conf_errors_done(&errs);
         return 1;
     }
+    reload_log_lines(LOG_PRIO_WARNING, "config", conf->warnings);
     return loop_run(path, conf);
 }
 

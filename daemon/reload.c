@@ -55,20 +55,25 @@ static void say_ready(struct slad *s)
     sdnotify_ready(status);
 }
 
+void reload_log_lines(enum log_priority prio, const char *subsystem, const char *text)
+{
+    const char *p = text ? text : "";
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        if (len > 0)
+            log_line(prio, subsystem, "%.*s", (int)len, p);
+        p += len + (nl ? 1 : 0);
+    }
+}
+
 /* Log every error line of text and copy text into errbuf. */
 static void report_invalid(struct slad *s, const char *text, size_t count, char *errbuf,
                            size_t errbuf_size)
 {
     log_err("reload", "'%s' is invalid, keeping the running config: %zu error(s)", s->conf_path,
             count);
-    const char *p = text ? text : "";
-    while (*p) {
-        const char *nl = strchr(p, '\n');
-        size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        if (len > 0)
-            log_err("reload", "%.*s", (int)len, p);
-        p += len + (nl ? 1 : 0);
-    }
+    reload_log_lines(LOG_PRIO_ERR, "reload", text);
     if (errbuf_size > 0)
         snprintf(errbuf, errbuf_size, "%s", text ? text : "the file could not be loaded");
 }
@@ -125,6 +130,7 @@ int reload_run(void *userdata, char *errbuf, size_t errbuf_size)
     log_set_level(nc->daemon.log_level);
     timers_rearm(s->timers);
     s->reloads++;
+    reload_log_lines(LOG_PRIO_WARNING, "config", nc->warnings);
     log_notice("reload", "ok (%zu policies)", nc->n_policies);
     say_ready(s);
     return 0;

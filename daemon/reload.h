@@ -7,7 +7,12 @@
 
 #include <stddef.h>
 
+#include "log.h"
+
 struct slad;
+
+/* Log each line of text (a config's errors or warnings) as its own line. */
+void reload_log_lines(enum log_priority prio, const char *subsystem, const char *text);
 
 /* 0, or -EINVAL with every error in errbuf (NUL-terminated, cut to errbuf_size) when the
  * file is invalid, or the service's -errno when the swap failed. Matches api_hooks. */

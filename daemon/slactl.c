@@ -9,6 +9,7 @@
 
 #include <curl/curl.h>
 
+#include "channel.h"
 #include "checkconf.h"
 #include "conf.h"
 #include "slactl.h"
@@ -58,6 +59,7 @@ static size_t on_data(char *ptr, size_t size, size_t n, void *userdata)
 
 static void say_unreachable(const struct ctl *ctl, const char *why)
 {
+    char shown[512]; /* the URL without its user info */
     if (ctl->socket)
         fprintf(stderr,
                 "slactl: cannot reach slad on the socket '%s': %s\n"
@@ -68,7 +70,7 @@ static void say_unreachable(const struct ctl *ctl, const char *why)
         fprintf(stderr,
                 "slactl: cannot reach slad at '%s': %s\n"
                 "slactl: is slad running? start it with `systemctl start slad` or `make run`\n",
-                ctl->url, why);
+                channel_redact_url(ctl->url, shown, sizeof(shown)), why);
 }
 
 /* The daemon's error message for a refused request, with what to do for a missing route. */

@@ -7,7 +7,8 @@
  *
  * CSV (RFC 4180: CRLF line ends, fields with a comma, quote or line break quoted, quotes
  * doubled) holds the rows only, under a header line of the same columns; the follow-up
- * figures are in the JSON form.
+ * figures are in the JSON form. Text cells that a spreadsheet would run as a formula get
+ * a leading ' (csv_field).
  *
  * A report is one answer, not pages: one that would take more than API_ANSWER_MAX (several
  * thousand rows of groups and clocks in JSON, more in CSV) is refused with 400
@@ -115,16 +116,25 @@ static void buf_add(struct buf *b, const char *s, size_t n)
     b->p[b->len] = '\0';
 }
 
-/* One field, quoted when it holds a comma, a quote or a line break (RFC 4180 2.6, 2.7). */
-static void csv_field(struct buf *b, const char *s, bool first)
+/* One field, quoted when it holds a comma, a quote or a line break (RFC 4180 2.6, 2.7).
+ * A text field (a group or clock name: words a caller chose) that begins with = + - @, a
+ * tab or a carriage return gets a leading ' so that a spreadsheet shows it rather than
+ * runs it as a formula (OWASP "CSV Injection"). Numbers are written by csv_int and
+ * csv_real, never prefixed: a -1 stays a number. */
+static void csv_field(struct buf *b, const char *s, bool first, bool text)
 {
     if (!first)
         buf_add(b, ",", 1);
-    if (!strpbrk(s, ",\"\r\n")) {
+    bool formula = text && s[0] && strchr("=+-@\t\r", s[0]);
+    bool quoted = strpbrk(s, ",\"\r\n") != NULL;
+    if (quoted)
+        buf_add(b, "\"", 1);
+    if (formula)
+        buf_add(b, "'", 1);
+    if (!quoted) {
         buf_add(b, s, strlen(s));
         return;
     }
-    buf_add(b, "\"", 1);
     for (const char *q; (q = strchr(s, '"')); s = q + 1) {
         buf_add(b, s, (size_t)(q - s));
         buf_add(b, "\"\"", 2);
@@ -137,7 +147,7 @@ static void csv_int(struct buf *b, int64_t v)
 {
     char num[32];
     snprintf(num, sizeof(num), "%lld", (long long)v);
-    csv_field(b, num, false);
+    csv_field(b, num, false, false);
 }
 
 /* A real, or an empty field when absent. */
@@ -146,7 +156,7 @@ static void csv_real(struct buf *b, bool present, double v)
     char num[64] = "";
     if (present)
         snprintf(num, sizeof(num), "%.*g", JSONX_REAL_DIGITS, v);
-    csv_field(b, num, false);
+    csv_field(b, num, false, false);
 }
 
 /* The CSV form into *ret (*ret_len bytes); -ENOMEM, or -EFBIG past API_ANSWER_MAX. */
@@ -154,12 +164,12 @@ static int report_csv(const struct report *rep, char **ret, size_t *ret_len)
 {
     struct buf b = {0};
     for (size_t i = 0; i < N_COLUMNS; i++)
-        csv_field(&b, columns[i], i == 0);
+        csv_field(&b, columns[i], i == 0, true);
     buf_add(&b, "\r\n", 2);
     for (size_t i = 0; i < rep->n_rows && b.len <= API_ANSWER_MAX; i++) {
         const struct report_row *r = &rep->rows[i];
-        csv_field(&b, r->group ? r->group : "", true);
-        csv_field(&b, r->clock, false);
+        csv_field(&b, r->group ? r->group : "", true, true);
+        csv_field(&b, r->clock, false, true);
         csv_int(&b, r->total);
         csv_int(&b, r->met);
         csv_int(&b, r->missed);

@@ -722,10 +722,18 @@ static int build_email(const struct conf_channel *ch, const struct notification 
         (e = copy_string(&r->username, ch->username, reterr)) < 0 ||
         (e = copy_string(&r->password, ch->password, reterr)) < 0)
         return e;
+    r->require_tls = ch->smtp_starttls;
     return 0;
 }
 
 /* ---- build ---- */
+
+enum render_escape channel_text_escape(const struct conf_channel *ch, const char *to)
+{
+    if (ch->type == CHANNEL_DINGTALK || (ch->type == CHANNEL_WECOM && !looks_like_phone(to)))
+        return RENDER_ESCAPE_MARKDOWN;
+    return RENDER_ESCAPE_RAW;
+}
 
 int channel_build(const struct conf_channel *ch, const struct notification *n, int64_t now_ms,
                   const uint8_t nonce[CHANNEL_NONCE_BYTES], struct channel_request *ret,
@@ -846,6 +854,39 @@ static bool token_like(const char *s, size_t n)
 
 typedef void token_fn(void *userdata, const char *s, size_t n);
 
+/* Copy the "a=1&b=2" pairs of p[0..stop) to o (may be NULL) with every value as "***",
+ * and report each value. */
+static void redact_pairs(const char *p, const char *stop, struct out *o, token_fn *fn,
+                         void *userdata)
+{
+    bool first = true;
+    while (p < stop) {
+        size_t n = strcspn(p, "&#");
+        if (p + n > stop)
+            n = (size_t)(stop - p);
+        if (!first)
+            out_add(o, "&", 1);
+        first = false;
+        const char *eq = memchr(p, '=', n);
+        if (eq) {
+            out_add(o, p, (size_t)(eq + 1 - p));
+            size_t vn = (size_t)(p + n - eq - 1);
+            if (vn) {
+                if (fn)
+                    fn(userdata, eq + 1, vn);
+                out_add(o, "***", 3);
+            }
+        } else if (n) {
+            if (fn)
+                fn(userdata, p, n);
+            out_add(o, "***", 3);
+        }
+        p += n;
+        if (p < stop && *p == '&')
+            p++;
+    }
+}
+
 /* Copy url to o (may be NULL) with secret-looking parts as "***", and report each. */
 static void redact_scan(const char *url, struct out *o, token_fn *fn, void *userdata)
 {
@@ -889,36 +930,8 @@ static void redact_scan(const char *url, struct out *o, token_fn *fn, void *user
     }
     /* Query values. */
     if (*p == '?') {
-        p++;
         out_add(o, "?", 1);
-        size_t end = strcspn(p, "#");
-        const char *stop = p + end;
-        bool first = true;
-        while (p < stop) {
-            size_t n = strcspn(p, "&#");
-            if (p + n > stop)
-                n = (size_t)(stop - p);
-            if (!first)
-                out_add(o, "&", 1);
-            first = false;
-            const char *eq = memchr(p, '=', n);
-            if (eq) {
-                out_add(o, p, (size_t)(eq + 1 - p));
-                size_t vn = (size_t)(p + n - eq - 1);
-                if (vn) {
-                    if (fn)
-                        fn(userdata, eq + 1, vn);
-                    out_add(o, "***", 3);
-                }
-            } else if (n) {
-                if (fn)
-                    fn(userdata, p, n);
-                out_add(o, "***", 3);
-            }
-            p += n;
-            if (p < stop && *p == '&')
-                p++;
-        }
+        redact_pairs(p + 1, p + 1 + strcspn(p + 1, "#"), o, fn, userdata);
     }
 }
 
@@ -932,44 +945,313 @@ char *channel_redact_url(const char *url, char *buf, size_t size)
     return buf;
 }
 
-/* ---- classification ---- */
+/* ---- secrets in answers ---- */
 
-/* Replace every occurrence of needle[0..n) in text by "***" (n >= 4: never grows). */
-static void replace_all(char *text, const char *needle, size_t n)
+/* Shorter needles would cut ordinary words out of answers. */
+#define SECRET_MIN_BYTES 4
+/* Header values that are not credentials: the rest of a header template may be one. */
+static const char *const public_headers[] = {
+    "Content-Type", "Accept",        "Accept-Charset", "Accept-Language", "Content-Language",
+    "User-Agent",   "Cache-Control", "Connection",     "Expect",          NULL,
+};
+
+/* Every form in which the channel's secrets may come back, longest first. */
+struct secret_form {
+    char *s; /* may hold NUL bytes: len counts */
+    size_t len;
+};
+struct secret_forms {
+    struct secret_form *v;
+    size_t n, cap;
+    bool failed; /* out of memory: the caller withholds the text */
+};
+
+static void forms_add_one(struct secret_forms *f, const char *s, size_t len)
 {
-    if (n < 4)
+    if (len < SECRET_MIN_BYTES || f->failed)
         return;
-    char *p = text;
-    while ((p = memmem(p, strlen(p), needle, n))) {
-        memcpy(p, "***", 3);
-        memmove(p + 3, p + n, strlen(p + n) + 1);
-        p += 3;
+    for (size_t i = 0; i < f->n; i++)
+        if (f->v[i].len == len && memcmp(f->v[i].s, s, len) == 0)
+            return;
+    if (f->n == f->cap) {
+        size_t cap = f->cap ? 2 * f->cap : 64;
+        struct secret_form *v = reallocarray(f->v, cap, sizeof(*v));
+        if (!v) {
+            f->failed = true;
+            return;
+        }
+        f->v = v;
+        f->cap = cap;
+    }
+    char *copy = malloc(len + 1);
+    if (!copy) {
+        f->failed = true;
+        return;
+    }
+    memcpy(copy, s, len);
+    copy[len] = '\0';
+    f->v[f->n++] = (struct secret_form){copy, len};
+}
+
+static void forms_add_escaped(struct secret_forms *f, const char *s, size_t len,
+                              enum render_escape esc)
+{
+    struct render_buf b;
+    render_buf_init(&b, 6 * len + 16); /* the longest escape: "\u0001" for one byte */
+    render_buf_escape(&b, s, len, esc);
+    if (b.err)
+        f->failed = true;
+    else if (b.data)
+        forms_add_one(f, b.data, b.len);
+    render_buf_done(&b);
+}
+
+static int hex_digit(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+static void forms_add(struct secret_forms *f, const char *s, size_t len, bool decode);
+
+/* s[0..len) with %XX escapes decoded (and '+' as a space when form). */
+static void forms_add_decoded(struct secret_forms *f, const char *s, size_t len, bool form)
+{
+    char *d = malloc(len + 1);
+    if (!d) {
+        f->failed = true;
+        return;
+    }
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        int hi = s[i] == '%' && i + 2 < len ? hex_digit(s[i + 1]) : -1;
+        int lo = hi >= 0 ? hex_digit(s[i + 2]) : -1;
+        if (hi >= 0 && lo >= 0) {
+            d[o++] = (char)(hi * 16 + lo);
+            i += 2;
+        } else {
+            d[o++] = form && s[i] == '+' ? ' ' : s[i];
+        }
+    }
+    forms_add(f, d, o, false);
+    explicit_bzero(d, len + 1);
+    free(d);
+}
+
+/* s[0..len) as written, percent-encoded (URL and form), JSON-escaped (some encoders
+ * write "\/"), base64 with and without padding (a "Basic" credential, a header a gateway
+ * echoes), and, when decode, percent-decoded (a URL's token as the server read it). */
+static void forms_add(struct secret_forms *f, const char *s, size_t len, bool decode)
+{
+    if (len < SECRET_MIN_BYTES)
+        return;
+    forms_add_one(f, s, len);
+    forms_add_escaped(f, s, len, RENDER_ESCAPE_URL);
+    forms_add_escaped(f, s, len, RENDER_ESCAPE_FORM);
+    forms_add_escaped(f, s, len, RENDER_ESCAPE_JSON);
+    if (memchr(s, '/', len)) {
+        struct render_buf b;
+        render_buf_init(&b, 2 * len + 16);
+        for (size_t i = 0; i < len; i++)
+            render_buf_add(&b, s[i] == '/' ? "\\/" : s + i, s[i] == '/' ? 2 : 1);
+        if (b.err)
+            f->failed = true;
+        else
+            forms_add_one(f, b.data, b.len);
+        render_buf_done(&b);
+    }
+    size_t size = SIGN_BASE64_SIZE(len);
+    char *b64 = malloc(size);
+    int n = b64 ? sign_base64(s, len, b64, size) : -ENOMEM;
+    if (n < 0) {
+        f->failed = true;
+    } else {
+        forms_add_one(f, b64, (size_t)n);
+        while (n > 0 && b64[n - 1] == '=')
+            n--;
+        forms_add_one(f, b64, (size_t)n);
+    }
+    if (b64) {
+        explicit_bzero(b64, size);
+        free(b64);
+    }
+    if (decode && (memchr(s, '%', len) || memchr(s, '+', len)))
+        forms_add_decoded(f, s, len, true);
+    if (decode && memchr(s, '%', len))
+        forms_add_decoded(f, s, len, false);
+}
+
+/* A token of the channel's URL or form body: user info ("user:password", and the
+ * password alone), path segments and query values. Placeholders are not secrets. */
+static void forms_add_token(void *userdata, const char *s, size_t n)
+{
+    struct secret_forms *f = userdata;
+    if (memmem(s, n, "{{", 2))
+        return;
+    forms_add(f, s, n, true);
+    const char *colon = memchr(s, ':', n);
+    if (colon)
+        forms_add(f, colon + 1, (size_t)(s + n - colon - 1), true);
+}
+
+static bool header_public(const char *line, size_t name_len)
+{
+    for (size_t i = 0; public_headers[i]; i++)
+        if (strlen(public_headers[i]) == name_len &&
+            strncasecmp(line, public_headers[i], name_len) == 0)
+            return true;
+    return false;
+}
+
+/* The credential of a header template's value: the whole value, the part after an
+ * auth scheme ("Bearer x", "Basic x"), and what a Basic credential decodes to; in a
+ * value with placeholders, the literal words that look like tokens. */
+static void forms_add_header(struct secret_forms *f, const char *line)
+{
+    size_t name_len = strcspn(line, ":");
+    if (!line[name_len] || header_public(line, name_len))
+        return;
+    const char *v = line + name_len + 1;
+    v += strspn(v, " \t");
+    size_t len = strlen(v);
+    while (len && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+        len--;
+    if (memmem(v, len, "{{", 2)) {
+        for (size_t i = 0; i < len;) {
+            size_t word = strcspn(v + i, " \t{}");
+            if (word > len - i)
+                word = len - i;
+            if (token_like(v + i, word))
+                forms_add(f, v + i, word, true);
+            i += word ? word : 1;
+        }
+        return;
+    }
+    forms_add(f, v, len, true);
+    const char *space = memchr(v, ' ', len);
+    if (!space)
+        return;
+    const char *cred = space + 1 + strspn(space + 1, " ");
+    size_t cred_len = len - (size_t)(cred - v);
+    forms_add(f, cred, cred_len, true);
+    if (space - v == 5 && strncasecmp(v, "Basic", 5) == 0) {
+        unsigned char *plain = malloc(cred_len + 1);
+        size_t plain_len;
+        if (plain && sign_base64_decode(cred, cred_len, plain, cred_len + 1, &plain_len) == 0)
+            forms_add_token(f, (const char *)plain, plain_len);
+        if (plain) {
+            explicit_bzero(plain, cred_len + 1);
+            free(plain);
+        }
     }
 }
 
-static void scrub_token(void *userdata, const char *s, size_t n)
+static int longest_first(const void *a, const void *b)
 {
-    replace_all(userdata, s, n);
+    size_t la = ((const struct secret_form *)a)->len, lb = ((const struct secret_form *)b)->len;
+    return la < lb ? 1 : la > lb ? -1 : 0;
 }
 
-/* Remove what the channel holds secret from text a server or libcurl produced. */
-static void scrub(const struct conf_channel *ch, char *text)
+static void forms_build(const struct conf_channel *ch, struct secret_forms *f)
 {
     const char *secrets[] = {ch->secret, ch->password, ch->routing_key, ch->access_key_secret};
     for (size_t i = 0; i < sizeof(secrets) / sizeof(secrets[0]); i++)
         if (secrets[i])
-            replace_all(text, secrets[i], strlen(secrets[i]));
+            forms_add(f, secrets[i], strlen(secrets[i]), false);
+    if (ch->username && ch->password) {
+        /* HTTP Basic and SMTP AUTH PLAIN carry the pair. */
+        char *pair = NULL;
+        int n = asprintf(&pair, "%s:%s", ch->username, ch->password);
+        if (n < 0)
+            f->failed = true;
+        else
+            forms_add(f, pair, (size_t)n, false);
+        if (pair) {
+            explicit_bzero(pair, strlen(pair));
+            free(pair);
+        }
+    }
     if (ch->url)
-        redact_scan(ch->url, NULL, scrub_token, text);
+        redact_scan(ch->url, NULL, forms_add_token, f);
+    for (size_t i = 0; i < ch->headers.n; i++)
+        if (ch->headers.v[i])
+            forms_add_header(f, ch->headers.v[i]);
+    if (ch->type == CHANNEL_SMS && ch->body &&
+        render_escape_for_content_type(render_content_type(&ch->headers)) == RENDER_ESCAPE_FORM)
+        redact_pairs(ch->body, ch->body + strlen(ch->body), NULL, forms_add_token, f);
+    /* Longest first, so that a secret wins over a shorter one it holds. */
+    if (f->n)
+        qsort(f->v, f->n, sizeof(f->v[0]), longest_first);
 }
 
-/* A short single-line quotation of s[0..len) (printable; bad UTF-8 as '?'). */
-static void quote_answer(const char *s, size_t len, char *out, size_t size)
+static void forms_done(struct secret_forms *f)
 {
+    for (size_t i = 0; i < f->n; i++) {
+        explicit_bzero(f->v[i].s, f->v[i].len);
+        free(f->v[i].s);
+    }
+    free(f->v);
+    *f = (struct secret_forms){.v = NULL};
+}
+
+#define WITHHELD "(text withheld: out of memory while removing secrets)"
+
+/* Copy in[0..len) to out (which may be in: the copy never grows) with every secret form
+ * found, leftmost and longest first, as "***" and NUL bytes as spaces, until out holds
+ * max bytes (or up to 2 more, the end of a "***"). *ret_used gets the bytes of in read.
+ * Returns the bytes written; out is not terminated. */
+static size_t scrub_copy(const struct secret_forms *f, const char *in, size_t len, char *out,
+                         size_t max, size_t *ret_used)
+{
+    size_t i = 0, o = 0;
+    while (i < len && o < max) {
+        size_t hit = 0;
+        for (size_t k = 0; k < f->n && !hit; k++) {
+            size_t n = f->v[k].len;
+            if (n <= len - i && f->v[k].s[0] == in[i] && memcmp(in + i, f->v[k].s, n) == 0)
+                hit = n;
+        }
+        if (hit) {
+            memcpy(out + o, "***", 3); /* hit >= 4: never past what is still to read */
+            o += 3;
+            i += hit;
+        } else {
+            out[o++] = in[i] ? in[i] : ' ';
+            i++;
+        }
+    }
+    *ret_used = i;
+    return o;
+}
+
+/* ---- classification ---- */
+
+/* A short single-line quotation of s[0..len) (printable; bad UTF-8 as '?'), scrubbed of
+ * the channel's secrets before it is cut: a secret across the cut cannot leave its
+ * start behind. Only as much is scrubbed as the quotation shows. */
+static void quote_answer(const struct conf_channel *ch, const char *s, size_t len, char *out,
+                         size_t size)
+{
+    out[0] = '\0';
+    struct secret_forms f = {.v = NULL};
+    forms_build(ch, &f);
+    if (f.failed) {
+        forms_done(&f);
+        snprintf(out, size, "%s", WITHHELD);
+        return;
+    }
+    char clean[ANSWER_QUOTE_MAX + 8];
+    size_t used;
+    size_t clean_len = scrub_copy(&f, s, len, clean, ANSWER_QUOTE_MAX + 1, &used);
+    forms_done(&f);
+    size_t keep = render_utf8_prefix(clean, clean_len, ANSWER_QUOTE_MAX);
+    bool cut = keep < clean_len || used < len;
     struct render_buf b;
     render_buf_init(&b, ANSWER_QUOTE_MAX * 4);
-    size_t keep = render_utf8_prefix(s, len, ANSWER_QUOTE_MAX);
-    render_buf_escape(&b, s, keep, RENDER_ESCAPE_HEADER);
+    render_buf_escape(&b, clean, keep, RENDER_ESCAPE_HEADER);
+    explicit_bzero(clean, sizeof(clean));
     const char *t = b.data && !b.err ? b.data : "";
     /* Trim and squeeze blanks (HTML pages and JSON bodies are full of them). */
     size_t o = 0;
@@ -986,7 +1268,7 @@ static void quote_answer(const char *s, size_t len, char *out, size_t size)
     }
     while (o > 0 && out[o - 1] == ' ')
         o--;
-    if (keep < len && o + 4 < size) {
+    if (cut && o + 4 < size) {
         memcpy(out + o, "...", 3);
         o += 3;
     }
@@ -1003,11 +1285,27 @@ static void set_verdict(struct channel_verdict *v, const struct conf_channel *ch
 {
     v->outcome = outcome;
     v->retry_after_ms = retry_after_ms;
+    /* Whole, scrubbed, then cut. */
+    char whole[CHANNEL_REASON_MAX * 4];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(v->reason, sizeof(v->reason), fmt, ap);
+    vsnprintf(whole, sizeof(whole), fmt, ap);
     va_end(ap);
-    scrub(ch, v->reason);
+    size_t len = strlen(whole);
+    if (len) {
+        struct secret_forms f = {.v = NULL};
+        forms_build(ch, &f);
+        size_t used;
+        if (f.failed)
+            len = (size_t)snprintf(whole, sizeof(whole), "%s", WITHHELD);
+        else
+            len = scrub_copy(&f, whole, len, whole, len, &used);
+        forms_done(&f);
+    }
+    size_t keep = render_utf8_prefix(whole, len, sizeof(v->reason) - 1);
+    memcpy(v->reason, whole, keep);
+    v->reason[keep] = '\0';
+    explicit_bzero(whole, sizeof(whole));
 }
 
 static json_t *answer_json(const struct channel_response *resp)
@@ -1023,11 +1321,12 @@ static json_t *answer_json(const struct channel_response *resp)
 }
 
 /* A string member of an answer, quoted; "" when absent. */
-static void answer_text(json_t *o, const char *key, char *out, size_t size)
+static void answer_text(const struct conf_channel *ch, json_t *o, const char *key, char *out,
+                        size_t size)
 {
     json_t *v = json_object_get(o, key);
     const char *s = json_is_string(v) ? json_string_value(v) : "";
-    quote_answer(s, strlen(s), out, size);
+    quote_answer(ch, s, strlen(s), out, size);
 }
 
 static bool status_2xx(long status)
@@ -1053,7 +1352,7 @@ static bool classify_errcode(const struct conf_channel *ch, const struct channel
     }
     json_int_t c = json_integer_value(code);
     char msg[ANSWER_QUOTE_MAX + 8];
-    answer_text(o, "errmsg", msg, sizeof(msg));
+    answer_text(ch, o, "errmsg", msg, sizeof(msg));
     json_decref(o);
     if (c == 0) {
         set_verdict(v, ch, RETRY_SENT, -1, "%s", "");
@@ -1088,7 +1387,7 @@ static bool classify_feishu(const struct conf_channel *ch, const struct channel_
     }
     json_int_t c = json_integer_value(code);
     char msg[ANSWER_QUOTE_MAX + 8];
-    answer_text(o, json_object_get(o, "msg") ? "msg" : "StatusMessage", msg, sizeof(msg));
+    answer_text(ch, o, json_object_get(o, "msg") ? "msg" : "StatusMessage", msg, sizeof(msg));
     json_decref(o);
     if (c == 0 && status_2xx(resp->status)) {
         set_verdict(v, ch, RETRY_SENT, -1, "%s", "");
@@ -1117,8 +1416,8 @@ static bool classify_aliyun(const struct conf_channel *ch, const struct channel_
         return true;
     }
     char c[80], msg[ANSWER_QUOTE_MAX + 8];
-    answer_text(o, "Code", c, sizeof(c));
-    answer_text(o, "Message", msg, sizeof(msg));
+    answer_text(ch, o, "Code", c, sizeof(c));
+    answer_text(ch, o, "Message", msg, sizeof(msg));
     json_decref(o);
     if (strcmp(c, "OK") == 0 && status_2xx(resp->status)) {
         set_verdict(v, ch, RETRY_SENT, -1, "%s", "");
@@ -1139,7 +1438,7 @@ void channel_classify(const struct conf_channel *ch, const struct channel_respon
     const char *error = resp->error && *resp->error ? resp->error : NULL;
     char quoted[ANSWER_QUOTE_MAX + 8] = "";
     if (error)
-        quote_answer(error, strlen(error), quoted, sizeof(quoted));
+        quote_answer(ch, error, strlen(error), quoted, sizeof(quoted));
     bool smtp = ch->type == CHANNEL_EMAIL;
 
     switch (resp->xfer) {
@@ -1197,7 +1496,7 @@ void channel_classify(const struct conf_channel *ch, const struct channel_respon
     }
     char answer[ANSWER_QUOTE_MAX + 8] = "";
     if (resp->body)
-        quote_answer(resp->body, resp->body_len, answer, sizeof(answer));
+        quote_answer(ch, resp->body, resp->body_len, answer, sizeof(answer));
     const char *colon = answer[0] ? ": " : "";
     if (status == 408 || status == 429 || (status >= 500 && status <= 599)) {
         int64_t after = -1;

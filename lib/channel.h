@@ -10,11 +10,16 @@
  *
  * Secrets: a request holds signing keys' results, tokens in URLs, Authorization headers
  * and SMTP passwords. Never log a request; log channel_redact_url(url). Reasons and
- * error messages from this module never contain a secret or a token-bearing URL, and
- * text a server sent back is scrubbed of the channel's secrets before it is quoted. */
+ * error messages from this module never contain a secret or a token-bearing URL: text a
+ * server or libcurl sent back is scrubbed of every secret of the channel (its secret,
+ * password, user:password, access_key_secret, routing_key, the URL's user info and
+ * tokens, header values, a form body's values), in every form it may come back in
+ * (as written, percent-encoded and -decoded, JSON-escaped, base64 as in "Basic ..."),
+ * before it is cut to length. */
 #ifndef SLAD_CHANNEL_H
 #define SLAD_CHANNEL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,11 +50,19 @@ struct channel_request {
     char *body; /* NUL-terminated (body_len excludes the NUL); NULL for a GET */
     size_t body_len;
     char *username, *password; /* SMTP login, or NULL (HTTP basic auth is a header) */
+    bool require_tls;          /* SMTP: STARTTLS or no transaction (the channel's tls) */
     char *mail_from;
     char *rcpt_to[CHANNEL_MAX_RCPT];
     size_t n_rcpt;
     char *path; /* file channel */
 };
+
+/* How the values in the message text of n are escaped for ch (render_message): MARKDOWN
+ * where the message goes out as markdown (DingTalk; WeCom unless it @mentions a mobile
+ * number, which only a text message can), so that a ticket's title or a customer's name
+ * cannot add links, images, tags or headings to it; RAW everywhere else (each channel
+ * escapes the whole text for its format). */
+enum render_escape channel_text_escape(const struct conf_channel *ch, const char *to);
 
 /* Build attempt's request for notification n on channel ch at now_ms. nonce is fresh
  * random bytes (Alibaba's SignatureNonce); everything else is a function of the inputs,

@@ -55,27 +55,34 @@ void conf_text_add(struct conf_text *t, const char *fmt, ...)
 
 /* ---- the loader and its messages ---- */
 
+/* "FILE:LINE: KIND" and the message, as one line of t. */
+static void vadd_at(struct conf_loader *ld, struct conf_text *t, const char *file, unsigned line,
+                    const char *kind, const char *fmt, va_list ap)
+{
+    size_t start = t->len;
+    if (!file)
+        conf_text_add(t, "%s", ld->main_name);
+    else if (file[0] != '/' && ld->include_dir)
+        conf_text_add(t, "%s/%s", ld->include_dir, file); /* libconfig 1.5 drops it */
+    else
+        conf_text_add(t, "%s", file);
+    if (line)
+        conf_text_add(t, ":%u", line);
+    conf_text_add(t, ": %s", kind);
+    text_vadd(t, fmt, ap);
+    /* One error per line, whatever other modules put into their messages. */
+    for (size_t i = start; i < t->len && !t->oom; i++)
+        if ((unsigned char)t->s[i] < 0x20)
+            t->s[i] = ' ';
+    conf_text_add(t, "\n");
+}
+
 static void vreport_at(struct conf_loader *ld, const char *file, unsigned line, const char *fmt,
                        va_list ap)
 {
     if (++ld->n_errors > CONF_MAX_ERRORS)
         return;
-    size_t start = ld->errors.len;
-    if (!file)
-        conf_text_add(&ld->errors, "%s", ld->main_name);
-    else if (file[0] != '/' && ld->include_dir)
-        conf_text_add(&ld->errors, "%s/%s", ld->include_dir, file); /* libconfig 1.5 drops it */
-    else
-        conf_text_add(&ld->errors, "%s", file);
-    if (line)
-        conf_text_add(&ld->errors, ":%u", line);
-    conf_text_add(&ld->errors, ": ");
-    text_vadd(&ld->errors, fmt, ap);
-    /* One error per line, whatever other modules put into their messages. */
-    for (size_t i = start; i < ld->errors.len && !ld->errors.oom; i++)
-        if ((unsigned char)ld->errors.s[i] < 0x20)
-            ld->errors.s[i] = ' ';
-    conf_text_add(&ld->errors, "\n");
+    vadd_at(ld, &ld->errors, file, line, "", fmt, ap);
 }
 
 static void report_at(struct conf_loader *ld, const char *file, unsigned line, const char *fmt, ...)
@@ -88,16 +95,32 @@ static void report_at(struct conf_loader *ld, const char *file, unsigned line, c
     va_end(ap);
 }
 
+/* Array elements and the root carry no line of their own: the nearest parent's. */
+static const config_setting_t *with_line(const config_setting_t *s)
+{
+    while (s && config_setting_source_line(s) == 0 && config_setting_parent(s))
+        s = config_setting_parent(s);
+    return s;
+}
+
 /* Report at the file and line of setting s. */
 void conf_report(struct conf_loader *ld, const config_setting_t *s, const char *fmt, ...)
 {
-    /* Array elements and the root carry no line of their own: use the nearest parent's. */
-    while (s && config_setting_source_line(s) == 0 && config_setting_parent(s))
-        s = config_setting_parent(s);
+    s = with_line(s);
     va_list ap;
     va_start(ap, fmt);
     vreport_at(ld, s ? config_setting_source_file(s) : NULL, s ? config_setting_source_line(s) : 0,
                fmt, ap);
+    va_end(ap);
+}
+
+void conf_warn(struct conf_loader *ld, const config_setting_t *s, const char *fmt, ...)
+{
+    s = with_line(s);
+    va_list ap;
+    va_start(ap, fmt);
+    vadd_at(ld, &ld->warnings, s ? config_setting_source_file(s) : NULL,
+            s ? config_setting_source_line(s) : 0, "warning: ", fmt, ap);
     va_end(ap);
 }
 
@@ -769,12 +792,14 @@ static int finish(struct conf_loader *ld, int read_ok, struct conf **ret, struct
             conf_strings_add(ld, &conf->repeat_fault.notify, "manager");
     }
     config_destroy(&ld->cfg);
-    int r = ld->oom ? -ENOMEM : ld->n_errors ? -EINVAL : 0;
+    int r = ld->oom || ld->warnings.oom ? -ENOMEM : ld->n_errors ? -EINVAL : 0;
     errors_finish(ld, r == 0 ? NULL : errs);
     if (r < 0) {
+        free(ld->warnings.s);
         conf_free(conf);
         return r;
     }
+    conf->warnings = ld->warnings.s;
     *ret = conf;
     return 0;
 }
@@ -900,11 +925,16 @@ static void channel_done(struct conf_channel *c)
     free_secret(c->url); /* robot URLs hold their token */
     free_secret(c->secret);
     free(c->method);
+    /* Header templates and bodies may hold API keys (Authorization, X-Api-Key...). */
+    for (size_t i = 0; i < c->headers.n; i++)
+        if (c->headers.v[i])
+            explicit_bzero(c->headers.v[i], strlen(c->headers.v[i]));
     conf_strings_done(&c->headers);
-    free(c->body);
+    free_secret(c->body);
     free(c->username);
     free_secret(c->password);
     free(c->from);
+    free(c->tls);
     free(c->path);
     free(c->access_key_id);
     free_secret(c->access_key_secret);
@@ -917,6 +947,7 @@ void conf_free(struct conf *conf)
 {
     if (!conf)
         return;
+    free(conf->warnings);
     struct conf_daemon *d = &conf->daemon;
     free(d->socket);
     free(d->tcp);

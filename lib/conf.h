@@ -100,6 +100,9 @@ struct conf_channel {
     char *username, *password;   /* HTTP basic auth (sms) or SMTP login (email) */
     /* email */
     char *from;
+    char *tls;          /* "starttls", "none" or NULL, as written */
+    bool smtp_starttls; /* smtp://: STARTTLS before login and message, or nothing is sent
+                           (tls = "starttls"; the default with a username or password) */
     /* file */
     char *path;
     /* aliyun_sms */
@@ -199,6 +202,8 @@ struct conf {
     struct conf_policy *policies;
     size_t n_policies;
     struct conf_repeat_fault repeat_fault;
+    char *warnings; /* "FILE:LINE: warning: ..." lines for --check-config and the log, or
+                       NULL: what loads but weakens security (tls = "none" with a login) */
 };
 
 /* Errors found while loading: one "FILE:LINE: message" per line, at most

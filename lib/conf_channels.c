@@ -1,11 +1,19 @@
 /* conf_channels.c - the config sections that say who is reached and how: channels (with
- * the keys each type needs and the provider limits it defaults to), contacts, teams and
- * message templates, whose {{placeholders}} are checked against what render.c fills. */
+ * the keys each type needs, the provider limits it defaults to, and the rules that keep
+ * secrets and values in their place: signing key sizes, an escapable body type, STARTTLS
+ * with a login, no secret quoted in a message), contacts, teams and message templates,
+ * whose {{placeholders}} are checked against what render.c fills. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "conf_loader.h"
+#include "render.h"
+#include "sign.h"
+
+/* The shortest signing key slad accepts: 128 bits, as a guess must not forge signatures. */
+#define SIGNING_KEY_MIN_BYTES 16
 
 static const char *const notification_events[] = {
     "sla.warning",          "sla.breach",          "sla.escalation",
@@ -13,6 +21,7 @@ static const char *const notification_events[] = {
     "appointment.reminder", "ticket.repeat_fault", NULL,
 };
 static const char *const http_methods[] = {"POST", "PUT", "GET", NULL};
+static const char *const tls_modes[] = {"starttls", "none", NULL};
 
 /* What templates, SMS bodies and headers may use as {{name}}; render.c fills them. */
 static const char *const placeholders[] = {
@@ -53,8 +62,10 @@ static void check_placeholders(struct conf_loader *ld, const config_setting_t *s
     for (const char *p = text; (p = strstr(p, "{{"));) {
         const char *end = strstr(p + 2, "}}");
         if (!end) {
-            conf_key_error(ld, s, k, "unterminated placeholder '%s' (write {{name}})",
-                           conf_quote(p, q, sizeof(q)));
+            /* Only the name: what follows may be a key written into a body or header. */
+            size_t name = strspn(p + 2, "abcdefghijklmnopqrstuvwxyz._");
+            snprintf(q, sizeof(q), "{{%.*s", (int)(name < 40 ? name : 40), p + 2);
+            conf_key_error(ld, s, k, "unterminated placeholder '%s' (write {{name}})", q);
             return;
         }
         char name[QUOTE_MAX];
@@ -121,7 +132,7 @@ static const struct channel_kind {
                             "template_code",
                             "url", .schemes = "http https",
                             .default_url = "https://dysmsapi.aliyuncs.com/"},
-    [CHANNEL_EMAIL] = {"email", "url from", "username password", .schemes = "smtp smtps"},
+    [CHANNEL_EMAIL] = {"email", "url from", "username password tls", .schemes = "smtp smtps"},
     [CHANNEL_FILE] = {"file", "path", "", .schemes = ""},
 };
 #define N_CHANNEL_KINDS (sizeof(channel_kinds) / sizeof(channel_kinds[0]))
@@ -194,9 +205,17 @@ static void parse_headers(struct conf_loader *ld, const config_setting_t *s, voi
         size_t name_len = strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                     "0123456789-_");
         char q[QUOTE_MAX];
+        /* Quote the name only: the value of an Authorization line is a secret. */
+        snprintf(q, sizeof(q), "%.*s", (int)(name_len < 60 ? name_len : 60), h);
         if (name_len == 0 || h[name_len] != ':')
-            conf_key_error(ld, conf_element(s, i), k, "'%s' is not a header line \"Name: value\"",
-                           conf_quote(h, q, sizeof(q)));
+            conf_key_error(ld, conf_element(s, i), k,
+                           "'%s...' is not a header line \"Name: value\" (a colon must follow "
+                           "the name)",
+                           q);
+        else if (strstr(h, "{{") && strncasecmp(h, "Content-Type:", 13) == 0)
+            conf_key_error(ld, conf_element(s, i), k,
+                           "the Content-Type line cannot hold placeholders: it says how the "
+                           "body's placeholders are escaped");
         else
             check_placeholders(ld, conf_element(s, i), k, h);
     }
@@ -228,8 +247,8 @@ static const struct conf_key channel_keys[] = {
     {"concurrency", conf_parse_int, C(concurrency), .min = 1, .max = 1024},
     {"rate", .parse = parse_rate},
     {"method", conf_parse_word, C(method), .words = http_methods},
-    {"headers", parse_headers, C(headers)},
-    {"body", parse_template_text, C(body)},
+    {"headers", parse_headers, C(headers), .secret = true}, /* Authorization, X-Api-Key */
+    {"body", parse_template_text, C(body), .secret = true},
     {"username", conf_parse_string, C(username)},
     {"password", conf_parse_string, C(password), .secret = true},
     {"from", parse_email, C(from)},
@@ -239,6 +258,7 @@ static const struct conf_key channel_keys[] = {
     {"sign_name", conf_parse_string, C(sign_name)},
     {"template_code", conf_parse_string, C(template_code)},
     {"routing_key", conf_parse_string, C(routing_key), .secret = true},
+    {"tls", conf_parse_word, C(tls), .words = tls_modes},
 };
 #undef C
 
@@ -262,6 +282,82 @@ static bool given(uint64_t present, const char *key)
     return false;
 }
 
+/* A value put into a body is escaped by the body's type (JSON string, form field, XML
+ * text), so a customer's phone field cannot add keys to the gateway's request: a body with
+ * placeholders needs a type slad can escape for. */
+static void check_sms_body(struct conf_loader *ld, const config_setting_t *e,
+                           const struct conf_channel *c, const char *where)
+{
+    if (!c->body || !strstr(c->body, "{{") || (c->method && strcmp(c->method, "GET") == 0))
+        return;
+    const config_setting_t *body = config_setting_get_member(e, "body");
+    const char *type = render_content_type(&c->headers);
+    char q[QUOTE_MAX];
+    if (!type)
+        conf_report(ld, body,
+                    "body in %s: a body with placeholders needs a Content-Type header that says "
+                    "how to escape them: add headers = [\"Content-Type: application/json\"] (or "
+                    "application/x-www-form-urlencoded, or application/xml)",
+                    where);
+    else if (render_escape_for_content_type(type) == RENDER_ESCAPE_RAW)
+        conf_report(ld, body,
+                    "body in %s: placeholders cannot be escaped for Content-Type '%s': use "
+                    "application/json, application/x-www-form-urlencoded or an XML type, or a "
+                    "body without placeholders",
+                    where, conf_quote(type, q, sizeof(q)));
+}
+
+/* On smtp:// the login (AUTH PLAIN) and the message go in clear text unless STARTTLS is
+ * required: it is, by default, when there is a login. */
+static void check_email_tls(struct conf_loader *ld, const config_setting_t *e,
+                            struct conf_channel *c, const char *where)
+{
+    const config_setting_t *tls = config_setting_get_member(e, "tls");
+    bool login = c->username || c->password;
+    if (c->url && strncmp(c->url, "smtps://", 8) == 0) {
+        if (tls)
+            conf_report(ld, tls,
+                        "tls in %s: does not apply to an smtps:// url, which is TLS from the "
+                        "first byte: remove it",
+                        where);
+        return;
+    }
+    c->smtp_starttls = c->tls ? strcmp(c->tls, "starttls") == 0 : login;
+    if (c->tls && !c->smtp_starttls && login)
+        conf_warn(ld, tls,
+                  "tls in %s: \"none\": the SMTP login, password and every message travel in "
+                  "clear text; use smtps:// or tls = \"starttls\"",
+                  where);
+}
+
+/* A short signing key makes signatures guessable; a vendor's secret shorter than any it
+ * issues is a truncated paste. */
+static void check_signing_secret(struct conf_loader *ld, const config_setting_t *e,
+                                 const struct conf_channel *c, const char *where)
+{
+    const config_setting_t *s = config_setting_get_member(e, "secret");
+    if (c->type == CHANNEL_WEBHOOK) {
+        struct slad_error err = {{0}};
+        int n = sign_webhook_key_bytes(c->secret, &err);
+        if (n < 0)
+            conf_report(ld, s, "secret in %s: %s", where, err.msg);
+        else if (n < SIGNING_KEY_MIN_BYTES)
+            conf_report(ld, s,
+                        "secret in %s: the signing key is %d bytes, at least %d are needed or "
+                        "signatures can be forged (write \"whsec_\" and the base64 of 24 to 64 "
+                        "random bytes: echo whsec_$(openssl rand -base64 32))",
+                        where, n, SIGNING_KEY_MIN_BYTES);
+        return;
+    }
+    size_t len = strlen(c->secret);
+    if (len < SIGNING_KEY_MIN_BYTES)
+        conf_report(ld, s,
+                    "secret in %s: %zu characters is shorter than any signing secret %s issues "
+                    "(at least %d): paste the whole secret from the robot's security settings",
+                    where, len, c->type == CHANNEL_DINGTALK ? "DingTalk" : "Feishu",
+                    SIGNING_KEY_MIN_BYTES);
+}
+
 static void check_channel(struct conf_loader *ld, const config_setting_t *e, struct conf_channel *c,
                           uint64_t present, const char *where)
 {
@@ -280,11 +376,17 @@ static void check_channel(struct conf_loader *ld, const config_setting_t *e, str
     }
     char q[QUOTE_MAX];
     if (c->url && !url_ok(c->url, kind->schemes)) {
-        /* Quote the scheme and host only: the rest may hold a token. */
+        /* Quote the scheme and host only: the path and query may hold a token, the user
+         * info a password. */
         const char *sep = strstr(c->url, "://");
-        size_t shown = sep ? (size_t)(sep + 3 - c->url) + strcspn(sep + 3, "/?#") : 0;
+        const char *host = sep ? sep + 3 : c->url;
+        size_t auth = sep ? strcspn(host, "/?#") : 0;
+        const char *at = memrchr(host, '@', auth);
+        const char *shown = at ? at + 1 : host;
+        size_t shown_len = auth - (size_t)(shown - host);
         char head[QUOTE_MAX];
-        snprintf(head, sizeof(head), "%.*s", (int)(shown < 60 ? shown : 60), c->url);
+        snprintf(head, sizeof(head), "%.*s%s%.*s", sep ? (int)(host - c->url) : 0, c->url,
+                 at ? "***@" : "", (int)(shown_len < 50 ? shown_len : 50), shown);
         conf_report(ld, config_setting_get_member(e, "url"),
                     "url in %s: '%s...' is not a URL with a host and scheme %s", where,
                     conf_quote(head, q, sizeof(q)), kind->schemes);
@@ -293,6 +395,12 @@ static void check_channel(struct conf_loader *ld, const config_setting_t *e, str
         c->url = conf_strdup(ld, kind->default_url);
     if (c->type == CHANNEL_SMS && !c->method)
         c->method = conf_strdup(ld, "POST");
+    if (c->type == CHANNEL_SMS)
+        check_sms_body(ld, e, c, where);
+    if (c->type == CHANNEL_EMAIL)
+        check_email_tls(ld, e, c, where);
+    if (c->secret)
+        check_signing_secret(ld, e, c, where);
     if (!given(present, "rate")) {
         c->rate_count = kind->rate_count;
         c->rate_window_ms = kind->rate_window_ms;

@@ -38,6 +38,7 @@ struct conf_loader {
     struct conf *conf;       /* being built; sections read so far are complete */
     struct conf_text errors;
     size_t n_errors;
+    struct conf_text warnings; /* handed to conf->warnings */
     bool oom;
     const char *where;             /* what is being read: "clock 'x' of policy 'y'" */
     struct conf_strings cal_names; /* calendars declared, including ones that failed */
@@ -68,6 +69,10 @@ struct conf_key {
 /* "FILE:LINE: message" at setting s (its nearest parent with a line: array elements have
  * none). Control characters in the message become spaces: one error, one line. */
 void conf_report(struct conf_loader *ld, const config_setting_t *s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* "FILE:LINE: warning: message": the config loads, but the operator should know (a
+ * password sent in clear text). */
+void conf_warn(struct conf_loader *ld, const config_setting_t *s, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* "KEY in WHERE: message", with KEY from k and WHERE from ld->where. */
 void conf_key_error(struct conf_loader *ld, const config_setting_t *s, const struct conf_key *k,

@@ -192,6 +192,10 @@ size_t render_utf8_prefix(const char *s, size_t len, size_t max_bytes)
 
 static const char hex_upper[] = "0123456789ABCDEF";
 
+/* What makes inline markup (emphasis, code, links and images, tables, strikethrough) and
+ * the escape character itself: each gets a backslash in markdown. */
+#define MARKDOWN_INLINE "\\`*_[]|~"
+
 static void put_percent(struct render_buf *b, unsigned char c)
 {
     char e[3] = {'%', hex_upper[c >> 4], hex_upper[c & 15]};
@@ -201,6 +205,25 @@ static void put_percent(struct render_buf *b, unsigned char c)
 static bool is_alnum(unsigned char c)
 {
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+}
+
+/* The XML (and HTML) entity of c, or NULL when c is not one of & < > " '. */
+static const char *entity_of(unsigned char c)
+{
+    switch (c) {
+    case '&':
+        return "&amp;";
+    case '<':
+        return "&lt;";
+    case '>':
+        return "&gt;";
+    case '"':
+        return "&quot;";
+    case '\'':
+        return "&apos;";
+    default:
+        return NULL;
+    }
 }
 
 /* One character (a valid sequence of n bytes at p) in mode esc. */
@@ -267,13 +290,28 @@ static void put_char(struct render_buf *b, const unsigned char *p, size_t n, enu
             render_buf_add(b, p, n);
         break;
     case RENDER_ESCAPE_SLACK:
-        if (c == '&')
-            render_buf_puts(b, "&amp;");
-        else if (c == '<')
-            render_buf_puts(b, "&lt;");
-        else if (c == '>')
-            render_buf_puts(b, "&gt;");
+        if (c == '&' || c == '<' || c == '>')
+            render_buf_puts(b, entity_of(c));
         else
+            render_buf_add(b, p, n);
+        break;
+    case RENDER_ESCAPE_XML:
+        if (entity_of(c))
+            render_buf_puts(b, entity_of(c));
+        else if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
+            render_buf_add(b, " ", 1); /* not allowed in XML 1.0 */
+        else
+            render_buf_add(b, p, n);
+        break;
+    case RENDER_ESCAPE_MARKDOWN:
+        if (c < 0x20 || c == 0x7f)
+            render_buf_add(b, " ", 1); /* no new line, so no block of the value's own */
+        else if (c == '<' || c == '>')
+            render_buf_puts(b, entity_of(c)); /* no HTML tag (<font>, WeCom's <@userid>) */
+        else if (n == 1 && strchr(MARKDOWN_INLINE, c)) {
+            char e[2] = {'\\', (char)c};
+            render_buf_add(b, e, 2);
+        } else
             render_buf_add(b, p, n);
         break;
     case RENDER_ESCAPE_RAW:
@@ -283,10 +321,36 @@ static void put_char(struct render_buf *b, const unsigned char *p, size_t n, enu
     }
 }
 
+/* Markdown block markers at the start of a value (which may start a line of the
+ * template): "# h", "- x", "+ x", "= " (a setext underline), "1. x" and "1) x" get a
+ * backslash before the marker (CommonMark 2.4); '*', '>' and the rest are escaped
+ * wherever they stand. Returns how many bytes of s it wrote. */
+static size_t markdown_lead(struct render_buf *b, const char *s, size_t len)
+{
+    size_t i = 0; /* leading blanks and line breaks: all become spaces */
+    while (i < len && ((unsigned char)s[i] <= ' ' || s[i] == 0x7f))
+        i++;
+    size_t digits = 0;
+    while (i + digits < len && s[i + digits] >= '0' && s[i + digits] <= '9')
+        digits++;
+    if (i + digits >= len)
+        return 0;
+    char c = s[i + digits];
+    bool marker = digits ? (c == '.' || c == ')') : (c == '#' || c == '-' || c == '+' || c == '=');
+    if (!marker)
+        return 0;
+    for (size_t k = 0; k < i; k++)
+        render_buf_add(b, " ", 1);
+    render_buf_add(b, s + i, digits);
+    char e[2] = {'\\', c};
+    render_buf_add(b, e, 2);
+    return i + digits + 1;
+}
+
 void render_buf_escape(struct render_buf *b, const char *s, size_t len, enum render_escape esc)
 {
     const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
+    size_t i = esc == RENDER_ESCAPE_MARKDOWN ? markdown_lead(b, s, len) : 0;
     while (i < len && !b->err) {
         /* Runs of plain ASCII that need no escaping are copied at once. */
         size_t run = i;
@@ -323,7 +387,22 @@ enum render_escape render_escape_for_content_type(const char *value)
         return RENDER_ESCAPE_JSON;
     if (n > 5 && strncasecmp(value + n - 5, "+json", 5) == 0)
         return RENDER_ESCAPE_JSON;
+    if ((n == 15 && strncasecmp(value, "application/xml", n) == 0) ||
+        (n == 8 && strncasecmp(value, "text/xml", n) == 0) ||
+        (n > 4 && strncasecmp(value + n - 4, "+xml", 4) == 0))
+        return RENDER_ESCAPE_XML;
     return RENDER_ESCAPE_RAW;
+}
+
+const char *render_content_type(const struct conf_strings *headers)
+{
+    const char *value = NULL;
+    for (size_t i = 0; i < headers->n; i++) {
+        const char *h = headers->v[i];
+        if (h && strncasecmp(h, "Content-Type:", 13) == 0)
+            value = h + 13 + strspn(h + 13, " \t");
+    }
+    return value;
 }
 
 /* ---- values ---- */
@@ -539,9 +618,10 @@ static void render_into(struct render_buf *b, const char *tmpl, const struct not
         render_buf_escape(b, p, (size_t)(open - p), RENDER_ESCAPE_RAW);
         char scratch[VALUE_SCRATCH];
         const char *v = value_of(n, (enum placeholder)which, now_ms, scratch);
-        if (!v || !*v)
-            v = absent;
-        render_buf_escape(b, v, strlen(v), esc);
+        if (v && *v)
+            render_buf_escape(b, v, strlen(v), esc);
+        else
+            render_buf_puts(b, absent); /* slad's own mark, not a value */
         p = close + 2;
     }
 }
@@ -669,8 +749,9 @@ const char *render_default_subject(const char *event, const char *lang)
     return d ? (is_zh(lang) ? d->zh_subject : d->en_subject) : NULL;
 }
 
-int render_message(const struct notification *n, const char *lang, int64_t now_ms, char **ret_text,
-                   char **ret_subject, struct slad_error *reterr)
+int render_message(const struct notification *n, const char *lang, int64_t now_ms,
+                   enum render_escape esc, char **ret_text, char **ret_subject,
+                   struct slad_error *reterr)
 {
     if (!lang)
         lang = n->conf && n->conf->daemon.language ? n->conf->daemon.language : "zh";
@@ -695,7 +776,7 @@ int render_message(const struct notification *n, const char *lang, int64_t now_m
     struct render_buf b;
     render_buf_init(&b, RENDER_MAX_BYTES);
     char *t = NULL, *s = NULL;
-    render_into(&b, text, n, now_ms, RENDER_ESCAPE_RAW, "-");
+    render_into(&b, text, n, now_ms, esc, "-");
     int r = render_buf_take(&b, "message text", &t, NULL, reterr);
     if (r == 0 && ret_subject) {
         /* A subject is one header line. */

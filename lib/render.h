@@ -49,12 +49,15 @@ struct notification {
 
 /* How a value is written into its surroundings. */
 enum render_escape {
-    RENDER_ESCAPE_RAW,    /* as is (UTF-8 repaired) */
-    RENDER_ESCAPE_JSON,   /* the inside of a JSON string: \" \\ \n \u0001 ... */
-    RENDER_ESCAPE_FORM,   /* application/x-www-form-urlencoded: space '+', others %XX */
-    RENDER_ESCAPE_URL,    /* RFC 3986: all but A-Z a-z 0-9 - . _ ~ as %XX (Aliyun's rule) */
-    RENDER_ESCAPE_HEADER, /* a header value: control characters become spaces */
-    RENDER_ESCAPE_SLACK,  /* Slack message text: & < > as &amp; &lt; &gt; */
+    RENDER_ESCAPE_RAW,      /* as is (UTF-8 repaired) */
+    RENDER_ESCAPE_JSON,     /* the inside of a JSON string: \" \\ \n \u0001 ... */
+    RENDER_ESCAPE_FORM,     /* application/x-www-form-urlencoded: space '+', others %XX */
+    RENDER_ESCAPE_URL,      /* RFC 3986: all but A-Z a-z 0-9 - . _ ~ as %XX (Aliyun's rule) */
+    RENDER_ESCAPE_HEADER,   /* a header value: control characters become spaces */
+    RENDER_ESCAPE_SLACK,    /* Slack message text: & < > as &amp; &lt; &gt; */
+    RENDER_ESCAPE_XML,      /* XML text and attribute values: & < > " ' as entities */
+    RENDER_ESCAPE_MARKDOWN, /* one run of plain text in DingTalk / WeCom markdown: line
+                               breaks as spaces, markup characters escaped (render.c) */
 };
 
 /* A growing text with a limit and a sticky error (curl's dynbuf): after the first
@@ -97,15 +100,24 @@ const char *render_default_text(const char *event, const char *lang);
 const char *render_default_subject(const char *event, const char *lang);
 
 /* The message of n: the config's template for (n->event, lang) if there is one, else the
- * built-in one; lang NULL means the daemon's language (n->conf), else "zh". Absent
- * values read "-" here (a person reads these). *ret_subject (may be NULL) gets the
- * template's subject, else the built-in subject. -ENOENT for an unknown event. */
-int render_message(const struct notification *n, const char *lang, int64_t now_ms, char **ret_text,
-                   char **ret_subject, struct slad_error *reterr);
+ * built-in one; lang NULL means the daemon's language (n->conf), else "zh". Values in the
+ * text are escaped as esc (RAW for plain text, MARKDOWN where the channel renders
+ * markdown: channel_text_escape); the template's own text is the operator's and stays as
+ * written. Absent values read "-" here (a person reads these). *ret_subject (may be NULL)
+ * gets the template's subject, else the built-in subject, as one header line. -ENOENT for
+ * an unknown event. */
+int render_message(const struct notification *n, const char *lang, int64_t now_ms,
+                   enum render_escape esc, char **ret_text, char **ret_subject,
+                   struct slad_error *reterr);
 
 /* The escaping for a body sent with this Content-Type value: JSON for application/json
- * (and +json types), FORM for application/x-www-form-urlencoded, else RAW. */
+ * (and +json types), FORM for application/x-www-form-urlencoded, XML for application/xml,
+ * text/xml (and +xml types), else RAW: a type in which a value cannot be escaped. */
 enum render_escape render_escape_for_content_type(const char *value);
+
+/* The value of the last "Content-Type:" line among "Name: value" header lines (blanks
+ * after the colon skipped), or NULL. */
+const char *render_content_type(const struct conf_strings *headers);
 
 /* at_ms as local time of cal (NULL: UTC): "2026-03-02 16:00 +08:00". buf size >=
  * RENDER_TIME_MAX; returns buf. */

@@ -115,31 +115,54 @@ static int put_b64(const char *prefix, const unsigned char *mac, size_t mac_len,
     return n < 0 ? n : (int)plen + n;
 }
 
+#define WEBHOOK_KEY_MAX 256
+
+/* The HMAC key of a Standard Webhooks secret: *key points at secret or into key_buf. */
+static int webhook_key(const char *secret, unsigned char key_buf[WEBHOOK_KEY_MAX], const void **key,
+                       size_t *key_len, struct slad_error *reterr)
+{
+    *key = secret;
+    *key_len = strlen(secret);
+    if (strncmp(secret, "whsec_", 6) != 0)
+        return 0;
+    const char *b64 = secret + 6;
+    if (sign_base64_decode(b64, strlen(b64), key_buf, WEBHOOK_KEY_MAX, key_len) < 0) {
+        explicit_bzero(key_buf, WEBHOOK_KEY_MAX);
+        return slad_error_set(reterr, EINVAL,
+                              "the webhook secret starts with 'whsec_' but the rest is not "
+                              "base64 of at most %d bytes",
+                              WEBHOOK_KEY_MAX / 4 * 3);
+    }
+    *key = key_buf;
+    return 0;
+}
+
+int sign_webhook_key_bytes(const char *secret, struct slad_error *reterr)
+{
+    unsigned char key_buf[WEBHOOK_KEY_MAX];
+    const void *key;
+    size_t key_len;
+    int r = webhook_key(secret, key_buf, &key, &key_len, reterr);
+    explicit_bzero(key_buf, sizeof(key_buf));
+    return r < 0 ? r : (int)key_len;
+}
+
 int sign_standard_webhook(const char *secret, const char *msg_id, int64_t timestamp_s,
                           const void *body, size_t body_len, char *out, size_t size,
                           struct slad_error *reterr)
 {
-    unsigned char key_buf[256];
-    const void *key = secret;
-    size_t key_len = strlen(secret);
-    if (strncmp(secret, "whsec_", 6) == 0) {
-        const char *b64 = secret + 6;
-        int r = sign_base64_decode(b64, strlen(b64), key_buf, sizeof(key_buf), &key_len);
-        if (r < 0) {
-            explicit_bzero(key_buf, sizeof(key_buf));
-            return slad_error_set(reterr, EINVAL,
-                                  "the webhook secret starts with 'whsec_' but the rest is not "
-                                  "base64 of at most %zu bytes",
-                                  sizeof(key_buf) / 4 * 3);
-        }
-        key = key_buf;
-    }
+    unsigned char key_buf[WEBHOOK_KEY_MAX];
+    const void *key;
+    size_t key_len;
+    int r = webhook_key(secret, key_buf, &key, &key_len, reterr);
+    if (r < 0)
+        return r;
     struct render_buf msg;
     render_buf_init(&msg, (size_t)16 << 20);
     render_buf_printf(&msg, "%s.%" PRId64 ".", msg_id, timestamp_s);
     render_buf_add(&msg, body, body_len);
     unsigned char mac[SIGN_SHA256_BYTES];
-    int r = msg.err ? msg.err : sign_hmac_sha256(key, key_len, msg.data, msg.len, mac);
+    r = msg.err ? msg.err : sign_hmac_sha256(key, key_len, msg.data, msg.len, mac);
     render_buf_done(&msg);
     explicit_bzero(key_buf, sizeof(key_buf));
     if (r < 0)

@@ -49,6 +49,11 @@ int sign_standard_webhook(const char *secret, const char *msg_id, int64_t timest
                           const void *body, size_t body_len, char *out, size_t size,
                           struct slad_error *reterr);
 
+/* The bytes of the HMAC key of a Standard Webhooks secret (as sign_standard_webhook
+ * takes it), or -EINVAL (message without the secret) for a whsec_ secret that is not
+ * base64. The config loader refuses keys too short to resist guessing. */
+int sign_webhook_key_bytes(const char *secret, struct slad_error *reterr);
+
 /* DingTalk robot: base64(HMAC-SHA256(key = secret, msg = timestamp_ms "\n" secret)), not
  * yet URL-encoded (the URL gets timestamp=..&sign=<percent-encoded>). */
 int sign_dingtalk(const char *secret, int64_t timestamp_ms, char *out, size_t size);

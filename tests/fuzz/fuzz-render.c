@@ -8,6 +8,8 @@
  *   - a value inside "..." in JSON mode parses back (jansson) to its RAW rendering;
  *   - a value in FORM or URL mode has only unreserved characters and escapes, and
  *     percent-decodes back to its RAW rendering;
+ *   - a value in MARKDOWN mode is one line without '<' or '>' whose markup characters
+ *     are all escaped;
  *   - the built-in message of the event renders, and SMS (JSON and form) and e-mail
  *     requests built from the fields are well formed (JSON parses; mail lines end in CRLF
  *     and stay under 998 bytes). */
@@ -98,6 +100,17 @@ static void check_value_modes(const struct notification *n)
             abort();
         free(u);
     }
+    /* Markdown: one line, no tag, every markup character escaped. */
+    char *md = render_or_abort("{{ticket.title}}", n, RENDER_ESCAPE_MARKDOWN);
+    for (const char *p = md; md && *p; p++) {
+        if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '<' || *p == '>')
+            abort();
+        if (*p == '\\' && p[1])
+            p++; /* an escape and what it escapes */
+        else if (strchr("\\`*_[]|~", *p))
+            abort();
+    }
+    free(md);
     free(raw);
 }
 
@@ -158,7 +171,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         field[i] = p;
         p += strlen(p) + 1;
     }
-    enum render_escape esc = (enum render_escape)(data[0] % 6);
+    enum render_escape esc = (enum render_escape)(data[0] % 8);
     const char *event = events[(data[0] >> 3) % 8];
 
     struct ticket t;
@@ -190,8 +203,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_value_modes(&n);
 
     char *text = NULL, *subject = NULL;
-    if (render_message(&n, (data[0] & 0x40) ? "zh" : "en", 1772438400000, &text, &subject, NULL) ==
-        0) {
+    if (render_message(&n, (data[0] & 0x40) ? "zh" : "en", 1772438400000,
+                       (data[0] & 0x80) ? RENDER_ESCAPE_MARKDOWN : RENDER_ESCAPE_RAW, &text,
+                       &subject, NULL) == 0) {
         if (!render_utf8_valid(text, strlen(text)) || strchr(subject, '\n'))
             abort();
         free(text);

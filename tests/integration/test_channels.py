@@ -144,10 +144,11 @@ def test_every_vendor_channel(make_daemon):
         text = html.unescape(slack["text"])
         assert TITLE in text and f"#{tid}" in text, text
 
-        # WeCom group robot, no phone to mention: markdown.
+        # WeCom group robot, no phone to mention: markdown, the title's < > as entities.
         wecom = json_post(only(rx, lambda r: r.path.startswith("/cgi-bin/webhook"), "wecom"),
                           "/cgi-bin/webhook/send?key=wecom-secret-key-0123")
-        assert wecom == {"msgtype": "markdown", "markdown": {"content": text}}, wecom
+        md = text.replace("<north>", "&lt;north&gt;")
+        assert wecom == {"msgtype": "markdown", "markdown": {"content": md}}, wecom
 
         # Feishu custom bot v2, signed: timestamp in seconds, sign checked here.
         feishu = json_post(only(rx, lambda r: r.path.startswith("/open-apis/"), "feishu"),
@@ -410,4 +411,102 @@ def test_manual_retry_gets_a_new_budget(make_daemon):
         assert rx.count() == 4
         keys = {r.headers["webhook-id"] for r in hook_requests(rx)}
         assert len(keys) == 1
+        d.stop()
+
+
+# --- secrets gateways echo, markdown titles ---------------------------------------------
+
+HOSTILE_TITLE = ("[x](http://evil) ![](http://evil/i.png) <font color=\"warning\">red</font>"
+                 "\n# Paid\n- item")
+ECHO_SECRETS = (
+    "dingAccessToken0123456789", "SECdingSigningSecret0123456789", "wecomKey-0123-4567",
+    "gw-Pa55word!x", "gw-Pa55word%21x", "apiKeyHeader0123456", "bearerToken0123456",
+    "AcctPathToken0123", "queryToken0123456", "url%2FPa55word", "url/Pa55word",
+    "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    base64.b64encode(b"gwUser:gw-Pa55word!x").decode(),
+    base64.b64encode(b"urlUser:url/Pa55word").decode(),
+)
+
+
+def echo_answer(req, _n):
+    """Robots say ok; /echo/* answers with the request itself, the credential line first,
+    padded so that the credential stands across the 160th byte, further on each retry."""
+    if req.path.startswith(("/robot/send", "/cgi-bin/webhook/send")):
+        return {"body": '{"errcode":0,"errmsg":"ok"}'}
+    lines = [f"{k}: {v}" for k, v in req.headers.items()]
+    lines.sort(key=lambda line: not line.startswith(("authorization", "x-api-key")))
+    lines.insert(1, f"{req.method} {req.path}")
+    first = lines[0]
+    attempt = len([r for r in echo_answer.seen if r == req.path])
+    echo_answer.seen.append(req.path)
+    pad = "." * max(0, 150 - len(first.split(" ", 1)[0]) - 8 + 3 * attempt)
+    text = pad + "\n".join(lines) + "\n" + req.body.decode("utf-8", "replace")
+    if req.path == "/echo/basic":
+        return {"status": 503, "headers": {"Retry-After": "0"}, "body": text}
+    return {"status": 400, "body": text}
+
+
+def leaked(text):
+    """The secrets, or any 8 bytes of one, found in text."""
+    return [s for s in ECHO_SECRETS
+            if any(s[i:i + 8] in text for i in range(0, len(s) - 7))]
+
+
+def test_echoed_secrets_never_quoted(make_daemon):
+    echo_answer.seen = []
+    with Receiver(echo_answer) as rx:
+        d = start(make_daemon, "channels-secrets.conf", rx)
+        d.create(severity=2, team="north", title="Pump")
+        dead = wait_for(lambda: (lambda rows: rows if len(rows) == 3 else None)(
+            [r for r in outbox(d) if r["state"] == "dead"]), 30, "the three echo rows dead")
+        assert {r["channel"] for r in dead} == {"basic", "keys", "userinfo"}
+        basic = [r for r in rx.requests if r.path == "/echo/basic"]
+        assert len(basic) == 6
+        # The receiver got the credentials (so there was something to leak).
+        assert basic[0].headers["authorization"] == "Basic " + ECHO_SECRETS[-2]
+        hook = only(rx, lambda r: r.path == "/echo/userinfo", "userinfo")
+        assert hook.headers["authorization"] == "Basic " + ECHO_SECRETS[-1]
+        api = d.client.get("/v1/notifications?state=dead").json["notifications"]
+        errors = {n["channel"]: n["last_error"] for n in api}
+        assert errors["basic"].startswith("gave up after 6 attempts: HTTP 503: ...."), errors
+        assert "authorization: Basic ***" in errors["basic"] or \
+            errors["basic"].endswith("..."), errors
+        assert errors["keys"].startswith("HTTP 400: ...."), errors
+        for channel, error in errors.items():
+            assert not leaked(error), (channel, error)
+        # The reload error of a URL with user info quotes no password.
+        with open(d.conf_path, encoding="utf-8") as f:
+            conf = f.read()
+        with open(d.conf_path, "w", encoding="utf-8") as f:
+            f.write(conf.replace('url = "http://urlUser:url%2FPa55word@127.0.0.1',
+                                 'url = "ftp://urlUser:url%2FPa55word@127.0.0.1'))
+        r = d.client.post("/v1/reload")
+        assert r.status == 400, r
+        assert "url in channel 'userinfo': 'ftp://***@127.0.0.1:" in r.error_message(), r
+        assert not leaked(r.error_message()), r.error_message()
+        d.wait_log("reload: '")
+        d.stop()
+        log = d.log()
+        assert "attempt 1: retry (HTTP 503: ..." in log, d.log_tail()
+        assert not leaked(log), leaked(log)
+
+
+def test_markdown_title_cannot_inject(make_daemon):
+    echo_answer.seen = []
+    with Receiver(echo_answer) as rx:
+        d = start(make_daemon, "channels-secrets.conf", rx)
+        d.create(severity=2, team="north", title=HOSTILE_TITLE)
+        wait_for(lambda: all_sent(d, 1, "ding") and all_sent(d, 1, "wecom"), 20,
+                 "the robots' rows sent")
+        req = only(rx, lambda r: r.path.startswith("/robot/send"), "ding")
+        assert req.path.startswith("/robot/send?access_token=dingAccessToken0123456789&"), req
+        ding = json_post(req, req.path)
+        wecom = json_post(only(rx, lambda r: r.path.startswith("/cgi-bin/"), "wecom"),
+                          "/cgi-bin/webhook/send?key=wecomKey-0123-4567")
+        for text in (ding["markdown"]["text"], wecom["markdown"]["content"]):
+            # The title is one run of escaped text: no link, image, tag, heading or list.
+            assert re.search(r"(?<!\\)\]\(", text) is None, text
+            assert "<font" not in text and "\n#" not in text and "\n-" not in text, text
+            assert ("\\[x\\](http://evil) !\\[\\](http://evil/i.png) &lt;font "
+                    "color=\"warning\"&gt;red&lt;/font&gt; # Paid - item") in text, text
         d.stop()

@@ -11,12 +11,14 @@ import hmac
 import http.server
 import json
 import os
+import re
 import socketserver
 import sqlite3
+import subprocess
 import threading
 import urllib.parse
 
-from conftest import wait_for
+from conftest import slad_bin, wait_for
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
@@ -254,10 +256,12 @@ def test_dingtalk_signed_url(make_daemon):
 
 
 class SmtpSink:
-    """A minimal SMTP server on loopback: records (mail from, rcpt to, message) per mail."""
+    """A minimal SMTP server on loopback: records (mail from, rcpt to, message) per mail.
+    With auth it offers AUTH PLAIN (and no STARTTLS) and records every command."""
 
-    def __init__(self):
+    def __init__(self, auth=False):
         self.mails = []
+        self.commands = []
         outer = self
 
         class Handler(socketserver.StreamRequestHandler):
@@ -273,8 +277,19 @@ class SmtpSink:
                         return
                     cmd = line.decode("utf-8", "replace").strip()
                     up = cmd.upper()
-                    if up.startswith("EHLO") or up.startswith("HELO"):
+                    outer.commands.append(cmd)
+                    if up.startswith("EHLO") and auth:
+                        self.reply("250-sink")
+                        self.reply("250 AUTH PLAIN")
+                    elif up.startswith("EHLO") or up.startswith("HELO"):
                         self.reply("250 sink")
+                    elif up == "STARTTLS":
+                        self.reply("454 TLS not available")
+                    elif up.startswith("AUTH"):
+                        if up == "AUTH PLAIN":  # no initial response: ask for it
+                            self.reply("334 ")
+                            outer.commands[-1] += " " + self.rfile.readline().decode().strip()
+                        self.reply("235 ok")
                     elif up.startswith("MAIL FROM:"):
                         sender, rcpts = cmd[10:].strip(), []
                         self.reply("250 ok")
@@ -307,6 +322,10 @@ class SmtpSink:
         self.server.server_close()
 
 
+def mail_rows(d, state):
+    return [r for r in outbox(d) if r["channel"] == "mail" and r["state"] == state]
+
+
 def test_email_through_smtp(make_daemon):
     rx = Receiver()
     smtp = SmtpSink()
@@ -327,8 +346,65 @@ def test_email_through_smtp(make_daemon):
         assert "Subject: [slad] Warning: ticket #" in head, head
         assert f"X-Slad-Idempotency-Key: t{t['id']}/response/step1/r0/supervisor/sup" in head
         assert "冰箱不制冷" in base64.b64decode("".join(body.split())).decode("utf-8")
-        wait_for(lambda: [r for r in outbox(d) if r["channel"] == "mail" and r["state"] == "sent"],
-                 15, "the e-mail row sent")
+        wait_for(lambda: mail_rows(d, "sent"), 15, "the e-mail row sent")
+        d.stop()
+    finally:
+        smtp.close()
+        rx.close()
+
+
+def mail_login_conf(port, tls):
+    return CONF.replace('channel = "hook"; ', "").replace(
+        'via = ["log"]', 'email = "sup@example.com"; via = ["mail"]').replace(
+        '"@SECRET@";', '"@SECRET@"; },\n  { name = "mail"; type = "email"; '
+        f'url = "smtp://127.0.0.1:{port}"; from = "slad@example.com";\n'
+        f'    username = "slad"; password = "mail-Pa55word"; {tls}')
+
+
+def test_email_login_never_in_clear_text(make_daemon):
+    """With a login and no tls key, a server without STARTTLS gets no AUTH and no
+    message: the notification is dead at once with a reason that says what to do."""
+    rx = Receiver()
+    smtp = SmtpSink(auth=True)
+    try:
+        d = start(make_daemon, rx, mail_login_conf(smtp.port, ""))
+        d.create(severity=1, team="north")
+        row = wait_for(lambda: mail_rows(d, "dead"), 15, "the e-mail row dead")[0]
+        assert row["attempts"] == 1, row
+        assert "does not offer STARTTLS" in row["last_error"], row
+        assert 'tls = "none"' in row["last_error"], row
+        assert not [c for c in smtp.commands if c.upper().startswith(("AUTH", "MAIL", "DATA"))], \
+            smtp.commands
+        assert not smtp.mails
+        api = d.client.get("/v1/notifications?state=dead").json["notifications"]
+        assert [n["last_error"] for n in api if n["channel"] == "mail"] == [row["last_error"]]
+        d.stop()
+        assert "mail-Pa55word" not in d.log()
+    finally:
+        smtp.close()
+        rx.close()
+
+
+def test_email_tls_none_sends_login_and_warns(make_daemon):
+    """tls = "none" is the operator's explicit choice: the login goes as AUTH PLAIN, and
+    --check-config and the log say that it travels in clear text."""
+    rx = Receiver()
+    smtp = SmtpSink(auth=True)
+    try:
+        d = start(make_daemon, rx, mail_login_conf(smtp.port, 'tls = "none";'))
+        r = subprocess.run([slad_bin(), "--check-config", d.conf_path], capture_output=True,
+                           text=True, timeout=10)
+        assert r.returncode == 0, r.stderr
+        assert re.search(re.escape(d.conf_path) + r":\d+: warning: tls in channel 'mail': "
+                         r'"none": the SMTP login, password and every message travel in clear '
+                         r"text", r.stderr), r.stderr
+        assert "warning: tls in channel 'mail'" in d.log()
+        d.create(severity=1, team="north")
+        wait_for(lambda: smtp.mails, 15, "the e-mail")
+        auth = [c for c in smtp.commands if c.upper().startswith("AUTH")]
+        assert auth == ["AUTH PLAIN " + base64.b64encode(b"\0slad\0mail-Pa55word").decode()], \
+            smtp.commands
+        wait_for(lambda: mail_rows(d, "sent"), 15, "the e-mail row sent")
         d.stop()
     finally:
         smtp.close()

@@ -191,6 +191,13 @@ def test_no_daemon_exit_2(tmp_path):
     assert path in p.stderr and "systemctl start slad" in p.stderr and "make run" in p.stderr
     p = Ctl(path).run("ticket", "list", socket=False, env={"SLACTL_SOCKET": path})
     assert p.returncode == 2 and path in p.stderr, p
+    # A URL with user info is named without it.
+    token = tmp_path / "token"
+    token.write_text("t" * 40 + "\n")
+    p = Ctl(path).run("--url", "http://admin:Pa55word-x@127.0.0.1:1", "--token-file", token,
+                      "status", socket=False)
+    assert p.returncode == 2, p
+    assert "'http://***@127.0.0.1:1'" in p.stderr and "Pa55word" not in p.stderr, p.stderr
 
 
 def test_tcp_with_token(make_daemon, tmp_path):

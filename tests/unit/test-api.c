@@ -1,7 +1,7 @@
 /* test-api.c - the HTTP API over the real service and an in-memory store: routing (404,
  * 405 with Allow), the error shape, 400/409/413, idempotent intake (201 then 200), GET
  * with history, events, PATCH, list filters and pagination, strict query decoding,
- * /healthz, /metrics, reload hooks and /v1/simulate.
+ * /healthz, /metrics, reload hooks, /v1/simulate and formula cells in the report's CSV.
  *
  * How large answers grow (issue 11: a ticket with 1000 comments of 64 KiB answered 65 MB):
  * worst-case items (every field at its limit, of characters JSON escapes six-fold, history
@@ -1155,6 +1155,51 @@ static void test_worst_case_answers(void **state)
     json_decref(v);
 }
 
+/* Report CSV: text cells a spreadsheet would run as a formula start with ', also when
+ * quoted; numbers never do. */
+static void test_report_csv_formulas(void **state)
+{
+    struct fixture *f = *state;
+    static const char *const assignees[] = {
+        "=HYPERLINK(\\\"http://evil\\\",\\\"x\\\")",
+        "+1+2",
+        "-3",
+        "@SUM(A1)",
+        "\\tx",
+        "\\rx",
+        "=1,2",
+        "plain-name",
+    };
+    char body[256];
+    for (size_t i = 0; i < sizeof(assignees) / sizeof(assignees[0]); i++) {
+        snprintf(body, sizeof(body), "{\"title\":\"t\",\"severity\":2,\"assignee\":\"%s\"}",
+                 assignees[i]);
+        create(f, body, T0_MS, 201);
+    }
+    struct api_response resp;
+    assert_int_equal(request(f, "GET", "/v1/reports/sla",
+                             "from=2026-02-28T00:00:00Z&to=2026-03-02T00:00:00Z&by=assignee"
+                             "&format=csv",
+                             NULL, T0_MS + HOUR_MS, &resp, NULL),
+                     200);
+    static const char *const want[] = {
+        "\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\",response,1,0,0,1,,,\r\n",
+        "'+1+2,response,1,0,0,1,,,\r\n",
+        "'-3,response,1,0,0,1,,,\r\n",
+        "'@SUM(A1),response,1,0,0,1,,,\r\n",
+        "'\tx,response,1,0,0,1,,,\r\n",
+        "\"'\rx\",response,1,0,0,1,,,\r\n",
+        "\"'=1,2\",response,1,0,0,1,,,\r\n",
+        "plain-name,response,1,0,0,1,,,\r\n",
+    };
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+        if (!strstr(resp.body, want[i]))
+            fail_msg("no row '%s' in:\n%s", want[i], resp.body);
+    const char *header = "group,clock,total,met,missed,open,compliance,mean_s,p90_s\r\n";
+    assert_memory_equal(resp.body, header, strlen(header));
+    api_response_done(&resp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1169,6 +1214,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_note_limit, setup_bounds, teardown),
         cmocka_unit_test_setup_teardown(test_history, setup_bounds, teardown),
         cmocka_unit_test_setup_teardown(test_worst_case_answers, setup_bounds, teardown),
+        cmocka_unit_test_setup_teardown(test_report_csv_formulas, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

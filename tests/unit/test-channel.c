@@ -1105,6 +1105,199 @@ static void test_redact(void **state)
     assert_string_equal(small, "***");
 }
 
+/* ---- what a gateway echoes back ---- */
+
+/* One channel with every kind of secret; the scrub reads them whatever the type. */
+static char *echo_headers[] = {"Content-Type: application/json", "X-Api-Key: k3yQwErTy7788zz",
+                               "Authorization: Bearer b34rerTokenQQ99",
+                               "X-Sig: t0kenPart{{ticket.id}}", "Accept: text/plain"};
+static const struct conf_channel ch_echo = {
+    .name = "echo",
+    .type = CHANNEL_SMS,
+    .url = "http://gwUser:gw%2Fpa55word@127.0.0.1:9/send/AcctZZ1234567/x?api_token=qT0k3nVALUE99"
+           "&to={{to}}",
+    .headers = {echo_headers, 5},
+    .username = "basicUser",
+    .password = "Pa55w0rd!xyz",
+    .secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    .routing_key = "R0uting0123456789",
+    .access_key_secret = "aliyunAccessSecret0123",
+};
+
+/* Each secret of ch_echo in the forms a gateway may echo it in. */
+static const char *const echo_forms[] = {
+    "k3yQwErTy7788zz",
+    "b34rerTokenQQ99",
+    "Bearer b34rerTokenQQ99",
+    "t0kenPart",
+    "gwUser:gw%2Fpa55word",
+    "gw%2Fpa55word",
+    "gw/pa55word",
+    "Z3dVc2VyOmd3L3BhNTV3b3Jk", /* base64 "gwUser:gw/pa55word": curl's Basic of the URL */
+    "AcctZZ1234567",
+    "qT0k3nVALUE99",
+    "Pa55w0rd!xyz",
+    "Pa55w0rd%21xyz",
+    "YmFzaWNVc2VyOlBhNTV3MHJkIXh5eg==", /* base64 "basicUser:Pa55w0rd!xyz": Basic */
+    "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    "R0uting0123456789",
+    "aliyunAccessSecret0123",
+    "YWxpeXVuQWNjZXNzU2VjcmV0MDEyMw==", /* base64 of the access key secret */
+};
+
+/* No piece of 5 or more bytes of any secret form is in text. */
+static void assert_no_secret(int line, size_t pad, const char *text)
+{
+    for (size_t i = 0; i < sizeof(echo_forms) / sizeof(echo_forms[0]); i++) {
+        const char *s = echo_forms[i];
+        size_t len = strlen(s);
+        for (size_t a = 0; a + 5 <= len; a++)
+            if (memmem(text, strlen(text), s + a, 5))
+                fail_msg("line %d, pad %zu: '%.5s' of '%s' in '%s'", line, pad, s + a, s, text);
+    }
+}
+
+/* A gateway that echoes the request (headers, the URL, a JSON error with the key) in its
+ * error answer: whatever stands where the quotation is cut, nothing of a secret is
+ * quoted, not even the start of one. */
+static void test_scrub_echo_at_every_cut(void **state)
+{
+    (void)state;
+    static const char *const echoes[] = {
+        "Authorization: Basic YmFzaWNVc2VyOlBhNTV3MHJkIXh5eg==",
+        "Authorization: Basic Z3dVc2VyOmd3L3BhNTV3b3Jk",
+        "Authorization: Bearer b34rerTokenQQ99",
+        "X-Api-Key: k3yQwErTy7788zz",
+        "X-Sig: t0kenPart42",
+        "GET /send/AcctZZ1234567/x?api_token=qT0k3nVALUE99&to=%2B86138",
+        "{\"password\":\"Pa55w0rd!xyz\",\"user\":\"gwUser:gw/pa55word\"}",
+        "pw=Pa55w0rd%21xyz&url=http://gwUser:gw%2Fpa55word@h/",
+        "signing whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+        "key R0uting0123456789 aliyunAccessSecret0123 YWxpeXVuQWNjZXNzU2VjcmV0MDEyMw==",
+    };
+    char body[1024];
+    for (size_t e = 0; e < sizeof(echoes) / sizeof(echoes[0]); e++) {
+        for (size_t pad = 100; pad <= 170; pad++) {
+            memset(body, '.', pad);
+            snprintf(body + pad, sizeof(body) - pad, "%s ...", echoes[e]);
+            for (int vendor = 0; vendor < 2; vendor++) {
+                /* A plain error page, and a DingTalk-style errmsg quoted from JSON. */
+                json_t *o = json_pack("{s:i,s:s}", "errcode", 310000, "errmsg", body);
+                char *json = json_dumps(o, JSON_COMPACT);
+                json_decref(o);
+                struct conf_channel ch = ch_echo;
+                ch.type = vendor ? CHANNEL_DINGTALK : CHANNEL_SMS;
+                struct channel_response resp = {
+                    .xfer = CHANNEL_XFER_OK,
+                    .status = vendor ? 200 : 500,
+                    .body = vendor ? json : body,
+                    .body_len = strlen(vendor ? json : body),
+                };
+                struct channel_verdict v;
+                channel_classify(&ch, &resp, NOW, &v);
+                assert_no_secret(__LINE__, pad, v.reason);
+                if (!strstr(v.reason, vendor ? "errcode 310000: ..." : "HTTP 500: ..."))
+                    fail_msg("pad %zu: %s", pad, v.reason);
+                /* The same text as libcurl's error. */
+                struct channel_response net = {.xfer = CHANNEL_XFER_NETWORK, .error = body};
+                channel_classify(&ch, &net, NOW, &v);
+                assert_no_secret(__LINE__, pad, v.reason);
+                free(json);
+            }
+        }
+    }
+    /* What is not a secret stays readable. */
+    const char *plain = "{\"error\":\"invalid number +8613800000002\"}";
+    struct channel_response resp = {
+        .xfer = CHANNEL_XFER_OK, .status = 400, .body = plain, .body_len = strlen(plain)};
+    struct channel_verdict v;
+    channel_classify(&ch_echo, &resp, NOW, &v);
+    assert_string_equal(v.reason, "HTTP 400: {\"error\":\"invalid number +8613800000002\"}");
+}
+
+/* Whether text holds what not right after a backslash. */
+static bool unescaped(const char *text, const char *what)
+{
+    for (const char *p = text; (p = strstr(p, what)); p++)
+        if (p == text || p[-1] != '\\')
+            return true;
+    return false;
+}
+
+/* DingTalk and WeCom markdown: a hostile title stays text; WeCom's text message (an
+ * @mention by mobile) and the other channels get the title as written. */
+static void test_markdown_title(void **state)
+{
+    struct fixture *f = *state;
+    ticket_set_string(&f->t.title, "[x](http://evil) ![](http://evil/i.png) <font color=\"info\">"
+                                   "ok</font>\n# Paid\n- [ ] item\n1. step");
+    struct {
+        int line;
+        const struct conf_channel *ch;
+        const char *to, *member;
+        enum render_escape esc;
+    } cases[] = {
+        {__LINE__, &ch_dingtalk, "+8613800000002", "markdown", RENDER_ESCAPE_MARKDOWN},
+        {__LINE__, &ch_dingtalk, NULL, "markdown", RENDER_ESCAPE_MARKDOWN},
+        {__LINE__, &ch_wecom, "", "markdown", RENDER_ESCAPE_MARKDOWN},
+        {__LINE__, &ch_wecom, "+8613800000002", "text", RENDER_ESCAPE_RAW},
+        {__LINE__, &ch_feishu, NULL, NULL, RENDER_ESCAPE_RAW},
+        {__LINE__, &ch_slack, NULL, NULL, RENDER_ESCAPE_RAW},
+        {__LINE__, &ch_sms_json, "+8613800000002", NULL, RENDER_ESCAPE_RAW},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct notification n = f->n;
+        n.to = cases[i].to;
+        enum render_escape esc = channel_text_escape(cases[i].ch, n.to);
+        if (esc != cases[i].esc)
+            fail_msg("line %d: escape %d", cases[i].line, esc);
+        if (!cases[i].member)
+            continue;
+        char *text = NULL;
+        struct slad_error err = {{0}};
+        if (render_message(&n, "en", NOW, esc, &text, NULL, &err) < 0)
+            fail_msg("line %d: %s", cases[i].line, err.msg);
+        n.text = text;
+        struct channel_request r;
+        if (channel_build(cases[i].ch, &n, NOW, nonce, &r, &err) < 0)
+            fail_msg("line %d: %s", cases[i].line, err.msg);
+        json_t *body = json_loadb(r.body, r.body_len, 0, NULL);
+        json_t *m = json_object_get(body, cases[i].member);
+        const char *sent =
+            json_string_value(json_object_get(m, cases[i].ch == &ch_dingtalk ? "text" : "content"));
+        if (!sent)
+            fail_msg("line %d: no text in %s", cases[i].line, r.body);
+        if (esc == RENDER_ESCAPE_MARKDOWN) {
+            /* One line of text: no link, image, tag or block from the title. */
+            if (unescaped(sent, "](") || strstr(sent, "<font") || strstr(sent, "\n#") ||
+                strstr(sent, "\n-") || strstr(sent, "\n1.") ||
+                !strstr(sent, "\\[x\\](http://evil)"))
+                fail_msg("line %d: markup got through: %s", cases[i].line, sent);
+        } else if (!strstr(sent, "[x](http://evil) ![](http://evil/i.png) <font")) {
+            fail_msg("line %d: plain text changed: %s", cases[i].line, sent);
+        }
+        json_decref(body);
+        channel_request_done(&r);
+        free(text);
+    }
+}
+
+/* An e-mail channel that requires STARTTLS says so in its request. */
+static void test_email_requires_tls(void **state)
+{
+    struct fixture *f = *state;
+    struct conf_channel ch = ch_email;
+    struct notification n = f->n;
+    n.to = "li.si@example.com";
+    for (int starttls = 0; starttls <= 1; starttls++) {
+        ch.smtp_starttls = starttls;
+        struct channel_request r;
+        assert_int_equal(channel_build(&ch, &n, NOW, nonce, &r, NULL), 0);
+        assert_int_equal(r.require_tls, starttls);
+        channel_request_done(&r);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1119,6 +1312,9 @@ int main(void)
         cmocka_unit_test(test_classify),
         cmocka_unit_test(test_classify_body_not_terminated),
         cmocka_unit_test(test_redact),
+        cmocka_unit_test(test_scrub_echo_at_every_cut),
+        cmocka_unit_test_setup_teardown(test_markdown_title, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_email_requires_tls, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -153,14 +153,14 @@ static void test_example(void **state)
     const struct conf_channel *hook = conf_find_channel(conf, "ops-webhook");
     assert_int_equal(hook->type, CHANNEL_WEBHOOK);
     assert_string_equal(hook->url, "http://127.0.0.1:9000/hook");
-    assert_string_equal(hook->secret, "change-me");
+    assert_string_equal(hook->secret, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
     assert_int_equal(hook->timeout_ms, 5000);
     assert_int_equal(hook->max_attempts, 12);
     assert_int_equal(hook->concurrency, 8);
     assert_int_equal(hook->rate_count, 0);
     const struct conf_channel *ding = conf_find_channel(conf, "ops-dingtalk");
     assert_int_equal(ding->type, CHANNEL_DINGTALK);
-    assert_string_equal(ding->secret, "SEC-change-me");
+    assert_string_equal(ding->secret, "SEC-change-me-0123456789abcdef");
     assert_int_equal(ding->rate_count, 20); /* the robot's limit: 20 messages a minute */
     assert_int_equal(ding->rate_window_ms, 60000);
     assert_int_equal(ding->timeout_ms, 10000);
@@ -676,7 +676,67 @@ static const struct broken {
     {__LINE__,
      "channels = (\n  { name = \"sms\"; type = \"sms\"; url = \"http://h/\";\n"
      "    headers = [\"Content-Type application/json\"]; }\n);\n" CATCHALL,
-     3, "headers in channel 'sms': 'Content-Type application/json' is not a header line", 1},
+     3, "headers in channel 'sms': 'Content-Type...' is not a header line", 1},
+    /* A body's placeholders are escaped by its Content-Type: none, or one slad cannot
+     * escape for, lets a customer's phone field add keys to the gateway's request. */
+    {__LINE__,
+     "channels = (\n  { name = \"sms\"; type = \"sms\"; url = \"http://h/\";\n"
+     "    body = \"{\\\"to\\\":\\\"{{to}}\\\"}\"; }\n);\n" CATCHALL,
+     3,
+     "body in channel 'sms': a body with placeholders needs a Content-Type header that says "
+     "how to escape them: add headers = [\"Content-Type: application/json\"]",
+     1},
+    {__LINE__,
+     "channels = (\n  { name = \"sms\"; type = \"sms\"; url = \"http://h/\";\n"
+     "    headers = [\"Content-Type: text/plain\"];\n"
+     "    body = \"to={{to}} {{text}}\"; }\n);\n" CATCHALL,
+     4, "body in channel 'sms': placeholders cannot be escaped for Content-Type 'text/plain'", 1},
+    {__LINE__,
+     "channels = (\n  { name = \"sms\"; type = \"sms\"; url = \"http://h/\";\n"
+     "    headers = [\"Content-Type: {{text}}\"]; }\n);\n" CATCHALL,
+     3, "headers in channel 'sms': the Content-Type line cannot hold placeholders", 1},
+    /* Signing keys: 16 bytes at least. */
+    {__LINE__,
+     "channels = (\n  { name = \"hook\"; type = \"webhook\"; url = \"http://h/\";\n"
+     "    secret = \"whsec_\"; }\n);\n" CATCHALL,
+     3, "secret in channel 'hook': the signing key is 0 bytes, at least 16 are needed", 1},
+    {__LINE__,
+     "channels = (\n  { name = \"hook\"; type = \"webhook\"; url = \"http://h/\";\n"
+     "    secret = \"whsec_MfKQ9r8GKYqrTwjUPD8I\"; }\n);\n" CATCHALL,
+     3, "secret in channel 'hook': the signing key is 15 bytes, at least 16 are needed", 1},
+    {__LINE__,
+     "channels = (\n  { name = \"hook\"; type = \"webhook\"; url = \"http://h/\";\n"
+     "    secret = \"fifteen-bytes!!\"; }\n);\n" CATCHALL,
+     3, "secret in channel 'hook': the signing key is 15 bytes, at least 16 are needed", 1},
+    {__LINE__,
+     "channels = (\n  { name = \"hook\"; type = \"webhook\"; url = \"http://h/\";\n"
+     "    secret = \"whsec_not base64!\"; }\n);\n" CATCHALL,
+     3,
+     "secret in channel 'hook': the webhook secret starts with 'whsec_' but the rest is not "
+     "base64",
+     1},
+    {__LINE__,
+     "channels = (\n  { name = \"d\"; type = \"dingtalk\"; url = \"http://h/\";\n"
+     "    secret = \"SEC123\"; }\n);\n" CATCHALL,
+     3, "secret in channel 'd': 6 characters is shorter than any signing secret DingTalk issues",
+     1},
+    {__LINE__,
+     "channels = (\n  { name = \"f\"; type = \"feishu\"; url = \"http://h/\";\n"
+     "    secret = \"short\"; }\n);\n" CATCHALL,
+     3, "secret in channel 'f': 5 characters is shorter than any signing secret Feishu issues", 1},
+    /* tls: e-mail on smtp:// only. */
+    {__LINE__,
+     "channels = (\n  { name = \"mail\"; type = \"email\"; from = \"slad@example.com\";\n"
+     "    url = \"smtps://mail.example.com\"; tls = \"none\"; }\n);\n" CATCHALL,
+     3, "tls in channel 'mail': does not apply to an smtps:// url", 1},
+    {__LINE__,
+     "channels = (\n  { name = \"mail\"; type = \"email\"; from = \"slad@example.com\";\n"
+     "    url = \"smtp://mail.example.com\"; tls = \"yes\"; }\n);\n" CATCHALL,
+     3, "tls in channel 'mail': unknown value 'yes' (known: starttls, none)", 1},
+    {__LINE__,
+     "channels = (\n  { name = \"hook\"; type = \"webhook\"; url = \"http://h/\";\n"
+     "    tls = \"none\"; }\n);\n" CATCHALL,
+     3, "tls in channel 'hook': does not apply to type 'webhook'", 1},
     {__LINE__,
      "channels = (\n  { name = \"a\"; type = \"file\"; path = \"a\"; },\n"
      "  { name = \"a\"; type = \"file\"; path = \"b\"; }\n);\n" CATCHALL,
@@ -725,6 +785,74 @@ static void test_secrets_not_quoted(void **state)
     assert_null(strstr(errs.text, "TOPSECRET"));
     assert_error(__LINE__, &errs, "t.conf", 3, "password in channel 'd': empty string", 3);
     conf_errors_done(&errs);
+
+    /* URL user info, a header line's value, a body's text after a broken placeholder,
+     * a secret too short to take: none is quoted. */
+    assert_int_equal(
+        conf_load_string("channels = ( { name = \"m\"; type = \"email\"; from = \"a@b.c\";\n"
+                         "  url = \"ftp://admin:PASSWORD1@mail.example.com/x\"; },\n"
+                         "  { name = \"s\"; type = \"sms\"; url = \"http://h/\";\n"
+                         "    headers = [\"Authorization Bearer PASSWORD2\"];\n"
+                         "    body = \"{{to PASSWORD3\"; },\n"
+                         "  { name = \"h\"; type = \"webhook\"; url = \"http://h/\";\n"
+                         "    secret = \"PASSWORD4\"; },\n"
+                         "  { name = \"t\"; type = \"sms\"; url = \"http://h/\";\n"
+                         "    headers = \"X-Api-Key: PASSWORD5\"; } );\n" CATCHALL,
+                         "t.conf", &conf, &errs),
+        -EINVAL);
+    for (int i = 1; i <= 5; i++) {
+        char word[16];
+        snprintf(word, sizeof(word), "PASSWORD%d", i);
+        if (strstr(errs.text, word))
+            fail_msg("%s quoted in:\n%s", word, errs.text);
+    }
+    assert_error(__LINE__, &errs, "t.conf", 2,
+                 "url in channel 'm': 'ftp://***@mail.example.com...' is not a URL", 6);
+    assert_error(__LINE__, &errs, "t.conf", 4, "headers in channel 's': 'Authorization...'", 0);
+    assert_error(__LINE__, &errs, "t.conf", 5, "unterminated placeholder '{{to'", 0);
+    assert_error(__LINE__, &errs, "t.conf", 7, "secret in channel 'h': the signing key is 9", 0);
+    assert_error(__LINE__, &errs, "t.conf", 9,
+                 "headers in channel 't': expected an array of strings, got a string", 0);
+    conf_errors_done(&errs);
+}
+
+/* STARTTLS is required on smtp:// when there is a login, unless tls = "none", which loads
+ * with a warning; smtps:// is TLS anyway. */
+static void test_email_tls(void **state)
+{
+    static const struct {
+        int line;
+        const char *keys;
+        bool starttls;
+        const char *warning; /* NULL: none */
+    } cases[] = {
+        {__LINE__, "url = \"smtp://127.0.0.1:25\";", false, NULL},
+        {__LINE__, "url = \"smtp://m:587\"; username = \"u\"; password = \"p\";", true, NULL},
+        {__LINE__, "url = \"smtp://m:587\"; password = \"p\";", true, NULL},
+        {__LINE__, "url = \"smtp://m:25\"; tls = \"starttls\";", true, NULL},
+        {__LINE__, "url = \"smtps://m:465\"; username = \"u\"; password = \"p\";", false, NULL},
+        {__LINE__, "url = \"smtp://m:25\"; tls = \"none\";", false, NULL},
+        {__LINE__, "url = \"smtp://m:25\"; username = \"u\"; password = \"p\";\n  tls = \"none\";",
+         false,
+         "t.conf:3: warning: tls in channel 'mail': \"none\": the SMTP login, password and every "
+         "message travel in clear text; use smtps:// or tls = \"starttls\"\n"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char text[1024];
+        snprintf(text, sizeof(text),
+                 "channels = ( { name = \"mail\"; type = \"email\"; from = \"a@b.c\";\n  %s } "
+                 ");\n" CATCHALL,
+                 cases[i].keys);
+        struct conf *conf = load_string_ok(cases[i].line, text);
+        const struct conf_channel *mail = conf_find_channel(conf, "mail");
+        if (mail->smtp_starttls != cases[i].starttls)
+            fail_msg("line %d: smtp_starttls %d", cases[i].line, mail->smtp_starttls);
+        if ((conf->warnings == NULL) != (cases[i].warning == NULL) ||
+            (cases[i].warning && strcmp(conf->warnings, cases[i].warning) != 0))
+            fail_msg("line %d: warnings %s", cases[i].line,
+                     conf->warnings ? conf->warnings : "(none)");
+        conf_free(conf);
+    }
 }
 
 /* Control characters in values cannot split an error over two lines. */
@@ -769,6 +897,7 @@ int main(void)
         cmocka_unit_test(test_files),
         cmocka_unit_test(test_broken),
         cmocka_unit_test(test_secrets_not_quoted),
+        cmocka_unit_test(test_email_tls),
         cmocka_unit_test(test_messages_one_line),
         cmocka_unit_test(test_too_many_errors),
     };

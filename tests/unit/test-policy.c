@@ -17,7 +17,7 @@ static const char *config_text =
     "            roles = { supervisor = [\"boss\"]; manager = [\"tech\", \"boss\"]; }; },\n"
     "          { name = \"south\"; roles = { supervisor = [\"tech\"]; }; } );\n"
     "channels = ( { name = \"sms\"; type = \"sms\"; url = \"http://127.0.0.1:9/s\";\n"
-    "               body = \"{{text}}\"; },\n"
+    "               method = \"POST\"; },\n"
     "             { name = \"mail\"; type = \"email\"; url = \"smtp://127.0.0.1:25\";\n"
     "               from = \"slad@example.com\"; },\n"
     "             { name = \"group\"; type = \"webhook\"; url = \"http://127.0.0.1:9/h\"; } );\n"

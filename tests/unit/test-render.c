@@ -295,6 +295,10 @@ static const struct escape_case escape_cases[] = {
      "He said \"hi\"\\ & a=b&c=d <x> 50% {{to}} 空调   \xe2\x80\xa8 ??"},
     {__LINE__, RENDER_ESCAPE_SLACK,
      "He said \"hi\"\\\n&amp; a=b&amp;c=d &lt;x&gt; 50% {{to}} 空调\t\x01\r\xe2\x80\xa8 ??"},
+    {__LINE__, RENDER_ESCAPE_XML,
+     "He said &quot;hi&quot;\\\n&amp; a=b&amp;c=d &lt;x&gt; 50% {{to}} 空调\t \r\xe2\x80\xa8 ??"},
+    {__LINE__, RENDER_ESCAPE_MARKDOWN,
+     "He said \"hi\"\\\\ & a=b&c=d &lt;x&gt; 50% {{to}} 空调   \xe2\x80\xa8 ??"},
 };
 
 static void test_escaping_hostile_text(void **state)
@@ -345,6 +349,10 @@ static void test_content_type(void **state)
         {__LINE__, "application/vnd.api+json", RENDER_ESCAPE_JSON},
         {__LINE__, "application/x-www-form-urlencoded", RENDER_ESCAPE_FORM},
         {__LINE__, "application/x-www-form-urlencoded; charset=UTF-8", RENDER_ESCAPE_FORM},
+        {__LINE__, "application/xml", RENDER_ESCAPE_XML},
+        {__LINE__, "text/xml; charset=utf-8", RENDER_ESCAPE_XML},
+        {__LINE__, "application/soap+xml", RENDER_ESCAPE_XML},
+        {__LINE__, "text/xmlx", RENDER_ESCAPE_RAW},
         {__LINE__, "text/plain", RENDER_ESCAPE_RAW},
         {__LINE__, "application/jsonx", RENDER_ESCAPE_RAW},
         {__LINE__, "json", RENDER_ESCAPE_RAW},
@@ -355,6 +363,71 @@ static void test_content_type(void **state)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
         if (render_escape_for_content_type(cases[i].value) != cases[i].esc)
             fail_msg("line %d: '%s'", cases[i].line, cases[i].value ? cases[i].value : "NULL");
+}
+
+/* Markdown (DingTalk, WeCom): a value cannot add a link, an image, a tag, emphasis or a
+ * block; ordinary text stays as it was. */
+static void test_markdown_values(void **state)
+{
+    struct fixture *f = *state;
+    static const struct {
+        int line;
+        const char *title, *expect;
+    } cases[] = {
+        {__LINE__, "[x](http://evil)", "\\[x\\](http://evil)"},
+        {__LINE__, "![](http://evil/i.png)", "!\\[\\](http://evil/i.png)"},
+        {__LINE__, "<font color=\"warning\">red</font>",
+         "&lt;font color=\"warning\"&gt;red&lt;/font&gt;"},
+        {__LINE__, "<@userid> <http://evil>", "&lt;@userid&gt; &lt;http://evil&gt;"},
+        {__LINE__, "# heading", "\\# heading"},
+        {__LINE__, "   ## heading", "   \\## heading"},
+        {__LINE__, "\n# heading", " \\# heading"},
+        {__LINE__, "- item", "\\- item"},
+        {__LINE__, "+ item", "\\+ item"},
+        {__LINE__, "1. one", "1\\. one"},
+        {__LINE__, "12) twelve", "12\\) twelve"},
+        {__LINE__, "> quote", "&gt; quote"},
+        {__LINE__, "===", "\\==="},
+        {__LINE__, "ok\n# h\n- i\r\n> q", "ok # h - i  &gt; q"},
+        {__LINE__, "**b** _i_ `c` ~~s~~ |t|",
+         "\\*\\*b\\*\\* \\_i\\_ \\`c\\` \\~\\~s\\~\\~ \\|t\\|"},
+        {__LINE__, "C:\\dir", "C:\\\\dir"},
+        {__LINE__, "Pump #3 - 2026-03-02 16:00 (A&B)", "Pump #3 - 2026-03-02 16:00 (A&B)"},
+        {__LINE__, "2026-03-02", "2026-03-02"},
+        {__LINE__, "冷柜不制冷", "冷柜不制冷"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        ticket_set_string(&f->t.title, cases[i].title);
+        char *out = render("#### {{ticket.title}}", &f->n, RENDER_ESCAPE_MARKDOWN);
+        char want[256];
+        snprintf(want, sizeof(want), "#### %s", cases[i].expect);
+        if (strcmp(out, want) != 0)
+            fail_msg("line %d: '%s' gave '%s', expected '%s'", cases[i].line, cases[i].title, out,
+                     want);
+        free(out);
+    }
+    /* The operator's markdown stays; only the values are escaped, and "-" marks an absent
+     * one as it does in plain text. */
+    const char *cfg =
+        "templates = ( { event = \"sla.breach\"; lang = \"en\";\n"
+        "  text = \"### [Late]({{link}})\\n> **{{ticket.title}}** {{followup.name}}\"; } "
+        ");\npolicies = ( { name = \"default\"; match = { }; } );\n";
+    struct conf *conf = NULL;
+    struct conf_errors errs = {0};
+    if (conf_load_string(cfg, "t.conf", &conf, &errs) != 0)
+        fail_msg("conf: %s", errs.text ? errs.text : "?");
+    struct notification n = f->n;
+    n.conf = conf;
+    n.event = "sla.breach";
+    n.link = "https://crm.example.com/t/42";
+    n.followup_name = NULL;
+    ticket_set_string(&f->t.title, "[x](http://evil)\n# big");
+    char *text;
+    assert_int_equal(render_message(&n, "en", NOW, RENDER_ESCAPE_MARKDOWN, &text, NULL, NULL), 0);
+    assert_string_equal(text, "### [Late](https://crm.example.com/t/42)\n"
+                              "> **\\[x\\](http://evil) # big** -");
+    free(text);
+    conf_free(conf);
 }
 
 static const char *const events[] = {
@@ -372,7 +445,7 @@ static void test_defaults_all_events(void **state)
             n.event = events[e];
             char *text = NULL, *subject = NULL;
             struct slad_error err = {{0}};
-            if (render_message(&n, langs[l], NOW, &text, &subject, &err) < 0)
+            if (render_message(&n, langs[l], NOW, RENDER_ESCAPE_RAW, &text, &subject, &err) < 0)
                 fail_msg("%s/%s: %s", events[e], langs[l], err.msg);
             /* Every placeholder of the built-ins is known and filled. */
             if (strstr(text, "{{") || strstr(subject, "{{"))
@@ -404,14 +477,14 @@ static void test_default_texts_exact(void **state)
     struct notification n = f->n;
     n.event = "sla.breach";
     char *text, *subject;
-    assert_int_equal(render_message(&n, "zh", NOW, &text, &subject, NULL), 0);
+    assert_int_equal(render_message(&n, "zh", NOW, RENDER_ESCAPE_RAW, &text, &subject, NULL), 0);
     assert_string_equal(text, "【超时】工单#42 Air conditioner not cooling：response 已于 "
                               "2026-03-02 15:30 +08:00 到期（目标 1h）。级别 1，团队 north，"
                               "负责人 zhang.san。");
     assert_string_equal(subject, "[slad] 超时：工单#42 response");
     free(text);
     free(subject);
-    assert_int_equal(render_message(&n, "en", NOW, &text, &subject, NULL), 0);
+    assert_int_equal(render_message(&n, "en", NOW, RENDER_ESCAPE_RAW, &text, &subject, NULL), 0);
     assert_string_equal(text, "[BREACH] ticket #42 Air conditioner not cooling: response was due "
                               "2026-03-02 15:30 +08:00 (target 1h). Severity 1, team north, "
                               "assignee zhang.san.");
@@ -422,25 +495,25 @@ static void test_default_texts_exact(void **state)
     /* In a message, absent values read "-". */
     ticket_set_string(&f->t.assignee, NULL);
     ticket_set_string(&f->t.team, NULL);
-    assert_int_equal(render_message(&n, "en", NOW, &text, NULL, NULL), 0);
+    assert_int_equal(render_message(&n, "en", NOW, RENDER_ESCAPE_RAW, &text, NULL, NULL), 0);
     assert_non_null(strstr(text, "team -, assignee -."));
     free(text);
 
     /* A reminder and a repeat fault. */
     n.event = "appointment.reminder";
-    assert_int_equal(render_message(&n, "zh", NOW, &text, NULL, NULL), 0);
+    assert_int_equal(render_message(&n, "zh", NOW, RENDER_ESCAPE_RAW, &text, NULL, NULL), 0);
     assert_string_equal(text, "【预约提醒】工单#42 Air conditioner not cooling：上门时间 "
                               "2026-03-02 18:00 +08:00，地址 1 Main St，客户 王女士 "
                               "+8613900000000，工程师 -。");
     free(text);
     n.event = "ticket.repeat_fault";
-    assert_int_equal(render_message(&n, "en", NOW, &text, NULL, NULL), 0);
+    assert_int_equal(render_message(&n, "en", NOW, RENDER_ESCAPE_RAW, &text, NULL, NULL), 0);
     assert_string_equal(text, "[REPEAT FAULT] device KFR-35 (serial SN123) reported again with "
                               "fault E4: ticket #42 Air conditioner not cooling, customer "
                               "王女士. Consider a replacement.");
     free(text);
     n.event = "followup.due";
-    assert_int_equal(render_message(&n, "en", NOW, &text, NULL, NULL), 0);
+    assert_int_equal(render_message(&n, "en", NOW, RENDER_ESCAPE_RAW, &text, NULL, NULL), 0);
     assert_string_equal(text, "[FOLLOW-UP] ticket #42 Air conditioner not cooling: follow-up "
                               "'week' is due by 2026-03-09 16:00 +08:00. Customer 王女士 "
                               "+8613900000000.");
@@ -469,31 +542,31 @@ static void test_config_templates_override(void **state)
     n.event = "sla.breach";
     char *text, *subject;
     /* The daemon's language when none is asked for. */
-    assert_int_equal(render_message(&n, NULL, NOW, &text, &subject, NULL), 0);
+    assert_int_equal(render_message(&n, NULL, NOW, RENDER_ESCAPE_RAW, &text, &subject, NULL), 0);
     assert_string_equal(text, "late #42");
     assert_string_equal(subject, "Late: Air conditioner not cooling");
     free(text);
     free(subject);
     /* A template without a subject takes the built-in subject. */
-    assert_int_equal(render_message(&n, "zh", NOW, &text, &subject, NULL), 0);
+    assert_int_equal(render_message(&n, "zh", NOW, RENDER_ESCAPE_RAW, &text, &subject, NULL), 0);
     assert_string_equal(text, "超时 #42 response");
     assert_string_equal(subject, "[slad] 超时：工单#42 response");
     free(text);
     free(subject);
     /* Events the config has no template for use the built-ins. */
     n.event = "sla.warning";
-    assert_int_equal(render_message(&n, NULL, NOW, &text, NULL, NULL), 0);
+    assert_int_equal(render_message(&n, NULL, NOW, RENDER_ESCAPE_RAW, &text, NULL, NULL), 0);
     assert_memory_equal(text, "[WARNING] ticket #42", 20);
     free(text);
     /* Without a conf the language is Chinese. */
     n.conf = NULL;
-    assert_int_equal(render_message(&n, NULL, NOW, &text, NULL, NULL), 0);
+    assert_int_equal(render_message(&n, NULL, NOW, RENDER_ESCAPE_RAW, &text, NULL, NULL), 0);
     assert_memory_equal(text, "【预警】", strlen("【预警】"));
     free(text);
     /* Unknown event. */
     n.event = "sla.bogus";
     struct slad_error err = {{0}};
-    assert_int_equal(render_message(&n, "en", NOW, &text, NULL, &err), -ENOENT);
+    assert_int_equal(render_message(&n, "en", NOW, RENDER_ESCAPE_RAW, &text, NULL, &err), -ENOENT);
     assert_string_equal(err.msg, "no template for event 'sla.bogus'");
     conf_free(conf);
 }
@@ -514,7 +587,7 @@ static void test_subject_is_one_line(void **state)
     n.conf = conf;
     n.event = "sla.breach";
     char *text, *subject;
-    assert_int_equal(render_message(&n, "en", NOW, &text, &subject, NULL), 0);
+    assert_int_equal(render_message(&n, "en", NOW, RENDER_ESCAPE_RAW, &text, &subject, NULL), 0);
     assert_string_equal(subject, "evil  Bcc: victim@example.com");
     free(text);
     free(subject);
@@ -626,6 +699,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_literals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_escaping_hostile_text, setup, teardown),
         cmocka_unit_test(test_content_type),
+        cmocka_unit_test_setup_teardown(test_markdown_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_defaults_all_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_default_texts_exact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config_templates_override, setup, teardown),

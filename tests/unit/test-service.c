@@ -36,7 +36,7 @@
     "                                        manager = [\"chief\"]; }; } );\n"                     \
     "channels = ( { name = \"log\"; type = \"file\"; path = \"/tmp/slad-test.jsonl\"; },\n"        \
     "             { name = \"sms\"; type = \"sms\"; url = \"http://127.0.0.1:9/send\";\n"          \
-    "               body = \"{{to}} {{text}}\"; } );\n"                                            \
+    "               method = \"POST\"; } );\n"                                                     \
     "repeat_fault = { count = 3; window = \"1h\"; notify = [\"manager\", \"contact:tech\"]; };\n"
 
 /* fast (severity 1): response 10 s with steps at 5 s, 10 s, and +5 s every 5 s;
