@@ -127,21 +127,7 @@ json_t *jsonx_string(const char *s)
 
 char *jsonx_time_format(int64_t at_ms, char *buf, size_t size)
 {
-    int64_t days = civil_floor_div(at_ms, MS_PER_DAY);
-    int64_t in_day = at_ms % MS_PER_DAY; /* not at_ms - days * MS_PER_DAY: overflows */
-    if (in_day < 0)
-        in_day += MS_PER_DAY;
-    int64_t y;
-    int m, d;
-    civil_date(days, &y, &m, &d);
-    int ms = (int)(in_day % 1000);
-    int s = (int)(in_day / 1000 % 60), mi = (int)(in_day / 60000 % 60), h = (int)(in_day / 3600000);
-    if (ms)
-        snprintf(buf, size, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ", (long long)y, m, d, h, mi, s,
-                 ms);
-    else
-        snprintf(buf, size, "%04lld-%02d-%02dT%02d:%02d:%02dZ", (long long)y, m, d, h, mi, s);
-    return buf;
+    return civil_utc_format(at_ms, buf, size);
 }
 
 /* n decimal digits at p into *ret; stops at the first non-digit (so never reads past a
@@ -877,7 +863,7 @@ static int simulate_events(json_t *arr, struct jsonx_simulate *s, int64_t now_ms
     s->evs = calloc(n, sizeof(*s->evs));
     if (!s->events || !s->evs)
         return -ENOMEM;
-    int64_t prev_ms = s->ticket.reported_at_ms;
+    /* Their order is checked where the daemon checks an event's: lifecycle_event. */
     for (size_t i = 0; i < n; i++) {
         char prefix[32];
         snprintf(prefix, sizeof(prefix), "events[%zu].", i);
@@ -889,10 +875,6 @@ static int simulate_events(json_t *arr, struct jsonx_simulate *s, int64_t now_ms
         int r = event_from_object(obj, prefix, now_ms, true, &s->events[i], reterr);
         if (r < 0)
             return r;
-        if (s->events[i].ev.at_ms < prev_ms)
-            return slad_error_set(reterr, EINVAL, "field 'events[%zu].at' lies before %s", i,
-                                  i == 0 ? "reported_at" : "the previous event");
-        prev_ms = s->events[i].ev.at_ms;
     }
     for (size_t i = 0; i < n; i++)
         s->evs[i] = s->events[i].ev;

@@ -317,6 +317,9 @@ int lifecycle_event(const struct conf *conf, struct ticket *t, const struct tick
     if (r < 0)
         return r;
     int64_t at = ev->at_ms != SLAD_NO_TIME && ev->at_ms < now_ms ? ev->at_ms : now_ms;
+    r = ticket_event_check_order(t, ev->type, at, reterr);
+    if (r < 0)
+        return r;
     lifecycle_advance(conf, t, at, out);
     const struct conf_policy *p = lifecycle_policy(conf, t);
     if (!p) {

@@ -73,7 +73,8 @@ int lifecycle_create(const struct conf *conf, struct ticket *t, int64_t now_ms, 
                      struct slad_error *reterr);
 
 /* Apply ev (ev->at_ms <= now_ms): refuse it with -EBUSY and the allowed events when the
- * status table forbids it; else move the status, start/stop/pause/resume clocks, create
+ * status table forbids it, with -TICKET_EORDER when it is dated before the ticket's last
+ * event (ticket_event_check_order); else move the status, start/stop/pause/resume clocks, create
  * follow-ups, and fire what became due. */
 int lifecycle_event(const struct conf *conf, struct ticket *t, const struct ticket_event *ev,
                     int64_t now_ms, struct effects *out, struct slad_error *reterr);
