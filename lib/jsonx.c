@@ -1016,13 +1016,51 @@ json_t *jsonx_ticket_render(const struct ticket *t, const struct conf *conf, int
     return o;
 }
 
+/* The text being dumped; failed once a write could not be stored. */
+struct dump_buf {
+    char *s;
+    size_t len, cap;
+    bool failed;
+};
+
+static int dump_write(const char *buffer, size_t size, void *data)
+{
+    struct dump_buf *b = data;
+    if (!b->failed && b->len + size >= b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap <= b->len + size && cap < SIZE_MAX / 2)
+            cap *= 2;
+        char *s = cap > b->len + size ? realloc(b->s, cap) : NULL;
+        if (s) {
+            b->s = s;
+            b->cap = cap;
+        } else {
+            b->failed = true;
+        }
+    }
+    if (b->failed)
+        return -1;
+    memcpy(b->s + b->len, buffer, size);
+    b->len += size;
+    b->s[b->len] = '\0';
+    return 0;
+}
+
 char *jsonx_dump(const json_t *v, size_t *ret_len)
 {
-    char *s =
-        json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(JSONX_REAL_DIGITS));
-    if (s && ret_len)
-        *ret_len = strlen(s);
-    return s;
+    /* Not json_dumps: jansson 2.14 does not check the write of an object's key, so under
+     * memory pressure json_dumps returns text with a key missing ({"at":...,":"fast"}).
+     * Our own writer remembers any failed write. */
+    struct dump_buf b = {0};
+    int r = json_dump_callback(
+        v, dump_write, &b, JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(JSONX_REAL_DIGITS));
+    if (r < 0 || b.failed || !b.s) {
+        free(b.s);
+        return NULL;
+    }
+    if (ret_len)
+        *ret_len = b.len;
+    return b.s;
 }
 
 char *jsonx_error_body(const char *code, const char *message, size_t *ret_len)

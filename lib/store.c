@@ -72,6 +72,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonx.h"
+
 /* How long a statement waits for a lock held by another connection (sqlite3 shell, a
  * backup) before failing with -EAGAIN. The wait blocks the whole event loop, so it is
  * short: a write that cannot get the lock gets 503 at once rather than stalling every
@@ -747,7 +749,7 @@ static int labels_encode(const struct ticket *t, char **ret, struct slad_error *
                                   t->labels[i].key);
         }
     }
-    *ret = json_dumps(obj, JSON_COMPACT);
+    *ret = jsonx_dump(obj, NULL);
     json_decref(obj);
     if (!*ret)
         return slad_error_set(reterr, ENOMEM, "database: out of memory encoding labels");
