@@ -36,6 +36,7 @@ struct conf_daemon {
     int64_t max_header_bytes;      /* default 16 KiB */
     unsigned max_connections;      /* default 1024 */
     int64_t idle_timeout_ms;       /* idle HTTP connections are closed; default 60 s */
+    int64_t retention_ms; /* closed/cancelled tickets older than this are purged; 0: never */
 };
 
 struct conf_strings {
