@@ -9,6 +9,7 @@
 #include "http.h"
 #include "log.h"
 #include "loop.h"
+#include "retention.h"
 #include "sdnotify.h"
 #include "service.h"
 #include "timers.h"
@@ -118,6 +119,7 @@ int reload_run(void *userdata, char *errbuf, size_t errbuf_size)
     conf_free(old);
     log_set_level(nc->daemon.log_level);
     timers_rearm(s->timers);
+    retention_kick(s->retention); /* the retention may have changed */
     s->reloads++;
     log_notice("reload", "ok (%zu policies)", nc->n_policies);
     say_ready(s);
