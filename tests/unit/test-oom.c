@@ -1,17 +1,17 @@
 /* test-oom.c - out of memory at every allocation of an operation: all or nothing.
  *
  * For each operation of the service (create a ticket, apply an event, fire what is due,
- * complete a follow-up), fail the k-th allocation for k = 1, 2, ... until the operation
- * completes without meeting the failure: SQLite's (faultmem.h), jansson's and libslad's
- * own (faultlibc.h: malloc, calloc, realloc, strdup through -Wl,--wrap), once or from k on.
- * Each attempt starts from the same committed state with a new service and agenda (so
- * that the effect lists grow from empty and their first allocation is met too), runs in a
- * transaction as the daemon's batch does, and must either fail cleanly (-ENOMEM or
- * another clean errno, with a message) leaving every table (tickets, clocks, history,
- * outbox, followups, counts...) exactly as before, or succeed with exactly the rows of the
- * run without a fault: an escalation or a notice is never silently dropped. After a
- * failure the same operation, uninjected, must then succeed with those rows. The
- * transaction is rolled back after each attempt. SLAD_OOM_VERBOSE=1 prints each failure. */
+ * complete a follow-up) and for a simulation, fail the k-th allocation for k = 1, 2, ...
+ * until the operation completes without meeting the failure: SQLite's (faultmem.h), jansson's and
+ * libslad's own (faultlibc.h: malloc, calloc, realloc, strdup through -Wl,--wrap), once or from k
+ * on. Each attempt starts from the same committed state with a new service and agenda (so that the
+ * effect lists grow from empty and their first allocation is met too), runs in a transaction as the
+ * daemon's batch does, and must either fail cleanly (-ENOMEM or another clean errno, with a
+ * message) leaving every table (tickets, clocks, history, outbox, followups, counts...) exactly as
+ * before, or succeed with exactly the rows of the run without a fault: an escalation or a notice is
+ * never silently dropped. After a failure the same operation, uninjected, must then succeed with
+ * those rows. The transaction is rolled back after each attempt. SLAD_OOM_VERBOSE=1 prints each
+ * failure. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,6 +26,7 @@
 #include "faultlibc.h"
 #include "faultmem.h"
 #include "followup.h"
+#include "simulate.h"
 #include "store_followup.h"
 
 #define S  INT64_C(1000)
@@ -281,6 +282,80 @@ static void test_persistent(void **state)
     run_all(true);
 }
 
+/* A timeline as text: every entry with its recipients, and the final clocks. */
+static char *timeline_text(const struct timeline *tl)
+{
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    assert_non_null(out);
+    for (size_t i = 0; i < tl->n_entries; i++) {
+        const struct sim_entry *e = &tl->entries[i];
+        fprintf(out, "%lld %s %s %s %d %u:", (long long)e->at_ms, e->kind, e->event, e->clock,
+                e->step, e->repeat);
+        for (size_t k = 0; k < e->n_recipients; k++) {
+            const struct sim_recipient *r = &e->recipients[k];
+            fprintf(out, " %s/%s/%s/%s/%s", r->text, r->contact ? r->contact : "-",
+                    r->channel ? r->channel : "-", r->address ? r->address : "-",
+                    r->error ? r->error : "-");
+        }
+        fputc('\n', out);
+    }
+    for (size_t i = 0; i < tl->ticket.n_clocks; i++)
+        fprintf(out, "%s %d %lld\n", tl->ticket.clocks[i].name, (int)tl->ticket.clocks[i].state,
+                (long long)tl->ticket.clocks[i].elapsed_ms);
+    fclose(out);
+    return text;
+}
+
+/* POST /v1/simulate under the same loop: the timeline is whole or the run fails with
+ * -ENOMEM; an entry or a recipient is never silently left out. */
+static void test_simulate(void **state)
+{
+    struct ticket t;
+    ticket_init(&t);
+    t.title = "冰箱不制冷";
+    t.team = "north";
+    t.assignee = "tech";
+    t.severity = 1;
+    t.reported_at_ms = T0;
+    struct ticket_event evs[] = {
+        {.type = TICKET_EVENT_ACKNOWLEDGE, .at_ms = T0 + 12 * S},
+        {.type = TICKET_EVENT_RESOLVE, .at_ms = T0 + 30 * S},
+    };
+    struct timeline tl;
+    struct slad_error err = {{0}};
+    assert_int_equal(simulate_run(ctx.conf, &t, evs, 2, T0 + 3600 * S, &tl, &err), 0);
+    char *want = timeline_text(&tl);
+    timeline_done(&tl);
+    long errors = 0;
+    for (long k = 1;; k++) {
+        if (k > K_MAX)
+            fail_msg("simulate: still failing after %d attempts", K_MAX);
+        faultmem_fail_at(k, false);
+        int r = simulate_run(ctx.conf, &t, evs, 2, T0 + 3600 * S, &tl, &err);
+        bool fired = faultmem_failed();
+        faultmem_fail_at(0, false);
+        if (r < 0) {
+            if (r != -ENOMEM || !fired)
+                fail_msg("simulate k=%ld: %d %s", k, r, err.msg);
+            errors++;
+            continue;
+        }
+        char *got = timeline_text(&tl);
+        timeline_done(&tl);
+        if (strcmp(got, want) != 0)
+            fail_msg("simulate k=%ld: a timeline with something missing:\n%s\nwant:\n%s", k, got,
+                     want);
+        free(got);
+        if (!fired)
+            break;
+    }
+    print_message("simulate: %ld allocations failed, each -ENOMEM\n", errors);
+    assert_true(errors > 0);
+    free(want);
+}
+
 static void commit_ok(struct ctx *c, struct slad_error *err)
 {
     if (store_commit(c->db.store, err) < 0)
@@ -337,6 +412,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_persistent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_simulate, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
