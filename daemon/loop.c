@@ -14,6 +14,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "reload.h"
+#include "retention.h"
 #include "sdnotify.h"
 #include "service.h"
 #include "store.h"
@@ -119,6 +120,7 @@ static void sigterm_cb(struct ev_loop *loop, ev_signal *w, int revents)
     http_quiesce(s->http);
     timers_stop(s->timers);
     deliver_stop(s->deliver);
+    retention_stop(s->retention);
     stop_status_timer(s);
     ev_timer_init(&s->stop_poll, stop_poll_cb, 0., 0.01);
     s->stop_poll.data = s;
@@ -172,7 +174,8 @@ static int start(struct slad *s)
     s->timers = timers_new(s->loop, s->svc, s->agenda, s->batch);
     s->deliver =
         deliver_new(s->loop, s->svc, s->batch, (const struct conf *const *)&s->conf, s->metrics);
-    if (!s->api || !s->batch || !s->timers || !s->deliver) {
+    s->retention = retention_new(s->loop, s->store, s->batch, (const struct conf *const *)&s->conf);
+    if (!s->api || !s->batch || !s->timers || !s->deliver || !s->retention) {
         log_err("slad", "out of memory");
         return -ENOMEM;
     }
@@ -195,6 +198,7 @@ static int start(struct slad *s)
     }
     timers_rearm(s->timers);
     deliver_start(s->deliver);
+    retention_kick(s->retention);
     start_signals(s);
     ev_timer_init(&s->status_timer, status_cb, LOOP_STATUS_INTERVAL_S, LOOP_STATUS_INTERVAL_S);
     s->status_timer.data = s;
@@ -222,6 +226,7 @@ static void stop(struct slad *s)
     }
     timers_free(s->timers);
     deliver_free(s->deliver); /* after the last commit: no job waits for one */
+    retention_free(s->retention);
     batch_free(s->batch);
     api_free(s->api);
     service_free(s->svc);

@@ -29,6 +29,8 @@ struct slad {
     struct http *http;
     struct timers *timers;
     struct deliver *deliver; /* the outbox's delivery (deliver.h) */
+    /* Purging past `retention` (retention.h). */
+    struct retention *retention;
     struct listeners listeners;
     ev_signal sighup, sigterm, sigint;
     ev_timer status_timer;

@@ -9,6 +9,7 @@
 #include "http.h"
 #include "log.h"
 #include "loop.h"
+#include "retention.h"
 #include "sdnotify.h"
 #include "service.h"
 #include "timers.h"
@@ -129,6 +130,7 @@ int reload_run(void *userdata, char *errbuf, size_t errbuf_size)
     conf_free(old);
     log_set_level(nc->daemon.log_level);
     timers_rearm(s->timers);
+    retention_kick(s->retention); /* the retention may have changed */
     s->reloads++;
     reload_log_lines(LOG_PRIO_WARNING, "config", nc->warnings);
     log_notice("reload", "ok (%zu policies)", nc->n_policies);

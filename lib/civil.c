@@ -1,7 +1,10 @@
 /* civil.c - day numbers of Gregorian dates (civil.h). */
 #include "civil.h"
 
+#include <stdio.h>
+
 #define CYCLE_DAYS INT64_C(146097) /* days in 400 years */
+#define MS_PER_DAY INT64_C(86400000)
 
 int64_t civil_floor_div(int64_t a, int64_t b)
 {
@@ -34,4 +37,23 @@ void civil_date(int64_t days, int64_t *ret_y, int *ret_m, int *ret_d)
     *ret_y = yoe + era * 400 + (m <= 2);
     *ret_m = m;
     *ret_d = d;
+}
+
+char *civil_utc_format(int64_t at_ms, char *buf, size_t size)
+{
+    int64_t days = civil_floor_div(at_ms, MS_PER_DAY);
+    int64_t in_day = at_ms % MS_PER_DAY; /* not at_ms - days * MS_PER_DAY: overflows */
+    if (in_day < 0)
+        in_day += MS_PER_DAY;
+    int64_t y;
+    int m, d;
+    civil_date(days, &y, &m, &d);
+    int ms = (int)(in_day % 1000);
+    int s = (int)(in_day / 1000 % 60), mi = (int)(in_day / 60000 % 60), h = (int)(in_day / 3600000);
+    if (ms)
+        snprintf(buf, size, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ", (long long)y, m, d, h, mi, s,
+                 ms);
+    else
+        snprintf(buf, size, "%04lld-%02d-%02dT%02d:%02d:%02dZ", (long long)y, m, d, h, mi, s);
+    return buf;
 }

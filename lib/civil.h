@@ -5,7 +5,11 @@
 #ifndef SLAD_CIVIL_H
 #define SLAD_CIVIL_H
 
+#include <stddef.h>
 #include <stdint.h>
+
+/* Room for civil_utc_format's text and its NUL. */
+#define CIVIL_UTC_MAX 32
 
 /* a / b rounded towards minus infinity (b > 0): the day of an instant before 1970. */
 int64_t civil_floor_div(int64_t a, int64_t b);
@@ -15,5 +19,9 @@ int64_t civil_days(int64_t y, int m, int d);
 
 /* The date of day number days. */
 void civil_date(int64_t days, int64_t *ret_y, int *ret_m, int *ret_d);
+
+/* at_ms as RFC 3339 in UTC ("2026-03-02T08:00:00Z", milliseconds only when not zero) into
+ * buf (size >= CIVIL_UTC_MAX); returns buf. */
+char *civil_utc_format(int64_t at_ms, char *buf, size_t size);
 
 #endif

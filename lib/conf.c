@@ -665,6 +665,7 @@ static const struct conf_key daemon_keys[] = {
     {"max_connections_per_ip", parse_unsigned, D(max_connections_per_ip), .min = 1, .max = 1000000},
     {"tls_cert", conf_parse_string, D(tls_cert)},
     {"tls_key", conf_parse_string, D(tls_key)},
+    {"retention", conf_parse_ms, D(retention_ms), .min = 86400000, .max = DURATION_MAX_MS},
 };
 #undef D
 
@@ -718,6 +719,22 @@ char *conf_folder_of(struct conf_loader *ld, const char *path)
     memcpy(dir, path, n);
     dir[n] = '\0';
     return dir;
+}
+
+/* Retention may not purge a ticket that a new one's repeat-fault count still needs
+ * (store_retention.h): it must be at least the repeat-fault window. */
+static void check_retention(struct conf_loader *ld, const struct conf *conf)
+{
+    int64_t keep_ms = conf->daemon.retention_ms, window_ms = conf->repeat_fault.window_ms;
+    if (keep_ms == 0 || keep_ms >= window_ms)
+        return;
+    char a[32], b[32];
+    struct duration keep = duration_ms(keep_ms), window = duration_ms(window_ms);
+    conf_report(ld, config_lookup(&ld->cfg, "daemon.retention"),
+                "retention in daemon: %s is shorter than the repeat-fault window (%s): tickets "
+                "purged inside the window would no longer count as earlier faults of their "
+                "device; set retention to at least %s or shorten repeat_fault.window",
+                duration_format(&keep, a, sizeof(a)), duration_format(&window, b, sizeof(b)), b);
 }
 
 /* In dependency order: each section refers only to sections above it. */
@@ -788,6 +805,7 @@ static int finish(struct conf_loader *ld, int read_ok, struct conf **ret, struct
             ld->oom = true;
         conf_read_group(ld, config_root_setting(&ld->cfg), "the file", top_keys, N_KEYS(top_keys),
                         conf);
+        check_retention(ld, conf);
         if (!config_lookup(&ld->cfg, "repeat_fault.notify"))
             conf_strings_add(ld, &conf->repeat_fault.notify, "manager");
     }

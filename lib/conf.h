@@ -39,6 +39,7 @@ struct conf_daemon {
     int64_t header_timeout_ms;       /* a request head must arrive within it; default 10 s */
     unsigned max_connections_per_ip; /* TCP connections from one address; default 32 */
     char *tls_cert, *tls_key;        /* PEM files: the TCP listener speaks TLS; or NULL */
+    int64_t retention_ms; /* closed/cancelled tickets older than this are purged; 0: never */
 };
 
 struct conf_strings {

@@ -129,7 +129,14 @@ char *conf_summary(const struct conf *conf)
     conf_text_add(&t, "repeat_fault: %d tickets for one serial and fault code within %s notify ",
                   conf->repeat_fault.count, duration_format(&window, a, sizeof(a)));
     add_strings(&t, ",", &conf->repeat_fault.notify);
-    conf_text_add(&t, "\n");
+    struct duration retention = duration_ms(conf->daemon.retention_ms);
+    if (conf->daemon.retention_ms)
+        conf_text_add(&t,
+                      "\nretention: closed and cancelled tickets purged %s after their last "
+                      "event\n",
+                      duration_format(&retention, a, sizeof(a)));
+    else
+        conf_text_add(&t, "\nretention: off (nothing is purged)\n");
     if (t.oom) {
         free(t.s);
         return NULL;

@@ -124,14 +124,16 @@ int64_t followup_next_instant(const struct followup *f, const struct conf_ladder
     return next;
 }
 
-void followup_advance(struct followup *f, const struct conf_ladder *ladder,
-                      const struct calendar *cal, int64_t now_ms, struct effects *out)
+int followup_advance(struct followup *f, const struct conf_ladder *ladder,
+                     const struct calendar *cal, int64_t now_ms, struct effects *out)
 {
     if (f->state != FOLLOWUP_OPEN)
-        return;
+        return 0;
     if (!(f->fired & 1u) && f->due_ms <= now_ms) {
         f->fired |= 1u;
         struct effect *e = effects_add(out, EFFECT_FOLLOWUP_DUE, f->due_ms);
+        if (!e)
+            return -ENOMEM;
         e->event = "followup.due";
         e->followup_id = f->id;
         e->name = f->name;
@@ -140,13 +142,15 @@ void followup_advance(struct followup *f, const struct conf_ladder *ladder,
         e->deadline_at_ms = f->deadline_ms;
     }
     if (!(f->fired & 1u))
-        return;
+        return 0;
     for (size_t i = 0; i < usable_steps(ladder); i++) {
         int64_t at = followup_step_instant(f, ladder, i, cal);
         if ((f->fired & (1u << (i + 1))) || at > now_ms)
             continue;
         f->fired |= 1u << (i + 1);
         struct effect *e = effects_add(out, EFFECT_FOLLOWUP_STEP, at);
+        if (!e)
+            return -ENOMEM;
         e->event = at >= f->deadline_ms ? "followup.overdue" : "followup.due";
         e->followup_id = f->id;
         e->step = (int)i + 1;
@@ -156,6 +160,7 @@ void followup_advance(struct followup *f, const struct conf_ladder *ladder,
         e->deadline_at_ms = f->deadline_ms;
         e->notify = &ladder->steps[i].notify;
     }
+    return 0;
 }
 
 int followup_complete(struct followup *f, const char *outcome, const char *note, const char *by,
@@ -175,12 +180,15 @@ int followup_complete(struct followup *f, const char *outcome, const char *note,
                               "follow-up %lld is %s: only an open one can be "
                               "completed",
                               (long long)f->id, followup_state_name(f->state));
+    struct effect *e = effects_add(out, EFFECT_FOLLOWUP_DONE, now_ms);
+    if (!e)
+        return slad_error_set(reterr, ENOMEM, "out of memory completing follow-up %lld",
+                              (long long)f->id);
     f->state = FOLLOWUP_DONE;
     f->outcome = (enum followup_outcome)o;
     f->done_ms = now_ms;
     snprintf(f->note, sizeof(f->note), "%s", note ? note : "");
     snprintf(f->done_by, sizeof(f->done_by), "%s", by ? by : "");
-    struct effect *e = effects_add(out, EFFECT_FOLLOWUP_DONE, now_ms);
     e->followup_id = f->id;
     e->name = f->name;
     e->owner = f->owner;

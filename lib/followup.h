@@ -79,12 +79,14 @@ int64_t followup_step_instant(const struct followup *f, const struct conf_ladder
 int64_t followup_next_instant(const struct followup *f, const struct conf_ladder *ladder,
                               const struct calendar *cal);
 
-/* Fire what is due at or before now_ms: the owner's notice, then steps in order. */
-void followup_advance(struct followup *f, const struct conf_ladder *ladder,
-                      const struct calendar *cal, int64_t now_ms, struct effects *out);
+/* Fire what is due at or before now_ms: the owner's notice, then steps in order. 0, or
+ * -ENOMEM when an effect cannot be appended (f is then half-changed: throw it away). */
+int followup_advance(struct followup *f, const struct conf_ladder *ladder,
+                     const struct calendar *cal, int64_t now_ms, struct effects *out);
 
 /* Complete f with outcome (a name), note and by (may be NULL) at now_ms. -EINVAL for an
- * unknown outcome or a note too long, -EBUSY when f is not open; reterr says what. */
+ * unknown outcome or a note too long, -EBUSY when f is not open, -ENOMEM (f unchanged);
+ * reterr says what. */
 int followup_complete(struct followup *f, const char *outcome, const char *note, const char *by,
                       int64_t now_ms, struct effects *out, struct slad_error *reterr);
 

@@ -127,21 +127,7 @@ json_t *jsonx_string(const char *s)
 
 char *jsonx_time_format(int64_t at_ms, char *buf, size_t size)
 {
-    int64_t days = civil_floor_div(at_ms, MS_PER_DAY);
-    int64_t in_day = at_ms % MS_PER_DAY; /* not at_ms - days * MS_PER_DAY: overflows */
-    if (in_day < 0)
-        in_day += MS_PER_DAY;
-    int64_t y;
-    int m, d;
-    civil_date(days, &y, &m, &d);
-    int ms = (int)(in_day % 1000);
-    int s = (int)(in_day / 1000 % 60), mi = (int)(in_day / 60000 % 60), h = (int)(in_day / 3600000);
-    if (ms)
-        snprintf(buf, size, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ", (long long)y, m, d, h, mi, s,
-                 ms);
-    else
-        snprintf(buf, size, "%04lld-%02d-%02dT%02d:%02d:%02dZ", (long long)y, m, d, h, mi, s);
-    return buf;
+    return civil_utc_format(at_ms, buf, size);
 }
 
 /* n decimal digits at p into *ret; stops at the first non-digit (so never reads past a
@@ -877,7 +863,7 @@ static int simulate_events(json_t *arr, struct jsonx_simulate *s, int64_t now_ms
     s->evs = calloc(n, sizeof(*s->evs));
     if (!s->events || !s->evs)
         return -ENOMEM;
-    int64_t prev_ms = s->ticket.reported_at_ms;
+    /* Their order is checked where the daemon checks an event's: lifecycle_event. */
     for (size_t i = 0; i < n; i++) {
         char prefix[32];
         snprintf(prefix, sizeof(prefix), "events[%zu].", i);
@@ -889,10 +875,6 @@ static int simulate_events(json_t *arr, struct jsonx_simulate *s, int64_t now_ms
         int r = event_from_object(obj, prefix, now_ms, true, &s->events[i], reterr);
         if (r < 0)
             return r;
-        if (s->events[i].ev.at_ms < prev_ms)
-            return slad_error_set(reterr, EINVAL, "field 'events[%zu].at' lies before %s", i,
-                                  i == 0 ? "reported_at" : "the previous event");
-        prev_ms = s->events[i].ev.at_ms;
     }
     for (size_t i = 0; i < n; i++)
         s->evs[i] = s->events[i].ev;
@@ -1036,12 +1018,50 @@ json_t *jsonx_ticket_render(const struct ticket *t, const struct conf *conf, int
 
 #define DUMP_FLAGS (JSON_COMPACT | JSON_ENCODE_ANY | JSON_REAL_PRECISION(JSONX_REAL_DIGITS))
 
+/* The text being dumped; failed once a write could not be stored. */
+struct dump_buf {
+    char *s;
+    size_t len, cap;
+    bool failed;
+};
+
+static int dump_write(const char *buffer, size_t size, void *data)
+{
+    struct dump_buf *b = data;
+    if (!b->failed && b->len + size >= b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap <= b->len + size && cap < SIZE_MAX / 2)
+            cap *= 2;
+        char *s = cap > b->len + size ? realloc(b->s, cap) : NULL;
+        if (s) {
+            b->s = s;
+            b->cap = cap;
+        } else {
+            b->failed = true;
+        }
+    }
+    if (b->failed)
+        return -1;
+    memcpy(b->s + b->len, buffer, size);
+    b->len += size;
+    b->s[b->len] = '\0';
+    return 0;
+}
+
 char *jsonx_dump(const json_t *v, size_t *ret_len)
 {
-    char *s = json_dumps(v, DUMP_FLAGS);
-    if (s && ret_len)
-        *ret_len = strlen(s);
-    return s;
+    /* Not json_dumps: jansson 2.14 does not check the write of an object's key, so under
+     * memory pressure json_dumps returns text with a key missing ({"at":...,":"fast"}).
+     * Our own writer remembers any failed write. */
+    struct dump_buf b = {0};
+    int r = json_dump_callback(v, dump_write, &b, DUMP_FLAGS);
+    if (r < 0 || b.failed || !b.s) {
+        free(b.s);
+        return NULL;
+    }
+    if (ret_len)
+        *ret_len = b.len;
+    return b.s;
 }
 
 size_t jsonx_dump_size(const json_t *v)

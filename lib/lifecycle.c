@@ -54,14 +54,11 @@ void effects_done(struct effects *e)
 
 struct effect *effects_add(struct effects *out, enum effect_kind kind, int64_t at_ms)
 {
-    static struct effect sink;
-    if (!out)
-        return memset(&sink, 0, sizeof(sink));
     if (out->n == out->cap) {
         size_t cap = out->cap ? out->cap * 2 : 16;
         struct effect *v = realloc(out->v, cap * sizeof(*v));
         if (!v)
-            return memset(&sink, 0, sizeof(sink));
+            return NULL;
         out->v = v;
         out->cap = cap;
     }
@@ -72,11 +69,14 @@ struct effect *effects_add(struct effects *out, enum effect_kind kind, int64_t a
     return e;
 }
 
-static void clock_effect(struct effects *out, const struct slaclock *c, int64_t at_ms)
+static int clock_effect(struct effects *out, const struct slaclock *c, int64_t at_ms)
 {
     struct effect *e = effects_add(out, EFFECT_CLOCK, at_ms);
+    if (!e)
+        return -ENOMEM;
     snprintf(e->clock, sizeof(e->clock), "%s", c->name);
     e->clock_state = c->state;
+    return 0;
 }
 
 const struct conf_policy *lifecycle_policy(const struct conf *conf, const struct ticket *t)
@@ -95,11 +95,12 @@ static const struct conf_clock *clock_conf(const struct conf_policy *p, const st
 
 /* Pause or resume each clock so that it counts exactly when the status is not one of its
  * pause statuses. */
-static void sync_pauses(const struct conf_policy *p, struct ticket *t, int64_t at_ms,
-                        struct effects *out)
+static int sync_pauses(const struct conf_policy *p, struct ticket *t, int64_t at_ms,
+                       struct effects *out)
 {
     const char *status = ticket_status_name(t->status);
-    for (size_t i = 0; i < t->n_clocks; i++) {
+    int r = 0;
+    for (size_t i = 0; r == 0 && i < t->n_clocks; i++) {
         struct slaclock *c = &t->clocks[i];
         const struct conf_clock *cc = clock_conf(p, c);
         if (!cc)
@@ -108,12 +109,13 @@ static void sync_pauses(const struct conf_policy *p, struct ticket *t, int64_t a
         bool pause = policy_list_has(&cc->pause, status);
         if (pause && slaclock_is_counting(c)) {
             slaclock_pause(c, cal, at_ms);
-            clock_effect(out, c, at_ms);
+            r = clock_effect(out, c, at_ms);
         } else if (!pause && c->state == SLACLOCK_PAUSED) {
             slaclock_resume(c, cal, at_ms);
-            clock_effect(out, c, at_ms);
+            r = clock_effect(out, c, at_ms);
         }
     }
+    return r;
 }
 
 static bool reminders_apply(const struct ticket *t)
@@ -154,8 +156,8 @@ int64_t lifecycle_next_instant(const struct conf *conf, const struct ticket *t, 
 
 /* Fire the steps of clock c due at or before at_ms. A step that is due several times over
  * (a repeating step after the daemon was down) fires once, as its latest repeat. */
-static void fire_steps(const struct conf_clock *cc, const struct calendar *cal, struct slaclock *c,
-                       int64_t at_ms, int64_t now_ms, struct effects *out)
+static int fire_steps(const struct conf_clock *cc, const struct calendar *cal, struct slaclock *c,
+                      int64_t at_ms, int64_t now_ms, struct effects *out)
 {
     for (size_t i = 0; i < cc->ladder.n_steps && i < SLACLOCK_MAX_STEPS; i++) {
         unsigned r = c->fired[i];
@@ -179,6 +181,8 @@ static void fire_steps(const struct conf_clock *cc, const struct calendar *cal, 
         }
         c->fired[i] = (uint16_t)(r + 1);
         struct effect *e = effects_add(out, EFFECT_STEP, when);
+        if (!e)
+            return -ENOMEM;
         snprintf(e->clock, sizeof(e->clock), "%s", c->name);
         e->clock_state = c->state;
         e->step = (int)i + 1;
@@ -186,14 +190,16 @@ static void fire_steps(const struct conf_clock *cc, const struct calendar *cal, 
         e->event = slaclock_step_event(c, threshold);
         e->notify = &cc->ladder.steps[i].notify;
     }
+    return 0;
 }
 
 /* Everything due at instant at_ms: clock starts and breaches, then steps, then reminders. */
-static void visit_instant(const struct conf_policy *p, struct ticket *t, int64_t at_ms,
-                          int64_t now_ms, struct effects *out)
+static int visit_instant(const struct conf_policy *p, struct ticket *t, int64_t at_ms,
+                         int64_t now_ms, struct effects *out)
 {
     bool started = false;
-    for (size_t i = 0; i < t->n_clocks; i++) {
+    int r = 0;
+    for (size_t i = 0; r == 0 && i < t->n_clocks; i++) {
         struct slaclock *c = &t->clocks[i];
         const struct conf_clock *cc = clock_conf(p, c);
         if (!cc)
@@ -201,23 +207,23 @@ static void visit_instant(const struct conf_policy *p, struct ticket *t, int64_t
         enum slaclock_state before = c->state;
         if (slaclock_advance(c, cc, policy_clock_calendar(p, cc), at_ms)) {
             if (before == SLACLOCK_PENDING) {
-                clock_effect(out, c, c->started_at_ms);
+                r = clock_effect(out, c, c->started_at_ms);
                 started = true;
             }
-            if (c->state == SLACLOCK_BREACHED)
-                clock_effect(out, c, c->breached_at_ms);
+            if (r == 0 && c->state == SLACLOCK_BREACHED)
+                r = clock_effect(out, c, c->breached_at_ms);
         }
     }
-    if (started)
-        sync_pauses(p, t, at_ms, out);
-    for (size_t i = 0; i < t->n_clocks; i++) {
+    if (r == 0 && started)
+        r = sync_pauses(p, t, at_ms, out);
+    for (size_t i = 0; r == 0 && i < t->n_clocks; i++) {
         struct slaclock *c = &t->clocks[i];
         const struct conf_clock *cc = clock_conf(p, c);
         if (cc && slaclock_is_counting(c))
-            fire_steps(cc, policy_clock_calendar(p, cc), c, at_ms, now_ms, out);
+            r = fire_steps(cc, policy_clock_calendar(p, cc), c, at_ms, now_ms, out);
     }
-    if (!reminders_apply(t))
-        return;
+    if (r < 0 || !reminders_apply(t))
+        return r;
     for (size_t i = 0; i < p->n_reminders && i < 32; i++) {
         int64_t when = reminder_instant(t, &p->reminders[i]);
         if ((t->reminders_fired & (1u << i)) || when > at_ms)
@@ -226,29 +232,35 @@ static void visit_instant(const struct conf_policy *p, struct ticket *t, int64_t
         if (now_ms >= t->appointment_at_ms)
             continue; /* the visit is already past: a reminder would be noise */
         struct effect *e = effects_add(out, EFFECT_REMINDER, when);
+        if (!e)
+            return -ENOMEM;
         e->event = "appointment.reminder";
         e->step = (int)i + 1;
         e->notify = &p->reminders[i].notify;
     }
+    return 0;
 }
 
-void lifecycle_advance(const struct conf *conf, struct ticket *t, int64_t now_ms,
-                       struct effects *out)
+int lifecycle_advance(const struct conf *conf, struct ticket *t, int64_t now_ms,
+                      struct effects *out)
 {
     const struct conf_policy *p = lifecycle_policy(conf, t);
     if (!p)
-        return;
+        return 0;
     for (int n = 0; n < ADVANCE_MAX_INSTANTS; n++) {
         int64_t at = lifecycle_next_instant(conf, t, now_ms);
         if (at > now_ms)
-            return;
-        visit_instant(p, t, at, now_ms, out);
+            return 0;
+        int r = visit_instant(p, t, at, now_ms, out);
+        if (r < 0)
+            return r;
     }
+    return 0;
 }
 
 /* A follow-up of p whose `from` is event (or "create") happened at at_ms. */
-static void schedule_followups(const struct conf_policy *p, const char *event, int64_t at_ms,
-                               struct effects *out)
+static int schedule_followups(const struct conf_policy *p, const char *event, int64_t at_ms,
+                              struct effects *out)
 {
     for (size_t i = 0; i < p->n_followups; i++) {
         const struct conf_followup *fu = &p->followups[i];
@@ -267,12 +279,15 @@ static void schedule_followups(const struct conf_policy *p, const char *event, i
         else
             deadline = calendar_add(p->calendar, due, fu->due_within.value);
         struct effect *e = effects_add(out, EFFECT_FOLLOWUP, at_ms);
+        if (!e)
+            return -ENOMEM;
         e->event = "followup.due";
         e->name = fu->name;
         e->owner = fu->owner;
         e->due_at_ms = due;
         e->deadline_at_ms = deadline;
     }
+    return 0;
 }
 
 /* Start the clocks of p whose start is `start` ("created" or an event name) at at_ms. */
@@ -300,13 +315,16 @@ int lifecycle_create(const struct conf *conf, struct ticket *t, int64_t now_ms, 
         t->reported_at_ms = now_ms;
     t->status = TICKET_OPEN;
     struct effect *e = effects_add(out, EFFECT_POLICY, now_ms);
+    if (!e)
+        return slad_error_set(reterr, ENOMEM, "out of memory");
     e->name = p->name;
     t->n_clocks = 0;
     for (size_t i = 0; i < p->n_clocks && i < TICKET_MAX_CLOCKS; i++)
         slaclock_init(&t->clocks[t->n_clocks++], &p->clocks[i]);
     start_clocks(p, t, "created", t->reported_at_ms);
-    schedule_followups(p, "create", t->reported_at_ms, out);
-    lifecycle_advance(conf, t, now_ms, out);
+    if (schedule_followups(p, "create", t->reported_at_ms, out) < 0 ||
+        lifecycle_advance(conf, t, now_ms, out) < 0)
+        return slad_error_set(reterr, ENOMEM, "out of memory");
     return 0;
 }
 
@@ -317,10 +335,15 @@ int lifecycle_event(const struct conf *conf, struct ticket *t, const struct tick
     if (r < 0)
         return r;
     int64_t at = ev->at_ms != SLAD_NO_TIME && ev->at_ms < now_ms ? ev->at_ms : now_ms;
-    lifecycle_advance(conf, t, at, out);
+    r = ticket_event_check_order(t, ev->type, at, reterr);
+    if (r < 0)
+        return r;
+    if (lifecycle_advance(conf, t, at, out) < 0)
+        return slad_error_set(reterr, ENOMEM, "out of memory");
     const struct conf_policy *p = lifecycle_policy(conf, t);
     if (!p) {
-        lifecycle_rechoose(conf, t, at, out);
+        if (lifecycle_rechoose(conf, t, at, out) < 0)
+            return slad_error_set(reterr, ENOMEM, "out of memory");
         p = lifecycle_policy(conf, t);
     }
     enum ticket_status from = t->status;
@@ -334,7 +357,7 @@ int lifecycle_event(const struct conf *conf, struct ticket *t, const struct tick
         return slad_error_set(reterr, ENOMEM, "out of memory");
     t->event_last_ms[ev->type] = at;
     const char *name = ticket_event_name(ev->type);
-    for (size_t i = 0; p && i < t->n_clocks; i++) {
+    for (size_t i = 0; r == 0 && p && i < t->n_clocks; i++) {
         struct slaclock *c = &t->clocks[i];
         const struct conf_clock *cc = clock_conf(p, c);
         if (!cc)
@@ -349,14 +372,18 @@ int lifecycle_event(const struct conf *conf, struct ticket *t, const struct tick
                  (c->stop_event == TICKET_EVENT_RESOLVE || c->stop_event == TICKET_EVENT_CLOSE))
             slaclock_restart(c, cal, at);
         if (c->state != before)
-            clock_effect(out, c, at);
+            r = clock_effect(out, c, at);
     }
-    if (p) {
+    if (r == 0 && p) {
         start_clocks(p, t, name, at);
-        sync_pauses(p, t, at, out);
-        schedule_followups(p, name, at, out);
+        r = sync_pauses(p, t, at, out);
+        if (r == 0)
+            r = schedule_followups(p, name, at, out);
     }
-    lifecycle_advance(conf, t, now_ms, out);
+    if (r == 0)
+        r = lifecycle_advance(conf, t, now_ms, out);
+    if (r < 0)
+        return slad_error_set(reterr, ENOMEM, "out of memory");
     return 0;
 }
 
@@ -395,16 +422,16 @@ static void catch_up_clock(const struct conf_policy *p, const struct conf_clock 
     }
 }
 
-void lifecycle_rechoose(const struct conf *conf, struct ticket *t, int64_t now_ms,
-                        struct effects *out)
+int lifecycle_rechoose(const struct conf *conf, struct ticket *t, int64_t now_ms,
+                       struct effects *out)
 {
     const struct conf_policy *p = policy_choose(conf, t);
     if (!p)
-        return;
+        return 0;
     if (!t->policy || strcmp(t->policy, p->name) != 0) {
-        if (ticket_set_string(&t->policy, p->name) < 0)
-            return;
         struct effect *e = effects_add(out, EFFECT_POLICY, now_ms);
+        if (!e || ticket_set_string(&t->policy, p->name) < 0)
+            return -ENOMEM;
         e->name = p->name;
     }
     struct slaclock old[TICKET_MAX_CLOCKS];
@@ -426,9 +453,12 @@ void lifecycle_rechoose(const struct conf *conf, struct ticket *t, int64_t now_m
             catch_up_clock(p, cc, t, c, now_ms);
         }
     }
-    if (ticket_status_is_open(t->status))
-        sync_pauses(p, t, now_ms, out);
-    lifecycle_advance(conf, t, now_ms, out);
+    if (ticket_status_is_open(t->status)) {
+        int r = sync_pauses(p, t, now_ms, out);
+        if (r < 0)
+            return r;
+    }
+    return lifecycle_advance(conf, t, now_ms, out);
 }
 
 void lifecycle_appointment_changed(struct ticket *t, int64_t now_ms)

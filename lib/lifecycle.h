@@ -52,9 +52,9 @@ struct effects {
 void effects_init(struct effects *e);
 void effects_clear(struct effects *e);
 void effects_done(struct effects *e);
-/* Append an effect (zeroed but for kind and at_ms); on allocation failure it returns a
- * scratch effect and the effect is lost, but the state stays right: an effect is a report
- * of a change, not the change itself. */
+/* Append an effect (zeroed but for kind and at_ms); NULL when memory runs out. An effect
+ * is what the store records and the outbox delivers (an escalation, a notice): the
+ * caller fails the whole operation with -ENOMEM, never goes on without it. */
 struct effect *effects_add(struct effects *out, enum effect_kind kind, int64_t at_ms);
 
 /* An event as posted: type, instant and who/why. */
@@ -66,6 +66,12 @@ struct ticket_event {
     const char *reason;   /* hold */
 };
 
+/* Out of memory. The functions below that change a ticket and append effects return
+ * -ENOMEM when an effect cannot be appended (those with reterr say "out of memory" in
+ * it): the ticket and out are then half-changed and must be thrown away, so that the
+ * operation fails whole and nothing of it is stored (a ticket whose step is marked fired
+ * but whose escalation was never recorded would never escalate). */
+
 /* A new ticket (fields filled, status open) enters at now_ms: choose its policy, create
  * its clocks, start those that start at creation from reported_at, and fire everything
  * already due (a ticket reported long ago escalates at once). */
@@ -73,20 +79,22 @@ int lifecycle_create(const struct conf *conf, struct ticket *t, int64_t now_ms, 
                      struct slad_error *reterr);
 
 /* Apply ev (ev->at_ms <= now_ms): refuse it with -EBUSY and the allowed events when the
- * status table forbids it; else move the status, start/stop/pause/resume clocks, create
+ * status table forbids it, with -TICKET_EORDER when it is dated before the ticket's last
+ * event (ticket_event_check_order); else move the status, start/stop/pause/resume clocks, create
  * follow-ups, and fire what became due. */
 int lifecycle_event(const struct conf *conf, struct ticket *t, const struct ticket_event *ev,
                     int64_t now_ms, struct effects *out, struct slad_error *reterr);
 
-/* Fire everything due at or before now_ms, in order of instant. */
-void lifecycle_advance(const struct conf *conf, struct ticket *t, int64_t now_ms,
-                       struct effects *out);
+/* Fire everything due at or before now_ms, in order of instant. 0 or -ENOMEM. */
+int lifecycle_advance(const struct conf *conf, struct ticket *t, int64_t now_ms,
+                      struct effects *out);
 
 /* Choose the policy again (after a PATCH of a matched field or a config reload): clocks
  * keep their elapsed time and fired steps, take the new targets, clocks the new policy
- * lacks are dropped, new ones start from their start event if it already happened. */
-void lifecycle_rechoose(const struct conf *conf, struct ticket *t, int64_t now_ms,
-                        struct effects *out);
+ * lacks are dropped, new ones start from their start event if it already happened.
+ * 0 or -ENOMEM. */
+int lifecycle_rechoose(const struct conf *conf, struct ticket *t, int64_t now_ms,
+                       struct effects *out);
 
 /* The appointment moved (or was set): reminders not yet due are re-armed for it. */
 void lifecycle_appointment_changed(struct ticket *t, int64_t now_ms);

@@ -88,29 +88,51 @@ struct store *service_store(const struct service *svc)
     return svc->store;
 }
 
-/* JSON helpers that tolerate NULL (a failed allocation shows up at json_dumps). */
-static void obj_str(json_t *o, const char *key, const char *v)
+/* JSON helpers: false when memory ran out (o may be NULL: then false too). A builder
+ * gives up on the first false (built()): a history row or a payload stored without one
+ * of its fields would be a wrong record, so the operation fails instead. */
+static bool obj_set(json_t *o, const char *key, json_t *v)
 {
-    if (v)
-        json_object_set_new(o, key, json_string(v));
+    return json_object_set_new(o, key, v) == 0; /* v NULL: -1; v is freed on failure */
 }
 
-static void obj_int(json_t *o, const char *key, int64_t v)
+static bool obj_str(json_t *o, const char *key, const char *v)
 {
-    json_object_set_new(o, key, json_integer(v));
+    return !v || obj_set(o, key, json_string(v));
 }
 
-static void obj_time(json_t *o, const char *key, int64_t ms)
+static bool obj_int(json_t *o, const char *key, int64_t v)
+{
+    return obj_set(o, key, json_integer(v));
+}
+
+static bool obj_time(json_t *o, const char *key, int64_t ms)
 {
     char buf[JSONX_TIME_MAX];
-    if (ms != SLAD_NO_TIME && ms != INT64_MAX)
-        obj_str(o, key, jsonx_time_format(ms, buf, sizeof(buf)));
+    if (ms == SLAD_NO_TIME || ms == INT64_MAX)
+        return true;
+    return obj_str(o, key, jsonx_time_format(ms, buf, sizeof(buf)));
+}
+
+/* o when every field went in, else NULL (o freed). */
+static json_t *built(json_t *o, bool ok)
+{
+    if (ok)
+        return o;
+    json_decref(o);
+    return NULL;
+}
+
+/* -ENOMEM with what was being done to ticket id. */
+static int out_of_memory(struct slad_error *reterr, const char *doing, int64_t id)
+{
+    return slad_error_set(reterr, ENOMEM, "out of memory %s ticket %" PRId64, doing, id);
 }
 
 /* Serialise and free o; NULL on allocation failure. */
 static char *dump(json_t *o)
 {
-    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    char *text = o ? jsonx_dump(o, NULL) : NULL;
     json_decref(o);
     return text;
 }
@@ -200,118 +222,109 @@ static bool effect_notifies(const struct effect *e)
     }
 }
 
-/* What the effect says, as the data of its history row. */
+/* What the effect says, as the data of its history row; NULL when out of memory. */
 static json_t *effect_json(const struct ticket *t, const struct effect *e, bool late)
 {
     json_t *o = json_object();
-    if (!o)
-        return NULL;
-    obj_time(o, "at", e->at_ms);
+    bool ok = obj_time(o, "at", e->at_ms);
     switch (e->kind) {
     case EFFECT_POLICY:
-        obj_str(o, "policy", e->name);
+        ok &= obj_str(o, "policy", e->name);
         break;
     case EFFECT_CLOCK:
-        obj_str(o, "clock", e->clock);
-        obj_str(o, "state", slaclock_state_name(e->clock_state));
+        ok &= obj_str(o, "clock", e->clock);
+        ok &= obj_str(o, "state", slaclock_state_name(e->clock_state));
         break;
     case EFFECT_STEP:
-        obj_str(o, "clock", e->clock);
-        obj_int(o, "step", e->step);
-        obj_int(o, "repeat", e->repeat);
+        ok &= obj_str(o, "clock", e->clock);
+        ok &= obj_int(o, "step", e->step);
+        ok &= obj_int(o, "repeat", e->repeat);
         break;
     case EFFECT_REMINDER:
-        obj_int(o, "reminder", e->step);
-        obj_time(o, "appointment_at", t->appointment_at_ms);
+        ok &= obj_int(o, "reminder", e->step);
+        ok &= obj_time(o, "appointment_at", t->appointment_at_ms);
         break;
     case EFFECT_FOLLOWUP:
-        obj_str(o, "followup", e->name);
-        obj_str(o, "owner", e->owner);
-        obj_time(o, "due_at", e->due_at_ms);
-        obj_time(o, "deadline_at", e->deadline_at_ms);
+        ok &= obj_str(o, "followup", e->name);
+        ok &= obj_str(o, "owner", e->owner);
+        ok &= obj_time(o, "due_at", e->due_at_ms);
+        ok &= obj_time(o, "deadline_at", e->deadline_at_ms);
         break;
     case EFFECT_FOLLOWUP_DUE:
     case EFFECT_FOLLOWUP_STEP:
     case EFFECT_FOLLOWUP_DONE:
-        obj_int(o, "followup_id", e->followup_id);
-        obj_str(o, "followup", e->name);
-        obj_str(o, "owner", e->owner);
-        obj_time(o, "due_at", e->due_at_ms);
-        obj_time(o, "deadline_at", e->deadline_at_ms);
+        ok &= obj_int(o, "followup_id", e->followup_id);
+        ok &= obj_str(o, "followup", e->name);
+        ok &= obj_str(o, "owner", e->owner);
+        ok &= obj_time(o, "due_at", e->due_at_ms);
+        ok &= obj_time(o, "deadline_at", e->deadline_at_ms);
         if (e->kind == EFFECT_FOLLOWUP_STEP)
-            obj_int(o, "step", e->step);
-        obj_str(o, "outcome", e->outcome);
+            ok &= obj_int(o, "step", e->step);
+        ok &= obj_str(o, "outcome", e->outcome);
         break;
     case EFFECT_REPEAT_FAULT:
-        obj_int(o, "repeat_count", t->repeat_count);
-        obj_str(o, "device_serial", t->device_serial);
-        obj_str(o, "fault_code", t->fault_code);
+        ok &= obj_int(o, "repeat_count", t->repeat_count);
+        ok &= obj_str(o, "device_serial", t->device_serial);
+        ok &= obj_str(o, "fault_code", t->fault_code);
         break;
     }
     if (effect_notifies(e) || e->event)
-        obj_str(o, "event", effect_event(e));
+        ok &= obj_str(o, "event", effect_event(e));
     if (effect_notifies(e) && e->notify) {
         json_t *to = json_array();
         for (size_t i = 0; to && i < e->notify->n; i++)
-            json_array_append_new(to, json_string(e->notify->v[i]));
-        json_object_set_new(o, "recipients", to);
+            ok &= json_array_append_new(to, json_string(e->notify->v[i])) == 0;
+        ok &= obj_set(o, "recipients", to);
     }
     if (late)
-        json_object_set_new(o, "late", json_true());
-    return o;
+        ok &= obj_set(o, "late", json_true());
+    return built(o, ok);
 }
 
-/* The state of clock name of t when the notification was queued, for the renderer: the
- * clock may have moved on by the time the row is delivered. NULL when t has no such clock
- * (reminders, repeat faults). */
-static json_t *clock_snapshot(const struct ticket *t, const char *name)
+/* The state of clock c when the notification was queued, for the renderer: the clock
+ * may have moved on by the time the row is delivered. NULL when out of memory. */
+static json_t *clock_snapshot(const struct slaclock *c)
 {
-    for (size_t i = 0; name && name[0] && i < t->n_clocks; i++) {
-        const struct slaclock *c = &t->clocks[i];
-        if (strcmp(c->name, name) != 0)
-            continue;
-        json_t *o = json_object();
-        if (!o)
-            return NULL;
-        obj_str(o, "name", c->name);
-        obj_str(o, "state", slaclock_state_name(c->state));
-        obj_int(o, "target_ms", c->target_ms);
-        obj_int(o, "elapsed_ms", c->elapsed_ms);
-        obj_int(o, "since_ms", c->since_ms);
-        obj_int(o, "started_at_ms", c->started_at_ms);
-        obj_int(o, "due_at_ms", c->due_at_ms);
-        obj_int(o, "breached_at_ms", c->breached_at_ms);
-        return o;
-    }
+    json_t *o = json_object();
+    bool ok = obj_str(o, "name", c->name);
+    ok &= obj_str(o, "state", slaclock_state_name(c->state));
+    ok &= obj_int(o, "target_ms", c->target_ms);
+    ok &= obj_int(o, "elapsed_ms", c->elapsed_ms);
+    ok &= obj_int(o, "since_ms", c->since_ms);
+    ok &= obj_int(o, "started_at_ms", c->started_at_ms);
+    ok &= obj_int(o, "due_at_ms", c->due_at_ms);
+    ok &= obj_int(o, "breached_at_ms", c->breached_at_ms);
+    return built(o, ok);
+}
+
+/* The clock of t named name, or NULL (reminders, repeat faults). */
+static const struct slaclock *clock_named(const struct ticket *t, const char *name)
+{
+    for (size_t i = 0; name && name[0] && i < t->n_clocks; i++)
+        if (strcmp(t->clocks[i].name, name) == 0)
+            return &t->clocks[i];
     return NULL;
 }
 
 /* The fields of a plan's pseudo ticket the templates use, as a POST /v1/tickets body
- * (deliver_job.c reads it back with jsonx_ticket_parse). */
+ * (deliver_job.c reads it back with jsonx_ticket_parse); NULL when out of memory. */
 static json_t *pseudo_ticket_json(const struct ticket *t)
 {
-    json_t *o = json_object();
-    if (!o)
-        return NULL;
-    obj_str(o, "title", t->title);
-    obj_str(o, "source", t->source);
-    obj_str(o, "external_id", t->external_id);
-    obj_int(o, "severity", t->severity ? t->severity : 5);
-    obj_str(o, "team", t->team);
-    obj_str(o, "assignee", t->assignee);
-    json_t *customer = json_object(), *device = json_object();
-    if (customer) {
-        obj_str(customer, "name", t->customer_name);
-        obj_str(customer, "phone", t->customer_phone);
-        obj_str(customer, "address", t->customer_address);
-        json_object_set_new(o, "customer", customer);
-    }
-    if (device) {
-        obj_str(device, "model", t->device_model);
-        obj_str(device, "serial", t->device_serial);
-        json_object_set_new(o, "device", device);
-    }
-    return o;
+    json_t *o = json_object(), *customer = json_object(), *device = json_object();
+    bool ok = obj_str(o, "title", t->title);
+    ok &= obj_str(o, "source", t->source);
+    ok &= obj_str(o, "external_id", t->external_id);
+    ok &= obj_int(o, "severity", t->severity ? t->severity : 5);
+    ok &= obj_str(o, "team", t->team);
+    ok &= obj_str(o, "assignee", t->assignee);
+    ok &= obj_str(customer, "name", t->customer_name);
+    ok &= obj_str(customer, "phone", t->customer_phone);
+    ok &= obj_str(customer, "address", t->customer_address);
+    ok &= obj_set(o, "customer", customer);
+    ok &= obj_str(device, "model", t->device_model);
+    ok &= obj_str(device, "serial", t->device_serial);
+    ok &= obj_set(o, "device", device);
+    return built(o, ok);
 }
 
 /* One outbox row for resolved recipient rc of effect e: pending on its channel, or dead
@@ -336,21 +349,17 @@ static int queue_one(struct service *svc, const struct ticket *t, const struct e
     bool dead = rc->error[0] || !rc->channel;
     /* The payload keeps what the renderer needs besides the ticket as it is at delivery. */
     json_t *p = effect_json(t, e, late);
-    if (p) {
-        obj_int(p, "ticket_id", t->id);
-        obj_str(p, "recipient", rc->text);
-        obj_str(p, "contact", contact);
-        obj_str(p, "address", rc->address);
-        if (e->kind == EFFECT_STEP) {
-            json_t *c = clock_snapshot(t, e->clock);
-            if (c)
-                json_object_set_new(p, "clock_snapshot", c);
-        }
-        /* A plan's task has no ticket to read at delivery: its pseudo ticket travels. */
-        if (!t->id)
-            json_object_set_new(p, "plan_ticket", pseudo_ticket_json(t));
-    }
-    char *payload = dump(p);
+    bool ok = obj_int(p, "ticket_id", t->id);
+    ok &= obj_str(p, "recipient", rc->text);
+    ok &= obj_str(p, "contact", contact);
+    ok &= obj_str(p, "address", rc->address);
+    const struct slaclock *c = e->kind == EFFECT_STEP ? clock_named(t, e->clock) : NULL;
+    if (c)
+        ok &= obj_set(p, "clock_snapshot", clock_snapshot(c));
+    /* A plan's task has no ticket to read at delivery: its pseudo ticket travels. */
+    if (!t->id)
+        ok &= obj_set(p, "plan_ticket", pseudo_ticket_json(t));
+    char *payload = dump(built(p, ok));
     if (!payload)
         return slad_error_set(reterr, ENOMEM, "out of memory queueing a notification");
     struct store_outbox o = {
@@ -591,12 +600,10 @@ int service_ticket_create(struct service *svc, const struct ticket *in, int64_t 
         goto out;
     }
     json_t *data = json_object();
-    if (data) {
-        obj_str(data, "source", t.source);
-        obj_str(data, "external_id", t.external_id);
-        obj_time(data, "reported_at", t.reported_at_ms);
-    }
-    r = history_add(svc, t.id, now_ms, now_ms, "create", data, false, reterr);
+    bool ok = obj_str(data, "source", t.source);
+    ok &= obj_str(data, "external_id", t.external_id);
+    ok &= obj_time(data, "reported_at", t.reported_at_ms);
+    r = history_add(svc, t.id, now_ms, now_ms, "create", built(data, ok), false, reterr);
     if (r >= 0)
         r = record_effects(svc, &t, now_ms, reterr);
     if (r >= 0 && t.repeat_count > 0 && t.repeat_count == svc->conf->repeat_fault.count)
@@ -636,10 +643,7 @@ static int patch_string(char **field, const char *value, bool *changed)
 static json_t *patch_json(const struct ticket_patch *p)
 {
     json_t *o = json_object();
-    if (!o)
-        return NULL;
-    if (p->has_severity)
-        obj_int(o, "severity", p->severity);
+    bool ok = !p->has_severity || obj_int(o, "severity", p->severity);
     const struct {
         bool has;
         const char *key, *value;
@@ -651,22 +655,22 @@ static json_t *patch_json(const struct ticket_patch *p)
     };
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
         if (strings[i].has)
-            json_object_set_new(o, strings[i].key,
-                                strings[i].value ? json_string(strings[i].value) : json_null());
+            ok &= obj_set(o, strings[i].key,
+                          strings[i].value ? json_string(strings[i].value) : json_null());
     if (p->has_appointment_at) {
         if (p->appointment_at_ms == SLAD_NO_TIME)
-            json_object_set_new(o, "appointment_at", json_null());
+            ok &= obj_set(o, "appointment_at", json_null());
         else
-            obj_time(o, "appointment_at", p->appointment_at_ms);
+            ok &= obj_time(o, "appointment_at", p->appointment_at_ms);
     }
     if (p->n_labels) {
         json_t *labels = json_object();
-        for (size_t i = 0; labels && i < p->n_labels; i++)
-            json_object_set_new(labels, p->labels[i].key,
-                                p->labels[i].value ? json_string(p->labels[i].value) : json_null());
-        json_object_set_new(o, "labels", labels);
+        for (size_t i = 0; i < p->n_labels; i++)
+            ok &= obj_set(labels, p->labels[i].key,
+                          p->labels[i].value ? json_string(p->labels[i].value) : json_null());
+        ok &= obj_set(o, "labels", labels);
     }
-    return o;
+    return built(o, ok);
 }
 
 /* Apply p to t; *matched when a field that policies match on changed, *moved when the
@@ -727,10 +731,15 @@ int service_ticket_patch(struct service *svc, int64_t id, const struct ticket_pa
     effects_clear(&svc->fx);
     /* A stopped ticket keeps the policy it was measured under (reports stay true). */
     if (matched && ticket_status_is_open(t.status))
-        lifecycle_rechoose(svc->conf, &t, now_ms, &svc->fx);
+        r = lifecycle_rechoose(svc->conf, &t, now_ms, &svc->fx);
     if (moved)
         lifecycle_appointment_changed(&t, now_ms);
-    lifecycle_advance(svc->conf, &t, now_ms, &svc->fx);
+    if (r >= 0)
+        r = lifecycle_advance(svc->conf, &t, now_ms, &svc->fx);
+    if (r < 0) {
+        r = out_of_memory(reterr, "patching", t.id);
+        goto fail;
+    }
     int64_t next_ms = lifecycle_next_instant(svc->conf, &t, now_ms);
     r = store_ticket_update(svc->store, &t, next_ms, reterr);
     if (r >= 0)
@@ -756,17 +765,15 @@ static json_t *event_json(const struct ticket_event *ev, enum ticket_status from
                           enum ticket_status to)
 {
     json_t *o = json_object();
-    if (!o)
-        return NULL;
-    obj_str(o, "event", ticket_event_name(ev->type));
-    obj_time(o, "at", ev->at_ms);
-    obj_str(o, "from", ticket_status_name(from));
-    obj_str(o, "to", ticket_status_name(to));
-    obj_str(o, "by", ev->by);
-    obj_str(o, "note", ev->note);
-    obj_str(o, "assignee", ev->assignee);
-    obj_str(o, "reason", ev->reason);
-    return o;
+    bool ok = obj_str(o, "event", ticket_event_name(ev->type));
+    ok &= obj_time(o, "at", ev->at_ms);
+    ok &= obj_str(o, "from", ticket_status_name(from));
+    ok &= obj_str(o, "to", ticket_status_name(to));
+    ok &= obj_str(o, "by", ev->by);
+    ok &= obj_str(o, "note", ev->note);
+    ok &= obj_str(o, "assignee", ev->assignee);
+    ok &= obj_str(o, "reason", ev->reason);
+    return built(o, ok);
 }
 
 int service_ticket_event(struct service *svc, int64_t id, const struct ticket_event *in,
@@ -845,7 +852,11 @@ static int fire_ticket(struct service *svc, int64_t id, int64_t now_ms, struct s
     if (r < 0)
         return service_abort_op(svc, r);
     effects_clear(&svc->fx);
-    lifecycle_advance(svc->conf, &t, now_ms, &svc->fx);
+    r = lifecycle_advance(svc->conf, &t, now_ms, &svc->fx);
+    if (r < 0) {
+        ticket_done(&t);
+        return service_abort_op(svc, out_of_memory(reterr, "escalating", id));
+    }
     int64_t next_ms = lifecycle_next_instant(svc->conf, &t, now_ms);
     /* After an advance nothing is due at now; should the engine ever say otherwise, the
      * entry waits a millisecond instead of spinning in this batch. */
@@ -907,7 +918,11 @@ static int rechoose_ticket(struct service *svc, int64_t id, int64_t now_ms,
     if (r < 0)
         return r;
     effects_clear(&svc->fx);
-    lifecycle_rechoose(svc->conf, &t, now_ms, &svc->fx);
+    r = lifecycle_rechoose(svc->conf, &t, now_ms, &svc->fx);
+    if (r < 0) {
+        ticket_done(&t);
+        return out_of_memory(reterr, "re-choosing the policy of", id);
+    }
     int64_t next_ms = lifecycle_next_instant(svc->conf, &t, now_ms);
     r = store_ticket_update(svc->store, &t, next_ms, reterr);
     if (r >= 0)

@@ -6,7 +6,8 @@
  * before answering (group commit). Each operation here runs inside a savepoint, so a
  * failed operation leaves nothing behind and the others of the batch still commit.
  * Errors: -EINVAL bad input (400), -ENOENT unknown ticket (404), -EBUSY event refused
- * by the status table (409), -EIO the database failed (503); reterr says what. */
+ * by the status table (409), -TICKET_EORDER event dated before the ticket's last event
+ * (409), -ENOMEM out of memory (503), -EIO the database failed (503); reterr says what. */
 #ifndef SLAD_SERVICE_H
 #define SLAD_SERVICE_H
 
@@ -68,7 +69,8 @@ struct ticket_patch {
 int service_ticket_patch(struct service *svc, int64_t id, const struct ticket_patch *patch,
                          int64_t now_ms, struct ticket *ret, struct slad_error *reterr);
 
-/* Apply an event; -EBUSY with the allowed events when the status forbids it. */
+/* Apply an event; -EBUSY with the allowed events when the status forbids it,
+ * -TICKET_EORDER when it is dated before the ticket's last event (nothing is stored). */
 int service_ticket_event(struct service *svc, int64_t id, const struct ticket_event *ev,
                          int64_t now_ms, struct ticket *ret, struct slad_error *reterr);
 

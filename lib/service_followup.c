@@ -69,7 +69,9 @@ static int advance_and_store(struct service *svc, struct followup *f, const stru
                              int64_t now_ms, bool insert, struct slad_error *reterr)
 {
     effects_clear(&svc->ffx);
-    followup_advance(f, ladder, cal, now_ms, &svc->ffx);
+    if (followup_advance(f, ladder, cal, now_ms, &svc->ffx) < 0)
+        return slad_error_set(reterr, ENOMEM, "out of memory firing follow-up %lld",
+                              (long long)f->id);
     int64_t next_ms = followup_next_instant(f, ladder, cal);
     if (next_ms <= now_ms)
         next_ms = now_ms + 1; /* never spin on an instant the engine says is due */

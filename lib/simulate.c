@@ -43,19 +43,20 @@ static char *dup_or_null(const char *s)
     return s && *s ? strdup(s) : NULL;
 }
 
-/* Add an entry with its recipients resolved; false when the timeline is full. */
-static bool add_entry(const struct conf *conf, struct timeline *tl, int64_t at_ms, const char *kind,
-                      const char *event, const char *clock, int step, unsigned repeat,
-                      const struct conf_strings *notify)
+/* Add an entry with its recipients resolved: 0, 1 when the timeline is full (truncated),
+ * or -ENOMEM: a timeline that silently lacks an entry would mislead. */
+static int add_entry(const struct conf *conf, struct timeline *tl, int64_t at_ms, const char *kind,
+                     const char *event, const char *clock, int step, unsigned repeat,
+                     const struct conf_strings *notify)
 {
     if (tl->n_entries >= SIMULATE_MAX_ENTRIES) {
         tl->truncated = 1;
-        return false;
+        return 1;
     }
     if (tl->n_entries % 64 == 0) {
         struct sim_entry *v = realloc(tl->entries, (tl->n_entries + 64) * sizeof(*v));
         if (!v)
-            return false;
+            return -ENOMEM;
         tl->entries = v;
     }
     struct sim_entry *e = &tl->entries[tl->n_entries++];
@@ -71,70 +72,78 @@ static bool add_entry(const struct conf *conf, struct timeline *tl, int64_t at_m
     recipient_resolve(conf, &tl->ticket, notify, resolved, RECIPIENT_MAX, &n);
     e->recipients = calloc(n ? n : 1, sizeof(*e->recipients));
     if (!e->recipients)
-        return true;
+        return -ENOMEM;
+    e->n_recipients = n; /* entry_free frees what was copied */
     for (size_t i = 0; i < n; i++) {
         struct sim_recipient *r = &e->recipients[i];
-        r->text = strdup(resolved[i].text);
-        r->contact = resolved[i].contact ? strdup(resolved[i].contact->name) : NULL;
-        r->channel = resolved[i].channel ? strdup(resolved[i].channel->name) : NULL;
-        r->address = dup_or_null(resolved[i].address);
-        r->error = dup_or_null(resolved[i].error);
+        const struct recipient *from = &resolved[i];
+        r->text = strdup(from->text);
+        r->contact = from->contact ? strdup(from->contact->name) : NULL;
+        r->channel = from->channel ? strdup(from->channel->name) : NULL;
+        r->address = dup_or_null(from->address);
+        r->error = dup_or_null(from->error);
+        if (!r->text || (from->contact && !r->contact) || (from->channel && !r->channel) ||
+            (from->address && from->address[0] && !r->address) || (from->error[0] && !r->error))
+            return -ENOMEM;
     }
-    e->n_recipients = n;
-    return true;
+    return 0;
 }
 
 /* A follow-up the lifecycle asked for: its due notice to the owner and its escalation
- * steps, up to the horizon (no completion happens in a simulation). */
-static void add_followup(const struct conf *conf, struct timeline *tl, const struct effect *fx,
-                         int64_t horizon_ms)
+ * steps, up to the horizon (no completion happens in a simulation). As add_entry. */
+static int add_followup(const struct conf *conf, struct timeline *tl, const struct effect *fx,
+                        int64_t horizon_ms)
 {
     const struct conf_policy *p = lifecycle_policy(conf, &tl->ticket);
     if (!p)
-        return;
+        return 0;
     const struct conf_followup *fu = NULL;
     for (size_t i = 0; i < p->n_followups && !fu; i++)
         if (strcmp(p->followups[i].name, fx->name) == 0)
             fu = &p->followups[i];
     if (!fu)
-        return;
+        return 0;
     char *owner = fu->owner;
     struct conf_strings owner_list = {&owner, 1};
+    int r = 0;
     if (fx->due_at_ms <= horizon_ms)
-        add_entry(conf, tl, fx->due_at_ms, "followup", "followup.due", fu->name, 0, 0, &owner_list);
+        r = add_entry(conf, tl, fx->due_at_ms, "followup", "followup.due", fu->name, 0, 0,
+                      &owner_list);
     /* The steps as the daemon places them (followup.c), with its default ladder. */
     const struct conf_ladder *ladder = fu->ladder.n_steps ? &fu->ladder : followup_default_ladder();
     struct followup task = {.due_ms = fx->due_at_ms, .deadline_ms = fx->deadline_at_ms};
-    for (size_t i = 0; i < ladder->n_steps; i++) {
+    for (size_t i = 0; r == 0 && i < ladder->n_steps; i++) {
         int64_t at = followup_step_instant(&task, ladder, i, p->calendar);
         if (at > horizon_ms)
             continue;
         bool overdue = at >= fx->deadline_at_ms;
-        if (!add_entry(conf, tl, at, "followup", overdue ? "followup.overdue" : "followup.due",
-                       fu->name, (int)i + 1, 0, &ladder->steps[i].notify))
-            return;
+        r = add_entry(conf, tl, at, "followup", overdue ? "followup.overdue" : "followup.due",
+                      fu->name, (int)i + 1, 0, &ladder->steps[i].notify);
     }
+    return r;
 }
 
-static void record(const struct conf *conf, struct timeline *tl, struct effects *fx,
-                   int64_t horizon_ms)
+/* The timeline entries of fx, which is emptied; 0 or -ENOMEM. */
+static int record(const struct conf *conf, struct timeline *tl, struct effects *fx,
+                  int64_t horizon_ms)
 {
-    for (size_t i = 0; i < fx->n; i++) {
+    int r = 0;
+    for (size_t i = 0; r >= 0 && i < fx->n; i++) {
         const struct effect *e = &fx->v[i];
         switch (e->kind) {
         case EFFECT_STEP:
-            add_entry(conf, tl, e->at_ms, "step", e->event, e->clock, e->step, e->repeat,
-                      e->notify);
+            r = add_entry(conf, tl, e->at_ms, "step", e->event, e->clock, e->step, e->repeat,
+                          e->notify);
             break;
         case EFFECT_REMINDER:
-            add_entry(conf, tl, e->at_ms, "reminder", e->event, NULL, e->step, 0, e->notify);
+            r = add_entry(conf, tl, e->at_ms, "reminder", e->event, NULL, e->step, 0, e->notify);
             break;
         case EFFECT_FOLLOWUP:
-            add_followup(conf, tl, e, horizon_ms);
+            r = add_followup(conf, tl, e, horizon_ms);
             break;
         case EFFECT_REPEAT_FAULT:
-            add_entry(conf, tl, e->at_ms, "repeat_fault", "ticket.repeat_fault", NULL, 0, 0,
-                      e->notify);
+            r = add_entry(conf, tl, e->at_ms, "repeat_fault", "ticket.repeat_fault", NULL, 0, 0,
+                          e->notify);
             break;
         case EFFECT_POLICY:
         case EFFECT_CLOCK:
@@ -145,19 +154,24 @@ static void record(const struct conf *conf, struct timeline *tl, struct effects 
         }
     }
     effects_clear(fx);
+    return r < 0 ? r : 0;
 }
 
-/* Walk time forward to until_ms, one instant at a time. */
-static void walk(const struct conf *conf, struct timeline *tl, int64_t until_ms, struct effects *fx,
-                 int64_t horizon_ms)
+/* Walk time forward to until_ms, one instant at a time; 0 or -ENOMEM. */
+static int walk(const struct conf *conf, struct timeline *tl, int64_t until_ms, struct effects *fx,
+                int64_t horizon_ms)
 {
     while (!tl->truncated) {
         int64_t next = lifecycle_next_instant(conf, &tl->ticket, until_ms);
         if (next > until_ms)
-            return;
-        lifecycle_advance(conf, &tl->ticket, next, fx);
-        record(conf, tl, fx, horizon_ms);
+            return 0;
+        int r = lifecycle_advance(conf, &tl->ticket, next, fx);
+        if (r == 0)
+            r = record(conf, tl, fx, horizon_ms);
+        if (r < 0)
+            return r;
     }
+    return 0;
 }
 
 /* Stable insertion sort by instant: entries arrive nearly sorted (follow-up steps are the
@@ -184,17 +198,11 @@ int simulate_run(const struct conf *conf, const struct ticket *ticket,
     struct ticket *t = &tl->ticket;
     if (t->reported_at_ms == SLAD_NO_TIME)
         t->reported_at_ms = n_events ? events[0].at_ms : 0;
+    /* Out of order events are refused by lifecycle_event, as the daemon refuses them. */
     int64_t last = t->reported_at_ms;
-    for (size_t i = 0; i < n_events; i++) {
-        if (events[i].at_ms < last) {
-            timeline_done(tl);
-            return slad_error_set(reterr, EINVAL,
-                                  "events[%zu] ('%s') happens before the event or report that "
-                                  "precedes it; list events in time order",
-                                  i, ticket_event_name(events[i].type));
-        }
-        last = events[i].at_ms;
-    }
+    for (size_t i = 0; i < n_events; i++)
+        if (events[i].at_ms > last)
+            last = events[i].at_ms;
     if (horizon_ms <= 0)
         horizon_ms = last + DEFAULT_HORIZON_MS;
 
@@ -207,20 +215,28 @@ int simulate_run(const struct conf *conf, const struct ticket *ticket,
     t->created_at_ms = t->updated_at_ms = t->reported_at_ms;
     /* The store counts earlier tickets of the same device and fault; here the body says. */
     if (conf->repeat_fault.count > 0 && t->repeat_count == conf->repeat_fault.count)
-        add_entry(conf, tl, t->reported_at_ms, "repeat_fault", "ticket.repeat_fault", NULL, 0, 0,
-                  &conf->repeat_fault.notify);
-    record(conf, tl, &fx, horizon_ms);
-    for (size_t i = 0; i < n_events; i++) {
-        walk(conf, tl, events[i].at_ms, &fx, horizon_ms);
+        r = add_entry(conf, tl, t->reported_at_ms, "repeat_fault", "ticket.repeat_fault", NULL, 0,
+                      0, &conf->repeat_fault.notify);
+    if (r >= 0)
+        r = record(conf, tl, &fx, horizon_ms);
+    for (size_t i = 0; r >= 0 && i < n_events; i++) {
+        r = walk(conf, tl, events[i].at_ms, &fx, horizon_ms);
+        if (r < 0)
+            break;
         r = lifecycle_event(conf, t, &events[i], events[i].at_ms, &fx, reterr);
         if (r < 0) {
             slad_error_prefix(reterr, "events[%zu]: ", i);
             goto fail;
         }
         t->updated_at_ms = events[i].at_ms;
-        record(conf, tl, &fx, horizon_ms);
+        r = record(conf, tl, &fx, horizon_ms);
     }
-    walk(conf, tl, horizon_ms, &fx, horizon_ms);
+    if (r >= 0)
+        r = walk(conf, tl, horizon_ms, &fx, horizon_ms);
+    if (r < 0) {
+        r = slad_error_set(reterr, ENOMEM, "out of memory simulating the ticket");
+        goto fail;
+    }
     if (lifecycle_next_instant(conf, t, horizon_ms) != INT64_MAX)
         tl->truncated = 1;
     effects_done(&fx);

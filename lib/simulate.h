@@ -46,8 +46,9 @@ struct timeline {
 /* Run ticket (its fields as posted; status open) from its reported_at through events
  * (sorted by at_ms, each at or after reported_at) until horizon_ms, recording every
  * step, reminder, follow-up and clock change in *ret (initialised here; free with
- * timeline_done). Errors: an event the status table refuses (-EBUSY), events out of
- * order (-EINVAL). */
+ * timeline_done). Errors: an event the status table refuses (-EBUSY), an event dated
+ * before the one that precedes it or before reported_at (-TICKET_EORDER), both from
+ * lifecycle_event with "events[i]: " before the message. */
 int simulate_run(const struct conf *conf, const struct ticket *ticket,
                  const struct ticket_event *events, size_t n_events, int64_t horizon_ms,
                  struct timeline *ret, struct slad_error *reterr);

@@ -2,7 +2,7 @@
  *
  * Exports store_* (store.h). The only file of lib/ that includes <sqlite3.h>.
  *
- * Schema (version 3). Instants are INTEGER ms since the epoch, UTC; NULL = none.
+ * Schema (version 5). Instants are INTEGER ms since the epoch, UTC; NULL = none.
  *
  *   tickets   id INTEGER PRIMARY KEY, source, external_id (UNIQUE together: idempotent
  *             intake), title, description, severity, grade, region, team, assignee,
@@ -11,12 +11,16 @@
  *             appointment_at_ms, created_at_ms, updated_at_ms, status and held_from (names
  *             as in the API: "on_site"), policy (name), reopen_count, repeat_count,
  *             event_last ("acknowledge=1767225600000;dispatch=..." for the events that
- *             happened), reminders_fired (bit set), next_ms (the next agenda instant).
+ *             happened), reminders_fired (bit set), next_ms (the next agenda instant),
+ *             last_event_ms (version 5: the instant of its latest event, or reported_at;
+ *             ticket_last_event_ms).
  *             Indexes: tickets_next (next_ms) WHERE next_ms IS NOT NULL, which covers
  *             (next_ms, id): start-up reads the agenda from it alone; tickets_repeat
  *             (device_serial, fault_code, reported_at_ms) for repeat faults;
  *             tickets_status (status) for the gauges; tickets_reported (reported_at_ms)
- *             until version 3, which dropped it (reports read clocks_period).
+ *             until version 3, which dropped it (reports read clocks_period);
+ *             tickets_retention (last_event_ms) WHERE status is closed or cancelled,
+ *             version 5, from which retention (store_retention.c) picks the oldest.
  *   clocks    PRIMARY KEY (ticket_id, name), WITHOUT ROWID: a ticket's clocks are one
  *             b-tree range. pos (order in the ticket), policy (denormalised from the
  *             ticket for reports), state (name), target_ms, elapsed_ms, since_ms,
@@ -74,6 +78,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "jsonx.h"
 
 /* How long a statement waits for a lock held by another connection (sqlite3 shell, a
  * backup) before failing with -EAGAIN. The wait blocks the whole event loop, so it is
@@ -233,6 +239,14 @@ static const char *const migrations[] = {
     "CREATE TRIGGER count_breached_delete AFTER DELETE ON clocks"
     " WHEN OLD.state = 'breached' BEGIN"
     " UPDATE counts SET n = n - 1 WHERE what = 'breached'; END;",
+    /* 5: retention purges closed and cancelled tickets by the instant of their last event,
+     * oldest first, through a partial index that only final tickets pay for. A ticket
+     * written before this version counts from updated_at (when its last event was
+     * recorded, never earlier than the event): it is purged later, never earlier. */
+    "ALTER TABLE tickets ADD COLUMN last_event_ms INTEGER;"
+    "UPDATE tickets SET last_event_ms = updated_at_ms WHERE status IN ('closed', 'cancelled');"
+    "CREATE INDEX tickets_retention ON tickets (last_event_ms)"
+    " WHERE status IN ('closed', 'cancelled');",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -273,8 +287,9 @@ enum {
     TC_REPEAT_COUNT,
     TC_EVENT_LAST,
     TC_REMINDERS_FIRED,
-    TC_NEXT_MS, /* bind only */
-    TC_ID,      /* update only */
+    TC_NEXT_MS,    /* bind only */
+    TC_ID,         /* update only */
+    TC_LAST_EVENT, /* bind only */
 };
 
 /* ?1 after_id, ?2 status, ?3 policy, ?4 team, ?5 breached (0/1), ?6 open_only, ?7 limit. */
@@ -339,9 +354,10 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_SAVEPOINT] = "SAVEPOINT op",
     [ST_RELEASE] = "RELEASE op",
     [ST_ROLLBACK_TO] = "ROLLBACK TO op",
-    [ST_TICKET_INSERT] = "INSERT INTO tickets (" TICKET_COLUMNS ", next_ms) VALUES (?1, ?2, ?3,"
-                         " ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
-                         " ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)",
+    [ST_TICKET_INSERT] = "INSERT INTO tickets (" TICKET_COLUMNS ", next_ms, last_event_ms)"
+                         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
+                         " ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28,"
+                         " ?30)",
     [ST_TICKET_UPDATE] =
         "UPDATE tickets SET source = ?1, external_id = ?2, title = ?3, description = ?4,"
         " severity = ?5, grade = ?6, region = ?7, team = ?8, assignee = ?9,"
@@ -350,7 +366,7 @@ static const char *const stmt_sql[ST_COUNT] = {
         " reported_at_ms = ?17, appointment_at_ms = ?18, created_at_ms = ?19,"
         " updated_at_ms = ?20, status = ?21, held_from = ?22, policy = ?23,"
         " reopen_count = ?24, repeat_count = ?25, event_last = ?26, reminders_fired = ?27,"
-        " next_ms = ?28 WHERE id = ?29",
+        " next_ms = ?28, last_event_ms = ?30 WHERE id = ?29",
     [ST_TICKET_LOAD] = "SELECT id, " TICKET_COLUMNS " FROM tickets WHERE id = ?1",
     [ST_TICKET_FIND] = "SELECT id FROM tickets WHERE source = ?1 AND external_id = ?2",
     [ST_TICKET_LIST] = "SELECT t.id, " TICKET_COLUMNS " FROM tickets t" TICKET_FILTER,
@@ -774,7 +790,7 @@ static int labels_encode(const struct ticket *t, char **ret, struct slad_error *
                                   t->labels[i].key);
         }
     }
-    *ret = json_dumps(obj, JSON_COMPACT);
+    *ret = jsonx_dump(obj, NULL);
     json_decref(obj);
     if (!*ret)
         return slad_error_set(reterr, ENOMEM, "database: out of memory encoding labels");
@@ -942,6 +958,7 @@ static int bind_ticket(struct store *s, sqlite3_stmt *st, const struct ticket *t
     bind_text(&b, TC_EVENT_LAST, event_last_encode(t, event_last, EVENT_LAST_SIZE));
     bind_int64(&b, TC_REMINDERS_FIRED, t->reminders_fired);
     bind_time(&b, TC_NEXT_MS, next_ms);
+    bind_time(&b, TC_LAST_EVENT, ticket_last_event_ms(t));
     if (b.rc != SQLITE_OK) {
         free(labels);
         sqlite3_reset(st);

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "civil.h"
+
 static const char *const status_names[TICKET_STATUS_COUNT] = {
     [TICKET_OPEN] = "open",
     [TICKET_ACKNOWLEDGED] = "acknowledged",
@@ -109,6 +111,38 @@ int ticket_event_check(enum ticket_status status, enum ticket_event_type type,
     return slad_error_set(reterr, EBUSY,
                           "event '%s' is not allowed: ticket is '%s'; allowed events: %s",
                           event_names[type], ticket_status_name(status), allowed);
+}
+
+int64_t ticket_last_event_ms(const struct ticket *t)
+{
+    int64_t last = t->reported_at_ms;
+    for (int e = 0; e < TICKET_EVENT_COUNT; e++)
+        if (t->event_last_ms[e] != SLAD_NO_TIME && t->event_last_ms[e] > last)
+            last = t->event_last_ms[e];
+    return last;
+}
+
+int ticket_event_check_order(const struct ticket *t, enum ticket_event_type type, int64_t at_ms,
+                             struct slad_error *reterr)
+{
+    int64_t last = ticket_last_event_ms(t);
+    if (last == SLAD_NO_TIME || at_ms >= last)
+        return 0;
+    /* Name what happened last: an event, or the report itself. */
+    const char *what = "the ticket was reported (reported_at)";
+    char buf[64];
+    for (int e = 0; e < TICKET_EVENT_COUNT; e++)
+        if (t->event_last_ms[e] == last) {
+            snprintf(buf, sizeof(buf), "its last event ('%s')", event_names[e]);
+            what = buf;
+        }
+    char at_text[CIVIL_UTC_MAX], last_text[CIVIL_UTC_MAX];
+    civil_utc_format(at_ms, at_text, sizeof(at_text));
+    civil_utc_format(last, last_text, sizeof(last_text));
+    return slad_error_set(reterr, TICKET_EORDER,
+                          "at: event '%s' dated %s is before %s at %s; events apply in time "
+                          "order: send 'at' at or after %s, or leave 'at' out to date it now",
+                          ticket_event_name(type), at_text, what, last_text, last_text);
 }
 
 enum ticket_status ticket_event_target(enum ticket_status status, enum ticket_event_type type,

@@ -5,6 +5,7 @@
 #ifndef SLAD_TICKET_H
 #define SLAD_TICKET_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -53,6 +54,26 @@ bool ticket_status_is_open(enum ticket_status status);
  * status and the allowed events, e.g. "ticket is 'closed'; allowed events: comment". */
 int ticket_event_check(enum ticket_status status, enum ticket_event_type type,
                        struct slad_error *reterr);
+
+/* The errno of an event dated before the ticket's last event (the API's 409
+ * out_of_order); nothing else in slad returns it. */
+#define TICKET_EORDER ETIME
+
+struct ticket;
+
+/* The instant of t's latest event: the last instant any event happened, or reported_at
+ * when that is later (or no event happened yet). */
+int64_t ticket_last_event_ms(const struct ticket *t);
+
+/* Whether an event dated at_ms may follow t's events. Events are applied in time order:
+ * one dated before the last (a resume before its hold, a stop before the start) would
+ * count the time in between twice or stop a clock before it ran. An equal instant is
+ * fine (events at one instant apply in the order they arrive). On refusal
+ * -TICKET_EORDER and a message naming the last event's instant in RFC 3339 and what to
+ * send instead. Both the daemon and the simulator apply events through lifecycle_event,
+ * which calls this. */
+int ticket_event_check_order(const struct ticket *t, enum ticket_event_type type, int64_t at_ms,
+                             struct slad_error *reterr);
 
 /* The status after type in status (type allowed); resume returns held_from. */
 enum ticket_status ticket_event_target(enum ticket_status status, enum ticket_event_type type,

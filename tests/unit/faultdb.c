@@ -188,6 +188,18 @@ char *faultdb_dump(struct faultdb *fdb)
     return text;
 }
 
+void faultdb_print_diff(const char *before, const char *after)
+{
+    const char *b = before, *a = after;
+    while (*a || *b) {
+        size_t la = strcspn(a, "\n"), lb = strcspn(b, "\n");
+        if (la != lb || memcmp(a, b, la) != 0)
+            fprintf(stderr, "- %.*s\n+ %.*s\n", (int)lb, b, (int)la, a);
+        a += la + (a[la] != '\0');
+        b += lb + (b[lb] != '\0');
+    }
+}
+
 int faultdb_integrity(struct faultdb *fdb, struct slad_error *reterr)
 {
     sqlite3_stmt *st = NULL;
@@ -208,6 +220,13 @@ int faultdb_integrity(struct faultdb *fdb, struct slad_error *reterr)
 int faultdb_intake(struct faultdb *db, const char *external_id, int severity, int64_t now_ms,
                    int64_t *ret_id, struct slad_error *reterr)
 {
+    return faultdb_intake_at(db, external_id, severity, SLAD_NO_TIME, now_ms, ret_id, reterr);
+}
+
+int faultdb_intake_at(struct faultdb *db, const char *external_id, int severity,
+                      int64_t reported_ms, int64_t now_ms, int64_t *ret_id,
+                      struct slad_error *reterr)
+{
     struct ticket in, out;
     ticket_init(&in);
     int r = 0;
@@ -218,6 +237,7 @@ int faultdb_intake(struct faultdb *db, const char *external_id, int severity, in
         ticket_set_string(&in.fault_code, "E1") < 0)
         r = slad_error_set(reterr, ENOMEM, "out of memory");
     in.severity = severity;
+    in.reported_at_ms = reported_ms;
     bool created = false;
     if (r == 0)
         r = service_ticket_create(db->svc, &in, now_ms, &out, &created, reterr);

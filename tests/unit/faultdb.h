@@ -44,12 +44,19 @@ int faultdb_reload_agenda(struct faultdb *db, struct slad_error *reterr);
 /* Every table, row by row in a fixed order, and user_version, as text (malloc'd); NULL
  * when the database cannot be read. */
 char *faultdb_dump(struct faultdb *db);
+/* Print to stderr the lines of after that differ from before (two dumps), to say what
+ * an attempt left behind. */
+void faultdb_print_diff(const char *before, const char *after);
 /* PRAGMA integrity_check: 0 when "ok", else -EIO with its first line in reterr. */
 int faultdb_integrity(struct faultdb *db, struct slad_error *reterr);
 
 /* The operations, each in the caller's transaction. */
 int faultdb_intake(struct faultdb *db, const char *external_id, int severity, int64_t now_ms,
                    int64_t *ret_id, struct slad_error *reterr);
+/* The same ticket reported at reported_ms (in the past: its steps fire at once). */
+int faultdb_intake_at(struct faultdb *db, const char *external_id, int severity,
+                      int64_t reported_ms, int64_t now_ms, int64_t *ret_id,
+                      struct slad_error *reterr);
 int faultdb_event(struct faultdb *db, int64_t id, enum ticket_event_type type, int64_t now_ms,
                   struct slad_error *reterr);
 int faultdb_fire(struct faultdb *db, int64_t now_ms, size_t *ret_done, struct slad_error *reterr);

@@ -12,7 +12,7 @@ static struct {
     bool persistent, fired;
 } inj;
 
-static bool inject(void)
+bool faultmem_inject(void)
 {
     if (inj.k == 0)
         return false;
@@ -28,12 +28,12 @@ static bool inject(void)
 
 static void *fm_malloc(int n)
 {
-    return inject() ? NULL : real_mem.xMalloc(n);
+    return faultmem_inject() ? NULL : real_mem.xMalloc(n);
 }
 
 static void *fm_realloc(void *p, int n)
 {
-    return inject() ? NULL : real_mem.xRealloc(p, n);
+    return faultmem_inject() ? NULL : real_mem.xRealloc(p, n);
 }
 
 int faultmem_install(void)

@@ -2,8 +2,9 @@
  * default allocator (SQLITE_CONFIG_MALLOC) that fails the k-th allocation.
  *
  * Only what SQLite allocates through sqlite3_malloc goes through it; jansson, libc and
- * slad's own allocations do not. Lookaside is turned off so that SQLite's small
- * allocations are counted too. */
+ * slad's own allocations do not, unless faultlibc.c is linked in too (it counts them in
+ * the same sequence). Lookaside is turned off so that SQLite's small allocations are
+ * counted too. */
 #ifndef SLAD_TEST_FAULTMEM_H
 #define SLAD_TEST_FAULTMEM_H
 
@@ -18,5 +19,8 @@ int faultmem_install(void);
 void faultmem_fail_at(long k, bool persistent);
 /* Whether the armed failure happened since faultmem_fail_at. */
 bool faultmem_failed(void);
+
+/* Count one allocation: true when it is to fail. For other allocators (faultlibc.c). */
+bool faultmem_inject(void);
 
 #endif

@@ -370,6 +370,12 @@ static void test_events_and_patch(void **state)
     assert_string_equal(json_string_value(json_object_get(v, "status")), "on_hold");
     json_decref(v);
     api_response_done(&resp);
+    /* A resume dated before the hold: 409 naming the hold's instant. */
+    request(f, "POST", path, NULL, "{\"type\":\"resume\",\"at\":\"2026-03-01T00:30:00Z\"}",
+            T0_MS + HOUR_MS + 60000, &resp, &v);
+    check_error(__LINE__, &resp, v, 409, "out_of_order", "at or after 2026-03-01T01:00:00Z");
+    json_decref(v);
+    api_response_done(&resp);
 
     /* PATCH: severity 1 -> 4 moves the ticket to the default policy; labels merge. */
     snprintf(path, sizeof(path), "/v1/tickets/%lld", (long long)id);
@@ -656,6 +662,15 @@ static void test_simulate(void **state)
            "\"2026-03-01T02:00:00Z\"}]}";
     request(f, "POST", "/v1/simulate", NULL, body, T0_MS, &resp, &v);
     check_error(__LINE__, &resp, v, 409, "event_not_allowed", "close");
+    json_decref(v);
+    api_response_done(&resp);
+
+    /* Events out of order: refused as the events route refuses them. */
+    body = "{\"title\":\"x\",\"severity\":1,\"reported_at\":\"2026-03-01T00:00:00Z\","
+           "\"events\":[{\"type\":\"hold\",\"reason\":\"parts\",\"at\":"
+           "\"2026-03-01T02:00:00Z\"},{\"type\":\"resume\",\"at\":\"2026-03-01T01:00:00Z\"}]}";
+    request(f, "POST", "/v1/simulate", NULL, body, T0_MS, &resp, &v);
+    check_error(__LINE__, &resp, v, 409, "out_of_order", "events[1]: at: event 'resume'");
     json_decref(v);
     api_response_done(&resp);
 }

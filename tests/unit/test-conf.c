@@ -125,6 +125,7 @@ static void test_example(void **state)
     assert_int_equal(d->max_connections, 1024);
     assert_int_equal(d->max_header_bytes, 16384); /* defaults */
     assert_int_equal(d->idle_timeout_ms, 60000);
+    assert_int_equal(d->retention_ms, 0); /* nothing is purged unless asked */
 
     assert_int_equal(conf->n_calendars, 2);
     assert_string_equal(calendar_name(conf->calendars[0]), "24x7");
@@ -299,6 +300,7 @@ static void test_defaults(void **state)
         __LINE__,
         "daemon = { max_body = 2000000L; max_header = 32768;\n"
         "  idle_timeout = \"2m\"; log_level = \"debug\"; language = \"en\";\n"
+        "  retention = \"400d\";\n"
         "  synchronous = \"normal\"; socket_mode = \"600\";\n"
         "  tcp = \"[::1]:8470\"; token_file = \"/etc/slad/token\"; };\n"
         "channels = (\n"
@@ -322,6 +324,7 @@ static void test_defaults(void **state)
     assert_int_equal(conf->daemon.max_body_bytes, 2000000);
     assert_int_equal(conf->daemon.max_header_bytes, 32768);
     assert_int_equal(conf->daemon.idle_timeout_ms, 120000);
+    assert_int_equal(conf->daemon.retention_ms, INT64_C(400) * 86400000);
     assert_int_equal(conf->daemon.log_level, LOG_LEVEL_DEBUG);
     assert_string_equal(conf->daemon.language, "en");
     assert_false(conf->daemon.synchronous_full);
@@ -452,6 +455,14 @@ static const struct broken {
      "max_body in daemon: 10000000000 is out of range 1024..1073741824", 1},
     {__LINE__, "daemon = {\n  idle_timeout = \"0s\";\n};\n" CATCHALL, 2,
      "idle_timeout in daemon: '0s' is out of range 1s..1d", 1},
+    {__LINE__, "daemon = {\n  retention = \"12h\";\n};\n" CATCHALL, 2,
+     "retention in daemon: '12h' is out of range 1d..", 1},
+    /* The default repeat-fault window is 365 d. */
+    {__LINE__, "daemon = {\n  retention = \"30d\";\n};\n" CATCHALL, 2,
+     "retention in daemon: 30d is shorter than the repeat-fault window (365d): tickets purged "
+     "inside the window would no longer count as earlier faults of their device; set retention "
+     "to at least 365d or shorten repeat_fault.window",
+     1},
     {__LINE__, "policies = { };\n", 1,
      "policies in the file: expected a list such as ( { ... }, { ... } ), got a group", 1},
     {__LINE__,

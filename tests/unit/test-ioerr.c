@@ -189,19 +189,6 @@ struct tally {
     long absorbed; /* of which SQLite recovered from and committed */
 };
 
-/* The lines of after that differ from before, to say what an attempt left behind. */
-static void print_diff(const char *before, const char *after)
-{
-    const char *b = before, *a = after;
-    while (*a || *b) {
-        size_t la = strcspn(a, "\n"), lb = strcspn(b, "\n");
-        if (la != lb || memcmp(a, b, la) != 0)
-            print_message("- %.*s\n+ %.*s\n", (int)lb, b, (int)la, a);
-        a += la + (a[la] != '\0');
-        b += lb + (b[lb] != '\0');
-    }
-}
-
 /* Fail the k-th operation for k = 1, 2, ... until the scenario completes untouched. */
 static void every_k(const struct scenario *sc, enum fault fault, bool persistent, struct tally *ret)
 {
@@ -251,7 +238,7 @@ static void every_k(const struct scenario *sc, enum fault fault, bool persistent
         char *after = faultdb_dump(&c->db);
         assert_non_null(after);
         if (strcmp(before, after) != 0) {
-            print_diff(before, after);
+            faultdb_print_diff(before, after);
             fail_msg("%s k=%ld: partial state left after %s", sc->name, k, err.msg);
         }
         free(before);

@@ -173,6 +173,45 @@ static void test_delayed_start(void **state)
     assert_int_equal(b->due_at_ms, T0 + 130 * MIN);
 }
 
+/* Events apply in time order: a resume dated before its hold would count the paused hour
+ * again (resolution 3 h elapsed after 2 h), an event before the report would stop a
+ * clock before it started. Refused with the last event's instant, nothing changed; an
+ * event at the very instant of the last one is fine. */
+static void test_event_out_of_order(void **state)
+{
+    struct fixture *f = *state;
+    f->t.severity = 1;
+    assert_int_equal(lifecycle_create(f->conf, &f->t, T0, &f->fx, NULL), 0);
+    struct slad_error err = {{0}};
+    struct ticket_event e = ev(TICKET_EVENT_ACKNOWLEDGE, T0 - MIN);
+    assert_int_equal(lifecycle_event(f->conf, &f->t, &e, T0 + MIN, &f->fx, &err), -TICKET_EORDER);
+    assert_non_null(strstr(err.msg, "reported_at"));
+    assert_non_null(strstr(err.msg, "2026-03-02T08:00:00Z"));
+    e = ev(TICKET_EVENT_HOLD, T0 + HOUR);
+    assert_int_equal(lifecycle_event(f->conf, &f->t, &e, T0 + HOUR, &f->fx, NULL), 0);
+    struct ticket before;
+    assert_int_equal(ticket_copy(&before, &f->t), 0);
+    e = ev(TICKET_EVENT_RESUME, T0);
+    assert_int_equal(lifecycle_event(f->conf, &f->t, &e, T0 + 2 * HOUR, &f->fx, &err),
+                     -TICKET_EORDER);
+    assert_non_null(strstr(err.msg, "'resume'"));
+    assert_non_null(strstr(err.msg, "'hold'"));
+    assert_non_null(strstr(err.msg, "at or after 2026-03-02T09:00:00Z"));
+    assert_int_equal(f->t.status, TICKET_ON_HOLD);
+    assert_memory_equal(f->t.clocks, before.clocks, sizeof(before.clocks));
+    assert_memory_equal(f->t.event_last_ms, before.event_last_ms, sizeof(before.event_last_ms));
+    ticket_done(&before);
+    /* A tie with the hold: paused for no time at all. */
+    e = ev(TICKET_EVENT_RESUME, T0 + HOUR);
+    assert_int_equal(lifecycle_event(f->conf, &f->t, &e, T0 + 2 * HOUR, &f->fx, NULL), 0);
+    e = ev(TICKET_EVENT_RESOLVE, T0 + 2 * HOUR);
+    assert_int_equal(lifecycle_event(f->conf, &f->t, &e, T0 + 2 * HOUR, &f->fx, NULL), 0);
+    struct slaclock *c = ticket_clock(&f->t, "resolution");
+    assert_int_equal(c->elapsed_ms, 2 * HOUR);
+    assert_int_equal(c->state, SLACLOCK_MET);
+    assert_int_equal(ticket_last_event_ms(&f->t), T0 + 2 * HOUR);
+}
+
 /* A ticket reported 5 h ago: every step fires once, late, and the repeating step after due
  * fires only as its latest repeat, not once per hour missed. */
 static void test_catch_up_collapses_repeats(void **state)
@@ -201,6 +240,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_policy_change_keeps_elapsed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pause_reopen_cancel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delayed_start, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_event_out_of_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_catch_up_collapses_repeats, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -509,6 +509,45 @@ static void test_event_refused(void **state)
     agenda_matches_store(f, __LINE__);
 }
 
+/* An event dated before the ticket's last event is refused and stores nothing: no
+ * history row, the ticket row and its clocks as they were, the agenda as it was. */
+static void test_event_out_of_order(void **state)
+{
+    struct fixture *f = *state;
+    int64_t id = create_simple(f, 1, T0, __LINE__);
+    struct slad_error err = {{0}};
+    struct ticket out, before, after;
+    struct ticket_event ev = {.type = TICKET_EVENT_HOLD, .at_ms = T0 + 10 * S, .reason = "parts"};
+    assert_int_equal(service_ticket_event(f->svc, id, &ev, T0 + 10 * S, &out, &err), 0);
+    ticket_done(&out);
+    struct history_dump h_before, h_after;
+    history(f, id, &h_before);
+    assert_int_equal(service_ticket_get(f->svc, id, &before, &err), 0);
+    int64_t agenda_before = agenda_when(f->agenda, AGENDA_TICKET, id);
+
+    ev = (struct ticket_event){.type = TICKET_EVENT_RESUME, .at_ms = T0 + 5 * S};
+    assert_int_equal(service_ticket_event(f->svc, id, &ev, T0 + 20 * S, &out, &err),
+                     -TICKET_EORDER);
+    assert_non_null(strstr(err.msg, "2026-03-02T08:00:10Z"));
+    history(f, id, &h_after);
+    assert_string_equal(h_after.kinds, h_before.kinds);
+    assert_int_equal(service_ticket_get(f->svc, id, &after, &err), 0);
+    assert_int_equal(after.status, TICKET_ON_HOLD);
+    assert_int_equal(after.updated_at_ms, before.updated_at_ms);
+    assert_memory_equal(after.event_last_ms, before.event_last_ms, sizeof(before.event_last_ms));
+    assert_memory_equal(after.clocks, before.clocks, sizeof(before.clocks));
+    assert_int_equal(agenda_when(f->agenda, AGENDA_TICKET, id), agenda_before);
+    ticket_done(&before);
+    ticket_done(&after);
+
+    /* Dated at the hold itself: applied. */
+    ev.at_ms = T0 + 10 * S;
+    assert_int_equal(service_ticket_event(f->svc, id, &ev, T0 + 20 * S, &out, &err), 0);
+    assert_int_equal(out.status, TICKET_OPEN);
+    ticket_done(&out);
+    agenda_matches_store(f, __LINE__);
+}
+
 static void test_patch_rechooses_policy(void **state)
 {
     struct fixture *f = *state;
@@ -930,6 +969,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_create, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idempotent_create, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_event_out_of_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_patch_rechooses_policy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fire_due_steps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_past_ticket_escalates_late, setup, teardown),

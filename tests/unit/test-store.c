@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "store_retention.h"
 #include "ticket.h"
 
 #define T0 INT64_C(1767225600000) /* 2026-01-01T00:00:00Z */
@@ -245,7 +246,7 @@ static void test_migrations(void **state)
     static const char *const objects[] = {
         "tickets",       "clocks",         "history",        "outbox",
         "tickets_next",  "tickets_repeat", "tickets_status", "clocks_state",
-        "clocks_report", "outbox_due",     "history_ticket",
+        "clocks_report", "outbox_due",     "history_ticket", "tickets_retention",
     };
     for (size_t i = 0; i < sizeof(objects) / sizeof(objects[0]); i++) {
         sqlite3_stmt *st;
@@ -338,7 +339,20 @@ static void test_upgrade_from_version_1(void **state)
     assert_int_equal(store_counts(s, &c, &err), 0);
     assert_int_equal(c.tickets[TICKET_OPEN], 1);
     assert_int_equal(c.tickets[TICKET_RESOLVED], 1);
+    assert_int_equal(c.tickets[TICKET_CLOSED], 1);
     assert_int_equal(c.breached_clocks, 1);
+    /* Version 5: a closed ticket of before counts its age from its last recorded change
+     * (never earlier than its last event), and retention finds it by that. */
+    struct store_purge_cursor cursor = STORE_PURGE_START;
+    struct store_purge_counts purged = {0};
+    bool more = true;
+    assert_int_equal(store_purge_batch(s, 1772439600000, 100, &cursor, &purged, &more, &err), 0);
+    assert_int_equal(purged.tickets, 0); /* not older than the cutoff */
+    cursor = STORE_PURGE_START;
+    assert_int_equal(store_purge_batch(s, 1772439600001, 100, &cursor, &purged, &more, &err), 0);
+    assert_int_equal(purged.tickets, 1);
+    assert_false(more);
+    assert_int_equal(store_ticket_load(s, 3, &t, &err), -ENOENT);
     assert_int_equal(c.notifications[STORE_OUTBOX_PENDING], 1);
     store_close(s);
     assert_int_equal(file_user_version(path), store_schema_version());
@@ -347,6 +361,9 @@ static void test_upgrade_from_version_1(void **state)
                      0);
     assert_int_equal(file_count(path, "SELECT count(*) FROM followups"), 0);
     assert_int_equal(file_count(path, "SELECT count(*) FROM plans"), 0);
+    assert_int_equal(file_count(path, "SELECT count(*) FROM tickets WHERE last_event_ms IS NULL"),
+                     2); /* the open and the resolved ticket: set at their next write */
+    assert_int_equal(file_count(path, "SELECT n FROM counts WHERE what = 'ticket closed'"), 0);
     remove_db(path);
 }
 

@@ -1,5 +1,6 @@
--- A database as slad 0.1.0 of session 1 wrote it (schema version 1), with two tickets,
--- their clocks and a pending notification: test-store.c upgrades it to the current schema.
+-- A database as slad 0.1.0 of session 1 wrote it (schema version 1), with three tickets
+-- (open, resolved, closed), clocks and a pending notification: test-store.c upgrades it to
+-- the current schema.
 CREATE TABLE tickets ( id INTEGER PRIMARY KEY, source TEXT, external_id TEXT, title TEXT NOT NULL, description TEXT, severity INTEGER NOT NULL, grade TEXT, region TEXT, team TEXT, assignee TEXT, customer_name TEXT, customer_phone TEXT, customer_address TEXT, device_model TEXT, device_serial TEXT, fault_code TEXT, labels TEXT, reported_at_ms INTEGER NOT NULL, appointment_at_ms INTEGER, created_at_ms INTEGER NOT NULL, updated_at_ms INTEGER NOT NULL, status TEXT NOT NULL, held_from TEXT NOT NULL, policy TEXT, reopen_count INTEGER NOT NULL DEFAULT 0, repeat_count INTEGER NOT NULL DEFAULT 0, event_last TEXT, reminders_fired INTEGER NOT NULL DEFAULT 0, next_ms INTEGER, UNIQUE (source, external_id));
 CREATE INDEX tickets_next ON tickets (next_ms) WHERE next_ms IS NOT NULL;
 CREATE INDEX tickets_repeat ON tickets (device_serial, fault_code, reported_at_ms) WHERE device_serial IS NOT NULL AND fault_code IS NOT NULL;
@@ -21,6 +22,10 @@ INSERT INTO tickets (id, source, external_id, title, severity, team, reported_at
   created_at_ms, updated_at_ms, status, held_from, policy)
   VALUES (2, 'crm', 'A-2', 'fan', 3, 'south', 1772438500000, 1772438500000, 1772439000000,
   'resolved', 'open', 'slow');
+INSERT INTO tickets (id, source, external_id, title, severity, team, reported_at_ms,
+  created_at_ms, updated_at_ms, status, held_from, policy, event_last)
+  VALUES (3, 'crm', 'A-3', 'door', 3, 'south', 1772438600000, 1772438600000, 1772439600000,
+  'closed', 'open', 'slow', 'resolve=1772439000000;close=1772439500000');
 INSERT INTO clocks (ticket_id, name, pos, policy, state, target_ms, elapsed_ms, since_ms,
   started_at_ms, breached_at_ms, due_at_ms, fired)
   VALUES (1, 'response', 0, 'fast', 'breached', 3600000, 3600000, 1772438400000,
