@@ -16,4 +16,10 @@ int64_t civil_days(int64_t y, int m, int d);
 /* The date of day number days. */
 void civil_date(int64_t days, int64_t *ret_y, int *ret_m, int *ret_d);
 
+/* How many days month m (1..12) of year y has. */
+int civil_month_days(int64_t y, int m);
+
+/* The weekday of day number days: Monday 0 .. Sunday 6. */
+int civil_weekday(int64_t days);
+
 #endif
