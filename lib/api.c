@@ -144,7 +144,7 @@ void call_errno(struct call *c, int r, const struct slad_error *err)
         {-EMSGSIZE, 413, "payload_too_large"},   {-ENOMEM, 503, "out_of_memory"},
         {-EIO, 503, "database_unavailable"},     {-EAGAIN, 503, "database_unavailable"},
         {-ENOSPC, 503, "database_unavailable"},  {-EROFS, 503, "database_unavailable"},
-        {-ENOTSUP, 503, "database_unavailable"},
+        {-ENOTSUP, 503, "database_unavailable"}, {-ETIME, 400, "too_costly"},
     };
     const char *msg = err && err->msg[0] ? err->msg : strerror(-r);
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)

@@ -1,5 +1,5 @@
 """Maintenance plans on the real daemon (SPEC 1 "Maintenance plan", SPEC 2 /v1/plans;
-promises P16, P19) with second-scale rules on schedule.conf (catch-all policy on 24x7):
+promises P16, P19) with second-scale visits on schedule.conf (catch-all policy on 24x7):
 occurrences become "visit" tasks listed by GET /v1/followups?plan=ID whose owners get
 followup.due, a completed visit asks for a "report" that escalates when overdue, a PATCH
 of the rule keeps the tasks made, DELETE cancels the open tasks, strict bodies, and a
@@ -29,11 +29,27 @@ def parse(text):
     return t + (int(frac) / 10 ** len(frac) if frac else 0)
 
 
-def plan_body(**over):
+def daily_at(start, offsets):
+    """A daily rule (a plan recurs at most daily) whose times of day, in UTC (the 24x7
+    calendar), are start + each offset in seconds: visits seconds apart for a test. The
+    offsets span less than a minute, so within [start, start + the last offset] the rule
+    gives exactly those instants; the other combinations of its BYHOUR, BYMINUTE and
+    BYSECOND fall outside that span."""
+    parts = [time.gmtime(int(start) + o) for o in offsets]
+    hours = sorted({t.tm_hour for t in parts})
+    minutes = sorted({t.tm_min for t in parts})
+    seconds = sorted({t.tm_sec for t in parts})
+    join = lambda v: ",".join(map(str, v))
+    return f"FREQ=DAILY;BYHOUR={join(hours)};BYMINUTE={join(minutes)};BYSECOND={join(seconds)}"
+
+
+def plan_body(at=None, offsets=(0, 2, 4, 6, 8), **over):
+    """A plan starting at at (seconds; in a second by default) with visits at the offsets."""
+    start = time.time() + 1 if at is None else at
     body = {"name": "boiler service", "customer": {"name": "Li Lei", "phone": "+8613900000000",
                                                    "address": "1 Bund Rd"},
             "device": {"model": "B1", "serial": "SN-9"}, "team": "north", "assignee": "tech",
-            "rrule": "FREQ=SECONDLY;INTERVAL=2", "start": rfc3339(time.time() + 1),
+            "rrule": daily_at(start, offsets), "start": rfc3339(start),
             "due_within": "1h", "report_within": "3s"}
     body.update(over)
     return body
@@ -65,7 +81,7 @@ def sched(make_daemon):
 def test_occurrences_visits_reports(sched):
     c = sched.client
     start = time.time() + 1
-    body = plan_body(start=rfc3339(start), until=rfc3339(start + 4))
+    body = plan_body(start, until=rfc3339(start + 4))
     r = c.post("/v1/plans", body)
     assert r.status == 201, r
     plan = r.json
@@ -111,13 +127,13 @@ def test_occurrences_visits_reports(sched):
 def test_patch_keeps_tasks_and_follows_new_rule(sched):
     c = sched.client
     start = time.time() + 1
-    pid = c.post("/v1/plans", plan_body(start=rfc3339(start))).json["id"]
+    pid = c.post("/v1/plans", plan_body(start)).json["id"]
     wait_for(lambda: tasks(c, pid), 10, "the first visit")
-    # Now every hour: the visits made stay, the next is an hour after the start.
-    r = c.patch(f"/v1/plans/{pid}", {"rrule": "FREQ=HOURLY", "name": "boiler check"})
+    # Now every day: the visits made stay, the next is a day after the start.
+    r = c.patch(f"/v1/plans/{pid}", {"rrule": "FREQ=DAILY", "name": "boiler check"})
     assert r.status == 200, r
-    assert r.json["name"] == "boiler check" and r.json["rrule"] == "FREQ=HOURLY"
-    assert parse(r.json["next_at"]) == pytest.approx(start + 3600, abs=0.002)
+    assert r.json["name"] == "boiler check" and r.json["rrule"] == "FREQ=DAILY"
+    assert parse(r.json["next_at"]) == pytest.approx(start + 86400, abs=0.002)
     made = tasks(c, pid)
     assert made and all(t["state"] == "due" for t in made)
     time.sleep(2.5)  # the old rule would have made another visit by now
@@ -137,7 +153,7 @@ def test_patch_keeps_tasks_and_follows_new_rule(sched):
 
 def test_delete_cancels_open_tasks(sched):
     c = sched.client
-    pid = c.post("/v1/plans", plan_body(rrule="FREQ=SECONDLY")).json["id"]
+    pid = c.post("/v1/plans", plan_body(offsets=range(0, 40))).json["id"]
     made = wait_for(lambda: len(tasks(c, pid)) >= 2 and tasks(c, pid), 10, "two visits")
     c.post(f"/v1/followups/{made[0]['id']}/complete", {"outcome": "satisfied"})
     r = c.delete(f"/v1/plans/{pid}")
@@ -151,14 +167,14 @@ def test_delete_cancels_open_tasks(sched):
     done = c.get("/v1/followups?state=done&limit=1000").json["followups"]
     assert [t["id"] for t in done] == [made[0]["id"]]  # a done visit stays done
     before = c.get("/v1/followups?limit=1000").json["followups"]
-    time.sleep(1.5)  # a second-by-second rule would have made more by now
+    time.sleep(1.5)  # the second-by-second visits would have gone on by now
     assert c.get("/v1/followups?limit=1000").json["followups"] == before
 
 
 def test_restart_neither_loses_nor_repeats(sched):
     c = sched.client
     start = time.time() + 1
-    body = plan_body(start=rfc3339(start), until=rfc3339(start + 8))
+    body = plan_body(start, until=rfc3339(start + 8))
     pid = c.post("/v1/plans", body).json["id"]
     wait_for(lambda: tasks(c, pid), 10, "the first visit")
     sched.stop()
@@ -187,6 +203,7 @@ def test_restart_neither_loses_nor_repeats(sched):
     ({"customer": {"name": "Li", "email": "x"}}, 400, "customer.email"),
     ({"id": 7}, 400, "id"),
     ({"start": "tomorrow"}, 400, "start"),
+    ({"rrule": "FREQ=HOURLY"}, 400, "a plan recurs at most daily"),
     ({"calendar": "mars"}, 400, "calendar"),
     ({"name": None}, 400, "name"),
 ])
@@ -203,15 +220,16 @@ def test_required_and_until(sched):
     r = c.post("/v1/plans", body)
     assert r.status == 400 and r.error_code() == "missing_field" and "rrule" in r.error_message()
     start = time.time() + 3600
-    r = c.post("/v1/plans", plan_body(start=rfc3339(start), until=rfc3339(start - 1)))
+    r = c.post("/v1/plans", plan_body(start, until=rfc3339(start - 1)))
     assert r.status == 400 and "until" in r.error_message(), r
 
 
 def test_list_pages(sched):
     c = sched.client
-    start = rfc3339(time.time() + 86400)
-    ids = [c.post("/v1/plans", plan_body(name=f"p{i}", rrule="FREQ=YEARLY;BYMONTH=5;BYMONTHDAY=15",
-                                         start=start)).json["id"] for i in range(3)]
+    start = time.time() + 86400
+    ids = [c.post("/v1/plans", plan_body(start, name=f"p{i}",
+                                         rrule="FREQ=YEARLY;BYMONTH=5;BYMONTHDAY=15")).json["id"]
+           for i in range(3)]
     r = c.get("/v1/plans?limit=2")
     assert r.status == 200 and [p["id"] for p in r.json["plans"]] == ids[:2]
     assert r.json["next"] == ids[1]
@@ -224,3 +242,4 @@ def test_list_pages(sched):
                 "occurrences", "created_at", "updated_at"):
         assert key in p, key
     assert p["customer"]["address"] == "1 Bund Rd" and p["device"]["serial"] == "SN-9"
+
