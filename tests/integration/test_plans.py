@@ -2,14 +2,16 @@
 promises P16, P19) with second-scale visits on schedule.conf (catch-all policy on 24x7):
 occurrences become "visit" tasks listed by GET /v1/followups?plan=ID whose owners get
 followup.due, a completed visit asks for a "report" that escalates when overdue, a PATCH
-of the rule keeps the tasks made, DELETE cancels the open tasks, strict bodies, and a
-restart neither loses nor repeats an occurrence."""
+of the rule keeps the tasks made, DELETE cancels the open tasks, strict bodies, a restart
+neither loses nor repeats an occurrence, and hostile rules (issue 11) are refused within
+a bounded time while /healthz keeps answering."""
 
+import json
 import time
 
 import pytest
 
-from conftest import wait_for
+from conftest import UnixHTTPConnection, wait_for
 
 
 def rfc3339(t):
@@ -243,3 +245,65 @@ def test_list_pages(sched):
         assert key in p, key
     assert p["customer"]["address"] == "1 Bund Rd" and p["device"]["serial"] == "SN-9"
 
+
+# Issue 11: rules that kept the loop busy (70 s, 80 s from 1970, 1.6 s; libical scans up to
+# the year 20000 for the others) are refused, each answered well within HOSTILE_BOUND_S
+# (the goal is 50 ms of loop time; the bound leaves room for a loaded test machine and the
+# sanitizer build). The client gives up after HOSTILE_TIMEOUT_S, so that a daemon that
+# still scans fails the test instead of hanging it.
+HOSTILE_BOUND_S = 0.5
+HOSTILE_TIMEOUT_S = 3.0
+HOSTILE = [
+    ("FREQ=SECONDLY;BYSECOND=60", None, "a plan recurs at most daily"),
+    ("FREQ=SECONDLY;BYHOUR=0;BYMINUTE=0;BYSECOND=0", "1970-01-01T00:00:00Z",
+     "a plan recurs at most daily"),
+    ("FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30", None, "never falls in BYMONTH=2"),
+    ("FREQ=DAILY;BYHOUR=23;BYMINUTE=59;BYSECOND=60", None, "a leap second"),
+    ("FREQ=YEARLY;BYWEEKNO=1;BYMONTH=6;BYDAY=MO", None, "cannot be combined"),
+    ("FREQ=MONTHLY;BYDAY=MO;BYSETPOS=6", None, "has no occurrence"),
+    ("FREQ=MONTHLY;BYDAY=5MO;BYMONTHDAY=1,2,3", None, "has no occurrence"),
+    ("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29;BYSETPOS=2", None, "has no occurrence"),
+    ("FREQ=MONTHLY;INTERVAL=2;BYMONTH=2", "2026-03-01T09:00:00Z", "has no occurrence"),
+    ("FREQ=DAILY;INTERVAL=7;BYDAY=MO", None, "write FREQ=WEEKLY;INTERVAL=1 with BYDAY"),
+    ("FREQ=DAILY;BYMONTH=2;BYMONTHDAY=29;BYDAY=MO", "2026-03-01T09:00:00Z", "rrule too costly"),
+    ("FREQ=MONTHLY;INTERVAL=7;BYMONTH=2;BYDAY=5MO", "2026-03-01T09:00:00Z", "rrule too costly"),
+]
+
+
+def timed(daemon, method, path, body=None):
+    """(seconds from sending the request to its whole answer, status, parsed JSON)."""
+    conn = UnixHTTPConnection(daemon.client.unix_path, timeout=HOSTILE_TIMEOUT_S)
+    try:
+        began = time.monotonic()
+        conn.request(method, path, body=None if body is None else json.dumps(body),
+                     headers={"Content-Type": "application/json"})
+        r = conn.getresponse()
+        data = r.read()
+        return time.monotonic() - began, r.status, json.loads(data)
+    finally:
+        conn.close()
+
+
+def test_hostile_rules_answer_quickly(sched):
+    good = sched.client.post("/v1/plans", plan_body(time.time() + 86400,
+                                                    rrule="FREQ=MONTHLY")).json
+    worst = 0.0
+    for rrule, start, needle in HOSTILE:
+        start_text = start or rfc3339(time.time() + 60)
+        for method, path, body in (
+                ("POST", "/v1/plans", plan_body(rrule=rrule, start=start_text)),
+                ("PATCH", f"/v1/plans/{good['id']}", {"rrule": rrule, "start": start_text})):
+            took, status, answer = timed(sched, method, path, body)
+            worst = max(worst, took)
+            assert status == 400, (rrule, method, answer)
+            message = answer["error"]["message"]
+            assert message.startswith("field 'rrule'") and needle in message, (rrule, message)
+            assert answer["error"]["code"] == (
+                "too_costly" if needle == "rrule too costly" else "invalid_field"), answer
+            assert took < HOSTILE_BOUND_S, (rrule, method, took)
+            took, status, _ = timed(sched, "GET", "/healthz")
+            assert status == 200 and took < HOSTILE_BOUND_S, (rrule, took)
+    print(f"worst answer to a hostile plan request: {worst * 1000:.1f} ms")
+    # Nothing changed: the good plan is as it was, no other plan was made.
+    assert sched.client.get(f"/v1/plans/{good['id']}").json == good
+    assert [p["id"] for p in sched.client.get("/v1/plans").json["plans"]] == [good["id"]]
