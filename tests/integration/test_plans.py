@@ -3,10 +3,12 @@ promises P16, P19) with second-scale visits on schedule.conf (catch-all policy o
 occurrences become "visit" tasks listed by GET /v1/followups?plan=ID whose owners get
 followup.due, a completed visit asks for a "report" that escalates when overdue, a PATCH
 of the rule keeps the tasks made, DELETE cancels the open tasks, strict bodies, a restart
-neither loses nor repeats an occurrence, and hostile rules (issue 11) are refused within
-a bounded time while /healthz keeps answering."""
+neither loses nor repeats an occurrence, hostile rules (issue 11) are refused within a
+bounded time while /healthz keeps answering, and a hostile rule already in the database
+stops its plan, not the loop."""
 
 import json
+import sqlite3
 import time
 
 import pytest
@@ -307,3 +309,30 @@ def test_hostile_rules_answer_quickly(sched):
     # Nothing changed: the good plan is as it was, no other plan was made.
     assert sched.client.get(f"/v1/plans/{good['id']}").json == good
     assert [p["id"] for p in sched.client.get("/v1/plans").json["plans"]] == [good["id"]]
+
+
+def test_stored_hostile_rule_stops_its_plan(sched):
+    """An older slad stored FREQ=SECONDLY;BYSECOND=60 (it took 70 s to expand): at its next
+    occurrence the visit is made, the plan stops with a warning, and the loop answers."""
+    c = sched.client
+    start = time.time() + 2
+    pid = c.post("/v1/plans", plan_body(start, rrule="FREQ=DAILY")).json["id"]
+    sched.stop()
+    db = sqlite3.connect(sched.db_path, timeout=5)
+    with db:
+        db.execute("UPDATE plans SET rrule = 'FREQ=SECONDLY;BYSECOND=60' WHERE id = ?", (pid,))
+    db.close()
+    since = sched.log_size()
+    sched.start()
+    c = sched.client
+    visits = wait_for(lambda: tasks(c, pid), 10, "the visit due")
+    assert [parse(v["due_at"]) for v in visits] == pytest.approx([start], abs=0.002)
+    sched.wait_log(f"plan {pid} 'boiler service' stops: field 'rrule': FREQ=SECONDLY is not "
+                   "accepted: a plan recurs at most daily", since=since)
+    plan = c.get(f"/v1/plans/{pid}").json
+    assert plan["next_at"] is None and plan["occurrences"] == 1
+    took, status, _ = timed(sched, "GET", "/healthz")
+    assert status == 200 and took < HOSTILE_BOUND_S, took
+    # A PATCH to an accepted rule resumes it.
+    r = c.patch(f"/v1/plans/{pid}", {"rrule": "FREQ=YEARLY"})
+    assert r.status == 200 and r.json["next_at"] is not None, r
