@@ -59,10 +59,14 @@ struct range {
     offsetof(struct icalrecurrencetype, member), sizeof(((struct icalrecurrencetype *)0)->member)
 
 static const struct range ranges[] = {
-    {"BYSECOND", LIST(by_second), 0, 60, false},    {"BYMINUTE", LIST(by_minute), 0, 59, false},
-    {"BYHOUR", LIST(by_hour), 0, 23, false},        {"BYMONTHDAY", LIST(by_month_day), 1, 31, true},
-    {"BYYEARDAY", LIST(by_year_day), 1, 366, true}, {"BYWEEKNO", LIST(by_week_no), 1, 53, true},
-    {"BYMONTH", LIST(by_month), 1, 12, false},      {"BYSETPOS", LIST(by_set_pos), 1, 366, true},
+    {"BYSECOND", LIST(by_second), 0, 59, false},
+    /* RFC 5545: 60, a leap second */ {"BYMINUTE", LIST(by_minute), 0, 59, false},
+    {"BYHOUR", LIST(by_hour), 0, 23, false},
+    {"BYMONTHDAY", LIST(by_month_day), 1, 31, true},
+    {"BYYEARDAY", LIST(by_year_day), 1, 366, true},
+    {"BYWEEKNO", LIST(by_week_no), 1, 53, true},
+    {"BYMONTH", LIST(by_month), 1, 12, false},
+    {"BYSETPOS", LIST(by_set_pos), 1, 366, true},
 };
 
 /* "BYHOUR takes 0 to 23" */
@@ -163,6 +167,10 @@ static int check_ranges(const struct icalrecurrencetype *rule, struct slad_error
             int v = list[k];
             if (r->from_end ? v != 0 && abs(v) <= r->max : v >= r->min && v <= r->max)
                 continue;
+            if (r->offset == offsetof(struct icalrecurrencetype, by_second) && v == 60)
+                return slad_error_set(reterr, EINVAL,
+                                      "BYSECOND=60 (a leap second) cannot be scheduled; write 0 "
+                                      "to 59");
             char range[96];
             return slad_error_set(reterr, EINVAL, "%s=%d is out of range: %s", r->name, v,
                                   range_text(r, range, sizeof(range)));
@@ -205,8 +213,8 @@ static int check_weekdays(const struct icalrecurrencetype *rule, struct slad_err
 
 /* Parts RFC 5545 forbids with the FREQ, and those libical 3.0 expands wrongly or not at
  * all (each tried: BYSETPOS with DAILY is ignored, BYMONTHDAY=-1 with DAILY never
- * matches, BYSECOND=60 lands on the next day every other time, BYWEEKNO=20 alone gives a
- * day in September). */
+ * matches, BYWEEKNO=20 alone gives a day in September; BYSECOND=60, which lands on the
+ * next day every other time, is refused with the ranges). */
 static int check_combinations(const struct icalrecurrencetype *rule, struct slad_error *reterr)
 {
     const char *freq = icalrecur_freq_to_string(rule->freq);
@@ -244,10 +252,6 @@ static int check_combinations(const struct icalrecurrencetype *rule, struct slad
                                   "only with FREQ=MONTHLY or YEARLY; write FREQ=MONTHLY;"
                                   "BYMONTHDAY=%d",
                                   rule->by_month_day[i], rule->by_month_day[i]);
-    for (int i = 0, n = LEN(rule, by_second); i < n; i++)
-        if (rule->by_second[i] == 60)
-            return slad_error_set(reterr, EINVAL,
-                                  "BYSECOND=60 (a leap second) cannot be scheduled; write 0 to 59");
     if (by_week_no && !by_day)
         return slad_error_set(reterr, EINVAL,
                               "BYWEEKNO needs BYDAY to name the day of the week, e.g. "

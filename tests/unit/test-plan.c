@@ -338,6 +338,9 @@ static void test_refused_rules(void **state)
         {__LINE__, "FREQ=DAILY;BYMONTH=13", "BYMONTH=13 is out of range: BYMONTH takes 1 to 12"},
         {__LINE__, "FREQ=DAILY;BYHOUR=24", "'BYHOUR=24' is not valid: BYHOUR takes 0 to 23"},
         {__LINE__, "FREQ=DAILY;BYMINUTE=60", "BYMINUTE takes 0 to 59"},
+        {__LINE__, "FREQ=DAILY;BYSECOND=61", "'BYSECOND=61' is not valid: BYSECOND takes 0 to 59"},
+        {__LINE__, "FREQ=DAILY;BYHOUR=23;BYMINUTE=59;BYSECOND=59,60",
+         "BYSECOND=60 (a leap second) cannot be scheduled; write 0 to 59"},
         {__LINE__, "FREQ=MONTHLY;BYMONTHDAY=32",
          "BYMONTHDAY takes 1 to 31, or -31 to -1 counting from the end"},
         {__LINE__, "FREQ=YEARLY;BYYEARDAY=367", "BYYEARDAY=367 is out of range"},
@@ -365,8 +368,6 @@ static void test_refused_rules(void **state)
         {__LINE__, "FREQ=DAILY;BYMONTHDAY=28,-1",
          "BYMONTHDAY=-1: libical counts days from the end of the month only with FREQ=MONTHLY "
          "or YEARLY; write FREQ=MONTHLY;BYMONTHDAY=-1"},
-        {__LINE__, "FREQ=DAILY;BYHOUR=23;BYMINUTE=59;BYSECOND=59,60",
-         "BYSECOND=60 (a leap second) cannot be scheduled"},
         {__LINE__, "FREQ=YEARLY;BYWEEKNO=20", "BYWEEKNO needs BYDAY"},
         {__LINE__, "FREQ=YEARLY;BYWEEKNO=20;BYMONTH=5;BYDAY=MO", "BYWEEKNO cannot be combined"},
         {__LINE__, "FREQ=YEARLY;BYYEARDAY=100;BYMONTHDAY=1", "BYYEARDAY cannot be combined"},
