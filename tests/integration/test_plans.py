@@ -252,7 +252,10 @@ def test_list_pages(sched):
 # the year 20000 for the others) are refused, each answered well within HOSTILE_BOUND_S
 # (the goal is 50 ms of loop time; the bound leaves room for a loaded test machine and the
 # sanitizer build). The client gives up after HOSTILE_TIMEOUT_S, so that a daemon that
-# still scans fails the test instead of hanging it.
+# still scans fails the test instead of hanging it. Finding that a rule never occurs
+# takes up to one probe per kind of month (91), which a slow build may not finish within
+# the budget: then "too costly" is the answer, as good a refusal.
+NEVER = ("has no occurrence", "rrule too costly")
 HOSTILE_BOUND_S = 0.5
 HOSTILE_TIMEOUT_S = 3.0
 HOSTILE = [
@@ -262,8 +265,8 @@ HOSTILE = [
     ("FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30", None, "never falls in BYMONTH=2"),
     ("FREQ=DAILY;BYHOUR=23;BYMINUTE=59;BYSECOND=60", None, "a leap second"),
     ("FREQ=YEARLY;BYWEEKNO=1;BYMONTH=6;BYDAY=MO", None, "cannot be combined"),
-    ("FREQ=MONTHLY;BYDAY=MO;BYSETPOS=6", None, "has no occurrence"),
-    ("FREQ=MONTHLY;BYDAY=5MO;BYMONTHDAY=1,2,3", None, "has no occurrence"),
+    ("FREQ=MONTHLY;BYDAY=MO;BYSETPOS=6", None, NEVER),
+    ("FREQ=MONTHLY;BYDAY=5MO;BYMONTHDAY=1,2,3", None, NEVER),
     ("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29;BYSETPOS=2", None, "has no occurrence"),
     ("FREQ=MONTHLY;INTERVAL=2;BYMONTH=2", "2026-03-01T09:00:00Z", "has no occurrence"),
     ("FREQ=DAILY;INTERVAL=7;BYDAY=MO", None, "write FREQ=WEEKLY;INTERVAL=1 with BYDAY"),
@@ -299,9 +302,11 @@ def test_hostile_rules_answer_quickly(sched):
             worst = max(worst, took)
             assert status == 400, (rrule, method, answer)
             message = answer["error"]["message"]
-            assert message.startswith("field 'rrule'") and needle in message, (rrule, message)
+            needles = needle if isinstance(needle, tuple) else (needle,)
+            assert message.startswith("field 'rrule'"), (rrule, message)
+            assert any(n in message for n in needles), (rrule, message)
             assert answer["error"]["code"] == (
-                "too_costly" if needle == "rrule too costly" else "invalid_field"), answer
+                "too_costly" if "rrule too costly" in message else "invalid_field"), answer
             assert took < HOSTILE_BOUND_S, (rrule, method, took)
             took, status, _ = timed(sched, "GET", "/healthz")
             assert status == 200 and took < HOSTILE_BOUND_S, (rrule, took)
