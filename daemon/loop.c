@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "agenda.h"
 #include "api.h"
@@ -13,6 +14,7 @@
 #include "http.h"
 #include "log.h"
 #include "metrics.h"
+#include "recur.h"
 #include "reload.h"
 #include "retention.h"
 #include "sdnotify.h"
@@ -24,6 +26,18 @@
 
 /* STATUS= is refreshed this often (and at start and reload). */
 #define LOOP_STATUS_INTERVAL_S 30.0
+
+/* The clock of the service's time budgets (a plan's rrule): the CPU time of the loop's
+ * thread, so that a budget counts the work the loop does and a busy machine, which makes
+ * the loop wait, does not make a rule look costly. */
+static int64_t work_clock_ns(void *userdata)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static const struct budget_clock work_clock = {work_clock_ns, NULL};
 
 void loop_status(struct slad *s, char *buf, size_t size)
 {
@@ -162,6 +176,8 @@ static int start(struct slad *s)
     r = service_new(s->conf, s->store, s->agenda, s->metrics, &s->svc, &err);
     if (r == 0) {
         service_set_observer(s->svc, trail_effect, s->loop);
+        service_set_clock(s->svc, &work_clock);
+        recur_warm_up();
         r = service_load_agenda(s->svc, &err);
     }
     if (r < 0) {

@@ -53,5 +53,12 @@ void trail_effect(void *userdata, const struct ticket *t, const struct effect *e
                  (long long)e->followup_id, e->name ? e->name : "", t->id ? "ticket" : "plan", id,
                  e->outcome ? e->outcome : "");
         break;
+    case EFFECT_PLAN_STOPPED:
+        log_warning("plan",
+                    "plan %lld '%s' stops: %s; no further visits until its rrule is "
+                    "changed (PATCH /v1/plans/%lld)",
+                    (long long)e->plan_id, e->name ? e->name : "", e->detail ? e->detail : "",
+                    (long long)e->plan_id);
+        break;
     }
 }

@@ -121,28 +121,15 @@ static const struct calendar_day_hours closed_day = {.n = 0};
 
 /* ---- Dates (proleptic Gregorian; the algorithms of H. Hinnant's chrono paper) ---- */
 
-static int days_in_month(int64_t y, int m)
-{
-    static const int dim[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : dim[m - 1];
-}
-
 static bool date_valid(const struct calendar_date *d)
 {
     return d->year >= 1 && d->year <= 9999 && d->month >= 1 && d->month <= 12 && d->day >= 1 &&
-           d->day <= days_in_month(d->year, d->month);
+           d->day <= civil_month_days(d->year, d->month);
 }
 
 static int64_t date_day(const struct calendar_date *d)
 {
     return civil_days(d->year, d->month, d->day);
-}
-
-/* Monday = 0; 1970-01-01 (day 0) was a Thursday. */
-static int weekday_of_day(int64_t day)
-{
-    return (int)(day - civil_floor_div(day + 3, 7) * 7 + 3);
 }
 
 static void format_day(int64_t day, char *buf, size_t size)
@@ -337,7 +324,7 @@ static const struct calendar_day_hours *hours_of_day(const struct calendar *cal,
         return &cal->week[0];
     if (cal->n_holidays && is_holiday(cal, day))
         return &closed_day;
-    return &cal->week[weekday_of_day(day)];
+    return &cal->week[civil_weekday(day)];
 }
 
 /* The non-empty UTC spans of a local day, in order; returns how many. */

@@ -1,6 +1,7 @@
 /* civil.c - day numbers of Gregorian dates (civil.h). */
 #include "civil.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 
 #define CYCLE_DAYS INT64_C(146097) /* days in 400 years */
@@ -22,6 +23,18 @@ int64_t civil_days(int64_t y, int m, int d)
     int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
     int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     return era * CYCLE_DAYS + doe - 719468;
+}
+
+int civil_month_days(int64_t y, int m)
+{
+    static const int days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m == 2 && leap ? 29 : days[m - 1];
+}
+
+int civil_weekday(int64_t days)
+{
+    return (int)(days - civil_floor_div(days + 3, 7) * 7 + 3); /* day 0 was a Thursday */
 }
 
 void civil_date(int64_t days, int64_t *ret_y, int *ret_m, int *ret_d)

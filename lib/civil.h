@@ -24,4 +24,10 @@ void civil_date(int64_t days, int64_t *ret_y, int *ret_m, int *ret_d);
  * buf (size >= CIVIL_UTC_MAX); returns buf. */
 char *civil_utc_format(int64_t at_ms, char *buf, size_t size);
 
+/* How many days month m (1..12) of year y has. */
+int civil_month_days(int64_t y, int m);
+
+/* The weekday of day number days: Monday 0 .. Sunday 6. */
+int civil_weekday(int64_t days);
+
 #endif

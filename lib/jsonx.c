@@ -144,11 +144,6 @@ static bool digits(const char *p, int n, int *ret)
     return true;
 }
 
-static bool is_leap(int y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
 static int time_error(struct slad_error *reterr, const char *text, const char *reason)
 {
     char q[QUOTE_MAX + 4];
@@ -158,7 +153,6 @@ static int time_error(struct slad_error *reterr, const char *text, const char *r
 
 int jsonx_time_parse(const char *text, int64_t *ret_ms, struct slad_error *reterr)
 {
-    static const int month_days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     const char *p = text;
     int y, mo, d, h, mi, s;
     if (!digits(p, 4, &y) || p[4] != '-' || !digits(p + 5, 2, &mo) || p[7] != '-' ||
@@ -203,8 +197,7 @@ int jsonx_time_parse(const char *text, int64_t *ret_ms, struct slad_error *reter
         return time_error(reterr, text, "the year must lie in 1970..9999");
     if (mo < 1 || mo > 12)
         return time_error(reterr, text, "month out of range");
-    int mdays = month_days[mo - 1] + (mo == 2 && is_leap(y));
-    if (d < 1 || d > mdays)
+    if (d < 1 || d > civil_month_days(y, mo))
         return time_error(reterr, text, "day out of range");
     if (h > 23)
         return time_error(reterr, text, "hour out of range");

@@ -27,6 +27,7 @@ static const char *const effect_kind_names[] = {
     [EFFECT_FOLLOWUP_DUE] = "followup_due",
     [EFFECT_FOLLOWUP_STEP] = "followup_step",
     [EFFECT_FOLLOWUP_DONE] = "followup_done",
+    [EFFECT_PLAN_STOPPED] = "plan_stopped",
 };
 
 const char *effect_kind_name(enum effect_kind kind)

@@ -24,6 +24,8 @@ enum effect_kind {
     EFFECT_FOLLOWUP_DUE,  /* it fell due: the owner is told (notify) */
     EFFECT_FOLLOWUP_STEP, /* a step of its ladder fired (step, notify) */
     EFFECT_FOLLOWUP_DONE, /* it was completed (name, outcome; notify when unsatisfied) */
+    /* A maintenance plan's (plan_id set): */
+    EFFECT_PLAN_STOPPED, /* no next occurrence could be found (name, detail): no more visits */
 };
 
 const char *effect_kind_name(enum effect_kind kind);
@@ -42,6 +44,8 @@ struct effect {
     int64_t due_at_ms, deadline_at_ms; /* follow-up */
     int64_t followup_id;               /* EFFECT_FOLLOWUP_* */
     const char *outcome;               /* EFFECT_FOLLOWUP_DONE; static */
+    int64_t plan_id;                   /* EFFECT_PLAN_STOPPED */
+    const char *detail;                /* EFFECT_PLAN_STOPPED: why, for a person; borrowed */
 };
 
 struct effects {

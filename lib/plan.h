@@ -3,13 +3,18 @@
  * calendar and the instants.
  *
  * Recurrence. The rule is an RFC 5545 RRULE ("FREQ=MONTHLY;INTERVAL=6",
- * "FREQ=YEARLY;BYMONTH=5;BYMONTHDAY=15") expanded by libical from DTSTART = start, both
- * read as wall-clock times in the time zone of the plan's calendar, so that "every 15 May
- * 09:00" stays 09:00 local across DST changes; each local occurrence then becomes an
- * instant (a skipped local time moves to the jump, a repeated one takes its first
- * occurrence). The rule's own COUNT applies; its UNTIL applies as written (a date: up to
- * the end of that local day; a time with Z: that instant; a floating time: local time).
- * The plan's `until` bounds the occurrences as well (an occurrence at `until` counts).
+ * "FREQ=YEARLY;BYMONTH=5;BYMONTHDAY=15") of the kinds rrule.h accepts (daily or slower),
+ * expanded by libical from DTSTART = start, both read as wall-clock times in the time
+ * zone of the plan's calendar, so that "every 15 May 09:00" stays 09:00 local across DST
+ * changes; each local occurrence then becomes an instant (a skipped local time moves to
+ * the jump, a repeated one takes its first occurrence). The rule's own COUNT applies; its
+ * UNTIL applies as written (a date: up to the end of that local day; a time with Z: that
+ * instant; a floating time: local time). The plan's `until` bounds the occurrences as
+ * well (an occurrence at `until` counts).
+ *
+ * Cost. Finding an occurrence draws on a time budget (budget.h; PLAN_BUDGET_NS per
+ * operation, on the caller's clock) checked between libical calls, each of which recur.h
+ * keeps short; a rule that needs more is "too costly" (-PLAN_ECOSTLY).
  *
  * Deadlines. "3wd" is the close of business of the 3rd working day after the start day in
  * the calendar (calendar_workdays_close); any other duration is business time counted in
@@ -17,23 +22,30 @@
 #ifndef SLAD_PLAN_H
 #define SLAD_PLAN_H
 
+#include <errno.h>
 #include <stdint.h>
 
+#include "budget.h"
 #include "calendar.h"
 #include "error.h"
+#include "rrule.h"
 #include "slaclock.h" /* SLAD_NO_TIME */
 
 /* Field limits, in bytes. */
+/* The error of a rule that needs more than the budget ("rrule too costly", 400): its own
+ * number, apart from the ticket's -ETIME (out of order, 409). */
+#define PLAN_ECOSTLY ETIMEDOUT
+
 #define PLAN_NAME_MAX     128
 #define PLAN_LABEL_MAX    128 /* team, owner, assignee, calendar, customer name, device... */
 #define PLAN_ADDRESS_MAX  512
-#define PLAN_RRULE_MAX    512
+#define PLAN_RRULE_MAX    RRULE_TEXT_MAX
 #define PLAN_DURATION_MAX 32
 
-/* How many occurrences a search expands at most (a SECONDLY rule over 27 h, a daily one
- * over 270 years; about 0.2 s): beyond
- * that the plan is taken to have no further occurrence. */
-#define PLAN_MAX_STEPS 100000
+/* The time one operation (a request, a timer's fire) may spend finding occurrences:
+ * a few milliseconds of the event loop. */
+#define PLAN_BUDGET_MS 5
+#define PLAN_BUDGET_NS (PLAN_BUDGET_MS * INT64_C(1000000))
 
 struct plan {
     int64_t id; /* 0 until stored */
@@ -63,8 +75,8 @@ int plan_copy(struct plan *dst, const struct plan *src);
 /* Replace a string field with a copy of value (NULL clears); -ENOMEM. */
 int plan_set_string(char **field, const char *value);
 
-/* -EINVAL naming field 'rrule' and the offending part when rrule is not an RRULE libical
- * can expand. */
+/* -EINVAL naming field 'rrule', what is wrong and what to write instead, when rrule is
+ * not a rule rrule.h accepts. */
 int plan_check_rrule(const char *rrule, struct slad_error *reterr);
 /* -EINVAL naming field when text is not a deadline duration ("2h", "3d", "3wd"). */
 int plan_check_duration(const char *field, const char *text, struct slad_error *reterr);
@@ -72,16 +84,15 @@ int plan_check_duration(const char *field, const char *text, struct slad_error *
  * valid; until not before start. -EINVAL names the field. */
 int plan_validate(const struct plan *p, struct slad_error *reterr);
 
-/* The first occurrence at or after from_ms (and not before start), in cal's time zone;
- * INT64_MAX when there is none (until, COUNT, UNTIL, or PLAN_MAX_STEPS). */
-int64_t plan_next_occurrence(const struct plan *p, const struct calendar *cal, int64_t from_ms);
-
-/* The first occurrence after occurrence_ms, itself an occurrence: the same answer as
- * plan_next_occurrence(p, cal, occurrence_ms + 1), but the expansion starts at
- * occurrence_ms when the rule allows it (no COUNT, no BYSETPOS), so that the search costs
- * the same in a plan's 100th year as in its first. */
-int64_t plan_occurrence_after(const struct plan *p, const struct calendar *cal,
-                              int64_t occurrence_ms);
+/* The first occurrence at or after from_ms (and not before start), in cal's time zone,
+ * within budget: 0 and *ret_ms, INT64_MAX when there is none (until, COUNT, UNTIL, or
+ * no day the rule visits from start on before the year 2582 fits it); -PLAN_ECOSTLY naming
+ * field 'rrule' ("rrule too costly") when the budget ran out first; -EINVAL when the
+ * rule (a stored one) is not accepted; -ENOMEM. The search starts at from_ms, not at
+ * start (unless the rule has a COUNT), so it costs the same in a plan's 100th year as
+ * in its first. */
+int plan_next_occurrence(const struct plan *p, const struct calendar *cal, int64_t from_ms,
+                         struct budget *budget, int64_t *ret_ms, struct slad_error *reterr);
 
 /* The end of within (a valid duration text) counted from from_ms in cal. */
 int64_t plan_deadline(const char *within, const struct calendar *cal, int64_t from_ms);

@@ -53,6 +53,11 @@ void service_set_observer(struct service *svc, service_observer_fn *fn, void *us
     svc->observer_data = userdata;
 }
 
+void service_set_clock(struct service *svc, const struct budget_clock *clock)
+{
+    svc->clock = clock;
+}
+
 int service_new(const struct conf *conf, struct store *store, struct agenda *agenda,
                 struct metrics *metrics, struct service **ret, struct slad_error *reterr)
 {
@@ -266,6 +271,10 @@ static json_t *effect_json(const struct ticket *t, const struct effect *e, bool 
         ok &= obj_int(o, "repeat_count", t->repeat_count);
         ok &= obj_str(o, "device_serial", t->device_serial);
         ok &= obj_str(o, "fault_code", t->fault_code);
+        break;
+    case EFFECT_PLAN_STOPPED: /* not a ticket's: observed, never recorded */
+        obj_int(o, "plan_id", e->plan_id);
+        obj_str(o, "detail", e->detail);
         break;
     }
     if (effect_notifies(e) || e->event)

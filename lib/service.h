@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "agenda.h"
+#include "budget.h"
 #include "conf.h"
 #include "error.h"
 #include "lifecycle.h"
@@ -92,6 +93,11 @@ int service_followup_complete(struct service *svc, int64_t id, const char *outco
  * the operation is recorded, so that the daemon logs one line per state change. */
 typedef void service_observer_fn(void *userdata, const struct ticket *t, const struct effect *e);
 void service_set_observer(struct service *svc, service_observer_fn *fn, void *userdata);
+
+/* The clock that times work whose cost depends on its input (finding a plan's next
+ * occurrence, PLAN_BUDGET_NS per operation). Without one (NULL, the default) that work
+ * is not limited: tools and tests only. The clock is borrowed. */
+void service_set_clock(struct service *svc, const struct budget_clock *clock);
 
 /* Counts for STATUS= and /healthz: open tickets and agenda entries. */
 struct service_counts {

@@ -25,6 +25,7 @@ struct service {
     struct effects ffx;            /* a follow-up task's, made while fx is being recorded */
     service_observer_fn *observer; /* told of each effect once it is recorded */
     void *observer_data;
+    const struct budget_clock *clock; /* times plan expansions; NULL: unlimited */
 };
 
 /* One history row for e (on t, unless t->id is 0: a plan's task) and, when it notifies,

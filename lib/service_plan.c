@@ -114,6 +114,28 @@ static int schedule(struct service *svc, const struct plan *p, struct slad_error
     return 0;
 }
 
+/* p->next_ms for a plan whose rule, start, until or calendar is new at now_ms: its first
+ * occurrence from then on, within one budget. Occurrences all past are fine (the plan
+ * makes no task); none at all is a mistake (-EINVAL); -PLAN_ECOSTLY: too costly. */
+static int first_occurrence(struct service *svc, struct plan *p, int64_t now_ms,
+                            struct slad_error *reterr)
+{
+    const struct calendar *cal = plan_calendar(svc->conf, p);
+    struct budget budget;
+    budget_start(&budget, svc->clock, PLAN_BUDGET_NS);
+    int r = plan_next_occurrence(p, cal, p->start_ms > now_ms ? p->start_ms : now_ms, &budget,
+                                 &p->next_ms, reterr);
+    int64_t first = p->next_ms;
+    if (r == 0 && first == INT64_MAX && p->start_ms < now_ms)
+        r = plan_next_occurrence(p, cal, p->start_ms, &budget, &first, reterr);
+    if (r == 0 && first == INT64_MAX)
+        r = slad_error_set(reterr, EINVAL,
+                           "field 'rrule': '%s' has no occurrence from 'start' on (within "
+                           "'until' and the rule's UNTIL or COUNT, before the year 2582)",
+                           p->rrule);
+    return r;
+}
+
 int service_plan_create(struct service *svc, struct plan *p, int64_t now_ms,
                         struct slad_error *reterr)
 {
@@ -122,13 +144,9 @@ int service_plan_create(struct service *svc, struct plan *p, int64_t now_ms,
         return r;
     p->occurrences = 0;
     p->created_ms = p->updated_ms = now_ms;
-    const struct calendar *cal = plan_calendar(svc->conf, p);
-    p->next_ms = plan_next_occurrence(p, cal, p->start_ms > now_ms ? p->start_ms : now_ms);
-    if (p->next_ms == INT64_MAX && plan_next_occurrence(p, cal, p->start_ms) == INT64_MAX)
-        return slad_error_set(reterr, EINVAL,
-                              "field 'rrule': '%s' has no occurrence from 'start' on (within "
-                              "'until' and %d expansions)",
-                              p->rrule, PLAN_MAX_STEPS);
+    r = first_occurrence(svc, p, now_ms, reterr);
+    if (r < 0)
+        return r;
     r = store_savepoint(svc->store, reterr);
     if (r < 0)
         return r;
@@ -176,9 +194,8 @@ int service_plan_update(struct service *svc, struct plan *p, int64_t now_ms,
     p->next_ms = old.next_ms;
     p->updated_ms = now_ms;
     plan_done(&old);
-    if (rule_changed)
-        p->next_ms = plan_next_occurrence(p, plan_calendar(svc->conf, p),
-                                          p->start_ms > now_ms ? p->start_ms : now_ms);
+    if (rule_changed && (r = first_occurrence(svc, p, now_ms, reterr)) < 0)
+        return service_abort_op(svc, r);
     int64_t old_when = agenda_when(svc->agenda, AGENDA_PLAN, p->id);
     r = store_plan_update(svc->store, p, reterr);
     if (r >= 0)
@@ -247,6 +264,41 @@ int service_plan_task_done(struct service *svc, const struct followup *f, int64_
     return r;
 }
 
+/* The occurrence of p after occurrence into p->next_ms. A rule that is no longer accepted
+ * (stored before today's checks) or too costly to expand stops the plan (*ret_stopped,
+ * the reason in *why) rather than the loop or the other entries due: its visit was made,
+ * its next one cannot be, and an operator is told (tell_stopped). Only -ENOMEM fails. */
+static int next_after(struct service *svc, struct plan *p, int64_t occurrence, bool *ret_stopped,
+                      struct slad_error *why, struct slad_error *reterr)
+{
+    struct budget budget;
+    budget_start(&budget, svc->clock, PLAN_BUDGET_NS);
+    int r = plan_next_occurrence(p, plan_calendar(svc->conf, p), occurrence + 1, &budget,
+                                 &p->next_ms, why);
+    if (r == -ENOMEM)
+        return slad_error_set(reterr, ENOMEM, "%s", why->msg);
+    if (r < 0) {
+        p->next_ms = INT64_MAX;
+        *ret_stopped = true;
+    }
+    return 0;
+}
+
+/* Tell the observer (the daemon's log) that plan p stopped, and why. */
+static void tell_stopped(struct service *svc, const struct plan *p, const char *why, int64_t now_ms)
+{
+    struct effect e = {.kind = EFFECT_PLAN_STOPPED,
+                       .at_ms = now_ms,
+                       .name = p->name,
+                       .plan_id = p->id,
+                       .detail = why};
+    struct effects fx = {&e, 1, 1};
+    struct ticket none;
+    ticket_init(&none);
+    service_count_effects(svc, &none, &fx);
+    ticket_done(&none);
+}
+
 int service_plan_fire(struct service *svc, int64_t id, int64_t now_ms, struct slad_error *reterr)
 {
     int r = store_savepoint(svc->store, reterr);
@@ -258,6 +310,8 @@ int service_plan_fire(struct service *svc, int64_t id, int64_t now_ms, struct sl
         return store_release(svc->store, reterr);
     if (r < 0)
         return service_abort_op(svc, r);
+    struct slad_error why = {""};
+    bool stopped = false;
     if (p.next_ms > now_ms) {
         /* A stale entry (the rule changed since): wait for the stored instant. */
         r = schedule(svc, &p, reterr);
@@ -266,15 +320,18 @@ int service_plan_fire(struct service *svc, int64_t id, int64_t now_ms, struct sl
         r = add_task(svc, &p, VISIT_TASK, occurrence, p.due_within, now_ms, reterr);
         if (r >= 0) {
             p.occurrences++;
-            p.next_ms = plan_occurrence_after(&p, plan_calendar(svc->conf, &p), occurrence);
-            r = store_plan_update(svc->store, &p, reterr);
+            r = next_after(svc, &p, occurrence, &stopped, &why, reterr);
         }
+        if (r >= 0)
+            r = store_plan_update(svc->store, &p, reterr);
         if (r >= 0)
             r = schedule(svc, &p, reterr);
     }
-    plan_done(&p);
     if (r >= 0)
         r = store_release(svc->store, reterr);
+    if (r >= 0 && stopped)
+        tell_stopped(svc, &p, why.msg, now_ms);
+    plan_done(&p);
     return r < 0 ? service_abort_op(svc, r) : 0;
 }
 

@@ -9,9 +9,16 @@
  * its deadline due_within later in the plan's calendar; completing a visit of a plan with
  * report_within creates a task "report" due at the completion, deadline report_within
  * later. A PATCH of rrule, start, until or calendar keeps the tasks already created; the
- * next occurrences follow the new rule from the time of the PATCH. Deleting a plan
- * cancels its open tasks (their rows stay, plan_id NULL) and ends its occurrences.
- * Errors: -EINVAL (400, naming the field), -ENOENT (404), database failures as service.h. */
+ * next occurrences follow the new rule from the time of the PATCH; a rule with no
+ * occurrence at all is refused there as in a POST. Deleting a plan cancels its open tasks
+ * (their rows stay, plan_id NULL) and ends its occurrences.
+ *
+ * Cost. Each operation may spend PLAN_BUDGET_NS finding occurrences, on the clock given
+ * by service_set_clock(). When the agenda fires a plan whose stored rule is no longer
+ * accepted or too costly, the visit due is made and the plan stops (next_ms none) with an
+ * EFFECT_PLAN_STOPPED told to the observer: one plan stops, not the loop.
+ * Errors: -EINVAL (400, naming the field), -PLAN_ECOSTLY (400 "rrule too costly"), -ENOENT
+ * (404), database failures as service.h. */
 #ifndef SLAD_SERVICE_PLAN_H
 #define SLAD_SERVICE_PLAN_H
 

@@ -150,6 +150,7 @@ static int record(const struct conf *conf, struct timeline *tl, struct effects *
         case EFFECT_FOLLOWUP_DUE: /* tasks' own lives are not simulated: add_followup */
         case EFFECT_FOLLOWUP_STEP:
         case EFFECT_FOLLOWUP_DONE:
+        case EFFECT_PLAN_STOPPED:
             break;
         }
     }

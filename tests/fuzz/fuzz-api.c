@@ -1,6 +1,9 @@
 /* fuzz-api.c - api_handle on arbitrary requests, over the real service and an in-memory
  * store, with a fixed clock and a config built by conf_load_string.
  *
+ * Plans' rules are expanded under a clock that moves 10 us each time it is read: their
+ * budget runs out after a fixed number of libical calls, whatever the machine.
+ *
  * Input: up to 8 requests separated by a 0xff byte, each "METHOD PATH[?QUERY]\nBODY".
  * Each input runs inside one store transaction that is rolled back afterwards, with a
  * fresh agenda and service, so inputs do not depend on each other (ticket ids restart at
@@ -83,6 +86,14 @@ static void init(void)
     atexit(done);
 }
 
+static int64_t counting_clock_ns(void *userdata)
+{
+    static int64_t now_ns;
+    return now_ns += 10000;
+}
+
+static const struct budget_clock counting_clock = {counting_clock_ns, NULL};
+
 static int reload_hook(void *userdata, char *errbuf, size_t size)
 {
     return 0;
@@ -129,6 +140,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct service *svc = NULL;
     CHECK(agenda);
     CHECK(service_new(conf, store, agenda, metrics, &svc, &err) == 0);
+    service_set_clock(svc, &counting_clock);
     struct api_hooks hooks = {reload_hook, NULL};
     struct api *api = api_new(svc, metrics, &hooks);
     CHECK(api);
