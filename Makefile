@@ -22,7 +22,7 @@ deps:
 $(BUILD)/build.ninja:
 	meson setup $(BUILD) --buildtype=release
 
-# The ASan build also compiles the crash failpoints (lib/failpoint.h; tests only).
+# The ASan build also compiles the crash failpoints (daemon/failpoint.h; tests only).
 $(ASAN_BUILD)/build.ninja:
 	meson setup $(ASAN_BUILD) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false \
 	    -Dfailpoints=true
@@ -77,7 +77,7 @@ bench: build
 # 200 kill -9 rounds of tests/integration/test_crash.py (20 in make test), random and at
 # each failpoint, on the ASan build (the one with failpoints).
 soak: build-asan
-	SLAD_SOAK=1 SLAD_BIN=$(ASAN_BUILD)/daemon/slad SLACTL_BIN=$(ASAN_BUILD)/daemon/slactl TZ=UTC \
+	SLAD_SOAK=1 SLAD_BIN=$(ASAN_BUILD)/daemon/slad SLACTL_BIN=$(ASAN_BUILD)/slactl/slactl TZ=UTC \
 	    PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 -m pytest -q -p no:cacheprovider -rfEs \
 	    tests/integration/test_crash.py
 

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "checkconf.h"
-#include "conf.h"
+#include "conf_check.h"
+#include "conf_load.h"
 #include "failpoint.h"
 #include "log.h"
 #include "loop.h"
@@ -27,7 +27,7 @@ static void usage(FILE *out)
 /* Load path and print either its summary or every error; returns the exit status. */
 static int check_config(const char *path)
 {
-    return checkconf_report("slad", path, "; nothing was started") ? 0 : 1;
+    return conf_check_report("slad", path, "; nothing was started") ? 0 : 1;
 }
 
 /* Load path (every error logged, exit 1 when invalid: nothing starts on a bad config)

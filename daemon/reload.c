@@ -14,6 +14,7 @@
 #include "service.h"
 #include "timers.h"
 #include "token.h"
+#include "conf_load.h"
 
 static bool str_differs(const char *a, const char *b)
 {

@@ -17,7 +17,7 @@
 #include <time.h>
 
 #include "agenda.h"
-#include "conf.h"
+#include "conf_load.h"
 #include "service.h"
 #include "store.h"
 #include "ticket.h"

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "agenda.h"
-#include "conf.h"
+#include "conf_load.h"
 #include "service.h"
 #include "store.h"
 #include "store_internal.h"

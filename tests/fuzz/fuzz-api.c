@@ -20,7 +20,7 @@
 
 #include "agenda.h"
 #include "api.h"
-#include "conf.h"
+#include "conf_load.h"
 #include "metrics.h"
 #include "service.h"
 #include "store.h"

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
+#include "conf_load.h"
 
 /* Larger inputs only slow the fuzzer down: the loader's work grows linearly with size. */
 #define MAX_INPUT_BYTES (64 * 1024)

@@ -1,4 +1,4 @@
-"""Crashes: kill -9 at random instants and at the failpoints (lib/failpoint.h) under mixed load.
+"""Crashes: kill -9 at random instants and at the failpoints (daemon/failpoint.h) under mixed load.
 
 Each round starts the real daemon on the same state directory, runs intake (creates with a
 unique external_id), events (comments with a unique note, acknowledgements, resolutions),

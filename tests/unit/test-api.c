@@ -23,7 +23,7 @@
 
 #include "agenda.h"
 #include "api.h"
-#include "conf.h"
+#include "conf_load.h"
 #include "followup.h"
 #include "metrics.h"
 #include "plan.h"

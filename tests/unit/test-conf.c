@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "conf.h"
+#include "conf_load.h"
 
 #define HOUR_MS  (3600 * INT64_C(1000))
 #define CATCHALL "policies = ( { name = \"default\"; match = { }; } );\n"

@@ -13,6 +13,7 @@
 #include "followup.h"
 #include "jsonx.h"
 #include "lifecycle.h"
+#include "conf_load.h"
 
 /* Office hours 09-12, 13-18 in Shanghai; 1-8 October off; Sunday 27 September and
  * Saturday 10 October are make-up working days. */

@@ -12,7 +12,7 @@
 
 #include <cmocka.h>
 
-#include "conf.h"
+#include "conf_load.h"
 #include "jsonx.h"
 #include "slaclock.h"
 #include "ticket.h"

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lifecycle.h"
+#include "conf_load.h"
 
 #define MIN  (60 * 1000LL)
 #define HOUR (60 * MIN)

@@ -28,6 +28,7 @@
 #include "followup.h"
 #include "simulate.h"
 #include "store_followup.h"
+#include "conf_load.h"
 
 #define S  INT64_C(1000)
 #define T0 FAULTDB_T0

@@ -17,7 +17,7 @@
 
 #include "agenda.h"
 #include "calendar.h"
-#include "conf.h"
+#include "conf_load.h"
 #include "followup.h"
 #include "jsonx.h"
 #include "plan.h"

@@ -9,6 +9,7 @@
 
 #include "policy.h"
 #include "recipient.h"
+#include "conf_load.h"
 
 static const char *config_text =
     "contacts = ( { name = \"tech\"; phone = \"+8613800000001\"; via = [\"sms\"]; },\n"

@@ -16,7 +16,7 @@
 #include <jansson.h>
 
 #include "calendar.h"
-#include "conf.h"
+#include "conf_load.h"
 #include "render.h"
 
 #define S INT64_C(1000)

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "agenda.h"
-#include "conf.h"
+#include "conf_load.h"
 #include "followup.h"
 #include "report.h"
 #include "service.h"

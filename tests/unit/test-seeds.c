@@ -2,6 +2,7 @@
  * ladders, reminders, follow-ups and repeat faults) enforced by the shipped conf/slad.conf,
  * each as a simulated timeline asserted to the second. */
 #include "simcase.h"
+#include "conf_load.h"
 
 static struct conf *shipped;
 

@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "agenda.h"
-#include "conf.h"
+#include "conf_load.h"
 #include "lifecycle.h"
 #include "metrics.h"
 #include "service.h"

@@ -155,18 +155,12 @@ void call_errno(struct call *c, int r, const struct slad_error *err)
         int status;
         const char *code;
     } map[] = {
-        {-EINVAL, 400, "invalid_field"},
-        {-ENOENT, 404, "not_found"},
-        {-EBUSY, 409, "event_not_allowed"},
-        {-EEXIST, 409, "conflict"},
-        {-EMSGSIZE, 413, "payload_too_large"},
-        {-ENOMEM, 503, "out_of_memory"},
-        {-EIO, 503, "database_unavailable"},
-        {-EAGAIN, 503, "database_unavailable"},
-        {-ENOSPC, 503, "database_unavailable"},
-        {-EROFS, 503, "database_unavailable"},
-        {-ENOTSUP, 503, "database_unavailable"},
-        {-TICKET_EORDER, 409, "out_of_order"},
+        {-EINVAL, 400, "invalid_field"},         {-ENOENT, 404, "not_found"},
+        {-EBUSY, 409, "event_not_allowed"},      {-EEXIST, 409, "conflict"},
+        {-EMSGSIZE, 413, "payload_too_large"},   {-ENOMEM, 503, "out_of_memory"},
+        {-EIO, 503, "database_unavailable"},     {-EAGAIN, 503, "database_unavailable"},
+        {-ENOSPC, 503, "database_unavailable"},  {-EROFS, 503, "database_unavailable"},
+        {-ENOTSUP, 503, "database_unavailable"}, {-TICKET_EORDER, 409, "out_of_order"},
         {-PLAN_ECOSTLY, 400, "too_costly"},
     };
     const char *msg = err && err->msg[0] ? err->msg : strerror(-r);

@@ -14,7 +14,7 @@
 #include <libconfig.h>
 #include <stdarg.h>
 
-#include "conf.h"
+#include "conf_load.h"
 
 #define WHERE_MAX      256 /* "step 2 of clock 'response' of policy 'critical-city'" */
 #define QUOTE_MAX      100 /* a quoted value in a message */
@@ -97,9 +97,7 @@ char *conf_join_path(struct conf_loader *ld, const char *dir, const char *file);
 char *conf_folder_of(struct conf_loader *ld, const char *path); /* "." when it has none */
 /* Replace *field (a default, or NULL) with a copy of s. */
 void conf_set_string(struct conf_loader *ld, char **field, const char *s);
-bool conf_strings_has(const struct conf_strings *list, const char *s);
 void conf_strings_add(struct conf_loader *ld, struct conf_strings *list, const char *s);
-void conf_strings_done(struct conf_strings *list);
 
 /* ---- groups and lists ---- */
 

@@ -1,12 +1,12 @@
-/* checkconf.c - printing a config check for both programs (see checkconf.h). */
-#include "checkconf.h"
+/* conf_check.c - printing a config check for both programs (see conf_check.h). */
+#include "conf_check.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "conf.h"
+#include "conf_load.h"
 
-bool checkconf_report(const char *prog, const char *path, const char *consequence)
+bool conf_check_report(const char *prog, const char *path, const char *consequence)
 {
     struct conf *conf = NULL;
     struct conf_errors errs = {0};

@@ -54,17 +54,6 @@ int service_ticket_create(struct service *svc, const struct ticket *t, int64_t n
 int service_ticket_get(struct service *svc, int64_t id, struct ticket *ret,
                        struct slad_error *reterr);
 
-/* The fields a PATCH may change; has_* says which are present. A label with a NULL
- * value is removed. */
-struct ticket_patch {
-    bool has_severity, has_grade, has_region, has_team, has_assignee, has_appointment_at;
-    int severity;
-    const char *grade, *region, *team, *assignee; /* NULL clears */
-    int64_t appointment_at_ms;                    /* SLAD_NO_TIME clears */
-    const struct ticket_label *labels;
-    size_t n_labels;
-};
-
 /* Apply patch at now_ms; re-chooses the policy when a matched field changed and moves
  * the reminders when the appointment moved. */
 int service_ticket_patch(struct service *svc, int64_t id, const struct ticket_patch *patch,

@@ -10,7 +10,7 @@
 #include <curl/curl.h>
 
 #include "channel.h"
-#include "checkconf.h"
+#include "conf_check.h"
 #include "conf.h"
 #include "slactl.h"
 
@@ -197,7 +197,7 @@ int ctl_check_config(int argc, char **argv)
         return SLACTL_USAGE;
     }
     const char *path = argc == 1 ? argv[0] : SLACTL_DEFAULT_CONFIG;
-    return checkconf_report("slactl", path, "") ? SLACTL_OK : SLACTL_REFUSED;
+    return conf_check_report("slactl", path, "") ? SLACTL_OK : SLACTL_REFUSED;
 }
 
 static char *read_token(const char *path)

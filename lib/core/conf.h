@@ -1,9 +1,7 @@
-/* conf.h - the configuration, loaded from a libconfig file into immutable structs.
- *
- * conf_load reads the whole file (with @include relative to the file's folder), checks
- * every key and reference, and either returns a complete struct conf or reports every
- * error it found as "FILE:LINE: message" lines. A struct conf is never modified after
- * loading; the daemon swaps in a new one on reload. All strings are owned by the conf. */
+/* conf.h - the configuration as data: immutable structs that the engine reads (policies,
+ * clocks, ladders, calendars, contacts, teams, channels, templates). lib/conf loads them
+ * from a libconfig file (conf_load.h); a struct conf is never modified after loading, and
+ * the daemon swaps in a new one on reload. All strings are owned by the conf. */
 #ifndef SLAD_CONF_H
 #define SLAD_CONF_H
 
@@ -207,23 +205,7 @@ struct conf {
                        NULL: what loads but weakens security (tls = "none" with a login) */
 };
 
-/* Errors found while loading: one "FILE:LINE: message" per line, at most
- * CONF_MAX_ERRORS of them (then "too many errors"). */
-#define CONF_MAX_ERRORS 50
-struct conf_errors {
-    char *text; /* NUL-terminated, owned; free with conf_errors_done */
-    size_t count;
-};
-void conf_errors_done(struct conf_errors *errs);
-
-/* Load and validate path. On success *ret is a new conf (free with conf_free) and 0 is
- * returned; on failure -EINVAL (or -errno when unreadable) and errs lists every error. */
-int conf_load(const char *path, struct conf **ret, struct conf_errors *errs);
-
-/* The same from a string (fuzzing, tests); name is used in messages as the file name. */
-int conf_load_string(const char *text, const char *name, struct conf **ret,
-                     struct conf_errors *errs);
-
+/* Frees a configuration and everything it owns (secrets are wiped); NULL-safe. */
 void conf_free(struct conf *conf);
 
 /* Lookups by name; NULL when absent. */
@@ -234,8 +216,8 @@ const struct conf_channel *conf_find_channel(const struct conf *conf, const char
 const struct conf_policy *conf_find_policy(const struct conf *conf, const char *name);
 const struct conf_role *conf_team_role(const struct conf_team *team, const char *role);
 
-/* A human summary for --check-config: calendars, contacts, teams, channels and every
- * policy with its match rule and clocks. Returns a malloc'd string. */
-char *conf_summary(const struct conf *conf);
+/* A string list of the config: whether it holds s; free its strings. */
+bool conf_strings_has(const struct conf_strings *list, const char *s);
+void conf_strings_done(struct conf_strings *list);
 
 #endif

@@ -130,4 +130,15 @@ int ticket_set_label(struct ticket *t, const char *key, const char *value);
 /* The clock named name, or NULL. */
 struct slaclock *ticket_clock(struct ticket *t, const char *name);
 
+/* The fields a PATCH may change; has_* says which are present. A label with a NULL
+ * value is removed. */
+struct ticket_patch {
+    bool has_severity, has_grade, has_region, has_team, has_assignee, has_appointment_at;
+    int severity;
+    const char *grade, *region, *team, *assignee; /* NULL clears */
+    int64_t appointment_at_ms;                    /* SLAD_NO_TIME clears */
+    const struct ticket_label *labels;
+    size_t n_labels;
+};
+
 #endif

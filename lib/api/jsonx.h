@@ -25,7 +25,6 @@
 #include "conf.h"
 #include "error.h"
 #include "lifecycle.h"
-#include "service.h"
 #include "ticket.h"
 
 /* Nesting of a request body: objects in objects (customer, labels, events[i]) need 3. */

@@ -139,19 +139,6 @@ static const struct channel_kind {
 static const char *const channel_common_keys = "name type timeout max_attempts max_age "
                                                "concurrency rate";
 
-const char *channel_type_name(enum channel_type type)
-{
-    return (unsigned)type < N_CHANNEL_KINDS ? channel_kinds[type].name : NULL;
-}
-
-int channel_type_from_name(const char *name)
-{
-    for (size_t i = 0; i < N_CHANNEL_KINDS; i++)
-        if (strcmp(channel_kinds[i].name, name) == 0)
-            return (int)i;
-    return -1;
-}
-
 static void parse_channel_type(struct conf_loader *ld, const config_setting_t *s, void *obj,
                                const struct conf_key *k)
 {
