@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conf_ics.h"
 #include "conf_loader.h"
 
 /* Names that appear in messages are also what the SPEC calls them. */
@@ -276,6 +277,16 @@ void conf_parse_calendars(struct conf_loader *ld, const config_setting_t *s, voi
         if (!open && ld->n_errors == errors_before && config_setting_get_member(e, "hours"))
             conf_report(ld, config_setting_get_member(e, "hours"),
                         "hours in %s: no business hours on any day", where);
+        char *ics_text = NULL;
+        if (in.ics && ld->n_errors == errors_before && !ld->oom) {
+            struct slad_error err;
+            int r = conf_ics_read(in.ics, &ics_text, &err);
+            if (r == -ENOMEM)
+                ld->oom = true;
+            else if (r < 0)
+                conf_report(ld, e, "calendar '%s': ics '%s': %s", in.name ? in.name : "?", in.ics,
+                            err.msg);
+        }
         if (ld->n_errors == errors_before && !ld->oom) {
             struct calendar_spec spec = {
                 .name = in.name,
@@ -284,7 +295,8 @@ void conf_parse_calendars(struct conf_loader *ld, const config_setting_t *s, voi
                 .n_holidays = in.n_holidays,
                 .workdays = in.workdays,
                 .n_workdays = in.n_workdays,
-                .ics_path = in.ics,
+                .ics_text = ics_text,
+                .ics_name = in.ics,
             };
             memcpy(spec.week, in.week, sizeof(spec.week));
             struct slad_error err;
@@ -296,6 +308,7 @@ void conf_parse_calendars(struct conf_loader *ld, const config_setting_t *s, voi
             else
                 conf->n_calendars++;
         }
+        free(ics_text);
         free(in.name);
         free(in.timezone);
         free(in.ics);

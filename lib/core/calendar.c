@@ -79,7 +79,6 @@
 #define SPAN_DAYS        CYCLE_DAYS /* 400 years: longest search, longest elapsed() */
 #define INSTANT_LIMIT_MS (INT64_C(1) << 53)
 
-#define ICS_MAX_BYTES      (16 * 1024 * 1024)
 #define ICS_MAX_DATES      100000 /* holiday ranges plus make-up days from one file */
 #define ICS_MAX_EVENT_DAYS 3660   /* one event longer than ten years is a mistake */
 #define ICS_RRULE_YEARS    100    /* an endless RRULE is expanded this far from DTSTART */
@@ -903,60 +902,10 @@ static int ics_calendar(struct dates *ds, icalcomponent *vcal, struct slad_error
     return 0;
 }
 
-static int ics_read(const char *path, char **ret, struct slad_error *reterr)
+static int ics_import(struct dates *ds, const char *text, struct slad_error *reterr)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        int e = errno;
-        return slad_error_set(reterr, e, "%s", strerror(e));
-    }
-    size_t cap = 64 * 1024, len = 0;
-    char *buf = malloc(cap + 1);
-    int r = buf ? 0 : -ENOMEM;
-    while (r == 0) {
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0) {
-            if (ferror(f))
-                r = slad_error_set(reterr, EIO, "read error");
-            break;
-        }
-        if (len == cap) {
-            if (cap >= ICS_MAX_BYTES) {
-                r = slad_error_set(reterr, EFBIG, "larger than %d bytes", ICS_MAX_BYTES);
-                break;
-            }
-            char *bigger = realloc(buf, cap * 2 + 1);
-            if (!bigger) {
-                r = -ENOMEM;
-                break;
-            }
-            buf = bigger;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (r < 0) {
-        free(buf);
-        return r == -ENOMEM ? slad_error_set(reterr, ENOMEM, "out of memory") : r;
-    }
-    buf[len] = '\0';
-    if (strlen(buf) != len) {
-        free(buf);
-        return slad_error_set(reterr, EINVAL, "not a text file (NUL byte)");
-    }
-    *ret = buf;
-    return 0;
-}
-
-static int ics_import(struct dates *ds, const char *path, struct slad_error *reterr)
-{
-    char *text = NULL;
-    int r = ics_read(path, &text, reterr);
-    if (r < 0)
-        return r;
+    int r = 0;
     icalcomponent *root = icalparser_parse_string(text);
-    free(text);
     icalcomponent_kind kind = root ? icalcomponent_isa(root) : ICAL_NO_COMPONENT;
     if (kind == ICAL_VCALENDAR_COMPONENT) {
         r = ics_calendar(ds, root, reterr);
@@ -1107,13 +1056,14 @@ static int build(struct calendar *cal, const struct calendar_spec *spec, struct 
             break;
         r = add_workday(&ds, date_day(&spec->workdays[i]), false);
     }
-    if (r == 0 && spec->ics_path) {
-        r = ics_import(&ds, spec->ics_path, reterr);
+    const char *ics_name = spec->ics_name ? spec->ics_name : "the .ics";
+    if (r == 0 && spec->ics_text) {
+        r = ics_import(&ds, spec->ics_text, reterr);
         if (r < 0)
-            slad_error_prefix(reterr, "ics '%s': ", spec->ics_path);
+            slad_error_prefix(reterr, "ics '%s': ", ics_name);
     }
     if (r == 0)
-        r = dates_merge(cal, &ds, spec->ics_path ? spec->ics_path : "", reterr);
+        r = dates_merge(cal, &ds, spec->ics_text ? ics_name : "", reterr);
     dates_done(&ds);
     if (r == -ENOMEM)
         return slad_error_set(reterr, ENOMEM, "out of memory");

@@ -51,11 +51,15 @@ struct calendar_spec {
     size_t n_holidays;
     const struct calendar_date *workdays; /* make-up working days (调休) */
     size_t n_workdays;
-    const char *ics_path; /* optional .ics: VEVENTs are holidays unless marked working */
+    /* Optional iCalendar text (the loader reads the file): VEVENTs are holidays unless
+     * marked working; ics_name (its path) names it in messages. */
+    const char *ics_text;
+    const char *ics_name;
 };
 
 /* Build a calendar. Errors (unknown time zone, overlapping or unsorted intervals, a date
- * both holiday and workday, an unreadable .ics) name the calendar and the bad value. */
+ * both holiday and workday, an .ics text that is not iCalendar) name the calendar and the
+ * bad value. */
 int calendar_new(const struct calendar_spec *spec, struct calendar **ret,
                  struct slad_error *reterr);
 

@@ -382,6 +382,14 @@ static void test_include_other_cwd(void **state)
     assert_true(calendar_is_open(office, INT64_C(1791424800000)));  /* Thu 2026-10-08 10:00 */
     conf_free(conf);
 
+    /* The loader reads the .ics (the calendar gets its text): a missing one is its error. */
+    assert_int_equal(conf_load(fixture("ics-missing.conf"), &conf, &errs), -EINVAL);
+    char missing[PATH_MAX + 128];
+    snprintf(missing, sizeof(missing),
+             "calendar 'office': ics '%s/no-such-file.ics': No such file or directory", data_dir);
+    assert_error(__LINE__, &errs, fixture("ics-missing.conf"), 3, missing, 1);
+    conf_errors_done(&errs);
+
     assert_int_equal(chdir(cwd), 0);
 }
 
