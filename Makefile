@@ -3,6 +3,8 @@
 #               conf/slad.conf with a local state directory (./run)
 #   make test   same set-up, then the whole suite on a release and an ASan/UBSan build,
 #               plus 30 s of each fuzz target when clang is available
+#   make check  the inner loop, under a minute: release build, style, unit tests, corpus
+#               replays and the smoke integration test
 #   make bench  benchmarks (tests/bench)      make fuzz   long fuzz runs (FUZZ_SECONDS)
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -11,24 +13,26 @@ FUZZ_SECONDS ?= 30
 RUN_DIR    ?= $(CURDIR)/run
 MESON_TEST_ARGS ?= --print-errorlogs
 
-.PHONY: all deps build build-asan run test test-release test-asan test-fuzz test-valgrind fuzz bench soak \
-        check-style clean
+.PHONY: all deps build build-asan run check test test-release test-asan test-fuzz test-valgrind fuzz \
+        bench soak check-style clean
 
 all: build
 
 deps:
 	@scripts/install-deps.sh
 
+# Warnings are errors in every build made here (and so in CI); meson's default is not, for
+# packagers building with another compiler.
 $(BUILD)/build.ninja:
-	meson setup $(BUILD) --buildtype=release
+	meson setup $(BUILD) --buildtype=release -Dwerror=true
 
 # The ASan build also compiles the crash failpoints (daemon/failpoint.h; tests only).
 $(ASAN_BUILD)/build.ninja:
 	meson setup $(ASAN_BUILD) --buildtype=debug -Db_sanitize=address,undefined -Db_lundef=false \
-	    -Dfailpoints=true
+	    -Dfailpoints=true -Dwerror=true
 
 $(FUZZ_BUILD)/build.ninja:
-	CC=clang meson setup $(FUZZ_BUILD) --buildtype=debug -Dfuzzing=true \
+	CC=clang meson setup $(FUZZ_BUILD) --buildtype=debug -Dfuzzing=true -Dwerror=true \
 	    -Dfuzz_seconds=$(FUZZ_SECONDS) -Db_sanitize=address,undefined -Db_lundef=false
 
 build: deps $(BUILD)/build.ninja
@@ -46,7 +50,11 @@ $(RUN_DIR)/slad.conf: conf/slad.conf
 run: build $(RUN_DIR)/slad.conf
 	$(BUILD)/daemon/slad --config $(RUN_DIR)/slad.conf
 
-test: deps check-style test-release test-asan test-fuzz
+check: build
+	meson test -C $(BUILD) --suite style --suite unit --suite fuzz-replay --suite smoke \
+	    $(MESON_TEST_ARGS)
+
+test: deps test-release test-asan test-fuzz
 
 test-release: build
 	meson test -C $(BUILD) $(MESON_TEST_ARGS)

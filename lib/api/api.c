@@ -873,9 +873,9 @@ static void simulate(struct call *c)
     bool ok = v && clocks_bytes > 0 && clocks_bytes < API_ROWS_MAX &&
               call_page_init(&timeline, tl.n_entries, API_ROWS_MAX - clocks_bytes, 0) == 0;
     for (size_t i = 0; ok && i < tl.n_entries; i++) {
-        int r = call_page_add(&timeline, (int64_t)i, sim_entry_render(&tl.entries[i]));
-        ok = r >= 0;
-        if (r > 0)
+        int added = call_page_add(&timeline, (int64_t)i, sim_entry_render(&tl.entries[i]));
+        ok = added >= 0;
+        if (added > 0)
             break;
     }
     ok = ok && json_object_set_new(v, "policy", jsonx_string(tl.policy)) == 0 &&
