@@ -19,6 +19,7 @@
 #include "retention.h"
 #include "sdnotify.h"
 #include "service.h"
+#include "slad.h"
 #include "store.h"
 #include "timers.h"
 #include "trail.h"
@@ -38,20 +39,6 @@ static int64_t work_clock_ns(void *userdata)
 }
 
 static const struct budget_clock work_clock = {work_clock_ns, NULL};
-
-void loop_status(struct slad *s, char *buf, size_t size)
-{
-    struct service_counts c = {0};
-    if (!s->svc || service_counts(s->svc, &c) < 0) {
-        snprintf(buf, size, "running; counts unavailable");
-        return;
-    }
-    snprintf(buf, size,
-             "%lld open tickets, %lld breached clocks, %zu timers, %lld pending "
-             "notifications",
-             (long long)c.open_tickets, (long long)c.breached_clocks, c.timers,
-             (long long)c.pending_notifications);
-}
 
 /* Clear the agenda and read it again from the store: after a rollback, entries the
  * failed batch scheduled or removed no longer match the database. */
@@ -83,7 +70,7 @@ static void status_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
     struct slad *s = w->data;
     char status[256];
-    loop_status(s, status, sizeof(status));
+    slad_status(s, status, sizeof(status));
     sdnotify_status(status);
 }
 
@@ -274,7 +261,7 @@ int loop_run(const char *conf_path, struct conf *conf)
     }
     unsigned long long wd_usec = sdnotify_watchdog_start(s.loop);
     char status[256];
-    loop_status(&s, status, sizeof(status));
+    slad_status(&s, status, sizeof(status));
     sdnotify_ready(status);
     log_notice("slad", "ready in %.0f ms: %s; listening on '%s'%s%s%s%s", (ev_time() - t0) * 1e3,
                status, s.listeners.unix_path ? s.listeners.unix_path : "the socket from systemd",

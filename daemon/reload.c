@@ -8,10 +8,10 @@
 #include "batch.h"
 #include "http.h"
 #include "log.h"
-#include "loop.h"
 #include "retention.h"
 #include "sdnotify.h"
 #include "service.h"
+#include "slad.h"
 #include "timers.h"
 #include "token.h"
 #include "conf_load.h"
@@ -53,7 +53,7 @@ static void warn_fixed(const struct conf_daemon *old, const struct conf_daemon *
 static void say_ready(struct slad *s)
 {
     char status[256];
-    loop_status(s, status, sizeof(status));
+    slad_status(s, status, sizeof(status));
     sdnotify_ready(status);
 }
 

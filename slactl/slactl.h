@@ -1,5 +1,6 @@
-/* slactl.h - the parts of slactl shared by its files: the connection (slactl.c), the
- * command table (slactl_commands.c) and the human output (slactl_print.c). */
+/* slactl.h - the parts of slactl shared by its files: the connection (ctl_client.c), the
+ * command table (slactl_table.c, run by slactl_commands.c) and the human output
+ * (slactl_print.c). slactl.c, the shell, only calls into them. */
 #ifndef SLAD_SLACTL_H
 #define SLAD_SLACTL_H
 
@@ -11,6 +12,8 @@
 
 #define SLACTL_DEFAULT_SOCKET "/run/slad/slad.sock"
 #define SLACTL_DEFAULT_CONFIG "/etc/slad/slad.conf"
+/* Longest bearer token read from --token-file. */
+#define SLACTL_TOKEN_MAX 4096
 
 /* Exit statuses (SPEC 6). */
 enum { SLACTL_OK = 0, SLACTL_REFUSED = 1, SLACTL_USAGE = 2 };

@@ -10,7 +10,43 @@
 
 #include <curl/curl.h>
 
+#include "conf_check.h"
 #include "slactl.h"
+
+/* Request bodies from a file: far above any max_body a daemon would accept. */
+#define CTL_FILE_MAX (8u * 1024 * 1024)
+
+/* The whole of path ("-": stdin), at most CTL_FILE_MAX bytes; NULL with a message. */
+char *ctl_read_file(const char *path)
+{
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "slactl: cannot read '%s': %s\n", path, strerror(errno));
+        return NULL;
+    }
+    char *data = malloc(CTL_FILE_MAX + 1);
+    size_t n = data ? fread(data, 1, CTL_FILE_MAX + 1, f) : 0;
+    if (f != stdin)
+        fclose(f);
+    if (data && n > CTL_FILE_MAX) {
+        fprintf(stderr, "slactl: '%s' is over %u bytes\n", path, CTL_FILE_MAX);
+        free(data);
+        return NULL;
+    }
+    if (data)
+        data[n] = '\0';
+    return data;
+}
+
+int ctl_check_config(int argc, char **argv)
+{
+    if (argc > 1) {
+        fprintf(stderr, "slactl: check-config takes at most one FILE\n");
+        return SLACTL_USAGE;
+    }
+    const char *path = argc == 1 ? argv[0] : SLACTL_DEFAULT_CONFIG;
+    return conf_check_report("slactl", path, "") ? SLACTL_OK : SLACTL_REFUSED;
+}
 
 #define REQUEST_PATH_MAX 4096
 
