@@ -18,13 +18,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "civil.h"
 #include "api_call.h"
 #include "jsonx.h"
 #include "report.h"
 #include "service.h"
 
 #define CSV_TYPE               "text/csv; charset=utf-8"
-#define REPORT_DEFAULT_SPAN_MS (30LL * 86400000)
+#define REPORT_DEFAULT_SPAN_MS (30 * CIVIL_MS_PER_DAY)
 
 static const char *const columns[] = {"group", "clock",      "total",  "met",  "missed",
                                       "open",  "compliance", "mean_s", "p90_s"};

@@ -8,6 +8,7 @@
  * Sections are read in dependency order (channels before the contacts that use them, teams
  * before the roles that steps name, ...), not in file order, so that every reference can
  * be checked where it is written. */
+#include "civil.h"
 #include "conf_load.h"
 
 #include <errno.h>
@@ -643,12 +644,14 @@ static const struct conf_key daemon_keys[] = {
     {"max_body", parse_int64, D(max_body_bytes), .min = 1024, .max = 1 << 30},
     {"max_header", parse_int64, D(max_header_bytes), .min = 1024, .max = 1 << 20},
     {"max_connections", parse_unsigned, D(max_connections), .min = 1, .max = 1000000},
-    {"idle_timeout", conf_parse_ms, D(idle_timeout_ms), .min = 1000, .max = 86400000},
-    {"header_timeout", conf_parse_ms, D(header_timeout_ms), .min = 1000, .max = 3600000},
+    {"idle_timeout", conf_parse_ms, D(idle_timeout_ms), .min = CIVIL_MS_PER_S,
+     .max = CIVIL_MS_PER_DAY},
+    {"header_timeout", conf_parse_ms, D(header_timeout_ms), .min = CIVIL_MS_PER_S,
+     .max = CIVIL_MS_PER_HOUR},
     {"max_connections_per_ip", parse_unsigned, D(max_connections_per_ip), .min = 1, .max = 1000000},
     {"tls_cert", conf_parse_string, D(tls_cert)},
     {"tls_key", conf_parse_string, D(tls_key)},
-    {"retention", conf_parse_ms, D(retention_ms), .min = 86400000, .max = DURATION_MAX_MS},
+    {"retention", conf_parse_ms, D(retention_ms), .min = CIVIL_MS_PER_DAY, .max = DURATION_MAX_MS},
 };
 #undef D
 
@@ -750,7 +753,7 @@ static void set_defaults(struct conf_loader *ld, struct conf *conf)
     conf->daemon.header_timeout_ms = 10000;
     conf->daemon.max_connections_per_ip = 32;
     conf->repeat_fault.count = 3;
-    conf->repeat_fault.window_ms = (int64_t)365 * 24 * 3600 * 1000;
+    conf->repeat_fault.window_ms = 365 * CIVIL_MS_PER_DAY;
 }
 
 static void errors_finish(struct conf_loader *ld, struct conf_errors *errs)

@@ -8,8 +8,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "civil.h"
 #include "conf_loader.h"
 #include "render.h"
+#include "retry.h"
 #include "sign.h"
 
 /* The shortest signing key slad accepts: 128 bits, as a guess must not forge signatures. */
@@ -422,7 +424,7 @@ void conf_parse_channels(struct conf_loader *ld, const config_setting_t *s, void
         c->type = CHANNEL_WEBHOOK;
         c->timeout_ms = 10000;
         c->max_attempts = 10;
-        c->max_age_ms = 24 * 3600 * 1000;
+        c->max_age_ms = RETRY_DEFAULT_MAX_AGE_MS;
         c->concurrency = 4;
         uint64_t present = conf_read_group(ld, e, where, channel_keys, N_KEYS(channel_keys), c);
         conf_check_unique(ld, s, i, "channel");

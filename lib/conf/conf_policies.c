@@ -8,6 +8,7 @@
 
 #include "conf_ics.h"
 #include "conf_loader.h"
+#include "ticket.h"
 
 /* Names that appear in messages are also what the SPEC calls them. */
 static const char *const events[] = {
@@ -378,7 +379,7 @@ static void parse_labels(struct conf_loader *ld, const config_setting_t *s, void
 
 #define H(field) .offset = offsetof(struct conf_match, field)
 static const struct conf_key match_keys[] = {
-    {"severity", .parse = parse_severity, .min = 1, .max = 5},
+    {"severity", .parse = parse_severity, .min = TICKET_SEVERITY_MIN, .max = TICKET_SEVERITY_MAX},
     {"grade", parse_match_strings, H(grades), .min = 1},
     {"region", parse_match_strings, H(regions), .min = 1},
     {"team", parse_match_strings, H(teams), .min = 1},

@@ -5,7 +5,6 @@
 #include <stdio.h>
 
 #define CYCLE_DAYS INT64_C(146097) /* days in 400 years */
-#define MS_PER_DAY INT64_C(86400000)
 
 int64_t civil_floor_div(int64_t a, int64_t b)
 {
@@ -54,15 +53,16 @@ void civil_date(int64_t days, int64_t *ret_y, int *ret_m, int *ret_d)
 
 char *civil_utc_format(int64_t at_ms, char *buf, size_t size)
 {
-    int64_t days = civil_floor_div(at_ms, MS_PER_DAY);
-    int64_t in_day = at_ms % MS_PER_DAY; /* not at_ms - days * MS_PER_DAY: overflows */
+    int64_t days = civil_floor_div(at_ms, CIVIL_MS_PER_DAY);
+    int64_t in_day = at_ms % CIVIL_MS_PER_DAY; /* not at_ms - days * CIVIL_MS_PER_DAY: overflows */
     if (in_day < 0)
-        in_day += MS_PER_DAY;
+        in_day += CIVIL_MS_PER_DAY;
     int64_t y;
     int m, d;
     civil_date(days, &y, &m, &d);
     int ms = (int)(in_day % 1000);
-    int s = (int)(in_day / 1000 % 60), mi = (int)(in_day / 60000 % 60), h = (int)(in_day / 3600000);
+    int s = (int)(in_day / CIVIL_MS_PER_S % 60), mi = (int)(in_day / CIVIL_MS_PER_MIN % 60),
+        h = (int)(in_day / CIVIL_MS_PER_HOUR);
     if (ms)
         snprintf(buf, size, "%04lld-%02d-%02dT%02d:%02d:%02d.%03dZ", (long long)y, m, d, h, mi, s,
                  ms);

@@ -8,6 +8,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The units of time every module counts in: one definition each. */
+#define CIVIL_MS_PER_S    INT64_C(1000)
+#define CIVIL_MS_PER_MIN  INT64_C(60000)
+#define CIVIL_MS_PER_HOUR INT64_C(3600000)
+#define CIVIL_MS_PER_DAY  INT64_C(86400000)
+#define CIVIL_S_PER_DAY   INT64_C(86400)
+
 /* Room for civil_utc_format's text and its NUL. */
 #define CIVIL_UTC_MAX 32
 

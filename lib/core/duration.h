@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "civil.h"
 #include "error.h"
 
 enum duration_unit {
@@ -34,7 +35,7 @@ enum {
 };
 
 /* Upper bound of a duration: 100 years, so that instants never overflow. */
-#define DURATION_MAX_MS ((int64_t)100 * 366 * 24 * 3600 * 1000)
+#define DURATION_MAX_MS (100 * 366 * CIVIL_MS_PER_DAY)
 
 /* Parse text into *ret. Rejects empty text, unknown units, repeated or out-of-order
  * units ("30m2h"), values over DURATION_MAX_MS and forms not in allowed; the error

@@ -16,10 +16,6 @@
 #include "duration.h"
 #include "recur.h"
 
-#define MS_PER_S   INT64_C(1000)
-#define S_PER_DAY  INT64_C(86400)
-#define MS_PER_DAY (S_PER_DAY * MS_PER_S)
-
 void plan_init(struct plan *p)
 {
     memset(p, 0, sizeof(*p));
@@ -138,7 +134,7 @@ static bool within_rule_until(struct icaltimetype until, int64_t local_s, int64_
         return true;
     int64_t u = (int64_t)icaltime_as_timet(until); /* the fields as if in UTC */
     if (until.is_date)
-        return local_s < u + S_PER_DAY;
+        return local_s < u + CIVIL_S_PER_DAY;
     if (icaltime_is_utc(until))
         return utc_s <= u;
     return local_s <= u;
@@ -147,8 +143,8 @@ static bool within_rule_until(struct icaltimetype until, int64_t local_s, int64_
 /* The wall-clock second of instant at_ms in cal with offset_s, as a floating time. */
 static struct icaltimetype local_time(int64_t at_ms, int offset_s)
 {
-    return icaltime_from_timet_with_zone((time_t)(civil_floor_div(at_ms, MS_PER_S) + offset_s), 0,
-                                         NULL); /* NULL: floating */
+    return icaltime_from_timet_with_zone(
+        (time_t)(civil_floor_div(at_ms, CIVIL_MS_PER_S) + offset_s), 0, NULL); /* NULL: floating */
 }
 
 /* The earliest wall-clock second whose occurrence can fall at at_ms or later: at_ms's
@@ -157,7 +153,7 @@ static struct icaltimetype local_time(int64_t at_ms, int offset_s)
 static struct icaltimetype earliest_local(const struct calendar *cal, int64_t at_ms)
 {
     int off_before = 0, off_at = 0;
-    calendar_local(cal, at_ms - MS_PER_DAY, NULL, NULL, &off_before);
+    calendar_local(cal, at_ms - CIVIL_MS_PER_DAY, NULL, NULL, &off_before);
     calendar_local(cal, at_ms, NULL, NULL, &off_at);
     return local_time(at_ms, off_before < off_at ? off_before : off_at);
 }
@@ -184,7 +180,7 @@ int plan_next_occurrence(const struct plan *p, const struct calendar *cal, int64
         return 0;
     /* UNTIL is applied here, where local time and instants are both known. */
     struct icaltimetype until = rule.until;
-    int64_t frac_ms = p->start_ms - civil_floor_div(p->start_ms, MS_PER_S) * MS_PER_S;
+    int64_t frac_ms = p->start_ms - civil_floor_div(p->start_ms, CIVIL_MS_PER_S) * CIVIL_MS_PER_S;
     int start_offset_s = 0;
     calendar_local(cal, p->start_ms, NULL, NULL, &start_offset_s);
     int64_t begin_ms = from_ms > p->start_ms ? from_ms : p->start_ms;
@@ -195,7 +191,7 @@ int plan_next_occurrence(const struct plan *p, const struct calendar *cal, int64
     while (r == 0 && (r = recur_next(it, &occ)) > 0) {
         int64_t local_s = (int64_t)icaltime_as_timet(occ);
         int64_t utc_s = calendar_utc_of_local(cal, local_s);
-        int64_t at_ms = utc_s * MS_PER_S + frac_ms;
+        int64_t at_ms = utc_s * CIVIL_MS_PER_S + frac_ms;
         if (!within_rule_until(until, local_s, utc_s) ||
             (p->until_ms != SLAD_NO_TIME && at_ms > p->until_ms))
             break;

@@ -20,7 +20,8 @@ static bool rule_matches(const struct conf_strings *rule, const char *value)
 bool policy_matches(const struct conf_match *m, const struct ticket *t)
 {
     if (m->severities &&
-        !(t->severity >= 1 && t->severity <= 5 && (m->severities & (1u << t->severity))))
+        !(t->severity >= TICKET_SEVERITY_MIN && t->severity <= TICKET_SEVERITY_MAX &&
+          (m->severities & (1u << t->severity))))
         return false;
     if (!rule_matches(&m->grades, t->grade) || !rule_matches(&m->regions, t->region) ||
         !rule_matches(&m->teams, t->team) || !rule_matches(&m->sources, t->source))

@@ -152,12 +152,9 @@ static bool http_date(const char *text, int64_t *ret_s)
     }
     if (!c.ok || *c.p != '\0')
         return false;
-    static const int mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    if (day < 1 || day > mdays[month] || (month == 1 && day == 29 && !leap) || h > 23 || mi > 59 ||
-        s > 60)
+    if (day < 1 || day > civil_month_days(year, month + 1) || h > 23 || mi > 59 || s > 60)
         return false;
-    *ret_s = civil_days(year, month + 1, day) * 86400 + h * 3600 + mi * 60 + s;
+    *ret_s = civil_days(year, month + 1, day) * CIVIL_S_PER_DAY + h * 3600 + mi * 60 + s;
     return true;
 }
 

@@ -14,6 +14,7 @@
 
 #include <stdint.h>
 
+#include "civil.h"
 #include "conf.h"
 
 #define RETRY_BASE_MS            1000
@@ -21,7 +22,7 @@
 #define RETRY_MIN_MS             100 /* no retry sooner than this: never a busy loop */
 #define RETRY_AFTER_MAX_MS       (60 * 60 * 1000)
 #define RETRY_DEFAULT_ATTEMPTS   10
-#define RETRY_DEFAULT_MAX_AGE_MS ((int64_t)24 * 3600 * 1000)
+#define RETRY_DEFAULT_MAX_AGE_MS CIVIL_MS_PER_DAY
 
 /* What one attempt came to (channel_classify), and what becomes of the notification
  * (retry_decide). */

@@ -2,6 +2,7 @@
  *
  * Time is walked instant by instant (each lifecycle_advance stops at the next instant),
  * so repeating steps appear one by one, exactly as a daemon that never stops fires them. */
+#include "civil.h"
 #include "simulate.h"
 
 #include <errno.h>
@@ -14,7 +15,7 @@
 #include "policy.h"
 #include "recipient.h"
 
-#define DEFAULT_HORIZON_MS ((int64_t)90 * 24 * 3600 * 1000)
+#define DEFAULT_HORIZON_MS (90 * CIVIL_MS_PER_DAY)
 
 static void entry_free(struct sim_entry *e)
 {

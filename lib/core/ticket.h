@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "civil.h"
 #include "error.h"
 #include "slaclock.h"
 
@@ -82,6 +83,13 @@ enum ticket_status ticket_event_target(enum ticket_status status, enum ticket_ev
 struct ticket_label {
     char *key, *value;
 };
+
+/* A ticket's severity: 1 (most severe, critical/一级) .. 5. */
+#define TICKET_SEVERITY_MIN 1
+#define TICKET_SEVERITY_MAX 5
+/* How far ahead of now a posted instant (reported_at, an event's at) may lie: the callers'
+ * clocks are not ours. */
+#define TICKET_FUTURE_SKEW_MS (5 * CIVIL_MS_PER_MIN)
 
 #define TICKET_MAX_LABELS 32
 #define TICKET_MAX_CLOCKS 16

@@ -15,12 +15,11 @@
 #include "civil.h"
 #include "slaclock.h"
 
-#define MS_PER_DAY ((int64_t)86400000)
 /* 9999-12-31T23:59:59.999Z */
 #define JSONX_TIME_LAST_MS INT64_C(253402300799999)
 /* The simulator's longest horizon: five years covers follow-ups a year after resolve. */
-#define SIM_MAX_HORIZON_MS     (5 * 366 * MS_PER_DAY)
-#define SIM_DEFAULT_HORIZON_MS (400 * MS_PER_DAY)
+#define SIM_MAX_HORIZON_MS     (5 * 366 * CIVIL_MS_PER_DAY)
+#define SIM_DEFAULT_HORIZON_MS (400 * CIVIL_MS_PER_DAY)
 /* User text quoted in messages is cut to this many bytes. */
 #define QUOTE_MAX 64
 
@@ -205,8 +204,8 @@ int jsonx_time_parse(const char *text, int64_t *ret_ms, struct slad_error *reter
         return time_error(reterr, text, "minute out of range");
     if (s > 59)
         return time_error(reterr, text, "second out of range; leap seconds are not accepted");
-    int64_t ms = civil_days(y, mo, d) * MS_PER_DAY + (int64_t)h * 3600000 + (int64_t)mi * 60000 +
-                 (int64_t)s * 1000 + frac_ms - (int64_t)offset_min * 60000;
+    int64_t ms = civil_days(y, mo, d) * CIVIL_MS_PER_DAY + h * CIVIL_MS_PER_HOUR +
+                 mi * CIVIL_MS_PER_MIN + (int64_t)s * 1000 + frac_ms - (int64_t)offset_min * 60000;
     /* The bounds hold for the instant too, so that every accepted time formats back
      * into an accepted one ("1970-01-01T00:30:00+01:00" lies in 1969 in UTC). */
     if (ms < 0 || ms > JSONX_TIME_LAST_MS)
@@ -300,8 +299,10 @@ int jsonx_read_string(json_t *v, const char *prefix, const char *name, size_t mi
 
 static int read_severity(json_t *v, const char *prefix, int *ret, struct slad_error *reterr)
 {
-    if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 5)
-        return slad_error_set(reterr, EINVAL, "field '%sseverity' must be an integer 1..5", prefix);
+    if (!json_is_integer(v) || json_integer_value(v) < TICKET_SEVERITY_MIN ||
+        json_integer_value(v) > TICKET_SEVERITY_MAX)
+        return slad_error_set(reterr, EINVAL, "field '%sseverity' must be an integer %d..%d",
+                              prefix, TICKET_SEVERITY_MIN, TICKET_SEVERITY_MAX);
     *ret = (int)json_integer_value(v);
     return 0;
 }
@@ -330,7 +331,7 @@ static int check_not_future(json_t *v, const char *prefix, const char *name, int
 {
     if (*at_ms <= now_ms)
         return 0;
-    if (*at_ms - now_ms > JSONX_FUTURE_SLACK_MS) {
+    if (*at_ms - now_ms > TICKET_FUTURE_SKEW_MS) {
         char q[QUOTE_MAX + 4];
         return slad_error_set(reterr, EINVAL,
                               "field '%s%s' lies more than 5 minutes in the future: '%s'", prefix,
@@ -538,7 +539,8 @@ static int ticket_from_object(json_t *obj, int64_t now_ms, bool simulate, struct
     if (!json_object_get(obj, "title") || !t->title)
         return slad_error_set(reterr, ENODATA, "field 'title' is required");
     if (!json_object_get(obj, "severity"))
-        return slad_error_set(reterr, ENODATA, "field 'severity' is required (an integer 1..5)");
+        return slad_error_set(reterr, ENODATA, "field 'severity' is required (an integer %d..%d)",
+                              TICKET_SEVERITY_MIN, TICKET_SEVERITY_MAX);
     json_t *reported = json_object_get(obj, "reported_at");
     if (!reported || json_is_null(reported))
         t->reported_at_ms = now_ms;
@@ -773,7 +775,8 @@ int jsonx_patch_parse(const char *body, size_t len, struct jsonx_patch *ret,
             if (json_is_null(v))
                 r = slad_error_set(reterr, EINVAL,
                                    "field 'severity' cannot be cleared; it must be an integer "
-                                   "1..5");
+                                   "%d..%d",
+                                   TICKET_SEVERITY_MIN, TICKET_SEVERITY_MAX);
             else
                 r = read_severity(v, "", &tp->severity, reterr);
             tp->has_severity = true;

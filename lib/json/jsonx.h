@@ -29,9 +29,6 @@
 
 /* Nesting of a request body: objects in objects (customer, labels, events[i]) need 3. */
 #define JSONX_MAX_DEPTH 16
-/* How far ahead of now a posted instant (reported_at, an event's at) may lie: the
- * callers' clocks are not ours. Such an instant is taken as now. */
-#define JSONX_FUTURE_SLACK_MS (5 * 60 * 1000)
 /* Field limits, in bytes. An event's note is kept in the history and shown with its
  * ticket: a thousand of them must still page in answers under 1 MiB (issue 11). */
 #define JSONX_TITLE_MAX       512
@@ -57,7 +54,7 @@ int jsonx_time_parse(const char *text, int64_t *ret_ms, struct slad_error *reter
 
 /* A POST /v1/tickets body into *ret (initialised here, on success only; ticket_done() it).
  * Required: title, severity. reported_at defaults to now_ms and may not lie more than
- * JSONX_FUTURE_SLACK_MS ahead. Fields slad sets (id, status,
+ * TICKET_FUTURE_SKEW_MS ahead. Fields slad sets (id, status,
  * policy, clocks, created_at, ...) are refused with -EROFS. */
 int jsonx_ticket_parse(const char *body, size_t len, int64_t now_ms, struct ticket *ret,
                        struct slad_error *reterr);

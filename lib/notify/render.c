@@ -414,12 +414,11 @@ char *render_local_time(const struct calendar *cal, int64_t at_ms, char *buf, si
     if (cal) {
         calendar_local(cal, at_ms, &date, &minute, &offset_s);
     } else {
-        int64_t s = at_ms >= 0 ? at_ms / 1000 : -((-at_ms + 999) / 1000);
-        int64_t days = s >= 0 ? s / 86400 : -((-s + 86399) / 86400);
+        int64_t days = civil_floor_div(at_ms, CIVIL_MS_PER_DAY);
         int64_t year;
         civil_date(days, &year, &date.month, &date.day);
         date.year = (int)year;
-        minute = (int)((s - days * 86400) / 60);
+        minute = (int)((at_ms - days * CIVIL_MS_PER_DAY) / CIVIL_MS_PER_MIN);
         offset_s = 0;
     }
     int off_min = (offset_s < 0 ? -offset_s : offset_s) / 60;

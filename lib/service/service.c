@@ -40,7 +40,6 @@
 /* An effect recorded later than this after its instant is marked late. */
 #define LATE_MS 1000
 /* An event may be dated this far ahead of now (clock skew between systems, SPEC 1). */
-#define EVENT_FUTURE_MAX_MS (5 * 60 * 1000)
 /* Tickets re-chosen per store read on reload. */
 #define RELOAD_BATCH 256
 /* The source of a ticket posted without one, so that an external_id alone still makes
@@ -323,7 +322,7 @@ static json_t *pseudo_ticket_json(const struct ticket *t)
     bool ok = obj_str(o, "title", t->title);
     ok &= obj_str(o, "source", t->source);
     ok &= obj_str(o, "external_id", t->external_id);
-    ok &= obj_int(o, "severity", t->severity ? t->severity : 5);
+    ok &= obj_int(o, "severity", t->severity ? t->severity : TICKET_SEVERITY_MAX);
     ok &= obj_str(o, "team", t->team);
     ok &= obj_str(o, "assignee", t->assignee);
     ok &= obj_str(customer, "name", t->customer_name);
@@ -497,8 +496,9 @@ static bool same_string(const char *a, const char *b)
 
 static int check_severity(int severity, struct slad_error *reterr)
 {
-    if (severity < 1 || severity > 5)
-        return slad_error_set(reterr, EINVAL, "severity %d is out of range 1..5", severity);
+    if (severity < TICKET_SEVERITY_MIN || severity > TICKET_SEVERITY_MAX)
+        return slad_error_set(reterr, EINVAL, "severity %d is out of range %d..%d", severity,
+                              TICKET_SEVERITY_MIN, TICKET_SEVERITY_MAX);
     return 0;
 }
 
@@ -527,7 +527,7 @@ int service_ticket_create(struct service *svc, const struct ticket *in, int64_t 
     int r = check_severity(in->severity, reterr);
     if (r < 0)
         return r;
-    if (in->reported_at_ms != SLAD_NO_TIME && in->reported_at_ms > now_ms + EVENT_FUTURE_MAX_MS) {
+    if (in->reported_at_ms != SLAD_NO_TIME && in->reported_at_ms > now_ms + TICKET_FUTURE_SKEW_MS) {
         char buf[JSONX_TIME_MAX];
         return slad_error_set(reterr, EINVAL,
                               "reported_at: '%s' is more than 5 minutes in the future",
@@ -793,7 +793,7 @@ int service_ticket_event(struct service *svc, int64_t id, const struct ticket_ev
     struct ticket_event ev = *in;
     if (ev.at_ms == SLAD_NO_TIME)
         ev.at_ms = now_ms;
-    if (ev.at_ms > now_ms + EVENT_FUTURE_MAX_MS) {
+    if (ev.at_ms > now_ms + TICKET_FUTURE_SKEW_MS) {
         char buf[JSONX_TIME_MAX];
         return slad_error_set(reterr, EINVAL, "at: '%s' is more than 5 minutes in the future",
                               jsonx_time_format(ev.at_ms, buf, sizeof(buf)));
