@@ -184,7 +184,7 @@ static int header_safe(const char *s, char **ret, struct slad_error *reterr)
 {
     struct render_buf b;
     render_buf_init(&b, 4096);
-    render_buf_escape(&b, s ? s : "", s ? strlen(s) : 0, RENDER_ESCAPE_HEADER);
+    render_buf_escape(&b, s ? s : "", s ? strlen(s) : 0, ESCAPE_HEADER);
     return render_buf_take(&b, "a header value", ret, NULL, reterr);
 }
 
@@ -277,7 +277,7 @@ static int build_slack(const struct conf_channel *ch, const struct notification 
     /* Slack reads &, < and > as markup in message text. */
     struct render_buf b;
     render_buf_init(&b, RENDER_MAX_BYTES * 2);
-    render_buf_escape(&b, n->text, strlen(n->text), RENDER_ESCAPE_SLACK);
+    render_buf_escape(&b, n->text, strlen(n->text), ESCAPE_SLACK);
     char *text;
     int e = render_buf_take(&b, "the message text", &text, NULL, reterr);
     if (e < 0)
@@ -299,7 +299,7 @@ static int build_dingtalk(const struct conf_channel *ch, const struct notificati
         render_buf_puts(&b, ch->url);
         render_buf_printf(&b, "%stimestamp=%" PRId64 "&sign=", strchr(ch->url, '?') ? "&" : "?",
                           now_ms);
-        render_buf_escape(&b, sig, strlen(sig), RENDER_ESCAPE_URL);
+        render_buf_escape(&b, sig, strlen(sig), ESCAPE_URL);
         int e = render_buf_take(&b, "the robot URL", &r->url, NULL, reterr);
         if (e < 0)
             return e;
@@ -467,14 +467,14 @@ static int build_sms(const struct conf_channel *ch, const struct notification *n
      * percent-encoded so that they stay inside their query parameter. */
     struct render_buf b;
     render_buf_init(&b, RENDER_MAX_BYTES);
-    render_template_into(&b, ch->url, n, now_ms, RENDER_ESCAPE_URL);
+    render_template_into(&b, ch->url, n, now_ms, ESCAPE_URL);
     if ((e = render_buf_take(&b, "the gateway URL", &r->url, NULL, reterr)) < 0)
         return e;
 
     const char *content_type = NULL;
     bool user_agent = false, authorization = false;
     for (size_t i = 0; i < ch->headers.n; i++) {
-        render_template_into(&b, ch->headers.v[i], n, now_ms, RENDER_ESCAPE_HEADER);
+        render_template_into(&b, ch->headers.v[i], n, now_ms, ESCAPE_HEADER);
         if ((e = take_header(r, &b, reterr)) < 0)
             return e;
         const char *line = r->headers[r->n_headers - 1];
@@ -509,24 +509,24 @@ static int build_sms(const struct conf_channel *ch, const struct notification *n
     if (!strcmp(r->method, "GET"))
         return 0; /* a GET gateway takes everything in its URL */
 
-    enum render_escape esc = render_escape_for_content_type(content_type);
+    enum escape esc = escape_for_content_type(content_type);
     if (!content_type && (e = add_header(r, reterr, ch->body ? CONTENT_TEXT : CONTENT_FORM)) < 0)
         return e;
     render_buf_init(&b, CHANNEL_BODY_MAX);
     if (ch->body) {
         render_template_into(&b, ch->body, n, now_ms, esc);
-    } else if (esc == RENDER_ESCAPE_JSON) {
+    } else if (esc == ESCAPE_JSON) {
         render_buf_puts(&b, "{\"to\":\"");
-        render_buf_escape(&b, n->to, strlen(n->to), RENDER_ESCAPE_JSON);
+        render_buf_escape(&b, n->to, strlen(n->to), ESCAPE_JSON);
         render_buf_puts(&b, "\",\"text\":\"");
-        render_buf_escape(&b, n->text, strlen(n->text), RENDER_ESCAPE_JSON);
+        render_buf_escape(&b, n->text, strlen(n->text), ESCAPE_JSON);
         render_buf_puts(&b, "\"}");
     } else {
         /* With neither a body template nor a JSON type: a form, as most gateways take. */
         render_buf_puts(&b, "to=");
-        render_buf_escape(&b, n->to, strlen(n->to), RENDER_ESCAPE_FORM);
+        render_buf_escape(&b, n->to, strlen(n->to), ESCAPE_FORM);
         render_buf_puts(&b, "&text=");
-        render_buf_escape(&b, n->text, strlen(n->text), RENDER_ESCAPE_FORM);
+        render_buf_escape(&b, n->text, strlen(n->text), ESCAPE_FORM);
     }
     return set_buf_body(r, &b, reterr);
 }
@@ -617,7 +617,7 @@ static void put_subject(struct render_buf *b, const char *subject)
 {
     struct render_buf clean;
     render_buf_init(&clean, RENDER_MAX_BYTES);
-    render_buf_escape(&clean, subject, strlen(subject), RENDER_ESCAPE_HEADER);
+    render_buf_escape(&clean, subject, strlen(subject), ESCAPE_HEADER);
     const char *s = clean.data ? clean.data : "";
     size_t len = clean.err ? 0 : clean.len;
     bool plain = len <= 66 && !strstr(s, "=?");
@@ -703,13 +703,12 @@ static int build_email(const struct conf_channel *ch, const struct notification 
     render_buf_puts(&b, "Content-Type: text/plain; charset=utf-8\r\n");
     render_buf_puts(&b, "Content-Transfer-Encoding: base64\r\n");
     render_buf_puts(&b, "X-Slad-Event: ");
-    render_buf_escape(&b, n->event ? n->event : "", n->event ? strlen(n->event) : 0,
-                      RENDER_ESCAPE_HEADER);
+    render_buf_escape(&b, n->event ? n->event : "", n->event ? strlen(n->event) : 0, ESCAPE_HEADER);
     render_buf_puts(&b, "\r\nX-Slad-Idempotency-Key: ");
     /* SMTP lines end at 998 bytes; the header is for people, the Message-ID dedups. */
     const char *key = n->idempotency_key ? n->idempotency_key : "";
     render_buf_escape(&b, key, render_utf8_prefix(key, strlen(key), MAIL_HEADER_VALUE_MAX),
-                      RENDER_ESCAPE_HEADER);
+                      ESCAPE_HEADER);
     render_buf_puts(&b, "\r\n\r\n");
     put_base64_body(&b, n->text);
     if ((e = render_buf_take(&b, "the e-mail message", &r->body, &r->body_len, reterr)) < 0)
@@ -728,11 +727,11 @@ static int build_email(const struct conf_channel *ch, const struct notification 
 
 /* ---- build ---- */
 
-enum render_escape channel_text_escape(const struct conf_channel *ch, const char *to)
+enum escape channel_text_escape(const struct conf_channel *ch, const char *to)
 {
     if (ch->type == CHANNEL_DINGTALK || (ch->type == CHANNEL_WECOM && !looks_like_phone(to)))
-        return RENDER_ESCAPE_MARKDOWN;
-    return RENDER_ESCAPE_RAW;
+        return ESCAPE_MARKDOWN;
+    return ESCAPE_RAW;
 }
 
 int channel_build(const struct conf_channel *ch, const struct notification *n, int64_t now_ms,
@@ -993,8 +992,7 @@ static void forms_add_one(struct secret_forms *f, const char *s, size_t len)
     f->v[f->n++] = (struct secret_form){copy, len};
 }
 
-static void forms_add_escaped(struct secret_forms *f, const char *s, size_t len,
-                              enum render_escape esc)
+static void forms_add_escaped(struct secret_forms *f, const char *s, size_t len, enum escape esc)
 {
     struct render_buf b;
     render_buf_init(&b, 6 * len + 16); /* the longest escape: "\u0001" for one byte */
@@ -1048,9 +1046,9 @@ static void forms_add(struct secret_forms *f, const char *s, size_t len, bool de
     if (len < SECRET_MIN_BYTES)
         return;
     forms_add_one(f, s, len);
-    forms_add_escaped(f, s, len, RENDER_ESCAPE_URL);
-    forms_add_escaped(f, s, len, RENDER_ESCAPE_FORM);
-    forms_add_escaped(f, s, len, RENDER_ESCAPE_JSON);
+    forms_add_escaped(f, s, len, ESCAPE_URL);
+    forms_add_escaped(f, s, len, ESCAPE_FORM);
+    forms_add_escaped(f, s, len, ESCAPE_JSON);
     if (memchr(s, '/', len)) {
         struct render_buf b;
         render_buf_init(&b, 2 * len + 16);
@@ -1179,7 +1177,7 @@ static void forms_build(const struct conf_channel *ch, struct secret_forms *f)
         if (ch->headers.v[i])
             forms_add_header(f, ch->headers.v[i]);
     if (ch->type == CHANNEL_SMS && ch->body &&
-        render_escape_for_content_type(render_content_type(&ch->headers)) == RENDER_ESCAPE_FORM)
+        escape_for_content_type(escape_content_type(&ch->headers)) == ESCAPE_FORM)
         redact_pairs(ch->body, ch->body + strlen(ch->body), NULL, forms_add_token, f);
     /* Longest first, so that a secret wins over a shorter one it holds. */
     if (f->n)
@@ -1250,7 +1248,7 @@ static void quote_answer(const struct conf_channel *ch, const char *s, size_t le
     bool cut = keep < clean_len || used < len;
     struct render_buf b;
     render_buf_init(&b, ANSWER_QUOTE_MAX * 4);
-    render_buf_escape(&b, clean, keep, RENDER_ESCAPE_HEADER);
+    render_buf_escape(&b, clean, keep, ESCAPE_HEADER);
     explicit_bzero(clean, sizeof(clean));
     const char *t = b.data && !b.err ? b.data : "";
     /* Trim and squeeze blanks (HTML pages and JSON bodies are full of them). */

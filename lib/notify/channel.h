@@ -62,7 +62,7 @@ struct channel_request {
  * number, which only a text message can), so that a ticket's title or a customer's name
  * cannot add links, images, tags or headings to it; RAW everywhere else (each channel
  * escapes the whole text for its format). */
-enum render_escape channel_text_escape(const struct conf_channel *ch, const char *to);
+enum escape channel_text_escape(const struct conf_channel *ch, const char *to);
 
 /* Build attempt's request for notification n on channel ch at now_ms. nonce is fresh
  * random bytes (Alibaba's SignatureNonce); everything else is a function of the inputs,

@@ -1235,20 +1235,20 @@ static void test_markdown_title(void **state)
         int line;
         const struct conf_channel *ch;
         const char *to, *member;
-        enum render_escape esc;
+        enum escape esc;
     } cases[] = {
-        {__LINE__, &ch_dingtalk, "+8613800000002", "markdown", RENDER_ESCAPE_MARKDOWN},
-        {__LINE__, &ch_dingtalk, NULL, "markdown", RENDER_ESCAPE_MARKDOWN},
-        {__LINE__, &ch_wecom, "", "markdown", RENDER_ESCAPE_MARKDOWN},
-        {__LINE__, &ch_wecom, "+8613800000002", "text", RENDER_ESCAPE_RAW},
-        {__LINE__, &ch_feishu, NULL, NULL, RENDER_ESCAPE_RAW},
-        {__LINE__, &ch_slack, NULL, NULL, RENDER_ESCAPE_RAW},
-        {__LINE__, &ch_sms_json, "+8613800000002", NULL, RENDER_ESCAPE_RAW},
+        {__LINE__, &ch_dingtalk, "+8613800000002", "markdown", ESCAPE_MARKDOWN},
+        {__LINE__, &ch_dingtalk, NULL, "markdown", ESCAPE_MARKDOWN},
+        {__LINE__, &ch_wecom, "", "markdown", ESCAPE_MARKDOWN},
+        {__LINE__, &ch_wecom, "+8613800000002", "text", ESCAPE_RAW},
+        {__LINE__, &ch_feishu, NULL, NULL, ESCAPE_RAW},
+        {__LINE__, &ch_slack, NULL, NULL, ESCAPE_RAW},
+        {__LINE__, &ch_sms_json, "+8613800000002", NULL, ESCAPE_RAW},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct notification n = f->n;
         n.to = cases[i].to;
-        enum render_escape esc = channel_text_escape(cases[i].ch, n.to);
+        enum escape esc = channel_text_escape(cases[i].ch, n.to);
         if (esc != cases[i].esc)
             fail_msg("line %d: escape %d", cases[i].line, esc);
         if (!cases[i].member)
@@ -1267,7 +1267,7 @@ static void test_markdown_title(void **state)
             json_string_value(json_object_get(m, cases[i].ch == &ch_dingtalk ? "text" : "content"));
         if (!sent)
             fail_msg("line %d: no text in %s", cases[i].line, r.body);
-        if (esc == RENDER_ESCAPE_MARKDOWN) {
+        if (esc == ESCAPE_MARKDOWN) {
             /* One line of text: no link, image, tag or block from the title. */
             if (unescaped(sent, "](") || strstr(sent, "<font") || strstr(sent, "\n#") ||
                 strstr(sent, "\n-") || strstr(sent, "\n1.") ||
