@@ -18,6 +18,7 @@
 
 #include "calendar.h"
 #include "channel.h"
+#include "redact.h"
 #include "sign.h"
 
 #define S INT64_C(1000)
@@ -1089,19 +1090,19 @@ static void test_redact(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof(redacts) / sizeof(redacts[0]); i++) {
         char buf[256];
-        channel_redact_url(redacts[i].url, buf, sizeof(buf));
+        redact_url(redacts[i].url, buf, sizeof(buf));
         if (strcmp(buf, redacts[i].expect) != 0)
             fail_msg("line %d: '%s' gave '%s'", redacts[i].line, redacts[i].url, buf);
     }
     /* Small buffers cut, always terminated. */
     char small[12];
-    channel_redact_url("https://hooks.slack.com/services/T0/B0/X", small, sizeof(small));
+    redact_url("https://hooks.slack.com/services/T0/B0/X", small, sizeof(small));
     assert_string_equal(small, "https://hoo");
-    assert_null(channel_redact_url("x", NULL, 0));
+    assert_null(redact_url("x", NULL, 0));
     char one[1] = {'z'};
-    channel_redact_url("http://h", one, 1);
+    redact_url("http://h", one, 1);
     assert_int_equal(one[0], '\0');
-    channel_redact_url(NULL, small, sizeof(small));
+    redact_url(NULL, small, sizeof(small));
     assert_string_equal(small, "***");
 }
 
