@@ -197,36 +197,6 @@ static int effect_key(const struct ticket *t, const struct effect *e, const char
     return 0;
 }
 
-static const char *effect_event(const struct effect *e)
-{
-    if (e->event)
-        return e->event;
-    switch (e->kind) {
-    case EFFECT_REMINDER:
-        return "appointment.reminder";
-    case EFFECT_REPEAT_FAULT:
-        return "ticket.repeat_fault";
-    default:
-        return "sla.escalation";
-    }
-}
-
-static bool effect_notifies(const struct effect *e)
-{
-    switch (e->kind) {
-    case EFFECT_STEP:
-    case EFFECT_REMINDER:
-    case EFFECT_REPEAT_FAULT:
-    case EFFECT_FOLLOWUP_DUE:
-    case EFFECT_FOLLOWUP_STEP:
-        return true;
-    case EFFECT_FOLLOWUP_DONE:
-        return e->notify != NULL; /* unsatisfied */
-    default:
-        return false;
-    }
-}
-
 /* What the effect says, as the data of its history row; NULL when out of memory. */
 static json_t *effect_json(const struct ticket *t, const struct effect *e, bool late)
 {
