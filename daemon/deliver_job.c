@@ -1,13 +1,11 @@
-/* deliver_job.c - one attempt's request (see deliver_job.h): the row's payload tells the
- * event, step, recipient, contact, address and the clock as it was when the row was
- * queued; the ticket is read as it is now; render.c writes the words and channel.c the
- * request. */
+/* deliver_job.c - one attempt's request (see deliver_job.h): the row's payload (payload.h)
+ * tells the step, contact, address and the clock as it was when the row was queued; the
+ * ticket is read as it is now; render.c writes the words and channel.c the request. */
 #include "deliver_job.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,9 +13,9 @@
 #include <unistd.h>
 
 #include "batch.h"
-#include "jsonx.h"
 #include "log.h"
 #include "metrics.h"
+#include "payload.h"
 #include "render.h"
 #include "service.h"
 #include "slaclock.h"
@@ -59,98 +57,58 @@ void deliver_row_done(struct deliver_row *r)
     memset(r, 0, sizeof(*r));
 }
 
-static const char *get_str(json_t *o, const char *key)
-{
-    return json_string_value(json_object_get(o, key));
-}
-
-static int64_t get_int(json_t *o, const char *key, int64_t dflt)
-{
-    json_t *v = json_object_get(o, key);
-    return json_is_integer(v) ? (int64_t)json_integer_value(v) : dflt;
-}
-
-/* The clock as the row's payload saw it; false when it has none. */
-static bool clock_from(json_t *snap, struct slaclock *c)
-{
-    if (!json_is_object(snap))
-        return false;
-    memset(c, 0, sizeof(*c));
-    const char *name = get_str(snap, "name");
-    int state = slaclock_state_from_name(get_str(snap, "state"));
-    if (!name || state < 0)
-        return false;
-    snprintf(c->name, sizeof(c->name), "%s", name);
-    c->state = state;
-    c->target_ms = get_int(snap, "target_ms", 0);
-    c->elapsed_ms = get_int(snap, "elapsed_ms", 0);
-    c->since_ms = get_int(snap, "since_ms", SLAD_NO_TIME);
-    c->started_at_ms = get_int(snap, "started_at_ms", SLAD_NO_TIME);
-    c->stopped_at_ms = SLAD_NO_TIME;
-    c->due_at_ms = get_int(snap, "due_at_ms", SLAD_NO_TIME);
-    c->breached_at_ms = get_int(snap, "breached_at_ms", SLAD_NO_TIME);
-    c->stop_event = -1;
-    return true;
-}
-
 /* The ticket the message speaks of: as it is now, or, for a plan's task (no ticket), the
- * plan's pseudo ticket carried in the payload. */
-static int ticket_of(struct service *svc, const struct deliver_row *r, json_t *payload,
-                     int64_t now_ms, struct ticket *t, struct slad_error *reterr)
+ * plan's pseudo ticket the payload carries (taken from it). */
+static int ticket_of(struct service *svc, const struct deliver_row *r, struct payload *p,
+                     struct ticket *t, struct slad_error *reterr)
 {
     if (r->ticket_id)
         return service_ticket_get(svc, r->ticket_id, t, reterr);
-    json_t *pt = json_object_get(payload, "plan_ticket");
-    char *text = pt ? json_dumps(pt, JSON_COMPACT) : NULL;
-    if (!text)
+    if (!p->has_ticket)
         return slad_error_set(reterr, EINVAL, "notification %lld names no ticket",
                               (long long)r->id);
-    int rv = jsonx_ticket_parse(text, strlen(text), now_ms, t, reterr);
-    free(text);
-    return rv;
+    *t = p->ticket;
+    ticket_init(&p->ticket);
+    p->has_ticket = false;
+    return 0;
 }
 
 int deliver_job_build(struct service *svc, const struct conf *conf, const struct conf_channel *ch,
                       const struct deliver_row *r, int64_t now_ms, struct channel_request *ret,
                       struct slad_error *reterr)
 {
-    json_error_t jerr;
-    json_t *p = r->payload ? json_loads(r->payload, 0, &jerr) : json_object();
-    if (!json_is_object(p)) {
-        json_decref(p);
+    struct payload p;
+    int rv = payload_decode(r->payload, now_ms, &p, reterr);
+    if (rv == -EBADMSG)
         return slad_error_set(reterr, EINVAL, "notification %lld has a malformed payload",
                               (long long)r->id);
-    }
+    if (rv < 0)
+        return rv;
     struct ticket t;
     ticket_init(&t);
-    int rv = ticket_of(svc, r, p, now_ms, &t, reterr);
+    rv = ticket_of(svc, r, &p, &t, reterr);
     if (rv < 0) {
-        json_decref(p);
+        payload_done(&p);
         ticket_done(&t);
         return rv;
     }
-    struct slaclock clock;
-    bool has_clock = clock_from(json_object_get(p, "clock_snapshot"), &clock);
     const struct conf_policy *pol = t.policy ? conf_find_policy(conf, t.policy) : NULL;
     struct notification n = {
         .conf = conf,
         .event = r->event,
         .idempotency_key = r->key,
         .ticket = &t,
-        .clock = has_clock ? &clock : NULL,
+        .clock = p.has_clock ? &p.clock : NULL,
         .calendar = pol ? pol->calendar : NULL,
-        .step = (int)get_int(p, "step", get_int(p, "reminder", 0)),
-        .repeat = (unsigned)get_int(p, "repeat", 0),
+        .step = p.step,
+        .repeat = p.repeat,
         .recipient = r->recipient,
-        .contact = get_str(p, "contact"),
-        .to = get_str(p, "address"),
-        .followup_name = get_str(p, "followup"),
-        .followup_due_at_ms = SLAD_NO_TIME,
+        .contact = p.contact,
+        .to = p.address,
+        .followup_name = p.followup,
+        /* {{followup.due_at}} is the instant the task must be done by: its deadline. */
+        .followup_due_at_ms = p.followup ? p.followup_deadline_ms : SLAD_NO_TIME,
     };
-    /* {{followup.due_at}} is the instant the task must be done by: its deadline. */
-    const char *due = get_str(p, "deadline_at");
-    if (n.followup_name && due && jsonx_time_parse(due, &n.followup_due_at_ms, NULL) < 0)
-        n.followup_due_at_ms = SLAD_NO_TIME;
     char *text = NULL, *subject = NULL;
     rv = render_message(&n, NULL, now_ms, channel_text_escape(ch, n.to), &text, &subject, reterr);
     if (rv == 0) {
@@ -165,7 +123,7 @@ int deliver_job_build(struct service *svc, const struct conf *conf, const struct
     free(text);
     free(subject);
     ticket_done(&t);
-    json_decref(p);
+    payload_done(&p);
     return rv;
 }
 

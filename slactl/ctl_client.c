@@ -7,7 +7,7 @@
 
 #include <curl/curl.h>
 
-#include "channel.h"
+#include "redact.h"
 #include "slactl.h"
 
 /* Answers larger than this are refused: no daemon answer is anywhere near it. */
@@ -50,7 +50,7 @@ static void say_unreachable(const struct ctl *ctl, const char *why)
         fprintf(stderr,
                 "slactl: cannot reach slad at '%s': %s\n"
                 "slactl: is slad running? start it with `systemctl start slad` or `make run`\n",
-                channel_redact_url(ctl->url, shown, sizeof(shown)), why);
+                redact_url(ctl->url, shown, sizeof(shown)), why);
 }
 
 /* The daemon's error message for a refused request, with what to do for a missing route. */

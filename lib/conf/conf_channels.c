@@ -10,9 +10,9 @@
 
 #include "civil.h"
 #include "conf_loader.h"
-#include "render.h"
+#include "escape.h"
+#include "webhook_key.h"
 #include "retry.h"
-#include "sign.h"
 
 /* The shortest signing key slad accepts: 128 bits, as a guess must not forge signatures. */
 #define SIGNING_KEY_MIN_BYTES 16
@@ -280,7 +280,7 @@ static void check_sms_body(struct conf_loader *ld, const config_setting_t *e,
     if (!c->body || !strstr(c->body, "{{") || (c->method && strcmp(c->method, "GET") == 0))
         return;
     const config_setting_t *body = config_setting_get_member(e, "body");
-    const char *type = render_content_type(&c->headers);
+    const char *type = escape_content_type(&c->headers);
     char q[QUOTE_MAX];
     if (!type)
         conf_report(ld, body,
@@ -288,7 +288,7 @@ static void check_sms_body(struct conf_loader *ld, const config_setting_t *e,
                     "how to escape them: add headers = [\"Content-Type: application/json\"] (or "
                     "application/x-www-form-urlencoded, or application/xml)",
                     where);
-    else if (render_escape_for_content_type(type) == RENDER_ESCAPE_RAW)
+    else if (escape_for_content_type(type) == ESCAPE_RAW)
         conf_report(ld, body,
                     "body in %s: placeholders cannot be escaped for Content-Type '%s': use "
                     "application/json, application/x-www-form-urlencoded or an XML type, or a "
@@ -327,7 +327,7 @@ static void check_signing_secret(struct conf_loader *ld, const config_setting_t 
     const config_setting_t *s = config_setting_get_member(e, "secret");
     if (c->type == CHANNEL_WEBHOOK) {
         struct slad_error err = {{0}};
-        int n = sign_webhook_key_bytes(c->secret, &err);
+        int n = webhook_key_bytes(c->secret, &err);
         if (n < 0)
             conf_report(ld, s, "secret in %s: %s", where, err.msg);
         else if (n < SIGNING_KEY_MIN_BYTES)

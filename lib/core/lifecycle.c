@@ -37,6 +37,36 @@ const char *effect_kind_name(enum effect_kind kind)
                : "unknown";
 }
 
+const char *effect_event(const struct effect *e)
+{
+    if (e->event)
+        return e->event;
+    switch (e->kind) {
+    case EFFECT_REMINDER:
+        return "appointment.reminder";
+    case EFFECT_REPEAT_FAULT:
+        return "ticket.repeat_fault";
+    default:
+        return "sla.escalation";
+    }
+}
+
+bool effect_notifies(const struct effect *e)
+{
+    switch (e->kind) {
+    case EFFECT_STEP:
+    case EFFECT_REMINDER:
+    case EFFECT_REPEAT_FAULT:
+    case EFFECT_FOLLOWUP_DUE:
+    case EFFECT_FOLLOWUP_STEP:
+        return true;
+    case EFFECT_FOLLOWUP_DONE:
+        return e->notify != NULL; /* unsatisfied */
+    default:
+        return false;
+    }
+}
+
 void effects_init(struct effects *e)
 {
     memset(e, 0, sizeof(*e));

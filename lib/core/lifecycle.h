@@ -48,6 +48,14 @@ struct effect {
     const char *detail;                /* EFFECT_PLAN_STOPPED: why, for a person; borrowed */
 };
 
+/* The notification event of e: its own, else the one of its kind (reminders, repeat
+ * faults; "sla.escalation" for the rest). */
+const char *effect_event(const struct effect *e);
+
+/* Whether e tells someone (steps, reminders, repeat faults, a task falling due or its
+ * steps, an unsatisfied outcome): the service queues an outbox row per recipient. */
+bool effect_notifies(const struct effect *e);
+
 struct effects {
     struct effect *v;
     size_t n, cap;

@@ -8,13 +8,13 @@
  * says sent, retry (with the delay a server asked for) or dead, with a reason for a
  * person; retry_decide (retry.h) then schedules or gives up.
  *
+ * Each channel type is one vendor (vendor.h, vendor_<type>.c); the answer rules they
+ * share are answer.c's.
+ *
  * Secrets: a request holds signing keys' results, tokens in URLs, Authorization headers
- * and SMTP passwords. Never log a request; log channel_redact_url(url). Reasons and
+ * and SMTP passwords. Never log a request; log redact_url(url) (redact.h). Reasons and
  * error messages from this module never contain a secret or a token-bearing URL: text a
- * server or libcurl sent back is scrubbed of every secret of the channel (its secret,
- * password, user:password, access_key_secret, routing_key, the URL's user info and
- * tokens, header values, a form body's values), in every form it may come back in
- * (as written, percent-encoded and -decoded, JSON-escaped, base64 as in "Basic ..."),
+ * server or libcurl sent back is scrubbed of every secret of the channel (redact.h)
  * before it is cut to length. */
 #ifndef SLAD_CHANNEL_H
 #define SLAD_CHANNEL_H
@@ -44,7 +44,7 @@ enum channel_transport {
 struct channel_request {
     enum channel_transport transport;
     const char *method;                 /* HTTP: "POST", "PUT" or "GET" (static); else NULL */
-    char *url;                          /* may hold a token: log only channel_redact_url() of it */
+    char *url;                          /* may hold a token: log only redact_url() of it */
     char *headers[CHANNEL_MAX_HEADERS]; /* "Name: value" lines, as curl_slist_append wants */
     size_t n_headers;
     char *body; /* NUL-terminated (body_len excludes the NUL); NULL for a GET */
@@ -62,7 +62,7 @@ struct channel_request {
  * number, which only a text message can), so that a ticket's title or a customer's name
  * cannot add links, images, tags or headings to it; RAW everywhere else (each channel
  * escapes the whole text for its format). */
-enum render_escape channel_text_escape(const struct conf_channel *ch, const char *to);
+enum escape channel_text_escape(const struct conf_channel *ch, const char *to);
 
 /* Build attempt's request for notification n on channel ch at now_ms. nonce is fresh
  * random bytes (Alibaba's SignatureNonce); everything else is a function of the inputs,
@@ -110,11 +110,5 @@ struct channel_verdict {
  * other statuses dead; vendor rate-limit codes retry, other vendor codes are dead. */
 void channel_classify(const struct conf_channel *ch, const struct channel_response *resp,
                       int64_t now_ms, struct channel_verdict *ret);
-
-/* url for a log line: user info, every query value and every path segment that looks
- * like a token (20+ characters, or 8+ with a digit: Slack's T.../B.../..., Feishu's
- * hook UUID, WeCom's key) become "***", the fragment is dropped. "https://oapi.dingtalk.
- * com/robot/send?access_token=***". Text that is not a URL becomes "***". Returns buf. */
-char *channel_redact_url(const char *url, char *buf, size_t size);
 
 #endif

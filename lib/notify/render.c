@@ -227,11 +227,11 @@ static const char *entity_of(unsigned char c)
 }
 
 /* One character (a valid sequence of n bytes at p) in mode esc. */
-static void put_char(struct render_buf *b, const unsigned char *p, size_t n, enum render_escape esc)
+static void put_char(struct render_buf *b, const unsigned char *p, size_t n, enum escape esc)
 {
     unsigned char c = p[0];
     switch (esc) {
-    case RENDER_ESCAPE_JSON:
+    case ESCAPE_JSON:
         if (c == '"' || c == '\\') {
             char e[2] = {'\\', (char)c};
             render_buf_add(b, e, 2);
@@ -263,7 +263,7 @@ static void put_char(struct render_buf *b, const unsigned char *p, size_t n, enu
             render_buf_add(b, p, n);
         }
         break;
-    case RENDER_ESCAPE_FORM:
+    case ESCAPE_FORM:
         for (size_t i = 0; i < n; i++) {
             unsigned char x = p[i];
             if (is_alnum(x) || x == '*' || x == '-' || x == '.' || x == '_')
@@ -274,7 +274,7 @@ static void put_char(struct render_buf *b, const unsigned char *p, size_t n, enu
                 put_percent(b, x);
         }
         break;
-    case RENDER_ESCAPE_URL:
+    case ESCAPE_URL:
         for (size_t i = 0; i < n; i++) {
             unsigned char x = p[i];
             if (is_alnum(x) || x == '-' || x == '.' || x == '_' || x == '~')
@@ -283,19 +283,19 @@ static void put_char(struct render_buf *b, const unsigned char *p, size_t n, enu
                 put_percent(b, x);
         }
         break;
-    case RENDER_ESCAPE_HEADER:
+    case ESCAPE_HEADER:
         if (c < 0x20 || c == 0x7f)
             render_buf_add(b, " ", 1);
         else
             render_buf_add(b, p, n);
         break;
-    case RENDER_ESCAPE_SLACK:
+    case ESCAPE_SLACK:
         if (c == '&' || c == '<' || c == '>')
             render_buf_puts(b, entity_of(c));
         else
             render_buf_add(b, p, n);
         break;
-    case RENDER_ESCAPE_XML:
+    case ESCAPE_XML:
         if (entity_of(c))
             render_buf_puts(b, entity_of(c));
         else if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f)
@@ -303,7 +303,7 @@ static void put_char(struct render_buf *b, const unsigned char *p, size_t n, enu
         else
             render_buf_add(b, p, n);
         break;
-    case RENDER_ESCAPE_MARKDOWN:
+    case ESCAPE_MARKDOWN:
         if (c < 0x20 || c == 0x7f)
             render_buf_add(b, " ", 1); /* no new line, so no block of the value's own */
         else if (c == '<' || c == '>')
@@ -314,7 +314,7 @@ static void put_char(struct render_buf *b, const unsigned char *p, size_t n, enu
         } else
             render_buf_add(b, p, n);
         break;
-    case RENDER_ESCAPE_RAW:
+    case ESCAPE_RAW:
     default:
         render_buf_add(b, p, n);
         break;
@@ -347,14 +347,14 @@ static size_t markdown_lead(struct render_buf *b, const char *s, size_t len)
     return i + digits + 1;
 }
 
-void render_buf_escape(struct render_buf *b, const char *s, size_t len, enum render_escape esc)
+void render_buf_escape(struct render_buf *b, const char *s, size_t len, enum escape esc)
 {
     const unsigned char *p = (const unsigned char *)s;
-    size_t i = esc == RENDER_ESCAPE_MARKDOWN ? markdown_lead(b, s, len) : 0;
+    size_t i = esc == ESCAPE_MARKDOWN ? markdown_lead(b, s, len) : 0;
     while (i < len && !b->err) {
         /* Runs of plain ASCII that need no escaping are copied at once. */
         size_t run = i;
-        if (esc == RENDER_ESCAPE_RAW) {
+        if (esc == ESCAPE_RAW) {
             while (run < len && p[run] < 0x80)
                 run++;
         }
@@ -372,37 +372,6 @@ void render_buf_escape(struct render_buf *b, const char *s, size_t len, enum ren
             i += n;
         }
     }
-}
-
-enum render_escape render_escape_for_content_type(const char *value)
-{
-    if (!value)
-        return RENDER_ESCAPE_RAW;
-    while (*value == ' ' || *value == '\t')
-        value++;
-    size_t n = strcspn(value, "; \t");
-    if (n == 33 && strncasecmp(value, "application/x-www-form-urlencoded", n) == 0)
-        return RENDER_ESCAPE_FORM;
-    if (n == 16 && strncasecmp(value, "application/json", n) == 0)
-        return RENDER_ESCAPE_JSON;
-    if (n > 5 && strncasecmp(value + n - 5, "+json", 5) == 0)
-        return RENDER_ESCAPE_JSON;
-    if ((n == 15 && strncasecmp(value, "application/xml", n) == 0) ||
-        (n == 8 && strncasecmp(value, "text/xml", n) == 0) ||
-        (n > 4 && strncasecmp(value + n - 4, "+xml", 4) == 0))
-        return RENDER_ESCAPE_XML;
-    return RENDER_ESCAPE_RAW;
-}
-
-const char *render_content_type(const struct conf_strings *headers)
-{
-    const char *value = NULL;
-    for (size_t i = 0; i < headers->n; i++) {
-        const char *h = headers->v[i];
-        if (h && strncasecmp(h, "Content-Type:", 13) == 0)
-            value = h + 13 + strspn(h + 13, " \t");
-    }
-    return value;
 }
 
 /* ---- values ---- */
@@ -597,24 +566,24 @@ static const char *value_of(const struct notification *n, enum placeholder p, in
 }
 
 static void render_into(struct render_buf *b, const char *tmpl, const struct notification *n,
-                        int64_t now_ms, enum render_escape esc, const char *absent)
+                        int64_t now_ms, enum escape esc, const char *absent)
 {
     const char *p = tmpl;
     while (*p && !b->err) {
         const char *open = strstr(p, "{{");
         if (!open) {
-            render_buf_escape(b, p, strlen(p), RENDER_ESCAPE_RAW);
+            render_buf_escape(b, p, strlen(p), ESCAPE_RAW);
             return;
         }
         const char *close = strstr(open + 2, "}}");
         int which = close ? placeholder_find(open + 2, (size_t)(close - open - 2)) : -1;
         if (which < 0) {
             /* Not a placeholder: keep "{{" and look again after it. */
-            render_buf_escape(b, p, (size_t)(open + 2 - p), RENDER_ESCAPE_RAW);
+            render_buf_escape(b, p, (size_t)(open + 2 - p), ESCAPE_RAW);
             p = open + 2;
             continue;
         }
-        render_buf_escape(b, p, (size_t)(open - p), RENDER_ESCAPE_RAW);
+        render_buf_escape(b, p, (size_t)(open - p), ESCAPE_RAW);
         char scratch[VALUE_SCRATCH];
         const char *v = value_of(n, (enum placeholder)which, now_ms, scratch);
         if (v && *v)
@@ -626,13 +595,13 @@ static void render_into(struct render_buf *b, const char *tmpl, const struct not
 }
 
 void render_template_into(struct render_buf *b, const char *tmpl, const struct notification *n,
-                          int64_t now_ms, enum render_escape esc)
+                          int64_t now_ms, enum escape esc)
 {
     render_into(b, tmpl, n, now_ms, esc, "");
 }
 
-int render_template(const char *tmpl, const struct notification *n, int64_t now_ms,
-                    enum render_escape esc, char **ret, size_t *ret_len, struct slad_error *reterr)
+int render_template(const char *tmpl, const struct notification *n, int64_t now_ms, enum escape esc,
+                    char **ret, size_t *ret_len, struct slad_error *reterr)
 {
     struct render_buf b;
     render_buf_init(&b, RENDER_MAX_BYTES);
@@ -748,9 +717,8 @@ const char *render_default_subject(const char *event, const char *lang)
     return d ? (is_zh(lang) ? d->zh_subject : d->en_subject) : NULL;
 }
 
-int render_message(const struct notification *n, const char *lang, int64_t now_ms,
-                   enum render_escape esc, char **ret_text, char **ret_subject,
-                   struct slad_error *reterr)
+int render_message(const struct notification *n, const char *lang, int64_t now_ms, enum escape esc,
+                   char **ret_text, char **ret_subject, struct slad_error *reterr)
 {
     if (!lang)
         lang = n->conf && n->conf->daemon.language ? n->conf->daemon.language : "zh";
@@ -779,7 +747,7 @@ int render_message(const struct notification *n, const char *lang, int64_t now_m
     int r = render_buf_take(&b, "message text", &t, NULL, reterr);
     if (r == 0 && ret_subject) {
         /* A subject is one header line. */
-        render_into(&b, subject, n, now_ms, RENDER_ESCAPE_HEADER, "-");
+        render_into(&b, subject, n, now_ms, ESCAPE_HEADER, "-");
         r = render_buf_take(&b, "message subject", &s, NULL, reterr);
     }
     render_buf_done(&b);

@@ -19,6 +19,7 @@
 
 #include "conf.h"
 #include "error.h"
+#include "escape.h"
 #include "slaclock.h"
 #include "ticket.h"
 
@@ -47,19 +48,6 @@ struct notification {
     const char *link;                /* URL of the ticket in the caller's system, or NULL */
 };
 
-/* How a value is written into its surroundings. */
-enum render_escape {
-    RENDER_ESCAPE_RAW,      /* as is (UTF-8 repaired) */
-    RENDER_ESCAPE_JSON,     /* the inside of a JSON string: \" \\ \n \u0001 ... */
-    RENDER_ESCAPE_FORM,     /* application/x-www-form-urlencoded: space '+', others %XX */
-    RENDER_ESCAPE_URL,      /* RFC 3986: all but A-Z a-z 0-9 - . _ ~ as %XX (Aliyun's rule) */
-    RENDER_ESCAPE_HEADER,   /* a header value: control characters become spaces */
-    RENDER_ESCAPE_SLACK,    /* Slack message text: & < > as &amp; &lt; &gt; */
-    RENDER_ESCAPE_XML,      /* XML text and attribute values: & < > " ' as entities */
-    RENDER_ESCAPE_MARKDOWN, /* one run of plain text in DingTalk / WeCom markdown: line
-                               breaks as spaces, markup characters escaped (render.c) */
-};
-
 /* A growing text with a limit and a sticky error (curl's dynbuf): after the first
  * failure further additions are ignored and render_buf_take reports it. The text may
  * hold secrets (signed URLs), so it is wiped when freed. */
@@ -76,7 +64,7 @@ void render_buf_puts(struct render_buf *b, const char *s);
 void render_buf_printf(struct render_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* s[0..len) escaped as esc (bad UTF-8 bytes become '?'). */
-void render_buf_escape(struct render_buf *b, const char *s, size_t len, enum render_escape esc);
+void render_buf_escape(struct render_buf *b, const char *s, size_t len, enum escape esc);
 /* Hand the text over: 0 with *ret (malloc'd, NUL-terminated, "" when empty) and *ret_len
  * (may be NULL), or the sticky error with a message naming what (e.g. "e-mail subject").
  * The buffer is empty afterwards either way. */
@@ -88,11 +76,11 @@ void render_buf_done(struct render_buf *b);
 /* Append tmpl rendered for n at now_ms, each value escaped as esc. Absent values (no
  * clock, no assignee...) are empty. */
 void render_template_into(struct render_buf *b, const char *tmpl, const struct notification *n,
-                          int64_t now_ms, enum render_escape esc);
+                          int64_t now_ms, enum escape esc);
 
 /* tmpl rendered into a new string (at most RENDER_MAX_BYTES). */
-int render_template(const char *tmpl, const struct notification *n, int64_t now_ms,
-                    enum render_escape esc, char **ret, size_t *ret_len, struct slad_error *reterr);
+int render_template(const char *tmpl, const struct notification *n, int64_t now_ms, enum escape esc,
+                    char **ret, size_t *ret_len, struct slad_error *reterr);
 
 /* The built-in text and e-mail subject of event in lang ("zh" or "en"; anything else is
  * "en"); NULL for an event slad does not know. */
@@ -106,18 +94,8 @@ const char *render_default_subject(const char *event, const char *lang);
  * written. Absent values read "-" here (a person reads these). *ret_subject (may be NULL)
  * gets the template's subject, else the built-in subject, as one header line. -ENOENT for
  * an unknown event. */
-int render_message(const struct notification *n, const char *lang, int64_t now_ms,
-                   enum render_escape esc, char **ret_text, char **ret_subject,
-                   struct slad_error *reterr);
-
-/* The escaping for a body sent with this Content-Type value: JSON for application/json
- * (and +json types), FORM for application/x-www-form-urlencoded, XML for application/xml,
- * text/xml (and +xml types), else RAW: a type in which a value cannot be escaped. */
-enum render_escape render_escape_for_content_type(const char *value);
-
-/* The value of the last "Content-Type:" line among "Name: value" header lines (blanks
- * after the colon skipped), or NULL. */
-const char *render_content_type(const struct conf_strings *headers);
+int render_message(const struct notification *n, const char *lang, int64_t now_ms, enum escape esc,
+                   char **ret_text, char **ret_subject, struct slad_error *reterr);
 
 /* at_ms as local time of cal (NULL: UTC): "2026-03-02 16:00 +08:00". buf size >=
  * RENDER_TIME_MAX; returns buf. */

@@ -16,6 +16,12 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "base64.h"
+#include "webhook_key.h"
+
+/* Room for the decoded key: base64 decodes in whole groups of 3 bytes. */
+#define WEBHOOK_KEY_BUF ((WEBHOOK_KEY_MAX_BYTES + 2) / 3 * 3)
+
 static int hmac(const EVP_MD *md, const void *key, size_t key_len, const void *msg, size_t msg_len,
                 unsigned char *out, unsigned expect_len)
 {
@@ -57,25 +63,13 @@ int sign_base64(const void *data, size_t len, char *out, size_t size)
     return EVP_EncodeBlock((unsigned char *)out, data, (int)len);
 }
 
-static bool b64_char(char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
-           c == '/';
-}
-
 int sign_base64_decode(const char *text, size_t len, unsigned char *out, size_t size,
                        size_t *ret_len)
 {
     /* EVP_DecodeBlock skips blanks and does not report padding, so check the text first. */
-    if (len % 4 != 0 || len > (size_t)INT_MAX / 2)
-        return -EINVAL;
-    size_t pad = 0;
-    if (len >= 1 && text[len - 1] == '=')
-        pad = len >= 2 && text[len - 2] == '=' ? 2 : 1;
-    for (size_t i = 0; i < len - pad; i++)
-        if (!b64_char(text[i]))
-            return -EINVAL;
-    size_t bytes = len / 4 * 3 - pad;
+    int bytes = base64_decoded_len(text, len);
+    if (bytes < 0)
+        return bytes;
     /* EVP_DecodeBlock writes whole groups of 3 bytes. */
     if (size < len / 4 * 3)
         return -ENOSPC;
@@ -85,7 +79,7 @@ int sign_base64_decode(const char *text, size_t len, unsigned char *out, size_t 
     }
     if (EVP_DecodeBlock(out, (const unsigned char *)text, (int)len) < 0)
         return -EINVAL;
-    *ret_len = bytes;
+    *ret_len = (size_t)bytes;
     return 0;
 }
 
@@ -115,43 +109,29 @@ static int put_b64(const char *prefix, const unsigned char *mac, size_t mac_len,
     return n < 0 ? n : (int)plen + n;
 }
 
-#define WEBHOOK_KEY_MAX 256
-
-/* The HMAC key of a Standard Webhooks secret: *key points at secret or into key_buf. */
-static int webhook_key(const char *secret, unsigned char key_buf[WEBHOOK_KEY_MAX], const void **key,
+/* The HMAC key of a Standard Webhooks secret (webhook_key.h): *key points at secret or into
+ * key_buf. */
+static int webhook_key(const char *secret, unsigned char key_buf[WEBHOOK_KEY_BUF], const void **key,
                        size_t *key_len, struct slad_error *reterr)
 {
-    *key = secret;
-    *key_len = strlen(secret);
-    if (strncmp(secret, "whsec_", 6) != 0)
-        return 0;
-    const char *b64 = secret + 6;
-    if (sign_base64_decode(b64, strlen(b64), key_buf, WEBHOOK_KEY_MAX, key_len) < 0) {
-        explicit_bzero(key_buf, WEBHOOK_KEY_MAX);
-        return slad_error_set(reterr, EINVAL,
-                              "the webhook secret starts with 'whsec_' but the rest is not "
-                              "base64 of at most %d bytes",
-                              WEBHOOK_KEY_MAX / 4 * 3);
+    int n = webhook_key_bytes(secret, reterr);
+    if (n < 0)
+        return n;
+    const char *b64 = webhook_key_base64(secret);
+    *key = b64 ? (const void *)key_buf : (const void *)secret;
+    *key_len = (size_t)n;
+    if (b64 && sign_base64_decode(b64, strlen(b64), key_buf, WEBHOOK_KEY_BUF, key_len) < 0) {
+        explicit_bzero(key_buf, WEBHOOK_KEY_BUF);
+        return slad_error_set(reterr, EIO, "cannot decode the webhook key");
     }
-    *key = key_buf;
     return 0;
-}
-
-int sign_webhook_key_bytes(const char *secret, struct slad_error *reterr)
-{
-    unsigned char key_buf[WEBHOOK_KEY_MAX];
-    const void *key;
-    size_t key_len;
-    int r = webhook_key(secret, key_buf, &key, &key_len, reterr);
-    explicit_bzero(key_buf, sizeof(key_buf));
-    return r < 0 ? r : (int)key_len;
 }
 
 int sign_standard_webhook(const char *secret, const char *msg_id, int64_t timestamp_s,
                           const void *body, size_t body_len, char *out, size_t size,
                           struct slad_error *reterr)
 {
-    unsigned char key_buf[WEBHOOK_KEY_MAX];
+    unsigned char key_buf[WEBHOOK_KEY_BUF];
     const void *key;
     size_t key_len;
     int r = webhook_key(secret, key_buf, &key, &key_len, reterr);
@@ -216,9 +196,9 @@ int sign_aliyun_rpc(const char *access_key_secret, const char *method,
     for (size_t i = 0; i < n; i++) {
         if (i)
             render_buf_add(&canon, "&", 1);
-        render_buf_escape(&canon, sorted[i].name, strlen(sorted[i].name), RENDER_ESCAPE_URL);
+        render_buf_escape(&canon, sorted[i].name, strlen(sorted[i].name), ESCAPE_URL);
         render_buf_add(&canon, "=", 1);
-        render_buf_escape(&canon, sorted[i].value, strlen(sorted[i].value), RENDER_ESCAPE_URL);
+        render_buf_escape(&canon, sorted[i].value, strlen(sorted[i].value), ESCAPE_URL);
     }
     struct render_buf sts, key;
     render_buf_init(&sts, 3 * RENDER_MAX_BYTES + 64);
@@ -226,7 +206,7 @@ int sign_aliyun_rpc(const char *access_key_secret, const char *method,
     render_buf_puts(&sts, method);
     render_buf_puts(&sts, "&%2F&");
     if (canon.data)
-        render_buf_escape(&sts, canon.data, canon.len, RENDER_ESCAPE_URL);
+        render_buf_escape(&sts, canon.data, canon.len, ESCAPE_URL);
     render_buf_printf(&key, "%s&", access_key_secret);
 
     unsigned char mac[SIGN_SHA1_BYTES];
@@ -239,7 +219,7 @@ int sign_aliyun_rpc(const char *access_key_secret, const char *method,
     if (!r) {
         render_buf_add(query, canon.data, canon.len);
         render_buf_puts(query, "&Signature=");
-        render_buf_escape(query, b64, strlen(b64), RENDER_ESCAPE_URL);
+        render_buf_escape(query, b64, strlen(b64), ESCAPE_URL);
         r = query->err;
     }
     render_buf_done(&canon);

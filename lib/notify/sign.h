@@ -43,16 +43,11 @@ char *sign_hex(const void *data, size_t len, char *out, size_t size);
 
 /* Standard Webhooks v1: "v1," + base64(HMAC-SHA256(key, msg_id "." timestamp_s "." body)).
  * The key is the base64-decoded part after "whsec_" when secret starts with it, else the
- * secret's bytes. -EINVAL (with a message that does not quote the secret) when a whsec_
- * secret is not base64. */
+ * secret's bytes (webhook_key.h). -EINVAL (with a message that does not quote the secret)
+ * when a whsec_ secret is not base64 of a key slad takes. */
 int sign_standard_webhook(const char *secret, const char *msg_id, int64_t timestamp_s,
                           const void *body, size_t body_len, char *out, size_t size,
                           struct slad_error *reterr);
-
-/* The bytes of the HMAC key of a Standard Webhooks secret (as sign_standard_webhook
- * takes it), or -EINVAL (message without the secret) for a whsec_ secret that is not
- * base64. The config loader refuses keys too short to resist guessing. */
-int sign_webhook_key_bytes(const char *secret, struct slad_error *reterr);
 
 /* DingTalk robot: base64(HMAC-SHA256(key = secret, msg = timestamp_ms "\n" secret)), not
  * yet URL-encoded (the URL gets timestamp=..&sign=<percent-encoded>). */

@@ -26,14 +26,15 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonx.h"
+#include "civil.h"
 #include "metrics.h"
+#include "payload.h"
 #include "recipient.h"
+#include "record.h"
 #include "service_internal.h"
 #include "store.h"
 
@@ -92,59 +93,16 @@ struct store *service_store(const struct service *svc)
     return svc->store;
 }
 
-/* JSON helpers: false when memory ran out (o may be NULL: then false too). A builder
- * gives up on the first false (built()): a history row or a payload stored without one
- * of its fields would be a wrong record, so the operation fails instead. */
-static bool obj_set(json_t *o, const char *key, json_t *v)
-{
-    return json_object_set_new(o, key, v) == 0; /* v NULL: -1; v is freed on failure */
-}
-
-static bool obj_str(json_t *o, const char *key, const char *v)
-{
-    return !v || obj_set(o, key, json_string(v));
-}
-
-static bool obj_int(json_t *o, const char *key, int64_t v)
-{
-    return obj_set(o, key, json_integer(v));
-}
-
-static bool obj_time(json_t *o, const char *key, int64_t ms)
-{
-    char buf[JSONX_TIME_MAX];
-    if (ms == SLAD_NO_TIME || ms == INT64_MAX)
-        return true;
-    return obj_str(o, key, jsonx_time_format(ms, buf, sizeof(buf)));
-}
-
-/* o when every field went in, else NULL (o freed). */
-static json_t *built(json_t *o, bool ok)
-{
-    if (ok)
-        return o;
-    json_decref(o);
-    return NULL;
-}
-
 /* -ENOMEM with what was being done to ticket id. */
 static int out_of_memory(struct slad_error *reterr, const char *doing, int64_t id)
 {
     return slad_error_set(reterr, ENOMEM, "out of memory %s ticket %" PRId64, doing, id);
 }
 
-/* Serialise and free o; NULL on allocation failure. */
-static char *dump(json_t *o)
-{
-    char *text = o ? jsonx_dump(o, NULL) : NULL;
-    json_decref(o);
-    return text;
-}
-
+/* A history row with text (record.h; taken; NULL: memory ran out) as its data. */
 static int history_add(struct service *svc, int64_t ticket_id, int64_t at_ms, int64_t now_ms,
-                       const char *kind, json_t *data, bool late, struct slad_error *reterr)
+                       const char *kind, char *text, bool late, struct slad_error *reterr)
 {
-    char *text = dump(data);
     if (!text)
         return slad_error_set(reterr, ENOMEM, "out of memory recording history");
     struct store_history h = {
@@ -196,145 +154,6 @@ static int effect_key(const struct ticket *t, const struct effect *e, const char
     return 0;
 }
 
-static const char *effect_event(const struct effect *e)
-{
-    if (e->event)
-        return e->event;
-    switch (e->kind) {
-    case EFFECT_REMINDER:
-        return "appointment.reminder";
-    case EFFECT_REPEAT_FAULT:
-        return "ticket.repeat_fault";
-    default:
-        return "sla.escalation";
-    }
-}
-
-static bool effect_notifies(const struct effect *e)
-{
-    switch (e->kind) {
-    case EFFECT_STEP:
-    case EFFECT_REMINDER:
-    case EFFECT_REPEAT_FAULT:
-    case EFFECT_FOLLOWUP_DUE:
-    case EFFECT_FOLLOWUP_STEP:
-        return true;
-    case EFFECT_FOLLOWUP_DONE:
-        return e->notify != NULL; /* unsatisfied */
-    default:
-        return false;
-    }
-}
-
-/* What the effect says, as the data of its history row; NULL when out of memory. */
-static json_t *effect_json(const struct ticket *t, const struct effect *e, bool late)
-{
-    json_t *o = json_object();
-    bool ok = obj_time(o, "at", e->at_ms);
-    switch (e->kind) {
-    case EFFECT_POLICY:
-        ok &= obj_str(o, "policy", e->name);
-        break;
-    case EFFECT_CLOCK:
-        ok &= obj_str(o, "clock", e->clock);
-        ok &= obj_str(o, "state", slaclock_state_name(e->clock_state));
-        break;
-    case EFFECT_STEP:
-        ok &= obj_str(o, "clock", e->clock);
-        ok &= obj_int(o, "step", e->step);
-        ok &= obj_int(o, "repeat", e->repeat);
-        break;
-    case EFFECT_REMINDER:
-        ok &= obj_int(o, "reminder", e->step);
-        ok &= obj_time(o, "appointment_at", t->appointment_at_ms);
-        break;
-    case EFFECT_FOLLOWUP:
-        ok &= obj_str(o, "followup", e->name);
-        ok &= obj_str(o, "owner", e->owner);
-        ok &= obj_time(o, "due_at", e->due_at_ms);
-        ok &= obj_time(o, "deadline_at", e->deadline_at_ms);
-        break;
-    case EFFECT_FOLLOWUP_DUE:
-    case EFFECT_FOLLOWUP_STEP:
-    case EFFECT_FOLLOWUP_DONE:
-        ok &= obj_int(o, "followup_id", e->followup_id);
-        ok &= obj_str(o, "followup", e->name);
-        ok &= obj_str(o, "owner", e->owner);
-        ok &= obj_time(o, "due_at", e->due_at_ms);
-        ok &= obj_time(o, "deadline_at", e->deadline_at_ms);
-        if (e->kind == EFFECT_FOLLOWUP_STEP)
-            ok &= obj_int(o, "step", e->step);
-        ok &= obj_str(o, "outcome", e->outcome);
-        break;
-    case EFFECT_REPEAT_FAULT:
-        ok &= obj_int(o, "repeat_count", t->repeat_count);
-        ok &= obj_str(o, "device_serial", t->device_serial);
-        ok &= obj_str(o, "fault_code", t->fault_code);
-        break;
-    case EFFECT_PLAN_STOPPED: /* not a ticket's: observed, never recorded */
-        obj_int(o, "plan_id", e->plan_id);
-        obj_str(o, "detail", e->detail);
-        break;
-    }
-    if (effect_notifies(e) || e->event)
-        ok &= obj_str(o, "event", effect_event(e));
-    if (effect_notifies(e) && e->notify) {
-        json_t *to = json_array();
-        for (size_t i = 0; to && i < e->notify->n; i++)
-            ok &= json_array_append_new(to, json_string(e->notify->v[i])) == 0;
-        ok &= obj_set(o, "recipients", to);
-    }
-    if (late)
-        ok &= obj_set(o, "late", json_true());
-    return built(o, ok);
-}
-
-/* The state of clock c when the notification was queued, for the renderer: the clock
- * may have moved on by the time the row is delivered. NULL when out of memory. */
-static json_t *clock_snapshot(const struct slaclock *c)
-{
-    json_t *o = json_object();
-    bool ok = obj_str(o, "name", c->name);
-    ok &= obj_str(o, "state", slaclock_state_name(c->state));
-    ok &= obj_int(o, "target_ms", c->target_ms);
-    ok &= obj_int(o, "elapsed_ms", c->elapsed_ms);
-    ok &= obj_int(o, "since_ms", c->since_ms);
-    ok &= obj_int(o, "started_at_ms", c->started_at_ms);
-    ok &= obj_int(o, "due_at_ms", c->due_at_ms);
-    ok &= obj_int(o, "breached_at_ms", c->breached_at_ms);
-    return built(o, ok);
-}
-
-/* The clock of t named name, or NULL (reminders, repeat faults). */
-static const struct slaclock *clock_named(const struct ticket *t, const char *name)
-{
-    for (size_t i = 0; name && name[0] && i < t->n_clocks; i++)
-        if (strcmp(t->clocks[i].name, name) == 0)
-            return &t->clocks[i];
-    return NULL;
-}
-
-/* The fields of a plan's pseudo ticket the templates use, as a POST /v1/tickets body
- * (deliver_job.c reads it back with jsonx_ticket_parse); NULL when out of memory. */
-static json_t *pseudo_ticket_json(const struct ticket *t)
-{
-    json_t *o = json_object(), *customer = json_object(), *device = json_object();
-    bool ok = obj_str(o, "title", t->title);
-    ok &= obj_str(o, "source", t->source);
-    ok &= obj_str(o, "external_id", t->external_id);
-    ok &= obj_int(o, "severity", t->severity ? t->severity : TICKET_SEVERITY_MAX);
-    ok &= obj_str(o, "team", t->team);
-    ok &= obj_str(o, "assignee", t->assignee);
-    ok &= obj_str(customer, "name", t->customer_name);
-    ok &= obj_str(customer, "phone", t->customer_phone);
-    ok &= obj_str(customer, "address", t->customer_address);
-    ok &= obj_set(o, "customer", customer);
-    ok &= obj_str(device, "model", t->device_model);
-    ok &= obj_str(device, "serial", t->device_serial);
-    ok &= obj_set(o, "device", device);
-    return built(o, ok);
-}
-
 /* One outbox row for resolved recipient rc of effect e: pending on its channel, or dead
  * with the reason it cannot be reached (never dropped, so that the API shows it). The key
  * names the contact when a role resolved to one, so that two supervisors get two rows. */
@@ -356,18 +175,7 @@ static int queue_one(struct service *svc, const struct ticket *t, const struct e
     }
     bool dead = rc->error[0] || !rc->channel;
     /* The payload keeps what the renderer needs besides the ticket as it is at delivery. */
-    json_t *p = effect_json(t, e, late);
-    bool ok = obj_int(p, "ticket_id", t->id);
-    ok &= obj_str(p, "recipient", rc->text);
-    ok &= obj_str(p, "contact", contact);
-    ok &= obj_str(p, "address", rc->address);
-    const struct slaclock *c = e->kind == EFFECT_STEP ? clock_named(t, e->clock) : NULL;
-    if (c)
-        ok &= obj_set(p, "clock_snapshot", clock_snapshot(c));
-    /* A plan's task has no ticket to read at delivery: its pseudo ticket travels. */
-    if (!t->id)
-        ok &= obj_set(p, "plan_ticket", pseudo_ticket_json(t));
-    char *payload = dump(built(p, ok));
+    char *payload = payload_encode(t, e, late, rc);
     if (!payload)
         return slad_error_set(reterr, ENOMEM, "out of memory queueing a notification");
     struct store_outbox o = {
@@ -396,7 +204,7 @@ int service_record_effect(struct service *svc, const struct ticket *t, const str
 {
     bool late = now_ms - e->at_ms > LATE_MS;
     int r = t->id ? history_add(svc, t->id, e->at_ms, now_ms, effect_kind_name(e->kind),
-                                effect_json(t, e, late), late, reterr)
+                                record_effect(t, e, late), late, reterr)
                   : 0;
     if (r >= 0 && e->kind == EFFECT_FOLLOWUP)
         r = service_followup_from_effect(svc, t, e, now_ms, reterr);
@@ -528,10 +336,10 @@ int service_ticket_create(struct service *svc, const struct ticket *in, int64_t 
     if (r < 0)
         return r;
     if (in->reported_at_ms != SLAD_NO_TIME && in->reported_at_ms > now_ms + TICKET_FUTURE_SKEW_MS) {
-        char buf[JSONX_TIME_MAX];
+        char buf[CIVIL_UTC_MAX];
         return slad_error_set(reterr, EINVAL,
                               "reported_at: '%s' is more than 5 minutes in the future",
-                              jsonx_time_format(in->reported_at_ms, buf, sizeof(buf)));
+                              civil_utc_format(in->reported_at_ms, buf, sizeof(buf)));
     }
     struct ticket t;
     if (ticket_copy(&t, in) < 0)
@@ -608,11 +416,7 @@ int service_ticket_create(struct service *svc, const struct ticket *in, int64_t 
         r = service_abort_op(svc, r);
         goto out;
     }
-    json_t *data = json_object();
-    bool ok = obj_str(data, "source", t.source);
-    ok &= obj_str(data, "external_id", t.external_id);
-    ok &= obj_time(data, "reported_at", t.reported_at_ms);
-    r = history_add(svc, t.id, now_ms, now_ms, "create", built(data, ok), false, reterr);
+    r = history_add(svc, t.id, now_ms, now_ms, "create", record_create(&t), false, reterr);
     if (r >= 0)
         r = record_effects(svc, &t, now_ms, reterr);
     if (r >= 0 && t.repeat_count > 0 && t.repeat_count == svc->conf->repeat_fault.count)
@@ -646,40 +450,6 @@ static int patch_string(char **field, const char *value, bool *changed)
         return 0;
     *changed = true;
     return ticket_set_string(field, value);
-}
-
-/* The PATCH as its history row. */
-static json_t *patch_json(const struct ticket_patch *p)
-{
-    json_t *o = json_object();
-    bool ok = !p->has_severity || obj_int(o, "severity", p->severity);
-    const struct {
-        bool has;
-        const char *key, *value;
-    } strings[] = {
-        {p->has_grade, "grade", p->grade},
-        {p->has_region, "region", p->region},
-        {p->has_team, "team", p->team},
-        {p->has_assignee, "assignee", p->assignee},
-    };
-    for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++)
-        if (strings[i].has)
-            ok &= obj_set(o, strings[i].key,
-                          strings[i].value ? json_string(strings[i].value) : json_null());
-    if (p->has_appointment_at) {
-        if (p->appointment_at_ms == SLAD_NO_TIME)
-            ok &= obj_set(o, "appointment_at", json_null());
-        else
-            ok &= obj_time(o, "appointment_at", p->appointment_at_ms);
-    }
-    if (p->n_labels) {
-        json_t *labels = json_object();
-        for (size_t i = 0; i < p->n_labels; i++)
-            ok &= obj_set(labels, p->labels[i].key,
-                          p->labels[i].value ? json_string(p->labels[i].value) : json_null());
-        ok &= obj_set(o, "labels", labels);
-    }
-    return built(o, ok);
 }
 
 /* Apply p to t; *matched when a field that policies match on changed, *moved when the
@@ -752,7 +522,7 @@ int service_ticket_patch(struct service *svc, int64_t id, const struct ticket_pa
     int64_t next_ms = lifecycle_next_instant(svc->conf, &t, now_ms);
     r = store_ticket_update(svc->store, &t, next_ms, reterr);
     if (r >= 0)
-        r = history_add(svc, t.id, now_ms, now_ms, "patch", patch_json(patch), false, reterr);
+        r = history_add(svc, t.id, now_ms, now_ms, "patch", record_patch(patch), false, reterr);
     if (r >= 0)
         r = record_effects(svc, &t, now_ms, reterr);
     if (r < 0)
@@ -770,21 +540,6 @@ fail:
     return service_abort_op(svc, r);
 }
 
-static json_t *event_json(const struct ticket_event *ev, enum ticket_status from,
-                          enum ticket_status to)
-{
-    json_t *o = json_object();
-    bool ok = obj_str(o, "event", ticket_event_name(ev->type));
-    ok &= obj_time(o, "at", ev->at_ms);
-    ok &= obj_str(o, "from", ticket_status_name(from));
-    ok &= obj_str(o, "to", ticket_status_name(to));
-    ok &= obj_str(o, "by", ev->by);
-    ok &= obj_str(o, "note", ev->note);
-    ok &= obj_str(o, "assignee", ev->assignee);
-    ok &= obj_str(o, "reason", ev->reason);
-    return built(o, ok);
-}
-
 int service_ticket_event(struct service *svc, int64_t id, const struct ticket_event *in,
                          int64_t now_ms, struct ticket *ret, struct slad_error *reterr)
 {
@@ -794,9 +549,9 @@ int service_ticket_event(struct service *svc, int64_t id, const struct ticket_ev
     if (ev.at_ms == SLAD_NO_TIME)
         ev.at_ms = now_ms;
     if (ev.at_ms > now_ms + TICKET_FUTURE_SKEW_MS) {
-        char buf[JSONX_TIME_MAX];
+        char buf[CIVIL_UTC_MAX];
         return slad_error_set(reterr, EINVAL, "at: '%s' is more than 5 minutes in the future",
-                              jsonx_time_format(ev.at_ms, buf, sizeof(buf)));
+                              civil_utc_format(ev.at_ms, buf, sizeof(buf)));
     }
     /* Within the allowed skew an event from the future happens now. */
     if (ev.at_ms > now_ms)
@@ -828,7 +583,7 @@ int service_ticket_event(struct service *svc, int64_t id, const struct ticket_ev
     for (; r >= 0 && i < svc->fx.n && svc->fx.v[i].at_ms < ev.at_ms; i++)
         r = service_record_effect(svc, &t, &svc->fx.v[i], now_ms, reterr);
     if (r >= 0)
-        r = history_add(svc, t.id, ev.at_ms, now_ms, "event", event_json(&ev, from, t.status),
+        r = history_add(svc, t.id, ev.at_ms, now_ms, "event", record_event(&ev, from, t.status),
                         false, reterr);
     for (; r >= 0 && i < svc->fx.n; i++)
         r = service_record_effect(svc, &t, &svc->fx.v[i], now_ms, reterr);

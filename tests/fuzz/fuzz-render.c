@@ -30,7 +30,7 @@ static const char *const events[] = {
     "followup.overdue", "followup.unsatisfied", "appointment.reminder", "ticket.repeat_fault",
 };
 
-static char *render_or_abort(const char *tmpl, const struct notification *n, enum render_escape e)
+static char *render_or_abort(const char *tmpl, const struct notification *n, enum escape e)
 {
     char *out = NULL;
     size_t len = 0;
@@ -69,16 +69,16 @@ static void percent_decode(char *s, int form)
 
 static void check_value_modes(const struct notification *n)
 {
-    char *raw = render_or_abort("{{ticket.title}}", n, RENDER_ESCAPE_RAW);
+    char *raw = render_or_abort("{{ticket.title}}", n, ESCAPE_RAW);
     if (!raw)
         return;
-    char *h = render_or_abort("{{ticket.title}}", n, RENDER_ESCAPE_HEADER);
+    char *h = render_or_abort("{{ticket.title}}", n, ESCAPE_HEADER);
     for (const unsigned char *p = (const unsigned char *)h; h && *p; p++)
         if (*p < 0x20 || *p == 0x7f)
             abort();
     free(h);
 
-    char *j = render_or_abort("\"{{ticket.title}}\"", n, RENDER_ESCAPE_JSON);
+    char *j = render_or_abort("\"{{ticket.title}}\"", n, ESCAPE_JSON);
     if (j) {
         json_t *v = json_loads(j, JSON_DECODE_ANY, NULL);
         if (!v || !json_is_string(v) || strcmp(json_string_value(v), raw) != 0)
@@ -87,8 +87,7 @@ static void check_value_modes(const struct notification *n)
         free(j);
     }
     for (int form = 0; form <= 1; form++) {
-        char *u =
-            render_or_abort("{{ticket.title}}", n, form ? RENDER_ESCAPE_FORM : RENDER_ESCAPE_URL);
+        char *u = render_or_abort("{{ticket.title}}", n, form ? ESCAPE_FORM : ESCAPE_URL);
         if (!u)
             continue;
         for (const char *p = u; *p; p++)
@@ -101,7 +100,7 @@ static void check_value_modes(const struct notification *n)
         free(u);
     }
     /* Markdown: one line, no tag, every markup character escaped. */
-    char *md = render_or_abort("{{ticket.title}}", n, RENDER_ESCAPE_MARKDOWN);
+    char *md = render_or_abort("{{ticket.title}}", n, ESCAPE_MARKDOWN);
     for (const char *p = md; md && *p; p++) {
         if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '<' || *p == '>')
             abort();
@@ -171,7 +170,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         field[i] = p;
         p += strlen(p) + 1;
     }
-    enum render_escape esc = (enum render_escape)(data[0] % 8);
+    enum escape esc = (enum escape)(data[0] % 8);
     const char *event = events[(data[0] >> 3) % 8];
 
     struct ticket t;
@@ -204,8 +203,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     char *text = NULL, *subject = NULL;
     if (render_message(&n, (data[0] & 0x40) ? "zh" : "en", 1772438400000,
-                       (data[0] & 0x80) ? RENDER_ESCAPE_MARKDOWN : RENDER_ESCAPE_RAW, &text,
-                       &subject, NULL) == 0) {
+                       (data[0] & 0x80) ? ESCAPE_MARKDOWN : ESCAPE_RAW, &text, &subject,
+                       NULL) == 0) {
         if (!render_utf8_valid(text, strlen(text)) || strchr(subject, '\n'))
             abort();
         free(text);

@@ -18,6 +18,7 @@
 
 #include "calendar.h"
 #include "channel.h"
+#include "redact.h"
 #include "sign.h"
 
 #define S INT64_C(1000)
@@ -1089,19 +1090,19 @@ static void test_redact(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof(redacts) / sizeof(redacts[0]); i++) {
         char buf[256];
-        channel_redact_url(redacts[i].url, buf, sizeof(buf));
+        redact_url(redacts[i].url, buf, sizeof(buf));
         if (strcmp(buf, redacts[i].expect) != 0)
             fail_msg("line %d: '%s' gave '%s'", redacts[i].line, redacts[i].url, buf);
     }
     /* Small buffers cut, always terminated. */
     char small[12];
-    channel_redact_url("https://hooks.slack.com/services/T0/B0/X", small, sizeof(small));
+    redact_url("https://hooks.slack.com/services/T0/B0/X", small, sizeof(small));
     assert_string_equal(small, "https://hoo");
-    assert_null(channel_redact_url("x", NULL, 0));
+    assert_null(redact_url("x", NULL, 0));
     char one[1] = {'z'};
-    channel_redact_url("http://h", one, 1);
+    redact_url("http://h", one, 1);
     assert_int_equal(one[0], '\0');
-    channel_redact_url(NULL, small, sizeof(small));
+    redact_url(NULL, small, sizeof(small));
     assert_string_equal(small, "***");
 }
 
@@ -1235,20 +1236,20 @@ static void test_markdown_title(void **state)
         int line;
         const struct conf_channel *ch;
         const char *to, *member;
-        enum render_escape esc;
+        enum escape esc;
     } cases[] = {
-        {__LINE__, &ch_dingtalk, "+8613800000002", "markdown", RENDER_ESCAPE_MARKDOWN},
-        {__LINE__, &ch_dingtalk, NULL, "markdown", RENDER_ESCAPE_MARKDOWN},
-        {__LINE__, &ch_wecom, "", "markdown", RENDER_ESCAPE_MARKDOWN},
-        {__LINE__, &ch_wecom, "+8613800000002", "text", RENDER_ESCAPE_RAW},
-        {__LINE__, &ch_feishu, NULL, NULL, RENDER_ESCAPE_RAW},
-        {__LINE__, &ch_slack, NULL, NULL, RENDER_ESCAPE_RAW},
-        {__LINE__, &ch_sms_json, "+8613800000002", NULL, RENDER_ESCAPE_RAW},
+        {__LINE__, &ch_dingtalk, "+8613800000002", "markdown", ESCAPE_MARKDOWN},
+        {__LINE__, &ch_dingtalk, NULL, "markdown", ESCAPE_MARKDOWN},
+        {__LINE__, &ch_wecom, "", "markdown", ESCAPE_MARKDOWN},
+        {__LINE__, &ch_wecom, "+8613800000002", "text", ESCAPE_RAW},
+        {__LINE__, &ch_feishu, NULL, NULL, ESCAPE_RAW},
+        {__LINE__, &ch_slack, NULL, NULL, ESCAPE_RAW},
+        {__LINE__, &ch_sms_json, "+8613800000002", NULL, ESCAPE_RAW},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct notification n = f->n;
         n.to = cases[i].to;
-        enum render_escape esc = channel_text_escape(cases[i].ch, n.to);
+        enum escape esc = channel_text_escape(cases[i].ch, n.to);
         if (esc != cases[i].esc)
             fail_msg("line %d: escape %d", cases[i].line, esc);
         if (!cases[i].member)
@@ -1267,7 +1268,7 @@ static void test_markdown_title(void **state)
             json_string_value(json_object_get(m, cases[i].ch == &ch_dingtalk ? "text" : "content"));
         if (!sent)
             fail_msg("line %d: no text in %s", cases[i].line, r.body);
-        if (esc == RENDER_ESCAPE_MARKDOWN) {
+        if (esc == ESCAPE_MARKDOWN) {
             /* One line of text: no link, image, tag or block from the title. */
             if (unescaped(sent, "](") || strstr(sent, "<font") || strstr(sent, "\n#") ||
                 strstr(sent, "\n-") || strstr(sent, "\n1.") ||

@@ -159,7 +159,7 @@ static void test_dingtalk_feishu_vectors(void **state)
     /* As it goes into the URL. */
     struct render_buf b;
     render_buf_init(&b, 256);
-    render_buf_escape(&b, sig, strlen(sig), RENDER_ESCAPE_URL);
+    render_buf_escape(&b, sig, strlen(sig), ESCAPE_URL);
     assert_string_equal(b.data, "TSZbRFUuvaSQaRKUpF970OPCb2%2FLcQAP3wOvwZIzBZk%3D");
     render_buf_done(&b);
 

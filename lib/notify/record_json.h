@@ -1,0 +1,33 @@
+/* record_json.h - the JSON objects behind record.h, for the files of notify that build
+ * stored texts of their own (payload.c). Not for use outside lib/notify: the service
+ * sees only texts.
+ *
+ * The record_put_* functions add one field and return false when memory ran out (o may
+ * be NULL: then false too); a builder ands them and gives up on the first false with
+ * record_built. */
+#ifndef SLAD_RECORD_JSON_H
+#define SLAD_RECORD_JSON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "record.h"
+
+/* Set key to v (taken; NULL: out of memory). */
+bool record_put(json_t *o, const char *key, json_t *v);
+/* A string; nothing for NULL. */
+bool record_put_str(json_t *o, const char *key, const char *v);
+bool record_put_int(json_t *o, const char *key, int64_t v);
+/* An RFC 3339 time; nothing for SLAD_NO_TIME or INT64_MAX (never). */
+bool record_put_time(json_t *o, const char *key, int64_t ms);
+/* o when every field went in (ok), else NULL (o freed). */
+json_t *record_built(json_t *o, bool ok);
+/* o serialised and freed; NULL when o is NULL or memory ran out. */
+char *record_text(json_t *o);
+
+/* The object of record_effect; NULL when out of memory. */
+json_t *record_effect_json(const struct ticket *t, const struct effect *e, bool late);
+
+#endif
