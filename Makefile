@@ -6,15 +6,17 @@
 #   make check  the inner loop, under a minute: release build, style, unit tests, corpus
 #               replays and the smoke integration test
 #   make bench  benchmarks (tests/bench)      make fuzz   long fuzz runs (FUZZ_SECONDS)
+#   make deb    the Debian package in build-deb/ (DEB_OUT), lintian-clean, from a copy of the tree
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 30
 RUN_DIR    ?= $(CURDIR)/run
+DEB_OUT    ?= build-deb
 MESON_TEST_ARGS ?= --print-errorlogs
 
 .PHONY: all deps build build-asan run check test test-release test-asan test-fuzz test-valgrind fuzz \
-        bench soak check-style clean
+        bench soak check-style clean deb
 
 all: build
 
@@ -89,8 +91,12 @@ soak: build-asan
 	    PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 -m pytest -q -p no:cacheprovider -rfEs \
 	    tests/integration/test_crash.py
 
+deb:
+	@scripts/install-deps.sh --deb
+	@scripts/build-deb.sh $(DEB_OUT)
+
 check-style:
 	@scripts/check-style.sh
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(RUN_DIR)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(RUN_DIR) $(DEB_OUT)
