@@ -2,7 +2,8 @@
 #   make run    install missing build dependencies, build, run slad in the foreground on
 #               conf/slad.conf with a local state directory (./run)
 #   make test   same set-up, then the whole suite on a release and an ASan/UBSan build,
-#               plus 30 s of each fuzz target when clang is available
+#               plus 30 s of each fuzz target when clang is available, and the Debian
+#               package built, installed and purged (tests/package/test-deb.sh; root only)
 #   make check  the inner loop, under a minute: release build, style, unit tests, corpus
 #               replays and the smoke integration test
 #   make bench  benchmarks (tests/bench)      make fuzz   long fuzz runs (FUZZ_SECONDS)
@@ -16,7 +17,7 @@ DEB_OUT    ?= build-deb
 MESON_TEST_ARGS ?= --print-errorlogs
 
 .PHONY: all deps build build-asan run check test test-release test-asan test-fuzz test-valgrind fuzz \
-        bench soak check-style clean deb
+        bench soak check-style clean deb test-deb
 
 all: build
 
@@ -56,7 +57,7 @@ check: build
 	meson test -C $(BUILD) --suite style --suite unit --suite fuzz-replay --suite smoke \
 	    $(MESON_TEST_ARGS)
 
-test: deps test-release test-asan test-fuzz
+test: deps test-release test-asan test-fuzz test-deb
 
 test-release: build
 	meson test -C $(BUILD) $(MESON_TEST_ARGS)
@@ -72,6 +73,11 @@ test-fuzz: deps
 	    ninja -C $(FUZZ_BUILD) && \
 	    meson test -C $(FUZZ_BUILD) --suite fuzz $(MESON_TEST_ARGS); \
 	else echo "make: clang not found; skipping the fuzz runs"; fi
+
+# Build, lintian, install, reinstall over a changed conffile, remove, purge (root only:
+# skips otherwise, with a message).
+test-deb:
+	@tests/package/test-deb.sh
 
 fuzz:
 	$(MAKE) test-fuzz FUZZ_SECONDS=$${FUZZ_SECONDS:-600}
