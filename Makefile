@@ -2,19 +2,22 @@
 #   make run    install missing build dependencies, build, run slad in the foreground on
 #               conf/slad.conf with a local state directory (./run)
 #   make test   same set-up, then the whole suite on a release and an ASan/UBSan build,
-#               plus 30 s of each fuzz target when clang is available
+#               plus 30 s of each fuzz target when clang is available, and the Debian
+#               package built, installed and purged (tests/package/test-deb.sh; root only)
 #   make check  the inner loop, under a minute: release build, style, unit tests, corpus
 #               replays and the smoke integration test
 #   make bench  benchmarks (tests/bench)      make fuzz   long fuzz runs (FUZZ_SECONDS)
+#   make deb    the Debian package in build-deb/ (DEB_OUT), lintian-clean, from a copy of the tree
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 30
 RUN_DIR    ?= $(CURDIR)/run
+DEB_OUT    ?= build-deb
 MESON_TEST_ARGS ?= --print-errorlogs
 
 .PHONY: all deps build build-asan run check test test-release test-asan test-fuzz test-valgrind fuzz \
-        bench soak check-style clean
+        bench soak check-style clean deb test-deb
 
 all: build
 
@@ -54,7 +57,7 @@ check: build
 	meson test -C $(BUILD) --suite style --suite unit --suite fuzz-replay --suite smoke \
 	    $(MESON_TEST_ARGS)
 
-test: deps test-release test-asan test-fuzz
+test: deps test-release test-asan test-fuzz test-deb
 
 test-release: build
 	meson test -C $(BUILD) $(MESON_TEST_ARGS)
@@ -70,6 +73,11 @@ test-fuzz: deps
 	    ninja -C $(FUZZ_BUILD) && \
 	    meson test -C $(FUZZ_BUILD) --suite fuzz $(MESON_TEST_ARGS); \
 	else echo "make: clang not found; skipping the fuzz runs"; fi
+
+# Build, lintian, install, reinstall over a changed conffile, remove, purge (root only:
+# skips otherwise, with a message).
+test-deb:
+	@tests/package/test-deb.sh
 
 fuzz:
 	$(MAKE) test-fuzz FUZZ_SECONDS=$${FUZZ_SECONDS:-600}
@@ -89,8 +97,12 @@ soak: build-asan
 	    PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 -m pytest -q -p no:cacheprovider -rfEs \
 	    tests/integration/test_crash.py
 
+deb:
+	@scripts/install-deps.sh --deb
+	@scripts/build-deb.sh $(DEB_OUT)
+
 check-style:
 	@scripts/check-style.sh
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(RUN_DIR)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(RUN_DIR) $(DEB_OUT)

@@ -14,7 +14,7 @@ _slactl()
         cword=$COMP_CWORD
     fi
 
-    local globals="--socket --url --token-file --json --help"
+    local globals="--socket --url --token-file --json --help --version"
     local commands="status ticket simulate followups followup plan notifications
         notification report reload check-config"
     local ticket_cmds="create show history list update ack dispatch arrive hold resume resolve

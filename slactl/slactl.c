@@ -18,7 +18,8 @@ static void usage(FILE *out)
             "                     else %s)\n"
             "  --url URL          talk to the daemon over TCP (needs --token-file)\n"
             "  --token-file FILE  file holding the bearer token for --url\n"
-            "  --json             print the daemon's JSON answer as is\n\n",
+            "  --json             print the daemon's JSON answer as is\n"
+            "  -V, --version      print the version and exit\n\n",
             SLACTL_DEFAULT_SOCKET);
     ctl_commands_usage(out);
 }
@@ -55,6 +56,9 @@ int main(int argc, char **argv)
             ctl.json = true;
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);
+            return SLACTL_OK;
+        } else if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
+            printf("slactl %s\n", SLAD_VERSION);
             return SLACTL_OK;
         } else if (strcmp(a, "--socket") == 0 && has_next) {
             ctl.socket = argv[++i];

@@ -8,6 +8,7 @@ reports) must say so and exit 1; once the routes land the same tests check the o
 import json
 import os
 import pty
+import re
 import subprocess
 import time
 
@@ -365,6 +366,24 @@ def test_report(ctl):
     assert p.stdout.splitlines()[0] == "group,clock,total,met,missed,open,compliance,mean_s,p90_s"
     p = ctl.run("report", "--by", "colour")
     assert p.returncode == 1 and "'by'" in p.stderr, p
+
+
+def project_version():
+    """The version in the top meson.build, which the build passes to the programs."""
+    root = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+    with open(os.path.join(root, "meson.build")) as f:
+        m = re.search(r"^\s*version:\s*'([^']+)'", f.read(), re.M)
+    assert m, "meson.build names no project version"
+    return m.group(1)
+
+
+@pytest.mark.parametrize("flag", ["--version", "-V"])
+def test_version(flag):
+    # No daemon needed: packagers and operators run it to see what is installed.
+    p = subprocess.run([slactl_bin(), flag], capture_output=True, text=True,
+                       timeout=RUN_TIMEOUT_S)
+    assert p.returncode == 0, p
+    assert p.stdout == f"slactl {project_version()}\n" and p.stderr == "", p
 
 
 def test_help_and_json_after_command(ctl):
