@@ -275,7 +275,10 @@ def test_rate_limit_spaces_arrivals(make_daemon):
             for j in range(i, n):
                 assert j - i + 1 <= rate + rate * (times[j] - times[i] + 0.1), times
         span = times[-1] - times[0]
-        assert span >= (n - rate) / rate - 0.05, times
+        # The first arrival also waits for its connection (slow under ASan on a loaded
+        # machine: 1.42 s measured for 1.5 s of tokens): 0.2 s of slack still tells a
+        # limited channel (1.5 s) from an unlimited one (a few ms).
+        assert span >= (n - rate) / rate - 0.2, times
         assert span < (n - rate) / rate + 1.5, times
         d.stop()
 
