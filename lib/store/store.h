@@ -1,9 +1,9 @@
 /* store.h - the SQLite database: schema, migrations, prepared statements, transactions.
  *
  * The store is the truth (ARCHITECTURE: "memory is a cache"): tickets with their clocks,
- * their history and the outbox rows they cause. Every statement is prepared once at open
- * and reused; nothing builds SQL at run time. This is the only file of lib/ that talks to
- * SQLite.
+ * their history and the outbox rows they cause. Every statement is prepared once and
+ * reused; nothing builds SQL at run time. Only the files of lib/store talk to SQLite
+ * (store_internal.h says which file holds what).
  *
  * Errors: 0 or a negative errno with a message naming the operation and SQLite's words:
  * -ENOENT no such row, -EEXIST a unique key already taken, -ENOSPC disk full, -EROFS
