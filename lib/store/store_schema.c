@@ -1,11 +1,11 @@
 /* store_schema.c - the schema of slad's database and its migrations.
  *
- * Schema (version 5). Instants are INTEGER ms since the epoch, UTC; NULL = none.
+ * Schema (version 6). Instants are INTEGER ms since the epoch, UTC; NULL = none.
  *
  *   tickets   id INTEGER PRIMARY KEY, source, external_id (UNIQUE together: idempotent
  *             intake), title, description, severity, grade, region, team, assignee,
  *             customer_name/phone/address, device_model/serial, fault_code,
- *             labels (JSON object text {"k":"v"}, NULL when none), reported_at_ms,
+ *             labels (JSON object text until version 6), reported_at_ms,
  *             appointment_at_ms, created_at_ms, updated_at_ms, status and held_from (names
  *             as in the API: "on_site"), policy (name), reopen_count, repeat_count,
  *             event_last ("acknowledge=1767225600000;dispatch=..." for the events that
@@ -31,6 +31,8 @@
  *             (policy, name, state); clocks_period (reported_at_ms, name, state,
  *             elapsed_ms, policy, team, region, assignee), version 3, covers the SLA
  *             report.
+ *   ticket_labels (version 6) PRIMARY KEY (ticket_id, pos), WITHOUT ROWID, key, value:
+ *             a ticket's labels in their order, one b-tree range.
  *   history   id, ticket_id, at_ms (when it happened or was due), created_ms (when
  *             recorded), kind ("create", "event", "patch", or an effect kind), data
  *             (JSON object text), late (0/1). Index (ticket_id, id).
@@ -224,6 +226,22 @@ static const char *const migrations[] = {
     "UPDATE tickets SET last_event_ms = updated_at_ms WHERE status IN ('closed', 'cancelled');"
     "CREATE INDEX tickets_retention ON tickets (last_event_ms)"
     " WHERE status IN ('closed', 'cancelled');",
+    /* 6: labels in rows of their own, so that the store needs no JSON library: the JSON
+     * objects of tickets.labels become rows in their order (json_each reads objects in
+     * order, and its ids grow with it). Text that slad could not read either (not an
+     * object, a value that is not a string) made its ticket fail to load: it is dropped,
+     * and the ticket loads again. */
+    "CREATE TABLE ticket_labels ("
+    " ticket_id INTEGER NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,"
+    " pos INTEGER NOT NULL,"
+    " key TEXT NOT NULL, value TEXT NOT NULL,"
+    " PRIMARY KEY (ticket_id, pos)) WITHOUT ROWID;"
+    "INSERT INTO ticket_labels (ticket_id, pos, key, value)"
+    " SELECT t.id, row_number() OVER (PARTITION BY t.id ORDER BY j.id) - 1, j.key, j.value"
+    " FROM (SELECT id, labels FROM tickets"
+    "  WHERE json_valid(labels) AND json_type(labels) = 'object') AS t,"
+    " json_each(t.labels) AS j WHERE j.type = 'text';"
+    "ALTER TABLE tickets DROP COLUMN labels;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -6,19 +6,16 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stddef.h>
-#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "jsonx.h"
-
-/* The ticket columns in the order of bind parameters ?1..?27 (insert and update) and of
- * result columns 1..27 (column 0 is id). */
+/* The ticket columns in the order of bind parameters ?1..?26 (insert and update) and of
+ * result columns 1..26 (column 0 is id). */
 #define TICKET_COLUMNS                                                                             \
     "source, external_id, title, description, severity, grade, region, team, assignee,"            \
     " customer_name, customer_phone, customer_address, device_model, device_serial,"               \
-    " fault_code, labels, reported_at_ms, appointment_at_ms, created_at_ms, updated_at_ms,"        \
+    " fault_code, reported_at_ms, appointment_at_ms, created_at_ms, updated_at_ms,"                \
     " status, held_from, policy, reopen_count, repeat_count, event_last, reminders_fired"
 
 enum {
@@ -37,7 +34,6 @@ enum {
     TC_DEVICE_MODEL,
     TC_DEVICE_SERIAL,
     TC_FAULT_CODE,
-    TC_LABELS,
     TC_REPORTED_AT,
     TC_APPOINTMENT_AT,
     TC_CREATED_AT,
@@ -72,17 +68,16 @@ enum {
 static const char sql_ticket_insert[] =
     "INSERT INTO tickets (" TICKET_COLUMNS ", next_ms, last_event_ms)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
-    " ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28,"
-    " ?30)";
+    " ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?29)";
 static const char sql_ticket_update[] =
     "UPDATE tickets SET source = ?1, external_id = ?2, title = ?3, description = ?4,"
     " severity = ?5, grade = ?6, region = ?7, team = ?8, assignee = ?9,"
     " customer_name = ?10, customer_phone = ?11, customer_address = ?12,"
-    " device_model = ?13, device_serial = ?14, fault_code = ?15, labels = ?16,"
-    " reported_at_ms = ?17, appointment_at_ms = ?18, created_at_ms = ?19,"
-    " updated_at_ms = ?20, status = ?21, held_from = ?22, policy = ?23,"
-    " reopen_count = ?24, repeat_count = ?25, event_last = ?26, reminders_fired = ?27,"
-    " next_ms = ?28, last_event_ms = ?30 WHERE id = ?29";
+    " device_model = ?13, device_serial = ?14, fault_code = ?15,"
+    " reported_at_ms = ?16, appointment_at_ms = ?17, created_at_ms = ?18,"
+    " updated_at_ms = ?19, status = ?20, held_from = ?21, policy = ?22,"
+    " reopen_count = ?23, repeat_count = ?24, event_last = ?25, reminders_fired = ?26,"
+    " next_ms = ?27, last_event_ms = ?29 WHERE id = ?28";
 static const char sql_ticket_load[] = "SELECT id, " TICKET_COLUMNS " FROM tickets WHERE id = ?1";
 static const char sql_ticket_find[] =
     "SELECT id FROM tickets WHERE source = ?1 AND external_id = ?2";
@@ -95,6 +90,11 @@ static const char sql_clock_insert[] =
     ", reported_at_ms, team, region, assignee)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
     " ?15, ?16, ?17, ?18, ?19)";
+static const char sql_labels_delete[] = "DELETE FROM ticket_labels WHERE ticket_id = ?1";
+static const char sql_label_insert[] =
+    "INSERT INTO ticket_labels (ticket_id, pos, key, value) VALUES (?1, ?2, ?3, ?4)";
+static const char sql_labels_load[] =
+    "SELECT key, value FROM ticket_labels WHERE ticket_id = ?1 ORDER BY pos";
 static const char sql_clocks_load[] =
     "SELECT " CLOCK_COLUMNS " FROM clocks WHERE ticket_id = ?1 ORDER BY pos";
 /* INDEXED BY makes a lost index an error at open instead of a silent table scan. */
@@ -109,66 +109,6 @@ const char *const store_ticket_statements[] = {
     sql_ticket_list,   sql_ticket_ids,    sql_clocks_delete, sql_clock_insert,
     sql_clocks_load,   sql_agenda_load,   sql_repeat_count,  NULL,
 };
-
-/* Labels as a JSON object; *ret NULL when there are none. */
-static int labels_encode(const struct ticket *t, char **ret, struct slad_error *reterr)
-{
-    *ret = NULL;
-    if (t->n_labels == 0)
-        return 0;
-    json_t *obj = json_object();
-    if (!obj)
-        return slad_error_set(reterr, ENOMEM, "database: out of memory encoding labels");
-    for (size_t i = 0; i < t->n_labels; i++) {
-        json_t *v = json_string(t->labels[i].value);
-        if (!v || json_object_set_new(obj, t->labels[i].key, v) < 0) {
-            json_decref(obj);
-            return slad_error_set(reterr, EINVAL, "label '%s' is not valid UTF-8",
-                                  t->labels[i].key);
-        }
-    }
-    *ret = jsonx_dump(obj, NULL);
-    json_decref(obj);
-    if (!*ret)
-        return slad_error_set(reterr, ENOMEM, "database: out of memory encoding labels");
-    return 0;
-}
-
-static int labels_decode(struct ticket *t, const char *text, struct slad_error *reterr)
-{
-    if (!text)
-        return 0;
-    json_error_t jerr;
-    json_t *obj = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
-    if (!obj || !json_is_object(obj)) {
-        json_decref(obj);
-        return slad_error_set(reterr, EIO,
-                              "database: ticket %" PRId64 ": labels are not a "
-                              "JSON object",
-                              t->id);
-    }
-    const char *key;
-    json_t *v;
-    int r = 0;
-    json_object_foreach(obj, key, v)
-    {
-        if (!json_is_string(v)) {
-            r = slad_error_set(reterr, EIO,
-                               "database: ticket %" PRId64 ": label '%s' is not "
-                               "a string",
-                               t->id, key);
-            break;
-        }
-        r = ticket_set_label(t, key, json_string_value(v));
-        if (r < 0) {
-            r = slad_error_set(reterr, -r, "database: ticket %" PRId64 ": label '%s': %s", t->id,
-                               key, strerror(-r));
-            break;
-        }
-    }
-    json_decref(obj);
-    return r;
-}
 
 /* event_last as "name=ms;name=ms", only the events that happened; NULL when none. */
 static const char *event_last_encode(const struct ticket *t, char *buf, size_t size)
@@ -256,16 +196,11 @@ static int fired_decode(struct slaclock *c, const char *text)
 /* Room for every event name with a 20-digit instant. */
 #define EVENT_LAST_SIZE (TICKET_EVENT_COUNT * 40)
 
-/* Bind ?1..?28 of st from t; the texts are bound without copies, so *ret_labels (to be
- * freed) and event_last (EVENT_LAST_SIZE bytes) must live until st is reset. */
+/* Bind ?1..?27 and ?29 of st from t; the texts are bound without copies, so event_last
+ * (EVENT_LAST_SIZE bytes) must live until st is reset. */
 static int bind_ticket(struct store *s, sqlite3_stmt *st, const struct ticket *t, int64_t next_ms,
-                       char **ret_labels, char *event_last, const char *op,
-                       struct slad_error *reterr)
+                       char *event_last, const char *op, struct slad_error *reterr)
 {
-    char *labels;
-    int r = labels_encode(t, &labels, reterr);
-    if (r < 0)
-        return r;
     struct binder b = {st, SQLITE_OK};
     bind_text(&b, TC_SOURCE, t->source);
     bind_text(&b, TC_EXTERNAL_ID, t->external_id);
@@ -282,7 +217,6 @@ static int bind_ticket(struct store *s, sqlite3_stmt *st, const struct ticket *t
     bind_text(&b, TC_DEVICE_MODEL, t->device_model);
     bind_text(&b, TC_DEVICE_SERIAL, t->device_serial);
     bind_text(&b, TC_FAULT_CODE, t->fault_code);
-    bind_text(&b, TC_LABELS, labels);
     bind_time(&b, TC_REPORTED_AT, t->reported_at_ms);
     bind_time(&b, TC_APPOINTMENT_AT, t->appointment_at_ms);
     bind_time(&b, TC_CREATED_AT, t->created_at_ms);
@@ -297,12 +231,26 @@ static int bind_ticket(struct store *s, sqlite3_stmt *st, const struct ticket *t
     bind_time(&b, TC_NEXT_MS, next_ms);
     bind_time(&b, TC_LAST_EVENT, ticket_last_event_ms(t));
     if (b.rc != SQLITE_OK) {
-        free(labels);
         sqlite3_reset(st);
         return store_fail(s, b.rc, op, reterr);
     }
-    *ret_labels = labels;
     return 0;
+}
+
+/* Run sql (a DELETE of the rows of ticket ?1). */
+static int delete_of_ticket(struct store *s, const char *sql, int64_t id, const char *op,
+                            struct slad_error *reterr)
+{
+    sqlite3_stmt *st = store_prepared(s, sql, reterr);
+    if (!st)
+        return -EIO;
+    struct binder b = {st, SQLITE_OK};
+    bind_int64(&b, 1, id);
+    if (b.rc != SQLITE_OK) {
+        sqlite3_reset(st);
+        return store_fail(s, b.rc, op, reterr);
+    }
+    return store_run(s, st, op, reterr);
 }
 
 static int clocks_write(struct store *s, const struct ticket *t, struct slad_error *reterr)
@@ -344,6 +292,29 @@ static int clocks_write(struct store *s, const struct ticket *t, struct slad_err
     return 0;
 }
 
+/* One row per label (schema version 6), in the ticket's order. */
+static int labels_write(struct store *s, const struct ticket *t, struct slad_error *reterr)
+{
+    sqlite3_stmt *st = t->n_labels ? store_prepared(s, sql_label_insert, reterr) : NULL;
+    if (t->n_labels && !st)
+        return -EIO;
+    for (size_t i = 0; i < t->n_labels; i++) {
+        struct binder b = {st, SQLITE_OK};
+        bind_int64(&b, 1, t->id);
+        bind_int64(&b, 2, (int64_t)i);
+        bind_text(&b, 3, t->labels[i].key);
+        bind_text(&b, 4, t->labels[i].value);
+        if (b.rc != SQLITE_OK) {
+            sqlite3_reset(st);
+            return store_fail(s, b.rc, "writing a label", reterr);
+        }
+        int r = store_run(s, st, "writing a label", reterr);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
 int store_ticket_insert(struct store *s, struct ticket *t, int64_t next_ms,
                         struct slad_error *reterr)
 {
@@ -354,12 +325,11 @@ int store_ticket_insert(struct store *s, struct ticket *t, int64_t next_ms,
     sqlite3_stmt *st = store_prepared(s, sql_ticket_insert, reterr);
     if (!st)
         return -EIO;
-    char *labels, event_last[EVENT_LAST_SIZE];
-    int r = bind_ticket(s, st, t, next_ms, &labels, event_last, "inserting a ticket", reterr);
+    char event_last[EVENT_LAST_SIZE];
+    int r = bind_ticket(s, st, t, next_ms, event_last, "inserting a ticket", reterr);
     if (r < 0)
         return r;
     r = store_run(s, st, "inserting a ticket", reterr);
-    free(labels);
     if (r == -EEXIST)
         return slad_error_set(reterr, EEXIST,
                               "a ticket with source '%s' and external_id '%s' "
@@ -370,6 +340,8 @@ int store_ticket_insert(struct store *s, struct ticket *t, int64_t next_ms,
     int64_t id = sqlite3_last_insert_rowid(store_db(s));
     t->id = id;
     r = clocks_write(s, t, reterr);
+    if (r >= 0)
+        r = labels_write(s, t, reterr);
     if (r < 0)
         t->id = 0; /* the caller rolls back; the ticket was not stored */
     return r;
@@ -381,31 +353,57 @@ int store_ticket_update(struct store *s, const struct ticket *t, int64_t next_ms
     sqlite3_stmt *st = store_prepared(s, sql_ticket_update, reterr);
     if (!st)
         return -EIO;
-    char *labels, event_last[EVENT_LAST_SIZE];
-    int r = bind_ticket(s, st, t, next_ms, &labels, event_last, "updating a ticket", reterr);
+    char event_last[EVENT_LAST_SIZE];
+    int r = bind_ticket(s, st, t, next_ms, event_last, "updating a ticket", reterr);
     if (r < 0)
         return r;
     struct binder b = {st, SQLITE_OK};
     bind_int64(&b, TC_ID, t->id);
     if (b.rc != SQLITE_OK) {
         sqlite3_reset(st);
-        free(labels);
         return store_fail(s, b.rc, "updating a ticket", reterr);
     }
     r = store_run(s, st, "updating a ticket", reterr);
-    free(labels);
     if (r < 0)
         return r;
     if (sqlite3_changes(store_db(s)) == 0)
         return slad_error_set(reterr, ENOENT, "ticket %" PRId64 " not found", t->id);
-    st = store_prepared(s, sql_clocks_delete, reterr);
-    b = (struct binder){st, SQLITE_OK};
+    r = delete_of_ticket(s, sql_clocks_delete, t->id, "updating clocks", reterr);
+    if (r >= 0)
+        r = clocks_write(s, t, reterr);
+    if (r >= 0)
+        r = delete_of_ticket(s, sql_labels_delete, t->id, "updating labels", reterr);
+    if (r >= 0)
+        r = labels_write(s, t, reterr);
+    return r;
+}
+
+/* The labels of ticket t->id into t, in their order. */
+static int labels_load(struct store *s, struct ticket *t, struct slad_error *reterr)
+{
+    sqlite3_stmt *st = store_prepared(s, sql_labels_load, reterr);
+    if (!st)
+        return -EIO;
+    struct binder b = {st, SQLITE_OK};
     bind_int64(&b, 1, t->id);
-    r = b.rc == SQLITE_OK ? store_run(s, st, "updating clocks", reterr)
-                          : store_fail(s, b.rc, "updating clocks", reterr);
-    if (r < 0)
-        return r;
-    return clocks_write(s, t, reterr);
+    if (b.rc != SQLITE_OK) {
+        sqlite3_reset(st);
+        return store_fail(s, b.rc, "loading labels", reterr);
+    }
+    int rc, r = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *key = column_text(st, 0), *value = column_text(st, 1);
+        r = key && value ? ticket_set_label(t, key, value) : -EIO;
+        if (r < 0) {
+            r = slad_error_set(reterr, -r, "database: ticket %" PRId64 ": label '%s': %s", t->id,
+                               key ? key : "", r == -EIO ? "no key or value" : strerror(-r));
+            break;
+        }
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = store_fail(s, rc, "loading labels", reterr);
+    sqlite3_reset(st);
+    return r;
 }
 
 static int clocks_load(struct store *s, struct ticket *t, struct slad_error *reterr)
@@ -513,7 +511,7 @@ static int ticket_from_row(struct store *s, sqlite3_stmt *st, struct ticket *t,
     t->reminders_fired = (uint32_t)sqlite3_column_int64(st, TC_REMINDERS_FIRED);
     int r = event_last_decode(t, column_text(st, TC_EVENT_LAST), reterr);
     if (r >= 0)
-        r = labels_decode(t, column_text(st, TC_LABELS), reterr);
+        r = labels_load(s, t, reterr);
     if (r >= 0)
         r = clocks_load(s, t, reterr);
     return r;

@@ -247,6 +247,7 @@ static void test_migrations(void **state)
         "tickets",       "clocks",         "history",        "outbox",
         "tickets_next",  "tickets_repeat", "tickets_status", "clocks_state",
         "clocks_report", "outbox_due",     "history_ticket", "tickets_retention",
+        "ticket_labels",
     };
     for (size_t i = 0; i < sizeof(objects) / sizeof(objects[0]); i++) {
         sqlite3_stmt *st;
@@ -334,6 +335,18 @@ static void test_upgrade_from_version_1(void **state)
     assert_string_equal(t.title, "pump");
     assert_int_equal(t.n_clocks, 2);
     assert_int_equal(t.clocks[0].state, SLACLOCK_BREACHED);
+    /* Version 6: labels move from JSON text into rows, in their order, escapes decoded. */
+    static const char *const labels[][2] = {
+        {"zone", "east"}, {"vip", "say \"gold\"\nnow"}, {"区域", "华北"}, {"note", ""}};
+    assert_int_equal(t.n_labels, 4);
+    for (size_t i = 0; i < 4; i++) {
+        assert_string_equal(t.labels[i].key, labels[i][0]);
+        assert_string_equal(t.labels[i].value, labels[i][1]);
+    }
+    ticket_done(&t);
+    assert_int_equal(store_ticket_load(s, 2, &t, &err), 0);
+    assert_int_equal(t.n_labels, 1);
+    assert_string_equal(ticket_label(&t, "café"), "x");
     ticket_done(&t);
     struct store_counts c;
     assert_int_equal(store_counts(s, &c, &err), 0);
@@ -364,6 +377,42 @@ static void test_upgrade_from_version_1(void **state)
     assert_int_equal(file_count(path, "SELECT count(*) FROM tickets WHERE last_event_ms IS NULL"),
                      2); /* the open and the resolved ticket: set at their next write */
     assert_int_equal(file_count(path, "SELECT n FROM counts WHERE what = 'ticket closed'"), 0);
+    assert_int_equal(file_count(path, "SELECT count(*) FROM ticket_labels"), 5);
+    assert_int_equal(
+        file_count(path, "SELECT count(*) FROM pragma_table_info('tickets') WHERE name = 'labels'"),
+        0);
+    remove_db(path);
+}
+
+/* Labels that slad could not read (not a JSON object of strings) made their ticket fail to
+ * load; the upgrade to version 6 drops them and keeps the rest of the ticket. */
+static void test_upgrade_drops_unreadable_labels(void **state)
+{
+    (void)state;
+    char path[128];
+    tmp_path(path, sizeof(path), "v1-bad-labels.db");
+    remove_db(path);
+    char *sql = read_data("schema-v1.sql");
+    file_exec(path, sql);
+    free(sql);
+    file_exec(path, "UPDATE tickets SET labels = '{\"zone\":' WHERE id = 1;"
+                    "UPDATE tickets SET labels = '[\"a\"]' WHERE id = 2;"
+                    "UPDATE tickets SET labels = '{\"n\":1,\"k\":\"v\"}' WHERE id = 3;");
+    struct store *s = NULL;
+    struct slad_error err = {{0}};
+    assert_int_equal(store_open(path, true, &s, &err), 0);
+    struct ticket t;
+    for (int64_t id = 1; id <= 2; id++) {
+        if (store_ticket_load(s, id, &t, &err) < 0)
+            fail_msg("ticket %d: %s", (int)id, err.msg);
+        assert_int_equal(t.n_labels, 0);
+        ticket_done(&t);
+    }
+    assert_int_equal(store_ticket_load(s, 3, &t, &err), 0);
+    assert_int_equal(t.n_labels, 1); /* the string one */
+    assert_string_equal(ticket_label(&t, "k"), "v");
+    ticket_done(&t);
+    store_close(s);
     remove_db(path);
 }
 
@@ -1129,6 +1178,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_migrations),
         cmocka_unit_test(test_upgrade_from_version_1),
+        cmocka_unit_test(test_upgrade_drops_unreadable_labels),
         cmocka_unit_test(test_newer_schema_refused),
         cmocka_unit_test(test_ticket_round_trip),
         cmocka_unit_test(test_unique_source_external_id),
