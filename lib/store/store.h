@@ -208,4 +208,13 @@ struct store_counts {
 };
 int store_counts(struct store *s, struct store_counts *ret, struct slad_error *reterr);
 
+/* The SLA report of q (report.h): the clocks of the tickets reported in [from, to), counted
+ * by core's report builder, and their follow-ups. Errors: -EINVAL (to <= from; an unknown
+ * time zone, named), -ENOMEM, database errors. ret is empty (report_done is safe) on
+ * error. */
+struct report;
+struct report_query;
+int store_report_sla(struct store *s, const struct report_query *q, struct report *ret,
+                     struct slad_error *reterr);
+
 #endif

@@ -9,7 +9,8 @@
  *   store_history.c    history rows
  *   store_outbox.c     outbox rows: queueing, listing, delivery
  *   store_gauges.c     the gauges' counters
- *   store_followup.c, store_plan.c, store_retention.c, report.c */
+ *   store_followup.c, store_plan.c, store_retention.c,
+ *   store_report.c     the SLA report's reads */
 #ifndef SLAD_STORE_INTERNAL_H
 #define SLAD_STORE_INTERNAL_H
 

@@ -171,7 +171,7 @@ static char *report_text(void)
                              .now_ms = CUTOFF + 20 * DAY};
     struct report rep;
     struct slad_error err = {{0}};
-    if (report_sla(fx.store, &q, &rep, &err) < 0)
+    if (store_report_sla(fx.store, &q, &rep, &err) < 0)
         fail_msg("report: %s", err.msg);
     char *text = NULL;
     size_t size = 0;
