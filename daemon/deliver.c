@@ -182,7 +182,7 @@ struct pick {
     size_t n;
 };
 
-static int pick_row(void *userdata, const struct store_outbox *o)
+static int pick_row(void *userdata, const struct outbox_row *o)
 {
     struct pick *p = userdata;
     if (p->n < PICK_MAX && deliver_row_copy(&p->rows[p->n], o) == 0)
@@ -227,12 +227,12 @@ static size_t pick_page(struct deliver *d, struct pick *p, int64_t now, int64_t 
             continue;
         }
         struct job *j = calloc(1, sizeof(*j));
-        struct store_outbox o = {.id = r->id,
-                                 .channel = r->channel,
-                                 .state = STORE_OUTBOX_SENDING,
-                                 .attempts = r->attempts + 1,
-                                 .next_attempt_ms = r->next_attempt_ms,
-                                 .sent_ms = SLAD_NO_TIME};
+        struct outbox_row o = {.id = r->id,
+                               .channel = r->channel,
+                               .state = OUTBOX_SENDING,
+                               .attempts = r->attempts + 1,
+                               .next_attempt_ms = r->next_attempt_ms,
+                               .sent_ms = SLAD_NO_TIME};
         if (!j || batch_begin(d->batch, err) < 0 || store_outbox_update(st, &o, err) < 0) {
             free(j);
             *rv = -EIO;

@@ -410,7 +410,7 @@ static void ticket_list(struct call *c)
     /* Indexes as in list_params. */
     const char *status = c->query[0], *policy = c->query[1], *team = c->query[2],
                *breached = c->query[3], *limit = c->query[4], *after = c->query[5];
-    struct store_ticket_filter f = {.breached = -1};
+    struct ticket_filter f = {.breached = -1};
     if (status) {
         if (ticket_status_from_name(status) < 0) {
             char q[PATH_QUOTE_MAX + 4];
@@ -444,7 +444,7 @@ static void ticket_list(struct call *c)
     call_page_answer(c, &p.page, "tickets", r, &err);
 }
 
-static json_t *history_render(const struct store_history *h)
+static json_t *history_render(const struct history_entry *h)
 {
     json_t *o = json_object();
     if (!o)
@@ -471,31 +471,30 @@ static json_t *history_render(const struct store_history *h)
     return o;
 }
 
-static int history_page_row(void *userdata, const struct store_history *h)
+static int history_page_row(void *userdata, const struct history_entry *h)
 {
     struct call_page *p = userdata;
     return call_page_full(p) ? 1 : call_page_add(p, h->id, history_render(h));
 }
 
-static json_t *outbox_render(const struct store_outbox *o)
+static json_t *outbox_render(const struct outbox_row *o)
 {
     json_t *v = json_object();
     if (!v)
         return NULL;
-    bool ok =
-        json_object_set_new(v, "id", json_integer(o->id)) == 0 &&
-        json_object_set_new(v, "ticket_id",
-                            o->ticket_id ? json_integer(o->ticket_id) : json_null()) == 0 &&
-        json_object_set_new(v, "event", jsonx_string(o->event)) == 0 &&
-        json_object_set_new(v, "channel", jsonx_string(o->channel)) == 0 &&
-        json_object_set_new(v, "recipient", jsonx_string(o->recipient)) == 0 &&
-        json_object_set_new(v, "state", jsonx_string(store_outbox_state_name(o->state))) == 0 &&
-        json_object_set_new(v, "attempts", json_integer(o->attempts)) == 0 &&
-        json_object_set_new(v, "last_error", jsonx_string(o->last_error)) == 0 &&
-        json_object_set_new(v, "idempotency_key", jsonx_string(o->idempotency_key)) == 0 &&
-        json_object_set_new(v, "next_attempt_at", jsonx_time(o->next_attempt_ms)) == 0 &&
-        json_object_set_new(v, "created_at", jsonx_time(o->created_ms)) == 0 &&
-        json_object_set_new(v, "sent_at", jsonx_time(o->sent_ms)) == 0;
+    bool ok = json_object_set_new(v, "id", json_integer(o->id)) == 0 &&
+              json_object_set_new(v, "ticket_id",
+                                  o->ticket_id ? json_integer(o->ticket_id) : json_null()) == 0 &&
+              json_object_set_new(v, "event", jsonx_string(o->event)) == 0 &&
+              json_object_set_new(v, "channel", jsonx_string(o->channel)) == 0 &&
+              json_object_set_new(v, "recipient", jsonx_string(o->recipient)) == 0 &&
+              json_object_set_new(v, "state", jsonx_string(outbox_state_name(o->state))) == 0 &&
+              json_object_set_new(v, "attempts", json_integer(o->attempts)) == 0 &&
+              json_object_set_new(v, "last_error", jsonx_string(o->last_error)) == 0 &&
+              json_object_set_new(v, "idempotency_key", jsonx_string(o->idempotency_key)) == 0 &&
+              json_object_set_new(v, "next_attempt_at", jsonx_time(o->next_attempt_ms)) == 0 &&
+              json_object_set_new(v, "created_at", jsonx_time(o->created_ms)) == 0 &&
+              json_object_set_new(v, "sent_at", jsonx_time(o->sent_ms)) == 0;
     if (!ok) {
         json_decref(v);
         return NULL;
@@ -503,7 +502,7 @@ static json_t *outbox_render(const struct store_outbox *o)
     return v;
 }
 
-static int outbox_row(void *userdata, const struct store_outbox *o)
+static int outbox_row(void *userdata, const struct outbox_row *o)
 {
     json_t *v = outbox_render(o);
     if (!v || json_array_append_new(userdata, v) < 0)
@@ -582,7 +581,7 @@ void call_page_answer(struct call *c, struct call_page *page, const char *key, i
     call_json(c, 200, out);
 }
 
-static int notification_page_row(void *userdata, const struct store_outbox *o)
+static int notification_page_row(void *userdata, const struct outbox_row *o)
 {
     struct call_page *p = userdata;
     return call_page_full(p) ? 1 : call_page_add(p, o->id, outbox_render(o));
@@ -593,9 +592,9 @@ static void notification_list(struct call *c)
     /* Indexes as in notification_params. */
     const char *state = c->query[0], *ticket = c->query[1], *limit = c->query[2],
                *after = c->query[3];
-    struct store_outbox_filter f = {.state = -1, .due_ms = SLAD_NO_TIME};
+    struct outbox_filter f = {.state = -1, .due_ms = SLAD_NO_TIME};
     char q[PATH_QUOTE_MAX + 4];
-    if (state && (f.state = store_outbox_state_from_name(state)) < 0) {
+    if (state && (f.state = outbox_state_from_name(state)) < 0) {
         call_error(c, 400, "invalid_parameter",
                    "query parameter 'state' must be one of pending, sending, sent, dead; "
                    "got '%s'",
@@ -619,10 +618,10 @@ static void notification_list(struct call *c)
 
 struct retry_row {
     bool found;
-    enum store_outbox_state state;
+    enum outbox_state state;
 };
 
-static int retry_row_read(void *userdata, const struct store_outbox *o)
+static int retry_row_read(void *userdata, const struct outbox_row *o)
 {
     struct retry_row *rr = userdata;
     rr->found = true;
@@ -642,9 +641,9 @@ static void notification_retry(struct call *c)
         call_errno(c, r, &err);
         return;
     }
-    if (rr.state != STORE_OUTBOX_DEAD) {
+    if (rr.state != OUTBOX_DEAD) {
         call_error(c, 409, "not_dead", "notification %lld is %s; only a dead one is retried",
-                   (long long)c->id, store_outbox_state_name(rr.state));
+                   (long long)c->id, outbox_state_name(rr.state));
         return;
     }
     r = store_outbox_requeue(store, c->id, c->now_ms, &err);

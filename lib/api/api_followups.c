@@ -74,7 +74,7 @@ void route_followup_list(struct call *c)
     /* Indexes as in api.c's followup_params. */
     const char *state = c->query[0], *before = c->query[1], *ticket = c->query[2],
                *plan = c->query[3], *limit = c->query[4], *after = c->query[5];
-    struct store_followup_filter f = {.view = -1, .before_ms = SLAD_NO_TIME, .now_ms = c->now_ms};
+    struct followup_filter f = {.view = -1, .before_ms = SLAD_NO_TIME, .now_ms = c->now_ms};
     if (state && (f.view = followup_view_from_name(state)) < 0) {
         call_error(c, 400, "invalid_parameter",
                    "query parameter 'state' must be one of pending, due, overdue, done, "

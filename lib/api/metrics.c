@@ -247,8 +247,8 @@ char *metrics_render(const struct metrics *m, struct store *store, size_t timers
         return NULL;
     o.buf[0] = '\0';
 
-    struct store_counts counts;
-    bool have_counts = store && store_counts(store, &counts, NULL) == 0;
+    struct gauges counts;
+    bool have_counts = store && store_gauges(store, &counts, NULL) == 0;
 
     family(&o, "slad_tickets", "gauge", "Tickets by status.");
     if (have_counts)
@@ -257,8 +257,8 @@ char *metrics_render(const struct metrics *m, struct store *store, size_t timers
                        (long long)counts.tickets[s]);
     family(&o, "slad_notifications", "gauge", "Notifications in the outbox by state.");
     if (have_counts)
-        for (int s = 0; s < STORE_OUTBOX_STATE_COUNT; s++)
-            out_printf(&o, "slad_notifications{state=\"%s\"} %lld\n", store_outbox_state_name(s),
+        for (int s = 0; s < OUTBOX_STATE_COUNT; s++)
+            out_printf(&o, "slad_notifications{state=\"%s\"} %lld\n", outbox_state_name(s),
                        (long long)counts.notifications[s]);
     family(&o, "slad_clocks_breached", "gauge", "Clocks now running past their due instant.");
     if (have_counts)

@@ -9,9 +9,9 @@ static const char sql_counts[] = "SELECT what, n FROM counts";
 
 const char *const store_gauges_statements[] = {sql_counts, NULL};
 
-int store_counts(struct store *s, struct store_counts *ret, struct slad_error *reterr)
+int store_gauges(struct store *s, struct gauges *ret, struct slad_error *reterr)
 {
-    struct store_counts c;
+    struct gauges c;
     memset(&c, 0, sizeof(c));
     sqlite3_stmt *st = store_prepared(s, sql_counts, reterr);
     if (!st)
@@ -25,8 +25,7 @@ int store_counts(struct store *s, struct store_counts *ret, struct slad_error *r
             continue;
         if (strncmp(what, "ticket ", 7) == 0 && (i = ticket_status_from_name(what + 7)) >= 0)
             c.tickets[i] = n;
-        else if (strncmp(what, "outbox ", 7) == 0 &&
-                 (i = store_outbox_state_from_name(what + 7)) >= 0)
+        else if (strncmp(what, "outbox ", 7) == 0 && (i = outbox_state_from_name(what + 7)) >= 0)
             c.notifications[i] = n;
         else if (strcmp(what, "breached") == 0)
             c.breached_clocks = n;

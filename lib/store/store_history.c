@@ -22,7 +22,7 @@ const char *const store_history_statements[] = {
     NULL,
 };
 
-int store_history_add(struct store *s, const struct store_history *h, int64_t *ret_id,
+int store_history_add(struct store *s, const struct history_entry *h, int64_t *ret_id,
                       struct slad_error *reterr)
 {
     sqlite3_stmt *st = store_prepared(s, sql_history_add, reterr);
@@ -48,12 +48,12 @@ int store_history_add(struct store *s, const struct store_history *h, int64_t *r
 }
 
 /* Step st (columns HISTORY_COLUMNS) and call fn on each row. */
-static int history_rows(struct store *s, sqlite3_stmt *st, store_history_fn *fn, void *userdata,
+static int history_rows(struct store *s, sqlite3_stmt *st, history_entry_fn *fn, void *userdata,
                         struct slad_error *reterr)
 {
     int rc, r = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct store_history h = {
+        struct history_entry h = {
             .id = sqlite3_column_int64(st, 0),
             .ticket_id = sqlite3_column_int64(st, 1),
             .at_ms = sqlite3_column_int64(st, 2),
@@ -73,7 +73,7 @@ static int history_rows(struct store *s, sqlite3_stmt *st, store_history_fn *fn,
 }
 
 int store_history_list(struct store *s, int64_t ticket_id, int64_t after_id, size_t limit,
-                       store_history_fn *fn, void *userdata, struct slad_error *reterr)
+                       history_entry_fn *fn, void *userdata, struct slad_error *reterr)
 {
     sqlite3_stmt *st = store_prepared(s, sql_history_list, reterr);
     if (!st)
@@ -87,7 +87,7 @@ int store_history_list(struct store *s, int64_t ticket_id, int64_t after_id, siz
     return history_rows(s, st, fn, userdata, reterr);
 }
 
-int store_history_latest(struct store *s, int64_t ticket_id, size_t limit, store_history_fn *fn,
+int store_history_latest(struct store *s, int64_t ticket_id, size_t limit, history_entry_fn *fn,
                          void *userdata, struct slad_error *reterr)
 {
     sqlite3_stmt *st = NULL;

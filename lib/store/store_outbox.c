@@ -47,30 +47,10 @@ const char *const store_outbox_statements[] = {
     sql_outbox_next_due, sql_outbox_requeue, sql_outbox_retry, sql_outbox_latest, NULL,
 };
 
-static const char *const outbox_state_names[STORE_OUTBOX_STATE_COUNT] = {
-    [STORE_OUTBOX_PENDING] = "pending",
-    [STORE_OUTBOX_SENDING] = "sending",
-    [STORE_OUTBOX_SENT] = "sent",
-    [STORE_OUTBOX_DEAD] = "dead",
-};
-
-const char *store_outbox_state_name(enum store_outbox_state state)
+int store_outbox_add(struct store *s, const struct outbox_row *o, int64_t *ret_id, bool *ret_added,
+                     struct slad_error *reterr)
 {
-    return (unsigned)state < STORE_OUTBOX_STATE_COUNT ? outbox_state_names[state] : NULL;
-}
-
-int store_outbox_state_from_name(const char *name)
-{
-    for (int i = 0; name && i < STORE_OUTBOX_STATE_COUNT; i++)
-        if (strcmp(outbox_state_names[i], name) == 0)
-            return i;
-    return -1;
-}
-
-int store_outbox_add(struct store *s, const struct store_outbox *o, int64_t *ret_id,
-                     bool *ret_added, struct slad_error *reterr)
-{
-    const char *state = store_outbox_state_name(o->state);
+    const char *state = outbox_state_name(o->state);
     if (!state)
         return slad_error_set(reterr, EINVAL, "database: bad outbox state %d", (int)o->state);
     sqlite3_stmt *st = store_prepared(s, sql_outbox_add, reterr);
@@ -107,9 +87,9 @@ int store_outbox_add(struct store *s, const struct store_outbox *o, int64_t *ret
     return 0;
 }
 
-int store_outbox_update(struct store *s, const struct store_outbox *o, struct slad_error *reterr)
+int store_outbox_update(struct store *s, const struct outbox_row *o, struct slad_error *reterr)
 {
-    const char *state = store_outbox_state_name(o->state);
+    const char *state = outbox_state_name(o->state);
     if (!state)
         return slad_error_set(reterr, EINVAL, "database: bad outbox state %d", (int)o->state);
     sqlite3_stmt *st = store_prepared(s, sql_outbox_update, reterr);
@@ -136,13 +116,13 @@ int store_outbox_update(struct store *s, const struct store_outbox *o, struct sl
 }
 
 /* Step st (columns OUTBOX_COLUMNS) and call fn on each row; *ret_rows counts them. */
-static int outbox_rows(struct store *s, sqlite3_stmt *st, store_outbox_fn *fn, void *userdata,
+static int outbox_rows(struct store *s, sqlite3_stmt *st, outbox_row_fn *fn, void *userdata,
                        size_t *ret_rows, struct slad_error *reterr)
 {
     int rc, r = 0;
     size_t rows = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int state = store_outbox_state_from_name(column_text(st, 6));
+        int state = outbox_state_from_name(column_text(st, 6));
         if (state < 0) {
             r = slad_error_set(reterr, EIO,
                                "database: notification %" PRId64 " has an unknown "
@@ -150,7 +130,7 @@ static int outbox_rows(struct store *s, sqlite3_stmt *st, store_outbox_fn *fn, v
                                (int64_t)sqlite3_column_int64(st, 0));
             break;
         }
-        struct store_outbox o = {
+        struct outbox_row o = {
             .id = sqlite3_column_int64(st, 0),
             .ticket_id = sqlite3_column_int64(st, 1), /* NULL reads as 0 */
             .event = column_text(st, 2),
@@ -177,7 +157,7 @@ static int outbox_rows(struct store *s, sqlite3_stmt *st, store_outbox_fn *fn, v
     return r < 0 ? r : 0;
 }
 
-int store_outbox_list(struct store *s, const struct store_outbox_filter *f, store_outbox_fn *fn,
+int store_outbox_list(struct store *s, const struct outbox_filter *f, outbox_row_fn *fn,
                       void *userdata, struct slad_error *reterr)
 {
     sqlite3_stmt *st = store_prepared(s, sql_outbox_list, reterr);
@@ -186,7 +166,7 @@ int store_outbox_list(struct store *s, const struct store_outbox_filter *f, stor
     struct binder b = {st, SQLITE_OK};
     bind_int64(&b, 1, f->after_id);
     if (f->state >= 0)
-        bind_text(&b, 2, store_outbox_state_name(f->state));
+        bind_text(&b, 2, outbox_state_name(f->state));
     else
         bind_null(&b, 2);
     if (f->ticket_id)
@@ -203,7 +183,7 @@ int store_outbox_list(struct store *s, const struct store_outbox_filter *f, stor
     return outbox_rows(s, st, fn, userdata, &rows, reterr);
 }
 
-int store_outbox_latest(struct store *s, int64_t ticket_id, size_t limit, store_outbox_fn *fn,
+int store_outbox_latest(struct store *s, int64_t ticket_id, size_t limit, outbox_row_fn *fn,
                         void *userdata, struct slad_error *reterr)
 {
     sqlite3_stmt *st = NULL;
@@ -213,7 +193,7 @@ int store_outbox_latest(struct store *s, int64_t ticket_id, size_t limit, store_
     return r < 0 ? r : outbox_rows(s, st, fn, userdata, &rows, reterr);
 }
 
-int store_outbox_get(struct store *s, int64_t id, store_outbox_fn *fn, void *userdata,
+int store_outbox_get(struct store *s, int64_t id, outbox_row_fn *fn, void *userdata,
                      struct slad_error *reterr)
 {
     sqlite3_stmt *st = store_prepared(s, sql_outbox_get, reterr);
@@ -233,7 +213,7 @@ int store_outbox_get(struct store *s, int64_t id, store_outbox_fn *fn, void *use
 }
 
 int store_outbox_due(struct store *s, int64_t now_ms, int64_t after_ms, int64_t after_id,
-                     size_t limit, store_outbox_fn *fn, void *userdata, struct slad_error *reterr)
+                     size_t limit, outbox_row_fn *fn, void *userdata, struct slad_error *reterr)
 {
     sqlite3_stmt *st = store_prepared(s, sql_outbox_due, reterr);
     if (!st)

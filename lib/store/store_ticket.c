@@ -569,9 +569,8 @@ int store_ticket_find(struct store *s, const char *source, const char *external_
     return r;
 }
 
-static int bind_ticket_filter(struct store *s, sqlite3_stmt *st,
-                              const struct store_ticket_filter *f, size_t limit,
-                              struct slad_error *reterr)
+static int bind_ticket_filter(struct store *s, sqlite3_stmt *st, const struct ticket_filter *f,
+                              size_t limit, struct slad_error *reterr)
 {
     struct binder b = {st, SQLITE_OK};
     bind_int64(&b, 1, f->after_id);
@@ -590,7 +589,7 @@ static int bind_ticket_filter(struct store *s, sqlite3_stmt *st,
     return b.rc == SQLITE_OK ? 0 : store_fail(s, b.rc, "listing tickets", reterr);
 }
 
-int store_ticket_list(struct store *s, const struct store_ticket_filter *f, store_ticket_fn *fn,
+int store_ticket_list(struct store *s, const struct ticket_filter *f, ticket_row_fn *fn,
                       void *userdata, struct slad_error *reterr)
 {
     sqlite3_stmt *st = store_prepared(s, sql_ticket_list, reterr);
@@ -615,7 +614,7 @@ int store_ticket_list(struct store *s, const struct store_ticket_filter *f, stor
     return r < 0 ? r : 0;
 }
 
-int store_ticket_ids(struct store *s, const struct store_ticket_filter *f, int64_t *ids, size_t max,
+int store_ticket_ids(struct store *s, const struct ticket_filter *f, int64_t *ids, size_t max,
                      size_t *ret_n, struct slad_error *reterr)
 {
     sqlite3_stmt *st = store_prepared(s, sql_ticket_ids, reterr);

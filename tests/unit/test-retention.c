@@ -299,8 +299,8 @@ static void test_purge(void **state)
                            " state = 'pending'",
                            pending),
                      pending_rows);
-    struct store_counts c;
-    assert_int_equal(store_counts(fx.store, &c, &err), 0);
+    struct gauges c;
+    assert_int_equal(store_gauges(fx.store, &c, &err), 0);
     assert_int_equal(c.tickets[TICKET_CLOSED], 5);    /* recent, pending, task x2, later */
     assert_int_equal(c.tickets[TICKET_CANCELLED], 0); /* the one cancelled went */
     char *report_after = report_text();

@@ -237,15 +237,15 @@ struct outbox_dump {
     bool unrouted; /* a pending row without a channel */
 };
 
-static int dump_outbox_row(void *userdata, const struct store_outbox *o)
+static int dump_outbox_row(void *userdata, const struct outbox_row *o)
 {
     struct outbox_dump *d = userdata;
     if (d->n >= 64)
         return 1;
     bool late = o->payload && strstr(o->payload, "\"late\":true");
     snprintf(d->rows[d->n++], sizeof(d->rows[0]), "%s|%s|%s%s", o->idempotency_key, o->event,
-             store_outbox_state_name(o->state), late ? "|late" : "");
-    if (o->state == STORE_OUTBOX_PENDING && !o->channel)
+             outbox_state_name(o->state), late ? "|late" : "");
+    if (o->state == OUTBOX_PENDING && !o->channel)
         d->unrouted = true;
     return 0;
 }
@@ -254,8 +254,7 @@ static void outbox(struct fixture *f, int64_t ticket_id, struct outbox_dump *d)
 {
     struct slad_error err = {{0}};
     memset(d, 0, sizeof(*d));
-    struct store_outbox_filter filter = {
-        .state = -1, .ticket_id = ticket_id, .due_ms = SLAD_NO_TIME};
+    struct outbox_filter filter = {.state = -1, .ticket_id = ticket_id, .due_ms = SLAD_NO_TIME};
     assert_int_equal(store_outbox_list(f->store, &filter, dump_outbox_row, d, &err), 0);
     assert_false(d->unrouted); /* recipients are resolved when queued */
 }
@@ -288,7 +287,7 @@ struct history_dump {
     size_t n;
 };
 
-static int dump_history_row(void *userdata, const struct store_history *h)
+static int dump_history_row(void *userdata, const struct history_entry *h)
 {
     struct history_dump *d = userdata;
     size_t len = strlen(d->kinds);
@@ -928,7 +927,7 @@ static void test_failure_leaves_agenda(void **state)
     open_service(f);
 }
 
-static int first_error(void *userdata, const struct store_outbox *o)
+static int first_error(void *userdata, const struct outbox_row *o)
 {
     char *buf = userdata;
     if (!buf[0])
@@ -958,7 +957,7 @@ static void test_unreachable_recipient_is_dead(void **state)
     outbox_is(f, id, want, __LINE__);
     char buf[256] = "";
     struct slad_error err = {{0}};
-    struct store_outbox_filter filter = {.state = -1, .ticket_id = id, .due_ms = SLAD_NO_TIME};
+    struct outbox_filter filter = {.state = -1, .ticket_id = id, .due_ms = SLAD_NO_TIME};
     assert_int_equal(store_outbox_list(f->store, &filter, first_error, buf, &err), 0);
     assert_string_equal(buf, "'nobody' is not a contact of the config|(null)|no next attempt");
 }
