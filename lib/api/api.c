@@ -918,7 +918,9 @@ static void metrics(struct call *c)
     struct service_counts counts = {0};
     if (service_counts(c->api->svc, &counts) < 0)
         counts.timers = 0;
-    char *text = metrics_render(c->api->metrics, service_store(c->api->svc), counts.timers);
+    struct gauges gauges;
+    bool have_gauges = service_gauges(c->api->svc, &gauges, NULL) == 0;
+    char *text = metrics_render(c->api->metrics, have_gauges ? &gauges : NULL, counts.timers);
     call_text(c, 200, METRICS_TYPE, text, text ? strlen(text) : 0);
 }
 

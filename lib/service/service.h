@@ -20,6 +20,7 @@
 #include "conf.h"
 #include "error.h"
 #include "lifecycle.h"
+#include "records.h"
 #include "ticket.h"
 
 struct store;
@@ -96,5 +97,10 @@ struct service_counts {
     size_t timers;
 };
 int service_counts(struct service *svc, struct service_counts *ret);
+
+/* ---- reads (service_query.c): what the API shows, read in the caller's transaction ---- */
+
+/* The gauges of /metrics (records.h). */
+int service_gauges(struct service *svc, struct gauges *ret, struct slad_error *reterr);
 
 #endif

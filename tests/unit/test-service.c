@@ -668,7 +668,11 @@ static void test_fire_due_steps(void **state)
     assert_int_equal(c.pending_notifications, 6);
     assert_int_equal(c.timers, 0);
     /* Breaches and escalations were counted. */
-    char *text = metrics_render(f->metrics, f->store, 0);
+    struct gauges g;
+    struct slad_error err = {""};
+    assert_int_equal(service_gauges(f->svc, &g, &err), 0);
+    assert_int_equal(g.notifications[OUTBOX_PENDING], 6);
+    char *text = metrics_render(f->metrics, &g, 0);
     assert_non_null(text);
     assert_non_null(strstr(text, "sla.breach"));
     free(text);
