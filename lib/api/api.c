@@ -2,7 +2,7 @@
  * each route is a method, a path pattern, the query parameters it takes and one handler.
  * api_handle matches the path, decodes the query strictly, calls the handler, and maps
  * errnos to status codes in one place (errno_status). Handlers validate with jsonx, act
- * through the service (writes) or the store (listings, history, gauges), and render.
+ * and read through the service (service.h: never the store), and render.
  *
  * Errors are always {"error":{"code":"snake_case","message":"for a person"}}. */
 #include "api.h"
@@ -440,7 +440,7 @@ static void ticket_list(struct call *c)
         return;
     f.limit = p.page.limit + 1;
     struct slad_error err = {""};
-    int r = store_ticket_list(service_store(c->api->svc), &f, ticket_page_row, &p, &err);
+    int r = service_ticket_list(c->api->svc, &f, ticket_page_row, &p, &err);
     call_page_answer(c, &p.page, "tickets", r, &err);
 }
 
@@ -612,7 +612,7 @@ static void notification_list(struct call *c)
         return;
     f.limit = page.limit + 1;
     struct slad_error err = {""};
-    int r = store_outbox_list(service_store(c->api->svc), &f, notification_page_row, &page, &err);
+    int r = service_notification_list(c->api->svc, &f, notification_page_row, &page, &err);
     call_page_answer(c, &page, "notifications", r, &err);
 }
 
@@ -680,18 +680,18 @@ static bool ticket_load(struct call *c, struct ticket *t)
 static int newest_rows(struct call *c, size_t ticket_bytes, struct call_page *notifications,
                        struct call_page *history, struct slad_error *err)
 {
-    struct store *store = service_store(c->api->svc);
+    struct service *svc = c->api->svc;
     if (call_page_init(notifications, NOTIFICATIONS_SHOWN, NOTIFICATIONS_SHOWN_BYTES, 0) < 0)
         return -ENOMEM;
-    int r = store_outbox_latest(store, c->id, NOTIFICATIONS_SHOWN + 1, notification_page_row,
-                                notifications, err);
+    int r = service_notification_newest(svc, c->id, NOTIFICATIONS_SHOWN + 1, notification_page_row,
+                                        notifications, err);
     if (r < 0)
         return r;
     size_t used = ticket_bytes + notifications->bytes;
     if (call_page_init(history, HISTORY_SHOWN, used < API_ROWS_MAX ? API_ROWS_MAX - used : 0, 0) <
         0)
         return -ENOMEM;
-    return store_history_latest(store, c->id, HISTORY_SHOWN + 1, history_page_row, history, err);
+    return service_history_newest(svc, c->id, HISTORY_SHOWN + 1, history_page_row, history, err);
 }
 
 /* Put page (read newest first) into v as key, in id order, and key_more: whether older
@@ -753,8 +753,8 @@ static void ticket_history(struct call *c)
     if (!call_page_start(c, limit, after, "history entry", &page, &after_id))
         return;
     struct slad_error err = {""};
-    int r = store_history_list(service_store(c->api->svc), c->id, after_id, page.limit + 1,
-                               history_page_row, &page, &err);
+    int r = service_history_list(c->api->svc, c->id, after_id, page.limit + 1, history_page_row,
+                                 &page, &err);
     call_page_answer(c, &page, "history", r, &err);
 }
 
@@ -897,7 +897,7 @@ static void healthz(struct call *c)
 {
     struct slad_error err = {""};
     struct service_counts counts;
-    int r = store_check(service_store(c->api->svc), &err);
+    int r = service_check(c->api->svc, &err);
     if (r == 0 && service_counts(c->api->svc, &counts) < 0) {
         r = -EIO;
         snprintf(err.msg, sizeof(err.msg), "the database did not answer the counts");

@@ -12,7 +12,6 @@
 #include "followup.h"
 #include "jsonx.h"
 #include "service.h"
-#include "store_followup.h"
 
 static json_t *id_or_null(int64_t id)
 {
@@ -92,7 +91,7 @@ void route_followup_list(struct call *c)
     if (!call_page_start(c, limit, after, "follow-up", &p.page, &f.after_id))
         return;
     f.limit = p.page.limit + 1;
-    int r = store_followup_list(service_store(c->api->svc), &f, followup_page_row, &p, &err);
+    int r = service_followup_list(c->api->svc, &f, followup_page_row, &p, &err);
     call_page_answer(c, &p.page, "followups", r, &err);
 }
 

@@ -98,9 +98,48 @@ struct service_counts {
 };
 int service_counts(struct service *svc, struct service_counts *ret);
 
-/* ---- reads (service_query.c): what the API shows, read in the caller's transaction ---- */
+/* ---- reads (service_query.c): what the API shows ----
+ *
+ * Read in the caller's transaction, so that they see the writes of the same batch.
+ * Listings call fn as records.h says; errors as above (database failures, -ENOENT for an
+ * unknown id). */
 
+/* Whether the database answers (/healthz). */
+int service_check(struct service *svc, struct slad_error *reterr);
 /* The gauges of /metrics (records.h). */
 int service_gauges(struct service *svc, struct gauges *ret, struct slad_error *reterr);
+
+/* Tickets (with clocks) matching f, in id order. */
+int service_ticket_list(struct service *svc, const struct ticket_filter *f, ticket_row_fn *fn,
+                        void *userdata, struct slad_error *reterr);
+/* The history of ticket_id: after after_id in id order, at most limit (0: all); or its
+ * newest limit entries, newest first. */
+int service_history_list(struct service *svc, int64_t ticket_id, int64_t after_id, size_t limit,
+                         history_entry_fn *fn, void *userdata, struct slad_error *reterr);
+int service_history_newest(struct service *svc, int64_t ticket_id, size_t limit,
+                           history_entry_fn *fn, void *userdata, struct slad_error *reterr);
+
+/* Notifications matching f, in id order; the newest limit of ticket_id, newest first;
+ * notification id (-ENOENT when unknown). */
+int service_notification_list(struct service *svc, const struct outbox_filter *f, outbox_row_fn *fn,
+                              void *userdata, struct slad_error *reterr);
+int service_notification_newest(struct service *svc, int64_t ticket_id, size_t limit,
+                                outbox_row_fn *fn, void *userdata, struct slad_error *reterr);
+int service_notification_get(struct service *svc, int64_t id, outbox_row_fn *fn, void *userdata,
+                             struct slad_error *reterr);
+
+/* Follow-up tasks matching f, in id order. */
+int service_followup_list(struct service *svc, const struct followup_filter *f, followup_row_fn *fn,
+                          void *userdata, struct slad_error *reterr);
+/* Plans with id > after_id in id order, at most limit (0: all). */
+int service_plan_list(struct service *svc, int64_t after_id, size_t limit, plan_row_fn *fn,
+                      void *userdata, struct slad_error *reterr);
+
+/* The SLA report of q (report.h); -EINVAL for to <= from or an unknown time zone (named).
+ * ret is empty (report_done is safe) on error. */
+struct report;
+struct report_query;
+int service_report_sla(struct service *svc, const struct report_query *q, struct report *ret,
+                       struct slad_error *reterr);
 
 #endif
