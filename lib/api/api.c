@@ -21,7 +21,6 @@
 #include "plan.h"
 #include "service.h"
 #include "simulate.h"
-#include "store.h"
 
 #define METRICS_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
@@ -502,7 +501,7 @@ static json_t *outbox_render(const struct outbox_row *o)
     return v;
 }
 
-static int outbox_row(void *userdata, const struct outbox_row *o)
+static int notification_append(void *userdata, const struct outbox_row *o)
 {
     json_t *v = outbox_render(o);
     if (!v || json_array_append_new(userdata, v) < 0)
@@ -616,52 +615,31 @@ static void notification_list(struct call *c)
     call_page_answer(c, &page, "notifications", r, &err);
 }
 
-struct retry_row {
-    bool found;
-    enum outbox_state state;
-};
-
-static int retry_row_read(void *userdata, const struct outbox_row *o)
-{
-    struct retry_row *rr = userdata;
-    rr->found = true;
-    rr->state = o->state;
-    return 0;
-}
-
 /* A dead notification goes back to pending now, with a fresh attempt budget and the
- * same key; the delivery loop picks it up after the commit. */
+ * same key, and its ticket's history says so; the delivery loop picks it up after the
+ * commit. */
 static void notification_retry(struct call *c)
 {
-    struct store *store = service_store(c->api->svc);
-    struct retry_row rr = {false, 0};
     struct slad_error err = {""};
-    int r = store_outbox_get(store, c->id, retry_row_read, &rr, &err);
+    int r = service_notification_retry(c->api->svc, c->id, c->now_ms, &err);
+    if (r == -EBUSY) {
+        call_error(c, 409, "not_dead", "%s", err.msg);
+        return;
+    }
     if (r < 0) {
         call_errno(c, r, &err);
         return;
     }
-    if (rr.state != OUTBOX_DEAD) {
-        call_error(c, 409, "not_dead", "notification %lld is %s; only a dead one is retried",
-                   (long long)c->id, outbox_state_name(rr.state));
-        return;
-    }
-    r = store_outbox_requeue(store, c->id, c->now_ms, &err);
-    if (r < 0) {
-        call_errno(c, r, &err);
-        return;
-    }
-    c->resp->wrote = true;
     json_t *rows = json_array();
-    r = rows ? store_outbox_get(store, c->id, outbox_row, rows, &err) : -ENOMEM;
+    r = rows ? service_notification_get(c->api->svc, c->id, notification_append, rows, &err)
+             : -ENOMEM;
     json_t *v = r == 0 ? json_incref(json_array_get(rows, 0)) : NULL;
     json_decref(rows);
-    if (!v) {
+    if (!v)
         call_errno(c, r < 0 ? r : -ENOMEM, r < 0 ? &err : NULL);
-        c->resp->wrote = true; /* the re-queue stands; only its rendering failed */
-        return;
-    }
-    call_json(c, 200, v);
+    else
+        call_json(c, 200, v);
+    c->resp->wrote = true; /* the re-queue stands, even when only its rendering failed */
 }
 
 /* Load ticket c->id into *t (ticket_done it); false after answering the error (404 when

@@ -88,11 +88,6 @@ const struct conf *service_conf(const struct service *svc)
     return svc->conf;
 }
 
-struct store *service_store(const struct service *svc)
-{
-    return svc->store;
-}
-
 /* JSON helpers: false when memory ran out (o may be NULL: then false too). A builder
  * gives up on the first false (built()): a history row or a payload stored without one
  * of its fields would be a wrong record, so the operation fails instead. */

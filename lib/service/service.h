@@ -32,9 +32,6 @@ int service_new(const struct conf *conf, struct store *store, struct agenda *age
 void service_free(struct service *svc);
 
 const struct conf *service_conf(const struct service *svc);
-/* The store the service writes (borrowed): the API reads listings, history and gauges
- * from it directly. */
-struct store *service_store(const struct service *svc);
 
 /* Fill the agenda from the store (start-up): one entry per stored next instant. */
 int service_load_agenda(struct service *svc, struct slad_error *reterr);
@@ -78,6 +75,14 @@ struct followup;
 int service_followup_complete(struct service *svc, int64_t id, const char *outcome,
                               const char *note, const char *by, int64_t now_ms,
                               struct followup *ret, struct slad_error *reterr);
+
+/* POST /v1/notifications/{id}/retry (service_notification.c): dead notification id goes
+ * back to pending at now_ms with a whole new budget and the same key and channel
+ * (store_outbox_requeue), and the history of its ticket gets a row of kind
+ * "notification_retry" with data {"notification_id": id} (a plan's task has no ticket, so
+ * no history). -ENOENT unknown, -EBUSY not dead (the message names its state). */
+int service_notification_retry(struct service *svc, int64_t id, int64_t now_ms,
+                               struct slad_error *reterr);
 
 /* Called for every effect (clock change, step fired, follow-up...) of an operation once
  * the operation is recorded, so that the daemon logs one line per state change. */

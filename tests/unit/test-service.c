@@ -399,7 +399,6 @@ static void test_create(void **state)
     assert_int_equal(c.timers, 2);
     assert_int_equal(c.pending_notifications, 0);
     assert_ptr_equal(service_conf(f->svc), f->conf_a);
-    assert_ptr_equal(service_store(f->svc), f->store);
 }
 
 static void test_idempotent_create(void **state)
@@ -966,6 +965,71 @@ static void test_unreachable_recipient_is_dead(void **state)
     assert_string_equal(buf, "'nobody' is not a contact of the config|(null)|no next attempt");
 }
 
+static int copy_row(void *userdata, const struct outbox_row *o)
+{
+    struct outbox_row *r = userdata;
+    *r = *o;
+    r->event = r->channel = r->recipient = r->idempotency_key = r->last_error = r->payload = NULL;
+    return 0;
+}
+
+/* A retry puts a dead row back to pending with a new budget and says so in the ticket's
+ * history; a row that is not dead, or unknown, changes nothing. */
+static void test_notification_retry(void **state)
+{
+    struct fixture *f = *state;
+    int64_t id = create_simple(f, 1, T0, __LINE__);
+    assert_int_equal(fire(f, T0 + 10 * S, __LINE__), 1);
+    struct slad_error err = {{0}};
+    struct outbox_row dead = {
+        .id = 1, .state = OUTBOX_DEAD, .channel = "log", .attempts = 3, .last_error = "gave up"};
+    dead.next_attempt_ms = dead.sent_ms = SLAD_NO_TIME;
+    assert_int_equal(store_outbox_update(f->store, &dead, &err), 0);
+    struct history_dump before, after;
+    history(f, id, &before);
+
+    assert_int_equal(service_notification_retry(f->svc, 1, T0 + 20 * S, &err), 0);
+    struct outbox_row row;
+    assert_int_equal(store_outbox_get(f->store, 1, copy_row, &row, &err), 0);
+    assert_int_equal(row.state, OUTBOX_PENDING);
+    assert_int_equal(row.attempts, 0);
+    assert_int_equal(row.next_attempt_ms, T0 + 20 * S);
+    assert_int_equal(row.created_ms, T0 + 20 * S); /* max_age counts from the retry */
+    history(f, id, &after);
+    assert_int_equal(after.n, before.n + 1);
+    assert_non_null(strstr(after.kinds, "notification_retry"));
+    assert_string_equal(after.data[after.n - 1], "{\"notification_id\":1}");
+    assert_int_equal(after.at[after.n - 1], T0 + 20 * S);
+    assert_false(after.late[after.n - 1]);
+
+    /* Not dead (any more), or unknown: refused, nothing recorded. */
+    assert_int_equal(service_notification_retry(f->svc, 1, T0 + 21 * S, &err), -EBUSY);
+    assert_string_equal(err.msg, "notification 1 is pending; only a dead one is retried");
+    assert_int_equal(service_notification_retry(f->svc, 99, T0 + 21 * S, &err), -ENOENT);
+    history(f, id, &before);
+    assert_int_equal(before.n, after.n);
+    assert_int_equal(store_outbox_get(f->store, 1, copy_row, &row, &err), 0);
+    assert_int_equal(row.created_ms, T0 + 20 * S);
+    assert_false(store_in_transaction(f->store));
+
+    /* A plan's task has no ticket: retried without history. */
+    struct outbox_row plan_row = {.event = "followup.due",
+                                  .channel = "log",
+                                  .recipient = "assignee",
+                                  .idempotency_key = "f1/due/assignee",
+                                  .state = OUTBOX_DEAD,
+                                  .next_attempt_ms = SLAD_NO_TIME,
+                                  .created_ms = T0,
+                                  .sent_ms = SLAD_NO_TIME};
+    int64_t row_id = 0;
+    assert_int_equal(store_outbox_add(f->store, &plan_row, &row_id, NULL, &err), 0);
+    assert_int_equal(service_notification_retry(f->svc, row_id, T0 + 22 * S, &err), 0);
+    assert_int_equal(store_outbox_get(f->store, row_id, copy_row, &row, &err), 0);
+    assert_int_equal(row.state, OUTBOX_PENDING);
+    history(f, id, &before);
+    assert_int_equal(before.n, after.n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -982,6 +1046,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_load_agenda_after_reopen, setup_file, teardown),
         cmocka_unit_test_setup_teardown(test_failure_leaves_agenda, setup_file, teardown),
         cmocka_unit_test_setup_teardown(test_unreachable_recipient_is_dead, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_notification_retry, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
