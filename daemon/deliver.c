@@ -52,6 +52,7 @@ struct job {
 struct deliver {
     struct ev_loop *loop;
     struct service *svc;
+    struct store *store; /* the outbox's rows: the daemon reads and writes them itself */
     struct batch *batch;
     const struct conf *const *confp;
     struct metrics *metrics;
@@ -106,8 +107,8 @@ static void finish(struct job *j, const struct channel_response *resp)
         retry_decide(&pol, v.outcome, v.retry_after_ms, v.reason, j->row.attempts,
                      j->row.created_ms, now, deliver_random64(), &dec);
     }
-    deliver_job_record(d->batch, service_store(d->svc), d->metrics, &j->row, j->row.channel,
-                       dec.outcome, dec.next_attempt_ms, dec.last_error, now);
+    deliver_job_record(d->batch, d->store, d->metrics, &j->row, j->row.channel, dec.outcome,
+                       dec.next_attempt_ms, dec.last_error, now);
     if (dec.outcome != RETRY_SENT)
         log_info("deliver", "notification %" PRId64 " on '%s' attempt %d: %s (%s)", j->row.id,
                  j->row.channel, j->row.attempts, retry_outcome_name(dec.outcome), dec.last_error);
@@ -182,7 +183,7 @@ struct pick {
     size_t n;
 };
 
-static int pick_row(void *userdata, const struct store_outbox *o)
+static int pick_row(void *userdata, const struct outbox_row *o)
 {
     struct pick *p = userdata;
     if (p->n < PICK_MAX && deliver_row_copy(&p->rows[p->n], o) == 0)
@@ -205,7 +206,7 @@ static void wake_at(struct deliver *d, int64_t at_ms, int64_t now)
 static size_t pick_page(struct deliver *d, struct pick *p, int64_t now, int64_t *next, int *rv,
                         struct slad_error *err)
 {
-    struct store *st = service_store(d->svc);
+    struct store *st = d->store;
     size_t picked = 0;
     for (size_t i = 0; *rv == 0 && i < p->n; i++) {
         struct deliver_row *r = &p->rows[i];
@@ -227,12 +228,12 @@ static size_t pick_page(struct deliver *d, struct pick *p, int64_t now, int64_t 
             continue;
         }
         struct job *j = calloc(1, sizeof(*j));
-        struct store_outbox o = {.id = r->id,
-                                 .channel = r->channel,
-                                 .state = STORE_OUTBOX_SENDING,
-                                 .attempts = r->attempts + 1,
-                                 .next_attempt_ms = r->next_attempt_ms,
-                                 .sent_ms = SLAD_NO_TIME};
+        struct outbox_row o = {.id = r->id,
+                               .channel = r->channel,
+                               .state = OUTBOX_SENDING,
+                               .attempts = r->attempts + 1,
+                               .next_attempt_ms = r->next_attempt_ms,
+                               .sent_ms = SLAD_NO_TIME};
         if (!j || batch_begin(d->batch, err) < 0 || store_outbox_update(st, &o, err) < 0) {
             free(j);
             *rv = -EIO;
@@ -264,7 +265,7 @@ static void pump(struct deliver *d)
         return;
     d->pumping = true;
     int64_t now = timers_now_ms(d->loop);
-    struct store *st = service_store(d->svc);
+    struct store *st = d->store;
     struct slad_error err;
     struct pick *p = calloc(1, sizeof(*p));
     int rv = p ? 0 : slad_error_set(&err, ENOMEM, "out of memory");
@@ -362,14 +363,16 @@ size_t deliver_in_flight(const struct deliver *d)
     return d ? d->n_jobs : 0;
 }
 
-struct deliver *deliver_new(struct ev_loop *loop, struct service *svc, struct batch *batch,
-                            const struct conf *const *confp, struct metrics *metrics)
+struct deliver *deliver_new(struct ev_loop *loop, struct service *svc, struct store *store,
+                            struct batch *batch, const struct conf *const *confp,
+                            struct metrics *metrics)
 {
     struct deliver *d = calloc(1, sizeof(*d));
     if (!d)
         return NULL;
     d->loop = loop;
     d->svc = svc;
+    d->store = store;
     d->batch = batch;
     d->confp = confp;
     d->metrics = metrics;
@@ -391,7 +394,7 @@ int deliver_start(struct deliver *d)
     size_t n = 0;
     int rv = batch_begin(d->batch, &err);
     if (rv == 0)
-        rv = store_outbox_requeue_sending(service_store(d->svc), timers_now_ms(d->loop), &n, &err);
+        rv = store_outbox_requeue_sending(d->store, timers_now_ms(d->loop), &n, &err);
     if (rv < 0) {
         log_err("deliver", "could not re-queue interrupted notifications: %s", err.msg);
         return rv;

@@ -14,11 +14,14 @@
 struct batch;
 struct metrics;
 struct service;
+struct store;
 struct deliver;
 
-/* *confp is read at each use, so that a reload's new config applies to the next attempt. */
-struct deliver *deliver_new(struct ev_loop *loop, struct service *svc, struct batch *batch,
-                            const struct conf *const *confp, struct metrics *metrics);
+/* *confp is read at each use, so that a reload's new config applies to the next attempt.
+ * store is the service's (the outbox's rows are read and written directly). */
+struct deliver *deliver_new(struct ev_loop *loop, struct service *svc, struct store *store,
+                            struct batch *batch, const struct conf *const *confp,
+                            struct metrics *metrics);
 /* Abandons what is still in flight (those rows stay `sending`; re-sent after a restart). */
 void deliver_free(struct deliver *d);
 

@@ -26,7 +26,7 @@ static char *dup_or_null(const char *s)
     return s ? strdup(s) : NULL;
 }
 
-int deliver_row_copy(struct deliver_row *r, const struct store_outbox *o)
+int deliver_row_copy(struct deliver_row *r, const struct outbox_row *o)
 {
     memset(r, 0, sizeof(*r));
     r->id = o->id;
@@ -155,13 +155,13 @@ void deliver_job_record(struct batch *batch, struct store *store, struct metrics
                         const struct deliver_row *r, const char *channel,
                         enum retry_outcome outcome, int64_t next_ms, const char *error, int64_t now)
 {
-    struct store_outbox o = {
+    struct outbox_row o = {
         .id = r->id,
         .channel = channel,
         .attempts = r->attempts,
-        .state = outcome == RETRY_SENT    ? STORE_OUTBOX_SENT
-                 : outcome == RETRY_AGAIN ? STORE_OUTBOX_PENDING
-                                          : STORE_OUTBOX_DEAD,
+        .state = outcome == RETRY_SENT    ? OUTBOX_SENT
+                 : outcome == RETRY_AGAIN ? OUTBOX_PENDING
+                                          : OUTBOX_DEAD,
         .next_attempt_ms = outcome == RETRY_AGAIN ? next_ms : SLAD_NO_TIME,
         .last_error = outcome == RETRY_SENT ? NULL : error,
         .sent_ms = outcome == RETRY_SENT ? now : SLAD_NO_TIME,

@@ -22,7 +22,7 @@ struct deliver_row {
     char *channel, *event, *recipient, *key, *payload;
 };
 
-int deliver_row_copy(struct deliver_row *r, const struct store_outbox *o);
+int deliver_row_copy(struct deliver_row *r, const struct outbox_row *o);
 void deliver_row_done(struct deliver_row *r);
 
 /* The request of row r on channel ch at now_ms: -errno when it cannot be built (the row

@@ -175,8 +175,8 @@ static int start(struct slad *s)
     s->api = api_new(s->svc, s->metrics, &hooks);
     s->batch = batch_new(s->loop, s->store, after_commit, s);
     s->timers = timers_new(s->loop, s->svc, s->agenda, s->batch);
-    s->deliver =
-        deliver_new(s->loop, s->svc, s->batch, (const struct conf *const *)&s->conf, s->metrics);
+    s->deliver = deliver_new(s->loop, s->svc, s->store, s->batch,
+                             (const struct conf *const *)&s->conf, s->metrics);
     s->retention = retention_new(s->loop, s->store, s->batch, (const struct conf *const *)&s->conf);
     if (!s->api || !s->batch || !s->timers || !s->deliver || !s->retention) {
         log_err("slad", "out of memory");

@@ -2,7 +2,7 @@
  * each route is a method, a path pattern, the query parameters it takes and one handler.
  * api_handle matches the path, decodes the query strictly, calls the handler, and maps
  * errnos to status codes in one place (errno_status). Handlers validate with jsonx, act
- * through the service (writes) or the store (listings, history, gauges), and render.
+ * and read through the service (service.h: never the store), and render.
  *
  * Errors are always {"error":{"code":"snake_case","message":"for a person"}}. */
 #include "api.h"
@@ -21,7 +21,6 @@
 #include "plan.h"
 #include "service.h"
 #include "simulate.h"
-#include "store.h"
 
 #define METRICS_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
@@ -410,7 +409,7 @@ static void ticket_list(struct call *c)
     /* Indexes as in list_params. */
     const char *status = c->query[0], *policy = c->query[1], *team = c->query[2],
                *breached = c->query[3], *limit = c->query[4], *after = c->query[5];
-    struct store_ticket_filter f = {.breached = -1};
+    struct ticket_filter f = {.breached = -1};
     if (status) {
         if (ticket_status_from_name(status) < 0) {
             char q[PATH_QUOTE_MAX + 4];
@@ -440,11 +439,11 @@ static void ticket_list(struct call *c)
         return;
     f.limit = p.page.limit + 1;
     struct slad_error err = {""};
-    int r = store_ticket_list(service_store(c->api->svc), &f, ticket_page_row, &p, &err);
+    int r = service_ticket_list(c->api->svc, &f, ticket_page_row, &p, &err);
     call_page_answer(c, &p.page, "tickets", r, &err);
 }
 
-static json_t *history_render(const struct store_history *h)
+static json_t *history_render(const struct history_entry *h)
 {
     json_t *o = json_object();
     if (!o)
@@ -471,31 +470,30 @@ static json_t *history_render(const struct store_history *h)
     return o;
 }
 
-static int history_page_row(void *userdata, const struct store_history *h)
+static int history_page_row(void *userdata, const struct history_entry *h)
 {
     struct call_page *p = userdata;
     return call_page_full(p) ? 1 : call_page_add(p, h->id, history_render(h));
 }
 
-static json_t *outbox_render(const struct store_outbox *o)
+static json_t *outbox_render(const struct outbox_row *o)
 {
     json_t *v = json_object();
     if (!v)
         return NULL;
-    bool ok =
-        json_object_set_new(v, "id", json_integer(o->id)) == 0 &&
-        json_object_set_new(v, "ticket_id",
-                            o->ticket_id ? json_integer(o->ticket_id) : json_null()) == 0 &&
-        json_object_set_new(v, "event", jsonx_string(o->event)) == 0 &&
-        json_object_set_new(v, "channel", jsonx_string(o->channel)) == 0 &&
-        json_object_set_new(v, "recipient", jsonx_string(o->recipient)) == 0 &&
-        json_object_set_new(v, "state", jsonx_string(store_outbox_state_name(o->state))) == 0 &&
-        json_object_set_new(v, "attempts", json_integer(o->attempts)) == 0 &&
-        json_object_set_new(v, "last_error", jsonx_string(o->last_error)) == 0 &&
-        json_object_set_new(v, "idempotency_key", jsonx_string(o->idempotency_key)) == 0 &&
-        json_object_set_new(v, "next_attempt_at", jsonx_time(o->next_attempt_ms)) == 0 &&
-        json_object_set_new(v, "created_at", jsonx_time(o->created_ms)) == 0 &&
-        json_object_set_new(v, "sent_at", jsonx_time(o->sent_ms)) == 0;
+    bool ok = json_object_set_new(v, "id", json_integer(o->id)) == 0 &&
+              json_object_set_new(v, "ticket_id",
+                                  o->ticket_id ? json_integer(o->ticket_id) : json_null()) == 0 &&
+              json_object_set_new(v, "event", jsonx_string(o->event)) == 0 &&
+              json_object_set_new(v, "channel", jsonx_string(o->channel)) == 0 &&
+              json_object_set_new(v, "recipient", jsonx_string(o->recipient)) == 0 &&
+              json_object_set_new(v, "state", jsonx_string(outbox_state_name(o->state))) == 0 &&
+              json_object_set_new(v, "attempts", json_integer(o->attempts)) == 0 &&
+              json_object_set_new(v, "last_error", jsonx_string(o->last_error)) == 0 &&
+              json_object_set_new(v, "idempotency_key", jsonx_string(o->idempotency_key)) == 0 &&
+              json_object_set_new(v, "next_attempt_at", jsonx_time(o->next_attempt_ms)) == 0 &&
+              json_object_set_new(v, "created_at", jsonx_time(o->created_ms)) == 0 &&
+              json_object_set_new(v, "sent_at", jsonx_time(o->sent_ms)) == 0;
     if (!ok) {
         json_decref(v);
         return NULL;
@@ -503,7 +501,7 @@ static json_t *outbox_render(const struct store_outbox *o)
     return v;
 }
 
-static int outbox_row(void *userdata, const struct store_outbox *o)
+static int notification_append(void *userdata, const struct outbox_row *o)
 {
     json_t *v = outbox_render(o);
     if (!v || json_array_append_new(userdata, v) < 0)
@@ -582,7 +580,7 @@ void call_page_answer(struct call *c, struct call_page *page, const char *key, i
     call_json(c, 200, out);
 }
 
-static int notification_page_row(void *userdata, const struct store_outbox *o)
+static int notification_page_row(void *userdata, const struct outbox_row *o)
 {
     struct call_page *p = userdata;
     return call_page_full(p) ? 1 : call_page_add(p, o->id, outbox_render(o));
@@ -593,9 +591,9 @@ static void notification_list(struct call *c)
     /* Indexes as in notification_params. */
     const char *state = c->query[0], *ticket = c->query[1], *limit = c->query[2],
                *after = c->query[3];
-    struct store_outbox_filter f = {.state = -1, .due_ms = SLAD_NO_TIME};
+    struct outbox_filter f = {.state = -1, .due_ms = SLAD_NO_TIME};
     char q[PATH_QUOTE_MAX + 4];
-    if (state && (f.state = store_outbox_state_from_name(state)) < 0) {
+    if (state && (f.state = outbox_state_from_name(state)) < 0) {
         call_error(c, 400, "invalid_parameter",
                    "query parameter 'state' must be one of pending, sending, sent, dead; "
                    "got '%s'",
@@ -613,56 +611,35 @@ static void notification_list(struct call *c)
         return;
     f.limit = page.limit + 1;
     struct slad_error err = {""};
-    int r = store_outbox_list(service_store(c->api->svc), &f, notification_page_row, &page, &err);
+    int r = service_notification_list(c->api->svc, &f, notification_page_row, &page, &err);
     call_page_answer(c, &page, "notifications", r, &err);
 }
 
-struct retry_row {
-    bool found;
-    enum store_outbox_state state;
-};
-
-static int retry_row_read(void *userdata, const struct store_outbox *o)
-{
-    struct retry_row *rr = userdata;
-    rr->found = true;
-    rr->state = o->state;
-    return 0;
-}
-
 /* A dead notification goes back to pending now, with a fresh attempt budget and the
- * same key; the delivery loop picks it up after the commit. */
+ * same key, and its ticket's history says so; the delivery loop picks it up after the
+ * commit. */
 static void notification_retry(struct call *c)
 {
-    struct store *store = service_store(c->api->svc);
-    struct retry_row rr = {false, 0};
     struct slad_error err = {""};
-    int r = store_outbox_get(store, c->id, retry_row_read, &rr, &err);
+    int r = service_notification_retry(c->api->svc, c->id, c->now_ms, &err);
+    if (r == -EBUSY) {
+        call_error(c, 409, "not_dead", "%s", err.msg);
+        return;
+    }
     if (r < 0) {
         call_errno(c, r, &err);
         return;
     }
-    if (rr.state != STORE_OUTBOX_DEAD) {
-        call_error(c, 409, "not_dead", "notification %lld is %s; only a dead one is retried",
-                   (long long)c->id, store_outbox_state_name(rr.state));
-        return;
-    }
-    r = store_outbox_requeue(store, c->id, c->now_ms, &err);
-    if (r < 0) {
-        call_errno(c, r, &err);
-        return;
-    }
-    c->resp->wrote = true;
     json_t *rows = json_array();
-    r = rows ? store_outbox_get(store, c->id, outbox_row, rows, &err) : -ENOMEM;
+    r = rows ? service_notification_get(c->api->svc, c->id, notification_append, rows, &err)
+             : -ENOMEM;
     json_t *v = r == 0 ? json_incref(json_array_get(rows, 0)) : NULL;
     json_decref(rows);
-    if (!v) {
+    if (!v)
         call_errno(c, r < 0 ? r : -ENOMEM, r < 0 ? &err : NULL);
-        c->resp->wrote = true; /* the re-queue stands; only its rendering failed */
-        return;
-    }
-    call_json(c, 200, v);
+    else
+        call_json(c, 200, v);
+    c->resp->wrote = true; /* the re-queue stands, even when only its rendering failed */
 }
 
 /* Load ticket c->id into *t (ticket_done it); false after answering the error (404 when
@@ -681,18 +658,18 @@ static bool ticket_load(struct call *c, struct ticket *t)
 static int newest_rows(struct call *c, size_t ticket_bytes, struct call_page *notifications,
                        struct call_page *history, struct slad_error *err)
 {
-    struct store *store = service_store(c->api->svc);
+    struct service *svc = c->api->svc;
     if (call_page_init(notifications, NOTIFICATIONS_SHOWN, NOTIFICATIONS_SHOWN_BYTES, 0) < 0)
         return -ENOMEM;
-    int r = store_outbox_latest(store, c->id, NOTIFICATIONS_SHOWN + 1, notification_page_row,
-                                notifications, err);
+    int r = service_notification_newest(svc, c->id, NOTIFICATIONS_SHOWN + 1, notification_page_row,
+                                        notifications, err);
     if (r < 0)
         return r;
     size_t used = ticket_bytes + notifications->bytes;
     if (call_page_init(history, HISTORY_SHOWN, used < API_ROWS_MAX ? API_ROWS_MAX - used : 0, 0) <
         0)
         return -ENOMEM;
-    return store_history_latest(store, c->id, HISTORY_SHOWN + 1, history_page_row, history, err);
+    return service_history_newest(svc, c->id, HISTORY_SHOWN + 1, history_page_row, history, err);
 }
 
 /* Put page (read newest first) into v as key, in id order, and key_more: whether older
@@ -754,8 +731,8 @@ static void ticket_history(struct call *c)
     if (!call_page_start(c, limit, after, "history entry", &page, &after_id))
         return;
     struct slad_error err = {""};
-    int r = store_history_list(service_store(c->api->svc), c->id, after_id, page.limit + 1,
-                               history_page_row, &page, &err);
+    int r = service_history_list(c->api->svc, c->id, after_id, page.limit + 1, history_page_row,
+                                 &page, &err);
     call_page_answer(c, &page, "history", r, &err);
 }
 
@@ -898,7 +875,7 @@ static void healthz(struct call *c)
 {
     struct slad_error err = {""};
     struct service_counts counts;
-    int r = store_check(service_store(c->api->svc), &err);
+    int r = service_check(c->api->svc, &err);
     if (r == 0 && service_counts(c->api->svc, &counts) < 0) {
         r = -EIO;
         snprintf(err.msg, sizeof(err.msg), "the database did not answer the counts");
@@ -919,7 +896,9 @@ static void metrics(struct call *c)
     struct service_counts counts = {0};
     if (service_counts(c->api->svc, &counts) < 0)
         counts.timers = 0;
-    char *text = metrics_render(c->api->metrics, service_store(c->api->svc), counts.timers);
+    struct gauges gauges;
+    bool have_gauges = service_gauges(c->api->svc, &gauges, NULL) == 0;
+    char *text = metrics_render(c->api->metrics, have_gauges ? &gauges : NULL, counts.timers);
     call_text(c, 200, METRICS_TYPE, text, text ? strlen(text) : 0);
 }
 

@@ -12,7 +12,6 @@
 #include "followup.h"
 #include "jsonx.h"
 #include "service.h"
-#include "store_followup.h"
 
 static json_t *id_or_null(int64_t id)
 {
@@ -74,7 +73,7 @@ void route_followup_list(struct call *c)
     /* Indexes as in api.c's followup_params. */
     const char *state = c->query[0], *before = c->query[1], *ticket = c->query[2],
                *plan = c->query[3], *limit = c->query[4], *after = c->query[5];
-    struct store_followup_filter f = {.view = -1, .before_ms = SLAD_NO_TIME, .now_ms = c->now_ms};
+    struct followup_filter f = {.view = -1, .before_ms = SLAD_NO_TIME, .now_ms = c->now_ms};
     if (state && (f.view = followup_view_from_name(state)) < 0) {
         call_error(c, 400, "invalid_parameter",
                    "query parameter 'state' must be one of pending, due, overdue, done, "
@@ -92,7 +91,7 @@ void route_followup_list(struct call *c)
     if (!call_page_start(c, limit, after, "follow-up", &p.page, &f.after_id))
         return;
     f.limit = p.page.limit + 1;
-    int r = store_followup_list(service_store(c->api->svc), &f, followup_page_row, &p, &err);
+    int r = service_followup_list(c->api->svc, &f, followup_page_row, &p, &err);
     call_page_answer(c, &p.page, "followups", r, &err);
 }
 

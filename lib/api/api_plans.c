@@ -17,7 +17,6 @@
 #include "plan.h"
 #include "service.h"
 #include "service_plan.h"
-#include "store_plan.h"
 
 static json_t *pair_object(const char *k1, const char *v1, const char *k2, const char *v2,
                            const char *k3, const char *v3)
@@ -268,7 +267,6 @@ void route_plan_list(struct call *c)
     if (!call_page_start(c, limit, after, "plan", &page, &after_id))
         return;
     struct slad_error err = {""};
-    int r = store_plan_list(service_store(c->api->svc), after_id, page.limit + 1, plan_page_row,
-                            &page, &err);
+    int r = service_plan_list(c->api->svc, after_id, page.limit + 1, plan_page_row, &page, &err);
     call_page_answer(c, &page, "plans", r, &err);
 }

@@ -254,7 +254,7 @@ void route_report_sla(struct call *c)
     q.tz = tz;
     struct report rep;
     struct slad_error err = {""};
-    int r = report_sla(service_store(c->api->svc), &q, &rep, &err);
+    int r = service_report_sla(c->api->svc, &q, &rep, &err);
     if (r == -EINVAL)
         call_error(c, 400, "invalid_parameter", "query parameter 'tz': %s", err.msg);
     else if (r < 0)

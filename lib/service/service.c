@@ -88,11 +88,6 @@ const struct conf *service_conf(const struct service *svc)
     return svc->conf;
 }
 
-struct store *service_store(const struct service *svc)
-{
-    return svc->store;
-}
-
 /* -ENOMEM with what was being done to ticket id. */
 static int out_of_memory(struct slad_error *reterr, const char *doing, int64_t id)
 {
@@ -105,7 +100,7 @@ static int history_add(struct service *svc, int64_t ticket_id, int64_t at_ms, in
 {
     if (!text)
         return slad_error_set(reterr, ENOMEM, "out of memory recording history");
-    struct store_history h = {
+    struct history_entry h = {
         .ticket_id = ticket_id,
         .at_ms = at_ms,
         .created_ms = now_ms,
@@ -178,13 +173,13 @@ static int queue_one(struct service *svc, const struct ticket *t, const struct e
     char *payload = payload_encode(t, e, late, rc);
     if (!payload)
         return slad_error_set(reterr, ENOMEM, "out of memory queueing a notification");
-    struct store_outbox o = {
+    struct outbox_row o = {
         .ticket_id = t->id,
         .event = effect_event(e),
         .channel = rc->channel ? rc->channel->name : NULL,
         .recipient = rc->text,
         .idempotency_key = key,
-        .state = dead ? STORE_OUTBOX_DEAD : STORE_OUTBOX_PENDING,
+        .state = dead ? OUTBOX_DEAD : OUTBOX_PENDING,
         .attempts = 0,
         .next_attempt_ms = dead ? SLAD_NO_TIME : now_ms,
         .last_error = dead ? (rc->error[0] ? rc->error : "no channel reaches the recipient") : NULL,
@@ -713,7 +708,7 @@ int service_set_conf(struct service *svc, const struct conf *conf, int64_t now_m
         svc->conf = old;
         return r;
     }
-    struct store_ticket_filter f = {.breached = -1, .open_only = true};
+    struct ticket_filter f = {.breached = -1, .open_only = true};
     int64_t ids[RELOAD_BATCH];
     size_t n;
     do {
@@ -739,8 +734,8 @@ int service_set_conf(struct service *svc, const struct conf *conf, int64_t now_m
 
 int service_counts(struct service *svc, struct service_counts *ret)
 {
-    struct store_counts c;
-    int r = store_counts(svc->store, &c, NULL);
+    struct gauges c;
+    int r = store_gauges(svc->store, &c, NULL);
     if (r < 0)
         return r;
     struct service_counts out = {0};
@@ -748,8 +743,7 @@ int service_counts(struct service *svc, struct service_counts *ret)
         if (ticket_status_is_open(s))
             out.open_tickets += c.tickets[s];
     out.breached_clocks = c.breached_clocks;
-    out.pending_notifications =
-        c.notifications[STORE_OUTBOX_PENDING] + c.notifications[STORE_OUTBOX_SENDING];
+    out.pending_notifications = c.notifications[OUTBOX_PENDING] + c.notifications[OUTBOX_SENDING];
     out.timers = agenda_size(svc->agenda);
     *ret = out;
     return 0;

@@ -20,6 +20,7 @@
 #include "conf.h"
 #include "error.h"
 #include "lifecycle.h"
+#include "records.h"
 #include "ticket.h"
 
 struct store;
@@ -31,9 +32,6 @@ int service_new(const struct conf *conf, struct store *store, struct agenda *age
 void service_free(struct service *svc);
 
 const struct conf *service_conf(const struct service *svc);
-/* The store the service writes (borrowed): the API reads listings, history and gauges
- * from it directly. */
-struct store *service_store(const struct service *svc);
 
 /* Fill the agenda from the store (start-up): one entry per stored next instant. */
 int service_load_agenda(struct service *svc, struct slad_error *reterr);
@@ -78,6 +76,14 @@ int service_followup_complete(struct service *svc, int64_t id, const char *outco
                               const char *note, const char *by, int64_t now_ms,
                               struct followup *ret, struct slad_error *reterr);
 
+/* POST /v1/notifications/{id}/retry (service_notification.c): dead notification id goes
+ * back to pending at now_ms with a whole new budget and the same key and channel
+ * (store_outbox_requeue), and the history of its ticket gets a row of kind
+ * "notification_retry" with data {"notification_id": id} (a plan's task has no ticket, so
+ * no history). -ENOENT unknown, -EBUSY not dead (the message names its state). */
+int service_notification_retry(struct service *svc, int64_t id, int64_t now_ms,
+                               struct slad_error *reterr);
+
 /* Called for every effect (clock change, step fired, follow-up...) of an operation once
  * the operation is recorded, so that the daemon logs one line per state change. */
 typedef void service_observer_fn(void *userdata, const struct ticket *t, const struct effect *e);
@@ -96,5 +102,49 @@ struct service_counts {
     size_t timers;
 };
 int service_counts(struct service *svc, struct service_counts *ret);
+
+/* ---- reads (service_query.c): what the API shows ----
+ *
+ * Read in the caller's transaction, so that they see the writes of the same batch.
+ * Listings call fn as records.h says; errors as above (database failures, -ENOENT for an
+ * unknown id). */
+
+/* Whether the database answers (/healthz). */
+int service_check(struct service *svc, struct slad_error *reterr);
+/* The gauges of /metrics (records.h). */
+int service_gauges(struct service *svc, struct gauges *ret, struct slad_error *reterr);
+
+/* Tickets (with clocks) matching f, in id order. */
+int service_ticket_list(struct service *svc, const struct ticket_filter *f, ticket_row_fn *fn,
+                        void *userdata, struct slad_error *reterr);
+/* The history of ticket_id: after after_id in id order, at most limit (0: all); or its
+ * newest limit entries, newest first. */
+int service_history_list(struct service *svc, int64_t ticket_id, int64_t after_id, size_t limit,
+                         history_entry_fn *fn, void *userdata, struct slad_error *reterr);
+int service_history_newest(struct service *svc, int64_t ticket_id, size_t limit,
+                           history_entry_fn *fn, void *userdata, struct slad_error *reterr);
+
+/* Notifications matching f, in id order; the newest limit of ticket_id, newest first;
+ * notification id (-ENOENT when unknown). */
+int service_notification_list(struct service *svc, const struct outbox_filter *f, outbox_row_fn *fn,
+                              void *userdata, struct slad_error *reterr);
+int service_notification_newest(struct service *svc, int64_t ticket_id, size_t limit,
+                                outbox_row_fn *fn, void *userdata, struct slad_error *reterr);
+int service_notification_get(struct service *svc, int64_t id, outbox_row_fn *fn, void *userdata,
+                             struct slad_error *reterr);
+
+/* Follow-up tasks matching f, in id order. */
+int service_followup_list(struct service *svc, const struct followup_filter *f, followup_row_fn *fn,
+                          void *userdata, struct slad_error *reterr);
+/* Plans with id > after_id in id order, at most limit (0: all). */
+int service_plan_list(struct service *svc, int64_t after_id, size_t limit, plan_row_fn *fn,
+                      void *userdata, struct slad_error *reterr);
+
+/* The SLA report of q (report.h); -EINVAL for to <= from or an unknown time zone (named).
+ * ret is empty (report_done is safe) on error. */
+struct report;
+struct report_query;
+int service_report_sla(struct service *svc, const struct report_query *q, struct report *ret,
+                       struct slad_error *reterr);
 
 #endif

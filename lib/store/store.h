@@ -1,9 +1,13 @@
-/* store.h - the SQLite database: schema, migrations, prepared statements, transactions.
+/* store.h - the store interface: operations on tickets, history, the outbox, gauges and
+ * reports, over the records of core (records.h, ticket.h, report.h); follow-ups, plans and
+ * retention have their own headers (store_followup.h, store_plan.h, store_retention.h).
+ * The service calls it; nothing in it is SQL, so that a second backend can stand behind
+ * it. SQLite is the one backend: schema, migrations, prepared statements, transactions.
  *
  * The store is the truth (ARCHITECTURE: "memory is a cache"): tickets with their clocks,
- * their history and the outbox rows they cause. Every statement is prepared once at open
- * and reused; nothing builds SQL at run time. This is the only file of lib/ that talks to
- * SQLite.
+ * their history and the outbox rows they cause. Every statement is prepared once and
+ * reused; nothing builds SQL at run time. Only the files of lib/store talk to SQLite
+ * (store_internal.h says which file holds what).
  *
  * Errors: 0 or a negative errno with a message naming the operation and SQLite's words:
  * -ENOENT no such row, -EEXIST a unique key already taken, -ENOSPC disk full, -EROFS
@@ -20,6 +24,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "records.h"
 #include "ticket.h"
 
 struct store;
@@ -68,29 +73,14 @@ int store_ticket_load(struct store *s, int64_t id, struct ticket *ret, struct sl
 int store_ticket_find(struct store *s, const char *source, const char *external_id, int64_t *ret_id,
                       struct slad_error *reterr);
 
-/* Callbacks get borrowed rows, valid during the call. Return 0 to go on, > 0 to stop
- * (the listing returns 0), < 0 to stop and return that error. A callback must not start
- * the same listing again (the statement is in use). */
-typedef int store_ticket_fn(void *userdata, const struct ticket *t);
-
-/* Filters; NULL / -1 / 0 mean "any". */
-struct store_ticket_filter {
-    const char *status; /* status name */
-    const char *policy; /* policy name */
-    const char *team;   /* team name */
-    int breached;       /* 1: a clock is breached, missed or paused past due; 0: none is */
-    bool open_only;     /* not resolved, closed or cancelled */
-    int64_t after_id;   /* ids greater than this */
-    size_t limit;       /* at most this many rows; 0 = no limit */
-};
-
-/* Tickets (with clocks) matching f, in id order. */
-int store_ticket_list(struct store *s, const struct store_ticket_filter *f, store_ticket_fn *fn,
+/* Tickets (with clocks) matching f (records.h), in id order. Listings call back as
+ * records.h says. */
+int store_ticket_list(struct store *s, const struct ticket_filter *f, ticket_row_fn *fn,
                       void *userdata, struct slad_error *reterr);
 
 /* Up to max ids of tickets matching f (clocks not loaded; f->limit ignored), in id order,
  * into ids; *ret_n says how many. For walks that update what they read. */
-int store_ticket_ids(struct store *s, const struct store_ticket_filter *f, int64_t *ids, size_t max,
+int store_ticket_ids(struct store *s, const struct ticket_filter *f, int64_t *ids, size_t max,
                      size_t *ret_n, struct slad_error *reterr);
 
 /* Every ticket with a next instant: fn(userdata, id, next_ms), read from the covering
@@ -104,89 +94,41 @@ int store_agenda_load(struct store *s, store_agenda_fn *fn, void *userdata,
 int store_repeat_count(struct store *s, const char *serial, const char *fault_code, int64_t from_ms,
                        int64_t to_ms, int64_t *ret_count, struct slad_error *reterr);
 
-/* History: what happened to a ticket (events, patches, clock changes, steps...). */
-struct store_history {
-    int64_t id;
-    int64_t ticket_id;
-    int64_t at_ms;      /* when it happened or was due */
-    int64_t created_ms; /* when it was recorded */
-    const char *kind;   /* "event", "patch", "create", or an effect kind: "step", "clock"... */
-    const char *data;   /* JSON object text, or NULL */
-    bool late;          /* recorded more than a second after at_ms */
-};
-
-/* Append a row (h->id is ignored); *ret_id (may be NULL) gets the new id. */
-int store_history_add(struct store *s, const struct store_history *h, int64_t *ret_id,
+/* History (records.h). Append a row (h->id is ignored); *ret_id (may be NULL) gets the
+ * new id. */
+int store_history_add(struct store *s, const struct history_entry *h, int64_t *ret_id,
                       struct slad_error *reterr);
-typedef int store_history_fn(void *userdata, const struct store_history *h);
 /* Rows of ticket_id with id > after_id in id order, at most limit (0: all). */
 int store_history_list(struct store *s, int64_t ticket_id, int64_t after_id, size_t limit,
-                       store_history_fn *fn, void *userdata, struct slad_error *reterr);
+                       history_entry_fn *fn, void *userdata, struct slad_error *reterr);
 /* The newest rows of ticket_id, newest first, at most limit (0: all). */
-int store_history_latest(struct store *s, int64_t ticket_id, size_t limit, store_history_fn *fn,
+int store_history_latest(struct store *s, int64_t ticket_id, size_t limit, history_entry_fn *fn,
                          void *userdata, struct slad_error *reterr);
 
-/* Outbox: one row per notification to deliver (SPEC 3). */
-enum store_outbox_state {
-    STORE_OUTBOX_PENDING,
-    STORE_OUTBOX_SENDING,
-    STORE_OUTBOX_SENT,
-    STORE_OUTBOX_DEAD,
-    STORE_OUTBOX_STATE_COUNT
-};
-
-/* "pending" <-> STORE_OUTBOX_PENDING...; NULL / -1 when unknown. */
-const char *store_outbox_state_name(enum store_outbox_state state);
-int store_outbox_state_from_name(const char *name);
-
-struct store_outbox {
-    int64_t id;
-    int64_t ticket_id;           /* 0: none */
-    const char *event;           /* "sla.breach", ... */
-    const char *channel;         /* channel name, NULL until resolved */
-    const char *recipient;       /* as written: "supervisor", "contact:li.si"... */
-    const char *idempotency_key; /* unique: a key is never queued twice */
-    enum store_outbox_state state;
-    int attempts;
-    int64_t next_attempt_ms; /* SLAD_NO_TIME: none */
-    const char *last_error;  /* NULL when none */
-    const char *payload;     /* JSON object text, or NULL */
-    int64_t created_ms;
-    int64_t sent_ms; /* SLAD_NO_TIME until sent */
-};
-
-/* Queue a row (its id is ignored); INSERT OR IGNORE on the idempotency key: when the key
- * is already queued nothing changes and *ret_added is false. ret_id / ret_added may be
- * NULL; *ret_id is 0 when nothing was added. */
-int store_outbox_add(struct store *s, const struct store_outbox *o, int64_t *ret_id,
-                     bool *ret_added, struct slad_error *reterr);
+/* Outbox: one row per notification to deliver (SPEC 3, records.h). Queue a row (its id
+ * is ignored); INSERT OR IGNORE on the idempotency key: when the key is already queued
+ * nothing changes and *ret_added is false. ret_id / ret_added may be NULL; *ret_id is 0
+ * when nothing was added. */
+int store_outbox_add(struct store *s, const struct outbox_row *o, int64_t *ret_id, bool *ret_added,
+                     struct slad_error *reterr);
 /* Write the delivery fields of row o->id: state, channel, attempts, next_attempt_ms,
  * last_error, sent_ms. -ENOENT when unknown. */
-int store_outbox_update(struct store *s, const struct store_outbox *o, struct slad_error *reterr);
-
-typedef int store_outbox_fn(void *userdata, const struct store_outbox *o);
-
-struct store_outbox_filter {
-    int state;         /* enum store_outbox_state, or -1 for any */
-    int64_t ticket_id; /* 0: any */
-    int64_t due_ms;    /* rows with next_attempt_ms <= due_ms; SLAD_NO_TIME: any */
-    int64_t after_id;  /* ids greater than this */
-    size_t limit;      /* 0: no limit */
-};
-int store_outbox_list(struct store *s, const struct store_outbox_filter *f, store_outbox_fn *fn,
+int store_outbox_update(struct store *s, const struct outbox_row *o, struct slad_error *reterr);
+/* Rows matching f, in id order. */
+int store_outbox_list(struct store *s, const struct outbox_filter *f, outbox_row_fn *fn,
                       void *userdata, struct slad_error *reterr);
 /* The newest rows of ticket_id, newest first, at most limit (0: all). */
-int store_outbox_latest(struct store *s, int64_t ticket_id, size_t limit, store_outbox_fn *fn,
+int store_outbox_latest(struct store *s, int64_t ticket_id, size_t limit, outbox_row_fn *fn,
                         void *userdata, struct slad_error *reterr);
 /* Row id through fn; -ENOENT when unknown. */
-int store_outbox_get(struct store *s, int64_t id, store_outbox_fn *fn, void *userdata,
+int store_outbox_get(struct store *s, int64_t id, outbox_row_fn *fn, void *userdata,
                      struct slad_error *reterr);
 
 /* Delivery (daemon/deliver.c). Pending rows with next_attempt_ms <= now_ms, earliest
  * first (next_attempt_ms, id), after (after_ms, after_id) (INT64_MIN, 0: from the
  * start; a page's last row continues), at most limit (0: all). */
 int store_outbox_due(struct store *s, int64_t now_ms, int64_t after_ms, int64_t after_id,
-                     size_t limit, store_outbox_fn *fn, void *userdata, struct slad_error *reterr);
+                     size_t limit, outbox_row_fn *fn, void *userdata, struct slad_error *reterr);
 /* The earliest next_attempt_ms of a pending row, SLAD_NO_TIME when none. */
 int store_outbox_next_due(struct store *s, int64_t *ret_ms, struct slad_error *reterr);
 /* Start-up: rows left `sending` by a crash go back to pending at now_ms (sent again with
@@ -200,12 +142,16 @@ int store_outbox_requeue_sending(struct store *s, int64_t now_ms, size_t *ret_n,
  * -EBUSY when the row is not dead. */
 int store_outbox_requeue(struct store *s, int64_t id, int64_t now_ms, struct slad_error *reterr);
 
-/* Gauges for /metrics, STATUS= and /healthz. */
-struct store_counts {
-    int64_t tickets[TICKET_STATUS_COUNT];            /* by status */
-    int64_t notifications[STORE_OUTBOX_STATE_COUNT]; /* by state */
-    int64_t breached_clocks;                         /* clocks now in state breached */
-};
-int store_counts(struct store *s, struct store_counts *ret, struct slad_error *reterr);
+/* The gauges (records.h), from counters that triggers keep: one short read. */
+int store_gauges(struct store *s, struct gauges *ret, struct slad_error *reterr);
+
+/* The SLA report of q (report.h): the clocks of the tickets reported in [from, to), counted
+ * by core's report builder, and their follow-ups. Errors: -EINVAL (to <= from; an unknown
+ * time zone, named), -ENOMEM, database errors. ret is empty (report_done is safe) on
+ * error. */
+struct report;
+struct report_query;
+int store_report_sla(struct store *s, const struct report_query *q, struct report *ret,
+                     struct slad_error *reterr);
 
 #endif

@@ -224,8 +224,8 @@ int store_followup_cancel_plan(struct store *s, int64_t plan_id, store_followup_
     return each_id(s, st, fn, userdata, "cancelling a plan's follow-ups", reterr);
 }
 
-int store_followup_list(struct store *s, const struct store_followup_filter *filter,
-                        store_followup_fn *fn, void *userdata, struct slad_error *reterr)
+int store_followup_list(struct store *s, const struct followup_filter *filter, followup_row_fn *fn,
+                        void *userdata, struct slad_error *reterr)
 {
     sqlite3_stmt *st = store_prepared(s, sql_list, reterr);
     if (!st)

@@ -8,6 +8,7 @@
 
 #include "error.h"
 #include "followup.h"
+#include "records.h"
 #include "store.h"
 
 /* Insert f (f->id is set). A task that exists already (same ticket, name and generation,
@@ -32,20 +33,9 @@ typedef int store_followup_id_fn(void *userdata, int64_t id);
 int store_followup_cancel_plan(struct store *s, int64_t plan_id, store_followup_id_fn *fn,
                                void *userdata, struct slad_error *reterr);
 
-/* Listing in id order. view: enum followup_view, or -1 for any; before: due before this
- * instant (SLAD_NO_TIME: any); now_ms decides pending/due/overdue. */
-struct store_followup_filter {
-    int view;
-    int64_t before_ms;
-    int64_t ticket_id; /* 0: any */
-    int64_t plan_id;   /* 0: any */
-    int64_t now_ms;
-    int64_t after_id;
-    size_t limit; /* 0: no limit */
-};
-typedef int store_followup_fn(void *userdata, const struct followup *f);
-int store_followup_list(struct store *s, const struct store_followup_filter *filter,
-                        store_followup_fn *fn, void *userdata, struct slad_error *reterr);
+/* Tasks matching filter (records.h), in id order. */
+int store_followup_list(struct store *s, const struct followup_filter *filter, followup_row_fn *fn,
+                        void *userdata, struct slad_error *reterr);
 
 /* Start-up: (id, next_ms) of every task with a next instant. */
 int store_followup_agenda_load(struct store *s, store_agenda_fn *fn, void *userdata,

@@ -1,7 +1,16 @@
-/* store_internal.h - what the files of the store share (store.c, store_followup.c,
- * store_plan.c, report.c): the connection, a cache of prepared statements, and the bind
- * and column helpers. Not for use outside the store's files: everything else goes through
- * store.h, which keeps <sqlite3.h> out of the rest of lib/. */
+/* store_internal.h - what the files of the store share: the connection, a cache of
+ * prepared statements, errors, and the bind and column helpers. Not for use outside
+ * lib/store: everything else goes through store.h (and store_followup.h, store_plan.h,
+ * store_retention.h), which keep <sqlite3.h> out of the rest of lib/.
+ *
+ *   store.c            the connection: open, close, statement cache, transactions
+ *   store_schema.c     the schema and its migrations (PRAGMA user_version)
+ *   store_ticket.c     tickets, their clocks and labels, the agenda, repeat faults
+ *   store_history.c    history rows
+ *   store_outbox.c     outbox rows: queueing, listing, delivery
+ *   store_gauges.c     the gauges' counters
+ *   store_followup.c, store_plan.c, store_retention.c,
+ *   store_report.c     the SLA report's reads */
 #ifndef SLAD_STORE_INTERNAL_H
 #define SLAD_STORE_INTERNAL_H
 
@@ -20,9 +29,24 @@ sqlite3 *store_db(struct store *s);
  * with reterr set when it cannot be prepared. Reset it after use. */
 sqlite3_stmt *store_prepared(struct store *s, const char *sql, struct slad_error *reterr);
 
+/* The statements store_open prepares, so that one that cannot be (a lost index named by
+ * INDEXED BY) fails the open rather than a request: NULL-terminated lists of the files. */
+extern const char *const store_ticket_statements[];
+extern const char *const store_history_statements[];
+extern const char *const store_outbox_statements[];
+extern const char *const store_gauges_statements[];
+
 /* An SQLite result code as a negative errno (ENOSPC, EROFS, EAGAIN, ENOMEM, EEXIST,
- * EINVAL, EIO), with a message naming the operation. */
+ * EINVAL, EIO), with a message naming the operation; db may be NULL. */
+int store_fail_rc(sqlite3 *db, int rc, const char *op, struct slad_error *reterr);
 int store_fail(struct store *s, int rc, const char *op, struct slad_error *reterr);
+
+/* sqlite3_exec of sql on db; op names it in errors. */
+int store_exec(sqlite3 *db, const char *sql, const char *op, struct slad_error *reterr);
+
+/* Bring the schema of db (the file at path, for messages) to store_schema_version() in
+ * one transaction (store_schema.c). */
+int store_migrate(sqlite3 *db, const char *path, struct slad_error *reterr);
 
 /* The (id, next_ms) rows of sql (a string constant, as for store_prepared) through fn:
  * how each table's agenda entries are read at start. op names it in errors. */
@@ -31,6 +55,11 @@ int store_agenda_rows(struct store *s, const char *sql, store_agenda_fn *fn, voi
 
 /* Step a statement that returns no row (or whose rows are ignored) and reset it. */
 int store_run(struct store *s, sqlite3_stmt *st, const char *op, struct slad_error *reterr);
+
+/* The statement of sql (a string constant) with ?1 = id and ?2 = limit bound, into *ret:
+ * the newest rows of a ticket. op names it in errors. */
+int store_bind_latest(struct store *s, const char *sql, int64_t id, size_t limit, const char *op,
+                      sqlite3_stmt **ret, struct slad_error *reterr);
 
 /* Bind helpers that remember the first failure, so that a statement is bound in one
  * sequence and checked once. */

@@ -182,7 +182,7 @@ int store_plan_delete(struct store *s, int64_t id, struct slad_error *reterr)
     return r;
 }
 
-int store_plan_list(struct store *s, int64_t after_id, size_t limit, store_plan_fn *fn,
+int store_plan_list(struct store *s, int64_t after_id, size_t limit, plan_row_fn *fn,
                     void *userdata, struct slad_error *reterr)
 {
     sqlite3_stmt *st = store_prepared(s, sql_list, reterr);

@@ -8,6 +8,7 @@
 
 #include "error.h"
 #include "plan.h"
+#include "records.h"
 #include "store.h"
 
 /* Insert p (p->id is set); next_ms is stored as p->next_ms (INT64_MAX: NULL). */
@@ -19,10 +20,9 @@ int store_plan_load(struct store *s, int64_t id, struct plan *ret, struct slad_e
 /* -ENOENT when unknown. Its tasks keep their rows (plan_id becomes NULL). */
 int store_plan_delete(struct store *s, int64_t id, struct slad_error *reterr);
 
-/* Plans with id > after_id in id order, at most limit (0: no limit); fn's return value
- * other than 0 stops the listing (negative: returned). */
-typedef int store_plan_fn(void *userdata, const struct plan *p);
-int store_plan_list(struct store *s, int64_t after_id, size_t limit, store_plan_fn *fn,
+/* Plans with id > after_id in id order, at most limit (0: no limit); fn as in
+ * records.h. */
+int store_plan_list(struct store *s, int64_t after_id, size_t limit, plan_row_fn *fn,
                     void *userdata, struct slad_error *reterr);
 
 /* Start-up: (id, next_ms) of every plan with a next occurrence. */

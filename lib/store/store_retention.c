@@ -30,6 +30,7 @@ static const char sql_outbox[] = "DELETE FROM outbox WHERE id IN"
 static const char sql_followups[] = "DELETE FROM followups WHERE id IN"
                                     " (SELECT id FROM followups WHERE ticket_id = ?1 LIMIT ?2)";
 static const char sql_clocks[] = "DELETE FROM clocks WHERE ticket_id = ?1";
+static const char sql_labels[] = "DELETE FROM ticket_labels WHERE ticket_id = ?1";
 static const char sql_ticket[] = "DELETE FROM tickets WHERE id = ?1";
 
 /* The next candidate after *cursor into *ret_id / *ret_last_ms; -ENOENT when none. */
@@ -122,6 +123,9 @@ static int purge_ticket(struct store *s, int64_t id, size_t *budget,
     if (r < 0)
         return r;
     counts->clocks += n;
+    r = delete_rows(s, sql_labels, id, 0, &n, reterr); /* at most TICKET_MAX_LABELS */
+    if (r < 0)
+        return r;
     r = delete_rows(s, sql_ticket, id, 0, &n, reterr);
     if (r < 0)
         return r;

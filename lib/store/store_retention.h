@@ -1,6 +1,6 @@
 /* store_retention.h - purging what retention no longer keeps (the daemon's `retention`):
  * closed and cancelled tickets whose last event is older than the cutoff, with their
- * clocks, history, follow-up tasks and notifications, a small batch at a time.
+ * clocks, labels, history, follow-up tasks and notifications, a small batch at a time.
  *
  * A ticket is purged only when nothing about it is still going on: it is kept (and seen
  * again by a later pass) while one of its follow-up tasks is open or was completed at or
@@ -33,7 +33,7 @@ struct store_purge_cursor {
 
 /* What a batch did (added to, so that a pass can sum its batches). */
 struct store_purge_counts {
-    int64_t tickets, clocks, history, followups, outbox; /* rows deleted */
+    int64_t tickets, clocks, history, followups, outbox; /* rows deleted (labels uncounted) */
     int64_t kept; /* old enough, but kept: an open or recent follow-up, a pending delivery */
 };
 

@@ -170,7 +170,7 @@ def test_4xx_dead_at_once(make_daemon):
     rx = Receiver([404])
     try:
         d = start(make_daemon, rx)
-        d.create(severity=1, team="north")
+        ticket = d.create(severity=1, team="north")
         row = wait_for(lambda: hook_row(d, "dead"), 15, "the row dead after a 404")
         assert row["attempts"] == 1
         assert "404" in row["last_error"], row
@@ -184,7 +184,12 @@ def test_4xx_dead_at_once(make_daemon):
         r = d.client.post(f"/v1/notifications/{dead[0]['id']}/retry")
         assert r.status == 200, r
         assert r.json["state"] == "pending"
+        # The ticket's history says so, once: the refused second retry adds nothing.
         assert d.client.post(f"/v1/notifications/{dead[0]['id']}/retry").status == 409
+        history = d.client.get(f"/v1/tickets/{ticket['id']}/history").json["history"]
+        retries = [h for h in history if h["kind"] == "notification_retry"]
+        assert len(retries) == 1, history
+        assert retries[0]["notification_id"] == dead[0]["id"], retries
         wait_for(lambda: hook_row(d, "sent"), 15, "the retried row sent")
         assert rx.count() == 2
         assert rx.requests[0][1]["webhook-id"] == rx.requests[1][1]["webhook-id"]

@@ -271,7 +271,7 @@ int faultdb_fire(struct faultdb *db, int64_t now_ms, size_t *ret_done, struct sl
     return r;
 }
 
-static int copy_delivery(void *userdata, const struct store_outbox *o)
+static int copy_delivery(void *userdata, const struct outbox_row *o)
 {
     struct faultdb_delivery *d = userdata;
     d->id = o->id;
@@ -296,10 +296,10 @@ int faultdb_deliver(struct faultdb *db, const struct faultdb_delivery *d, int64_
                     struct slad_error *reterr)
 {
     bool sent = d->id % 2 == 1;
-    struct store_outbox o = {
+    struct outbox_row o = {
         .id = d->id,
         .channel = d->channel[0] ? d->channel : NULL,
-        .state = sent ? STORE_OUTBOX_SENT : STORE_OUTBOX_PENDING,
+        .state = sent ? OUTBOX_SENT : OUTBOX_PENDING,
         .attempts = d->attempts + 1,
         .next_attempt_ms = sent ? SLAD_NO_TIME : now_ms + 30000,
         .last_error = sent ? NULL : "receiver answered 503",

@@ -974,18 +974,18 @@ static void add_notifications(struct fixture *f, int64_t ticket_id, int n)
         char tail[32];
         snprintf(tail, sizeof(tail), "/%d", i);
         char *key = worst(200, tail);
-        struct store_outbox o = {.ticket_id = ticket_id,
-                                 .event = "sla.escalation",
-                                 .channel = channel,
-                                 .recipient = recipient,
-                                 .idempotency_key = key,
-                                 .state = STORE_OUTBOX_DEAD,
-                                 .attempts = 9,
-                                 .next_attempt_ms = SLAD_NO_TIME,
-                                 .last_error = error,
-                                 .payload = "{}",
-                                 .created_ms = T0_MS,
-                                 .sent_ms = SLAD_NO_TIME};
+        struct outbox_row o = {.ticket_id = ticket_id,
+                               .event = "sla.escalation",
+                               .channel = channel,
+                               .recipient = recipient,
+                               .idempotency_key = key,
+                               .state = OUTBOX_DEAD,
+                               .attempts = 9,
+                               .next_attempt_ms = SLAD_NO_TIME,
+                               .last_error = error,
+                               .payload = "{}",
+                               .created_ms = T0_MS,
+                               .sent_ms = SLAD_NO_TIME};
         struct slad_error err = {""};
         if (store_outbox_add(f->store, &o, NULL, NULL, &err) < 0)
             fail_msg("outbox: %s", err.msg);
@@ -1052,7 +1052,7 @@ static void add_old_comment(struct fixture *f, int64_t ticket_id)
     json_t *data = json_pack("{s:s,s:o}", "event", "comment", "note", worst_json(OLD_MAX, ""));
     char *text = json_dumps(data, JSON_COMPACT);
     json_decref(data);
-    struct store_history h = {
+    struct history_entry h = {
         .ticket_id = ticket_id, .at_ms = T0_MS, .created_ms = T0_MS, .kind = "event", .data = text};
     struct slad_error err = {""};
     if (store_history_add(f->store, &h, NULL, &err) < 0)

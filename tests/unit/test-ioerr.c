@@ -289,7 +289,7 @@ static bool ticket_exists(const char *ext)
     return r == 0;
 }
 
-static int copy_attempts(void *userdata, const struct store_outbox *o)
+static int copy_attempts(void *userdata, const struct outbox_row *o)
 {
     *(int *)userdata = o->attempts;
     return 0;

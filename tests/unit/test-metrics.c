@@ -324,7 +324,10 @@ static void test_store_gauges(void **state)
     if (r < 0)
         fail_msg("store_open: %s", err.msg);
     struct metrics *m = metrics_new();
-    char *text = metrics_render(m, s, 0);
+    struct gauges g;
+    if (store_gauges(s, &g, &err) < 0)
+        fail_msg("store_gauges: %s", err.msg);
+    char *text = metrics_render(m, &g, 0);
     struct exposition e = parse(text);
     assert_true(value_of(&e, "slad_tickets", "status=\"open\"") == 0);
     assert_true(value_of(&e, "slad_tickets", "status=\"cancelled\"") == 0);

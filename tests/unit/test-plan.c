@@ -563,7 +563,7 @@ static int collect(void *userdata, const struct followup *f)
 static struct tasks plan_tasks(struct fixture *f, int64_t plan_id, int64_t now_ms)
 {
     struct tasks t = {.n = 0};
-    struct store_followup_filter filter = {
+    struct followup_filter filter = {
         .view = -1, .before_ms = SLAD_NO_TIME, .plan_id = plan_id, .now_ms = now_ms};
     struct slad_error err = {""};
     assert_int_equal(store_followup_list(f->store, &filter, collect, &t, &err), 0);

@@ -86,9 +86,9 @@ static void add_clock_ticket(struct store *s, const char *team, int64_t reported
 static void run(struct store *s, const struct report_query *q, struct report *ret)
 {
     struct slad_error err = {{0}};
-    int r = report_sla(s, q, ret, &err);
+    int r = store_report_sla(s, q, ret, &err);
     if (r < 0)
-        fail_msg("report_sla: %d %s", r, err.msg);
+        fail_msg("store_report_sla: %d %s", r, err.msg);
 }
 
 static const struct report_row *find_row(const struct report *rep, const char *group,
@@ -347,13 +347,13 @@ static void test_bad_queries(void **state)
     struct report rep;
     struct slad_error err = {{0}};
     struct report_query q = {.from_ms = T0, .to_ms = T0, .by = REPORT_BY_TEAM};
-    assert_int_equal(report_sla(s, &q, &rep, &err), -EINVAL);
+    assert_int_equal(store_report_sla(s, &q, &rep, &err), -EINVAL);
     assert_int_equal(rep.n_rows, 0);
     report_done(&rep);
     q.to_ms = T0 + DAY;
     q.by = REPORT_BY_MONTH;
     q.tz = "Mars/Olympus_Mons";
-    assert_int_equal(report_sla(s, &q, &rep, &err), -EINVAL);
+    assert_int_equal(store_report_sla(s, &q, &rep, &err), -EINVAL);
     assert_non_null(strstr(err.msg, "Mars/Olympus_Mons"));
     report_done(&rep);
 

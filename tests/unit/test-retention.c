@@ -171,7 +171,7 @@ static char *report_text(void)
                              .now_ms = CUTOFF + 20 * DAY};
     struct report rep;
     struct slad_error err = {{0}};
-    if (report_sla(fx.store, &q, &rep, &err) < 0)
+    if (store_report_sla(fx.store, &q, &rep, &err) < 0)
         fail_msg("report: %s", err.msg);
     char *text = NULL;
     size_t size = 0;
@@ -299,8 +299,8 @@ static void test_purge(void **state)
                            " state = 'pending'",
                            pending),
                      pending_rows);
-    struct store_counts c;
-    assert_int_equal(store_counts(fx.store, &c, &err), 0);
+    struct gauges c;
+    assert_int_equal(store_gauges(fx.store, &c, &err), 0);
     assert_int_equal(c.tickets[TICKET_CLOSED], 5);    /* recent, pending, task x2, later */
     assert_int_equal(c.tickets[TICKET_CANCELLED], 0); /* the one cancelled went */
     char *report_after = report_text();

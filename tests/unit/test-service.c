@@ -237,15 +237,15 @@ struct outbox_dump {
     bool unrouted; /* a pending row without a channel */
 };
 
-static int dump_outbox_row(void *userdata, const struct store_outbox *o)
+static int dump_outbox_row(void *userdata, const struct outbox_row *o)
 {
     struct outbox_dump *d = userdata;
     if (d->n >= 64)
         return 1;
     bool late = o->payload && strstr(o->payload, "\"late\":true");
     snprintf(d->rows[d->n++], sizeof(d->rows[0]), "%s|%s|%s%s", o->idempotency_key, o->event,
-             store_outbox_state_name(o->state), late ? "|late" : "");
-    if (o->state == STORE_OUTBOX_PENDING && !o->channel)
+             outbox_state_name(o->state), late ? "|late" : "");
+    if (o->state == OUTBOX_PENDING && !o->channel)
         d->unrouted = true;
     return 0;
 }
@@ -254,8 +254,7 @@ static void outbox(struct fixture *f, int64_t ticket_id, struct outbox_dump *d)
 {
     struct slad_error err = {{0}};
     memset(d, 0, sizeof(*d));
-    struct store_outbox_filter filter = {
-        .state = -1, .ticket_id = ticket_id, .due_ms = SLAD_NO_TIME};
+    struct outbox_filter filter = {.state = -1, .ticket_id = ticket_id, .due_ms = SLAD_NO_TIME};
     assert_int_equal(store_outbox_list(f->store, &filter, dump_outbox_row, d, &err), 0);
     assert_false(d->unrouted); /* recipients are resolved when queued */
 }
@@ -288,7 +287,7 @@ struct history_dump {
     size_t n;
 };
 
-static int dump_history_row(void *userdata, const struct store_history *h)
+static int dump_history_row(void *userdata, const struct history_entry *h)
 {
     struct history_dump *d = userdata;
     size_t len = strlen(d->kinds);
@@ -400,7 +399,6 @@ static void test_create(void **state)
     assert_int_equal(c.timers, 2);
     assert_int_equal(c.pending_notifications, 0);
     assert_ptr_equal(service_conf(f->svc), f->conf_a);
-    assert_ptr_equal(service_store(f->svc), f->store);
 }
 
 static void test_idempotent_create(void **state)
@@ -669,7 +667,11 @@ static void test_fire_due_steps(void **state)
     assert_int_equal(c.pending_notifications, 6);
     assert_int_equal(c.timers, 0);
     /* Breaches and escalations were counted. */
-    char *text = metrics_render(f->metrics, f->store, 0);
+    struct gauges g;
+    struct slad_error err = {""};
+    assert_int_equal(service_gauges(f->svc, &g, &err), 0);
+    assert_int_equal(g.notifications[OUTBOX_PENDING], 6);
+    char *text = metrics_render(f->metrics, &g, 0);
     assert_non_null(text);
     assert_non_null(strstr(text, "sla.breach"));
     free(text);
@@ -928,7 +930,7 @@ static void test_failure_leaves_agenda(void **state)
     open_service(f);
 }
 
-static int first_error(void *userdata, const struct store_outbox *o)
+static int first_error(void *userdata, const struct outbox_row *o)
 {
     char *buf = userdata;
     if (!buf[0])
@@ -958,9 +960,74 @@ static void test_unreachable_recipient_is_dead(void **state)
     outbox_is(f, id, want, __LINE__);
     char buf[256] = "";
     struct slad_error err = {{0}};
-    struct store_outbox_filter filter = {.state = -1, .ticket_id = id, .due_ms = SLAD_NO_TIME};
+    struct outbox_filter filter = {.state = -1, .ticket_id = id, .due_ms = SLAD_NO_TIME};
     assert_int_equal(store_outbox_list(f->store, &filter, first_error, buf, &err), 0);
     assert_string_equal(buf, "'nobody' is not a contact of the config|(null)|no next attempt");
+}
+
+static int copy_row(void *userdata, const struct outbox_row *o)
+{
+    struct outbox_row *r = userdata;
+    *r = *o;
+    r->event = r->channel = r->recipient = r->idempotency_key = r->last_error = r->payload = NULL;
+    return 0;
+}
+
+/* A retry puts a dead row back to pending with a new budget and says so in the ticket's
+ * history; a row that is not dead, or unknown, changes nothing. */
+static void test_notification_retry(void **state)
+{
+    struct fixture *f = *state;
+    int64_t id = create_simple(f, 1, T0, __LINE__);
+    assert_int_equal(fire(f, T0 + 10 * S, __LINE__), 1);
+    struct slad_error err = {{0}};
+    struct outbox_row dead = {
+        .id = 1, .state = OUTBOX_DEAD, .channel = "log", .attempts = 3, .last_error = "gave up"};
+    dead.next_attempt_ms = dead.sent_ms = SLAD_NO_TIME;
+    assert_int_equal(store_outbox_update(f->store, &dead, &err), 0);
+    struct history_dump before, after;
+    history(f, id, &before);
+
+    assert_int_equal(service_notification_retry(f->svc, 1, T0 + 20 * S, &err), 0);
+    struct outbox_row row;
+    assert_int_equal(store_outbox_get(f->store, 1, copy_row, &row, &err), 0);
+    assert_int_equal(row.state, OUTBOX_PENDING);
+    assert_int_equal(row.attempts, 0);
+    assert_int_equal(row.next_attempt_ms, T0 + 20 * S);
+    assert_int_equal(row.created_ms, T0 + 20 * S); /* max_age counts from the retry */
+    history(f, id, &after);
+    assert_int_equal(after.n, before.n + 1);
+    assert_non_null(strstr(after.kinds, "notification_retry"));
+    assert_string_equal(after.data[after.n - 1], "{\"notification_id\":1}");
+    assert_int_equal(after.at[after.n - 1], T0 + 20 * S);
+    assert_false(after.late[after.n - 1]);
+
+    /* Not dead (any more), or unknown: refused, nothing recorded. */
+    assert_int_equal(service_notification_retry(f->svc, 1, T0 + 21 * S, &err), -EBUSY);
+    assert_string_equal(err.msg, "notification 1 is pending; only a dead one is retried");
+    assert_int_equal(service_notification_retry(f->svc, 99, T0 + 21 * S, &err), -ENOENT);
+    history(f, id, &before);
+    assert_int_equal(before.n, after.n);
+    assert_int_equal(store_outbox_get(f->store, 1, copy_row, &row, &err), 0);
+    assert_int_equal(row.created_ms, T0 + 20 * S);
+    assert_false(store_in_transaction(f->store));
+
+    /* A plan's task has no ticket: retried without history. */
+    struct outbox_row plan_row = {.event = "followup.due",
+                                  .channel = "log",
+                                  .recipient = "assignee",
+                                  .idempotency_key = "f1/due/assignee",
+                                  .state = OUTBOX_DEAD,
+                                  .next_attempt_ms = SLAD_NO_TIME,
+                                  .created_ms = T0,
+                                  .sent_ms = SLAD_NO_TIME};
+    int64_t row_id = 0;
+    assert_int_equal(store_outbox_add(f->store, &plan_row, &row_id, NULL, &err), 0);
+    assert_int_equal(service_notification_retry(f->svc, row_id, T0 + 22 * S, &err), 0);
+    assert_int_equal(store_outbox_get(f->store, row_id, copy_row, &row, &err), 0);
+    assert_int_equal(row.state, OUTBOX_PENDING);
+    history(f, id, &before);
+    assert_int_equal(before.n, after.n);
 }
 
 int main(void)
@@ -979,6 +1046,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_load_agenda_after_reopen, setup_file, teardown),
         cmocka_unit_test_setup_teardown(test_failure_leaves_agenda, setup_file, teardown),
         cmocka_unit_test_setup_teardown(test_unreachable_recipient_is_dead, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_notification_retry, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

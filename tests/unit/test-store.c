@@ -247,6 +247,7 @@ static void test_migrations(void **state)
         "tickets",       "clocks",         "history",        "outbox",
         "tickets_next",  "tickets_repeat", "tickets_status", "clocks_state",
         "clocks_report", "outbox_due",     "history_ticket", "tickets_retention",
+        "ticket_labels",
     };
     for (size_t i = 0; i < sizeof(objects) / sizeof(objects[0]); i++) {
         sqlite3_stmt *st;
@@ -334,9 +335,21 @@ static void test_upgrade_from_version_1(void **state)
     assert_string_equal(t.title, "pump");
     assert_int_equal(t.n_clocks, 2);
     assert_int_equal(t.clocks[0].state, SLACLOCK_BREACHED);
+    /* Version 6: labels move from JSON text into rows, in their order, escapes decoded. */
+    static const char *const labels[][2] = {
+        {"zone", "east"}, {"vip", "say \"gold\"\nnow"}, {"区域", "华北"}, {"note", ""}};
+    assert_int_equal(t.n_labels, 4);
+    for (size_t i = 0; i < 4; i++) {
+        assert_string_equal(t.labels[i].key, labels[i][0]);
+        assert_string_equal(t.labels[i].value, labels[i][1]);
+    }
     ticket_done(&t);
-    struct store_counts c;
-    assert_int_equal(store_counts(s, &c, &err), 0);
+    assert_int_equal(store_ticket_load(s, 2, &t, &err), 0);
+    assert_int_equal(t.n_labels, 1);
+    assert_string_equal(ticket_label(&t, "café"), "x");
+    ticket_done(&t);
+    struct gauges c;
+    assert_int_equal(store_gauges(s, &c, &err), 0);
     assert_int_equal(c.tickets[TICKET_OPEN], 1);
     assert_int_equal(c.tickets[TICKET_RESOLVED], 1);
     assert_int_equal(c.tickets[TICKET_CLOSED], 1);
@@ -353,7 +366,7 @@ static void test_upgrade_from_version_1(void **state)
     assert_int_equal(purged.tickets, 1);
     assert_false(more);
     assert_int_equal(store_ticket_load(s, 3, &t, &err), -ENOENT);
-    assert_int_equal(c.notifications[STORE_OUTBOX_PENDING], 1);
+    assert_int_equal(c.notifications[OUTBOX_PENDING], 1);
     store_close(s);
     assert_int_equal(file_user_version(path), store_schema_version());
     assert_int_equal(file_count(path, "SELECT count(*) FROM clocks WHERE reported_at_ms IS NULL"
@@ -364,6 +377,42 @@ static void test_upgrade_from_version_1(void **state)
     assert_int_equal(file_count(path, "SELECT count(*) FROM tickets WHERE last_event_ms IS NULL"),
                      2); /* the open and the resolved ticket: set at their next write */
     assert_int_equal(file_count(path, "SELECT n FROM counts WHERE what = 'ticket closed'"), 0);
+    assert_int_equal(file_count(path, "SELECT count(*) FROM ticket_labels"), 5);
+    assert_int_equal(
+        file_count(path, "SELECT count(*) FROM pragma_table_info('tickets') WHERE name = 'labels'"),
+        0);
+    remove_db(path);
+}
+
+/* Labels that slad could not read (not a JSON object of strings) made their ticket fail to
+ * load; the upgrade to version 6 drops them and keeps the rest of the ticket. */
+static void test_upgrade_drops_unreadable_labels(void **state)
+{
+    (void)state;
+    char path[128];
+    tmp_path(path, sizeof(path), "v1-bad-labels.db");
+    remove_db(path);
+    char *sql = read_data("schema-v1.sql");
+    file_exec(path, sql);
+    free(sql);
+    file_exec(path, "UPDATE tickets SET labels = '{\"zone\":' WHERE id = 1;"
+                    "UPDATE tickets SET labels = '[\"a\"]' WHERE id = 2;"
+                    "UPDATE tickets SET labels = '{\"n\":1,\"k\":\"v\"}' WHERE id = 3;");
+    struct store *s = NULL;
+    struct slad_error err = {{0}};
+    assert_int_equal(store_open(path, true, &s, &err), 0);
+    struct ticket t;
+    for (int64_t id = 1; id <= 2; id++) {
+        if (store_ticket_load(s, id, &t, &err) < 0)
+            fail_msg("ticket %d: %s", (int)id, err.msg);
+        assert_int_equal(t.n_labels, 0);
+        ticket_done(&t);
+    }
+    assert_int_equal(store_ticket_load(s, 3, &t, &err), 0);
+    assert_int_equal(t.n_labels, 1); /* the string one */
+    assert_string_equal(ticket_label(&t, "k"), "v");
+    ticket_done(&t);
+    store_close(s);
     remove_db(path);
 }
 
@@ -534,7 +583,7 @@ static void test_list_filters(void **state)
     }
     static const struct {
         int line;
-        struct store_ticket_filter f;
+        struct ticket_filter f;
         int64_t want[8];
         size_t n;
     } cases[] = {
@@ -574,7 +623,7 @@ static void test_list_filters(void **state)
     }
     /* A callback stops the walk with > 0 (success) or < 0 (that error). */
     struct id_list l = {.stop_after = 3};
-    struct store_ticket_filter all = {.breached = -1};
+    struct ticket_filter all = {.breached = -1};
     assert_int_equal(store_ticket_list(s, &all, collect_ticket, &l, &err), 0);
     int64_t want[] = {1, 2, 3};
     ids_equal(&l, want, 3, __LINE__);
@@ -582,12 +631,12 @@ static void test_list_filters(void **state)
 }
 
 struct history_list {
-    struct store_history rows[8];
+    struct history_entry rows[8];
     char kinds[8][16], data[8][64];
     size_t n;
 };
 
-static int collect_history(void *userdata, const struct store_history *h)
+static int collect_history(void *userdata, const struct history_entry *h)
 {
     struct history_list *l = userdata;
     l->rows[l->n] = *h;
@@ -619,7 +668,7 @@ static void test_history(void **state)
     };
     int64_t ids[4];
     for (size_t i = 0; i < 4; i++) {
-        struct store_history h = {
+        struct history_entry h = {
             .ticket_id = adds[i].which ? b.id : a.id,
             .at_ms = T0 + (int64_t)i,
             .created_ms = T0 + 10 + (int64_t)i,
@@ -647,7 +696,7 @@ static void test_history(void **state)
     assert_int_equal(l.n, 1);
     assert_int_equal(l.rows[0].id, ids[1]);
     /* A row for an unknown ticket breaks the foreign key. */
-    struct store_history bad = {.ticket_id = 999, .at_ms = T0, .created_ms = T0, .kind = "x"};
+    struct history_entry bad = {.ticket_id = 999, .at_ms = T0, .created_ms = T0, .kind = "x"};
     assert_int_equal(store_history_add(s, &bad, NULL, &err), -EINVAL);
     assert_non_null(strstr(err.msg, "FOREIGN KEY"));
     ticket_done(&a);
@@ -658,14 +707,14 @@ static void test_history(void **state)
 struct outbox_list {
     int64_t ids[16];
     char keys[16][64];
-    enum store_outbox_state states[16];
+    enum outbox_state states[16];
     int attempts[16];
     char channel[16][16], error[16][32];
     int64_t next[16], sent[16], ticket[16];
     size_t n;
 };
 
-static int collect_outbox(void *userdata, const struct store_outbox *o)
+static int collect_outbox(void *userdata, const struct outbox_row *o)
 {
     struct outbox_list *l = userdata;
     size_t i = l->n++;
@@ -701,12 +750,12 @@ static void test_outbox(void **state)
         {1, "t2/response/step1/r0/assignee", true},  {1, "t1/response/step2/r0/supervisor", false},
     };
     for (size_t i = 0; i < sizeof(adds) / sizeof(adds[0]); i++) {
-        struct store_outbox o = {
+        struct outbox_row o = {
             .ticket_id = adds[i].which ? b.id : a.id,
             .event = "sla.warning",
             .recipient = "assignee",
             .idempotency_key = adds[i].key,
-            .state = STORE_OUTBOX_PENDING,
+            .state = OUTBOX_PENDING,
             .next_attempt_ms = T0,
             .payload = "{}",
             .created_ms = T0,
@@ -720,7 +769,7 @@ static void test_outbox(void **state)
         assert_true(added ? id > 0 : id == 0);
     }
     struct outbox_list l = {.n = 0};
-    struct store_outbox_filter any = {.state = -1, .due_ms = SLAD_NO_TIME};
+    struct outbox_filter any = {.state = -1, .due_ms = SLAD_NO_TIME};
     assert_int_equal(store_outbox_list(s, &any, collect_outbox, &l, &err), 0);
     assert_int_equal(l.n, 3);
     assert_string_equal(l.keys[0], adds[0].key);
@@ -730,16 +779,16 @@ static void test_outbox(void **state)
     assert_int_equal(l.sent[0], SLAD_NO_TIME);
 
     /* Delivery moves a row on; filters by state, ticket and due instant. */
-    struct store_outbox o = {.id = l.ids[1],
-                             .state = STORE_OUTBOX_DEAD,
-                             .channel = "sms",
-                             .attempts = 3,
-                             .next_attempt_ms = SLAD_NO_TIME,
-                             .last_error = "HTTP 400",
-                             .sent_ms = SLAD_NO_TIME};
+    struct outbox_row o = {.id = l.ids[1],
+                           .state = OUTBOX_DEAD,
+                           .channel = "sms",
+                           .attempts = 3,
+                           .next_attempt_ms = SLAD_NO_TIME,
+                           .last_error = "HTTP 400",
+                           .sent_ms = SLAD_NO_TIME};
     assert_int_equal(store_outbox_update(s, &o, &err), 0);
     o.id = l.ids[2];
-    o.state = STORE_OUTBOX_SENT;
+    o.state = OUTBOX_SENT;
     o.attempts = 1;
     o.last_error = NULL;
     o.sent_ms = T0 + 5;
@@ -750,17 +799,17 @@ static void test_outbox(void **state)
 
     static const struct {
         int line;
-        struct store_outbox_filter f;
+        struct outbox_filter f;
         size_t n;
         int64_t first_ticket;
     } cases[] = {
-        {__LINE__, {.state = STORE_OUTBOX_PENDING, .due_ms = SLAD_NO_TIME}, 1, 1},
-        {__LINE__, {.state = STORE_OUTBOX_DEAD, .due_ms = SLAD_NO_TIME}, 1, 1},
-        {__LINE__, {.state = STORE_OUTBOX_SENT, .due_ms = SLAD_NO_TIME}, 1, 2},
+        {__LINE__, {.state = OUTBOX_PENDING, .due_ms = SLAD_NO_TIME}, 1, 1},
+        {__LINE__, {.state = OUTBOX_DEAD, .due_ms = SLAD_NO_TIME}, 1, 1},
+        {__LINE__, {.state = OUTBOX_SENT, .due_ms = SLAD_NO_TIME}, 1, 2},
         {__LINE__, {.state = -1, .ticket_id = 1, .due_ms = SLAD_NO_TIME}, 2, 1},
         {__LINE__, {.state = -1, .ticket_id = 2, .due_ms = SLAD_NO_TIME}, 1, 2},
-        {__LINE__, {.state = STORE_OUTBOX_PENDING, .due_ms = T0}, 1, 1},
-        {__LINE__, {.state = STORE_OUTBOX_PENDING, .due_ms = T0 - 1}, 0, 0},
+        {__LINE__, {.state = OUTBOX_PENDING, .due_ms = T0}, 1, 1},
+        {__LINE__, {.state = OUTBOX_PENDING, .due_ms = T0 - 1}, 0, 0},
         {__LINE__, {.state = -1, .due_ms = SLAD_NO_TIME, .limit = 1, .after_id = 1}, 1, 1},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -772,28 +821,28 @@ static void test_outbox(void **state)
     l.n = 0;
     assert_int_equal(store_outbox_get(s, second, collect_outbox, &l, &err), 0);
     assert_int_equal(l.n, 1);
-    assert_int_equal(l.states[0], STORE_OUTBOX_DEAD);
+    assert_int_equal(l.states[0], OUTBOX_DEAD);
     assert_int_equal(l.attempts[0], 3);
     assert_string_equal(l.channel[0], "sms");
     assert_string_equal(l.error[0], "HTTP 400");
     assert_int_equal(l.next[0], SLAD_NO_TIME);
     l.n = 0;
     assert_int_equal(store_outbox_get(s, first, collect_outbox, &l, &err), 0);
-    assert_int_equal(l.states[0], STORE_OUTBOX_PENDING);
+    assert_int_equal(l.states[0], OUTBOX_PENDING);
     assert_int_equal(store_outbox_get(s, 999, collect_outbox, &l, &err), -ENOENT);
 
     /* Names. */
-    for (int i = 0; i < STORE_OUTBOX_STATE_COUNT; i++)
-        assert_int_equal(store_outbox_state_from_name(store_outbox_state_name(i)), i);
-    assert_int_equal(store_outbox_state_from_name("bogus"), -1);
-    assert_null(store_outbox_state_name(STORE_OUTBOX_STATE_COUNT));
+    for (int i = 0; i < OUTBOX_STATE_COUNT; i++)
+        assert_int_equal(outbox_state_from_name(outbox_state_name(i)), i);
+    assert_int_equal(outbox_state_from_name("bogus"), -1);
+    assert_null(outbox_state_name(OUTBOX_STATE_COUNT));
 
-    struct store_counts c;
-    assert_int_equal(store_counts(s, &c, &err), 0);
-    assert_int_equal(c.notifications[STORE_OUTBOX_PENDING], 1);
-    assert_int_equal(c.notifications[STORE_OUTBOX_SENT], 1);
-    assert_int_equal(c.notifications[STORE_OUTBOX_DEAD], 1);
-    assert_int_equal(c.notifications[STORE_OUTBOX_SENDING], 0);
+    struct gauges c;
+    assert_int_equal(store_gauges(s, &c, &err), 0);
+    assert_int_equal(c.notifications[OUTBOX_PENDING], 1);
+    assert_int_equal(c.notifications[OUTBOX_SENT], 1);
+    assert_int_equal(c.notifications[OUTBOX_DEAD], 1);
+    assert_int_equal(c.notifications[OUTBOX_SENDING], 0);
     ticket_done(&a);
     ticket_done(&b);
     store_close(s);
@@ -898,11 +947,11 @@ static size_t count_everything(struct store *s)
 {
     struct slad_error err = {{0}};
     struct id_list l = {.n = 0};
-    struct store_ticket_filter all = {.breached = -1};
+    struct ticket_filter all = {.breached = -1};
     assert_int_equal(store_ticket_list(s, &all, collect_ticket, &l, &err), 0);
     size_t n = l.n;
     struct outbox_list o = {.n = 0};
-    struct store_outbox_filter any = {.state = -1, .due_ms = SLAD_NO_TIME};
+    struct outbox_filter any = {.state = -1, .due_ms = SLAD_NO_TIME};
     assert_int_equal(store_outbox_list(s, &any, collect_outbox, &o, &err), 0);
     n += o.n;
     for (size_t i = 0; i < l.n; i++) {
@@ -920,17 +969,17 @@ static void write_three(struct store *s, int n)
     struct ticket t;
     make_ticket(&t, n);
     insert(s, &t, T0, __LINE__);
-    struct store_history h = {.ticket_id = t.id, .at_ms = T0, .created_ms = T0, .kind = "k"};
+    struct history_entry h = {.ticket_id = t.id, .at_ms = T0, .created_ms = T0, .kind = "k"};
     assert_int_equal(store_history_add(s, &h, NULL, &err), 0);
     char key[32];
     snprintf(key, sizeof(key), "key-%d", n);
-    struct store_outbox o = {.ticket_id = t.id,
-                             .event = "e",
-                             .recipient = "r",
-                             .idempotency_key = key,
-                             .created_ms = T0,
-                             .next_attempt_ms = T0,
-                             .sent_ms = SLAD_NO_TIME};
+    struct outbox_row o = {.ticket_id = t.id,
+                           .event = "e",
+                           .recipient = "r",
+                           .idempotency_key = key,
+                           .created_ms = T0,
+                           .next_attempt_ms = T0,
+                           .sent_ms = SLAD_NO_TIME};
     assert_int_equal(store_outbox_add(s, &o, NULL, NULL, &err), 0);
     ticket_done(&t);
 }
@@ -979,7 +1028,7 @@ static void test_transactions_and_savepoints(void **state)
     assert_int_equal(store_open(path, true, &s, &err), 0);
     assert_int_equal(count_everything(s), 6);
     /* The two committed tickets, in id order. */
-    struct store_ticket_filter all = {.breached = -1};
+    struct ticket_filter all = {.breached = -1};
     struct id_list l = {.n = 0};
     assert_int_equal(store_ticket_list(s, &all, collect_ticket, &l, &err), 0);
     assert_int_equal(l.n, 2);
@@ -1007,8 +1056,8 @@ static void test_counts(void **state)
     (void)state;
     struct store *s = open_mem();
     struct slad_error err = {{0}};
-    struct store_counts c;
-    assert_int_equal(store_counts(s, &c, &err), 0);
+    struct gauges c;
+    assert_int_equal(store_gauges(s, &c, &err), 0);
     for (int i = 0; i < TICKET_STATUS_COUNT; i++)
         assert_int_equal(c.tickets[i], 0);
     assert_int_equal(c.breached_clocks, 0);
@@ -1022,7 +1071,7 @@ static void test_counts(void **state)
         insert(s, &t, INT64_MAX, __LINE__);
         ticket_done(&t);
     }
-    assert_int_equal(store_counts(s, &c, &err), 0);
+    assert_int_equal(store_gauges(s, &c, &err), 0);
     assert_int_equal(c.tickets[TICKET_OPEN], 2);
     assert_int_equal(c.tickets[TICKET_CLOSED], 1);
     assert_int_equal(c.tickets[TICKET_ON_SITE], 1);
@@ -1041,7 +1090,7 @@ static void test_counts(void **state)
     t.clocks[0].state = SLACLOCK_BREACHED;
     assert_int_equal(store_ticket_update(s, &t, INT64_MAX, &err), 0);
     ticket_done(&t);
-    assert_int_equal(store_counts(s, &c, &err), 0);
+    assert_int_equal(store_gauges(s, &c, &err), 0);
     assert_int_equal(c.tickets[TICKET_OPEN], 1);
     assert_int_equal(c.tickets[TICKET_RESOLVED], 1);
     assert_int_equal(c.tickets[TICKET_ON_SITE], 1);
@@ -1129,6 +1178,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_migrations),
         cmocka_unit_test(test_upgrade_from_version_1),
+        cmocka_unit_test(test_upgrade_drops_unreadable_labels),
         cmocka_unit_test(test_newer_schema_refused),
         cmocka_unit_test(test_ticket_round_trip),
         cmocka_unit_test(test_unique_source_external_id),

@@ -1,13 +1,9 @@
-/* report.c - the SLA report (report.h) as one indexed scan and a streaming pass.
+/* report.c - the SLA report's counting (report.h): clocks in, rows out, in one pass.
  *
- * SQL reads the clocks of the tickets reported in [from, to) from one range of the
- * covering index clocks_period (reported_at_ms, name, state, elapsed_ms, policy, team,
- * region, assignee) of schema version 3, which holds copies of the ticket's fields: no
- * join, no table row read. No GROUP BY: SQLite would sort the two million rows of a year;
- * a hash table of (group, clock) in C counts them in one pass instead, and keeps the
- * elapsed times of stopped clocks so that p90 is exact (a selection per group, linear).
- * Follow-ups are counted in SQL over the covering index followups_report. Measured in
- * tests/bench/bench_report.py.
+ * The store streams the clocks of the period (store_report.c: one covering index, no
+ * GROUP BY, which would sort the two million rows of a year); a hash table of (group,
+ * clock) counts them and keeps the elapsed times of stopped clocks, so that p90 is exact
+ * (a selection per row, linear). Measured in tests/bench/bench_report.py.
  *
  * Months are the local months of the query's time zone: their first instants (UTC) are
  * computed once through the calendar module (libical's tz data), and a ticket falls in the
@@ -22,32 +18,11 @@
 
 #include "civil.h"
 #include "calendar.h"
-#include "store_internal.h"
 
 #define S_PER_DAY   86400LL
 #define MONTH_LABEL 8 /* "YYYY-MM" and its NUL */
 #define TABLE_MIN   64
 #define P90_PERCENT 90
-
-/* One statement per grouping column (store_prepared caches by address); ?1 from, ?2 to.
- * INDEXED BY keeps the covering index even when the range is the whole table. */
-#define REPORT_SQL(column)                                                                         \
-    "SELECT " column ", reported_at_ms, name, state, elapsed_ms"                                   \
-    " FROM clocks INDEXED BY clocks_period WHERE reported_at_ms >= ?1 AND reported_at_ms < ?2"
-
-static const char *const report_sql[] = {
-    [REPORT_BY_POLICY] = REPORT_SQL("policy"), [REPORT_BY_REGION] = REPORT_SQL("region"),
-    [REPORT_BY_TEAM] = REPORT_SQL("team"),     [REPORT_BY_ASSIGNEE] = REPORT_SQL("assignee"),
-    [REPORT_BY_MONTH] = REPORT_SQL("NULL"),
-};
-
-/* ?1 from, ?2 to, ?3 now. */
-static const char followup_sql[] =
-    "SELECT count(*), coalesce(sum(state = 'done'), 0),"
-    " coalesce(sum((state = 'open' AND deadline_ms <= ?3)"
-    "  OR (state = 'done' AND done_ms > deadline_ms)), 0)"
-    " FROM followups INDEXED BY followups_report"
-    " WHERE reported_at_ms >= ?1 AND reported_at_ms < ?2 AND state != 'cancelled'";
 
 static const char *const by_names[] = {
     [REPORT_BY_POLICY] = "policy",     [REPORT_BY_REGION] = "region", [REPORT_BY_TEAM] = "team",
@@ -352,93 +327,61 @@ static int table_take_rows(struct table *t, struct report *ret)
     return 0;
 }
 
-/* ---- queries ---- */
+/* ---- the builder ---- */
 
-static int scan_clocks(struct store *s, const struct report_query *q, const struct months *months,
-                       struct table *t, struct slad_error *reterr)
-{
-    sqlite3_stmt *st = store_prepared(s, report_sql[q->by], reterr);
-    if (!st)
-        return -EIO;
-    struct binder b = {st, SQLITE_OK};
-    bind_int64(&b, 1, q->from_ms);
-    bind_int64(&b, 2, q->to_ms);
-    if (b.rc != SQLITE_OK) {
-        sqlite3_reset(st);
-        return store_fail(s, b.rc, "reading the report", reterr);
-    }
-    int rc, r = 0;
-    while (r == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct key k = {.clock = column_text(st, 2)};
-        k.clock_len = (size_t)sqlite3_column_bytes(st, 2);
-        if (!k.clock)
-            k.clock = "";
-        if (k.clock_len >= SLACLOCK_NAME_MAX) /* as the cell keeps it */
-            k.clock_len = SLACLOCK_NAME_MAX - 1;
-        if (q->by == REPORT_BY_MONTH) {
-            k.group = months_find(months, sqlite3_column_int64(st, 1));
-            k.group_len = strlen(k.group);
-        } else {
-            k.group = column_text(st, 0);
-            k.group_len = (size_t)sqlite3_column_bytes(st, 0);
-        }
-        const char *state = column_text(st, 3);
-        struct cell *c = table_get(t, &k);
-        r = c ? cell_count(c, state ? state : "", sqlite3_column_int64(st, 4)) : -ENOMEM;
-    }
-    if (r < 0) {
-        sqlite3_reset(st);
-        return r;
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : store_fail(s, rc, "reading the report", reterr);
-}
+struct report_builder {
+    enum report_by by;
+    struct months months; /* by month */
+    struct table table;
+};
 
-static int count_followups(struct store *s, const struct report_query *q,
-                           struct report_followups *ret, struct slad_error *reterr)
+int report_builder_new(const struct report_query *q, struct report_builder **ret,
+                       struct slad_error *reterr)
 {
-    sqlite3_stmt *st = store_prepared(s, followup_sql, reterr);
-    if (!st)
-        return -EIO;
-    struct binder b = {st, SQLITE_OK};
-    bind_int64(&b, 1, q->from_ms);
-    bind_int64(&b, 2, q->to_ms);
-    bind_int64(&b, 3, q->now_ms);
-    if (b.rc != SQLITE_OK) {
-        sqlite3_reset(st);
-        return store_fail(s, b.rc, "counting follow-ups", reterr);
-    }
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        ret->total = sqlite3_column_int64(st, 0);
-        ret->done = sqlite3_column_int64(st, 1);
-        ret->overdue = sqlite3_column_int64(st, 2);
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW ? 0 : store_fail(s, rc, "counting follow-ups", reterr);
-}
-
-int report_sla(struct store *s, const struct report_query *q, struct report *ret,
-               struct slad_error *reterr)
-{
-    *ret = (struct report){0};
     if (q->to_ms <= q->from_ms)
         return slad_error_set(reterr, EINVAL, "to: must be after from");
-    struct months months = {0};
-    int r =
-        q->by == REPORT_BY_MONTH ? months_build(&months, q->tz, q->from_ms, q->to_ms, reterr) : 0;
-    struct table t = {0};
-    if (r == 0)
-        r = scan_clocks(s, q, &months, &t, reterr);
-    if (r == 0)
-        r = count_followups(s, q, &ret->followups, reterr);
-    if (r == 0)
-        r = table_take_rows(&t, ret);
-    table_done(&t);
-    months_done(&months);
-    if (r < 0)
-        report_done(ret);
-    return r;
+    struct report_builder *b = calloc(1, sizeof(*b));
+    if (!b)
+        return -ENOMEM;
+    b->by = q->by;
+    int r = q->by == REPORT_BY_MONTH ? months_build(&b->months, q->tz, q->from_ms, q->to_ms, reterr)
+                                     : 0;
+    if (r < 0) {
+        report_builder_free(b);
+        return r;
+    }
+    *ret = b;
+    return 0;
+}
+
+int report_builder_add(struct report_builder *b, const struct report_clock *c)
+{
+    struct key k = {.clock = c->clock ? c->clock : "", .clock_len = c->clock ? c->clock_len : 0};
+    if (k.clock_len >= SLACLOCK_NAME_MAX) /* as the cell keeps it */
+        k.clock_len = SLACLOCK_NAME_MAX - 1;
+    if (b->by == REPORT_BY_MONTH) {
+        k.group = months_find(&b->months, c->reported_at_ms);
+        k.group_len = strlen(k.group);
+    } else {
+        k.group = c->group;
+        k.group_len = c->group_len;
+    }
+    struct cell *cell = table_get(&b->table, &k);
+    return cell ? cell_count(cell, c->state ? c->state : "", c->elapsed_ms) : -ENOMEM;
+}
+
+int report_builder_finish(struct report_builder *b, struct report *ret)
+{
+    return table_take_rows(&b->table, ret);
+}
+
+void report_builder_free(struct report_builder *b)
+{
+    if (!b)
+        return;
+    table_done(&b->table);
+    months_done(&b->months);
+    free(b);
 }
 
 void report_done(struct report *r)

@@ -4,8 +4,8 @@
  * label values that come from the config (policy, clock, event, channel names) fill
  * tables of METRICS_MAX_ROWS rows; past that, counts go to a row labelled "_other", so a
  * config with many names cannot grow memory or the exposition without bound. Nothing is
- * labelled per ticket. Gauges the store knows are read from it at render time. All
- * functions accept m == NULL and then do nothing. */
+ * labelled per ticket. The gauges are the caller's (read from the store by the service).
+ * All functions accept m == NULL and then do nothing. */
 #include "metrics.h"
 
 #include <stdarg.h>
@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store.h"
 #include "ticket.h"
 
 #define METRICS_MAX_ROWS 256
@@ -240,29 +239,26 @@ static void render_histogram(struct out *o, const char *name, const struct histo
     out_printf(o, "%s_count %llu\n", name, (unsigned long long)h->count);
 }
 
-char *metrics_render(const struct metrics *m, struct store *store, size_t timers)
+char *metrics_render(const struct metrics *m, const struct gauges *gauges, size_t timers)
 {
     struct out o = {malloc(8192), 0, 8192, false};
     if (!o.buf)
         return NULL;
     o.buf[0] = '\0';
 
-    struct store_counts counts;
-    bool have_counts = store && store_counts(store, &counts, NULL) == 0;
-
     family(&o, "slad_tickets", "gauge", "Tickets by status.");
-    if (have_counts)
+    if (gauges)
         for (int s = 0; s < TICKET_STATUS_COUNT; s++)
             out_printf(&o, "slad_tickets{status=\"%s\"} %lld\n", ticket_status_name(s),
-                       (long long)counts.tickets[s]);
+                       (long long)gauges->tickets[s]);
     family(&o, "slad_notifications", "gauge", "Notifications in the outbox by state.");
-    if (have_counts)
-        for (int s = 0; s < STORE_OUTBOX_STATE_COUNT; s++)
-            out_printf(&o, "slad_notifications{state=\"%s\"} %lld\n", store_outbox_state_name(s),
-                       (long long)counts.notifications[s]);
+    if (gauges)
+        for (int s = 0; s < OUTBOX_STATE_COUNT; s++)
+            out_printf(&o, "slad_notifications{state=\"%s\"} %lld\n", outbox_state_name(s),
+                       (long long)gauges->notifications[s]);
     family(&o, "slad_clocks_breached", "gauge", "Clocks now running past their due instant.");
-    if (have_counts)
-        out_printf(&o, "slad_clocks_breached %lld\n", (long long)counts.breached_clocks);
+    if (gauges)
+        out_printf(&o, "slad_clocks_breached %lld\n", (long long)gauges->breached_clocks);
     family(&o, "slad_timers", "gauge", "Entries in the agenda (future instants to act on).");
     out_printf(&o, "slad_timers %zu\n", timers);
 

@@ -1,6 +1,7 @@
 /* report.h - SLA compliance report (GET /v1/reports/sla, SPEC 2): clocks of the tickets
  * reported in [from, to), counted per (group, clock), and the follow-up tasks of those
- * tickets.
+ * tickets. The store reads them (store_report_sla); this module counts, groups and ranks
+ * what it reads, in one streaming pass.
  *
  * Per row: total = met + missed + open (cancelled clocks are not counted: they never
  * measured anything); open = pending, running, paused or breached (not stopped yet);
@@ -20,7 +21,6 @@
 
 #include "error.h"
 #include "slaclock.h"
-#include "store.h"
 
 enum report_by {
     REPORT_BY_POLICY,
@@ -61,10 +61,35 @@ struct report {
     struct report_followups followups;
 };
 
-/* Compute the report. Errors: -EINVAL (to <= from; an unknown time zone, named),
- * -ENOMEM, database errors as in store.h. ret is empty (report_done is safe) on error. */
-int report_sla(struct store *s, const struct report_query *q, struct report *ret,
-               struct slad_error *reterr);
+/* One clock as the store reads it (borrowed): the text of the grouping field
+ * (group_len bytes; NULL: the ticket has none; ignored by month, whose group is the month
+ * of reported_at_ms), its clock's name, state name and elapsed time. */
+struct report_clock {
+    const char *group;
+    size_t group_len;
+    const char *clock;
+    size_t clock_len;
+    const char *state;
+    int64_t reported_at_ms;
+    int64_t elapsed_ms;
+};
+
+/* Counts clocks into rows: new (for q: its by, tz and period), add each clock, then
+ * finish into a report. A hash table of (group, clock) counts in one pass (no sort of the
+ * clocks) and keeps the elapsed times of stopped clocks, so that p90 is exact (a selection
+ * per row, linear). */
+struct report_builder;
+
+/* Errors: -EINVAL (to <= from; an unknown time zone, named), -ENOMEM. */
+int report_builder_new(const struct report_query *q, struct report_builder **ret,
+                       struct slad_error *reterr);
+/* -ENOMEM. */
+int report_builder_add(struct report_builder *b, const struct report_clock *c);
+/* The rows, sorted, into ret->rows and ret->n_rows (the follow-ups are the caller's);
+ * -ENOMEM. */
+int report_builder_finish(struct report_builder *b, struct report *ret);
+/* NULL-safe. */
+void report_builder_free(struct report_builder *b);
 
 void report_done(struct report *r);
 

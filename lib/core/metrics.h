@@ -1,14 +1,16 @@
 /* metrics.h - the counters and histograms of /metrics (SPEC 2), rendered in the
- * Prometheus text format 0.0.4. Gauges that the store knows (tickets by status,
- * notifications by state) are read from it at render time. */
+ * Prometheus text format 0.0.4 with the gauges the caller read (tickets by status,
+ * notifications by state, breached clocks: records.h). Counted by the service and the
+ * daemon, rendered for the API; it depends on neither. */
 #ifndef SLAD_METRICS_H
 #define SLAD_METRICS_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "records.h"
+
 struct metrics;
-struct store;
 
 struct metrics *metrics_new(void);
 void metrics_free(struct metrics *m);
@@ -23,8 +25,8 @@ void metrics_escalation(struct metrics *m, const char *event);
 /* A delivery attempt on channel ended with result ("sent", "retry", "dead"). */
 void metrics_attempt(struct metrics *m, const char *channel, const char *result);
 
-/* The whole exposition; timers = agenda size. store may be NULL (no gauges from it).
- * Returns a malloc'd string. */
-char *metrics_render(const struct metrics *m, struct store *store, size_t timers);
+/* The whole exposition; timers = agenda size. gauges may be NULL (not read: the families
+ * are shown without samples). Returns a malloc'd string. */
+char *metrics_render(const struct metrics *m, const struct gauges *gauges, size_t timers);
 
 #endif

@@ -1,0 +1,75 @@
+/* service_query.c - the reads of the API (service.h): listings, history, notifications,
+ * reports, gauges and the health check, from the store, in the caller's transaction (the
+ * daemon's batch), so that a read sees the writes of the same batch. Nothing here
+ * writes. */
+#include "service.h"
+
+#include "report.h"
+#include "service_internal.h"
+#include "store.h"
+#include "store_followup.h"
+#include "store_plan.h"
+
+int service_check(struct service *svc, struct slad_error *reterr)
+{
+    return store_check(svc->store, reterr);
+}
+
+int service_gauges(struct service *svc, struct gauges *ret, struct slad_error *reterr)
+{
+    return store_gauges(svc->store, ret, reterr);
+}
+
+int service_ticket_list(struct service *svc, const struct ticket_filter *f, ticket_row_fn *fn,
+                        void *userdata, struct slad_error *reterr)
+{
+    return store_ticket_list(svc->store, f, fn, userdata, reterr);
+}
+
+int service_history_list(struct service *svc, int64_t ticket_id, int64_t after_id, size_t limit,
+                         history_entry_fn *fn, void *userdata, struct slad_error *reterr)
+{
+    return store_history_list(svc->store, ticket_id, after_id, limit, fn, userdata, reterr);
+}
+
+int service_history_newest(struct service *svc, int64_t ticket_id, size_t limit,
+                           history_entry_fn *fn, void *userdata, struct slad_error *reterr)
+{
+    return store_history_latest(svc->store, ticket_id, limit, fn, userdata, reterr);
+}
+
+int service_notification_list(struct service *svc, const struct outbox_filter *f, outbox_row_fn *fn,
+                              void *userdata, struct slad_error *reterr)
+{
+    return store_outbox_list(svc->store, f, fn, userdata, reterr);
+}
+
+int service_notification_newest(struct service *svc, int64_t ticket_id, size_t limit,
+                                outbox_row_fn *fn, void *userdata, struct slad_error *reterr)
+{
+    return store_outbox_latest(svc->store, ticket_id, limit, fn, userdata, reterr);
+}
+
+int service_notification_get(struct service *svc, int64_t id, outbox_row_fn *fn, void *userdata,
+                             struct slad_error *reterr)
+{
+    return store_outbox_get(svc->store, id, fn, userdata, reterr);
+}
+
+int service_followup_list(struct service *svc, const struct followup_filter *f, followup_row_fn *fn,
+                          void *userdata, struct slad_error *reterr)
+{
+    return store_followup_list(svc->store, f, fn, userdata, reterr);
+}
+
+int service_plan_list(struct service *svc, int64_t after_id, size_t limit, plan_row_fn *fn,
+                      void *userdata, struct slad_error *reterr)
+{
+    return store_plan_list(svc->store, after_id, limit, fn, userdata, reterr);
+}
+
+int service_report_sla(struct service *svc, const struct report_query *q, struct report *ret,
+                       struct slad_error *reterr)
+{
+    return store_report_sla(svc->store, q, ret, reterr);
+}

@@ -1,0 +1,315 @@
+/* store_schema.c - the schema of slad's database and its migrations.
+ *
+ * Schema (version 6). Instants are INTEGER ms since the epoch, UTC; NULL = none.
+ *
+ *   tickets   id INTEGER PRIMARY KEY, source, external_id (UNIQUE together: idempotent
+ *             intake), title, description, severity, grade, region, team, assignee,
+ *             customer_name/phone/address, device_model/serial, fault_code,
+ *             labels (JSON object text until version 6), reported_at_ms,
+ *             appointment_at_ms, created_at_ms, updated_at_ms, status and held_from (names
+ *             as in the API: "on_site"), policy (name), reopen_count, repeat_count,
+ *             event_last ("acknowledge=1767225600000;dispatch=..." for the events that
+ *             happened), reminders_fired (bit set), next_ms (the next agenda instant),
+ *             last_event_ms (version 5: the instant of its latest event, or reported_at;
+ *             ticket_last_event_ms).
+ *             Indexes: tickets_next (next_ms) WHERE next_ms IS NOT NULL, which covers
+ *             (next_ms, id): start-up reads the agenda from it alone; tickets_repeat
+ *             (device_serial, fault_code, reported_at_ms) for repeat faults;
+ *             tickets_status (status) for the gauges; tickets_reported (reported_at_ms)
+ *             until version 3, which dropped it (reports read clocks_period);
+ *             tickets_retention (last_event_ms) WHERE status is closed or cancelled,
+ *             version 5, from which retention (store_retention.c) picks the oldest.
+ *   clocks    PRIMARY KEY (ticket_id, name), WITHOUT ROWID: a ticket's clocks are one
+ *             b-tree range. pos (order in the ticket), policy (denormalised from the
+ *             ticket for reports), state (name), target_ms, elapsed_ms, since_ms,
+ *             started_at_ms, stopped_at_ms, breached_at_ms, due_at_ms, paused_breached,
+ *             stop_event (name of the event that stopped it, NULL when none), fired
+ *             (times each ladder step fired: "1,0,2", trailing zeros dropped).
+ *             Version 3: reported_at_ms, team, region, assignee copied from the ticket
+ *             (written with the clock, so they follow a PATCH).
+ *             Indexes: clocks_state (state) for the breached gauge; clocks_report
+ *             (policy, name, state); clocks_period (reported_at_ms, name, state,
+ *             elapsed_ms, policy, team, region, assignee), version 3, covers the SLA
+ *             report.
+ *   ticket_labels (version 6) PRIMARY KEY (ticket_id, pos), WITHOUT ROWID, key, value:
+ *             a ticket's labels in their order, one b-tree range.
+ *   history   id, ticket_id, at_ms (when it happened or was due), created_ms (when
+ *             recorded), kind ("create", "event", "patch", or an effect kind), data
+ *             (JSON object text), late (0/1). Index (ticket_id, id).
+ *   outbox    id, ticket_id, event, channel, recipient, idempotency_key UNIQUE, state
+ *             (pending|sending|sent|dead), attempts, next_attempt_ms, last_error, payload
+ *             (JSON object text), created_ms, sent_ms. Indexes (state, next_attempt_ms)
+ *             for delivery and (ticket_id, id) for a ticket's notifications.
+ *   counts    (version 4) what ("ticket <status>", "outbox <state>", "breached"), n:
+ *             the gauges, kept by triggers on tickets, outbox and clocks so that reading
+ *             them costs one short scan however many tickets there are.
+ *   plans     (version 2) id, name, customer_*, device_*, team, owner (role), assignee,
+ *             rrule (RFC 5545 RRULE text), start_ms, until_ms, due_within and
+ *             report_within (durations as written), calendar (name), occurrences (created
+ *             so far), next_ms (the next occurrence not yet created). Index plans_next.
+ *   followups (version 2) id, ticket_id or plan_id (the other NULL), name, owner (role),
+ *             generation (the ticket's reopen_count when it was created), state
+ *             (open|done|cancelled; pending/due/overdue are read off the times), created_ms,
+ *             due_ms, deadline_ms, outcome, note, done_by, done_ms, fired (bit 0: owner
+ *             notified at due; bit i: ladder step i fired), next_ms. UNIQUE (ticket_id,
+ *             name, generation) and (plan_id, name, due_ms): a follow-up is created once.
+ *             Indexes followups_next (agenda), followups_due (state, due_ms) for listings
+ *             and reports, followups_ticket. Version 3: reported_at_ms, the ticket's, set
+ *             by the trigger followups_reported; index followups_report (reported_at_ms,
+ *             state, deadline_ms, done_ms) for the SLA report.
+ *
+ * Migrations: migrations[i] brings user_version i to i + 1; store_open applies the missing
+ * ones in one transaction and refuses a database newer than the table. Never edit a
+ * released migration: append a new one. */
+#include "store.h"
+#include "store_internal.h"
+
+#include <stdio.h>
+
+static const char *const migrations[] = {
+    /* 1: tickets, clocks, history, outbox. */
+    "CREATE TABLE tickets ("
+    " id INTEGER PRIMARY KEY,"
+    " source TEXT, external_id TEXT,"
+    " title TEXT NOT NULL, description TEXT,"
+    " severity INTEGER NOT NULL,"
+    " grade TEXT, region TEXT, team TEXT, assignee TEXT,"
+    " customer_name TEXT, customer_phone TEXT, customer_address TEXT,"
+    " device_model TEXT, device_serial TEXT, fault_code TEXT,"
+    " labels TEXT,"
+    " reported_at_ms INTEGER NOT NULL, appointment_at_ms INTEGER,"
+    " created_at_ms INTEGER NOT NULL, updated_at_ms INTEGER NOT NULL,"
+    " status TEXT NOT NULL, held_from TEXT NOT NULL,"
+    " policy TEXT,"
+    " reopen_count INTEGER NOT NULL DEFAULT 0, repeat_count INTEGER NOT NULL DEFAULT 0,"
+    " event_last TEXT,"
+    " reminders_fired INTEGER NOT NULL DEFAULT 0,"
+    " next_ms INTEGER,"
+    " UNIQUE (source, external_id));"
+    "CREATE INDEX tickets_next ON tickets (next_ms) WHERE next_ms IS NOT NULL;"
+    "CREATE INDEX tickets_repeat ON tickets (device_serial, fault_code, reported_at_ms)"
+    " WHERE device_serial IS NOT NULL AND fault_code IS NOT NULL;"
+    "CREATE INDEX tickets_status ON tickets (status);"
+    "CREATE INDEX tickets_reported ON tickets (reported_at_ms);"
+    "CREATE TABLE clocks ("
+    " ticket_id INTEGER NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,"
+    " name TEXT NOT NULL,"
+    " pos INTEGER NOT NULL,"
+    " policy TEXT,"
+    " state TEXT NOT NULL,"
+    " target_ms INTEGER NOT NULL, elapsed_ms INTEGER NOT NULL,"
+    " since_ms INTEGER, started_at_ms INTEGER, stopped_at_ms INTEGER,"
+    " breached_at_ms INTEGER, due_at_ms INTEGER,"
+    " paused_breached INTEGER NOT NULL DEFAULT 0,"
+    " stop_event TEXT,"
+    " fired TEXT,"
+    " PRIMARY KEY (ticket_id, name)) WITHOUT ROWID;"
+    "CREATE INDEX clocks_state ON clocks (state);"
+    "CREATE INDEX clocks_report ON clocks (policy, name, state);"
+    "CREATE TABLE history ("
+    " id INTEGER PRIMARY KEY,"
+    " ticket_id INTEGER NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,"
+    " at_ms INTEGER NOT NULL, created_ms INTEGER NOT NULL,"
+    " kind TEXT NOT NULL, data TEXT,"
+    " late INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX history_ticket ON history (ticket_id, id);"
+    "CREATE TABLE outbox ("
+    " id INTEGER PRIMARY KEY,"
+    " ticket_id INTEGER REFERENCES tickets (id) ON DELETE CASCADE,"
+    " event TEXT NOT NULL, channel TEXT, recipient TEXT NOT NULL,"
+    " idempotency_key TEXT NOT NULL UNIQUE,"
+    " state TEXT NOT NULL DEFAULT 'pending'"
+    "  CHECK (state IN ('pending', 'sending', 'sent', 'dead')),"
+    " attempts INTEGER NOT NULL DEFAULT 0,"
+    " next_attempt_ms INTEGER, last_error TEXT, payload TEXT,"
+    " created_ms INTEGER NOT NULL, sent_ms INTEGER);"
+    "CREATE INDEX outbox_due ON outbox (state, next_attempt_ms);"
+    "CREATE INDEX outbox_ticket ON outbox (ticket_id, id);",
+    /* 2: maintenance plans and follow-up tasks. */
+    "CREATE TABLE plans ("
+    " id INTEGER PRIMARY KEY,"
+    " name TEXT NOT NULL,"
+    " customer_name TEXT, customer_phone TEXT, customer_address TEXT,"
+    " device_model TEXT, device_serial TEXT,"
+    " team TEXT, owner TEXT NOT NULL, assignee TEXT,"
+    " rrule TEXT NOT NULL,"
+    " start_ms INTEGER NOT NULL, until_ms INTEGER,"
+    " due_within TEXT NOT NULL, report_within TEXT,"
+    " calendar TEXT,"
+    " occurrences INTEGER NOT NULL DEFAULT 0,"
+    " next_ms INTEGER,"
+    " created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);"
+    "CREATE INDEX plans_next ON plans (next_ms) WHERE next_ms IS NOT NULL;"
+    "CREATE TABLE followups ("
+    " id INTEGER PRIMARY KEY,"
+    " ticket_id INTEGER REFERENCES tickets (id) ON DELETE CASCADE,"
+    " plan_id INTEGER REFERENCES plans (id) ON DELETE SET NULL,"
+    " name TEXT NOT NULL, owner TEXT NOT NULL,"
+    " generation INTEGER NOT NULL DEFAULT 0,"
+    " state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'done', 'cancelled')),"
+    " created_ms INTEGER NOT NULL, due_ms INTEGER NOT NULL, deadline_ms INTEGER NOT NULL,"
+    " outcome TEXT CHECK (outcome IN ('satisfied', 'unsatisfied', 'unreachable')),"
+    " note TEXT, done_by TEXT, done_ms INTEGER,"
+    " fired INTEGER NOT NULL DEFAULT 0,"
+    " next_ms INTEGER,"
+    " UNIQUE (ticket_id, name, generation));"
+    "CREATE UNIQUE INDEX followups_plan ON followups (plan_id, name, due_ms)"
+    " WHERE plan_id IS NOT NULL;"
+    "CREATE INDEX followups_next ON followups (next_ms) WHERE next_ms IS NOT NULL;"
+    "CREATE INDEX followups_due ON followups (state, due_ms);"
+    "CREATE INDEX followups_ticket ON followups (ticket_id) WHERE ticket_id IS NOT NULL;",
+    /* 3: SLA reports (report.c) read one covering index per table: the ticket fields they
+     * group by are copied into clocks (written with them) and the immutable reported_at
+     * into follow-ups (by a trigger). tickets_reported, meant for reports, goes: nothing
+     * reads it now, and every ticket write paid for it. */
+    "DROP INDEX tickets_reported;"
+    "ALTER TABLE clocks ADD COLUMN reported_at_ms INTEGER;"
+    "ALTER TABLE clocks ADD COLUMN team TEXT;"
+    "ALTER TABLE clocks ADD COLUMN region TEXT;"
+    "ALTER TABLE clocks ADD COLUMN assignee TEXT;"
+    "UPDATE clocks SET reported_at_ms = t.reported_at_ms, team = t.team, region = t.region,"
+    " assignee = t.assignee FROM tickets AS t WHERE t.id = clocks.ticket_id;"
+    "CREATE INDEX clocks_period ON clocks"
+    " (reported_at_ms, name, state, elapsed_ms, policy, team, region, assignee);"
+    "ALTER TABLE followups ADD COLUMN reported_at_ms INTEGER;"
+    "UPDATE followups SET reported_at_ms ="
+    " (SELECT reported_at_ms FROM tickets WHERE id = followups.ticket_id)"
+    " WHERE ticket_id IS NOT NULL;"
+    "CREATE TRIGGER followups_reported AFTER INSERT ON followups"
+    " WHEN NEW.ticket_id IS NOT NULL BEGIN"
+    " UPDATE followups SET reported_at_ms ="
+    " (SELECT reported_at_ms FROM tickets WHERE id = NEW.ticket_id) WHERE id = NEW.id; END;"
+    "CREATE INDEX followups_report ON followups (reported_at_ms, state, deadline_ms, done_ms)"
+    " WHERE reported_at_ms IS NOT NULL;",
+    /* 4: the gauges of /healthz, /metrics and STATUS= as counters kept by triggers: a
+     * GROUP BY over a million tickets took ~170 ms of the loop on every call. */
+    "CREATE TABLE counts (what TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO counts SELECT 'ticket ' || status, count(*) FROM tickets GROUP BY status;"
+    "INSERT INTO counts SELECT 'outbox ' || state, count(*) FROM outbox GROUP BY state;"
+    "INSERT INTO counts SELECT 'breached', count(*) FROM clocks WHERE state = 'breached';"
+    "CREATE TRIGGER count_ticket_insert AFTER INSERT ON tickets BEGIN"
+    " INSERT INTO counts VALUES ('ticket ' || NEW.status, 1)"
+    "  ON CONFLICT (what) DO UPDATE SET n = n + 1; END;"
+    "CREATE TRIGGER count_ticket_update AFTER UPDATE OF status ON tickets"
+    " WHEN OLD.status IS NOT NEW.status BEGIN"
+    " UPDATE counts SET n = n - 1 WHERE what = 'ticket ' || OLD.status;"
+    " INSERT INTO counts VALUES ('ticket ' || NEW.status, 1)"
+    "  ON CONFLICT (what) DO UPDATE SET n = n + 1; END;"
+    "CREATE TRIGGER count_ticket_delete AFTER DELETE ON tickets BEGIN"
+    " UPDATE counts SET n = n - 1 WHERE what = 'ticket ' || OLD.status; END;"
+    "CREATE TRIGGER count_outbox_insert AFTER INSERT ON outbox BEGIN"
+    " INSERT INTO counts VALUES ('outbox ' || NEW.state, 1)"
+    "  ON CONFLICT (what) DO UPDATE SET n = n + 1; END;"
+    "CREATE TRIGGER count_outbox_update AFTER UPDATE OF state ON outbox"
+    " WHEN OLD.state IS NOT NEW.state BEGIN"
+    " UPDATE counts SET n = n - 1 WHERE what = 'outbox ' || OLD.state;"
+    " INSERT INTO counts VALUES ('outbox ' || NEW.state, 1)"
+    "  ON CONFLICT (what) DO UPDATE SET n = n + 1; END;"
+    "CREATE TRIGGER count_outbox_delete AFTER DELETE ON outbox BEGIN"
+    " UPDATE counts SET n = n - 1 WHERE what = 'outbox ' || OLD.state; END;"
+    "INSERT OR IGNORE INTO counts VALUES ('breached', 0);"
+    "CREATE TRIGGER count_breached_insert AFTER INSERT ON clocks"
+    " WHEN NEW.state = 'breached' BEGIN"
+    " UPDATE counts SET n = n + 1 WHERE what = 'breached'; END;"
+    "CREATE TRIGGER count_breached_update AFTER UPDATE OF state ON clocks"
+    " WHEN (OLD.state = 'breached') IS NOT (NEW.state = 'breached') BEGIN"
+    " UPDATE counts SET n = n + (CASE WHEN NEW.state = 'breached' THEN 1 ELSE -1 END)"
+    "  WHERE what = 'breached'; END;"
+    "CREATE TRIGGER count_breached_delete AFTER DELETE ON clocks"
+    " WHEN OLD.state = 'breached' BEGIN"
+    " UPDATE counts SET n = n - 1 WHERE what = 'breached'; END;",
+    /* 5: retention purges closed and cancelled tickets by the instant of their last event,
+     * oldest first, through a partial index that only final tickets pay for. A ticket
+     * written before this version counts from updated_at (when its last event was
+     * recorded, never earlier than the event): it is purged later, never earlier. */
+    "ALTER TABLE tickets ADD COLUMN last_event_ms INTEGER;"
+    "UPDATE tickets SET last_event_ms = updated_at_ms WHERE status IN ('closed', 'cancelled');"
+    "CREATE INDEX tickets_retention ON tickets (last_event_ms)"
+    " WHERE status IN ('closed', 'cancelled');",
+    /* 6: labels in rows of their own, so that the store needs no JSON library: the JSON
+     * objects of tickets.labels become rows in their order (json_each reads objects in
+     * order, and its ids grow with it). Text that slad could not read either (not an
+     * object, a value that is not a string) made its ticket fail to load: it is dropped,
+     * and the ticket loads again. */
+    "CREATE TABLE ticket_labels ("
+    " ticket_id INTEGER NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,"
+    " pos INTEGER NOT NULL,"
+    " key TEXT NOT NULL, value TEXT NOT NULL,"
+    " PRIMARY KEY (ticket_id, pos)) WITHOUT ROWID;"
+    "INSERT INTO ticket_labels (ticket_id, pos, key, value)"
+    " SELECT t.id, row_number() OVER (PARTITION BY t.id ORDER BY j.id) - 1, j.key, j.value"
+    " FROM (SELECT id, labels FROM tickets"
+    "  WHERE json_valid(labels) AND json_type(labels) = 'object') AS t,"
+    " json_each(t.labels) AS j WHERE j.type = 'text';"
+    "ALTER TABLE tickets DROP COLUMN labels;",
+};
+
+#define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+int store_schema_version(void)
+{
+    return N_MIGRATIONS;
+}
+
+static int read_user_version(sqlite3 *db, int *ret, struct slad_error *reterr)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            *ret = sqlite3_column_int(st, 0);
+            rc = SQLITE_OK;
+        }
+    }
+    int r = rc == SQLITE_OK ? 0 : store_fail_rc(db, rc, "reading the schema version", reterr);
+    sqlite3_finalize(st);
+    return r;
+}
+
+int store_migrate(sqlite3 *db, const char *path, struct slad_error *reterr)
+{
+    int version = 0;
+    int r = read_user_version(db, &version, reterr);
+    if (r < 0)
+        return r;
+    if (version == N_MIGRATIONS)
+        return 0;
+    if (version < 0 || version > N_MIGRATIONS)
+        return slad_error_set(reterr, ENOTSUP,
+                              "database '%s' has schema version %d, newer than this slad knows "
+                              "(%d): it was written by a newer slad; run that version or "
+                              "restore a backup",
+                              path, version, N_MIGRATIONS);
+    r = store_exec(db, "BEGIN IMMEDIATE", "starting the schema migration", reterr);
+    if (r < 0)
+        return r;
+    /* Read again under the write lock: another process may have migrated meanwhile. */
+    r = read_user_version(db, &version, reterr);
+    if (r < 0)
+        goto fail;
+    if (version > N_MIGRATIONS) {
+        r = slad_error_set(reterr, ENOTSUP, "database '%s' has schema version %d, newer than %d",
+                           path, version, N_MIGRATIONS);
+        goto fail;
+    }
+    for (int v = version; v < N_MIGRATIONS; v++) {
+        char op[64];
+        snprintf(op, sizeof(op), "migrating the schema to version %d", v + 1);
+        r = store_exec(db, migrations[v], op, reterr);
+        if (r < 0)
+            goto fail;
+    }
+    char pragma[64];
+    snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", N_MIGRATIONS);
+    r = store_exec(db, pragma, "setting the schema version", reterr);
+    if (r < 0)
+        goto fail;
+    r = store_exec(db, "COMMIT", "committing the schema migration", reterr);
+    if (r < 0)
+        goto fail;
+    return 0;
+fail:
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return r;
+}

@@ -1,0 +1,670 @@
+/* store_ticket.c - tickets with their clocks in the tables tickets and clocks (store.h):
+ * insert, update, load, find, list, the agenda's instants and repeat faults. */
+#include "store.h"
+#include "store_internal.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The ticket columns in the order of bind parameters ?1..?26 (insert and update) and of
+ * result columns 1..26 (column 0 is id). */
+#define TICKET_COLUMNS                                                                             \
+    "source, external_id, title, description, severity, grade, region, team, assignee,"            \
+    " customer_name, customer_phone, customer_address, device_model, device_serial,"               \
+    " fault_code, reported_at_ms, appointment_at_ms, created_at_ms, updated_at_ms,"                \
+    " status, held_from, policy, reopen_count, repeat_count, event_last, reminders_fired"
+
+enum {
+    TC_SOURCE = 1,
+    TC_EXTERNAL_ID,
+    TC_TITLE,
+    TC_DESCRIPTION,
+    TC_SEVERITY,
+    TC_GRADE,
+    TC_REGION,
+    TC_TEAM,
+    TC_ASSIGNEE,
+    TC_CUSTOMER_NAME,
+    TC_CUSTOMER_PHONE,
+    TC_CUSTOMER_ADDRESS,
+    TC_DEVICE_MODEL,
+    TC_DEVICE_SERIAL,
+    TC_FAULT_CODE,
+    TC_REPORTED_AT,
+    TC_APPOINTMENT_AT,
+    TC_CREATED_AT,
+    TC_UPDATED_AT,
+    TC_STATUS,
+    TC_HELD_FROM,
+    TC_POLICY,
+    TC_REOPEN_COUNT,
+    TC_REPEAT_COUNT,
+    TC_EVENT_LAST,
+    TC_REMINDERS_FIRED,
+    TC_NEXT_MS,    /* bind only */
+    TC_ID,         /* update only */
+    TC_LAST_EVENT, /* bind only */
+};
+
+/* ?1 after_id, ?2 status, ?3 policy, ?4 team, ?5 breached (0/1), ?6 open_only, ?7 limit. */
+#define TICKET_FILTER                                                                              \
+    " WHERE t.id > ?1"                                                                             \
+    " AND (?2 IS NULL OR t.status = ?2)"                                                           \
+    " AND (?3 IS NULL OR t.policy = ?3)"                                                           \
+    " AND (?4 IS NULL OR t.team = ?4)"                                                             \
+    " AND (?5 IS NULL OR ?5 = EXISTS (SELECT 1 FROM clocks c WHERE c.ticket_id = t.id"             \
+    "  AND (c.state IN ('breached', 'missed') OR c.paused_breached)))"                             \
+    " AND (?6 IS NULL OR t.status NOT IN ('resolved', 'closed', 'cancelled'))"                     \
+    " ORDER BY t.id LIMIT ?7"
+
+#define CLOCK_COLUMNS                                                                              \
+    "name, state, target_ms, elapsed_ms, since_ms, started_at_ms, stopped_at_ms,"                  \
+    " breached_at_ms, due_at_ms, paused_breached, stop_event, fired"
+
+static const char sql_ticket_insert[] =
+    "INSERT INTO tickets (" TICKET_COLUMNS ", next_ms, last_event_ms)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
+    " ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?29)";
+static const char sql_ticket_update[] =
+    "UPDATE tickets SET source = ?1, external_id = ?2, title = ?3, description = ?4,"
+    " severity = ?5, grade = ?6, region = ?7, team = ?8, assignee = ?9,"
+    " customer_name = ?10, customer_phone = ?11, customer_address = ?12,"
+    " device_model = ?13, device_serial = ?14, fault_code = ?15,"
+    " reported_at_ms = ?16, appointment_at_ms = ?17, created_at_ms = ?18,"
+    " updated_at_ms = ?19, status = ?20, held_from = ?21, policy = ?22,"
+    " reopen_count = ?23, repeat_count = ?24, event_last = ?25, reminders_fired = ?26,"
+    " next_ms = ?27, last_event_ms = ?29 WHERE id = ?28";
+static const char sql_ticket_load[] = "SELECT id, " TICKET_COLUMNS " FROM tickets WHERE id = ?1";
+static const char sql_ticket_find[] =
+    "SELECT id FROM tickets WHERE source = ?1 AND external_id = ?2";
+static const char sql_ticket_list[] =
+    "SELECT t.id, " TICKET_COLUMNS " FROM tickets t" TICKET_FILTER;
+static const char sql_ticket_ids[] = "SELECT t.id FROM tickets t" TICKET_FILTER;
+static const char sql_clocks_delete[] = "DELETE FROM clocks WHERE ticket_id = ?1";
+static const char sql_clock_insert[] =
+    "INSERT INTO clocks (ticket_id, pos, policy, " CLOCK_COLUMNS
+    ", reported_at_ms, team, region, assignee)"
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
+    " ?15, ?16, ?17, ?18, ?19)";
+static const char sql_labels_delete[] = "DELETE FROM ticket_labels WHERE ticket_id = ?1";
+static const char sql_label_insert[] =
+    "INSERT INTO ticket_labels (ticket_id, pos, key, value) VALUES (?1, ?2, ?3, ?4)";
+static const char sql_labels_load[] =
+    "SELECT key, value FROM ticket_labels WHERE ticket_id = ?1 ORDER BY pos";
+static const char sql_clocks_load[] =
+    "SELECT " CLOCK_COLUMNS " FROM clocks WHERE ticket_id = ?1 ORDER BY pos";
+/* INDEXED BY makes a lost index an error at open instead of a silent table scan. */
+static const char sql_agenda_load[] = "SELECT id, next_ms FROM tickets INDEXED BY tickets_next"
+                                      " WHERE next_ms IS NOT NULL ORDER BY next_ms";
+static const char sql_repeat_count[] = "SELECT count(*) FROM tickets INDEXED BY tickets_repeat"
+                                       " WHERE device_serial = ?1 AND fault_code = ?2"
+                                       " AND reported_at_ms BETWEEN ?3 AND ?4";
+
+const char *const store_ticket_statements[] = {
+    sql_ticket_insert, sql_ticket_update, sql_ticket_load,   sql_ticket_find,
+    sql_ticket_list,   sql_ticket_ids,    sql_clocks_delete, sql_clock_insert,
+    sql_clocks_load,   sql_agenda_load,   sql_repeat_count,  NULL,
+};
+
+/* event_last as "name=ms;name=ms", only the events that happened; NULL when none. */
+static const char *event_last_encode(const struct ticket *t, char *buf, size_t size)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int e = 0; e < TICKET_EVENT_COUNT; e++) {
+        if (t->event_last_ms[e] == SLAD_NO_TIME)
+            continue;
+        int n = snprintf(buf + len, size - len, "%s%s=%" PRId64, len ? ";" : "",
+                         ticket_event_name(e), t->event_last_ms[e]);
+        if (n < 0 || (size_t)n >= size - len)
+            break; /* cannot happen: size fits every event with a 20-digit instant */
+        len += (size_t)n;
+    }
+    return len ? buf : NULL;
+}
+
+static int event_last_decode(struct ticket *t, const char *text, struct slad_error *reterr)
+{
+    for (const char *p = text; p && *p;) {
+        const char *eq = strchr(p, '=');
+        if (!eq)
+            goto bad;
+        char name[32];
+        size_t n = (size_t)(eq - p);
+        if (n == 0 || n >= sizeof(name))
+            goto bad;
+        memcpy(name, p, n);
+        name[n] = '\0';
+        char *end;
+        errno = 0;
+        long long ms = strtoll(eq + 1, &end, 10);
+        if (errno || end == eq + 1 || (*end && *end != ';'))
+            goto bad;
+        /* An event name this binary does not know (removed in a later version) is
+         * ignored rather than making the ticket unreadable. */
+        int e = ticket_event_from_name(name);
+        if (e >= 0)
+            t->event_last_ms[e] = ms;
+        p = *end ? end + 1 : end;
+    }
+    return 0;
+bad:
+    return slad_error_set(reterr, EIO, "database: ticket %" PRId64 ": bad event_last '%s'", t->id,
+                          text);
+}
+
+/* fired as "1,0,2" with trailing zeros dropped; NULL when no step fired. */
+static const char *fired_encode(const struct slaclock *c, char *buf, size_t size)
+{
+    size_t last = 0;
+    for (size_t i = 0; i < SLACLOCK_MAX_STEPS; i++)
+        if (c->fired[i])
+            last = i + 1;
+    if (last == 0)
+        return NULL;
+    size_t len = 0;
+    for (size_t i = 0; i < last; i++) {
+        int n = snprintf(buf + len, size - len, "%s%u", i ? "," : "", (unsigned)c->fired[i]);
+        if (n < 0 || (size_t)n >= size - len)
+            break; /* cannot happen: 16 numbers of at most 5 digits */
+        len += (size_t)n;
+    }
+    return buf;
+}
+
+static int fired_decode(struct slaclock *c, const char *text)
+{
+    size_t i = 0;
+    for (const char *p = text; p && *p; i++) {
+        if (i >= SLACLOCK_MAX_STEPS)
+            return -1;
+        char *end;
+        errno = 0;
+        unsigned long v = strtoul(p, &end, 10);
+        if (errno || end == p || v > UINT16_MAX || (*end && *end != ','))
+            return -1;
+        c->fired[i] = (uint16_t)v;
+        p = *end ? end + 1 : end;
+    }
+    return 0;
+}
+
+/* Room for every event name with a 20-digit instant. */
+#define EVENT_LAST_SIZE (TICKET_EVENT_COUNT * 40)
+
+/* Bind ?1..?27 and ?29 of st from t; the texts are bound without copies, so event_last
+ * (EVENT_LAST_SIZE bytes) must live until st is reset. */
+static int bind_ticket(struct store *s, sqlite3_stmt *st, const struct ticket *t, int64_t next_ms,
+                       char *event_last, const char *op, struct slad_error *reterr)
+{
+    struct binder b = {st, SQLITE_OK};
+    bind_text(&b, TC_SOURCE, t->source);
+    bind_text(&b, TC_EXTERNAL_ID, t->external_id);
+    bind_text(&b, TC_TITLE, t->title);
+    bind_text(&b, TC_DESCRIPTION, t->description);
+    bind_int64(&b, TC_SEVERITY, t->severity);
+    bind_text(&b, TC_GRADE, t->grade);
+    bind_text(&b, TC_REGION, t->region);
+    bind_text(&b, TC_TEAM, t->team);
+    bind_text(&b, TC_ASSIGNEE, t->assignee);
+    bind_text(&b, TC_CUSTOMER_NAME, t->customer_name);
+    bind_text(&b, TC_CUSTOMER_PHONE, t->customer_phone);
+    bind_text(&b, TC_CUSTOMER_ADDRESS, t->customer_address);
+    bind_text(&b, TC_DEVICE_MODEL, t->device_model);
+    bind_text(&b, TC_DEVICE_SERIAL, t->device_serial);
+    bind_text(&b, TC_FAULT_CODE, t->fault_code);
+    bind_time(&b, TC_REPORTED_AT, t->reported_at_ms);
+    bind_time(&b, TC_APPOINTMENT_AT, t->appointment_at_ms);
+    bind_time(&b, TC_CREATED_AT, t->created_at_ms);
+    bind_time(&b, TC_UPDATED_AT, t->updated_at_ms);
+    bind_text(&b, TC_STATUS, ticket_status_name(t->status));
+    bind_text(&b, TC_HELD_FROM, ticket_status_name(t->held_from));
+    bind_text(&b, TC_POLICY, t->policy);
+    bind_int64(&b, TC_REOPEN_COUNT, t->reopen_count);
+    bind_int64(&b, TC_REPEAT_COUNT, t->repeat_count);
+    bind_text(&b, TC_EVENT_LAST, event_last_encode(t, event_last, EVENT_LAST_SIZE));
+    bind_int64(&b, TC_REMINDERS_FIRED, t->reminders_fired);
+    bind_time(&b, TC_NEXT_MS, next_ms);
+    bind_time(&b, TC_LAST_EVENT, ticket_last_event_ms(t));
+    if (b.rc != SQLITE_OK) {
+        sqlite3_reset(st);
+        return store_fail(s, b.rc, op, reterr);
+    }
+    return 0;
+}
+
+/* Run sql (a DELETE of the rows of ticket ?1). */
+static int delete_of_ticket(struct store *s, const char *sql, int64_t id, const char *op,
+                            struct slad_error *reterr)
+{
+    sqlite3_stmt *st = store_prepared(s, sql, reterr);
+    if (!st)
+        return -EIO;
+    struct binder b = {st, SQLITE_OK};
+    bind_int64(&b, 1, id);
+    if (b.rc != SQLITE_OK) {
+        sqlite3_reset(st);
+        return store_fail(s, b.rc, op, reterr);
+    }
+    return store_run(s, st, op, reterr);
+}
+
+static int clocks_write(struct store *s, const struct ticket *t, struct slad_error *reterr)
+{
+    sqlite3_stmt *st = store_prepared(s, sql_clock_insert, reterr);
+    if (!st)
+        return -EIO;
+    for (size_t i = 0; i < t->n_clocks && i < TICKET_MAX_CLOCKS; i++) {
+        const struct slaclock *c = &t->clocks[i];
+        char fired[SLACLOCK_MAX_STEPS * 8];
+        struct binder b = {st, SQLITE_OK};
+        bind_int64(&b, 1, t->id);
+        bind_int64(&b, 2, (int64_t)i);
+        bind_text(&b, 3, t->policy);
+        bind_text(&b, 4, c->name);
+        bind_text(&b, 5, slaclock_state_name(c->state));
+        bind_int64(&b, 6, c->target_ms);
+        bind_int64(&b, 7, c->elapsed_ms);
+        bind_time(&b, 8, c->since_ms);
+        bind_time(&b, 9, c->started_at_ms);
+        bind_time(&b, 10, c->stopped_at_ms);
+        bind_time(&b, 11, c->breached_at_ms);
+        bind_time(&b, 12, c->due_at_ms);
+        bind_int64(&b, 13, c->paused_breached);
+        bind_text(&b, 14, c->stop_event >= 0 ? ticket_event_name(c->stop_event) : NULL);
+        bind_text(&b, 15, fired_encode(c, fired, sizeof(fired)));
+        bind_int64(&b, 16, t->reported_at_ms); /* copies for reports (schema version 3) */
+        bind_text(&b, 17, t->team);
+        bind_text(&b, 18, t->region);
+        bind_text(&b, 19, t->assignee);
+        if (b.rc != SQLITE_OK) {
+            sqlite3_reset(st);
+            return store_fail(s, b.rc, "writing a clock", reterr);
+        }
+        int r = store_run(s, st, "writing a clock", reterr);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+/* One row per label (schema version 6), in the ticket's order. */
+static int labels_write(struct store *s, const struct ticket *t, struct slad_error *reterr)
+{
+    sqlite3_stmt *st = t->n_labels ? store_prepared(s, sql_label_insert, reterr) : NULL;
+    if (t->n_labels && !st)
+        return -EIO;
+    for (size_t i = 0; i < t->n_labels; i++) {
+        struct binder b = {st, SQLITE_OK};
+        bind_int64(&b, 1, t->id);
+        bind_int64(&b, 2, (int64_t)i);
+        bind_text(&b, 3, t->labels[i].key);
+        bind_text(&b, 4, t->labels[i].value);
+        if (b.rc != SQLITE_OK) {
+            sqlite3_reset(st);
+            return store_fail(s, b.rc, "writing a label", reterr);
+        }
+        int r = store_run(s, st, "writing a label", reterr);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+int store_ticket_insert(struct store *s, struct ticket *t, int64_t next_ms,
+                        struct slad_error *reterr)
+{
+    if (t->id != 0)
+        return slad_error_set(reterr, EINVAL,
+                              "database: inserting ticket %" PRId64 " which already has an id",
+                              t->id);
+    sqlite3_stmt *st = store_prepared(s, sql_ticket_insert, reterr);
+    if (!st)
+        return -EIO;
+    char event_last[EVENT_LAST_SIZE];
+    int r = bind_ticket(s, st, t, next_ms, event_last, "inserting a ticket", reterr);
+    if (r < 0)
+        return r;
+    r = store_run(s, st, "inserting a ticket", reterr);
+    if (r == -EEXIST)
+        return slad_error_set(reterr, EEXIST,
+                              "a ticket with source '%s' and external_id '%s' "
+                              "already exists",
+                              t->source ? t->source : "", t->external_id ? t->external_id : "");
+    if (r < 0)
+        return r;
+    int64_t id = sqlite3_last_insert_rowid(store_db(s));
+    t->id = id;
+    r = clocks_write(s, t, reterr);
+    if (r >= 0)
+        r = labels_write(s, t, reterr);
+    if (r < 0)
+        t->id = 0; /* the caller rolls back; the ticket was not stored */
+    return r;
+}
+
+int store_ticket_update(struct store *s, const struct ticket *t, int64_t next_ms,
+                        struct slad_error *reterr)
+{
+    sqlite3_stmt *st = store_prepared(s, sql_ticket_update, reterr);
+    if (!st)
+        return -EIO;
+    char event_last[EVENT_LAST_SIZE];
+    int r = bind_ticket(s, st, t, next_ms, event_last, "updating a ticket", reterr);
+    if (r < 0)
+        return r;
+    struct binder b = {st, SQLITE_OK};
+    bind_int64(&b, TC_ID, t->id);
+    if (b.rc != SQLITE_OK) {
+        sqlite3_reset(st);
+        return store_fail(s, b.rc, "updating a ticket", reterr);
+    }
+    r = store_run(s, st, "updating a ticket", reterr);
+    if (r < 0)
+        return r;
+    if (sqlite3_changes(store_db(s)) == 0)
+        return slad_error_set(reterr, ENOENT, "ticket %" PRId64 " not found", t->id);
+    r = delete_of_ticket(s, sql_clocks_delete, t->id, "updating clocks", reterr);
+    if (r >= 0)
+        r = clocks_write(s, t, reterr);
+    if (r >= 0)
+        r = delete_of_ticket(s, sql_labels_delete, t->id, "updating labels", reterr);
+    if (r >= 0)
+        r = labels_write(s, t, reterr);
+    return r;
+}
+
+/* The labels of ticket t->id into t, in their order. */
+static int labels_load(struct store *s, struct ticket *t, struct slad_error *reterr)
+{
+    sqlite3_stmt *st = store_prepared(s, sql_labels_load, reterr);
+    if (!st)
+        return -EIO;
+    struct binder b = {st, SQLITE_OK};
+    bind_int64(&b, 1, t->id);
+    if (b.rc != SQLITE_OK) {
+        sqlite3_reset(st);
+        return store_fail(s, b.rc, "loading labels", reterr);
+    }
+    int rc, r = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *key = column_text(st, 0), *value = column_text(st, 1);
+        r = key && value ? ticket_set_label(t, key, value) : -EIO;
+        if (r < 0) {
+            r = slad_error_set(reterr, -r, "database: ticket %" PRId64 ": label '%s': %s", t->id,
+                               key ? key : "", r == -EIO ? "no key or value" : strerror(-r));
+            break;
+        }
+    }
+    if (r == 0 && rc != SQLITE_DONE)
+        r = store_fail(s, rc, "loading labels", reterr);
+    sqlite3_reset(st);
+    return r;
+}
+
+static int clocks_load(struct store *s, struct ticket *t, struct slad_error *reterr)
+{
+    sqlite3_stmt *st = store_prepared(s, sql_clocks_load, reterr);
+    if (!st)
+        return -EIO;
+    struct binder b = {st, SQLITE_OK};
+    bind_int64(&b, 1, t->id);
+    if (b.rc != SQLITE_OK)
+        return store_fail(s, b.rc, "loading clocks", reterr);
+    int rc, r = 0;
+    t->n_clocks = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (t->n_clocks >= TICKET_MAX_CLOCKS) {
+            r = slad_error_set(reterr, EIO, "database: ticket %" PRId64 " has more than %d clocks",
+                               t->id, TICKET_MAX_CLOCKS);
+            break;
+        }
+        struct slaclock *c = &t->clocks[t->n_clocks];
+        memset(c, 0, sizeof(*c));
+        const char *name = column_text(st, 0);
+        const char *state = column_text(st, 1);
+        int state_id = slaclock_state_from_name(state);
+        if (!name || strlen(name) >= sizeof(c->name) || state_id < 0) {
+            r = slad_error_set(reterr, EIO, "database: ticket %" PRId64 ": bad clock '%s'", t->id,
+                               name ? name : "");
+            break;
+        }
+        memcpy(c->name, name, strlen(name) + 1);
+        c->state = state_id;
+        c->target_ms = sqlite3_column_int64(st, 2);
+        c->elapsed_ms = sqlite3_column_int64(st, 3);
+        c->since_ms = column_time(st, 4);
+        c->started_at_ms = column_time(st, 5);
+        c->stopped_at_ms = column_time(st, 6);
+        c->breached_at_ms = column_time(st, 7);
+        c->due_at_ms = column_time(st, 8);
+        c->paused_breached = sqlite3_column_int(st, 9) != 0;
+        /* An unknown event name (not written by this binary) reads as "none". */
+        c->stop_event = sqlite3_column_type(st, 10) == SQLITE_NULL
+                            ? -1
+                            : ticket_event_from_name(column_text(st, 10));
+        if (fired_decode(c, column_text(st, 11)) < 0) {
+            r = slad_error_set(reterr, EIO,
+                               "database: ticket %" PRId64 ": clock '%s': bad "
+                               "fired '%s'",
+                               t->id, c->name, column_text(st, 11));
+            break;
+        }
+        t->n_clocks++;
+    }
+    if (r == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
+        r = store_fail(s, rc, "loading clocks", reterr);
+    sqlite3_reset(st);
+    return r;
+}
+
+/* The ticket of the current row of st (columns: id, TICKET_COLUMNS) with its clocks into
+ * *t, which is initialised here; on failure t is left for ticket_done. */
+static int ticket_from_row(struct store *s, sqlite3_stmt *st, struct ticket *t,
+                           struct slad_error *reterr)
+{
+    ticket_init(t);
+    t->id = sqlite3_column_int64(st, 0);
+    static const struct {
+        int col;
+        size_t offset;
+    } strings[] = {
+        {TC_SOURCE, offsetof(struct ticket, source)},
+        {TC_EXTERNAL_ID, offsetof(struct ticket, external_id)},
+        {TC_TITLE, offsetof(struct ticket, title)},
+        {TC_DESCRIPTION, offsetof(struct ticket, description)},
+        {TC_GRADE, offsetof(struct ticket, grade)},
+        {TC_REGION, offsetof(struct ticket, region)},
+        {TC_TEAM, offsetof(struct ticket, team)},
+        {TC_ASSIGNEE, offsetof(struct ticket, assignee)},
+        {TC_CUSTOMER_NAME, offsetof(struct ticket, customer_name)},
+        {TC_CUSTOMER_PHONE, offsetof(struct ticket, customer_phone)},
+        {TC_CUSTOMER_ADDRESS, offsetof(struct ticket, customer_address)},
+        {TC_DEVICE_MODEL, offsetof(struct ticket, device_model)},
+        {TC_DEVICE_SERIAL, offsetof(struct ticket, device_serial)},
+        {TC_FAULT_CODE, offsetof(struct ticket, fault_code)},
+        {TC_POLICY, offsetof(struct ticket, policy)},
+    };
+    for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
+        char **field = (char **)((char *)t + strings[i].offset);
+        if (ticket_set_string(field, column_text(st, strings[i].col)) < 0)
+            return slad_error_set(reterr, ENOMEM, "database: out of memory loading a ticket");
+    }
+    t->severity = sqlite3_column_int(st, TC_SEVERITY);
+    t->reported_at_ms = column_time(st, TC_REPORTED_AT);
+    t->appointment_at_ms = column_time(st, TC_APPOINTMENT_AT);
+    t->created_at_ms = column_time(st, TC_CREATED_AT);
+    t->updated_at_ms = column_time(st, TC_UPDATED_AT);
+    int status = ticket_status_from_name(column_text(st, TC_STATUS));
+    int held_from = ticket_status_from_name(column_text(st, TC_HELD_FROM));
+    if (status < 0 || held_from < 0)
+        return slad_error_set(reterr, EIO, "database: ticket %" PRId64 " has an unknown status",
+                              t->id);
+    t->status = status;
+    t->held_from = held_from;
+    t->reopen_count = sqlite3_column_int(st, TC_REOPEN_COUNT);
+    t->repeat_count = sqlite3_column_int(st, TC_REPEAT_COUNT);
+    t->reminders_fired = (uint32_t)sqlite3_column_int64(st, TC_REMINDERS_FIRED);
+    int r = event_last_decode(t, column_text(st, TC_EVENT_LAST), reterr);
+    if (r >= 0)
+        r = labels_load(s, t, reterr);
+    if (r >= 0)
+        r = clocks_load(s, t, reterr);
+    return r;
+}
+
+int store_ticket_load(struct store *s, int64_t id, struct ticket *ret, struct slad_error *reterr)
+{
+    sqlite3_stmt *st = store_prepared(s, sql_ticket_load, reterr);
+    if (!st)
+        return -EIO;
+    struct binder b = {st, SQLITE_OK};
+    bind_int64(&b, 1, id);
+    if (b.rc != SQLITE_OK)
+        return store_fail(s, b.rc, "loading a ticket", reterr);
+    int rc = sqlite3_step(st);
+    int r;
+    struct ticket t;
+    if (rc == SQLITE_ROW) {
+        r = ticket_from_row(s, st, &t, reterr);
+        if (r < 0)
+            ticket_done(&t);
+    } else if (rc == SQLITE_DONE) {
+        r = slad_error_set(reterr, ENOENT, "ticket %" PRId64 " not found", id);
+    } else {
+        r = store_fail(s, rc, "loading a ticket", reterr);
+    }
+    sqlite3_reset(st);
+    if (r < 0)
+        return r;
+    *ret = t;
+    return 0;
+}
+
+int store_ticket_find(struct store *s, const char *source, const char *external_id, int64_t *ret_id,
+                      struct slad_error *reterr)
+{
+    sqlite3_stmt *st = store_prepared(s, sql_ticket_find, reterr);
+    if (!st)
+        return -EIO;
+    struct binder b = {st, SQLITE_OK};
+    bind_text(&b, 1, source);
+    bind_text(&b, 2, external_id);
+    if (b.rc != SQLITE_OK)
+        return store_fail(s, b.rc, "finding a ticket", reterr);
+    int rc = sqlite3_step(st);
+    int r = 0;
+    if (rc == SQLITE_ROW)
+        *ret_id = sqlite3_column_int64(st, 0);
+    else if (rc == SQLITE_DONE)
+        r = slad_error_set(reterr, ENOENT, "no ticket with source '%s' and external_id '%s'",
+                           source ? source : "", external_id ? external_id : "");
+    else
+        r = store_fail(s, rc, "finding a ticket", reterr);
+    sqlite3_reset(st);
+    return r;
+}
+
+static int bind_ticket_filter(struct store *s, sqlite3_stmt *st, const struct ticket_filter *f,
+                              size_t limit, struct slad_error *reterr)
+{
+    struct binder b = {st, SQLITE_OK};
+    bind_int64(&b, 1, f->after_id);
+    bind_text(&b, 2, f->status);
+    bind_text(&b, 3, f->policy);
+    bind_text(&b, 4, f->team);
+    if (f->breached < 0)
+        bind_null(&b, 5);
+    else
+        bind_int64(&b, 5, f->breached ? 1 : 0);
+    if (f->open_only)
+        bind_int64(&b, 6, 1);
+    else
+        bind_null(&b, 6);
+    bind_limit(&b, 7, limit);
+    return b.rc == SQLITE_OK ? 0 : store_fail(s, b.rc, "listing tickets", reterr);
+}
+
+int store_ticket_list(struct store *s, const struct ticket_filter *f, ticket_row_fn *fn,
+                      void *userdata, struct slad_error *reterr)
+{
+    sqlite3_stmt *st = store_prepared(s, sql_ticket_list, reterr);
+    if (!st)
+        return -EIO;
+    int r = bind_ticket_filter(s, st, f, f->limit, reterr);
+    if (r < 0)
+        return r;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct ticket t;
+        r = ticket_from_row(s, st, &t, reterr);
+        if (r >= 0)
+            r = fn(userdata, &t);
+        ticket_done(&t);
+        if (r != 0)
+            break;
+    }
+    if (r == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
+        r = store_fail(s, rc, "listing tickets", reterr);
+    sqlite3_reset(st);
+    return r < 0 ? r : 0;
+}
+
+int store_ticket_ids(struct store *s, const struct ticket_filter *f, int64_t *ids, size_t max,
+                     size_t *ret_n, struct slad_error *reterr)
+{
+    sqlite3_stmt *st = store_prepared(s, sql_ticket_ids, reterr);
+    if (!st)
+        return -EIO;
+    if (max == 0) {
+        *ret_n = 0;
+        return 0;
+    }
+    int r = bind_ticket_filter(s, st, f, max, reterr);
+    if (r < 0)
+        return r;
+    size_t n = 0;
+    int rc = SQLITE_DONE;
+    while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        ids[n++] = sqlite3_column_int64(st, 0);
+    if (n < max && rc != SQLITE_DONE)
+        r = store_fail(s, rc, "listing ticket ids", reterr);
+    sqlite3_reset(st);
+    if (r < 0)
+        return r;
+    *ret_n = n;
+    return 0;
+}
+
+int store_agenda_load(struct store *s, store_agenda_fn *fn, void *userdata,
+                      struct slad_error *reterr)
+{
+    return store_agenda_rows(s, sql_agenda_load, fn, userdata, "loading the agenda", reterr);
+}
+
+int store_repeat_count(struct store *s, const char *serial, const char *fault_code, int64_t from_ms,
+                       int64_t to_ms, int64_t *ret_count, struct slad_error *reterr)
+{
+    sqlite3_stmt *st = store_prepared(s, sql_repeat_count, reterr);
+    if (!st)
+        return -EIO;
+    struct binder b = {st, SQLITE_OK};
+    bind_text(&b, 1, serial);
+    bind_text(&b, 2, fault_code);
+    bind_int64(&b, 3, from_ms);
+    bind_int64(&b, 4, to_ms);
+    if (b.rc != SQLITE_OK)
+        return store_fail(s, b.rc, "counting repeat faults", reterr);
+    int rc = sqlite3_step(st);
+    int r = 0;
+    if (rc == SQLITE_ROW)
+        *ret_count = sqlite3_column_int64(st, 0);
+    else
+        r = store_fail(s, rc, "counting repeat faults", reterr);
+    sqlite3_reset(st);
+    return r;
+}
