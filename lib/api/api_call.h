@@ -56,6 +56,8 @@ route_fn route_report_sla;
 
 const struct conf *call_conf(struct call *c);
 
+/* A positive decimal id of len bytes (no sign, no leading '+', at most 19 digits, not 0). */
+bool call_parse_id(const char *s, size_t len, int64_t *ret);
 /* Take body (malloc'd text, may be NULL after ENOMEM: then 503) as the answer. */
 void call_text(struct call *c, int status, const char *type, char *body, size_t len);
 /* {"error":{"code","message"}} with status. */

@@ -1,21 +1,7 @@
 /* service.c - tickets as a service (service.h): each operation is one savepoint in the
- * caller's transaction around load, lifecycle, write, record.
- *
- * Recording: every effect of the lifecycle becomes one history row (kind =
- * effect_kind_name, data = a JSON object with what the effect says, "late": true when it
- * is recorded more than LATE_MS after its instant), and every notifying effect (step,
- * reminder, repeat fault) one outbox row per resolved recipient (recipient.h), keyed so
- * that the same firing is never queued twice (plus "/<contact>" when a role resolved to a
- * contact):
- *     t<id>/<clock>/step<n>/r<repeat>/<recipient>          escalation step
- *     t<id>/reminder<n>/<appointment unix s>/<recipient>   appointment reminder
- *     t<id>/repeat_fault/<recipient>                       repeat fault
- *     f<id>/due/<recipient>, f<id>/step<n>/<recipient>,    a follow-up task's notices
- *     f<id>/unsatisfied/<recipient>                        (service_followup.c)
- * Recipients are resolved here, when the effect happens: the row names its channel, and
- * its payload the contact and address; an unreachable recipient is a dead row with the
- * reason. Applied events, PATCHes and creations get history rows too ("event",
- * "patch", "create").
+ * caller's transaction around load, lifecycle, write, record (service_effects.c). Applied
+ * events, PATCHes and creations get history rows ("event", "patch", "create"); the
+ * scheduler's entries due are dispatched here to tickets, follow-up tasks and plans.
  *
  * Agenda: a ticket's next instant (lifecycle_next_instant) is stored with the ticket and
  * mirrored in the agenda as (AGENDA_TICKET, id). The agenda changes only once the
@@ -38,9 +24,6 @@
 #include "service_internal.h"
 #include "store.h"
 
-/* An effect recorded later than this after its instant is marked late. */
-#define LATE_MS 1000
-/* An event may be dated this far ahead of now (clock skew between systems, SPEC 1). */
 /* Tickets re-chosen per store read on reload. */
 #define RELOAD_BATCH 256
 /* The source of a ticket posted without one, so that an external_id alone still makes
@@ -94,130 +77,13 @@ static int out_of_memory(struct slad_error *reterr, const char *doing, int64_t i
     return slad_error_set(reterr, ENOMEM, "out of memory %s ticket %" PRId64, doing, id);
 }
 
-/* A history row with text (record.h; taken; NULL: memory ran out) as its data. */
-static int history_add(struct service *svc, int64_t ticket_id, int64_t at_ms, int64_t now_ms,
-                       const char *kind, char *text, bool late, struct slad_error *reterr)
+/* A ticket's effect: recorded, and a follow-up it asks for created as a task. */
+static int record_ticket_effect(struct service *svc, const struct ticket *t, const struct effect *e,
+                                int64_t now_ms, struct slad_error *reterr)
 {
-    if (!text)
-        return slad_error_set(reterr, ENOMEM, "out of memory recording history");
-    struct history_entry h = {
-        .ticket_id = ticket_id,
-        .at_ms = at_ms,
-        .created_ms = now_ms,
-        .kind = kind,
-        .data = text,
-        .late = late,
-    };
-    int r = store_history_add(svc->store, &h, NULL, reterr);
-    free(text);
-    return r;
-}
-
-/* The idempotency key of effect e for recipient; -EINVAL if it does not fit. */
-static int effect_key(const struct ticket *t, const struct effect *e, const char *recipient,
-                      char *buf, size_t size, struct slad_error *reterr)
-{
-    int n;
-    switch (e->kind) {
-    case EFFECT_STEP:
-        n = snprintf(buf, size, "t%" PRId64 "/%s/step%d/r%u/%s", t->id, e->clock, e->step,
-                     e->repeat, recipient);
-        break;
-    case EFFECT_REMINDER: {
-        /* The appointment is part of the key: a moved appointment reminds again. */
-        int64_t appointment_s = t->appointment_at_ms / 1000;
-        n = snprintf(buf, size, "t%" PRId64 "/reminder%d/%" PRId64 "/%s", t->id, e->step,
-                     appointment_s, recipient);
-        break;
-    }
-    case EFFECT_FOLLOWUP_DUE:
-        n = snprintf(buf, size, "f%" PRId64 "/due/%s", e->followup_id, recipient);
-        break;
-    case EFFECT_FOLLOWUP_STEP:
-        n = snprintf(buf, size, "f%" PRId64 "/step%d/%s", e->followup_id, e->step, recipient);
-        break;
-    case EFFECT_FOLLOWUP_DONE:
-        n = snprintf(buf, size, "f%" PRId64 "/%s/%s", e->followup_id, e->outcome, recipient);
-        break;
-    default:
-        n = snprintf(buf, size, "t%" PRId64 "/repeat_fault/%s", t->id, recipient);
-        break;
-    }
-    if (n < 0 || (size_t)n >= size)
-        return slad_error_set(reterr, EINVAL, "idempotency key for recipient '%s' is too long",
-                              recipient);
-    return 0;
-}
-
-/* One outbox row for resolved recipient rc of effect e: pending on its channel, or dead
- * with the reason it cannot be reached (never dropped, so that the API shows it). The key
- * names the contact when a role resolved to one, so that two supervisors get two rows. */
-static int queue_one(struct service *svc, const struct ticket *t, const struct effect *e,
-                     const struct recipient *rc, bool late, int64_t now_ms,
-                     struct slad_error *reterr)
-{
-    char key[KEY_MAX];
-    int r = effect_key(t, e, rc->text, key, sizeof(key), reterr);
-    if (r < 0)
-        return r;
-    const char *contact = rc->contact ? rc->contact->name : NULL;
-    if (contact && strncmp(rc->text, "contact:", 8) != 0) {
-        size_t len = strlen(key);
-        int n = snprintf(key + len, sizeof(key) - len, "/%s", contact);
-        if (n < 0 || (size_t)n >= sizeof(key) - len)
-            return slad_error_set(reterr, EINVAL, "idempotency key for contact '%s' is too long",
-                                  contact);
-    }
-    bool dead = rc->error[0] || !rc->channel;
-    /* The payload keeps what the renderer needs besides the ticket as it is at delivery. */
-    char *payload = payload_encode(t, e, late, rc);
-    if (!payload)
-        return slad_error_set(reterr, ENOMEM, "out of memory queueing a notification");
-    struct outbox_row o = {
-        .ticket_id = t->id,
-        .event = effect_event(e),
-        .channel = rc->channel ? rc->channel->name : NULL,
-        .recipient = rc->text,
-        .idempotency_key = key,
-        .state = dead ? OUTBOX_DEAD : OUTBOX_PENDING,
-        .attempts = 0,
-        .next_attempt_ms = dead ? SLAD_NO_TIME : now_ms,
-        .last_error = dead ? (rc->error[0] ? rc->error : "no channel reaches the recipient") : NULL,
-        .payload = payload,
-        .created_ms = now_ms,
-        .sent_ms = SLAD_NO_TIME,
-    };
-    r = store_outbox_add(svc->store, &o, NULL, NULL, reterr);
-    free(payload);
-    return r;
-}
-
-/* One history row for e and, when it notifies, one outbox row per resolved recipient
- * (recipient.h: roles become their contacts, the team's group channel is added). */
-int service_record_effect(struct service *svc, const struct ticket *t, const struct effect *e,
-                          int64_t now_ms, struct slad_error *reterr)
-{
-    bool late = now_ms - e->at_ms > LATE_MS;
-    int r = t->id ? history_add(svc, t->id, e->at_ms, now_ms, effect_kind_name(e->kind),
-                                record_effect(t, e, late), late, reterr)
-                  : 0;
+    int r = service_record_effect(svc, t, e, now_ms, reterr);
     if (r >= 0 && e->kind == EFFECT_FOLLOWUP)
         r = service_followup_from_effect(svc, t, e, now_ms, reterr);
-    if (r < 0 || !effect_notifies(e))
-        return r;
-    /* A task falling due tells its owner. */
-    char *owner[1] = {(char *)e->owner};
-    struct conf_strings owner_list = {owner, 1};
-    const struct conf_strings *notify =
-        e->kind == EFFECT_FOLLOWUP_DUE && e->owner ? &owner_list : e->notify;
-    struct recipient *rcpt = calloc(RECIPIENT_MAX, sizeof(*rcpt));
-    if (!rcpt)
-        return slad_error_set(reterr, ENOMEM, "out of memory resolving recipients");
-    size_t n = 0;
-    recipient_resolve(svc->conf, t, notify, rcpt, RECIPIENT_MAX, &n);
-    for (size_t i = 0; i < n && r >= 0; i++)
-        r = queue_one(svc, t, e, &rcpt[i], late, now_ms, reterr);
-    free(rcpt);
     return r;
 }
 
@@ -225,34 +91,11 @@ static int record_effects(struct service *svc, const struct ticket *t, int64_t n
                           struct slad_error *reterr)
 {
     for (size_t i = 0; i < svc->fx.n; i++) {
-        int r = service_record_effect(svc, t, &svc->fx.v[i], now_ms, reterr);
+        int r = record_ticket_effect(svc, t, &svc->fx.v[i], now_ms, reterr);
         if (r < 0)
             return r;
     }
     return 0;
-}
-
-/* Count what the operation did, once it is in the store. */
-void service_count_effects(struct service *svc, const struct ticket *t, const struct effects *fx)
-{
-    for (size_t i = 0; svc->observer && i < fx->n; i++)
-        svc->observer(svc->observer_data, t, &fx->v[i]);
-    if (!svc->metrics)
-        return;
-    for (size_t i = 0; i < fx->n; i++) {
-        const struct effect *e = &fx->v[i];
-        if (e->kind == EFFECT_CLOCK && e->clock_state == SLACLOCK_BREACHED)
-            metrics_breach(svc->metrics, t->policy ? t->policy : "", e->clock);
-        else if (effect_notifies(e))
-            metrics_escalation(svc->metrics, effect_event(e));
-    }
-}
-
-/* Undo the operation; r (the error that made us give up) is returned. */
-int service_abort_op(struct service *svc, int r)
-{
-    store_rollback_to(svc->store, NULL);
-    return r;
 }
 
 /* Mirror the ticket's next instant in the agenda and end the savepoint; on failure the
@@ -411,7 +254,7 @@ int service_ticket_create(struct service *svc, const struct ticket *in, int64_t 
         r = service_abort_op(svc, r);
         goto out;
     }
-    r = history_add(svc, t.id, now_ms, now_ms, "create", record_create(&t), false, reterr);
+    r = service_history_add(svc, t.id, now_ms, now_ms, "create", record_create(&t), false, reterr);
     if (r >= 0)
         r = record_effects(svc, &t, now_ms, reterr);
     if (r >= 0 && t.repeat_count > 0 && t.repeat_count == svc->conf->repeat_fault.count)
@@ -517,7 +360,8 @@ int service_ticket_patch(struct service *svc, int64_t id, const struct ticket_pa
     int64_t next_ms = lifecycle_next_instant(svc->conf, &t, now_ms);
     r = store_ticket_update(svc->store, &t, next_ms, reterr);
     if (r >= 0)
-        r = history_add(svc, t.id, now_ms, now_ms, "patch", record_patch(patch), false, reterr);
+        r = service_history_add(svc, t.id, now_ms, now_ms, "patch", record_patch(patch), false,
+                                reterr);
     if (r >= 0)
         r = record_effects(svc, &t, now_ms, reterr);
     if (r < 0)
@@ -576,12 +420,12 @@ int service_ticket_event(struct service *svc, int64_t id, const struct ticket_ev
     /* History in time order: what fell due before the event, the event, the rest. */
     size_t i = 0;
     for (; r >= 0 && i < svc->fx.n && svc->fx.v[i].at_ms < ev.at_ms; i++)
-        r = service_record_effect(svc, &t, &svc->fx.v[i], now_ms, reterr);
+        r = record_ticket_effect(svc, &t, &svc->fx.v[i], now_ms, reterr);
     if (r >= 0)
-        r = history_add(svc, t.id, ev.at_ms, now_ms, "event", record_event(&ev, from, t.status),
-                        false, reterr);
+        r = service_history_add(svc, t.id, ev.at_ms, now_ms, "event",
+                                record_event(&ev, from, t.status), false, reterr);
     for (; r >= 0 && i < svc->fx.n; i++)
-        r = service_record_effect(svc, &t, &svc->fx.v[i], now_ms, reterr);
+        r = record_ticket_effect(svc, &t, &svc->fx.v[i], now_ms, reterr);
     if (r < 0)
         goto fail;
     r = finish_op(svc, t.id, next_ms, reterr);

@@ -192,17 +192,14 @@ int service_followup_fire(struct service *svc, int64_t id, int64_t now_ms,
     return r < 0 ? service_abort_op(svc, r) : 0;
 }
 
-int service_followup_complete(struct service *svc, int64_t id, const char *outcome,
-                              const char *note, const char *by, int64_t now_ms,
-                              struct followup *ret, struct slad_error *reterr)
+int service_followup_close(struct service *svc, int64_t id, const char *outcome, const char *note,
+                           const char *by, int64_t now_ms, struct followup *ret,
+                           struct slad_error *reterr)
 {
-    int r = store_savepoint(svc->store, reterr);
+    struct followup f;
+    int r = store_followup_load(svc->store, id, &f, reterr);
     if (r < 0)
         return r;
-    struct followup f;
-    r = store_followup_load(svc->store, id, &f, reterr);
-    if (r < 0)
-        return service_abort_op(svc, r);
     struct ticket t;
     const struct conf_ladder *ladder;
     const struct calendar *cal = NULL;
@@ -214,19 +211,12 @@ int service_followup_complete(struct service *svc, int64_t id, const char *outco
         r = store_followup_update(svc->store, &f, INT64_MAX, reterr);
     if (r >= 0)
         r = record_task_effects(svc, &t, now_ms, reterr);
-    if (r >= 0) {
-        service_count_effects(svc, &t, &svc->ffx);
-        if (f.plan_id)
-            r = service_plan_task_done(svc, &f, now_ms, reterr);
-    }
     if (r >= 0)
-        r = store_release(svc->store, reterr);
+        service_count_effects(svc, &t, &svc->ffx);
     ticket_done(&t);
-    if (r < 0)
-        return service_abort_op(svc, r);
-    agenda_remove(svc->agenda, AGENDA_FOLLOWUP, id);
-    *ret = f;
-    return 0;
+    if (r >= 0)
+        *ret = f;
+    return r;
 }
 
 static int agenda_row(void *userdata, int64_t id, int64_t next_ms)

@@ -1,6 +1,10 @@
-/* service_internal.h - what the files of the service share (service.c: tickets;
- * service_followup.c: follow-up tasks; service_plan.c: maintenance plans). Not for use
- * outside them. */
+/* service_internal.h - what the files of the service share. Not for use outside them.
+ * They call each other one way only, top to bottom:
+ *     service.c (tickets, the scheduler's dispatch), service_task_done.c, service_query.c,
+ *     service_notification.c
+ *       -> service_plan.c (plans) -> service_followup.c (follow-up tasks)
+ *       -> service_plan_rules.c (what a plan's tasks run under)
+ *       -> service_effects.c (recording effects) */
 #ifndef SLAD_SERVICE_INTERNAL_H
 #define SLAD_SERVICE_INTERNAL_H
 
@@ -10,6 +14,7 @@
 #include "conf.h"
 #include "followup.h"
 #include "lifecycle.h"
+#include "plan.h"
 #include "service.h"
 #include "ticket.h"
 
@@ -28,6 +33,11 @@ struct service {
     const struct budget_clock *clock; /* times plan expansions; NULL: unlimited */
 };
 
+/* ---- recording (service_effects.c) ---- */
+
+/* A history row of ticket_id with text (a record.h text, taken; NULL: memory ran out). */
+int service_history_add(struct service *svc, int64_t ticket_id, int64_t at_ms, int64_t now_ms,
+                        const char *kind, char *text, bool late, struct slad_error *reterr);
 /* One history row for e (on t, unless t->id is 0: a plan's task) and, when it notifies,
  * one outbox row per resolved recipient. */
 int service_record_effect(struct service *svc, const struct ticket *t, const struct effect *e,
@@ -55,18 +65,29 @@ int service_followup_add(struct service *svc, struct followup *f, const struct t
  * ticket was cancelled), every open task is. */
 int service_followup_cancel_for(struct service *svc, const struct ticket *t, bool all,
                                 struct slad_error *reterr);
+/* Complete task id with outcome inside the caller's savepoint: its row, the notices its
+ * outcome asks for (an unsatisfied customer's), the effects counted; *ret the task after.
+ * What follows a plan's visit is the caller's (service_task_done.c). */
+int service_followup_close(struct service *svc, int64_t id, const char *outcome, const char *note,
+                           const char *by, int64_t now_ms, struct followup *ret,
+                           struct slad_error *reterr);
 /* An agenda entry of a task fell due. */
 int service_followup_fire(struct service *svc, int64_t id, int64_t now_ms,
                           struct slad_error *reterr);
 int service_followup_load_agenda(struct service *svc, struct slad_error *reterr);
 
-/* ---- maintenance plans (service_plan.c) ---- */
+/* ---- what a plan's tasks run under (service_plan_rules.c) ---- */
 
+/* The calendar of plan p under conf: its own when the config still has it, else the
+ * catch-all policy's (the last policy), else 24x7. */
+const struct calendar *service_plan_calendar(const struct conf *conf, const struct plan *p);
 /* The pseudo ticket a plan's tasks notify through (title = the plan's name; its team,
  * assignee, customer and device; id 0) and the calendar their times count in. t is
  * initialised here; the caller ticket_done()s it. -ENOENT when the plan is gone. */
 int service_plan_context(struct service *svc, int64_t plan_id, struct ticket *t,
                          const struct calendar **ret_cal, struct slad_error *reterr);
+/* ---- maintenance plans (service_plan.c) ---- */
+
 /* A task of a plan was completed: the plan's report task, when it asks for one. */
 int service_plan_task_done(struct service *svc, const struct followup *f, int64_t now_ms,
                            struct slad_error *reterr);

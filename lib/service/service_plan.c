@@ -20,16 +20,6 @@
 #define VISIT_TASK  "visit"
 #define REPORT_TASK "report"
 
-/* The calendar of plan p under conf: its own when the config still has it, else the
- * catch-all policy's (the last policy), else 24x7. */
-static const struct calendar *plan_calendar(const struct conf *conf, const struct plan *p)
-{
-    const struct calendar *cal = p->calendar ? conf_find_calendar(conf, p->calendar) : NULL;
-    if (!cal && conf->n_policies)
-        cal = conf->policies[conf->n_policies - 1].calendar;
-    return cal ? cal : conf->calendars[0];
-}
-
 /* Defaults and the checks that need the config. */
 static int plan_complete(struct service *svc, struct plan *p, struct slad_error *reterr)
 {
@@ -38,45 +28,12 @@ static int plan_complete(struct service *svc, struct plan *p, struct slad_error 
                               p->calendar);
     int r = 0;
     if (!p->calendar)
-        r = plan_set_string(&p->calendar, calendar_name(plan_calendar(svc->conf, p)));
+        r = plan_set_string(&p->calendar, calendar_name(service_plan_calendar(svc->conf, p)));
     if (r == 0 && !p->owner)
         r = plan_set_string(&p->owner, "assignee");
     if (r < 0)
         return slad_error_set(reterr, ENOMEM, "out of memory completing a plan");
     return plan_validate(p, reterr);
-}
-
-int service_plan_context(struct service *svc, int64_t plan_id, struct ticket *t,
-                         const struct calendar **ret_cal, struct slad_error *reterr)
-{
-    ticket_init(t);
-    *ret_cal = NULL;
-    struct plan p;
-    int r = store_plan_load(svc->store, plan_id, &p, reterr);
-    if (r < 0)
-        return r;
-    /* Messages name the plan where a ticket's would say its number: "#plan-3". */
-    char ref[32];
-    snprintf(ref, sizeof(ref), "plan-%lld", (long long)plan_id);
-    if (ticket_set_string(&t->source, "plan") < 0 || ticket_set_string(&t->external_id, ref) < 0)
-        r = slad_error_set(reterr, ENOMEM, "out of memory reading plan %lld", (long long)plan_id);
-    t->severity = 3;
-    t->reported_at_ms = p.created_ms;
-    t->created_at_ms = p.created_ms;
-    t->updated_at_ms = p.updated_ms;
-    if (r < 0 || ticket_set_string(&t->title, p.name) < 0 ||
-        ticket_set_string(&t->team, p.team) < 0 ||
-        ticket_set_string(&t->assignee, p.assignee) < 0 ||
-        ticket_set_string(&t->customer_name, p.customer_name) < 0 ||
-        ticket_set_string(&t->customer_phone, p.customer_phone) < 0 ||
-        ticket_set_string(&t->customer_address, p.customer_address) < 0 ||
-        ticket_set_string(&t->device_model, p.device_model) < 0 ||
-        ticket_set_string(&t->device_serial, p.device_serial) < 0)
-        r = slad_error_set(reterr, ENOMEM, "out of memory reading plan %lld", (long long)plan_id);
-    else
-        *ret_cal = plan_calendar(svc->conf, &p);
-    plan_done(&p);
-    return r;
 }
 
 /* Insert a task of plan p named name, due at due_ms, deadline within later. A task that
@@ -120,7 +77,7 @@ static int schedule(struct service *svc, const struct plan *p, struct slad_error
 static int first_occurrence(struct service *svc, struct plan *p, int64_t now_ms,
                             struct slad_error *reterr)
 {
-    const struct calendar *cal = plan_calendar(svc->conf, p);
+    const struct calendar *cal = service_plan_calendar(svc->conf, p);
     struct budget budget;
     budget_start(&budget, svc->clock, PLAN_BUDGET_NS);
     int r = plan_next_occurrence(p, cal, p->start_ms > now_ms ? p->start_ms : now_ms, &budget,
@@ -273,7 +230,7 @@ static int next_after(struct service *svc, struct plan *p, int64_t occurrence, b
 {
     struct budget budget;
     budget_start(&budget, svc->clock, PLAN_BUDGET_NS);
-    int r = plan_next_occurrence(p, plan_calendar(svc->conf, p), occurrence + 1, &budget,
+    int r = plan_next_occurrence(p, service_plan_calendar(svc->conf, p), occurrence + 1, &budget,
                                  &p->next_ms, why);
     if (r == -ENOMEM)
         return slad_error_set(reterr, ENOMEM, "%s", why->msg);

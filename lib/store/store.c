@@ -1,7 +1,8 @@
-/* store.c - the connection to slad's SQLite database (store.h): open and close, the
- * statement cache, errors, transactions and the health check. The schema is
- * store_schema.c's; each kind of row has its own file (store_internal.h lists them).
- * Only the files of lib/store include <sqlite3.h>.
+/* store.c - the connection to slad's SQLite database (store.h): open and close,
+ * transactions and the health check. The statement plumbing every store file shares
+ * (errors, the statement cache, running) is store_sql.c's, the schema store_schema.c's;
+ * each kind of row has its own file (store_internal.h lists them). Only the files of
+ * lib/store include <sqlite3.h>.
  *
  * Every statement is prepared once with SQLITE_PREPARE_PERSISTENT, kept in a cache keyed
  * by the address of its SQL text, and reset after each use; those of the connection,
@@ -24,9 +25,6 @@
  * other client (and /healthz, goal 50 ms) for seconds. WAL readers never take it. */
 #define STORE_BUSY_TIMEOUT_MS 25
 
-/* Every statement of every store file fits. */
-#define STORE_CACHED_MAX 96
-
 static const char sql_check[] = "SELECT 1";
 static const char sql_begin[] = "BEGIN IMMEDIATE";
 static const char sql_commit[] = "COMMIT";
@@ -46,137 +44,10 @@ static const char *const *const statements[] = {
     store_outbox_statements, store_gauges_statements,
 };
 
-struct store {
-    sqlite3 *db;
-    const char *cached_sql[STORE_CACHED_MAX];
-    sqlite3_stmt *cached[STORE_CACHED_MAX];
-    size_t n_cached;
-    /* store_begin's transaction is open: SQLite may roll it back by itself on an I/O
-     * error or out of memory, and store_run then refuses to run outside it. */
-    bool in_begin;
-};
-
-int store_fail_rc(sqlite3 *db, int rc, const char *op, struct slad_error *reterr)
-{
-    int code;
-    switch (rc & 0xff) {
-    case SQLITE_FULL:
-        code = ENOSPC;
-        break;
-    case SQLITE_READONLY:
-        code = EROFS;
-        break;
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-        code = EAGAIN;
-        break;
-    case SQLITE_NOMEM:
-        code = ENOMEM;
-        break;
-    case SQLITE_CONSTRAINT:
-        code =
-            rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY ? EEXIST : EINVAL;
-        break;
-    default:
-        code = EIO;
-        break;
-    }
-    const char *detail = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-    return slad_error_set(reterr, code, "database: %s failed: %s", op, detail);
-}
-
-int store_fail(struct store *s, int rc, const char *op, struct slad_error *reterr)
-{
-    return store_fail_rc(s->db, rc, op, reterr);
-}
-
-int store_agenda_rows(struct store *s, const char *sql, store_agenda_fn *fn, void *userdata,
-                      const char *op, struct slad_error *reterr)
-{
-    sqlite3_stmt *st = store_prepared(s, sql, reterr);
-    if (!st)
-        return -EIO;
-    int rc, r = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        r = fn(userdata, sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1));
-        if (r != 0)
-            break;
-    }
-    if (r == 0 && rc != SQLITE_DONE)
-        r = store_fail(s, rc, op, reterr);
-    sqlite3_reset(st);
-    return r < 0 ? r : 0;
-}
-
-sqlite3 *store_db(struct store *s)
-{
-    return s->db;
-}
-
-sqlite3_stmt *store_prepared(struct store *s, const char *sql, struct slad_error *reterr)
-{
-    size_t i = 0;
-    for (; i < s->n_cached; i++)
-        if (s->cached_sql[i] == sql)
-            return s->cached[i];
-    if (i == STORE_CACHED_MAX) {
-        slad_error_set(reterr, ENOSPC, "database: more than %d cached statements",
-                       STORE_CACHED_MAX);
-        return NULL;
-    }
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
-    if (rc != SQLITE_OK) {
-        store_fail(s, rc, "preparing a statement", reterr);
-        return NULL;
-    }
-    s->cached_sql[i] = sql;
-    s->cached[i] = st;
-    s->n_cached++;
-    return st;
-}
-
 /* A statement of this file, prepared at open. */
 static sqlite3_stmt *stmt(struct store *s, const char *sql)
 {
     return store_prepared(s, sql, NULL);
-}
-
-int store_bind_latest(struct store *s, const char *sql, int64_t id, size_t limit, const char *op,
-                      sqlite3_stmt **ret, struct slad_error *reterr)
-{
-    sqlite3_stmt *st = store_prepared(s, sql, reterr);
-    if (!st)
-        return -EIO;
-    struct binder b = {st, SQLITE_OK};
-    bind_int64(&b, 1, id);
-    bind_limit(&b, 2, limit);
-    if (b.rc != SQLITE_OK) {
-        sqlite3_reset(st);
-        return store_fail(s, b.rc, op, reterr);
-    }
-    *ret = st;
-    return 0;
-}
-
-int store_run(struct store *s, sqlite3_stmt *st, const char *op, struct slad_error *reterr)
-{
-    /* Else the statement would commit alone while the batch it belongs to fails. */
-    if (s->in_begin && !store_in_transaction(s))
-        return slad_error_set(reterr, EIO,
-                              "database: %s failed: the transaction was rolled back after an "
-                              "earlier error",
-                              op);
-    int rc = sqlite3_step(st);
-    int r = rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : store_fail(s, rc, op, reterr);
-    sqlite3_reset(st);
-    return r;
-}
-
-int store_exec(sqlite3 *db, const char *sql, const char *op, struct slad_error *reterr)
-{
-    int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
-    return rc == SQLITE_OK ? 0 : store_fail_rc(db, rc, op, reterr);
 }
 
 /* "database: X" becomes "database 'PATH': X": at open the path tells which file. */
@@ -300,11 +171,6 @@ int store_rollback(struct store *s, struct slad_error *reterr)
 {
     s->in_begin = false;
     return store_run(s, stmt(s, sql_rollback), "rollback", reterr);
-}
-
-bool store_in_transaction(const struct store *s)
-{
-    return !sqlite3_get_autocommit(s->db);
 }
 
 int store_savepoint(struct store *s, struct slad_error *reterr)

@@ -22,6 +22,20 @@
 #include "store.h"
 #include "ticket.h"
 
+/* Every statement of every store file fits in the cache. */
+#define STORE_CACHED_MAX 96
+
+/* The connection (store.c opens it; store_sql.c runs its statements). */
+struct store {
+    sqlite3 *db;
+    const char *cached_sql[STORE_CACHED_MAX];
+    sqlite3_stmt *cached[STORE_CACHED_MAX];
+    size_t n_cached;
+    /* store_begin's transaction is open: SQLite may roll it back by itself on an I/O
+     * error or out of memory, and store_run then refuses to run outside it. */
+    bool in_begin;
+};
+
 sqlite3 *store_db(struct store *s);
 
 /* The statement for sql, prepared (SQLITE_PREPARE_PERSISTENT) at its first use and kept

@@ -1,0 +1,178 @@
+/* service_effects.c - recording what an operation did (service_internal.h): every effect
+ * of the lifecycle becomes one history row (kind = effect_kind_name, data = its record
+ * text, "late" when it is recorded more than LATE_MS after its instant), and every
+ * notifying effect (step, reminder, repeat fault, a task's notices) one outbox row per
+ * resolved recipient (recipient.h), keyed so that the same firing is never queued twice
+ * (plus "/<contact>" when a role resolved to a contact):
+ *     t<id>/<clock>/step<n>/r<repeat>/<recipient>          escalation step
+ *     t<id>/reminder<n>/<appointment unix s>/<recipient>   appointment reminder
+ *     t<id>/repeat_fault/<recipient>                       repeat fault
+ *     f<id>/due/<recipient>, f<id>/step<n>/<recipient>,    a follow-up task's notices
+ *     f<id>/unsatisfied/<recipient>
+ * Recipients are resolved when the effect happens: the row names its channel, and its
+ * payload the contact and address; an unreachable recipient is a dead row with the
+ * reason. The files of the service all record through here; this file calls none of
+ * them. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics.h"
+#include "payload.h"
+#include "recipient.h"
+#include "record.h"
+#include "service_internal.h"
+#include "store.h"
+
+/* An effect recorded later than this after its instant is marked late. */
+#define LATE_MS 1000
+
+/* A history row with text (record.h; taken; NULL: memory ran out) as its data. */
+int service_history_add(struct service *svc, int64_t ticket_id, int64_t at_ms, int64_t now_ms,
+                        const char *kind, char *text, bool late, struct slad_error *reterr)
+{
+    if (!text)
+        return slad_error_set(reterr, ENOMEM, "out of memory recording history");
+    struct history_entry h = {
+        .ticket_id = ticket_id,
+        .at_ms = at_ms,
+        .created_ms = now_ms,
+        .kind = kind,
+        .data = text,
+        .late = late,
+    };
+    int r = store_history_add(svc->store, &h, NULL, reterr);
+    free(text);
+    return r;
+}
+
+/* The idempotency key of effect e for recipient; -EINVAL if it does not fit. */
+static int effect_key(const struct ticket *t, const struct effect *e, const char *recipient,
+                      char *buf, size_t size, struct slad_error *reterr)
+{
+    int n;
+    switch (e->kind) {
+    case EFFECT_STEP:
+        n = snprintf(buf, size, "t%" PRId64 "/%s/step%d/r%u/%s", t->id, e->clock, e->step,
+                     e->repeat, recipient);
+        break;
+    case EFFECT_REMINDER: {
+        /* The appointment is part of the key: a moved appointment reminds again. */
+        int64_t appointment_s = t->appointment_at_ms / 1000;
+        n = snprintf(buf, size, "t%" PRId64 "/reminder%d/%" PRId64 "/%s", t->id, e->step,
+                     appointment_s, recipient);
+        break;
+    }
+    case EFFECT_FOLLOWUP_DUE:
+        n = snprintf(buf, size, "f%" PRId64 "/due/%s", e->followup_id, recipient);
+        break;
+    case EFFECT_FOLLOWUP_STEP:
+        n = snprintf(buf, size, "f%" PRId64 "/step%d/%s", e->followup_id, e->step, recipient);
+        break;
+    case EFFECT_FOLLOWUP_DONE:
+        n = snprintf(buf, size, "f%" PRId64 "/%s/%s", e->followup_id, e->outcome, recipient);
+        break;
+    default:
+        n = snprintf(buf, size, "t%" PRId64 "/repeat_fault/%s", t->id, recipient);
+        break;
+    }
+    if (n < 0 || (size_t)n >= size)
+        return slad_error_set(reterr, EINVAL, "idempotency key for recipient '%s' is too long",
+                              recipient);
+    return 0;
+}
+
+/* One outbox row for resolved recipient rc of effect e: pending on its channel, or dead
+ * with the reason it cannot be reached (never dropped, so that the API shows it). The key
+ * names the contact when a role resolved to one, so that two supervisors get two rows. */
+static int queue_one(struct service *svc, const struct ticket *t, const struct effect *e,
+                     const struct recipient *rc, bool late, int64_t now_ms,
+                     struct slad_error *reterr)
+{
+    char key[KEY_MAX];
+    int r = effect_key(t, e, rc->text, key, sizeof(key), reterr);
+    if (r < 0)
+        return r;
+    const char *contact = rc->contact ? rc->contact->name : NULL;
+    if (contact && strncmp(rc->text, "contact:", 8) != 0) {
+        size_t len = strlen(key);
+        int n = snprintf(key + len, sizeof(key) - len, "/%s", contact);
+        if (n < 0 || (size_t)n >= sizeof(key) - len)
+            return slad_error_set(reterr, EINVAL, "idempotency key for contact '%s' is too long",
+                                  contact);
+    }
+    bool dead = rc->error[0] || !rc->channel;
+    /* The payload keeps what the renderer needs besides the ticket as it is at delivery. */
+    char *payload = payload_encode(t, e, late, rc);
+    if (!payload)
+        return slad_error_set(reterr, ENOMEM, "out of memory queueing a notification");
+    struct outbox_row o = {
+        .ticket_id = t->id,
+        .event = effect_event(e),
+        .channel = rc->channel ? rc->channel->name : NULL,
+        .recipient = rc->text,
+        .idempotency_key = key,
+        .state = dead ? OUTBOX_DEAD : OUTBOX_PENDING,
+        .attempts = 0,
+        .next_attempt_ms = dead ? SLAD_NO_TIME : now_ms,
+        .last_error = dead ? (rc->error[0] ? rc->error : "no channel reaches the recipient") : NULL,
+        .payload = payload,
+        .created_ms = now_ms,
+        .sent_ms = SLAD_NO_TIME,
+    };
+    r = store_outbox_add(svc->store, &o, NULL, NULL, reterr);
+    free(payload);
+    return r;
+}
+
+/* One history row for e and, when it notifies, one outbox row per resolved recipient
+ * (recipient.h: roles become their contacts, the team's group channel is added). */
+int service_record_effect(struct service *svc, const struct ticket *t, const struct effect *e,
+                          int64_t now_ms, struct slad_error *reterr)
+{
+    bool late = now_ms - e->at_ms > LATE_MS;
+    int r = t->id ? service_history_add(svc, t->id, e->at_ms, now_ms, effect_kind_name(e->kind),
+                                        record_effect(t, e, late), late, reterr)
+                  : 0;
+    if (r < 0 || !effect_notifies(e))
+        return r;
+    /* A task falling due tells its owner. */
+    char *owner[1] = {(char *)e->owner};
+    struct conf_strings owner_list = {owner, 1};
+    const struct conf_strings *notify =
+        e->kind == EFFECT_FOLLOWUP_DUE && e->owner ? &owner_list : e->notify;
+    struct recipient *rcpt = calloc(RECIPIENT_MAX, sizeof(*rcpt));
+    if (!rcpt)
+        return slad_error_set(reterr, ENOMEM, "out of memory resolving recipients");
+    size_t n = 0;
+    recipient_resolve(svc->conf, t, notify, rcpt, RECIPIENT_MAX, &n);
+    for (size_t i = 0; i < n && r >= 0; i++)
+        r = queue_one(svc, t, e, &rcpt[i], late, now_ms, reterr);
+    free(rcpt);
+    return r;
+}
+
+/* Count what the operation did, once it is in the store. */
+void service_count_effects(struct service *svc, const struct ticket *t, const struct effects *fx)
+{
+    for (size_t i = 0; svc->observer && i < fx->n; i++)
+        svc->observer(svc->observer_data, t, &fx->v[i]);
+    if (!svc->metrics)
+        return;
+    for (size_t i = 0; i < fx->n; i++) {
+        const struct effect *e = &fx->v[i];
+        if (e->kind == EFFECT_CLOCK && e->clock_state == SLACLOCK_BREACHED)
+            metrics_breach(svc->metrics, t->policy ? t->policy : "", e->clock);
+        else if (effect_notifies(e))
+            metrics_escalation(svc->metrics, effect_event(e));
+    }
+}
+
+/* Undo the operation; r (the error that made us give up) is returned. */
+int service_abort_op(struct service *svc, int r)
+{
+    store_rollback_to(svc->store, NULL);
+    return r;
+}
