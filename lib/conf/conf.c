@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "conf_loader.h"
+#include "utf8.h"
 
 /* ---- growing text, for the error list and the summary ---- */
 
@@ -369,6 +370,12 @@ const char *conf_string_value(struct conf_loader *ld, const config_setting_t *s,
     const char *text = config_setting_get_string(s);
     if (!*text) {
         conf_key_error(ld, s, k, "empty string");
+        return NULL;
+    }
+    /* Every string reaches JSON texts (history, payloads, answers), which hold UTF-8 only:
+     * a stray byte would make each notification it touches fail, not the load. */
+    if (!utf8_valid(text, strlen(text))) {
+        conf_key_error(ld, s, k, "not valid UTF-8 (save the file as UTF-8)");
         return NULL;
     }
     return text;

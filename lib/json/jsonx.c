@@ -14,6 +14,7 @@
 
 #include "civil.h"
 #include "slaclock.h"
+#include "utf8.h"
 
 /* 9999-12-31T23:59:59.999Z */
 #define JSONX_TIME_LAST_MS INT64_C(253402300799999)
@@ -42,40 +43,6 @@ const char *jsonx_error_code(int r)
 }
 
 /* ---- UTF-8 and quoting ---- */
-
-/* Length of the valid UTF-8 sequence at p (n bytes left), or 0. */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-    unsigned c = p[0];
-    size_t len;
-    uint32_t cp;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2;
-        cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3;
-        cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    if (len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)))
-        return 0;
-    if (len == 4 && (cp < 0x10000 || cp > 0x10ffff))
-        return 0;
-    return len;
-}
 
 /* s cut to QUOTE_MAX bytes on a character boundary, with "..." when cut. */
 static const char *quote(const char *s, char buf[QUOTE_MAX + 4])
@@ -106,7 +73,7 @@ json_t *jsonx_string(const char *s)
         return NULL;
     size_t j = 0;
     for (size_t i = 0; i < n;) {
-        size_t len = utf8_len((const unsigned char *)s + i, n - i);
+        size_t len = utf8_seq(s + i, n - i);
         if (len == 0) {
             copy[j++] = '?';
             i++;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "redact.h"
+#include "utf8.h"
 
 #define WITHHELD "(text withheld: out of memory while removing secrets)"
 
@@ -26,7 +27,7 @@ void answer_quote(const struct conf_channel *ch, const char *s, size_t len, char
     size_t used;
     size_t clean_len = redact_copy(&f, s, len, clean, ANSWER_QUOTE_MAX + 1, &used);
     redact_secrets_done(&f);
-    size_t keep = render_utf8_prefix(clean, clean_len, ANSWER_QUOTE_MAX);
+    size_t keep = utf8_prefix(clean, clean_len, ANSWER_QUOTE_MAX);
     bool cut = keep < clean_len || used < len;
     struct render_buf b;
     render_buf_init(&b, ANSWER_QUOTE_MAX * 4);
@@ -78,7 +79,7 @@ void answer_verdict(struct channel_verdict *v, const struct conf_channel *ch,
             len = redact_copy(&f, whole, len, whole, len, &used);
         redact_secrets_done(&f);
     }
-    size_t keep = render_utf8_prefix(whole, len, sizeof(v->reason) - 1);
+    size_t keep = utf8_prefix(whole, len, sizeof(v->reason) - 1);
     memcpy(v->reason, whole, keep);
     v->reason[keep] = '\0';
     explicit_bzero(whole, sizeof(whole));

@@ -102,12 +102,4 @@ int render_message(const struct notification *n, const char *lang, int64_t now_m
 #define RENDER_TIME_MAX 32
 char *render_local_time(const struct calendar *cal, int64_t at_ms, char *buf, size_t size);
 
-/* Whether s[0..len) is valid UTF-8 (no overlongs, surrogates or code points past
- * U+10FFFF). */
-bool render_utf8_valid(const char *s, size_t len);
-
-/* The length of the longest prefix of s[0..len) that has at most max_bytes and does not
- * cut a UTF-8 sequence. */
-size_t render_utf8_prefix(const char *s, size_t len, size_t max_bytes);
-
 #endif

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "jsonx.h"
+#include "utf8.h"
 
 int vendor_add_header(struct channel_request *r, struct slad_error *reterr, const char *fmt, ...)
 {
@@ -89,7 +90,7 @@ json_t *vendor_cut_string(const char *s, size_t max)
     size_t len = s ? strlen(s) : 0;
     if (len <= max)
         return jsonx_string(s ? s : "");
-    size_t keep = render_utf8_prefix(s, len, max - 3);
+    size_t keep = utf8_prefix(s, len, max - 3);
     char *t = malloc(keep + 4);
     if (!t)
         return NULL;

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "sign.h"
+#include "utf8.h"
 
 #define MAIL_HEADER_VALUE_MAX 900
 
@@ -46,7 +47,7 @@ static void put_subject(struct render_buf *b, const char *subject)
         render_buf_add(b, s, len);
     } else {
         for (size_t i = 0; i < len;) {
-            size_t n = render_utf8_prefix(s + i, len - i, 36);
+            size_t n = utf8_prefix(s + i, len - i, 36);
             char b64[SIGN_BASE64_SIZE(36)];
             sign_base64(s + i, n, b64, sizeof(b64));
             render_buf_printf(b, "%s=?UTF-8?B?%s?=", i ? "\r\n " : "", b64);
@@ -125,8 +126,7 @@ static int build_email(const struct conf_channel *ch, const struct notification 
     render_buf_puts(&b, "\r\nX-Slad-Idempotency-Key: ");
     /* SMTP lines end at 998 bytes; the header is for people, the Message-ID dedups. */
     const char *key = n->idempotency_key ? n->idempotency_key : "";
-    render_buf_escape(&b, key, render_utf8_prefix(key, strlen(key), MAIL_HEADER_VALUE_MAX),
-                      ESCAPE_HEADER);
+    render_buf_escape(&b, key, utf8_prefix(key, strlen(key), MAIL_HEADER_VALUE_MAX), ESCAPE_HEADER);
     render_buf_puts(&b, "\r\n\r\n");
     put_base64_body(&b, n->text);
     if ((e = render_buf_take(&b, "the e-mail message", &r->body, &r->body_len, reterr)) < 0)

@@ -22,6 +22,7 @@
 
 #include "channel.h"
 #include "render.h"
+#include "utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -37,7 +38,7 @@ static char *render_or_abort(const char *tmpl, const struct notification *n, enu
     int r = render_template(tmpl, n, 1772438400000, e, &out, &len, NULL);
     if (r < 0)
         return NULL; /* too long: allowed */
-    if (len > RENDER_MAX_BYTES || strlen(out) != len || !render_utf8_valid(out, len))
+    if (len > RENDER_MAX_BYTES || strlen(out) != len || !utf8_valid(out, len))
         abort();
     return out;
 }
@@ -205,7 +206,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (render_message(&n, (data[0] & 0x40) ? "zh" : "en", 1772438400000,
                        (data[0] & 0x80) ? ESCAPE_MARKDOWN : ESCAPE_RAW, &text, &subject,
                        NULL) == 0) {
-        if (!render_utf8_valid(text, strlen(text)) || strchr(subject, '\n'))
+        if (!utf8_valid(text, strlen(text)) || strchr(subject, '\n'))
             abort();
         free(text);
         free(subject);

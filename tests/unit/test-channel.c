@@ -20,6 +20,7 @@
 #include "channel.h"
 #include "redact.h"
 #include "sign.h"
+#include "utf8.h"
 
 #define S INT64_C(1000)
 #define M (60 * S)
@@ -538,7 +539,7 @@ static void test_variants(void **state)
     assert_true(strlen(content) <= 4096);
     assert_true(strlen(content) >= 4090);
     assert_string_equal(content + strlen(content) - 3, "…");
-    assert_true(render_utf8_valid(content, strlen(content)));
+    assert_true(utf8_valid(content, strlen(content)));
     json_decref(v);
     channel_request_done(&r);
 

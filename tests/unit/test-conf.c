@@ -451,6 +451,11 @@ static const struct broken {
      "unknown key 'escalaton' in clock 'response' of policy 'default' (known: name, start, "
      "delay, target, stop, pause, calendar, escalate)",
      1},
+    /* A string that is not UTF-8 would fail every notification it reaches, not the load. */
+    {__LINE__,
+     "contacts = (\n  { name = \"li\"; email = \"a\xff@x.com\"; via = [\"log\"]; } );\n"
+     "channels = ( { name = \"log\"; type = \"file\"; path = \"/tmp/x\"; } );\n" CATCHALL,
+     2, "email in contact 'li': not valid UTF-8 (save the file as UTF-8)", 1},
     {__LINE__, "deamon = { };\n" CATCHALL, 1,
      "unknown key 'deamon' in the file (known: daemon, channels, contacts, teams, calendars, "
      "templates, policies, repeat_fault)",

@@ -18,6 +18,7 @@
 #include "calendar.h"
 #include "conf_load.h"
 #include "render.h"
+#include "utf8.h"
 
 #define S INT64_C(1000)
 #define M (60 * S)
@@ -427,7 +428,7 @@ static void test_defaults_all_events(void **state)
             for (const char *p = render_default_text(events[e], langs[l]); *p; p++)
                 ascii_template = ascii_template && (unsigned char)*p < 0x80;
             assert_int_equal(ascii_template, l == 1);
-            assert_true(render_utf8_valid(text, strlen(text)));
+            assert_true(utf8_valid(text, strlen(text)));
             free(text);
             free(subject);
         }
@@ -644,16 +645,16 @@ static void test_buf_and_utf8(void **state)
         {__LINE__, "\xff", false},
     };
     for (size_t i = 0; i < sizeof(utf8) / sizeof(utf8[0]); i++)
-        if (render_utf8_valid(utf8[i].s, strlen(utf8[i].s)) != utf8[i].valid)
+        if (utf8_valid(utf8[i].s, strlen(utf8[i].s)) != utf8[i].valid)
             fail_msg("line %d", utf8[i].line);
 
     const char *s = "a空调b"; /* 1 + 3 + 3 + 1 bytes */
-    assert_int_equal(render_utf8_prefix(s, 8, 8), 8);
-    assert_int_equal(render_utf8_prefix(s, 8, 7), 7);
-    assert_int_equal(render_utf8_prefix(s, 8, 6), 4);
-    assert_int_equal(render_utf8_prefix(s, 8, 3), 1);
-    assert_int_equal(render_utf8_prefix(s, 8, 0), 0);
-    assert_int_equal(render_utf8_prefix("\xff\xff", 2, 1), 1);
+    assert_int_equal(utf8_prefix(s, 8, 8), 8);
+    assert_int_equal(utf8_prefix(s, 8, 7), 7);
+    assert_int_equal(utf8_prefix(s, 8, 6), 4);
+    assert_int_equal(utf8_prefix(s, 8, 3), 1);
+    assert_int_equal(utf8_prefix(s, 8, 0), 0);
+    assert_int_equal(utf8_prefix("\xff\xff", 2, 1), 1);
 }
 
 int main(void)
