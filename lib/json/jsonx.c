@@ -857,7 +857,12 @@ int jsonx_simulate_parse(const char *body, size_t len, int64_t now_ms, struct js
     if (r == 0 && json_object_get(root, "events"))
         r = simulate_events(json_object_get(root, "events"), &s, now_ms, reterr);
     if (r == 0) {
-        int64_t last_ms = s.n_events ? s.evs[s.n_events - 1].at_ms : s.ticket.reported_at_ms;
+        /* The latest instant given: events out of order parse (the run refuses them, 409),
+         * so the last one need not be the latest. */
+        int64_t last_ms = s.ticket.reported_at_ms;
+        for (size_t i = 0; i < s.n_events; i++)
+            if (s.evs[i].at_ms > last_ms)
+                last_ms = s.evs[i].at_ms;
         json_t *until = json_object_get(root, "until");
         s.until_ms = last_ms + SIM_DEFAULT_HORIZON_MS;
         if (until && !json_is_null(until)) {

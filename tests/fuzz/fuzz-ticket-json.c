@@ -120,8 +120,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             check_error(r, &err);
             break;
         }
-        for (size_t i = 1; i < s.n_events; i++)
-            CHECK(s.evs[i].at_ms >= s.evs[i - 1].at_ms);
+        /* Events out of order parse: the run refuses them (ticket_event_check_order, 409),
+         * as the events route does. */
         CHECK(s.until_ms >= s.ticket.reported_at_ms);
         jsonx_simulate_done(&s);
         break;

@@ -6,5 +6,7 @@ target=$1 corpus=$2 seconds=$3
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cp -r "$corpus"/. "$work"/ 2>/dev/null || true
-exec "$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+# libFuzzer's own exit code for a finding is 77, which meson reads as "skipped": a crash
+# must fail the test.
+exec "$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -error_exitcode=1 \
     -print_final_stats=1 "$work"
