@@ -43,7 +43,8 @@ struct http {
     char *tls_cert, *tls_key; /* PEM text MHD reads at start; the key is wiped at free */
     size_t tls_cert_len, tls_key_len;
 };
-static void logger(void *cls, const char *fmt, va_list ap)
+/* libmicrohttpd's format strings are its own. */
+__attribute__((format(printf, 2, 0))) static void logger(void *cls, const char *fmt, va_list ap)
 {
     char msg[512];
     vsnprintf(msg, sizeof(msg), fmt, ap);

@@ -23,7 +23,8 @@
 
 /* ---- growing text, for the error list and the summary ---- */
 
-static void text_vadd(struct conf_text *t, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void text_vadd(struct conf_text *t, const char *fmt,
+                                                            va_list ap)
 {
     va_list copy;
     va_copy(copy, ap);
@@ -58,8 +59,10 @@ void conf_text_add(struct conf_text *t, const char *fmt, ...)
 /* ---- the loader and its messages ---- */
 
 /* "FILE:LINE: KIND" and the message, as one line of t. */
-static void vadd_at(struct conf_loader *ld, struct conf_text *t, const char *file, unsigned line,
-                    const char *kind, const char *fmt, va_list ap)
+__attribute__((format(printf, 6, 0))) static void vadd_at(struct conf_loader *ld,
+                                                          struct conf_text *t, const char *file,
+                                                          unsigned line, const char *kind,
+                                                          const char *fmt, va_list ap)
 {
     size_t start = t->len;
     if (!file)
@@ -79,8 +82,8 @@ static void vadd_at(struct conf_loader *ld, struct conf_text *t, const char *fil
     conf_text_add(t, "\n");
 }
 
-static void vreport_at(struct conf_loader *ld, const char *file, unsigned line, const char *fmt,
-                       va_list ap)
+__attribute__((format(printf, 4, 0))) static void
+vreport_at(struct conf_loader *ld, const char *file, unsigned line, const char *fmt, va_list ap)
 {
     if (++ld->n_errors > CONF_MAX_ERRORS)
         return;

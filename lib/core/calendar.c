@@ -1017,17 +1017,17 @@ static int check_date(const struct calendar_date *d, const char *what, struct sl
 
 static int build(struct calendar *cal, const struct calendar_spec *spec, struct slad_error *reterr)
 {
-    const char *tzname = spec->timezone;
-    if (!tzname || !*tzname)
+    const char *zone_name = spec->timezone;
+    if (!zone_name || !*zone_name)
         return slad_error_set(reterr, EINVAL, "no time zone");
     /* Zone names are looked up as files: refuse anything that could leave the database. */
     icaltimezone *z = NULL;
-    if (tzname[0] != '/' && !strstr(tzname, ".."))
-        z = icaltimezone_get_builtin_timezone(tzname);
+    if (zone_name[0] != '/' && !strstr(zone_name, ".."))
+        z = icaltimezone_get_builtin_timezone(zone_name);
     if (!z)
         return slad_error_set(reterr, EINVAL,
                               "unknown time zone '%s' (use an IANA name such as Asia/Shanghai)",
-                              tzname);
+                              zone_name);
     for (int i = 0; i < 7; i++) {
         int r = check_hours(&spec->week[i], day_names[i], reterr);
         if (r < 0)
@@ -1072,7 +1072,7 @@ static int build(struct calendar *cal, const struct calendar_spec *spec, struct 
 
     r = zone_build(&cal->zone, z);
     if (r == -ERANGE)
-        return slad_error_set(reterr, ERANGE, "time zone '%s': offset out of range", tzname);
+        return slad_error_set(reterr, ERANGE, "time zone '%s': offset out of range", zone_name);
     if (r < 0)
         return slad_error_set(reterr, ENOMEM, "out of memory");
 
