@@ -743,19 +743,23 @@ void api_handle(struct api *api, const struct api_request *req, int64_t now_ms,
     struct call c = {.api = api, .req = req, .now_ms = now_ms, .resp = resp};
     const char *path = req->path ? req->path : "";
     const char *method = req->method ? req->method : "";
+    /* HEAD is GET without the body, which the HTTP server leaves out: it takes every GET
+     * route, and Allow names it after GET. */
+    const char *wanted = strcmp(method, "HEAD") == 0 ? "GET" : method;
     const struct route *found = NULL;
     size_t allow_len = 0;
     for (size_t i = 0; i < N_ROUTES; i++) {
         int64_t id;
         if (!path_match(routes[i].pattern, path, &id))
             continue;
-        if (strcmp(routes[i].method, method) == 0) {
+        if (strcmp(routes[i].method, wanted) == 0) {
             found = &routes[i];
             c.id = id;
             break;
         }
-        int n = snprintf(resp->allow + allow_len, sizeof(resp->allow) - allow_len, "%s%s",
-                         allow_len ? ", " : "", routes[i].method);
+        bool get = strcmp(routes[i].method, "GET") == 0;
+        int n = snprintf(resp->allow + allow_len, sizeof(resp->allow) - allow_len, "%s%s%s",
+                         allow_len ? ", " : "", routes[i].method, get ? ", HEAD" : "");
         if (n > 0 && (size_t)n < sizeof(resp->allow) - allow_len)
             allow_len += (size_t)n;
     }

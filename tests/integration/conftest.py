@@ -88,6 +88,72 @@ def free_tcp_port():
     return port
 
 
+def raw_exchange(path, data, timeout=5.0, shut=True, until_close=False):
+    """Send data on a new Unix socket connection; return what came back until the peer
+    closed, a full answer arrived (unless until_close), or timeout. shut: half-close after
+    sending (the request is complete)."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.connect(path)
+    out = b""
+    try:
+        s.sendall(data)
+        if shut:
+            s.shutdown(socket.SHUT_WR)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                chunk = s.recv(65536)
+            except socket.timeout:
+                break
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            out += chunk
+            if not until_close and complete_answer(out):
+                break
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the daemon closed on us mid-send: an answer of its own kind
+    finally:
+        s.close()
+    return out
+
+
+def complete_answer(buf):
+    head, sep, body = buf.partition(b"\r\n\r\n")
+    if not sep:
+        return False
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return len(body) >= int(value.strip())
+    return False
+
+
+def parse_status(buf):
+    """(status, body) of the first answer in buf, or (None, b"") when nothing came back."""
+    if not buf:
+        return None, b""
+    line = buf.split(b"\r\n", 1)[0].split(b" ")
+    assert line[0].startswith(b"HTTP/1."), f"not an HTTP answer: {buf[:200]!r}"
+    return int(line[1]), buf.partition(b"\r\n\r\n")[2]
+
+
+def parse_answer(buf):
+    """(status, headers with lower-case names, body) of the one answer buf holds."""
+    head, sep, body = buf.partition(b"\r\n\r\n")
+    assert sep, f"no complete answer head: {buf[:300]!r}"
+    lines = head.decode("latin-1").split("\r\n")
+    version, status = lines[0].split(" ")[:2]
+    assert version in ("HTTP/1.0", "HTTP/1.1"), lines[0]
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return int(status), headers, body
+
+
 class UnixHTTPConnection(http.client.HTTPConnection):
     """http.client over a Unix stream socket."""
 
