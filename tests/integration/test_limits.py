@@ -5,6 +5,7 @@ Each test reproduces a defect found in review (doc/RELIABILITY.md, "Hardening") 
 on a daemon without its fix.
 """
 
+import json
 import os
 import resource
 import select
@@ -16,7 +17,8 @@ import time
 
 import pytest
 
-from conftest import Client, free_tcp_port, render_config, wait_for, write_private
+from conftest import (Client, complete_answer, free_tcp_port, parse_answer, render_config, wait_for,
+                      write_private)
 
 TOKEN = "limits-token-0123456789abcdef"
 
@@ -258,6 +260,20 @@ def test_tls_listener(make_daemon):
         assert r.status == status
         r.read()
         conn.close()
+    # libmicrohttpd's own refusals answer JSON under TLS too (queued in place of its HTML).
+    for request, status in ((b"GET /healthz HTTP/9.9\r\nHost: x\r\n\r\n", 505),
+                            (b"GET /healthz HTTP/1.1\r\nHost: x\r\nNo colon\r\n\r\n", 400)):
+        with ctx.wrap_socket(socket.create_connection(("127.0.0.1", d.port), timeout=5),
+                             server_hostname="localhost") as s:
+            s.sendall(request)
+            answer = b""
+            while not complete_answer(answer):
+                chunk = s.recv(4096)
+                assert chunk, answer
+                answer += chunk
+        got, headers, body = parse_answer(answer)
+        assert got == status and headers["content-type"] == "application/json", answer
+        assert json.loads(body[:int(headers["content-length"])])["error"]["message"], answer
     # Plain HTTP on the TLS port gets no answer in clear.
     s = socket.create_connection(("127.0.0.1", d.port), timeout=5)
     s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n"
