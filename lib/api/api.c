@@ -18,6 +18,7 @@
 #include "api_call.h"
 #include "jsonx.h"
 #include "metrics.h"
+#include "openapi.h"
 #include "plan.h"
 #include "service.h"
 #include "simulate.h"
@@ -35,7 +36,7 @@
 
 static route_fn ticket_create, ticket_list, ticket_get, ticket_patch, ticket_event, ticket_history,
     simulate, healthz, metrics, reload;
-static route_fn notification_list, notification_retry;
+static route_fn notification_list, notification_retry, openapi;
 
 static const char *const list_params[] = {"status", "policy", "team", "breached",
                                           "limit",  "after",  NULL};
@@ -73,6 +74,7 @@ static const struct route {
     {"PATCH", "/v1/plans/{id}", no_params, route_plan_patch},
     {"DELETE", "/v1/plans/{id}", no_params, route_plan_delete},
     {"GET", "/v1/reports/sla", report_params, route_report_sla},
+    {"GET", "/v1/openapi.json", no_params, openapi},
 };
 
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -715,6 +717,15 @@ static void reload(struct call *c)
     }
     call_json(c, 200, json_pack("{s:s}", "status", "reloaded"));
     c->resp->wrote = true; /* policies were re-chosen */
+}
+
+/* doc/openapi.yaml, compiled in as JSON. */
+static void openapi(struct call *c)
+{
+    char *body = malloc(openapi_json_len + 1);
+    if (body)
+        memcpy(body, openapi_json, openapi_json_len + 1);
+    call_text(c, 200, JSON_TYPE, body, openapi_json_len);
 }
 
 /* ---- the router ---- */

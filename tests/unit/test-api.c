@@ -26,6 +26,7 @@
 #include "conf_load.h"
 #include "followup.h"
 #include "metrics.h"
+#include "openapi.h"
 #include "plan.h"
 #include "service.h"
 #include "store.h"
@@ -646,6 +647,27 @@ static void test_health_metrics_reload(void **state)
     api_free(NULL);
 }
 
+/* The contract compiled in (doc/openapi.yaml as JSON): whole, and every route of the table
+ * one of its paths (the integration suite compares them method by method). */
+static void test_openapi(void **state)
+{
+    struct fixture *f = *state;
+    struct api_response resp;
+    json_t *v;
+    assert_int_equal(request(f, "GET", "/v1/openapi.json", NULL, NULL, T0_MS, &resp, &v), 200);
+    assert_string_equal(resp.content_type, "application/json");
+    assert_int_equal(resp.body_len, openapi_json_len);
+    assert_memory_equal(resp.body, openapi_json, openapi_json_len);
+    assert_int_equal(strncmp(json_string_value(json_object_get(v, "openapi")), "3.1.", 4), 0);
+    json_t *paths = json_object_get(v, "paths");
+    static const char *const some[] = {"/v1/tickets", "/v1/tickets/{id}/events", "/healthz",
+                                       "/v1/openapi.json"};
+    for (size_t i = 0; i < sizeof(some) / sizeof(some[0]); i++)
+        assert_non_null(json_object_get(paths, some[i]));
+    json_decref(v);
+    api_response_done(&resp);
+}
+
 static void test_simulate(void **state)
 {
     struct fixture *f = *state;
@@ -1261,6 +1283,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_events_and_patch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_health_metrics_reload, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_openapi, setup, teardown),
         cmocka_unit_test_setup_teardown(test_simulate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_note_limit, setup_bounds, teardown),
         cmocka_unit_test_setup_teardown(test_history, setup_bounds, teardown),
