@@ -3,8 +3,13 @@
 A Daemon writes its config from tests/integration/data/*.conf, starts the binary (its
 stderr goes to a file the tests read), waits until /healthz answers (polling with a
 deadline, never a fixed sleep), gives an HTTP client over the Unix socket (http.client
-with an AF_UNIX connection; no third-party packages), and at the end stops it with
-SIGTERM and checks the exit status and that the log holds no sanitizer report.
+with an AF_UNIX connection), and at the end stops it with SIGTERM and checks the exit
+status and that the log holds no sanitizer report.
+
+Every answer the Client receives is checked against the API's contract, doc/openapi.yaml
+(contract.py, with Debian's python3-yaml and python3-jsonschema): an answer the document
+does not describe fails the test that received it (an answer received in another thread,
+once the test is done).
 
 Everything the tests need is required: a missing feature fails, nothing is skipped.
 """
@@ -16,9 +21,12 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
+
+from contract import CONTRACT, ContractError
 
 DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 
@@ -195,6 +203,29 @@ class Response:
         return f"<Response {self.status} {self.body[:300]!r}>"
 
 
+DEFERRED = []
+DEFERRED_LOCK = threading.Lock()
+
+
+def check_exchanges(exchanges):
+    """Fail the test unless doc/openapi.yaml describes each exchange."""
+    for exchange in exchanges:
+        try:
+            CONTRACT.check(*exchange)
+        except ContractError as e:
+            pytest.fail(f"doc/openapi.yaml does not describe this exchange: {e}", pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def check_deferred_exchanges():
+    """The answers Clients received in other threads, checked once the test is done."""
+    yield
+    with DEFERRED_LOCK:
+        exchanges = DEFERRED[:]
+        DEFERRED.clear()
+    check_exchanges(exchanges)
+
+
 class Client:
     """One connection per request (simple and independent of keep-alive)."""
 
@@ -221,9 +252,19 @@ class Client:
         try:
             conn.request(method, path, body=data, headers=hdrs)
             r = conn.getresponse()
-            return Response(r.status, dict(r.getheaders()), r.read())
+            resp = Response(r.status, dict(r.getheaders()), r.read())
         finally:
             conn.close()
+        exchange = (method, path, data, resp.status, resp.headers, resp.body)
+        if threading.current_thread() is threading.main_thread():
+            check_exchanges([exchange])
+        else:
+            # Checked by the test's end (check_deferred_exchanges): checking here would hold
+            # the interpreter's lock against the other threads' requests, which a test that
+            # loads the daemon from threads measures.
+            with DEFERRED_LOCK:
+                DEFERRED.append(exchange)
+        return resp
 
     def get(self, path, **kw):
         return self.request("GET", path, **kw)

@@ -7,6 +7,7 @@ not send these requests; the TLS listener's refusals are in test_limits.py).
 import json
 
 from conftest import parse_answer, raw_exchange
+from contract import CONTRACT
 
 # fast.conf: max_header 8192; a connection's memory pool is that plus 8192 bytes of slack
 # (daemon/http.c): a head well past the sum does not fit.
@@ -102,6 +103,7 @@ def refusal(daemon, data):
     assert int(headers["content-length"]) == len(body), f"more than one answer: {buf[:600]!r}"
     assert headers["content-type"] == "application/json", headers
     assert headers.get("connection") == "close", headers
+    CONTRACT.check_refusal(status, headers, body)
     doc = json.loads(body)
     assert set(doc) == {"error"} and set(doc["error"]) == {"code", "message"}, doc
     return status, headers, doc["error"]

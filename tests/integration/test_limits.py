@@ -19,6 +19,7 @@ import pytest
 
 from conftest import (Client, complete_answer, free_tcp_port, parse_answer, render_config, wait_for,
                       write_private)
+from contract import CONTRACT
 
 TOKEN = "limits-token-0123456789abcdef"
 
@@ -273,6 +274,7 @@ def test_tls_listener(make_daemon):
                 answer += chunk
         got, headers, body = parse_answer(answer)
         assert got == status and headers["content-type"] == "application/json", answer
+        CONTRACT.check_refusal(got, headers, body[:int(headers["content-length"])])
         assert json.loads(body[:int(headers["content-length"])])["error"]["message"], answer
     # Plain HTTP on the TLS port gets no answer in clear.
     s = socket.create_connection(("127.0.0.1", d.port), timeout=5)
