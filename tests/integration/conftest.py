@@ -8,8 +8,7 @@ status and that the log holds no sanitizer report.
 
 Every answer the Client receives is checked against the API's contract, doc/openapi.yaml
 (contract.py, with Debian's python3-yaml and python3-jsonschema): an answer the document
-does not describe fails the test that received it (an answer received in another thread,
-once the test is done).
+does not describe fails the test that received it, once the test is done.
 
 Everything the tests need is required: a missing feature fails, nothing is skipped.
 """
@@ -203,8 +202,13 @@ class Response:
         return f"<Response {self.status} {self.body[:300]!r}>"
 
 
-DEFERRED = []
-DEFERRED_LOCK = threading.Lock()
+# The exchanges of the running test, checked against doc/openapi.yaml when it ends
+# (check_exchanges_at_the_end): checking one costs about a millisecond of the interpreter's
+# lock, which a test that measures latency or load would measure with the daemon.
+EXCHANGES = []
+EXCHANGES_LOCK = threading.Lock()
+EXCHANGES_BYTES = 0
+EXCHANGES_BYTES_MAX = 64 << 20  # then they are checked at once, to bound the memory held
 
 
 def check_exchanges(exchanges):
@@ -216,14 +220,31 @@ def check_exchanges(exchanges):
             pytest.fail(f"doc/openapi.yaml does not describe this exchange: {e}", pytrace=False)
 
 
+def take_exchanges():
+    global EXCHANGES_BYTES
+    with EXCHANGES_LOCK:
+        taken = EXCHANGES[:]
+        EXCHANGES.clear()
+        EXCHANGES_BYTES = 0
+    return taken
+
+
+def record_exchange(exchange):
+    global EXCHANGES_BYTES
+    with EXCHANGES_LOCK:
+        EXCHANGES.append(exchange)
+        EXCHANGES_BYTES += len(exchange[2] or b"") + len(exchange[5])
+        full = EXCHANGES_BYTES > EXCHANGES_BYTES_MAX
+    if full:
+        check_exchanges(take_exchanges())
+
+
 @pytest.fixture(autouse=True)
-def check_deferred_exchanges():
-    """The answers Clients received in other threads, checked once the test is done."""
+def check_exchanges_at_the_end():
+    """Every answer a Client received during the test (autouse: set up first, so torn down
+    last, after the fixtures' own requests), checked once the test is done."""
     yield
-    with DEFERRED_LOCK:
-        exchanges = DEFERRED[:]
-        DEFERRED.clear()
-    check_exchanges(exchanges)
+    check_exchanges(take_exchanges())
 
 
 class Client:
@@ -255,15 +276,7 @@ class Client:
             resp = Response(r.status, dict(r.getheaders()), r.read())
         finally:
             conn.close()
-        exchange = (method, path, data, resp.status, resp.headers, resp.body)
-        if threading.current_thread() is threading.main_thread():
-            check_exchanges([exchange])
-        else:
-            # Checked by the test's end (check_deferred_exchanges): checking here would hold
-            # the interpreter's lock against the other threads' requests, which a test that
-            # loads the daemon from threads measures.
-            with DEFERRED_LOCK:
-                DEFERRED.append(exchange)
+        record_exchange((method, path, data, resp.status, resp.headers, resp.body))
         return resp
 
     def get(self, path, **kw):

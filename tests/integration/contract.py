@@ -10,7 +10,9 @@ the operation's and fit their schemas, and its JSON body must fit the request sc
 
 A path the document does not have answers as `unrouted` (404, or an error that comes
 before routing: 400, 401, 413, 503); a method its path does not take, as `unallowed`
-(405 and the same). HEAD is judged as the path's GET, without a body. A request the HTTP
+(405 and the same). HEAD is judged as the path's GET, without a body. A path item marked
+`x-slad-prefix: true` also stands for every path below it; a media type without a schema
+takes any bytes. A request the HTTP
 library cannot parse is judged by check_refusal, as `refused` (400, 413, 414, 431, 505:
 the shared responses of the document's components).
 
@@ -63,10 +65,14 @@ class Contract:
         self.formats = format_checker()
         self.validators = {}
         # Paths with fewer parameters first: a literal segment wins over {name}.
+        # A path item with `x-slad-prefix: true` also answers every path below it (files
+        # under /ui/); it is tried after the others.
         self.paths = []
         for template, item in doc["paths"].items():
             pattern = re.sub(r"\\{[^}]+\\}", "[^/]+", re.escape(template))
-            self.paths.append((template.count("{"), re.compile(f"^{pattern}$"), template, item))
+            prefix = bool(item.get("x-slad-prefix"))
+            regex = re.compile(f"^{pattern}" + ("" if prefix else "$"))
+            self.paths.append(((prefix, template.count("{")), regex, template, item))
         self.paths.sort(key=lambda p: p[0])
         responses = {code: {"$ref": f"#/components/responses/{name}"}
                      for code, name in BEFORE_ROUTING.items()}
@@ -212,8 +218,14 @@ class Contract:
                 value = json.loads(body)
             except ValueError as e:
                 raise ContractError(f"{where}: not JSON ({e}): {body[:300]!r}") from None
+        elif "schema" not in media:
+            return  # bytes of any kind (a file)
         else:
-            value = body.decode("utf-8")
+            try:
+                value = body.decode("utf-8")
+            except UnicodeDecodeError as e:
+                raise ContractError(f"{where}: not UTF-8 text ({e}); give the media type no "
+                                    f"schema if its bytes are binary") from None
         problems = self.errors(media.get("schema", {}), value)
         if problems:
             raise ContractError(f"{where}: the body does not fit the document's schema:\n"
