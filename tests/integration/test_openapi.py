@@ -194,9 +194,9 @@ def test_the_check_refuses_what_the_document_does_not_describe(daemon, client):
     # A path marked x-slad-prefix stands for the paths below it; a media type without a
     # schema takes any bytes, one with a schema only UTF-8 text.
     doc = copy.deepcopy(CONTRACT.doc)
-    doc["paths"]["/files/"] = {"x-slad-prefix": True, "get": {"operationId": "file", "responses": {
-        "200": {"description": "a file", "content": {"image/png": {},
-                                                     "text/plain": {"schema": {"type": "string"}}}}}}}
+    content = {"image/png": {}, "text/plain": {"schema": {"type": "string"}}}
+    doc["paths"]["/files/"] = {"x-slad-prefix": True, "get": {
+        "operationId": "file", "responses": {"200": {"description": "a file", "content": content}}}}
     png = {"Content-Type": "image/png"}
     Contract(doc).check("GET", "/files/img/a.png", None, 200, png, b"\x89PNG\xff")
     assert "UTF-8" in refused(doc, "GET", "/files/a.txt", None, 200,
