@@ -15,7 +15,8 @@ import time
 
 import pytest
 
-from conftest import parse_status, raw_exchange, wait_for
+from conftest import parse_answer, parse_status, raw_exchange, wait_for
+from contract import CONTRACT
 
 # /healthz on a quiet daemon; generous for the ASan build on a loaded machine.
 HEALTH_BOUND_S = 1.0
@@ -78,6 +79,9 @@ class Checker:
                f"Content-Length: {len(body_bytes)}\r\nConnection: close\r\n\r\n").encode()
         buf = raw_exchange(self.d.socket_path, req + body_bytes)
         status = self.judge(what, buf, allow_2xx)
+        if status is not None:
+            got, headers, body = parse_answer(buf)
+            CONTRACT.check("POST", path, body_bytes, got, headers, body)
         if status in (200, 201) and path == "/v1/tickets":
             t = json.loads(parse_status(buf)[1])
             self.kept[t["id"]] = t["title"]
