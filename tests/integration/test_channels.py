@@ -269,11 +269,13 @@ def test_rate_limit_spaces_arrivals(make_daemon):
         times = sorted(r.at for r in hook_requests(rx))
         assert len(times) == n
         # A token bucket of 4 refilled at 4/s: within any span of T seconds at most
-        # 4 + 4 T sends. Arrivals are measured here, so allow 100 ms of latency jitter (a
-        # first request opens its connection; ASan is slower), less than a token's 250 ms.
+        # 4 + 4 T sends. Arrivals are measured here, so allow 200 ms of latency jitter (a
+        # first request opens its connection: under ASan on a machine at load 17 it arrived
+        # 150 ms after the others' tokens), less than a token's 250 ms; an unlimited channel
+        # (10 arrivals within a few ms) still fails.
         for i in range(n):
             for j in range(i, n):
-                assert j - i + 1 <= rate + rate * (times[j] - times[i] + 0.1), times
+                assert j - i + 1 <= rate + rate * (times[j] - times[i] + 0.2), times
         span = times[-1] - times[0]
         # The first arrival also waits for its connection (slow under ASan on a loaded
         # machine: 1.42 s measured for 1.5 s of tokens): 0.2 s of slack still tells a
