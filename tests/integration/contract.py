@@ -64,6 +64,7 @@ class Contract:
         self.doc = doc
         self.formats = format_checker()
         self.validators = {}
+        self.seen = set()  # (operationId, status) of the answers checked
         # Paths with fewer parameters first: a literal segment wins over {name}.
         # A path item with `x-slad-prefix: true` also answers every path below it (files
         # under /ui/); it is tried after the others.
@@ -163,6 +164,7 @@ class Contract:
         name, op, item = self.operation(method, split.path)
         where = f"{name}: answer {status}"
         headers = {k.lower(): v for k, v in headers.items()}
+        self.seen.add((op["operationId"], status))
         response = op["responses"].get(str(status), op["responses"].get("default"))
         if response is None:
             raise ContractError(f"{where} is not in the document (it lists "
@@ -183,6 +185,7 @@ class Contract:
         """Raise ContractError unless a refusal of a request slad could not read is one
         the document describes."""
         headers = {k.lower(): v for k, v in headers.items()}
+        self.seen.add(("refused", status))
         response = self.refused["responses"].get(str(status))
         if response is None:
             raise ContractError(f"refused: answer {status} is not in the document (it lists "
@@ -277,3 +280,16 @@ def describe(problems, value):
 
 
 CONTRACT = Contract(load())
+
+
+def documented_answers(doc):
+    """(operationId, status) of every answer the document gives an operation."""
+    return {(item[m]["operationId"], int(code)) for item in doc["paths"].values()
+            for m in METHODS if m in item for code in item[m]["responses"] if code.isdigit()}
+
+
+def coverage_report(path):
+    """Append to path the answers of this run, as `operationId status` lines (the caller
+    compares them with documented_answers: which documented answers no test meets)."""
+    with open(path, "a", encoding="utf-8") as f:
+        f.writelines(f"{op} {status}\n" for op, status in sorted(CONTRACT.seen))
