@@ -31,9 +31,12 @@
 #define CONF_HEAD                                                                                  \
     "contacts = ( { name = \"tech\"; phone = \"+8613800000001\"; via = [\"log\"]; },\n"            \
     "             { name = \"boss\"; phone = \"+8613800000002\"; via = [\"log\"]; },\n"            \
-    "             { name = \"chief\"; phone = \"+8613800000003\"; via = [\"log\"]; } );\n"         \
+    "             { name = \"chief\"; phone = \"+8613800000003\"; via = [\"log\"]; },\n"           \
+    "             { name = \"duty\"; phone = \"+8613800000004\"; via = [\"log\", \"sms\"]; } );\n" \
     "teams = ( { name = \"north\"; roles = { supervisor = [\"boss\"];\n"                           \
-    "                                        manager = [\"chief\"]; }; } );\n"                     \
+    "                                        manager = [\"chief\"]; }; },\n"                       \
+    "          { name = \"east\"; roles = { supervisor = [\"duty\"]; manager = [\"chief\"]; }; } " \
+    ");\n"                                                                                         \
     "channels = ( { name = \"log\"; type = \"file\"; path = \"/tmp/slad-test.jsonl\"; },\n"        \
     "             { name = \"sms\"; type = \"sms\"; url = \"http://127.0.0.1:9/send\";\n"          \
     "               method = \"POST\"; } );\n"                                                     \
@@ -612,6 +615,53 @@ static void test_patch_rechooses_policy(void **state)
     agenda_matches_store(f, __LINE__);
 }
 
+struct contact_rows {
+    char rows[8][160];
+    size_t n;
+};
+
+static int dump_contact_row(void *userdata, const struct outbox_row *o)
+{
+    struct contact_rows *d = userdata;
+    if (d->n < 8)
+        snprintf(d->rows[d->n++], sizeof(d->rows[0]), "%s|%s|%s|%s", o->idempotency_key,
+                 o->channel ? o->channel : "-", o->recipient, o->contact ? o->contact : "-");
+    return 0;
+}
+
+/* A contact with two `via` channels is reached on both, each its own row and key; the
+ * row names the role (recipient) and the person (contact); listings filter by channel
+ * and event. */
+static void test_contact_every_channel(void **state)
+{
+    struct fixture *f = *state;
+    struct ticket t;
+    body(&t, 1);
+    assert_int_equal(ticket_set_string(&t.team, "east"), 0);
+    int64_t id = create(f, &t, T0, true, __LINE__);
+    ticket_done(&t);
+    assert_int_equal(fire(f, T0 + 10 * S, __LINE__), 1);
+    struct slad_error err = {{0}};
+    struct contact_rows d = {0};
+    struct outbox_filter all = {
+        .state = -1, .ticket_id = id, .due_ms = SLAD_NO_TIME, .event = "sla.breach"};
+    assert_int_equal(store_outbox_list(f->store, &all, dump_contact_row, &d, &err), 0);
+    assert_int_equal(d.n, 3);
+    assert_string_equal(d.rows[0], "t1/response/step2/r0/supervisor/duty/log|log|supervisor|duty");
+    assert_string_equal(d.rows[1], "t1/response/step2/r0/supervisor/duty/sms|sms|supervisor|duty");
+    assert_string_equal(d.rows[2], "t1/response/step2/r0/manager/chief|log|manager|chief");
+    struct contact_rows sms = {0};
+    struct outbox_filter by_channel = {
+        .state = -1, .due_ms = SLAD_NO_TIME, .channel = "sms", .event = "sla.breach"};
+    assert_int_equal(store_outbox_list(f->store, &by_channel, dump_contact_row, &sms, &err), 0);
+    assert_int_equal(sms.n, 1);
+    assert_string_equal(sms.rows[0], d.rows[1]);
+    struct contact_rows none = {0};
+    by_channel.event = "sla.warning";
+    assert_int_equal(store_outbox_list(f->store, &by_channel, dump_contact_row, &none, &err), 0);
+    assert_int_equal(none.n, 0);
+}
+
 static void test_fire_due_steps(void **state)
 {
     struct fixture *f = *state;
@@ -970,6 +1020,7 @@ static int copy_row(void *userdata, const struct outbox_row *o)
     struct outbox_row *r = userdata;
     *r = *o;
     r->event = r->channel = r->recipient = r->idempotency_key = r->last_error = r->payload = NULL;
+    r->contact = NULL;
     return 0;
 }
 
@@ -987,14 +1038,19 @@ static void test_notification_retry(void **state)
     assert_int_equal(store_outbox_update(f->store, &dead, &err), 0);
     struct history_dump before, after;
     history(f, id, &before);
+    struct outbox_row row;
+    assert_int_equal(store_outbox_get(f->store, 1, copy_row, &row, &err), 0);
+    int64_t queued_ms = row.created_ms;
+    assert_int_equal(row.retried_ms, SLAD_NO_TIME);
 
     assert_int_equal(service_notification_retry(f->svc, 1, T0 + 20 * S, &err), 0);
-    struct outbox_row row;
     assert_int_equal(store_outbox_get(f->store, 1, copy_row, &row, &err), 0);
     assert_int_equal(row.state, OUTBOX_PENDING);
     assert_int_equal(row.attempts, 0);
     assert_int_equal(row.next_attempt_ms, T0 + 20 * S);
-    assert_int_equal(row.created_ms, T0 + 20 * S); /* max_age counts from the retry */
+    /* created_at stays when it was queued; max_age counts from the retry. */
+    assert_int_equal(row.created_ms, queued_ms);
+    assert_int_equal(row.retried_ms, T0 + 20 * S);
     history(f, id, &after);
     assert_int_equal(after.n, before.n + 1);
     assert_non_null(strstr(after.kinds, "notification_retry"));
@@ -1009,7 +1065,8 @@ static void test_notification_retry(void **state)
     history(f, id, &before);
     assert_int_equal(before.n, after.n);
     assert_int_equal(store_outbox_get(f->store, 1, copy_row, &row, &err), 0);
-    assert_int_equal(row.created_ms, T0 + 20 * S);
+    assert_int_equal(row.created_ms, queued_ms);
+    assert_int_equal(row.retried_ms, T0 + 20 * S);
     assert_false(store_in_transaction(f->store));
 
     /* A plan's task has no ticket: retried without history. */
@@ -1038,6 +1095,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_event_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_out_of_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_patch_rechooses_policy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_contact_every_channel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fire_due_steps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_past_ticket_escalates_late, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reminders, setup, teardown),

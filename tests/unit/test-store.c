@@ -325,6 +325,8 @@ static void test_upgrade_from_version_1(void **state)
     char *sql = read_data("schema-v1.sql");
     file_exec(path, sql);
     free(sql);
+    file_exec(path, "UPDATE outbox SET payload = '{\"recipient\":\"supervisor\","
+                    "\"contact\":\"li.si\"}'");
     assert_int_equal(file_user_version(path), 1);
 
     struct store *s = NULL;
@@ -381,6 +383,11 @@ static void test_upgrade_from_version_1(void **state)
     assert_int_equal(
         file_count(path, "SELECT count(*) FROM pragma_table_info('tickets') WHERE name = 'labels'"),
         0);
+    /* Version 7: a notification names its contact (read from the payload it kept); no
+     * retry happened yet. */
+    assert_int_equal(file_count(path, "SELECT count(*) FROM outbox WHERE contact = 'li.si'"
+                                      " AND retried_ms IS NULL"),
+                     1);
     remove_db(path);
 }
 
