@@ -88,6 +88,12 @@ bool calendar_is_open(const struct calendar *cal, int64_t at_ms);
  * == 0 returns start_ms. Returns INT64_MAX when no opening exists within 20 years. */
 int64_t calendar_add(const struct calendar *cal, int64_t start_ms, int64_t business_ms);
 
+/* The inverse of calendar_add going back: the latest instant from which business_ms of
+ * business time elapse until end_ms (calendar_elapsed(cal, result, end_ms) ==
+ * business_ms). business_ms <= 0 returns end_ms; INT64_MIN when no opening exists within
+ * 20 years before. */
+int64_t calendar_sub(const struct calendar *cal, int64_t end_ms, int64_t business_ms);
+
 /* Business time in [from_ms, to_ms); 0 when to_ms <= from_ms. For every start and d >= 0:
  * calendar_elapsed(cal, s, calendar_add(cal, s, d)) == d. */
 int64_t calendar_elapsed(const struct calendar *cal, int64_t from_ms, int64_t to_ms);

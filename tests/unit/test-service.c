@@ -562,8 +562,8 @@ static void test_patch_rechooses_policy(void **state)
     assert_int_equal(agenda_when(f->agenda, AGENDA_TICKET, id), T0 + 20 * S);
 
     /* At 8 s severity becomes 1: policy fast, 8 s of response kept against 10 s, and its
-     * 50% step, which the new policy puts behind the clock, fires at once. It was never
-     * due under the policy the ticket had, so it is not late. */
+     * 50% step, which the new policy puts behind the clock, fires at once, recorded as
+     * any late step: due at 5 s (where the new target puts it), marked late. */
     struct ticket_patch p = {.has_severity = true, .severity = 1};
     assert_int_equal(service_ticket_patch(f->svc, id, &p, T0 + 8 * S, &t, &err), 0);
     assert_string_equal(t.policy, "fast");
@@ -577,14 +577,15 @@ static void test_patch_rechooses_policy(void **state)
     ticket_done(&t);
     struct history_dump h;
     history(f, id, &h);
-    assert_string_equal(h.kinds, "create policy clock clock patch policy step");
+    assert_string_equal(h.kinds, "create policy clock clock patch policy step:late");
     assert_non_null(strstr(h.data[4], "\"severity\":1"));
     assert_non_null(strstr(h.data[5], "\"policy\":\"fast\""));
-    assert_int_equal(h.at[6], T0 + 8 * S);
-    assert_null(strstr(h.data[6], "\"late\""));
+    assert_int_equal(h.at[6], T0 + 5 * S);
+    assert_true(h.late[6]);
+    assert_non_null(strstr(h.data[6], "\"late\":true"));
     assert_non_null(strstr(h.data[6], "\"recipients\":[\"assignee\"]"));
-    static const char *const want[] = {"t1/response/step1/r0/assignee/tech|sla.warning|pending",
-                                       NULL};
+    static const char *const want[] = {
+        "t1/response/step1/r0/assignee/tech|sla.warning|pending|late", NULL};
     outbox_is(f, id, want, __LINE__);
     assert_int_equal(agenda_when(f->agenda, AGENDA_TICKET, id), T0 + 10 * S);
 
@@ -612,6 +613,40 @@ static void test_patch_rechooses_policy(void **state)
     assert_int_equal(service_ticket_patch(f->svc, 77, &p, T0 + 9 * S, &t, &err), -ENOENT);
     history(f, id, &h);
     assert_int_equal(h.n, rows);
+    agenda_matches_store(f, __LINE__);
+}
+
+/* A policy change that puts a clock past its new target breaches it where elapsed time
+ * reached that target, and the steps behind the clock fire: recorded as any late step
+ * and breach (at their instants, marked late), the step ahead of the clock not yet. */
+static void test_patch_past_due_is_late(void **state)
+{
+    struct fixture *f = *state;
+    struct slad_error err = {{0}};
+    int64_t id = create_simple(f, 3, T0, __LINE__);
+    struct ticket t;
+    struct ticket_patch p = {.has_severity = true, .severity = 1};
+    assert_int_equal(service_ticket_patch(f->svc, id, &p, T0 + 12 * S, &t, &err), 0);
+    assert_string_equal(t.policy, "fast");
+    assert_int_equal(t.clocks[0].state, SLACLOCK_BREACHED);
+    assert_int_equal(t.clocks[0].due_at_ms, T0 + 10 * S);
+    assert_int_equal(t.clocks[0].breached_at_ms, T0 + 10 * S);
+    ticket_done(&t);
+    struct history_dump h;
+    history(f, id, &h);
+    assert_string_equal(h.kinds, "create policy clock clock patch policy step:late clock:late "
+                                 "step:late");
+    assert_int_equal(h.at[6], T0 + 5 * S);
+    assert_int_equal(h.at[7], T0 + 10 * S);
+    assert_non_null(strstr(h.data[7], "\"state\":\"breached\""));
+    assert_int_equal(h.at[8], T0 + 10 * S);
+    static const char *const want[] = {
+        "t1/response/step1/r0/assignee/tech|sla.warning|pending|late",
+        "t1/response/step2/r0/supervisor/boss|sla.breach|pending|late",
+        "t1/response/step2/r0/manager/chief|sla.breach|pending|late", NULL};
+    outbox_is(f, id, want, __LINE__);
+    /* The +5s step lies ahead: at 15 s. */
+    assert_int_equal(agenda_when(f->agenda, AGENDA_TICKET, id), T0 + 15 * S);
     agenda_matches_store(f, __LINE__);
 }
 
@@ -1095,6 +1130,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_event_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_out_of_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_patch_rechooses_policy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_patch_past_due_is_late, setup, teardown),
         cmocka_unit_test_setup_teardown(test_contact_every_channel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fire_due_steps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_past_ticket_escalates_late, setup, teardown),
