@@ -1139,23 +1139,18 @@ int calendar_new(const struct calendar_spec *spec, struct calendar **ret, struct
     return 0;
 }
 
-int calendar_new_24x7(struct calendar **ret)
+int calendar_new_24x7(const char *timezone, struct calendar **ret, struct slad_error *reterr)
 {
-    struct calendar *cal = calloc(1, sizeof(*cal));
-    if (!cal || !(cal->name = strdup("24x7")) || !(cal->timezone = strdup("UTC")))
-        goto fail;
-    size_t cap = 0;
-    if (zone_push(&cal->zone, &cap, INT64_MIN, 0) < 0)
-        goto fail;
+    struct calendar_spec spec = {.name = "24x7", .timezone = timezone ? timezone : "UTC"};
     for (int i = 0; i < 7; i++)
-        cal->week[i] = (struct calendar_day_hours){.iv = {{0, MIN_PER_DAY}}, .n = 1};
+        spec.week[i] = (struct calendar_day_hours){.iv = {{0, MIN_PER_DAY}}, .n = 1};
+    struct calendar *cal;
+    int r = calendar_new(&spec, &cal, reterr);
+    if (r < 0)
+        return r;
     cal->builtin_24x7 = true;
-    cal->always_open = true;
     *ret = cal;
     return 0;
-fail:
-    calendar_free(cal);
-    return -ENOMEM;
 }
 
 void calendar_free(struct calendar *cal)

@@ -7,7 +7,8 @@
  *
  * Day rules: a date listed in `workdays` (make-up day, 调休) works Monday's hours; else a
  * date in `holidays` does not work; else the weekday's hours apply. A date in both lists
- * is a configuration error. The built-in calendar "24x7" is open all the time. */
+ * is a configuration error. The built-in calendar "24x7" is open all the time, in the
+ * daemon's time zone (daemon.timezone). */
 #ifndef SLAD_CALENDAR_H
 #define SLAD_CALENDAR_H
 
@@ -63,8 +64,10 @@ struct calendar_spec {
 int calendar_new(const struct calendar_spec *spec, struct calendar **ret,
                  struct slad_error *reterr);
 
-/* The built-in "24x7" calendar (UTC, always open). */
-int calendar_new_24x7(struct calendar **ret);
+/* The built-in "24x7" calendar: always open, its local dates (working-day targets such as
+ * "3wd" close at local midnight) in timezone (an IANA name; NULL: UTC). Errors as
+ * calendar_new's. */
+int calendar_new_24x7(const char *timezone, struct calendar **ret, struct slad_error *reterr);
 
 void calendar_free(struct calendar *cal);
 

@@ -237,7 +237,7 @@ static int setup_calendars(void **state)
             return -1;
         }
     }
-    return calendar_new_24x7(&cals[C24]) < 0 ? -1 : 0;
+    return calendar_new_24x7(NULL, &cals[C24], NULL) < 0 ? -1 : 0;
 }
 
 static int teardown_calendars(void **state)

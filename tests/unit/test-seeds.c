@@ -121,8 +121,10 @@ static const struct sim_case cases[] = {
                 {"resolve", "2026-03-02T20:00:00Z"}},
      .want = {{"2026-03-02T12:00:00Z", "sla.breach", "arrival", 1, 0, "li.si"},
               {"2026-03-02T20:00:00Z", "followup.due", "repair-visit", 0, 0, "zhang.san"},
-              /* No escalate of its own: the default ladder, the supervisor at the deadline. */
-              {"2026-03-06T00:00:00Z", "followup.overdue", "repair-visit", 1, 0, "li.si"}},
+              /* No escalate of its own: the default ladder, the supervisor at the deadline:
+               * resolved Tuesday 04:00 in Beijing, 3wd close Friday 24:00 there (16:00Z; the
+               * shipped config's daemon.timezone). */
+              {"2026-03-06T16:00:00Z", "followup.overdue", "repair-visit", 1, 0, "li.si"}},
      .clocks = "reply=met response=met arrival=missed resolution=met"},
     {__LINE__, "P8 county: reply 2 h, on site within 48 h", .region = "county",
      .reported = "2026-03-02T00:00:00Z", .horizon = "2026-03-05T00:00:00Z",
