@@ -327,6 +327,9 @@ static int patch_apply(struct ticket *t, const struct ticket_patch *p, bool *mat
             return slad_error_set(reterr, ENOMEM, "out of memory");
         *matched = true;
     }
+    for (size_t k = 0; k < TICKET_TEXT_COUNT; k++)
+        if (p->has_text[k] && patch_string(ticket_text_field(t, k), p->text[k], &unused) < 0)
+            return slad_error_set(reterr, ENOMEM, "out of memory");
     return 0;
 }
 

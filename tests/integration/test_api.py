@@ -343,7 +343,7 @@ def test_patch_rechooses_policy(daemon, client):
     # A PATCH of an unmatched field keeps the policy; bad fields are refused.
     r = client.patch(f"/v1/tickets/{t['id']}", {"assignee": "wang.wu"})
     assert r.status == 200 and r.json["policy"] == "fast" and r.json["assignee"] == "wang.wu"
-    for body, field in (({"title": "new"}, "title"), ({"severity": 9}, "severity"),
+    for body, field in (({"source": "crm"}, "source"), ({"severity": 9}, "severity"),
                         ({"status": "closed"}, "status"), ({"nope": 1}, "nope")):
         r = client.patch(f"/v1/tickets/{t['id']}", body)
         assert r.status == 400, (body, r)
@@ -516,3 +516,30 @@ def test_steps_fire_on_time(daemon, client):
     r = client.get("/v1/tickets?breached=true")
     assert t["id"] in [x["id"] for x in r.json["tickets"]]
     assert "slad_clock_breaches_total" in client.get("/metrics").text
+
+
+def test_patch_corrects_title_description_customer_device(daemon, client):
+    """A typo in the title, the customer's new phone, the right serial: corrected in place,
+    the members of customer/device not named kept, recorded in the history; the policy and
+    clocks unchanged (no policy matches on them)."""
+    t = daemon.create(title="Chiler 3 dwn", severity=1, team="north", description="noisy",
+                      customer={"name": "Li Lei", "phone": "+8613900000000"},
+                      device={"model": "KFR-72LW", "serial": "SN-1"})
+    r = client.patch(f"/v1/tickets/{t['id']}", {
+        "title": "Chiller 3 down", "description": None,
+        "customer": {"phone": "+8613900000001", "address": "1 Bund Rd"},
+        "device": {"serial": "SN-17"}})
+    assert r.status == 200, r
+    p = r.json
+    assert p["title"] == "Chiller 3 down" and p["description"] is None, p
+    assert p["customer"] == {"name": "Li Lei", "phone": "+8613900000001",
+                             "address": "1 Bund Rd"}, p
+    assert p["device"] == {"model": "KFR-72LW", "serial": "SN-17"}, p
+    assert p["policy"] == t["policy"] and p["clocks"] == t["clocks"]
+    assert daemon.ticket(t["id"])["customer"]["phone"] == "+8613900000001"
+    patch = [h for h in daemon.ticket(t["id"])["history"] if h["kind"] == "patch"][-1]
+    assert patch["title"] == "Chiller 3 down" and patch["device"] == {"serial": "SN-17"}, patch
+    for body in ({"title": None}, {"customer": {"mail": "x"}}, {"device": "SN"}):
+        r = client.patch(f"/v1/tickets/{t['id']}", body)
+        assert r.status == 400, (body, r)
+    assert daemon.ticket(t["id"])["title"] == "Chiller 3 down"

@@ -294,7 +294,7 @@ static void test_bad_requests(void **state)
         {__LINE__, "POST", "/v1/tickets/999/events", "{\"type\":\"comment\"}", 404, "not_found",
          NULL},
         {__LINE__, "PATCH", "/v1/tickets/999", "{\"team\":\"x\"}", 404, "not_found", NULL},
-        {__LINE__, "PATCH", "/v1/tickets/1", "{\"title\":\"x\"}", 400, "read_only_field",
+        {__LINE__, "PATCH", "/v1/tickets/1", "{\"source\":\"x\"}", 400, "read_only_field",
          "cannot be changed"},
         {__LINE__, "PATCH", "/v1/tickets/1", "[]", 400, "invalid_json", NULL},
         {__LINE__, "POST", "/v1/simulate", "{\"title\":\"x\"}", 400, "missing_field", "severity"},
