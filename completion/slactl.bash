@@ -68,8 +68,11 @@ _slactl()
             case $sub in
                 create)
                     opts="--title --severity --grade --region --team --assignee --source
-                        --external-id --appointment --file" ;;
-                update) opts="--severity --grade --region --team --assignee --appointment" ;;
+                        --external-id --appointment --label --file" ;;
+                update)
+                    opts="--severity --grade --region --team --assignee --appointment --label
+                        --title --description --customer-name --customer-phone
+                        --customer-address --device-model --device-serial" ;;
                 list)
                     case $prev in
                         --status)
@@ -101,10 +104,14 @@ _slactl()
             opts="--outcome --note --by" ;;
         plan)
             [[ -z $sub ]] &&
-                { COMPREPLY=($(compgen -W "create list show delete" -- "$cur")); return; }
-            [[ $sub == create ]] &&
-                opts="--name --customer-name --customer-phone --device-model --device-serial
-                    --team --rrule --start --until --due-within --report-within --file" ;;
+                { COMPREPLY=($(compgen -W "create update list show delete" -- "$cur")); return; }
+            case $sub in
+                create|update)
+                    opts="--name --customer-name --customer-phone --customer-address
+                        --device-model --device-serial --team --owner --assignee --calendar
+                        --rrule --start --until --due-within --report-within --file" ;;
+                list) opts="--limit --after" ;;
+            esac ;;
         notifications)
             [[ $prev == --state ]] &&
                 { COMPREPLY=($(compgen -W "pending sent dead" -- "$cur")); return; }
