@@ -98,7 +98,7 @@ _slactl()
                 { COMPREPLY=($(compgen -W "pending due overdue done cancelled" -- "$cur")); return; }
             opts="--state --before --ticket --plan" ;;
         followup)
-            [[ -z $sub ]] && { COMPREPLY=($(compgen -W "complete" -- "$cur")); return; }
+            [[ -z $sub ]] && { COMPREPLY=($(compgen -W "show complete" -- "$cur")); return; }
             [[ $prev == --outcome ]] &&
                 { COMPREPLY=($(compgen -W "satisfied unsatisfied unreachable" -- "$cur")); return; }
             opts="--outcome --note --by" ;;
@@ -115,9 +115,9 @@ _slactl()
         notifications)
             [[ $prev == --state ]] &&
                 { COMPREPLY=($(compgen -W "pending sent dead" -- "$cur")); return; }
-            opts="--state --ticket" ;;
+            opts="--state --ticket --event --channel --limit --after" ;;
         notification)
-            [[ -z $sub ]] && { COMPREPLY=($(compgen -W "retry" -- "$cur")); return; }
+            [[ -z $sub ]] && { COMPREPLY=($(compgen -W "show retry" -- "$cur")); return; }
             ;;
         report)
             case $prev in

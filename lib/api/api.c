@@ -68,6 +68,7 @@ static const struct route {
     {"GET", "/v1/notifications/{id}", no_params, notification_get},
     {"POST", "/v1/notifications/{id}/retry", no_params, notification_retry},
     {"GET", "/v1/followups", followup_params, route_followup_list},
+    {"GET", "/v1/followups/{id}", no_params, route_followup_get},
     {"POST", "/v1/followups/{id}/complete", no_params, route_followup_complete},
     {"POST", "/v1/plans", no_params, route_plan_create},
     {"GET", "/v1/plans", plan_params, route_plan_list},

@@ -50,7 +50,7 @@ struct call {
 typedef void route_fn(struct call *c);
 
 /* Handlers of the other files, routed by api.c's table. */
-route_fn route_followup_list, route_followup_complete;
+route_fn route_followup_list, route_followup_get, route_followup_complete;
 route_fn route_plan_create, route_plan_list, route_plan_get, route_plan_patch, route_plan_delete;
 route_fn route_report_sla;
 

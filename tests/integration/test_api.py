@@ -543,3 +543,24 @@ def test_patch_corrects_title_description_customer_device(daemon, client):
         r = client.patch(f"/v1/tickets/{t['id']}", body)
         assert r.status == 400, (body, r)
     assert daemon.ticket(t["id"])["title"] == "Chiller 3 down"
+
+
+def test_notifications_filter_by_event_and_channel_and_single_get(daemon, client):
+    t = daemon.create(severity=1, team="north")
+
+    def rows(query=""):
+        r = client.get(f"/v1/notifications?ticket={t['id']}{query}")
+        assert r.status == 200, r
+        return r.json["notifications"]
+
+    wait_for(lambda: rows(), 10, "notifications of the 50% step")
+    every = rows()
+    assert rows("&event=sla.warning") == [n for n in every if n["event"] == "sla.warning"]
+    assert rows("&event=followup.due") == []
+    channel = every[0]["channel"]
+    assert rows(f"&channel={channel}") == [n for n in every if n["channel"] == channel]
+    assert rows("&channel=no-such-channel") == []
+    r = client.get(f"/v1/notifications/{every[0]['id']}")
+    assert r.status == 200 and r.json["id"] == every[0]["id"], r
+    assert r.json["idempotency_key"] == every[0]["idempotency_key"]
+    assert client.get("/v1/notifications/999999").status == 404

@@ -647,3 +647,17 @@ def test_plan_options_update_and_pages(ctl):
     page = ctl.json("plan", "list", "--after", p["id"])
     assert [x["id"] for x in page["plans"]] == [q["id"]], page
     assert "more: --after" in ctl.ok("plan", "list", "--limit", 1).stdout
+
+
+def test_single_followup_and_notification_and_filters(ctl, daemon):
+    t = new_ticket(ctl, severity=1, team="north")
+    ctl.ok("ticket", "resolve", t["id"])
+    (fu,) = ctl.json("followups", "--ticket", t["id"])["followups"]
+    assert ctl.json("followup", "show", fu["id"])["name"] == fu["name"]
+    assert "deadline_at" in ctl.ok("followup", "show", fu["id"]).stdout
+    notes = ctl.json("notifications", "--ticket", t["id"], "--event", "followup.due",
+                     "--channel", "log")["notifications"]
+    assert all(n["event"] == "followup.due" and n["channel"] == "log" for n in notes), notes
+    got = wait_for(lambda: ctl.json("notifications", "--ticket", t["id"])["notifications"], 10,
+                   "a notification")
+    assert ctl.json("notification", "show", got[0]["id"])["id"] == got[0]["id"]
