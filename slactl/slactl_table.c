@@ -74,6 +74,8 @@ const struct command ctl_commands[] = {
               {"policy", "policy", OPT_STR},
               {"team", "team", OPT_STR},
               {"breached", "breached", OPT_FLAG},
+              {"source", "source", OPT_STR},
+              {"external-id", "external_id", OPT_STR},
               {"limit", "limit", OPT_STR},
               {"after", "after", OPT_STR}},
      .show = SHOW_LIST,

@@ -37,8 +37,8 @@ static route_fn ticket_create, ticket_list, ticket_get, ticket_patch, ticket_eve
     simulate, healthz, metrics, reload;
 static route_fn notification_list, notification_get, notification_retry;
 
-static const char *const list_params[] = {"status", "policy", "team", "breached",
-                                          "limit",  "after",  NULL};
+static const char *const list_params[] = {"status", "policy", "team",        "breached", "limit",
+                                          "after",  "source", "external_id", NULL};
 static const char *const no_params[] = {NULL};
 static const char *const notification_params[] = {"state", "ticket", "event", "channel",
                                                   "limit", "after",  NULL};
@@ -280,7 +280,13 @@ static void ticket_list(struct call *c)
     /* Indexes as in list_params. */
     const char *status = c->query[0], *policy = c->query[1], *team = c->query[2],
                *breached = c->query[3], *limit = c->query[4], *after = c->query[5];
-    struct ticket_filter f = {.breached = -1};
+    struct ticket_filter f = {.breached = -1, .source = c->query[6], .external_id = c->query[7]};
+    if (f.external_id && !f.source) {
+        call_error(c, 400, "invalid_parameter",
+                   "query parameter 'external_id' needs 'source' too: a ticket's origin is "
+                   "both (source 'api' when it was posted without one)");
+        return;
+    }
     if (status) {
         if (ticket_status_from_name(status) < 0) {
             char q[PATH_QUOTE_MAX + 4];

@@ -55,13 +55,14 @@ struct outbox_row {
 
 /* Filters of listings, in id order; NULL / -1 / 0 mean "any". */
 struct ticket_filter {
-    const char *status; /* status name */
-    const char *policy; /* policy name */
-    const char *team;   /* team name */
-    int breached;       /* 1: a clock is breached, missed or paused past due; 0: none is */
-    bool open_only;     /* not resolved, closed or cancelled */
-    int64_t after_id;   /* ids greater than this */
-    size_t limit;       /* at most this many rows; 0 = no limit */
+    const char *status;               /* status name */
+    const char *policy;               /* policy name */
+    const char *team;                 /* team name */
+    const char *source, *external_id; /* the ticket's origin (both indexed together) */
+    int breached;     /* 1: a clock is breached, missed or paused past due; 0: none is */
+    bool open_only;   /* not resolved, closed or cancelled */
+    int64_t after_id; /* ids greater than this */
+    size_t limit;     /* at most this many rows; 0 = no limit */
 };
 
 struct outbox_filter {

@@ -50,7 +50,8 @@ enum {
     TC_LAST_EVENT, /* bind only */
 };
 
-/* ?1 after_id, ?2 status, ?3 policy, ?4 team, ?5 breached (0/1), ?6 open_only, ?7 limit. */
+/* ?1 after_id, ?2 status, ?3 policy, ?4 team, ?5 breached (0/1), ?6 open_only, ?7 limit,
+ * ?8 source, ?9 external_id, ?10 the only id (the origin's, found first by its index). */
 #define TICKET_FILTER                                                                              \
     " WHERE t.id > ?1"                                                                             \
     " AND (?2 IS NULL OR t.status = ?2)"                                                           \
@@ -59,6 +60,8 @@ enum {
     " AND (?5 IS NULL OR ?5 = EXISTS (SELECT 1 FROM clocks c WHERE c.ticket_id = t.id"             \
     "  AND (c.state IN ('breached', 'missed') OR c.paused_breached)))"                             \
     " AND (?6 IS NULL OR t.status NOT IN ('resolved', 'closed', 'cancelled'))"                     \
+    " AND (?8 IS NULL OR t.source = ?8) AND (?9 IS NULL OR t.external_id = ?9)"                    \
+    " AND (?10 IS NULL OR t.id = ?10)"                                                             \
     " ORDER BY t.id LIMIT ?7"
 
 #define CLOCK_COLUMNS                                                                              \
@@ -586,6 +589,22 @@ static int bind_ticket_filter(struct store *s, sqlite3_stmt *st, const struct ti
     else
         bind_null(&b, 6);
     bind_limit(&b, 7, limit);
+    bind_text(&b, 8, f->source);
+    bind_text(&b, 9, f->external_id);
+    /* An origin is one ticket at most: found by its index, not by a scan of every id. */
+    int64_t origin_id = 0; /* none has id 0 */
+    if (f->source && f->external_id) {
+        struct slad_error err;
+        int r = store_ticket_find(s, f->source, f->external_id, &origin_id, &err);
+        if (r < 0 && r != -ENOENT) {
+            if (reterr)
+                *reterr = err;
+            return r;
+        }
+        bind_int64(&b, 10, origin_id);
+    } else {
+        bind_null(&b, 10);
+    }
     return b.rc == SQLITE_OK ? 0 : store_fail(s, b.rc, "listing tickets", reterr);
 }
 

@@ -564,3 +564,26 @@ def test_notifications_filter_by_event_and_channel_and_single_get(daemon, client
     assert r.status == 200 and r.json["id"] == every[0]["id"], r
     assert r.json["idempotency_key"] == every[0]["idempotency_key"]
     assert client.get("/v1/notifications/999999").status == 404
+
+
+def test_find_ticket_by_origin(daemon, client):
+    """GET /v1/tickets?source=&external_id= finds the ticket a system posted (one at most);
+    source alone lists that system's tickets; external_id alone is refused."""
+    a = daemon.create(source="crm", external_id="CRM-7")
+    b = daemon.create(source="crm", external_id="CRM-8")
+    c = daemon.create(external_id="CRM-7")  # source "api"
+    r = client.get("/v1/tickets?source=crm&external_id=CRM-7")
+    assert r.status == 200, r
+    assert [t["id"] for t in r.json["tickets"]] == [a["id"]] and r.json["next"] is None
+    r = client.get("/v1/tickets?source=api&external_id=CRM-7")
+    assert [t["id"] for t in r.json["tickets"]] == [c["id"]], r
+    r = client.get("/v1/tickets?source=crm&external_id=nope")
+    assert r.status == 200 and r.json["tickets"] == [], r
+    r = client.get("/v1/tickets?source=crm")
+    assert [t["id"] for t in r.json["tickets"]] == [a["id"], b["id"]], r
+    r = client.get(f"/v1/tickets?source=crm&external_id=CRM-7&after={a['id']}")
+    assert r.json["tickets"] == [], r
+    r = client.get("/v1/tickets?source=crm&external_id=CRM-7&status=closed")
+    assert r.json["tickets"] == [], r
+    r = client.get("/v1/tickets?external_id=CRM-7")
+    assert r.status == 400 and "source" in r.error_message(), r

@@ -661,3 +661,10 @@ def test_single_followup_and_notification_and_filters(ctl, daemon):
     got = wait_for(lambda: ctl.json("notifications", "--ticket", t["id"])["notifications"], 10,
                    "a notification")
     assert ctl.json("notification", "show", got[0]["id"])["id"] == got[0]["id"]
+
+
+def test_ticket_list_by_origin(ctl):
+    t = new_ticket(ctl, source="crm", external_id="CRM-9")
+    new_ticket(ctl, source="crm", external_id="CRM-10")
+    v = ctl.json("ticket", "list", "--source", "crm", "--external-id", "CRM-9")
+    assert [x["id"] for x in v["tickets"]] == [t["id"]], v
