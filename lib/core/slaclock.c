@@ -34,6 +34,13 @@ int slaclock_state_from_name(const char *name)
     return -1;
 }
 
+/* What a pending clock shows as its target before it starts: a plain duration as it is
+ * written; 0 for "3wd", whose business time depends on the day the clock starts. */
+static int64_t configured_target(const struct conf_clock *cc)
+{
+    return cc->target.unit == DURATION_WORKDAYS ? 0 : cc->target.value;
+}
+
 void slaclock_init(struct slaclock *c, const struct conf_clock *cc)
 {
     memset(c, 0, sizeof(*c));
@@ -45,6 +52,7 @@ void slaclock_init(struct slaclock *c, const struct conf_clock *cc)
     c->breached_at_ms = SLAD_NO_TIME;
     c->due_at_ms = SLAD_NO_TIME;
     c->stop_event = -1;
+    c->target_ms = configured_target(cc);
 }
 
 bool slaclock_is_stopped(const struct slaclock *c)
@@ -192,8 +200,8 @@ void slaclock_retarget(struct slaclock *c, const struct conf_clock *cc, const st
     if (slaclock_is_stopped(c))
         return;
     if (c->state == SLACLOCK_PENDING) {
-        if (c->since_ms != SLAD_NO_TIME)
-            c->target_ms = target_at(cc, cal, c->since_ms);
+        c->target_ms =
+            c->since_ms != SLAD_NO_TIME ? target_at(cc, cal, c->since_ms) : configured_target(cc);
         return;
     }
     c->target_ms = target_at(cc, cal, c->started_at_ms);
