@@ -80,7 +80,7 @@ _slactl()
                                 on_hold resolved closed cancelled" -- "$cur"))
                             return ;;
                     esac
-                    opts="--status --policy --team --breached --source --external-id --limit
+                    opts="--status --policy --team --breached --missed --source --external-id --limit
                         --after" ;;
                 dispatch) opts="$event_opts --assignee" ;;
                 hold) opts="$event_opts --reason" ;;

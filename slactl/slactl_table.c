@@ -74,6 +74,7 @@ const struct command ctl_commands[] = {
               {"policy", "policy", OPT_STR},
               {"team", "team", OPT_STR},
               {"breached", "breached", OPT_FLAG},
+              {"missed", "missed", OPT_FLAG},
               {"source", "source", OPT_STR},
               {"external-id", "external_id", OPT_STR},
               {"limit", "limit", OPT_STR},

@@ -38,7 +38,7 @@ static route_fn ticket_create, ticket_list, ticket_get, ticket_patch, ticket_eve
 static route_fn notification_list, notification_get, notification_retry;
 
 static const char *const list_params[] = {"status", "policy", "team",        "breached", "limit",
-                                          "after",  "source", "external_id", NULL};
+                                          "after",  "source", "external_id", "missed",   NULL};
 static const char *const no_params[] = {NULL};
 static const char *const notification_params[] = {"state", "ticket", "event", "channel",
                                                   "limit", "after",  NULL};
@@ -307,7 +307,17 @@ static void ticket_list(struct call *c)
             f.breached = 0;
         } else {
             call_error(c, 400, "invalid_parameter",
-                       "query parameter 'breached' must be true or false");
+                       "query parameter 'breached' must be true (a clock runs late now) or false");
+            return;
+        }
+    }
+    const char *missed = c->query[8];
+    if (missed) {
+        if (strcmp(missed, "true") == 0 || strcmp(missed, "false") == 0) {
+            f.missed = missed[0] == 't' ? 1 : -1;
+        } else {
+            call_error(c, 400, "invalid_parameter",
+                       "query parameter 'missed' must be true (a clock stopped late) or false");
             return;
         }
     }

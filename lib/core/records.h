@@ -59,7 +59,9 @@ struct ticket_filter {
     const char *policy;               /* policy name */
     const char *team;                 /* team name */
     const char *source, *external_id; /* the ticket's origin (both indexed together) */
-    int breached;     /* 1: a clock is breached, missed or paused past due; 0: none is */
+    int breached;     /* 1: a clock runs late now (breached, or paused past due); 0: none does;
+                         -1: any */
+    int missed;       /* 1: a clock stopped late (missed); -1: none did; 0: any */
     bool open_only;   /* not resolved, closed or cancelled */
     int64_t after_id; /* ids greater than this */
     size_t limit;     /* at most this many rows; 0 = no limit */

@@ -51,14 +51,17 @@ enum {
 };
 
 /* ?1 after_id, ?2 status, ?3 policy, ?4 team, ?5 breached (0/1), ?6 open_only, ?7 limit,
- * ?8 source, ?9 external_id, ?10 the only id (the origin's, found first by its index). */
+ * ?8 source, ?9 external_id, ?10 the only id (the origin's, found first by its index),
+ * ?11 missed (0/1). */
 #define TICKET_FILTER                                                                              \
     " WHERE t.id > ?1"                                                                             \
     " AND (?2 IS NULL OR t.status = ?2)"                                                           \
     " AND (?3 IS NULL OR t.policy = ?3)"                                                           \
     " AND (?4 IS NULL OR t.team = ?4)"                                                             \
     " AND (?5 IS NULL OR ?5 = EXISTS (SELECT 1 FROM clocks c WHERE c.ticket_id = t.id"             \
-    "  AND (c.state IN ('breached', 'missed') OR c.paused_breached)))"                             \
+    "  AND (c.state = 'breached' OR (c.state = 'paused' AND c.paused_breached))))"                 \
+    " AND (?11 IS NULL OR ?11 = EXISTS (SELECT 1 FROM clocks c WHERE c.ticket_id = t.id"           \
+    "  AND c.state = 'missed'))"                                                                   \
     " AND (?6 IS NULL OR t.status NOT IN ('resolved', 'closed', 'cancelled'))"                     \
     " AND (?8 IS NULL OR t.source = ?8) AND (?9 IS NULL OR t.external_id = ?9)"                    \
     " AND (?10 IS NULL OR t.id = ?10)"                                                             \
@@ -589,6 +592,10 @@ static int bind_ticket_filter(struct store *s, sqlite3_stmt *st, const struct ti
     else
         bind_null(&b, 6);
     bind_limit(&b, 7, limit);
+    if (f->missed == 0)
+        bind_null(&b, 11);
+    else
+        bind_int64(&b, 11, f->missed > 0);
     bind_text(&b, 8, f->source);
     bind_text(&b, 9, f->external_id);
     /* An origin is one ticket at most: found by its index, not by a scan of every id. */

@@ -587,3 +587,24 @@ def test_find_ticket_by_origin(daemon, client):
     assert r.json["tickets"] == [], r
     r = client.get("/v1/tickets?external_id=CRM-7")
     assert r.status == 400 and "source" in r.error_message(), r
+
+
+def test_breached_lists_late_now_and_missed_lists_stopped_late(daemon, client):
+    """breached=true: a clock runs late now; missed=true: a clock stopped late. A response
+    clock that breached and was then acknowledged is missed, no longer breached."""
+    t = daemon.create(severity=1, team="north")
+    other = daemon.create(severity=2)
+
+    def ids(query):
+        r = client.get(f"/v1/tickets?{query}")
+        assert r.status == 200, r
+        return [x["id"] for x in r.json["tickets"]]
+
+    wait_for(lambda: t["id"] in ids("breached=true"), 15, "the response clock to breach")
+    assert t["id"] not in ids("missed=true") and t["id"] in ids("missed=false")
+    assert daemon.event(t["id"], "acknowledge").status == 200
+    assert clock(daemon.ticket(t["id"]), "response")["state"] == "missed"
+    assert t["id"] not in ids("breached=true") and t["id"] in ids("breached=false")
+    assert ids("missed=true") == [t["id"]]
+    assert other["id"] in ids("missed=false") and t["id"] not in ids("missed=false")
+    assert client.get("/v1/tickets?missed=maybe").status == 400
