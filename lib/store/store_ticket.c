@@ -108,7 +108,8 @@ static const char sql_agenda_load[] = "SELECT id, next_ms FROM tickets INDEXED B
                                       " WHERE next_ms IS NOT NULL ORDER BY next_ms";
 static const char sql_repeat_count[] = "SELECT count(*) FROM tickets INDEXED BY tickets_repeat"
                                        " WHERE device_serial = ?1 AND fault_code = ?2"
-                                       " AND reported_at_ms BETWEEN ?3 AND ?4";
+                                       " AND reported_at_ms BETWEEN ?3 AND ?4"
+                                       " AND status != 'cancelled'";
 
 const char *const store_ticket_statements[] = {
     sql_ticket_insert, sql_ticket_update, sql_ticket_load,   sql_ticket_find,

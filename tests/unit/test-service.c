@@ -839,16 +839,19 @@ static void test_repeat_fault(void **state)
 {
     struct fixture *f = *state;
     struct slad_error err = {{0}};
-    /* Five tickets on serial SN1: fault E1 at 0 s, 1 s, 2 s (the third is the count), 3 s,
-     * then E2; and an E1 ticket reported 2 h back, outside the 1 h window. */
+    /* Tickets on serial SN1: fault E1 at 0 s, 1 s, 2 s (the third is the count: notifies),
+     * 3 s (the fourth notifies too), then E2; an E1 ticket reported 2 h back, outside the
+     * 1 h window; an E1 ticket cancelled (a mistake), which the next one does not count. */
     static const struct {
         const char *fault;
         int64_t reported_ms;
         int want_count;
-        bool notifies;
+        bool notifies, cancel;
     } rows[] = {
-        {"E1", T0, 1, false},         {"E1", T0 + 1 * S, 2, false}, {"E1", T0 + 2 * S, 3, true},
-        {"E1", T0 + 3 * S, 4, false}, {"E2", T0 + 4 * S, 1, false}, {"E1", T0 - 7200 * S, 1, false},
+        {"E1", T0, 1, false, false},         {"E1", T0 + 1 * S, 2, false, false},
+        {"E1", T0 + 2 * S, 3, true, false},  {"E1", T0 + 3 * S, 4, true, false},
+        {"E2", T0 + 4 * S, 1, false, false}, {"E1", T0 - 7200 * S, 1, false, false},
+        {"E1", T0 + 5 * S, 5, true, true},   {"E1", T0 + 6 * S, 5, true, false},
     };
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         struct ticket t;
@@ -860,6 +863,11 @@ static void test_repeat_fault(void **state)
         int64_t id = create(f, &t, now, true, __LINE__);
         ticket_done(&t);
         struct ticket got;
+        if (rows[i].cancel) {
+            struct ticket_event cancel = {.type = TICKET_EVENT_CANCEL, .at_ms = now};
+            assert_int_equal(service_ticket_event(f->svc, id, &cancel, now, &got, &err), 0);
+            ticket_done(&got);
+        }
         assert_int_equal(service_ticket_get(f->svc, id, &got, &err), 0);
         if (got.repeat_count != rows[i].want_count)
             fail_msg("ticket #%zu: repeat_count %d, want %d", i, got.repeat_count,
@@ -883,7 +891,12 @@ static void test_repeat_fault(void **state)
             struct history_dump h;
             history(f, id, &h);
             assert_non_null(strstr(h.kinds, "repeat_fault"));
-            assert_non_null(strstr(h.data[h.n - 1], "\"repeat_count\":3"));
+            char count[32];
+            snprintf(count, sizeof(count), "\"repeat_count\":%d", rows[i].want_count);
+            bool found = false;
+            for (size_t k = 0; k < h.n; k++)
+                found |= strstr(h.data[k], count) != NULL;
+            assert_true(found);
         }
     }
 }
