@@ -44,13 +44,18 @@ build: deps $(BUILD)/build.ninja
 build-asan: deps $(ASAN_BUILD)/build.ninja
 	ninja -C $(ASAN_BUILD)
 
-# The shipped config with its paths moved under ./run, so no root is needed.
+# The shipped config with its paths moved under ./run, so no root is needed; its relative
+# .ics (relative to the config's folder) now names conf/'s.
 $(RUN_DIR)/slad.conf: conf/slad.conf
 	mkdir -p $(RUN_DIR)
 	sed -e 's|/run/slad/|$(RUN_DIR)/|g' -e 's|/var/lib/slad/|$(RUN_DIR)/|g' \
-	    -e 's|/etc/slad/|$(CURDIR)/conf/|g' conf/slad.conf > $@
+	    -e 's|/etc/slad/|$(CURDIR)/conf/|g' \
+	    -e 's|^\( *ics = "\)\([^/"]\)|\1$(CURDIR)/conf/\2|' conf/slad.conf > $@
 
+# The README's examples run slactl from the PATH, on this daemon: the line says how.
 run: build $(RUN_DIR)/slad.conf
+	@echo 'make: for slactl in another terminal here:'
+	@echo '  export PATH="$(abspath $(BUILD))/slactl:$$PATH" SLACTL_SOCKET="$(RUN_DIR)/slad.sock"'
 	$(BUILD)/daemon/slad --config $(RUN_DIR)/slad.conf
 
 check: build

@@ -68,8 +68,11 @@ _slactl()
             case $sub in
                 create)
                     opts="--title --severity --grade --region --team --assignee --source
-                        --external-id --appointment --file" ;;
-                update) opts="--severity --grade --region --team --assignee --appointment" ;;
+                        --external-id --appointment --label --file" ;;
+                update)
+                    opts="--severity --grade --region --team --assignee --appointment --label
+                        --title --description --customer-name --customer-phone
+                        --customer-address --device-model --device-serial" ;;
                 list)
                     case $prev in
                         --status)
@@ -77,7 +80,8 @@ _slactl()
                                 on_hold resolved closed cancelled" -- "$cur"))
                             return ;;
                     esac
-                    opts="--status --policy --team --breached --limit --after" ;;
+                    opts="--status --policy --team --breached --missed --source --external-id --limit
+                        --after" ;;
                 dispatch) opts="$event_opts --assignee" ;;
                 hold) opts="$event_opts --reason" ;;
                 show) opts="" ;;
@@ -95,22 +99,26 @@ _slactl()
                 { COMPREPLY=($(compgen -W "pending due overdue done cancelled" -- "$cur")); return; }
             opts="--state --before --ticket --plan" ;;
         followup)
-            [[ -z $sub ]] && { COMPREPLY=($(compgen -W "complete" -- "$cur")); return; }
+            [[ -z $sub ]] && { COMPREPLY=($(compgen -W "show complete" -- "$cur")); return; }
             [[ $prev == --outcome ]] &&
                 { COMPREPLY=($(compgen -W "satisfied unsatisfied unreachable" -- "$cur")); return; }
             opts="--outcome --note --by" ;;
         plan)
             [[ -z $sub ]] &&
-                { COMPREPLY=($(compgen -W "create list show delete" -- "$cur")); return; }
-            [[ $sub == create ]] &&
-                opts="--name --customer-name --customer-phone --device-model --device-serial
-                    --team --rrule --start --until --due-within --report-within --file" ;;
+                { COMPREPLY=($(compgen -W "create update list show delete" -- "$cur")); return; }
+            case $sub in
+                create|update)
+                    opts="--name --customer-name --customer-phone --customer-address
+                        --device-model --device-serial --team --owner --assignee --calendar
+                        --rrule --start --until --due-within --report-within --file" ;;
+                list) opts="--limit --after" ;;
+            esac ;;
         notifications)
             [[ $prev == --state ]] &&
                 { COMPREPLY=($(compgen -W "pending sent dead" -- "$cur")); return; }
-            opts="--state --ticket" ;;
+            opts="--state --ticket --event --channel --limit --after" ;;
         notification)
-            [[ -z $sub ]] && { COMPREPLY=($(compgen -W "retry" -- "$cur")); return; }
+            [[ -z $sub ]] && { COMPREPLY=($(compgen -W "show retry" -- "$cur")); return; }
             ;;
         report)
             case $prev in

@@ -111,7 +111,7 @@ static void finish(struct job *j, const struct channel_response *resp)
         struct retry_policy pol;
         retry_policy_init(&pol, ch);
         retry_decide(&pol, v.outcome, v.retry_after_ms, v.reason, j->row.attempts,
-                     j->row.created_ms, now, deliver_random64(), &dec);
+                     j->row.age_from_ms, now, deliver_random64(), &dec);
     }
     deliver_job_record(d->batch, d->store, d->metrics, &j->row, j->row.channel, dec.outcome,
                        dec.next_attempt_ms, dec.last_error, now);

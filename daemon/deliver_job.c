@@ -31,7 +31,8 @@ int deliver_row_copy(struct deliver_row *r, const struct outbox_row *o)
     memset(r, 0, sizeof(*r));
     r->id = o->id;
     r->ticket_id = o->ticket_id;
-    r->created_ms = o->created_ms;
+    /* A manual retry gives the row a whole new age budget (max_age). */
+    r->age_from_ms = o->retried_ms != SLAD_NO_TIME ? o->retried_ms : o->created_ms;
     r->next_attempt_ms = o->next_attempt_ms;
     r->attempts = o->attempts;
     r->channel = dup_or_null(o->channel);

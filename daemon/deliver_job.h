@@ -17,8 +17,9 @@ struct service;
 /* A row picked for delivery: copies of the row's fields (the store's strings do not live
  * past the query). */
 struct deliver_row {
-    int64_t id, ticket_id, created_ms, next_attempt_ms;
-    int attempts; /* including the one being made */
+    int64_t id, ticket_id, next_attempt_ms;
+    int64_t age_from_ms; /* max_age counts from here: queued, or retried by hand */
+    int attempts;        /* including the one being made */
     char *channel, *event, *recipient, *key, *payload;
 };
 

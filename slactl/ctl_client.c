@@ -5,6 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
 #include <curl/curl.h>
 
 #include "redact.h"
@@ -37,15 +41,39 @@ static size_t on_data(char *ptr, size_t size, size_t n, void *userdata)
     return add;
 }
 
+/* Why connecting to the Unix socket at path fails now (curl only says "Couldn't connect"):
+ * 0 when it does not. */
+static int socket_errno(const char *path)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof(sa.sun_path))
+        return ENAMETOOLONG;
+    memcpy(sa.sun_path, path, strlen(path) + 1);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return errno;
+    int r = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? errno : 0;
+    close(fd);
+    return r;
+}
+
 static void say_unreachable(const struct ctl *ctl, const char *why)
 {
     char shown[512]; /* the URL without its user info */
-    if (ctl->socket)
+    int e = ctl->socket ? socket_errno(ctl->socket) : 0;
+    if (e == EACCES || e == EPERM)
+        fprintf(stderr,
+                "slactl: permission denied on the socket '%s': slad runs, but this user may "
+                "not talk to it\n"
+                "slactl: join its group (`sudo usermod -aG slad \"$USER\"`, then log in again) "
+                "or run slactl as root\n",
+                ctl->socket);
+    else if (ctl->socket)
         fprintf(stderr,
                 "slactl: cannot reach slad on the socket '%s': %s\n"
                 "slactl: is slad running? start it with `systemctl start slad` or `make run`, "
                 "or name its socket with --socket PATH (or SLACTL_SOCKET)\n",
-                ctl->socket, why);
+                ctl->socket, e ? strerror(e) : why);
     else
         fprintf(stderr,
                 "slactl: cannot reach slad at '%s': %s\n"

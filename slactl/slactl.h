@@ -34,13 +34,17 @@ int ctl_call(struct ctl *ctl, const char *method, const char *path, const char *
              char **ret_text);
 
 /* The command table (slactl_table.c). */
-#define MAX_OPTS 16
-/* How an option's value goes into the request. */
-enum opt_type { OPT_STR, OPT_INT, OPT_FLAG, OPT_FILE };
+#define MAX_OPTS 20
+/* How an option's value goes into the request. OPT_LABEL: "KEY=VALUE" into the object
+ * key names, repeatable ("KEY=": null, which removes the label). */
+enum opt_type { OPT_STR, OPT_INT, OPT_FLAG, OPT_FILE, OPT_LABEL };
+/* Required options are checked before any connection (unless --file gives the body). */
+enum opt_need { OPT_OPTIONAL, OPT_REQUIRED };
 struct opt {
     const char *name; /* without "--" */
     const char *key;  /* JSON field or query parameter */
     enum opt_type type;
+    enum opt_need need;
 };
 enum send { SEND_NONE, SEND_BODY, SEND_QUERY, SEND_FILE_ARG };
 enum show {

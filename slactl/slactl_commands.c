@@ -50,35 +50,51 @@ int ctl_check_config(int argc, char **argv)
 
 #define REQUEST_PATH_MAX 4096
 
+/* One command: its words and help, then its options wrapped to fit 80 columns; the
+ * required ones unbracketed. */
+static void command_usage(FILE *out, const struct command *cmd)
+{
+    char head[64];
+    snprintf(head, sizeof(head), "%s %s", cmd->words, cmd->args ? cmd->args : "");
+    fprintf(out, "  %-24s %s\n", head, cmd->help);
+    char line[128] = "";
+    size_t len = 0;
+    for (size_t k = 0; k < MAX_OPTS && cmd->opts[k].name; k++) {
+        const struct opt *o = &cmd->opts[k];
+        bool required = o->need == OPT_REQUIRED;
+        char one[64];
+        snprintf(one, sizeof(one), " %s--%s%s%s", required ? "" : "[", o->name,
+                 o->type == OPT_FLAG    ? ""
+                 : o->type == OPT_FILE  ? " FILE"
+                 : o->type == OPT_LABEL ? " KEY=VALUE"
+                                        : " X",
+                 required ? "" : "]");
+        if (len + strlen(one) > 52) {
+            fprintf(out, "  %-24s%s\n", "", line);
+            len = 0;
+        }
+        int n = snprintf(line + len, sizeof(line) - len, "%s", one);
+        if (n > 0 && (size_t)n < sizeof(line) - len)
+            len += (size_t)n;
+    }
+    if (len)
+        fprintf(out, "  %-24s%s\n", "", line);
+}
+
 void ctl_commands_usage(FILE *out)
 {
     fprintf(out, "Commands:\n");
-    for (size_t i = 0; i < ctl_n_commands; i++) {
-        char head[64];
-        snprintf(head, sizeof(head), "%s %s", ctl_commands[i].words,
-                 ctl_commands[i].args ? ctl_commands[i].args : "");
-        fprintf(out, "  %-24s %s\n", head, ctl_commands[i].help);
-        /* The options, wrapped to fit 80 columns. */
-        char line[128] = "";
-        size_t len = 0;
-        for (size_t k = 0; k < MAX_OPTS && ctl_commands[i].opts[k].name; k++) {
-            const struct opt *o = &ctl_commands[i].opts[k];
-            char one[64];
-            snprintf(one, sizeof(one), " --%s%s", o->name,
-                     o->type == OPT_FLAG   ? ""
-                     : o->type == OPT_FILE ? " FILE"
-                                           : " X");
-            if (len + strlen(one) > 52) {
-                fprintf(out, "  %-24s%s\n", "", line);
-                len = 0;
-            }
-            int n = snprintf(line + len, sizeof(line) - len, "%s", one);
-            if (n > 0 && (size_t)n < sizeof(line) - len)
-                len += (size_t)n;
-        }
-        if (len)
-            fprintf(out, "  %-24s%s\n", "", line);
-    }
+    for (size_t i = 0; i < ctl_n_commands; i++)
+        command_usage(out, &ctl_commands[i]);
+}
+
+/* slactl COMMAND --help: that command alone; the global options are in slactl --help. */
+static void command_help(FILE *out, const struct command *cmd)
+{
+    fprintf(out, "Usage: slactl [GLOBAL OPTIONS] %s%s%s [OPTIONS]\n", cmd->words,
+            cmd->args ? " " : "", cmd->args ? cmd->args : "");
+    command_usage(out, cmd);
+    fprintf(out, "(global options and every command: slactl --help; see slactl(1))\n");
 }
 
 /* Match argv against a command's words; the number of words used, or 0. */
@@ -116,6 +132,11 @@ static bool is_id(const char *s)
     return true;
 }
 
+static bool is_help(const char *a)
+{
+    return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
+}
+
 /* Append "&key=value" (escaped) to the query. */
 static int query_add(char *q, size_t size, const char *key, const char *value)
 {
@@ -139,6 +160,29 @@ __attribute__((format(printf, 2, 3))) static int usage_error(const struct comman
     fprintf(stderr, "\nUsage: slactl %s%s%s [OPTIONS] (see slactl --help)\n", cmd->words,
             cmd->args ? " " : "", cmd->args ? cmd->args : "");
     return SLACTL_USAGE;
+}
+
+/* --label KEY=VALUE into body's object key ("KEY=": null, which removes the label). */
+static int label_add(const struct command *cmd, json_t *body, const char *key, const char *val)
+{
+    const char *eq = strchr(val, '=');
+    if (!eq || eq == val)
+        return usage_error(cmd, "'%s' is not KEY=VALUE (KEY= removes the label)", val);
+    char *name = strndup(val, (size_t)(eq - val));
+    json_t *v = eq[1] ? json_string(eq + 1) : json_null();
+    json_t *labels = json_object_get(body, key);
+    if (!labels) {
+        labels = json_object();
+        json_object_set_new(body, key, labels);
+    }
+    int rc = SLACTL_OK;
+    if (!name || !v || !labels)
+        rc = usage_error(cmd, "'%s' is not valid UTF-8", val);
+    else
+        json_object_set_new(labels, name, json_incref(v));
+    json_decref(v);
+    free(name);
+    return rc;
 }
 
 /* Where the next page of a listing starts. */
@@ -209,6 +253,8 @@ static int run(struct ctl *ctl, const struct command *cmd, int argc, char **argv
     char query[REQUEST_PATH_MAX] = "";
     char *file_body = NULL;
     int rc = SLACTL_USAGE;
+    bool seen[MAX_OPTS] = {false};
+    const char *body_opt = NULL, *file_opt = NULL; /* to refuse --file with --title */
     if (!body)
         return SLACTL_USAGE;
     if (cmd->event)
@@ -227,8 +273,8 @@ static int run(struct ctl *ctl, const struct command *cmd, int argc, char **argv
             ctl->json = true;
             continue;
         }
-        if (strcmp(a, "--help") == 0) {
-            ctl_commands_usage(stdout);
+        if (is_help(a)) {
+            command_help(stdout, cmd);
             rc = SLACTL_OK;
             goto out;
         }
@@ -239,6 +285,7 @@ static int run(struct ctl *ctl, const struct command *cmd, int argc, char **argv
             rc = usage_error(cmd, "unknown option '%s'", a);
             goto out;
         }
+        seen[o - cmd->opts] = true;
         const char *val = "true";
         if (o->type != OPT_FLAG) {
             if (eq)
@@ -250,10 +297,17 @@ static int run(struct ctl *ctl, const struct command *cmd, int argc, char **argv
                 goto out;
             }
         }
+        if (o->type == OPT_FILE)
+            file_opt = a;
+        else if (cmd->send == SEND_BODY)
+            body_opt = a;
+        if (file_opt && body_opt) {
+            rc = usage_error(cmd, "'%s' gives the whole body: put the fields of '%s' in the file",
+                             file_opt, body_opt);
+            goto out;
+        }
         if (o->type == OPT_FILE) {
-            json_decref(body);
             free(file_body);
-            body = NULL;
             if (!(file_body = ctl_read_file(val)))
                 goto out;
             continue;
@@ -265,8 +319,6 @@ static int run(struct ctl *ctl, const struct command *cmd, int argc, char **argv
             }
             continue;
         }
-        if (!body)
-            continue; /* --file gives the whole body */
         json_t *jv;
         if (o->type == OPT_INT) {
             char *end;
@@ -277,6 +329,11 @@ static int run(struct ctl *ctl, const struct command *cmd, int argc, char **argv
                 goto out;
             }
             jv = json_integer(n);
+        } else if (o->type == OPT_LABEL) {
+            rc = label_add(cmd, body, o->key, val);
+            if (rc != SLACTL_OK)
+                goto out;
+            continue;
         } else {
             jv = json_string(val);
             if (!jv) {
@@ -302,6 +359,11 @@ static int run(struct ctl *ctl, const struct command *cmd, int argc, char **argv
         rc = usage_error(cmd, "missing %s", cmd->args);
         goto out;
     }
+    for (size_t k = 0; k < MAX_OPTS && cmd->opts[k].name && !file_body; k++)
+        if (cmd->opts[k].need == OPT_REQUIRED && !seen[k]) {
+            rc = usage_error(cmd, "missing --%s (required)", cmd->opts[k].name);
+            goto out;
+        }
     if (strstr(cmd->path, "{}") && !is_id(pos[0])) {
         rc = usage_error(cmd, "'%s' is not a ticket or object id (a positive number)", pos[0]);
         goto out;
@@ -316,7 +378,7 @@ static int run(struct ctl *ctl, const struct command *cmd, int argc, char **argv
     if (cmd->send == SEND_FILE_ARG && !(file_body = ctl_read_file(pos[0])))
         goto out;
     char *dumped = NULL;
-    if (cmd->send == SEND_BODY && body)
+    if (cmd->send == SEND_BODY && !file_body)
         dumped = json_dumps(body, JSON_COMPACT);
     const char *send = file_body ? file_body : dumped;
     json_t *answer = NULL;
@@ -333,10 +395,31 @@ out:
     return rc;
 }
 
+/* slactl WORD --help for a group ("ticket", "plan"): the commands it starts. */
+static int group_help(const char *word)
+{
+    size_t len = strlen(word), n = 0;
+    for (size_t i = 0; i < ctl_n_commands; i++) {
+        const char *w = ctl_commands[i].words;
+        if (strncmp(w, word, len) == 0 && (w[len] == ' ' || w[len] == '\0')) {
+            if (n++ == 0)
+                printf("Usage: slactl [GLOBAL OPTIONS] %s ... [OPTIONS]\n", word);
+            command_usage(stdout, &ctl_commands[i]);
+        }
+    }
+    return n ? SLACTL_OK : -1;
+}
+
 int ctl_command(struct ctl *ctl, int argc, char **argv)
 {
-    if (strcmp(argv[0], "check-config") == 0)
+    if (strcmp(argv[0], "check-config") == 0) {
+        for (int i = 1; i < argc; i++)
+            if (is_help(argv[i])) {
+                command_help(stdout, &ctl_commands[ctl_n_commands - 1]);
+                return SLACTL_OK;
+            }
         return ctl_check_config(argc - 1, argv + 1);
+    }
     const struct command *best = NULL;
     size_t best_used = 0;
     for (size_t i = 0; i < ctl_n_commands; i++) {
@@ -346,6 +429,8 @@ int ctl_command(struct ctl *ctl, int argc, char **argv)
             best_used = used;
         }
     }
+    if (!best && argc == 2 && is_help(argv[1]) && group_help(argv[0]) == SLACTL_OK)
+        return SLACTL_OK;
     if (!best) {
         fprintf(stderr, "slactl: unknown command '%s%s%s'\n\n", argv[0], argc > 1 ? " " : "",
                 argc > 1 ? argv[1] : "");

@@ -33,7 +33,8 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* An API time ("...Z") as local "YYYY-MM-DD HH:MM:SS"; the text as is when not a time. */
+/* An API time ("...Z") as local "YYYY-MM-DD HH:MM:SS +08:00" (TZ's zone, named so that a
+ * time read in Beijing is not taken for UTC); the text as is when not a time. */
 static const char *local_time(const char *text, char *buf, size_t size)
 {
     struct slad_error err;
@@ -42,8 +43,12 @@ static const char *local_time(const char *text, char *buf, size_t size)
         return text ? text : "";
     time_t t = (time_t)(ms / 1000);
     struct tm tm;
-    if (!localtime_r(&t, &tm) || strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+    char zone[8];
+    if (!localtime_r(&t, &tm) || strftime(buf, size, "%Y-%m-%d %H:%M:%S", &tm) == 0 ||
+        strftime(zone, sizeof(zone), "%z", &tm) != 5)
         return text;
+    size_t len = strlen(buf);
+    snprintf(buf + len, size - len, " %.3s:%.2s", zone, zone + 3);
     return buf;
 }
 
@@ -229,13 +234,32 @@ void ctl_print_ticket(struct ctl *ctl, const json_t *t, bool history)
     printf("%s %" JSON_INTEGER_FORMAT "  %s\n", paint(ctl, BOLD, "ticket", title, sizeof(title)),
            json_integer_value(json_object_get(t, "id")),
            or_empty(json_string_value(json_object_get(t, "title"))));
-    static const char *const keys[] = {"status",      "severity",    "policy",        "grade",
-                                       "region",      "team",        "assignee",      "source",
-                                       "external_id", "reported_at", "appointment_at"};
+    /* Every field the ticket has (null ones left out), the nested ones as "customer.name". */
+    static const char *const keys[] = {
+        "status",       "severity",     "policy",      "grade",       "region",
+        "team",         "assignee",     "customer",    "device",      "fault_code",
+        "labels",       "source",       "external_id", "reported_at", "appointment_at",
+        "reopen_count", "repeat_count", "created_at",  "updated_at",  "description"};
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         json_t *v = json_object_get(t, keys[i]);
-        if (v && !json_is_null(v))
+        const char *key;
+        json_t *sub;
+        if (json_is_object(v) && strcmp(keys[i], "labels") == 0) {
+            json_object_foreach(v, key, sub)
+            {
+                printf("  %-15s %s=%s\n", keys[i], key, cell(sub, key, b, sizeof(b)));
+            }
+        } else if (json_is_object(v)) {
+            json_object_foreach(v, key, sub)
+            {
+                char name[64];
+                snprintf(name, sizeof(name), "%s.%s", keys[i], key);
+                if (!json_is_null(sub))
+                    printf("  %-15s %s\n", name, cell(sub, key, b, sizeof(b)));
+            }
+        } else if (v && !json_is_null(v)) {
             printf("  %-15s %s\n", keys[i], cell(v, keys[i], b, sizeof(b)));
+        }
     }
     printf("\n");
     ctl_print_clocks(ctl, json_object_get(t, "clocks"), true);

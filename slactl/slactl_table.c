@@ -5,9 +5,24 @@
 
 /* clang-format off */
 #define TICKET_FIELDS                                                                    \
-    {"severity", "severity", OPT_INT}, {"grade", "grade", OPT_STR},                      \
+    {"grade", "grade", OPT_STR},                                                         \
     {"region", "region", OPT_STR}, {"team", "team", OPT_STR},                            \
-    {"assignee", "assignee", OPT_STR}, {"appointment", "appointment_at", OPT_STR}
+    {"assignee", "assignee", OPT_STR}, {"appointment", "appointment_at", OPT_STR},       \
+    {"label", "labels", OPT_LABEL}
+
+/* The fields of a maintenance plan (plan create, plan update). */
+#define PLAN_FIELDS(need)                                                                \
+    {"name", "name", OPT_STR, need},                                                     \
+    {"customer-name", "customer.name", OPT_STR},                                         \
+    {"customer-phone", "customer.phone", OPT_STR},                                       \
+    {"customer-address", "customer.address", OPT_STR},                                  \
+    {"device-model", "device.model", OPT_STR},                                           \
+    {"device-serial", "device.serial", OPT_STR},                                         \
+    {"team", "team", OPT_STR}, {"owner", "owner", OPT_STR},                              \
+    {"assignee", "assignee", OPT_STR}, {"calendar", "calendar", OPT_STR},                \
+    {"rrule", "rrule", OPT_STR, need}, {"start", "start", OPT_STR, need},                \
+    {"until", "until", OPT_STR}, {"due-within", "due_within", OPT_STR, need},            \
+    {"report-within", "report_within", OPT_STR}
 
 /* ticket ACTION ID: POST an event of type; extra options after --by --note --at. */
 #define EVENT(w, ev, ...)                                                                \
@@ -28,7 +43,8 @@ const struct command ctl_commands[] = {
      .method = "POST",
      .path = "/v1/tickets",
      .send = SEND_BODY,
-     .opts = {{"title", "title", OPT_STR},
+     .opts = {{"title", "title", OPT_STR, OPT_REQUIRED},
+              {"severity", "severity", OPT_INT, OPT_REQUIRED},
               TICKET_FIELDS,
               {"source", "source", OPT_STR},
               {"external-id", "external_id", OPT_STR},
@@ -58,6 +74,9 @@ const struct command ctl_commands[] = {
               {"policy", "policy", OPT_STR},
               {"team", "team", OPT_STR},
               {"breached", "breached", OPT_FLAG},
+              {"missed", "missed", OPT_FLAG},
+              {"source", "source", OPT_STR},
+              {"external-id", "external_id", OPT_STR},
               {"limit", "limit", OPT_STR},
               {"after", "after", OPT_STR}},
      .show = SHOW_LIST,
@@ -69,13 +88,21 @@ const struct command ctl_commands[] = {
      .method = "PATCH",
      .path = "/v1/tickets/{}",
      .send = SEND_BODY,
-     .opts = {TICKET_FIELDS},
+     .opts = {{"severity", "severity", OPT_INT},
+              TICKET_FIELDS,
+              {"title", "title", OPT_STR},
+              {"description", "description", OPT_STR},
+              {"customer-name", "customer.name", OPT_STR},
+              {"customer-phone", "customer.phone", OPT_STR},
+              {"customer-address", "customer.address", OPT_STR},
+              {"device-model", "device.model", OPT_STR},
+              {"device-serial", "device.serial", OPT_STR}},
      .show = SHOW_TICKET,
-     .help = "change fields; clocks are recomputed"},
+     .help = "correct fields (--label K= removes K); clocks follow"},
     EVENT("ack", "acknowledge", {NULL, NULL, OPT_STR}),
-    EVENT("dispatch", "dispatch", {"assignee", "assignee", OPT_STR}),
+    EVENT("dispatch", "dispatch", {"assignee", "assignee", OPT_STR, OPT_REQUIRED}),
     EVENT("arrive", "arrive", {NULL, NULL, OPT_STR}),
-    EVENT("hold", "hold", {"reason", "reason", OPT_STR}),
+    EVENT("hold", "hold", {"reason", "reason", OPT_STR, OPT_REQUIRED}),
     EVENT("resume", "resume", {NULL, NULL, OPT_STR}),
     EVENT("resolve", "resolve", {NULL, NULL, OPT_STR}),
     EVENT("close", "close", {NULL, NULL, OPT_STR}),
@@ -101,35 +128,42 @@ const struct command ctl_commands[] = {
      .list_key = "followups",
      .cols = {"id", "ticket_id", "name", "state", "owner", "due_at", "deadline_at", "outcome"},
      .help = "follow-ups (--state pending|due|overdue|done|cancelled, --ticket ID, --plan ID)"},
+    {.words = "followup show",
+     .args = "ID",
+     .method = "GET",
+     .path = "/v1/followups/{}",
+     .show = SHOW_OBJECT,
+     .help = "one follow-up task"},
     {.words = "followup complete",
      .args = "ID",
      .method = "POST",
      .path = "/v1/followups/{}/complete",
      .send = SEND_BODY,
-     .opts = {{"outcome", "outcome", OPT_STR}, {"note", "note", OPT_STR}, {"by", "by", OPT_STR}},
+     .opts = {{"outcome", "outcome", OPT_STR, OPT_REQUIRED},
+              {"note", "note", OPT_STR},
+              {"by", "by", OPT_STR}},
      .show = SHOW_OBJECT,
      .help = "complete a follow-up"},
     {.words = "plan create",
      .method = "POST",
      .path = "/v1/plans",
      .send = SEND_BODY,
-     .opts = {{"name", "name", OPT_STR},
-              {"customer-name", "customer.name", OPT_STR},
-              {"customer-phone", "customer.phone", OPT_STR},
-              {"device-model", "device.model", OPT_STR},
-              {"device-serial", "device.serial", OPT_STR},
-              {"team", "team", OPT_STR},
-              {"rrule", "rrule", OPT_STR},
-              {"start", "start", OPT_STR},
-              {"until", "until", OPT_STR},
-              {"due-within", "due_within", OPT_STR},
-              {"report-within", "report_within", OPT_STR},
-              {"file", NULL, OPT_FILE}},
+     .opts = {PLAN_FIELDS(OPT_REQUIRED), {"file", NULL, OPT_FILE}},
      .show = SHOW_OBJECT,
-     .help = "a maintenance plan (or --file FILE|-)"},
+     .help = "a maintenance plan (or --file FILE|- with a JSON body)"},
+    {.words = "plan update",
+     .args = "ID",
+     .method = "PATCH",
+     .path = "/v1/plans/{}",
+     .send = SEND_BODY,
+     .opts = {PLAN_FIELDS(OPT_OPTIONAL), {"file", NULL, OPT_FILE}},
+     .show = SHOW_OBJECT,
+     .help = "change the fields given (null: --file)"},
     {.words = "plan list",
      .method = "GET",
      .path = "/v1/plans",
+     .send = SEND_QUERY,
+     .opts = {{"limit", "limit", OPT_STR}, {"after", "after", OPT_STR}},
      .show = SHOW_LIST,
      .list_key = "plans",
      .cols = {"id", "name", "customer", "device", "team", "rrule", "start", "until"},
@@ -150,12 +184,23 @@ const struct command ctl_commands[] = {
      .method = "GET",
      .path = "/v1/notifications",
      .send = SEND_QUERY,
-     .opts = {{"state", "state", OPT_STR}, {"ticket", "ticket", OPT_STR}},
+     .opts = {{"state", "state", OPT_STR},
+              {"ticket", "ticket", OPT_STR},
+              {"event", "event", OPT_STR},
+              {"channel", "channel", OPT_STR},
+              {"limit", "limit", OPT_STR},
+              {"after", "after", OPT_STR}},
      .show = SHOW_LIST,
      .list_key = "notifications",
      .cols = {"id", "ticket_id", "event", "channel", "recipient", "state", "attempts",
               "last_error"},
      .help = "notifications (--state pending|sent|dead)"},
+    {.words = "notification show",
+     .args = "ID",
+     .method = "GET",
+     .path = "/v1/notifications/{}",
+     .show = SHOW_OBJECT,
+     .help = "one notification"},
     {.words = "notification retry",
      .args = "ID",
      .method = "POST",

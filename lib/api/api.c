@@ -36,12 +36,13 @@
 
 static route_fn ticket_create, ticket_list, ticket_get, ticket_patch, ticket_event, ticket_history,
     simulate, healthz, metrics, reload;
-static route_fn notification_list, notification_retry, openapi;
+static route_fn notification_list, notification_get, notification_retry, openapi;
 
-static const char *const list_params[] = {"status", "policy", "team", "breached",
-                                          "limit",  "after",  NULL};
+static const char *const list_params[] = {"status", "policy", "team",        "breached", "limit",
+                                          "after",  "source", "external_id", "missed",   NULL};
 static const char *const no_params[] = {NULL};
-static const char *const notification_params[] = {"state", "ticket", "limit", "after", NULL};
+static const char *const notification_params[] = {"state", "ticket", "event", "channel",
+                                                  "limit", "after",  NULL};
 static const char *const report_params[] = {"from", "to", "by", "format", "tz", NULL};
 static const char *const followup_params[] = {"state", "before", "ticket", "plan",
                                               "limit", "after",  NULL};
@@ -65,8 +66,10 @@ static const struct route {
     {"GET", "/metrics", no_params, metrics},
     {"POST", "/v1/reload", no_params, reload},
     {"GET", "/v1/notifications", notification_params, notification_list},
+    {"GET", "/v1/notifications/{id}", no_params, notification_get},
     {"POST", "/v1/notifications/{id}/retry", no_params, notification_retry},
     {"GET", "/v1/followups", followup_params, route_followup_list},
+    {"GET", "/v1/followups/{id}", no_params, route_followup_get},
     {"POST", "/v1/followups/{id}/complete", no_params, route_followup_complete},
     {"POST", "/v1/plans", no_params, route_plan_create},
     {"GET", "/v1/plans", plan_params, route_plan_list},
@@ -279,7 +282,13 @@ static void ticket_list(struct call *c)
     /* Indexes as in list_params. */
     const char *status = c->query[0], *policy = c->query[1], *team = c->query[2],
                *breached = c->query[3], *limit = c->query[4], *after = c->query[5];
-    struct ticket_filter f = {.breached = -1};
+    struct ticket_filter f = {.breached = -1, .source = c->query[6], .external_id = c->query[7]};
+    if (f.external_id && !f.source) {
+        call_error(c, 400, "invalid_parameter",
+                   "query parameter 'external_id' needs 'source' too: a ticket's origin is "
+                   "both (source 'api' when it was posted without one)");
+        return;
+    }
     if (status) {
         if (ticket_status_from_name(status) < 0) {
             char q[PATH_QUOTE_MAX + 4];
@@ -300,7 +309,17 @@ static void ticket_list(struct call *c)
             f.breached = 0;
         } else {
             call_error(c, 400, "invalid_parameter",
-                       "query parameter 'breached' must be true or false");
+                       "query parameter 'breached' must be true (a clock runs late now) or false");
+            return;
+        }
+    }
+    const char *missed = c->query[8];
+    if (missed) {
+        if (strcmp(missed, "true") == 0 || strcmp(missed, "false") == 0) {
+            f.missed = missed[0] == 't' ? 1 : -1;
+        } else {
+            call_error(c, 400, "invalid_parameter",
+                       "query parameter 'missed' must be true (a clock stopped late) or false");
             return;
         }
     }
@@ -357,13 +376,15 @@ static json_t *outbox_render(const struct outbox_row *o)
               json_object_set_new(v, "event", jsonx_string(o->event)) == 0 &&
               json_object_set_new(v, "channel", jsonx_string(o->channel)) == 0 &&
               json_object_set_new(v, "recipient", jsonx_string(o->recipient)) == 0 &&
+              json_object_set_new(v, "contact", jsonx_string(o->contact)) == 0 &&
               json_object_set_new(v, "state", jsonx_string(outbox_state_name(o->state))) == 0 &&
               json_object_set_new(v, "attempts", json_integer(o->attempts)) == 0 &&
               json_object_set_new(v, "last_error", jsonx_string(o->last_error)) == 0 &&
               json_object_set_new(v, "idempotency_key", jsonx_string(o->idempotency_key)) == 0 &&
               json_object_set_new(v, "next_attempt_at", jsonx_time(o->next_attempt_ms)) == 0 &&
               json_object_set_new(v, "created_at", jsonx_time(o->created_ms)) == 0 &&
-              json_object_set_new(v, "sent_at", jsonx_time(o->sent_ms)) == 0;
+              json_object_set_new(v, "sent_at", jsonx_time(o->sent_ms)) == 0 &&
+              json_object_set_new(v, "retried_at", jsonx_time(o->retried_ms)) == 0;
     if (!ok) {
         json_decref(v);
         return NULL;
@@ -388,9 +409,10 @@ static int notification_page_row(void *userdata, const struct outbox_row *o)
 static void notification_list(struct call *c)
 {
     /* Indexes as in notification_params. */
-    const char *state = c->query[0], *ticket = c->query[1], *limit = c->query[2],
-               *after = c->query[3];
-    struct outbox_filter f = {.state = -1, .due_ms = SLAD_NO_TIME};
+    const char *state = c->query[0], *ticket = c->query[1], *limit = c->query[4],
+               *after = c->query[5];
+    struct outbox_filter f = {
+        .state = -1, .due_ms = SLAD_NO_TIME, .event = c->query[2], .channel = c->query[3]};
     char q[PATH_QUOTE_MAX + 4];
     if (state && (f.state = outbox_state_from_name(state)) < 0) {
         call_error(c, 400, "invalid_parameter",
@@ -414,6 +436,26 @@ static void notification_list(struct call *c)
     call_page_answer(c, &page, "notifications", r, &err);
 }
 
+/* One notification as its row in the listing would show it (rendered once, here). */
+static void notification_respond(struct call *c)
+{
+    struct slad_error err = {""};
+    json_t *rows = json_array();
+    int r = rows ? service_notification_get(c->api->svc, c->id, notification_append, rows, &err)
+                 : -ENOMEM;
+    json_t *v = r == 0 ? json_incref(json_array_get(rows, 0)) : NULL;
+    json_decref(rows);
+    if (!v)
+        call_errno(c, r < 0 ? r : -ENOMEM, r < 0 ? &err : NULL);
+    else
+        call_json(c, 200, v);
+}
+
+static void notification_get(struct call *c)
+{
+    notification_respond(c);
+}
+
 /* A dead notification goes back to pending now, with a fresh attempt budget and the
  * same key, and its ticket's history says so; the delivery loop picks it up after the
  * commit. */
@@ -429,15 +471,7 @@ static void notification_retry(struct call *c)
         call_errno(c, r, &err);
         return;
     }
-    json_t *rows = json_array();
-    r = rows ? service_notification_get(c->api->svc, c->id, notification_append, rows, &err)
-             : -ENOMEM;
-    json_t *v = r == 0 ? json_incref(json_array_get(rows, 0)) : NULL;
-    json_decref(rows);
-    if (!v)
-        call_errno(c, r < 0 ? r : -ENOMEM, r < 0 ? &err : NULL);
-    else
-        call_json(c, 200, v);
+    notification_respond(c);
     c->resp->wrote = true; /* the re-queue stands, even when only its rendering failed */
 }
 

@@ -27,7 +27,7 @@
  * ({"tickets":[...],"next":...}, a ticket's other keys). */
 #define API_ROWS_MAX (API_ANSWER_MAX - 4096)
 
-#define QUERY_MAX_PARAMS 8
+#define QUERY_MAX_PARAMS 10
 #define QUERY_VALUE_MAX  256
 
 struct api {
@@ -50,7 +50,7 @@ struct call {
 typedef void route_fn(struct call *c);
 
 /* Handlers of the other files, routed by api.c's table. */
-route_fn route_followup_list, route_followup_complete;
+route_fn route_followup_list, route_followup_get, route_followup_complete;
 route_fn route_plan_create, route_plan_list, route_plan_get, route_plan_patch, route_plan_delete;
 route_fn route_report_sla;
 

@@ -1,4 +1,5 @@
-/* api_followups.c - GET /v1/followups and POST /v1/followups/{id}/complete (SPEC 2).
+/* api_followups.c - GET /v1/followups, GET /v1/followups/{id} and
+ * POST /v1/followups/{id}/complete.
  *
  * A task renders as {id, ticket_id, plan_id, name, state, owner, due_at, deadline_at,
  * outcome, note, completed_at, completed_by, created_at}; state is read off the times
@@ -93,6 +94,17 @@ void route_followup_list(struct call *c)
     f.limit = p.page.limit + 1;
     int r = service_followup_list(c->api->svc, &f, followup_page_row, &p, &err);
     call_page_answer(c, &p.page, "followups", r, &err);
+}
+
+void route_followup_get(struct call *c)
+{
+    struct followup f;
+    struct slad_error err = {""};
+    int r = service_followup_get(c->api->svc, c->id, &f, &err);
+    if (r < 0)
+        call_errno(c, r, &err);
+    else
+        call_json(c, 200, followup_render(&f, c->now_ms));
 }
 
 /* {"outcome": "satisfied|unsatisfied|unreachable", "note": "...", "by": "..."} */

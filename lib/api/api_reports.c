@@ -1,8 +1,9 @@
 /* api_reports.c - GET /v1/reports/sla (SPEC 2): the SLA report of report.h as JSON or CSV.
  *
- * Query: from, to (RFC 3339; defaults: to = now, from = 30 days before to), by
- * (policy|region|team|assignee|month, default policy), format (json|csv, default json), tz
- * (IANA zone of the months when by=month, default UTC). Times are seconds with millisecond
+ * Query: from, to (RFC 3339, or a plain date YYYY-MM-DD: its midnight in tz; defaults: to
+ * = now, from = 30 days before to), by (policy|region|team|assignee|month, default
+ * policy), format (json|csv, default json), tz (IANA zone of the months when by=month and
+ * of plain dates, default UTC). Times are seconds with millisecond
  * precision; compliance, mean_s and p90_s are null (empty in CSV) when nothing stopped.
  *
  * CSV (RFC 4180: CRLF line ends, fields with a comma, quote or line break quoted, quotes
@@ -191,11 +192,26 @@ static int report_csv(const struct report *rep, char **ret, size_t *ret_len)
 
 /* ---- the route ---- */
 
-static bool query_time(struct call *c, const char *value, const char *name, int64_t *ret)
+/* from/to: RFC 3339, or a plain date (midnight in tz; *plain set). */
+static bool query_time(struct call *c, const char *value, const char *name, const char *tz,
+                       int64_t *ret, bool *plain)
 {
     struct slad_error err = {""};
+    struct calendar_date date;
+    if (value && strlen(value) == 10 && calendar_parse_date(value, &date, &err) == 0) {
+        *plain = true;
+        int r = report_day_start(&date, tz, ret, &err);
+        if (r == -EINVAL)
+            call_error(c, 400, "invalid_parameter", "query parameter 'tz': %s", err.msg);
+        else if (r < 0)
+            call_errno(c, r, &err);
+        return r == 0;
+    }
     if (value && jsonx_time_parse(value, ret, &err) < 0) {
-        call_error(c, 400, "invalid_parameter", "query parameter '%s': %s", name, err.msg);
+        call_error(c, 400, "invalid_parameter",
+                   "query parameter '%s': %s (or a plain date such as 2026-10-01: midnight in "
+                   "'tz')",
+                   name, err.msg);
         return false;
     }
     return true;
@@ -226,10 +242,11 @@ void route_report_sla(struct call *c)
     const char *from = c->query[0], *to = c->query[1], *by = c->query[2], *format = c->query[3],
                *tz = c->query[4];
     struct report_query q = {.to_ms = c->now_ms, .by = REPORT_BY_POLICY, .now_ms = c->now_ms};
-    if (!query_time(c, to, "to", &q.to_ms))
+    bool plain = false;
+    if (!query_time(c, to, "to", tz, &q.to_ms, &plain))
         return;
     q.from_ms = q.to_ms - REPORT_DEFAULT_SPAN_MS;
-    if (!query_time(c, from, "from", &q.from_ms))
+    if (!query_time(c, from, "from", tz, &q.from_ms, &plain))
         return;
     if (q.to_ms <= q.from_ms) {
         call_error(c, 400, "invalid_parameter", "query parameter 'to' must be after 'from'");
@@ -247,8 +264,10 @@ void route_report_sla(struct call *c)
         call_error(c, 400, "invalid_parameter", "query parameter 'format' must be json or csv");
         return;
     }
-    if (tz && q.by != REPORT_BY_MONTH) {
-        call_error(c, 400, "invalid_parameter", "query parameter 'tz' applies only to by=month");
+    if (tz && q.by != REPORT_BY_MONTH && !plain) {
+        call_error(c, 400, "invalid_parameter",
+                   "query parameter 'tz' applies only to by=month and to plain dates in "
+                   "'from' and 'to'");
         return;
     }
     q.tz = tz;

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "conf_loader.h"
 #include "utf8.h"
@@ -641,6 +642,69 @@ static void parse_synchronous(struct conf_loader *ld, const config_setting_t *s,
         *FIELD(obj, k, bool) = index == 0;
 }
 
+/* The 24x7 calendar of conf in zone (an IANA name): replaces the one it has. */
+static int set_24x7(struct conf_loader *ld, struct conf *conf, const char *zone,
+                    struct slad_error *reterr)
+{
+    struct calendar *cal;
+    int r = calendar_new_24x7(zone, &cal, reterr);
+    if (r == -ENOMEM)
+        ld->oom = true;
+    if (r < 0)
+        return r;
+    calendar_free(conf->calendars[0]);
+    conf->calendars[0] = cal;
+    return 0;
+}
+
+/* An IANA zone: the 24x7 calendar's days and the times in message texts. */
+static void parse_timezone(struct conf_loader *ld, const config_setting_t *s, void *obj,
+                           const struct conf_key *k)
+{
+    const char *text = conf_string_value(ld, s, k);
+    struct slad_error err;
+    if (!text || !ld->conf->calendars)
+        return;
+    char q[QUOTE_MAX];
+    if (set_24x7(ld, ld->conf, text, &err) == -EINVAL)
+        conf_key_error(ld, s, k, "unknown time zone '%s' (use an IANA name such as Asia/Shanghai)",
+                       conf_quote(text, q, sizeof(q)));
+    else
+        conf_set_string(ld, FIELD(obj, k, char *), text);
+}
+
+/* The system's zone as an IANA name: $TZ (":Asia/Shanghai" or a zoneinfo path too), else
+ * the link /etc/localtime, else /etc/timezone, else UTC. malloc'd; NULL when out of
+ * memory. */
+static char *system_timezone(void)
+{
+    char buf[256];
+    const char *tz = getenv("TZ");
+    if (tz && *tz == ':')
+        tz++;
+    if (!tz || !*tz) {
+        ssize_t n = readlink("/etc/localtime", buf, sizeof(buf) - 1);
+        if (n > 0) {
+            buf[n] = '\0';
+            tz = buf;
+        }
+    }
+    if (!tz || !*tz) {
+        FILE *f = fopen("/etc/timezone", "re");
+        if (f) {
+            if (fgets(buf, sizeof(buf), f)) {
+                buf[strcspn(buf, " \t\r\n")] = '\0';
+                tz = buf;
+            }
+            fclose(f);
+        }
+    }
+    const char *z = tz ? strstr(tz, "zoneinfo/") : NULL;
+    if (z)
+        tz = z + strlen("zoneinfo/");
+    return strdup(tz && *tz ? tz : "UTC");
+}
+
 #define D(field) .offset = offsetof(struct conf_daemon, field)
 static const struct conf_key daemon_keys[] = {
     {"socket", conf_parse_string, D(socket)},
@@ -651,6 +715,7 @@ static const struct conf_key daemon_keys[] = {
     {"synchronous", parse_synchronous, D(synchronous_full)},
     {"log_level", conf_parse_enum, D(log_level), .words = log_levels},
     {"language", conf_parse_word, D(language), .words = conf_languages},
+    {"timezone", parse_timezone, D(timezone)},
     {"max_body", parse_int64, D(max_body_bytes), .min = 1024, .max = 1 << 30},
     {"max_header", parse_int64, D(max_header_bytes), .min = 1024, .max = 1 << 20},
     {"max_connections", parse_unsigned, D(max_connections), .min = 1, .max = 1000000},
@@ -747,12 +812,32 @@ static const struct conf_key top_keys[] = {
 
 /* ---- loading ---- */
 
+/* The 24x7 calendar in the system's zone, until daemon.timezone says otherwise; a system
+ * zone that is no IANA name (TZ=CST-8) falls back to UTC, with a warning. */
+static void default_24x7(struct conf_loader *ld, struct conf *conf)
+{
+    struct slad_error err;
+    if (!conf->calendars || !conf->daemon.timezone)
+        return;
+    if (set_24x7(ld, conf, conf->daemon.timezone, &err) == -EINVAL) {
+        char q[QUOTE_MAX];
+        conf_text_add(&ld->warnings,
+                      "%s: warning: the system's time zone '%s' is not an IANA name; "
+                      "daemon.timezone is UTC: set it (e.g. \"Asia/Shanghai\")\n",
+                      ld->main_name, conf_quote(conf->daemon.timezone, q, sizeof(q)));
+        conf_set_string(ld, &conf->daemon.timezone, "UTC");
+        set_24x7(ld, conf, "UTC", &err);
+    }
+}
+
 /* Set before reading: the file's values replace them. */
 static void set_defaults(struct conf_loader *ld, struct conf *conf)
 {
     conf->daemon.socket = conf_strdup(ld, "/run/slad/slad.sock");
     conf->daemon.database = conf_strdup(ld, "/var/lib/slad/slad.db");
     conf->daemon.language = conf_strdup(ld, "zh");
+    if (!(conf->daemon.timezone = system_timezone()))
+        ld->oom = true;
     conf->daemon.socket_mode = 0660;
     conf->daemon.synchronous_full = true;
     conf->daemon.log_level = LOG_LEVEL_INFO;
@@ -795,10 +880,9 @@ static int finish(struct conf_loader *ld, int read_ok, struct conf **ret, struct
         set_defaults(ld, conf);
         conf->path = conf_strdup(ld, ld->main_name);
         conf->calendars = conf_alloc_array(ld, 1, sizeof(*conf->calendars));
-        if (conf->calendars && calendar_new_24x7(&conf->calendars[0]) == 0)
+        if (conf->calendars)
             conf->n_calendars = 1;
-        else
-            ld->oom = true;
+        default_24x7(ld, conf);
         conf_read_group(ld, config_root_setting(&ld->cfg), "the file", top_keys, N_KEYS(top_keys),
                         conf);
         check_retention(ld, conf);

@@ -438,6 +438,39 @@ int64_t calendar_add(const struct calendar *cal, int64_t start_ms, int64_t busin
     return INT64_MAX;
 }
 
+int64_t calendar_sub(const struct calendar *cal, int64_t end_ms, int64_t business_ms)
+{
+    if (business_ms <= 0)
+        return end_ms;
+    if (cal->always_open)
+        return end_ms < INT64_MIN + business_ms ? INT64_MIN : end_ms - business_ms;
+    int64_t at = clamp_instant(end_ms);
+    int64_t left = business_ms;
+    /* + 1: a span of the next local day may start before at when the clock went back. */
+    int64_t day = local_day(cal, at) + 1;
+    int64_t idle = 0;
+    struct span sp[CALENDAR_MAX_INTERVALS];
+    for (int64_t d = day; d >= day - SPAN_DAYS; d--) {
+        size_t n = day_spans(cal, d, sp);
+        bool counted = false;
+        for (size_t i = n; i-- > 0;) {
+            if (sp[i].open_ms >= at)
+                continue;
+            int64_t to = sp[i].close_ms < at ? sp[i].close_ms : at;
+            int64_t avail = to - sp[i].open_ms;
+            if (left <= avail)
+                return to - left;
+            left -= avail;
+            counted = true;
+        }
+        if (counted)
+            idle = 0;
+        else if (++idle > HORIZON_DAYS)
+            return INT64_MIN;
+    }
+    return INT64_MIN;
+}
+
 int64_t calendar_elapsed(const struct calendar *cal, int64_t from_ms, int64_t to_ms)
 {
     from_ms = clamp_instant(from_ms);
@@ -1106,23 +1139,18 @@ int calendar_new(const struct calendar_spec *spec, struct calendar **ret, struct
     return 0;
 }
 
-int calendar_new_24x7(struct calendar **ret)
+int calendar_new_24x7(const char *timezone, struct calendar **ret, struct slad_error *reterr)
 {
-    struct calendar *cal = calloc(1, sizeof(*cal));
-    if (!cal || !(cal->name = strdup("24x7")) || !(cal->timezone = strdup("UTC")))
-        goto fail;
-    size_t cap = 0;
-    if (zone_push(&cal->zone, &cap, INT64_MIN, 0) < 0)
-        goto fail;
+    struct calendar_spec spec = {.name = "24x7", .timezone = timezone ? timezone : "UTC"};
     for (int i = 0; i < 7; i++)
-        cal->week[i] = (struct calendar_day_hours){.iv = {{0, MIN_PER_DAY}}, .n = 1};
+        spec.week[i] = (struct calendar_day_hours){.iv = {{0, MIN_PER_DAY}}, .n = 1};
+    struct calendar *cal;
+    int r = calendar_new(&spec, &cal, reterr);
+    if (r < 0)
+        return r;
     cal->builtin_24x7 = true;
-    cal->always_open = true;
     *ret = cal;
     return 0;
-fail:
-    calendar_free(cal);
-    return -ENOMEM;
 }
 
 void calendar_free(struct calendar *cal)

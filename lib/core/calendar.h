@@ -7,7 +7,8 @@
  *
  * Day rules: a date listed in `workdays` (make-up day, 调休) works Monday's hours; else a
  * date in `holidays` does not work; else the weekday's hours apply. A date in both lists
- * is a configuration error. The built-in calendar "24x7" is open all the time. */
+ * is a configuration error. The built-in calendar "24x7" is open all the time, in the
+ * daemon's time zone (daemon.timezone). */
 #ifndef SLAD_CALENDAR_H
 #define SLAD_CALENDAR_H
 
@@ -63,8 +64,10 @@ struct calendar_spec {
 int calendar_new(const struct calendar_spec *spec, struct calendar **ret,
                  struct slad_error *reterr);
 
-/* The built-in "24x7" calendar (UTC, always open). */
-int calendar_new_24x7(struct calendar **ret);
+/* The built-in "24x7" calendar: always open, its local dates (working-day targets such as
+ * "3wd" close at local midnight) in timezone (an IANA name; NULL: UTC). Errors as
+ * calendar_new's. */
+int calendar_new_24x7(const char *timezone, struct calendar **ret, struct slad_error *reterr);
 
 void calendar_free(struct calendar *cal);
 
@@ -87,6 +90,12 @@ bool calendar_is_open(const struct calendar *cal, int64_t at_ms);
  * interval exactly stays at its close (a deadline can fall at closing time). business_ms
  * == 0 returns start_ms. Returns INT64_MAX when no opening exists within 20 years. */
 int64_t calendar_add(const struct calendar *cal, int64_t start_ms, int64_t business_ms);
+
+/* The inverse of calendar_add going back: the latest instant from which business_ms of
+ * business time elapse until end_ms (calendar_elapsed(cal, result, end_ms) ==
+ * business_ms). business_ms <= 0 returns end_ms; INT64_MIN when no opening exists within
+ * 20 years before. */
+int64_t calendar_sub(const struct calendar *cal, int64_t end_ms, int64_t business_ms);
 
 /* Business time in [from_ms, to_ms); 0 when to_ms <= from_ms. For every start and d >= 0:
  * calendar_elapsed(cal, s, calendar_add(cal, s, d)) == d. */

@@ -137,6 +137,7 @@ void conf_free(struct conf *conf)
     free(d->token_file);
     free(d->database);
     free(d->language);
+    free(d->timezone);
     free(d->tls_cert);
     free(d->tls_key);
     for (size_t i = 0; i < conf->n_calendars; i++)
@@ -186,6 +187,11 @@ const struct calendar *conf_find_calendar(const struct conf *conf, const char *n
         if (strcmp(calendar_name(conf->calendars[i]), name) == 0)
             return conf->calendars[i];
     return NULL;
+}
+
+const struct calendar *conf_local_calendar(const struct conf *conf)
+{
+    return conf && conf->n_calendars ? conf->calendars[0] : NULL;
 }
 
 /* The sections are arrays of structs that start with their name. */

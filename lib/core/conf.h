@@ -22,18 +22,20 @@ enum conf_log_level {
 };
 
 struct conf_daemon {
-    char *socket;                    /* Unix socket path; default "/run/slad/slad.sock" */
-    unsigned socket_mode;            /* permission bits; default 0660 */
-    char *tcp;                       /* "HOST:PORT" or NULL */
-    char *token_file;                /* required with tcp */
-    char *database;                  /* default "/var/lib/slad/slad.db" */
-    bool synchronous_full;           /* "full" (default) or "normal" */
-    enum conf_log_level log_level;   /* default info */
-    char *language;                  /* "zh" (default) or "en" */
-    int64_t max_body_bytes;          /* default 1 MiB */
-    int64_t max_header_bytes;        /* default 16 KiB */
-    unsigned max_connections;        /* default 1024 */
-    int64_t idle_timeout_ms;         /* idle HTTP connections are closed; default 60 s */
+    char *socket;                  /* Unix socket path; default "/run/slad/slad.sock" */
+    unsigned socket_mode;          /* permission bits; default 0660 */
+    char *tcp;                     /* "HOST:PORT" or NULL */
+    char *token_file;              /* required with tcp */
+    char *database;                /* default "/var/lib/slad/slad.db" */
+    bool synchronous_full;         /* "full" (default) or "normal" */
+    enum conf_log_level log_level; /* default info */
+    char *language;                /* "zh" (default) or "en" */
+    char *timezone;           /* IANA name: the built-in 24x7 calendar's local days and the times in
+                                 message texts; default the system's zone */
+    int64_t max_body_bytes;   /* default 1 MiB */
+    int64_t max_header_bytes; /* default 16 KiB */
+    unsigned max_connections; /* default 1024 */
+    int64_t idle_timeout_ms;  /* idle HTTP connections are closed; default 60 s */
     int64_t header_timeout_ms;       /* a request head must arrive within it; default 10 s */
     unsigned max_connections_per_ip; /* TCP connections from one address; default 32 */
     char *tls_cert, *tls_key;        /* PEM files: the TCP listener speaks TLS; or NULL */
@@ -188,7 +190,7 @@ struct conf_repeat_fault {
 struct conf {
     char *path;
     struct conf_daemon daemon;
-    struct calendar **calendars; /* "24x7" first, then the file's */
+    struct calendar **calendars; /* "24x7" (in daemon.timezone) first, then the file's */
     size_t n_calendars;
     struct conf_contact *contacts;
     size_t n_contacts;
@@ -210,6 +212,8 @@ void conf_free(struct conf *conf);
 
 /* Lookups by name; NULL when absent. */
 const struct calendar *conf_find_calendar(const struct conf *conf, const char *name);
+/* The calendar whose zone is daemon.timezone (the built-in 24x7): local times for people. */
+const struct calendar *conf_local_calendar(const struct conf *conf);
 const struct conf_contact *conf_find_contact(const struct conf *conf, const char *name);
 const struct conf_team *conf_find_team(const struct conf *conf, const char *name);
 const struct conf_channel *conf_find_channel(const struct conf *conf, const char *name);

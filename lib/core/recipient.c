@@ -33,32 +33,42 @@ static const char *address_for(const struct conf_channel *ch, const struct conf_
     }
 }
 
+/* One entry per `via` channel of contact name: each channel reaches the person on its own,
+ * so that one dead gateway never loses an escalation. */
 static void add_contact(const struct conf *conf, struct sink *s, const char *text, const char *name)
 {
-    struct recipient *r = add(s, text);
-    if (!r)
-        return;
-    r->contact = conf_find_contact(conf, name);
-    if (!r->contact) {
-        snprintf(r->error, sizeof(r->error), "'%s' is not a contact of the config", name);
+    const struct conf_contact *ct = conf_find_contact(conf, name);
+    if (!ct || ct->via.n == 0) {
+        struct recipient *r = add(s, text);
+        if (!r)
+            return;
+        r->contact = ct;
+        if (!ct)
+            snprintf(r->error, sizeof(r->error), "'%s' is not a contact of the config", name);
+        else
+            snprintf(r->error, sizeof(r->error), "contact '%s' has no `via` channel", name);
         return;
     }
-    /* The first `via` channel that has an address for this contact reaches it. */
-    for (size_t i = 0; i < r->contact->via.n; i++) {
-        const struct conf_channel *ch = conf_find_channel(conf, r->contact->via.v[i]);
-        if (!ch)
+    for (size_t i = 0; i < ct->via.n; i++) {
+        struct recipient *r = add(s, text);
+        if (!r)
+            return;
+        r->contact = ct;
+        r->several_channels = ct->via.n > 1;
+        const struct conf_channel *ch = conf_find_channel(conf, ct->via.v[i]);
+        if (!ch) {
+            snprintf(r->error, sizeof(r->error),
+                     "contact '%s': '%s' is not a channel of the config", name, ct->via.v[i]);
             continue;
-        const char *address = address_for(ch, r->contact);
+        }
+        r->channel = ch;
+        r->address = address_for(ch, ct);
         bool needs_address =
             ch->type == CHANNEL_SMS || ch->type == CHANNEL_ALIYUN_SMS || ch->type == CHANNEL_EMAIL;
-        if (needs_address && !address)
-            continue;
-        r->channel = ch;
-        r->address = address;
-        return;
+        if (needs_address && !r->address)
+            snprintf(r->error, sizeof(r->error), "contact '%s' has no address for channel '%s'",
+                     name, ch->name);
     }
-    snprintf(r->error, sizeof(r->error), "contact '%s' has no `via` channel with an address for it",
-             name);
 }
 
 static void add_channel(const struct conf *conf, struct sink *s, const char *text, const char *name)

@@ -2,12 +2,14 @@
  * contacts, group channels and the customer (SPEC 1 "Escalation ladder").
  *
  * Each written recipient becomes one or more resolved recipients (a role may hold
- * several contacts), each with the channel that reaches it, or an error saying why it
- * cannot be reached (such a notification is dead with that reason, never dropped). The
- * ticket's team group channel is added once to every list. */
+ * several contacts, and a contact is reached on every channel of its `via`, one entry
+ * each), each with the channel that reaches it, or an error saying why it cannot be
+ * reached (such a notification is dead with that reason, never dropped). The ticket's
+ * team group channel is added once to every list. */
 #ifndef SLAD_RECIPIENT_H
 #define SLAD_RECIPIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "conf.h"
@@ -18,6 +20,8 @@ struct recipient {
     const struct conf_contact *contact; /* or NULL */
     const struct conf_channel *channel; /* or NULL when unreachable */
     const char *address;                /* phone or e-mail for the channel, or NULL */
+    bool several_channels;              /* the contact has more than one `via` channel: its
+                                           notifications are told apart by channel */
     char error[160];                    /* "" when reachable */
 };
 

@@ -40,7 +40,8 @@ struct outbox_row {
     int64_t ticket_id;           /* 0: none */
     const char *event;           /* "sla.breach", ... */
     const char *channel;         /* channel name, NULL until resolved */
-    const char *recipient;       /* as written: "supervisor", "contact:li.si"... */
+    const char *recipient;       /* as written: the role "supervisor", "contact:li.si"... */
+    const char *contact;         /* the person the recipient resolved to, or NULL */
     const char *idempotency_key; /* unique: a key is never queued twice */
     enum outbox_state state;
     int attempts;
@@ -48,26 +49,32 @@ struct outbox_row {
     const char *last_error;  /* NULL when none */
     const char *payload;     /* JSON object text, or NULL */
     int64_t created_ms;
-    int64_t sent_ms; /* SLAD_NO_TIME until sent */
+    int64_t sent_ms;    /* SLAD_NO_TIME until sent */
+    int64_t retried_ms; /* the latest manual retry of a dead row; SLAD_NO_TIME: none */
 };
 
 /* Filters of listings, in id order; NULL / -1 / 0 mean "any". */
 struct ticket_filter {
-    const char *status; /* status name */
-    const char *policy; /* policy name */
-    const char *team;   /* team name */
-    int breached;       /* 1: a clock is breached, missed or paused past due; 0: none is */
-    bool open_only;     /* not resolved, closed or cancelled */
-    int64_t after_id;   /* ids greater than this */
-    size_t limit;       /* at most this many rows; 0 = no limit */
+    const char *status;               /* status name */
+    const char *policy;               /* policy name */
+    const char *team;                 /* team name */
+    const char *source, *external_id; /* the ticket's origin (both indexed together) */
+    int breached;     /* 1: a clock runs late now (breached, or paused past due); 0: none does;
+                         -1: any */
+    int missed;       /* 1: a clock stopped late (missed); -1: none did; 0: any */
+    bool open_only;   /* not resolved, closed or cancelled */
+    int64_t after_id; /* ids greater than this */
+    size_t limit;     /* at most this many rows; 0 = no limit */
 };
 
 struct outbox_filter {
-    int state;         /* enum outbox_state, or -1 for any */
-    int64_t ticket_id; /* 0: any */
-    int64_t due_ms;    /* rows with next_attempt_ms <= due_ms; SLAD_NO_TIME: any */
-    int64_t after_id;  /* ids greater than this */
-    size_t limit;      /* 0: no limit */
+    int state;           /* enum outbox_state, or -1 for any */
+    int64_t ticket_id;   /* 0: any */
+    const char *event;   /* "sla.breach"...; NULL: any */
+    const char *channel; /* channel name; NULL: any */
+    int64_t due_ms;      /* rows with next_attempt_ms <= due_ms; SLAD_NO_TIME: any */
+    int64_t after_id;    /* ids greater than this */
+    size_t limit;        /* 0: no limit */
 };
 
 /* view: enum followup_view, or -1 for any; before: due before this instant (SLAD_NO_TIME:

@@ -55,15 +55,37 @@ static void months_done(struct months *m)
     *m = (struct months){0};
 }
 
+/* A calendar that only gives tz's local time. */
+static int zone_new(const char *tz, struct calendar **ret, struct slad_error *reterr)
+{
+    struct calendar_spec spec = {.name = "report", .timezone = tz ? tz : "UTC"};
+    struct slad_error err = {""};
+    int r = calendar_new(&spec, ret, &err);
+    if (r < 0)
+        return r == -ENOMEM ? r : slad_error_set(reterr, EINVAL, "%s", err.msg);
+    return 0;
+}
+
+int report_day_start(const struct calendar_date *date, const char *tz, int64_t *ret_ms,
+                     struct slad_error *reterr)
+{
+    struct calendar *cal;
+    int r = zone_new(tz, &cal, reterr);
+    if (r < 0)
+        return r;
+    int64_t days = civil_days(date->year, date->month, date->day);
+    *ret_ms = calendar_utc_of_local(cal, days * S_PER_DAY) * 1000;
+    calendar_free(cal);
+    return 0;
+}
+
 static int months_build(struct months *m, const char *tz, int64_t from_ms, int64_t to_ms,
                         struct slad_error *reterr)
 {
-    struct calendar_spec spec = {.name = "report", .timezone = tz ? tz : "UTC"};
     struct calendar *cal;
-    struct slad_error err = {""};
-    int r = calendar_new(&spec, &cal, &err);
+    int r = zone_new(tz, &cal, reterr);
     if (r < 0)
-        return r == -ENOMEM ? r : slad_error_set(reterr, EINVAL, "%s", err.msg);
+        return r;
     struct calendar_date d;
     int minute, offset;
     calendar_local(cal, from_ms, &d, &minute, &offset);

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "calendar.h"
 #include "error.h"
 #include "slaclock.h"
 
@@ -73,6 +74,11 @@ struct report_clock {
     int64_t reported_at_ms;
     int64_t elapsed_ms;
 };
+
+/* The start (local midnight) of date in zone tz (an IANA name; NULL: UTC) into *ret_ms:
+ * a report's from/to given as a plain date. -EINVAL for an unknown zone. */
+int report_day_start(const struct calendar_date *date, const char *tz, int64_t *ret_ms,
+                     struct slad_error *reterr);
 
 /* Counts clocks into rows: new (for q: its by, tz and period), add each clock, then
  * finish into a report. A hash table of (group, clock) counts in one pass (no sort of the

@@ -34,6 +34,13 @@ int slaclock_state_from_name(const char *name)
     return -1;
 }
 
+/* What a pending clock shows as its target before it starts: a plain duration as it is
+ * written; 0 for "3wd", whose business time depends on the day the clock starts. */
+static int64_t configured_target(const struct conf_clock *cc)
+{
+    return cc->target.unit == DURATION_WORKDAYS ? 0 : cc->target.value;
+}
+
 void slaclock_init(struct slaclock *c, const struct conf_clock *cc)
 {
     memset(c, 0, sizeof(*c));
@@ -45,6 +52,7 @@ void slaclock_init(struct slaclock *c, const struct conf_clock *cc)
     c->breached_at_ms = SLAD_NO_TIME;
     c->due_at_ms = SLAD_NO_TIME;
     c->stop_event = -1;
+    c->target_ms = configured_target(cc);
 }
 
 bool slaclock_is_stopped(const struct slaclock *c)
@@ -192,8 +200,8 @@ void slaclock_retarget(struct slaclock *c, const struct conf_clock *cc, const st
     if (slaclock_is_stopped(c))
         return;
     if (c->state == SLACLOCK_PENDING) {
-        if (c->since_ms != SLAD_NO_TIME)
-            c->target_ms = target_at(cc, cal, c->since_ms);
+        c->target_ms =
+            c->since_ms != SLAD_NO_TIME ? target_at(cc, cal, c->since_ms) : configured_target(cc);
         return;
     }
     c->target_ms = target_at(cc, cal, c->started_at_ms);
@@ -213,11 +221,12 @@ void slaclock_retarget(struct slaclock *c, const struct conf_clock *cc, const st
         return;
     }
     if (past_due) {
-        if (c->state == SLACLOCK_RUNNING) {
-            c->state = SLACLOCK_BREACHED;
-            c->due_at_ms = c->since_ms;
-            c->breached_at_ms = c->since_ms;
-        }
+        /* Due in the past under the new target: the instant elapsed time reached it,
+         * counted back on the calendar. slaclock_advance breaches the clock there, so the
+         * breach is recorded as late as any other (a pause in between is not known here:
+         * counted back as if it ran, the instant is never earlier than the true one). */
+        if (c->state == SLACLOCK_RUNNING)
+            c->due_at_ms = slaclock_instant_of(c, cal, c->target_ms);
     } else {
         c->state = SLACLOCK_RUNNING;
         c->breached_at_ms = SLAD_NO_TIME;
@@ -260,8 +269,12 @@ int64_t slaclock_instant_of(const struct slaclock *c, const struct calendar *cal
 {
     if (!slaclock_is_counting(c))
         return INT64_MAX;
-    if (threshold_ms <= c->elapsed_ms)
-        return c->since_ms;
+    if (threshold_ms <= c->elapsed_ms) {
+        /* Passed before the current run (a new target after a policy change): counted
+         * back from since_ms, as if the clock had run all along. */
+        int64_t at = calendar_sub(cal, c->since_ms, c->elapsed_ms - threshold_ms);
+        return at != INT64_MIN ? at : c->since_ms;
+    }
     return calendar_add(cal, c->since_ms, threshold_ms - c->elapsed_ms);
 }
 

@@ -88,7 +88,9 @@ void slaclock_cancel(struct slaclock *c, const struct calendar *cal, int64_t now
 void slaclock_restart(struct slaclock *c, const struct calendar *cal, int64_t now_ms);
 
 /* Apply a (possibly) new config to a running or stopped clock: the elapsed time is kept,
- * the new target applies and due is recomputed. */
+ * the new target applies and due is recomputed. A running clock already past the new
+ * target keeps running with its due in the past (the instant it reached the target):
+ * slaclock_advance breaches it there, as it would have been. */
 void slaclock_retarget(struct slaclock *c, const struct conf_clock *cc, const struct calendar *cal,
                        int64_t now_ms);
 
@@ -112,7 +114,9 @@ int64_t slaclock_next_instant(const struct slaclock *c, const struct conf_clock 
                               const struct calendar *cal, int64_t now_ms);
 
 /* The instant a step fires: the moment elapsed business time reaches threshold_ms,
- * counting from the clock's current run; INT64_MAX when the clock does not count. */
+ * counting from the clock's current run (a threshold the clock passed before it, after a
+ * new target, is counted back from the run's start); INT64_MAX when the clock does not
+ * count. */
 int64_t slaclock_instant_of(const struct slaclock *c, const struct calendar *cal,
                             int64_t threshold_ms);
 

@@ -221,6 +221,23 @@ const char *ticket_label(const struct ticket *t, const char *key)
     return NULL;
 }
 
+static const char *const text_names[TICKET_TEXT_COUNT] = {
+    "title",        "description",  "customer.name", "customer.phone", "customer.address",
+    "device.model", "device.serial"};
+
+const char *ticket_text_name(enum ticket_text k)
+{
+    return (unsigned)k < TICKET_TEXT_COUNT ? text_names[k] : "?";
+}
+
+char **ticket_text_field(struct ticket *t, enum ticket_text k)
+{
+    char **fields[TICKET_TEXT_COUNT] = {&t->title,          &t->description,      &t->customer_name,
+                                        &t->customer_phone, &t->customer_address, &t->device_model,
+                                        &t->device_serial};
+    return (unsigned)k < TICKET_TEXT_COUNT ? fields[k] : NULL;
+}
+
 int ticket_set_string(char **field, const char *value)
 {
     char *copy = NULL;

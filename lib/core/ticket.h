@@ -138,6 +138,23 @@ int ticket_set_label(struct ticket *t, const char *key, const char *value);
 /* The clock named name, or NULL. */
 struct slaclock *ticket_clock(struct ticket *t, const char *name);
 
+/* Texts set at creation that a PATCH may correct (a typo, the customer's new phone): no
+ * policy matches on them, so correcting one recomputes nothing. */
+enum ticket_text {
+    TICKET_TEXT_TITLE,
+    TICKET_TEXT_DESCRIPTION,
+    TICKET_TEXT_CUSTOMER_NAME,
+    TICKET_TEXT_CUSTOMER_PHONE,
+    TICKET_TEXT_CUSTOMER_ADDRESS,
+    TICKET_TEXT_DEVICE_MODEL,
+    TICKET_TEXT_DEVICE_SERIAL,
+    TICKET_TEXT_COUNT
+};
+/* Its name in the API: "title", "customer.name"... */
+const char *ticket_text_name(enum ticket_text k);
+/* The field of t that holds text k. */
+char **ticket_text_field(struct ticket *t, enum ticket_text k);
+
 /* The fields a PATCH may change; has_* says which are present. A label with a NULL
  * value is removed. */
 struct ticket_patch {
@@ -147,6 +164,8 @@ struct ticket_patch {
     int64_t appointment_at_ms;                    /* SLAD_NO_TIME clears */
     const struct ticket_label *labels;
     size_t n_labels;
+    bool has_text[TICKET_TEXT_COUNT];
+    const char *text[TICKET_TEXT_COUNT]; /* NULL clears (never the title) */
 };
 
 #endif

@@ -655,7 +655,8 @@ int jsonx_event_parse(const char *body, size_t len, int64_t now_ms, struct jsonx
 
 /* ---- PATCH ---- */
 
-static const char patch_known[] = "severity, grade, region, team, assignee, appointment_at, labels";
+static const char patch_known[] = "severity, grade, region, team, assignee, appointment_at, "
+                                  "labels, title, description, customer, device";
 
 void jsonx_patch_done(struct jsonx_patch *p)
 {
@@ -665,6 +666,8 @@ void jsonx_patch_done(struct jsonx_patch *p)
     free(p->region);
     free(p->team);
     free(p->assignee);
+    for (size_t k = 0; k < TICKET_TEXT_COUNT; k++)
+        free(p->text[k]);
     for (size_t i = 0; i < p->n_labels; i++) {
         free(p->labels[i].key);
         free(p->labels[i].value);
@@ -681,6 +684,50 @@ static void patch_link(struct jsonx_patch *p)
     p->patch.assignee = p->assignee;
     p->patch.labels = p->labels;
     p->patch.n_labels = p->n_labels;
+    for (size_t k = 0; k < TICKET_TEXT_COUNT; k++)
+        p->patch.text[k] = p->text[k];
+}
+
+/* A correction of a text set at creation: a member of the table fields (ticket_fields, or
+ * customer_fields / device_fields under prefix "customer." / "device."), within its
+ * bounds; null clears it, but for the title. */
+static int patch_text(json_t *v, const char *prefix, const struct field *f, struct jsonx_patch *p,
+                      struct slad_error *reterr)
+{
+    char name[32];
+    snprintf(name, sizeof(name), "%s%s", prefix, f->name);
+    for (size_t k = 0; k < TICKET_TEXT_COUNT; k++) {
+        if (strcmp(ticket_text_name(k), name) != 0)
+            continue;
+        p->patch.has_text[k] = true;
+        return jsonx_read_string(v, prefix, f->name, f->min, f->max, k != TICKET_TEXT_TITLE,
+                                 &p->text[k], reterr);
+    }
+    return slad_error_set(reterr, EROFS, "field '%s' cannot be changed after creation", name);
+}
+
+/* "customer": {"phone": ...} corrects the members given; the others stay. */
+static int patch_texts(json_t *v, const char *name, const struct field *fields, size_t n,
+                       const char *known, struct jsonx_patch *p, struct slad_error *reterr)
+{
+    if (!json_is_object(v))
+        return slad_error_set(reterr, EINVAL,
+                              "field '%s' must be an object {%s}; the members given are "
+                              "corrected, null clears one",
+                              name, known);
+    char prefix[32];
+    snprintf(prefix, sizeof(prefix), "%s.", name);
+    const char *key;
+    json_t *member;
+    json_object_foreach(v, key, member)
+    {
+        const struct field *f = field_find(fields, n, key);
+        int r = f ? patch_text(member, prefix, f, p, reterr)
+                  : jsonx_unknown_field(reterr, prefix, key, known);
+        if (r < 0)
+            return r;
+    }
+    return 0;
 }
 
 static int patch_labels(json_t *v, struct jsonx_patch *p, struct slad_error *reterr)
@@ -766,6 +813,15 @@ int jsonx_patch_parse(const char *body, size_t len, struct jsonx_patch *ret,
             tp->has_appointment_at = true;
         } else if (strcmp(key, "labels") == 0) {
             r = patch_labels(v, &p, reterr);
+        } else if (strcmp(key, "customer") == 0) {
+            r = patch_texts(v, key, customer_fields, N_FIELDS(customer_fields),
+                            "name, phone, address", &p, reterr);
+        } else if (strcmp(key, "device") == 0) {
+            r = patch_texts(v, key, device_fields, N_FIELDS(device_fields), "model, serial", &p,
+                            reterr);
+        } else if (strcmp(key, "title") == 0 || strcmp(key, "description") == 0) {
+            r = patch_text(v, "", field_find(ticket_fields, N_FIELDS(ticket_fields), key), &p,
+                           reterr);
         } else {
             const struct field *f = field_find(ticket_fields, N_FIELDS(ticket_fields), key);
             if (f && f->kind == F_READ_ONLY)

@@ -76,6 +76,7 @@ void jsonx_event_done(struct jsonx_event *e);
 struct jsonx_patch {
     struct ticket_patch patch;
     char *grade, *region, *team, *assignee;
+    char *text[TICKET_TEXT_COUNT];
     struct ticket_label *labels;
     size_t n_labels;
 };

@@ -1,4 +1,7 @@
 /* record.c - the JSON texts of a ticket's history rows (record.h). */
+#include <stdio.h>
+#include <string.h>
+
 #include "record_json.h"
 
 #include "jsonx.h"
@@ -72,6 +75,22 @@ char *record_patch(const struct ticket_patch *p)
             ok &= record_put(o, "appointment_at", json_null());
         else
             ok &= record_put_time(o, "appointment_at", p->appointment_at_ms);
+    }
+    /* Corrected texts; "customer.name" under "customer". */
+    for (size_t k = 0; k < TICKET_TEXT_COUNT; k++) {
+        if (!p->has_text[k])
+            continue;
+        const char *name = ticket_text_name(k), *dot = strchr(name, '.');
+        json_t *into = o;
+        if (dot) {
+            char parent[16];
+            snprintf(parent, sizeof(parent), "%.*s", (int)(dot - name), name);
+            if (!(into = json_object_get(o, parent)) &&
+                !record_put(o, parent, into = json_object()))
+                into = NULL; /* freed by record_put */
+        }
+        ok &= into && record_put(into, dot ? dot + 1 : name,
+                                 p->text[k] ? json_string(p->text[k]) : json_null());
     }
     if (p->n_labels) {
         json_t *labels = json_object();

@@ -411,11 +411,19 @@ static int placeholder_find(const char *name, size_t len)
 
 #define VALUE_SCRATCH 64
 
+/* Times are for people: in daemon.timezone when the config is known, else in the
+ * notification's calendar. */
+static const struct calendar *local_calendar(const struct notification *n)
+{
+    const struct calendar *cal = conf_local_calendar(n->conf);
+    return cal ? cal : n->calendar;
+}
+
 static const char *time_value(const struct notification *n, int64_t at_ms, char *scratch)
 {
     if (at_ms == SLAD_NO_TIME)
         return NULL;
-    return render_local_time(n->calendar, at_ms, scratch, VALUE_SCRATCH);
+    return render_local_time(local_calendar(n), at_ms, scratch, VALUE_SCRATCH);
 }
 
 static const char *duration_value(int64_t ms, char *scratch)
@@ -494,7 +502,7 @@ static const char *value_of(const struct notification *n, enum placeholder p, in
     case P_TEXT:
         return n->text;
     case P_NOW:
-        return render_local_time(n->calendar, now_ms, scratch, VALUE_SCRATCH);
+        return render_local_time(local_calendar(n), now_ms, scratch, VALUE_SCRATCH);
     case P_FOLLOWUP_NAME:
         return n->followup_name;
     case P_FOLLOWUP_DUE_AT:

@@ -7,8 +7,9 @@
  * once and never scanned again, so a ticket title that contains "{{to}}" stays literal.
  * An unknown or unterminated placeholder is copied as written (the config loader refuses
  * them; this keeps rendering total for anything else). Values and literals that are not
- * valid UTF-8 have each bad byte replaced by '?'. Times are local to the calendar of the
- * notification: "2026-03-02 16:00 +08:00". Everything is bounded: a rendering longer
+ * valid UTF-8 have each bad byte replaced by '?'. Times are local to daemon.timezone (the
+ * zone of the conf's 24x7 calendar), or to the notification's calendar when it has no
+ * conf: "2026-03-02 16:00 +08:00". Everything is bounded: a rendering longer
  * than its limit fails with -EMSGSIZE rather than being cut. */
 #ifndef SLAD_RENDER_H
 #define SLAD_RENDER_H
@@ -34,8 +35,8 @@ struct notification {
     const char *idempotency_key;     /* stable across retries (SPEC 3) */
     const struct ticket *ticket;     /* the ticket as it is now; required */
     const struct slaclock *clock;    /* the clock of an escalation step, or NULL */
-    const struct calendar *calendar; /* local time of {{*.at}} values: the clock's calendar;
-                                        NULL: UTC */
+    const struct calendar *calendar; /* the clock's calendar: {{clock.elapsed}}, and local
+                                        times when conf is NULL; NULL: UTC */
     int step;                        /* 1-based step or reminder number; 0: none */
     unsigned repeat;                 /* 0 for the first firing of a step */
     const char *recipient;           /* as written in the config: "supervisor", "customer" */

@@ -257,7 +257,9 @@ int service_ticket_create(struct service *svc, const struct ticket *in, int64_t 
     r = service_history_add(svc, t.id, now_ms, now_ms, "create", record_create(&t), false, reterr);
     if (r >= 0)
         r = record_effects(svc, &t, now_ms, reterr);
-    if (r >= 0 && t.repeat_count > 0 && t.repeat_count == svc->conf->repeat_fault.count)
+    /* Every ticket at or beyond the count: the 4th repair of a device is no less a repeat
+     * than the 3rd. */
+    if (r >= 0 && t.repeat_count > 0 && t.repeat_count >= svc->conf->repeat_fault.count)
         r = record_repeat_fault(svc, &t, now_ms, reterr);
     if (r < 0) {
         r = service_abort_op(svc, r);
@@ -327,6 +329,9 @@ static int patch_apply(struct ticket *t, const struct ticket_patch *p, bool *mat
             return slad_error_set(reterr, ENOMEM, "out of memory");
         *matched = true;
     }
+    for (size_t k = 0; k < TICKET_TEXT_COUNT; k++)
+        if (p->has_text[k] && patch_string(ticket_text_field(t, k), p->text[k], &unused) < 0)
+            return slad_error_set(reterr, ENOMEM, "out of memory");
     return 0;
 }
 

@@ -133,6 +133,9 @@ int service_notification_newest(struct service *svc, int64_t ticket_id, size_t l
 int service_notification_get(struct service *svc, int64_t id, outbox_row_fn *fn, void *userdata,
                              struct slad_error *reterr);
 
+/* One follow-up task; -ENOENT when unknown. */
+int service_followup_get(struct service *svc, int64_t id, struct followup *ret,
+                         struct slad_error *reterr);
 /* Follow-up tasks matching f, in id order. */
 int service_followup_list(struct service *svc, const struct followup_filter *f, followup_row_fn *fn,
                           void *userdata, struct slad_error *reterr);

@@ -3,7 +3,8 @@
  * text, "late" when it is recorded more than LATE_MS after its instant), and every
  * notifying effect (step, reminder, repeat fault, a task's notices) one outbox row per
  * resolved recipient (recipient.h), keyed so that the same firing is never queued twice
- * (plus "/<contact>" when a role resolved to a contact):
+ * (plus "/<contact>" when a role resolved to a contact, and "/<channel>" when the contact
+ * is reached on several channels: each its own row and key):
  *     t<id>/<clock>/step<n>/r<repeat>/<recipient>          escalation step
  *     t<id>/reminder<n>/<appointment unix s>/<recipient>   appointment reminder
  *     t<id>/repeat_fault/<recipient>                       repeat fault
@@ -84,6 +85,16 @@ static int effect_key(const struct ticket *t, const struct effect *e, const char
     return 0;
 }
 
+/* Append "/part" to key; -EINVAL when it no longer fits. */
+static int key_append(char *key, size_t size, const char *part, struct slad_error *reterr)
+{
+    size_t len = strlen(key);
+    int n = snprintf(key + len, size - len, "/%s", part);
+    if (n < 0 || (size_t)n >= size - len)
+        return slad_error_set(reterr, EINVAL, "idempotency key for '%s' is too long", part);
+    return 0;
+}
+
 /* One outbox row for resolved recipient rc of effect e: pending on its channel, or dead
  * with the reason it cannot be reached (never dropped, so that the API shows it). The key
  * names the contact when a role resolved to one, so that two supervisors get two rows. */
@@ -96,13 +107,13 @@ static int queue_one(struct service *svc, const struct ticket *t, const struct e
     if (r < 0)
         return r;
     const char *contact = rc->contact ? rc->contact->name : NULL;
-    if (contact && strncmp(rc->text, "contact:", 8) != 0) {
-        size_t len = strlen(key);
-        int n = snprintf(key + len, sizeof(key) - len, "/%s", contact);
-        if (n < 0 || (size_t)n >= sizeof(key) - len)
-            return slad_error_set(reterr, EINVAL, "idempotency key for contact '%s' is too long",
-                                  contact);
-    }
+    const char *channel = rc->channel ? rc->channel->name : NULL;
+    if (contact && strncmp(rc->text, "contact:", 8) != 0)
+        r = key_append(key, sizeof(key), contact, reterr);
+    if (r == 0 && rc->several_channels && channel)
+        r = key_append(key, sizeof(key), channel, reterr);
+    if (r < 0)
+        return r;
     bool dead = rc->error[0] || !rc->channel;
     /* The payload keeps what the renderer needs besides the ticket as it is at delivery. */
     char *payload = payload_encode(t, e, late, rc);
@@ -111,8 +122,9 @@ static int queue_one(struct service *svc, const struct ticket *t, const struct e
     struct outbox_row o = {
         .ticket_id = t->id,
         .event = effect_event(e),
-        .channel = rc->channel ? rc->channel->name : NULL,
+        .channel = channel,
         .recipient = rc->text,
+        .contact = contact,
         .idempotency_key = key,
         .state = dead ? OUTBOX_DEAD : OUTBOX_PENDING,
         .attempts = 0,

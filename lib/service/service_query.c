@@ -56,6 +56,12 @@ int service_notification_get(struct service *svc, int64_t id, outbox_row_fn *fn,
     return store_outbox_get(svc->store, id, fn, userdata, reterr);
 }
 
+int service_followup_get(struct service *svc, int64_t id, struct followup *ret,
+                         struct slad_error *reterr)
+{
+    return store_followup_load(svc->store, id, ret, reterr);
+}
+
 int service_followup_list(struct service *svc, const struct followup_filter *f, followup_row_fn *fn,
                           void *userdata, struct slad_error *reterr)
 {

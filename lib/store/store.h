@@ -89,8 +89,8 @@ typedef int store_agenda_fn(void *userdata, int64_t id, int64_t next_ms);
 int store_agenda_load(struct store *s, store_agenda_fn *fn, void *userdata,
                       struct slad_error *reterr);
 
-/* How many tickets with device serial and fault code were reported in [from_ms, to_ms]
- * (indexed). */
+/* How many tickets with device serial and fault code were reported in [from_ms, to_ms],
+ * cancelled ones left out (indexed). */
 int store_repeat_count(struct store *s, const char *serial, const char *fault_code, int64_t from_ms,
                        int64_t to_ms, int64_t *ret_count, struct slad_error *reterr);
 

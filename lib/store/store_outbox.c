@@ -8,12 +8,12 @@
 
 #define OUTBOX_COLUMNS                                                                             \
     "id, ticket_id, event, channel, recipient, idempotency_key, state, attempts,"                  \
-    " next_attempt_ms, last_error, payload, created_ms, sent_ms"
+    " next_attempt_ms, last_error, payload, created_ms, sent_ms, contact, retried_ms"
 
 static const char sql_outbox_add[] =
     "INSERT INTO outbox (ticket_id, event, channel, recipient, idempotency_key,"
     " state, attempts, next_attempt_ms, last_error, payload, created_ms,"
-    " sent_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+    " sent_ms, contact) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
     " ON CONFLICT (idempotency_key) DO NOTHING";
 static const char sql_outbox_update[] =
     "UPDATE outbox SET state = ?2, channel = ?3, attempts = ?4,"
@@ -22,6 +22,8 @@ static const char sql_outbox_list[] = "SELECT " OUTBOX_COLUMNS " FROM outbox WHE
                                       " AND (?2 IS NULL OR state = ?2)"
                                       " AND (?3 IS NULL OR ticket_id = ?3)"
                                       " AND (?4 IS NULL OR next_attempt_ms <= ?4)"
+                                      " AND (?6 IS NULL OR event = ?6)"
+                                      " AND (?7 IS NULL OR channel = ?7)"
                                       " ORDER BY id LIMIT ?5";
 static const char sql_outbox_get[] = "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE id = ?1";
 /* Delivery: these three run on the outbox_due index (state, next_attempt_ms). */
@@ -34,10 +36,11 @@ static const char sql_outbox_next_due[] =
     "SELECT min(next_attempt_ms) FROM outbox WHERE state = 'pending'";
 static const char sql_outbox_requeue[] = "UPDATE outbox SET state = 'pending', next_attempt_ms = ?1"
                                          " WHERE state = 'sending'";
-/* A manual retry gets a whole new budget: max_age counts from created_ms. */
+/* A manual retry gets a whole new budget: max_age counts from retried_ms. created_ms
+ * keeps the instant the notification was queued. */
 static const char sql_outbox_retry[] =
     "UPDATE outbox SET state = 'pending', attempts = 0,"
-    " next_attempt_ms = ?2, created_ms = ?2 WHERE id = ?1 AND state = 'dead'";
+    " next_attempt_ms = ?2, retried_ms = ?2 WHERE id = ?1 AND state = 'dead'";
 /* The newest rows of one ticket, on the (ticket_id, id) index read backwards. */
 static const char sql_outbox_latest[] = "SELECT " OUTBOX_COLUMNS " FROM outbox"
                                         " WHERE ticket_id = ?1 ORDER BY id DESC LIMIT ?2";
@@ -72,6 +75,7 @@ int store_outbox_add(struct store *s, const struct outbox_row *o, int64_t *ret_i
     bind_text(&b, 10, o->payload);
     bind_int64(&b, 11, o->created_ms);
     bind_time(&b, 12, o->sent_ms);
+    bind_text(&b, 13, o->contact);
     if (b.rc != SQLITE_OK) {
         sqlite3_reset(st);
         return store_fail(s, b.rc, "queueing a notification", reterr);
@@ -144,6 +148,8 @@ static int outbox_rows(struct store *s, sqlite3_stmt *st, outbox_row_fn *fn, voi
             .payload = column_text(st, 10),
             .created_ms = sqlite3_column_int64(st, 11),
             .sent_ms = column_time(st, 12),
+            .contact = column_text(st, 13),
+            .retried_ms = column_time(st, 14),
         };
         rows++;
         r = fn(userdata, &o);
@@ -175,6 +181,8 @@ int store_outbox_list(struct store *s, const struct outbox_filter *f, outbox_row
         bind_null(&b, 3);
     bind_time(&b, 4, f->due_ms);
     bind_limit(&b, 5, f->limit);
+    bind_text(&b, 6, f->event);
+    bind_text(&b, 7, f->channel);
     if (b.rc != SQLITE_OK) {
         sqlite3_reset(st);
         return store_fail(s, b.rc, "listing notifications", reterr);

@@ -1,6 +1,6 @@
 /* store_schema.c - the schema of slad's database and its migrations.
  *
- * Schema (version 6). Instants are INTEGER ms since the epoch, UTC; NULL = none.
+ * Schema (version 7). Instants are INTEGER ms since the epoch, UTC; NULL = none.
  *
  *   tickets   id INTEGER PRIMARY KEY, source, external_id (UNIQUE together: idempotent
  *             intake), title, description, severity, grade, region, team, assignee,
@@ -40,6 +40,9 @@
  *             (pending|sending|sent|dead), attempts, next_attempt_ms, last_error, payload
  *             (JSON object text), created_ms, sent_ms. Indexes (state, next_attempt_ms)
  *             for delivery and (ticket_id, id) for a ticket's notifications.
+ *             Version 7: contact (the person a role resolved to, as in the payload;
+ *             NULL for channels and the customer) and retried_ms (the latest manual
+ *             retry; created_ms stays the instant the notification was queued).
  *   counts    (version 4) what ("ticket <status>", "outbox <state>", "breached"), n:
  *             the gauges, kept by triggers on tickets, outbox and clocks so that reading
  *             them costs one short scan however many tickets there are.
@@ -242,6 +245,12 @@ static const char *const migrations[] = {
     "  WHERE json_valid(labels) AND json_type(labels) = 'object') AS t,"
     " json_each(t.labels) AS j WHERE j.type = 'text';"
     "ALTER TABLE tickets DROP COLUMN labels;",
+    /* 7: a notification names the person it reaches (the payload held it, the API could
+     * not show it), and a manual retry is recorded beside created_ms instead of over it. */
+    "ALTER TABLE outbox ADD COLUMN contact TEXT;"
+    "ALTER TABLE outbox ADD COLUMN retried_ms INTEGER;"
+    "UPDATE outbox SET contact = json_extract(payload, '$.contact')"
+    " WHERE json_valid(payload) AND json_type(payload, '$.contact') = 'text';",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -50,15 +50,21 @@ enum {
     TC_LAST_EVENT, /* bind only */
 };
 
-/* ?1 after_id, ?2 status, ?3 policy, ?4 team, ?5 breached (0/1), ?6 open_only, ?7 limit. */
+/* ?1 after_id, ?2 status, ?3 policy, ?4 team, ?5 breached (0/1), ?6 open_only, ?7 limit,
+ * ?8 source, ?9 external_id, ?10 the only id (the origin's, found first by its index),
+ * ?11 missed (0/1). */
 #define TICKET_FILTER                                                                              \
     " WHERE t.id > ?1"                                                                             \
     " AND (?2 IS NULL OR t.status = ?2)"                                                           \
     " AND (?3 IS NULL OR t.policy = ?3)"                                                           \
     " AND (?4 IS NULL OR t.team = ?4)"                                                             \
     " AND (?5 IS NULL OR ?5 = EXISTS (SELECT 1 FROM clocks c WHERE c.ticket_id = t.id"             \
-    "  AND (c.state IN ('breached', 'missed') OR c.paused_breached)))"                             \
+    "  AND (c.state = 'breached' OR (c.state = 'paused' AND c.paused_breached))))"                 \
+    " AND (?11 IS NULL OR ?11 = EXISTS (SELECT 1 FROM clocks c WHERE c.ticket_id = t.id"           \
+    "  AND c.state = 'missed'))"                                                                   \
     " AND (?6 IS NULL OR t.status NOT IN ('resolved', 'closed', 'cancelled'))"                     \
+    " AND (?8 IS NULL OR t.source = ?8) AND (?9 IS NULL OR t.external_id = ?9)"                    \
+    " AND (?10 IS NULL OR t.id = ?10)"                                                             \
     " ORDER BY t.id LIMIT ?7"
 
 #define CLOCK_COLUMNS                                                                              \
@@ -102,7 +108,8 @@ static const char sql_agenda_load[] = "SELECT id, next_ms FROM tickets INDEXED B
                                       " WHERE next_ms IS NOT NULL ORDER BY next_ms";
 static const char sql_repeat_count[] = "SELECT count(*) FROM tickets INDEXED BY tickets_repeat"
                                        " WHERE device_serial = ?1 AND fault_code = ?2"
-                                       " AND reported_at_ms BETWEEN ?3 AND ?4";
+                                       " AND reported_at_ms BETWEEN ?3 AND ?4"
+                                       " AND status != 'cancelled'";
 
 const char *const store_ticket_statements[] = {
     sql_ticket_insert, sql_ticket_update, sql_ticket_load,   sql_ticket_find,
@@ -586,6 +593,26 @@ static int bind_ticket_filter(struct store *s, sqlite3_stmt *st, const struct ti
     else
         bind_null(&b, 6);
     bind_limit(&b, 7, limit);
+    if (f->missed == 0)
+        bind_null(&b, 11);
+    else
+        bind_int64(&b, 11, f->missed > 0);
+    bind_text(&b, 8, f->source);
+    bind_text(&b, 9, f->external_id);
+    /* An origin is one ticket at most: found by its index, not by a scan of every id. */
+    int64_t origin_id = 0; /* none has id 0 */
+    if (f->source && f->external_id) {
+        struct slad_error err;
+        int r = store_ticket_find(s, f->source, f->external_id, &origin_id, &err);
+        if (r < 0 && r != -ENOENT) {
+            if (reterr)
+                *reterr = err;
+            return r;
+        }
+        bind_int64(&b, 10, origin_id);
+    } else {
+        bind_null(&b, 10);
+    }
     return b.rc == SQLITE_OK ? 0 : store_fail(s, b.rc, "listing tickets", reterr);
 }
 

@@ -102,7 +102,7 @@ static void build(void)
             abort();
         }
     }
-    if (calendar_new_24x7(&cals[N_DEFS]) < 0)
+    if (calendar_new_24x7(NULL, &cals[N_DEFS], NULL) < 0)
         abort();
 }
 

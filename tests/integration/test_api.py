@@ -343,7 +343,7 @@ def test_patch_rechooses_policy(daemon, client):
     # A PATCH of an unmatched field keeps the policy; bad fields are refused.
     r = client.patch(f"/v1/tickets/{t['id']}", {"assignee": "wang.wu"})
     assert r.status == 200 and r.json["policy"] == "fast" and r.json["assignee"] == "wang.wu"
-    for body, field in (({"title": "new"}, "title"), ({"severity": 9}, "severity"),
+    for body, field in (({"source": "crm"}, "source"), ({"severity": 9}, "severity"),
                         ({"status": "closed"}, "status"), ({"nope": 1}, "nope")):
         r = client.patch(f"/v1/tickets/{t['id']}", body)
         assert r.status == 400, (body, r)
@@ -516,3 +516,95 @@ def test_steps_fire_on_time(daemon, client):
     r = client.get("/v1/tickets?breached=true")
     assert t["id"] in [x["id"] for x in r.json["tickets"]]
     assert "slad_clock_breaches_total" in client.get("/metrics").text
+
+
+def test_patch_corrects_title_description_customer_device(daemon, client):
+    """A typo in the title, the customer's new phone, the right serial: corrected in place,
+    the members of customer/device not named kept, recorded in the history; the policy and
+    clocks unchanged (no policy matches on them)."""
+    t = daemon.create(title="Chiler 3 dwn", severity=1, team="north", description="noisy",
+                      customer={"name": "Li Lei", "phone": "+8613900000000"},
+                      device={"model": "KFR-72LW", "serial": "SN-1"})
+    r = client.patch(f"/v1/tickets/{t['id']}", {
+        "title": "Chiller 3 down", "description": None,
+        "customer": {"phone": "+8613900000001", "address": "1 Bund Rd"},
+        "device": {"serial": "SN-17"}})
+    assert r.status == 200, r
+    p = r.json
+    assert p["title"] == "Chiller 3 down" and p["description"] is None, p
+    assert p["customer"] == {"name": "Li Lei", "phone": "+8613900000001",
+                             "address": "1 Bund Rd"}, p
+    assert p["device"] == {"model": "KFR-72LW", "serial": "SN-17"}, p
+    assert p["policy"] == t["policy"] and p["clocks"] == t["clocks"]
+    assert daemon.ticket(t["id"])["customer"]["phone"] == "+8613900000001"
+    patch = [h for h in daemon.ticket(t["id"])["history"] if h["kind"] == "patch"][-1]
+    assert patch["title"] == "Chiller 3 down" and patch["device"] == {"serial": "SN-17"}, patch
+    for body in ({"title": None}, {"customer": {"mail": "x"}}, {"device": "SN"}):
+        r = client.patch(f"/v1/tickets/{t['id']}", body)
+        assert r.status == 400, (body, r)
+    assert daemon.ticket(t["id"])["title"] == "Chiller 3 down"
+
+
+def test_notifications_filter_by_event_and_channel_and_single_get(daemon, client):
+    t = daemon.create(severity=1, team="north")
+
+    def rows(query=""):
+        r = client.get(f"/v1/notifications?ticket={t['id']}{query}")
+        assert r.status == 200, r
+        return r.json["notifications"]
+
+    wait_for(lambda: rows(), 10, "notifications of the 50% step")
+    every = rows()
+    assert rows("&event=sla.warning") == [n for n in every if n["event"] == "sla.warning"]
+    assert rows("&event=followup.due") == []
+    channel = every[0]["channel"]
+    assert rows(f"&channel={channel}") == [n for n in every if n["channel"] == channel]
+    assert rows("&channel=no-such-channel") == []
+    r = client.get(f"/v1/notifications/{every[0]['id']}")
+    assert r.status == 200 and r.json["id"] == every[0]["id"], r
+    assert r.json["idempotency_key"] == every[0]["idempotency_key"]
+    assert client.get("/v1/notifications/999999").status == 404
+
+
+def test_find_ticket_by_origin(daemon, client):
+    """GET /v1/tickets?source=&external_id= finds the ticket a system posted (one at most);
+    source alone lists that system's tickets; external_id alone is refused."""
+    a = daemon.create(source="crm", external_id="CRM-7")
+    b = daemon.create(source="crm", external_id="CRM-8")
+    c = daemon.create(external_id="CRM-7")  # source "api"
+    r = client.get("/v1/tickets?source=crm&external_id=CRM-7")
+    assert r.status == 200, r
+    assert [t["id"] for t in r.json["tickets"]] == [a["id"]] and r.json["next"] is None
+    r = client.get("/v1/tickets?source=api&external_id=CRM-7")
+    assert [t["id"] for t in r.json["tickets"]] == [c["id"]], r
+    r = client.get("/v1/tickets?source=crm&external_id=nope")
+    assert r.status == 200 and r.json["tickets"] == [], r
+    r = client.get("/v1/tickets?source=crm")
+    assert [t["id"] for t in r.json["tickets"]] == [a["id"], b["id"]], r
+    r = client.get(f"/v1/tickets?source=crm&external_id=CRM-7&after={a['id']}")
+    assert r.json["tickets"] == [], r
+    r = client.get("/v1/tickets?source=crm&external_id=CRM-7&status=closed")
+    assert r.json["tickets"] == [], r
+    r = client.get("/v1/tickets?external_id=CRM-7")
+    assert r.status == 400 and "source" in r.error_message(), r
+
+
+def test_breached_lists_late_now_and_missed_lists_stopped_late(daemon, client):
+    """breached=true: a clock runs late now; missed=true: a clock stopped late. A response
+    clock that breached and was then acknowledged is missed, no longer breached."""
+    t = daemon.create(severity=1, team="north")
+    other = daemon.create(severity=2)
+
+    def ids(query):
+        r = client.get(f"/v1/tickets?{query}")
+        assert r.status == 200, r
+        return [x["id"] for x in r.json["tickets"]]
+
+    wait_for(lambda: t["id"] in ids("breached=true"), 15, "the response clock to breach")
+    assert t["id"] not in ids("missed=true") and t["id"] in ids("missed=false")
+    assert daemon.event(t["id"], "acknowledge").status == 200
+    assert clock(daemon.ticket(t["id"]), "response")["state"] == "missed"
+    assert t["id"] not in ids("breached=true") and t["id"] in ids("breached=false")
+    assert ids("missed=true") == [t["id"]]
+    assert other["id"] in ids("missed=false") and t["id"] not in ids("missed=false")
+    assert client.get("/v1/tickets?missed=maybe").status == 400

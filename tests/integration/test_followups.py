@@ -245,3 +245,16 @@ def test_complaint_reply_and_warranty_policies(make_daemon):
     r = c.patch(f"/v1/tickets/{w['id']}", {"labels": {"warranty": "out"}})
     assert r.status == 200 and r.json["policy"] == "out-of-warranty", r
     assert r.json["clocks"][0]["target_s"] == 7200
+
+
+def test_single_followup_get(make_daemon):
+    """GET /v1/followups/{id}: the task as the list shows it; unknown: 404."""
+    d = start(make_daemon)
+    t = d.create(team="north", assignee="tech", severity=3)
+    assert d.event(t["id"], "resolve").status == 200
+    listed = followups(d.client, ticket=t["id"])[0]
+    r = d.client.get(f"/v1/followups/{listed['id']}")
+    assert r.status == 200, r
+    assert r.json == listed
+    r = d.client.get("/v1/followups/999999")
+    assert r.status == 404 and r.error_code() == "not_found", r

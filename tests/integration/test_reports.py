@@ -299,6 +299,8 @@ def test_csv_parses_back(world, by):
     ("from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z", "to"),
     ("by=month&tz=Mars/Olympus_Mons", "tz"),
     ("by=team&tz=Asia/Shanghai", "tz"),
+    ("from=2026-02-30", "from"),
+    ("from=2026-10-01&tz=Mars/Olympus_Mons", "tz"),
     ("colour=red", "colour"),
 ])
 def test_bad_parameters(world, query, param):
@@ -318,3 +320,22 @@ def test_report_survives_restart(world):
     assert after["rows"] == before["rows"]
     assert after["followups"]["total"] == before["followups"]["total"]
 
+
+
+def test_plain_dates_are_midnight_in_tz(daemon, client):
+    """from/to as plain dates: midnight in tz (default UTC). A ticket reported at 17:00Z on
+    30 November is on 1 December in Shanghai."""
+    daemon.create(team="north", reported_at="2026-11-30T17:00:00Z")
+
+    def total(query):
+        r = client.get("/v1/reports/sla?by=team&" + query)
+        assert r.status == 200, r
+        return sum(row["total"] for row in r.json["rows"])
+
+    shanghai = total("from=2026-12-01&to=2026-12-02&tz=Asia/Shanghai")
+    assert shanghai > 0
+    assert total("from=2026-12-01&to=2026-12-02") == 0
+    assert total("from=2026-11-30&to=2026-12-01") == shanghai
+    # The same instants written out in full.
+    assert total("from=2026-11-30T16:00:00Z&to=2026-12-01T16:00:00Z") == shanghai
+    assert total("from=2026-11-30T17:00:01Z&to=2026-12-01T16:00:00Z") == 0

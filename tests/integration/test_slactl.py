@@ -167,9 +167,9 @@ def test_refused_and_unknown_exit_1(ctl):
     assert p.returncode == 1 and "404" in p.stderr, p
     p = ctl.run("ticket", "show", 999999, json_out=True)
     assert p.returncode == 1 and json.loads(p.stdout)["error"]["code"]
-    # dispatch without an assignee is refused by the daemon (400 naming the field).
+    # dispatch without an assignee: a usage error, before asking the daemon.
     p = ctl.run("ticket", "dispatch", t["id"])
-    assert p.returncode == 1 and "assignee" in p.stderr, p
+    assert p.returncode == 2 and "missing --assignee" in p.stderr, p
 
 
 @pytest.mark.parametrize("args", [
@@ -482,12 +482,13 @@ def test_followups_plans_notifications_report_shapes(fake):
     assert p.returncode == 1 and "already done" in p.stderr
 
     ctl.ok("plan", "create", "--name", "boiler", "--customer-name", "Li", "--device-serial",
-           "SN-9", "--rrule", "FREQ=MONTHLY", "--due-within", "3wd")
+           "SN-9", "--rrule", "FREQ=MONTHLY", "--start", "2026-03-01T00:00:00Z",
+           "--due-within", "3wd")
     assert seen[-1][2] == {"name": "boiler", "customer": {"name": "Li"},
                            "device": {"serial": "SN-9"}, "rrule": "FREQ=MONTHLY",
-                           "due_within": "3wd"}
+                           "start": "2026-03-01T00:00:00Z", "due_within": "3wd"}
     out = ctl.ok("plan", "list").stdout
-    assert "boiler" in out and '{"name":"Li"}' in out and "2026-03-01 00:00:00" in out
+    assert "boiler" in out and '{"name":"Li"}' in out and "2026-03-01 00:00:00 +00:00" in out
     assert ctl.json("plan", "list")["plans"][0]["id"] == 4
     assert "FREQ=MONTHLY" in ctl.ok("plan", "show", 4).stdout
     assert ctl.json("plan", "show", 4)["name"] == "boiler"
@@ -507,3 +508,163 @@ def test_followups_plans_notifications_report_shapes(fake):
     assert ctl.json("report")["rows"][0]["met"] == 3
     out = ctl.ok("report", "--format", "csv").stdout
     assert out.startswith("group,clock,compliance\n")
+
+
+# --- issue 17: what a new user tripped on ------------------------------------------------
+
+def listed_commands():
+    """The commands `slactl --help` lists ("ticket create", "plan update", ...)."""
+    p = subprocess.run([slactl_bin(), "--help"], capture_output=True, text=True,
+                       timeout=RUN_TIMEOUT_S)
+    commands = []
+    for line in p.stdout.split("Commands:\n", 1)[1].splitlines():
+        head = line[2:26].strip()
+        if line.startswith("  ") and head and not head.startswith(("[", "--")):
+            commands.append(" ".join(w for w in head.split() if not w.isupper()
+                                     and not w.startswith("[")))
+    return commands
+
+
+def test_every_command_has_its_help(tmp_path):
+    """`slactl COMMAND --help` prints that command's usage and options, exit 0, without a
+    daemon; `slactl ticket --help` the ticket commands."""
+    commands = listed_commands()
+    assert "ticket create" in commands and "plan update" in commands, commands
+    assert "check-config" in commands and len(commands) >= 25, commands
+    ctl = Ctl(str(tmp_path / "no.sock"))
+    for words in commands:
+        p = ctl.run(*words.split(), "--help")
+        assert p.returncode == 0, (words, p)
+        assert p.stdout.startswith(f"Usage: slactl [GLOBAL OPTIONS] {words}"), (words, p.stdout)
+        others = [c for c in commands if c != words and not c.startswith(words)
+                  and f"  {c} " in p.stdout]
+        assert not others, (words, others)
+    p = ctl.ok("ticket", "create", "--help")
+    assert "--title X --severity X [--grade X]" in p.stdout, p.stdout
+    p = ctl.ok("ticket", "--help")
+    assert "ticket create" in p.stdout and "ticket resolve" in p.stdout
+    assert "plan create" not in p.stdout
+
+
+@pytest.mark.parametrize("args, missing", [
+    (["ticket", "create", "--severity", "2"], "--title"),
+    (["ticket", "create", "--title", "x"], "--severity"),
+    (["ticket", "dispatch", "1"], "--assignee"),
+    (["ticket", "hold", "1", "--by", "sup"], "--reason"),
+    (["followup", "complete", "1", "--note", "n"], "--outcome"),
+    (["plan", "create", "--name", "x", "--start", "2027-01-01T00:00:00Z"], "--rrule"),
+    (["ticket", "show"], "missing ID"),
+])
+def test_missing_required_option_is_usage_before_connecting(tmp_path, args, missing):
+    p = Ctl(str(tmp_path / "no.sock")).run(*args)
+    assert p.returncode == 2, p
+    assert missing in p.stderr and "cannot reach" not in p.stderr, p.stderr
+
+
+def test_file_with_field_options_is_refused(ctl, tmp_path):
+    f = tmp_path / "t.json"
+    f.write_text(json.dumps({"title": "from file", "severity": 2}))
+    for args in (["--file", f, "--title", "X"], ["--title", "X", "--file", f]):
+        p = ctl.run("ticket", "create", *args)
+        assert p.returncode == 2 and "--file" in p.stderr and "--title" in p.stderr, p
+    assert ctl.json("ticket", "list")["tickets"] == []
+    # --file alone needs no --title: the file has it.
+    assert ctl.json("ticket", "create", "--file", f)["title"] == "from file"
+
+
+def test_permission_denied_on_the_socket_says_so(tmp_path):
+    import socket as pysocket
+    path = str(tmp_path / "slad.sock")
+    listener = pysocket.socket(pysocket.AF_UNIX, pysocket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen()
+    try:
+        argv = [slactl_bin(), "--socket", path, "status"]
+        if os.geteuid() == 0:  # root passes any mode: run as nobody
+            os.chmod(tmp_path, 0o755)
+            os.chmod(path, 0o600)
+            argv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] + argv
+        else:
+            os.chmod(path, 0)
+        p = subprocess.run(argv, capture_output=True, text=True, timeout=RUN_TIMEOUT_S)
+    finally:
+        listener.close()
+    assert p.returncode == 2, p
+    assert "permission denied" in p.stderr and "usermod -aG slad" in p.stderr, p.stderr
+    assert "is slad running" not in p.stderr, p.stderr
+
+
+def test_ticket_show_every_field_and_zoned_times(ctl, tmp_path):
+    body = {"title": "chiller", "severity": 2, "source": "crm", "external_id": "CRM-7",
+            "description": "noisy since Monday", "fault_code": "E42",
+            "customer": {"name": "Li Lei", "phone": "+8613900000000", "address": "1 Bund Rd"},
+            "device": {"model": "KFR-72LW", "serial": "SN-17"}, "labels": {"zone": "a"},
+            "reported_at": "2026-03-02T08:00:00Z"}
+    f = tmp_path / "t.json"
+    f.write_text(json.dumps(body))
+    tid = ctl.json("ticket", "create", "--file", f)["id"]
+    shown = ctl.ok("ticket", "show", tid).stdout
+    for line in ("customer.name   Li Lei", "customer.phone  +8613900000000",
+                 "customer.address 1 Bund Rd", "device.model    KFR-72LW",
+                 "device.serial   SN-17", "fault_code      E42", "labels          zone=a",
+                 "external_id     CRM-7", "reopen_count    0", "repeat_count    1",
+                 "description     noisy since Monday",
+                 "reported_at     2026-03-02 08:00:00 +00:00"):
+        assert line in shown, (line, shown)
+    shown = ctl.ok("ticket", "show", tid, env={"TZ": "Asia/Shanghai"}).stdout
+    assert "reported_at     2026-03-02 16:00:00 +08:00" in shown, shown
+    assert re.search(r"resolution +\S+ +\S+ +\S+ +\S+ \S+ \+08:00", shown), shown
+
+
+def test_ticket_update_label(ctl):
+    t = new_ticket(ctl)
+    v = ctl.json("ticket", "update", t["id"], "--label", "zone=a", "--label", "kind=x")
+    assert v["labels"] == {"zone": "a", "kind": "x"}, v
+    v = ctl.json("ticket", "update", t["id"], "--label", "kind=")
+    assert v["labels"] == {"zone": "a"}, v
+    p = ctl.run("ticket", "update", t["id"], "--label", "zone")
+    assert p.returncode == 2 and "KEY=VALUE" in p.stderr, p
+    v = ctl.json("ticket", "update", t["id"], "--title", "printer on fire, 2nd floor",
+                 "--customer-phone", "+8613900000001", "--device-serial", "SN-2")
+    assert v["title"] == "printer on fire, 2nd floor" and v["labels"] == {"zone": "a"}, v
+    assert v["customer"]["phone"] == "+8613900000001" and v["device"]["serial"] == "SN-2", v
+
+
+def test_plan_options_update_and_pages(ctl):
+    start = rfc3339(time.time() + 86400)
+    p = ctl.json("plan", "create", "--name", "boiler", "--rrule", "FREQ=MONTHLY",
+                 "--start", start, "--due-within", "1d", "--assignee", "sup",
+                 "--owner", "supervisor", "--calendar", "24x7", "--customer-address", "1 Bund Rd")
+    assert (p["assignee"], p["owner"], p["calendar"]) == ("sup", "supervisor", "24x7"), p
+    assert p["customer"]["address"] == "1 Bund Rd", p
+    q = ctl.json("plan", "create", "--name", "second", "--rrule", "FREQ=YEARLY",
+                 "--start", start, "--due-within", "1d")
+    v = ctl.json("plan", "update", p["id"], "--name", "boiler 2", "--customer-name", "Li")
+    assert v["name"] == "boiler 2" and v["customer"] == {
+        "name": "Li", "phone": None, "address": "1 Bund Rd"}, v
+    page = ctl.json("plan", "list", "--limit", 1)
+    assert [x["id"] for x in page["plans"]] == [p["id"]] and page["next"] == p["id"], page
+    page = ctl.json("plan", "list", "--after", p["id"])
+    assert [x["id"] for x in page["plans"]] == [q["id"]], page
+    assert "more: --after" in ctl.ok("plan", "list", "--limit", 1).stdout
+
+
+def test_single_followup_and_notification_and_filters(ctl, daemon):
+    t = new_ticket(ctl, severity=1, team="north")
+    ctl.ok("ticket", "resolve", t["id"])
+    (fu,) = ctl.json("followups", "--ticket", t["id"])["followups"]
+    assert ctl.json("followup", "show", fu["id"])["name"] == fu["name"]
+    assert "deadline_at" in ctl.ok("followup", "show", fu["id"]).stdout
+    notes = ctl.json("notifications", "--ticket", t["id"], "--event", "followup.due",
+                     "--channel", "log")["notifications"]
+    assert all(n["event"] == "followup.due" and n["channel"] == "log" for n in notes), notes
+    got = wait_for(lambda: ctl.json("notifications", "--ticket", t["id"])["notifications"], 10,
+                   "a notification")
+    assert ctl.json("notification", "show", got[0]["id"])["id"] == got[0]["id"]
+
+
+def test_ticket_list_by_origin(ctl):
+    t = new_ticket(ctl, source="crm", external_id="CRM-9")
+    new_ticket(ctl, source="crm", external_id="CRM-10")
+    v = ctl.json("ticket", "list", "--source", "crm", "--external-id", "CRM-9")
+    assert [x["id"] for x in v["tickets"]] == [t["id"]], v

@@ -237,7 +237,7 @@ static int setup_calendars(void **state)
             return -1;
         }
     }
-    return calendar_new_24x7(&cals[C24]) < 0 ? -1 : 0;
+    return calendar_new_24x7(NULL, &cals[C24], NULL) < 0 ? -1 : 0;
 }
 
 static int teardown_calendars(void **state)
@@ -1212,6 +1212,12 @@ static void test_properties(void **state)
             /* add and elapsed are inverse. */
             CHECK(calendar_elapsed(cal, s, r) == d);
             int64_t first = calendar_next_open(cal, s);
+            /* sub goes back from the deadline to the first instant of business time;
+             * from any end it finds the latest start that leaves d. */
+            CHECK(calendar_sub(cal, r, d) == (d == 0 ? r : first));
+            int64_t back = calendar_sub(cal, s, d);
+            CHECK(back != INT64_MIN && calendar_elapsed(cal, back, s) == d);
+            CHECK(d == 0 || calendar_elapsed(cal, back + 1, s) == d - 1);
             if (d == 0) {
                 CHECK(r == s);
             } else {

@@ -351,6 +351,66 @@ static void test_defaults(void **state)
     conf_free(conf);
 }
 
+/* daemon.timezone: the built-in 24x7 calendar counts its days there ("3wd" ends at local
+ * midnight) and message texts show times there; default the system's zone ($TZ here, as
+ * systemd passes none: then /etc/localtime). */
+static void test_timezone(void **state)
+{
+    (void)state;
+    /* 2026-03-02 (a Monday) 10:00 in Beijing is 02:00Z. */
+    const int64_t monday_10 = INT64_C(1772416800000);
+    struct conf *conf =
+        load_string_ok(__LINE__, "daemon = { timezone = \"Asia/Shanghai\"; };\n" CATCHALL);
+    assert_string_equal(conf->daemon.timezone, "Asia/Shanghai");
+    const struct calendar *cal = conf_find_calendar(conf, "24x7");
+    assert_ptr_equal(cal, conf_local_calendar(conf));
+    assert_string_equal(calendar_timezone(cal), "Asia/Shanghai");
+    assert_true(calendar_is_24x7(cal));
+    /* The close of the 3rd working day after Monday: Thursday 24:00 in Beijing (16:00Z),
+     * not 00:00Z (08:00 in Beijing). */
+    assert_int_equal(calendar_workdays_close(cal, monday_10, 3),
+                     INT64_C(1772726400000)); /* 2026-03-05T16:00Z */
+    assert_ptr_equal(conf->policies[0].calendar, cal);
+    conf_free(conf);
+
+    static const struct {
+        const char *tz, *want;
+    } defaults[] = {
+        {"Europe/Berlin", "Europe/Berlin"},
+        {":Asia/Tokyo", "Asia/Tokyo"},
+        {"/usr/share/zoneinfo/America/New_York", "America/New_York"},
+        {"UTC", "UTC"},
+    };
+    char *saved = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
+    for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++) {
+        setenv("TZ", defaults[i].tz, 1);
+        conf = load_string_ok(__LINE__, CATCHALL);
+        assert_string_equal(conf->daemon.timezone, defaults[i].want);
+        assert_string_equal(calendar_timezone(conf->calendars[0]), defaults[i].want);
+        conf_free(conf);
+    }
+    /* A POSIX TZ string is no IANA name: UTC, with a warning that says what to set. */
+    setenv("TZ", "CST-8", 1);
+    conf = load_string_ok(__LINE__, CATCHALL);
+    assert_string_equal(conf->daemon.timezone, "UTC");
+    assert_non_null(conf->warnings);
+    assert_non_null(strstr(conf->warnings, "'CST-8' is not an IANA name"));
+    conf_free(conf);
+    if (saved)
+        setenv("TZ", saved, 1);
+    else
+        unsetenv("TZ");
+    free(saved);
+
+    struct conf_errors errs;
+    assert_int_equal(conf_load_string("daemon = {\n  timezone = \"Mars/Olympus\"; };\n" CATCHALL,
+                                      "t.conf", &conf, &errs),
+                     -EINVAL);
+    assert_error(__LINE__, &errs, "t.conf", 2,
+                 "timezone in daemon: unknown time zone 'Mars/Olympus'", 1);
+    conf_errors_done(&errs);
+}
+
 /* ---- @include ---- */
 
 static void test_include_other_cwd(void **state)
@@ -917,6 +977,7 @@ int main(void)
         cmocka_unit_test(test_example),
         cmocka_unit_test(test_channel_type_names),
         cmocka_unit_test(test_defaults),
+        cmocka_unit_test(test_timezone),
         cmocka_unit_test(test_include_other_cwd),
         cmocka_unit_test(test_files),
         cmocka_unit_test(test_broken),

@@ -590,6 +590,22 @@ static void test_patch(void **state)
     assert_int_equal(p.patch.n_labels, 0);
     jsonx_patch_done(&p);
 
+    /* Texts set at creation can be corrected: the members given, null clears. */
+    body = "{\"title\":\"Chiller 3 down\",\"description\":null,"
+           "\"customer\":{\"phone\":\"+8613900000001\"},\"device\":{\"serial\":null}}";
+    if ((r = jsonx_patch_parse(body, strlen(body), &p, &err)) != 0)
+        fail_msg("%d %s", r, err.msg);
+    assert_true(p.patch.has_text[TICKET_TEXT_TITLE] && p.patch.has_text[TICKET_TEXT_DESCRIPTION]);
+    assert_true(p.patch.has_text[TICKET_TEXT_CUSTOMER_PHONE]);
+    assert_true(p.patch.has_text[TICKET_TEXT_DEVICE_SERIAL]);
+    assert_false(p.patch.has_text[TICKET_TEXT_CUSTOMER_NAME] ||
+                 p.patch.has_text[TICKET_TEXT_DEVICE_MODEL] || p.patch.has_severity);
+    assert_string_equal(p.patch.text[TICKET_TEXT_TITLE], "Chiller 3 down");
+    assert_null(p.patch.text[TICKET_TEXT_DESCRIPTION]);
+    assert_string_equal(p.patch.text[TICKET_TEXT_CUSTOMER_PHONE], "+8613900000001");
+    assert_null(p.patch.text[TICKET_TEXT_DEVICE_SERIAL]);
+    jsonx_patch_done(&p);
+
     body = "{}";
     assert_int_equal(jsonx_patch_parse(body, strlen(body), &p, &err), 0);
     jsonx_patch_done(&p);
@@ -611,8 +627,14 @@ static void test_patch(void **state)
         {__LINE__, "{\"labels\":null}", -EINVAL, "field 'labels' must be an object"},
         {__LINE__, "{\"labels\":{\"a\":1}}", -EINVAL, "field 'labels.a' must be a string"},
         {__LINE__, "{\"labels\":{\"\":\"x\"}}", -EINVAL, "key of 0 bytes"},
-        {__LINE__, "{\"title\":\"new\"}", -EROFS, "field 'title' cannot be changed after creation"},
-        {__LINE__, "{\"customer\":{}}", -EROFS, "field 'customer' cannot be changed"},
+        {__LINE__, "{\"title\":null}", -EINVAL, "field 'title'"},
+        {__LINE__, "{\"title\":\"\"}", -EINVAL, "field 'title' must be a string of 1..512"},
+        {__LINE__, "{\"customer\":\"Li\"}", -EINVAL, "field 'customer' must be an object"},
+        {__LINE__, "{\"customer\":{\"mail\":\"x\"}}", -ENOMSG, "unknown field 'customer.mail'"},
+        {__LINE__, "{\"device\":{\"serial\":\"\"}}", -EINVAL, "field 'device.serial'"},
+        {__LINE__, "{\"source\":\"crm\"}", -EROFS,
+         "field 'source' cannot be changed after creation"},
+        {__LINE__, "{\"fault_code\":\"E1\"}", -EROFS, "field 'fault_code' cannot be changed"},
         {__LINE__, "{\"reported_at\":null}", -EROFS, "field 'reported_at' cannot be changed"},
         {__LINE__, "{\"status\":\"closed\"}", -EROFS, "field 'status' is set by slad"},
         {__LINE__, "{\"colour\":\"red\"}", -ENOMSG,

@@ -163,10 +163,14 @@ static void test_delayed_start(void **state)
     struct fixture *f = *state;
     f->t.severity = 1;
     assert_int_equal(lifecycle_create(f->conf, &f->t, T0, &f->fx, NULL), 0);
+    /* Before it starts, a pending clock shows the target it is configured with. */
+    assert_int_equal(ticket_clock(&f->t, "backup")->state, SLACLOCK_PENDING);
+    assert_int_equal(ticket_clock(&f->t, "backup")->target_ms, 1 * HOUR);
     struct ticket_event e = ev(TICKET_EVENT_ARRIVE, T0 + 10 * MIN);
     assert_int_equal(lifecycle_event(f->conf, &f->t, &e, e.at_ms, &f->fx, NULL), 0);
     struct slaclock *b = ticket_clock(&f->t, "backup");
     assert_int_equal(b->state, SLACLOCK_PENDING);
+    assert_int_equal(b->target_ms, 1 * HOUR);
     assert_int_equal(b->since_ms, T0 + 70 * MIN);
     lifecycle_advance(f->conf, &f->t, T0 + 70 * MIN, &f->fx);
     assert_int_equal(b->state, SLACLOCK_RUNNING);

@@ -13,10 +13,13 @@
 
 static const char *config_text =
     "contacts = ( { name = \"tech\"; phone = \"+8613800000001\"; via = [\"sms\"]; },\n"
-    "             { name = \"boss\"; email = \"boss@example.com\"; via = [\"mail\"]; } );\n"
+    "             { name = \"boss\"; email = \"boss@example.com\"; via = [\"mail\"]; },\n"
+    "             { name = \"duty\"; phone = \"+8613800000009\"; email = \"duty@example.com\";\n"
+    "               via = [\"sms\", \"mail\"]; } );\n"
     "teams = ( { name = \"north\"; channel = \"group\";\n"
     "            roles = { supervisor = [\"boss\"]; manager = [\"tech\", \"boss\"]; }; },\n"
-    "          { name = \"south\"; roles = { supervisor = [\"tech\"]; }; } );\n"
+    "          { name = \"south\"; roles = { supervisor = [\"tech\"]; }; },\n"
+    "          { name = \"east\"; roles = { supervisor = [\"duty\"]; }; } );\n"
     "channels = ( { name = \"sms\"; type = \"sms\"; url = \"http://127.0.0.1:9/s\";\n"
     "               method = \"POST\"; },\n"
     "             { name = \"mail\"; type = \"email\"; url = \"smtp://127.0.0.1:25\";\n"
@@ -142,11 +145,24 @@ static void test_recipients(void **state)
                              "supervisor=-/-!the ticket has no team to find its 'supervisor'");
 }
 
+/* A contact is reached on every channel of its `via`, each its own entry: one dead
+ * gateway does not lose the escalation. */
+static void test_contact_every_channel(void **state)
+{
+    (void)state;
+    char out[1024];
+    const char *notify[] = {"supervisor", "contact:duty"};
+    resolve("east", NULL, NULL, notify, 2, out, sizeof(out));
+    assert_string_equal(out, "supervisor=sms/+8613800000009 supervisor=mail/duty@example.com "
+                             "contact:duty=sms/+8613800000009 contact:duty=mail/duty@example.com");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_first_match_wins),
         cmocka_unit_test(test_recipients),
+        cmocka_unit_test(test_contact_every_channel),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -237,6 +237,25 @@ static void test_local_time(void **state)
     calendar_free(in);
 }
 
+/* Times in texts are in daemon.timezone, whatever calendar the clock counts in (a 24x7
+ * policy's texts used to read +00:00 in China). */
+static void test_texts_in_daemon_timezone(void **state)
+{
+    struct fixture *f = *state;
+    struct conf *conf = NULL;
+    struct conf_errors errs = {0};
+    if (conf_load_string("daemon = { timezone = \"America/New_York\"; };\n"
+                         "policies = ( { name = \"default\"; match = { }; } );\n",
+                         "t.conf", &conf, &errs) != 0)
+        fail_msg("conf: %s", errs.text ? errs.text : "?");
+    struct notification n = f->n; /* its clock counts in Shanghai */
+    n.conf = conf;
+    char *out = render("{{clock.due_at}} / {{now}}", &n, ESCAPE_RAW);
+    assert_string_equal(out, "2026-03-02 02:30 -05:00 / 2026-03-02 03:00 -05:00");
+    free(out);
+    conf_free(conf);
+}
+
 struct text_case {
     int line;
     const char *tmpl, *expect;
@@ -664,6 +683,7 @@ int main(void)
         cmocka_unit_test(test_placeholders_agree_with_conf),
         cmocka_unit_test_setup_teardown(test_absent_values, setup, teardown),
         cmocka_unit_test_setup_teardown(test_local_time, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_texts_in_daemon_timezone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_literals, setup, teardown),
         cmocka_unit_test_setup_teardown(test_escaping_hostile_text, setup, teardown),
         cmocka_unit_test_setup_teardown(test_markdown_values, setup, teardown),

@@ -363,12 +363,34 @@ static void test_bad_queries(void **state)
     store_close(s);
 }
 
+/* A report's plain-date from/to: local midnight in the zone, also across a DST change. */
+static void test_day_start(void **state)
+{
+    (void)state;
+    struct slad_error err = {""};
+    int64_t ms;
+    struct calendar_date d = {2026, 12, 1};
+    assert_int_equal(report_day_start(&d, "Asia/Shanghai", &ms, &err), 0);
+    assert_int_equal(ms, INT64_C(1796083200000) - 8 * 3600000); /* 2026-11-30T16:00Z */
+    assert_int_equal(report_day_start(&d, NULL, &ms, &err), 0);
+    assert_int_equal(ms, INT64_C(1796083200000)); /* 2026-12-01T00:00Z */
+    d = (struct calendar_date){2026, 3, 9};       /* the day after New York's spring change */
+    assert_int_equal(report_day_start(&d, "America/New_York", &ms, &err), 0);
+    assert_int_equal(ms, INT64_C(1773028800000)); /* 2026-03-09T04:00Z (EDT) */
+    assert_int_equal(report_day_start(&d, "Mars/Olympus", &ms, &err), -EINVAL);
+    assert_non_null(strstr(err.msg, "Mars/Olympus"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_counts_mean_p90), cmocka_unit_test(test_p90_rank),
-        cmocka_unit_test(test_range),           cmocka_unit_test(test_months),
-        cmocka_unit_test(test_followups),       cmocka_unit_test(test_update_moves_the_copies),
+        cmocka_unit_test(test_counts_mean_p90),
+        cmocka_unit_test(test_p90_rank),
+        cmocka_unit_test(test_range),
+        cmocka_unit_test(test_months),
+        cmocka_unit_test(test_day_start),
+        cmocka_unit_test(test_followups),
+        cmocka_unit_test(test_update_moves_the_copies),
         cmocka_unit_test(test_bad_queries),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -31,9 +31,12 @@
 #define CONF_HEAD                                                                                  \
     "contacts = ( { name = \"tech\"; phone = \"+8613800000001\"; via = [\"log\"]; },\n"            \
     "             { name = \"boss\"; phone = \"+8613800000002\"; via = [\"log\"]; },\n"            \
-    "             { name = \"chief\"; phone = \"+8613800000003\"; via = [\"log\"]; } );\n"         \
+    "             { name = \"chief\"; phone = \"+8613800000003\"; via = [\"log\"]; },\n"           \
+    "             { name = \"duty\"; phone = \"+8613800000004\"; via = [\"log\", \"sms\"]; } );\n" \
     "teams = ( { name = \"north\"; roles = { supervisor = [\"boss\"];\n"                           \
-    "                                        manager = [\"chief\"]; }; } );\n"                     \
+    "                                        manager = [\"chief\"]; }; },\n"                       \
+    "          { name = \"east\"; roles = { supervisor = [\"duty\"]; manager = [\"chief\"]; }; } " \
+    ");\n"                                                                                         \
     "channels = ( { name = \"log\"; type = \"file\"; path = \"/tmp/slad-test.jsonl\"; },\n"        \
     "             { name = \"sms\"; type = \"sms\"; url = \"http://127.0.0.1:9/send\";\n"          \
     "               method = \"POST\"; } );\n"                                                     \
@@ -559,8 +562,8 @@ static void test_patch_rechooses_policy(void **state)
     assert_int_equal(agenda_when(f->agenda, AGENDA_TICKET, id), T0 + 20 * S);
 
     /* At 8 s severity becomes 1: policy fast, 8 s of response kept against 10 s, and its
-     * 50% step, which the new policy puts behind the clock, fires at once. It was never
-     * due under the policy the ticket had, so it is not late. */
+     * 50% step, which the new policy puts behind the clock, fires at once, recorded as
+     * any late step: due at 5 s (where the new target puts it), marked late. */
     struct ticket_patch p = {.has_severity = true, .severity = 1};
     assert_int_equal(service_ticket_patch(f->svc, id, &p, T0 + 8 * S, &t, &err), 0);
     assert_string_equal(t.policy, "fast");
@@ -574,14 +577,15 @@ static void test_patch_rechooses_policy(void **state)
     ticket_done(&t);
     struct history_dump h;
     history(f, id, &h);
-    assert_string_equal(h.kinds, "create policy clock clock patch policy step");
+    assert_string_equal(h.kinds, "create policy clock clock patch policy step:late");
     assert_non_null(strstr(h.data[4], "\"severity\":1"));
     assert_non_null(strstr(h.data[5], "\"policy\":\"fast\""));
-    assert_int_equal(h.at[6], T0 + 8 * S);
-    assert_null(strstr(h.data[6], "\"late\""));
+    assert_int_equal(h.at[6], T0 + 5 * S);
+    assert_true(h.late[6]);
+    assert_non_null(strstr(h.data[6], "\"late\":true"));
     assert_non_null(strstr(h.data[6], "\"recipients\":[\"assignee\"]"));
-    static const char *const want[] = {"t1/response/step1/r0/assignee/tech|sla.warning|pending",
-                                       NULL};
+    static const char *const want[] = {
+        "t1/response/step1/r0/assignee/tech|sla.warning|pending|late", NULL};
     outbox_is(f, id, want, __LINE__);
     assert_int_equal(agenda_when(f->agenda, AGENDA_TICKET, id), T0 + 10 * S);
 
@@ -610,6 +614,87 @@ static void test_patch_rechooses_policy(void **state)
     history(f, id, &h);
     assert_int_equal(h.n, rows);
     agenda_matches_store(f, __LINE__);
+}
+
+/* A policy change that puts a clock past its new target breaches it where elapsed time
+ * reached that target, and the steps behind the clock fire: recorded as any late step
+ * and breach (at their instants, marked late), the step ahead of the clock not yet. */
+static void test_patch_past_due_is_late(void **state)
+{
+    struct fixture *f = *state;
+    struct slad_error err = {{0}};
+    int64_t id = create_simple(f, 3, T0, __LINE__);
+    struct ticket t;
+    struct ticket_patch p = {.has_severity = true, .severity = 1};
+    assert_int_equal(service_ticket_patch(f->svc, id, &p, T0 + 12 * S, &t, &err), 0);
+    assert_string_equal(t.policy, "fast");
+    assert_int_equal(t.clocks[0].state, SLACLOCK_BREACHED);
+    assert_int_equal(t.clocks[0].due_at_ms, T0 + 10 * S);
+    assert_int_equal(t.clocks[0].breached_at_ms, T0 + 10 * S);
+    ticket_done(&t);
+    struct history_dump h;
+    history(f, id, &h);
+    assert_string_equal(h.kinds, "create policy clock clock patch policy step:late clock:late "
+                                 "step:late");
+    assert_int_equal(h.at[6], T0 + 5 * S);
+    assert_int_equal(h.at[7], T0 + 10 * S);
+    assert_non_null(strstr(h.data[7], "\"state\":\"breached\""));
+    assert_int_equal(h.at[8], T0 + 10 * S);
+    static const char *const want[] = {
+        "t1/response/step1/r0/assignee/tech|sla.warning|pending|late",
+        "t1/response/step2/r0/supervisor/boss|sla.breach|pending|late",
+        "t1/response/step2/r0/manager/chief|sla.breach|pending|late", NULL};
+    outbox_is(f, id, want, __LINE__);
+    /* The +5s step lies ahead: at 15 s. */
+    assert_int_equal(agenda_when(f->agenda, AGENDA_TICKET, id), T0 + 15 * S);
+    agenda_matches_store(f, __LINE__);
+}
+
+struct contact_rows {
+    char rows[8][160];
+    size_t n;
+};
+
+static int dump_contact_row(void *userdata, const struct outbox_row *o)
+{
+    struct contact_rows *d = userdata;
+    if (d->n < 8)
+        snprintf(d->rows[d->n++], sizeof(d->rows[0]), "%s|%s|%s|%s", o->idempotency_key,
+                 o->channel ? o->channel : "-", o->recipient, o->contact ? o->contact : "-");
+    return 0;
+}
+
+/* A contact with two `via` channels is reached on both, each its own row and key; the
+ * row names the role (recipient) and the person (contact); listings filter by channel
+ * and event. */
+static void test_contact_every_channel(void **state)
+{
+    struct fixture *f = *state;
+    struct ticket t;
+    body(&t, 1);
+    assert_int_equal(ticket_set_string(&t.team, "east"), 0);
+    int64_t id = create(f, &t, T0, true, __LINE__);
+    ticket_done(&t);
+    assert_int_equal(fire(f, T0 + 10 * S, __LINE__), 1);
+    struct slad_error err = {{0}};
+    struct contact_rows d = {0};
+    struct outbox_filter all = {
+        .state = -1, .ticket_id = id, .due_ms = SLAD_NO_TIME, .event = "sla.breach"};
+    assert_int_equal(store_outbox_list(f->store, &all, dump_contact_row, &d, &err), 0);
+    assert_int_equal(d.n, 3);
+    assert_string_equal(d.rows[0], "t1/response/step2/r0/supervisor/duty/log|log|supervisor|duty");
+    assert_string_equal(d.rows[1], "t1/response/step2/r0/supervisor/duty/sms|sms|supervisor|duty");
+    assert_string_equal(d.rows[2], "t1/response/step2/r0/manager/chief|log|manager|chief");
+    struct contact_rows sms = {0};
+    struct outbox_filter by_channel = {
+        .state = -1, .due_ms = SLAD_NO_TIME, .channel = "sms", .event = "sla.breach"};
+    assert_int_equal(store_outbox_list(f->store, &by_channel, dump_contact_row, &sms, &err), 0);
+    assert_int_equal(sms.n, 1);
+    assert_string_equal(sms.rows[0], d.rows[1]);
+    struct contact_rows none = {0};
+    by_channel.event = "sla.warning";
+    assert_int_equal(store_outbox_list(f->store, &by_channel, dump_contact_row, &none, &err), 0);
+    assert_int_equal(none.n, 0);
 }
 
 static void test_fire_due_steps(void **state)
@@ -754,16 +839,19 @@ static void test_repeat_fault(void **state)
 {
     struct fixture *f = *state;
     struct slad_error err = {{0}};
-    /* Five tickets on serial SN1: fault E1 at 0 s, 1 s, 2 s (the third is the count), 3 s,
-     * then E2; and an E1 ticket reported 2 h back, outside the 1 h window. */
+    /* Tickets on serial SN1: fault E1 at 0 s, 1 s, 2 s (the third is the count: notifies),
+     * 3 s (the fourth notifies too), then E2; an E1 ticket reported 2 h back, outside the
+     * 1 h window; an E1 ticket cancelled (a mistake), which the next one does not count. */
     static const struct {
         const char *fault;
         int64_t reported_ms;
         int want_count;
-        bool notifies;
+        bool notifies, cancel;
     } rows[] = {
-        {"E1", T0, 1, false},         {"E1", T0 + 1 * S, 2, false}, {"E1", T0 + 2 * S, 3, true},
-        {"E1", T0 + 3 * S, 4, false}, {"E2", T0 + 4 * S, 1, false}, {"E1", T0 - 7200 * S, 1, false},
+        {"E1", T0, 1, false, false},         {"E1", T0 + 1 * S, 2, false, false},
+        {"E1", T0 + 2 * S, 3, true, false},  {"E1", T0 + 3 * S, 4, true, false},
+        {"E2", T0 + 4 * S, 1, false, false}, {"E1", T0 - 7200 * S, 1, false, false},
+        {"E1", T0 + 5 * S, 5, true, true},   {"E1", T0 + 6 * S, 5, true, false},
     };
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         struct ticket t;
@@ -775,6 +863,11 @@ static void test_repeat_fault(void **state)
         int64_t id = create(f, &t, now, true, __LINE__);
         ticket_done(&t);
         struct ticket got;
+        if (rows[i].cancel) {
+            struct ticket_event cancel = {.type = TICKET_EVENT_CANCEL, .at_ms = now};
+            assert_int_equal(service_ticket_event(f->svc, id, &cancel, now, &got, &err), 0);
+            ticket_done(&got);
+        }
         assert_int_equal(service_ticket_get(f->svc, id, &got, &err), 0);
         if (got.repeat_count != rows[i].want_count)
             fail_msg("ticket #%zu: repeat_count %d, want %d", i, got.repeat_count,
@@ -798,7 +891,12 @@ static void test_repeat_fault(void **state)
             struct history_dump h;
             history(f, id, &h);
             assert_non_null(strstr(h.kinds, "repeat_fault"));
-            assert_non_null(strstr(h.data[h.n - 1], "\"repeat_count\":3"));
+            char count[32];
+            snprintf(count, sizeof(count), "\"repeat_count\":%d", rows[i].want_count);
+            bool found = false;
+            for (size_t k = 0; k < h.n; k++)
+                found |= strstr(h.data[k], count) != NULL;
+            assert_true(found);
         }
     }
 }
@@ -970,6 +1068,7 @@ static int copy_row(void *userdata, const struct outbox_row *o)
     struct outbox_row *r = userdata;
     *r = *o;
     r->event = r->channel = r->recipient = r->idempotency_key = r->last_error = r->payload = NULL;
+    r->contact = NULL;
     return 0;
 }
 
@@ -987,14 +1086,19 @@ static void test_notification_retry(void **state)
     assert_int_equal(store_outbox_update(f->store, &dead, &err), 0);
     struct history_dump before, after;
     history(f, id, &before);
+    struct outbox_row row;
+    assert_int_equal(store_outbox_get(f->store, 1, copy_row, &row, &err), 0);
+    int64_t queued_ms = row.created_ms;
+    assert_int_equal(row.retried_ms, SLAD_NO_TIME);
 
     assert_int_equal(service_notification_retry(f->svc, 1, T0 + 20 * S, &err), 0);
-    struct outbox_row row;
     assert_int_equal(store_outbox_get(f->store, 1, copy_row, &row, &err), 0);
     assert_int_equal(row.state, OUTBOX_PENDING);
     assert_int_equal(row.attempts, 0);
     assert_int_equal(row.next_attempt_ms, T0 + 20 * S);
-    assert_int_equal(row.created_ms, T0 + 20 * S); /* max_age counts from the retry */
+    /* created_at stays when it was queued; max_age counts from the retry. */
+    assert_int_equal(row.created_ms, queued_ms);
+    assert_int_equal(row.retried_ms, T0 + 20 * S);
     history(f, id, &after);
     assert_int_equal(after.n, before.n + 1);
     assert_non_null(strstr(after.kinds, "notification_retry"));
@@ -1009,7 +1113,8 @@ static void test_notification_retry(void **state)
     history(f, id, &before);
     assert_int_equal(before.n, after.n);
     assert_int_equal(store_outbox_get(f->store, 1, copy_row, &row, &err), 0);
-    assert_int_equal(row.created_ms, T0 + 20 * S);
+    assert_int_equal(row.created_ms, queued_ms);
+    assert_int_equal(row.retried_ms, T0 + 20 * S);
     assert_false(store_in_transaction(f->store));
 
     /* A plan's task has no ticket: retried without history. */
@@ -1038,6 +1143,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_event_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_out_of_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_patch_rechooses_policy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_patch_past_due_is_late, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_contact_every_channel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fire_due_steps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_past_ticket_escalates_late, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reminders, setup, teardown),

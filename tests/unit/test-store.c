@@ -325,6 +325,8 @@ static void test_upgrade_from_version_1(void **state)
     char *sql = read_data("schema-v1.sql");
     file_exec(path, sql);
     free(sql);
+    file_exec(path, "UPDATE outbox SET payload = '{\"recipient\":\"supervisor\","
+                    "\"contact\":\"li.si\"}'");
     assert_int_equal(file_user_version(path), 1);
 
     struct store *s = NULL;
@@ -381,6 +383,11 @@ static void test_upgrade_from_version_1(void **state)
     assert_int_equal(
         file_count(path, "SELECT count(*) FROM pragma_table_info('tickets') WHERE name = 'labels'"),
         0);
+    /* Version 7: a notification names its contact (read from the payload it kept); no
+     * retry happened yet. */
+    assert_int_equal(file_count(path, "SELECT count(*) FROM outbox WHERE contact = 'li.si'"
+                                      " AND retried_ms IS NULL"),
+                     1);
     remove_db(path);
 }
 
@@ -592,8 +599,12 @@ static void test_list_filters(void **state)
         {__LINE__, {.status = "on_hold", .breached = -1}, {4}, 1},
         {__LINE__, {.policy = "p2", .breached = -1}, {2, 5}, 2},
         {__LINE__, {.team = "north", .breached = -1}, {1, 3, 5, 6}, 4},
-        {__LINE__, {.breached = 1}, {2, 3, 4}, 3},
-        {__LINE__, {.breached = 0}, {1, 5, 6}, 3},
+        /* breached: running late now (2, and 4 paused past due); missed: stopped late (3). */
+        {__LINE__, {.breached = 1}, {2, 4}, 2},
+        {__LINE__, {.breached = 0}, {1, 3, 5, 6}, 4},
+        {__LINE__, {.breached = -1, .missed = 1}, {3}, 1},
+        {__LINE__, {.breached = -1, .missed = -1}, {1, 2, 4, 5, 6}, 5},
+        {__LINE__, {.breached = 1, .missed = -1}, {2, 4}, 2},
         {__LINE__, {.open_only = true, .breached = -1}, {1, 2, 4, 6}, 4},
         {__LINE__, {.policy = "p1", .team = "north", .breached = -1}, {1, 3, 6}, 3},
         {__LINE__, {.policy = "p1", .open_only = true, .breached = 1}, {4}, 1},
