@@ -636,6 +636,21 @@ static size_t parse_hhmm(const char *p, int *ret_min)
     return i + 2;
 }
 
+int calendar_parse_time(const char *text, int *ret_min, struct slad_error *reterr)
+{
+    if (!text)
+        return slad_error_set(reterr, EINVAL, "time of day: missing text");
+    int min = 0;
+    size_t n = parse_hhmm(text, &min);
+    if (n == 0 || (n != SIZE_MAX && text[n] != '\0'))
+        return slad_error_set(reterr, EINVAL, "time of day '%s': expected HH:MM, e.g. 09:00", text);
+    if (n == SIZE_MAX || min == MIN_PER_DAY)
+        return slad_error_set(reterr, EINVAL,
+                              "time of day '%s': no such time of day, 00:00 to 23:59", text);
+    *ret_min = min;
+    return 0;
+}
+
 int calendar_parse_interval(const char *text, struct calendar_interval *ret,
                             struct slad_error *reterr)
 {

@@ -72,6 +72,9 @@ const char *calendar_name(const struct calendar *cal);
 const char *calendar_timezone(const struct calendar *cal);
 bool calendar_is_24x7(const struct calendar *cal);
 
+/* Parse a time of day "HH:MM" (00:00..23:59) into minutes since midnight. */
+int calendar_parse_time(const char *text, int *ret_min, struct slad_error *reterr);
+
 /* Parse "HH:MM-HH:MM" (24:00 allowed as a close) and "YYYY-MM-DD" / "YYYY-MM-DD..YYYY-MM-DD". */
 int calendar_parse_interval(const char *text, struct calendar_interval *ret,
                             struct slad_error *reterr);

@@ -302,6 +302,39 @@ static void test_parse_interval(void **state)
     assert_int_equal(calendar_parse_interval(NULL, &iv, NULL), -EINVAL);
 }
 
+/* A time of day (a schedule's hand-off): HH:MM before midnight. */
+static void test_parse_time(void **state)
+{
+    (void)state;
+    static const struct {
+        int line;
+        const char *text;
+        int min; /* -1: error */
+        const char *msg;
+    } cases[] = {
+        {__LINE__, "09:00", 540, NULL},
+        {__LINE__, "9:30", 570, NULL},
+        {__LINE__, "00:00", 0, NULL},
+        {__LINE__, "23:59", 1439, NULL},
+        {__LINE__, "24:00", -1, "no such time of day, 00:00 to 23:59"},
+        {__LINE__, "12:60", -1, "no such time of day"},
+        {__LINE__, "0900", -1, "expected HH:MM"},
+        {__LINE__, "09:00-10:00", -1, "expected HH:MM"},
+        {__LINE__, "09:00 ", -1, "expected HH:MM"},
+        {__LINE__, "", -1, "expected HH:MM"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int min = -7;
+        struct slad_error err = {{0}};
+        int r = calendar_parse_time(cases[i].text, &min, &err);
+        if (cases[i].min >= 0 ? r != 0 || min != cases[i].min
+                              : r != -EINVAL || !strstr(err.msg, cases[i].msg) || min != -7)
+            fail_msg("line %d: '%s': %d '%s' %d", cases[i].line, cases[i].text, r, err.msg, min);
+    }
+    int min;
+    assert_int_equal(calendar_parse_time(NULL, &min, NULL), -EINVAL);
+}
+
 static void test_parse_dates(void **state)
 {
     (void)state;
@@ -1332,7 +1365,7 @@ int main(void)
         cmocka_unit_test(test_names),          cmocka_unit_test(test_ics),
         cmocka_unit_test(test_holiday_merge),  cmocka_unit_test(test_bounds),
         cmocka_unit_test(test_zones_vs_glibc), cmocka_unit_test(test_properties),
-        cmocka_unit_test(test_changes),
+        cmocka_unit_test(test_changes),        cmocka_unit_test(test_parse_time),
     };
     return cmocka_run_group_tests(tests, setup_calendars, teardown_calendars);
 }
