@@ -139,6 +139,10 @@ void conf_free(struct conf *conf)
     free(d->language);
     free(d->tls_cert);
     free(d->tls_key);
+    /* Schedules borrow calendars: they go first. */
+    for (size_t i = 0; i < conf->n_schedules; i++)
+        schedule_free(conf->schedules[i]);
+    free(conf->schedules);
     for (size_t i = 0; i < conf->n_calendars; i++)
         calendar_free(conf->calendars[i]);
     free(conf->calendars);
@@ -185,6 +189,14 @@ const struct calendar *conf_find_calendar(const struct conf *conf, const char *n
     for (size_t i = 0; i < conf->n_calendars; i++)
         if (strcmp(calendar_name(conf->calendars[i]), name) == 0)
             return conf->calendars[i];
+    return NULL;
+}
+
+const struct schedule *conf_find_schedule(const struct conf *conf, const char *name)
+{
+    for (size_t i = 0; i < conf->n_schedules; i++)
+        if (strcmp(schedule_name(conf->schedules[i]), name) == 0)
+            return conf->schedules[i];
     return NULL;
 }
 
