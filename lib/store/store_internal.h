@@ -9,6 +9,7 @@
  *   store_history.c    history rows
  *   store_outbox.c     outbox rows: queueing, listing, delivery
  *   store_gauges.c     the gauges' counters
+ *   store_schedule.c   on-call overrides
  *   store_followup.c, store_plan.c, store_retention.c,
  *   store_report.c     the SLA report's reads */
 #ifndef SLAD_STORE_INTERNAL_H

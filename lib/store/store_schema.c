@@ -1,6 +1,6 @@
 /* store_schema.c - the schema of slad's database and its migrations.
  *
- * Schema (version 6). Instants are INTEGER ms since the epoch, UTC; NULL = none.
+ * Schema (version 7). Instants are INTEGER ms since the epoch, UTC; NULL = none.
  *
  *   tickets   id INTEGER PRIMARY KEY, source, external_id (UNIQUE together: idempotent
  *             intake), title, description, severity, grade, region, team, assignee,
@@ -57,6 +57,9 @@
  *             and reports, followups_ticket. Version 3: reported_at_ms, the ticket's, set
  *             by the trigger followups_reported; index followups_report (reported_at_ms,
  *             state, deadline_ms, done_ms) for the SLA report.
+ *   schedule_overrides (version 7) id, schedule (name), contact (name), from_ms, to_ms
+ *             (to_ms > from_ms), created_ms: a person put on call instead of the rota
+ *             (store_schedule.c). Index (schedule, to_ms): the overrides still running.
  *
  * Migrations: migrations[i] brings user_version i to i + 1; store_open applies the missing
  * ones in one transaction and refuses a database newer than the table. Never edit a
@@ -242,6 +245,13 @@ static const char *const migrations[] = {
     "  WHERE json_valid(labels) AND json_type(labels) = 'object') AS t,"
     " json_each(t.labels) AS j WHERE j.type = 'text';"
     "ALTER TABLE tickets DROP COLUMN labels;",
+    /* 7 (issue 14's number 9: renumbered on merge): on-call overrides. */
+    "CREATE TABLE schedule_overrides ("
+    " id INTEGER PRIMARY KEY,"
+    " schedule TEXT NOT NULL, contact TEXT NOT NULL,"
+    " from_ms INTEGER NOT NULL, to_ms INTEGER NOT NULL CHECK (to_ms > from_ms),"
+    " created_ms INTEGER NOT NULL);"
+    "CREATE INDEX schedule_overrides_time ON schedule_overrides (schedule, to_ms);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
