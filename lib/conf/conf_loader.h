@@ -16,6 +16,7 @@
 #include <stdarg.h>
 
 #include "conf_load.h"
+#include "recipient.h" /* RECIPIENT_ONCALL */
 
 #define WHERE_MAX      256 /* "step 2 of clock 'response' of policy 'critical-city'" */
 #define QUOTE_MAX      100 /* a quoted value in a message */
@@ -154,7 +155,6 @@ conf_key_parser conf_parse_schedules; /* conf_schedules.c */
 conf_key_parser conf_parse_calendar_ref;
 
 /* A recipient or role member "oncall:SCHEDULE": the schedule must be in the config. */
-#define CONF_ONCALL_PREFIX "oncall:"
 void conf_check_oncall(struct conf_loader *ld, const config_setting_t *s, const struct conf_key *k,
                        const char *recipient);
 

@@ -46,7 +46,7 @@ static void check_recipient(struct conf_loader *ld, const config_setting_t *s,
         if (!conf_find_channel(ld->conf, r + 8))
             conf_key_error(ld, s, k, "unknown channel '%s' in '%s'",
                            conf_quote(r + 8, q, sizeof(q)), r);
-    } else if (strncmp(r, CONF_ONCALL_PREFIX, strlen(CONF_ONCALL_PREFIX)) == 0) {
+    } else if (strncmp(r, RECIPIENT_ONCALL, strlen(RECIPIENT_ONCALL)) == 0) {
         conf_check_oncall(ld, s, k, r);
     } else if (!conf_word_in(builtin_roles, r) && !conf_strings_has(&ld->roles, r)) {
         size_t o = strlen(conf_join_words(builtin_roles, list, sizeof(list)));

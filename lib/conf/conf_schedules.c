@@ -172,7 +172,7 @@ void conf_parse_schedules(struct conf_loader *ld, const config_setting_t *s, voi
 void conf_check_oncall(struct conf_loader *ld, const config_setting_t *s, const struct conf_key *k,
                        const char *recipient)
 {
-    const char *name = recipient + strlen(CONF_ONCALL_PREFIX);
+    const char *name = recipient + strlen(RECIPIENT_ONCALL);
     if (conf_strings_has(&ld->schedule_names, name))
         return;
     char q[QUOTE_MAX], list[LIST_MAX] = "none";
