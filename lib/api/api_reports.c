@@ -191,16 +191,6 @@ static int report_csv(const struct report *rep, char **ret, size_t *ret_len)
 
 /* ---- the route ---- */
 
-static bool query_time(struct call *c, const char *value, const char *name, int64_t *ret)
-{
-    struct slad_error err = {""};
-    if (value && jsonx_time_parse(value, ret, &err) < 0) {
-        call_error(c, 400, "invalid_parameter", "query parameter '%s': %s", name, err.msg);
-        return false;
-    }
-    return true;
-}
-
 static void answer(struct call *c, const struct report *rep, bool csv)
 {
     char *text = NULL;
@@ -226,10 +216,10 @@ void route_report_sla(struct call *c)
     const char *from = c->query[0], *to = c->query[1], *by = c->query[2], *format = c->query[3],
                *tz = c->query[4];
     struct report_query q = {.to_ms = c->now_ms, .by = REPORT_BY_POLICY, .now_ms = c->now_ms};
-    if (!query_time(c, to, "to", &q.to_ms))
+    if (!call_query_time(c, to, "to", &q.to_ms))
         return;
     q.from_ms = q.to_ms - REPORT_DEFAULT_SPAN_MS;
-    if (!query_time(c, from, "from", &q.from_ms))
+    if (!call_query_time(c, from, "from", &q.from_ms))
         return;
     if (q.to_ms <= q.from_ms) {
         call_error(c, 400, "invalid_parameter", "query parameter 'to' must be after 'from'");

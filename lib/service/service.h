@@ -98,9 +98,10 @@ int service_override_add(struct service *svc, struct schedule_override *o, int64
 /* -ENOENT when schedule has no override id. */
 int service_override_delete(struct service *svc, const char *schedule, int64_t id,
                             struct slad_error *reterr);
-/* Every override of schedule, in id order. */
-int service_override_list(struct service *svc, const char *schedule, schedule_override_fn *fn,
-                          void *userdata, struct slad_error *reterr);
+/* The overrides of schedule with ids above after_id, in id order, at most limit (0:
+ * all). */
+int service_override_list(struct service *svc, const char *schedule, int64_t after_id, size_t limit,
+                          schedule_override_fn *fn, void *userdata, struct slad_error *reterr);
 
 /* Who is on call, with the stored overrides applied: the shift at at_ms (one call of fn),
  * or the shifts that overlap [from_ms, to_ms) in order (-EINVAL as schedule_shifts says).

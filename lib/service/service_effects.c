@@ -154,7 +154,7 @@ int service_overrides_load(struct service *svc, const char *schedule, int64_t fr
                            struct slad_error *reterr)
 {
     struct override_sink k = {NULL, 0, 0};
-    int r = store_override_list(svc->store, schedule, from_ms, to_ms, SERVICE_OVERRIDES_MAX + 1,
+    int r = store_override_list(svc->store, schedule, from_ms, to_ms, 0, SERVICE_OVERRIDES_MAX + 1,
                                 override_add, &k, reterr);
     if (r == -ENOMEM)
         r = slad_error_set(reterr, ENOMEM, "out of memory reading overrides");

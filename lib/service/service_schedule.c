@@ -60,12 +60,13 @@ int service_override_delete(struct service *svc, const char *schedule, int64_t i
     return r < 0 ? service_abort_op(svc, r) : 0;
 }
 
-int service_override_list(struct service *svc, const char *schedule, schedule_override_fn *fn,
-                          void *userdata, struct slad_error *reterr)
+int service_override_list(struct service *svc, const char *schedule, int64_t after_id, size_t limit,
+                          schedule_override_fn *fn, void *userdata, struct slad_error *reterr)
 {
     if (!find(svc, schedule, reterr))
         return -ENOENT;
-    return store_override_list(svc->store, schedule, INT64_MIN, INT64_MAX, 0, fn, userdata, reterr);
+    return store_override_list(svc->store, schedule, INT64_MIN, INT64_MAX, after_id, limit, fn,
+                               userdata, reterr);
 }
 
 /* The overrides of s that can matter for [from_ms, to_ms] (schedule.h's search bounds). */

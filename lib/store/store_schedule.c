@@ -13,7 +13,8 @@ static const char sql_delete[] = "DELETE FROM schedule_overrides WHERE id = ?1 A
 /* Overlap of [from_ms, to_ms) with [?2, ?3). */
 static const char sql_list[] =
     "SELECT id, schedule, contact, from_ms, to_ms, created_ms FROM schedule_overrides"
-    " WHERE (?1 IS NULL OR schedule = ?1) AND to_ms > ?2 AND from_ms < ?3 ORDER BY id LIMIT ?4";
+    " WHERE (?1 IS NULL OR schedule = ?1) AND to_ms > ?2 AND from_ms < ?3 AND id > ?5"
+    " ORDER BY id LIMIT ?4";
 
 int store_override_insert(struct store *s, struct schedule_override *o, struct slad_error *reterr)
 {
@@ -57,7 +58,7 @@ int store_override_delete(struct store *s, const char *schedule, int64_t id,
 }
 
 int store_override_list(struct store *s, const char *schedule, int64_t from_ms, int64_t to_ms,
-                        size_t limit, schedule_override_fn *fn, void *userdata,
+                        int64_t after_id, size_t limit, schedule_override_fn *fn, void *userdata,
                         struct slad_error *reterr)
 {
     sqlite3_stmt *st = store_prepared(s, sql_list, reterr);
@@ -68,6 +69,7 @@ int store_override_list(struct store *s, const char *schedule, int64_t from_ms, 
     bind_int64(&b, 2, from_ms);
     bind_int64(&b, 3, to_ms);
     bind_limit(&b, 4, limit);
+    bind_int64(&b, 5, after_id);
     if (b.rc != SQLITE_OK) {
         sqlite3_reset(st);
         return store_fail(s, b.rc, "listing overrides", reterr);

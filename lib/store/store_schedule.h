@@ -18,10 +18,10 @@ int store_override_insert(struct store *s, struct schedule_override *o, struct s
 int store_override_delete(struct store *s, const char *schedule, int64_t id,
                           struct slad_error *reterr);
 /* The overrides of schedule (NULL: of every schedule) that overlap [from_ms, to_ms)
- * (INT64_MIN, INT64_MAX: all), in id order, at most limit (0: no limit). fn as in
- * schedule.h. */
+ * (INT64_MIN, INT64_MAX: all) with ids above after_id, in id order, at most limit (0: no
+ * limit). fn as in schedule.h. */
 int store_override_list(struct store *s, const char *schedule, int64_t from_ms, int64_t to_ms,
-                        size_t limit, schedule_override_fn *fn, void *userdata,
+                        int64_t after_id, size_t limit, schedule_override_fn *fn, void *userdata,
                         struct slad_error *reterr);
 
 #endif

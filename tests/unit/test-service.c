@@ -1081,7 +1081,7 @@ static void test_oncall_at_firing(void **state)
             fail_msg("line %d: got '%s'", bad[i].line, err.msg);
     }
     size_t n = 0;
-    assert_int_equal(service_override_list(f->svc, "duty", count_override, &n, &err), 0);
+    assert_int_equal(service_override_list(f->svc, "duty", 0, 0, count_override, &n, &err), 0);
     assert_int_equal(n, 0);
 
     struct schedule_override o = {

@@ -694,22 +694,24 @@ static void test_overrides(void **state)
     }
     static const struct {
         const char *schedule;
-        int64_t from_ms, to_ms;
+        int64_t from_ms, to_ms, after_id;
         size_t limit;
         const char *contacts; /* in order */
     } lists[] = {
-        {"ops", INT64_MIN, INT64_MAX, 0, "anna,bert,"},
-        {NULL, INT64_MIN, INT64_MAX, 0, "anna,bert,carl,"},
-        {"ops", 2000, 2001, 0, "bert,"}, /* [from, to): anna's ends at 2000 */
-        {"ops", 0, 1000, 0, ""},
-        {"ops", 1999, 2000, 0, "anna,bert,"},
-        {NULL, 0, 10000, 2, "anna,bert,"},
-        {"none", INT64_MIN, INT64_MAX, 0, ""},
+        {"ops", INT64_MIN, INT64_MAX, 0, 0, "anna,bert,"},
+        {NULL, INT64_MIN, INT64_MAX, 0, 0, "anna,bert,carl,"},
+        {"ops", 2000, 2001, 0, 0, "bert,"}, /* [from, to): anna's ends at 2000 */
+        {"ops", 0, 1000, 0, 0, ""},
+        {"ops", 1999, 2000, 0, 0, "anna,bert,"},
+        {NULL, 0, 10000, 0, 2, "anna,bert,"},
+        {NULL, 0, 10000, 1, 0, "bert,carl,"}, /* the next page */
+        {"none", INT64_MIN, INT64_MAX, 0, 0, ""},
     };
     for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
         struct override_list l = {.n = 0};
         assert_int_equal(store_override_list(s, lists[i].schedule, lists[i].from_ms, lists[i].to_ms,
-                                             lists[i].limit, collect_override, &l, &err),
+                                             lists[i].after_id, lists[i].limit, collect_override,
+                                             &l, &err),
                          0);
         char got[64] = "";
         for (size_t j = 0; j < l.n; j++)
@@ -719,7 +721,7 @@ static void test_overrides(void **state)
     }
     struct override_list l = {.n = 0};
     assert_int_equal(
-        store_override_list(s, "db", INT64_MIN, INT64_MAX, 0, collect_override, &l, &err), 0);
+        store_override_list(s, "db", INT64_MIN, INT64_MAX, 0, 0, collect_override, &l, &err), 0);
     assert_int_equal(l.n, 1);
     assert_string_equal(l.v[0].schedule, "db");
     assert_int_equal(l.v[0].from_ms, 0);
@@ -731,7 +733,7 @@ static void test_overrides(void **state)
     assert_int_equal(store_override_delete(s, "ops", 1, &err), -ENOENT);
     l.n = 0;
     assert_int_equal(
-        store_override_list(s, "ops", INT64_MIN, INT64_MAX, 0, collect_override, &l, &err), 0);
+        store_override_list(s, "ops", INT64_MIN, INT64_MAX, 0, 0, collect_override, &l, &err), 0);
     assert_int_equal(l.n, 1);
     assert_string_equal(l.v[0].contact, "bert");
     store_close(s);
