@@ -47,6 +47,7 @@ static const char *const followup_params[] = {"state", "before", "ticket", "plan
 static const char *const plan_params[] = {"limit", "after", NULL};
 static const char *const history_params[] = {"limit", "after", NULL};
 static const char *const oncall_params[] = {"at", "from", "to", NULL};
+static const char *const at_params[] = {"at", NULL};
 static const char *const ics_params[] = {"from", "to", "contact", NULL};
 
 static const struct route {
@@ -75,7 +76,7 @@ static const struct route {
     {"PATCH", "/v1/plans/{id}", no_params, route_plan_patch},
     {"DELETE", "/v1/plans/{id}", no_params, route_plan_delete},
     {"GET", "/v1/reports/sla", report_params, route_report_sla},
-    {"GET", "/v1/schedules", no_params, route_schedule_list},
+    {"GET", "/v1/schedules", at_params, route_schedule_list},
     {"GET", "/v1/schedules/{name}/oncall", oncall_params, route_schedule_oncall},
     {"GET", "/v1/schedules/{name}.ics", ics_params, route_schedule_ics},
     {"POST", "/v1/schedules/{name}/overrides", no_params, route_override_create},

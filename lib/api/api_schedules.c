@@ -1,6 +1,6 @@
 /* api_schedules.c - on-call schedules (doc/ONCALL.md):
  *
- *   GET    /v1/schedules                          every schedule and who is on call now
+ *   GET    /v1/schedules?at=T                     every schedule and who is on call (now)
  *   GET    /v1/schedules/{name}/oncall?at=T       {"schedule","contact","from","until"}
  *   GET    /v1/schedules/{name}/oncall?from=&to=  {"schedule","from","to","shifts":[...]}
  *   GET    /v1/schedules/{name}.ics?from=&to=&contact=   text/calendar
@@ -72,6 +72,10 @@ static int shift_append(void *userdata, const struct schedule_shift *shift)
 
 void route_schedule_list(struct call *c)
 {
+    /* Indexes as in api.c's at_params. */
+    int64_t at_ms = c->now_ms;
+    if (!call_query_time(c, c->query[0], "at", &at_ms))
+        return;
     const struct conf *conf = call_conf(c);
     json_t *list = json_array();
     struct slad_error err = {""};
@@ -80,8 +84,7 @@ void route_schedule_list(struct call *c)
         const struct schedule *s = conf->schedules[i];
         json_t *o = json_pack("{s:s,s:s,s:I}", "name", schedule_name(s), "timezone",
                               schedule_timezone(s), "layers", (json_int_t)schedule_n_layers(s));
-        r = o ? service_schedule_shift_at(c->api->svc, schedule_name(s), c->now_ms, shift_into, o,
-                                          &err)
+        r = o ? service_schedule_shift_at(c->api->svc, schedule_name(s), at_ms, shift_into, o, &err)
               : -ENOMEM;
         if (o && json_array_append_new(list, o) < 0 && r == 0)
             r = -ENOMEM;

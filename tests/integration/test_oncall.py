@@ -7,6 +7,7 @@ reaches whoever is on call when it fires, not when its ticket was created."""
 import datetime
 import json
 import os
+import subprocess
 import time
 from zoneinfo import ZoneInfo
 
@@ -234,3 +235,44 @@ def test_step_reaches_whoever_is_on_call_when_it_fires(oncall):
     assert sent[0]["recipient"] == "supervisor"
     rows = c.get(f"/v1/notifications?ticket={t['id']}").json["notifications"]
     assert [row["idempotency_key"].rsplit("/", 1)[1] for row in rows] == [other]
+
+
+def slactl(d, *args, tz="UTC"):
+    env = dict(os.environ, TZ=tz)
+    env.pop("NO_COLOR", None)
+    return subprocess.run([os.environ["SLACTL_BIN"], "--socket", d.socket_path, *args],
+                          capture_output=True, text=True, env=env, timeout=30)
+
+
+def test_slactl_oncall(oncall):
+    # Every schedule at an instant, as a table.
+    p = slactl(oncall, "oncall", "--at", "2026-03-29T10:00:00Z")
+    assert p.returncode == 0, p.stderr
+    lines = [l.split() for l in p.stdout.splitlines()]
+    assert lines[0] == ["NAME", "CONTACT", "FROM", "UNTIL", "TIMEZONE"]
+    assert [l[:2] for l in lines[1:]] == [["ops", "carl"], ["weekend", "dora"]]
+    # One schedule's shifts in the reader's time zone: the hand-off stays at 09:00 in
+    # Berlin across the change to summer time.
+    p = slactl(oncall, "oncall", "ops", "--from", "2026-03-20T00:00:00Z", "--to",
+               "2026-04-01T00:00:00Z", tz="Europe/Berlin")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.splitlines() == [
+        "CONTACT  FROM                 UNTIL",
+        "bert     2026-03-16 09:00:00  2026-03-23 09:00:00",
+        "carl     2026-03-23 09:00:00  2026-03-30 09:00:00",
+        "anna     2026-03-30 09:00:00  2026-04-06 09:00:00",
+    ]
+    p = slactl(oncall, "--json", "oncall", "ops", "--at", "2026-03-29T12:00:00Z")
+    assert json.loads(p.stdout) == {"schedule": "ops", "contact": "carl",
+                                    "from": "2026-03-23T08:00:00Z",
+                                    "until": "2026-03-30T07:00:00Z"}
+    # Usage errors exit 2 without asking the daemon; refusals exit 1 with its message.
+    for args in (["--from", "2026-03-20T00:00:00Z"], ["ops", "--from", "x"],
+                 ["ops", "--at", "x", "--from", "x", "--to", "y"], ["ops", "extra"],
+                 ["ops", "--at"], ["--bogus"]):
+        p = slactl(oncall, "oncall", *args)
+        assert p.returncode == 2 and "Usage: slactl oncall" in p.stderr, (args, p.stderr)
+    p = slactl(oncall, "oncall", "nope")
+    assert p.returncode == 1 and "schedule 'nope' is not in the config" in p.stderr
+    p = slactl(oncall, "oncall", "ops", "--at", "noon")
+    assert p.returncode == 1 and "'at'" in p.stderr

@@ -1245,6 +1245,9 @@ static void test_schedules(void **state)
         {__LINE__, "GET", "/v1/schedules", NULL, NULL, 200,
          "{\"schedules\":[{\"name\":\"ops\",\"timezone\":\"UTC\",\"layers\":1,\"contact\":"
          "\"anna\",\"from\":\"2026-03-01T00:00:00Z\",\"until\":\"2026-03-02T00:00:00Z\"}]}"},
+        {__LINE__, "GET", "/v1/schedules", "at=2026-03-02T12:00:00Z", NULL, 200,
+         "\"contact\":\"bert\""},
+        {__LINE__, "GET", "/v1/schedules", "at=tomorrow", NULL, 400, "query parameter 'at'"},
         {__LINE__, "GET", "/v1/schedules/ops/oncall", "at=2026-03-02T12:00:00Z", NULL, 200,
          "{\"schedule\":\"ops\",\"contact\":\"bert\",\"from\":\"2026-03-02T00:00:00Z\","
          "\"until\":\"2026-03-03T00:00:00Z\"}"},
