@@ -61,6 +61,11 @@ static void add_contact(const struct conf *conf, struct sink *s, const char *tex
              name);
 }
 
+static bool is_oncall(const char *text)
+{
+    return strncmp(text, RECIPIENT_ONCALL, strlen(RECIPIENT_ONCALL)) == 0;
+}
+
 /* "oncall:NAME": the contact on call in schedule NAME at the instant, as text says. */
 static void add_oncall(const struct conf *conf, struct sink *s, const char *text,
                        const char *recipient, const struct recipient_oncall *oncall)
@@ -157,7 +162,7 @@ static void add_role(const struct conf *conf, struct sink *s, const struct ticke
     }
     for (size_t i = 0; i < cr->contacts.n; i++) {
         const char *c = cr->contacts.v[i];
-        if (strncmp(c, RECIPIENT_ONCALL, strlen(RECIPIENT_ONCALL)) == 0)
+        if (is_oncall(c))
             add_oncall(conf, s, role, c, oncall);
         else
             add_contact(conf, s, role, c);
@@ -175,7 +180,7 @@ void recipient_resolve(const struct conf *conf, const struct ticket *t,
             add_contact(conf, &s, text, text + 8);
         else if (strncmp(text, "channel:", 8) == 0)
             add_channel(conf, &s, text, text + 8);
-        else if (strncmp(text, RECIPIENT_ONCALL, strlen(RECIPIENT_ONCALL)) == 0)
+        else if (is_oncall(text))
             add_oncall(conf, &s, text, text, oncall);
         else if (strcmp(text, "customer") == 0)
             add_customer(conf, &s, t);
@@ -189,4 +194,19 @@ void recipient_resolve(const struct conf *conf, const struct ticket *t,
         add_channel(conf, &s, text, team->channel);
     }
     *ret_n = s.n;
+}
+
+bool recipient_needs_oncall(const struct conf *conf, const struct ticket *t,
+                            const struct conf_strings *notify)
+{
+    const struct conf_team *team = t->team ? conf_find_team(conf, t->team) : NULL;
+    for (size_t i = 0; notify && i < notify->n; i++) {
+        if (is_oncall(notify->v[i]))
+            return true;
+        const struct conf_role *role = team ? conf_team_role(team, notify->v[i]) : NULL;
+        for (size_t j = 0; role && j < role->contacts.n; j++)
+            if (is_oncall(role->contacts.v[j]))
+                return true;
+    }
+    return false;
 }

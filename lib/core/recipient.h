@@ -13,6 +13,7 @@
 #ifndef SLAD_RECIPIENT_H
 #define SLAD_RECIPIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +40,11 @@ struct recipient_oncall {
     const struct schedule_override *overrides;
     size_t n_overrides;
 };
+
+/* Whether resolving notify for t names a schedule ("oncall:" in the list or in a role of
+ * t's team): only then does the caller need the overrides. */
+bool recipient_needs_oncall(const struct conf *conf, const struct ticket *t,
+                            const struct conf_strings *notify);
 
 /* Resolve notify for t into ret[0..*ret_n); at most max entries (the rest are dropped
  * with a final entry whose error says so). */

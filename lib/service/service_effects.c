@@ -189,7 +189,7 @@ int service_record_effect(struct service *svc, const struct ticket *t, const str
         e->kind == EFFECT_FOLLOWUP_DUE && e->owner ? &owner_list : e->notify;
     struct recipient_oncall oncall = {now_ms, NULL, 0};
     struct schedule_override *ov = NULL;
-    if (svc->conf->n_schedules) {
+    if (recipient_needs_oncall(svc->conf, t, notify)) {
         r = service_overrides_load(svc, NULL, now_ms, now_ms + 1, &ov, &oncall.n_overrides, reterr);
         if (r < 0)
             return r;

@@ -2,6 +2,7 @@
 #include "store_schedule.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "store_internal.h"
@@ -10,11 +11,20 @@ static const char sql_insert[] =
     "INSERT INTO schedule_overrides (schedule, contact, from_ms, to_ms, created_ms)"
     " VALUES (?1, ?2, ?3, ?4, ?5)";
 static const char sql_delete[] = "DELETE FROM schedule_overrides WHERE id = ?1 AND schedule = ?2";
-/* Overlap of [from_ms, to_ms) with [?2, ?3). */
-static const char sql_list[] =
-    "SELECT id, schedule, contact, from_ms, to_ms, created_ms FROM schedule_overrides"
-    " WHERE (?1 IS NULL OR schedule = ?1) AND to_ms > ?2 AND from_ms < ?3 AND id > ?5"
+#define OVERRIDE_COLUMNS "id, schedule, contact, from_ms, to_ms, created_ms"
+/* A schedule's listing, page by page. */
+static const char sql_list[] = "SELECT " OVERRIDE_COLUMNS " FROM schedule_overrides"
+                               " WHERE (?1 IS NULL OR schedule = ?1) AND id > ?5"
+                               " ORDER BY id LIMIT ?4";
+/* Overlap of [from_ms, to_ms) with [?2, ?3): through the end index, which holds few rows
+ * past a recent instant (the overrides still running) however many have ended. */
+static const char sql_window[] =
+    "SELECT " OVERRIDE_COLUMNS " FROM schedule_overrides INDEXED BY schedule_overrides_end"
+    " WHERE to_ms > ?2 AND (?1 IS NULL OR schedule = ?1) AND from_ms < ?3 AND id > ?5"
     " ORDER BY id LIMIT ?4";
+
+const char *const store_schedule_statements[] = {sql_insert, sql_delete, sql_list, sql_window,
+                                                 NULL};
 
 int store_override_insert(struct store *s, struct schedule_override *o, struct slad_error *reterr)
 {
@@ -61,7 +71,8 @@ int store_override_list(struct store *s, const char *schedule, int64_t from_ms, 
                         int64_t after_id, size_t limit, schedule_override_fn *fn, void *userdata,
                         struct slad_error *reterr)
 {
-    sqlite3_stmt *st = store_prepared(s, sql_list, reterr);
+    bool all = from_ms == INT64_MIN && to_ms == INT64_MAX;
+    sqlite3_stmt *st = store_prepared(s, all ? sql_list : sql_window, reterr);
     if (!st)
         return -EIO;
     struct binder b = {st, SQLITE_OK};

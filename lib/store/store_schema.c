@@ -59,7 +59,8 @@
  *             state, deadline_ms, done_ms) for the SLA report.
  *   schedule_overrides (version 7) id, schedule (name), contact (name), from_ms, to_ms
  *             (to_ms > from_ms), created_ms: a person put on call instead of the rota
- *             (store_schedule.c). Index (schedule, to_ms): the overrides still running.
+ *             (store_schedule.c). Index schedule_overrides_end (to_ms): the overrides
+ *             still running, of one schedule or of all (a step that fires).
  *
  * Migrations: migrations[i] brings user_version i to i + 1; store_open applies the missing
  * ones in one transaction and refuses a database newer than the table. Never edit a
@@ -251,7 +252,7 @@ static const char *const migrations[] = {
     " schedule TEXT NOT NULL, contact TEXT NOT NULL,"
     " from_ms INTEGER NOT NULL, to_ms INTEGER NOT NULL CHECK (to_ms > from_ms),"
     " created_ms INTEGER NOT NULL);"
-    "CREATE INDEX schedule_overrides_time ON schedule_overrides (schedule, to_ms);",
+    "CREATE INDEX schedule_overrides_end ON schedule_overrides (to_ms);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -205,11 +205,43 @@ static void test_recipients_oncall(void **state)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char out[512];
         const char *notify[] = {cases[i].notify};
+        struct ticket t;
+        ticket_init(&t);
+        ticket_set_string(&t.team, cases[i].team);
+        struct conf_strings list = {(char **)notify, 1};
+        assert_true(recipient_needs_oncall(conf, &t, &list));
+        ticket_done(&t);
         struct recipient_oncall oncall = {cases[i].at_ms, cases[i].with_override ? &ov : NULL,
                                           cases[i].with_override ? 1 : 0};
         resolve_oncall(cases[i].team, NULL, NULL, notify, 1, &oncall, out, sizeof(out));
         if (strcmp(out, cases[i].want) != 0)
             fail_msg("line %d: got '%s', want '%s'", cases[i].line, out, cases[i].want);
+    }
+}
+
+/* Only a list that names a schedule, directly or through a role of the ticket's team,
+ * needs the overrides. */
+static void test_needs_oncall(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *team, *notify;
+        bool want;
+    } cases[] = {
+        {NULL, "oncall:duty", true},    {"east", "supervisor", true},
+        {"north", "supervisor", false}, {NULL, "supervisor", false},
+        {"east", "manager", false},     {"east", "contact:boss", false},
+        {"nope", "supervisor", false},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct ticket t;
+        ticket_init(&t);
+        ticket_set_string(&t.team, cases[i].team);
+        const char *notify[] = {"assignee", cases[i].notify};
+        struct conf_strings list = {(char **)notify, 2};
+        if (recipient_needs_oncall(conf, &t, &list) != cases[i].want)
+            fail_msg("case %zu: %s of %s", i, cases[i].notify, cases[i].team ? cases[i].team : "-");
+        ticket_done(&t);
     }
 }
 
@@ -219,6 +251,7 @@ int main(void)
         cmocka_unit_test(test_first_match_wins),
         cmocka_unit_test(test_recipients),
         cmocka_unit_test(test_recipients_oncall),
+        cmocka_unit_test(test_needs_oncall),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -259,7 +259,7 @@ static void test_migrations(void **state)
         "tickets_retention",
         "ticket_labels",
         "schedule_overrides",
-        "schedule_overrides_time",
+        "schedule_overrides_end",
     };
     for (size_t i = 0; i < sizeof(objects) / sizeof(objects[0]); i++) {
         sqlite3_stmt *st;
