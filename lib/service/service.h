@@ -92,7 +92,8 @@ int service_notification_retry(struct service *svc, int64_t id, int64_t now_ms,
 
 /* POST /v1/schedules/{name}/overrides: store o (its schedule, contact, from_ms, to_ms;
  * o->id and o->created_ms are set here). -EINVAL naming the field: a contact not in the
- * config, to not after from, longer than 366 days. */
+ * config, to not after from, longer than 366 days; -EEXIST when 100 overrides of the
+ * schedule already overlap [from, to). */
 int service_override_add(struct service *svc, struct schedule_override *o, int64_t now_ms,
                          struct slad_error *reterr);
 /* -ENOENT when schedule has no override id. */

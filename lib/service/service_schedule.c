@@ -12,6 +12,16 @@
 
 /* An override longer than this is a mistake (a year typed for a day), not a shift. */
 #define OVERRIDE_MAX_MS (366 * CIVIL_MS_PER_DAY)
+/* At most this many overrides of a schedule overlap any time: what a step that fires
+ * reads stays small (SERVICE_OVERRIDES_MAX over every schedule). */
+#define OVERRIDE_OVERLAP_MAX 100
+
+static int count_override(void *userdata, const struct schedule_override *o)
+{
+    (void)o;
+    ++*(size_t *)userdata;
+    return 0;
+}
 
 static const struct schedule *find(struct service *svc, const char *name, struct slad_error *reterr)
 {
@@ -40,7 +50,16 @@ int service_override_add(struct service *svc, struct schedule_override *o, int64
     int r = store_savepoint(svc->store, reterr);
     if (r < 0)
         return r;
-    r = store_override_insert(svc->store, o, reterr);
+    size_t n = 0;
+    r = store_override_list(svc->store, o->schedule, o->from_ms, o->to_ms, 0, OVERRIDE_OVERLAP_MAX,
+                            count_override, &n, reterr);
+    if (r == 0 && n >= OVERRIDE_OVERLAP_MAX)
+        r = slad_error_set(reterr, EEXIST,
+                           "schedule '%s' already has %d overrides over that time; delete "
+                           "some first",
+                           o->schedule, OVERRIDE_OVERLAP_MAX);
+    if (r == 0)
+        r = store_override_insert(svc->store, o, reterr);
     if (r == 0)
         r = store_release(svc->store, reterr);
     return r < 0 ? service_abort_op(svc, r) : 0;

@@ -1083,11 +1083,29 @@ static void test_oncall_at_firing(void **state)
     size_t n = 0;
     assert_int_equal(service_override_list(f->svc, "duty", 0, 0, count_override, &n, &err), 0);
     assert_int_equal(n, 0);
+    /* At most 100 overrides over any time: the 101st overlapping one is refused, one
+     * beside them is not. */
+    for (int i = 0; i <= 100; i++) {
+        struct schedule_override o = {.schedule = "duty",
+                                      .contact = "chief",
+                                      .from_ms = T0 + 86400 * S + i * S,
+                                      .to_ms = T0 + 2 * 86400 * S};
+        int r = service_override_add(f->svc, &o, T0, &err);
+        assert_int_equal(r, i < 100 ? 0 : -EEXIST);
+    }
+    assert_non_null(strstr(err.msg, "schedule 'duty' already has 100 overrides over that time"));
+    struct schedule_override beside = {.schedule = "duty",
+                                       .contact = "chief",
+                                       .from_ms = T0 + 2 * 86400 * S,
+                                       .to_ms = T0 + 3 * 86400 * S};
+    assert_int_equal(service_override_add(f->svc, &beside, T0, &err), 0);
+    for (int64_t k = 1; k <= 101; k++)
+        assert_int_equal(service_override_delete(f->svc, "duty", k, &err), 0);
 
     struct schedule_override o = {
         .schedule = "duty", .contact = "chief", .from_ms = T0 + 6 * S, .to_ms = T0 + 3600 * S};
     assert_int_equal(service_override_add(f->svc, &o, T0 + 6 * S, &err), 0);
-    assert_int_equal(o.id, 1);
+    assert_int_equal(o.id, 102);
     assert_int_equal(o.created_ms, T0 + 6 * S);
     char who[64];
     assert_int_equal(service_schedule_shift_at(f->svc, "duty", T0 + 7 * S, copy_shift, who, &err),
@@ -1103,8 +1121,8 @@ static void test_oncall_at_firing(void **state)
     outbox_is(f, id, want, __LINE__);
     event(f, id, TICKET_EVENT_RESOLVE, T0 + 11 * S, __LINE__);
 
-    assert_int_equal(service_override_delete(f->svc, "duty", 1, &err), 0);
-    assert_int_equal(service_override_delete(f->svc, "duty", 1, &err), -ENOENT);
+    assert_int_equal(service_override_delete(f->svc, "duty", 102, &err), 0);
+    assert_int_equal(service_override_delete(f->svc, "duty", 102, &err), -ENOENT);
     int64_t id2 = create(f, &t, T0 + 20 * S, true, __LINE__);
     ticket_done(&t);
     assert_int_equal(fire(f, T0 + 25 * S, __LINE__), 1);
