@@ -206,7 +206,7 @@ void route_override_create(struct call *c)
         call_error(c, 404, "not_found", "schedule '%.64s...' is not in the config", c->name);
         return;
     }
-    snprintf(o.schedule, sizeof(o.schedule), "%s", c->name);
+    memcpy(o.schedule, c->name, strlen(c->name) + 1); /* it fits: checked above */
     int r = override_parse(c->req, &o, &err);
     if (r < 0) {
         call_parse_error(c, r, &err);
