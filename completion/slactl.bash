@@ -16,7 +16,7 @@ _slactl()
 
     local globals="--socket --url --token-file --json --help --version"
     local commands="status ticket simulate followups followup plan notifications
-        notification report reload check-config"
+        notification report oncall reload check-config"
     local ticket_cmds="create show history list update ack dispatch arrive hold resume resolve
         close reopen cancel comment"
     local event_opts="--by --note --at"
@@ -131,6 +131,7 @@ _slactl()
                 --tz) return ;; # an IANA zone name
             esac
             opts="--from --to --by --format --tz" ;;
+        oncall) opts="--at --from --to" ;; # NAME is a schedule of the daemon's config
     esac
     COMPREPLY=($(compgen -W "$opts" -- "$cur"))
 }

@@ -59,8 +59,11 @@ static const char *cell(const json_t *v, const char *key, char *buf, size_t size
         return "";
     if (json_is_string(v)) {
         size_t klen = strlen(key);
-        if ((klen > 3 && strcmp(key + klen - 3, "_at") == 0) || strcmp(key, "start") == 0 ||
-            strcmp(key, "until") == 0 || strcmp(key, "at") == 0)
+        static const char *const times[] = {"start", "until", "at", "from", "to", NULL};
+        bool is_time = klen > 3 && strcmp(key + klen - 3, "_at") == 0;
+        for (size_t i = 0; !is_time && times[i]; i++)
+            is_time = strcmp(key, times[i]) == 0;
+        if (is_time)
             return local_time(json_string_value(v), buf, size);
         return json_string_value(v);
     }

@@ -225,6 +225,10 @@ const struct command ctl_commands[] = {
      .path = "/v1/reload",
      .show = SHOW_DONE,
      .help = "re-read the configuration (as SIGHUP)"},
+    {.words = "oncall",
+     .args = "[NAME]",
+     .opts = {{"at", "at", OPT_STR}, {"from", "from", OPT_STR}, {"to", "to", OPT_STR}},
+     .help = "who is on call (every schedule, or NAME); NAME --from --to: the shifts"},
     {.words = "check-config", .args = "[FILE]", .help = "check a config file (no daemon needed)"},
 };
 

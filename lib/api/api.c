@@ -48,10 +48,13 @@ static const char *const followup_params[] = {"state", "before", "ticket", "plan
                                               "limit", "after",  NULL};
 static const char *const plan_params[] = {"limit", "after", NULL};
 static const char *const history_params[] = {"limit", "after", NULL};
+static const char *const oncall_params[] = {"at", "from", "to", NULL};
+static const char *const at_params[] = {"at", NULL};
+static const char *const ics_params[] = {"from", "to", "contact", NULL};
 
 static const struct route {
     const char *method;
-    const char *pattern;       /* "{id}" matches a ticket id */
+    const char *pattern;       /* "{id}" matches an id, "{name}" a name */
     const char *const *params; /* query parameters it takes */
     route_fn *fn;
 } routes[] = {
@@ -78,6 +81,12 @@ static const struct route {
     {"DELETE", "/v1/plans/{id}", no_params, route_plan_delete},
     {"GET", "/v1/reports/sla", report_params, route_report_sla},
     {"GET", "/v1/openapi.json", no_params, openapi},
+    {"GET", "/v1/schedules", at_params, route_schedule_list},
+    {"GET", "/v1/schedules/{name}/oncall", oncall_params, route_schedule_oncall},
+    {"GET", "/v1/schedules/{name}.ics", ics_params, route_schedule_ics},
+    {"POST", "/v1/schedules/{name}/overrides", no_params, route_override_create},
+    {"GET", "/v1/schedules/{name}/overrides", plan_params, route_override_list},
+    {"DELETE", "/v1/schedules/{name}/overrides/{id}", no_params, route_override_delete},
 };
 
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -110,8 +119,13 @@ static const char *quote_path(const char *s, char buf[PATH_QUOTE_MAX + 4])
     return buf;
 }
 
-/* Whether path matches pattern segment by segment; {id} takes a ticket id. */
-static bool path_match(const char *pattern, const char *path, int64_t *ret_id)
+static int url_decode(const char *s, size_t len, char *out, const char *what,
+                      struct slad_error *err);
+
+/* Whether path matches pattern segment by segment; {id} takes a ticket id, {name} (with
+ * an optional suffix: "{name}.ics") a non-empty name, percent-decoded into name
+ * (QUERY_VALUE_MAX + 1 bytes). */
+static bool path_match(const char *pattern, const char *path, int64_t *ret_id, char *name)
 {
     int64_t id = 0;
     while (*pattern && *path) {
@@ -122,6 +136,11 @@ static bool path_match(const char *pattern, const char *path, int64_t *ret_id)
         size_t plen = strcspn(pattern, "/"), slen = strcspn(path, "/");
         if (plen == 4 && memcmp(pattern, "{id}", 4) == 0) {
             if (!call_parse_id(path, slen, &id))
+                return false;
+        } else if (plen >= 6 && memcmp(pattern, "{name}", 6) == 0) {
+            size_t suffix = plen - 6;
+            if (slen <= suffix || memcmp(path + slen - suffix, pattern + 6, suffix) != 0 ||
+                url_decode(path, slen - suffix, name, "the path", NULL) < 0 || !name[0])
                 return false;
         } else if (plen != slen || memcmp(pattern, path, plen) != 0) {
             return false;
@@ -795,7 +814,7 @@ void api_handle(struct api *api, const struct api_request *req, int64_t now_ms,
     size_t allow_len = 0;
     for (size_t i = 0; i < N_ROUTES; i++) {
         int64_t id;
-        if (!path_match(routes[i].pattern, path, &id))
+        if (!path_match(routes[i].pattern, path, &id, c.name))
             continue;
         if (strcmp(routes[i].method, wanted) == 0) {
             found = &routes[i];

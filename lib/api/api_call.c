@@ -218,3 +218,13 @@ void call_page_answer(struct call *c, struct call_page *page, const char *key, i
     json_object_set_new(out, "next", page->more ? json_integer(page->last_id) : json_null());
     call_json(c, 200, out);
 }
+
+bool call_query_time(struct call *c, const char *value, const char *name, int64_t *ret)
+{
+    struct slad_error err = {""};
+    if (value && jsonx_time_parse(value, ret, &err) < 0) {
+        call_error(c, 400, "invalid_parameter", "query parameter '%s': %s", name, err.msg);
+        return false;
+    }
+    return true;
+}

@@ -42,6 +42,7 @@ struct call {
     const struct api_request *req;
     int64_t now_ms;
     int64_t id;                          /* the {id} of the path, or 0 */
+    char name[QUERY_VALUE_MAX + 1];      /* the {name} of the path (decoded), or "" */
     const char *query[QUERY_MAX_PARAMS]; /* decoded values by the route's parameter index */
     char query_buf[QUERY_MAX_PARAMS][QUERY_VALUE_MAX + 1];
     struct api_response *resp;
@@ -53,6 +54,8 @@ typedef void route_fn(struct call *c);
 route_fn route_followup_list, route_followup_get, route_followup_complete;
 route_fn route_plan_create, route_plan_list, route_plan_get, route_plan_patch, route_plan_delete;
 route_fn route_report_sla;
+route_fn route_schedule_list, route_schedule_oncall, route_schedule_ics;
+route_fn route_override_create, route_override_list, route_override_delete;
 
 const struct conf *call_conf(struct call *c);
 
@@ -70,6 +73,9 @@ void call_json(struct call *c, int status, json_t *v);
 void call_errno(struct call *c, int r, const struct slad_error *err);
 /* A jsonx parser's error as a 400 (503 for -ENOMEM). */
 void call_parse_error(struct call *c, int r, const struct slad_error *err);
+/* Query parameter name's RFC 3339 value (NULL: absent, *ret unchanged) into *ret; false
+ * after answering 400. */
+bool call_query_time(struct call *c, const char *value, const char *name, int64_t *ret);
 /* A decimal 0..max; -EINVAL otherwise. */
 int call_parse_uint(const char *s, int64_t max, int64_t *ret);
 

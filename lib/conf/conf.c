@@ -803,8 +803,9 @@ static const struct conf_key top_keys[] = {
     {"daemon", .parse = parse_daemon},
     {"channels", .parse = conf_parse_channels},
     {"contacts", .parse = conf_parse_contacts},
-    {"teams", .parse = conf_parse_teams},
     {"calendars", .parse = conf_parse_calendars},
+    {"schedules", .parse = conf_parse_schedules}, /* contacts and calendars */
+    {"teams", .parse = conf_parse_teams},         /* roles may name oncall:SCHEDULE */
     {"templates", .parse = conf_parse_templates},
     {"policies", .parse = conf_parse_policies, .required = true},
     {"repeat_fault", .parse = conf_parse_repeat_fault},
@@ -864,6 +865,7 @@ static void errors_finish(struct conf_loader *ld, struct conf_errors *errs)
     }
     conf_strings_done(&ld->cal_names);
     conf_strings_done(&ld->roles);
+    conf_strings_done(&ld->schedule_names);
 }
 
 /* After libconfig has read ld->cfg (or failed to): validate and build the conf. */

@@ -531,7 +531,9 @@ static void parse_roles(struct conf_loader *ld, const config_setting_t *s, void 
         for (size_t j = 0; j < role->contacts.n; j++) {
             const char *c = role->contacts.v[j];
             char q[QUOTE_MAX];
-            if (c && !conf_find_contact(ld->conf, c))
+            if (c && strncmp(c, RECIPIENT_ONCALL, strlen(RECIPIENT_ONCALL)) == 0)
+                conf_check_oncall(ld, conf_element(m, j), &as_role, c);
+            else if (c && !conf_find_contact(ld->conf, c))
                 conf_key_error(ld, conf_element(m, j), &as_role, "unknown contact '%s'",
                                conf_quote(c, q, sizeof(q)));
         }

@@ -1,6 +1,7 @@
 /* conf_loader.h - the machinery shared by the config loader's files (conf.c: messages, key
  * tables, value parsers, daemon, loading; conf_channels.c: channels, contacts, teams,
- * templates; conf_policies.c: calendars, policies, repeat_fault; conf_summary.c). Not part
+ * templates; conf_policies.c: calendars, policies, repeat_fault; conf_schedules.c: on-call
+ * schedules; conf_summary.c). Not part
  * of libslad's interface: only conf*.c include it.
  *
  * Each section has one const table of struct conf_key, and conf_read_group() walks a group
@@ -15,6 +16,7 @@
 #include <stdarg.h>
 
 #include "conf_load.h"
+#include "recipient.h" /* RECIPIENT_ONCALL */
 
 #define WHERE_MAX      256 /* "step 2 of clock 'response' of policy 'critical-city'" */
 #define QUOTE_MAX      100 /* a quoted value in a message */
@@ -40,9 +42,10 @@ struct conf_loader {
     size_t n_errors;
     struct conf_text warnings; /* handed to conf->warnings */
     bool oom;
-    const char *where;             /* what is being read: "clock 'x' of policy 'y'" */
-    struct conf_strings cal_names; /* calendars declared, including ones that failed */
-    struct conf_strings roles;     /* role names that some team defines */
+    const char *where;                  /* what is being read: "clock 'x' of policy 'y'" */
+    struct conf_strings cal_names;      /* calendars declared, including ones that failed */
+    struct conf_strings roles;          /* role names that some team defines */
+    struct conf_strings schedule_names; /* schedules declared, including ones that failed */
 };
 
 struct conf_key;
@@ -114,6 +117,11 @@ void conf_element_where(char *buf, size_t size, const config_setting_t *elem, co
 /* Report element i of list if its name was already used by an earlier element. */
 void conf_check_unique(struct conf_loader *ld, const config_setting_t *list, int i,
                        const char *what);
+/* A list of groups (what: "clock") read through table into a new array of n elements of
+ * size bytes (*ret, *ret_n); named: their names must differ. */
+void conf_read_list(struct conf_loader *ld, const config_setting_t *s, const struct conf_key *k,
+                    const char *what, const struct conf_key *table, size_t n_table, void **ret,
+                    size_t *ret_n, size_t size, bool named);
 /* Element i of an array, or s itself when it is a single string. */
 const config_setting_t *conf_element(const config_setting_t *s, size_t i);
 
@@ -140,6 +148,15 @@ conf_key_parser conf_parse_string, conf_parse_name, conf_parse_int, conf_parse_m
 
 conf_key_parser conf_parse_channels, conf_parse_contacts, conf_parse_teams, conf_parse_templates;
 conf_key_parser conf_parse_calendars, conf_parse_policies, conf_parse_repeat_fault;
+conf_key_parser conf_parse_schedules; /* conf_schedules.c */
+
+/* A calendar's name (the built-in 24x7 or one declared above) as a const struct
+ * calendar * field. */
+conf_key_parser conf_parse_calendar_ref;
+
+/* A recipient or role member "oncall:SCHEDULE": the schedule must be in the config. */
+void conf_check_oncall(struct conf_loader *ld, const config_setting_t *s, const struct conf_key *k,
+                       const char *recipient);
 
 extern const char *const conf_languages[]; /* "zh", "en" */
 

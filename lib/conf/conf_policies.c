@@ -46,12 +46,15 @@ static void check_recipient(struct conf_loader *ld, const config_setting_t *s,
         if (!conf_find_channel(ld->conf, r + 8))
             conf_key_error(ld, s, k, "unknown channel '%s' in '%s'",
                            conf_quote(r + 8, q, sizeof(q)), r);
+    } else if (strncmp(r, RECIPIENT_ONCALL, strlen(RECIPIENT_ONCALL)) == 0) {
+        conf_check_oncall(ld, s, k, r);
     } else if (!conf_word_in(builtin_roles, r) && !conf_strings_has(&ld->roles, r)) {
         size_t o = strlen(conf_join_words(builtin_roles, list, sizeof(list)));
         for (size_t i = 0; i < ld->roles.n && o < sizeof(list); i++)
             o += (size_t)snprintf(list + o, sizeof(list) - o, ", %s", ld->roles.v[i]);
         conf_key_error(ld, s, k,
-                       "unknown recipient '%s' (roles: %s; or contact:NAME, channel:NAME)",
+                       "unknown recipient '%s' (roles: %s; or contact:NAME, channel:NAME, "
+                       "oncall:SCHEDULE)",
                        conf_quote(r, q, sizeof(q)), list);
     }
 }
@@ -84,8 +87,8 @@ static void parse_owner(struct conf_loader *ld, const config_setting_t *s, void 
         conf_set_string(ld, FIELD(obj, k, char *), text);
 }
 
-static void parse_calendar_ref(struct conf_loader *ld, const config_setting_t *s, void *obj,
-                               const struct conf_key *k)
+void conf_parse_calendar_ref(struct conf_loader *ld, const config_setting_t *s, void *obj,
+                             const struct conf_key *k)
 {
     const char *text = conf_string_value(ld, s, k);
     char q[QUOTE_MAX], list[LIST_MAX];
@@ -470,7 +473,7 @@ static const struct conf_key clock_keys[] = {
      .max = DURATION_MAX_MS, .forms = DURATION_ALLOW_WORKDAYS},
     {"stop", conf_parse_words, K(stop), .required = true, .min = 1, .words = events},
     {"pause", conf_parse_words, K(pause), .words = statuses},
-    {"calendar", parse_calendar_ref, K(calendar)},
+    {"calendar", conf_parse_calendar_ref, K(calendar)},
     {"escalate", parse_ladder, K(ladder)},
 };
 #undef K
@@ -496,9 +499,9 @@ static const struct conf_key reminder_keys[] = {
 #undef R
 
 /* Reads a list of groups into an array of n elements of size bytes through table. */
-static void read_list(struct conf_loader *ld, const config_setting_t *s, const struct conf_key *k,
-                      const char *what, const struct conf_key *table, size_t n_table, void **ret,
-                      size_t *ret_n, size_t size, bool named)
+void conf_read_list(struct conf_loader *ld, const config_setting_t *s, const struct conf_key *k,
+                    const char *what, const struct conf_key *table, size_t n_table, void **ret,
+                    size_t *ret_n, size_t size, bool named)
 {
     int n = conf_group_list(ld, s, k);
     char *items;
@@ -522,16 +525,16 @@ static void parse_clocks(struct conf_loader *ld, const config_setting_t *s, void
                          const struct conf_key *k)
 {
     struct conf_policy *p = obj;
-    read_list(ld, s, k, "clock", clock_keys, N_KEYS(clock_keys), (void **)&p->clocks, &p->n_clocks,
-              sizeof(*p->clocks), true);
+    conf_read_list(ld, s, k, "clock", clock_keys, N_KEYS(clock_keys), (void **)&p->clocks,
+                   &p->n_clocks, sizeof(*p->clocks), true);
 }
 
 static void parse_followups(struct conf_loader *ld, const config_setting_t *s, void *obj,
                             const struct conf_key *k)
 {
     struct conf_policy *p = obj;
-    read_list(ld, s, k, "follow-up", followup_keys, N_KEYS(followup_keys), (void **)&p->followups,
-              &p->n_followups, sizeof(*p->followups), true);
+    conf_read_list(ld, s, k, "follow-up", followup_keys, N_KEYS(followup_keys),
+                   (void **)&p->followups, &p->n_followups, sizeof(*p->followups), true);
     /* A task's ladder fires each step once (followup.h): its store keeps no repeat count. */
     for (size_t i = 0; i < p->n_followups; i++) {
         const struct conf_ladder *ladder = &p->followups[i].ladder;
@@ -551,15 +554,15 @@ static void parse_reminders(struct conf_loader *ld, const config_setting_t *s, v
                             const struct conf_key *k)
 {
     struct conf_policy *p = obj;
-    read_list(ld, s, k, "reminder", reminder_keys, N_KEYS(reminder_keys), (void **)&p->reminders,
-              &p->n_reminders, sizeof(*p->reminders), false);
+    conf_read_list(ld, s, k, "reminder", reminder_keys, N_KEYS(reminder_keys),
+                   (void **)&p->reminders, &p->n_reminders, sizeof(*p->reminders), false);
 }
 
 #define Y(field) .offset = offsetof(struct conf_policy, field)
 static const struct conf_key policy_keys[] = {
     {"name", conf_parse_name, Y(name), .required = true},
     {"match", parse_match, Y(match), .required = true},
-    {"calendar", parse_calendar_ref, Y(calendar)},
+    {"calendar", conf_parse_calendar_ref, Y(calendar)},
     {"clocks", .parse = parse_clocks},
     {"followups", .parse = parse_followups},
     {"reminders", .parse = parse_reminders},

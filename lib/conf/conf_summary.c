@@ -112,6 +112,12 @@ char *conf_summary(const struct conf *conf)
     for (size_t i = 0; i < conf->n_calendars; i++)
         conf_text_add(&t, " %s (%s)", calendar_name(conf->calendars[i]),
                       calendar_timezone(conf->calendars[i]));
+    if (conf->n_schedules)
+        conf_text_add(&t, "\nschedules (%zu):", conf->n_schedules);
+    for (size_t i = 0; i < conf->n_schedules; i++)
+        conf_text_add(&t, " %s (%s, %zu layer%s)", schedule_name(conf->schedules[i]),
+                      schedule_timezone(conf->schedules[i]), schedule_n_layers(conf->schedules[i]),
+                      schedule_n_layers(conf->schedules[i]) == 1 ? "" : "s");
     conf_text_add(&t, "\ncontacts (%zu):", conf->n_contacts);
     for (size_t i = 0; i < conf->n_contacts; i++)
         conf_text_add(&t, " %s", conf->contacts[i].name);

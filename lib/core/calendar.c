@@ -403,6 +403,86 @@ int64_t calendar_next_open(const struct calendar *cal, int64_t at_ms)
     return INT64_MAX;
 }
 
+/* The openings of consecutive days as one sequence, touching spans merged: spans come in
+ * from day_spans one day at a time (forward, or backward with every day reversed), and a
+ * merged span is handed out once the next one does not touch it. */
+struct merged {
+    struct span cur;
+    bool have;
+};
+
+/* Add sp (later than cur going forward, earlier going backward); true with *ret the
+ * finished span when sp does not touch cur. */
+static bool merge_span(struct merged *m, struct span sp, bool forward, struct span *ret)
+{
+    if (m->have && (forward ? sp.open_ms == m->cur.close_ms : sp.close_ms == m->cur.open_ms)) {
+        if (forward)
+            m->cur.close_ms = sp.close_ms;
+        else
+            m->cur.open_ms = sp.open_ms;
+        return false;
+    }
+    bool done = m->have;
+    *ret = m->cur;
+    m->cur = sp;
+    m->have = true;
+    return done;
+}
+
+/* The first change after at_ms of a merged span s: its open or its close. */
+static int64_t change_after(struct span s, int64_t at_ms)
+{
+    return s.open_ms > at_ms ? s.open_ms : s.close_ms > at_ms ? s.close_ms : INT64_MIN;
+}
+
+/* The last change at or before at_ms of a merged span s. */
+static int64_t change_before(struct span s, int64_t at_ms)
+{
+    return s.close_ms <= at_ms ? s.close_ms : s.open_ms <= at_ms ? s.open_ms : INT64_MAX;
+}
+
+int64_t calendar_next_change(const struct calendar *cal, int64_t at_ms)
+{
+    if (cal->always_open || at_ms >= INSTANT_LIMIT_MS)
+        return INT64_MAX;
+    at_ms = clamp_instant(at_ms);
+    /* From the day before: its last span may reach into at_ms's day. */
+    int64_t day = local_day(cal, at_ms) - 1;
+    struct merged m = {.have = false};
+    struct span sp[CALENDAR_MAX_INTERVALS], done;
+    for (int64_t d = day; d <= day + HORIZON_DAYS; d++) {
+        size_t n = day_spans(cal, d, sp);
+        for (size_t i = 0; i < n; i++) {
+            int64_t c;
+            if (merge_span(&m, sp[i], true, &done) && (c = change_after(done, at_ms)) != INT64_MIN)
+                return c;
+        }
+    }
+    /* The last span's far end is where the search stopped, not a change. */
+    return m.have && m.cur.open_ms > at_ms ? m.cur.open_ms : INT64_MAX;
+}
+
+int64_t calendar_prev_change(const struct calendar *cal, int64_t at_ms)
+{
+    if (cal->always_open || at_ms <= -INSTANT_LIMIT_MS)
+        return INT64_MIN;
+    at_ms = clamp_instant(at_ms);
+    /* From the day after: see calendar_is_open. */
+    int64_t day = local_day(cal, at_ms) + 1;
+    struct merged m = {.have = false};
+    struct span sp[CALENDAR_MAX_INTERVALS], done;
+    for (int64_t d = day; d >= day - HORIZON_DAYS; d--) {
+        size_t n = day_spans(cal, d, sp);
+        for (size_t i = n; i-- > 0;) {
+            int64_t c;
+            if (merge_span(&m, sp[i], false, &done) &&
+                (c = change_before(done, at_ms)) != INT64_MAX)
+                return c;
+        }
+    }
+    return m.have && m.cur.close_ms <= at_ms ? m.cur.close_ms : INT64_MIN;
+}
+
 int64_t calendar_add(const struct calendar *cal, int64_t start_ms, int64_t business_ms)
 {
     if (business_ms <= 0)
@@ -587,6 +667,21 @@ static size_t parse_hhmm(const char *p, int *ret_min)
         return SIZE_MAX; /* the form is right, the value is not */
     *ret_min = h * 60 + m;
     return i + 2;
+}
+
+int calendar_parse_time(const char *text, int *ret_min, struct slad_error *reterr)
+{
+    if (!text)
+        return slad_error_set(reterr, EINVAL, "time of day: missing text");
+    int min = 0;
+    size_t n = parse_hhmm(text, &min);
+    if (n == 0 || (n != SIZE_MAX && text[n] != '\0'))
+        return slad_error_set(reterr, EINVAL, "time of day '%s': expected HH:MM, e.g. 09:00", text);
+    if (n == SIZE_MAX || min == MIN_PER_DAY)
+        return slad_error_set(reterr, EINVAL,
+                              "time of day '%s': no such time of day, 00:00 to 23:59", text);
+    *ret_min = min;
+    return 0;
 }
 
 int calendar_parse_interval(const char *text, struct calendar_interval *ret,

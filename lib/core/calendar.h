@@ -75,6 +75,9 @@ const char *calendar_name(const struct calendar *cal);
 const char *calendar_timezone(const struct calendar *cal);
 bool calendar_is_24x7(const struct calendar *cal);
 
+/* Parse a time of day "HH:MM" (00:00..23:59) into minutes since midnight. */
+int calendar_parse_time(const char *text, int *ret_min, struct slad_error *reterr);
+
 /* Parse "HH:MM-HH:MM" (24:00 allowed as a close) and "YYYY-MM-DD" / "YYYY-MM-DD..YYYY-MM-DD". */
 int calendar_parse_interval(const char *text, struct calendar_interval *ret,
                             struct slad_error *reterr);
@@ -108,6 +111,13 @@ int64_t calendar_workdays_close(const struct calendar *cal, int64_t start_ms, in
 
 /* The next instant >= at_ms at which the calendar is open (at_ms itself when open). */
 int64_t calendar_next_open(const struct calendar *cal, int64_t at_ms);
+
+/* Where the calendar opens or closes: the first instant after at_ms at which
+ * calendar_is_open changes (INT64_MAX: none within 20 years), and the last one at or
+ * before at_ms (INT64_MIN: none within 20 years). Intervals that touch ("18:00-24:00",
+ * then "00:00-09:00") are one opening: their seam is no change. */
+int64_t calendar_next_change(const struct calendar *cal, int64_t at_ms);
+int64_t calendar_prev_change(const struct calendar *cal, int64_t at_ms);
 
 /* Local date and minutes since local midnight of an instant; offset of local time to UTC
  * in seconds (for formatting local times in templates). */

@@ -31,6 +31,12 @@ void civil_date(int64_t days, int64_t *ret_y, int *ret_m, int *ret_d);
  * buf (size >= CIVIL_UTC_MAX); returns buf. */
 char *civil_utc_format(int64_t at_ms, char *buf, size_t size);
 
+/* Read an RFC 3339 time "YYYY-MM-DDTHH:MM:SS[.frac](Z|+HH:MM)" exactly into *ret_ms: T/Z
+ * may be lower case, the offset is required, fractional seconds (1..9 digits) are cut to
+ * milliseconds, years 1970..9999 both as written and in UTC, second 60 refused. -EINVAL
+ * with *ret_reason (a static text) saying what is wrong; the caller quotes text. */
+int civil_time_parse(const char *text, int64_t *ret_ms, const char **ret_reason);
+
 /* How many days month m (1..12) of year y has. */
 int civil_month_days(int64_t y, int m);
 

@@ -140,6 +140,10 @@ void conf_free(struct conf *conf)
     free(d->timezone);
     free(d->tls_cert);
     free(d->tls_key);
+    /* Schedules borrow calendars: they go first. */
+    for (size_t i = 0; i < conf->n_schedules; i++)
+        schedule_free(conf->schedules[i]);
+    free(conf->schedules);
     for (size_t i = 0; i < conf->n_calendars; i++)
         calendar_free(conf->calendars[i]);
     free(conf->calendars);
@@ -192,6 +196,14 @@ const struct calendar *conf_find_calendar(const struct conf *conf, const char *n
 const struct calendar *conf_local_calendar(const struct conf *conf)
 {
     return conf && conf->n_calendars ? conf->calendars[0] : NULL;
+}
+
+const struct schedule *conf_find_schedule(const struct conf *conf, const char *name)
+{
+    for (size_t i = 0; i < conf->n_schedules; i++)
+        if (strcmp(schedule_name(conf->schedules[i]), name) == 0)
+            return conf->schedules[i];
+    return NULL;
 }
 
 /* The sections are arrays of structs that start with their name. */

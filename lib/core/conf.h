@@ -12,6 +12,7 @@
 #include "calendar.h"
 #include "duration.h"
 #include "error.h"
+#include "schedule.h"
 
 enum conf_log_level {
     LOG_LEVEL_DEBUG,
@@ -56,7 +57,7 @@ struct conf_contact {
 
 struct conf_role {
     char *name;                   /* "supervisor", "manager", "director", any name */
-    struct conf_strings contacts; /* contact names */
+    struct conf_strings contacts; /* contact names, or "oncall:SCHEDULE" */
 };
 
 struct conf_team {
@@ -120,7 +121,7 @@ struct conf_template {
 };
 
 /* A recipient as written: "assignee", "supervisor", "contact:NAME", "channel:NAME",
- * "customer". */
+ * "oncall:SCHEDULE", "customer". */
 struct conf_step {
     struct duration at; /* percent, or after_due (ms or workdays) */
     struct conf_strings notify;
@@ -192,6 +193,8 @@ struct conf {
     struct conf_daemon daemon;
     struct calendar **calendars; /* "24x7" (in daemon.timezone) first, then the file's */
     size_t n_calendars;
+    struct schedule **schedules; /* on-call schedules (schedule.h) */
+    size_t n_schedules;
     struct conf_contact *contacts;
     size_t n_contacts;
     struct conf_team *teams;
@@ -214,6 +217,7 @@ void conf_free(struct conf *conf);
 const struct calendar *conf_find_calendar(const struct conf *conf, const char *name);
 /* The calendar whose zone is daemon.timezone (the built-in 24x7): local times for people. */
 const struct calendar *conf_local_calendar(const struct conf *conf);
+const struct schedule *conf_find_schedule(const struct conf *conf, const char *name);
 const struct conf_contact *conf_find_contact(const struct conf *conf, const char *name);
 const struct conf_team *conf_find_team(const struct conf *conf, const char *name);
 const struct conf_channel *conf_find_channel(const struct conf *conf, const char *name);

@@ -71,6 +71,35 @@ static void add_contact(const struct conf *conf, struct sink *s, const char *tex
     }
 }
 
+static bool is_oncall(const char *text)
+{
+    return strncmp(text, RECIPIENT_ONCALL, strlen(RECIPIENT_ONCALL)) == 0;
+}
+
+/* "oncall:NAME": the contact on call in schedule NAME at the instant, as text says. */
+static void add_oncall(const struct conf *conf, struct sink *s, const char *text,
+                       const char *recipient, const struct recipient_oncall *oncall)
+{
+    const char *name = recipient + strlen(RECIPIENT_ONCALL);
+    const struct schedule *sched = conf_find_schedule(conf, name);
+    const char *who =
+        sched ? schedule_who(sched, oncall->overrides, oncall->n_overrides, oncall->at_ms) : NULL;
+    if (who) {
+        add_contact(conf, s, text, who);
+        return;
+    }
+    struct recipient *r = add(s, text);
+    if (!r)
+        return;
+    if (!sched) {
+        snprintf(r->error, sizeof(r->error), "'%s' is not a schedule of the config", name);
+        return;
+    }
+    char at[CIVIL_UTC_MAX];
+    snprintf(r->error, sizeof(r->error), "nobody is on call in schedule '%s' at %s", name,
+             civil_utc_format(oncall->at_ms, at, sizeof(at)));
+}
+
 static void add_channel(const struct conf *conf, struct sink *s, const char *text, const char *name)
 {
     for (size_t i = 0; i < s->n; i++)
@@ -115,7 +144,7 @@ static void add_customer(const struct conf *conf, struct sink *s, const struct t
 }
 
 static void add_role(const struct conf *conf, struct sink *s, const struct ticket *t,
-                     const char *role)
+                     const char *role, const struct recipient_oncall *oncall)
 {
     if (strcmp(role, "assignee") == 0) {
         if (t->assignee) {
@@ -141,13 +170,18 @@ static void add_role(const struct conf *conf, struct sink *s, const struct ticke
             snprintf(r->error, sizeof(r->error), "team '%s' has no '%s'", t->team, role);
         return;
     }
-    for (size_t i = 0; i < cr->contacts.n; i++)
-        add_contact(conf, s, role, cr->contacts.v[i]);
+    for (size_t i = 0; i < cr->contacts.n; i++) {
+        const char *c = cr->contacts.v[i];
+        if (is_oncall(c))
+            add_oncall(conf, s, role, c, oncall);
+        else
+            add_contact(conf, s, role, c);
+    }
 }
 
 void recipient_resolve(const struct conf *conf, const struct ticket *t,
-                       const struct conf_strings *notify, struct recipient *ret, size_t max,
-                       size_t *ret_n)
+                       const struct conf_strings *notify, const struct recipient_oncall *oncall,
+                       struct recipient *ret, size_t max, size_t *ret_n)
 {
     struct sink s = {ret, 0, max};
     for (size_t i = 0; notify && i < notify->n; i++) {
@@ -156,10 +190,12 @@ void recipient_resolve(const struct conf *conf, const struct ticket *t,
             add_contact(conf, &s, text, text + 8);
         else if (strncmp(text, "channel:", 8) == 0)
             add_channel(conf, &s, text, text + 8);
+        else if (is_oncall(text))
+            add_oncall(conf, &s, text, text, oncall);
         else if (strcmp(text, "customer") == 0)
             add_customer(conf, &s, t);
         else
-            add_role(conf, &s, t, text);
+            add_role(conf, &s, t, text, oncall);
     }
     const struct conf_team *team = t->team ? conf_find_team(conf, t->team) : NULL;
     if (team && team->channel) {
@@ -168,4 +204,19 @@ void recipient_resolve(const struct conf *conf, const struct ticket *t,
         add_channel(conf, &s, text, team->channel);
     }
     *ret_n = s.n;
+}
+
+bool recipient_needs_oncall(const struct conf *conf, const struct ticket *t,
+                            const struct conf_strings *notify)
+{
+    const struct conf_team *team = t->team ? conf_find_team(conf, t->team) : NULL;
+    for (size_t i = 0; notify && i < notify->n; i++) {
+        if (is_oncall(notify->v[i]))
+            return true;
+        const struct conf_role *role = team ? conf_team_role(team, notify->v[i]) : NULL;
+        for (size_t j = 0; role && j < role->contacts.n; j++)
+            if (is_oncall(role->contacts.v[j]))
+                return true;
+    }
+    return false;
 }

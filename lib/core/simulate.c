@@ -70,7 +70,9 @@ static int add_entry(const struct conf *conf, struct timeline *tl, int64_t at_ms
     e->repeat = repeat;
     struct recipient resolved[RECIPIENT_MAX];
     size_t n = 0;
-    recipient_resolve(conf, &tl->ticket, notify, resolved, RECIPIENT_MAX, &n);
+    /* Without a store there are no overrides: the rota alone says who is on call. */
+    struct recipient_oncall oncall = {at_ms, NULL, 0};
+    recipient_resolve(conf, &tl->ticket, notify, &oncall, resolved, RECIPIENT_MAX, &n);
     e->recipients = calloc(n ? n : 1, sizeof(*e->recipients));
     if (!e->recipients)
         return -ENOMEM;

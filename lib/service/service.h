@@ -21,6 +21,7 @@
 #include "error.h"
 #include "lifecycle.h"
 #include "records.h"
+#include "schedule.h"
 #include "ticket.h"
 
 struct store;
@@ -83,6 +84,39 @@ int service_followup_complete(struct service *svc, int64_t id, const char *outco
  * no history). -ENOENT unknown, -EBUSY not dead (the message names its state). */
 int service_notification_retry(struct service *svc, int64_t id, int64_t now_ms,
                                struct slad_error *reterr);
+
+/* ---- on-call schedules (service_schedule.c) ----
+ *
+ * The schedules are the config's (schedule.h); overrides are stored. -ENOENT names an
+ * unknown schedule. */
+
+/* POST /v1/schedules/{name}/overrides: store o (its schedule, contact, from_ms, to_ms;
+ * o->id and o->created_ms are set here). -EINVAL naming the field: a contact not in the
+ * config, to not after from, longer than 366 days; -EEXIST when 100 overrides of the
+ * schedule already overlap [from, to). */
+int service_override_add(struct service *svc, struct schedule_override *o, int64_t now_ms,
+                         struct slad_error *reterr);
+/* -ENOENT when schedule has no override id. */
+int service_override_delete(struct service *svc, const char *schedule, int64_t id,
+                            struct slad_error *reterr);
+/* The overrides of schedule with ids above after_id, in id order, at most limit (0:
+ * all). */
+int service_override_list(struct service *svc, const char *schedule, int64_t after_id, size_t limit,
+                          schedule_override_fn *fn, void *userdata, struct slad_error *reterr);
+
+/* Who is on call, with the stored overrides applied: the shift at at_ms (one call of fn),
+ * or the shifts that overlap [from_ms, to_ms) in order (-EINVAL as schedule_shifts says).
+ * The shift's strings live during the call. */
+typedef int service_shift_fn(void *userdata, const struct schedule_shift *shift);
+int service_schedule_shift_at(struct service *svc, const char *name, int64_t at_ms,
+                              service_shift_fn *fn, void *userdata, struct slad_error *reterr);
+int service_schedule_shifts(struct service *svc, const char *name, int64_t from_ms, int64_t to_ms,
+                            service_shift_fn *fn, void *userdata, struct slad_error *reterr);
+/* The shifts of [from_ms, to_ms) as iCalendar text (schedule_ics; only contact's when not
+ * NULL, which must be a contact of the config) into *ret (malloc'd). */
+int service_schedule_ics(struct service *svc, const char *name, const char *contact,
+                         int64_t from_ms, int64_t to_ms, int64_t now_ms, char **ret,
+                         struct slad_error *reterr);
 
 /* Called for every effect (clock change, step fired, follow-up...) of an operation once
  * the operation is recorded, so that the daemon logs one line per state change. */

@@ -12,8 +12,9 @@
  *     f<id>/unsatisfied/<recipient>
  * Recipients are resolved when the effect happens: the row names its channel, and its
  * payload the contact and address; an unreachable recipient is a dead row with the
- * reason. The files of the service all record through here; this file calls none of
- * them. */
+ * reason. "oncall:SCHEDULE" is the person on call at now_ms, the instant the effect is
+ * recorded (a step fires then), with the stored overrides that hold at that instant. The files of
+ * the service all record through here; this file calls none of them. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -26,6 +27,7 @@
 #include "record.h"
 #include "service_internal.h"
 #include "store.h"
+#include "store_schedule.h"
 
 /* An effect recorded later than this after its instant is marked late. */
 #define LATE_MS 1000
@@ -139,6 +141,48 @@ static int queue_one(struct service *svc, const struct ticket *t, const struct e
     return r;
 }
 
+struct override_sink {
+    struct schedule_override *v;
+    size_t n, cap;
+};
+
+static int override_add(void *userdata, const struct schedule_override *o)
+{
+    struct override_sink *k = userdata;
+    if (k->n == k->cap) {
+        size_t cap = k->cap ? 2 * k->cap : 8;
+        struct schedule_override *v = realloc(k->v, cap * sizeof(*v));
+        if (!v)
+            return -ENOMEM;
+        k->v = v;
+        k->cap = cap;
+    }
+    k->v[k->n++] = *o;
+    return 0;
+}
+
+int service_overrides_load(struct service *svc, const char *schedule, int64_t from_ms,
+                           int64_t to_ms, struct schedule_override **ret, size_t *ret_n,
+                           struct slad_error *reterr)
+{
+    struct override_sink k = {NULL, 0, 0};
+    int r = store_override_list(svc->store, schedule, from_ms, to_ms, 0, SERVICE_OVERRIDES_MAX + 1,
+                                override_add, &k, reterr);
+    if (r == -ENOMEM)
+        r = slad_error_set(reterr, ENOMEM, "out of memory reading overrides");
+    else if (r == 0 && k.n > SERVICE_OVERRIDES_MAX)
+        r = slad_error_set(reterr, E2BIG,
+                           "more than %d overrides overlap the time asked about; delete old ones",
+                           SERVICE_OVERRIDES_MAX);
+    if (r < 0) {
+        free(k.v);
+        return r;
+    }
+    *ret = k.v;
+    *ret_n = k.n;
+    return 0;
+}
+
 /* One history row for e and, when it notifies, one outbox row per resolved recipient
  * (recipient.h: roles become their contacts, the team's group channel is added). */
 int service_record_effect(struct service *svc, const struct ticket *t, const struct effect *e,
@@ -155,14 +199,25 @@ int service_record_effect(struct service *svc, const struct ticket *t, const str
     struct conf_strings owner_list = {owner, 1};
     const struct conf_strings *notify =
         e->kind == EFFECT_FOLLOWUP_DUE && e->owner ? &owner_list : e->notify;
+    struct recipient_oncall oncall = {now_ms, NULL, 0};
+    struct schedule_override *ov = NULL;
+    if (recipient_needs_oncall(svc->conf, t, notify)) {
+        r = service_overrides_load(svc, NULL, now_ms, now_ms + 1, &ov, &oncall.n_overrides, reterr);
+        if (r < 0)
+            return r;
+        oncall.overrides = ov;
+    }
     struct recipient *rcpt = calloc(RECIPIENT_MAX, sizeof(*rcpt));
-    if (!rcpt)
+    if (!rcpt) {
+        free(ov);
         return slad_error_set(reterr, ENOMEM, "out of memory resolving recipients");
+    }
     size_t n = 0;
-    recipient_resolve(svc->conf, t, notify, rcpt, RECIPIENT_MAX, &n);
+    recipient_resolve(svc->conf, t, notify, &oncall, rcpt, RECIPIENT_MAX, &n);
     for (size_t i = 0; i < n && r >= 0; i++)
         r = queue_one(svc, t, e, &rcpt[i], late, now_ms, reterr);
     free(rcpt);
+    free(ov);
     return r;
 }
 

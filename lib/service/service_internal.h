@@ -1,7 +1,7 @@
 /* service_internal.h - what the files of the service share. Not for use outside them.
  * They call each other one way only, top to bottom:
  *     service.c (tickets, the scheduler's dispatch), service_task_done.c, service_query.c,
- *     service_notification.c
+ *     service_notification.c, service_schedule.c
  *       -> service_plan.c (plans) -> service_followup.c (follow-up tasks)
  *       -> service_plan_rules.c (what a plan's tasks run under)
  *       -> service_effects.c (recording effects) */
@@ -15,6 +15,7 @@
 #include "followup.h"
 #include "lifecycle.h"
 #include "plan.h"
+#include "schedule.h"
 #include "service.h"
 #include "ticket.h"
 
@@ -42,6 +43,13 @@ int service_history_add(struct service *svc, int64_t ticket_id, int64_t at_ms, i
  * one outbox row per resolved recipient. */
 int service_record_effect(struct service *svc, const struct ticket *t, const struct effect *e,
                           int64_t now_ms, struct slad_error *reterr);
+/* The stored overrides of schedule (NULL: of every schedule) that overlap [from_ms,
+ * to_ms), in id order, into *ret (malloc'd; free it) and *ret_n; -E2BIG over
+ * SERVICE_OVERRIDES_MAX. */
+#define SERVICE_OVERRIDES_MAX 4096
+int service_overrides_load(struct service *svc, const char *schedule, int64_t from_ms,
+                           int64_t to_ms, struct schedule_override **ret, size_t *ret_n,
+                           struct slad_error *reterr);
 /* Tell the observer and the metrics about fx once it is recorded. */
 void service_count_effects(struct service *svc, const struct ticket *t, const struct effects *fx);
 /* Roll back the operation's savepoint; returns r. */

@@ -9,6 +9,7 @@
  *   store_history.c    history rows
  *   store_outbox.c     outbox rows: queueing, listing, delivery
  *   store_gauges.c     the gauges' counters
+ *   store_schedule.c   on-call overrides
  *   store_followup.c, store_plan.c, store_retention.c,
  *   store_report.c     the SLA report's reads */
 #ifndef SLAD_STORE_INTERNAL_H
@@ -49,6 +50,7 @@ extern const char *const store_ticket_statements[];
 extern const char *const store_history_statements[];
 extern const char *const store_outbox_statements[];
 extern const char *const store_gauges_statements[];
+extern const char *const store_schedule_statements[];
 
 /* An SQLite result code as a negative errno (ENOSPC, EROFS, EAGAIN, ENOMEM, EEXIST,
  * EINVAL, EIO), with a message naming the operation; db may be NULL. */

@@ -60,6 +60,11 @@
  *             and reports, followups_ticket. Version 3: reported_at_ms, the ticket's, set
  *             by the trigger followups_reported; index followups_report (reported_at_ms,
  *             state, deadline_ms, done_ms) for the SLA report.
+ *   schedule_overrides (version 7) id (AUTOINCREMENT: never reused), schedule (name),
+ *             contact (name), from_ms, to_ms (to_ms > from_ms), created_ms: a person
+ *             put on call instead of the rota (store_schedule.c). Index
+ *             schedule_overrides_end (to_ms): the overrides still running, of one
+ *             schedule or of all (a step that fires).
  *
  * Migrations: migrations[i] brings user_version i to i + 1; store_open applies the missing
  * ones in one transaction and refuses a database newer than the table. Never edit a
@@ -251,6 +256,13 @@ static const char *const migrations[] = {
     "ALTER TABLE outbox ADD COLUMN retried_ms INTEGER;"
     "UPDATE outbox SET contact = json_extract(payload, '$.contact')"
     " WHERE json_valid(payload) AND json_type(payload, '$.contact') = 'text';",
+    /* 8: on-call overrides. */
+    "CREATE TABLE schedule_overrides ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT," /* an id is never reused: DELETE by id */
+    " schedule TEXT NOT NULL, contact TEXT NOT NULL,"
+    " from_ms INTEGER NOT NULL, to_ms INTEGER NOT NULL CHECK (to_ms > from_ms),"
+    " created_ms INTEGER NOT NULL);"
+    "CREATE INDEX schedule_overrides_end ON schedule_overrides (to_ms);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

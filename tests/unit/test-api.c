@@ -1274,9 +1274,119 @@ static void test_report_csv_formulas(void **state)
     api_response_done(&resp);
 }
 
+/* ---- on-call schedules ---- */
+
+static const char schedule_conf[] =
+    "contacts = ( { name = \"anna\"; phone = \"+8613800000001\"; via = [\"log\"]; },\n"
+    "             { name = \"bert\"; phone = \"+8613800000002\"; via = [\"log\"]; } );\n"
+    "channels = ( { name = \"log\"; type = \"file\"; path = \"/dev/null\"; } );\n"
+    "schedules = ( { name = \"ops\"; timezone = \"UTC\"; layers = ( {\n"
+    "  start = \"2026-03-01T00:00:00Z\"; rotation = \"1d\"; contacts = [\"anna\", \"bert\"]; } ); }"
+    " );\n"
+    "policies = ( { name = \"default\"; match = { }; } );\n";
+
+static int setup_schedules(void **state)
+{
+    return setup_with(state, schedule_conf);
+}
+
+/* The routes in order: who is on call from the rota, an override that changes it, its
+ * listing and deletion; every bad request a 400/404/405 that names what is wrong. */
+static void test_schedules(void **state)
+{
+    struct fixture *f = *state;
+    static const struct {
+        int line;
+        const char *method, *path, *query, *body;
+        int status;
+        const char *want; /* in the body */
+    } cases[] = {
+        {__LINE__, "GET", "/v1/schedules", NULL, NULL, 200,
+         "{\"schedules\":[{\"name\":\"ops\",\"timezone\":\"UTC\",\"layers\":1,\"contact\":"
+         "\"anna\",\"from\":\"2026-03-01T00:00:00Z\",\"until\":\"2026-03-02T00:00:00Z\"}]}"},
+        {__LINE__, "GET", "/v1/schedules", "at=2026-03-02T12:00:00Z", NULL, 200,
+         "\"contact\":\"bert\""},
+        {__LINE__, "GET", "/v1/schedules", "at=tomorrow", NULL, 400, "query parameter 'at'"},
+        {__LINE__, "GET", "/v1/schedules/ops/oncall", "at=2026-03-02T12:00:00Z", NULL, 200,
+         "{\"schedule\":\"ops\",\"contact\":\"bert\",\"from\":\"2026-03-02T00:00:00Z\","
+         "\"until\":\"2026-03-03T00:00:00Z\"}"},
+        {__LINE__, "GET", "/v1/schedules/ops/oncall", "at=2026-02-28T12:00:00Z", NULL, 200,
+         "\"contact\":null"},
+        {__LINE__, "GET", "/v1/schedules/ops/oncall",
+         "from=2026-03-01T12:00:00Z&to=2026-03-02T12:00:00Z", NULL, 200,
+         "\"shifts\":[{\"contact\":\"anna\",\"from\":\"2026-03-01T00:00:00Z\",\"until\":"
+         "\"2026-03-02T00:00:00Z\"},{\"contact\":\"bert\",\"from\":\"2026-03-02T00:00:00Z\","
+         "\"until\":\"2026-03-03T00:00:00Z\"}]"},
+        {__LINE__, "POST", "/v1/schedules/ops/overrides", NULL,
+         "{\"contact\":\"bert\",\"from\":\"2026-03-01T10:00:00Z\",\"to\":\"2026-03-01T11:00:00Z\"}",
+         201,
+         "{\"id\":1,\"schedule\":\"ops\",\"contact\":\"bert\",\"from\":\"2026-03-01T10:00:00Z\","
+         "\"to\":\"2026-03-01T11:00:00Z\",\"created_at\":\"2026-03-01T00:00:00Z\"}"},
+        {__LINE__, "GET", "/v1/schedules/ops/oncall", "at=2026-03-01T10:30:00Z", NULL, 200,
+         "\"contact\":\"bert\",\"from\":\"2026-03-01T10:00:00Z\",\"until\":"
+         "\"2026-03-01T11:00:00Z\""},
+        {__LINE__, "GET", "/v1/schedules/ops/overrides", NULL, NULL, 200,
+         "{\"overrides\":[{\"id\":1,"},
+        {__LINE__, "GET", "/v1/schedules/ops.ics", "contact=bert", NULL, 200,
+         "SUMMARY:On call (ops): bert"},
+        {__LINE__, "DELETE", "/v1/schedules/ops/overrides/1", NULL, NULL, 200,
+         "{\"status\":\"deleted\",\"id\":1}"},
+        {__LINE__, "GET", "/v1/schedules/ops/oncall", "at=2026-03-01T10:30:00Z", NULL, 200,
+         "\"contact\":\"anna\""},
+        {__LINE__, "DELETE", "/v1/schedules/ops/overrides/1", NULL, NULL, 404,
+         "schedule 'ops' has no override 1"},
+        {__LINE__, "GET", "/v1/schedules/nope/oncall", NULL, NULL, 404,
+         "schedule 'nope' is not in the config"},
+        {__LINE__, "GET", "/v1/schedules/nope.ics", NULL, NULL, 404, "not in the config"},
+        {__LINE__, "GET", "/v1/schedules/.ics", NULL, NULL, 404, "no such path"},
+        {__LINE__, "GET", "/v1/schedules/ops", NULL, NULL, 404, "no such path"},
+        {__LINE__, "PUT", "/v1/schedules/ops/overrides", NULL, NULL, 405, "POST, GET"},
+        {__LINE__, "POST", "/v1/schedules/ops/overrides", NULL,
+         "{\"contact\":\"zed\",\"from\":\"2026-03-01T10:00:00Z\",\"to\":\"2026-03-01T11:00:00Z\"}",
+         400, "field 'contact': 'zed' is not a contact of the config"},
+        {__LINE__, "POST", "/v1/schedules/ops/overrides", NULL,
+         "{\"contact\":\"bert\",\"from\":\"2026-03-01T10:00:00Z\"}", 400, "field 'to' is required"},
+        {__LINE__, "POST", "/v1/schedules/ops/overrides", NULL,
+         "{\"contact\":\"bert\",\"from\":\"2026-03-01T10:00:00Z\",\"to\":\"2026-03-01T09:00:00Z\"}",
+         400, "field 'to': must be later than 'from'"},
+        {__LINE__, "POST", "/v1/schedules/ops/overrides", NULL,
+         "{\"contact\":\"bert\",\"from\":\"yesterday\",\"to\":\"2026-03-01T09:00:00Z\"}", 400,
+         "from"},
+        {__LINE__, "POST", "/v1/schedules/ops/overrides", NULL,
+         "{\"contact\":\"bert\",\"who\":1,\"from\":\"2026-03-01T10:00:00Z\",\"to\":"
+         "\"2026-03-01T11:00:00Z\"}",
+         400, "unknown field 'who'"},
+        {__LINE__, "GET", "/v1/schedules/ops/oncall", "at=noon", NULL, 400, "query parameter 'at'"},
+        {__LINE__, "GET", "/v1/schedules/ops/oncall", "from=2026-03-01T10:00:00Z", NULL, 400,
+         "query parameter 'to' is needed with 'from'"},
+        {__LINE__, "GET", "/v1/schedules/ops/oncall",
+         "at=2026-03-01T10:00:00Z&to=2026-03-01T11:00:00Z", NULL, 400, "give one or the other"},
+        {__LINE__, "GET", "/v1/schedules/ops/oncall",
+         "from=2026-03-01T10:00:00Z&to=2027-03-01T11:00:00Z", NULL, 400, ""},
+        {__LINE__, "GET", "/v1/schedules/ops.ics", "contact=zed", NULL, 400,
+         "field 'contact': 'zed'"},
+        {__LINE__, "GET", "/v1/schedules/ops/overrides", NULL, NULL, 200,
+         "{\"overrides\":[],\"next\":null}"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct api_response resp;
+        request(f, cases[i].method, cases[i].path, cases[i].query, cases[i].body, T0_MS, &resp,
+                NULL);
+        if (resp.status != cases[i].status || !strstr(resp.body, cases[i].want))
+            fail_msg("line %d: %d %s, want %d with %s", cases[i].line, resp.status, resp.body,
+                     cases[i].status, cases[i].want);
+        bool ics = strstr(cases[i].path, ".ics") && resp.status == 200;
+        assert_string_equal(resp.content_type,
+                            ics ? "text/calendar; charset=utf-8" : "application/json");
+        assert_int_equal(resp.wrote, resp.status < 300 && strcmp(cases[i].method, "GET") != 0);
+        api_response_done(&resp);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_schedules, setup_schedules, teardown),
         cmocka_unit_test_setup_teardown(test_routing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_head, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_and_get, setup, teardown),

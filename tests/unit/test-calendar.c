@@ -95,13 +95,14 @@ enum cal_id {
     EMPTY,      /* no hours at all */
     SPARSE15,   /* Mondays 09:00-10:00, holidays 2026..2040 */
     SPARSE21,   /* Mondays 09:00-10:00, holidays 2026..2046: beyond the 20-year search */
+    BER_NIGHTS, /* Europe/Berlin, every day 00:00-08:00 and 20:00-24:00 */
     C24,        /* the built-in 24x7 */
     N_CALS
 };
 
 static const char *const cal_names[N_CALS] = {
-    "CN",         "CN_ICS",   "NY", "NY_ALLDAY", "NY_NIGHT", "NY_GAP",   "BER",
-    "BER_ALLDAY", "BER_PURE", "LH", "EMPTY",     "SPARSE15", "SPARSE21", "C24",
+    "CN",       "CN_ICS", "NY",    "NY_ALLDAY", "NY_NIGHT", "NY_GAP",     "BER", "BER_ALLDAY",
+    "BER_PURE", "LH",     "EMPTY", "SPARSE15",  "SPARSE21", "BER_NIGHTS", "C24",
 };
 
 static const char *const office_cn[] = {"09:00-12:00", "13:00-18:00", NULL};
@@ -112,6 +113,7 @@ static const char *const gap_sunday[] = {"02:00-02:45", "03:00-04:00", NULL};
 static const char *const lh_office[] = {"08:00-12:00", "13:00-17:30", NULL};
 static const char *const lh_sunday[] = {"01:00-03:00", NULL};
 static const char *const monday_9_10[] = {"09:00-10:00", NULL};
+static const char *const nights[] = {"00:00-08:00", "20:00-24:00", NULL};
 
 struct cal_def {
     const char *name, *tz;
@@ -156,6 +158,7 @@ static const struct cal_def cal_defs[N_CALS - 1] = {
         {"sparse-15y", "Asia/Shanghai", {monday_9_10}, {"2026-01-01..2040-12-31"}, {0}, NULL},
     [SPARSE21] =
         {"sparse-21y", "Asia/Shanghai", {monday_9_10}, {"2026-01-01..2046-12-31"}, {0}, NULL},
+    [BER_NIGHTS] = {"berlin-nights", "Europe/Berlin", {EVERY_DAY(nights)}, {0}, {0}, NULL},
 };
 
 static struct calendar *cals[N_CALS];
@@ -297,6 +300,39 @@ static void test_parse_interval(void **state)
     }
     struct calendar_interval iv;
     assert_int_equal(calendar_parse_interval(NULL, &iv, NULL), -EINVAL);
+}
+
+/* A time of day (a schedule's hand-off): HH:MM before midnight. */
+static void test_parse_time(void **state)
+{
+    (void)state;
+    static const struct {
+        int line;
+        const char *text;
+        int min; /* -1: error */
+        const char *msg;
+    } cases[] = {
+        {__LINE__, "09:00", 540, NULL},
+        {__LINE__, "9:30", 570, NULL},
+        {__LINE__, "00:00", 0, NULL},
+        {__LINE__, "23:59", 1439, NULL},
+        {__LINE__, "24:00", -1, "no such time of day, 00:00 to 23:59"},
+        {__LINE__, "12:60", -1, "no such time of day"},
+        {__LINE__, "0900", -1, "expected HH:MM"},
+        {__LINE__, "09:00-10:00", -1, "expected HH:MM"},
+        {__LINE__, "09:00 ", -1, "expected HH:MM"},
+        {__LINE__, "", -1, "expected HH:MM"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        int min = -7;
+        struct slad_error err = {{0}};
+        int r = calendar_parse_time(cases[i].text, &min, &err);
+        if (cases[i].min >= 0 ? r != 0 || min != cases[i].min
+                              : r != -EINVAL || !strstr(err.msg, cases[i].msg) || min != -7)
+            fail_msg("line %d: '%s': %d '%s' %d", cases[i].line, cases[i].text, r, err.msg, min);
+    }
+    int min;
+    assert_int_equal(calendar_parse_time(NULL, &min, NULL), -EINVAL);
 }
 
 static void test_parse_dates(void **state)
@@ -754,6 +790,76 @@ static void test_open(void **state)
         if (got != want)
             fail_msg("line %d: %s next_open(%s) = %s, want %s", c->line, cal_names[c->cal], c->at,
                      fmt(got, b1), fmt(want, b2));
+    }
+}
+
+/* Where a calendar opens or closes, both ways: the seam of two intervals that touch
+ * (24:00 and 00:00) is no change. */
+struct change_case {
+    int line;
+    enum cal_id cal;
+    const char *at;
+    const char *next; /* NULL: NEVER */
+    const char *prev; /* NULL: none (INT64_MIN) */
+};
+
+static const struct change_case change_cases[] = {
+    /* Closed by day: the evening opening ahead, the morning close behind. */
+    {__LINE__, BER_NIGHTS, "2026-03-23T12:00:00+01:00", "2026-03-23T20:00:00+01:00",
+     "2026-03-23T08:00:00+01:00"},
+    /* Open at night: the close is the next morning's, midnight is a seam. */
+    {__LINE__, BER_NIGHTS, "2026-03-23T22:00:00+01:00", "2026-03-24T08:00:00+01:00",
+     "2026-03-23T20:00:00+01:00"},
+    {__LINE__, BER_NIGHTS, "2026-03-24T00:00:00+01:00", "2026-03-24T08:00:00+01:00",
+     "2026-03-23T20:00:00+01:00"},
+    /* At a change: it is the previous one, not the next. */
+    {__LINE__, BER_NIGHTS, "2026-03-23T20:00:00+01:00", "2026-03-24T08:00:00+01:00",
+     "2026-03-23T20:00:00+01:00"},
+    {__LINE__, BER_NIGHTS, "2026-03-23T19:59:59.999+01:00", "2026-03-23T20:00:00+01:00",
+     "2026-03-23T08:00:00+01:00"},
+    /* Across the spring change (02:00 -> 03:00 on 03-29): the night is an hour shorter. */
+    {__LINE__, BER_NIGHTS, "2026-03-28T21:00:00+01:00", "2026-03-29T08:00:00+02:00",
+     "2026-03-28T20:00:00+01:00"},
+    {__LINE__, BER_NIGHTS, "2026-10-25T12:00:00+01:00", "2026-10-25T20:00:00+01:00",
+     "2026-10-25T08:00:00+01:00"},
+    /* A lunch break; a weekend up to the make-up Sunday. */
+    {__LINE__, CN, "2026-09-21T12:30:00+08:00", "2026-09-21T13:00:00+08:00",
+     "2026-09-21T12:00:00+08:00"},
+    {__LINE__, CN, "2026-09-25T19:00:00+08:00", "2026-09-27T09:00:00+08:00",
+     "2026-09-25T18:00:00+08:00"},
+    /* Open every day for years: no change behind within 20 years, the holiday ahead. */
+    {__LINE__, BER_ALLDAY, "2030-12-24T12:00:00+01:00", "2030-12-25T00:00:00+01:00", NULL},
+    {__LINE__, BER_ALLDAY, "2030-12-25T12:00:00+01:00", "2030-12-26T00:00:00+01:00",
+     "2030-12-25T00:00:00+01:00"},
+    {__LINE__, BER_PURE, "2026-03-29T12:00:00+02:00", NULL, NULL},
+    {__LINE__, C24, "2026-03-29T12:00:00Z", NULL, NULL},
+    {__LINE__, EMPTY, "2026-03-29T12:00:00Z", NULL, NULL},
+};
+
+static void test_changes(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof(change_cases) / sizeof(change_cases[0]); i++) {
+        const struct change_case *c = &change_cases[i];
+        int64_t at = t(c->at);
+        int64_t want_next = c->next ? t(c->next) : NEVER;
+        int64_t want_prev = c->prev ? t(c->prev) : INT64_MIN;
+        int64_t next = calendar_next_change(cals[c->cal], at);
+        int64_t prev = calendar_prev_change(cals[c->cal], at);
+        char b1[64], b2[64];
+        if (next != want_next)
+            fail_msg("line %d: %s next_change(%s) = %s, want %s", c->line, cal_names[c->cal], c->at,
+                     fmt(next, b1), fmt(want_next, b2));
+        if (prev != want_prev)
+            fail_msg("line %d: %s prev_change(%s) = %s, want %s", c->line, cal_names[c->cal], c->at,
+                     prev == INT64_MIN ? "none" : fmt(prev, b1),
+                     c->prev ? fmt(want_prev, b2) : "none");
+        /* And they are changes: open on one side, closed on the other. */
+        const struct calendar *cal = cals[c->cal];
+        if (next != NEVER)
+            assert_true(calendar_is_open(cal, next - 1) != calendar_is_open(cal, next));
+        if (prev != INT64_MIN)
+            assert_true(calendar_is_open(cal, prev - 1) != calendar_is_open(cal, prev));
     }
 }
 
@@ -1265,6 +1371,7 @@ int main(void)
         cmocka_unit_test(test_names),          cmocka_unit_test(test_ics),
         cmocka_unit_test(test_holiday_merge),  cmocka_unit_test(test_bounds),
         cmocka_unit_test(test_zones_vs_glibc), cmocka_unit_test(test_properties),
+        cmocka_unit_test(test_changes),        cmocka_unit_test(test_parse_time),
     };
     return cmocka_run_group_tests(tests, setup_calendars, teardown_calendars);
 }

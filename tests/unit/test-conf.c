@@ -19,6 +19,9 @@
 
 #define HOUR_MS  (3600 * INT64_C(1000))
 #define CATCHALL "policies = ( { name = \"default\"; match = { }; } );\n"
+#define SCHED_CONTACTS                                                                             \
+    "channels = ( { name = \"log\"; type = \"file\"; path = \"/tmp/x\"; } );\n"                    \
+    "contacts = ( { name = \"anna\"; via = [\"log\"]; } );\n"
 
 static char data_dir[PATH_MAX];
 
@@ -411,6 +414,46 @@ static void test_timezone(void **state)
     conf_errors_done(&errs);
 }
 
+/* A schedule as the issue spells it: layers built in order, the hand-off read or taken from
+ * the start, the calendar resolved; oncall:ops accepted in a role and a step. */
+static void test_schedules(void **state)
+{
+    struct conf *conf = load_string_ok(
+        __LINE__, "channels = ( { name = \"log\"; type = \"file\"; path = \"/tmp/x\"; } );\n"
+                  "contacts = ( { name = \"anna\"; via = [\"log\"]; }, { name = \"bert\"; via = "
+                  "[\"log\"]; } );\n"
+                  "calendars = ( { name = \"nights\"; timezone = \"Europe/Berlin\";\n"
+                  "  hours = { mon = [\"18:00-24:00\"]; }; } );\n"
+                  "schedules = ( { name = \"ops\"; timezone = \"Europe/Berlin\";\n"
+                  "  layers = ( { start = \"2026-03-23T09:00:00+01:00\"; rotation = \"1w\";\n"
+                  "               handoff = \"09:00\"; contacts = [\"anna\", \"bert\"]; },\n"
+                  "             { start = \"2026-03-23T20:00:00+01:00\"; rotation = \"12h\";\n"
+                  "               contacts = [\"bert\"]; calendar = \"nights\"; } ); } );\n"
+                  "teams = ( { name = \"t\"; roles = { supervisor = [\"oncall:ops\"]; }; } );\n"
+                  "policies = ( { name = \"default\"; match = { };\n"
+                  "  clocks = ( { name = \"r\"; target = \"1h\"; stop = [\"resolve\"];\n"
+                  "    escalate = ( { at = \"50%\"; notify = [\"oncall:ops\"]; } ); } ); } );\n");
+    assert_int_equal(conf->n_schedules, 1);
+    const struct schedule *s = conf_find_schedule(conf, "ops");
+    assert_non_null(s);
+    assert_null(conf_find_schedule(conf, "nope"));
+    assert_string_equal(schedule_timezone(s), "Europe/Berlin");
+    assert_int_equal(schedule_n_layers(s), 2);
+    struct schedule_layer_spec l;
+    schedule_layer(s, 0, &l);
+    assert_int_equal(l.rotation_min, 7 * 24 * 60);
+    assert_int_equal(l.handoff_min, 9 * 60);
+    assert_int_equal(l.n_contacts, 2);
+    assert_string_equal(l.contacts[1], "bert");
+    assert_null(l.calendar);
+    schedule_layer(s, 1, &l);
+    assert_int_equal(l.rotation_min, 12 * 60);
+    assert_int_equal(l.handoff_min, 20 * 60); /* the start's */
+    assert_ptr_equal(l.calendar, conf_find_calendar(conf, "nights"));
+    assert_string_equal(conf->teams[0].roles[0].contacts.v[0], "oncall:ops");
+    conf_free(conf);
+}
+
 /* ---- @include ---- */
 
 static void test_include_other_cwd(void **state)
@@ -517,8 +560,8 @@ static const struct broken {
      "channels = ( { name = \"log\"; type = \"file\"; path = \"/tmp/x\"; } );\n" CATCHALL,
      2, "email in contact 'li': not valid UTF-8 (save the file as UTF-8)", 1},
     {__LINE__, "deamon = { };\n" CATCHALL, 1,
-     "unknown key 'deamon' in the file (known: daemon, channels, contacts, teams, calendars, "
-     "templates, policies, repeat_fault)",
+     "unknown key 'deamon' in the file (known: daemon, channels, contacts, calendars, "
+     "schedules, teams, templates, policies, repeat_fault)",
      1},
     {__LINE__, "daemon = {\n  max_body = \"1M\";\n};\n" CATCHALL, 2,
      "max_body in daemon: expected an integer, got a string ('1M')", 1},
@@ -579,7 +622,8 @@ static const struct broken {
      "                                notify = [\"boss\"]; } ); } ); }\n);\n",
      5,
      "notify in step 1 of clock 'response' of policy 'default': unknown recipient 'boss' "
-     "(roles: assignee, customer, supervisor, manager, director; or contact:NAME, channel:NAME)",
+     "(roles: assignee, customer, supervisor, manager, director; or contact:NAME, channel:NAME, "
+     "oncall:SCHEDULE)",
      1},
     {__LINE__,
      "policies = (\n  { name = \"default\"; match = { };\n"
@@ -832,6 +876,47 @@ static const struct broken {
      "duplicate setting name", 1},
     {__LINE__, CATCHALL "  @include \"/etc/passwd\"\n", 2,
      "@include is not available in a config given as text", 1},
+    /* On-call schedules: each layer key checked where it is written. */
+    {__LINE__,
+     SCHED_CONTACTS "schedules = ( { name = \"ops\"; timezone = \"Europe/Berlin\";\n"
+                    "  layers = ( { start = \"2026-03-23T09:00:00\"; rotation = \"1w\";\n"
+                    "               contacts = [\"anna\"]; } ); } );\n" CATCHALL,
+     4,
+     "start in layer #1 of schedule 'ops': '2026-03-23T09:00:00' is not an RFC 3339 time (a time "
+     "zone offset, Z or +HH:MM, is required)",
+     1},
+    {__LINE__,
+     SCHED_CONTACTS
+     "schedules = ( { name = \"ops\"; timezone = \"Europe/Berlin\";\n"
+     "  layers = ( { start = \"2026-03-23T09:00:00Z\";\n"
+     "    rotation = \"30m\"; handoff = \"25:00\";\n"
+     "    contacts = [\"anna\", \"zed\"]; calendar = \"nights\"; } ); } );\n" CATCHALL,
+     5,
+     "rotation in layer #1 of schedule 'ops': rotation '30m': must be whole minutes from 1h to 52w",
+     4},
+    {__LINE__,
+     SCHED_CONTACTS
+     "schedules = ( { name = \"ops\"; timezone = \"Mars/Olympus\";\n"
+     "  layers = ( { start = \"2026-03-23T09:00:00Z\"; rotation = \"1d\";\n"
+     "               contacts = [\"anna\"]; } ); } );\n"
+     "teams = ( { name = \"t\"; roles = { supervisor = [\"oncall:ops\"]; }; } );\n" CATCHALL,
+     3, "schedule 'ops': unknown time zone 'Mars/Olympus' (use an IANA name", 1},
+    {__LINE__,
+     SCHED_CONTACTS
+     "schedules = ( { name = \"ops\"; timezone = \"UTC\"; layers = ( ); } );\n" CATCHALL,
+     3, "layers in schedule 'ops': a schedule needs a layer", 1},
+    {__LINE__,
+     SCHED_CONTACTS "teams = ( { name = \"t\";\n  roles = { supervisor = [\"anna\", "
+                    "\"oncall:ops\"]; }; } );\n" CATCHALL,
+     4, "supervisor in team 't': unknown schedule 'ops' in 'oncall:ops' (schedules: none)", 1},
+    {__LINE__,
+     SCHED_CONTACTS "policies = ( { name = \"default\"; match = { };\n"
+                    "  clocks = ( { name = \"r\"; target = \"1h\"; stop = [\"resolve\"];\n"
+                    "    escalate = ( { at = \"50%\"; notify = [\"oncall:nope\"]; } ); } ); } );\n",
+     5,
+     "notify in step 1 of clock 'r' of policy 'default': unknown schedule 'nope' in "
+     "'oncall:nope' (schedules: none)",
+     1},
 };
 
 static void test_broken(void **state)
@@ -978,6 +1063,7 @@ int main(void)
         cmocka_unit_test(test_channel_type_names),
         cmocka_unit_test(test_defaults),
         cmocka_unit_test(test_timezone),
+        cmocka_unit_test(test_schedules),
         cmocka_unit_test(test_include_other_cwd),
         cmocka_unit_test(test_files),
         cmocka_unit_test(test_broken),

@@ -43,8 +43,11 @@
 static const char conf_text[] =
     "contacts = ( { name = \"tech\"; phone = \"+8613800000001\"; via = [\"log\"]; },\n"
     "             { name = \"boss\"; phone = \"+8613800000002\"; via = [\"log\"]; } );\n"
-    "teams = ( { name = \"north\"; roles = { supervisor = [\"boss\"]; manager = [\"boss\"]; };"
-    " } );\n"
+    "teams = ( { name = \"north\"; roles = { supervisor = [\"boss\"];\n"
+    "                                        manager = [\"oncall:duty\"]; }; } );\n"
+    /* The manager is whoever is on call: firing reads the overrides (one holds at NOW). */
+    "schedules = ( { name = \"duty\"; timezone = \"UTC\"; layers = ( {\n"
+    "  start = \"2026-01-01T00:00:00Z\"; rotation = \"1d\"; contacts = [\"tech\"]; } ); } );\n"
     "channels = ( { name = \"log\"; type = \"file\"; path = \"/tmp/slad-test-oom.jsonl\"; } );\n"
     "repeat_fault = { count = 2; window = \"1h\"; notify = [\"manager\"]; };\n"
     "policies = (\n"
@@ -375,11 +378,14 @@ static int setup(void **state)
         return -1;
     }
     struct slad_error err = {{0}};
+    struct schedule_override override = {
+        .schedule = "duty", .contact = "boss", .from_ms = T0, .to_ms = T0 + 3600 * S};
     if (faultdb_open(&ctx.db, ctx.conf, ":memory:", true, &err) < 0 ||
         store_begin(ctx.db.store, &err) < 0 ||
         faultdb_intake_at(&ctx.db, "busy", 1, T0, T0, &ctx.busy_id, &err) < 0 ||
         faultdb_intake_at(&ctx.db, "done", 1, T0, T0, &ctx.resolved_id, &err) < 0 ||
-        faultdb_event(&ctx.db, ctx.resolved_id, TICKET_EVENT_RESOLVE, T0 + S, &err) < 0) {
+        faultdb_event(&ctx.db, ctx.resolved_id, TICKET_EVENT_RESOLVE, T0 + S, &err) < 0 ||
+        service_override_add(ctx.db.svc, &override, T0, &err) < 0) {
         fprintf(stderr, "%s\n", err.msg);
         return -1;
     }

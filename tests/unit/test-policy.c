@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,7 +20,14 @@ static const char *config_text =
     "teams = ( { name = \"north\"; channel = \"group\";\n"
     "            roles = { supervisor = [\"boss\"]; manager = [\"tech\", \"boss\"]; }; },\n"
     "          { name = \"south\"; roles = { supervisor = [\"tech\"]; }; },\n"
-    "          { name = \"east\"; roles = { supervisor = [\"duty\"]; }; } );\n"
+    "          { name = \"west\"; roles = { supervisor = [\"duty\"]; }; },\n"
+    "          { name = \"east\"; roles = { supervisor = [\"oncall:duty\"]; }; } );\n"
+    "schedules = ( { name = \"duty\"; timezone = \"UTC\";\n"
+    "  layers = ( { start = \"2026-03-02T09:00:00Z\"; rotation = \"1d\";\n"
+    "               contacts = [\"tech\", \"boss\"]; } ); },\n"
+    "  { name = \"empty\"; timezone = \"UTC\";\n"
+    "  layers = ( { start = \"2030-01-01T00:00:00Z\"; rotation = \"1d\";\n"
+    "               contacts = [\"tech\"]; } ); } );\n"
     "channels = ( { name = \"sms\"; type = \"sms\"; url = \"http://127.0.0.1:9/s\";\n"
     "               method = \"POST\"; },\n"
     "             { name = \"mail\"; type = \"email\"; url = \"smtp://127.0.0.1:25\";\n"
@@ -98,8 +106,9 @@ static void test_first_match_wins(void **state)
     }
 }
 
-static void resolve(const char *team, const char *assignee, const char *phone,
-                    const char *const *notify, size_t n_notify, char *out, size_t size)
+static void resolve_oncall(const char *team, const char *assignee, const char *phone,
+                           const char *const *notify, size_t n_notify,
+                           const struct recipient_oncall *oncall, char *out, size_t size)
 {
     struct ticket t;
     ticket_init(&t);
@@ -109,15 +118,23 @@ static void resolve(const char *team, const char *assignee, const char *phone,
     struct conf_strings list = {(char **)notify, n_notify};
     struct recipient r[RECIPIENT_MAX];
     size_t n = 0;
-    recipient_resolve(conf, &t, &list, r, RECIPIENT_MAX, &n);
+    recipient_resolve(conf, &t, &list, oncall, r, RECIPIENT_MAX, &n);
     size_t len = 0;
     out[0] = '\0';
     for (size_t i = 0; i < n; i++)
-        len += (size_t)snprintf(out + len, size - len, "%s%s=%s/%s%s%s", i ? " " : "", r[i].text,
-                                r[i].channel ? r[i].channel->name : "-",
-                                r[i].address ? r[i].address : "-", r[i].error[0] ? "!" : "",
-                                r[i].error);
+        len += (size_t)snprintf(
+            out + len, size - len, "%s%s%s%s=%s/%s%s%s", i ? " " : "", r[i].text,
+            r[i].contact ? ">" : "", r[i].contact ? r[i].contact->name : "",
+            r[i].channel ? r[i].channel->name : "-", r[i].address ? r[i].address : "-",
+            r[i].error[0] ? "!" : "", r[i].error);
     ticket_done(&t);
+}
+
+static void resolve(const char *team, const char *assignee, const char *phone,
+                    const char *const *notify, size_t n_notify, char *out, size_t size)
+{
+    resolve_oncall(team, assignee, phone, notify, n_notify, &(struct recipient_oncall){0, NULL, 0},
+                   out, size);
 }
 
 static void test_recipients(void **state)
@@ -127,17 +144,18 @@ static void test_recipients(void **state)
     const char *roles[] = {"assignee", "supervisor", "manager"};
     resolve("north", "tech", NULL, roles, 3, out, sizeof(out));
     /* A role may hold several contacts; the team's group channel is added once. */
-    assert_string_equal(out, "assignee=sms/+8613800000001 supervisor=mail/boss@example.com "
-                             "manager=sms/+8613800000001 manager=mail/boss@example.com "
-                             "channel:group=group/-");
+    assert_string_equal(out,
+                        "assignee>tech=sms/+8613800000001 supervisor>boss=mail/boss@example.com "
+                        "manager>tech=sms/+8613800000001 manager>boss=mail/boss@example.com "
+                        "channel:group=group/-");
     const char *direct[] = {"contact:boss", "channel:group", "customer"};
     resolve("north", NULL, "+8613900000000", direct, 3, out, sizeof(out));
-    assert_string_equal(out, "contact:boss=mail/boss@example.com channel:group=group/- "
+    assert_string_equal(out, "contact:boss>boss=mail/boss@example.com channel:group=group/- "
                              "customer=sms/+8613900000000");
     const char *broken[] = {"assignee", "supervisor", "manager", "customer"};
     resolve("south", NULL, NULL, broken, 4, out, sizeof(out));
     assert_string_equal(out, "assignee=-/-!the ticket has no assignee "
-                             "supervisor=sms/+8613800000001 manager=-/-!team 'south' has no "
+                             "supervisor>tech=sms/+8613800000001 manager=-/-!team 'south' has no "
                              "'manager' "
                              "customer=-/-!the ticket has no customer phone");
     resolve(NULL, "nobody", NULL, roles, 2, out, sizeof(out));
@@ -152,17 +170,103 @@ static void test_contact_every_channel(void **state)
     (void)state;
     char out[1024];
     const char *notify[] = {"supervisor", "contact:duty"};
-    resolve("east", NULL, NULL, notify, 2, out, sizeof(out));
-    assert_string_equal(out, "supervisor=sms/+8613800000009 supervisor=mail/duty@example.com "
-                             "contact:duty=sms/+8613800000009 contact:duty=mail/duty@example.com");
+    resolve("west", NULL, NULL, notify, 2, out, sizeof(out));
+    assert_string_equal(
+        out, "supervisor>duty=sms/+8613800000009 supervisor>duty=mail/duty@example.com "
+             "contact:duty>duty=sms/+8613800000009 contact:duty>duty=mail/duty@example.com");
+}
+
+#define DAY_MS   INT64_C(86400000)
+#define MAR2_9AM INT64_C(1772442000000) /* 2026-03-02T09:00:00Z, the rota's start */
+
+/* oncall:duty, in a step or in a role, is whoever is on call at the instant given: the rota
+ * (tech, then boss the next day), an override over it, or nobody (an error naming the
+ * schedule and the instant). */
+static void test_recipients_oncall(void **state)
+{
+    (void)state;
+    struct schedule_override ov = {.id = 1,
+                                   .schedule = "duty",
+                                   .contact = "boss",
+                                   .from_ms = MAR2_9AM + 3600000,
+                                   .to_ms = MAR2_9AM + 7200000};
+    static const struct {
+        int line;
+        const char *team, *notify;
+        int64_t at_ms;
+        bool with_override;
+        const char *want;
+    } cases[] = {
+        {__LINE__, NULL, "oncall:duty", MAR2_9AM, false, "oncall:duty>tech=sms/+8613800000001"},
+        {__LINE__, NULL, "oncall:duty", MAR2_9AM + DAY_MS - 1, false,
+         "oncall:duty>tech=sms/+8613800000001"},
+        {__LINE__, NULL, "oncall:duty", MAR2_9AM + DAY_MS, false,
+         "oncall:duty>boss=mail/boss@example.com"},
+        {__LINE__, NULL, "oncall:duty", MAR2_9AM + 2 * DAY_MS, false,
+         "oncall:duty>tech=sms/+8613800000001"},
+        {__LINE__, "east", "supervisor", MAR2_9AM + DAY_MS, false,
+         "supervisor>boss=mail/boss@example.com"},
+        /* The override holds [10:00, 11:00): boss instead of tech, and only then. */
+        {__LINE__, "east", "supervisor", MAR2_9AM + 3600000, true,
+         "supervisor>boss=mail/boss@example.com"},
+        {__LINE__, NULL, "oncall:duty", MAR2_9AM + 7200000, true,
+         "oncall:duty>tech=sms/+8613800000001"},
+        {__LINE__, NULL, "oncall:duty", MAR2_9AM + 3600000, false,
+         "oncall:duty>tech=sms/+8613800000001"},
+        {__LINE__, NULL, "oncall:empty", MAR2_9AM, false,
+         "oncall:empty=-/-!nobody is on call in schedule 'empty' at 2026-03-02T09:00:00Z"},
+        {__LINE__, "east", "supervisor", MAR2_9AM - 1, false,
+         "supervisor=-/-!nobody is on call in schedule 'duty' at 2026-03-02T08:59:59.999Z"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char out[512];
+        const char *notify[] = {cases[i].notify};
+        struct ticket t;
+        ticket_init(&t);
+        ticket_set_string(&t.team, cases[i].team);
+        struct conf_strings list = {(char **)notify, 1};
+        assert_true(recipient_needs_oncall(conf, &t, &list));
+        ticket_done(&t);
+        struct recipient_oncall oncall = {cases[i].at_ms, cases[i].with_override ? &ov : NULL,
+                                          cases[i].with_override ? 1 : 0};
+        resolve_oncall(cases[i].team, NULL, NULL, notify, 1, &oncall, out, sizeof(out));
+        if (strcmp(out, cases[i].want) != 0)
+            fail_msg("line %d: got '%s', want '%s'", cases[i].line, out, cases[i].want);
+    }
+}
+
+/* Only a list that names a schedule, directly or through a role of the ticket's team,
+ * needs the overrides. */
+static void test_needs_oncall(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *team, *notify;
+        bool want;
+    } cases[] = {
+        {NULL, "oncall:duty", true},    {"east", "supervisor", true},
+        {"north", "supervisor", false}, {NULL, "supervisor", false},
+        {"east", "manager", false},     {"east", "contact:boss", false},
+        {"nope", "supervisor", false},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct ticket t;
+        ticket_init(&t);
+        ticket_set_string(&t.team, cases[i].team);
+        const char *notify[] = {"assignee", cases[i].notify};
+        struct conf_strings list = {(char **)notify, 2};
+        if (recipient_needs_oncall(conf, &t, &list) != cases[i].want)
+            fail_msg("case %zu: %s of %s", i, cases[i].notify, cases[i].team ? cases[i].team : "-");
+        ticket_done(&t);
+    }
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_first_match_wins),
-        cmocka_unit_test(test_recipients),
-        cmocka_unit_test(test_contact_every_channel),
+        cmocka_unit_test(test_first_match_wins),      cmocka_unit_test(test_recipients),
+        cmocka_unit_test(test_contact_every_channel), cmocka_unit_test(test_recipients_oncall),
+        cmocka_unit_test(test_needs_oncall),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

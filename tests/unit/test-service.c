@@ -35,8 +35,11 @@
     "             { name = \"duty\"; phone = \"+8613800000004\"; via = [\"log\", \"sms\"]; } );\n" \
     "teams = ( { name = \"north\"; roles = { supervisor = [\"boss\"];\n"                           \
     "                                        manager = [\"chief\"]; }; },\n"                       \
-    "          { name = \"east\"; roles = { supervisor = [\"duty\"]; manager = [\"chief\"]; }; } " \
-    ");\n"                                                                                         \
+    "          { name = \"west\"; roles = { supervisor = [\"duty\"]; manager = [\"chief\"]; }; "   \
+    "},\n"                                                                                         \
+    "          { name = \"east\"; roles = { supervisor = [\"oncall:duty\"]; }; } );\n"             \
+    "schedules = ( { name = \"duty\"; timezone = \"UTC\"; layers = ( {\n"                          \
+    "  start = \"2026-03-02T08:00:00Z\"; rotation = \"1d\"; contacts = [\"boss\"]; } ); } );\n"    \
     "channels = ( { name = \"log\"; type = \"file\"; path = \"/tmp/slad-test.jsonl\"; },\n"        \
     "             { name = \"sms\"; type = \"sms\"; url = \"http://127.0.0.1:9/send\";\n"          \
     "               method = \"POST\"; } );\n"                                                     \
@@ -672,7 +675,7 @@ static void test_contact_every_channel(void **state)
     struct fixture *f = *state;
     struct ticket t;
     body(&t, 1);
-    assert_int_equal(ticket_set_string(&t.team, "east"), 0);
+    assert_int_equal(ticket_set_string(&t.team, "west"), 0);
     int64_t id = create(f, &t, T0, true, __LINE__);
     ticket_done(&t);
     assert_int_equal(fire(f, T0 + 10 * S, __LINE__), 1);
@@ -1135,6 +1138,109 @@ static void test_notification_retry(void **state)
     assert_int_equal(before.n, after.n);
 }
 
+static int count_override(void *userdata, const struct schedule_override *o)
+{
+    (void)o;
+    ++*(size_t *)userdata;
+    return 0;
+}
+
+static int copy_shift(void *userdata, const struct schedule_shift *shift)
+{
+    snprintf(userdata, 64, "%s", shift->contact ? shift->contact : "(nobody)");
+    return 0;
+}
+
+/* oncall:duty is resolved when the step fires, not when the ticket is created: an override
+ * stored in between decides who gets it; deleted, the rota decides again. Bad overrides
+ * are refused naming the field and store nothing. */
+static void test_oncall_at_firing(void **state)
+{
+    struct fixture *f = *state;
+    struct slad_error err = {{0}};
+    struct ticket t;
+    body(&t, 1);
+    assert_int_equal(ticket_set_string(&t.team, "east"), 0);
+    int64_t id = create(f, &t, T0, true, __LINE__);
+    assert_int_equal(fire(f, T0 + 5 * S, __LINE__), 1);
+
+    static const struct {
+        int line;
+        const char *schedule, *contact;
+        int64_t from_ms, to_ms;
+        int r;
+        const char *msg;
+    } bad[] = {
+        {__LINE__, "nope", "chief", T0, T0 + 1, -ENOENT, "schedule 'nope' is not in the config"},
+        {__LINE__, "duty", "zed", T0, T0 + 1, -EINVAL,
+         "field 'contact': 'zed' is not a contact of the config"},
+        {__LINE__, "duty", "chief", T0, T0, -EINVAL, "field 'to': must be later than 'from'"},
+        {__LINE__, "duty", "chief", T0, T0 + 367 * 86400 * S, -EINVAL,
+         "field 'to': an override lasts at most 366 days"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        struct schedule_override o = {.from_ms = bad[i].from_ms, .to_ms = bad[i].to_ms};
+        snprintf(o.schedule, sizeof(o.schedule), "%s", bad[i].schedule);
+        snprintf(o.contact, sizeof(o.contact), "%s", bad[i].contact);
+        if (service_override_add(f->svc, &o, T0, &err) != bad[i].r || !strstr(err.msg, bad[i].msg))
+            fail_msg("line %d: got '%s'", bad[i].line, err.msg);
+    }
+    size_t n = 0;
+    assert_int_equal(service_override_list(f->svc, "duty", 0, 0, count_override, &n, &err), 0);
+    assert_int_equal(n, 0);
+    /* At most 100 overrides over any time: the 101st overlapping one is refused, one
+     * beside them is not. */
+    for (int i = 0; i <= 100; i++) {
+        struct schedule_override o = {.schedule = "duty",
+                                      .contact = "chief",
+                                      .from_ms = T0 + 86400 * S + i * S,
+                                      .to_ms = T0 + 2 * 86400 * S};
+        int r = service_override_add(f->svc, &o, T0, &err);
+        assert_int_equal(r, i < 100 ? 0 : -EEXIST);
+    }
+    assert_non_null(strstr(err.msg, "schedule 'duty' already has 100 overrides over that time"));
+    struct schedule_override beside = {.schedule = "duty",
+                                       .contact = "chief",
+                                       .from_ms = T0 + 2 * 86400 * S,
+                                       .to_ms = T0 + 3 * 86400 * S};
+    assert_int_equal(service_override_add(f->svc, &beside, T0, &err), 0);
+    for (int64_t k = 1; k <= 101; k++)
+        assert_int_equal(service_override_delete(f->svc, "duty", k, &err), 0);
+
+    struct schedule_override o = {
+        .schedule = "duty", .contact = "chief", .from_ms = T0 + 6 * S, .to_ms = T0 + 3600 * S};
+    assert_int_equal(service_override_add(f->svc, &o, T0 + 6 * S, &err), 0);
+    assert_int_equal(o.id, 102);
+    assert_int_equal(o.created_ms, T0 + 6 * S);
+    char who[64];
+    assert_int_equal(service_schedule_shift_at(f->svc, "duty", T0 + 7 * S, copy_shift, who, &err),
+                     0);
+    assert_string_equal(who, "chief");
+    assert_int_equal(fire(f, T0 + 10 * S, __LINE__), 1);
+    static const char *const want[] = {
+        "t1/response/step1/r0/assignee/tech|sla.warning|pending",
+        "t1/response/step2/r0/supervisor/chief|sla.breach|pending",
+        "t1/response/step2/r0/manager|sla.breach|dead",
+        NULL,
+    };
+    outbox_is(f, id, want, __LINE__);
+    event(f, id, TICKET_EVENT_RESOLVE, T0 + 11 * S, __LINE__);
+
+    assert_int_equal(service_override_delete(f->svc, "duty", 102, &err), 0);
+    assert_int_equal(service_override_delete(f->svc, "duty", 102, &err), -ENOENT);
+    int64_t id2 = create(f, &t, T0 + 20 * S, true, __LINE__);
+    ticket_done(&t);
+    assert_int_equal(fire(f, T0 + 25 * S, __LINE__), 1);
+    assert_int_equal(fire(f, T0 + 30 * S, __LINE__), 1);
+    static const char *const want2[] = {
+        "t2/response/step1/r0/assignee/tech|sla.warning|pending",
+        "t2/response/step2/r0/supervisor/boss|sla.breach|pending",
+        "t2/response/step2/r0/manager|sla.breach|dead",
+        NULL,
+    };
+    outbox_is(f, id2, want2, __LINE__);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1154,6 +1260,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failure_leaves_agenda, setup_file, teardown),
         cmocka_unit_test_setup_teardown(test_unreachable_recipient_is_dead, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notification_retry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_oncall_at_firing, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

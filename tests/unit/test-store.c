@@ -18,6 +18,7 @@
 
 #include "store.h"
 #include "store_retention.h"
+#include "store_schedule.h"
 #include "ticket.h"
 
 #define T0 INT64_C(1767225600000) /* 2026-01-01T00:00:00Z */
@@ -244,10 +245,21 @@ static void test_migrations(void **state)
     sqlite3 *db;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     static const char *const objects[] = {
-        "tickets",       "clocks",         "history",        "outbox",
-        "tickets_next",  "tickets_repeat", "tickets_status", "clocks_state",
-        "clocks_report", "outbox_due",     "history_ticket", "tickets_retention",
+        "tickets",
+        "clocks",
+        "history",
+        "outbox",
+        "tickets_next",
+        "tickets_repeat",
+        "tickets_status",
+        "clocks_state",
+        "clocks_report",
+        "outbox_due",
+        "history_ticket",
+        "tickets_retention",
         "ticket_labels",
+        "schedule_overrides",
+        "schedule_overrides_end",
     };
     for (size_t i = 0; i < sizeof(objects) / sizeof(objects[0]); i++) {
         sqlite3_stmt *st;
@@ -380,6 +392,7 @@ static void test_upgrade_from_version_1(void **state)
                      2); /* the open and the resolved ticket: set at their next write */
     assert_int_equal(file_count(path, "SELECT n FROM counts WHERE what = 'ticket closed'"), 0);
     assert_int_equal(file_count(path, "SELECT count(*) FROM ticket_labels"), 5);
+    assert_int_equal(file_count(path, "SELECT count(*) FROM schedule_overrides"), 0);
     assert_int_equal(
         file_count(path, "SELECT count(*) FROM pragma_table_info('tickets') WHERE name = 'labels'"),
         0);
@@ -655,6 +668,86 @@ static int collect_history(void *userdata, const struct history_entry *h)
     snprintf(l->data[l->n], sizeof(l->data[0]), "%s", h->data ? h->data : "(null)");
     l->n++;
     return 0;
+}
+
+/* Overrides: stored with an id, listed by schedule and overlap, deleted only under their
+ * own schedule. */
+struct override_list {
+    struct schedule_override v[8];
+    size_t n;
+};
+
+static int collect_override(void *userdata, const struct schedule_override *o)
+{
+    struct override_list *l = userdata;
+    if (l->n >= 8)
+        return -E2BIG;
+    l->v[l->n++] = *o;
+    return 0;
+}
+
+static void test_overrides(void **state)
+{
+    (void)state;
+    struct store *s = open_mem();
+    struct slad_error err = {{0}};
+    static const struct {
+        const char *schedule, *contact;
+        int64_t from_ms, to_ms;
+    } adds[] = {{"ops", "anna", 1000, 2000}, {"ops", "bert", 1500, 3000}, {"db", "carl", 0, 5000}};
+    for (size_t i = 0; i < 3; i++) {
+        struct schedule_override o = {
+            .from_ms = adds[i].from_ms, .to_ms = adds[i].to_ms, .created_ms = 42};
+        snprintf(o.schedule, sizeof(o.schedule), "%s", adds[i].schedule);
+        snprintf(o.contact, sizeof(o.contact), "%s", adds[i].contact);
+        assert_int_equal(store_override_insert(s, &o, &err), 0);
+        assert_int_equal(o.id, (int64_t)i + 1);
+    }
+    static const struct {
+        const char *schedule;
+        int64_t from_ms, to_ms, after_id;
+        size_t limit;
+        const char *contacts; /* in order */
+    } lists[] = {
+        {"ops", INT64_MIN, INT64_MAX, 0, 0, "anna,bert,"},
+        {NULL, INT64_MIN, INT64_MAX, 0, 0, "anna,bert,carl,"},
+        {"ops", 2000, 2001, 0, 0, "bert,"}, /* [from, to): anna's ends at 2000 */
+        {"ops", 0, 1000, 0, 0, ""},
+        {"ops", 1999, 2000, 0, 0, "anna,bert,"},
+        {NULL, 0, 10000, 0, 2, "anna,bert,"},
+        {NULL, 0, 10000, 1, 0, "bert,carl,"}, /* the next page */
+        {"none", INT64_MIN, INT64_MAX, 0, 0, ""},
+    };
+    for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+        struct override_list l = {.n = 0};
+        assert_int_equal(store_override_list(s, lists[i].schedule, lists[i].from_ms, lists[i].to_ms,
+                                             lists[i].after_id, lists[i].limit, collect_override,
+                                             &l, &err),
+                         0);
+        char got[64] = "";
+        for (size_t j = 0; j < l.n; j++)
+            snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s,", l.v[j].contact);
+        if (strcmp(got, lists[i].contacts) != 0)
+            fail_msg("list %zu: got '%s', expected '%s'", i, got, lists[i].contacts);
+    }
+    struct override_list l = {.n = 0};
+    assert_int_equal(
+        store_override_list(s, "db", INT64_MIN, INT64_MAX, 0, 0, collect_override, &l, &err), 0);
+    assert_int_equal(l.n, 1);
+    assert_string_equal(l.v[0].schedule, "db");
+    assert_int_equal(l.v[0].from_ms, 0);
+    assert_int_equal(l.v[0].to_ms, 5000);
+    assert_int_equal(l.v[0].created_ms, 42);
+    assert_int_equal(store_override_delete(s, "db", 1, &err), -ENOENT); /* ops's */
+    assert_non_null(strstr(err.msg, "schedule 'db' has no override 1"));
+    assert_int_equal(store_override_delete(s, "ops", 1, &err), 0);
+    assert_int_equal(store_override_delete(s, "ops", 1, &err), -ENOENT);
+    l.n = 0;
+    assert_int_equal(
+        store_override_list(s, "ops", INT64_MIN, INT64_MAX, 0, 0, collect_override, &l, &err), 0);
+    assert_int_equal(l.n, 1);
+    assert_string_equal(l.v[0].contact, "bert");
+    store_close(s);
 }
 
 static void test_history(void **state)
@@ -1195,6 +1288,7 @@ int main(void)
         cmocka_unit_test(test_unique_source_external_id),
         cmocka_unit_test(test_list_filters),
         cmocka_unit_test(test_history),
+        cmocka_unit_test(test_overrides),
         cmocka_unit_test(test_outbox),
         cmocka_unit_test(test_agenda_load),
         cmocka_unit_test(test_repeat_count),
