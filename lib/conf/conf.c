@@ -736,13 +736,14 @@ static void check_retention(struct conf_loader *ld, const struct conf *conf)
 /* In dependency order: each section refers only to sections above it. */
 static const struct conf_key top_keys[] = {
     {"daemon", .parse = parse_daemon},
+    {"calendars", .parse = conf_parse_calendars}, /* before contacts' quiet hours */
     {"channels", .parse = conf_parse_channels},
     {"contacts", .parse = conf_parse_contacts},
     {"teams", .parse = conf_parse_teams},
-    {"calendars", .parse = conf_parse_calendars},
     {"templates", .parse = conf_parse_templates},
     {"policies", .parse = conf_parse_policies, .required = true},
     {"repeat_fault", .parse = conf_parse_repeat_fault},
+    {"intakes", .parse = conf_parse_intakes},
 };
 
 /* ---- loading ---- */

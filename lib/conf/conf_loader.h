@@ -1,6 +1,7 @@
 /* conf_loader.h - the machinery shared by the config loader's files (conf.c: messages, key
  * tables, value parsers, daemon, loading; conf_channels.c: channels, contacts, teams,
- * templates; conf_policies.c: calendars, policies, repeat_fault; conf_summary.c). Not part
+ * templates; conf_policies.c: calendars, policies, repeat_fault; conf_intakes.c: intakes;
+ * conf_summary.c). Not part
  * of libslad's interface: only conf*.c include it.
  *
  * Each section has one const table of struct conf_key, and conf_read_group() walks a group
@@ -140,7 +141,11 @@ conf_key_parser conf_parse_string, conf_parse_name, conf_parse_int, conf_parse_m
 
 conf_key_parser conf_parse_channels, conf_parse_contacts, conf_parse_teams, conf_parse_templates;
 conf_key_parser conf_parse_calendars, conf_parse_policies, conf_parse_repeat_fault;
+conf_key_parser conf_parse_intakes; /* conf_intakes.c */
+/* A calendar's name (declared above, or "24x7") into a const struct calendar * field. */
+conf_key_parser conf_parse_calendar_ref;
 
-extern const char *const conf_languages[]; /* "zh", "en" */
+extern const char *const conf_languages[];           /* "zh", "en" */
+extern const char *const conf_notification_events[]; /* "sla.warning", ... */
 
 #endif

@@ -84,8 +84,8 @@ static void parse_owner(struct conf_loader *ld, const config_setting_t *s, void 
         conf_set_string(ld, FIELD(obj, k, char *), text);
 }
 
-static void parse_calendar_ref(struct conf_loader *ld, const config_setting_t *s, void *obj,
-                               const struct conf_key *k)
+void conf_parse_calendar_ref(struct conf_loader *ld, const config_setting_t *s, void *obj,
+                             const struct conf_key *k)
 {
     const char *text = conf_string_value(ld, s, k);
     char q[QUOTE_MAX], list[LIST_MAX];
@@ -470,7 +470,7 @@ static const struct conf_key clock_keys[] = {
      .max = DURATION_MAX_MS, .forms = DURATION_ALLOW_WORKDAYS},
     {"stop", conf_parse_words, K(stop), .required = true, .min = 1, .words = events},
     {"pause", conf_parse_words, K(pause), .words = statuses},
-    {"calendar", parse_calendar_ref, K(calendar)},
+    {"calendar", conf_parse_calendar_ref, K(calendar)},
     {"escalate", parse_ladder, K(ladder)},
 };
 #undef K
@@ -555,14 +555,23 @@ static void parse_reminders(struct conf_loader *ld, const config_setting_t *s, v
               &p->n_reminders, sizeof(*p->reminders), false);
 }
 
+/* The events that pass a contact's quiet hours under this policy ([] : none does). */
+static void parse_urgent(struct conf_loader *ld, const config_setting_t *s, void *obj,
+                         const struct conf_key *k)
+{
+    conf_parse_words(ld, s, obj, k);
+    ((struct conf_policy *)obj)->urgent_set = true;
+}
+
 #define Y(field) .offset = offsetof(struct conf_policy, field)
 static const struct conf_key policy_keys[] = {
     {"name", conf_parse_name, Y(name), .required = true},
     {"match", parse_match, Y(match), .required = true},
-    {"calendar", parse_calendar_ref, Y(calendar)},
+    {"calendar", conf_parse_calendar_ref, Y(calendar)},
     {"clocks", .parse = parse_clocks},
     {"followups", .parse = parse_followups},
     {"reminders", .parse = parse_reminders},
+    {"urgent", parse_urgent, Y(urgent), .words = conf_notification_events},
 };
 #undef Y
 
