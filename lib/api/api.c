@@ -32,6 +32,7 @@
 #define NOTIFICATIONS_SHOWN_BYTES (128 * 1024)
 
 #define PATH_QUOTE_MAX 64
+#define NAME_CHARS     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
 
 static route_fn ticket_create, ticket_list, ticket_get, ticket_patch, ticket_event, ticket_history,
     simulate, healthz, metrics, reload;
@@ -49,7 +50,7 @@ static const char *const history_params[] = {"limit", "after", NULL};
 
 static const struct route {
     const char *method;
-    const char *pattern;       /* "{id}" matches a ticket id */
+    const char *pattern;       /* "{id}" matches a ticket id, "{name}" a name */
     const char *const *params; /* query parameters it takes */
     route_fn *fn;
 } routes[] = {
@@ -73,6 +74,7 @@ static const struct route {
     {"PATCH", "/v1/plans/{id}", no_params, route_plan_patch},
     {"DELETE", "/v1/plans/{id}", no_params, route_plan_delete},
     {"GET", "/v1/reports/sla", report_params, route_report_sla},
+    {"POST", "/v1/intake/{name}", no_params, route_intake},
 };
 
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -105,8 +107,20 @@ static const char *quote_path(const char *s, char buf[PATH_QUOTE_MAX + 4])
     return buf;
 }
 
-/* Whether path matches pattern segment by segment; {id} takes a ticket id. */
-static bool path_match(const char *pattern, const char *path, int64_t *ret_id)
+/* A {name} segment: 1..PATH_NAME_MAX bytes of a config name's ASCII alphabet (names are
+ * compared as written; anything else cannot name one). */
+static bool path_name(const char *s, size_t len, char *ret)
+{
+    if (len == 0 || len > PATH_NAME_MAX || strspn(s, NAME_CHARS) < len)
+        return false;
+    memcpy(ret, s, len);
+    ret[len] = '\0';
+    return true;
+}
+
+/* Whether path matches pattern segment by segment; {id} takes a ticket id, {name} a
+ * name (c->name). */
+static bool path_match(const char *pattern, const char *path, int64_t *ret_id, char *ret_name)
 {
     int64_t id = 0;
     while (*pattern && *path) {
@@ -117,6 +131,9 @@ static bool path_match(const char *pattern, const char *path, int64_t *ret_id)
         size_t plen = strcspn(pattern, "/"), slen = strcspn(path, "/");
         if (plen == 4 && memcmp(pattern, "{id}", 4) == 0) {
             if (!call_parse_id(path, slen, &id))
+                return false;
+        } else if (plen == 6 && memcmp(pattern, "{name}", 6) == 0) {
+            if (!path_name(path, slen, ret_name))
                 return false;
         } else if (plen != slen || memcmp(pattern, path, plen) != 0) {
             return false;
@@ -747,7 +764,7 @@ void api_handle(struct api *api, const struct api_request *req, int64_t now_ms,
     size_t allow_len = 0;
     for (size_t i = 0; i < N_ROUTES; i++) {
         int64_t id;
-        if (!path_match(routes[i].pattern, path, &id))
+        if (!path_match(routes[i].pattern, path, &id, c.name))
             continue;
         if (strcmp(routes[i].method, method) == 0) {
             found = &routes[i];

@@ -1,5 +1,5 @@
 /* api_call.h - what the files of the API share (api.c holds the router and the route
- * table; api_followups.c, api_plans.c, api_reports.c hold more handlers): the request
+ * table; api_followups.c, api_plans.c, api_reports.c, api_intake.c hold more handlers): the request
  * being answered and the ways to answer it. Not for use outside the API's files. */
 #ifndef SLAD_API_CALL_H
 #define SLAD_API_CALL_H
@@ -29,6 +29,7 @@
 
 #define QUERY_MAX_PARAMS 8
 #define QUERY_VALUE_MAX  256
+#define PATH_NAME_MAX    64 /* a {name} segment: a config name */
 
 struct api {
     struct service *svc;
@@ -42,6 +43,7 @@ struct call {
     const struct api_request *req;
     int64_t now_ms;
     int64_t id;                          /* the {id} of the path, or 0 */
+    char name[PATH_NAME_MAX + 1];        /* the {name} of the path, or "" */
     const char *query[QUERY_MAX_PARAMS]; /* decoded values by the route's parameter index */
     char query_buf[QUERY_MAX_PARAMS][QUERY_VALUE_MAX + 1];
     struct api_response *resp;
@@ -53,6 +55,7 @@ typedef void route_fn(struct call *c);
 route_fn route_followup_list, route_followup_complete;
 route_fn route_plan_create, route_plan_list, route_plan_get, route_plan_patch, route_plan_delete;
 route_fn route_report_sla;
+route_fn route_intake;
 
 const struct conf *call_conf(struct call *c);
 
