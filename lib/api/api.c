@@ -378,7 +378,10 @@ static json_t *outbox_render(const struct outbox_row *o)
               json_object_set_new(v, "idempotency_key", jsonx_string(o->idempotency_key)) == 0 &&
               json_object_set_new(v, "next_attempt_at", jsonx_time(o->next_attempt_ms)) == 0 &&
               json_object_set_new(v, "created_at", jsonx_time(o->created_ms)) == 0 &&
-              json_object_set_new(v, "sent_at", jsonx_time(o->sent_ms)) == 0;
+              json_object_set_new(v, "sent_at", jsonx_time(o->sent_ms)) == 0 &&
+              json_object_set_new(v, "deferred", json_boolean(o->deferred)) == 0 &&
+              json_object_set_new(v, "group_id",
+                                  o->group_id ? json_integer(o->group_id) : json_null()) == 0;
     if (!ok) {
         json_decref(v);
         return NULL;

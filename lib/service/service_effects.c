@@ -104,23 +104,29 @@ static int queue_one(struct service *svc, const struct ticket *t, const struct e
                                   contact);
     }
     bool dead = rc->error[0] || !rc->channel;
+    /* Quiet hours hold a row back to the contact's next opening. */
+    const char *event = effect_event(e);
+    int64_t due = recipient_reachable_at(svc->conf, rc, t->policy, event, now_ms);
+    bool deferred = due > now_ms;
     /* The payload keeps what the renderer needs besides the ticket as it is at delivery. */
     char *payload = payload_encode(t, e, late, rc);
     if (!payload)
         return slad_error_set(reterr, ENOMEM, "out of memory queueing a notification");
     struct outbox_row o = {
         .ticket_id = t->id,
-        .event = effect_event(e),
+        .event = event,
         .channel = rc->channel ? rc->channel->name : NULL,
         .recipient = rc->text,
         .idempotency_key = key,
         .state = dead ? OUTBOX_DEAD : OUTBOX_PENDING,
         .attempts = 0,
-        .next_attempt_ms = dead ? SLAD_NO_TIME : now_ms,
+        .next_attempt_ms = dead ? SLAD_NO_TIME : due,
         .last_error = dead ? (rc->error[0] ? rc->error : "no channel reaches the recipient") : NULL,
         .payload = payload,
         .created_ms = now_ms,
         .sent_ms = SLAD_NO_TIME,
+        .address = rc->address,
+        .deferred = deferred && !dead,
     };
     r = store_outbox_add(svc->store, &o, NULL, NULL, reterr);
     free(payload);

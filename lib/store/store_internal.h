@@ -108,6 +108,15 @@ static inline void bind_null(struct binder *b, int i)
         b->rc = sqlite3_bind_null(b->st, i);
 }
 
+/* A row's id, 0 (none) as NULL. */
+static inline void bind_id(struct binder *b, int i, int64_t id)
+{
+    if (id)
+        bind_int64(b, i, id);
+    else
+        bind_null(b, i);
+}
+
 /* LIMIT: 0 means none (-1 for SQLite). */
 static inline void bind_limit(struct binder *b, int i, size_t limit)
 {

@@ -8,12 +8,13 @@
 
 #define OUTBOX_COLUMNS                                                                             \
     "id, ticket_id, event, channel, recipient, idempotency_key, state, attempts,"                  \
-    " next_attempt_ms, last_error, payload, created_ms, sent_ms"
+    " next_attempt_ms, last_error, payload, created_ms, sent_ms, address, deferred, group_id"
 
 static const char sql_outbox_add[] =
     "INSERT INTO outbox (ticket_id, event, channel, recipient, idempotency_key,"
     " state, attempts, next_attempt_ms, last_error, payload, created_ms,"
-    " sent_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)"
+    " sent_ms, address, deferred, group_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+    " ?11, ?12, ?13, ?14, ?15)"
     " ON CONFLICT (idempotency_key) DO NOTHING";
 static const char sql_outbox_update[] =
     "UPDATE outbox SET state = ?2, channel = ?3, attempts = ?4,"
@@ -22,6 +23,7 @@ static const char sql_outbox_list[] = "SELECT " OUTBOX_COLUMNS " FROM outbox WHE
                                       " AND (?2 IS NULL OR state = ?2)"
                                       " AND (?3 IS NULL OR ticket_id = ?3)"
                                       " AND (?4 IS NULL OR next_attempt_ms <= ?4)"
+                                      " AND (?6 IS NULL OR group_id = ?6)"
                                       " ORDER BY id LIMIT ?5";
 static const char sql_outbox_get[] = "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE id = ?1";
 /* Delivery: these three run on the outbox_due index (state, next_attempt_ms). */
@@ -57,10 +59,7 @@ int store_outbox_add(struct store *s, const struct outbox_row *o, int64_t *ret_i
     if (!st)
         return -EIO;
     struct binder b = {st, SQLITE_OK};
-    if (o->ticket_id)
-        bind_int64(&b, 1, o->ticket_id);
-    else
-        bind_null(&b, 1);
+    bind_id(&b, 1, o->ticket_id);
     bind_text(&b, 2, o->event);
     bind_text(&b, 3, o->channel);
     bind_text(&b, 4, o->recipient);
@@ -72,6 +71,9 @@ int store_outbox_add(struct store *s, const struct outbox_row *o, int64_t *ret_i
     bind_text(&b, 10, o->payload);
     bind_int64(&b, 11, o->created_ms);
     bind_time(&b, 12, o->sent_ms);
+    bind_text(&b, 13, o->address);
+    bind_int64(&b, 14, o->deferred);
+    bind_id(&b, 15, o->group_id);
     if (b.rc != SQLITE_OK) {
         sqlite3_reset(st);
         return store_fail(s, b.rc, "queueing a notification", reterr);
@@ -144,6 +146,9 @@ static int outbox_rows(struct store *s, sqlite3_stmt *st, outbox_row_fn *fn, voi
             .payload = column_text(st, 10),
             .created_ms = sqlite3_column_int64(st, 11),
             .sent_ms = column_time(st, 12),
+            .address = column_text(st, 13),
+            .deferred = sqlite3_column_int(st, 14) != 0,
+            .group_id = sqlite3_column_int64(st, 15), /* NULL reads as 0 */
         };
         rows++;
         r = fn(userdata, &o);
@@ -169,12 +174,10 @@ int store_outbox_list(struct store *s, const struct outbox_filter *f, outbox_row
         bind_text(&b, 2, outbox_state_name(f->state));
     else
         bind_null(&b, 2);
-    if (f->ticket_id)
-        bind_int64(&b, 3, f->ticket_id);
-    else
-        bind_null(&b, 3);
+    bind_id(&b, 3, f->ticket_id);
     bind_time(&b, 4, f->due_ms);
     bind_limit(&b, 5, f->limit);
+    bind_id(&b, 6, f->group_id);
     if (b.rc != SQLITE_OK) {
         sqlite3_reset(st);
         return store_fail(s, b.rc, "listing notifications", reterr);

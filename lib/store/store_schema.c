@@ -1,6 +1,6 @@
 /* store_schema.c - the schema of slad's database and its migrations.
  *
- * Schema (version 6). Instants are INTEGER ms since the epoch, UTC; NULL = none.
+ * Schema (version 7). Instants are INTEGER ms since the epoch, UTC; NULL = none.
  *
  *   tickets   id INTEGER PRIMARY KEY, source, external_id (UNIQUE together: idempotent
  *             intake), title, description, severity, grade, region, team, assignee,
@@ -39,7 +39,9 @@
  *   outbox    id, ticket_id, event, channel, recipient, idempotency_key UNIQUE, state
  *             (pending|sending|sent|dead), attempts, next_attempt_ms, last_error, payload
  *             (JSON object text), created_ms, sent_ms. Indexes (state, next_attempt_ms)
- *             for delivery and (ticket_id, id) for a ticket's notifications.
+ *             for delivery and (ticket_id, id) for a ticket's notifications. Version 7:
+ *             address, deferred (0|1), group_id; indexes outbox_grouping (the pending rows
+ *             of one address on a channel) and outbox_group (the rows of one message).
  *   counts    (version 4) what ("ticket <status>", "outbox <state>", "breached"), n:
  *             the gauges, kept by triggers on tickets, outbox and clocks so that reading
  *             them costs one short scan however many tickets there are.
@@ -242,6 +244,17 @@ static const char *const migrations[] = {
     "  WHERE json_valid(labels) AND json_type(labels) = 'object') AS t,"
     " json_each(t.labels) AS j WHERE j.type = 'text';"
     "ALTER TABLE tickets DROP COLUMN labels;",
+    /* 7: quiet hours and storm grouping (issue 14). address: where the row goes on its
+     * channel, which grouping compares; deferred: quiet hours held it back; group_id: the
+     * row of the grouped message that carries it (a grouped message's row names itself).
+     * outbox_grouping finds the rows waiting for one address, outbox_group a message's
+     * rows. */
+    "ALTER TABLE outbox ADD COLUMN address TEXT;"
+    "ALTER TABLE outbox ADD COLUMN deferred INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE outbox ADD COLUMN group_id INTEGER;"
+    "CREATE INDEX outbox_grouping ON outbox (channel, address, next_attempt_ms)"
+    " WHERE state = 'pending' AND group_id IS NULL;"
+    "CREATE INDEX outbox_group ON outbox (group_id, id) WHERE group_id IS NOT NULL;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -378,6 +378,13 @@ static void test_upgrade_from_version_1(void **state)
                      2); /* the open and the resolved ticket: set at their next write */
     assert_int_equal(file_count(path, "SELECT n FROM counts WHERE what = 'ticket closed'"), 0);
     assert_int_equal(file_count(path, "SELECT count(*) FROM ticket_labels"), 5);
+    /* Version 7: quiet hours and grouping; the rows of before are neither. */
+    assert_int_equal(file_count(path, "SELECT count(*) FROM outbox WHERE deferred = 0 AND"
+                                      " address IS NULL AND group_id IS NULL"),
+                     file_count(path, "SELECT count(*) FROM outbox"));
+    assert_int_equal(file_count(path, "SELECT count(*) FROM sqlite_master WHERE name IN"
+                                      " ('outbox_grouping', 'outbox_group')"),
+                     2);
     assert_int_equal(
         file_count(path, "SELECT count(*) FROM pragma_table_info('tickets') WHERE name = 'labels'"),
         0);
