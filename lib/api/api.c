@@ -41,7 +41,8 @@ static route_fn notification_list, notification_retry;
 static const char *const list_params[] = {"status", "policy", "team", "breached",
                                           "limit",  "after",  NULL};
 static const char *const no_params[] = {NULL};
-static const char *const notification_params[] = {"state", "ticket", "limit", "after", NULL};
+static const char *const notification_params[] = {"state", "ticket", "limit",
+                                                  "after", "group",  NULL};
 static const char *const report_params[] = {"from", "to", "by", "format", "tz", NULL};
 static const char *const followup_params[] = {"state", "before", "ticket", "plan",
                                               "limit", "after",  NULL};
@@ -407,7 +408,7 @@ static void notification_list(struct call *c)
 {
     /* Indexes as in notification_params. */
     const char *state = c->query[0], *ticket = c->query[1], *limit = c->query[2],
-               *after = c->query[3];
+               *after = c->query[3], *group = c->query[4];
     struct outbox_filter f = {.state = -1, .due_ms = SLAD_NO_TIME};
     char q[PATH_QUOTE_MAX + 4];
     if (state && (f.state = outbox_state_from_name(state)) < 0) {
@@ -423,6 +424,11 @@ static void notification_list(struct call *c)
         return;
     }
     f.ticket_id = v;
+    if (group && (call_parse_uint(group, INT64_MAX, &f.group_id) < 0 || f.group_id < 1)) {
+        call_error(c, 400, "invalid_parameter",
+                   "query parameter 'group' must be the id of a grouped message");
+        return;
+    }
     struct call_page page;
     if (!call_page_start(c, limit, after, "notification", &page, &f.after_id))
         return;

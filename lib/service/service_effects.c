@@ -104,10 +104,14 @@ static int queue_one(struct service *svc, const struct ticket *t, const struct e
                                   contact);
     }
     bool dead = rc->error[0] || !rc->channel;
-    /* Quiet hours hold a row back to the contact's next opening. */
+    /* Quiet hours hold a row back to the contact's next opening; a grouped channel holds
+     * it for its window, so that the storm that follows joins it (daemon/deliver_job.c). */
     const char *event = effect_event(e);
     int64_t due = recipient_reachable_at(svc->conf, rc, t->policy, event, now_ms);
     bool deferred = due > now_ms;
+    int64_t window = rc->channel ? rc->channel->group_window_ms : 0;
+    if (window > 0 && due - now_ms < window)
+        due = now_ms + window;
     /* The payload keeps what the renderer needs besides the ticket as it is at delivery. */
     char *payload = payload_encode(t, e, late, rc);
     if (!payload)

@@ -34,19 +34,41 @@ static const char sql_outbox_due[] =
     " ORDER BY next_attempt_ms, id LIMIT ?2";
 static const char sql_outbox_next_due[] =
     "SELECT min(next_attempt_ms) FROM outbox WHERE state = 'pending'";
+/* A grouped message's members stay `sending` while it is out: the message goes again. */
 static const char sql_outbox_requeue[] = "UPDATE outbox SET state = 'pending', next_attempt_ms = ?1"
-                                         " WHERE state = 'sending'";
+                                         " WHERE state = 'sending'"
+                                         " AND (group_id IS NULL OR group_id = id)";
 /* A manual retry gets a whole new budget: max_age counts from created_ms. */
+/* A member retried goes alone (it leaves its group); a grouped message takes its dead
+ * members back. */
 static const char sql_outbox_retry[] =
-    "UPDATE outbox SET state = 'pending', attempts = 0,"
-    " next_attempt_ms = ?2, created_ms = ?2 WHERE id = ?1 AND state = 'dead'";
+    "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_ms = ?2, created_ms = ?2,"
+    " group_id = CASE WHEN group_id = id THEN id END WHERE id = ?1 AND state = 'dead'";
+static const char sql_outbox_retry_members[] =
+    "UPDATE outbox SET state = 'sending' WHERE group_id = ?1 AND id != ?1 AND state = 'dead'";
+/* Storm grouping: the rows waiting for one address on a channel (outbox_grouping). */
+#define GROUP_CANDIDATES                                                                           \
+    " FROM outbox WHERE state = 'pending' AND group_id IS NULL AND channel = ?1"                   \
+    " AND address IS ?2 AND next_attempt_ms <= ?3"
+static const char sql_outbox_group_count[] =
+    "SELECT count(*) FROM (SELECT 1" GROUP_CANDIDATES " LIMIT ?4)";
+static const char sql_outbox_group_self[] = "UPDATE outbox SET group_id = id WHERE id = ?1";
+static const char sql_outbox_group_join[] =
+    "UPDATE outbox SET group_id = ?5, state = 'sending' WHERE id IN"
+    " (SELECT id" GROUP_CANDIDATES " AND id != ?5 ORDER BY id LIMIT ?4)";
+static const char sql_outbox_group_settle[] =
+    "UPDATE outbox SET state = ?2, last_error = ?3, sent_ms = ?4"
+    " WHERE group_id = ?1 AND id != ?1";
 /* The newest rows of one ticket, on the (ticket_id, id) index read backwards. */
 static const char sql_outbox_latest[] = "SELECT " OUTBOX_COLUMNS " FROM outbox"
                                         " WHERE ticket_id = ?1 ORDER BY id DESC LIMIT ?2";
 
 const char *const store_outbox_statements[] = {
-    sql_outbox_add,      sql_outbox_update,  sql_outbox_list,  sql_outbox_get,    sql_outbox_due,
-    sql_outbox_next_due, sql_outbox_requeue, sql_outbox_retry, sql_outbox_latest, NULL,
+    sql_outbox_add,           sql_outbox_update,       sql_outbox_list,
+    sql_outbox_get,           sql_outbox_due,          sql_outbox_next_due,
+    sql_outbox_requeue,       sql_outbox_retry,        sql_outbox_latest,
+    sql_outbox_retry_members, sql_outbox_group_count,  sql_outbox_group_self,
+    sql_outbox_group_join,    sql_outbox_group_settle, NULL,
 };
 
 int store_outbox_add(struct store *s, const struct outbox_row *o, int64_t *ret_id, bool *ret_added,
@@ -287,5 +309,75 @@ int store_outbox_requeue(struct store *s, int64_t id, int64_t now_ms, struct sla
         return r;
     if (sqlite3_changes(store_db(s)) == 0)
         return slad_error_set(reterr, EBUSY, "notification %" PRId64 " is not dead", id);
+    return store_run_id(s, sql_outbox_retry_members, id, "re-queueing a notification", reterr);
+}
+
+/* Bind the grouping's candidates: channel, address, until_ms, max (?1..?4). */
+static void bind_candidates(struct binder *b, const struct outbox_row *g, int64_t until_ms,
+                            size_t max)
+{
+    bind_text(b, 1, g->channel);
+    bind_text(b, 2, g->address);
+    bind_int64(b, 3, until_ms);
+    bind_limit(b, 4, max);
+}
+
+int store_outbox_group(struct store *s, const struct outbox_row *g, int64_t until_ms, size_t max,
+                       int64_t *ret_id, size_t *ret_n, struct slad_error *reterr)
+{
+    *ret_id = 0;
+    *ret_n = 0;
+    sqlite3_stmt *st = store_prepared(s, sql_outbox_group_count, reterr);
+    if (!st)
+        return -EIO;
+    struct binder b = {st, SQLITE_OK};
+    bind_candidates(&b, g, until_ms, max);
+    int rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
+    int64_t n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW)
+        return store_fail(s, rc, "grouping notifications", reterr);
+    if (n < 2) /* alone: it goes as it is */
+        return 0;
+    int64_t id = 0;
+    int r = store_outbox_add(s, g, &id, NULL, reterr);
+    if (r == 0 && id == 0)
+        r = slad_error_set(reterr, EEXIST, "grouped message '%s' exists", g->idempotency_key);
+    if (r == 0)
+        r = store_run_id(s, sql_outbox_group_self, id, "grouping notifications", reterr);
+    if (r < 0)
+        return r;
+    if (!(st = store_prepared(s, sql_outbox_group_join, reterr)))
+        return -EIO;
+    b = (struct binder){st, SQLITE_OK};
+    bind_candidates(&b, g, until_ms, max);
+    bind_int64(&b, 5, id);
+    if (b.rc != SQLITE_OK) {
+        sqlite3_reset(st);
+        return store_fail(s, b.rc, "grouping notifications", reterr);
+    }
+    r = store_run(s, st, "grouping notifications", reterr);
+    if (r < 0)
+        return r;
+    *ret_id = id;
+    *ret_n = (size_t)sqlite3_changes(store_db(s));
     return 0;
+}
+
+int store_outbox_settle_group(struct store *s, const struct outbox_row *g,
+                              struct slad_error *reterr)
+{
+    sqlite3_stmt *st = store_prepared(s, sql_outbox_group_settle, reterr);
+    if (!st)
+        return -EIO;
+    struct binder b = {st, SQLITE_OK};
+    bind_int64(&b, 1, g->id);
+    bind_text(&b, 2, outbox_state_name(g->state));
+    bind_text(&b, 3, g->last_error);
+    bind_time(&b, 4, g->sent_ms);
+    if (b.rc != SQLITE_OK) {
+        sqlite3_reset(st);
+        return store_fail(s, b.rc, "recording a grouped message", reterr);
+    }
+    return store_run(s, st, "recording a grouped message", reterr);
 }
