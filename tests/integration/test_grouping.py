@@ -6,9 +6,13 @@ key."""
 
 import json
 import re
+import sqlite3
+import subprocess
 import threading
 
-from conftest import wait_for
+import pytest
+
+from conftest import slad_bin, wait_for
 from receivers import Receiver
 
 CONF = """
@@ -28,6 +32,12 @@ policies = (
 """
 
 N = 50
+
+
+def built_with_failpoints():
+    out = subprocess.run([slad_bin(), "--version"], capture_output=True, text=True,
+                         timeout=10).stdout
+    return out.strip().endswith(" failpoints")
 
 
 def dingtalk_ok(_req, _n):
@@ -92,3 +102,53 @@ def test_fifty_breaches_two_messages_at_most(make_daemon):
                 assert md["text"].rstrip().endswith(f"and {count - 10} more"), md["text"]
         assert total == N
         assert titles <= {f"disk full on db{i}" for i in range(N)}
+
+
+HOOK_CONF = """
+daemon = { socket = "@DIR@/slad.sock"; socket_mode = "0600"; database = "@DIR@/slad.db";
+           log_level = "debug"; language = "en"; };
+contacts = ( { name = "sup"; via = ["log"]; } );
+teams = ( { name = "ops"; roles = { supervisor = ["sup"]; }; } );
+channels = (
+  { name = "log"; type = "file"; path = "@DIR@/notifications.jsonl"; },
+  { name = "hook"; type = "webhook"; url = "@URL@"; group_window = "1s"; }
+);
+policies = (
+  { name = "storm"; match = { }; calendar = "24x7";
+    clocks = ( { name = "response"; target = "1s"; stop = ["resolve"];
+                 escalate = ( { at = "100%"; notify = ["channel:hook"]; } ); } ); }
+);
+"""
+
+
+@pytest.mark.skipif(not built_with_failpoints(), reason="needs a build with -Dfailpoints=true")
+def test_crash_after_the_message_sends_it_again_never_a_member(make_daemon):
+    """kill -9 after the grouped message's 2xx, before it is recorded: after the restart the
+    same message goes again with its key (the receiver drops the repeat), its members
+    never alone, and all of them end sent."""
+    with Receiver() as rx:
+        d = make_daemon()
+        with open(d.conf_path, "w", encoding="utf-8") as f:
+            f.write(HOOK_CONF.replace("@DIR@", d.dir).replace("@URL@", rx.url("/hook")))
+        d.start(env={"SLAD_FAILPOINT": "after-2xx-before-record:1"})
+        for i in range(10):
+            assert d.client.post("/v1/tickets", {"title": f"t{i}", "severity": 1,
+                                                 "team": "ops"}).status == 201
+        d.proc.wait(30)
+        assert rx.count() == 1
+        db = sqlite3.connect(d.db_path)
+        states = db.execute("SELECT event, state, group_id = id FROM outbox"
+                            " WHERE group_id IS NOT NULL ORDER BY id").fetchall()
+        db.close()
+        assert ("notification.group", "sending", 1) in states
+        assert {s for e, s, _ in states if e == "sla.breach"} == {"sending"}
+
+        d.start()
+        wait_for(lambda: all(n["state"] == "sent" for n in d.client.get(
+            "/v1/notifications?limit=100").json["notifications"]), 20, "all sent")
+        bodies = [json.loads(r.body) for r in rx.requests]
+        assert {b["event"] for b in bodies} == {"notification.group"}
+        keys = [b["idempotency_key"] for b in bodies]
+        assert keys.count(keys[0]) == 2 and len(set(keys)) == len(keys) - 1, keys
+        rows = d.client.get("/v1/notifications?limit=100").json["notifications"]
+        assert sum(1 for n in rows if n["event"] == "sla.breach") == 10
