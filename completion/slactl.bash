@@ -108,7 +108,7 @@ _slactl()
         notifications)
             [[ $prev == --state ]] &&
                 { COMPREPLY=($(compgen -W "pending sent dead" -- "$cur")); return; }
-            opts="--state --ticket" ;;
+            opts="--state --ticket --group" ;;
         notification)
             [[ -z $sub ]] && { COMPREPLY=($(compgen -W "retry" -- "$cur")); return; }
             ;;

@@ -5,6 +5,7 @@ opening it goes out. Nothing is dropped."""
 
 import json
 import os
+import subprocess
 from datetime import datetime, timedelta, timezone
 
 from conftest import wait_for
@@ -74,6 +75,16 @@ def test_warning_deferred_breach_sent_at_night(make_daemon):
     assert parse_time(warning["next_attempt_at"]) == opening
     assert breach["deferred"] is False
     assert [line["event"] for line in lines(out)] == ["sla.breach"]
+    # slactl shows it: pending, deferred, due at the opening.
+    table = subprocess.run([os.environ["SLACTL_BIN"], "--socket", d.socket_path,
+                            "notifications", "--ticket", str(tid)], capture_output=True,
+                           text=True, timeout=10)
+    assert table.returncode == 0, table
+    head, *body = table.stdout.splitlines()
+    assert head.split()[7:10] == ["NEXT_ATTEMPT_AT", "DEFERRED", "GROUP_ID"], head
+    row = next(r.split() for r in body if "sla.warning" in r)
+    assert row[5] == "pending" and row[9] == "yes", table.stdout
+    assert row[7:9] == f"{opening:%Y-%m-%d %H:%M:%S}".split(), table.stdout  # TZ=UTC
 
     # The opening: the warning goes out, still marked deferred.
     wait_for(lambda: rows()["sla.warning"]["state"] == "sent",
