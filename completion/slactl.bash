@@ -116,7 +116,7 @@ _slactl()
         notifications)
             [[ $prev == --state ]] &&
                 { COMPREPLY=($(compgen -W "pending sent dead" -- "$cur")); return; }
-            opts="--state --ticket --event --channel --limit --after" ;;
+            opts="--state --ticket --event --channel --limit --after --group" ;;
         notification)
             [[ -z $sub ]] && { COMPREPLY=($(compgen -W "show retry" -- "$cur")); return; }
             ;;

@@ -271,6 +271,21 @@ static void wake_at(struct deliver *d, int64_t at_ms, int64_t now)
     ev_timer_start(d->loop, &d->wake);
 }
 
+static bool same_text(const char *a, const char *b)
+{
+    return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* The rows of p from index from on for the address of grouped message g are its members
+ * now (the store says `sending`): not picked alone. */
+static void skip_members(struct pick *p, size_t from, const struct deliver_row *g)
+{
+    for (size_t k = from; k < p->n; k++)
+        if (p->rows[k].id && !p->rows[k].group_id && same_text(p->rows[k].channel, g->channel) &&
+            same_text(p->rows[k].address, g->address))
+            deliver_row_done(&p->rows[k]); /* id 0: skipped */
+}
+
 /* Mark the rows of page p that can go now `sending` (each starts once that is committed);
  * *next gets the next token of a rate-limited channel. Returns how many. */
 static size_t pick_page(struct deliver *d, struct pick *p, int64_t now, int64_t *next, int *rv,
@@ -280,6 +295,8 @@ static size_t pick_page(struct deliver *d, struct pick *p, int64_t now, int64_t 
     size_t picked = 0;
     for (size_t i = 0; *rv == 0 && i < p->n; i++) {
         struct deliver_row *r = &p->rows[i];
+        if (!r->id)
+            continue;
         const struct conf_channel *ch =
             r->channel ? conf_find_channel(*d->confp, r->channel) : NULL;
         if (!ch) {
@@ -297,13 +314,21 @@ static size_t pick_page(struct deliver *d, struct pick *p, int64_t now, int64_t 
             continue;
         }
         struct job *j = calloc(1, sizeof(*j));
+        int64_t alone = r->id;
+        if (!j || batch_begin(d->batch, err) < 0 || deliver_job_group(st, ch, r, now, err) < 0) {
+            free(j);
+            *rv = -EIO;
+            break;
+        }
+        if (r->id != alone) /* grouped: the rows of this page that joined go with it */
+            skip_members(p, i + 1, r);
         struct outbox_row o = {.id = r->id,
                                .channel = r->channel,
                                .state = OUTBOX_SENDING,
                                .attempts = r->attempts + 1,
                                .next_attempt_ms = r->next_attempt_ms,
                                .sent_ms = SLAD_NO_TIME};
-        if (!j || batch_begin(d->batch, err) < 0 || store_outbox_update(st, &o, err) < 0) {
+        if (store_outbox_update(st, &o, err) < 0) {
             free(j);
             *rv = -EIO;
             break;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "batch.h"
+#include "group.h"
 #include "log.h"
 #include "metrics.h"
 #include "payload.h"
@@ -40,8 +41,11 @@ int deliver_row_copy(struct deliver_row *r, const struct outbox_row *o)
     r->recipient = dup_or_null(o->recipient);
     r->key = dup_or_null(o->idempotency_key);
     r->payload = dup_or_null(o->payload);
+    r->address = dup_or_null(o->address);
+    r->group_id = o->group_id;
     if ((o->channel && !r->channel) || (o->event && !r->event) || (o->recipient && !r->recipient) ||
-        (o->idempotency_key && !r->key) || (o->payload && !r->payload)) {
+        (o->idempotency_key && !r->key) || (o->payload && !r->payload) ||
+        (o->address && !r->address)) {
         deliver_row_done(r);
         return -ENOMEM;
     }
@@ -55,6 +59,7 @@ void deliver_row_done(struct deliver_row *r)
     free(r->recipient);
     free(r->key);
     free(r->payload);
+    free(r->address);
     memset(r, 0, sizeof(*r));
 }
 
@@ -74,10 +79,103 @@ static int ticket_of(struct service *svc, const struct deliver_row *r, struct pa
     return 0;
 }
 
+/* channel_build with a fresh nonce. */
+static int build_request(const struct conf_channel *ch, const struct notification *n,
+                         int64_t now_ms, struct channel_request *ret, struct slad_error *reterr)
+{
+    uint8_t nonce[CHANNEL_NONCE_BYTES];
+    if (getrandom(nonce, sizeof(nonce), 0) != (ssize_t)sizeof(nonce))
+        return slad_error_set(reterr, EIO, "no random bytes for the request");
+    return channel_build(ch, n, now_ms, nonce, ret, reterr);
+}
+
+/* A grouped message's members, as group_text shows them: the first GROUP_SHOWN with their
+ * tickets (as they are now), and how many in all. */
+struct group_members {
+    struct service *svc;
+    int64_t group_id;
+    struct group_item items[GROUP_SHOWN];
+    struct ticket tickets[GROUP_SHOWN];
+    char *events[GROUP_SHOWN];
+    size_t n, total;
+    int err;
+};
+
+static int add_group_member(void *userdata, const struct outbox_row *o)
+{
+    struct group_members *m = userdata;
+    if (o->id == m->group_id)
+        return 0;
+    if (m->n < GROUP_SHOWN) {
+        struct ticket *t = &m->tickets[m->n];
+        struct slad_error err;
+        /* A member whose ticket is gone (retention) still counts, without a title. */
+        if (o->ticket_id && service_ticket_get(m->svc, o->ticket_id, t, &err) == -ENOMEM)
+            return m->err = -ENOMEM;
+        m->events[m->n] = dup_or_null(o->event);
+        m->items[m->n] = (struct group_item){
+            .ticket_id = o->ticket_id, .event = m->events[m->n], .title = t->title};
+        m->n++;
+    }
+    m->total++;
+    return 0;
+}
+
+/* The request of grouped message r: its members' words in the first member's
+ * notification (a vendor needs a ticket; the webhook's body carries it). */
+static int build_group(struct service *svc, const struct conf *conf, const struct conf_channel *ch,
+                       const struct deliver_row *r, int64_t now_ms, struct channel_request *ret,
+                       struct slad_error *reterr)
+{
+    struct group_members *m = calloc(1, sizeof(*m));
+    if (!m)
+        return slad_error_set(reterr, ENOMEM, "out of memory");
+    m->svc = svc;
+    m->group_id = r->id;
+    for (size_t i = 0; i < GROUP_SHOWN; i++)
+        ticket_init(&m->tickets[i]);
+    struct outbox_filter f = {.state = -1, .due_ms = SLAD_NO_TIME, .group_id = r->id};
+    int rv = service_notification_list(svc, &f, add_group_member, m, reterr);
+    if (rv == 0 && m->err)
+        rv = slad_error_set(reterr, -m->err, "out of memory");
+    if (rv == 0 && m->n == 0)
+        rv =
+            slad_error_set(reterr, ENOENT, "grouped message %lld has no members", (long long)r->id);
+    char *text = NULL, *subject = NULL;
+    if (rv == 0) {
+        const char *lang = conf->daemon.language ? conf->daemon.language : "zh";
+        rv = group_text(m->items, m->n, m->total, lang, channel_text_escape(ch, r->address), &text,
+                        &subject, reterr);
+    }
+    if (rv == 0) {
+        struct notification n = {
+            .conf = conf,
+            .event = r->event,
+            .idempotency_key = r->key,
+            .ticket = &m->tickets[0],
+            .recipient = r->recipient,
+            .to = r->address,
+            .text = text,
+            .subject = subject,
+        };
+        rv = build_request(ch, &n, now_ms, ret, reterr);
+    }
+    free(text);
+    free(subject);
+    for (size_t i = 0; i < GROUP_SHOWN; i++) {
+        ticket_done(&m->tickets[i]);
+        free(m->events[i]);
+    }
+    free(m);
+    return rv;
+}
+
 int deliver_job_build(struct service *svc, const struct conf *conf, const struct conf_channel *ch,
                       const struct deliver_row *r, int64_t now_ms, struct channel_request *ret,
                       struct slad_error *reterr)
 {
+    if (r->group_id == r->id)
+        return build_group(svc, conf, ch, r, now_ms, ret, reterr);
     struct payload p;
     int rv = payload_decode(r->payload, now_ms, &p, reterr);
     if (rv == -EBADMSG)
@@ -115,17 +213,56 @@ int deliver_job_build(struct service *svc, const struct conf *conf, const struct
     if (rv == 0) {
         n.text = text;
         n.subject = subject;
-        uint8_t nonce[CHANNEL_NONCE_BYTES];
-        if (getrandom(nonce, sizeof(nonce), 0) != (ssize_t)sizeof(nonce))
-            rv = slad_error_set(reterr, EIO, "no random bytes for the request");
-        else
-            rv = channel_build(ch, &n, now_ms, nonce, ret, reterr);
+        rv = build_request(ch, &n, now_ms, ret, reterr);
     }
     free(text);
     free(subject);
     ticket_done(&t);
     payload_done(&p);
     return rv;
+}
+
+/* The most members one message carries (the rest form the next); its key's room. */
+#define GROUP_MAX     1000
+#define GROUP_KEY_MAX 320
+
+int deliver_job_group(struct store *store, const struct conf_channel *ch, struct deliver_row *r,
+                      int64_t now_ms, struct slad_error *reterr)
+{
+    if (ch->group_window_ms <= 0 || r->group_id)
+        return 0;
+    /* Unique: a row leads one group at most, as it stays in it. */
+    char key[GROUP_KEY_MAX];
+    int n = snprintf(key, sizeof(key), "group/%s/%lld", ch->name, (long long)r->id);
+    if (n < 0 || (size_t)n >= sizeof(key))
+        return slad_error_set(reterr, EINVAL, "the channel name '%s' is too long", ch->name);
+    struct outbox_row g = {
+        .event = OUTBOX_GROUP_EVENT,
+        .channel = ch->name,
+        .recipient = r->recipient,
+        .idempotency_key = key,
+        .state = OUTBOX_PENDING,
+        .next_attempt_ms = now_ms,
+        .created_ms = now_ms,
+        .sent_ms = SLAD_NO_TIME,
+        .address = r->address,
+    };
+    /* Every row waiting for the address joins, also those whose window is still open. */
+    int64_t id = 0;
+    size_t members = 0;
+    int rv = store_outbox_group(store, &g, now_ms + ch->group_window_ms, GROUP_MAX, &id, &members,
+                                reterr);
+    if (rv < 0 || id == 0)
+        return rv;
+    struct deliver_row grouped;
+    g.id = g.group_id = id;
+    if (deliver_row_copy(&grouped, &g) < 0)
+        return slad_error_set(reterr, ENOMEM, "out of memory");
+    deliver_row_done(r);
+    *r = grouped;
+    log_info("deliver", "%zu notifications to one address on '%s' go as one message, %lld", members,
+             ch->name, (long long)id);
+    return 0;
 }
 
 int deliver_job_append(const struct channel_request *req, struct slad_error *reterr)
@@ -169,6 +306,10 @@ void deliver_job_record(struct batch *batch, struct store *store, struct metrics
     };
     struct slad_error err;
     int rv = batch_begin(batch, &err);
+    /* A grouped message's members follow it once it is sent or dead (first: should that
+     * fail, the message stays `sending` and goes again). */
+    if (rv == 0 && r->group_id == r->id && outcome != RETRY_AGAIN)
+        rv = store_outbox_settle_group(store, &o, &err);
     if (rv == 0)
         rv = store_outbox_update(store, &o, &err);
     if (rv < 0) {

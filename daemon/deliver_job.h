@@ -19,12 +19,19 @@ struct service;
 struct deliver_row {
     int64_t id, ticket_id, next_attempt_ms;
     int64_t age_from_ms; /* max_age counts from here: queued, or retried by hand */
+    int64_t group_id;    /* a grouped message names itself, a member its message; 0: none */
     int attempts;        /* including the one being made */
-    char *channel, *event, *recipient, *key, *payload;
+    char *channel, *event, *recipient, *key, *payload, *address;
 };
 
 int deliver_row_copy(struct deliver_row *r, const struct outbox_row *o);
 void deliver_row_done(struct deliver_row *r);
+
+/* Storm grouping on channel ch (group_window): when other rows wait for r's address, a
+ * grouped message is queued in the loop's transaction with them and r as its members, and
+ * *r becomes that message's row. 0 when r goes as it is or was replaced; -errno. */
+int deliver_job_group(struct store *store, const struct conf_channel *ch, struct deliver_row *r,
+                      int64_t now_ms, struct slad_error *reterr);
 
 /* The request of row r on channel ch at now_ms: -errno when it cannot be built (the row
  * is dead, reterr says why). */

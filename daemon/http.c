@@ -15,6 +15,7 @@
 #include "accept.h"
 #include "api.h"
 #include "fdbudget.h"
+#include "intake_keys.h"
 #include "log.h"
 #include "request.h"
 #include "secretfile.h"
@@ -36,8 +37,9 @@ struct http_server {
 };
 
 struct http {
-    struct request_env env; /* what the requests of both servers share */
-    struct token *token;    /* owned; env.token borrows it */
+    struct request_env env;   /* what the requests of both servers share */
+    struct token *token;      /* owned; env.token borrows it */
+    struct intake_keys *keys; /* owned; env.intake_keys borrows it */
     struct http_server servers[2];
     size_t n_servers;
     char *tls_cert, *tls_key; /* PEM text MHD reads at start; the key is wiped at free */
@@ -197,17 +199,24 @@ static int server_start(struct http *h, int fd, bool tcp, unsigned share, struct
 }
 
 int http_new(struct ev_loop *loop, struct api *api, struct batch *batch, struct metrics *metrics,
-             const struct conf *conf, struct listeners *ls, struct token *tok, struct http **ret,
-             struct slad_error *reterr)
+             const struct conf *conf, struct listeners *ls, struct token *tok,
+             struct intake_keys *keys, struct http **ret, struct slad_error *reterr)
 {
     struct http *h = calloc(1, sizeof(*h));
     if (!h) {
         token_free(tok);
+        intake_keys_free(keys);
         return slad_error_set(reterr, ENOMEM, "out of memory");
     }
-    h->env = (struct request_env){
-        .loop = loop, .api = api, .batch = batch, .metrics = metrics, .conf = conf, .token = tok};
+    h->env = (struct request_env){.loop = loop,
+                                  .api = api,
+                                  .batch = batch,
+                                  .metrics = metrics,
+                                  .conf = conf,
+                                  .token = tok,
+                                  .intake_keys = keys};
     h->token = tok;
+    h->keys = keys;
     struct fdbudget budget;
     fdbudget_plan(conf, ls->tcp_fd >= 0, &budget);
     int r = 0;
@@ -244,17 +253,22 @@ void http_free(struct http *h)
         acceptor_free(srv->acceptor);
     }
     token_free(h->token);
+    intake_keys_free(h->keys);
     secretfile_free(h->tls_cert, h->tls_cert_len);
     secretfile_free(h->tls_key, h->tls_key_len);
     free(h);
 }
 
-void http_set_conf(struct http *h, const struct conf *conf, struct token *tok)
+void http_set_conf(struct http *h, const struct conf *conf, struct token *tok,
+                   struct intake_keys *keys)
 {
     h->env.conf = conf;
     token_free(h->token);
     h->token = tok;
     h->env.token = tok;
+    intake_keys_free(h->keys);
+    h->keys = keys;
+    h->env.intake_keys = keys;
 }
 
 void http_after_commit(struct http *h)

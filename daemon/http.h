@@ -21,20 +21,23 @@ struct api;
 struct batch;
 struct metrics;
 struct token;
+struct intake_keys;
 
 struct http;
 
-/* Serve ls's sockets (the fds are handed over: ls's copies are set to -1). tok (taken,
- * may be NULL without TCP) authenticates the TCP server. */
+/* Serve ls's sockets (the fds are handed over: ls's copies are set to -1). tok and keys
+ * (taken, may be NULL without TCP) authenticate the TCP server: the daemon's token
+ * everywhere, the intakes' own tokens on their URLs (intake_keys.h). */
 int http_new(struct ev_loop *loop, struct api *api, struct batch *batch, struct metrics *metrics,
-             const struct conf *conf, struct listeners *ls, struct token *tok, struct http **ret,
-             struct slad_error *reterr);
+             const struct conf *conf, struct listeners *ls, struct token *tok,
+             struct intake_keys *keys, struct http **ret, struct slad_error *reterr);
 /* Stops the servers (call after the last commit: no connection may be suspended). */
 void http_free(struct http *h);
 
-/* Reload: the new config's max_body applies to the next requests; tok (taken) replaces
- * the TCP token. */
-void http_set_conf(struct http *h, const struct conf *conf, struct token *tok);
+/* Reload: the new config's max_body applies to the next requests; tok and keys (taken)
+ * replace the TCP tokens. */
+void http_set_conf(struct http *h, const struct conf *conf, struct token *tok,
+                   struct intake_keys *keys);
 
 /* The batch ended: let the servers send the answers it held. */
 void http_after_commit(struct http *h);

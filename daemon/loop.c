@@ -12,6 +12,7 @@
 #include "batch.h"
 #include "deliver.h"
 #include "http.h"
+#include "intake_keys.h"
 #include "log.h"
 #include "metrics.h"
 #include "recur.h"
@@ -183,17 +184,21 @@ static int start(struct slad *s)
         return -ENOMEM;
     }
     struct token *tok = NULL;
-    if (d->tcp && (r = token_load(d->token_file, &tok, &err)) < 0) {
+    struct intake_keys *keys = NULL;
+    if (d->tcp && ((r = token_load(d->token_file, &tok, &err)) < 0 ||
+                   (r = intake_keys_load(s->conf, &keys, &err)) < 0)) {
+        token_free(tok);
         log_err("http", "%s", err.msg);
         return r;
     }
     r = listeners_open(&s->listeners, d, &err);
     if (r < 0) {
         token_free(tok);
+        intake_keys_free(keys);
         log_err("listen", "%s", err.msg);
         return r;
     }
-    r = http_new(s->loop, s->api, s->batch, s->metrics, s->conf, &s->listeners, tok, &s->http,
+    r = http_new(s->loop, s->api, s->batch, s->metrics, s->conf, &s->listeners, tok, keys, &s->http,
                  &err);
     if (r < 0) {
         log_err("http", "%s", err.msg);

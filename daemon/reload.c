@@ -7,6 +7,7 @@
 
 #include "batch.h"
 #include "http.h"
+#include "intake_keys.h"
 #include "log.h"
 #include "retention.h"
 #include "sdnotify.h"
@@ -98,9 +99,12 @@ int reload_run(void *userdata, char *errbuf, size_t errbuf_size)
 
     struct slad_error err;
     struct token *tok = NULL;
-    /* The TCP listener exists only if it did at start; its token follows the file. */
+    struct intake_keys *keys = NULL;
+    /* The TCP listener exists only if it did at start; its tokens follow the files. */
     if (nc->daemon.tcp && nc->daemon.token_file &&
-        (r = token_load(nc->daemon.token_file, &tok, &err)) < 0) {
+        ((r = token_load(nc->daemon.token_file, &tok, &err)) < 0 ||
+         (r = intake_keys_load(nc, &keys, &err)) < 0)) {
+        token_free(tok);
         s->reload_failures++;
         char text[SLAD_ERROR_MAX + 2];
         snprintf(text, sizeof(text), "%s\n", err.msg);
@@ -119,13 +123,14 @@ int reload_run(void *userdata, char *errbuf, size_t errbuf_size)
         if (errbuf_size > 0)
             snprintf(errbuf, errbuf_size, "%s", err.msg);
         token_free(tok);
+        intake_keys_free(keys);
         conf_free(nc);
         say_ready(s);
         return r;
     }
     batch_mark_dirty(s->batch);
     warn_fixed(&s->conf->daemon, &nc->daemon);
-    http_set_conf(s->http, nc, tok);
+    http_set_conf(s->http, nc, tok, keys);
     struct conf *old = s->conf;
     s->conf = nc;
     conf_free(old);

@@ -15,6 +15,8 @@
 #include "access.h"
 #include "api.h"
 #include "batch.h"
+#include "intake_keys.h"
+#include "jsonx_intake.h"
 #include "log.h"
 #include "metrics.h"
 #include "timers.h"
@@ -31,6 +33,7 @@ struct request {
     size_t body_len, body_cap;
     size_t content_length; /* announced, <= max_body; 0 when absent */
     bool started, too_large, held, ready;
+    bool body_key; /* a PagerDuty intake without a header: the routing_key must open it */
     struct api_response resp;
     double start_s;
 };
@@ -136,6 +139,9 @@ static enum MHD_Result send_response(struct request *req, const char *method)
 static const char err_unauthorized[] =
     "{\"error\":{\"code\":\"unauthorized\",\"message\":\"this listener requires the header "
     "'Authorization: Bearer <token>' with the token of token_file\"}}";
+static const char err_routing_key[] =
+    "{\"error\":{\"code\":\"unauthorized\",\"message\":\"this intake requires its token: "
+    "as the routing_key of the event, or in the header 'Authorization: Bearer <token>'\"}}";
 static const char err_content_length[] =
     "{\"error\":{\"code\":\"bad_request\",\"message\":\"header 'Content-Length' is given "
     "more than once with different values; send it once\"}}";
@@ -225,12 +231,45 @@ static enum MHD_Result length_header_cb(void *cls, enum MHD_ValueKind kind, cons
     return MHD_YES;
 }
 
-static void log_unauthorized(struct request *req, const char *auth)
+static void log_unauthorized(struct request *req, const char *why)
 {
     static struct log_limit limit;
     log_limited(&limit, LOG_PRIO_NOTICE, "http", "refused a TCP request from %s to '%s': %s (401)",
-                acceptor_conn_peer(req->admitted), req->path,
-                auth ? "the bearer token does not match token_file" : "no Authorization header");
+                acceptor_conn_peer(req->admitted), req->path, why);
+}
+
+/* A TCP request without the daemon's token: an intake's URL may take its own. */
+static bool tcp_authorized(struct request *req, const char *auth)
+{
+    struct request_env *env = req->srv->env;
+    if (token_check(env->token, auth))
+        return true;
+    switch (intake_keys_check(env->intake_keys, env->conf, req->path, auth)) {
+    case INTAKE_ACCESS_GRANTED:
+        return true;
+    case INTAKE_ACCESS_BODY_KEY:
+        req->body_key = true;
+        return true;
+    default:
+        log_unauthorized(req, auth ? "the bearer token does not match token_file"
+                                   : "no Authorization header");
+        return false;
+    }
+}
+
+/* A PagerDuty intake's routing_key, the body's, is its token (or the daemon's). */
+static bool body_key_ok(struct request *req)
+{
+    struct request_env *env = req->srv->env;
+    const struct conf_intake *in = intake_keys_intake_of(env->conf, req->path);
+    char *key = NULL;
+    bool ok = in &&
+              jsonx_pagerduty_routing_key(req->body ? req->body : "", req->body_len, &key) == 0 &&
+              intake_keys_routing_key(env->intake_keys, env->token, in, key);
+    free(key);
+    if (!ok)
+        log_unauthorized(req, "the routing_key does not match the intake's token");
+    return ok;
 }
 
 /* The first call, on the request header: refuse early what needs no body. */
@@ -243,10 +282,8 @@ static enum MHD_Result on_header(struct request *req)
     if (req->srv->tcp) {
         const char *auth =
             MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-        if (!token_check(env->token, auth)) {
-            log_unauthorized(req, auth);
+        if (!tcp_authorized(req, auth))
             return send_error(req, MHD_HTTP_UNAUTHORIZED, err_unauthorized);
-        }
     }
     /* Two lengths that disagree are how requests are smuggled past a proxy. */
     struct length_headers lh = {0};
@@ -317,6 +354,8 @@ enum MHD_Result request_handler(void *cls, struct MHD_Connection *conn, const ch
         return send_response(req, method);
     if (req->too_large)
         return send_error(req, MHD_HTTP_CONTENT_TOO_LARGE, err_too_large);
+    if (req->body_key && !body_key_ok(req))
+        return send_error(req, MHD_HTTP_UNAUTHORIZED, err_routing_key);
 
     struct slad_error err;
     /* A GET writes nothing: it joins the batch when one is open, else it reads in

@@ -2,7 +2,9 @@
  * them on each server).
  *
  * Early refusals on the header: 503 while stopping, 401 without the bearer token on the
- * TCP server, 413 when Content-Length is over max_body. The body is kept up to max_body
+ * TCP server (an intake's URL also takes the intake's own token, and a PagerDuty intake
+ * a routing_key in the body, checked once the body is in: intake_keys.h), 413 when
+ * Content-Length is over max_body. The body is kept up to max_body
  * (past it the rest is read and dropped, then 413). The complete request runs lib/api in
  * the iteration's transaction (a GET outside one when none is open); an answer that
  * wrote, or that follows a write of the same batch, is held (connection suspended) until
@@ -20,6 +22,7 @@ struct api;
 struct batch;
 struct metrics;
 struct token;
+struct intake_keys;
 
 /* What the requests of every server share; owned by http.c. */
 struct request_env {
@@ -27,10 +30,11 @@ struct request_env {
     struct api *api;
     struct batch *batch;
     struct metrics *metrics;
-    const struct conf *conf;   /* max_body follows reloads */
-    const struct token *token; /* the TCP server's; NULL refuses everything there */
-    unsigned in_flight;        /* requests received and not yet completed */
-    bool stopping;             /* new requests get 503 */
+    const struct conf *conf;               /* max_body follows reloads */
+    const struct token *token;             /* the TCP server's; NULL refuses everything there */
+    const struct intake_keys *intake_keys; /* the intakes' own tokens (intake_keys.h) */
+    unsigned in_flight;                    /* requests received and not yet completed */
+    bool stopping;                         /* new requests get 503 */
 };
 
 /* The cls of the callbacks: one per server. */

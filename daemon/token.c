@@ -52,8 +52,14 @@ bool token_check(const struct token *tok, const char *authorization)
     static const char scheme[] = "Bearer ";
     if (!tok || !authorization || strncasecmp(authorization, scheme, sizeof(scheme) - 1) != 0)
         return false;
-    const char *given = authorization + sizeof(scheme) - 1;
+    return token_equal(tok, authorization + sizeof(scheme) - 1);
+}
+
+bool token_equal(const struct token *tok, const char *text)
+{
+    if (!tok || !text)
+        return false;
     unsigned char digest[SHA256_DIGEST_LENGTH];
-    SHA256((const unsigned char *)given, strlen(given), digest);
+    SHA256((const unsigned char *)text, strlen(text), digest);
     return CRYPTO_memcmp(digest, tok->digest, sizeof(digest)) == 0;
 }

@@ -23,4 +23,8 @@ void token_free(struct token *tok);
  * difference lies (and does not reveal the token's length). */
 bool token_check(const struct token *tok, const char *authorization);
 
+/* Whether text is the token itself (a PagerDuty routing_key), compared the same way; NULL
+ * text and a NULL token are refused. */
+bool token_equal(const struct token *tok, const char *text);
+
 #endif

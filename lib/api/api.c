@@ -42,7 +42,7 @@ static const char *const list_params[] = {"status", "policy", "team",        "br
                                           "after",  "source", "external_id", "missed",   NULL};
 static const char *const no_params[] = {NULL};
 static const char *const notification_params[] = {"state", "ticket", "event", "channel",
-                                                  "limit", "after",  NULL};
+                                                  "limit", "after",  "group", NULL};
 static const char *const report_params[] = {"from", "to", "by", "format", "tz", NULL};
 static const char *const followup_params[] = {"state", "before", "ticket", "plan",
                                               "limit", "after",  NULL};
@@ -80,6 +80,7 @@ static const struct route {
     {"PATCH", "/v1/plans/{id}", no_params, route_plan_patch},
     {"DELETE", "/v1/plans/{id}", no_params, route_plan_delete},
     {"GET", "/v1/reports/sla", report_params, route_report_sla},
+    {"POST", "/v1/intake/{name}", no_params, route_intake},
     {"GET", "/v1/openapi.json", no_params, openapi},
     {"GET", "/v1/schedules", at_params, route_schedule_list},
     {"GET", "/v1/schedules/{name}/oncall", oncall_params, route_schedule_oncall},
@@ -403,7 +404,10 @@ static json_t *outbox_render(const struct outbox_row *o)
               json_object_set_new(v, "next_attempt_at", jsonx_time(o->next_attempt_ms)) == 0 &&
               json_object_set_new(v, "created_at", jsonx_time(o->created_ms)) == 0 &&
               json_object_set_new(v, "sent_at", jsonx_time(o->sent_ms)) == 0 &&
-              json_object_set_new(v, "retried_at", jsonx_time(o->retried_ms)) == 0;
+              json_object_set_new(v, "retried_at", jsonx_time(o->retried_ms)) == 0 &&
+              json_object_set_new(v, "deferred", json_boolean(o->deferred)) == 0 &&
+              json_object_set_new(v, "group_id",
+                                  o->group_id ? json_integer(o->group_id) : json_null()) == 0;
     if (!ok) {
         json_decref(v);
         return NULL;
@@ -429,7 +433,7 @@ static void notification_list(struct call *c)
 {
     /* Indexes as in notification_params. */
     const char *state = c->query[0], *ticket = c->query[1], *limit = c->query[4],
-               *after = c->query[5];
+               *after = c->query[5], *group = c->query[6];
     struct outbox_filter f = {
         .state = -1, .due_ms = SLAD_NO_TIME, .event = c->query[2], .channel = c->query[3]};
     char q[PATH_QUOTE_MAX + 4];
@@ -446,6 +450,11 @@ static void notification_list(struct call *c)
         return;
     }
     f.ticket_id = v;
+    if (group && (call_parse_uint(group, INT64_MAX, &f.group_id) < 0 || f.group_id < 1)) {
+        call_error(c, 400, "invalid_parameter",
+                   "query parameter 'group' must be the id of a grouped message");
+        return;
+    }
     struct call_page page;
     if (!call_page_start(c, limit, after, "notification", &page, &f.after_id))
         return;

@@ -1,5 +1,5 @@
 /* api_call.h - what the files of the API share (api.c holds the router and the route
- * table; api_followups.c, api_plans.c, api_reports.c hold more handlers): the request
+ * table; api_followups.c, api_plans.c, api_reports.c, api_intake.c hold more handlers): the request
  * being answered and the ways to answer it. Not for use outside the API's files. */
 #ifndef SLAD_API_CALL_H
 #define SLAD_API_CALL_H
@@ -56,6 +56,7 @@ route_fn route_plan_create, route_plan_list, route_plan_get, route_plan_patch, r
 route_fn route_report_sla;
 route_fn route_schedule_list, route_schedule_oncall, route_schedule_ics;
 route_fn route_override_create, route_override_list, route_override_delete;
+route_fn route_intake;
 
 const struct conf *call_conf(struct call *c);
 

@@ -801,14 +801,15 @@ static void check_retention(struct conf_loader *ld, const struct conf *conf)
 /* In dependency order: each section refers only to sections above it. */
 static const struct conf_key top_keys[] = {
     {"daemon", .parse = parse_daemon},
+    {"calendars", .parse = conf_parse_calendars}, /* before contacts' quiet hours */
     {"channels", .parse = conf_parse_channels},
     {"contacts", .parse = conf_parse_contacts},
-    {"calendars", .parse = conf_parse_calendars},
     {"schedules", .parse = conf_parse_schedules}, /* contacts and calendars */
     {"teams", .parse = conf_parse_teams},         /* roles may name oncall:SCHEDULE */
     {"templates", .parse = conf_parse_templates},
     {"policies", .parse = conf_parse_policies, .required = true},
     {"repeat_fault", .parse = conf_parse_repeat_fault},
+    {"intakes", .parse = conf_parse_intakes},
 };
 
 /* ---- loading ---- */

@@ -17,7 +17,7 @@
 /* The shortest signing key slad accepts: 128 bits, as a guess must not forge signatures. */
 #define SIGNING_KEY_MIN_BYTES 16
 
-static const char *const notification_events[] = {
+const char *const conf_notification_events[] = {
     "sla.warning",          "sla.breach",          "sla.escalation",
     "followup.due",         "followup.overdue",    "followup.unsatisfied",
     "appointment.reminder", "ticket.repeat_fault", NULL,
@@ -139,7 +139,7 @@ static const struct channel_kind {
 };
 #define N_CHANNEL_KINDS (sizeof(channel_kinds) / sizeof(channel_kinds[0]))
 static const char *const channel_common_keys = "name type timeout max_attempts max_age "
-                                               "concurrency rate";
+                                               "concurrency rate group_window";
 
 static void parse_channel_type(struct conf_loader *ld, const config_setting_t *s, void *obj,
                                const struct conf_key *k)
@@ -248,6 +248,7 @@ static const struct conf_key channel_keys[] = {
     {"template_code", conf_parse_string, C(template_code)},
     {"routing_key", conf_parse_string, C(routing_key), .secret = true},
     {"tls", conf_parse_word, C(tls), .words = tls_modes},
+    {"group_window", conf_parse_ms, C(group_window_ms), .min = 1000, .max = CIVIL_MS_PER_HOUR},
 };
 #undef C
 
@@ -480,6 +481,7 @@ static const struct conf_key contact_keys[] = {
     {"phone", parse_phone, P(phone)},
     {"email", parse_email, P(email)},
     {"via", .parse = parse_via}, /* after phone and email, which it checks */
+    {"hours", conf_parse_calendar_ref, P(hours)},
 };
 #undef P
 
@@ -571,7 +573,7 @@ void conf_parse_teams(struct conf_loader *ld, const config_setting_t *s, void *o
 
 #define M(field) .offset = offsetof(struct conf_template, field)
 static const struct conf_key template_keys[] = {
-    {"event", conf_parse_word, M(event), .required = true, .words = notification_events},
+    {"event", conf_parse_word, M(event), .required = true, .words = conf_notification_events},
     {"lang", conf_parse_word, M(lang), .required = true, .words = conf_languages},
     {"text", parse_template_text, M(text), .required = true},
     {"subject", parse_template_text, M(subject)},

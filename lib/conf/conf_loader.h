@@ -1,7 +1,7 @@
 /* conf_loader.h - the machinery shared by the config loader's files (conf.c: messages, key
  * tables, value parsers, daemon, loading; conf_channels.c: channels, contacts, teams,
  * templates; conf_policies.c: calendars, policies, repeat_fault; conf_schedules.c: on-call
- * schedules; conf_summary.c). Not part
+ * schedules; conf_intakes.c: intakes; conf_summary.c). Not part
  * of libslad's interface: only conf*.c include it.
  *
  * Each section has one const table of struct conf_key, and conf_read_group() walks a group
@@ -149,6 +149,7 @@ conf_key_parser conf_parse_string, conf_parse_name, conf_parse_int, conf_parse_m
 conf_key_parser conf_parse_channels, conf_parse_contacts, conf_parse_teams, conf_parse_templates;
 conf_key_parser conf_parse_calendars, conf_parse_policies, conf_parse_repeat_fault;
 conf_key_parser conf_parse_schedules; /* conf_schedules.c */
+conf_key_parser conf_parse_intakes;   /* conf_intakes.c */
 
 /* A calendar's name (the built-in 24x7 or one declared above) as a const struct
  * calendar * field. */
@@ -158,6 +159,7 @@ conf_key_parser conf_parse_calendar_ref;
 void conf_check_oncall(struct conf_loader *ld, const config_setting_t *s, const struct conf_key *k,
                        const char *recipient);
 
-extern const char *const conf_languages[]; /* "zh", "en" */
+extern const char *const conf_languages[];           /* "zh", "en" */
+extern const char *const conf_notification_events[]; /* "sla.warning", ... */
 
 #endif

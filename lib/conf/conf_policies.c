@@ -558,6 +558,14 @@ static void parse_reminders(struct conf_loader *ld, const config_setting_t *s, v
                    (void **)&p->reminders, &p->n_reminders, sizeof(*p->reminders), false);
 }
 
+/* The events that pass a contact's quiet hours under this policy ([] : none does). */
+static void parse_urgent(struct conf_loader *ld, const config_setting_t *s, void *obj,
+                         const struct conf_key *k)
+{
+    conf_parse_words(ld, s, obj, k);
+    ((struct conf_policy *)obj)->urgent_set = true;
+}
+
 #define Y(field) .offset = offsetof(struct conf_policy, field)
 static const struct conf_key policy_keys[] = {
     {"name", conf_parse_name, Y(name), .required = true},
@@ -566,6 +574,7 @@ static const struct conf_key policy_keys[] = {
     {"clocks", .parse = parse_clocks},
     {"followups", .parse = parse_followups},
     {"reminders", .parse = parse_reminders},
+    {"urgent", parse_urgent, Y(urgent), .words = conf_notification_events},
 };
 #undef Y
 

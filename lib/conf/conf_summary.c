@@ -125,9 +125,14 @@ char *conf_summary(const struct conf *conf)
     for (size_t i = 0; i < conf->n_teams; i++)
         conf_text_add(&t, " %s", conf->teams[i].name);
     conf_text_add(&t, "\nchannels (%zu):", conf->n_channels);
-    for (size_t i = 0; i < conf->n_channels; i++)
-        conf_text_add(&t, " %s (%s)", conf->channels[i].name,
-                      channel_type_name(conf->channels[i].type));
+    for (size_t i = 0; i < conf->n_channels; i++) {
+        const struct conf_channel *ch = &conf->channels[i];
+        struct duration group = duration_ms(ch->group_window_ms);
+        conf_text_add(&t, " %s (%s", ch->name, channel_type_name(ch->type));
+        if (ch->group_window_ms)
+            conf_text_add(&t, ", grouped within %s", duration_format(&group, a, sizeof(a)));
+        conf_text_add(&t, ")");
+    }
     conf_text_add(&t, "\ntemplates (%zu), policies (%zu)\n", conf->n_templates, conf->n_policies);
     for (size_t i = 0; i < conf->n_policies; i++)
         add_policy(&t, &conf->policies[i]);
@@ -143,6 +148,12 @@ char *conf_summary(const struct conf *conf)
                       duration_format(&retention, a, sizeof(a)));
     else
         conf_text_add(&t, "\nretention: off (nothing is purged)\n");
+    for (size_t i = 0; i < conf->n_intakes; i++) {
+        const struct conf_intake *in = &conf->intakes[i];
+        conf_text_add(&t, "intake %s (%s) at /v1/intake/%s: tickets of team %s, %s token\n",
+                      in->name, intake_type_name(in->type), in->name, in->team ? in->team : "-",
+                      in->token_file ? "its own" : "the daemon's");
+    }
     if (t.oom) {
         free(t.s);
         return NULL;

@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "calendar.h"
 
@@ -21,12 +22,34 @@ const char *channel_type_name(enum channel_type type)
     return (unsigned)type < N_CHANNEL_TYPES ? channel_type_names[type] : NULL;
 }
 
-int channel_type_from_name(const char *name)
+/* The index of name in names[0..n), -1 when absent. */
+static int name_index(const char *const *names, size_t n, const char *name)
 {
-    for (size_t i = 0; i < N_CHANNEL_TYPES; i++)
-        if (strcmp(channel_type_names[i], name) == 0)
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(names[i], name) == 0)
             return (int)i;
     return -1;
+}
+
+int channel_type_from_name(const char *name)
+{
+    return name_index(channel_type_names, N_CHANNEL_TYPES, name);
+}
+
+static const char *const intake_type_names[] = {
+    [INTAKE_ALERTMANAGER] = "alertmanager",
+    [INTAKE_PAGERDUTY] = "pagerduty",
+};
+#define N_INTAKE_TYPES (sizeof(intake_type_names) / sizeof(intake_type_names[0]))
+
+const char *intake_type_name(enum intake_type type)
+{
+    return (unsigned)type < N_INTAKE_TYPES ? intake_type_names[type] : NULL;
+}
+
+int intake_type_from_name(const char *name)
+{
+    return name_index(intake_type_names, N_INTAKE_TYPES, name);
 }
 
 bool conf_strings_has(const struct conf_strings *list, const char *s)
@@ -100,6 +123,24 @@ static void policy_done(struct conf_policy *p)
     for (size_t i = 0; i < p->n_reminders; i++)
         conf_strings_done(&p->reminders[i].notify);
     free(p->reminders);
+    conf_strings_done(&p->urgent);
+}
+
+static void intake_done(struct conf_intake *in)
+{
+    free(in->name);
+    free(in->team);
+    free(in->grade);
+    free(in->region);
+    for (size_t i = 0; i < in->n_labels; i++) {
+        free(in->labels[i].key);
+        free(in->labels[i].value);
+    }
+    free(in->labels);
+    for (size_t i = 0; i < in->n_severity_map; i++)
+        free(in->severity_map[i].word);
+    free(in->severity_map);
+    free(in->token_file);
 }
 
 static void channel_done(struct conf_channel *c)
@@ -179,6 +220,9 @@ void conf_free(struct conf *conf)
         policy_done(&conf->policies[i]);
     free(conf->policies);
     conf_strings_done(&conf->repeat_fault.notify);
+    for (size_t i = 0; i < conf->n_intakes; i++)
+        intake_done(&conf->intakes[i]);
+    free(conf->intakes);
     free(conf->path);
     free(conf);
 }
@@ -238,4 +282,29 @@ const struct conf_policy *conf_find_policy(const struct conf *conf, const char *
 const struct conf_role *conf_team_role(const struct conf_team *team, const char *role)
 {
     FIND_BY_NAME(team->roles, team->n_roles, role);
+}
+
+const struct conf_intake *conf_find_intake(const struct conf *conf, const char *name)
+{
+    FIND_BY_NAME(conf->intakes, conf->n_intakes, name);
+}
+
+bool conf_event_is_urgent(const struct conf *conf, const char *policy, const char *event)
+{
+    static const char *const urgent[] = {"sla.breach", "sla.escalation", "ticket.repeat_fault"};
+    const struct conf_policy *p = policy ? conf_find_policy(conf, policy) : NULL;
+    if (p && p->urgent_set)
+        return conf_strings_has(&p->urgent, event);
+    for (size_t i = 0; i < sizeof(urgent) / sizeof(urgent[0]); i++)
+        if (strcmp(urgent[i], event) == 0)
+            return true;
+    return false;
+}
+
+int conf_intake_severity(const struct conf_intake *in, const char *word)
+{
+    for (size_t i = 0; word && i < in->n_severity_map; i++)
+        if (strcasecmp(in->severity_map[i].word, word) == 0)
+            return in->severity_map[i].severity;
+    return in->default_severity;
 }

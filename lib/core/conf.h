@@ -50,9 +50,12 @@ struct conf_strings {
 
 struct conf_contact {
     char *name;
-    char *phone;             /* E.164 or NULL */
-    char *email;             /* or NULL */
-    struct conf_strings via; /* channel names that reach the person, in order of preference */
+    char *phone;                  /* E.164 or NULL */
+    char *email;                  /* or NULL */
+    struct conf_strings via;      /* channel names that reach the person, in order of preference */
+    const struct calendar *hours; /* quiet hours: outside this calendar's open hours only
+                                     urgent events reach the person, the rest wait for
+                                     the next opening; NULL: always reachable */
 };
 
 struct conf_role {
@@ -111,6 +114,9 @@ struct conf_channel {
     char *access_key_id, *access_key_secret, *sign_name, *template_code;
     /* pagerduty */
     char *routing_key;
+    /* Storm grouping: notifications to one address on this channel within the window go
+     * out as one message; 0: each alone. */
+    int64_t group_window_ms;
 };
 
 struct conf_template {
@@ -180,12 +186,46 @@ struct conf_policy {
     size_t n_followups;
     struct conf_reminder *reminders;
     size_t n_reminders;
+    /* The events that reach a contact outside its quiet hours; urgent_set false: the
+     * default list (conf_event_is_urgent). */
+    struct conf_strings urgent;
+    bool urgent_set;
 };
 
 struct conf_repeat_fault {
     int count;                  /* default 3 */
     int64_t window_ms;          /* default 365 d */
     struct conf_strings notify; /* default ["manager"] */
+};
+
+/* Intake from monitoring (POST /v1/intake/{name}): what a sender's alerts become. */
+enum intake_type { INTAKE_ALERTMANAGER, INTAKE_PAGERDUTY };
+
+/* "alertmanager" <-> INTAKE_ALERTMANAGER; NULL / -1 when unknown. */
+const char *intake_type_name(enum intake_type type);
+int intake_type_from_name(const char *name);
+
+struct conf_label {
+    char *key, *value;
+};
+
+struct conf_severity_word {
+    char *word;   /* "critical", compared without case */
+    int severity; /* 1..5 */
+};
+
+struct conf_intake {
+    char *name; /* the route's {name} and the tickets' source */
+    enum intake_type type;
+    char *team;                /* the tickets' team, or NULL */
+    char *grade, *region;      /* policy hints: set on the tickets, for policies to match */
+    struct conf_label *labels; /* more hints: labels set on the tickets */
+    size_t n_labels;
+    struct conf_severity_word *severity_map; /* the sender's words to severities */
+    size_t n_severity_map;
+    int default_severity; /* a word not in the map, or none; default 3 */
+    char *token_file;     /* its own bearer token (PagerDuty: routing key); NULL: the
+                             daemon's */
 };
 
 struct conf {
@@ -206,6 +246,8 @@ struct conf {
     struct conf_policy *policies;
     size_t n_policies;
     struct conf_repeat_fault repeat_fault;
+    struct conf_intake *intakes;
+    size_t n_intakes;
     char *warnings; /* "FILE:LINE: warning: ..." lines for --check-config and the log, or
                        NULL: what loads but weakens security (tls = "none" with a login) */
 };
@@ -223,6 +265,15 @@ const struct conf_team *conf_find_team(const struct conf *conf, const char *name
 const struct conf_channel *conf_find_channel(const struct conf *conf, const char *name);
 const struct conf_policy *conf_find_policy(const struct conf *conf, const char *name);
 const struct conf_role *conf_team_role(const struct conf_team *team, const char *role);
+const struct conf_intake *conf_find_intake(const struct conf *conf, const char *name);
+
+/* Whether event reaches a contact outside its quiet hours under the policy named policy
+ * (NULL or unknown: the default list, sla.breach, sla.escalation and
+ * ticket.repeat_fault). */
+bool conf_event_is_urgent(const struct conf *conf, const char *policy, const char *event);
+
+/* The severity word (without case) means under intake in (its map; else its default). */
+int conf_intake_severity(const struct conf_intake *in, const char *word);
 
 /* A string list of the config: whether it holds s; free its strings. */
 bool conf_strings_has(const struct conf_strings *list, const char *s);

@@ -1,8 +1,11 @@
 /* recipient.c - resolving "notify" lists (see recipient.h). */
 #include "recipient.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "calendar.h"
 
 struct sink {
     struct recipient *v;
@@ -219,4 +222,14 @@ bool recipient_needs_oncall(const struct conf *conf, const struct ticket *t,
                 return true;
     }
     return false;
+}
+
+int64_t recipient_reachable_at(const struct conf *conf, const struct recipient *rc,
+                               const char *policy, const char *event, int64_t now_ms)
+{
+    const struct calendar *hours = rc->contact ? rc->contact->hours : NULL;
+    if (!hours || conf_event_is_urgent(conf, policy, event))
+        return now_ms;
+    int64_t open = calendar_next_open(hours, now_ms);
+    return open == INT64_MAX ? now_ms : open;
 }

@@ -55,4 +55,12 @@ void recipient_resolve(const struct conf *conf, const struct ticket *t,
                        const struct conf_strings *notify, const struct recipient_oncall *oncall,
                        struct recipient *ret, size_t max, size_t *ret_n);
 
+/* Quiet hours: the earliest instant >= now_ms at which rc may receive event for a ticket
+ * of policy (NULL: none): now_ms unless rc is a contact with hours, the event is not
+ * urgent (conf_event_is_urgent) and the hours are closed at now_ms; then their next
+ * opening. Hours that never open again defer nothing (now_ms): deferring forever would
+ * drop the notification. */
+int64_t recipient_reachable_at(const struct conf *conf, const struct recipient *rc,
+                               const char *policy, const char *event, int64_t now_ms);
+
 #endif

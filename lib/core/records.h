@@ -49,9 +49,16 @@ struct outbox_row {
     const char *last_error;  /* NULL when none */
     const char *payload;     /* JSON object text, or NULL */
     int64_t created_ms;
-    int64_t sent_ms;    /* SLAD_NO_TIME until sent */
-    int64_t retried_ms; /* the latest manual retry of a dead row; SLAD_NO_TIME: none */
+    int64_t sent_ms;     /* SLAD_NO_TIME until sent */
+    int64_t retried_ms;  /* the latest manual retry of a dead row; SLAD_NO_TIME: none */
+    const char *address; /* where on the channel (phone, e-mail), or NULL: the channel's own */
+    bool deferred;       /* held back by the contact's quiet hours */
+    int64_t group_id;    /* storm grouping: the row of the message that carries this one
+                            (a grouped message's row names itself); 0: none */
 };
+
+/* The event of a grouped message's row (storm grouping). */
+#define OUTBOX_GROUP_EVENT "notification.group"
 
 /* Filters of listings, in id order; NULL / -1 / 0 mean "any". */
 struct ticket_filter {
@@ -75,6 +82,7 @@ struct outbox_filter {
     int64_t due_ms;      /* rows with next_attempt_ms <= due_ms; SLAD_NO_TIME: any */
     int64_t after_id;    /* ids greater than this */
     size_t limit;        /* 0: no limit */
+    int64_t group_id;    /* the rows of one grouped message (and its own); 0: any */
 };
 
 /* view: enum followup_view, or -1 for any; before: due before this instant (SLAD_NO_TIME:

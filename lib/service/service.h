@@ -19,6 +19,7 @@
 #include "budget.h"
 #include "conf.h"
 #include "error.h"
+#include "intake.h"
 #include "lifecycle.h"
 #include "records.h"
 #include "schedule.h"
@@ -117,6 +118,23 @@ int service_schedule_shifts(struct service *svc, const char *name, int64_t from_
 int service_schedule_ics(struct service *svc, const char *name, const char *contact,
                          int64_t from_ms, int64_t to_ms, int64_t now_ms, char **ret,
                          struct slad_error *reterr);
+/* What one alert of an intake did (service_intake.c). */
+struct service_intake_result {
+    enum intake_outcome outcome;
+    int64_t ticket_id;             /* the ticket it names; 0 when none */
+    char key[INTAKE_KEY_MAX + 16]; /* its key: the alert's, or "slad-ID" made for a
+                                      trigger without one; "" when none */
+};
+
+/* Apply alerts[0..n) of intake in at now_ms (POST /v1/intake/{name}), each to the ticket
+ * with source = the intake's name and external_id = its key, as intake_decide says:
+ * created (intake_ticket), reopened, acknowledged or resolved (events by the intake's
+ * name; a resolve dated when the alert ended, as far as the ticket's events allow), or
+ * unchanged. All or nothing: on error no alert is applied. results[i] says what alert i
+ * did. Errors as above. */
+int service_intake(struct service *svc, const struct conf_intake *in,
+                   const struct intake_alert *alerts, size_t n, int64_t now_ms,
+                   struct service_intake_result *results, struct slad_error *reterr);
 
 /* Called for every effect (clock change, step fired, follow-up...) of an operation once
  * the operation is recorded, so that the daemon logs one line per state change. */

@@ -117,24 +117,34 @@ static int queue_one(struct service *svc, const struct ticket *t, const struct e
     if (r < 0)
         return r;
     bool dead = rc->error[0] || !rc->channel;
+    /* Quiet hours hold a row back to the contact's next opening; a grouped channel holds
+     * it for its window, so that the storm that follows joins it (daemon/deliver_job.c). */
+    const char *event = effect_event(e);
+    int64_t due = recipient_reachable_at(svc->conf, rc, t->policy, event, now_ms);
+    bool deferred = due > now_ms;
+    int64_t window = rc->channel ? rc->channel->group_window_ms : 0;
+    if (window > 0 && due - now_ms < window)
+        due = now_ms + window;
     /* The payload keeps what the renderer needs besides the ticket as it is at delivery. */
     char *payload = payload_encode(t, e, late, rc);
     if (!payload)
         return slad_error_set(reterr, ENOMEM, "out of memory queueing a notification");
     struct outbox_row o = {
         .ticket_id = t->id,
-        .event = effect_event(e),
+        .event = event,
         .channel = channel,
         .recipient = rc->text,
         .contact = contact,
         .idempotency_key = key,
         .state = dead ? OUTBOX_DEAD : OUTBOX_PENDING,
         .attempts = 0,
-        .next_attempt_ms = dead ? SLAD_NO_TIME : now_ms,
+        .next_attempt_ms = dead ? SLAD_NO_TIME : due,
         .last_error = dead ? (rc->error[0] ? rc->error : "no channel reaches the recipient") : NULL,
         .payload = payload,
         .created_ms = now_ms,
         .sent_ms = SLAD_NO_TIME,
+        .address = rc->address,
+        .deferred = deferred && !dead,
     };
     r = store_outbox_add(svc->store, &o, NULL, NULL, reterr);
     free(payload);

@@ -1,5 +1,6 @@
 /* service_internal.h - what the files of the service share. Not for use outside them.
  * They call each other one way only, top to bottom:
+ *     service_intake.c (alerts from monitoring) -> service.c (its ticket operations)
  *     service.c (tickets, the scheduler's dispatch), service_task_done.c, service_query.c,
  *     service_notification.c, service_schedule.c
  *       -> service_plan.c (plans) -> service_followup.c (follow-up tasks)

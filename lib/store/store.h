@@ -138,9 +138,23 @@ int store_outbox_requeue_sending(struct store *s, int64_t now_ms, size_t *ret_n,
 
 /* POST /v1/notifications/{id}/retry: dead row id goes back to pending at now_ms with
  * its attempts reset and created_ms set to now_ms, from which max_age counts: a whole new
- * budget (same key, same channel, last_error kept until the next attempt).
+ * budget (same key, same channel, last_error kept until the next attempt). A grouped
+ * message takes its dead members back (`sending`); a member leaves its group and goes
+ * alone.
  * -EBUSY when the row is not dead. */
 int store_outbox_requeue(struct store *s, int64_t id, int64_t now_ms, struct slad_error *reterr);
+
+/* Storm grouping. The pending rows of g->channel for g->address (NULL: the channel's
+ * own) that are in no group and due by until_ms, at most max in id order: when there are
+ * two or more, row g is queued (its group_id names itself) and they become its members
+ * (group_id = its id, state `sending`, so that they are not picked alone), *ret_id its id
+ * and *ret_n their number; else nothing changes and *ret_id is 0. A crash's re-queue
+ * leaves members as they are: the message goes again, with its key. */
+int store_outbox_group(struct store *s, const struct outbox_row *g, int64_t until_ms, size_t max,
+                       int64_t *ret_id, size_t *ret_n, struct slad_error *reterr);
+/* The members of grouped message g->id take its state, last_error and sent_ms. */
+int store_outbox_settle_group(struct store *s, const struct outbox_row *g,
+                              struct slad_error *reterr);
 
 /* The gauges (records.h), from counters that triggers keep: one short read. */
 int store_gauges(struct store *s, struct gauges *ret, struct slad_error *reterr);

@@ -63,14 +63,6 @@ _Static_assert(FOLLOWUP_VIEW_PENDING == 0 && FOLLOWUP_VIEW_DUE == 1 && FOLLOWUP_
                    FOLLOWUP_VIEW_DONE == 3 && FOLLOWUP_VIEW_CANCELLED == 4,
                "sql_list numbers the views");
 
-static void bind_id(struct binder *b, int i, int64_t id)
-{
-    if (id)
-        bind_int64(b, i, id);
-    else
-        bind_null(b, i);
-}
-
 int store_followup_insert(struct store *s, struct followup *f, int64_t next_ms,
                           struct slad_error *reterr)
 {

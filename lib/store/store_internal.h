@@ -72,6 +72,10 @@ int store_agenda_rows(struct store *s, const char *sql, store_agenda_fn *fn, voi
 /* Step a statement that returns no row (or whose rows are ignored) and reset it. */
 int store_run(struct store *s, sqlite3_stmt *st, const char *op, struct slad_error *reterr);
 
+/* Run sql (a string constant, no rows) with ?1 = id. */
+int store_run_id(struct store *s, const char *sql, int64_t id, const char *op,
+                 struct slad_error *reterr);
+
 /* The statement of sql (a string constant) with ?1 = id and ?2 = limit bound, into *ret:
  * the newest rows of a ticket. op names it in errors. */
 int store_bind_latest(struct store *s, const char *sql, int64_t id, size_t limit, const char *op,
@@ -108,6 +112,15 @@ static inline void bind_null(struct binder *b, int i)
 {
     if (b->rc == SQLITE_OK)
         b->rc = sqlite3_bind_null(b->st, i);
+}
+
+/* A row's id, 0 (none) as NULL. */
+static inline void bind_id(struct binder *b, int i, int64_t id)
+{
+    if (id)
+        bind_int64(b, i, id);
+    else
+        bind_null(b, i);
 }
 
 /* LIMIT: 0 means none (-1 for SQLite). */

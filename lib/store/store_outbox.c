@@ -8,12 +8,14 @@
 
 #define OUTBOX_COLUMNS                                                                             \
     "id, ticket_id, event, channel, recipient, idempotency_key, state, attempts,"                  \
-    " next_attempt_ms, last_error, payload, created_ms, sent_ms, contact, retried_ms"
+    " next_attempt_ms, last_error, payload, created_ms, sent_ms, contact, retried_ms, address,"    \
+    " deferred, group_id"
 
 static const char sql_outbox_add[] =
     "INSERT INTO outbox (ticket_id, event, channel, recipient, idempotency_key,"
     " state, attempts, next_attempt_ms, last_error, payload, created_ms,"
-    " sent_ms, contact) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+    " sent_ms, contact, address, deferred, group_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+    " ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
     " ON CONFLICT (idempotency_key) DO NOTHING";
 static const char sql_outbox_update[] =
     "UPDATE outbox SET state = ?2, channel = ?3, attempts = ?4,"
@@ -24,6 +26,7 @@ static const char sql_outbox_list[] = "SELECT " OUTBOX_COLUMNS " FROM outbox WHE
                                       " AND (?4 IS NULL OR next_attempt_ms <= ?4)"
                                       " AND (?6 IS NULL OR event = ?6)"
                                       " AND (?7 IS NULL OR channel = ?7)"
+                                      " AND (?8 IS NULL OR group_id = ?8)"
                                       " ORDER BY id LIMIT ?5";
 static const char sql_outbox_get[] = "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE id = ?1";
 /* Delivery: these three run on the outbox_due index (state, next_attempt_ms). */
@@ -34,20 +37,41 @@ static const char sql_outbox_due[] =
     " ORDER BY next_attempt_ms, id LIMIT ?2";
 static const char sql_outbox_next_due[] =
     "SELECT min(next_attempt_ms) FROM outbox WHERE state = 'pending'";
+/* A grouped message's members stay `sending` while it is out: the message goes again. */
 static const char sql_outbox_requeue[] = "UPDATE outbox SET state = 'pending', next_attempt_ms = ?1"
-                                         " WHERE state = 'sending'";
+                                         " WHERE state = 'sending'"
+                                         " AND (group_id IS NULL OR group_id = id)";
 /* A manual retry gets a whole new budget: max_age counts from retried_ms. created_ms
- * keeps the instant the notification was queued. */
+ * keeps the instant the notification was queued. A member retried goes alone (it leaves
+ * its group); a grouped message takes its dead members back. */
 static const char sql_outbox_retry[] =
-    "UPDATE outbox SET state = 'pending', attempts = 0,"
-    " next_attempt_ms = ?2, retried_ms = ?2 WHERE id = ?1 AND state = 'dead'";
+    "UPDATE outbox SET state = 'pending', attempts = 0, next_attempt_ms = ?2, retried_ms = ?2,"
+    " group_id = CASE WHEN group_id = id THEN id END WHERE id = ?1 AND state = 'dead'";
+static const char sql_outbox_retry_members[] =
+    "UPDATE outbox SET state = 'sending' WHERE group_id = ?1 AND id != ?1 AND state = 'dead'";
+/* Storm grouping: the rows waiting for one address on a channel (outbox_grouping). */
+#define GROUP_CANDIDATES                                                                           \
+    " FROM outbox WHERE state = 'pending' AND group_id IS NULL AND channel = ?1"                   \
+    " AND address IS ?2 AND next_attempt_ms <= ?3"
+static const char sql_outbox_group_count[] =
+    "SELECT count(*) FROM (SELECT 1" GROUP_CANDIDATES " LIMIT ?4)";
+static const char sql_outbox_group_self[] = "UPDATE outbox SET group_id = id WHERE id = ?1";
+static const char sql_outbox_group_join[] =
+    "UPDATE outbox SET group_id = ?5, state = 'sending' WHERE id IN"
+    " (SELECT id" GROUP_CANDIDATES " AND id != ?5 ORDER BY id LIMIT ?4)";
+static const char sql_outbox_group_settle[] =
+    "UPDATE outbox SET state = ?2, last_error = ?3, sent_ms = ?4"
+    " WHERE group_id = ?1 AND id != ?1";
 /* The newest rows of one ticket, on the (ticket_id, id) index read backwards. */
 static const char sql_outbox_latest[] = "SELECT " OUTBOX_COLUMNS " FROM outbox"
                                         " WHERE ticket_id = ?1 ORDER BY id DESC LIMIT ?2";
 
 const char *const store_outbox_statements[] = {
-    sql_outbox_add,      sql_outbox_update,  sql_outbox_list,  sql_outbox_get,    sql_outbox_due,
-    sql_outbox_next_due, sql_outbox_requeue, sql_outbox_retry, sql_outbox_latest, NULL,
+    sql_outbox_add,           sql_outbox_update,       sql_outbox_list,
+    sql_outbox_get,           sql_outbox_due,          sql_outbox_next_due,
+    sql_outbox_requeue,       sql_outbox_retry,        sql_outbox_latest,
+    sql_outbox_retry_members, sql_outbox_group_count,  sql_outbox_group_self,
+    sql_outbox_group_join,    sql_outbox_group_settle, NULL,
 };
 
 int store_outbox_add(struct store *s, const struct outbox_row *o, int64_t *ret_id, bool *ret_added,
@@ -60,10 +84,7 @@ int store_outbox_add(struct store *s, const struct outbox_row *o, int64_t *ret_i
     if (!st)
         return -EIO;
     struct binder b = {st, SQLITE_OK};
-    if (o->ticket_id)
-        bind_int64(&b, 1, o->ticket_id);
-    else
-        bind_null(&b, 1);
+    bind_id(&b, 1, o->ticket_id);
     bind_text(&b, 2, o->event);
     bind_text(&b, 3, o->channel);
     bind_text(&b, 4, o->recipient);
@@ -76,6 +97,9 @@ int store_outbox_add(struct store *s, const struct outbox_row *o, int64_t *ret_i
     bind_int64(&b, 11, o->created_ms);
     bind_time(&b, 12, o->sent_ms);
     bind_text(&b, 13, o->contact);
+    bind_text(&b, 14, o->address);
+    bind_int64(&b, 15, o->deferred);
+    bind_id(&b, 16, o->group_id);
     if (b.rc != SQLITE_OK) {
         sqlite3_reset(st);
         return store_fail(s, b.rc, "queueing a notification", reterr);
@@ -150,6 +174,9 @@ static int outbox_rows(struct store *s, sqlite3_stmt *st, outbox_row_fn *fn, voi
             .sent_ms = column_time(st, 12),
             .contact = column_text(st, 13),
             .retried_ms = column_time(st, 14),
+            .address = column_text(st, 15),
+            .deferred = sqlite3_column_int(st, 16) != 0,
+            .group_id = sqlite3_column_int64(st, 17), /* NULL reads as 0 */
         };
         rows++;
         r = fn(userdata, &o);
@@ -175,14 +202,12 @@ int store_outbox_list(struct store *s, const struct outbox_filter *f, outbox_row
         bind_text(&b, 2, outbox_state_name(f->state));
     else
         bind_null(&b, 2);
-    if (f->ticket_id)
-        bind_int64(&b, 3, f->ticket_id);
-    else
-        bind_null(&b, 3);
+    bind_id(&b, 3, f->ticket_id);
     bind_time(&b, 4, f->due_ms);
     bind_limit(&b, 5, f->limit);
     bind_text(&b, 6, f->event);
     bind_text(&b, 7, f->channel);
+    bind_id(&b, 8, f->group_id);
     if (b.rc != SQLITE_OK) {
         sqlite3_reset(st);
         return store_fail(s, b.rc, "listing notifications", reterr);
@@ -292,5 +317,75 @@ int store_outbox_requeue(struct store *s, int64_t id, int64_t now_ms, struct sla
         return r;
     if (sqlite3_changes(store_db(s)) == 0)
         return slad_error_set(reterr, EBUSY, "notification %" PRId64 " is not dead", id);
+    return store_run_id(s, sql_outbox_retry_members, id, "re-queueing a notification", reterr);
+}
+
+/* Bind the grouping's candidates: channel, address, until_ms, max (?1..?4). */
+static void bind_candidates(struct binder *b, const struct outbox_row *g, int64_t until_ms,
+                            size_t max)
+{
+    bind_text(b, 1, g->channel);
+    bind_text(b, 2, g->address);
+    bind_int64(b, 3, until_ms);
+    bind_limit(b, 4, max);
+}
+
+int store_outbox_group(struct store *s, const struct outbox_row *g, int64_t until_ms, size_t max,
+                       int64_t *ret_id, size_t *ret_n, struct slad_error *reterr)
+{
+    *ret_id = 0;
+    *ret_n = 0;
+    sqlite3_stmt *st = store_prepared(s, sql_outbox_group_count, reterr);
+    if (!st)
+        return -EIO;
+    struct binder b = {st, SQLITE_OK};
+    bind_candidates(&b, g, until_ms, max);
+    int rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
+    int64_t n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW)
+        return store_fail(s, rc, "grouping notifications", reterr);
+    if (n < 2) /* alone: it goes as it is */
+        return 0;
+    int64_t id = 0;
+    int r = store_outbox_add(s, g, &id, NULL, reterr);
+    if (r == 0 && id == 0)
+        r = slad_error_set(reterr, EEXIST, "grouped message '%s' exists", g->idempotency_key);
+    if (r == 0)
+        r = store_run_id(s, sql_outbox_group_self, id, "grouping notifications", reterr);
+    if (r < 0)
+        return r;
+    if (!(st = store_prepared(s, sql_outbox_group_join, reterr)))
+        return -EIO;
+    b = (struct binder){st, SQLITE_OK};
+    bind_candidates(&b, g, until_ms, max);
+    bind_int64(&b, 5, id);
+    if (b.rc != SQLITE_OK) {
+        sqlite3_reset(st);
+        return store_fail(s, b.rc, "grouping notifications", reterr);
+    }
+    r = store_run(s, st, "grouping notifications", reterr);
+    if (r < 0)
+        return r;
+    *ret_id = id;
+    *ret_n = (size_t)sqlite3_changes(store_db(s));
     return 0;
+}
+
+int store_outbox_settle_group(struct store *s, const struct outbox_row *g,
+                              struct slad_error *reterr)
+{
+    sqlite3_stmt *st = store_prepared(s, sql_outbox_group_settle, reterr);
+    if (!st)
+        return -EIO;
+    struct binder b = {st, SQLITE_OK};
+    bind_int64(&b, 1, g->id);
+    bind_text(&b, 2, outbox_state_name(g->state));
+    bind_text(&b, 3, g->last_error);
+    bind_time(&b, 4, g->sent_ms);
+    if (b.rc != SQLITE_OK) {
+        sqlite3_reset(st);
+        return store_fail(s, b.rc, "recording a grouped message", reterr);
+    }
+    return store_run(s, st, "recording a grouped message", reterr);
 }

@@ -25,6 +25,12 @@ static const char sql_kept[] =
 /* At most ?2 rows of ticket ?1. */
 static const char sql_history[] = "DELETE FROM history WHERE id IN"
                                   " (SELECT id FROM history WHERE ticket_id = ?1 LIMIT ?2)";
+/* The grouped messages (no ticket) whose members left are those of ticket ?1 alone. */
+static const char sql_groups[] =
+    "DELETE FROM outbox WHERE id IN (SELECT DISTINCT m.group_id FROM outbox AS m"
+    " WHERE m.ticket_id = ?1 AND m.group_id != m.id AND NOT EXISTS (SELECT 1 FROM outbox AS o"
+    "  WHERE o.group_id = m.group_id AND o.id != m.group_id AND o.ticket_id IS NOT ?1)"
+    " LIMIT ?2)";
 static const char sql_outbox[] = "DELETE FROM outbox WHERE id IN"
                                  " (SELECT id FROM outbox WHERE ticket_id = ?1 LIMIT ?2)";
 static const char sql_followups[] = "DELETE FROM followups WHERE id IN"
@@ -104,6 +110,7 @@ static int purge_ticket(struct store *s, int64_t id, size_t *budget,
         int64_t *count;
     } children[] = {
         {sql_history, &counts->history},
+        {sql_groups, &counts->outbox},
         {sql_outbox, &counts->outbox},
         {sql_followups, &counts->followups},
     };

@@ -1,6 +1,7 @@
 /* store_retention.h - purging what retention no longer keeps (the daemon's `retention`):
  * closed and cancelled tickets whose last event is older than the cutoff, with their
- * clocks, labels, history, follow-up tasks and notifications, a small batch at a time.
+ * clocks, labels, history, follow-up tasks and notifications (and a grouped message,
+ * which has no ticket, with its last member), a small batch at a time.
  *
  * A ticket is purged only when nothing about it is still going on: it is kept (and seen
  * again by a later pass) while one of its follow-up tasks is open or was completed at or

@@ -43,6 +43,9 @@
  *             Version 7: contact (the person a role resolved to, as in the payload;
  *             NULL for channels and the customer) and retried_ms (the latest manual
  *             retry; created_ms stays the instant the notification was queued).
+ *             Version 9: address, deferred (0|1), group_id; indexes outbox_grouping
+ *             (the pending rows of one address on a channel) and outbox_group (the rows
+ *             of one message).
  *   counts    (version 4) what ("ticket <status>", "outbox <state>", "breached"), n:
  *             the gauges, kept by triggers on tickets, outbox and clocks so that reading
  *             them costs one short scan however many tickets there are.
@@ -263,6 +266,17 @@ static const char *const migrations[] = {
     " from_ms INTEGER NOT NULL, to_ms INTEGER NOT NULL CHECK (to_ms > from_ms),"
     " created_ms INTEGER NOT NULL);"
     "CREATE INDEX schedule_overrides_end ON schedule_overrides (to_ms);",
+    /* 9: quiet hours and storm grouping (issue 14). address: where the row goes on its
+     * channel, which grouping compares; deferred: quiet hours held it back; group_id: the
+     * row of the grouped message that carries it (a grouped message's row names itself).
+     * outbox_grouping finds the rows waiting for one address, outbox_group a message's
+     * rows. */
+    "ALTER TABLE outbox ADD COLUMN address TEXT;"
+    "ALTER TABLE outbox ADD COLUMN deferred INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE outbox ADD COLUMN group_id INTEGER;"
+    "CREATE INDEX outbox_grouping ON outbox (channel, address, next_attempt_ms)"
+    " WHERE state = 'pending' AND group_id IS NULL;"
+    "CREATE INDEX outbox_group ON outbox (group_id, id) WHERE group_id IS NOT NULL;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -122,6 +122,21 @@ int store_run(struct store *s, sqlite3_stmt *st, const char *op, struct slad_err
     return r;
 }
 
+int store_run_id(struct store *s, const char *sql, int64_t id, const char *op,
+                 struct slad_error *reterr)
+{
+    sqlite3_stmt *st = store_prepared(s, sql, reterr);
+    if (!st)
+        return -EIO;
+    struct binder b = {st, SQLITE_OK};
+    bind_int64(&b, 1, id);
+    if (b.rc != SQLITE_OK) {
+        sqlite3_reset(st);
+        return store_fail(s, b.rc, op, reterr);
+    }
+    return store_run(s, st, op, reterr);
+}
+
 int store_exec(sqlite3 *db, const char *sql, const char *op, struct slad_error *reterr)
 {
     int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);

@@ -244,22 +244,6 @@ static int bind_ticket(struct store *s, sqlite3_stmt *st, const struct ticket *t
     return 0;
 }
 
-/* Run sql (a DELETE of the rows of ticket ?1). */
-static int delete_of_ticket(struct store *s, const char *sql, int64_t id, const char *op,
-                            struct slad_error *reterr)
-{
-    sqlite3_stmt *st = store_prepared(s, sql, reterr);
-    if (!st)
-        return -EIO;
-    struct binder b = {st, SQLITE_OK};
-    bind_int64(&b, 1, id);
-    if (b.rc != SQLITE_OK) {
-        sqlite3_reset(st);
-        return store_fail(s, b.rc, op, reterr);
-    }
-    return store_run(s, st, op, reterr);
-}
-
 static int clocks_write(struct store *s, const struct ticket *t, struct slad_error *reterr)
 {
     sqlite3_stmt *st = store_prepared(s, sql_clock_insert, reterr);
@@ -375,11 +359,11 @@ int store_ticket_update(struct store *s, const struct ticket *t, int64_t next_ms
         return r;
     if (sqlite3_changes(store_db(s)) == 0)
         return slad_error_set(reterr, ENOENT, "ticket %" PRId64 " not found", t->id);
-    r = delete_of_ticket(s, sql_clocks_delete, t->id, "updating clocks", reterr);
+    r = store_run_id(s, sql_clocks_delete, t->id, "updating clocks", reterr);
     if (r >= 0)
         r = clocks_write(s, t, reterr);
     if (r >= 0)
-        r = delete_of_ticket(s, sql_labels_delete, t->id, "updating labels", reterr);
+        r = store_run_id(s, sql_labels_delete, t->id, "updating labels", reterr);
     if (r >= 0)
         r = labels_write(s, t, reterr);
     return r;

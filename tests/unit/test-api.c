@@ -52,7 +52,9 @@ static const char conf_text[] =
     "        pause = [\"on_hold\"]; } ); },\n"
     "  { name = \"default\"; match = { }; calendar = \"24x7\";\n"
     "    clocks = ( { name = \"response\"; target = \"2h\"; stop = [\"acknowledge\"]; } ); }\n"
-    ");\n";
+    ");\n"
+    "intakes = ( { name = \"prom\"; type = \"alertmanager\"; team = \"north\"; },\n"
+    "            { name = \"pd\"; type = \"pagerduty\"; } );\n";
 
 struct fixture {
     struct conf *conf;
@@ -1231,6 +1233,110 @@ static void test_worst_case_answers(void **state)
 
 /* Report CSV: text cells a spreadsheet would run as a formula start with ', also when
  * quoted; numbers never do. */
+/* POST /v1/intake/{name}: Alertmanager's alerts answer what each did; PagerDuty's events
+ * answer as PagerDuty does, refusals included; unknown intakes are 404 naming the known. */
+static void test_intake(void **state)
+{
+    struct fixture *f = *state;
+    struct api_response resp;
+    json_t *v;
+    const char *am = "{\"version\":\"4\",\"status\":\"firing\",\"alerts\":["
+                     "{\"status\":\"firing\",\"fingerprint\":\"fa\",\"labels\":{\"alertname\":"
+                     "\"DiskFull\",\"severity\":\"critical\"},\"annotations\":{}},"
+                     "{\"status\":\"resolved\",\"fingerprint\":\"fb\",\"labels\":{}}]}";
+    assert_int_equal(request(f, "POST", "/v1/intake/prom", NULL, am, T0_MS, &resp, &v), 200);
+    assert_true(resp.wrote);
+    json_t *rows = json_object_get(v, "alerts");
+    assert_int_equal(json_array_size(rows), 2);
+    json_t *a0 = json_array_get(rows, 0), *a1 = json_array_get(rows, 1);
+    assert_string_equal(json_string_value(json_object_get(a0, "fingerprint")), "fa");
+    assert_string_equal(json_string_value(json_object_get(a0, "status")), "firing");
+    assert_string_equal(json_string_value(json_object_get(a0, "result")), "created");
+    int64_t id = json_integer_value(json_object_get(a0, "ticket_id"));
+    assert_true(id > 0);
+    assert_string_equal(json_string_value(json_object_get(a1, "result")), "unchanged");
+    assert_true(json_is_null(json_object_get(a1, "ticket_id")));
+    json_decref(v);
+    api_response_done(&resp);
+    char path[64];
+    snprintf(path, sizeof(path), "/v1/tickets/%lld", (long long)id);
+    assert_int_equal(request(f, "GET", path, NULL, NULL, T0_MS, &resp, &v), 200);
+    assert_string_equal(json_string_value(json_object_get(v, "title")), "DiskFull");
+    assert_string_equal(json_string_value(json_object_get(v, "source")), "prom");
+    assert_string_equal(json_string_value(json_object_get(v, "team")), "north");
+    assert_int_equal(json_integer_value(json_object_get(v, "severity")), 1);
+    json_decref(v);
+    api_response_done(&resp);
+    /* Alertmanager's repeat: nothing written. */
+    assert_int_equal(request(f, "POST", "/v1/intake/prom", NULL, am, T0_MS + 1000, &resp, &v), 200);
+    assert_false(resp.wrote);
+    a0 = json_array_get(json_object_get(v, "alerts"), 0);
+    assert_string_equal(json_string_value(json_object_get(a0, "result")), "unchanged");
+    assert_int_equal(json_integer_value(json_object_get(a0, "ticket_id")), id);
+    json_decref(v);
+    api_response_done(&resp);
+
+    static const struct {
+        int line;
+        const char *method, *path, *body;
+        int status;
+        const char *code, *msg;
+    } errors[] = {
+        {__LINE__, "POST", "/v1/intake/nagios", "{}", 404, "not_found",
+         "no intake named 'nagios'; the config has: prom, pd"},
+        {__LINE__, "POST", "/v1/intake/a%20b", "{}", 404, "not_found",
+         "no intake named 'a b'; the config has: prom, pd"},
+        {__LINE__, "POST", "/v1/intake/", "{}", 404, "not_found", "no such path"},
+        {__LINE__, "GET", "/v1/intake/prom", NULL, 405, "method_not_allowed", "POST"},
+        {__LINE__, "POST", "/v1/intake/prom", "{\"version\":\"4\",\"alerts\":[{}]}", 400,
+         "missing_field", "field 'alerts[0].status' is required"},
+        {__LINE__, "POST", "/v1/intake/prom", "not json", 400, "invalid_json", NULL},
+    };
+    for (size_t i = 0; i < sizeof(errors) / sizeof(errors[0]); i++) {
+        request(f, errors[i].method, errors[i].path, NULL, errors[i].body, T0_MS, &resp, &v);
+        check_error(errors[i].line, &resp, v, errors[i].status, errors[i].code, errors[i].msg);
+        json_decref(v);
+        api_response_done(&resp);
+    }
+
+    /* PagerDuty: 202 and its exact answer; a trigger without a key gets slad's. */
+    const char *trigger = "{\"routing_key\":\"k\",\"event_action\":\"trigger\","
+                          "\"dedup_key\":\"srv1/disk\",\"payload\":{\"summary\":\"Disk full\","
+                          "\"source\":\"srv1\",\"severity\":\"warning\"}}";
+    assert_int_equal(request(f, "POST", "/v1/intake/pd", NULL, trigger, T0_MS, &resp, NULL), 202);
+    assert_string_equal(
+        resp.body,
+        "{\"status\":\"success\",\"message\":\"Event processed\",\"dedup_key\":\"srv1/disk\"}\n");
+    assert_true(resp.wrote);
+    api_response_done(&resp);
+    const char *ack = "{\"routing_key\":\"k\",\"event_action\":\"acknowledge\","
+                      "\"dedup_key\":\"never-seen\"}";
+    assert_int_equal(request(f, "POST", "/v1/intake/pd", NULL, ack, T0_MS, &resp, &v), 202);
+    assert_string_equal(json_string_value(json_object_get(v, "dedup_key")), "never-seen");
+    assert_false(resp.wrote);
+    json_decref(v);
+    api_response_done(&resp);
+    const char *bare = "{\"routing_key\":\"k\",\"event_action\":\"trigger\",\"payload\":{"
+                       "\"summary\":\"s\",\"source\":\"h\",\"severity\":\"info\"}}";
+    assert_int_equal(request(f, "POST", "/v1/intake/pd", NULL, bare, T0_MS, &resp, &v), 202);
+    assert_memory_equal(json_string_value(json_object_get(v, "dedup_key")), "slad-", 5);
+    json_decref(v);
+    api_response_done(&resp);
+    const char *bad = "{\"routing_key\":\"k\",\"event_action\":\"trigger\",\"payload\":{"
+                      "\"summary\":\"s\",\"source\":\"h\",\"severity\":\"fatal\"}}";
+    assert_int_equal(request(f, "POST", "/v1/intake/pd", NULL, bad, T0_MS, &resp, &v), 400);
+    assert_false(resp.wrote);
+    assert_string_equal(json_string_value(json_object_get(v, "status")), "invalid event");
+    assert_string_equal(json_string_value(json_object_get(v, "message")),
+                        "Event object is invalid");
+    assert_non_null(strstr(json_string_value(json_array_get(json_object_get(v, "errors"), 0)),
+                           "payload.severity"));
+    assert_string_equal(json_string_value(json_object_get(json_object_get(v, "error"), "code")),
+                        "invalid_field");
+    json_decref(v);
+    api_response_done(&resp);
+}
+
 static void test_report_csv_formulas(void **state)
 {
     struct fixture *f = *state;
@@ -1401,6 +1507,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_history, setup_bounds, teardown),
         cmocka_unit_test_setup_teardown(test_worst_case_answers, setup_bounds, teardown),
         cmocka_unit_test_setup_teardown(test_report_csv_formulas, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_intake, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -560,8 +560,8 @@ static const struct broken {
      "channels = ( { name = \"log\"; type = \"file\"; path = \"/tmp/x\"; } );\n" CATCHALL,
      2, "email in contact 'li': not valid UTF-8 (save the file as UTF-8)", 1},
     {__LINE__, "deamon = { };\n" CATCHALL, 1,
-     "unknown key 'deamon' in the file (known: daemon, channels, contacts, calendars, "
-     "schedules, teams, templates, policies, repeat_fault)",
+     "unknown key 'deamon' in the file (known: daemon, calendars, channels, contacts, "
+     "schedules, teams, templates, policies, repeat_fault, intakes)",
      1},
     {__LINE__, "daemon = {\n  max_body = \"1M\";\n};\n" CATCHALL, 2,
      "max_body in daemon: expected an integer, got a string ('1M')", 1},
@@ -917,6 +917,39 @@ static const struct broken {
      "notify in step 1 of clock 'r' of policy 'default': unknown schedule 'nope' in "
      "'oncall:nope' (schedules: none)",
      1},
+    /* Quiet hours, storm grouping, urgent events, intakes (issue 14). */
+    {__LINE__, "contacts = (\n  { name = \"anna\";\n    hours = \"office\"; } );\n" CATCHALL, 3,
+     "hours in contact 'anna': unknown calendar 'office' (known: 24x7)", 1},
+    {__LINE__,
+     "channels = (\n  { name = \"r\"; type = \"webhook\"; url = \"http://h/\";\n"
+     "    group_window = \"500ms\"; } );\n" CATCHALL,
+     3, "group_window in channel 'r'", 1},
+    {__LINE__,
+     "channels = (\n  { name = \"r\"; type = \"webhook\"; url = \"http://h/\";\n"
+     "    group_window = \"2h\"; } );\n" CATCHALL,
+     3, "group_window in channel 'r': '2h' is out of range 1s..1h", 1},
+    {__LINE__,
+     "policies = ( { name = \"default\"; match = { };\n"
+     "  urgent = [\"sla.breach\", \"sla.bleach\"]; } );\n",
+     2, "urgent in policy 'default': unknown value 'sla.bleach'", 1},
+    {__LINE__, CATCHALL "intakes = (\n  { name = \"prom\"; type = \"nagios\"; } );\n", 3,
+     "type in intake 'prom': unknown value 'nagios' (known: alertmanager, pagerduty)", 1},
+    {__LINE__,
+     CATCHALL "intakes = (\n  { name = \"prom\"; type = \"alertmanager\";\n"
+              "    team = \"nobody\"; } );\n",
+     4, "team in intake 'prom': unknown team 'nobody'", 1},
+    {__LINE__,
+     CATCHALL "intakes = (\n  { name = \"prom\"; type = \"alertmanager\";\n"
+              "    severity_map = { critical = 0; page = 1; }; } );\n",
+     4, "critical in intake 'prom': 0 is out of range 1..5", 1},
+    {__LINE__,
+     CATCHALL "intakes = (\n  { name = \"prom\"; type = \"alertmanager\"; },\n"
+              "  { name = \"prom\"; type = \"pagerduty\"; } );\n",
+     4, "duplicate intake name 'prom' (first at line 3)", 1},
+    {__LINE__, CATCHALL "intakes = (\n  { name = \"prométhée\"; type = \"alertmanager\"; } );\n", 3,
+     "name in intake 'prométhée': 'prométhée': an intake's name is part of its URL", 1},
+    {__LINE__, CATCHALL "intakes = (\n  { type = \"pagerduty\"; } );\n", 3,
+     "missing key 'name' in intake #1", 1},
 };
 
 static void test_broken(void **state)
@@ -983,6 +1016,77 @@ static void test_secrets_not_quoted(void **state)
     assert_error(__LINE__, &errs, "t.conf", 9,
                  "headers in channel 't': expected an array of strings, got a string", 0);
     conf_errors_done(&errs);
+}
+
+/* Issue 14: a contact's quiet hours name a calendar (declared after the contacts in the
+ * file: sections are read in dependency order), a channel may group storms, a policy may
+ * say which events pass quiet hours, and intakes say what alerts become. */
+static void test_ops_keys(void **state)
+{
+    (void)state;
+    struct conf *conf = load_string_ok(
+        __LINE__,
+        "channels = ( { name = \"robot\"; type = \"webhook\"; url = \"http://h/\";\n"
+        "               group_window = \"30s\"; },\n"
+        "             { name = \"log\"; type = \"file\"; path = \"/tmp/x\"; } );\n"
+        "contacts = ( { name = \"anna\"; via = [\"log\"]; hours = \"office\"; },\n"
+        "             { name = \"bert\"; via = [\"log\"]; } );\n"
+        "teams = ( { name = \"north\"; roles = { supervisor = [\"anna\"]; }; } );\n"
+        "calendars = ( { name = \"office\"; timezone = \"Europe/Berlin\";\n"
+        "                hours = { mon = [\"09:00-17:00\"]; }; } );\n"
+        "policies = ( { name = \"quiet\"; match = { team = [\"north\"]; };\n"
+        "               urgent = [\"sla.breach\"]; },\n"
+        "             { name = \"none\"; match = { region = [\"x\"]; }; urgent = [ ]; },\n"
+        "             { name = \"default\"; match = { }; } );\n"
+        "intakes = ( { name = \"prom\"; type = \"alertmanager\"; team = \"north\";\n"
+        "              grade = \"A\"; labels = { env = \"prod\"; };\n"
+        "              severity_map = { Critical = 1; page = 2; }; default_severity = 4;\n"
+        "              token_file = \"/etc/slad/prom.token\"; },\n"
+        "            { name = \"pd\"; type = \"pagerduty\"; } );\n");
+    assert_int_equal(conf_find_channel(conf, "robot")->group_window_ms, 30000);
+    assert_int_equal(conf_find_channel(conf, "log")->group_window_ms, 0);
+    assert_ptr_equal(conf_find_contact(conf, "anna")->hours, conf_find_calendar(conf, "office"));
+    assert_null(conf_find_contact(conf, "bert")->hours);
+
+    /* Urgent events: the policy's list, an empty list, the default list. */
+    assert_true(conf_event_is_urgent(conf, "quiet", "sla.breach"));
+    assert_false(conf_event_is_urgent(conf, "quiet", "sla.escalation"));
+    assert_false(conf_event_is_urgent(conf, "none", "sla.breach"));
+    assert_true(conf_event_is_urgent(conf, "default", "sla.escalation"));
+    assert_true(conf_event_is_urgent(conf, "default", "ticket.repeat_fault"));
+    assert_false(conf_event_is_urgent(conf, "default", "sla.warning"));
+    assert_true(conf_event_is_urgent(conf, NULL, "sla.breach"));
+    assert_false(conf_event_is_urgent(conf, NULL, "followup.due"));
+
+    const struct conf_intake *prom = conf_find_intake(conf, "prom");
+    assert_non_null(prom);
+    assert_int_equal(prom->type, INTAKE_ALERTMANAGER);
+    assert_string_equal(prom->team, "north");
+    assert_string_equal(prom->grade, "A");
+    assert_int_equal(prom->n_labels, 1);
+    assert_string_equal(prom->labels[0].key, "env");
+    assert_string_equal(prom->labels[0].value, "prod");
+    assert_string_equal(prom->token_file, "/etc/slad/prom.token");
+    assert_int_equal(conf_intake_severity(prom, "critical"), 1); /* without case */
+    assert_int_equal(conf_intake_severity(prom, "PAGE"), 2);
+    assert_int_equal(conf_intake_severity(prom, "warning"), 4); /* not in its own map */
+    assert_int_equal(conf_intake_severity(prom, NULL), 4);
+
+    /* Without a map: critical 1, error 2, warning 3, info 5, else 3. */
+    const struct conf_intake *pd = conf_find_intake(conf, "pd");
+    assert_int_equal(pd->type, INTAKE_PAGERDUTY);
+    assert_null(pd->team);
+    assert_null(pd->token_file);
+    assert_int_equal(conf_intake_severity(pd, "critical"), 1);
+    assert_int_equal(conf_intake_severity(pd, "error"), 2);
+    assert_int_equal(conf_intake_severity(pd, "warning"), 3);
+    assert_int_equal(conf_intake_severity(pd, "info"), 5);
+    assert_int_equal(conf_intake_severity(pd, "whatever"), 3);
+    assert_null(conf_find_intake(conf, "nagios"));
+    assert_string_equal(intake_type_name(INTAKE_PAGERDUTY), "pagerduty");
+    assert_int_equal(intake_type_from_name("alertmanager"), INTAKE_ALERTMANAGER);
+    assert_int_equal(intake_type_from_name("zabbix"), -1);
+    conf_free(conf);
 }
 
 /* STARTTLS is required on smtp:// when there is a login, unless tls = "none", which loads
@@ -1069,6 +1173,7 @@ int main(void)
         cmocka_unit_test(test_broken),
         cmocka_unit_test(test_secrets_not_quoted),
         cmocka_unit_test(test_email_tls),
+        cmocka_unit_test(test_ops_keys),
         cmocka_unit_test(test_messages_one_line),
         cmocka_unit_test(test_too_many_errors),
     };

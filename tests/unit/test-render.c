@@ -17,6 +17,7 @@
 
 #include "calendar.h"
 #include "conf_load.h"
+#include "group.h"
 #include "render.h"
 #include "utf8.h"
 
@@ -676,6 +677,50 @@ static void test_buf_and_utf8(void **state)
     assert_int_equal(utf8_prefix("\xff\xff", 2, 1), 1);
 }
 
+/* A grouped message: the count, 10 tickets with their links, "and N more"; in Chinese; a
+ * hostile title escaped for markdown; a message of two shows both and nothing more. */
+static void test_group_text(void **state)
+{
+    (void)state;
+    struct group_item items[12];
+    char titles[12][32];
+    for (int i = 0; i < 12; i++) {
+        snprintf(titles[i], sizeof(titles[i]), "disk full on db%d", i);
+        items[i] = (struct group_item){.ticket_id = 100 + i,
+                                       .event = "sla.breach",
+                                       .title = titles[i],
+                                       .link = i == 0 ? "https://t/100" : NULL};
+    }
+    char *text = NULL, *subject = NULL;
+    struct slad_error err = {{0}};
+    assert_int_equal(group_text(items, 10, 12, "en", ESCAPE_RAW, &text, &subject, &err), 0);
+    assert_string_equal(subject, "12 notifications");
+    assert_string_equal(text, "12 notifications:\n"
+                              "- #100 sla.breach: disk full on db0 https://t/100\n"
+                              "- #101 sla.breach: disk full on db1\n"
+                              "- #102 sla.breach: disk full on db2\n"
+                              "- #103 sla.breach: disk full on db3\n"
+                              "- #104 sla.breach: disk full on db4\n"
+                              "- #105 sla.breach: disk full on db5\n"
+                              "- #106 sla.breach: disk full on db6\n"
+                              "- #107 sla.breach: disk full on db7\n"
+                              "- #108 sla.breach: disk full on db8\n"
+                              "- #109 sla.breach: disk full on db9\n"
+                              "and 2 more\n");
+    free(text);
+    free(subject);
+    items[1].title = "**bold** [x](http://evil)";
+    items[1].ticket_id = 0; /* a plan's task */
+    assert_int_equal(group_text(items, 2, 2, "zh", ESCAPE_MARKDOWN, &text, &subject, &err), 0);
+    assert_string_equal(subject, "共 2 条通知");
+    assert_non_null(strstr(text, "共 2 条通知：\n- #100 sla.breach："));
+    assert_null(strstr(text, "**bold**"));
+    assert_null(strstr(text, "另有"));
+    assert_non_null(strstr(text, "\n- sla.breach："));
+    free(text);
+    free(subject);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -694,6 +739,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_values_not_rescanned, setup, teardown),
         cmocka_unit_test_setup_teardown(test_limit, setup, teardown),
         cmocka_unit_test(test_buf_and_utf8),
+        cmocka_unit_test(test_group_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

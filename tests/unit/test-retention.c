@@ -352,10 +352,47 @@ static int teardown(void **state)
     return 0;
 }
 
+/* A grouped message (storm grouping) has no ticket: it goes with its last member, and
+ * stays while one is left. */
+static void test_purge_group_message(void **state)
+{
+    (void)state;
+    int64_t old = closed(2, T0, __LINE__), recent = closed(2, CUTOFF + DAY, __LINE__);
+    deliver(old, false);
+    deliver(recent, false);
+    assert_int_equal(
+        sqlite3_exec(store_db(fx.store),
+                     "INSERT INTO outbox (event, channel, recipient, idempotency_key, state,"
+                     " created_ms, group_id) VALUES ('notification.group', 'log', 'assignee',"
+                     " 'group/log/1', 'sent', 0, (SELECT max(id) + 1 FROM outbox));"
+                     "UPDATE outbox SET group_id = (SELECT max(id) FROM outbox)"
+                     " WHERE ticket_id IS NOT NULL;",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    const char *groups = "SELECT count(*) FROM outbox WHERE group_id = id";
+    assert_int_equal(count(groups, 0), 1);
+    struct store_purge_cursor cursor = STORE_PURGE_START;
+    struct store_purge_counts c = {0};
+    struct slad_error err = {{0}};
+    bool more = true;
+    assert_int_equal(store_purge_batch(fx.store, CUTOFF, 100, &cursor, &c, &more, &err), 0);
+    assert_int_equal(c.tickets, 1);
+    assert_int_equal(count(groups, 0), 1); /* recent's row is still in it */
+    cursor = STORE_PURGE_START;
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(store_purge_batch(fx.store, CUTOFF + 10 * DAY, 100, &cursor, &c, &more, &err),
+                     0);
+    assert_int_equal(c.tickets, 1);
+    assert_int_equal(count(groups, 0), 0);
+    assert_int_equal(count("SELECT count(*) FROM outbox", 0), 0);
+    gauges_match_tables(__LINE__);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_purge_group_message, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,7 +25,7 @@
 #include "store.h"
 #include "ticket.h"
 
-#define S  1000LL
+#define S  INT64_C(1000)
 #define T0 INT64_C(1772438400000) /* 2026-03-02T08:00:00Z */
 
 #define CONF_HEAD                                                                                  \
@@ -1072,6 +1072,7 @@ static int copy_row(void *userdata, const struct outbox_row *o)
     *r = *o;
     r->event = r->channel = r->recipient = r->idempotency_key = r->last_error = r->payload = NULL;
     r->contact = NULL;
+    r->address = NULL;
     return 0;
 }
 
@@ -1241,6 +1242,91 @@ static void test_oncall_at_firing(void **state)
     outbox_is(f, id2, want2, __LINE__);
 }
 
+/* Quiet hours: boss keeps office hours (weekdays 09:00-18:00 UTC), chief none. At night
+ * boss's warning waits, pending, for the morning's opening, marked deferred; his breach
+ * (urgent by default) goes at once, as does everything for chief. Under a policy whose
+ * urgent list is empty, the breach waits too. */
+static const char *conf_quiet =
+    "calendars = ( { name = \"office\"; timezone = \"UTC\";\n"
+    "  hours = { mon = [\"09:00-18:00\"]; tue = [\"09:00-18:00\"]; wed = [\"09:00-18:00\"];\n"
+    "            thu = [\"09:00-18:00\"]; fri = [\"09:00-18:00\"]; }; } );\n"
+    "contacts = ( { name = \"boss\"; phone = \"+8613800000002\"; via = [\"log\"];\n"
+    "               hours = \"office\"; },\n"
+    "             { name = \"chief\"; phone = \"+8613800000003\"; via = [\"log\"]; } );\n"
+    "teams = ( { name = \"north\"; roles = { supervisor = [\"boss\"]; manager = [\"chief\"]; };"
+    " } );\n"
+    "channels = ( { name = \"log\"; type = \"file\"; path = \"/tmp/slad-test.jsonl\"; } );\n"
+    "policies = (\n"
+    "  { name = \"night-owl\"; match = { severity = [2]; }; calendar = \"24x7\"; urgent = [];\n"
+    "    clocks = ( { name = \"response\"; target = \"10s\"; stop = [\"resolve\"];\n"
+    "                 escalate = ( { at = \"100%\"; notify = [\"supervisor\"]; } ); } ); },\n"
+    "  { name = \"fast\"; match = { }; calendar = \"24x7\";\n"
+    "    clocks = ( { name = \"response\"; target = \"10s\"; stop = [\"resolve\"];\n"
+    "                 escalate = ( { at = \"50%\"; notify = [\"supervisor\", \"manager\"]; },\n"
+    "                              { at = \"100%\"; notify = [\"supervisor\"]; } ); } ); }\n"
+    ");\n";
+
+struct due_dump {
+    char rows[8][128];
+    size_t n;
+};
+
+static int dump_due_row(void *userdata, const struct outbox_row *o)
+{
+    struct due_dump *d = userdata;
+    if (d->n < 8)
+        snprintf(d->rows[d->n++], sizeof(d->rows[0]), "%s|%s|%" PRId64 "|%s", o->idempotency_key,
+                 outbox_state_name(o->state), o->next_attempt_ms, o->deferred ? "deferred" : "now");
+    return 0;
+}
+
+static void test_quiet_hours_defer(void **state)
+{
+    struct fixture *f = *state;
+    conf_free(f->conf_a);
+    f->conf_a = load_conf(conf_quiet, "quiet.conf");
+    assert_non_null(f->conf_a);
+    close_service(f);
+    open_service(f);
+    const int64_t night = T0 + 14 * 3600 * S;          /* Monday 22:00 UTC */
+    const int64_t morning = T0 + 25 * 3600 * S;        /* Tuesday 09:00 UTC */
+    int64_t id = create_simple(f, 1, night, __LINE__); /* fast */
+    fire(f, night + 5 * S, __LINE__);
+    fire(f, night + 10 * S, __LINE__);
+    struct due_dump d = {0};
+    struct slad_error err = {{0}};
+    struct outbox_filter filter = {.state = -1, .ticket_id = id, .due_ms = SLAD_NO_TIME};
+    assert_int_equal(store_outbox_list(f->store, &filter, dump_due_row, &d, &err), 0);
+    char want[3][128];
+    snprintf(want[0], sizeof(want[0]),
+             "t1/response/step1/r0/supervisor/boss|pending|%" PRId64 "|deferred", morning);
+    snprintf(want[1], sizeof(want[1]), "t1/response/step1/r0/manager/chief|pending|%" PRId64 "|now",
+             night + 5 * S);
+    snprintf(want[2], sizeof(want[2]),
+             "t1/response/step2/r0/supervisor/boss|pending|%" PRId64 "|now", night + 10 * S);
+    assert_int_equal(d.n, 3);
+    for (size_t i = 0; i < 3; i++)
+        assert_string_equal(d.rows[i], want[i]);
+
+    /* urgent = []: the breach waits for the morning too; by day nothing waits. */
+    id = create_simple(f, 2, night, __LINE__); /* night-owl */
+    fire(f, night + 10 * S, __LINE__);
+    int64_t day_id = create_simple(f, 2, morning, __LINE__);
+    fire(f, morning + 10 * S, __LINE__);
+    memset(&d, 0, sizeof(d));
+    filter.ticket_id = id;
+    assert_int_equal(store_outbox_list(f->store, &filter, dump_due_row, &d, &err), 0);
+    filter.ticket_id = day_id;
+    assert_int_equal(store_outbox_list(f->store, &filter, dump_due_row, &d, &err), 0);
+    snprintf(want[0], sizeof(want[0]),
+             "t2/response/step1/r0/supervisor/boss|pending|%" PRId64 "|deferred", morning);
+    snprintf(want[1], sizeof(want[1]),
+             "t3/response/step1/r0/supervisor/boss|pending|%" PRId64 "|now", morning + 10 * S);
+    assert_int_equal(d.n, 2);
+    assert_string_equal(d.rows[0], want[0]);
+    assert_string_equal(d.rows[1], want[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1261,6 +1347,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unreachable_recipient_is_dead, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notification_retry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_oncall_at_firing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_quiet_hours_defer, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

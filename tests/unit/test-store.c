@@ -393,6 +393,13 @@ static void test_upgrade_from_version_1(void **state)
     assert_int_equal(file_count(path, "SELECT n FROM counts WHERE what = 'ticket closed'"), 0);
     assert_int_equal(file_count(path, "SELECT count(*) FROM ticket_labels"), 5);
     assert_int_equal(file_count(path, "SELECT count(*) FROM schedule_overrides"), 0);
+    /* Version 9: quiet hours and grouping; the rows of before are neither. */
+    assert_int_equal(file_count(path, "SELECT count(*) FROM outbox WHERE deferred = 0 AND"
+                                      " address IS NULL AND group_id IS NULL"),
+                     file_count(path, "SELECT count(*) FROM outbox"));
+    assert_int_equal(file_count(path, "SELECT count(*) FROM sqlite_master WHERE name IN"
+                                      " ('outbox_grouping', 'outbox_group')"),
+                     2);
     assert_int_equal(
         file_count(path, "SELECT count(*) FROM pragma_table_info('tickets') WHERE name = 'labels'"),
         0);
@@ -957,6 +964,140 @@ struct agenda_rows {
     size_t n;
 };
 
+/* One row of the grouping test: its state and group. */
+struct group_view {
+    enum outbox_state state;
+    int64_t group_id, sent_ms;
+};
+
+static int view_row(void *userdata, const struct outbox_row *o)
+{
+    struct group_view *v = userdata;
+    *v = (struct group_view){o->state, o->group_id, o->sent_ms};
+    return 0;
+}
+
+static void row_is(struct store *s, int64_t id, enum outbox_state state, int64_t group_id, int line)
+{
+    struct slad_error err = {{0}};
+    struct group_view v;
+    assert_int_equal(store_outbox_get(s, id, view_row, &v, &err), 0);
+    if (v.state != state || v.group_id != group_id)
+        fail_msg("line %d: row %" PRId64 " is %s in group %" PRId64 ", want %s in %" PRId64, line,
+                 id, outbox_state_name(v.state), v.group_id, outbox_state_name(state), group_id);
+}
+
+static int64_t add_row(struct store *s, const char *key, const char *channel, const char *address,
+                       int64_t due_ms)
+{
+    struct slad_error err = {{0}};
+    struct outbox_row o = {.event = "sla.breach",
+                           .channel = channel,
+                           .recipient = "channel:robot",
+                           .idempotency_key = key,
+                           .state = OUTBOX_PENDING,
+                           .next_attempt_ms = due_ms,
+                           .created_ms = T0,
+                           .sent_ms = SLAD_NO_TIME,
+                           .address = address};
+    int64_t id = 0;
+    assert_int_equal(store_outbox_add(s, &o, &id, NULL, &err), 0);
+    return id;
+}
+
+/* Storm grouping: the rows waiting for one address on one channel by the instant become
+ * the members of a message row; others stay; a crash's re-queue leaves the members with
+ * their message; the message's outcome is theirs; a retry takes them back, or lets one go
+ * alone. */
+static void test_outbox_grouping(void **state)
+{
+    (void)state;
+    struct store *s = open_mem();
+    struct slad_error err = {{0}};
+    int64_t r1 = add_row(s, "a", "robot", NULL, T0);
+    int64_t r2 = add_row(s, "b", "robot", NULL, T0 + 1000);
+    int64_t late = add_row(s, "c", "robot", NULL, T0 + 10000);
+    int64_t other = add_row(s, "d", "robot", "+8613800000001", T0);
+    int64_t sms = add_row(s, "e", "sms", NULL, T0);
+    struct outbox_row g = {.event = OUTBOX_GROUP_EVENT,
+                           .channel = "robot",
+                           .recipient = "channel:robot",
+                           .idempotency_key = "group/robot/1",
+                           .state = OUTBOX_PENDING,
+                           .next_attempt_ms = T0,
+                           .created_ms = T0,
+                           .sent_ms = SLAD_NO_TIME};
+    int64_t gid = 0;
+    size_t n = 0;
+    assert_int_equal(store_outbox_group(s, &g, T0 + 2000, 1000, &gid, &n, &err), 0);
+    assert_true(gid > sms);
+    assert_int_equal(n, 2);
+    row_is(s, gid, OUTBOX_PENDING, gid, __LINE__);
+    row_is(s, r1, OUTBOX_SENDING, gid, __LINE__);
+    row_is(s, r2, OUTBOX_SENDING, gid, __LINE__);
+    row_is(s, late, OUTBOX_PENDING, 0, __LINE__);
+    row_is(s, other, OUTBOX_PENDING, 0, __LINE__);
+    row_is(s, sms, OUTBOX_PENDING, 0, __LINE__);
+    struct outbox_list l = {.n = 0};
+    struct outbox_filter members = {.state = -1, .due_ms = SLAD_NO_TIME, .group_id = gid};
+    assert_int_equal(store_outbox_list(s, &members, collect_outbox, &l, &err), 0);
+    assert_int_equal(l.n, 3);
+
+    /* Alone for its address: nothing changes. */
+    g.idempotency_key = "group/robot/4";
+    g.address = "+8613800000001";
+    int64_t none = -1;
+    assert_int_equal(store_outbox_group(s, &g, T0 + 2000, 1000, &none, &n, &err), 0);
+    assert_int_equal(none, 0);
+    row_is(s, other, OUTBOX_PENDING, 0, __LINE__);
+
+    /* A crash while the message is out: it goes again, its members wait with it. */
+    struct outbox_row o = {.id = gid,
+                           .channel = "robot",
+                           .state = OUTBOX_SENDING,
+                           .attempts = 1,
+                           .next_attempt_ms = T0,
+                           .sent_ms = SLAD_NO_TIME};
+    assert_int_equal(store_outbox_update(s, &o, &err), 0);
+    size_t requeued = 0;
+    assert_int_equal(store_outbox_requeue_sending(s, T0 + 5000, &requeued, &err), 0);
+    assert_int_equal(requeued, 1);
+    row_is(s, gid, OUTBOX_PENDING, gid, __LINE__);
+    row_is(s, r1, OUTBOX_SENDING, gid, __LINE__);
+
+    /* Dead, then retried: the members come back; then sent: so are they. */
+    o.state = OUTBOX_DEAD;
+    o.next_attempt_ms = SLAD_NO_TIME;
+    o.last_error = "HTTP 400";
+    assert_int_equal(store_outbox_settle_group(s, &o, &err), 0);
+    assert_int_equal(store_outbox_update(s, &o, &err), 0);
+    row_is(s, r2, OUTBOX_DEAD, gid, __LINE__);
+    assert_int_equal(store_outbox_requeue(s, gid, T0 + 6000, &err), 0);
+    row_is(s, gid, OUTBOX_PENDING, gid, __LINE__);
+    row_is(s, r1, OUTBOX_SENDING, gid, __LINE__);
+    row_is(s, r2, OUTBOX_SENDING, gid, __LINE__);
+    o.state = OUTBOX_SENT;
+    o.last_error = NULL;
+    o.sent_ms = T0 + 7000;
+    assert_int_equal(store_outbox_settle_group(s, &o, &err), 0);
+    row_is(s, r1, OUTBOX_SENT, gid, __LINE__);
+    struct group_view v;
+    assert_int_equal(store_outbox_get(s, r2, view_row, &v, &err), 0);
+    assert_int_equal(v.sent_ms, T0 + 7000);
+
+    /* A dead member retried leaves its group and goes alone. */
+    o = (struct outbox_row){.id = r1,
+                            .channel = "robot",
+                            .state = OUTBOX_DEAD,
+                            .next_attempt_ms = SLAD_NO_TIME,
+                            .sent_ms = SLAD_NO_TIME};
+    assert_int_equal(store_outbox_update(s, &o, &err), 0);
+    assert_int_equal(store_outbox_requeue(s, r1, T0 + 8000, &err), 0);
+    row_is(s, r1, OUTBOX_PENDING, 0, __LINE__);
+    row_is(s, r2, OUTBOX_SENT, gid, __LINE__);
+    store_close(s);
+}
+
 static int collect_agenda(void *userdata, int64_t id, int64_t next_ms)
 {
     struct agenda_rows *a = userdata;
@@ -1290,6 +1431,7 @@ int main(void)
         cmocka_unit_test(test_history),
         cmocka_unit_test(test_overrides),
         cmocka_unit_test(test_outbox),
+        cmocka_unit_test(test_outbox_grouping),
         cmocka_unit_test(test_agenda_load),
         cmocka_unit_test(test_repeat_count),
         cmocka_unit_test(test_transactions_and_savepoints),
