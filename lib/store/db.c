@@ -4,30 +4,15 @@
  * passed to the driver's table (db_internal.h). */
 #include "db.h"
 #include "db_internal.h"
+#include "dbtarget.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-static bool starts_with(const char *s, const char *prefix)
-{
-    return strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
 enum db_driver_kind db_kind_of(const char *target)
 {
-    if (!target)
-        return DB_SQLITE;
-    if (starts_with(target, "postgresql://") || starts_with(target, "postgres://"))
-        return DB_POSTGRES;
-    /* A libpq conninfo ("host=/run/postgresql dbname=slad"): a path never holds '=' in
-     * its first word in slad's configurations, and an SQLite file: URI starts with file:. */
-    static const char *const keywords[] = {
-        "host=", "hostaddr=", "dbname=", "service=", "user=", "port="};
-    for (size_t i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++)
-        if (starts_with(target, keywords[i]))
-            return DB_POSTGRES;
-    return DB_SQLITE;
+    return dbtarget_is_postgres(target) ? DB_POSTGRES : DB_SQLITE;
 }
 
 int db_open(const char *target, struct db **ret, struct slad_error *reterr)

@@ -75,3 +75,25 @@ def test_with_postgres_sh_gives_a_database_and_cleans_up_after_a_failure():
     folder = conninfo.split()[0].removeprefix("host=")
     assert folder.startswith("/") and not os.path.exists(folder), \
         f"{folder} is left behind"
+
+
+def test_daemon_refuses_a_postgresql_database_for_now(make_daemon):
+    """The loader accepts a PostgreSQL database; the daemon, whose PostgreSQL backend is
+    not finished, refuses to start on it, says so, and never logs the password."""
+    d = make_daemon()
+    with open(d.conf_path, encoding="utf-8") as f:
+        text = f.read()
+    sqlite_line = f'database = "{d.dir}/slad.db";'
+    assert sqlite_line in text
+    text = text.replace(sqlite_line, 'database = "postgresql://slad:PGSECRET@db1,db2/slad'
+                                     '?target_session_attrs=read-write";\n'
+                                     '  failover_timeout = "5s";')
+    with open(d.conf_path, "w", encoding="utf-8") as f:
+        f.write(text)
+    d.spawn()
+    assert d.wait_exit() == 1
+    log = d.log()
+    assert "the PostgreSQL backend of this slad is not finished" in log, log
+    assert "PGSECRET" not in log
+    assert not os.path.exists(d.socket_path)
+    d.check_sanitizers()
