@@ -83,6 +83,16 @@ void db_bind_null(struct db_stmt *st, int i)
     st->db->driver->bind_null(st, i);
 }
 
+void db_bind_limit(struct db_stmt *st, int i, size_t limit)
+{
+    if (limit > 0 && limit <= INT64_MAX)
+        db_bind_int64(st, i, (int64_t)limit);
+    else if (db_kind(st->db) == DB_POSTGRES)
+        db_bind_null(st, i);
+    else
+        db_bind_int64(st, i, -1);
+}
+
 int db_step(struct db_stmt *st, const char *op, struct slad_error *reterr)
 {
     return st->db->driver->step(st, op, reterr);
@@ -181,15 +191,29 @@ static const char *skip_quoted(const char *s, char q)
     return s;
 }
 
-int db_placeholders_to_pg(const char *sql, char *out, size_t size, int *ret_nparams)
+/* "INDEXED BY name " at s (a word of its own), SQLite's hint to its planner: its length, to
+ * be dropped for PostgreSQL, whose planner takes no hints; 0 when s is something else. */
+static size_t indexed_by_at(const char *sql, const char *s)
+{
+    static const char hint[] = "INDEXED BY ";
+    if (strncmp(s, hint, sizeof(hint) - 1) != 0 || (s > sql && s[-1] != ' '))
+        return 0;
+    size_t n = sizeof(hint) - 1;
+    n += strspn(s + n, "abcdefghijklmnopqrstuvwxyz_0123456789");
+    return n + (s[n] == ' ');
+}
+
+int db_sql_to_pg(const char *sql, char *out, size_t size, int *ret_nparams)
 {
     size_t n = strlen(sql);
     if (n + 1 > size)
         return -ENOSPC;
     int nparams = 0;
+    size_t o = 0;
     const char *s = sql;
     while (*s) {
         const char *from = s;
+        size_t hint;
         if (*s == '\'' || *s == '"') {
             s = skip_quoted(s, *s);
         } else if (s[0] == '-' && s[1] == '-') {
@@ -197,6 +221,9 @@ int db_placeholders_to_pg(const char *sql, char *out, size_t size, int *ret_npar
         } else if (s[0] == '/' && s[1] == '*') {
             const char *end = strstr(s + 2, "*/");
             s = end ? end + 2 : s + strlen(s);
+        } else if ((hint = indexed_by_at(sql, s)) > 0) {
+            s += hint;
+            continue;
         } else if (*s == '?') {
             int v = 0;
             for (s++; *s >= '0' && *s <= '9' && v < 100000; s++)
@@ -205,15 +232,15 @@ int db_placeholders_to_pg(const char *sql, char *out, size_t size, int *ret_npar
                 return -EINVAL;
             if (v > nparams)
                 nparams = v;
-            out[from - sql] = '$';
-            memcpy(out + (from - sql) + 1, from + 1, (size_t)(s - from - 1));
-            continue;
+            out[o++] = '$';
+            from++;
         } else {
             s++;
         }
-        memcpy(out + (from - sql), from, (size_t)(s - from));
+        memcpy(out + o, from, (size_t)(s - from));
+        o += (size_t)(s - from);
     }
-    out[n] = '\0';
+    out[o] = '\0';
     *ret_nparams = nparams;
     return 0;
 }

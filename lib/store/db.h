@@ -12,7 +12,8 @@
  *   sqlite3_last_insert_rowid     db_last_insert_id (the statement ends in RETURNING id)
  *   sqlite3_exec                  db_exec (no parameters; several statements)
  *
- * Statements are written with ?N placeholders; the PostgreSQL driver sends them as $N.
+ * Statements are written with ?N placeholders; the PostgreSQL driver sends them as $N
+ * (db_sql_to_pg), and reads a boolean column ('t', 'f') as the integer SQLite gives.
  * A failure is -errno with a message naming the operation (SQLite's codes mapped as
  * store_fail_rc maps them): EEXIST a unique key, EINVAL another constraint or a value the
  * column refuses, EAGAIN a lock or a serialization failure to retry, ENOSPC, EROFS (a
@@ -63,6 +64,8 @@ struct db_stmt *db_prepare(struct db *db, const char *sql, struct slad_error *re
 void db_bind_text(struct db_stmt *st, int i, const char *v);
 void db_bind_int64(struct db_stmt *st, int i, int64_t v);
 void db_bind_null(struct db_stmt *st, int i);
+/* LIMIT ?i: limit rows, 0 for none (-1 on SQLite, NULL on PostgreSQL). */
+void db_bind_limit(struct db_stmt *st, int i, size_t limit);
 
 /* Run the statement (at the first call) and move to its next row: 1 there is a row,
  * 0 there is none left, -errno on failure (op names it in the message). */
@@ -95,9 +98,10 @@ int db_release(struct db *db, const char *name, struct slad_error *reterr);
 int db_rollback_to(struct db *db, const char *name, struct slad_error *reterr);
 bool db_in_transaction(struct db *db);
 
-/* sql with each ?N placeholder written $N (outside quotes, identifiers and comments), into
- * out (size bytes); the largest N into *ret_nparams. -ENOSPC when out is too small, -EINVAL
- * for a bare '?' (the store numbers every parameter). */
-int db_placeholders_to_pg(const char *sql, char *out, size_t size, int *ret_nparams);
+/* sql as PostgreSQL reads it, into out (size bytes): each ?N placeholder written $N and
+ * SQLite's planner hints (INDEXED BY name) dropped, outside quotes, identifiers and
+ * comments; the largest N into *ret_nparams. -ENOSPC when out is too small (strlen(sql) + 1
+ * is enough), -EINVAL for a bare '?' (the store numbers every parameter). */
+int db_sql_to_pg(const char *sql, char *out, size_t size, int *ret_nparams);
 
 #endif

@@ -253,7 +253,7 @@ static struct db_stmt *pg_prepare(struct db *db, const char *sql, struct slad_er
         return NULL;
     }
     s->row = -1;
-    int r = db_placeholders_to_pg(sql, s->pg_sql, size, &s->nparams);
+    int r = db_sql_to_pg(sql, s->pg_sql, size, &s->nparams);
     if (r < 0) {
         slad_error_set(reterr, -r,
                        "database: preparing a statement failed: a parameter is "
@@ -374,7 +374,12 @@ static const char *pg_column_text(struct db_stmt *st, int i)
 static int64_t pg_column_int64(struct db_stmt *st, int i)
 {
     const char *v = pg_column_text(st, i);
-    return v ? strtoll(v, NULL, 10) : 0;
+    if (!v)
+        return 0;
+    /* A comparison is a boolean in PostgreSQL, an integer in SQLite. */
+    if (PQftype(stmt_of(st)->res, i) == 16 /* BOOLOID */)
+        return v[0] == 't';
+    return strtoll(v, NULL, 10);
 }
 
 static void pg_reset(struct db_stmt *st)

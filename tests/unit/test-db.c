@@ -117,19 +117,23 @@ static void test_placeholders(void **state)
         {"SELECT '?1', \"a?2\", ?3 -- ?4\n, ?1", "SELECT '?1', \"a?2\", $3 -- ?4\n, $1", 3},
         {"SELECT 'it''s ?1', /* ?9 */ ?2", "SELECT 'it''s ?1', /* ?9 */ $2", 2},
         {"SELECT 1", "SELECT 1", 0},
+        {"SELECT id FROM t INDEXED BY t_next WHERE a = ?1", "SELECT id FROM t WHERE a = $1", 1},
+        {"SELECT 'INDEXED BY x' FROM t AS x INDEXED BY x_1", "SELECT 'INDEXED BY x' FROM t AS x ",
+         0},
+        {"SELECT NOTINDEXED BY", "SELECT NOTINDEXED BY", 0},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char out[128];
         int n = -1;
-        assert_int_equal(db_placeholders_to_pg(cases[i].sql, out, sizeof(out), &n), 0);
+        assert_int_equal(db_sql_to_pg(cases[i].sql, out, sizeof(out), &n), 0);
         assert_string_equal(out, cases[i].pg);
         assert_int_equal(n, cases[i].nparams);
     }
     char small[4];
     int n;
-    assert_int_equal(db_placeholders_to_pg("SELECT ?1", small, sizeof(small), &n), -ENOSPC);
+    assert_int_equal(db_sql_to_pg("SELECT ?1", small, sizeof(small), &n), -ENOSPC);
     char out[64];
-    assert_int_equal(db_placeholders_to_pg("SELECT ? + ?1", out, sizeof(out), &n), -EINVAL);
+    assert_int_equal(db_sql_to_pg("SELECT ? + ?1", out, sizeof(out), &n), -EINVAL);
 }
 
 static void test_bind_and_read(void **state)
@@ -178,6 +182,75 @@ static void test_statement_cache_by_address(void **state)
     struct db_stmt *sb = db_prepare(db, b, NULL);
     assert_non_null(sb);
     assert_ptr_not_equal(sb, sa);
+}
+
+/* One int64 answer of sql (a string constant) with ?1 = v (NULL when null). */
+static int64_t one(struct db *db, const char *sql, bool null, int64_t v)
+{
+    struct slad_error err = {{0}};
+    struct db_stmt *st = db_prepare(db, sql, &err);
+    if (!st)
+        fail_msg("%s: %s", sql, err.msg);
+    if (null)
+        db_bind_null(st, 1);
+    else
+        db_bind_int64(st, 1, v);
+    int r = db_step(st, "one", &err);
+    if (r != 1)
+        fail_msg("%s: %d %s", sql, r, err.msg);
+    int64_t n = db_column_int64(st, 0);
+    db_reset(st);
+    return n;
+}
+
+/* The store's idioms, written once, on both: optional filters, no limit, comparisons
+ * read as integers, IS DISTINCT FROM (SQLite's IS NOT), a planner hint, upsert. */
+static void test_store_idioms(void **state)
+{
+    struct db *db = *state;
+    for (int i = 1; i <= 4; i++) {
+        char name[8];
+        snprintf(name, sizeof(name), "i%d", i);
+        assert_int_equal(insert(db, name, i, NULL, NULL), i);
+    }
+    /* PostgreSQL cannot type a parameter from "IS NULL": the cast tells it (in both). */
+    static const char sql_untyped[] = "SELECT count(*) FROM items WHERE (?1 IS NULL OR n = ?1)";
+    struct slad_error err = {{0}};
+    if (testdb_on_postgres()) {
+        assert_null(db_prepare(db, sql_untyped, &err));
+        assert_non_null(strstr(err.msg, "could not determine data type of parameter $1"));
+    }
+    static const char sql_filter[] =
+        "SELECT count(*) FROM items WHERE (CAST(?1 AS BIGINT) IS NULL OR n = ?1)";
+    assert_int_equal(one(db, sql_filter, true, 0), 4);
+    assert_int_equal(one(db, sql_filter, false, 3), 1);
+
+    static const char sql_limit[] = "SELECT count(*) FROM (SELECT id FROM items LIMIT ?1) AS x";
+    struct db_stmt *st = db_prepare(db, sql_limit, NULL);
+    db_bind_limit(st, 1, 0);
+    assert_int_equal(db_step(st, "limit", NULL), 1);
+    assert_int_equal(db_column_int64(st, 0), 4);
+    db_reset(st);
+    assert_int_equal(one(db, sql_limit, false, 2), 2);
+
+    static const char sql_bool[] = "SELECT n = ?1 FROM items WHERE name = 'i2'";
+    assert_int_equal(one(db, sql_bool, false, 2), 1);
+    assert_int_equal(one(db, sql_bool, false, 3), 0);
+    static const char sql_distinct[] =
+        "SELECT count(*) FROM items WHERE note IS DISTINCT FROM CAST(?1 AS TEXT)";
+    assert_int_equal(one(db, sql_distinct, true, 0), 0);
+
+    testdb_exec(db, "CREATE INDEX items_n ON items (n)");
+    static const char sql_hint[] = "SELECT count(*) FROM items INDEXED BY items_n WHERE n > ?1";
+    assert_int_equal(one(db, sql_hint, false, 1), 3);
+
+    static const char sql_upsert[] =
+        "INSERT INTO items (name, n) VALUES ('i1', ?1) ON CONFLICT (name) DO NOTHING";
+    st = db_prepare(db, sql_upsert, NULL);
+    db_bind_int64(st, 1, 9);
+    assert_int_equal(db_step(st, "upsert", NULL), 0);
+    db_reset(st);
+    assert_int_equal(db_changes(db), 0);
 }
 
 static void test_changes(void **state)
@@ -356,6 +429,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bind_and_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_statement_cache_by_address, setup, teardown),
         cmocka_unit_test_setup_teardown(test_changes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_idioms, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failure_inside_savepoint, setup, teardown),
