@@ -98,6 +98,16 @@ int db_step(struct db_stmt *st, const char *op, struct slad_error *reterr)
     return st->db->driver->step(st, op, reterr);
 }
 
+int db_queue(struct db_stmt *st, const char *op, struct slad_error *reterr)
+{
+    return st->db->driver->queue(st, op, reterr);
+}
+
+int db_sync(struct db *db, struct slad_error *reterr)
+{
+    return db->driver->sync(db, reterr);
+}
+
 bool db_column_is_null(struct db_stmt *st, int i)
 {
     return st->db->driver->column_is_null(st, i);

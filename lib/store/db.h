@@ -71,6 +71,17 @@ void db_bind_limit(struct db_stmt *st, int i, size_t limit);
  * 0 there is none left, -errno on failure (op names it in the message). */
 int db_step(struct db_stmt *st, const char *op, struct slad_error *reterr);
 
+/* A write whose rows are not needed, run or queued: SQLite runs it at once; PostgreSQL sends
+ * it in a pipeline and does not wait for its answer, so that a batch of writes costs one
+ * round trip. Its failure is returned by db_sync, or by the next call that must wait (a
+ * step, an exec, COMMIT), which waits for the queued answers first. Reset st after it, as
+ * after db_step. db_changes does not count queued writes. */
+int db_queue(struct db_stmt *st, const char *op, struct slad_error *reterr);
+
+/* Wait for the answers of every queued write: 0, or the first one's failure (the
+ * transaction is then aborted on PostgreSQL: roll it, or its savepoint, back). */
+int db_sync(struct db *db, struct slad_error *reterr);
+
 /* Column i (from 0) of the current row. Text is valid until the next step or reset;
  * an integer column read as text is its decimal digits. */
 bool db_column_is_null(struct db_stmt *st, int i);

@@ -20,6 +20,8 @@ struct db_driver {
     void (*bind_int64)(struct db_stmt *st, int i, int64_t v);
     void (*bind_null)(struct db_stmt *st, int i);
     int (*step)(struct db_stmt *st, const char *op, struct slad_error *reterr);
+    int (*queue)(struct db_stmt *st, const char *op, struct slad_error *reterr);
+    int (*sync)(struct db *db, struct slad_error *reterr);
     bool (*column_is_null)(struct db_stmt *st, int i);
     int64_t (*column_int64)(struct db_stmt *st, int i);
     const char *(*column_text)(struct db_stmt *st, int i);

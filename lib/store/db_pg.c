@@ -21,9 +21,15 @@
 
 #include <libpq-fe.h>
 
+/* Queued writes answered at one sync point: past this many, db_queue syncs first. */
+#define DB_PG_QUEUE_MAX 1024
+
 struct db_pg {
     struct db base;
     PGconn *conn;
+    int queued; /* writes sent in pipeline mode, not answered yet */
+    bool queued_in_transaction;
+    const char *queued_op[DB_PG_QUEUE_MAX]; /* each one's operation, for its error */
     unsigned generation; /* grows at each reconnection: statements are prepared again */
     unsigned n_names;
     bool lost_transaction;
@@ -152,6 +158,41 @@ static int refuse_lost(struct db_pg *d, const char *op, struct slad_error *reter
                           op);
 }
 
+/* The answers of the queued writes: each statement's result then NULL, and the sync
+ * point's PGRES_PIPELINE_SYNC last; after a failure the rest come PGRES_PIPELINE_ABORTED. */
+static int pg_sync(struct db *db, struct slad_error *reterr)
+{
+    struct db_pg *d = pg_of(db);
+    if (d->queued == 0)
+        return 0;
+    bool drained = PQpipelineSync(d->conn);
+    int r = drained ? 0 : fail(d, NULL, d->queued_op[0], reterr);
+    for (int i = 0; drained && i < d->queued; i++) {
+        PGresult *res = PQgetResult(d->conn);
+        if (!res) { /* the connection is gone */
+            if (r == 0)
+                r = fail(d, NULL, d->queued_op[i], reterr);
+            drained = false;
+            break;
+        }
+        if (PQresultStatus(res) == PGRES_FATAL_ERROR && r == 0)
+            r = fail(d, res, d->queued_op[i], reterr);
+        PQclear(res);
+        PQclear(PQgetResult(d->conn)); /* the NULL that ends each statement's results */
+    }
+    if (drained) {
+        PGresult *res = PQgetResult(d->conn);
+        if (PQresultStatus(res) != PGRES_PIPELINE_SYNC && r == 0)
+            r = fail(d, res, "waiting for queued writes", reterr);
+        PQclear(res);
+        PQexitPipelineMode(d->conn);
+    }
+    d->queued = 0;
+    if (r < 0)
+        note_loss(d, d->queued_in_transaction);
+    return r;
+}
+
 static void pg_close(struct db *db)
 {
     PQfinish(pg_of(db)->conn);
@@ -198,6 +239,9 @@ static bool is_rollback(const char *sql)
 static int pg_exec(struct db *db, const char *sql, const char *op, struct slad_error *reterr)
 {
     struct db_pg *d = pg_of(db);
+    int synced = pg_sync(db, reterr);
+    if (synced < 0 && !is_rollback(sql))
+        return synced;
     if (d->lost_transaction) {
         if (!is_rollback(sql))
             return refuse_lost(d, op, reterr);
@@ -269,7 +313,8 @@ static struct db_stmt *pg_prepare(struct db *db, const char *sql, struct slad_er
         goto fail;
     }
     snprintf(s->name, sizeof(s->name), "s%u", d->n_names++);
-    if (ready(d, "preparing a statement", reterr) < 0 || prepare_on_server(d, s, reterr) < 0)
+    if (pg_sync(db, reterr) < 0 || ready(d, "preparing a statement", reterr) < 0 ||
+        prepare_on_server(d, s, reterr) < 0)
         goto fail;
     return &s->base;
 fail:
@@ -317,7 +362,10 @@ static void note_insert_id(struct db_pg *d, const PGresult *res)
         d->last_insert_id = strtoll(PQgetvalue(res, 0, col), NULL, 10);
 }
 
-static int run(struct db_pg *d, struct db_pg_stmt *s, const char *op, struct slad_error *reterr)
+/* What a statement needs before it is run or queued: its bindings, a connection, its
+ * preparation on it. */
+static int runnable(struct db_pg *d, struct db_pg_stmt *s, const char *op,
+                    struct slad_error *reterr)
 {
     if (s->bind_error < 0)
         return slad_error_set(reterr, -s->bind_error,
@@ -325,9 +373,44 @@ static int run(struct db_pg *d, struct db_pg_stmt *s, const char *op, struct sla
                               s->nparams);
     if (d->lost_transaction)
         return refuse_lost(d, op, reterr);
-    int r = ready(d, op, reterr);
+    int r = d->queued > 0 ? 0 : ready(d, op, reterr);
+    if (r == 0 && s->prepared_in != d->generation)
+        r = pg_sync(&d->base, reterr);
     if (r == 0 && s->prepared_in != d->generation)
         r = prepare_on_server(d, s, reterr);
+    return r;
+}
+
+static int pg_queue(struct db_stmt *st, const char *op, struct slad_error *reterr)
+{
+    struct db_pg *d = pg_of(st->db);
+    struct db_pg_stmt *s = stmt_of(st);
+    int r = d->queued == DB_PG_QUEUE_MAX ? pg_sync(st->db, reterr) : 0;
+    if (r == 0)
+        r = runnable(d, s, op, reterr);
+    if (r < 0)
+        return r;
+    if (d->queued == 0) {
+        d->queued_in_transaction = pg_in_transaction(st->db);
+        if (!PQenterPipelineMode(d->conn))
+            return fail(d, NULL, op, reterr);
+    }
+    /* libpq copies the parameters into its buffer: the statement may be reset at once. */
+    if (!PQsendQueryPrepared(d->conn, s->name, s->nparams, s->values, NULL, NULL, 0)) {
+        r = fail(d, NULL, op, reterr);
+        if (d->queued == 0)
+            PQexitPipelineMode(d->conn);
+        return r;
+    }
+    d->queued_op[d->queued++] = op;
+    return 0;
+}
+
+static int run(struct db_pg *d, struct db_pg_stmt *s, const char *op, struct slad_error *reterr)
+{
+    int r = pg_sync(&d->base, reterr);
+    if (r == 0)
+        r = runnable(d, s, op, reterr);
     if (r < 0)
         return r;
     bool was_in = pg_in_transaction(&d->base);
@@ -414,6 +497,8 @@ const struct db_driver db_pg_driver = {
     .bind_int64 = pg_bind_int64,
     .bind_null = pg_bind_null,
     .step = pg_step,
+    .queue = pg_queue,
+    .sync = pg_sync,
     .column_is_null = pg_column_is_null,
     .column_int64 = pg_column_int64,
     .column_text = pg_column_text,

@@ -135,6 +135,20 @@ static int sqlite_step(struct db_stmt *st, const char *op, struct slad_error *re
     return rc == SQLITE_DONE ? 0 : fail(conn, rc, op, reterr);
 }
 
+/* SQLite has no round trip to save: the write runs now. */
+static int sqlite_queue(struct db_stmt *st, const char *op, struct slad_error *reterr)
+{
+    int r;
+    while ((r = sqlite_step(st, op, reterr)) == 1)
+        ;
+    return r;
+}
+
+static int sqlite_sync(struct db *db, struct slad_error *reterr)
+{
+    return 0;
+}
+
 static bool sqlite_column_is_null(struct db_stmt *st, int i)
 {
     return sqlite3_column_type(stmt_of(st)->st, i) == SQLITE_NULL;
@@ -184,6 +198,8 @@ const struct db_driver db_sqlite_driver = {
     .bind_int64 = sqlite_bind_int64,
     .bind_null = sqlite_bind_null,
     .step = sqlite_step,
+    .queue = sqlite_queue,
+    .sync = sqlite_sync,
     .column_is_null = sqlite_column_is_null,
     .column_int64 = sqlite_column_int64,
     .column_text = sqlite_column_text,

@@ -9,6 +9,9 @@
  *   sync batch      BEGIN, BATCH INSERTs, COMMIT, each waiting for its answer
  *   pipelined batch the same statements sent in one pipeline, answers read after
  *
+ *   db.h step       the same batches through lib/store's driver, db_step each
+ *   db.h queue      the same through db_queue (one pipeline per batch, synced at COMMIT)
+ *
  * BENCH_BATCH (default 100) statements per batch, BENCH_STATEMENTS (default 5000) in all. */
 #include <inttypes.h>
 #include <libpq-fe.h>
@@ -16,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "db.h"
 
 static double now_s(void)
 {
@@ -100,6 +105,40 @@ static int env_int(const char *name, int dflt)
     return v && atoi(v) > 0 ? atoi(v) : dflt;
 }
 
+/* The batches through db.h: each write stepped (queue false) or queued. */
+static double driver_batches(const char *target, int batches, int batch, bool queue)
+{
+    static const char sql_ins[] = "INSERT INTO bench (k, n) VALUES (?1, ?2)";
+    struct db *db = NULL;
+    struct slad_error err;
+    if (db_open(target, &db, &err) < 0) {
+        fprintf(stderr, "pg_pipeline: %s\n", err.msg);
+        exit(1);
+    }
+    struct db_stmt *st = db_prepare(db, sql_ins, &err);
+    double t0 = now_s();
+    for (int b = 0; st && b < batches; b++) {
+        int r = db_begin(db, &err);
+        for (int i = 0; r >= 0 && i < batch; i++) {
+            db_bind_text(st, 1, "bench");
+            db_bind_int64(st, 2, counter++);
+            r = queue ? db_queue(st, "insert", &err) : db_step(st, "insert", &err);
+            db_reset(st);
+        }
+        if (r >= 0)
+            r = db_commit(db, &err);
+        if (r < 0)
+            st = NULL;
+    }
+    double seconds = now_s() - t0;
+    if (!st) {
+        fprintf(stderr, "pg_pipeline: %s\n", err.msg);
+        exit(1);
+    }
+    db_close(db);
+    return seconds;
+}
+
 int main(void)
 {
     const char *target = getenv("SLAD_TEST_PG");
@@ -152,9 +191,15 @@ int main(void)
     report("pipelined batch", batches * batch, batches, pipe_s);
     printf("pipelined / sync: %.1f times the statements per second\n", sync_s / pipe_s);
 
+    double step_s = driver_batches(target, batches, batch, false);
+    report("db.h step", batches * batch, batches, step_s);
+    double queue_s = driver_batches(target, batches, batch, true);
+    report("db.h queue", batches * batch, batches, queue_s);
+    printf("db.h queue / step: %.1f times the statements per second\n", step_s / queue_s);
+
     PGresult *res = PQexec(conn, "SELECT count(*) FROM bench");
     if (PQresultStatus(res) != PGRES_TUPLES_OK ||
-        atoi(PQgetvalue(res, 0, 0)) != autocommits + 2 * batches * batch) {
+        atoi(PQgetvalue(res, 0, 0)) != autocommits + 4 * batches * batch) {
         fprintf(stderr, "pg_pipeline: rows missing\n");
         return 1;
     }

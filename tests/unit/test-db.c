@@ -253,6 +253,76 @@ static void test_store_idioms(void **state)
     assert_int_equal(db_changes(db), 0);
 }
 
+static const char sql_insert_plain[] = "INSERT INTO items (name, n) VALUES (?1, ?2)";
+
+static int queue_insert(struct db *db, const char *name, int64_t n, struct slad_error *err)
+{
+    struct db_stmt *st = db_prepare(db, sql_insert_plain, err);
+    assert_non_null(st);
+    db_bind_text(st, 1, name);
+    db_bind_int64(st, 2, n);
+    int r = db_queue(st, "queueing an item", err);
+    db_reset(st);
+    return r;
+}
+
+/* Writes queued in a transaction: answered at the sync (one round trip on PostgreSQL); a
+ * read waits for them; a failure among them is the sync's. */
+static void test_queued_writes(void **state)
+{
+    struct db *db = *state;
+    struct slad_error err = {{0}};
+    char name[16]; /* one buffer: each write's parameters are taken when it is queued */
+    assert_int_equal(db_begin(db, &err), 0);
+    for (int i = 0; i < 200; i++) {
+        snprintf(name, sizeof(name), "q%d", i);
+        assert_int_equal(queue_insert(db, name, i, &err), 0);
+    }
+    /* A statement prepared for the first time among queued writes. */
+    static const char sql_bump[] = "UPDATE items SET n = n + 1000 WHERE name = ?1";
+    struct db_stmt *st = db_prepare(db, sql_bump, &err);
+    assert_non_null(st);
+    db_bind_text(st, 1, "q7");
+    assert_int_equal(db_queue(st, "bumping", &err), 0);
+    db_reset(st);
+    assert_int_equal(db_sync(db, &err), 0);
+    assert_int_equal(db_sync(db, &err), 0); /* nothing left */
+    assert_int_equal(db_commit(db, &err), 0);
+    assert_int_equal(count(db), 200);
+    static const char sql_n[] = "SELECT n FROM items WHERE name = 'q7'";
+    st = db_prepare(db, sql_n, &err);
+    assert_int_equal(db_step(st, "n", &err), 1);
+    assert_int_equal(db_column_int64(st, 0), 1007);
+    db_reset(st);
+
+    /* A read waits for the writes queued before it. */
+    assert_int_equal(db_begin(db, &err), 0);
+    assert_int_equal(queue_insert(db, "seen", 1, &err), 0);
+    assert_int_equal(count(db), 201);
+    assert_int_equal(db_rollback(db, &err), 0);
+
+    /* A failed write: the sync says which; the transaction is rolled back. */
+    assert_int_equal(db_begin(db, &err), 0);
+    assert_int_equal(queue_insert(db, "new1", 1, &err), 0);
+    int r = queue_insert(db, "q1", 1, &err); /* a duplicate: SQLite says so at once */
+    if (r == 0)
+        r = db_sync(db, &err);
+    assert_int_equal(r, -EEXIST);
+    assert_non_null(strstr(err.msg, "queueing an item failed"));
+    assert_int_equal(db_rollback(db, &err), 0);
+    assert_int_equal(count(db), 200);
+
+    /* COMMIT waits for the queued writes too, and fails with theirs. */
+    assert_int_equal(db_begin(db, &err), 0);
+    r = queue_insert(db, "q2", 1, &err);
+    if (r == 0)
+        r = db_commit(db, &err);
+    assert_int_equal(r, -EEXIST);
+    assert_int_equal(db_rollback(db, &err), 0);
+    assert_false(db_in_transaction(db));
+    assert_int_equal(count(db), 200);
+}
+
 static void test_changes(void **state)
 {
     struct db *db = *state;
@@ -395,6 +465,25 @@ static void test_pg_lost_transaction_must_be_rolled_back(void **state)
     assert_int_equal(count(db), 0);
 }
 
+static void test_pg_connection_lost_with_queued_writes(void **state)
+{
+    struct db *db = *state;
+    struct slad_error err = {{0}};
+    assert_int_equal(queue_insert(db, "prepared", 1, NULL), 0);
+    assert_int_equal(db_sync(db, &err), 0);
+    assert_int_equal(count(db), 1);
+    assert_int_equal(db_begin(db, &err), 0);
+    assert_int_equal(queue_insert(db, "a", 1, &err), 0);
+    kill_connection(db);
+    int r = queue_insert(db, "b", 2, &err);
+    if (r == 0)
+        r = db_sync(db, &err);
+    assert_int_equal(r, -ENOTCONN);
+    assert_int_equal(queue_insert(db, "c", 3, &err), -ENOTCONN);
+    assert_int_equal(db_rollback(db, &err), 0);
+    assert_int_equal(count(db), 1);
+}
+
 static void test_pg_read_only_server(void **state)
 {
     struct db *db = *state;
@@ -430,6 +519,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_statement_cache_by_address, setup, teardown),
         cmocka_unit_test_setup_teardown(test_changes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_idioms, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_queued_writes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failure_inside_savepoint, setup, teardown),
@@ -437,6 +527,8 @@ int main(void)
     const struct CMUnitTest pg_only[] = {
         cmocka_unit_test_setup_teardown(test_pg_reconnects, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_lost_transaction_must_be_rolled_back, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_pg_connection_lost_with_queued_writes, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_pg_read_only_server, setup, teardown),
         cmocka_unit_test(test_pg_target_session_attrs),
