@@ -7,6 +7,11 @@
  * change is committed (a batch waiter): a crash can then lose the outcome of a send,
  * never the fact that it may have happened, so the row is sent again with the same key.
  *
+ * Reading only what can go: rows are copied (payloads included) only for a channel with a
+ * free slot, and a pass stops as soon as every channel is at its concurrency. A backlog of
+ * thousands of rows behind a busy channel used to be re-read, page after page, after every
+ * commit of a few outcomes: 270 deliveries a second against a receiver that took 9,000.
+ *
  * When next: one ev_timer at the earliest next_attempt_ms of a pending row (one MIN
  * query on the index), or at the next token of a rate-limited channel. This is simpler
  * than mirroring every row in the agenda, and it is right after a rollback by
@@ -58,6 +63,7 @@ struct deliver {
     struct metrics *metrics;
     struct deliver_xfer *xfer;
     ev_timer wake;
+    int64_t wake_ms;  /* when wake fires, while it is active */
     ev_timer drain;   /* graceful stop: bounds the wait for attempts in flight */
     struct job *jobs; /* waiting for the commit or in flight */
     size_t n_jobs;
@@ -178,15 +184,78 @@ static void on_committed(struct batch_waiter *w, bool committed)
     job_free(j);
 }
 
+static int chan_concurrency(const struct conf_channel *ch)
+{
+    return ch->concurrency > 0 ? ch->concurrency : 4;
+}
+
+static struct deliver_chan *chan_find(struct deliver *d, const char *name)
+{
+    for (size_t i = 0; i < d->n_chans; i++)
+        if (strcmp(d->chans[i].name, name) == 0)
+            return &d->chans[i];
+    return NULL;
+}
+
+/* A channel can start an attempt at now: a free slot and a token; else *next gets its
+ * next token when that is what it lacks. */
+static bool chan_open(struct deliver_chan *cs, const struct conf_channel *ch, int64_t now,
+                      int64_t *next)
+{
+    if (cs->in_flight + cs->reserved >= chan_concurrency(ch))
+        return false;
+    int64_t wait = ratelimit_wait_ms(&cs->rl, now);
+    if (wait > 0 && now + wait < *next)
+        *next = now + wait;
+    return wait == 0;
+}
+
+/* No attempt can start at now: every channel of the config is at its concurrency or out
+ * of tokens (*next: the earliest token), or all attempts together are at their limit.
+ * A finishing attempt pumps again, and the wake timer waits for the token. */
+static bool saturated(struct deliver *d, int64_t now, int64_t *next)
+{
+    if (d->n_jobs >= IN_FLIGHT_MAX)
+        return true;
+    const struct conf *conf = *d->confp;
+    bool full = true;
+    for (size_t i = 0; i < conf->n_channels; i++) {
+        struct deliver_chan *cs = chan_find(d, conf->channels[i].name);
+        if (!cs || chan_open(cs, &conf->channels[i], now, next))
+            full = false;
+    }
+    return full;
+}
+
 struct pick {
+    struct deliver *d;
+    int64_t now;
+    size_t reserved;          /* rows copied for a free slot, over all channels */
+    size_t seen;              /* rows read, copied or not */
+    int64_t last_ms, last_id; /* the last row read: where the next page starts */
+    int64_t next;             /* the next token of a channel that had none */
     struct deliver_row rows[PICK_MAX];
     size_t n;
 };
 
+/* Copy the row when its channel has a slot this page has not promised yet (or when the
+ * channel is unknown: pick_page records it dead). */
 static int pick_row(void *userdata, const struct outbox_row *o)
 {
     struct pick *p = userdata;
-    if (p->n < PICK_MAX && deliver_row_copy(&p->rows[p->n], o) == 0)
+    struct deliver *d = p->d;
+    p->seen++;
+    p->last_ms = o->next_attempt_ms;
+    p->last_id = o->id;
+    const struct conf_channel *ch = o->channel ? conf_find_channel(*d->confp, o->channel) : NULL;
+    if (ch) {
+        struct deliver_chan *cs = deliver_chan_get(d->chans, &d->n_chans, CHANNELS_MAX, ch, p->now);
+        if (!cs || d->n_jobs + p->reserved >= IN_FLIGHT_MAX || !chan_open(cs, ch, p->now, &p->next))
+            return 0;
+        cs->reserved++;
+        p->reserved++;
+    }
+    if (deliver_row_copy(&p->rows[p->n], o) == 0)
         p->n++;
     return 0;
 }
@@ -197,6 +266,7 @@ static void wake_at(struct deliver *d, int64_t at_ms, int64_t now)
     if (at_ms == SLAD_NO_TIME || at_ms == INT64_MAX || d->stopped)
         return;
     double delay = at_ms > now ? (double)(at_ms - now) / 1000.0 : 0.;
+    d->wake_ms = at_ms;
     ev_timer_set(&d->wake, delay, 0.);
     ev_timer_start(d->loop, &d->wake);
 }
@@ -219,8 +289,7 @@ static size_t pick_page(struct deliver *d, struct pick *p, int64_t now, int64_t 
             continue;
         }
         struct deliver_chan *cs = deliver_chan_get(d->chans, &d->n_chans, CHANNELS_MAX, ch, now);
-        if (!cs || d->n_jobs >= IN_FLIGHT_MAX ||
-            cs->in_flight >= (ch->concurrency > 0 ? ch->concurrency : 4))
+        if (!cs || d->n_jobs >= IN_FLIGHT_MAX || cs->in_flight >= chan_concurrency(ch))
             continue; /* a finishing attempt pumps again */
         if (!ratelimit_take(&cs->rl, now)) {
             int64_t at = now + ratelimit_wait_ms(&cs->rl, now);
@@ -263,33 +332,45 @@ static void pump(struct deliver *d)
 {
     if (d->stopped || d->pumping)
         return;
+    int64_t now = timers_now_ms(d->loop), token = INT64_MAX;
+    /* A finishing attempt pumps again; the timer waits for the next token, else it stays
+     * armed for what no finishing attempt would find. */
+    if (saturated(d, now, &token)) {
+        if (token != INT64_MAX && (!ev_is_active(&d->wake) || token < d->wake_ms))
+            wake_at(d, token, now);
+        return;
+    }
     d->pumping = true;
-    int64_t now = timers_now_ms(d->loop);
     struct store *st = d->store;
     struct slad_error err;
     struct pick *p = calloc(1, sizeof(*p));
     int rv = p ? 0 : slad_error_set(&err, ENOMEM, "out of memory");
     int64_t next = INT64_MAX, after_ms = INT64_MIN, after_id = 0;
     size_t pages = 0, picked = 0;
-    bool more = true;
+    bool more = true, full = false;
     /* Page on: rows a busy or rate-limited channel cannot take now must not hide the
-     * rows of other channels behind them. */
-    while (rv == 0 && more && pages++ < PAGES_MAX) {
-        p->n = 0;
+     * rows of other channels behind them; stop when no channel can take more. */
+    while (rv == 0 && more && !full && pages++ < PAGES_MAX) {
+        *p = (struct pick){.d = d, .now = now, .next = INT64_MAX};
         rv = store_outbox_due(st, now, after_ms, after_id, PICK_MAX, pick_row, p, &err);
+        for (size_t i = 0; i < d->n_chans; i++)
+            d->chans[i].reserved = 0;
         if (rv < 0)
             break;
-        more = p->n == PICK_MAX;
-        if (p->n) {
-            after_ms = p->rows[p->n - 1].next_attempt_ms;
-            after_id = p->rows[p->n - 1].id;
-        }
+        more = p->seen == PICK_MAX;
+        after_ms = p->last_ms;
+        after_id = p->last_id;
         picked += pick_page(d, p, now, &next, &rv, &err);
+        next = p->next < next ? p->next : next;
         for (size_t i = 0; i < p->n; i++)
             deliver_row_done(&p->rows[i]);
+        full = saturated(d, now, &next);
     }
     free(p);
-    if (rv < 0) {
+    if (full) {
+        /* A finishing attempt pumps again; only a rate limit's next token needs the timer,
+         * and rows not due yet are found by the pass after that. */
+    } else if (rv < 0) {
         log_err("deliver", "could not pick notifications (retry in %d ms): %s", ERROR_WAIT_MS,
                 err.msg);
         next = now + ERROR_WAIT_MS;

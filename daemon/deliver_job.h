@@ -49,6 +49,7 @@ void deliver_job_record(struct batch *batch, struct store *store, struct metrics
 struct deliver_chan {
     char *name;
     int in_flight;
+    int reserved; /* slots promised to rows read in the current page (deliver.c) */
     struct ratelimit rl;
     int64_t rate_count, rate_window_ms; /* what rl was made for: a reload may change it */
 };

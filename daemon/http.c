@@ -51,6 +51,9 @@ __attribute__((format(printf, 2, 0))) static void logger(void *cls, const char *
     size_t n = strlen(msg);
     while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == ' '))
         msg[--n] = '\0';
+    /* refusal.c answered the refusal itself and declined the library's, which says so. */
+    if (strstr(msg, "(failed to queue error response)"))
+        return;
     log_notice("http", "libmicrohttpd: %s", msg);
 }
 

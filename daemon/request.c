@@ -85,9 +85,10 @@ void request_completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls
     *con_cls = NULL;
 }
 
-/* Send status with body (taken when owned, else static) and count it. */
+/* Send status with body (taken when owned, else static) and count it; allow: the methods
+ * of a 405, or NULL. */
 static enum MHD_Result send_answer(struct request *req, int status, const char *type, char *body,
-                                   size_t len, bool owned)
+                                   size_t len, bool owned, const char *allow)
 {
     struct request_env *env = req->srv->env;
     struct MHD_Response *r = MHD_create_response_from_buffer(
@@ -100,6 +101,8 @@ static enum MHD_Result send_answer(struct request *req, int status, const char *
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type ? type : json_mime);
     if (status == MHD_HTTP_UNAUTHORIZED)
         MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+    if (allow && allow[0])
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
     /* A client without the token keeps no connection open, and a malformed request may
      * have left the stream out of step. */
     if (env->stopping || status == MHD_HTTP_UNAUTHORIZED || status == MHD_HTTP_BAD_REQUEST)
@@ -114,7 +117,7 @@ static enum MHD_Result send_answer(struct request *req, int status, const char *
 static enum MHD_Result send_error(struct request *req, int status, const char *json)
 {
     log_debug("http", "'%s' refused with %d before the api: %s", req->path, status, json);
-    return send_answer(req, status, json_mime, (char *)json, strlen(json), false);
+    return send_answer(req, status, json_mime, (char *)json, strlen(json), false, NULL);
 }
 
 /* The api's answer: body ownership moves to MHD. */
@@ -126,7 +129,8 @@ static enum MHD_Result send_response(struct request *req, const char *method)
     char *body = resp->body ? resp->body : (char *)"";
     bool owned = resp->body != NULL;
     resp->body = NULL;
-    return send_answer(req, resp->status, resp->content_type, body, resp->body_len, owned);
+    return send_answer(req, resp->status, resp->content_type, body, resp->body_len, owned,
+                       resp->allow);
 }
 
 static const char err_unauthorized[] =
@@ -174,11 +178,17 @@ static void run_api(struct request *req)
     api_handle(env->api, &areq, timers_now_ms(env->loop), &req->resp);
 }
 
+/* GET and HEAD (a GET without the body) write nothing. */
+static bool reads_only(const char *method)
+{
+    return strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
+}
+
 /* The commit decided: release the held answer (503 when rolled back). */
 static void commit_done(struct batch_waiter *w, bool committed)
 {
     struct request *req = (struct request *)w;
-    if (!committed && strcmp(req->method, MHD_HTTP_METHOD_GET) == 0) {
+    if (!committed && reads_only(req->method)) {
         /* A read held behind another request's failed write: it wrote nothing, so answer
          * it again from what is committed (GETs need no transaction) rather than 503. */
         api_response_done(&req->resp);
@@ -312,13 +322,13 @@ enum MHD_Result request_handler(void *cls, struct MHD_Connection *conn, const ch
     /* A GET writes nothing: it joins the batch when one is open, else it reads in
      * autocommit, without the write lock of BEGIN IMMEDIATE, so /healthz and reads go on
      * while another process (a sqlite3 shell, a migration) holds that lock. */
-    bool reads_only = strcmp(method, MHD_HTTP_METHOD_GET) == 0;
-    if (!reads_only && batch_begin(env->batch, &err) < 0) {
+    if (!reads_only(method) && batch_begin(env->batch, &err) < 0) {
         log_err("store", "cannot start a transaction: %s", err.msg);
         char *body = db_error_body(err.msg);
         if (!body)
             return send_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, err_db);
-        return send_answer(req, MHD_HTTP_SERVICE_UNAVAILABLE, json_mime, body, strlen(body), true);
+        return send_answer(req, MHD_HTTP_SERVICE_UNAVAILABLE, json_mime, body, strlen(body), true,
+                           NULL);
     }
     req->method = method;
     run_api(req);

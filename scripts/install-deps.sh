@@ -8,7 +8,7 @@ set -eu
 PACKAGES="build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
 libev-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev libconfig-dev libmicrohttpd-dev
 libjansson-dev libsystemd-dev libical-dev libssl-dev libcmocka-dev
-python3 python3-pytest tzdata scdoc systemd openssl clang-format
+python3 python3-pytest python3-yaml python3-jsonschema tzdata scdoc systemd openssl clang-format
 postgresql-15 libpq-dev"
 # `install-deps.sh --bench` (make bench) adds the load generator and the peer baselines;
 # `--deb` (make deb) what building and checking the Debian package needs beyond the build

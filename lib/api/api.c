@@ -18,6 +18,7 @@
 #include "api_call.h"
 #include "jsonx.h"
 #include "metrics.h"
+#include "openapi.h"
 #include "plan.h"
 #include "service.h"
 #include "simulate.h"
@@ -35,7 +36,7 @@
 
 static route_fn ticket_create, ticket_list, ticket_get, ticket_patch, ticket_event, ticket_history,
     simulate, healthz, metrics, reload;
-static route_fn notification_list, notification_retry;
+static route_fn notification_list, notification_retry, openapi;
 
 static const char *const list_params[] = {"status", "policy", "team", "breached",
                                           "limit",  "after",  NULL};
@@ -73,6 +74,7 @@ static const struct route {
     {"PATCH", "/v1/plans/{id}", no_params, route_plan_patch},
     {"DELETE", "/v1/plans/{id}", no_params, route_plan_delete},
     {"GET", "/v1/reports/sla", report_params, route_report_sla},
+    {"GET", "/v1/openapi.json", no_params, openapi},
 };
 
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -717,6 +719,15 @@ static void reload(struct call *c)
     c->resp->wrote = true; /* policies were re-chosen */
 }
 
+/* doc/openapi.yaml, compiled in as JSON. */
+static void openapi(struct call *c)
+{
+    char *body = malloc(openapi_json_len + 1);
+    if (body)
+        memcpy(body, openapi_json, openapi_json_len + 1);
+    call_text(c, 200, JSON_TYPE, body, openapi_json_len);
+}
+
 /* ---- the router ---- */
 
 struct api *api_new(struct service *svc, struct metrics *metrics, const struct api_hooks *hooks)
@@ -743,19 +754,23 @@ void api_handle(struct api *api, const struct api_request *req, int64_t now_ms,
     struct call c = {.api = api, .req = req, .now_ms = now_ms, .resp = resp};
     const char *path = req->path ? req->path : "";
     const char *method = req->method ? req->method : "";
+    /* HEAD is GET without the body, which the HTTP server leaves out: it takes every GET
+     * route, and Allow names it after GET. */
+    const char *wanted = strcmp(method, "HEAD") == 0 ? "GET" : method;
     const struct route *found = NULL;
     size_t allow_len = 0;
     for (size_t i = 0; i < N_ROUTES; i++) {
         int64_t id;
         if (!path_match(routes[i].pattern, path, &id))
             continue;
-        if (strcmp(routes[i].method, method) == 0) {
+        if (strcmp(routes[i].method, wanted) == 0) {
             found = &routes[i];
             c.id = id;
             break;
         }
-        int n = snprintf(resp->allow + allow_len, sizeof(resp->allow) - allow_len, "%s%s",
-                         allow_len ? ", " : "", routes[i].method);
+        bool get = strcmp(routes[i].method, "GET") == 0;
+        int n = snprintf(resp->allow + allow_len, sizeof(resp->allow) - allow_len, "%s%s%s",
+                         allow_len ? ", " : "", routes[i].method, get ? ", HEAD" : "");
         if (n > 0 && (size_t)n < sizeof(resp->allow) - allow_len)
             allow_len += (size_t)n;
     }

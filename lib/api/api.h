@@ -12,7 +12,7 @@ struct service;
 struct metrics;
 
 struct api_request {
-    const char *method; /* "GET", "POST", "PATCH", "DELETE" */
+    const char *method; /* "GET", "HEAD" (answered as GET), "POST", "PATCH", "DELETE" */
     const char *path;   /* "/v1/tickets/42", without the query */
     const char *query;  /* "status=open&limit=10" (undecoded) or NULL */
     const char *body;   /* may contain NUL bytes; not NUL-terminated */
@@ -25,7 +25,7 @@ struct api_response {
     char *body;               /* malloc'd; free with api_response_done */
     size_t body_len;
     bool wrote;     /* the request changed the store: answer only after commit */
-    char allow[48]; /* 405: the methods the path takes ("GET, PATCH") for Allow; else "" */
+    char allow[48]; /* 405: the methods the path takes ("GET, HEAD, PATCH") for Allow; else "" */
 };
 
 void api_response_done(struct api_response *resp);

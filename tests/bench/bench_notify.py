@@ -1,17 +1,19 @@
 """bench-notify: notifications delivered per second to a loopback webhook receiver, printed
-beside the receiver's own capacity measured in the same run (python http.client with
-keep-alive, as many threads as the channel's concurrency).
+beside the receiver's own capacity measured in the same run.
 
-Phase 1 queues N notifications with the channel limited to 1 an hour (tickets reported in
-the past: their first step is due at creation); phase 2 restarts slad with the limit gone
-and times the delivery of all of them. Run by `make bench` only."""
+The receiver is hook_receiver (C, epoll, one core at most); its capacity is what intake_client
+gets from it with as many keep-alive connections as the channel's concurrency, each request a
+webhook-sized body. Phase 1 queues N notifications with the channel limited to 1 an hour
+(tickets reported in the past: their first step is due at creation); phase 2 restarts slad
+with the limit gone and times the delivery of all of them, from the first answered delivery
+to the last, and slad's CPU time for them (steadier than the rate on a loaded machine). Run
+by `make bench` only."""
 
-import http.client
-import http.server
 import os
+import re
+import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
@@ -33,51 +35,50 @@ policies = ( { name = "p"; match = { }; calendar = "24x7";
 """
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    count = 0
-    first = 0.0
-    last = 0.0
-    lock = threading.Lock()
+class Receiver:
+    """hook_receiver as a child process, driven over its stdin."""
 
-    def do_POST(self):
-        self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-        with Handler.lock:
-            Handler.count += 1
-            Handler.last = time.monotonic()
-            if Handler.count == 1:
-                Handler.first = Handler.last
+    def __init__(self):
+        self.proc = subprocess.Popen([os.environ["HOOK_RECEIVER"]], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+        self.port = int(self.proc.stdout.readline().split("=")[1])
 
-    def log_message(self, *args):
-        pass
+    def command(self, text):
+        self.proc.stdin.write(text + "\n")
+        self.proc.stdin.flush()
+
+    def stat(self):
+        self.command("stat")
+        fields = dict(f.split("=") for f in self.proc.stdout.readline().split())
+        self.connections = int(fields["connections"])
+        return int(fields["count"]), int(fields["first_ns"]) / 1e9, int(fields["last_ns"]) / 1e9
+
+    def close(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=10)
+
+
+def cpu_seconds(pid):
+    """User and system CPU of a process so far (/proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def receiver_capacity(port, total):
-    """Requests per second the receiver answers to keep-alive python clients."""
-    def worker(n):
-        c = http.client.HTTPConnection("127.0.0.1", port)
-        for _ in range(n):
-            c.request("POST", "/hook", body=b'{"x":1}', headers={"Content-Type": "application/json"})
-            c.getresponse().read()
-        c.close()
-    per = total // CONCURRENCY
-    threads = [threading.Thread(target=worker, args=(per,)) for _ in range(CONCURRENCY)]
-    t0 = time.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return per * CONCURRENCY / (time.monotonic() - t0)
+    """Requests per second the receiver answers to intake_client's keep-alive connections."""
+    out = subprocess.run([os.environ["INTAKE_CLIENT"], "--tcp", f"127.0.0.1:{port}",
+                          "--connections", str(CONCURRENCY), "--requests", str(total),
+                          "--seconds", "60"],
+                         check=True, capture_output=True, text=True, timeout=120).stdout
+    return float(re.search(r"rate=([0-9.]+)", out).group(1))
 
 
 def main():
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    port = server.server_address[1]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    capacity = receiver_capacity(port, N)
+    receiver = Receiver()
+    port = receiver.port
+    # The receiver's capacity, twice the notifications so that start-up is a small part.
+    capacity = receiver_capacity(port, 2 * N)
 
     with tempfile.TemporaryDirectory() as tmp:
         d = Daemon(tmp)
@@ -96,23 +97,25 @@ def main():
                                               "reported_at": past})
             assert r.status == 201, r
         d.stop()
-        with Handler.lock:
-            Handler.count = 0
+        receiver.command("reset")
         write("")
-        t0 = time.monotonic()
         d.start()
-        deadline = t0 + 600
-        while Handler.count < N - 1 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        with Handler.lock:
-            got, first, last = Handler.count, Handler.first, Handler.last
+        cpu0 = cpu_seconds(d.proc.pid)
+        deadline = time.monotonic() + 600
+        got = 0
+        while got < N - 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+            got, first, last = receiver.stat()
+        cpu = cpu_seconds(d.proc.pid) - cpu0
         d.stop()
+    receiver.close()
     # From the first delivery to the last: start-up is not delivery.
     rate = (got - 1) / (last - first) if last > first else 0.0
-    print(f"bench-notify: {got} webhook deliveries in {last - first:.2f} s = {rate:.0f}/s "
-          f"(receiver capacity in this run: {capacity:.0f}/s with {CONCURRENCY} keep-alive "
-          f"clients; slad concurrency {CONCURRENCY})")
-    server.shutdown()
+    print(f"bench-notify: {got} webhook deliveries in {last - first:.2f} s = {rate:.0f}/s, "
+          f"{rate / capacity:.2f}x the C receiver's capacity in this run ({capacity:.0f}/s with "
+          f"{CONCURRENCY} keep-alive connections; slad concurrency {CONCURRENCY}, "
+          f"{receiver.connections} connections); slad's CPU: {cpu * 1e6 / max(got, 1):.0f} us "
+          f"a delivery")
     return 0 if got >= N - 1 else 1
 
 

@@ -3,8 +3,12 @@
 A Daemon writes its config from tests/integration/data/*.conf, starts the binary (its
 stderr goes to a file the tests read), waits until /healthz answers (polling with a
 deadline, never a fixed sleep), gives an HTTP client over the Unix socket (http.client
-with an AF_UNIX connection; no third-party packages), and at the end stops it with
-SIGTERM and checks the exit status and that the log holds no sanitizer report.
+with an AF_UNIX connection), and at the end stops it with SIGTERM and checks the exit
+status and that the log holds no sanitizer report.
+
+Every answer the Client receives is checked against the API's contract, doc/openapi.yaml
+(contract.py, with Debian's python3-yaml and python3-jsonschema): an answer the document
+does not describe fails the test that received it, once the test is done.
 
 Everything the tests need is required: a missing feature fails, nothing is skipped.
 """
@@ -16,9 +20,12 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
+
+from contract import CONTRACT, ContractError
 
 DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
 
@@ -88,6 +95,72 @@ def free_tcp_port():
     return port
 
 
+def raw_exchange(path, data, timeout=5.0, shut=True, until_close=False):
+    """Send data on a new Unix socket connection; return what came back until the peer
+    closed, a full answer arrived (unless until_close), or timeout. shut: half-close after
+    sending (the request is complete)."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.connect(path)
+    out = b""
+    try:
+        s.sendall(data)
+        if shut:
+            s.shutdown(socket.SHUT_WR)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                chunk = s.recv(65536)
+            except socket.timeout:
+                break
+            except ConnectionResetError:
+                break
+            if not chunk:
+                break
+            out += chunk
+            if not until_close and complete_answer(out):
+                break
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the daemon closed on us mid-send: an answer of its own kind
+    finally:
+        s.close()
+    return out
+
+
+def complete_answer(buf):
+    head, sep, body = buf.partition(b"\r\n\r\n")
+    if not sep:
+        return False
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return len(body) >= int(value.strip())
+    return False
+
+
+def parse_status(buf):
+    """(status, body) of the first answer in buf, or (None, b"") when nothing came back."""
+    if not buf:
+        return None, b""
+    line = buf.split(b"\r\n", 1)[0].split(b" ")
+    assert line[0].startswith(b"HTTP/1."), f"not an HTTP answer: {buf[:200]!r}"
+    return int(line[1]), buf.partition(b"\r\n\r\n")[2]
+
+
+def parse_answer(buf):
+    """(status, headers with lower-case names, body) of the one answer buf holds."""
+    head, sep, body = buf.partition(b"\r\n\r\n")
+    assert sep, f"no complete answer head: {buf[:300]!r}"
+    lines = head.decode("latin-1").split("\r\n")
+    version, status = lines[0].split(" ")[:2]
+    assert version in ("HTTP/1.0", "HTTP/1.1"), lines[0]
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    return int(status), headers, body
+
+
 class UnixHTTPConnection(http.client.HTTPConnection):
     """http.client over a Unix stream socket."""
 
@@ -129,6 +202,51 @@ class Response:
         return f"<Response {self.status} {self.body[:300]!r}>"
 
 
+# The exchanges of the running test, checked against doc/openapi.yaml when it ends
+# (check_exchanges_at_the_end): checking one costs about a millisecond of the interpreter's
+# lock, which a test that measures latency or load would measure with the daemon.
+EXCHANGES = []
+EXCHANGES_LOCK = threading.Lock()
+EXCHANGES_BYTES = 0
+EXCHANGES_BYTES_MAX = 64 << 20  # then they are checked at once, to bound the memory held
+
+
+def check_exchanges(exchanges):
+    """Fail the test unless doc/openapi.yaml describes each exchange."""
+    for exchange in exchanges:
+        try:
+            CONTRACT.check(*exchange)
+        except ContractError as e:
+            pytest.fail(f"doc/openapi.yaml does not describe this exchange: {e}", pytrace=False)
+
+
+def take_exchanges():
+    global EXCHANGES_BYTES
+    with EXCHANGES_LOCK:
+        taken = EXCHANGES[:]
+        EXCHANGES.clear()
+        EXCHANGES_BYTES = 0
+    return taken
+
+
+def record_exchange(exchange):
+    global EXCHANGES_BYTES
+    with EXCHANGES_LOCK:
+        EXCHANGES.append(exchange)
+        EXCHANGES_BYTES += len(exchange[2] or b"") + len(exchange[5])
+        full = EXCHANGES_BYTES > EXCHANGES_BYTES_MAX
+    if full:
+        check_exchanges(take_exchanges())
+
+
+@pytest.fixture(autouse=True)
+def check_exchanges_at_the_end():
+    """Every answer a Client received during the test (autouse: set up first, so torn down
+    last, after the fixtures' own requests), checked once the test is done."""
+    yield
+    check_exchanges(take_exchanges())
+
+
 class Client:
     """One connection per request (simple and independent of keep-alive)."""
 
@@ -155,9 +273,11 @@ class Client:
         try:
             conn.request(method, path, body=data, headers=hdrs)
             r = conn.getresponse()
-            return Response(r.status, dict(r.getheaders()), r.read())
+            resp = Response(r.status, dict(r.getheaders()), r.read())
         finally:
             conn.close()
+        record_exchange((method, path, data, resp.status, resp.headers, resp.body))
+        return resp
 
     def get(self, path, **kw):
         return self.request("GET", path, **kw)

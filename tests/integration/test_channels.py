@@ -359,6 +359,27 @@ def test_team_group_channel_gets_every_notification(make_daemon):
         d.stop()
 
 
+def test_busy_channel_does_not_hold_other_channels(make_daemon):
+    # hook takes one request at a time and its receiver hangs: the 80 hook rows of the south
+    # tickets (more than a page of the pump) are due before the group channel's rows of the
+    # north tickets, which go out all the same while hook still holds its one request.
+    with Receiver(lambda req, n: {"hang": 60} if req.path == "/hook" else {}) as rx:
+        d = start(make_daemon, "channels-delivery.conf", rx, 'concurrency = 1; timeout = "60s";')
+        for _ in range(80):
+            d.create(severity=1, team="south")
+        north = [d.create(severity=1, team="north")["id"] for _ in range(3)]
+        created = time.monotonic()
+        grp = wait_for(lambda: (lambda g: g if len(g) == 3 else None)(
+            rx.matching(lambda r: r.path == "/grp")), 15, "the group channel's 3 requests")
+        assert sorted(ticket_of(r) for r in grp) == sorted(north)
+        # Due 0.5 s after their tickets; a pump stuck behind the backlog would hold them
+        # until hook's request ends (60 s).
+        assert max(r.at for r in grp) - created < 5, [r.at - created for r in grp]
+        assert len(hook_requests(rx)) == 1  # concurrency 1: the others wait their turn
+        assert len(rows_in(d, "sending", "hook")) == 1
+        d.stop()
+
+
 # --- graceful stop and manual retry ----------------------------------------------------
 
 def test_sigterm_waits_for_delivery_in_flight(make_daemon):

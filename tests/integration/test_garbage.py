@@ -15,7 +15,8 @@ import time
 
 import pytest
 
-from conftest import wait_for
+from conftest import parse_answer, parse_status, raw_exchange, wait_for
+from contract import CONTRACT
 
 # /healthz on a quiet daemon; generous for the ASan build on a loaded machine.
 HEALTH_BOUND_S = 1.0
@@ -24,57 +25,6 @@ MAX_CONNECTIONS = 64  # fast.conf
 # A connection's memory pool is max_header (8192) plus 8192 bytes of slack (daemon/http.c):
 # a header block up to about that size is accepted, past it refused.
 POOL_BYTES = 8192 + 8192
-
-
-def raw_exchange(path, data, timeout=5.0, shut=True):
-    """Send data on a new connection; return what came back until the peer closed, a full
-    answer arrived, or timeout. shut: half-close after sending (the request is complete)."""
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(timeout)
-    s.connect(path)
-    out = b""
-    try:
-        s.sendall(data)
-        if shut:
-            s.shutdown(socket.SHUT_WR)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                chunk = s.recv(65536)
-            except socket.timeout:
-                break
-            except ConnectionResetError:
-                break
-            if not chunk:
-                break
-            out += chunk
-            if complete_answer(out):
-                break
-    except (BrokenPipeError, ConnectionResetError):
-        pass  # the daemon closed on us mid-send: an answer of its own kind
-    finally:
-        s.close()
-    return out
-
-
-def complete_answer(buf):
-    head, sep, body = buf.partition(b"\r\n\r\n")
-    if not sep:
-        return False
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            return len(body) >= int(value.strip())
-    return False
-
-
-def parse_status(buf):
-    """(status, body) of the first answer in buf, or (None, b"") when nothing came back."""
-    if not buf:
-        return None, b""
-    line = buf.split(b"\r\n", 1)[0].split(b" ")
-    assert line[0].startswith(b"HTTP/1."), f"not an HTTP answer: {buf[:200]!r}"
-    return int(line[1]), buf.partition(b"\r\n\r\n")[2]
 
 
 class Checker:
@@ -129,6 +79,9 @@ class Checker:
                f"Content-Length: {len(body_bytes)}\r\nConnection: close\r\n\r\n").encode()
         buf = raw_exchange(self.d.socket_path, req + body_bytes)
         status = self.judge(what, buf, allow_2xx)
+        if status is not None:
+            got, headers, body = parse_answer(buf)
+            CONTRACT.check("POST", path, body_bytes, got, headers, body)
         if status in (200, 201) and path == "/v1/tickets":
             t = json.loads(parse_status(buf)[1])
             self.kept[t["id"]] = t["title"]

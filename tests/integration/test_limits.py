@@ -5,6 +5,7 @@ Each test reproduces a defect found in review (doc/RELIABILITY.md, "Hardening") 
 on a daemon without its fix.
 """
 
+import json
 import os
 import resource
 import select
@@ -16,7 +17,9 @@ import time
 
 import pytest
 
-from conftest import Client, free_tcp_port, render_config, wait_for, write_private
+from conftest import (Client, complete_answer, free_tcp_port, parse_answer, render_config, wait_for,
+                      write_private)
+from contract import CONTRACT
 
 TOKEN = "limits-token-0123456789abcdef"
 
@@ -148,6 +151,8 @@ def test_connections_per_address(make_daemon):
     s.close()
     assert answer.startswith(b"HTTP/1.1 503 "), answer
     assert b'"too_many_connections"' in answer
+    status, headers, body = parse_answer(answer)
+    CONTRACT.check("GET", "/healthz", None, status, headers, body)
     assert d.client.get("/healthz").status == 200  # the Unix socket has no such cap
     held.pop().close()
     tcp = Client(tcp=("127.0.0.1", d.port), token=TOKEN)
@@ -155,6 +160,26 @@ def test_connections_per_address(make_daemon):
     for h in held:
         h.close()
     assert "it already has 3 open (max_connections_per_ip)" in d.log()
+    d.stop()
+
+
+def test_refusals_on_plain_tcp(make_daemon):
+    """libmicrohttpd's refusals on the TCP listener without TLS: slad's JSON error, written
+    before authentication (test_http.py has every kind on the Unix socket)."""
+    d = tcp_daemon(make_daemon)
+    d.start()
+    for request, status in ((b"GET /healthz HTTP/9.9\r\nHost: x\r\n\r\n", 505),
+                            (b"GET /healthz HTTP/1.1\r\nHost: x\r\nNo colon\r\n\r\n", 400)):
+        with socket.create_connection(("127.0.0.1", d.port), timeout=5) as s:
+            s.sendall(request)
+            answer = b""
+            while chunk := s.recv(4096):
+                answer += chunk
+        got, headers, body = parse_answer(answer)
+        assert got == status and int(headers["content-length"]) == len(body), answer
+        assert headers["connection"] == "close", answer
+        CONTRACT.check_refusal(got, headers, body)
+    assert Client(tcp=("127.0.0.1", d.port), token=TOKEN).get("/healthz").status == 200
     d.stop()
 
 
@@ -199,6 +224,9 @@ def test_two_content_lengths_refused(daemon):
             b"Content-Length: %d\r\nContent-Length: %d\r\n\r\n" % (len(body), second)) + body)
         assert answer.startswith(b"HTTP/1.1 400 "), answer[:200]
         assert b"Content-Length" in answer
+        status, headers, rest = parse_answer(answer)
+        CONTRACT.check("POST", "/v1/tickets", body, status, headers,
+                       rest[:int(headers["content-length"])])
     assert daemon.client.get("/v1/tickets").json["tickets"] == []
 
 
@@ -258,6 +286,21 @@ def test_tls_listener(make_daemon):
         assert r.status == status
         r.read()
         conn.close()
+    # libmicrohttpd's own refusals answer JSON under TLS too (queued in place of its HTML).
+    for request, status in ((b"GET /healthz HTTP/9.9\r\nHost: x\r\n\r\n", 505),
+                            (b"GET /healthz HTTP/1.1\r\nHost: x\r\nNo colon\r\n\r\n", 400)):
+        with ctx.wrap_socket(socket.create_connection(("127.0.0.1", d.port), timeout=5),
+                             server_hostname="localhost") as s:
+            s.sendall(request)
+            answer = b""
+            while not complete_answer(answer):
+                chunk = s.recv(4096)
+                assert chunk, answer
+                answer += chunk
+        got, headers, body = parse_answer(answer)
+        assert got == status and headers["content-type"] == "application/json", answer
+        CONTRACT.check_refusal(got, headers, body[:int(headers["content-length"])])
+        assert json.loads(body[:int(headers["content-length"])])["error"]["message"], answer
     # Plain HTTP on the TLS port gets no answer in clear.
     s = socket.create_connection(("127.0.0.1", d.port), timeout=5)
     s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n"

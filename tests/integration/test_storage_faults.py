@@ -108,6 +108,7 @@ def test_external_write_lock(daemon):
             refused += 1
             # Reads need no write lock: WAL readers go on.
             assert d.ticket(next(iter(acked)))["title"].startswith("before lock")
+            assert d.client.request("HEAD", f"/v1/tickets/{next(iter(acked))}").status == 200
             time.sleep(0.05)
     finally:
         locker.execute("ROLLBACK")

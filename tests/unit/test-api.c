@@ -26,6 +26,7 @@
 #include "conf_load.h"
 #include "followup.h"
 #include "metrics.h"
+#include "openapi.h"
 #include "plan.h"
 #include "service.h"
 #include "store.h"
@@ -180,19 +181,23 @@ static void test_routing(void **state)
         {__LINE__, "GET", "/v1/tickets/99999999999999999999", 404, "not_found", ""},
         {__LINE__, "GET", "/v1/followups/1", 404, "not_found", ""},
         {__LINE__, "GET", "/v1/followups/1/complete", 405, "method_not_allowed", "POST"},
-        {__LINE__, "PUT", "/v1/plans", 405, "method_not_allowed", "POST, GET"},
-        {__LINE__, "POST", "/v1/plans/1", 405, "method_not_allowed", "GET, PATCH, DELETE"},
-        {__LINE__, "DELETE", "/v1/notifications", 405, "method_not_allowed", "GET"},
-        {__LINE__, "POST", "/v1/reports/sla", 405, "method_not_allowed", "GET"},
+        {__LINE__, "PUT", "/v1/plans", 405, "method_not_allowed", "POST, GET, HEAD"},
+        {__LINE__, "POST", "/v1/plans/1", 405, "method_not_allowed", "GET, HEAD, PATCH, DELETE"},
+        {__LINE__, "DELETE", "/v1/notifications", 405, "method_not_allowed", "GET, HEAD"},
+        {__LINE__, "POST", "/v1/reports/sla", 405, "method_not_allowed", "GET, HEAD"},
         {__LINE__, "GET", "v1/tickets", 404, "not_found", ""},
         {__LINE__, "GET", "", 404, "not_found", ""},
         {__LINE__, "GET",
          "/v1/tickets/1/events/and/a/very/long/path/that/is/cut/in/the/message/after/sixty/four",
          404, "not_found", ""},
-        {__LINE__, "DELETE", "/v1/tickets", 405, "method_not_allowed", "POST, GET"},
-        {__LINE__, "PUT", "/v1/tickets/1", 405, "method_not_allowed", "GET, PATCH"},
+        {__LINE__, "DELETE", "/v1/tickets", 405, "method_not_allowed", "POST, GET, HEAD"},
+        {__LINE__, "PUT", "/v1/tickets/1", 405, "method_not_allowed", "GET, HEAD, PATCH"},
         {__LINE__, "GET", "/v1/tickets/1/events", 405, "method_not_allowed", "POST"},
-        {__LINE__, "POST", "/healthz", 405, "method_not_allowed", "GET"},
+        {__LINE__, "POST", "/healthz", 405, "method_not_allowed", "GET, HEAD"},
+        {__LINE__, "HEAD", "/v1/tickets/1/events", 405, "method_not_allowed", "POST"},
+        {__LINE__, "HEAD", "/v1/simulate", 405, "method_not_allowed", "POST"},
+        {__LINE__, "HEAD", "/v1/nothing", 404, "not_found", ""},
+        {__LINE__, "HEAD", "/v1/tickets/1", 404, "not_found", ""}, /* as GET */
         {__LINE__, "post", "/v1/simulate", 405, "method_not_allowed", "POST"},
         {__LINE__, "GET", "/v1/reload", 405, "method_not_allowed", "POST"},
         {__LINE__, "GET", "/v1/tickets/1", 404, "not_found", ""},            /* no such ticket */
@@ -215,6 +220,37 @@ static void test_routing(void **state)
     assert_int_equal(resp.status, 404);
     api_response_done(&resp);
     api_response_done(NULL);
+}
+
+/* HEAD takes every GET route and answers as GET does (the daemon's HTTP server sends the
+ * head without the body). */
+static void test_head(void **state)
+{
+    struct fixture *f = *state;
+    create(f, "{\"title\":\"x\",\"severity\":1}", T0_MS, 201);
+    static const struct {
+        const char *path, *query;
+    } cases[] = {
+        {"/healthz", NULL},
+        {"/metrics", NULL},
+        {"/v1/tickets", "status=open"},
+        {"/v1/tickets/1", NULL},
+        {"/v1/tickets/2", NULL},
+        {"/v1/tickets", "bogus=1"},
+        {"/v1/reports/sla", "format=csv"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct api_response get, head;
+        request(f, "GET", cases[i].path, cases[i].query, NULL, T0_MS, &get, NULL);
+        request(f, "HEAD", cases[i].path, cases[i].query, NULL, T0_MS, &head, NULL);
+        if (head.status != get.status || strcmp(head.content_type, get.content_type) != 0 ||
+            strcmp(head.body, get.body) != 0 || head.wrote)
+            fail_msg("HEAD %s: %d %s %s; GET: %d %s %s", cases[i].path, head.status,
+                     head.content_type, head.body, get.status, get.content_type, get.body);
+        assert_string_equal(head.allow, "");
+        api_response_done(&get);
+        api_response_done(&head);
+    }
 }
 
 static void test_create_and_get(void **state)
@@ -609,6 +645,27 @@ static void test_health_metrics_reload(void **state)
     api_response_done(&resp);
     api_free(bare);
     api_free(NULL);
+}
+
+/* The contract compiled in (doc/openapi.yaml as JSON): whole, and every route of the table
+ * one of its paths (the integration suite compares them method by method). */
+static void test_openapi(void **state)
+{
+    struct fixture *f = *state;
+    struct api_response resp;
+    json_t *v;
+    assert_int_equal(request(f, "GET", "/v1/openapi.json", NULL, NULL, T0_MS, &resp, &v), 200);
+    assert_string_equal(resp.content_type, "application/json");
+    assert_int_equal(resp.body_len, openapi_json_len);
+    assert_memory_equal(resp.body, openapi_json, openapi_json_len);
+    assert_int_equal(strncmp(json_string_value(json_object_get(v, "openapi")), "3.1.", 4), 0);
+    json_t *paths = json_object_get(v, "paths");
+    static const char *const some[] = {"/v1/tickets", "/v1/tickets/{id}/events", "/healthz",
+                                       "/v1/openapi.json"};
+    for (size_t i = 0; i < sizeof(some) / sizeof(some[0]); i++)
+        assert_non_null(json_object_get(paths, some[i]));
+    json_decref(v);
+    api_response_done(&resp);
 }
 
 static void test_simulate(void **state)
@@ -1219,12 +1276,14 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_routing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_head, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_and_get, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_too_large, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_and_patch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_health_metrics_reload, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_openapi, setup, teardown),
         cmocka_unit_test_setup_teardown(test_simulate, setup, teardown),
         cmocka_unit_test_setup_teardown(test_note_limit, setup_bounds, teardown),
         cmocka_unit_test_setup_teardown(test_history, setup_bounds, teardown),
