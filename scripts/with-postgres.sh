@@ -36,7 +36,9 @@ if [ "$(id -u)" -eq 0 ]; then
     as_owner() { runuser -u postgres -- "$@"; }
 fi
 
+child=""
 stop() {
+    [ -z "$child" ] || kill "$child" 2>/dev/null || true
     # Immediate: nothing in a throwaway cluster needs a checkpoint on the way out.
     as_owner "$PGBIN/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || true
     rm -rf "$dir"
@@ -83,8 +85,22 @@ as_owner "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 start >/de
     exit 1
 }
 
+# pg_ctl puts the server in a session of its own, so a SIGKILL of this script (meson's
+# timeout kills the process group) would leave it running: a watchdog in another session
+# stops it when this script is gone. Its output goes nowhere: meson waits for the pipes.
+owner=""
+[ "$(id -u)" -ne 0 ] || owner=postgres
+setsid sh -c 'while kill -0 "$1" 2>/dev/null; do sleep 1; done
+    if [ -n "$4" ]; then runuser -u "$4" -- "$3/pg_ctl" -D "$2/data" -m immediate stop
+    else "$3/pg_ctl" -D "$2/data" -m immediate stop; fi
+    rm -rf "$2"' watchdog "$$" "$dir" "$PGBIN" "$owner" </dev/null >/dev/null 2>&1 &
+
 SLAD_TEST_PG="host=$dir user=slad dbname=postgres"
 export SLAD_TEST_PG
+# In the background, waited for: a TERM or INT reaches the trap at once.
 status=0
-"$@" || status=$?
+"$@" &
+child=$!
+wait "$child" || status=$?
+child=""
 exit $status
