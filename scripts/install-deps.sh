@@ -3,11 +3,13 @@
 # Idempotent: installs only what is missing; runs apt-get as root or through sudo.
 set -eu
 
+# postgresql-15 (the server, started by the tests themselves: scripts/with-postgres.sh,
+# tests/integration/pg.py) and libpq-dev for the PostgreSQL driver (doc/POSTGRESQL.md).
 PACKAGES="build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
 libev-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev libconfig-dev libmicrohttpd-dev
 libjansson-dev libsystemd-dev libical-dev libssl-dev libcmocka-dev
 python3 python3-pytest python3-yaml python3-jsonschema tzdata scdoc systemd openssl clang-format
-prometheus-alertmanager"
+prometheus-alertmanager postgresql-15 libpq-dev"
 # prometheus-alertmanager: the intake's integration test runs the real one (test_intake.py).
 # `install-deps.sh --bench` (make bench) adds the load generator and the peer baselines;
 # `--deb` (make deb) what building and checking the Debian package needs beyond the build

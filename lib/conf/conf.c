@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "conf_loader.h"
+#include "dbtarget.h"
 #include "utf8.h"
 
 /* ---- growing text, for the error list and the summary ---- */
@@ -629,6 +630,20 @@ static void parse_tcp(struct conf_loader *ld, const config_setting_t *s, void *o
         conf_set_string(ld, FIELD(obj, k, char *), text);
 }
 
+/* A path, or a PostgreSQL URI or conninfo (dbtarget.h); secret: it may hold a password. */
+static void parse_database(struct conf_loader *ld, const config_setting_t *s, void *obj,
+                           const struct conf_key *k)
+{
+    const char *text = conf_string_value(ld, s, k);
+    if (!text)
+        return;
+    struct slad_error err;
+    if (dbtarget_check(text, &err) < 0)
+        conf_report(ld, s, "%s", err.msg);
+    else
+        conf_set_string(ld, FIELD(obj, k, char *), text);
+}
+
 static void parse_synchronous(struct conf_loader *ld, const config_setting_t *s, void *obj,
                               const struct conf_key *k)
 {
@@ -711,7 +726,9 @@ static const struct conf_key daemon_keys[] = {
     {"socket_mode", parse_socket_mode, D(socket_mode)},
     {"tcp", parse_tcp, D(tcp)},
     {"token_file", conf_parse_string, D(token_file)},
-    {"database", conf_parse_string, D(database)},
+    {"database", parse_database, D(database), .secret = true},
+    {"failover_timeout", conf_parse_ms, D(failover_timeout_ms), .min = 2 * CIVIL_MS_PER_S,
+     .max = CIVIL_MS_PER_HOUR},
     {"synchronous", parse_synchronous, D(synchronous_full)},
     {"log_level", conf_parse_enum, D(log_level), .words = log_levels},
     {"language", conf_parse_word, D(language), .words = conf_languages},
@@ -837,6 +854,7 @@ static void set_defaults(struct conf_loader *ld, struct conf *conf)
 {
     conf->daemon.socket = conf_strdup(ld, "/run/slad/slad.sock");
     conf->daemon.database = conf_strdup(ld, "/var/lib/slad/slad.db");
+    conf->daemon.failover_timeout_ms = 10 * CIVIL_MS_PER_S;
     conf->daemon.language = conf_strdup(ld, "zh");
     if (!(conf->daemon.timezone = system_timezone()))
         ld->oom = true;

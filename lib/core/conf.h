@@ -27,7 +27,8 @@ struct conf_daemon {
     unsigned socket_mode;          /* permission bits; default 0660 */
     char *tcp;                     /* "HOST:PORT" or NULL */
     char *token_file;              /* required with tcp */
-    char *database;                /* default "/var/lib/slad/slad.db" */
+    char *database;                /* default "/var/lib/slad/slad.db"; or PostgreSQL's */
+    int64_t failover_timeout_ms;   /* several instances: take-over after it; default 10 s */
     bool synchronous_full;         /* "full" (default) or "normal" */
     enum conf_log_level log_level; /* default info */
     char *language;                /* "zh" (default) or "en" */

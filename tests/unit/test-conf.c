@@ -291,6 +291,7 @@ static void test_defaults(void **state)
     assert_string_equal(conf->path, "t.conf");
     assert_string_equal(conf->daemon.socket, "/run/slad/slad.sock");
     assert_string_equal(conf->daemon.database, "/var/lib/slad/slad.db");
+    assert_int_equal(conf->daemon.failover_timeout_ms, 10000);
     assert_int_equal(conf->daemon.socket_mode, 0660);
     assert_int_equal(conf->daemon.max_body_bytes, 1 << 20);
     assert_int_equal(conf->n_calendars, 1);
@@ -571,6 +572,14 @@ static const struct broken {
      "max_body in daemon: 10000000000 is out of range 1024..1073741824", 1},
     {__LINE__, "daemon = {\n  idle_timeout = \"0s\";\n};\n" CATCHALL, 2,
      "idle_timeout in daemon: '0s' is out of range 1s..1d", 1},
+    {__LINE__, "daemon = {\n  failover_timeout = \"1s\";\n};\n" CATCHALL, 2,
+     "failover_timeout in daemon: '1s' is out of range 2s..1h", 1},
+    {__LINE__, "daemon = {\n  database = \"postgresql://db 1/slad\";\n};\n" CATCHALL, 2,
+     "database: a PostgreSQL URI cannot hold spaces or control characters; percent-encode them", 1},
+    {__LINE__, "daemon = {\n  database = \"host=/run/postgresql dbname\";\n};\n" CATCHALL, 2,
+     "database: expected KEYWORD=value at character 22 (a libpq conninfo", 1},
+    {__LINE__, "daemon = {\n  database = \"host='/run/pg dbname=slad\";\n};\n" CATCHALL, 2,
+     "database: the value of 'host' opens a quote it does not close", 1},
     {__LINE__, "daemon = {\n  retention = \"12h\";\n};\n" CATCHALL, 2,
      "retention in daemon: '12h' is out of range 1d..", 1},
     /* The default repeat-fault window is 365 d. */
@@ -974,11 +983,44 @@ static void test_broken(void **state)
     }
 }
 
+/* A PostgreSQL database: a URI with several hosts, a conninfo with a quoted value; the
+ * take-over delay of several instances. */
+static void test_postgresql_database(void **state)
+{
+    struct conf *conf = load_string_ok(
+        __LINE__, "daemon = {\n  database = \"postgresql://slad@db1:5432,db2:5432/slad"
+                  "?target_session_attrs=read-write&connect_timeout=2\";\n"
+                  "  failover_timeout = \"30s\";\n};\n" CATCHALL);
+    assert_string_equal(conf->daemon.database,
+                        "postgresql://slad@db1:5432,db2:5432/slad"
+                        "?target_session_attrs=read-write&connect_timeout=2");
+    assert_int_equal(conf->daemon.failover_timeout_ms, 30000);
+    conf_free(conf);
+    conf = load_string_ok(__LINE__, "daemon = {\n  database = \"host=/run/postgresql "
+                                    "dbname=slad application_name='slad a'\";\n};\n" CATCHALL);
+    assert_string_equal(conf->daemon.database,
+                        "host=/run/postgresql dbname=slad application_name='slad a'");
+    conf_free(conf);
+}
+
 /* Secrets never appear in messages, even when they are what is wrong. */
 static void test_secrets_not_quoted(void **state)
 {
     struct conf *conf;
     struct conf_errors errs;
+    /* A database's password. */
+    assert_int_equal(conf_load_string("daemon = {\n  database = \"host=db password=PGSECRET'x"
+                                      "\";\n};\n" CATCHALL,
+                                      "t.conf", &conf, &errs),
+                     -EINVAL);
+    assert_null(strstr(errs.text, "PGSECRET"));
+    assert_error(__LINE__, &errs, "t.conf", 2, "expected a space after the value of 'password'", 1);
+    conf_errors_done(&errs);
+    assert_int_equal(
+        conf_load_string("daemon = {\n  database = 42;\n};\n" CATCHALL, "t.conf", &conf, &errs),
+        -EINVAL);
+    conf_errors_done(&errs);
+
     assert_int_equal(conf_load_string("channels = ( { name = \"d\"; type = \"dingtalk\";\n"
                                       "  url = \"ftp://h/robot?access_token=TOPSECRET\";\n"
                                       "  password = \"\"; } );\n" CATCHALL,
@@ -1171,6 +1213,7 @@ int main(void)
         cmocka_unit_test(test_include_other_cwd),
         cmocka_unit_test(test_files),
         cmocka_unit_test(test_broken),
+        cmocka_unit_test(test_postgresql_database),
         cmocka_unit_test(test_secrets_not_quoted),
         cmocka_unit_test(test_email_tls),
         cmocka_unit_test(test_ops_keys),

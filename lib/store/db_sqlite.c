@@ -1,0 +1,211 @@
+/* db_sqlite.c - db.h on SQLite: each call is its sqlite3_* twin. The connection is set up
+ * as store.c sets up its own (WAL, foreign keys, a short busy timeout); errors are
+ * store_fail_rc's. */
+#include "db.h"
+#include "db_internal.h"
+#include "store_internal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include <sqlite3.h>
+
+/* As STORE_BUSY_TIMEOUT_MS: a lock is waited for briefly, the loop must not stall. */
+#define DB_SQLITE_BUSY_TIMEOUT_MS 25
+
+struct db_sqlite {
+    struct db base;
+    sqlite3 *conn;
+};
+
+struct db_sqlite_stmt {
+    struct db_stmt base;
+    sqlite3_stmt *st;
+    int bind_rc; /* the first binding's failure, returned by step */
+};
+
+static sqlite3 *conn_of(struct db *db)
+{
+    return ((struct db_sqlite *)db)->conn;
+}
+
+static struct db_sqlite_stmt *stmt_of(struct db_stmt *st)
+{
+    return (struct db_sqlite_stmt *)st;
+}
+
+/* One mapping of SQLite's codes to -errno, the store's (store_sql.c). */
+static int fail(sqlite3 *conn, int rc, const char *op, struct slad_error *reterr)
+{
+    return store_fail_rc(conn, rc, op, reterr);
+}
+
+static void sqlite_close(struct db *db)
+{
+    sqlite3_close_v2(conn_of(db));
+    free(db);
+}
+
+static int sqlite_exec(struct db *db, const char *sql, const char *op, struct slad_error *reterr)
+{
+    int rc = sqlite3_exec(conn_of(db), sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : fail(conn_of(db), rc, op, reterr);
+}
+
+static int sqlite_open(const char *target, struct db **ret, struct slad_error *reterr)
+{
+    struct db_sqlite *d = calloc(1, sizeof(*d));
+    if (!d)
+        return slad_error_set(reterr, ENOMEM, "database '%s': out of memory", target);
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
+    int rc = sqlite3_open_v2(target, &d->conn, flags, NULL);
+    int r = 0;
+    if (rc != SQLITE_OK)
+        r = d->conn ? fail(d->conn, rc, "opening", reterr)
+                    : slad_error_set(reterr, ENOMEM, "database '%s': out of memory", target);
+    if (r == 0) {
+        sqlite3_extended_result_codes(d->conn, 1);
+        sqlite3_busy_timeout(d->conn, DB_SQLITE_BUSY_TIMEOUT_MS);
+        r = sqlite_exec(&d->base, "PRAGMA foreign_keys = ON", "enabling foreign keys", reterr);
+    }
+    if (r == 0)
+        r = sqlite_exec(&d->base, "PRAGMA journal_mode = WAL", "switching to WAL mode", reterr);
+    if (r < 0) {
+        sqlite_close(&d->base);
+        return r;
+    }
+    *ret = &d->base;
+    return 0;
+}
+
+static struct db_stmt *sqlite_prepare(struct db *db, const char *sql, struct slad_error *reterr)
+{
+    struct db_sqlite_stmt *s = calloc(1, sizeof(*s));
+    if (!s) {
+        slad_error_set(reterr, ENOMEM, "database: out of memory preparing a statement");
+        return NULL;
+    }
+    int rc = sqlite3_prepare_v3(conn_of(db), sql, -1, SQLITE_PREPARE_PERSISTENT, &s->st, NULL);
+    if (rc != SQLITE_OK) {
+        fail(conn_of(db), rc, "preparing a statement", reterr);
+        free(s);
+        return NULL;
+    }
+    return &s->base;
+}
+
+static void sqlite_finalize(struct db_stmt *st)
+{
+    sqlite3_finalize(stmt_of(st)->st);
+    free(st);
+}
+
+static void keep_first(struct db_sqlite_stmt *s, int rc)
+{
+    if (s->bind_rc == SQLITE_OK)
+        s->bind_rc = rc;
+}
+
+static void sqlite_bind_text(struct db_stmt *st, int i, const char *v)
+{
+    struct db_sqlite_stmt *s = stmt_of(st);
+    keep_first(s,
+               v ? sqlite3_bind_text(s->st, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(s->st, i));
+}
+
+static void sqlite_bind_int64(struct db_stmt *st, int i, int64_t v)
+{
+    keep_first(stmt_of(st), sqlite3_bind_int64(stmt_of(st)->st, i, v));
+}
+
+static void sqlite_bind_null(struct db_stmt *st, int i)
+{
+    keep_first(stmt_of(st), sqlite3_bind_null(stmt_of(st)->st, i));
+}
+
+static int sqlite_step(struct db_stmt *st, const char *op, struct slad_error *reterr)
+{
+    struct db_sqlite_stmt *s = stmt_of(st);
+    sqlite3 *conn = conn_of(st->db);
+    if (s->bind_rc != SQLITE_OK)
+        return fail(conn, s->bind_rc, op, reterr);
+    int rc = sqlite3_step(s->st);
+    if (rc == SQLITE_ROW)
+        return 1;
+    return rc == SQLITE_DONE ? 0 : fail(conn, rc, op, reterr);
+}
+
+/* SQLite has no round trip to save: the write runs now. */
+static int sqlite_queue(struct db_stmt *st, const char *op, struct slad_error *reterr)
+{
+    int r;
+    while ((r = sqlite_step(st, op, reterr)) == 1)
+        ;
+    return r;
+}
+
+static int sqlite_sync(struct db *db, struct slad_error *reterr)
+{
+    return 0;
+}
+
+static bool sqlite_column_is_null(struct db_stmt *st, int i)
+{
+    return sqlite3_column_type(stmt_of(st)->st, i) == SQLITE_NULL;
+}
+
+static int64_t sqlite_column_int64(struct db_stmt *st, int i)
+{
+    return sqlite3_column_int64(stmt_of(st)->st, i);
+}
+
+static const char *sqlite_column_text(struct db_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(stmt_of(st)->st, i);
+}
+
+static void sqlite_reset(struct db_stmt *st)
+{
+    struct db_sqlite_stmt *s = stmt_of(st);
+    sqlite3_reset(s->st);
+    sqlite3_clear_bindings(s->st);
+    s->bind_rc = SQLITE_OK;
+}
+
+static int64_t sqlite_changes(struct db *db)
+{
+    return sqlite3_changes64(conn_of(db));
+}
+
+static int64_t sqlite_last_insert_id(struct db *db)
+{
+    return sqlite3_last_insert_rowid(conn_of(db));
+}
+
+static bool sqlite_in_transaction(struct db *db)
+{
+    return !sqlite3_get_autocommit(conn_of(db));
+}
+
+const struct db_driver db_sqlite_driver = {
+    .name = "sqlite",
+    .open = sqlite_open,
+    .close = sqlite_close,
+    .exec = sqlite_exec,
+    .prepare = sqlite_prepare,
+    .finalize = sqlite_finalize,
+    .bind_text = sqlite_bind_text,
+    .bind_int64 = sqlite_bind_int64,
+    .bind_null = sqlite_bind_null,
+    .step = sqlite_step,
+    .queue = sqlite_queue,
+    .sync = sqlite_sync,
+    .column_is_null = sqlite_column_is_null,
+    .column_int64 = sqlite_column_int64,
+    .column_text = sqlite_column_text,
+    .reset = sqlite_reset,
+    .changes = sqlite_changes,
+    .last_insert_id = sqlite_last_insert_id,
+    .in_transaction = sqlite_in_transaction,
+    .begin_sql = "BEGIN IMMEDIATE",
+};
