@@ -12,8 +12,8 @@
 
 #define ONCALL_PATH_MAX 1024
 
-static const char usage_text[] = "Usage: slactl oncall [NAME] [--at T]\n"
-                                 "       slactl oncall NAME --from T --to T\n"
+static const char usage_text[] = "Usage: slactl [GLOBAL OPTIONS] oncall [NAME] [--at T]\n"
+                                 "       slactl [GLOBAL OPTIONS] oncall NAME --from T --to T\n"
                                  "T is an RFC 3339 time such as 2026-03-29T09:00:00+02:00.";
 
 static int usage(const char *what, const char *arg)

@@ -252,15 +252,15 @@ def test_slactl_oncall(oncall):
     assert lines[0] == ["NAME", "CONTACT", "FROM", "UNTIL", "TIMEZONE"]
     assert [l[:2] for l in lines[1:]] == [["ops", "carl"], ["weekend", "dora"]]
     # One schedule's shifts in the reader's time zone: the hand-off stays at 09:00 in
-    # Berlin across the change to summer time.
+    # Berlin across the change to summer time (times print with their offset).
     p = slactl(oncall, "oncall", "ops", "--from", "2026-03-20T00:00:00Z", "--to",
                "2026-04-01T00:00:00Z", tz="Europe/Berlin")
     assert p.returncode == 0, p.stderr
     assert p.stdout.splitlines() == [
-        "CONTACT  FROM                 UNTIL",
-        "bert     2026-03-16 09:00:00  2026-03-23 09:00:00",
-        "carl     2026-03-23 09:00:00  2026-03-30 09:00:00",
-        "anna     2026-03-30 09:00:00  2026-04-06 09:00:00",
+        "CONTACT  FROM                        UNTIL",
+        "bert     2026-03-16 09:00:00 +01:00  2026-03-23 09:00:00 +01:00",
+        "carl     2026-03-23 09:00:00 +01:00  2026-03-30 09:00:00 +02:00",
+        "anna     2026-03-30 09:00:00 +02:00  2026-04-06 09:00:00 +02:00",
     ]
     p = slactl(oncall, "--json", "oncall", "ops", "--at", "2026-03-29T12:00:00Z")
     assert json.loads(p.stdout) == {"schedule": "ops", "contact": "carl",
@@ -271,7 +271,7 @@ def test_slactl_oncall(oncall):
                  ["ops", "--at", "x", "--from", "x", "--to", "y"], ["ops", "extra"],
                  ["ops", "--at"], ["--bogus"]):
         p = slactl(oncall, "oncall", *args)
-        assert p.returncode == 2 and "Usage: slactl oncall" in p.stderr, (args, p.stderr)
+        assert p.returncode == 2 and "Usage: slactl [GLOBAL OPTIONS] oncall" in p.stderr, (args, p.stderr)
     p = slactl(oncall, "oncall", "nope")
     assert p.returncode == 1 and "schedule 'nope' is not in the config" in p.stderr
     p = slactl(oncall, "oncall", "ops", "--at", "noon")
