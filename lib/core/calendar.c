@@ -1234,9 +1234,9 @@ int calendar_new(const struct calendar_spec *spec, struct calendar **ret, struct
     return 0;
 }
 
-int calendar_new_24x7(const char *timezone, struct calendar **ret, struct slad_error *reterr)
+int calendar_new_24x7(const char *zone, struct calendar **ret, struct slad_error *reterr)
 {
-    struct calendar_spec spec = {.name = "24x7", .timezone = timezone ? timezone : "UTC"};
+    struct calendar_spec spec = {.name = "24x7", .timezone = zone ? zone : "UTC"};
     for (int i = 0; i < 7; i++)
         spec.week[i] = (struct calendar_day_hours){.iv = {{0, MIN_PER_DAY}}, .n = 1};
     struct calendar *cal;

@@ -65,9 +65,9 @@ int calendar_new(const struct calendar_spec *spec, struct calendar **ret,
                  struct slad_error *reterr);
 
 /* The built-in "24x7" calendar: always open, its local dates (working-day targets such as
- * "3wd" close at local midnight) in timezone (an IANA name; NULL: UTC). Errors as
+ * "3wd" close at local midnight) in zone (an IANA name; NULL: UTC). Errors as
  * calendar_new's. */
-int calendar_new_24x7(const char *timezone, struct calendar **ret, struct slad_error *reterr);
+int calendar_new_24x7(const char *zone, struct calendar **ret, struct slad_error *reterr);
 
 void calendar_free(struct calendar *cal);
 

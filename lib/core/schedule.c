@@ -387,10 +387,10 @@ void schedule_free(struct schedule *s)
 
 /* The zone as a calendar open all the time: its local time. The calendar's own error
  * names a calendar; the schedule's names the schedule. */
-static int zone_new(const char *name, const char *timezone, struct calendar **ret,
+static int zone_new(const char *name, const char *zone, struct calendar **ret,
                     struct slad_error *reterr)
 {
-    struct calendar_spec spec = {.name = name, .timezone = timezone};
+    struct calendar_spec spec = {.name = name, .timezone = zone};
     for (int d = 0; d < 7; d++)
         spec.week[d] = (struct calendar_day_hours){.iv = {{0, MIN_PER_DAY}}, .n = 1};
     struct slad_error err;
