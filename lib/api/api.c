@@ -16,12 +16,14 @@
 #include <jansson.h>
 
 #include "api_call.h"
+#include "api_warnings.h"
 #include "jsonx.h"
 #include "metrics.h"
 #include "openapi.h"
 #include "plan.h"
 #include "service.h"
 #include "simulate.h"
+#include "ticket_diff.h"
 
 #define METRICS_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
@@ -256,9 +258,20 @@ static int query_decode(struct call *c, const char *const *names, struct slad_er
 
 /* ---- handlers ---- */
 
-static void ticket_respond(struct call *c, int status, const struct ticket *t)
+/* The ticket, with warnings: who it names that the config lacks, and what a repeat's
+ * body (sent, when not NULL) said that was not applied. */
+static void ticket_respond(struct call *c, int status, const struct ticket *t,
+                           const struct ticket *sent)
 {
-    call_json(c, status, jsonx_ticket_render(t, call_conf(c), c->now_ms));
+    const struct conf *conf = call_conf(c);
+    json_t *w = NULL;
+    warnings_people(&w, conf, t->team, t->assignee);
+    if (sent) {
+        char fields[256];
+        ticket_diff(sent, t, fields, sizeof(fields));
+        warnings_repeat(&w, "", t->id, fields);
+    }
+    call_json(c, status, warnings_attach(jsonx_ticket_render(t, conf, c->now_ms), w));
 }
 
 static void ticket_create(struct call *c)
@@ -273,12 +286,13 @@ static void ticket_create(struct call *c)
     struct ticket out;
     bool created = false;
     r = service_ticket_create(c->api->svc, &t, c->now_ms, &out, &created, &err);
-    ticket_done(&t);
     if (r < 0) {
+        ticket_done(&t);
         call_errno(c, r, &err);
         return;
     }
-    ticket_respond(c, created ? 201 : 200, &out);
+    ticket_respond(c, created ? 201 : 200, &out, created ? NULL : &t);
+    ticket_done(&t);
     ticket_done(&out);
     /* Also when it existed: it may have been created in the batch not yet committed. */
     c->resp->wrote = true;
@@ -613,7 +627,7 @@ static void ticket_patch(struct call *c)
         call_errno(c, r, &err);
         return;
     }
-    ticket_respond(c, 200, &out);
+    ticket_respond(c, 200, &out, NULL);
     ticket_done(&out);
     c->resp->wrote = true;
 }
@@ -634,7 +648,7 @@ static void ticket_event(struct call *c)
         call_errno(c, r, &err);
         return;
     }
-    ticket_respond(c, 200, &out);
+    call_json(c, 200, jsonx_ticket_render(&out, call_conf(c), c->now_ms));
     ticket_done(&out);
     c->resp->wrote = true;
 }
