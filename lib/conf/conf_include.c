@@ -146,6 +146,35 @@ static void expand_file(struct conf_loader *ld, struct conf_text *out, unsigned 
                         const char *path, const char *from, unsigned from_line,
                         struct include_chain *chain);
 
+/* Where a line ends, lexically: libconfig takes "@include" only outside strings and
+ * comments, and both may span lines. */
+enum lex { LEX_CODE, LEX_STRING, LEX_COMMENT };
+
+static enum lex lex_line(enum lex st, const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (st == LEX_STRING) {
+            if (p[i] == '\\')
+                i++;
+            else if (p[i] == '"')
+                st = LEX_CODE;
+        } else if (st == LEX_COMMENT) {
+            if (p[i] == '*' && i + 1 < n && p[i + 1] == '/') {
+                st = LEX_CODE;
+                i++;
+            }
+        } else if (p[i] == '"') {
+            st = LEX_STRING;
+        } else if (p[i] == '#' || (p[i] == '/' && i + 1 < n && p[i + 1] == '/')) {
+            return LEX_CODE; /* the rest of the line is a comment */
+        } else if (p[i] == '/' && i + 1 < n && p[i + 1] == '*') {
+            st = LEX_COMMENT;
+            i++;
+        }
+    }
+    return st;
+}
+
 /* The text of file (its name as messages show it), with its @include lines expanded. */
 static void expand_text(struct conf_loader *ld, struct conf_text *out, unsigned *out_line,
                         const char *file, const char *text, size_t len, struct include_chain *chain)
@@ -155,11 +184,13 @@ static void expand_text(struct conf_loader *ld, struct conf_text *out, unsigned 
         return;
     map_add(ld, *out_line, file, 1);
     unsigned lineno = 1;
+    enum lex st = LEX_CODE;
     for (const char *p = text, *end = text + len; p < end; lineno++) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
         char name[4096];
-        int inc = parse_include(ld, file, lineno, p, n, name, sizeof(name));
+        int inc = st == LEX_CODE ? parse_include(ld, file, lineno, p, n, name, sizeof(name)) : 0;
+        st = inc ? LEX_CODE : lex_line(st, p, n);
         if (inc > 0) {
             char *target = name[0] == '/' ? conf_strdup(ld, name) : conf_join_path(ld, dir, name);
             if (target)

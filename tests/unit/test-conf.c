@@ -567,6 +567,11 @@ static void test_include_relative_absolute_nested(void **state)
     assert_int_equal(conf->n_policies, 1);
     conf_free(conf);
 
+    /* As for libconfig, an @include inside a block comment is no @include. */
+    inc_write("commented.conf", "/* not now:\n@include \"no/such.conf\"\n*/\n" CATCHALL
+                                "# @include \"no/such.conf\"\n");
+    conf_free(load_ok(__LINE__, inc_path("commented.conf")));
+
     /* The same file twice, not inside itself, is no cycle (libconfig then names the
      * duplicate setting in the second copy). */
     inc_write("twice.conf",
