@@ -50,6 +50,12 @@ enum db_driver_kind db_kind_of(const char *target);
  * target_session_attrs); a failure names the target with its password hidden. */
 int db_open(const char *target, struct db **ret, struct slad_error *reterr);
 void db_close(struct db *db);
+
+/* An SQLite connection opened (and closed, after db_close) by its caller, behind db.h: the
+ * store's own connection, so that its files move to the seam one at a time while they
+ * share its transactions. The caller keeps its settings (store.c's). */
+struct sqlite3;
+int db_wrap_sqlite(struct sqlite3 *conn, struct db **ret, struct slad_error *reterr);
 enum db_driver_kind db_kind(const struct db *db);
 
 /* sql (no parameters, one or several statements) run at once. */

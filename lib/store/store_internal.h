@@ -19,6 +19,7 @@
 
 #include <sqlite3.h>
 
+#include "db.h"
 #include "error.h"
 #include "store.h"
 #include "ticket.h"
@@ -29,6 +30,9 @@
 /* The connection (store.c opens it; store_sql.c runs its statements). */
 struct store {
     sqlite3 *db;
+    /* The same connection behind db.h (db_wrap_sqlite): the files converted to the seam
+     * (store_db.h) run on it, the others on db until they are converted. */
+    struct db *dbh;
     const char *cached_sql[STORE_CACHED_MAX];
     sqlite3_stmt *cached[STORE_CACHED_MAX];
     size_t n_cached;
