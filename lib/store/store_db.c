@@ -19,7 +19,7 @@ struct db_stmt *store_stmt(struct store *s, const char *sql, struct slad_error *
 /* 0, or -EIO when store_begin's transaction was rolled back by the database itself. */
 static int still_in_begin(struct store *s, const char *op, struct slad_error *reterr)
 {
-    if (s->in_begin && !store_in_transaction(s))
+    if (s->in_begin && !db_in_transaction(s->dbh))
         return slad_error_set(reterr, EIO,
                               "database: %s failed: the transaction was rolled back after an "
                               "earlier error",
