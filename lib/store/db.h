@@ -94,6 +94,11 @@ bool db_column_is_null(struct db_stmt *st, int i);
 int64_t db_column_int64(struct db_stmt *st, int i);
 const char *db_column_text(struct db_stmt *st, int i);
 
+/* The columns of the statement's rows and the name of column i (from 0): valid after the
+ * first db_step (PostgreSQL knows them once the statement ran), 0 and NULL before. */
+int db_column_count(struct db_stmt *st);
+const char *db_column_name(struct db_stmt *st, int i);
+
 /* Ready the statement to be bound and run again; its bindings are cleared. */
 void db_reset(struct db_stmt *st);
 

@@ -178,6 +178,16 @@ static const char *sqlite_column_text(struct db_stmt *st, int i)
     return (const char *)sqlite3_column_text(stmt_of(st)->st, i);
 }
 
+static int sqlite_column_count(struct db_stmt *st)
+{
+    return sqlite3_column_count(stmt_of(st)->st);
+}
+
+static const char *sqlite_column_name(struct db_stmt *st, int i)
+{
+    return sqlite3_column_name(stmt_of(st)->st, i);
+}
+
 static void sqlite_reset(struct db_stmt *st)
 {
     struct db_sqlite_stmt *s = stmt_of(st);
@@ -217,6 +227,8 @@ const struct db_driver db_sqlite_driver = {
     .column_is_null = sqlite_column_is_null,
     .column_int64 = sqlite_column_int64,
     .column_text = sqlite_column_text,
+    .column_count = sqlite_column_count,
+    .column_name = sqlite_column_name,
     .reset = sqlite_reset,
     .changes = sqlite_changes,
     .last_insert_id = sqlite_last_insert_id,
