@@ -1,6 +1,7 @@
 """slad --copy-database FROM TO (doc/POSTGRESQL.md, slad.8): every row of every table of a
 database a real daemon wrote (tickets with labels, clocks, history, notifications,
-follow-ups, a plan, an on-call override, the gauges' counters) goes SQLite -> PostgreSQL
+follow-ups, a plan, an on-call override, the gauges' counters; not the scheduler lease,
+which is the running instances') goes SQLite -> PostgreSQL
 -> SQLite and comes back equal row by row, value types included, and a daemon started on
 the copy serves the same tickets. Refused, with a clear message and nothing written: a
 target that holds rows, a schema version other than this slad's on either side, a missing
@@ -29,9 +30,10 @@ def rows(path):
     str), by table name."""
     con = sqlite3.connect(path)
     try:
+        # The scheduler lease is the running instances', not the installation's.
         names = [r[0] for r in con.execute(
             "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-            " ORDER BY name")]
+            " AND name != 'leases' ORDER BY name")]
         return {n: con.execute(f"SELECT * FROM {n} ORDER BY 1, 2").fetchall() for n in names}
     finally:
         con.close()

@@ -177,7 +177,7 @@ static void test_followups_and_plans(void **state)
                          .created_ms = T0,
                          .due_ms = T0 + H,
                          .deadline_ms = T0 + 2 * H};
-    strcpy(f.name, "callback");
+    snprintf(f.name, sizeof(f.name), "%s", "callback");
     assert_int_equal(store_followup_insert(s, &f, T0 + H, &err), 0);
     int64_t callback = f.id;
     assert_int_equal(store_followup_insert(s, &f, T0 + H, &err), -EEXIST);
@@ -186,7 +186,7 @@ static void test_followups_and_plans(void **state)
                          .created_ms = T0,
                          .due_ms = T0 + 3 * H,
                          .deadline_ms = T0 + 4 * H};
-    strcpy(v.name, "visit");
+    snprintf(v.name, sizeof(v.name), "%s", "visit");
     assert_int_equal(store_followup_insert(s, &v, SLAD_NO_TIME, &err), 0);
 
     int64_t ids[8];
@@ -220,7 +220,7 @@ static void test_followups_and_plans(void **state)
     f.state = FOLLOWUP_DONE;
     f.outcome = FOLLOWUP_SATISFIED;
     f.done_ms = T0 + H / 2;
-    strcpy(f.done_by, "tech");
+    snprintf(f.done_by, sizeof(f.done_by), "%s", "tech");
     assert_int_equal(store_followup_update(s, &f, SLAD_NO_TIME, &err), 0);
     struct followup got;
     assert_int_equal(store_followup_load(s, callback, &got, &err), 0);
@@ -252,11 +252,11 @@ static void test_overrides(void **state)
     struct store *s = *state;
     struct slad_error err = {{0}};
     struct schedule_override o = {.from_ms = T0, .to_ms = T0 + H, .created_ms = T0};
-    strcpy(o.schedule, "ops");
-    strcpy(o.contact, "ann");
+    snprintf(o.schedule, sizeof(o.schedule), "%s", "ops");
+    snprintf(o.contact, sizeof(o.contact), "%s", "ann");
     assert_int_equal(store_override_insert(s, &o, &err), 0);
     int64_t first = o.id;
-    strcpy(o.schedule, "night");
+    snprintf(o.schedule, sizeof(o.schedule), "%s", "night");
     o.from_ms = T0 + 5 * H;
     o.to_ms = T0 + 6 * H;
     assert_int_equal(store_override_insert(s, &o, &err), 0);
