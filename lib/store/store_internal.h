@@ -11,7 +11,10 @@
  *   store_gauges.c     the gauges' counters
  *   store_schedule.c   on-call overrides
  *   store_followup.c, store_plan.c, store_retention.c,
- *   store_report.c     the SLA report's reads */
+ *   store_report.c     the SLA report's reads
+ *   store_db.c         what the files on the SQL seam (db.h) share (store_db.h)
+ *   store_lease.c      the scheduler lease on the store's connection (store_lease.h)
+ *   copy_db.c          slad --copy-database (copy_db.h) */
 #ifndef SLAD_STORE_INTERNAL_H
 #define SLAD_STORE_INTERNAL_H
 
