@@ -237,6 +237,7 @@ static void test_followups_and_plans(void **state)
     assert_int_equal(cancelled, 1);
     assert_int_equal(store_plan_delete(s, p.id, &err), 0);
     assert_int_equal(store_plan_delete(s, p.id, &err), -ENOENT);
+    plan_done(&p);
     assert_int_equal(store_followup_load(s, 999, &got, &err), -ENOENT);
 }
 
