@@ -41,7 +41,7 @@ static int copy_database(const char *from, const char *to)
 {
     struct copy_db_report report;
     struct slad_error err = {{0}};
-    if (copy_db(from, to, &report, &err) < 0) {
+    if (copy_db(from, to, 0, &report, &err) < 0) {
         fprintf(stderr, "slad: copying the database failed: %s\n", err.msg);
         return 1;
     }

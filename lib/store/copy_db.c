@@ -6,14 +6,16 @@
  * schema when it has none (store_open for SQLite, schema_pg_create for PostgreSQL) and
  * must hold no row. The source is read in one snapshot; the target is written in one
  * transaction, its inserts queued (one round trip per 1,024 rows on PostgreSQL), so a
- * failure leaves it as it was. Rows keep their ids; columns are matched by name (the two
- * dialects' schemas have the same columns: test-schema-pg.c). The triggers of the target
- * count the rows as they arrive; the gauges' counters are then replaced by the source's,
- * row for row. PostgreSQL's identity columns continue after the largest id copied. Not
+ * failure leaves it as it was. The source is read in pages of COPY_DB_PAGE_ROWS rows by
+ * key, so that a PostgreSQL source is never held whole in memory. Rows keep their ids; columns are
+ * matched by name (the two dialects' schemas have the same columns: test-schema-pg.c). The triggers
+ * of the target count the rows as they arrive; the gauges' counters are then replaced by the
+ * source's, row for row. PostgreSQL's identity columns continue after the largest id copied. Not
  * copied: the scheduler's lease (PostgreSQL's leases table belongs to its instances). */
 #include "copy_db.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,29 +25,53 @@
 #include "schema_pg.h"
 #include "store.h"
 
+/* Rows per page read from the source: a PostgreSQL statement's whole result is held in
+ * memory (db_pg.c reads it at the first step), so the tables are read in pages, each
+ * after the last key of the one before (keyset paging: an index range each). */
+#define COPY_DB_PAGE_ROWS 10000
+
 struct table {
     const char *name;
-    const char *select; /* every column, in a stable order */
-    const char *probe;  /* a row, if any: the target must have none */
+    const char *first; /* ?1 rows, from the start */
+    const char *next;  /* ?1 rows after the key (?2, ?3) */
+    const char *probe; /* a row, if any: the target must have none */
+    const char *key[2];
+    bool key_is_int[2];
 };
 
-#define TABLE(name, order)                                                                         \
+#define PROBE(name) "SELECT 1 FROM " name " LIMIT 1"
+#define TABLE1(name, k, is_int)                                                                    \
     {                                                                                              \
-        name, "SELECT * FROM " name " ORDER BY " order, "SELECT 1 FROM " name " LIMIT 1"           \
+        name, "SELECT * FROM " name " ORDER BY " k " LIMIT ?1",                                    \
+            "SELECT * FROM " name " WHERE " k " > ?2 ORDER BY " k " LIMIT ?1", PROBE(name),        \
+            {k, NULL},                                                                             \
+        {                                                                                          \
+            is_int, false                                                                          \
+        }                                                                                          \
+    }
+#define TABLE2(name, k1, k2, is_int)                                                               \
+    {                                                                                              \
+        name, "SELECT * FROM " name " ORDER BY " k1 ", " k2 " LIMIT ?1",                           \
+            "SELECT * FROM " name " WHERE (" k1 ", " k2 ") > (?2, ?3) ORDER BY " k1 ", " k2        \
+            " LIMIT ?1",                                                                           \
+            PROBE(name), {k1, k2},                                                                 \
+        {                                                                                          \
+            true, is_int                                                                           \
+        }                                                                                          \
     }
 
 /* Parents before children (the foreign keys are checked at each insert); counts last, as
  * it replaces what the triggers counted. */
 static const struct table tables[COPY_DB_TABLES] = {
-    TABLE("tickets", "id"),
-    TABLE("clocks", "ticket_id, name"),
-    TABLE("ticket_labels", "ticket_id, pos"),
-    TABLE("history", "id"),
-    TABLE("plans", "id"),
-    TABLE("followups", "id"),
-    TABLE("outbox", "id"),
-    TABLE("schedule_overrides", "id"),
-    TABLE("counts", "what"),
+    TABLE1("tickets", "id", true),
+    TABLE2("clocks", "ticket_id", "name", false),
+    TABLE2("ticket_labels", "ticket_id", "pos", true),
+    TABLE1("history", "id", true),
+    TABLE1("plans", "id", true),
+    TABLE1("followups", "id", true),
+    TABLE1("outbox", "id", true),
+    TABLE1("schedule_overrides", "id", true),
+    TABLE1("counts", "what", false),
 };
 
 /* PostgreSQL's identities after ids were inserted: the next is the largest + 1 (setval is
@@ -237,47 +263,121 @@ static char *insert_sql(const char *name, struct db_stmt *st)
     return sql;
 }
 
-/* Every row of table t from src to dst; *ret_sql is the insert statement's text. */
-static int copy_table(struct side *src, struct side *dst, const struct table *t, char **ret_sql,
-                      int64_t *ret_rows, struct slad_error *reterr)
+/* The last row's key, kept for the next page (a text column's text, at most
+ * COPY_DB_KEY_MAX bytes: slad's keys are names). */
+#define COPY_DB_KEY_MAX 512
+
+struct page_key {
+    int column[2]; /* the key's columns in the rows; -1: none */
+    char text[2][COPY_DB_KEY_MAX];
+};
+
+static int find_key_columns(const struct table *t, struct db_stmt *st, struct page_key *k,
+                            struct slad_error *reterr)
+{
+    for (int j = 0; j < 2; j++) {
+        k->column[j] = -1;
+        for (int i = 0; t->key[j] && i < db_column_count(st); i++)
+            if (strcmp(db_column_name(st, i), t->key[j]) == 0)
+                k->column[j] = i;
+        if (t->key[j] && k->column[j] < 0)
+            return slad_error_set(reterr, EIO, "copying table %s: no column %s", t->name,
+                                  t->key[j]);
+    }
+    return 0;
+}
+
+static int keep_key(const struct table *t, struct db_stmt *st, struct page_key *k,
+                    struct slad_error *reterr)
+{
+    for (int j = 0; j < 2 && k->column[j] >= 0; j++) {
+        const char *v = db_column_text(st, k->column[j]);
+        if (!v || strlen(v) >= COPY_DB_KEY_MAX)
+            return slad_error_set(reterr, EINVAL,
+                                  "copying table %s: a row's %s is %s: it cannot be paged by",
+                                  t->name, t->key[j], v ? "too long" : "NULL");
+        memcpy(k->text[j], v, strlen(v) + 1);
+    }
+    return 0;
+}
+
+static void bind_key(const struct table *t, struct db_stmt *st, const struct page_key *k)
+{
+    for (int j = 0; j < 2 && t->key[j]; j++) {
+        if (t->key_is_int[j])
+            db_bind_int64(st, j + 2, strtoll(k->text[j], NULL, 10));
+        else
+            db_bind_text(st, j + 2, k->text[j]);
+    }
+}
+
+/* One page of table t (after *k unless first) into dst: *ret_n rows, *k the last key. */
+static int copy_page(struct side *src, struct side *dst, const struct table *t, bool first,
+                     size_t page_rows, struct page_key *k, char **insert, int64_t *ret_n,
+                     struct slad_error *reterr)
 {
     char op[96];
     snprintf(op, sizeof(op), "copying table %s", t->name);
-    struct db_stmt *st = db_prepare(src->db, t->select, reterr);
+    struct db_stmt *st = db_prepare(src->db, first ? t->first : t->next, reterr);
     if (!st)
         return -EIO;
+    db_bind_limit(st, 1, page_rows);
+    if (!first)
+        bind_key(t, st, k);
     struct db_stmt *ins = NULL;
-    int64_t rows = 0;
+    int64_t n = 0;
     int r;
     while ((r = db_step(st, op, reterr)) == 1) {
-        if (!ins) {
-            *ret_sql = insert_sql(t->name, st);
-            if (!*ret_sql) {
+        if (!*insert) {
+            r = find_key_columns(t, st, k, reterr);
+            if (r < 0)
+                break;
+            *insert = insert_sql(t->name, st);
+            if (!*insert) {
                 r = slad_error_set(reterr, ENOMEM, "%s: out of memory", op);
                 break;
             }
-            ins = db_prepare(dst->db, *ret_sql, reterr);
-            if (!ins) {
-                r = -EIO;
-                break;
-            }
         }
-        int n = db_column_count(st);
-        for (int i = 0; i < n; i++)
+        if (!ins && !(ins = db_prepare(dst->db, *insert, reterr))) {
+            r = -EIO;
+            break;
+        }
+        int cols = db_column_count(st);
+        for (int i = 0; i < cols; i++)
             db_bind_text(ins, i + 1, db_column_text(st, i));
         r = db_queue(ins, op, reterr);
         db_reset(ins);
+        if (r == 0)
+            r = keep_key(t, st, k, reterr);
         if (r < 0)
             break;
-        rows++;
+        n++;
     }
     db_reset(st);
-    *ret_rows = rows;
+    *ret_n = n;
     return r < 0 ? r : 0;
 }
 
-static int copy_rows(struct side *src, struct side *dst, char **sqls, struct copy_db_report *report,
-                     struct slad_error *reterr)
+/* Every row of table t from src to dst, page by page; *insert is the insert statement's
+ * text (kept until the target is closed: its address keys the statement cache). */
+static int copy_table(struct side *src, struct side *dst, const struct table *t, size_t page_rows,
+                      char **insert, int64_t *ret_rows, struct slad_error *reterr)
+{
+    struct page_key k = {{-1, -1}, {"", ""}};
+    int64_t n = 0;
+    int r = 0;
+    *ret_rows = 0;
+    for (bool first = true; r == 0; first = false) {
+        r = copy_page(src, dst, t, first, page_rows, &k, insert, &n, reterr);
+        *ret_rows += n;
+        if (n < (int64_t)page_rows)
+            break;
+    }
+    return r;
+}
+
+static int copy_rows(struct side *src, struct side *dst, size_t page_rows, char **sqls,
+                     struct copy_db_report *report, struct slad_error *reterr)
 {
     int r = db_exec(src->db,
                     src->kind == DB_POSTGRES ? "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
@@ -291,7 +391,7 @@ static int copy_rows(struct side *src, struct side *dst, char **sqls, struct cop
         if (strcmp(tables[i].name, "counts") == 0)
             r = db_exec(dst->db, "DELETE FROM counts", "replacing the counters", reterr);
         if (r == 0)
-            r = copy_table(src, dst, &tables[i], &sqls[i], &report->rows[i], reterr);
+            r = copy_table(src, dst, &tables[i], page_rows, &sqls[i], &report->rows[i], reterr);
         report->total += report->rows[i];
     }
     if (r == 0)
@@ -306,8 +406,11 @@ static int copy_rows(struct side *src, struct side *dst, char **sqls, struct cop
     return r;
 }
 
-int copy_db(const char *from, const char *to, struct copy_db_report *ret, struct slad_error *reterr)
+int copy_db(const char *from, const char *to, size_t page_rows, struct copy_db_report *ret,
+            struct slad_error *reterr)
 {
+    if (page_rows == 0)
+        page_rows = COPY_DB_PAGE_ROWS;
     *ret = (struct copy_db_report){0};
     if (strcmp(from, to) == 0)
         return slad_error_set(reterr, EINVAL, "FROM and TO are the same database");
@@ -321,7 +424,7 @@ int copy_db(const char *from, const char *to, struct copy_db_report *ret, struct
     if (r == 0)
         r = check_empty(&dst, reterr);
     if (r == 0)
-        r = copy_rows(&src, &dst, sqls, ret, reterr);
+        r = copy_rows(&src, &dst, page_rows, sqls, ret, reterr);
     db_close(src.db);
     db_close(dst.db);
     for (size_t i = 0; i < COPY_DB_TABLES; i++)

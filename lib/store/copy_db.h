@@ -21,9 +21,10 @@ struct copy_db_report {
  * setting: an SQLite path or a PostgreSQL connection string), through db.h, in one
  * transaction on the target, the source read in one snapshot and never written. Both must
  * be at this slad's schema version (a target without a schema gets it); a target with any
- * row is refused. The messages never quote a PostgreSQL connection string (it may hold a
+ * row is refused. page_rows: rows read from the source at a time (0: copy_db.c's default;
+ * tests page by a few). The messages never quote a PostgreSQL connection string (it may hold a
  * password). */
-int copy_db(const char *from, const char *to, struct copy_db_report *ret,
+int copy_db(const char *from, const char *to, size_t page_rows, struct copy_db_report *ret,
             struct slad_error *reterr);
 
 #endif
