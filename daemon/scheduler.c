@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "batch.h"
 #include "lease.h"
@@ -25,6 +27,7 @@ struct scheduler {
     const char *holder;
     ev_timer timer;
     bool stopped;
+    char last_failure[SLAD_ERROR_MAX]; /* logged once while it repeats; "" after a success */
 };
 
 /* The request lease_poll decided, in the iteration's transaction (a savepoint of its own,
@@ -85,9 +88,16 @@ static void run(struct scheduler *sc)
         struct slad_error err = {""};
         int64_t fencing = 0;
         int r = send_request(sc, req, now_ms, &fencing, &err);
-        if (r < 0)
-            log_warning("scheduler", "could not %s the scheduler lease: %s",
+        /* Once per failure, not every second while the database keeps failing. */
+        if (r < 0 && strcmp(err.msg, sc->last_failure) != 0) {
+            log_warning("scheduler", "could not %s the scheduler lease (retrying every second): %s",
                         req == LEASE_REQUEST_ACQUIRE ? "ask for" : "renew", err.msg);
+            snprintf(sc->last_failure, sizeof(sc->last_failure), "%s", err.msg);
+        } else if (r < 0) {
+            log_debug("scheduler", "the scheduler lease still fails: %s", err.msg);
+        } else {
+            sc->last_failure[0] = '\0';
+        }
         enum lease_event ev = lease_answer(&sc->lease, now_ms, r == 1, fencing);
         report(sc, ev, r < 0 ? err.msg : "another instance holds it");
     }

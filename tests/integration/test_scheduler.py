@@ -54,3 +54,30 @@ def test_single_holder_role_fencing_and_renewal(make_daemon):
     d.start()
     shows(d, 3)
     assert "this instance is the scheduler (fencing number 3)" in d.log()
+
+
+def test_lost_while_the_database_refuses_and_taken_again(make_daemon):
+    """Another process holds SQLite's write lock: the renewal fails, the daemon goes on
+    standby at once (its time ran out as far as it can tell), asks every second (one
+    warning, then debug lines), and takes the lease again under a new number when the
+    lock goes."""
+    d = make_daemon(daemon_extra='failover_timeout = "2s";').start()
+    shows(d, 1)
+    con = sqlite3.connect(d.db_path, isolation_level=None, timeout=5)
+    try:
+        con.execute("BEGIN IMMEDIATE")
+        wait_for(lambda: d.client.get("/healthz").json["role"] == "standby", 10, "standby")
+        assert "\nslad_scheduler 0\n" in d.client.get("/metrics").text
+        wait_for(lambda: d.log().count("the scheduler lease still fails") >= 2, 10,
+                 "asking again every second")
+    finally:
+        con.execute("ROLLBACK")
+        con.close()
+    wait_for(lambda: d.client.get("/healthz").json["role"] == "scheduler", 10, "scheduler")
+    shows(d, 2)
+    log = d.log()
+    assert "lost the scheduler lease (fencing number 1): on standby" in log, log
+    # One warning per failure, whatever the number of attempts (renew, then ask for).
+    assert log.count("could not renew the scheduler lease") == 1, log
+    assert log.count("could not ask for the scheduler lease") <= 1, log
+    assert "this instance is the scheduler (fencing number 2)" in log
