@@ -45,7 +45,7 @@ def test_single_holder_role_fencing_and_renewal(make_daemon):
     # Renewed every second: the expiry moves, about failover_timeout ahead of now.
     wait_for(lambda: lease_row(d)[2] > expires, 5, "a renewal of the lease")
     ahead = lease_row(d)[2] - time.time() * 1000
-    assert 3000 < ahead <= 5100, ahead
+    assert 2000 < ahead <= 5100, ahead  # renewed within the last second or two
 
     d.restart()
     shows(d, 2)
