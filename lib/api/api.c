@@ -18,6 +18,7 @@
 #include "api_call.h"
 #include "api_warnings.h"
 #include "jsonx.h"
+#include "lease.h"
 #include "metrics.h"
 #include "openapi.h"
 #include "plan.h"
@@ -763,6 +764,13 @@ static void healthz(struct call *c)
         "{s:s,s:I,s:I,s:I,s:I}", "status", "ok", "open_tickets", (json_int_t)counts.open_tickets,
         "breached_clocks", (json_int_t)counts.breached_clocks, "pending_notifications",
         (json_int_t)counts.pending_notifications, "timers", (json_int_t)counts.timers);
+    const struct lease *lease = c->api->hooks.lease;
+    if (v && lease &&
+        (json_object_set_new(v, "role", json_string(lease_role_name(lease->role))) < 0 ||
+         json_object_set_new(v, "fencing", json_integer((json_int_t)lease->fencing)) < 0)) {
+        json_decref(v);
+        v = NULL;
+    }
     call_json(c, 200, v);
 }
 
