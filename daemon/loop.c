@@ -185,7 +185,8 @@ static int start(struct slad *s)
     }
     s->batch = batch_new(s->loop, s->store, after_commit, s);
     s->scheduler = s->batch ? scheduler_new(s->loop, s->store, s->batch, s->metrics,
-                                            s->conf->daemon.failover_timeout_ms)
+                                            s->conf->daemon.failover_timeout_ms,
+                                            /* renews: */ false)
                             : NULL;
     struct api_hooks hooks = {.reload = reload_run,
                               .userdata = s,

@@ -26,6 +26,7 @@ struct scheduler {
     struct lease lease;
     const char *holder;
     ev_timer timer;
+    bool renews; /* false: one holder by construction, the lease is taken once */
     bool stopped;
     char last_failure[SLAD_ERROR_MAX]; /* logged once while it repeats; "" after a success */
 };
@@ -101,7 +102,9 @@ static void run(struct scheduler *sc)
         enum lease_event ev = lease_answer(&sc->lease, now_ms, r == 1, fencing);
         report(sc, ev, r < 0 ? err.msg : "another instance holds it");
     }
-    if (!sc->stopped)
+    /* On SQLite the file's write lock already makes this process the only scheduler:
+     * renewing would cost a commit and an fsync every second of an idle daemon. */
+    if (!sc->stopped && (sc->renews || sc->lease.role != LEASE_SCHEDULER))
         arm(sc, now_ms);
 }
 
@@ -111,7 +114,7 @@ static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 }
 
 struct scheduler *scheduler_new(struct ev_loop *loop, struct store *store, struct batch *batch,
-                                struct metrics *metrics, int64_t ttl_ms)
+                                struct metrics *metrics, int64_t ttl_ms, bool renews)
 {
     struct scheduler *sc = calloc(1, sizeof(*sc));
     if (!sc)
@@ -121,6 +124,7 @@ struct scheduler *scheduler_new(struct ev_loop *loop, struct store *store, struc
     sc->batch = batch;
     sc->metrics = metrics;
     sc->holder = SCHEDULER_SQLITE_HOLDER;
+    sc->renews = renews;
     lease_init(&sc->lease, ttl_ms, LEASE_RENEW_EVERY_MS, timers_now_ms(loop));
     ev_timer_init(&sc->timer, timer_cb, 0., 0.);
     sc->timer.data = sc;
