@@ -222,7 +222,7 @@ export async function render(main, session, match) {
   await load();
   startTicking();
   onTickets((ids) => {
-    if (ids.has(id) && !document.querySelector("dialog[open]")) load();
+    if ((!ids || ids.has(id)) && !document.querySelector("dialog[open]")) load();
   });
   document.body.dataset.ready = "ticket";
 }

@@ -98,6 +98,8 @@ function paint(e, now) {
   const text = left > 0 ? t("clock.in", duration(left)) : t("clock.overdue", duration(-left));
   const name = e.dataset.clock ? clockName(e.dataset.clock) + " " : "";
   const content = (label ? label + " · " : "") + name + text;
+  e.dataset.left = String(Math.round(left)); // seconds left, negative when overdue (tests read it)
+  e.dataset.risk = r;
   if (e.textContent !== content) e.textContent = content;
   e.title = t("clock.due", when(e.dataset.due));
 }
