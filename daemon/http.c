@@ -143,9 +143,9 @@ static int server_start(struct http *h, int fd, bool tcp, unsigned share, struct
 {
     const struct conf_daemon *d = &h->env.conf->daemon;
     struct http_server *srv = &h->servers[h->n_servers];
-    *srv = (struct http_server){.listener = {.env = &h->env, .tcp = tcp}};
-    unsigned idle_s = (unsigned)((d->idle_timeout_ms + 999) / 1000);
     bool tls = tcp && h->tls_cert;
+    *srv = (struct http_server){.listener = {.env = &h->env, .tcp = tcp, .tls = tls}};
+    unsigned idle_s = (unsigned)((d->idle_timeout_ms + 999) / 1000);
     unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
                      MHD_USE_NO_LISTEN_SOCKET | (tls ? MHD_USE_TLS : 0);
     /* The logger must come first, or MHD reports option errors on stderr itself. The TLS
@@ -200,7 +200,8 @@ static int server_start(struct http *h, int fd, bool tcp, unsigned share, struct
 
 int http_new(struct ev_loop *loop, struct api *api, struct batch *batch, struct metrics *metrics,
              const struct conf *conf, struct listeners *ls, struct token *tok,
-             struct intake_keys *keys, struct http **ret, struct slad_error *reterr)
+             struct intake_keys *keys, struct console *console, struct http **ret,
+             struct slad_error *reterr)
 {
     struct http *h = calloc(1, sizeof(*h));
     if (!h) {
@@ -214,7 +215,8 @@ int http_new(struct ev_loop *loop, struct api *api, struct batch *batch, struct 
                                   .metrics = metrics,
                                   .conf = conf,
                                   .token = tok,
-                                  .intake_keys = keys};
+                                  .intake_keys = keys,
+                                  .console = console};
     h->token = tok;
     h->keys = keys;
     struct fdbudget budget;

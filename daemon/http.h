@@ -22,6 +22,7 @@ struct batch;
 struct metrics;
 struct token;
 struct intake_keys;
+struct console;
 
 struct http;
 
@@ -30,7 +31,8 @@ struct http;
  * everywhere, the intakes' own tokens on their URLs (intake_keys.h). */
 int http_new(struct ev_loop *loop, struct api *api, struct batch *batch, struct metrics *metrics,
              const struct conf *conf, struct listeners *ls, struct token *tok,
-             struct intake_keys *keys, struct http **ret, struct slad_error *reterr);
+             struct intake_keys *keys, struct console *console, struct http **ret,
+             struct slad_error *reterr);
 /* Stops the servers (call after the last commit: no connection may be suspended). */
 void http_free(struct http *h);
 

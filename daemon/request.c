@@ -2,6 +2,7 @@
  * token, Content-Length), the bounded body, the api call inside the iteration's
  * transaction, and the answer held until the commit (see request.h). */
 #include "request.h"
+#include "request_internal.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -15,34 +16,23 @@
 #include "access.h"
 #include "api.h"
 #include "batch.h"
+#include "console.h"
 #include "intake_keys.h"
 #include "jsonx_intake.h"
 #include "log.h"
 #include "metrics.h"
+#include "pwcheck.h"
 #include "timers.h"
 #include "token.h"
-
-struct request {
-    struct batch_waiter waiter; /* first: the waiter is the request */
-    struct request_listener *srv;
-    struct MHD_Connection *conn;
-    struct acceptor_conn *admitted; /* the connection's admission record, or NULL */
-    char *path, *query;             /* from the raw request URI */
-    const char *method;             /* MHD's, valid for the request's life */
-    char *body;
-    size_t body_len, body_cap;
-    size_t content_length; /* announced, <= max_body; 0 when absent */
-    bool started, too_large, held, ready;
-    bool body_key; /* a PagerDuty intake without a header: the routing_key must open it */
-    struct api_response resp;
-    double start_s;
-};
+#include "ui.h"
 
 static const char json_mime[] = "application/json";
 
 static void free_request(struct request *req)
 {
     api_response_done(&req->resp);
+    pwcheck_cancel(req->job);
+    free(req->signin_user);
     free(req->path);
     free(req->body);
     free(req);
@@ -90,8 +80,8 @@ void request_completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls
 
 /* Send status with body (taken when owned, else static) and count it; allow: the methods
  * of a 405, or NULL. */
-static enum MHD_Result send_answer(struct request *req, int status, const char *type, char *body,
-                                   size_t len, bool owned, const char *allow)
+enum MHD_Result request_send(struct request *req, int status, const char *type, char *body,
+                             size_t len, bool owned, const char *allow)
 {
     struct request_env *env = req->srv->env;
     struct MHD_Response *r = MHD_create_response_from_buffer(
@@ -106,6 +96,13 @@ static enum MHD_Result send_answer(struct request *req, int status, const char *
         MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
     if (allow && allow[0])
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+    if (req->set_cookie[0] && status >= 200 && status < 300)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, req->set_cookie);
+    if (req->retry_after_s > 0) {
+        char secs[24];
+        snprintf(secs, sizeof(secs), "%lld", (long long)req->retry_after_s);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, secs);
+    }
     /* A client without the token keeps no connection open, and a malformed request may
      * have left the stream out of step. */
     if (env->stopping || status == MHD_HTTP_UNAUTHORIZED || status == MHD_HTTP_BAD_REQUEST)
@@ -117,10 +114,10 @@ static enum MHD_Result send_answer(struct request *req, int status, const char *
     return ret;
 }
 
-static enum MHD_Result send_error(struct request *req, int status, const char *json)
+enum MHD_Result request_send_error(struct request *req, int status, const char *json)
 {
     log_debug("http", "'%s' refused with %d before the api: %s", req->path, status, json);
-    return send_answer(req, status, json_mime, (char *)json, strlen(json), false, NULL);
+    return request_send(req, status, json_mime, (char *)json, strlen(json), false, NULL);
 }
 
 /* The api's answer: body ownership moves to MHD. */
@@ -132,8 +129,8 @@ static enum MHD_Result send_response(struct request *req, const char *method)
     char *body = resp->body ? resp->body : (char *)"";
     bool owned = resp->body != NULL;
     resp->body = NULL;
-    return send_answer(req, resp->status, resp->content_type, body, resp->body_len, owned,
-                       resp->allow);
+    return request_send(req, resp->status, resp->content_type, body, resp->body_len, owned,
+                        resp->allow);
 }
 
 static const char err_unauthorized[] =
@@ -171,7 +168,7 @@ static char *db_error_body(const char *reason)
 }
 
 /* Run the api on the complete request; the answer goes to req->resp. */
-static void run_api(struct request *req)
+void request_run_api(struct request *req)
 {
     struct request_env *env = req->srv->env;
     struct api_request areq = {
@@ -180,6 +177,10 @@ static void run_api(struct request *req)
         .query = req->query,
         .body = req->body ? req->body : "",
         .body_len = req->body_len,
+        .actor = req->has_session ? req->session.contact : NULL,
+        .access = req->access,
+        .session = req->has_session ? &req->session : NULL,
+        .signin = req->signin_ok ? &req->signin : NULL,
     };
     api_handle(env->api, &areq, timers_now_ms(env->loop), &req->resp);
 }
@@ -191,14 +192,14 @@ static bool reads_only(const char *method)
 }
 
 /* The commit decided: release the held answer (503 when rolled back). */
-static void commit_done(struct batch_waiter *w, bool committed)
+void request_commit_done(struct batch_waiter *w, bool committed)
 {
     struct request *req = (struct request *)w;
     if (!committed && reads_only(req->method)) {
         /* A read held behind another request's failed write: it wrote nothing, so answer
          * it again from what is committed (GETs need no transaction) rather than 503. */
         api_response_done(&req->resp);
-        run_api(req);
+        request_run_api(req);
     } else if (!committed) {
         api_response_done(&req->resp);
         char *body = db_error_body(batch_last_error(req->srv->env->batch));
@@ -238,23 +239,90 @@ static void log_unauthorized(struct request *req, const char *why)
                 acceptor_conn_peer(req->admitted), req->path, why);
 }
 
-/* A TCP request without the daemon's token: an intake's URL may take its own. */
-static bool tcp_authorized(struct request *req, const char *auth)
+static const char err_csrf[] =
+    "{\"error\":{\"code\":\"csrf_mismatch\",\"message\":\"a request signed in by the session "
+    "cookie that changes something must carry the header 'X-CSRF-Token' with the session's "
+    "csrf (from POST or GET /v1/session)\"}}";
+
+static bool is_signin(struct request *req)
+{
+    return strcmp(req->method, MHD_HTTP_METHOD_POST) == 0 && strcmp(req->path, "/v1/session") == 0;
+}
+
+/* Whether the request's session cookie speaks for it: not when signing in (a new session
+ * replaces it) nor on the other public routes (an action link's code speaks for itself,
+ * and a signed-in person opening one must not need the CSRF token); it does on GET and
+ * DELETE /v1/session, which are about the session. */
+static bool cookie_counts(struct request *req, enum api_access needs)
+{
+    if (is_signin(req))
+        return false;
+    return needs != API_ACCESS_PUBLIC || strcmp(req->path, "/v1/session") == 0;
+}
+
+/* The session of the request's cookie, when it names a live one: the request acts as its
+ * contact, with its access. */
+static void find_session(struct request *req)
 {
     struct request_env *env = req->srv->env;
-    if (token_check(env->token, auth))
-        return true;
-    switch (intake_keys_check(env->intake_keys, env->conf, req->path, auth)) {
-    case INTAKE_ACCESS_GRANTED:
-        return true;
-    case INTAKE_ACCESS_BODY_KEY:
-        req->body_key = true;
-        return true;
-    default:
-        log_unauthorized(req, auth ? "the bearer token does not match token_file"
-                                   : "no Authorization header");
-        return false;
+    const char *token = MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, CONSOLE_COOKIE);
+    enum api_access access;
+    if (token && env->console &&
+        console_session(env->console, token, timers_now_ms(env->loop), &req->session, &access)) {
+        req->has_session = true;
+        req->access = access;
     }
+}
+
+/* Who the request is (req->access, req->session): on TCP the bearer token (full rights),
+ * an intake's own token, a session cookie, or nobody (the public routes only); on the
+ * Unix socket a session cookie, else full rights. False after refusing it. */
+static bool authenticate(struct request *req, enum MHD_Result *ret)
+{
+    struct request_env *env = req->srv->env;
+    enum api_access needs = api_access_needed(req->method, req->path);
+    const char *auth =
+        MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    req->access = API_ACCESS_ADMIN;
+    if (req->srv->tcp && token_check(env->token, auth))
+        return true;
+    if (req->srv->tcp) {
+        switch (intake_keys_check(env->intake_keys, env->conf, req->path, auth)) {
+        case INTAKE_ACCESS_GRANTED:
+            return true;
+        case INTAKE_ACCESS_BODY_KEY:
+            req->body_key = true;
+            return true;
+        default:
+            break;
+        }
+    }
+    if (cookie_counts(req, needs))
+        find_session(req);
+    if (req->has_session) {
+        const char *csrf =
+            MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, CONSOLE_CSRF_HEADER);
+        if (!reads_only(req->method) && !console_csrf_ok(&req->session, csrf)) {
+            static struct log_limit limit;
+            log_limited(&limit, LOG_PRIO_NOTICE, "http",
+                        "refused %s '%s' of contact '%s' from %s: no or a wrong X-CSRF-Token (403)",
+                        req->method, req->path, req->session.contact,
+                        acceptor_conn_peer(req->admitted));
+            *ret = request_send_error(req, MHD_HTTP_FORBIDDEN, err_csrf);
+            return false;
+        }
+        return true;
+    }
+    if (!req->srv->tcp)
+        return true;
+    if (needs == API_ACCESS_PUBLIC) {
+        req->access = API_ACCESS_PUBLIC;
+        return true;
+    }
+    log_unauthorized(req, auth ? "the bearer token does not match token_file"
+                               : "no Authorization header nor session cookie");
+    *ret = request_send_error(req, MHD_HTTP_UNAUTHORIZED, err_unauthorized);
+    return false;
 }
 
 /* A PagerDuty intake's routing_key, the body's, is its token (or the daemon's). */
@@ -278,18 +346,19 @@ static enum MHD_Result on_header(struct request *req)
     struct request_env *env = req->srv->env;
     acceptor_head_done(req->admitted);
     if (env->stopping)
-        return send_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, err_stopping);
-    if (req->srv->tcp) {
-        const char *auth =
-            MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-        if (!tcp_authorized(req, auth))
-            return send_error(req, MHD_HTTP_UNAUTHORIZED, err_unauthorized);
-    }
+        return request_send_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, err_stopping);
+    /* The console's pages are public: what they show comes from the API, which asks. */
+    req->ui = ui_path(req->path);
+    enum MHD_Result refused;
+    if (!req->ui && !authenticate(req, &refused))
+        return refused;
+    if (strcmp(req->method, MHD_HTTP_METHOD_DELETE) == 0 && strcmp(req->path, "/v1/session") == 0)
+        console_cookie(req->set_cookie, sizeof(req->set_cookie), NULL, req->srv->tls);
     /* Two lengths that disagree are how requests are smuggled past a proxy. */
     struct length_headers lh = {0};
     MHD_get_connection_values(req->conn, MHD_HEADER_KIND, length_header_cb, &lh);
     if (lh.differ)
-        return send_error(req, MHD_HTTP_BAD_REQUEST, err_content_length);
+        return request_send_error(req, MHD_HTTP_BAD_REQUEST, err_content_length);
     const char *cl =
         MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl) {
@@ -297,7 +366,7 @@ static enum MHD_Result on_header(struct request *req)
         errno = 0;
         unsigned long long n = strtoull(cl, &end, 10);
         if (errno || end == cl || n > (unsigned long long)env->conf->daemon.max_body_bytes)
-            return send_error(req, MHD_HTTP_CONTENT_TOO_LARGE, err_too_large);
+            return request_send_error(req, MHD_HTTP_CONTENT_TOO_LARGE, err_too_large);
         req->content_length = (size_t)n;
     }
     return MHD_YES;
@@ -343,6 +412,7 @@ enum MHD_Result request_handler(void *cls, struct MHD_Connection *conn, const ch
         return MHD_NO; /* out of memory in uri_cb: drop the connection */
     if (!req->started) {
         req->started = true;
+        req->method = method;
         return on_header(req);
     }
     if (*upload_data_size > 0) {
@@ -353,9 +423,14 @@ enum MHD_Result request_handler(void *cls, struct MHD_Connection *conn, const ch
     if (req->ready)
         return send_response(req, method);
     if (req->too_large)
-        return send_error(req, MHD_HTTP_CONTENT_TOO_LARGE, err_too_large);
+        return request_send_error(req, MHD_HTTP_CONTENT_TOO_LARGE, err_too_large);
     if (req->body_key && !body_key_ok(req))
-        return send_error(req, MHD_HTTP_UNAUTHORIZED, err_routing_key);
+        return request_send_error(req, MHD_HTTP_UNAUTHORIZED, err_routing_key);
+    if (req->ui)
+        return ui_serve(req);
+    enum MHD_Result taken;
+    if (is_signin(req) && request_signin_start(req, &taken))
+        return taken;
 
     struct slad_error err;
     /* A GET writes nothing: it joins the batch when one is open, else it reads in
@@ -365,21 +440,20 @@ enum MHD_Result request_handler(void *cls, struct MHD_Connection *conn, const ch
         log_err("store", "cannot start a transaction: %s", err.msg);
         char *body = db_error_body(err.msg);
         if (!body)
-            return send_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, err_db);
-        return send_answer(req, MHD_HTTP_SERVICE_UNAVAILABLE, json_mime, body, strlen(body), true,
-                           NULL);
+            return request_send_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, err_db);
+        return request_send(req, MHD_HTTP_SERVICE_UNAVAILABLE, json_mime, body, strlen(body), true,
+                            NULL);
     }
-    req->method = method;
-    run_api(req);
+    request_run_api(req);
     if (!req->resp.body && req->resp.status == 0)
-        return send_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, err_memory);
+        return request_send_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, err_memory);
     /* A read that follows a write of the same batch may show uncommitted data: it waits
      * for the commit too, and shares its fate. */
     if (req->resp.wrote)
         batch_mark_dirty(env->batch);
     if (req->resp.wrote || batch_is_dirty(env->batch)) {
         req->held = true;
-        req->waiter.done = commit_done;
+        req->waiter.done = request_commit_done;
         MHD_suspend_connection(conn);
         batch_wait(env->batch, &req->waiter);
         return MHD_YES;

@@ -23,6 +23,7 @@ struct batch;
 struct metrics;
 struct token;
 struct intake_keys;
+struct console;
 
 /* What the requests of every server share; owned by http.c. */
 struct request_env {
@@ -33,6 +34,7 @@ struct request_env {
     const struct conf *conf;               /* max_body follows reloads */
     const struct token *token;             /* the TCP server's; NULL refuses everything there */
     const struct intake_keys *intake_keys; /* the intakes' own tokens (intake_keys.h) */
+    struct console *console;               /* sessions and sign-ins (console.h) */
     unsigned in_flight;                    /* requests received and not yet completed */
     bool stopping;                         /* new requests get 503 */
 };
@@ -41,6 +43,7 @@ struct request_env {
 struct request_listener {
     struct request_env *env;
     bool tcp; /* requires the bearer token */
+    bool tls; /* speaks TLS: cookies get Secure */
 };
 
 /* MHD_OPTION_URI_LOG_CALLBACK: creates the request from the raw URI (path and undecoded

@@ -88,6 +88,9 @@ static const struct route {
     {"POST", "/v1/schedules/{name}/overrides", no_params, route_override_create},
     {"GET", "/v1/schedules/{name}/overrides", plan_params, route_override_list},
     {"DELETE", "/v1/schedules/{name}/overrides/{id}", no_params, route_override_delete},
+    {"POST", "/v1/session", no_params, route_session_create},
+    {"GET", "/v1/session", no_params, route_session_get},
+    {"DELETE", "/v1/session", no_params, route_session_delete},
 };
 
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -628,6 +631,8 @@ static void ticket_event(struct call *c)
         return;
     }
     struct ticket out;
+    if (c->req->actor)
+        e.ev.by = c->req->actor; /* a signed-in contact acts as itself */
     r = service_ticket_event(c->api->svc, c->id, &e.ev, c->now_ms, &out, &err);
     jsonx_event_done(&e);
     if (r < 0) {
@@ -853,6 +858,20 @@ void api_handle(struct api *api, const struct api_request *req, int64_t now_ms,
     if (max_body > 0 && (int64_t)req->body_len > max_body) {
         call_error(&c, 413, "payload_too_large", "the body has %zu bytes; the limit is %lld",
                    req->body_len, (long long)max_body);
+        return;
+    }
+    enum api_access needs = api_access_needed(method, path);
+    if (req->access > needs) {
+        if (req->access == API_ACCESS_PUBLIC)
+            call_error(&c, 401, "unauthorized",
+                       "'%s' needs credentials: sign in (POST /v1/session) or send the "
+                       "header 'Authorization: Bearer <token>'",
+                       quote_path(path, q));
+        else
+            call_error(&c, 403, "forbidden", "%s '%s' needs %s access; %s%s%s has %s access",
+                       method, quote_path(path, q), api_access_name(needs),
+                       req->actor ? "contact '" : "this request", req->actor ? req->actor : "",
+                       req->actor ? "'" : "", api_access_name(req->access));
         return;
     }
     struct slad_error err = {""};

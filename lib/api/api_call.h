@@ -57,6 +57,7 @@ route_fn route_report_sla;
 route_fn route_schedule_list, route_schedule_oncall, route_schedule_ics;
 route_fn route_override_create, route_override_list, route_override_delete;
 route_fn route_intake;
+route_fn route_session_create, route_session_get, route_session_delete;
 
 const struct conf *call_conf(struct call *c);
 

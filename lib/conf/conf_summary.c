@@ -119,8 +119,13 @@ char *conf_summary(const struct conf *conf)
                       schedule_timezone(conf->schedules[i]), schedule_n_layers(conf->schedules[i]),
                       schedule_n_layers(conf->schedules[i]) == 1 ? "" : "s");
     conf_text_add(&t, "\ncontacts (%zu):", conf->n_contacts);
-    for (size_t i = 0; i < conf->n_contacts; i++)
-        conf_text_add(&t, " %s", conf->contacts[i].name);
+    for (size_t i = 0; i < conf->n_contacts; i++) {
+        const struct conf_contact *c = &conf->contacts[i];
+        conf_text_add(&t, " %s", c->name);
+        /* That a password is set, never the hash. */
+        if (c->password_hash)
+            conf_text_add(&t, " (%s, password set)", contact_access_names[c->access]);
+    }
     conf_text_add(&t, "\nteams (%zu):", conf->n_teams);
     for (size_t i = 0; i < conf->n_teams; i++)
         conf_text_add(&t, " %s", conf->teams[i].name);

@@ -8,6 +8,8 @@
 
 #include "calendar.h"
 
+const char *const contact_access_names[] = {"viewer", "operator", "admin", NULL};
+
 static const char *const channel_type_names[] = {
     [CHANNEL_WEBHOOK] = "webhook",   [CHANNEL_SLACK] = "slack",
     [CHANNEL_DINGTALK] = "dingtalk", [CHANNEL_WECOM] = "wecom",
@@ -192,6 +194,7 @@ void conf_free(struct conf *conf)
         free(conf->contacts[i].name);
         free(conf->contacts[i].phone);
         free(conf->contacts[i].email);
+        free(conf->contacts[i].password_hash);
         conf_strings_done(&conf->contacts[i].via);
     }
     free(conf->contacts);

@@ -23,6 +23,7 @@
 #include "lifecycle.h"
 #include "records.h"
 #include "schedule.h"
+#include "session.h"
 #include "ticket.h"
 
 struct store;
@@ -201,5 +202,23 @@ struct report;
 struct report_query;
 int service_report_sla(struct service *svc, const struct report_query *q, struct report *ret,
                        struct slad_error *reterr);
+
+/* ---- the console's sessions (service_session.c; core's session.h) ---- */
+
+/* Store a new session (sign-in) and purge the ended ones, at now_ms. */
+int service_session_create(struct service *svc, const struct session *sess, int64_t now_ms,
+                           struct slad_error *reterr);
+/* The session of the token hashing to hash, live at now_ms, of a contact of the running
+ * config that has a password_hash (removing either signs the person out); its rights in
+ * *ret_contact. -ENOENT otherwise. A read: no transaction needed. */
+int service_session_find(struct service *svc, const unsigned char hash[SESSION_HASH_BYTES],
+                         int64_t now_ms, struct session *ret,
+                         const struct conf_contact **ret_contact, struct slad_error *reterr);
+/* Record a request of the session at now_ms (idle expiry starts again). */
+int service_session_touch(struct service *svc, const unsigned char hash[SESSION_HASH_BYTES],
+                          int64_t now_ms, struct slad_error *reterr);
+/* Sign out: delete the session (none: no error). */
+int service_session_delete(struct service *svc, const unsigned char hash[SESSION_HASH_BYTES],
+                           struct slad_error *reterr);
 
 #endif

@@ -40,8 +40,9 @@ static const char *const connection_statements[] = {
 
 /* Prepared at open (store_internal.h). */
 static const char *const *const statements[] = {
-    connection_statements,   store_ticket_statements, store_history_statements,
-    store_outbox_statements, store_gauges_statements, store_schedule_statements,
+    connection_statements,    store_ticket_statements, store_history_statements,
+    store_outbox_statements,  store_gauges_statements, store_schedule_statements,
+    store_session_statements,
 };
 
 /* A statement of this file, prepared at open. */

@@ -51,6 +51,7 @@ extern const char *const store_history_statements[];
 extern const char *const store_outbox_statements[];
 extern const char *const store_gauges_statements[];
 extern const char *const store_schedule_statements[];
+extern const char *const store_session_statements[];
 
 /* An SQLite result code as a negative errno (ENOSPC, EROFS, EAGAIN, ENOMEM, EEXIST,
  * EINVAL, EIO), with a message naming the operation; db may be NULL. */

@@ -68,6 +68,11 @@
  *             put on call instead of the rota (store_schedule.c). Index
  *             schedule_overrides_end (to_ms): the overrides still running, of one
  *             schedule or of all (a step that fires).
+ *   console_sessions (version 10) token_sha256 (BLOB PRIMARY KEY: the SHA-256 of the
+ *             cookie's token, never the token), contact (name), csrf (the session's
+ *             CSRF token), created_ms, last_seen_ms (written at most once a minute):
+ *             the console's sign-ins (store_session.c; core's session.h for expiry).
+ *             Index console_sessions_seen (last_seen_ms) for the purge.
  *
  * Migrations: migrations[i] brings user_version i to i + 1; store_open applies the missing
  * ones in one transaction and refuses a database newer than the table. Never edit a
@@ -277,6 +282,14 @@ static const char *const migrations[] = {
     "CREATE INDEX outbox_grouping ON outbox (channel, address, next_attempt_ms)"
     " WHERE state = 'pending' AND group_id IS NULL;"
     "CREATE INDEX outbox_group ON outbox (group_id, id) WHERE group_id IS NOT NULL;",
+    /* 10: the console's sign-in sessions (issue 13). The token's SHA-256, not the token:
+     * a copy of the database signs nobody in. console_sessions_seen finds the idle ones
+     * to purge. */
+    "CREATE TABLE console_sessions ("
+    " token_sha256 BLOB PRIMARY KEY,"
+    " contact TEXT NOT NULL, csrf TEXT NOT NULL,"
+    " created_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX console_sessions_seen ON console_sessions (last_seen_ms);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
