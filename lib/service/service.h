@@ -163,6 +163,10 @@ int service_counts(struct service *svc, struct service_counts *ret);
 
 /* Whether the database answers (/healthz). */
 int service_check(struct service *svc, struct slad_error *reterr);
+/* The console board's counts at now_ms (GET /v1/summary). */
+int service_board_summary(struct service *svc, int64_t now_ms, struct board_summary *ret,
+                          struct slad_error *reterr);
+
 /* The gauges of /metrics (records.h). */
 int service_gauges(struct service *svc, struct gauges *ret, struct slad_error *reterr);
 

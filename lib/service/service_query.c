@@ -20,6 +20,12 @@ int service_gauges(struct service *svc, struct gauges *ret, struct slad_error *r
     return store_gauges(svc->store, ret, reterr);
 }
 
+int service_board_summary(struct service *svc, int64_t now_ms, struct board_summary *ret,
+                          struct slad_error *reterr)
+{
+    return store_board_summary(svc->store, now_ms, ret, reterr);
+}
+
 int service_ticket_list(struct service *svc, const struct ticket_filter *f, ticket_row_fn *fn,
                         void *userdata, struct slad_error *reterr)
 {
