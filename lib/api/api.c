@@ -36,7 +36,7 @@
 
 static route_fn ticket_create, ticket_list, ticket_get, ticket_patch, ticket_event, ticket_history,
     simulate, healthz, metrics, reload;
-static route_fn summary;
+static route_fn summary, ticket_next;
 static route_fn notification_list, notification_get, notification_retry, openapi;
 
 static const char *const list_params[] = {
@@ -67,6 +67,7 @@ static const struct route {
     {"PATCH", "/v1/tickets/{id}", no_params, ticket_patch},
     {"POST", "/v1/tickets/{id}/events", no_params, ticket_event},
     {"GET", "/v1/tickets/{id}/history", history_params, ticket_history},
+    {"GET", "/v1/tickets/{id}/next", no_params, ticket_next},
     {"GET", "/v1/summary", no_params, summary},
     {"POST", "/v1/simulate", no_params, simulate},
     {"GET", "/healthz", no_params, healthz},
@@ -827,6 +828,72 @@ static void simulate(struct call *c)
          json_object_set_new(v, "truncated", json_boolean(tl.truncated || timeline.more)) == 0;
     json_decref(ticket);
     json_decref(timeline.rows);
+    timeline_done(&tl);
+    if (!ok) {
+        json_decref(v);
+        v = NULL;
+    }
+    call_json(c, 200, v);
+}
+
+/* GET /v1/tickets/{id}/next looks this far ahead for at most this many steps. */
+#define NEXT_HORIZON_MS (30LL * 86400 * 1000)
+#define NEXT_MAX_STEPS  50
+
+static json_t *next_step_render(const struct sim_entry *e)
+{
+    json_t *o = json_object(), *recipients = json_array();
+    bool ok = o && recipients;
+    for (size_t i = 0; ok && i < e->n_recipients; i++) {
+        const struct sim_recipient *r = &e->recipients[i];
+        json_t *v = json_object();
+        ok = v && json_array_append_new(recipients, v) == 0 &&
+             json_object_set_new(v, "role", jsonx_string(r->text)) == 0 &&
+             json_object_set_new(v, "contact",
+                                 r->contact ? jsonx_string(r->contact) : json_null()) == 0 &&
+             json_object_set_new(v, "channel",
+                                 r->channel ? jsonx_string(r->channel) : json_null()) == 0 &&
+             (!r->error || json_object_set_new(v, "error", jsonx_string(r->error)) == 0);
+    }
+    ok = ok && json_object_set_new(o, "clock", jsonx_string(e->clock)) == 0 &&
+         json_object_set_new(o, "at", jsonx_time(e->at_ms)) == 0 &&
+         json_object_set_new(o, "percent", json_integer(e->percent)) == 0 &&
+         json_object_set_new(o, "event", jsonx_string(e->event)) == 0 &&
+         json_object_set_new(o, "step", json_integer(e->step)) == 0 &&
+         json_object_set_new(o, "repeat", json_integer(e->repeat)) == 0 &&
+         json_object_set_new(o, "recipients", json_incref(recipients)) == 0;
+    json_decref(recipients);
+    if (!ok) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* What happens next: the coming escalation steps of the ticket's clocks, from the engine
+ * (the daemon's own walk, recipients resolved at each step's instant with the on-call
+ * overrides), in time order. */
+static void ticket_next(struct call *c)
+{
+    struct timeline tl;
+    struct slad_error err = {""};
+    int r = service_ticket_next(c->api->svc, c->id, c->now_ms, c->now_ms + NEXT_HORIZON_MS,
+                                NEXT_MAX_STEPS, &tl, &err);
+    if (r < 0) {
+        timeline_done(&tl);
+        call_errno(c, r, &err);
+        return;
+    }
+    json_t *v = json_object(), *steps = json_array();
+    bool ok = v && steps;
+    for (size_t i = 0; ok && i < tl.n_entries; i++) {
+        json_t *s = next_step_render(&tl.entries[i]);
+        ok = s && json_array_append_new(steps, s) == 0;
+    }
+    ok = ok && json_object_set_new(v, "ticket", json_integer(c->id)) == 0 &&
+         json_object_set_new(v, "steps", json_incref(steps)) == 0 &&
+         json_object_set_new(v, "more", json_boolean(tl.truncated)) == 0;
+    json_decref(steps);
     timeline_done(&tl);
     if (!ok) {
         json_decref(v);

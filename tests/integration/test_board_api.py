@@ -149,3 +149,20 @@ def test_summary_empty(client):
     assert r.json == {"open": 0, "at_risk": 0, "breached": 0, "dead_notifications": 0}
     r = client.get("/v1/summary?x=1")
     assert r.status == 400 and r.error_code() == "unknown_parameter"
+
+
+def test_next_steps(daemon, board):
+    """The fast policy: response 3s with steps at 50 % (supervisor) and 100 % (manager) of a
+    team north ticket; the engine's own walk is unit-tested (tests/unit/test-api.c)."""
+    t = daemon.create(title="lift", severity=1, team="north")
+    r = daemon.client.get(f"/v1/tickets/{t['id']}/next")
+    assert r.status == 200, r
+    steps = [(s["clock"], s["percent"], s["event"], s["recipients"][0]["contact"])
+             for s in r.json["steps"]]
+    assert steps[:2] == [("response", 50, "sla.warning", "sup"),
+                         ("response", 100, "sla.breach", "mgr")]
+    ats = [parse_time(s["at"]) for s in r.json["steps"]]
+    assert ats == sorted(ats)
+    assert daemon.client.get("/v1/tickets/999/next").status == 404
+    # A resolved ticket has nothing ahead.
+    assert daemon.client.get(f"/v1/tickets/{board['resolved']}/next").json["steps"] == []
