@@ -132,7 +132,7 @@ export async function render(main, session) {
   }
   await Promise.all([loadList(), loadSummary()]);
   startTicking();
-  performance.mark("slad-board-rendered"); // tests/bench/bench_board.py reads it
+  performance.mark("slad-board-rendered"); // tests/bench/bench_board_browser.py reads it
   onTickets(() => refresh(), (ok) => {
     live.classList.toggle("off", !ok);
     live.textContent = ok ? t("board.live") : t("board.offline");

@@ -52,6 +52,14 @@ int service_set_conf(struct service *svc, const struct conf *conf, int64_t now_m
 int service_ticket_create(struct service *svc, const struct ticket *t, int64_t now_ms,
                           struct ticket *ret, bool *ret_created, struct slad_error *reterr);
 
+/* What happens next to ticket id (GET /v1/tickets/{id}/next): the coming escalation steps
+ * of its clocks after now_ms up to horizon_ms, at most max, from the engine with the
+ * stored on-call overrides (simulate_next); timeline_done *ret. -ENOENT when unknown,
+ * -E2BIG when too many overrides overlap the horizon. */
+struct timeline;
+int service_ticket_next(struct service *svc, int64_t id, int64_t now_ms, int64_t horizon_ms,
+                        size_t max, struct timeline *ret, struct slad_error *reterr);
+
 int service_ticket_get(struct service *svc, int64_t id, struct ticket *ret,
                        struct slad_error *reterr);
 
@@ -164,6 +172,10 @@ int service_counts(struct service *svc, struct service_counts *ret);
 
 /* Whether the database answers (/healthz). */
 int service_check(struct service *svc, struct slad_error *reterr);
+/* The console board's counts at now_ms (GET /v1/summary). */
+int service_board_summary(struct service *svc, int64_t now_ms, struct board_summary *ret,
+                          struct slad_error *reterr);
+
 /* The gauges of /metrics (records.h). */
 int service_gauges(struct service *svc, struct gauges *ret, struct slad_error *reterr);
 

@@ -42,7 +42,7 @@ static const char *const connection_statements[] = {
 static const char *const *const statements[] = {
     connection_statements,    store_ticket_statements, store_history_statements,
     store_outbox_statements,  store_gauges_statements, store_schedule_statements,
-    store_session_statements,
+    store_session_statements, store_board_statements,  store_action_statements,
 };
 
 /* A statement of this file, prepared at open. */
