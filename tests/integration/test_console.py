@@ -24,6 +24,7 @@ CHROMIUM = shutil.which("chromium")
 CHROMEDRIVER = shutil.which("chromedriver")
 try:
     from selenium import webdriver
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as EC
@@ -105,7 +106,11 @@ def b(browser, console):
 
 
 def wait(drv, cond, timeout=WAIT_S, what="a condition"):
-    return WebDriverWait(drv, timeout).until(cond, message=f"timed out waiting for {what}")
+    """Poll cond until true. The pages re-render parts of themselves (a refresh after an
+    event, a change on the stream): an element found just before is then stale, and the
+    condition is simply asked again."""
+    return WebDriverWait(drv, timeout, ignored_exceptions=(StaleElementReferenceException,)).until(
+        cond, message=f"timed out waiting for {what}")
 
 
 def find(drv, css):
