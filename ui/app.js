@@ -66,6 +66,10 @@ async function start() {
   const main = h("main", {id: "main", tabindex: "-1"});
   const body = document.body;
   clear(body);
+  const path = location.pathname;
+  const page = PAGES.find(([re]) => re.test(path));
+  // the page's module loads while the session is asked for (one round trip, not two)
+  const loading = page ? page[2]() : null;
   let session = null;
   try {
     session = await loadSession();
@@ -74,8 +78,6 @@ async function start() {
     main.append(h("p", {class: "notice notice-error", role: "alert"}, describe(e)));
     return;
   }
-  const path = location.pathname;
-  const page = PAGES.find(([re]) => re.test(path));
   body.append(h("a", {class: "skip", href: "#main"}, t("nav.skip")), header(page ? page[1] : "", session), main);
   main.append(h("div", {id: "notice", role: "status", "aria-live": "polite"}));
   if (!session) {
@@ -86,7 +88,7 @@ async function start() {
     main.append(h("p", {class: "notice notice-error"}, t("page.unknown")), h("a", {href: "/ui/"}, t("ticket.back")));
     return;
   }
-  const module = await page[2]();
+  const module = await loading;
   const match = path.match(page[0]);
   await module.render(main, currentSession(), match);
 }

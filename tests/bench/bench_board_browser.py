@@ -57,17 +57,16 @@ def fill(daemon, count):
     return time.monotonic() - t0
 
 
-def start(directory, port):
+def start(directory, host, port):
     write_private(os.path.join(directory, "token"), "bench-token\n")
-    extra = (f'tcp = "127.0.0.1:{port}"; token_file = "{directory}/token"; '
-             f'public_url = "http://127.0.0.1:{port}";')
+    extra = f'tcp = "{host}:{port}"; token_file = "{directory}/token";'
     d = Daemon(directory, template="console.conf", daemon_extra=extra)
     text = open(d.conf_path, encoding="utf-8").read().replace('synchronous = "full"', 'synchronous = "normal"')
     text = text.replace('log_level = "debug"', 'log_level = "notice"')
     with open(d.conf_path, "w", encoding="utf-8") as f:
         f.write(text)
     d.start()
-    d.base = f"http://127.0.0.1:{port}"
+    d.base = f"http://{host}:{port}"
     return d
 
 
@@ -119,16 +118,18 @@ def main():
     daemons = {}
     drv = None
     try:
-        for name, count in (("empty", 0), ("full", TICKETS)):
+        # Two loopback addresses: a browser's cookies ignore the port, so two daemons on one
+        # host would sign each other's session out.
+        for name, count, host in (("empty", 0, "127.0.0.1"), ("full", TICKETS, "127.0.0.2")):
             d = os.path.join(top, name)
             os.mkdir(d)
-            daemons[name] = start(d, free_tcp_port())
+            daemons[name] = start(d, host, free_tcp_port())
             if count:
                 secs = fill(daemons[name], count)
                 print(f"bench-board-browser: {count} open tickets posted in {secs:.1f} s")
         drv = browser()
         for d in daemons.values():
-            sign_in(drv, d.base)  # one cookie per port: both sessions live side by side
+            sign_in(drv, d.base)
         results = {name: [] for name in daemons}
         for _ in range(2):  # warm the browser's and the daemons' caches
             for name, d in daemons.items():
