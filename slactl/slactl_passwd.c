@@ -72,7 +72,7 @@ static bool ask(const char *prompt, char *buf, size_t size)
 
 static void passwd_usage(FILE *out)
 {
-    fprintf(out, "Usage: slactl passwd < FILE\n"
+    fprintf(out, "Usage: slactl [GLOBAL OPTIONS] passwd < FILE\n"
                  "  Reads a password from stdin (on a terminal: asked twice, not shown) and\n"
                  "  prints its yescrypt hash for a contact's password_hash in slad.conf.\n"
                  "  No daemon needed. (see slactl(1), slad.conf(5))\n");
