@@ -7,7 +7,7 @@ set -eu
 # tests/integration/pg.py) and libpq-dev for the PostgreSQL driver (doc/POSTGRESQL.md).
 PACKAGES="build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
 libev-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev libconfig-dev libmicrohttpd-dev
-libjansson-dev libsystemd-dev libical-dev libssl-dev libcmocka-dev
+libjansson-dev libsystemd-dev libical-dev libssl-dev libcrypt-dev libcmocka-dev
 python3 python3-pytest python3-yaml python3-jsonschema tzdata scdoc systemd openssl clang-format
 prometheus-alertmanager postgresql-15 libpq-dev
 chromium chromium-driver python3-selenium fonts-noto-cjk"

@@ -26,6 +26,12 @@ int jsonx_signin_parse(const char *body, size_t len, char **ret_user, char **ret
     json_t *root;
     char *user = NULL, *password = NULL;
     int r = jsonx_load_object(body, len, &root, reterr);
+    /* The parser's words quote the text near the fault: that may be the password. */
+    if (r == -EBADMSG)
+        return slad_error_set(reterr, EBADMSG,
+                              "the body is not a JSON object {\"user\":\"NAME\",\"password\":"
+                              "\"...\"} (where it broke is not shown: it could quote the "
+                              "password)");
     if (r < 0)
         return r;
     const char *key;

@@ -283,3 +283,63 @@ def test_check_config_refuses_a_malformed_hash_and_never_prints_one(slad):
     assert out.returncode != 0
     assert "password hash of contact 'boss'" in out.stderr and "slactl passwd" in out.stderr
     assert "$1$abc$xyz" not in out.stderr
+
+
+def slactl_bin():
+    return os.environ["SLACTL_BIN"]
+
+
+def test_slactl_passwd_hash_signs_in(make_daemon):
+    out = subprocess.run([slactl_bin(), "passwd"], input="fresh pass\n", capture_output=True,
+                         text=True)
+    assert out.returncode == 0, out
+    h = out.stdout.strip()
+    assert h.startswith("$y$") and len(out.stdout.splitlines()) == 1
+    assert "fresh pass" not in out.stdout + out.stderr
+    d = make_daemon()
+    d.port = free_tcp_port()
+    write_private(os.path.join(d.dir, "token"), TOKEN + "\n")
+    write_conf(d, dict(HASHES, **{"wang.wei": h}))
+    d.start()
+    assert sign_in(d.client, "wang.wei", "fresh pass")[0].status == 200
+    assert sign_in(d.client, "wang.wei", "fresh pas")[0].status == 401
+    # Refusals: nothing on stdin, an argument.
+    out = subprocess.run([slactl_bin(), "passwd"], input="", capture_output=True, text=True)
+    assert out.returncode != 0 and out.stdout == "" and "no password" in out.stderr
+    out = subprocess.run([slactl_bin(), "passwd", "secret"], capture_output=True, text=True)
+    assert out.returncode != 0 and out.stdout == ""
+
+
+def run_on_tty(argv, lines):
+    """Run argv on a pseudo-terminal, typing lines; (exit status, what it wrote)."""
+    import pty
+    import time
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(argv[0], argv)
+    written = b""
+    for line in lines:
+        deadline = time.monotonic() + 5
+        while b":" not in written.split(b"\n")[-1] and time.monotonic() < deadline:
+            written += os.read(fd, 1024)
+        os.write(fd, line.encode() + b"\n")
+        written = written.rsplit(b"\n", 1)[0] + b"\n" if b"\n" in written else b""
+    rest = b""
+    while True:
+        try:
+            chunk = os.read(fd, 1024)
+        except OSError:
+            break
+        if not chunk:
+            break
+        rest += chunk
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), rest.decode(errors="replace")
+
+
+def test_slactl_passwd_on_a_terminal_asks_twice_without_echo():
+    rc, text = run_on_tty([slactl_bin(), "passwd"], ["typed once", "typed once"])
+    assert rc == 0, text
+    assert "$y$" in text and "typed once" not in text
+    rc, text = run_on_tty([slactl_bin(), "passwd"], ["typed once", "typed twice"])
+    assert rc != 0 and "differ" in text and "$y$" not in text
