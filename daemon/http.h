@@ -43,6 +43,11 @@ void http_set_conf(struct http *h, const struct conf *conf, struct token *tok,
 
 /* The batch ended: let the servers send the answers it held. */
 void http_after_commit(struct http *h);
+/* The same for any struct http * (a callback's userdata): resumed connections are served. */
+void http_kick(void *userdata);
+/* A batch committed these ticket changes: tell the event streams (stream.h). */
+struct service_change;
+void http_publish(struct http *h, const struct service_change *changes, size_t n, bool overflow);
 
 /* Graceful stop: stop accepting connections; requests already received are answered,
  * later ones on open connections get 503. */

@@ -66,6 +66,13 @@ static void after_commit(void *userdata, bool committed)
     if (!s->stopping)
         timers_rearm(s->timers);
     deliver_kick(s->deliver); /* new rows may be due, or a `sending` mark committed */
+    /* The console's streams hear of the tickets the batch changed, if it committed. */
+    size_t n;
+    bool overflow;
+    const struct service_change *changes = service_changes(s->svc, &n, &overflow);
+    if (committed)
+        http_publish(s->http, changes, n, overflow);
+    service_changes_clear(s->svc);
     http_after_commit(s->http);
 }
 

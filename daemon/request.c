@@ -22,6 +22,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "pwcheck.h"
+#include "stream.h"
 #include "timers.h"
 #include "token.h"
 #include "ui.h"
@@ -151,6 +152,12 @@ static const char err_db[] =
 static const char err_stopping[] =
     "{\"error\":{\"code\":\"shutting_down\",\"message\":\"slad is stopping; try again when "
     "it is back\"}}";
+static const char err_stream_method[] =
+    "{\"error\":{\"code\":\"method_not_allowed\",\"message\":\"'/v1/stream' takes GET, "
+    "HEAD\"}}";
+static const char err_stream_query[] =
+    "{\"error\":{\"code\":\"unknown_parameter\",\"message\":\"'/v1/stream' takes no "
+    "query parameters\"}}";
 static const char err_memory[] =
     "{\"error\":{\"code\":\"out_of_memory\",\"message\":\"slad ran out of memory\"}}";
 
@@ -165,6 +172,23 @@ static char *db_error_body(const char *reason)
     char *body = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);
     return body;
+}
+
+/* GET /v1/stream: the event stream (stream.h), served here rather than by the api, which
+ * answers once. */
+static enum MHD_Result stream_request(struct request *req, const char *method)
+{
+    struct request_env *env = req->srv->env;
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+        return request_send(req, MHD_HTTP_METHOD_NOT_ALLOWED, json_mime, (char *)err_stream_method,
+                           sizeof(err_stream_method) - 1, false, "GET, HEAD");
+    if (req->query && req->query[0])
+        return request_send_error(req, MHD_HTTP_BAD_REQUEST, err_stream_query);
+    if (strcmp(method, MHD_HTTP_METHOD_HEAD) == 0)
+        return request_send(req, MHD_HTTP_OK, "text/event-stream", (char *)"", 0, false, NULL);
+    metrics_http(env->metrics, MHD_HTTP_OK, (ev_time() - req->start_s) * 1000.0);
+    log_debug("http", "GET /v1/stream: an event stream opened");
+    return streams_open(env->streams, req->conn);
 }
 
 /* Run the api on the complete request; the answer goes to req->resp. */
@@ -431,6 +455,8 @@ enum MHD_Result request_handler(void *cls, struct MHD_Connection *conn, const ch
     enum MHD_Result taken;
     if (is_signin(req) && request_signin_start(req, &taken))
         return taken;
+    if (strcmp(req->path, "/v1/stream") == 0)
+        return stream_request(req, method);
 
     struct slad_error err;
     /* A GET writes nothing: it joins the batch when one is open, else it reads in

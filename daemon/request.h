@@ -8,7 +8,8 @@
  * (past it the rest is read and dropped, then 413). The complete request runs lib/api in
  * the iteration's transaction (a GET outside one when none is open); an answer that
  * wrote, or that follows a write of the same batch, is held (connection suspended) until
- * the commit, and becomes 503 if the commit fails (a GET is then answered again). */
+ * the commit, and becomes 503 if the commit fails (a GET is then answered again).
+ * GET /v1/stream is not the api's: it becomes an event stream (stream.h). */
 #ifndef SLAD_REQUEST_H
 #define SLAD_REQUEST_H
 
@@ -35,6 +36,7 @@ struct request_env {
     const struct token *token;             /* the TCP server's; NULL refuses everything there */
     const struct intake_keys *intake_keys; /* the intakes' own tokens (intake_keys.h) */
     struct console *console;               /* sessions and sign-ins (console.h) */
+    struct streams *streams;               /* GET /v1/stream (stream.h) */
     unsigned in_flight;                    /* requests received and not yet completed */
     bool stopping;                         /* new requests get 503 */
 };

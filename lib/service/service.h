@@ -52,6 +52,21 @@ int service_set_conf(struct service *svc, const struct conf *conf, int64_t now_m
 int service_ticket_create(struct service *svc, const struct ticket *t, int64_t now_ms,
                           struct ticket *ret, bool *ret_created, struct slad_error *reterr);
 
+/* The tickets that changed since service_changes_clear (each once, with its status and
+ * updated_at after its latest change), for the console's event stream: the daemon reads
+ * them after each commit and clears them (also after a rollback: they did not happen).
+ * *ret_overflow when more than SERVICE_CHANGES_MAX changed (a reload re-choosing every
+ * policy): the list is then incomplete and the reader should refetch. */
+#define SERVICE_CHANGES_MAX 256
+struct service_change {
+    int64_t id;
+    enum ticket_status status;
+    int64_t updated_ms;
+};
+const struct service_change *service_changes(const struct service *svc, size_t *ret_n,
+                                             bool *ret_overflow);
+void service_changes_clear(struct service *svc);
+
 /* What happens next to ticket id (GET /v1/tickets/{id}/next): the coming escalation steps
  * of its clocks after now_ms up to horizon_ms, at most max, from the engine with the
  * stored on-call overrides (simulate_next); timeline_done *ret. -ENOENT when unknown,

@@ -33,6 +33,10 @@ struct service {
     service_observer_fn *observer; /* told of each effect once it is recorded */
     void *observer_data;
     const struct budget_clock *clock; /* times plan expansions; NULL: unlimited */
+    /* Tickets changed since service_changes_clear (service.c: note_change). */
+    struct service_change *changes; /* SERVICE_CHANGES_MAX, allocated at the first */
+    size_t n_changes;
+    bool changes_overflow;
 };
 
 /* ---- recording (service_effects.c) ---- */
