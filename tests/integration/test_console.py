@@ -141,8 +141,14 @@ def sign_in(drv, console, who, path="/ui/"):
 
 
 def shot(drv, name, width=None):
-    """A screenshot of the whole page at its width (the window grown to the page's height)."""
+    """A screenshot of the whole page (the window grown to the page's height); with width,
+    the page loaded again at that width first (a phone's layout is chosen at load)."""
     w = width or drv.get_window_size()["width"]
+    if width:
+        page = drv.find_element(By.TAG_NAME, "body").get_attribute("data-ready")
+        drv.set_window_size(width, PHONE[1])
+        drv.refresh()
+        ready(drv, page)
     height = drv.execute_script("return document.documentElement.scrollHeight")
     drv.set_window_size(w, min(max(height + 120, 600), 4000))
     drv.save_screenshot(os.path.join(drv.shots, name + ".png"))
@@ -221,7 +227,6 @@ def test_board_shows_a_new_ticket_within_2_s_and_counts_down(b, console):
     assert "Breached" in find(b, sel).text
     wait(b, lambda d: int(find(d, '[data-count="breached"]').text or 0) >= 1, what="the breached count")
     shot(b, "board-en")
-    b.set_window_size(*PHONE)
     shot(b, "board-en-phone", PHONE[0])
 
 
@@ -366,7 +371,6 @@ def test_the_action_link_acknowledges_once(b, console):
     assert find(b, f'[data-ticket-id="{tk["id"]}"]').is_displayed()
     assert find_all(b, '[data-action="acknowledge"]')
     shot(b, "action-en")
-    b.set_window_size(*PHONE)
     shot(b, "action-en-phone", PHONE[0])
     find(b, '[data-action="acknowledge"]').click()
     wait(b, EC.visibility_of_element_located((By.ID, "done")), what="the acknowledgement")
@@ -402,13 +406,11 @@ def test_the_language_switch_is_kept(b, console):
     assert find(b, 'header nav a[href="/ui/"]').text == "看板"
     assert "未结工单" in find(b, "#summary").text
     shot(b, "board-zh")
-    b.set_window_size(*PHONE)
     shot(b, "board-zh-phone", PHONE[0])
     # kept across pages and reloads
     open_page(b, console, f"/ui/tickets/{tk['id']}", "ticket")
     assert find(b, 'button[data-event="acknowledge"]').text == "受理"
     shot(b, "ticket-zh")
-    b.set_window_size(*PHONE)
     shot(b, "ticket-zh-phone", PHONE[0])
     find(b, "#lang-switch").click()
     ready(b, "ticket")
