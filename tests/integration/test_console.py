@@ -33,10 +33,8 @@ try:
 except ImportError:
     HAVE_SELENIUM = False
 
-pytestmark = pytest.mark.skipif(
-    not (CHROMIUM and CHROMEDRIVER and HAVE_SELENIUM),
-    reason="the browser tests need Debian's chromium, chromium-driver and python3-selenium "
-           "(scripts/install-deps.sh installs them)")
+NO_BROWSER = ("the browser tests need Debian's chromium, chromium-driver and python3-selenium "
+              "(scripts/install-deps.sh installs them)")
 
 OPERATOR = ("sup", "operator-pw")
 VIEWER = ("watcher", "viewer-pw")
@@ -72,6 +70,8 @@ def console(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
+    if not (CHROMIUM and CHROMEDRIVER and HAVE_SELENIUM):
+        pytest.skip(NO_BROWSER)
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -93,7 +93,7 @@ def script_errors(drv):
 
 
 @pytest.fixture
-def b(browser, console):
+def b(browser, console):  # browser first: without chromium, no daemon is started either
     """The browser, signed out, language from the browser (English), desktop width; no
     JavaScript error on any page by the end of the test."""
     browser.set_window_size(*DESKTOP)
@@ -447,3 +447,39 @@ def test_the_other_pages_render(b, console):
     for path, page in (("/ui/notifications?state=sent", "notifications"), ("/ui/plans", "plans")):
         open_page(b, console, path, page)
         shot(b, page + "-en")
+
+
+# --- the texts (no browser needed) -------------------------------------------------------------
+
+UI_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "ui")
+
+
+def ui_texts():
+    """{language: {key: text}} from ui/i18n.js's two tables."""
+    with open(os.path.join(UI_DIR, "i18n.js"), encoding="utf-8") as f:
+        src = f.read()
+    tables = {}
+    for name in ("en", "zh"):
+        body = re.search(r"\nconst %s = \{\n(.*?)\n\};" % name, src, re.S).group(1)
+        tables[name] = dict(re.findall(r'"([a-z_.0-9]+)":\s*"((?:[^"\\]|\\.)*)"', body))
+    return tables
+
+
+def test_every_text_is_in_both_languages():
+    tables = ui_texts()
+    assert set(tables["en"]) == set(tables["zh"]), \
+        set(tables["en"]) ^ set(tables["zh"])
+    used = set()
+    for name in os.listdir(UI_DIR):
+        if name.endswith(".js"):
+            with open(os.path.join(UI_DIR, name), encoding="utf-8") as f:
+                used |= set(re.findall(r'\bt\("([a-z_.0-9]+)"', f.read()))
+    # t("status." + s): a family of texts, at least one written
+    families = {k for k in used if k.endswith(".")}
+    assert [f for f in families if not any(k.startswith(f) for k in tables["en"])] == []
+    assert used - families - set(tables["en"]) == set(), "texts used but not written"
+    # the Chinese table is Chinese (a key copied untranslated would show English)
+    untranslated = [k for k, v in tables["zh"].items()
+                    if v == tables["en"][k] and re.search(r"[A-Za-z]{4,}", v)
+                    and not k.startswith(("lang.", "app."))]
+    assert untranslated == [], untranslated
