@@ -34,7 +34,7 @@ HASHES = {name: crypt_hash(pw, b"$6$" if name == "old.school" else b"$y$")
 SLAD_CONF = """
 daemon = { socket = "@DIR@/slad.sock"; socket_mode = "0600"; database = "@DIR@/slad.db";
            tcp = "127.0.0.1:@PORT@"; token_file = "@DIR@/token"; log_level = "debug";
-           language = "en"; max_body = 65536; };
+           language = "en"; max_body = 65536; @TLS@ };
 contacts = (
   { name = "li.na"; via = ["log"]; password_hash = "@li.na@"; },
   { name = "wang.wei"; via = ["log"]; password_hash = "@wang.wei@"; access = "operator"; },
@@ -51,8 +51,8 @@ policies = (
 """
 
 
-def write_conf(d, hashes=None):
-    text = SLAD_CONF.replace("@DIR@", d.dir).replace("@PORT@", str(d.port))
+def write_conf(d, hashes=None, tls=""):
+    text = SLAD_CONF.replace("@DIR@", d.dir).replace("@PORT@", str(d.port)).replace("@TLS@", tls)
     for name, h in (hashes or HASHES).items():
         text = text.replace(f"@{name}@", h)
     with open(d.conf_path, "w", encoding="utf-8") as f:
@@ -103,6 +103,35 @@ def test_sign_in_sets_a_strict_cookie_and_answers_the_session(slad):
     with open(slad.db_path, "rb") as f:
         assert token.encode() not in f.read()
     assert "contact 'wang.wei' signed in from 127.0.0.1" in slad.log()
+
+
+def test_cookie_is_secure_on_a_tls_listener(make_daemon):
+    import http.client
+    import ssl
+    d = make_daemon()
+    d.port = free_tcp_port()
+    write_private(os.path.join(d.dir, "token"), TOKEN + "\n")
+    cert, key = os.path.join(d.dir, "cert.pem"), os.path.join(d.dir, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj",
+                    "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", key, "-out", cert], check=True, capture_output=True)
+    os.chmod(key, 0o600)
+    write_conf(d, tls=f'tls_cert = "{cert}"; tls_key = "{key}";')
+    d.start()
+    ctx = ssl.create_default_context(cafile=cert)
+    conn = http.client.HTTPSConnection("127.0.0.1", d.port, context=ctx, timeout=10)
+    body = json.dumps({"user": "boss", "password": PASSWORDS["boss"]})
+    conn.request("POST", "/v1/session", body=body, headers={"Content-Type": "application/json"})
+    r = conn.getresponse()
+    r.read()
+    assert r.status == 200
+    attrs = [a.strip() for a in r.getheader("Set-Cookie").split(";")]
+    assert "Secure" in attrs and "HttpOnly" in attrs and "SameSite=Strict" in attrs
+    conn.close()
+    # The Unix socket of the same daemon is no TLS listener: no Secure there.
+    r, _, _ = sign_in(d.client, "boss")
+    assert "Secure" not in r.headers["Set-Cookie"]
 
 
 def test_sha512_hashes_sign_in_too(slad):
