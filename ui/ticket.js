@@ -3,7 +3,7 @@
 // buttons of exactly the events its status allows (hold asks a reason, dispatch an
 // assignee) and a comment box. Refreshed when the stream reports a change to it.
 import {ApiError, canAct, describe, get, post} from "/ui/api.js";
-import {t} from "/ui/i18n.js";
+import {t, tOr} from "/ui/i18n.js";
 import {onTickets} from "/ui/stream.js";
 import {clear, clockName, countdown, duration, eventName, h, notice, severityLabel, startTicking, statusLabel, timeEl, when} from "/ui/util.js";
 
@@ -70,6 +70,13 @@ function clocks(tk) {
     })));
 }
 
+function recipient(r) {
+  const who = tOr("role." + r.role, r.role) + (r.contact && r.contact !== r.role ? " " + r.contact : "");
+  return h("span", {class: "recipient" + (r.error ? " unreachable" : "")}, who,
+    r.channel ? h("span", {class: "muted"}, " (" + r.channel + ")") : null,
+    r.error ? h("span", {class: "error-text"}, " " + r.error) : null);
+}
+
 function nextSteps(next) {
   const steps = next && next.steps ? next.steps : [];
   return h("section", {class: "card", "aria-labelledby": "h-next"},
@@ -77,10 +84,10 @@ function nextSteps(next) {
     steps.length === 0 ? h("p", {class: "muted"}, t("ticket.next.none")) :
       h("ol", {class: "next-steps"}, steps.map((s) => h("li", {"data-step": s.step},
         h("span", {class: "step-when"}, timeEl(s.at)), " ",
-        h("strong", {}, clockName(s.clock)), " ", s.percent !== undefined && s.percent !== null ? s.percent + "% " : "",
-        eventName(s.event), " ",
-        (s.recipients || []).length ? t("next.to", s.recipients.map((r) =>
-          [r.contact || r.role, r.channel ? "/" + r.channel : ""].join("")).join(", ")) : null))));
+        h("strong", {}, clockName(s.clock)), " ", s.percent + "% ", eventName(s.event),
+        s.repeat ? " " + t("next.repeat", s.repeat) : "", " → ",
+        (s.recipients || []).map((r, i) => [i ? ", " : "", recipient(r)])))),
+    next && next.more ? h("p", {class: "muted"}, t("ticket.more.next")) : null);
 }
 
 function historyLine(e) {
