@@ -122,7 +122,9 @@ function timeline(tk) {
     eventName(n.event), " ", h("span", {}, t("tl.notification", "", n.contact || n.recipient, n.channel || t("none"))), " ",
     h("span", {class: "nstate nstate-" + n.state}, t("nstate." + n.state)),
     n.last_error ? h("span", {class: "muted"}, " " + n.last_error) : null)});
-  items.sort((a, b) => Date.parse(b.at) - Date.parse(a.at));
+  // newest first; entries of one instant in the reverse of their recorded order
+  items.forEach((item, i) => { item.i = i; });
+  items.sort((a, b) => Date.parse(b.at) - Date.parse(a.at) || b.i - a.i);
   return h("section", {class: "card wide", "aria-labelledby": "h-timeline"},
     h("h2", {id: "h-timeline"}, t("ticket.timeline")),
     h("ol", {class: "timeline"}, items.map((i) => i.node)),
