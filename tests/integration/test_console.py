@@ -441,6 +441,24 @@ def test_the_reports_page_draws_its_charts(b, console):
     shot(b, "reports-zh")
 
 
+def test_a_follow_up_completed_with_its_outcome(b, console):
+    # severity 1 (fast policy): resolving schedules the supervisor's callback, due at once
+    tk = create(console, title="回访测试", severity=1, team="north")
+    assert console.event(tk["id"], "resolve").status == 200
+    fu = wait_for(lambda: next((f for f in console.client.get(f"/v1/followups?ticket={tk['id']}").json["followups"]
+                                if f["state"] == "due"), None), WAIT_S, "the follow-up to fall due")
+    sign_in(b, console, OPERATOR, "/ui/followups?state=due")
+    ready(b, "followups")
+    row = find(b, f'tr[data-followup="{fu["id"]}"]')
+    row.find_element(By.CSS_SELECTOR, 'select[name="outcome"] option[value="unreachable"]').click()
+    row.find_element(By.NAME, "note").send_keys("电话无人接听")
+    row.find_element(By.CSS_SELECTOR, f'button[data-complete="{fu["id"]}"]').click()
+    wait(b, lambda d: not find_all(d, f'tr[data-followup="{fu["id"]}"]'), what="the follow-up to leave the due list")
+    done = console.client.get(f"/v1/followups/{fu['id']}").json
+    assert (done["state"], done["outcome"], done["note"], done["completed_by"]) == \
+        ("done", "unreachable", "电话无人接听", "sup")
+
+
 def test_the_other_pages_render(b, console):
     sign_in(b, console, OPERATOR, "/ui/followups?state=pending")
     ready(b, "followups")
