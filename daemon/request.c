@@ -181,7 +181,7 @@ static enum MHD_Result stream_request(struct request *req, const char *method)
     struct request_env *env = req->srv->env;
     if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
         return request_send(req, MHD_HTTP_METHOD_NOT_ALLOWED, json_mime, (char *)err_stream_method,
-                           sizeof(err_stream_method) - 1, false, "GET, HEAD");
+                            sizeof(err_stream_method) - 1, false, "GET, HEAD");
     if (req->query && req->query[0])
         return request_send_error(req, MHD_HTTP_BAD_REQUEST, err_stream_query);
     if (strcmp(method, MHD_HTTP_METHOD_HEAD) == 0)

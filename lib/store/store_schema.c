@@ -295,9 +295,9 @@ static const char *const migrations[] = {
     " contact TEXT NOT NULL, csrf TEXT NOT NULL,"
     " created_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL) WITHOUT ROWID;"
     "CREATE INDEX console_sessions_seen ON console_sessions (last_seen_ms);",
-    /* 11: the console's board and action links (issue 13). tickets.due_ms: the earliest due instant of its running
-     * clocks (ticket_due_key; 9223372036854775807 when none), indexed for the board's
-     * order (sort=due) so that a page of 10,000 open tickets is a range of the index, not
+    /* 11: the console's board and action links (issue 13). tickets.due_ms: the earliest due instant
+     * of its running clocks (ticket_due_key; 9223372036854775807 when none), indexed for the
+     * board's order (sort=due) so that a page of 10,000 open tickets is a range of the index, not
      * a sort. clocks.risk_at_ms: when a running clock has a quarter of its target left
      * (computed by the clock on its calendar; for the clocks running now, counted back
      * from their due in wall time until they are written again), indexed for the board's
