@@ -140,6 +140,21 @@ def sign_in(drv, console, who, path="/ui/"):
     wait(drv, EC.presence_of_element_located((By.ID, "who")), what="the signed-in name")
 
 
+def unlabelled(drv):
+    """The form controls of the page that no label names (a screen reader would read
+    nothing for them), and the buttons without text."""
+    return drv.execute_script("""
+        const bad = [];
+        for (const e of document.querySelectorAll('input, select, textarea')) {
+            if (e.type === 'hidden') continue;
+            if (!(e.labels && e.labels.length) && !e.getAttribute('aria-label')) bad.push(e.outerHTML);
+        }
+        for (const e of document.querySelectorAll('button'))
+            if (!e.textContent.trim() && !e.getAttribute('aria-label')) bad.push(e.outerHTML);
+        return bad;
+    """)
+
+
 def shot(drv, name, width=None):
     """A screenshot of the whole page (the window grown to the page's height); with width,
     the page loaded again at that width first (a phone's layout is chosen at load)."""
@@ -226,6 +241,7 @@ def test_board_shows_a_new_ticket_within_2_s_and_counts_down(b, console):
     wait(b, lambda d: "breached" in find(d, sel).get_attribute("class"), what="the clock breached")
     assert "Breached" in find(b, sel).text
     wait(b, lambda d: int(find(d, '[data-count="breached"]').text or 0) >= 1, what="the breached count")
+    assert unlabelled(b) == []
     shot(b, "board-en")
     shot(b, "board-en-phone", PHONE[0])
 
@@ -254,6 +270,7 @@ def test_acknowledge_from_the_ticket_page_changes_status_and_board(b, console):
     events = {e.get_attribute("data-event") for e in find_all(b, "button[data-event]")}
     assert events == {"acknowledge", "dispatch", "arrive", "hold", "resolve", "cancel", "comment"}
     assert find_all(b, "progress"), "the clocks' progress bars"
+    assert unlabelled(b) == []
     shot(b, "ticket-en")
     find(b, 'button[data-event="acknowledge"]').click()
     wait(b, lambda d: find(d, "h1[data-status]").get_attribute("data-status") == "acknowledged",
@@ -460,10 +477,13 @@ def test_a_follow_up_completed_with_its_outcome(b, console):
 
 
 def test_the_other_pages_render(b, console):
-    sign_in(b, console, OPERATOR, "/ui/followups?state=pending")
+    sign_in(b, console, OPERATOR, "/ui/followups?state=due")
     ready(b, "followups")
-    for path, page in (("/ui/notifications?state=sent", "notifications"), ("/ui/plans", "plans")):
+    assert unlabelled(b) == []
+    for path, page in (("/ui/notifications?state=sent", "notifications"), ("/ui/plans", "plans"),
+                       ("/ui/reports", "reports")):
         open_page(b, console, path, page)
+        assert unlabelled(b) == [], page
         shot(b, page + "-en")
 
 
