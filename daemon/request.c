@@ -1,5 +1,6 @@
 /* request.c - one HTTP request from its header to its answer: early refusals (stopping,
- * token, Content-Length), the bounded body, the api call inside the iteration's
+ * credentials (request_auth.c), Content-Length), the bounded body, the console's pages
+ * (ui.c) and sign-in (request_signin.c), the api call inside the iteration's
  * transaction, and the answer held until the commit (see request.h). */
 #include "request.h"
 #include "request_internal.h"
@@ -17,14 +18,11 @@
 #include "api.h"
 #include "batch.h"
 #include "console.h"
-#include "intake_keys.h"
-#include "jsonx_intake.h"
 #include "log.h"
 #include "metrics.h"
 #include "pwcheck.h"
 #include "stream.h"
 #include "timers.h"
-#include "token.h"
 #include "ui.h"
 
 static const char json_mime[] = "application/json";
@@ -134,12 +132,6 @@ static enum MHD_Result send_response(struct request *req, const char *method)
                         resp->allow);
 }
 
-static const char err_unauthorized[] =
-    "{\"error\":{\"code\":\"unauthorized\",\"message\":\"this listener requires the header "
-    "'Authorization: Bearer <token>' with the token of token_file\"}}";
-static const char err_routing_key[] =
-    "{\"error\":{\"code\":\"unauthorized\",\"message\":\"this intake requires its token: "
-    "as the routing_key of the event, or in the header 'Authorization: Bearer <token>'\"}}";
 static const char err_content_length[] =
     "{\"error\":{\"code\":\"bad_request\",\"message\":\"header 'Content-Length' is given "
     "more than once with different values; send it once\"}}";
@@ -210,7 +202,7 @@ void request_run_api(struct request *req)
 }
 
 /* GET and HEAD (a GET without the body) write nothing. */
-static bool reads_only(const char *method)
+bool request_reads_only(const char *method)
 {
     return strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
 }
@@ -219,7 +211,7 @@ static bool reads_only(const char *method)
 void request_commit_done(struct batch_waiter *w, bool committed)
 {
     struct request *req = (struct request *)w;
-    if (!committed && reads_only(req->method)) {
+    if (!committed && request_reads_only(req->method)) {
         /* A read held behind another request's failed write: it wrote nothing, so answer
          * it again from what is committed (GETs need no transaction) rather than 503. */
         api_response_done(&req->resp);
@@ -256,114 +248,6 @@ static enum MHD_Result length_header_cb(void *cls, enum MHD_ValueKind kind, cons
     return MHD_YES;
 }
 
-static void log_unauthorized(struct request *req, const char *why)
-{
-    static struct log_limit limit;
-    log_limited(&limit, LOG_PRIO_NOTICE, "http", "refused a TCP request from %s to '%s': %s (401)",
-                acceptor_conn_peer(req->admitted), req->path, why);
-}
-
-static const char err_csrf[] =
-    "{\"error\":{\"code\":\"csrf_mismatch\",\"message\":\"a request signed in by the session "
-    "cookie that changes something must carry the header 'X-CSRF-Token' with the session's "
-    "csrf (from POST or GET /v1/session)\"}}";
-
-static bool is_signin(struct request *req)
-{
-    return strcmp(req->method, MHD_HTTP_METHOD_POST) == 0 && strcmp(req->path, "/v1/session") == 0;
-}
-
-/* Whether the request's session cookie speaks for it: not when signing in (a new session
- * replaces it) nor on the other public routes (an action link's code speaks for itself,
- * and a signed-in person opening one must not need the CSRF token); it does on GET and
- * DELETE /v1/session, which are about the session. */
-static bool cookie_counts(struct request *req, enum api_access needs)
-{
-    if (is_signin(req))
-        return false;
-    return needs != API_ACCESS_PUBLIC || strcmp(req->path, "/v1/session") == 0;
-}
-
-/* The session of the request's cookie, when it names a live one: the request acts as its
- * contact, with its access. */
-static void find_session(struct request *req)
-{
-    struct request_env *env = req->srv->env;
-    const char *token = MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, CONSOLE_COOKIE);
-    enum api_access access;
-    if (token && env->console &&
-        console_session(env->console, token, timers_now_ms(env->loop), &req->session, &access)) {
-        req->has_session = true;
-        req->access = access;
-    }
-}
-
-/* Who the request is (req->access, req->session): on TCP the bearer token (full rights),
- * an intake's own token, a session cookie, or nobody (the public routes only); on the
- * Unix socket a session cookie, else full rights. False after refusing it. */
-static bool authenticate(struct request *req, enum MHD_Result *ret)
-{
-    struct request_env *env = req->srv->env;
-    enum api_access needs = api_access_needed(req->method, req->path);
-    const char *auth =
-        MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-    req->access = API_ACCESS_ADMIN;
-    if (req->srv->tcp && token_check(env->token, auth))
-        return true;
-    if (req->srv->tcp) {
-        switch (intake_keys_check(env->intake_keys, env->conf, req->path, auth)) {
-        case INTAKE_ACCESS_GRANTED:
-            return true;
-        case INTAKE_ACCESS_BODY_KEY:
-            req->body_key = true;
-            return true;
-        default:
-            break;
-        }
-    }
-    if (cookie_counts(req, needs))
-        find_session(req);
-    if (req->has_session) {
-        const char *csrf =
-            MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, CONSOLE_CSRF_HEADER);
-        if (!reads_only(req->method) && !console_csrf_ok(&req->session, csrf)) {
-            static struct log_limit limit;
-            log_limited(&limit, LOG_PRIO_NOTICE, "http",
-                        "refused %s '%s' of contact '%s' from %s: no or a wrong X-CSRF-Token (403)",
-                        req->method, req->path, req->session.contact,
-                        acceptor_conn_peer(req->admitted));
-            *ret = request_send_error(req, MHD_HTTP_FORBIDDEN, err_csrf);
-            return false;
-        }
-        return true;
-    }
-    if (!req->srv->tcp)
-        return true;
-    if (needs == API_ACCESS_PUBLIC) {
-        req->access = API_ACCESS_PUBLIC;
-        return true;
-    }
-    log_unauthorized(req, auth ? "the bearer token does not match token_file"
-                               : "no Authorization header nor session cookie");
-    *ret = request_send_error(req, MHD_HTTP_UNAUTHORIZED, err_unauthorized);
-    return false;
-}
-
-/* A PagerDuty intake's routing_key, the body's, is its token (or the daemon's). */
-static bool body_key_ok(struct request *req)
-{
-    struct request_env *env = req->srv->env;
-    const struct conf_intake *in = intake_keys_intake_of(env->conf, req->path);
-    char *key = NULL;
-    bool ok = in &&
-              jsonx_pagerduty_routing_key(req->body ? req->body : "", req->body_len, &key) == 0 &&
-              intake_keys_routing_key(env->intake_keys, env->token, in, key);
-    free(key);
-    if (!ok)
-        log_unauthorized(req, "the routing_key does not match the intake's token");
-    return ok;
-}
-
 /* The first call, on the request header: refuse early what needs no body. */
 static enum MHD_Result on_header(struct request *req)
 {
@@ -374,7 +258,7 @@ static enum MHD_Result on_header(struct request *req)
     /* The console's pages are public: what they show comes from the API, which asks. */
     req->ui = ui_path(req->path);
     enum MHD_Result refused;
-    if (!req->ui && !authenticate(req, &refused))
+    if (!req->ui && !request_authenticate(req, &refused))
         return refused;
     if (strcmp(req->method, MHD_HTTP_METHOD_DELETE) == 0 && strcmp(req->path, "/v1/session") == 0)
         console_cookie(req->set_cookie, sizeof(req->set_cookie), NULL, req->srv->tls);
@@ -448,12 +332,12 @@ enum MHD_Result request_handler(void *cls, struct MHD_Connection *conn, const ch
         return send_response(req, method);
     if (req->too_large)
         return request_send_error(req, MHD_HTTP_CONTENT_TOO_LARGE, err_too_large);
-    if (req->body_key && !body_key_ok(req))
-        return request_send_error(req, MHD_HTTP_UNAUTHORIZED, err_routing_key);
+    enum MHD_Result taken;
+    if (req->body_key && !request_body_key_ok(req, &taken))
+        return taken;
     if (req->ui)
         return ui_serve(req);
-    enum MHD_Result taken;
-    if (is_signin(req) && request_signin_start(req, &taken))
+    if (request_is_signin(req) && request_signin_start(req, &taken))
         return taken;
     if (strcmp(req->path, "/v1/stream") == 0)
         return stream_request(req, method);
@@ -462,7 +346,7 @@ enum MHD_Result request_handler(void *cls, struct MHD_Connection *conn, const ch
     /* A GET writes nothing: it joins the batch when one is open, else it reads in
      * autocommit, without the write lock of BEGIN IMMEDIATE, so /healthz and reads go on
      * while another process (a sqlite3 shell, a migration) holds that lock. */
-    if (!reads_only(method) && batch_begin(env->batch, &err) < 0) {
+    if (!request_reads_only(method) && batch_begin(env->batch, &err) < 0) {
         log_err("store", "cannot start a transaction: %s", err.msg);
         char *body = db_error_body(err.msg);
         if (!body)

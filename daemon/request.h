@@ -1,9 +1,11 @@
 /* request.h - one HTTP request, as libmicrohttpd's callbacks see it (http.c installs
  * them on each server).
  *
- * Early refusals on the header: 503 while stopping, 401 without the bearer token on the
- * TCP server (an intake's URL also takes the intake's own token, and a PagerDuty intake
- * a routing_key in the body, checked once the body is in: intake_keys.h), 413 when
+ * Early refusals on the header: 503 while stopping, 401 without the bearer token or a
+ * console session cookie on the TCP server outside the public routes (an intake's URL
+ * also takes the intake's own token, and a PagerDuty intake a routing_key in the body,
+ * checked once the body is in: intake_keys.h), 403 for a session's change without its
+ * X-CSRF-Token (request_auth.c; doc/CONSOLE.md), 413 when
  * Content-Length is over max_body. The body is kept up to max_body
  * (past it the rest is read and dropped, then 413). The complete request runs lib/api in
  * the iteration's transaction (a GET outside one when none is open); an answer that

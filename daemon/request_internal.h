@@ -56,6 +56,20 @@ void request_run_api(struct request *req);
 /* The batch's waiter callback: the answer may go (resumes the connection). */
 void request_commit_done(struct batch_waiter *w, bool committed);
 
+/* GET and HEAD (a GET without the body) write nothing. */
+bool request_reads_only(const char *method);
+
+/* request_auth.c: who the request is (req->access, req->session): on TCP the bearer
+ * token (full rights), an intake's own token, a session cookie, or nobody (the public
+ * routes only); on the Unix socket a session cookie, else full rights. A cookie's change
+ * needs its CSRF token. False after refusing it (401, 403) with *ret set. */
+bool request_authenticate(struct request *req, enum MHD_Result *ret);
+/* A PagerDuty intake's body: its routing_key must be the intake's token; false after
+ * refusing it (401). */
+bool request_body_key_ok(struct request *req, enum MHD_Result *ret);
+/* POST /v1/session. */
+bool request_is_signin(struct request *req);
+
 /* POST /v1/session with a well-formed body: refuse (429, 503) or start the password
  * check with the connection suspended, and return true with *ret set; false when the
  * body is not one (the api answers its 400). */

@@ -266,8 +266,11 @@ static const char conf_text[] =
     "},\n"
     "             { name = \"boss\"; password_hash = \"" YESCRYPT "\"; access = \"admin\"; },\n"
     "             { name = \"nopass\"; access = \"admin\"; } );\n"
+    "teams = ( { name = \"t\"; roles = { supervisor = [\"boss\"]; }; } );\n"
     "policies = ( { name = \"default\"; match = { }; calendar = \"24x7\";\n"
-    "    clocks = ( { name = \"response\"; target = \"2h\"; stop = [\"acknowledge\"]; } ); } );\n";
+    "    clocks = ( { name = \"response\"; target = \"2h\"; stop = [\"acknowledge\"]; } );\n"
+    "    followups = ( { name = \"call\"; from = \"create\"; due_within = \"1h\";\n"
+    "      owner = \"supervisor\"; } ); } );\n";
 
 struct fixture {
     struct conf *conf;
@@ -436,7 +439,7 @@ static void test_session_get_and_delete_routes(void **state)
 static void test_access_per_level(void **state)
 {
     struct fixture *f = *state;
-    const char *create = "{\"title\":\"printer on fire\",\"severity\":2}";
+    const char *create = "{\"title\":\"printer on fire\",\"severity\":2,\"team\":\"t\"}";
     struct api_request admin = {
         .method = "POST", .path = "/v1/tickets", .body = create, .body_len = strlen(create)};
     json_t *v;
@@ -500,6 +503,21 @@ static void test_access_per_level(void **state)
         n++;
     }
     assert_int_equal(n, 2);
+    json_decref(v);
+
+    /* A follow-up completed in a session is done by its contact too. */
+    const char *done = "{\"outcome\":\"satisfied\",\"by\":\"forged\"}";
+    struct api_request fr = {.method = "POST",
+                             .path = "/v1/followups/1/complete",
+                             .body = done,
+                             .body_len = strlen(done),
+                             .access = API_ACCESS_VIEWER,
+                             .actor = "li.na"};
+    assert_int_equal(call(f, &fr, T0_MS, NULL), 403);
+    fr.access = API_ACCESS_OPERATOR;
+    fr.actor = "wang.wei";
+    assert_int_equal(call(f, &fr, T0_MS, &v), 200);
+    assert_string_equal(json_string_value(json_object_get(v, "completed_by")), "wang.wei");
     json_decref(v);
 }
 
