@@ -36,6 +36,7 @@ struct request {
     bool started, too_large, held, ready;
     bool body_key; /* a PagerDuty intake without a header: the routing_key must open it */
     struct api_response resp;
+    int retry_after_s; /* the answer's Retry-After, or 0 */
     double start_s;
 };
 
@@ -107,6 +108,11 @@ static enum MHD_Result send_answer(struct request *req, int status, const char *
         MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
     if (allow && allow[0])
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+    if (req->retry_after_s > 0) {
+        char ra[16];
+        snprintf(ra, sizeof(ra), "%d", req->retry_after_s);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+    }
     /* A client without the token keeps no connection open, and a malformed request may
      * have left the stream out of step. */
     if (env->stopping || status == MHD_HTTP_UNAUTHORIZED || status == MHD_HTTP_BAD_REQUEST)
@@ -133,6 +139,7 @@ static enum MHD_Result send_response(struct request *req, const char *method)
     char *body = resp->body ? resp->body : (char *)"";
     bool owned = resp->body != NULL;
     resp->body = NULL;
+    req->retry_after_s = resp->retry_after_s;
     return send_answer(req, resp->status, resp->content_type, body, resp->body_len, owned,
                        resp->allow);
 }
@@ -204,6 +211,7 @@ static void run_api(struct request *req)
         .query = req->query,
         .body = req->body ? req->body : "",
         .body_len = req->body_len,
+        .peer = req->srv->tcp ? acceptor_conn_peer(req->admitted) : NULL,
     };
     api_handle(env->api, &areq, timers_now_ms(env->loop), &req->resp);
 }

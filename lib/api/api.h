@@ -17,6 +17,8 @@ struct api_request {
     const char *query;  /* "status=open&limit=10" (undecoded) or NULL */
     const char *body;   /* may contain NUL bytes; not NUL-terminated */
     size_t body_len;
+    const char *peer; /* the client's address on TCP ("192.0.2.7"), NULL on the Unix socket:
+                         failed action-link lookups are limited per address */
 };
 
 struct api_response {
@@ -24,8 +26,9 @@ struct api_response {
     const char *content_type; /* static string */
     char *body;               /* malloc'd; free with api_response_done */
     size_t body_len;
-    bool wrote;     /* the request changed the store: answer only after commit */
-    char allow[48]; /* 405: the methods the path takes ("GET, HEAD, PATCH") for Allow; else "" */
+    bool wrote;        /* the request changed the store: answer only after commit */
+    char allow[48];    /* 405: the methods the path takes ("GET, HEAD, PATCH") for Allow; else "" */
+    int retry_after_s; /* 429: for Retry-After; else 0 */
 };
 
 void api_response_done(struct api_response *resp);
