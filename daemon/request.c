@@ -128,6 +128,8 @@ static enum MHD_Result send_response(struct request *req, const char *method)
     char *body = resp->body ? resp->body : (char *)"";
     bool owned = resp->body != NULL;
     resp->body = NULL;
+    if (resp->retry_after_s > 0) /* else keep a sign-in's own (request_signin.c) */
+        req->retry_after_s = resp->retry_after_s;
     return request_send(req, resp->status, resp->content_type, body, resp->body_len, owned,
                         resp->allow);
 }
@@ -197,6 +199,7 @@ void request_run_api(struct request *req)
         .access = req->access,
         .session = req->has_session ? &req->session : NULL,
         .signin = req->signin_ok ? &req->signin : NULL,
+        .peer = req->srv->tcp ? acceptor_conn_peer(req->admitted) : NULL,
     };
     api_handle(env->api, &areq, timers_now_ms(env->loop), &req->resp);
 }

@@ -69,6 +69,8 @@ static const struct route {
     {"GET", "/v1/tickets/{id}/history", history_params, ticket_history},
     {"GET", "/v1/tickets/{id}/next", no_params, ticket_next},
     {"GET", "/v1/summary", no_params, summary},
+    {"GET", "/v1/actions/{name}", no_params, route_action_get},
+    {"POST", "/v1/actions/{name}", no_params, route_action_post},
     {"POST", "/v1/simulate", no_params, simulate},
     {"GET", "/healthz", no_params, healthz},
     {"GET", "/metrics", no_params, metrics},
@@ -997,6 +999,8 @@ struct api *api_new(struct service *svc, struct metrics *metrics, const struct a
 
 void api_free(struct api *api)
 {
+    if (api)
+        action_limits_free(api->action_limits);
     free(api);
 }
 

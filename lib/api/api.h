@@ -38,6 +38,8 @@ struct api_request {
     /* POST /v1/session: the session to open, its contact's password verified by the
      * daemon; NULL: the sign-in failed (401). */
     const struct session *signin;
+    const char *peer; /* the client's address on TCP ("192.0.2.7"), NULL on the Unix socket:
+                         failed action-link lookups are limited per address */
 };
 
 struct api_response {
@@ -45,8 +47,9 @@ struct api_response {
     const char *content_type; /* static string */
     char *body;               /* malloc'd; free with api_response_done */
     size_t body_len;
-    bool wrote;     /* the request changed the store: answer only after commit */
-    char allow[48]; /* 405: the methods the path takes ("GET, HEAD, PATCH") for Allow; else "" */
+    bool wrote;        /* the request changed the store: answer only after commit */
+    char allow[48];    /* 405: the methods the path takes ("GET, HEAD, PATCH") for Allow; else "" */
+    int retry_after_s; /* 429: for Retry-After; else 0 */
 };
 
 void api_response_done(struct api_response *resp);

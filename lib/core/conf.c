@@ -183,6 +183,7 @@ void conf_free(struct conf *conf)
     free(d->timezone);
     free(d->tls_cert);
     free(d->tls_key);
+    free(d->public_url);
     /* Schedules borrow calendars: they go first. */
     for (size_t i = 0; i < conf->n_schedules; i++)
         schedule_free(conf->schedules[i]);

@@ -42,6 +42,8 @@ struct conf_daemon {
     unsigned max_connections_per_ip; /* TCP connections from one address; default 32 */
     char *tls_cert, *tls_key;        /* PEM files: the TCP listener speaks TLS; or NULL */
     int64_t retention_ms; /* closed/cancelled tickets older than this are purged; 0: never */
+    char *public_url;     /* where people reach the console ("https://sla.example.com", no
+                             trailing '/'): notifications link to it; NULL: no links */
 };
 
 struct conf_strings {

@@ -67,6 +67,32 @@ const struct service_change *service_changes(const struct service *svc, size_t *
                                              bool *ret_overflow);
 void service_changes_clear(struct service *svc);
 
+/* Action links (issue 13): codes of ACTION_CODE_LEN characters of ACTION_CODE_ALPHABET,
+ * valid ACTION_LINK_TTL_MS, kept ACTION_LINK_KEEP_MS (then purged). */
+#define ACTION_CODE_LEN      10
+#define ACTION_CODE_ALPHABET "23456789abcdefghjkmnpqrstuvwxyz"
+#define ACTION_LINK_TTL_MS   (7LL * 86400 * 1000)
+#define ACTION_LINK_KEEP_MS  (30LL * 86400 * 1000)
+
+/* An action link opened: its code's record, its ticket, and what the contact may do now. */
+struct action_view {
+    struct action_link link;
+    struct ticket ticket;
+    bool can_acknowledge, can_take;
+};
+void action_view_done(struct action_view *v);
+/* The link of code at now_ms (action_view_done *ret in any case): -ENOENT for a code slad
+ * did not send (or whose ticket is gone), -ETIMEDOUT when it expired, -EALREADY when it was
+ * used; messages for a person. */
+int service_action_get(struct service *svc, const char *code, int64_t now_ms,
+                       struct action_view *ret, struct slad_error *reterr);
+/* Do action ("acknowledge", or "take": dispatch with the contact as assignee) as the
+ * link's contact and use the code up, in one savepoint; *ret the ticket after it.
+ * service_action_get's errors, -EINVAL for another action, -EBUSY when the status does
+ * not allow it (the code stays usable). */
+int service_action_do(struct service *svc, const char *code, const char *action, int64_t now_ms,
+                      struct ticket *ret, struct slad_error *reterr);
+
 /* What happens next to ticket id (GET /v1/tickets/{id}/next): the coming escalation steps
  * of its clocks after now_ms up to horizon_ms, at most max, from the engine with the
  * stored on-call overrides (simulate_next); timeline_done *ret. -ENOENT when unknown,
