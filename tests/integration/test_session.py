@@ -381,3 +381,31 @@ def test_slactl_passwd_on_a_terminal_asks_twice_without_echo():
     assert "$y$" in text and "typed once" not in text
     rc, text = run_on_tty([slactl_bin(), "passwd"], ["typed once", "typed twice"])
     assert rc != 0 and "differ" in text and "$y$" not in text
+
+
+def test_ended_sessions_are_refused_and_purged(slad):
+    """Idle 12 h or signed in 7 days ago: refused after a restart, and gone from the
+    database at the next sign-in (the clock moved by rewriting the stored instants)."""
+    import sqlite3
+    _, idle, _ = sign_in(slad.tcp, "li.na")
+    _, old, _ = sign_in(slad.tcp, "wang.wei")
+    _, fresh, _ = sign_in(slad.tcp, "boss")
+    slad.stop()
+    hour = 3600 * 1000
+    db = sqlite3.connect(slad.db_path)
+    with db:
+        db.execute("UPDATE console_sessions SET last_seen_ms = last_seen_ms - 12 * ?"
+                   " WHERE contact = 'li.na'", (hour,))
+        db.execute("UPDATE console_sessions SET created_ms = created_ms - 7 * 24 * ?"
+                   " WHERE contact = 'wang.wei'", (hour,))
+    db.close()
+    slad.start()
+    assert slad.tcp.get("/v1/session", headers=as_session(idle)).status == 401
+    assert slad.tcp.get("/v1/session", headers=as_session(old)).status == 401
+    assert slad.tcp.get("/v1/session", headers=as_session(fresh)).status == 200
+    assert sign_in(slad.tcp, "old.school")[0].status == 200
+    slad.stop()
+    db = sqlite3.connect(slad.db_path)
+    left = sorted(c for (c,) in db.execute("SELECT contact FROM console_sessions"))
+    db.close()
+    assert left == ["boss", "old.school"], left
