@@ -14,6 +14,7 @@
 #include "pwcheck.h"
 #include "ratelimit.h"
 #include "service.h"
+#include "timers.h"
 
 /* yescrypt of a phrase nobody types, at libxcrypt's default cost: an unknown user costs
  * what a known one does, so the time of the answer does not tell which names exist. */
@@ -26,18 +27,38 @@ struct fails {
     int64_t last_ms; /* the latest failure: the oldest entry is reused first */
 };
 
+/* Ended sessions are also purged this often, when nobody signs in. */
+#define PURGE_INTERVAL_S 3600.
+
 struct console {
+    struct ev_loop *loop;
+    ev_timer purge;
     struct service *svc;
     struct batch *batch;
     struct pwcheck *pwcheck;
     struct fails *fails; /* CONSOLE_FAILS_ADDRESSES */
 };
 
+static void purge_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct console *con = w->data;
+    struct slad_error err = {""};
+    int64_t now_ms = timers_now_ms(loop);
+    if (batch_begin(con->batch, &err) < 0 || service_session_purge(con->svc, now_ms, &err) < 0)
+        log_warning("console", "cannot purge ended console sessions (next try in an hour): %s",
+                    err.msg);
+}
+
 struct console *console_new(struct ev_loop *loop, struct service *svc, struct batch *batch)
 {
     struct console *con = calloc(1, sizeof(*con));
     if (!con)
         return NULL;
+    con->loop = loop;
+    ev_timer_init(&con->purge, purge_cb, PURGE_INTERVAL_S, PURGE_INTERVAL_S);
+    con->purge.data = con;
+    ev_timer_start(loop, &con->purge);
+    ev_unref(loop); /* the purge alone does not keep the loop running */
     con->svc = svc;
     con->batch = batch;
     con->fails = calloc(CONSOLE_FAILS_ADDRESSES, sizeof(*con->fails));
@@ -53,6 +74,8 @@ void console_free(struct console *con)
 {
     if (!con)
         return;
+    ev_ref(con->loop);
+    ev_timer_stop(con->loop, &con->purge);
     pwcheck_free(con->pwcheck);
     free(con->fails);
     free(con);

@@ -3,6 +3,7 @@
  * minute), the CSRF check, new sessions' random tokens and the Set-Cookie text, the
  * per-address limit on failed sign-ins, and the password checks' worker (pwcheck.h).
  * The routes themselves are lib/api's (api_session.c); request_signin.c runs a sign-in.
+ * Ended sessions are purged at each sign-in and every hour.
  *
  * Failed sign-ins: CONSOLE_FAILS_BURST from one address, then one more per
  * CONSOLE_FAILS_REFILL_MS; more get 429 with Retry-After. Successful sign-ins cost

@@ -50,21 +50,22 @@ static bool read_line(char *buf, size_t size)
     return true;
 }
 
-/* Prompt on the terminal and read without echo. */
+/* Prompt on the terminal and read without echo. Echo goes off before the prompt shows:
+ * what is typed after it must not be flushed (TCSAFLUSH would drop it) nor shown. */
 static bool ask(const char *prompt, char *buf, size_t size)
 {
     struct termios old, quiet;
     bool tty = tcgetattr(STDIN_FILENO, &old) == 0;
-    fputs(prompt, stderr);
-    fflush(stderr);
     if (tty) {
         quiet = old;
         quiet.c_lflag &= ~(tcflag_t)ECHO;
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+        tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
     }
+    fputs(prompt, stderr);
+    fflush(stderr);
     bool ok = read_line(buf, size);
     if (tty) {
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+        tcsetattr(STDIN_FILENO, TCSANOW, &old);
         fputc('\n', stderr);
     }
     return ok;

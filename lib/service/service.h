@@ -270,6 +270,8 @@ int service_session_find(struct service *svc, const unsigned char hash[SESSION_H
 /* Record a request of the session at now_ms (idle expiry starts again). */
 int service_session_touch(struct service *svc, const unsigned char hash[SESSION_HASH_BYTES],
                           int64_t now_ms, struct slad_error *reterr);
+/* Delete every session that has ended at now_ms (also done at each sign-in). */
+int service_session_purge(struct service *svc, int64_t now_ms, struct slad_error *reterr);
 /* Sign out: delete the session (none: no error). */
 int service_session_delete(struct service *svc, const unsigned char hash[SESSION_HASH_BYTES],
                            struct slad_error *reterr);

@@ -66,3 +66,11 @@ int service_session_delete(struct service *svc, const unsigned char hash[SESSION
         return r;
     return one_write(svc, store_session_delete(svc->store, hash, reterr), reterr);
 }
+
+int service_session_purge(struct service *svc, int64_t now_ms, struct slad_error *reterr)
+{
+    int r = store_savepoint(svc->store, reterr);
+    if (r < 0)
+        return r;
+    return one_write(svc, store_session_purge(svc->store, now_ms, reterr), reterr);
+}

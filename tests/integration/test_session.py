@@ -339,31 +339,40 @@ def test_slactl_passwd_hash_signs_in(make_daemon):
     assert out.returncode != 0 and out.stdout == ""
 
 
-def run_on_tty(argv, lines):
-    """Run argv on a pseudo-terminal, typing lines; (exit status, what it wrote)."""
+def run_on_tty(argv, lines, timeout=20):
+    """Run argv on a pseudo-terminal, typing one of lines after each prompt it shows;
+    (exit status, all it wrote)."""
     import pty
+    import select
+    import signal
     import time
     pid, fd = pty.fork()
     if pid == 0:
         os.execv(argv[0], argv)
-    written = b""
-    for line in lines:
-        deadline = time.monotonic() + 5
-        while b":" not in written.split(b"\n")[-1] and time.monotonic() < deadline:
-            written += os.read(fd, 1024)
-        os.write(fd, line.encode() + b"\n")
-        written = written.rsplit(b"\n", 1)[0] + b"\n" if b"\n" in written else b""
-    rest = b""
-    while True:
-        try:
-            chunk = os.read(fd, 1024)
-        except OSError:
-            break
-        if not chunk:
-            break
-        rest += chunk
-    _, status = os.waitpid(pid, 0)
-    return os.waitstatus_to_exitcode(status), rest.decode(errors="replace")
+    out, answered, pending = b"", 0, list(lines)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if select.select([fd], [], [], 0.1)[0]:
+            try:
+                chunk = os.read(fd, 1024)
+            except OSError:
+                break
+            if not chunk:
+                break
+            out += chunk
+        while pending and out.count(b"Password: ") + out.count(b"Again: ") > answered:
+            os.write(fd, pending.pop(0).encode() + b"\n")
+            answered += 1
+    done, status = os.waitpid(pid, os.WNOHANG)
+    while not done and time.monotonic() < deadline:
+        time.sleep(0.01)
+        done, status = os.waitpid(pid, os.WNOHANG)
+    if not done:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        raise AssertionError(f"{argv} did not finish: {out!r}")
+    os.close(fd)
+    return os.waitstatus_to_exitcode(status), out.decode(errors="replace")
 
 
 def test_slactl_passwd_on_a_terminal_asks_twice_without_echo():
@@ -372,3 +381,31 @@ def test_slactl_passwd_on_a_terminal_asks_twice_without_echo():
     assert "$y$" in text and "typed once" not in text
     rc, text = run_on_tty([slactl_bin(), "passwd"], ["typed once", "typed twice"])
     assert rc != 0 and "differ" in text and "$y$" not in text
+
+
+def test_ended_sessions_are_refused_and_purged(slad):
+    """Idle 12 h or signed in 7 days ago: refused after a restart, and gone from the
+    database at the next sign-in (the clock moved by rewriting the stored instants)."""
+    import sqlite3
+    _, idle, _ = sign_in(slad.tcp, "li.na")
+    _, old, _ = sign_in(slad.tcp, "wang.wei")
+    _, fresh, _ = sign_in(slad.tcp, "boss")
+    slad.stop()
+    hour = 3600 * 1000
+    db = sqlite3.connect(slad.db_path)
+    with db:
+        db.execute("UPDATE console_sessions SET last_seen_ms = last_seen_ms - 12 * ?"
+                   " WHERE contact = 'li.na'", (hour,))
+        db.execute("UPDATE console_sessions SET created_ms = created_ms - 7 * 24 * ?"
+                   " WHERE contact = 'wang.wei'", (hour,))
+    db.close()
+    slad.start()
+    assert slad.tcp.get("/v1/session", headers=as_session(idle)).status == 401
+    assert slad.tcp.get("/v1/session", headers=as_session(old)).status == 401
+    assert slad.tcp.get("/v1/session", headers=as_session(fresh)).status == 200
+    assert sign_in(slad.tcp, "old.school")[0].status == 200
+    slad.stop()
+    db = sqlite3.connect(slad.db_path)
+    left = sorted(c for (c,) in db.execute("SELECT contact FROM console_sessions"))
+    db.close()
+    assert left == ["boss", "old.school"], left

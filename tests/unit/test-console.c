@@ -402,6 +402,15 @@ static void test_session_store_expiry_and_purge(void **state)
     assert_int_equal(service_session_create(f->svc, &d, T0_MS + 13 * HOUR_MS, &err), 0);
     assert_int_equal(store_session_get(f->store, b.token_hash, &found, &err), -ENOENT);
     assert_int_equal(store_session_get(f->store, a.token_hash, &found, &err), 0);
+    /* The hourly purge: at 23 h a (last seen at 11 h) has ended, d (13 h) not; d ends 7
+     * days after its sign-in. */
+    assert_int_equal(service_session_purge(f->svc, T0_MS + 23 * HOUR_MS, &err), 0);
+    assert_int_equal(store_session_get(f->store, a.token_hash, &found, &err), -ENOENT);
+    assert_int_equal(store_session_get(f->store, d.token_hash, &found, &err), 0);
+    assert_int_equal(service_session_purge(f->svc, T0_MS + 13 * HOUR_MS + 7 * 24 * HOUR_MS, &err),
+                     0);
+    assert_int_equal(store_session_get(f->store, d.token_hash, &found, &err), -ENOENT);
+    assert_int_equal(service_session_create(f->svc, &a, T0_MS + 13 * HOUR_MS, &err), 0);
     /* Deleting twice is no error; an unknown hash is not found. */
     assert_int_equal(service_session_delete(f->svc, a.token_hash, &err), 0);
     assert_int_equal(service_session_delete(f->svc, a.token_hash, &err), 0);
