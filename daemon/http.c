@@ -290,6 +290,8 @@ void http_kick(void *userdata)
 
 void http_publish(struct http *h, const struct service_change *changes, size_t n, bool overflow)
 {
+    if (!h)
+        return; /* a commit before the servers exist: nobody listens yet */
     streams_publish(h->env.streams, changes, n, overflow);
 }
 

@@ -153,6 +153,11 @@ char *conf_summary(const struct conf *conf)
                       duration_format(&retention, a, sizeof(a)));
     else
         conf_text_add(&t, "\nretention: off (nothing is purged)\n");
+    if (conf->daemon.public_url)
+        conf_text_add(&t, "links: notifications link to %s (action links to people)\n",
+                      conf->daemon.public_url);
+    else
+        conf_text_add(&t, "links: none (daemon.public_url is not set)\n");
     for (size_t i = 0; i < conf->n_intakes; i++) {
         const struct conf_intake *in = &conf->intakes[i];
         conf_text_add(&t, "intake %s (%s) at /v1/intake/%s: tickets of team %s, %s token\n",

@@ -184,3 +184,35 @@ def test_public_url_is_checked(make_daemon):
         p = subprocess.run([slad_bin(), "--check-config", "-c", d.conf_path],
                            capture_output=True, text=True, timeout=10)
         assert p.returncode != 0 and "public_url" in p.stderr, (bad, p.stderr)
+
+
+GROUP_CONF = """
+daemon = { socket = "@DIR@/slad.sock"; socket_mode = "0600"; database = "@DIR@/slad.db";
+           log_level = "debug"; language = "en"; public_url = "https://sla.example.com"; };
+contacts = ( { name = "sup"; via = ["log"]; } );
+teams = ( { name = "ops"; roles = { supervisor = ["sup"]; }; } );
+channels = (
+  { name = "log"; type = "file"; path = "@DIR@/notifications.jsonl"; },
+  { name = "robot"; type = "dingtalk"; url = "@URL@"; group_window = "2s"; }
+);
+policies = (
+  { name = "storm"; match = { }; calendar = "24x7";
+    clocks = ( { name = "response"; target = "1s"; stop = ["resolve"];
+                 escalate = ( { at = "100%"; notify = ["channel:robot"]; } ); } ); }
+);
+"""
+
+
+def test_grouped_message_lists_each_link(make_daemon):
+    ok = {"body": '{"errcode":0,"errmsg":"ok"}', "headers": {"Content-Type": "application/json"}}
+    with Receiver(lambda req, n: ok) as rx:
+        d = make_daemon()
+        with open(d.conf_path, "w", encoding="utf-8") as f:
+            f.write(GROUP_CONF.replace("@DIR@", d.dir).replace("@URL@", rx.url("/robot/send")))
+        d.start()
+        ids = [d.create(title=f"disk full {i}", severity=1, team="ops")["id"] for i in range(3)]
+        wait_for(lambda: rx.requests, 15, "the grouped message")
+        text = "".join(json.loads(r.body)["markdown"]["text"] for r in rx.requests)
+        assert "3 notifications" in text, text  # one grouped message
+        for tid in ids:
+            assert f"{PUBLIC}/ui/tickets/{tid}" in text, text

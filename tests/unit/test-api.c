@@ -1505,6 +1505,98 @@ static void test_next(void **state)
     api_response_done(&resp);
 }
 
+/* ---- action links ---- */
+
+static const char links_conf[] =
+    "daemon = { public_url = \"https://sla.example.com/\"; };\n"
+    "contacts = ( { name = \"li.si\"; phone = \"+8613800000003\"; via = [\"log\"]; } );\n"
+    "channels = ( { name = \"log\"; type = \"file\"; path = \"/dev/null\"; } );\n"
+    "teams = ( { name = \"north\"; channel = \"log\"; roles = { supervisor = [\"li.si\"]; }; } "
+    ");\n"
+    "policies = ( { name = \"p\"; match = { }; calendar = \"24x7\";\n"
+    "  clocks = ( { name = \"response\"; target = \"1h\"; stop = [\"acknowledge\"];\n"
+    "    escalate = ( { at = \"0%\"; notify = [\"supervisor\"]; } ); } ); } );\n";
+
+static int setup_links(void **state)
+{
+    return setup_with(state, links_conf);
+}
+
+struct links_seen {
+    char person[128], team[128];
+};
+
+static int link_row(void *userdata, const struct outbox_row *o)
+{
+    struct links_seen *s = userdata;
+    json_t *p = json_loads(o->payload, 0, NULL);
+    const char *link = json_string_value(json_object_get(p, "link"));
+    if (link)
+        snprintf(o->contact ? s->person : s->team, sizeof(s->person), "%s", link);
+    json_decref(p);
+    return 0;
+}
+
+static int act(struct fixture *f, const char *method, const char *code, const char *body,
+               int64_t now_ms, json_t **ret)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/v1/actions/%s", code);
+    struct api_response resp;
+    int status = request(f, method, path, NULL, body, now_ms, &resp, ret);
+    api_response_done(&resp);
+    return status;
+}
+
+static const char *error_code(json_t *v)
+{
+    return json_string_value(json_object_get(json_object_get(v, "error"), "code"));
+}
+
+/* The step at 0 % tells li.si (an action link) and the team's channel (the ticket's
+ * page); the code works for 7 days to the millisecond and once. */
+static void test_action_links(void **state)
+{
+    struct fixture *f = *state;
+    int64_t id = create(f, "{\"title\":\"lift\",\"severity\":2,\"team\":\"north\"}", T0_MS, 201);
+    struct links_seen seen = {"", ""};
+    struct outbox_filter of = {.state = -1, .due_ms = SLAD_NO_TIME};
+    struct slad_error err = {""};
+    assert_int_equal(service_notification_list(f->svc, &of, link_row, &seen, &err), 0);
+    assert_string_equal(seen.team, "https://sla.example.com/ui/tickets/1");
+    assert_int_equal(strncmp(seen.person, "https://sla.example.com/a/", 26), 0);
+    const char *code = seen.person + 26;
+    assert_int_equal(strlen(code), 10);
+    assert_int_equal(strspn(code, "23456789abcdefghjkmnpqrstuvwxyz"), 10);
+
+    json_t *v;
+    const int64_t week = 7 * 24 * HOUR_MS;
+    assert_int_equal(act(f, "GET", code, NULL, T0_MS + week - 1, &v), 200);
+    assert_string_equal(json_string_value(json_object_get(v, "contact")), "li.si");
+    assert_string_equal(json_string_value(json_object_get(v, "expires_at")),
+                        "2026-03-08T00:00:00Z");
+    json_decref(v);
+    assert_int_equal(act(f, "GET", code, NULL, T0_MS + week, &v), 410);
+    assert_string_equal(error_code(v), "action_expired");
+    json_decref(v);
+    assert_int_equal(act(f, "POST", code, "{\"action\":\"ack\"}", T0_MS + HOUR_MS, &v), 400);
+    json_decref(v);
+    assert_int_equal(act(f, "POST", code, "{\"action\":\"acknowledge\",\"x\":1}", T0_MS, &v), 400);
+    json_decref(v);
+    assert_int_equal(act(f, "POST", code, "{\"action\":\"acknowledge\"}", T0_MS + HOUR_MS / 2, &v),
+                     200);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(v, "ticket"), "status")),
+                        "acknowledged");
+    json_decref(v);
+    assert_int_equal(act(f, "POST", code, "{\"action\":\"take\"}", T0_MS + HOUR_MS, &v), 410);
+    assert_string_equal(error_code(v), "action_used");
+    json_decref(v);
+    assert_int_equal(act(f, "GET", "2345678923", NULL, T0_MS, &v), 404);
+    assert_string_equal(error_code(v), "action_unknown");
+    json_decref(v);
+    (void)id;
+}
+
 /* ---- on-call schedules ---- */
 
 static const char schedule_conf[] =
@@ -1619,6 +1711,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_schedules, setup_schedules, teardown),
         cmocka_unit_test_setup_teardown(test_next, setup_next, teardown),
+        cmocka_unit_test_setup_teardown(test_action_links, setup_links, teardown),
         cmocka_unit_test_setup_teardown(test_routing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_head, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_and_get, setup, teardown),
