@@ -16,7 +16,7 @@ _slactl()
 
     local globals="--socket --url --token-file --json --help --version"
     local commands="status ticket simulate followups followup plan notifications
-        notification report oncall reload check-config"
+        notification report oncall reload passwd check-config"
     local ticket_cmds="create show history list update ack dispatch arrive hold resume resolve
         close reopen cancel comment"
     local event_opts="--by --note --at"
@@ -93,6 +93,10 @@ _slactl()
             return ;;
         check-config)
             COMPREPLY=($(compgen -f -- "$cur"))
+            return ;;
+        passwd)
+            # The password comes on stdin; nothing to complete but --help.
+            COMPREPLY=($(compgen -W "--help" -- "$cur"))
             return ;;
         followups)
             [[ $prev == --state ]] &&

@@ -97,6 +97,7 @@ struct group_members {
     struct group_item items[GROUP_SHOWN];
     struct ticket tickets[GROUP_SHOWN];
     char *events[GROUP_SHOWN];
+    char *links[GROUP_SHOWN]; /* each member's console link (its payload's), or NULL */
     size_t n, total;
     int err;
 };
@@ -113,8 +114,16 @@ static int add_group_member(void *userdata, const struct outbox_row *o)
         if (o->ticket_id && service_ticket_get(m->svc, o->ticket_id, t, &err) == -ENOMEM)
             return m->err = -ENOMEM;
         m->events[m->n] = dup_or_null(o->event);
-        m->items[m->n] = (struct group_item){
-            .ticket_id = o->ticket_id, .event = m->events[m->n], .title = t->title};
+        struct payload p;
+        if (payload_decode(o->payload, 0, &p, &err) == 0) {
+            m->links[m->n] = p.link; /* taken */
+            p.link = NULL;
+            payload_done(&p);
+        }
+        m->items[m->n] = (struct group_item){.ticket_id = o->ticket_id,
+                                             .event = m->events[m->n],
+                                             .title = t->title,
+                                             .link = m->links[m->n]};
         m->n++;
     }
     m->total++;
@@ -165,6 +174,7 @@ static int build_group(struct service *svc, const struct conf *conf, const struc
     for (size_t i = 0; i < GROUP_SHOWN; i++) {
         ticket_done(&m->tickets[i]);
         free(m->events[i]);
+        free(m->links[i]);
     }
     free(m);
     return rv;
@@ -207,6 +217,7 @@ int deliver_job_build(struct service *svc, const struct conf *conf, const struct
         .followup_name = p.followup,
         /* {{followup.due_at}} is the instant the task must be done by: its deadline. */
         .followup_due_at_ms = p.followup ? p.followup_deadline_ms : SLAD_NO_TIME,
+        .link = p.link,
     };
     char *text = NULL, *subject = NULL;
     rv = render_message(&n, NULL, now_ms, channel_text_escape(ch, n.to), &text, &subject, reterr);

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "request.h"
 #include "secretfile.h"
+#include "stream.h"
 #include "token.h"
 
 /* Room in a connection's memory pool beyond the request header: the reply's header and
@@ -143,9 +144,9 @@ static int server_start(struct http *h, int fd, bool tcp, unsigned share, struct
 {
     const struct conf_daemon *d = &h->env.conf->daemon;
     struct http_server *srv = &h->servers[h->n_servers];
-    *srv = (struct http_server){.listener = {.env = &h->env, .tcp = tcp}};
-    unsigned idle_s = (unsigned)((d->idle_timeout_ms + 999) / 1000);
     bool tls = tcp && h->tls_cert;
+    *srv = (struct http_server){.listener = {.env = &h->env, .tcp = tcp, .tls = tls}};
+    unsigned idle_s = (unsigned)((d->idle_timeout_ms + 999) / 1000);
     unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
                      MHD_USE_NO_LISTEN_SOCKET | (tls ? MHD_USE_TLS : 0);
     /* The logger must come first, or MHD reports option errors on stderr itself. The TLS
@@ -200,7 +201,8 @@ static int server_start(struct http *h, int fd, bool tcp, unsigned share, struct
 
 int http_new(struct ev_loop *loop, struct api *api, struct batch *batch, struct metrics *metrics,
              const struct conf *conf, struct listeners *ls, struct token *tok,
-             struct intake_keys *keys, struct http **ret, struct slad_error *reterr)
+             struct intake_keys *keys, struct console *console, struct http **ret,
+             struct slad_error *reterr)
 {
     struct http *h = calloc(1, sizeof(*h));
     if (!h) {
@@ -214,9 +216,15 @@ int http_new(struct ev_loop *loop, struct api *api, struct batch *batch, struct 
                                   .metrics = metrics,
                                   .conf = conf,
                                   .token = tok,
-                                  .intake_keys = keys};
+                                  .intake_keys = keys,
+                                  .console = console};
     h->token = tok;
     h->keys = keys;
+    h->env.streams = streams_new(loop, streams_max_for(conf->daemon.max_connections), http_kick, h);
+    if (!h->env.streams) {
+        http_free(h);
+        return slad_error_set(reterr, ENOMEM, "out of memory");
+    }
     struct fdbudget budget;
     fdbudget_plan(conf, ls->tcp_fd >= 0, &budget);
     int r = 0;
@@ -245,13 +253,17 @@ void http_free(struct http *h)
 {
     if (!h)
         return;
+    /* No connection may be suspended when MHD stops: streams are resumed and ended. */
+    streams_close_all(h->env.streams);
     for (size_t i = 0; i < h->n_servers; i++) {
         struct http_server *srv = &h->servers[i];
         ev_io_stop(h->env.loop, &srv->io);
         ev_timer_stop(h->env.loop, &srv->timer);
+        MHD_run(srv->mhd);
         MHD_stop_daemon(srv->mhd); /* closes every connection, each through the acceptor */
         acceptor_free(srv->acceptor);
     }
+    streams_free(h->env.streams);
     token_free(h->token);
     intake_keys_free(h->keys);
     secretfile_free(h->tls_cert, h->tls_cert_len);
@@ -271,6 +283,18 @@ void http_set_conf(struct http *h, const struct conf *conf, struct token *tok,
     h->env.intake_keys = keys;
 }
 
+void http_kick(void *userdata)
+{
+    http_after_commit(userdata);
+}
+
+void http_publish(struct http *h, const struct service_change *changes, size_t n, bool overflow)
+{
+    if (!h)
+        return; /* a commit before the servers exist: nobody listens yet */
+    streams_publish(h->env.streams, changes, n, overflow);
+}
+
 void http_after_commit(struct http *h)
 {
     /* Resumed connections are processed by MHD_run; feeding the io watchers runs it in
@@ -284,6 +308,7 @@ void http_quiesce(struct http *h)
     h->env.stopping = true;
     for (size_t i = 0; i < h->n_servers; i++)
         acceptor_quiesce(h->servers[i].acceptor);
+    streams_close_all(h->env.streams); /* they would hold the stop until their readers left */
 }
 
 unsigned http_in_flight(const struct http *h)

@@ -22,6 +22,7 @@ struct batch;
 struct metrics;
 struct token;
 struct intake_keys;
+struct console;
 
 struct http;
 
@@ -30,7 +31,8 @@ struct http;
  * everywhere, the intakes' own tokens on their URLs (intake_keys.h). */
 int http_new(struct ev_loop *loop, struct api *api, struct batch *batch, struct metrics *metrics,
              const struct conf *conf, struct listeners *ls, struct token *tok,
-             struct intake_keys *keys, struct http **ret, struct slad_error *reterr);
+             struct intake_keys *keys, struct console *console, struct http **ret,
+             struct slad_error *reterr);
 /* Stops the servers (call after the last commit: no connection may be suspended). */
 void http_free(struct http *h);
 
@@ -41,6 +43,11 @@ void http_set_conf(struct http *h, const struct conf *conf, struct token *tok,
 
 /* The batch ended: let the servers send the answers it held. */
 void http_after_commit(struct http *h);
+/* The same for any struct http * (a callback's userdata): resumed connections are served. */
+void http_kick(void *userdata);
+/* A batch committed these ticket changes: tell the event streams (stream.h). */
+struct service_change;
+void http_publish(struct http *h, const struct service_change *changes, size_t n, bool overflow);
 
 /* Graceful stop: stop accepting connections; requests already received are answered,
  * later ones on open connections get 503. */

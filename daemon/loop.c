@@ -10,6 +10,7 @@
 #include "agenda.h"
 #include "api.h"
 #include "batch.h"
+#include "console.h"
 #include "dbtarget.h"
 #include "deliver.h"
 #include "http.h"
@@ -66,6 +67,13 @@ static void after_commit(void *userdata, bool committed)
     if (!s->stopping)
         timers_rearm(s->timers);
     deliver_kick(s->deliver); /* new rows may be due, or a `sending` mark committed */
+    /* The console's streams hear of the tickets the batch changed, if it committed. */
+    size_t n;
+    bool overflow;
+    const struct service_change *changes = service_changes(s->svc, &n, &overflow);
+    if (committed)
+        http_publish(s->http, changes, n, overflow);
+    service_changes_clear(s->svc);
     http_after_commit(s->http);
 }
 
@@ -215,8 +223,15 @@ static int start(struct slad *s)
         log_err("listen", "%s", err.msg);
         return r;
     }
-    r = http_new(s->loop, s->api, s->batch, s->metrics, s->conf, &s->listeners, tok, keys, &s->http,
-                 &err);
+    s->console = console_new(s->loop, s->svc, s->batch);
+    if (!s->console) {
+        token_free(tok);
+        intake_keys_free(keys);
+        log_err("console", "cannot start the console's sign-in: out of memory or threads");
+        return -ENOMEM;
+    }
+    r = http_new(s->loop, s->api, s->batch, s->metrics, s->conf, &s->listeners, tok, keys,
+                 s->console, &s->http, &err);
     if (r < 0) {
         log_err("http", "%s", err.msg);
         return r;
@@ -245,6 +260,8 @@ static void stop(struct slad *s)
     /* Stop the HTTP servers first: no callback may reach what is freed below. */
     http_free(s->http);
     s->http = NULL;
+    console_free(s->console); /* no request waits for a password check any more */
+    s->console = NULL;
     if (s->loop) {
         ev_signal_stop(s->loop, &s->sighup);
         ev_signal_stop(s->loop, &s->sigterm);

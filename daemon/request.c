@@ -1,7 +1,9 @@
 /* request.c - one HTTP request from its header to its answer: early refusals (stopping,
- * token, Content-Length), the bounded body, the api call inside the iteration's
+ * credentials (request_auth.c), Content-Length), the bounded body, the console's pages
+ * (ui.c) and sign-in (request_signin.c), the api call inside the iteration's
  * transaction, and the answer held until the commit (see request.h). */
 #include "request.h"
+#include "request_internal.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -15,34 +17,21 @@
 #include "access.h"
 #include "api.h"
 #include "batch.h"
-#include "intake_keys.h"
-#include "jsonx_intake.h"
+#include "console.h"
 #include "log.h"
 #include "metrics.h"
+#include "pwcheck.h"
+#include "stream.h"
 #include "timers.h"
-#include "token.h"
-
-struct request {
-    struct batch_waiter waiter; /* first: the waiter is the request */
-    struct request_listener *srv;
-    struct MHD_Connection *conn;
-    struct acceptor_conn *admitted; /* the connection's admission record, or NULL */
-    char *path, *query;             /* from the raw request URI */
-    const char *method;             /* MHD's, valid for the request's life */
-    char *body;
-    size_t body_len, body_cap;
-    size_t content_length; /* announced, <= max_body; 0 when absent */
-    bool started, too_large, held, ready;
-    bool body_key; /* a PagerDuty intake without a header: the routing_key must open it */
-    struct api_response resp;
-    double start_s;
-};
+#include "ui.h"
 
 static const char json_mime[] = "application/json";
 
 static void free_request(struct request *req)
 {
     api_response_done(&req->resp);
+    pwcheck_cancel(req->job);
+    free(req->signin_user);
     free(req->path);
     free(req->body);
     free(req);
@@ -90,8 +79,8 @@ void request_completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls
 
 /* Send status with body (taken when owned, else static) and count it; allow: the methods
  * of a 405, or NULL. */
-static enum MHD_Result send_answer(struct request *req, int status, const char *type, char *body,
-                                   size_t len, bool owned, const char *allow)
+enum MHD_Result request_send(struct request *req, int status, const char *type, char *body,
+                             size_t len, bool owned, const char *allow)
 {
     struct request_env *env = req->srv->env;
     struct MHD_Response *r = MHD_create_response_from_buffer(
@@ -106,6 +95,13 @@ static enum MHD_Result send_answer(struct request *req, int status, const char *
         MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
     if (allow && allow[0])
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+    if (req->set_cookie[0] && status >= 200 && status < 300)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, req->set_cookie);
+    if (req->retry_after_s > 0) {
+        char secs[24];
+        snprintf(secs, sizeof(secs), "%lld", (long long)req->retry_after_s);
+        MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, secs);
+    }
     /* A client without the token keeps no connection open, and a malformed request may
      * have left the stream out of step. */
     if (env->stopping || status == MHD_HTTP_UNAUTHORIZED || status == MHD_HTTP_BAD_REQUEST)
@@ -117,10 +113,10 @@ static enum MHD_Result send_answer(struct request *req, int status, const char *
     return ret;
 }
 
-static enum MHD_Result send_error(struct request *req, int status, const char *json)
+enum MHD_Result request_send_error(struct request *req, int status, const char *json)
 {
     log_debug("http", "'%s' refused with %d before the api: %s", req->path, status, json);
-    return send_answer(req, status, json_mime, (char *)json, strlen(json), false, NULL);
+    return request_send(req, status, json_mime, (char *)json, strlen(json), false, NULL);
 }
 
 /* The api's answer: body ownership moves to MHD. */
@@ -132,16 +128,12 @@ static enum MHD_Result send_response(struct request *req, const char *method)
     char *body = resp->body ? resp->body : (char *)"";
     bool owned = resp->body != NULL;
     resp->body = NULL;
-    return send_answer(req, resp->status, resp->content_type, body, resp->body_len, owned,
-                       resp->allow);
+    if (resp->retry_after_s > 0) /* else keep a sign-in's own (request_signin.c) */
+        req->retry_after_s = resp->retry_after_s;
+    return request_send(req, resp->status, resp->content_type, body, resp->body_len, owned,
+                        resp->allow);
 }
 
-static const char err_unauthorized[] =
-    "{\"error\":{\"code\":\"unauthorized\",\"message\":\"this listener requires the header "
-    "'Authorization: Bearer <token>' with the token of token_file\"}}";
-static const char err_routing_key[] =
-    "{\"error\":{\"code\":\"unauthorized\",\"message\":\"this intake requires its token: "
-    "as the routing_key of the event, or in the header 'Authorization: Bearer <token>'\"}}";
 static const char err_content_length[] =
     "{\"error\":{\"code\":\"bad_request\",\"message\":\"header 'Content-Length' is given "
     "more than once with different values; send it once\"}}";
@@ -154,6 +146,12 @@ static const char err_db[] =
 static const char err_stopping[] =
     "{\"error\":{\"code\":\"shutting_down\",\"message\":\"slad is stopping; try again when "
     "it is back\"}}";
+static const char err_stream_method[] =
+    "{\"error\":{\"code\":\"method_not_allowed\",\"message\":\"'/v1/stream' takes GET, "
+    "HEAD\"}}";
+static const char err_stream_query[] =
+    "{\"error\":{\"code\":\"unknown_parameter\",\"message\":\"'/v1/stream' takes no "
+    "query parameters\"}}";
 static const char err_memory[] =
     "{\"error\":{\"code\":\"out_of_memory\",\"message\":\"slad ran out of memory\"}}";
 
@@ -170,8 +168,25 @@ static char *db_error_body(const char *reason)
     return body;
 }
 
+/* GET /v1/stream: the event stream (stream.h), served here rather than by the api, which
+ * answers once. */
+static enum MHD_Result stream_request(struct request *req, const char *method)
+{
+    struct request_env *env = req->srv->env;
+    if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+        return request_send(req, MHD_HTTP_METHOD_NOT_ALLOWED, json_mime, (char *)err_stream_method,
+                            sizeof(err_stream_method) - 1, false, "GET, HEAD");
+    if (req->query && req->query[0])
+        return request_send_error(req, MHD_HTTP_BAD_REQUEST, err_stream_query);
+    if (strcmp(method, MHD_HTTP_METHOD_HEAD) == 0)
+        return request_send(req, MHD_HTTP_OK, "text/event-stream", (char *)"", 0, false, NULL);
+    metrics_http(env->metrics, MHD_HTTP_OK, (ev_time() - req->start_s) * 1000.0);
+    log_debug("http", "GET /v1/stream: an event stream opened");
+    return streams_open(env->streams, req->conn);
+}
+
 /* Run the api on the complete request; the answer goes to req->resp. */
-static void run_api(struct request *req)
+void request_run_api(struct request *req)
 {
     struct request_env *env = req->srv->env;
     struct api_request areq = {
@@ -180,25 +195,30 @@ static void run_api(struct request *req)
         .query = req->query,
         .body = req->body ? req->body : "",
         .body_len = req->body_len,
+        .actor = req->has_session ? req->session.contact : NULL,
+        .access = req->access,
+        .session = req->has_session ? &req->session : NULL,
+        .signin = req->signin_ok ? &req->signin : NULL,
+        .peer = req->srv->tcp ? acceptor_conn_peer(req->admitted) : NULL,
     };
     api_handle(env->api, &areq, timers_now_ms(env->loop), &req->resp);
 }
 
 /* GET and HEAD (a GET without the body) write nothing. */
-static bool reads_only(const char *method)
+bool request_reads_only(const char *method)
 {
     return strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
 }
 
 /* The commit decided: release the held answer (503 when rolled back). */
-static void commit_done(struct batch_waiter *w, bool committed)
+void request_commit_done(struct batch_waiter *w, bool committed)
 {
     struct request *req = (struct request *)w;
-    if (!committed && reads_only(req->method)) {
+    if (!committed && request_reads_only(req->method)) {
         /* A read held behind another request's failed write: it wrote nothing, so answer
          * it again from what is committed (GETs need no transaction) rather than 503. */
         api_response_done(&req->resp);
-        run_api(req);
+        request_run_api(req);
     } else if (!committed) {
         api_response_done(&req->resp);
         char *body = db_error_body(batch_last_error(req->srv->env->batch));
@@ -231,65 +251,25 @@ static enum MHD_Result length_header_cb(void *cls, enum MHD_ValueKind kind, cons
     return MHD_YES;
 }
 
-static void log_unauthorized(struct request *req, const char *why)
-{
-    static struct log_limit limit;
-    log_limited(&limit, LOG_PRIO_NOTICE, "http", "refused a TCP request from %s to '%s': %s (401)",
-                acceptor_conn_peer(req->admitted), req->path, why);
-}
-
-/* A TCP request without the daemon's token: an intake's URL may take its own. */
-static bool tcp_authorized(struct request *req, const char *auth)
-{
-    struct request_env *env = req->srv->env;
-    if (token_check(env->token, auth))
-        return true;
-    switch (intake_keys_check(env->intake_keys, env->conf, req->path, auth)) {
-    case INTAKE_ACCESS_GRANTED:
-        return true;
-    case INTAKE_ACCESS_BODY_KEY:
-        req->body_key = true;
-        return true;
-    default:
-        log_unauthorized(req, auth ? "the bearer token does not match token_file"
-                                   : "no Authorization header");
-        return false;
-    }
-}
-
-/* A PagerDuty intake's routing_key, the body's, is its token (or the daemon's). */
-static bool body_key_ok(struct request *req)
-{
-    struct request_env *env = req->srv->env;
-    const struct conf_intake *in = intake_keys_intake_of(env->conf, req->path);
-    char *key = NULL;
-    bool ok = in &&
-              jsonx_pagerduty_routing_key(req->body ? req->body : "", req->body_len, &key) == 0 &&
-              intake_keys_routing_key(env->intake_keys, env->token, in, key);
-    free(key);
-    if (!ok)
-        log_unauthorized(req, "the routing_key does not match the intake's token");
-    return ok;
-}
-
 /* The first call, on the request header: refuse early what needs no body. */
 static enum MHD_Result on_header(struct request *req)
 {
     struct request_env *env = req->srv->env;
     acceptor_head_done(req->admitted);
     if (env->stopping)
-        return send_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, err_stopping);
-    if (req->srv->tcp) {
-        const char *auth =
-            MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-        if (!tcp_authorized(req, auth))
-            return send_error(req, MHD_HTTP_UNAUTHORIZED, err_unauthorized);
-    }
+        return request_send_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, err_stopping);
+    /* The console's pages are public: what they show comes from the API, which asks. */
+    req->ui = ui_path(req->path);
+    enum MHD_Result refused;
+    if (!req->ui && !request_authenticate(req, &refused))
+        return refused;
+    if (strcmp(req->method, MHD_HTTP_METHOD_DELETE) == 0 && strcmp(req->path, "/v1/session") == 0)
+        console_cookie(req->set_cookie, sizeof(req->set_cookie), NULL, req->srv->tls);
     /* Two lengths that disagree are how requests are smuggled past a proxy. */
     struct length_headers lh = {0};
     MHD_get_connection_values(req->conn, MHD_HEADER_KIND, length_header_cb, &lh);
     if (lh.differ)
-        return send_error(req, MHD_HTTP_BAD_REQUEST, err_content_length);
+        return request_send_error(req, MHD_HTTP_BAD_REQUEST, err_content_length);
     const char *cl =
         MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl) {
@@ -297,7 +277,7 @@ static enum MHD_Result on_header(struct request *req)
         errno = 0;
         unsigned long long n = strtoull(cl, &end, 10);
         if (errno || end == cl || n > (unsigned long long)env->conf->daemon.max_body_bytes)
-            return send_error(req, MHD_HTTP_CONTENT_TOO_LARGE, err_too_large);
+            return request_send_error(req, MHD_HTTP_CONTENT_TOO_LARGE, err_too_large);
         req->content_length = (size_t)n;
     }
     return MHD_YES;
@@ -343,6 +323,7 @@ enum MHD_Result request_handler(void *cls, struct MHD_Connection *conn, const ch
         return MHD_NO; /* out of memory in uri_cb: drop the connection */
     if (!req->started) {
         req->started = true;
+        req->method = method;
         return on_header(req);
     }
     if (*upload_data_size > 0) {
@@ -353,33 +334,39 @@ enum MHD_Result request_handler(void *cls, struct MHD_Connection *conn, const ch
     if (req->ready)
         return send_response(req, method);
     if (req->too_large)
-        return send_error(req, MHD_HTTP_CONTENT_TOO_LARGE, err_too_large);
-    if (req->body_key && !body_key_ok(req))
-        return send_error(req, MHD_HTTP_UNAUTHORIZED, err_routing_key);
+        return request_send_error(req, MHD_HTTP_CONTENT_TOO_LARGE, err_too_large);
+    enum MHD_Result taken;
+    if (req->body_key && !request_body_key_ok(req, &taken))
+        return taken;
+    if (req->ui)
+        return ui_serve(req);
+    if (request_is_signin(req) && request_signin_start(req, &taken))
+        return taken;
+    if (strcmp(req->path, "/v1/stream") == 0)
+        return stream_request(req, method);
 
     struct slad_error err;
     /* A GET writes nothing: it joins the batch when one is open, else it reads in
      * autocommit, without the write lock of BEGIN IMMEDIATE, so /healthz and reads go on
      * while another process (a sqlite3 shell, a migration) holds that lock. */
-    if (!reads_only(method) && batch_begin(env->batch, &err) < 0) {
+    if (!request_reads_only(method) && batch_begin(env->batch, &err) < 0) {
         log_err("store", "cannot start a transaction: %s", err.msg);
         char *body = db_error_body(err.msg);
         if (!body)
-            return send_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, err_db);
-        return send_answer(req, MHD_HTTP_SERVICE_UNAVAILABLE, json_mime, body, strlen(body), true,
-                           NULL);
+            return request_send_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, err_db);
+        return request_send(req, MHD_HTTP_SERVICE_UNAVAILABLE, json_mime, body, strlen(body), true,
+                            NULL);
     }
-    req->method = method;
-    run_api(req);
+    request_run_api(req);
     if (!req->resp.body && req->resp.status == 0)
-        return send_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, err_memory);
+        return request_send_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, err_memory);
     /* A read that follows a write of the same batch may show uncommitted data: it waits
      * for the commit too, and shares its fate. */
     if (req->resp.wrote)
         batch_mark_dirty(env->batch);
     if (req->resp.wrote || batch_is_dirty(env->batch)) {
         req->held = true;
-        req->waiter.done = commit_done;
+        req->waiter.done = request_commit_done;
         MHD_suspend_connection(conn);
         batch_wait(env->batch, &req->waiter);
         return MHD_YES;

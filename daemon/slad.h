@@ -20,6 +20,7 @@ struct slad {
     struct api *api;
     struct batch *batch;
     struct http *http;
+    struct console *console; /* the console's sessions and sign-ins (console.h) */
     struct timers *timers;
     struct deliver *deliver; /* the outbox's delivery (deliver.h) */
     /* Purging past `retention` (retention.h). */

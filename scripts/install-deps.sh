@@ -7,10 +7,13 @@ set -eu
 # tests/integration/pg.py) and libpq-dev for the PostgreSQL driver (doc/POSTGRESQL.md).
 PACKAGES="build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
 libev-dev libsqlite3-dev sqlite3 libcurl4-openssl-dev libconfig-dev libmicrohttpd-dev
-libjansson-dev libsystemd-dev libical-dev libssl-dev libcmocka-dev
+libjansson-dev libsystemd-dev libical-dev libssl-dev libcrypt-dev libcmocka-dev
 python3 python3-pytest python3-yaml python3-jsonschema tzdata scdoc systemd openssl clang-format
-prometheus-alertmanager postgresql-15 libpq-dev"
+prometheus-alertmanager postgresql-15 libpq-dev
+chromium chromium-driver python3-selenium fonts-noto-cjk"
 # prometheus-alertmanager: the intake's integration test runs the real one (test_intake.py).
+# chromium, chromium-driver, python3-selenium: the console's browser tests (test_console.py)
+# and the board benchmark; fonts-noto-cjk so that Chinese renders in their screenshots.
 # `install-deps.sh --bench` (make bench) adds the load generator and the peer baselines;
 # `--deb` (make deb) what building and checking the Debian package needs beyond the build
 # dependencies above (debian/control's Build-Depends).

@@ -82,6 +82,8 @@ void ctl_commands_usage(FILE *out);
 char *ctl_read_file(const char *path);
 /* check-config [FILE]: conf_load + conf_summary, as slad --check-config; no daemon. */
 int ctl_check_config(int argc, char **argv);
+/* passwd: a password on stdin to its yescrypt hash (slactl_passwd.c); no daemon. */
+int ctl_passwd(int argc, char **argv);
 /* oncall [NAME] [--at T] | oncall NAME --from T --to T (slactl_oncall.c). */
 int ctl_oncall(struct ctl *ctl, int argc, char **argv);
 

@@ -438,6 +438,8 @@ int ctl_command(struct ctl *ctl, int argc, char **argv)
     }
     if (strcmp(argv[0], "oncall") == 0)
         return ctl_oncall(ctl, argc - 1, argv + 1);
+    if (strcmp(argv[0], "passwd") == 0)
+        return ctl_passwd(argc - 1, argv + 1);
     const struct command *best = NULL;
     size_t best_used = 0;
     for (size_t i = 0; i < ctl_n_commands; i++) {

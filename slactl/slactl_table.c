@@ -231,6 +231,8 @@ const struct command ctl_commands[] = {
      .args = "[NAME]",
      .opts = {{"at", "at", OPT_STR}, {"from", "from", OPT_STR}, {"to", "to", OPT_STR}},
      .help = "who is on call (every schedule, or NAME); NAME --from --to: the shifts"},
+    {.words = "passwd",
+     .help = "a password on stdin to a password_hash for slad.conf (no daemon needed)"},
     {.words = "check-config", .args = "[FILE]", .help = "check a config file (no daemon needed)"},
 };
 

@@ -39,10 +39,13 @@
 
 static route_fn ticket_create, ticket_list, ticket_get, ticket_patch, ticket_event, ticket_history,
     simulate, healthz, metrics, reload;
+static route_fn summary, ticket_next;
 static route_fn notification_list, notification_get, notification_retry, openapi;
 
-static const char *const list_params[] = {"status", "policy", "team",        "breached", "limit",
-                                          "after",  "source", "external_id", "missed",   NULL};
+static const char *const list_params[] = {
+    "status", "policy",      "team",    "breached", "limit",    "after",
+    "source", "external_id", "missed",  "assignee", "severity", "region",
+    "q",      "due_before",  "at_risk", "sort",     NULL};
 static const char *const no_params[] = {NULL};
 static const char *const notification_params[] = {"state", "ticket", "event", "channel",
                                                   "limit", "after",  "group", NULL};
@@ -67,6 +70,10 @@ static const struct route {
     {"PATCH", "/v1/tickets/{id}", no_params, ticket_patch},
     {"POST", "/v1/tickets/{id}/events", no_params, ticket_event},
     {"GET", "/v1/tickets/{id}/history", history_params, ticket_history},
+    {"GET", "/v1/tickets/{id}/next", no_params, ticket_next},
+    {"GET", "/v1/summary", no_params, summary},
+    {"GET", "/v1/actions/{name}", no_params, route_action_get},
+    {"POST", "/v1/actions/{name}", no_params, route_action_post},
     {"POST", "/v1/simulate", no_params, simulate},
     {"GET", "/healthz", no_params, healthz},
     {"GET", "/metrics", no_params, metrics},
@@ -91,6 +98,9 @@ static const struct route {
     {"POST", "/v1/schedules/{name}/overrides", no_params, route_override_create},
     {"GET", "/v1/schedules/{name}/overrides", plan_params, route_override_list},
     {"DELETE", "/v1/schedules/{name}/overrides/{id}", no_params, route_override_delete},
+    {"POST", "/v1/session", no_params, route_session_create},
+    {"GET", "/v1/session", no_params, route_session_get},
+    {"DELETE", "/v1/session", no_params, route_session_delete},
 };
 
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -224,7 +234,7 @@ static int query_decode(struct call *c, const char *const *names, struct slad_er
                 k++;
             char qn[PATH_QUOTE_MAX + 4];
             if (!names[k]) {
-                char known[128] = "";
+                char known[256] = "";
                 size_t len = 0;
                 for (size_t i = 0; names[i]; i++) {
                     int n =
@@ -302,6 +312,8 @@ static void ticket_create(struct call *c)
 struct ticket_page {
     struct call_page page;
     struct call *c;
+    bool sort_due;
+    int64_t last_due_ms; /* sort=due: the due key of the page's last row */
 };
 
 static int ticket_page_row(void *userdata, const struct ticket *t)
@@ -309,7 +321,80 @@ static int ticket_page_row(void *userdata, const struct ticket *t)
     struct ticket_page *p = userdata;
     if (call_page_full(&p->page))
         return 1;
-    return call_page_add(&p->page, t->id, jsonx_ticket_render(t, call_conf(p->c), p->c->now_ms));
+    int r = call_page_add(&p->page, t->id, jsonx_ticket_render(t, call_conf(p->c), p->c->now_ms));
+    if (r == 0)
+        p->last_due_ms = ticket_due_key(t);
+    return r;
+}
+
+/* sort=due pages by (due key, id): the cursor is "DUE_MS.ID" (opaque to clients: `next`
+ * of one page is the `after` of the next). */
+static bool due_cursor_parse(const char *s, int64_t *due_ms, int64_t *id)
+{
+    const char *dot = s ? strchr(s, '.') : NULL;
+    if (!dot || dot == s || dot - s > 20)
+        return false;
+    char num[24];
+    memcpy(num, s, (size_t)(dot - s));
+    num[dot - s] = '\0';
+    bool negative = num[0] == '-';
+    int64_t v;
+    if (call_parse_uint(num + negative, INT64_MAX, &v) < 0 ||
+        call_parse_uint(dot + 1, INT64_MAX, id) < 0)
+        return false;
+    *due_ms = negative ? -v : v;
+    return true;
+}
+
+/* The board's filters of GET /v1/tickets (issue 13) into f; false after answering 400. */
+static bool board_filters(struct call *c, struct ticket_filter *f)
+{
+    /* Indexes as in list_params. */
+    const char *severity = c->query[10], *q = c->query[12], *due_before = c->query[13],
+               *at_risk = c->query[14], *sort = c->query[15];
+    f->assignee = c->query[9];
+    f->region = c->query[11];
+    if (severity) {
+        int64_t v;
+        if (call_parse_uint(severity, 5, &v) < 0 || v < 1) {
+            call_error(c, 400, "invalid_parameter",
+                       "query parameter 'severity' must be 1 (most severe) .. 5");
+            return false;
+        }
+        f->severity = (int)v;
+    }
+    if (q) {
+        /* Compared with the fields in lower case: ASCII letters ignore case, the rest
+         * (Chinese has none) is compared as it is. */
+        for (char *p = c->query_buf[12]; *p; p++)
+            if (*p >= 'A' && *p <= 'Z')
+                *p = (char)(*p - 'A' + 'a');
+        f->q = c->query_buf[12];
+    }
+    if (due_before && !call_query_time(c, due_before, "due_before", &f->due_before_ms))
+        return false;
+    if (due_before && f->due_before_ms == 0)
+        f->due_before_ms = 1; /* 0 means "any" in the filter; 1 ms later matches the same */
+    if (at_risk) {
+        if (strcmp(at_risk, "true") != 0 && strcmp(at_risk, "false") != 0) {
+            call_error(c, 400, "invalid_parameter",
+                       "query parameter 'at_risk' must be true (a running clock has under a "
+                       "quarter of its target left) or false");
+            return false;
+        }
+        f->at_risk = at_risk[0] == 't' ? 1 : -1;
+    }
+    f->now_ms = c->now_ms;
+    if (sort) {
+        if (strcmp(sort, "due") != 0 && strcmp(sort, "id") != 0) {
+            call_error(c, 400, "invalid_parameter",
+                       "query parameter 'sort' must be id (the default) or due (the earliest "
+                       "due instant of the running clocks first, tickets without one last)");
+            return false;
+        }
+        f->sort_due = sort[0] == 'd';
+    }
+    return true;
 }
 
 static void ticket_list(struct call *c)
@@ -358,13 +443,37 @@ static void ticket_list(struct call *c)
             return;
         }
     }
-    struct ticket_page p = {.c = c};
-    if (!call_page_start(c, limit, after, "ticket", &p.page, &f.after_id))
+    if (!board_filters(c, &f))
+        return;
+    struct ticket_page p = {.c = c, .sort_due = f.sort_due};
+    f.after_due_ms = INT64_MIN;
+    if (f.sort_due && after && !due_cursor_parse(after, &f.after_due_ms, &f.after_id)) {
+        call_error(c, 400, "invalid_parameter",
+                   "query parameter 'after' with sort=due must be the 'next' of the page before");
+        return;
+    }
+    if (!call_page_start(c, limit, f.sort_due ? NULL : after, "ticket", &p.page, &f.after_id))
         return;
     f.limit = p.page.limit + 1;
     struct slad_error err = {""};
     int r = service_ticket_list(c->api->svc, &f, ticket_page_row, &p, &err);
-    call_page_answer(c, &p.page, "tickets", r, &err);
+    if (!f.sort_due || r < 0 || !p.page.more) {
+        call_page_answer(c, &p.page, "tickets", r, &err);
+        return;
+    }
+    json_t *out = json_object();
+    char cursor[48];
+    snprintf(cursor, sizeof(cursor), "%lld.%lld", (long long)p.last_due_ms,
+             (long long)p.page.last_id);
+    if (!out || json_object_set_new(out, "tickets", p.page.rows) < 0) {
+        if (!out)
+            json_decref(p.page.rows);
+        json_decref(out);
+        call_errno(c, -ENOMEM, NULL);
+        return;
+    }
+    json_object_set_new(out, "next", json_string(cursor));
+    call_json(c, 200, out);
 }
 
 static json_t *history_render(const struct history_entry *h)
@@ -643,6 +752,8 @@ static void ticket_event(struct call *c)
         return;
     }
     struct ticket out;
+    if (c->req->actor)
+        e.ev.by = c->req->actor; /* a signed-in contact acts as itself */
     r = service_ticket_event(c->api->svc, c->id, &e.ev, c->now_ms, &out, &err);
     jsonx_event_done(&e);
     if (r < 0) {
@@ -747,6 +858,88 @@ static void simulate(struct call *c)
     call_json(c, 200, v);
 }
 
+/* GET /v1/tickets/{id}/next looks this far ahead for at most this many steps. */
+#define NEXT_HORIZON_MS (30LL * 86400 * 1000)
+#define NEXT_MAX_STEPS  50
+
+static json_t *next_step_render(const struct sim_entry *e)
+{
+    json_t *o = json_object(), *recipients = json_array();
+    bool ok = o && recipients;
+    for (size_t i = 0; ok && i < e->n_recipients; i++) {
+        const struct sim_recipient *r = &e->recipients[i];
+        json_t *v = json_object();
+        ok = v && json_array_append_new(recipients, v) == 0 &&
+             json_object_set_new(v, "role", jsonx_string(r->text)) == 0 &&
+             json_object_set_new(v, "contact",
+                                 r->contact ? jsonx_string(r->contact) : json_null()) == 0 &&
+             json_object_set_new(v, "channel",
+                                 r->channel ? jsonx_string(r->channel) : json_null()) == 0 &&
+             (!r->error || json_object_set_new(v, "error", jsonx_string(r->error)) == 0);
+    }
+    ok = ok && json_object_set_new(o, "clock", jsonx_string(e->clock)) == 0 &&
+         json_object_set_new(o, "at", jsonx_time(e->at_ms)) == 0 &&
+         json_object_set_new(o, "percent", json_integer(e->percent)) == 0 &&
+         json_object_set_new(o, "event", jsonx_string(e->event)) == 0 &&
+         json_object_set_new(o, "step", json_integer(e->step)) == 0 &&
+         json_object_set_new(o, "repeat", json_integer(e->repeat)) == 0 &&
+         json_object_set_new(o, "recipients", json_incref(recipients)) == 0;
+    json_decref(recipients);
+    if (!ok) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* What happens next: the coming escalation steps of the ticket's clocks, from the engine
+ * (the daemon's own walk, recipients resolved at each step's instant with the on-call
+ * overrides), in time order. */
+static void ticket_next(struct call *c)
+{
+    struct timeline tl;
+    struct slad_error err = {""};
+    int r = service_ticket_next(c->api->svc, c->id, c->now_ms, c->now_ms + NEXT_HORIZON_MS,
+                                NEXT_MAX_STEPS, &tl, &err);
+    if (r < 0) {
+        timeline_done(&tl);
+        call_errno(c, r, &err);
+        return;
+    }
+    json_t *v = json_object(), *steps = json_array();
+    bool ok = v && steps;
+    for (size_t i = 0; ok && i < tl.n_entries; i++) {
+        json_t *s = next_step_render(&tl.entries[i]);
+        ok = s && json_array_append_new(steps, s) == 0;
+    }
+    ok = ok && json_object_set_new(v, "ticket", json_integer(c->id)) == 0 &&
+         json_object_set_new(v, "steps", json_incref(steps)) == 0 &&
+         json_object_set_new(v, "more", json_boolean(tl.truncated)) == 0;
+    json_decref(steps);
+    timeline_done(&tl);
+    if (!ok) {
+        json_decref(v);
+        v = NULL;
+    }
+    call_json(c, 200, v);
+}
+
+/* The board's counts: open tickets, those at risk and breached now, dead notifications. */
+static void summary(struct call *c)
+{
+    struct board_summary b;
+    struct slad_error err = {""};
+    int r = service_board_summary(c->api->svc, c->now_ms, &b, &err);
+    if (r < 0) {
+        call_errno(c, r, &err);
+        return;
+    }
+    call_json(c, 200,
+              json_pack("{s:I,s:I,s:I,s:I}", "open", (json_int_t)b.open, "at_risk",
+                        (json_int_t)b.at_risk, "breached", (json_int_t)b.breached,
+                        "dead_notifications", (json_int_t)b.dead_notifications));
+}
+
 static void healthz(struct call *c)
 {
     struct slad_error err = {""};
@@ -828,6 +1021,8 @@ struct api *api_new(struct service *svc, struct metrics *metrics, const struct a
 
 void api_free(struct api *api)
 {
+    if (api)
+        action_limits_free(api->action_limits);
     free(api);
 }
 
@@ -875,6 +1070,20 @@ void api_handle(struct api *api, const struct api_request *req, int64_t now_ms,
     if (max_body > 0 && (int64_t)req->body_len > max_body) {
         call_error(&c, 413, "payload_too_large", "the body has %zu bytes; the limit is %lld",
                    req->body_len, (long long)max_body);
+        return;
+    }
+    enum api_access needs = api_access_needed(method, path);
+    if (req->access > needs) {
+        if (req->access == API_ACCESS_PUBLIC)
+            call_error(&c, 401, "unauthorized",
+                       "'%s' needs credentials: sign in (POST /v1/session) or send the "
+                       "header 'Authorization: Bearer <token>'",
+                       quote_path(path, q));
+        else
+            call_error(&c, 403, "forbidden", "%s '%s' needs %s access; %s%s%s has %s access",
+                       method, quote_path(path, q), api_access_name(needs),
+                       req->actor ? "contact '" : "this request", req->actor ? req->actor : "",
+                       req->actor ? "'" : "", api_access_name(req->access));
         return;
     }
     struct slad_error err = {""};

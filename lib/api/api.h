@@ -8,9 +8,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "session.h"
+
 struct service;
 struct metrics;
 struct lease;
+
+/* What the client may do (api_access.c: which route needs which). Lower is more: zero,
+ * full rights, is what the bearer token and the Unix socket give and what a request
+ * built without the field has (in-process callers, tests); the daemon sets the others. */
+enum api_access {
+    API_ACCESS_ADMIN = 0, /* everything: bearer token, Unix socket, an admin's session */
+    API_ACCESS_OPERATOR,  /* + ticket events (comments too), follow-up completion, retries */
+    API_ACCESS_VIEWER,    /* reads */
+    API_ACCESS_PUBLIC,    /* nobody signed in: the public routes only (on TCP) */
+};
 
 struct api_request {
     const char *method; /* "GET", "HEAD" (answered as GET), "POST", "PATCH", "DELETE" */
@@ -18,6 +30,17 @@ struct api_request {
     const char *query;  /* "status=open&limit=10" (undecoded) or NULL */
     const char *body;   /* may contain NUL bytes; not NUL-terminated */
     size_t body_len;
+    /* Who acts: a signed-in contact's name, which events and completions record as
+     * `by` whatever the body says; NULL: the body's `by` (bearer token, Unix socket). */
+    const char *actor;
+    enum api_access access;
+    /* The console session the request came with (cookie), or NULL. */
+    const struct session *session;
+    /* POST /v1/session: the session to open, its contact's password verified by the
+     * daemon; NULL: the sign-in failed (401). */
+    const struct session *signin;
+    const char *peer; /* the client's address on TCP ("192.0.2.7"), NULL on the Unix socket:
+                         failed action-link lookups are limited per address */
 };
 
 struct api_response {
@@ -25,8 +48,9 @@ struct api_response {
     const char *content_type; /* static string */
     char *body;               /* malloc'd; free with api_response_done */
     size_t body_len;
-    bool wrote;     /* the request changed the store: answer only after commit */
-    char allow[48]; /* 405: the methods the path takes ("GET, HEAD, PATCH") for Allow; else "" */
+    bool wrote;        /* the request changed the store: answer only after commit */
+    char allow[48];    /* 405: the methods the path takes ("GET, HEAD, PATCH") for Allow; else "" */
+    int retry_after_s; /* 429: for Retry-After; else 0 */
 };
 
 void api_response_done(struct api_response *resp);
@@ -45,6 +69,15 @@ struct api;
 
 struct api *api_new(struct service *svc, struct metrics *metrics, const struct api_hooks *hooks);
 void api_free(struct api *api);
+
+/* The access the route of method and path needs (API_ACCESS_PUBLIC: none): api_access.c's
+ * table, which api_handle enforces (403) and the daemon reads to let a request without
+ * credentials through to the public routes. */
+enum api_access api_access_needed(const char *method, const char *path);
+/* A contact's access of the config (enum contact_access) as the API's. */
+enum api_access api_access_of_contact(int contact_access);
+/* "admin", "operator", "viewer", "public". */
+const char *api_access_name(enum api_access access);
 
 /* Route and answer one request at now_ms. Always fills resp (errors are JSON
  * {"error":{"code","message"}} with 400/404/405/409/413/500/503). */

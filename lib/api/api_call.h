@@ -27,13 +27,17 @@
  * ({"tickets":[...],"next":...}, a ticket's other keys). */
 #define API_ROWS_MAX (API_ANSWER_MAX - 4096)
 
-#define QUERY_MAX_PARAMS 10
+#define QUERY_MAX_PARAMS 16
 #define QUERY_VALUE_MAX  256
+
+struct action_limits; /* api_actions.c */
+void action_limits_free(struct action_limits *l);
 
 struct api {
     struct service *svc;
     struct metrics *metrics;
     struct api_hooks hooks;
+    struct action_limits *action_limits; /* failed action-link lookups per address */
 };
 
 /* One request being answered. */
@@ -57,6 +61,8 @@ route_fn route_report_sla;
 route_fn route_schedule_list, route_schedule_oncall, route_schedule_ics;
 route_fn route_override_create, route_override_list, route_override_delete;
 route_fn route_intake;
+route_fn route_session_create, route_session_get, route_session_delete;
+route_fn route_action_get, route_action_post;
 
 const struct conf *call_conf(struct call *c);
 

@@ -149,7 +149,9 @@ void route_followup_complete(struct call *c)
     int r = completion_parse(c->req, &in, &err);
     if (r == 0) {
         struct followup f;
-        r = service_followup_complete(c->api->svc, c->id, in.outcome, in.note, in.by, c->now_ms, &f,
+        /* A signed-in contact completes as itself. */
+        const char *by = c->req->actor ? c->req->actor : in.by;
+        r = service_followup_complete(c->api->svc, c->id, in.outcome, in.note, by, c->now_ms, &f,
                                       &err);
         if (r == 0) {
             call_json(c, 200, followup_render(&f, c->now_ms));

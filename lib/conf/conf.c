@@ -627,6 +627,42 @@ static void parse_tcp(struct conf_loader *ld, const config_setting_t *s, void *o
         conf_set_string(ld, FIELD(obj, k, char *), text);
 }
 
+/* An absolute http(s) URL without query or fragment, kept without its trailing '/': the
+ * links of notifications are public_url + "/a/CODE". */
+static void parse_public_url(struct conf_loader *ld, const config_setting_t *s, void *obj,
+                             const struct conf_key *k)
+{
+    const char *text = conf_string_value(ld, s, k);
+    if (!text)
+        return;
+    size_t scheme = strncmp(text, "https://", 8) == 0  ? 8
+                    : strncmp(text, "http://", 7) == 0 ? 7
+                                                       : 0;
+    size_t len = strlen(text);
+    while (len > scheme && text[len - 1] == '/')
+        len--;
+    bool ok = scheme && len > scheme && text[scheme] != '/' && len < 512;
+    for (size_t i = 0; ok && i < len; i++)
+        ok = (unsigned char)text[i] > 0x20 && (unsigned char)text[i] < 0x7f && text[i] != '?' &&
+             text[i] != '#' && text[i] != '"' && text[i] != '<' && text[i] != '>' &&
+             text[i] != '\\';
+    char q[QUOTE_MAX];
+    if (!ok) {
+        conf_key_error(ld, s, k,
+                       "'%s' is not an absolute http:// or https:// URL without query or "
+                       "fragment (e.g. \"https://sla.example.com\")",
+                       conf_quote(text, q, sizeof(q)));
+        return;
+    }
+    char *url = strndup(text, len);
+    if (!url) {
+        ld->oom = true;
+        return;
+    }
+    conf_set_string(ld, FIELD(obj, k, char *), url);
+    free(url);
+}
+
 /* A path, or a PostgreSQL URI or conninfo (dbtarget.h); secret: it may hold a password. */
 static void parse_database(struct conf_loader *ld, const config_setting_t *s, void *obj,
                            const struct conf_key *k)
@@ -741,6 +777,7 @@ static const struct conf_key daemon_keys[] = {
     {"tls_cert", conf_parse_string, D(tls_cert)},
     {"tls_key", conf_parse_string, D(tls_key)},
     {"retention", conf_parse_ms, D(retention_ms), .min = CIVIL_MS_PER_DAY, .max = DURATION_MAX_MS},
+    {"public_url", parse_public_url, D(public_url)},
 };
 #undef D
 

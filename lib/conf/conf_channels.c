@@ -11,6 +11,7 @@
 #include "civil.h"
 #include "conf_loader.h"
 #include "escape.h"
+#include "passhash.h"
 #include "webhook_key.h"
 #include "retry.h"
 
@@ -475,6 +476,22 @@ static void parse_via(struct conf_loader *ld, const config_setting_t *s, void *o
     }
 }
 
+/* A crypt(3) hash libxcrypt verifies (passhash.h); never quoted in a message. */
+static void parse_password_hash(struct conf_loader *ld, const config_setting_t *s, void *obj,
+                                const struct conf_key *k)
+{
+    const struct conf_contact *c = obj;
+    const char *text = conf_string_value(ld, s, k);
+    const char *why;
+    if (!text)
+        return;
+    if (!passhash_valid(text, &why))
+        conf_key_error(ld, s, k, "the password hash of contact '%s' %s", c->name ? c->name : "?",
+                       why);
+    else
+        conf_set_string(ld, FIELD(obj, k, char *), text);
+}
+
 #define P(field) .offset = offsetof(struct conf_contact, field)
 static const struct conf_key contact_keys[] = {
     {"name", conf_parse_name, P(name), .required = true},
@@ -482,6 +499,8 @@ static const struct conf_key contact_keys[] = {
     {"email", parse_email, P(email)},
     {"via", .parse = parse_via}, /* after phone and email, which it checks */
     {"hours", conf_parse_calendar_ref, P(hours)},
+    {"password_hash", parse_password_hash, P(password_hash), .secret = true}, /* after name */
+    {"access", conf_parse_enum, P(access), .words = contact_access_names},
 };
 #undef P
 

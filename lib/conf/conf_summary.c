@@ -119,8 +119,13 @@ char *conf_summary(const struct conf *conf)
                       schedule_timezone(conf->schedules[i]), schedule_n_layers(conf->schedules[i]),
                       schedule_n_layers(conf->schedules[i]) == 1 ? "" : "s");
     conf_text_add(&t, "\ncontacts (%zu):", conf->n_contacts);
-    for (size_t i = 0; i < conf->n_contacts; i++)
-        conf_text_add(&t, " %s", conf->contacts[i].name);
+    for (size_t i = 0; i < conf->n_contacts; i++) {
+        const struct conf_contact *c = &conf->contacts[i];
+        conf_text_add(&t, " %s", c->name);
+        /* That a password is set, never the hash. */
+        if (c->password_hash)
+            conf_text_add(&t, " (%s, password set)", contact_access_names[c->access]);
+    }
     conf_text_add(&t, "\nteams (%zu):", conf->n_teams);
     for (size_t i = 0; i < conf->n_teams; i++)
         conf_text_add(&t, " %s", conf->teams[i].name);
@@ -148,6 +153,11 @@ char *conf_summary(const struct conf *conf)
                       duration_format(&retention, a, sizeof(a)));
     else
         conf_text_add(&t, "\nretention: off (nothing is purged)\n");
+    if (conf->daemon.public_url)
+        conf_text_add(&t, "links: notifications link to %s (action links to people)\n",
+                      conf->daemon.public_url);
+    else
+        conf_text_add(&t, "links: none (daemon.public_url is not set)\n");
     for (size_t i = 0; i < conf->n_intakes; i++) {
         const struct conf_intake *in = &conf->intakes[i];
         conf_text_add(&t, "intake %s (%s) at /v1/intake/%s: tickets of team %s, %s token\n",

@@ -8,6 +8,8 @@
 
 #include "calendar.h"
 
+const char *const contact_access_names[] = {"viewer", "operator", "admin", NULL};
+
 static const char *const channel_type_names[] = {
     [CHANNEL_WEBHOOK] = "webhook",   [CHANNEL_SLACK] = "slack",
     [CHANNEL_DINGTALK] = "dingtalk", [CHANNEL_WECOM] = "wecom",
@@ -181,6 +183,7 @@ void conf_free(struct conf *conf)
     free(d->timezone);
     free(d->tls_cert);
     free(d->tls_key);
+    free(d->public_url);
     /* Schedules borrow calendars: they go first. */
     for (size_t i = 0; i < conf->n_schedules; i++)
         schedule_free(conf->schedules[i]);
@@ -192,6 +195,7 @@ void conf_free(struct conf *conf)
         free(conf->contacts[i].name);
         free(conf->contacts[i].phone);
         free(conf->contacts[i].email);
+        free(conf->contacts[i].password_hash);
         conf_strings_done(&conf->contacts[i].via);
     }
     free(conf->contacts);

@@ -42,6 +42,8 @@ struct conf_daemon {
     unsigned max_connections_per_ip; /* TCP connections from one address; default 32 */
     char *tls_cert, *tls_key;        /* PEM files: the TCP listener speaks TLS; or NULL */
     int64_t retention_ms; /* closed/cancelled tickets older than this are purged; 0: never */
+    char *public_url;     /* where people reach the console ("https://sla.example.com", no
+                             trailing '/'): notifications link to it; NULL: no links */
 };
 
 struct conf_strings {
@@ -57,7 +59,17 @@ struct conf_contact {
     const struct calendar *hours; /* quiet hours: outside this calendar's open hours only
                                      urgent events reach the person, the rest wait for
                                      the next opening; NULL: always reachable */
+    char *password_hash; /* crypt(3) hash for the console's sign-in, or NULL (no sign-in) */
+    int access;          /* enum contact_access: what the person may do in the console */
 };
+
+/* A contact's rights in the console (lib/api/api_access.c says which route needs which). */
+enum contact_access {
+    CONTACT_VIEWER,   /* reads */
+    CONTACT_OPERATOR, /* + ticket events and comments, follow-up completion, retries */
+    CONTACT_ADMIN,    /* everything: tickets, plans, overrides, reload */
+};
+extern const char *const contact_access_names[]; /* "viewer", "operator", "admin", NULL */
 
 struct conf_role {
     char *name;                   /* "supervisor", "manager", "director", any name */

@@ -1,6 +1,7 @@
-/* records.c - the names of the outbox states (records.h). */
+/* records.c - the names of the outbox states, freeing an action link (records.h). */
 #include "records.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const outbox_state_names[OUTBOX_STATE_COUNT] = {
@@ -21,4 +22,11 @@ int outbox_state_from_name(const char *name)
         if (strcmp(outbox_state_names[i], name) == 0)
             return i;
     return -1;
+}
+
+void action_link_done(struct action_link *a)
+{
+    free(a->contact);
+    free(a->used_action);
+    memset(a, 0, sizeof(*a));
 }

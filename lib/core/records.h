@@ -66,12 +66,22 @@ struct ticket_filter {
     const char *policy;               /* policy name */
     const char *team;                 /* team name */
     const char *source, *external_id; /* the ticket's origin (both indexed together) */
-    int breached;     /* 1: a clock runs late now (breached, or paused past due); 0: none does;
-                         -1: any */
-    int missed;       /* 1: a clock stopped late (missed); -1: none did; 0: any */
-    bool open_only;   /* not resolved, closed or cancelled */
-    int64_t after_id; /* ids greater than this */
-    size_t limit;     /* at most this many rows; 0 = no limit */
+    int breached;   /* 1: a clock runs late now (breached, or paused past due); 0: none does;
+                       -1: any */
+    int missed;     /* 1: a clock stopped late (missed); -1: none did; 0: any */
+    bool open_only; /* not resolved, closed or cancelled */
+    const char *assignee, *region; /* equal to */
+    int severity;                  /* 1..5; 0: any */
+    const char *q;                 /* lower-case (ASCII) text found in the title, customer name or
+                                      phone, device serial or external id, ignoring ASCII case */
+    int64_t due_before_ms;         /* a running clock is due before this instant; 0: any */
+    int at_risk;          /* 1: a running clock has under a quarter of its target left and is not
+                             due at now_ms; -1: none has; 0: any */
+    int64_t now_ms;       /* the instant at_risk is judged at */
+    bool sort_due;        /* by ticket_due_key, then id (the board's order), not by id */
+    int64_t after_due_ms; /* sort_due: rows after (after_due_ms, after_id) */
+    int64_t after_id;     /* ids greater than this */
+    size_t limit;         /* at most this many rows; 0 = no limit */
 };
 
 struct outbox_filter {
@@ -103,6 +113,26 @@ struct gauges {
     int64_t notifications[OUTBOX_STATE_COUNT]; /* by state */
     int64_t breached_clocks;                   /* clocks now in state breached */
 };
+
+/* The console board's counts (GET /v1/summary). */
+struct board_summary {
+    int64_t open;               /* tickets not resolved, closed or cancelled */
+    int64_t at_risk;            /* tickets with a running clock at risk (ticket_filter) */
+    int64_t breached;           /* tickets with a clock running late now */
+    int64_t dead_notifications; /* notifications given up on */
+};
+
+/* An action link's code as the store keeps it (by its hash). */
+struct action_link {
+    int64_t id;
+    int64_t ticket_id;
+    char *contact; /* the person the link was sent to */
+    int64_t created_ms, expires_ms;
+    int64_t used_ms;   /* SLAD_NO_TIME: not used yet */
+    char *used_action; /* "acknowledge", "take", or NULL */
+};
+/* Free its strings. */
+void action_link_done(struct action_link *a);
 
 /* Listings call back with borrowed rows, valid during the call. Return 0 to go on, > 0 to
  * stop (the listing returns 0), < 0 to stop and return that error. A callback must not

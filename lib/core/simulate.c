@@ -70,8 +70,9 @@ static int add_entry(const struct conf *conf, struct timeline *tl, int64_t at_ms
     e->repeat = repeat;
     struct recipient resolved[RECIPIENT_MAX];
     size_t n = 0;
-    /* Without a store there are no overrides: the rota alone says who is on call. */
-    struct recipient_oncall oncall = {at_ms, NULL, 0};
+    /* Without a store there are no overrides (simulate_run): the rota alone says who is
+     * on call. */
+    struct recipient_oncall oncall = {at_ms, tl->overrides, tl->n_overrides};
     recipient_resolve(conf, &tl->ticket, notify, &oncall, resolved, RECIPIENT_MAX, &n);
     e->recipients = calloc(n ? n : 1, sizeof(*e->recipients));
     if (!e->recipients)
@@ -250,4 +251,76 @@ fail:
     effects_done(&fx);
     timeline_done(tl);
     return r;
+}
+
+/* The elapsed share (percent) of clock name's target at at_ms, or 0 when unknown. */
+static int step_percent(const struct conf *conf, const struct ticket *t, const char *name,
+                        int64_t at_ms)
+{
+    const struct conf_policy *p = lifecycle_policy(conf, t);
+    for (size_t i = 0; p && i < p->n_clocks; i++) {
+        if (strcmp(p->clocks[i].name, name) != 0)
+            continue;
+        for (size_t k = 0; k < t->n_clocks; k++) {
+            const struct slaclock *c = &t->clocks[k];
+            if (strcmp(c->name, name) != 0 || c->target_ms <= 0)
+                continue;
+            int64_t elapsed = slaclock_elapsed(c, policy_clock_calendar(p, &p->clocks[i]), at_ms);
+            return (int)((elapsed * 100 + c->target_ms / 2) / c->target_ms);
+        }
+    }
+    return 0;
+}
+
+/* Walk iterations at most: each instant fires at least one thing, so this bounds the walk
+ * even when steps repeat every second. */
+#define NEXT_MAX_INSTANTS 4096
+
+int simulate_next(const struct conf *conf, const struct ticket *ticket, int64_t now_ms,
+                  int64_t horizon_ms, size_t max, const struct schedule_override *overrides,
+                  size_t n_overrides, struct timeline *ret, struct slad_error *reterr)
+{
+    struct timeline *tl = ret;
+    memset(tl, 0, sizeof(*tl));
+    if (ticket_copy(&tl->ticket, ticket) < 0)
+        return slad_error_set(reterr, ENOMEM, "out of memory");
+    const struct conf_policy *p = lifecycle_policy(conf, &tl->ticket);
+    tl->policy = p ? p->name : NULL;
+    tl->overrides = overrides;
+    tl->n_overrides = n_overrides;
+    if (max > SIMULATE_MAX_ENTRIES)
+        max = SIMULATE_MAX_ENTRIES;
+    struct effects fx;
+    effects_init(&fx);
+    int r = 0;
+    for (int n = 0; r == 0 && n < NEXT_MAX_INSTANTS; n++) {
+        int64_t next = lifecycle_next_instant(conf, &tl->ticket, horizon_ms);
+        if (next > horizon_ms)
+            break;
+        r = lifecycle_advance(conf, &tl->ticket, next > now_ms ? next : now_ms, &fx);
+        for (size_t i = 0; r == 0 && i < fx.n; i++) {
+            const struct effect *e = &fx.v[i];
+            if (e->kind != EFFECT_STEP)
+                continue;
+            if (tl->n_entries >= max) {
+                tl->truncated = 1;
+                break;
+            }
+            r = add_entry(conf, tl, e->at_ms, "step", e->event, e->clock, e->step, e->repeat,
+                          e->notify);
+            if (r == 0)
+                tl->entries[tl->n_entries - 1].percent =
+                    step_percent(conf, &tl->ticket, e->clock, e->at_ms);
+        }
+        effects_clear(&fx);
+        if (tl->truncated)
+            break;
+    }
+    effects_done(&fx);
+    if (r < 0) {
+        timeline_done(tl);
+        return slad_error_set(reterr, ENOMEM, "out of memory finding the next steps");
+    }
+    sort_entries(tl);
+    return 0;
 }

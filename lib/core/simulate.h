@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "schedule.h"
 #include "error.h"
 #include "lifecycle.h"
 #include "ticket.h"
@@ -28,6 +29,7 @@ struct sim_entry {
     char clock[SLACLOCK_NAME_MAX]; /* clock (or follow-up) name, or "" */
     char state[16];                /* kind "clock": the clock's new state */
     int step;                      /* 1-based step number, 0 when none */
+    int percent; /* simulate_next: the clock's elapsed share of its target at at_ms */
     unsigned repeat;
     struct sim_recipient *recipients;
     size_t n_recipients;
@@ -39,6 +41,9 @@ struct timeline {
     struct sim_entry *entries;
     size_t n_entries;
     int truncated; /* stopped at the entry limit or horizon with work left */
+    /* On-call overrides the recipients are resolved with (borrowed; none: the rota). */
+    const struct schedule_override *overrides;
+    size_t n_overrides;
 };
 
 #define SIMULATE_MAX_ENTRIES 1000
@@ -52,6 +57,17 @@ struct timeline {
 int simulate_run(const struct conf *conf, const struct ticket *ticket,
                  const struct ticket_event *events, size_t n_events, int64_t horizon_ms,
                  struct timeline *ret, struct slad_error *reterr);
+
+/* What happens next to a stored ticket: the escalation steps of its clocks after now_ms
+ * (an overdue one, which the daemon is about to fire, at its own instant), found by
+ * walking the engine forward from the ticket as it is, as the daemon fires them, up to
+ * max steps or horizon_ms. Each step's recipients are resolved at its instant with the
+ * overrides given (borrowed; those overlapping [now_ms, horizon_ms) suffice), its percent
+ * is the clock's elapsed share of the target then. *ret as simulate_run's (kind "step"
+ * only, in time order); truncated when steps remain past max. -ENOMEM. */
+int simulate_next(const struct conf *conf, const struct ticket *ticket, int64_t now_ms,
+                  int64_t horizon_ms, size_t max, const struct schedule_override *overrides,
+                  size_t n_overrides, struct timeline *ret, struct slad_error *reterr);
 
 void timeline_done(struct timeline *tl);
 

@@ -51,6 +51,7 @@ void slaclock_init(struct slaclock *c, const struct conf_clock *cc)
     c->stopped_at_ms = SLAD_NO_TIME;
     c->breached_at_ms = SLAD_NO_TIME;
     c->due_at_ms = SLAD_NO_TIME;
+    c->risk_at_ms = SLAD_NO_TIME;
     c->stop_event = -1;
     c->target_ms = configured_target(cc);
 }
@@ -78,10 +79,14 @@ static int64_t target_at(const struct conf_clock *cc, const struct calendar *cal
     return calendar_elapsed(cal, start_ms, close);
 }
 
-/* Due instant of a counting clock that has not reached its target. */
+/* Due instant of a counting clock that has not reached its target, and the instant it
+ * comes at risk (a quarter of its target left), on the same calendar: the board filters and
+ * counts at-risk clocks in SQL, which knows no calendar. */
 static void compute_due(struct slaclock *c, const struct calendar *cal)
 {
     c->due_at_ms = calendar_add(cal, c->since_ms, c->target_ms - c->elapsed_ms);
+    int64_t to_risk = c->target_ms - c->target_ms / SLACLOCK_RISK_LEFT - c->elapsed_ms;
+    c->risk_at_ms = to_risk <= 0 ? c->since_ms : calendar_add(cal, c->since_ms, to_risk);
 }
 
 void slaclock_start(struct slaclock *c, const struct conf_clock *cc, const struct calendar *cal,

@@ -38,7 +38,9 @@ enum slaclock_state {
 const char *slaclock_state_name(enum slaclock_state state);
 int slaclock_state_from_name(const char *name);
 
-#define SLACLOCK_NAME_MAX  48
+#define SLACLOCK_NAME_MAX 48
+/* A running clock is "at risk" once less than 1/SLACLOCK_RISK_LEFT of its target is left. */
+#define SLACLOCK_RISK_LEFT 4
 #define SLACLOCK_MAX_STEPS 16
 
 struct slaclock {
@@ -51,6 +53,9 @@ struct slaclock {
     int64_t started_at_ms, stopped_at_ms, breached_at_ms; /* SLAD_NO_TIME when not yet */
     int64_t due_at_ms;    /* when elapsed reaches target (running), or did (breached/stopped);
                              SLAD_NO_TIME while pending without a start or paused before due */
+    int64_t risk_at_ms;   /* running: when less than a quarter of the target is left
+                             (SLACLOCK_RISK_LEFT), computed with due_at_ms; the board's
+                             "at risk" (SLAD_NO_TIME before a clock first runs) */
     bool paused_breached; /* paused after due */
     int stop_event;       /* enum ticket_event_type that stopped it, or -1 */
     uint16_t fired[SLACLOCK_MAX_STEPS]; /* how many times each ladder step fired */

@@ -285,3 +285,14 @@ struct slaclock *ticket_clock(struct ticket *t, const char *name)
             return &t->clocks[i];
     return NULL;
 }
+
+int64_t ticket_due_key(const struct ticket *t)
+{
+    int64_t best = INT64_MAX;
+    for (size_t i = 0; i < t->n_clocks && i < TICKET_MAX_CLOCKS; i++) {
+        const struct slaclock *c = &t->clocks[i];
+        if (slaclock_is_counting(c) && c->due_at_ms != SLAD_NO_TIME && c->due_at_ms < best)
+            best = c->due_at_ms;
+    }
+    return best;
+}

@@ -65,6 +65,9 @@ struct ticket;
 /* The instant of t's latest event: the last instant any event happened, or reported_at
  * when that is later (or no event happened yet). */
 int64_t ticket_last_event_ms(const struct ticket *t);
+/* The earliest due instant of the ticket's counting (running or breached) clocks, the
+ * board's order; INT64_MAX when none counts. */
+int64_t ticket_due_key(const struct ticket *t);
 
 /* Whether an event dated at_ms may follow t's events. Events are applied in time order:
  * one dated before the last (a resume before its hold, a stop before the start) would

@@ -58,13 +58,15 @@ static json_t *pseudo_ticket_json(const struct ticket *t)
 }
 
 char *payload_encode(const struct ticket *t, const struct effect *e, bool late,
-                     const struct recipient *rc)
+                     const struct recipient *rc, const char *link)
 {
     json_t *p = record_effect_json(t, e, late);
     bool ok = record_put_int(p, "ticket_id", t->id);
     ok &= record_put_str(p, "recipient", rc->text);
     ok &= record_put_str(p, "contact", rc->contact ? rc->contact->name : NULL);
     ok &= record_put_str(p, "address", rc->address);
+    if (link)
+        ok &= record_put_str(p, "link", link);
     const struct slaclock *c = e->kind == EFFECT_STEP ? clock_named(t, e->clock) : NULL;
     if (c)
         ok &= record_put(p, "clock_snapshot", clock_snapshot(c));
@@ -150,7 +152,8 @@ int payload_decode(const char *text, int64_t now_ms, struct payload *ret, struct
     p.has_clock = clock_from(json_object_get(o, "clock_snapshot"), &p.clock);
     int r = 0;
     if (!copy_str(o, "recipient", &p.recipient) || !copy_str(o, "contact", &p.contact) ||
-        !copy_str(o, "address", &p.address) || !copy_str(o, "followup", &p.followup))
+        !copy_str(o, "address", &p.address) || !copy_str(o, "followup", &p.followup) ||
+        !copy_str(o, "link", &p.link))
         r = slad_error_set(reterr, ENOMEM, "out of memory reading a payload");
     json_t *pt = json_object_get(o, "plan_ticket");
     if (r == 0 && json_is_object(pt)) {
@@ -172,6 +175,7 @@ void payload_done(struct payload *p)
     free(p->contact);
     free(p->address);
     free(p->followup);
+    free(p->link);
     ticket_done(&p->ticket);
     *p = (struct payload){.ticket_id = 0};
     ticket_init(&p->ticket);

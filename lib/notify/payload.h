@@ -27,6 +27,7 @@ struct payload {
     unsigned repeat;                     /* of a step; 0 for its first firing */
     char *recipient, *contact, *address; /* as resolved when the row was queued */
     char *followup;                      /* the follow-up task's name */
+    char *link;                          /* the console's link for the recipient, or NULL */
     int64_t followup_deadline_ms;        /* its deadline; SLAD_NO_TIME when none */
     bool has_clock;                      /* clock holds the step's clock */
     struct slaclock clock;               /* name, state, target, elapsed, since,
@@ -36,10 +37,11 @@ struct payload {
 };
 
 /* The payload of the outbox row that tells recipient rc of effect e on ticket t (t->id 0:
- * a plan's pseudo ticket, carried along), late as its history row says; a malloc'd text,
- * or NULL when memory ran out. */
+ * a plan's pseudo ticket, carried along), late as its history row says, with link (the
+ * console's action link or ticket page, NULL: none); a malloc'd text, or NULL when memory
+ * ran out. */
 char *payload_encode(const struct ticket *t, const struct effect *e, bool late,
-                     const struct recipient *rc);
+                     const struct recipient *rc, const char *link);
 
 /* Read text (NULL: an empty payload) into *ret. A pseudo ticket is read as a POST
  * /v1/tickets body at now_ms (its errors as jsonx_ticket_parse gives them). -EBADMSG when

@@ -159,3 +159,49 @@ int vendor_need_phone(const struct notification *n, struct slad_error *reterr)
                               vendor_recipient_name(n));
     return 0;
 }
+
+const char *vendor_link_label(const struct notification *n)
+{
+    const char *lang = n->conf && n->conf->daemon.language ? n->conf->daemon.language : "zh";
+    bool zh = strcmp(lang, "en") != 0;
+    bool action = n->link && strstr(n->link, "/a/");
+    if (action)
+        return zh ? "确认或接单" : "Acknowledge or take it";
+    return zh ? "查看工单" : "Open the ticket";
+}
+
+char *vendor_text_with_link(const struct notification *n, enum vendor_link_style style)
+{
+    const char *text = n->text ? n->text : "";
+    if (!n->link || !*n->link)
+        return strdup(text);
+    const char *label = vendor_link_label(n);
+    size_t len = strlen(text) + strlen(label) + strlen(n->link) + 16;
+    char *out = malloc(len);
+    if (!out)
+        return NULL;
+    if (style == VENDOR_LINK_SHORT)
+        snprintf(out, len, "%s %s", text, n->link);
+    else if (style == VENDOR_LINK_LINE)
+        snprintf(out, len, "%s\n\n%s: %s", text, label, n->link);
+    else
+        snprintf(out, len, "%s\n\n[%s](%s)", text, label, n->link);
+    return out;
+}
+
+int vendor_build_linked(vendor_build_fn *build, enum vendor_link_style style,
+                        const struct conf_channel *ch, const struct notification *n, int64_t now_ms,
+                        const uint8_t nonce[CHANNEL_NONCE_BYTES], struct channel_request *r,
+                        struct slad_error *reterr)
+{
+    if (!n->link || !*n->link || !n->text)
+        return build(ch, n, now_ms, nonce, r, reterr);
+    struct notification m = *n;
+    char *text = vendor_text_with_link(n, style);
+    if (!text)
+        return slad_error_set(reterr, ENOMEM, "out of memory");
+    m.text = text;
+    int e = build(ch, &m, now_ms, nonce, r, reterr);
+    free(text);
+    return e;
+}

@@ -81,6 +81,27 @@ int vendor_need_phone(const struct notification *n, struct slad_error *reterr);
 /* at_ms as UTC broken down, without the process's locale or time zone. */
 void vendor_utc_fields(int64_t at_ms, struct tm *tm);
 
+/* How a message's text carries its link (the console's action link, render.h's link). */
+enum vendor_link_style {
+    VENDOR_LINK_SHORT,    /* SMS: " URL" after the text */
+    VENDOR_LINK_LINE,     /* plain text: a paragraph "LABEL: URL" */
+    VENDOR_LINK_MARKDOWN, /* a paragraph "[LABEL](URL)" */
+};
+/* n->text with n->link after it in style (a copy of the text when n has no link);
+ * malloc'd, NULL when out of memory. */
+char *vendor_text_with_link(const struct notification *n, enum vendor_link_style style);
+/* build(ch, n', ...) where n' is n with its link in its text (vendor_text_with_link). */
+typedef int vendor_build_fn(const struct conf_channel *ch, const struct notification *n,
+                            int64_t now_ms, const uint8_t nonce[CHANNEL_NONCE_BYTES],
+                            struct channel_request *r, struct slad_error *reterr);
+int vendor_build_linked(vendor_build_fn *build, enum vendor_link_style style,
+                        const struct conf_channel *ch, const struct notification *n, int64_t now_ms,
+                        const uint8_t nonce[CHANNEL_NONCE_BYTES], struct channel_request *r,
+                        struct slad_error *reterr);
+/* The words of n's link in the daemon's language: "确认或接单" / "Acknowledge or take it" for
+ * an action link (/a/CODE), "查看工单" / "Open the ticket" for the console's page. */
+const char *vendor_link_label(const struct notification *n);
+
 /* The webhook body of SPEC 3 for n at now_ms (vendor_webhook.c), which the file channel
  * writes too; NULL when out of memory. */
 json_t *vendor_webhook_body(const struct notification *n, int64_t now_ms);

@@ -74,9 +74,18 @@ static bool classify(const struct conf_channel *ch, const struct channel_respons
     return answer_errcode(ch, resp, "dingtalk", 130101, DINGTALK_THROTTLE_MS, v);
 }
 
+/* The message with its link (the console's): a markdown link. */
+static int build_dingtalk_linked(const struct conf_channel *ch, const struct notification *n,
+                                 int64_t now_ms, const uint8_t nonce[CHANNEL_NONCE_BYTES],
+                                 struct channel_request *r, struct slad_error *reterr)
+{
+    return vendor_build_linked(build_dingtalk, VENDOR_LINK_MARKDOWN, ch, n, now_ms, nonce, r,
+                               reterr);
+}
+
 const struct vendor vendor_dingtalk = {
     .transport = CHANNEL_TRANSPORT_HTTP,
-    .build = build_dingtalk,
+    .build = build_dingtalk_linked,
     .classify = classify,
     .text_escape = text_escape,
 };

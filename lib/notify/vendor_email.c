@@ -143,7 +143,15 @@ static int build_email(const struct conf_channel *ch, const struct notification 
     return 0;
 }
 
+/* The message with its link (the console's): a last paragraph. */
+static int build_email_linked(const struct conf_channel *ch, const struct notification *n,
+                              int64_t now_ms, const uint8_t nonce[CHANNEL_NONCE_BYTES],
+                              struct channel_request *r, struct slad_error *reterr)
+{
+    return vendor_build_linked(build_email, VENDOR_LINK_LINE, ch, n, now_ms, nonce, r, reterr);
+}
+
 const struct vendor vendor_email = {
     .transport = CHANNEL_TRANSPORT_SMTP,
-    .build = build_email,
+    .build = build_email_linked,
 };

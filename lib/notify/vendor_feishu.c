@@ -1,5 +1,6 @@
-/* vendor_feishu.c - the Feishu/Lark custom bot v2 (open-apis/bot/v2/hook): msg_type text,
- * signing with a timestamp in s; code in the body. */
+/* vendor_feishu.c - the Feishu/Lark custom bot v2 (open-apis/bot/v2/hook): msg_type text
+ * (interactive, a card with a button, when the message has a link), signing with a
+ * timestamp in s; code in the body. */
 #include "vendor.h"
 
 #include <errno.h>
@@ -10,22 +11,40 @@
 #include "jsonx.h"
 #include "sign.h"
 
+/* A message with a link is a card: the text, then a button that opens the link. */
+static json_t *card_body(const struct notification *n)
+{
+    return json_pack("{s:s,s:{s:{s:b},s:[{s:s,s:{s:s,s:o}},{s:s,s:[{s:s,s:{s:s,s:s},s:s,s:o}]}]}}",
+                     "msg_type", "interactive", "card", "config", "wide_screen_mode", 1, "elements",
+                     "tag", "div", "text", "tag", "plain_text", "content", jsonx_string(n->text),
+                     "tag", "action", "actions", "tag", "button", "text", "tag", "plain_text",
+                     "content", vendor_link_label(n), "type", "primary", "url",
+                     jsonx_string(n->link));
+}
+
 static int build_feishu(const struct conf_channel *ch, const struct notification *n, int64_t now_ms,
                         const uint8_t nonce[CHANNEL_NONCE_BYTES], struct channel_request *r,
                         struct slad_error *reterr)
 {
-    json_t *body;
-    if (ch->secret) {
+    json_t *body = n->link && *n->link ? card_body(n)
+                                       : json_pack("{s:s,s:{s:o}}", "msg_type", "text", "content",
+                                                   "text", jsonx_string(n->text));
+    if (body && ch->secret) {
         int64_t ts = now_ms >= 0 ? now_ms / 1000 : 0;
         char sig[SIGN_TEXT_MAX], tstext[24];
-        if (sign_feishu(ch->secret, ts, sig, sizeof(sig)) < 0)
+        if (sign_feishu(ch->secret, ts, sig, sizeof(sig)) < 0) {
+            json_decref(body);
             return slad_error_set(reterr, EIO, "cannot compute the Feishu signature");
+        }
         snprintf(tstext, sizeof(tstext), "%" PRId64, ts);
-        body = json_pack("{s:s,s:s,s:s,s:{s:o}}", "timestamp", tstext, "sign", sig, "msg_type",
-                         "text", "content", "text", jsonx_string(n->text));
-    } else {
-        body = json_pack("{s:s,s:{s:o}}", "msg_type", "text", "content", "text",
-                         jsonx_string(n->text));
+        /* timestamp and sign first, as Feishu's documentation writes them. */
+        json_t *signed_body = json_pack("{s:s,s:s}", "timestamp", tstext, "sign", sig);
+        if (!signed_body || json_object_update(signed_body, body) < 0) {
+            json_decref(signed_body);
+            signed_body = NULL;
+        }
+        json_decref(body);
+        body = signed_body;
     }
     return vendor_json_post(ch, r, body, reterr);
 }

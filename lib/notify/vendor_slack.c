@@ -1,4 +1,5 @@
-/* vendor_slack.c - Slack incoming webhooks: {"text"}; 200 "ok", errors as plain-text
+/* vendor_slack.c - Slack incoming webhooks: {"text"} (with blocks: the text and a button,
+ * when the message has a link); 200 "ok", errors as plain-text
  * bodies (read by their HTTP status). */
 #include "vendor.h"
 
@@ -19,7 +20,17 @@ static int build_slack(const struct conf_channel *ch, const struct notification 
     int e = render_buf_take(&b, "the message text", &text, NULL, reterr);
     if (e < 0)
         return e;
-    json_t *body = json_pack("{s:o}", "text", jsonx_string(text));
+    json_t *body;
+    if (n->link && *n->link) {
+        /* The text (also the notification's fallback), and a button that opens the link. */
+        body = json_pack("{s:o,s:[{s:s,s:{s:s,s:o}},{s:s,s:[{s:s,s:{s:s,s:s},s:o}]}]}", "text",
+                         jsonx_string(text), "blocks", "type", "section", "text", "type", "mrkdwn",
+                         "text", jsonx_string(text), "type", "actions", "elements", "type",
+                         "button", "text", "type", "plain_text", "text", vendor_link_label(n),
+                         "url", jsonx_string(n->link));
+    } else {
+        body = json_pack("{s:o}", "text", jsonx_string(text));
+    }
     free(text);
     return vendor_json_post(ch, r, body, reterr);
 }

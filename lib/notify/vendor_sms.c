@@ -106,7 +106,15 @@ static int build_sms(const struct conf_channel *ch, const struct notification *n
     return vendor_buf_body(r, &b, reterr);
 }
 
+/* The message with its link (the console's): after the text, short. */
+static int build_sms_linked(const struct conf_channel *ch, const struct notification *n,
+                            int64_t now_ms, const uint8_t nonce[CHANNEL_NONCE_BYTES],
+                            struct channel_request *r, struct slad_error *reterr)
+{
+    return vendor_build_linked(build_sms, VENDOR_LINK_SHORT, ch, n, now_ms, nonce, r, reterr);
+}
+
 const struct vendor vendor_sms = {
     .transport = CHANNEL_TRANSPORT_HTTP,
-    .build = build_sms,
+    .build = build_sms_linked,
 };

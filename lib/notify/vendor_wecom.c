@@ -41,9 +41,19 @@ static bool classify(const struct conf_channel *ch, const struct channel_respons
     return answer_errcode(ch, resp, "wecom", 45009, WECOM_THROTTLE_MS, v);
 }
 
+/* The message with its link (the console's): a markdown link, or a line in a text message. */
+static int build_wecom_linked(const struct conf_channel *ch, const struct notification *n,
+                              int64_t now_ms, const uint8_t nonce[CHANNEL_NONCE_BYTES],
+                              struct channel_request *r, struct slad_error *reterr)
+{
+    return vendor_build_linked(build_wecom,
+                               (vendor_is_phone(n->to) ? VENDOR_LINK_LINE : VENDOR_LINK_MARKDOWN),
+                               ch, n, now_ms, nonce, r, reterr);
+}
+
 const struct vendor vendor_wecom = {
     .transport = CHANNEL_TRANSPORT_HTTP,
-    .build = build_wecom,
+    .build = build_wecom_linked,
     .classify = classify,
     .text_escape = text_escape,
 };

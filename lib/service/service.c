@@ -63,7 +63,50 @@ void service_free(struct service *svc)
         return;
     effects_done(&svc->fx);
     effects_done(&svc->ffx);
+    free(svc->changes);
     free(svc);
+}
+
+/* Remember that ticket t changed (its status and updated_at now), once per ticket: the
+ * daemon tells the console's streams after the commit. Never fails the operation: past
+ * SERVICE_CHANGES_MAX, or out of memory, the list says "too many" instead. */
+static void note_change(struct service *svc, const struct ticket *t)
+{
+    for (size_t i = 0; i < svc->n_changes; i++) {
+        if (svc->changes[i].id == t->id) {
+            svc->changes[i].status = t->status;
+            svc->changes[i].updated_ms = t->updated_at_ms;
+            return;
+        }
+    }
+    if (svc->changes_overflow)
+        return;
+    if (svc->n_changes >= SERVICE_CHANGES_MAX) {
+        svc->changes_overflow = true;
+        return;
+    }
+    if (!svc->changes) {
+        svc->changes = malloc(SERVICE_CHANGES_MAX * sizeof(*svc->changes));
+        if (!svc->changes) {
+            svc->changes_overflow = true;
+            return;
+        }
+    }
+    svc->changes[svc->n_changes++] = (struct service_change){t->id, t->status, t->updated_at_ms};
+}
+
+const struct service_change *service_changes(const struct service *svc, size_t *ret_n,
+                                             bool *ret_overflow)
+{
+    *ret_n = svc->n_changes;
+    *ret_overflow = svc->changes_overflow;
+    return svc->changes;
+}
+
+void service_changes_clear(struct service *svc)
+{
+    svc->n_changes = 0;
+    svc->changes_overflow = false;
 }
 
 const struct conf *service_conf(const struct service *svc)
@@ -100,8 +143,10 @@ static int record_effects(struct service *svc, const struct ticket *t, int64_t n
 
 /* Mirror the ticket's next instant in the agenda and end the savepoint; on failure the
  * operation is rolled back and the agenda left as it was. */
-static int finish_op(struct service *svc, int64_t id, int64_t next_ms, struct slad_error *reterr)
+static int finish_op(struct service *svc, const struct ticket *t, int64_t next_ms,
+                     struct slad_error *reterr)
 {
+    int64_t id = t->id;
     int64_t old_ms = agenda_when(svc->agenda, AGENDA_TICKET, id);
     int r = agenda_schedule(svc->agenda, AGENDA_TICKET, id, next_ms);
     if (r < 0)
@@ -114,6 +159,7 @@ static int finish_op(struct service *svc, int64_t id, int64_t next_ms, struct sl
         agenda_schedule(svc->agenda, AGENDA_TICKET, id, old_ms);
         return service_abort_op(svc, r);
     }
+    note_change(svc, t);
     return 0;
 }
 
@@ -265,7 +311,7 @@ int service_ticket_create(struct service *svc, const struct ticket *in, int64_t 
         r = service_abort_op(svc, r);
         goto out;
     }
-    r = finish_op(svc, t.id, next_ms, reterr);
+    r = finish_op(svc, &t, next_ms, reterr);
     if (r < 0)
         goto out;
     service_count_effects(svc, &t, &svc->fx);
@@ -371,7 +417,7 @@ int service_ticket_patch(struct service *svc, int64_t id, const struct ticket_pa
         r = record_effects(svc, &t, now_ms, reterr);
     if (r < 0)
         goto fail;
-    r = finish_op(svc, t.id, next_ms, reterr);
+    r = finish_op(svc, &t, next_ms, reterr);
     if (r < 0) {
         ticket_done(&t);
         return r;
@@ -433,7 +479,7 @@ int service_ticket_event(struct service *svc, int64_t id, const struct ticket_ev
         r = record_ticket_effect(svc, &t, &svc->fx.v[i], now_ms, reterr);
     if (r < 0)
         goto fail;
-    r = finish_op(svc, t.id, next_ms, reterr);
+    r = finish_op(svc, &t, next_ms, reterr);
     if (r < 0) {
         ticket_done(&t);
         return r;
@@ -477,7 +523,7 @@ static int fire_ticket(struct service *svc, int64_t id, int64_t now_ms, struct s
         ticket_done(&t);
         return service_abort_op(svc, r);
     }
-    r = finish_op(svc, id, next_ms, reterr);
+    r = finish_op(svc, &t, next_ms, reterr);
     if (r >= 0)
         service_count_effects(svc, &t, &svc->fx);
     ticket_done(&t);
@@ -539,8 +585,10 @@ static int rechoose_ticket(struct service *svc, int64_t id, int64_t now_ms,
         r = agenda_schedule(svc->agenda, AGENDA_TICKET, id, next_ms) < 0
                 ? slad_error_set(reterr, ENOMEM, "agenda: out of memory")
                 : 0;
-    if (r >= 0)
+    if (r >= 0) {
         service_count_effects(svc, &t, &svc->fx);
+        note_change(svc, &t);
+    }
     ticket_done(&t);
     return r;
 }

@@ -23,6 +23,7 @@
 #include "lifecycle.h"
 #include "records.h"
 #include "schedule.h"
+#include "session.h"
 #include "ticket.h"
 
 struct store;
@@ -50,6 +51,55 @@ int service_set_conf(struct service *svc, const struct conf *conf, int64_t now_m
  * ticket_done()s it. */
 int service_ticket_create(struct service *svc, const struct ticket *t, int64_t now_ms,
                           struct ticket *ret, bool *ret_created, struct slad_error *reterr);
+
+/* The tickets that changed since service_changes_clear (each once, with its status and
+ * updated_at after its latest change), for the console's event stream: the daemon reads
+ * them after each commit and clears them (also after a rollback: they did not happen).
+ * *ret_overflow when more than SERVICE_CHANGES_MAX changed (a reload re-choosing every
+ * policy): the list is then incomplete and the reader should refetch. */
+#define SERVICE_CHANGES_MAX 256
+struct service_change {
+    int64_t id;
+    enum ticket_status status;
+    int64_t updated_ms;
+};
+const struct service_change *service_changes(const struct service *svc, size_t *ret_n,
+                                             bool *ret_overflow);
+void service_changes_clear(struct service *svc);
+
+/* Action links (issue 13): codes of ACTION_CODE_LEN characters of ACTION_CODE_ALPHABET,
+ * valid ACTION_LINK_TTL_MS, kept ACTION_LINK_KEEP_MS (then purged). */
+#define ACTION_CODE_LEN      10
+#define ACTION_CODE_ALPHABET "23456789abcdefghjkmnpqrstuvwxyz"
+#define ACTION_LINK_TTL_MS   (7LL * 86400 * 1000)
+#define ACTION_LINK_KEEP_MS  (30LL * 86400 * 1000)
+
+/* An action link opened: its code's record, its ticket, and what the contact may do now. */
+struct action_view {
+    struct action_link link;
+    struct ticket ticket;
+    bool can_acknowledge, can_take;
+};
+void action_view_done(struct action_view *v);
+/* The link of code at now_ms (action_view_done *ret in any case): -ENOENT for a code slad
+ * did not send (or whose ticket is gone), -ETIMEDOUT when it expired, -EALREADY when it was
+ * used; messages for a person. */
+int service_action_get(struct service *svc, const char *code, int64_t now_ms,
+                       struct action_view *ret, struct slad_error *reterr);
+/* Do action ("acknowledge", or "take": dispatch with the contact as assignee) as the
+ * link's contact and use the code up, in one savepoint; *ret the ticket after it.
+ * service_action_get's errors, -EINVAL for another action, -EBUSY when the status does
+ * not allow it (the code stays usable). */
+int service_action_do(struct service *svc, const char *code, const char *action, int64_t now_ms,
+                      struct ticket *ret, struct slad_error *reterr);
+
+/* What happens next to ticket id (GET /v1/tickets/{id}/next): the coming escalation steps
+ * of its clocks after now_ms up to horizon_ms, at most max, from the engine with the
+ * stored on-call overrides (simulate_next); timeline_done *ret. -ENOENT when unknown,
+ * -E2BIG when too many overrides overlap the horizon. */
+struct timeline;
+int service_ticket_next(struct service *svc, int64_t id, int64_t now_ms, int64_t horizon_ms,
+                        size_t max, struct timeline *ret, struct slad_error *reterr);
 
 int service_ticket_get(struct service *svc, int64_t id, struct ticket *ret,
                        struct slad_error *reterr);
@@ -165,6 +215,10 @@ int service_counts(struct service *svc, struct service_counts *ret);
 
 /* Whether the database answers (/healthz). */
 int service_check(struct service *svc, struct slad_error *reterr);
+/* The console board's counts at now_ms (GET /v1/summary). */
+int service_board_summary(struct service *svc, int64_t now_ms, struct board_summary *ret,
+                          struct slad_error *reterr);
+
 /* The gauges of /metrics (records.h). */
 int service_gauges(struct service *svc, struct gauges *ret, struct slad_error *reterr);
 
@@ -203,5 +257,25 @@ struct report;
 struct report_query;
 int service_report_sla(struct service *svc, const struct report_query *q, struct report *ret,
                        struct slad_error *reterr);
+
+/* ---- the console's sessions (service_session.c; core's session.h) ---- */
+
+/* Store a new session (sign-in) and purge the ended ones, at now_ms. */
+int service_session_create(struct service *svc, const struct session *sess, int64_t now_ms,
+                           struct slad_error *reterr);
+/* The session of the token hashing to hash, live at now_ms, of a contact of the running
+ * config that has a password_hash (removing either signs the person out); its rights in
+ * *ret_contact. -ENOENT otherwise. A read: no transaction needed. */
+int service_session_find(struct service *svc, const unsigned char hash[SESSION_HASH_BYTES],
+                         int64_t now_ms, struct session *ret,
+                         const struct conf_contact **ret_contact, struct slad_error *reterr);
+/* Record a request of the session at now_ms (idle expiry starts again). */
+int service_session_touch(struct service *svc, const unsigned char hash[SESSION_HASH_BYTES],
+                          int64_t now_ms, struct slad_error *reterr);
+/* Delete every session that has ended at now_ms (also done at each sign-in). */
+int service_session_purge(struct service *svc, int64_t now_ms, struct slad_error *reterr);
+/* Sign out: delete the session (none: no error). */
+int service_session_delete(struct service *svc, const unsigned char hash[SESSION_HASH_BYTES],
+                           struct slad_error *reterr);
 
 #endif

@@ -125,8 +125,13 @@ static int queue_one(struct service *svc, const struct ticket *t, const struct e
     int64_t window = rc->channel ? rc->channel->group_window_ms : 0;
     if (window > 0 && due - now_ms < window)
         due = now_ms + window;
+    /* The console's link for the recipient (daemon.public_url). */
+    char link[ACTION_LINK_URL_MAX];
+    link[0] = '\0';
+    if (!dead && (r = service_link_for(svc, t, rc, now_ms, link, sizeof(link), reterr)) < 0)
+        return r;
     /* The payload keeps what the renderer needs besides the ticket as it is at delivery. */
-    char *payload = payload_encode(t, e, late, rc);
+    char *payload = payload_encode(t, e, late, rc, link[0] ? link : NULL);
     if (!payload)
         return slad_error_set(reterr, ENOMEM, "out of memory queueing a notification");
     struct outbox_row o = {

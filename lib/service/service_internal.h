@@ -33,6 +33,10 @@ struct service {
     service_observer_fn *observer; /* told of each effect once it is recorded */
     void *observer_data;
     const struct budget_clock *clock; /* times plan expansions; NULL: unlimited */
+    /* Tickets changed since service_changes_clear (service.c: note_change). */
+    struct service_change *changes; /* SERVICE_CHANGES_MAX, allocated at the first */
+    size_t n_changes;
+    bool changes_overflow;
 };
 
 /* ---- recording (service_effects.c) ---- */
@@ -51,6 +55,19 @@ int service_record_effect(struct service *svc, const struct ticket *t, const str
 int service_overrides_load(struct service *svc, const char *schedule, int64_t from_ms,
                            int64_t to_ms, struct schedule_override **ret, size_t *ret_n,
                            struct slad_error *reterr);
+/* ---- the console's links (service_links.c) ---- */
+
+/* The link of a notification to rc about t at now_ms into link (size bytes; "" when
+ * none): an action link (a new code, stored hashed) for a person, the ticket's page for a
+ * channel, none for the customer or without daemon.public_url. */
+#define ACTION_LINK_URL_MAX 640
+struct recipient;
+int service_link_for(struct service *svc, const struct ticket *t, const struct recipient *rc,
+                     int64_t now_ms, char *link, size_t size, struct slad_error *reterr);
+/* The hex SHA-256 of code, as the store keeps it; -EIO. */
+#define ACTION_HASH_HEX 65
+int service_code_hash(const char *code, char hex[ACTION_HASH_HEX]);
+
 /* Tell the observer and the metrics about fx once it is recorded. */
 void service_count_effects(struct service *svc, const struct ticket *t, const struct effects *fx);
 /* Roll back the operation's savepoint; returns r. */

@@ -4,7 +4,11 @@
  * writes. */
 #include "service.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "report.h"
+#include "simulate.h"
 #include "service_internal.h"
 #include "store.h"
 #include "store_followup.h"
@@ -18,6 +22,33 @@ int service_check(struct service *svc, struct slad_error *reterr)
 int service_gauges(struct service *svc, struct gauges *ret, struct slad_error *reterr)
 {
     return store_gauges(svc->store, ret, reterr);
+}
+
+int service_board_summary(struct service *svc, int64_t now_ms, struct board_summary *ret,
+                          struct slad_error *reterr)
+{
+    return store_board_summary(svc->store, now_ms, ret, reterr);
+}
+
+int service_ticket_next(struct service *svc, int64_t id, int64_t now_ms, int64_t horizon_ms,
+                        size_t max, struct timeline *ret, struct slad_error *reterr)
+{
+    struct ticket t;
+    memset(ret, 0, sizeof(*ret)); /* timeline_done is safe on every path */
+    int r = store_ticket_load(svc->store, id, &t, reterr);
+    if (r < 0)
+        return r;
+    /* Every schedule's overrides over the walk: a step resolves "oncall:" at its instant. */
+    struct schedule_override *ov = NULL;
+    size_t n_ov = 0;
+    r = service_overrides_load(svc, NULL, now_ms, horizon_ms, &ov, &n_ov, reterr);
+    if (r >= 0)
+        r = simulate_next(svc->conf, &t, now_ms, horizon_ms, max, ov, n_ov, ret, reterr);
+    ret->overrides = NULL; /* freed here */
+    ret->n_overrides = 0;
+    free(ov);
+    ticket_done(&t);
+    return r;
 }
 
 int service_ticket_list(struct service *svc, const struct ticket_filter *f, ticket_row_fn *fn,

@@ -45,6 +45,9 @@ static const char *const *const statements[] = {
     connection_statements,
     store_ticket_statements,
     store_outbox_statements,
+    store_session_statements,
+    store_board_statements,
+    store_action_statements,
 };
 static const char *const *const seam_statements[] = {
     store_history_statements,

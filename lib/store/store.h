@@ -156,6 +156,23 @@ int store_outbox_group(struct store *s, const struct outbox_row *g, int64_t unti
 int store_outbox_settle_group(struct store *s, const struct outbox_row *g,
                               struct slad_error *reterr);
 
+/* The console board's counts at now_ms (records.h): a few indexed reads. */
+int store_board_summary(struct store *s, int64_t now_ms, struct board_summary *ret,
+                        struct slad_error *reterr);
+
+/* Action links (records.h): code_hash is the hex SHA-256 of the code (the caller
+ * hashes; the code itself is never stored). add: -EEXIST when the hash is taken.
+ * find: -ENOENT when unknown; *ret is action_link_done'd by the caller. use: marks it used
+ * by action at now_ms; -EALREADY when it was used before. purge: deletes the links that
+ * expired before before_ms. */
+int store_action_add(struct store *s, const char *code_hash, int64_t ticket_id, const char *contact,
+                     int64_t created_ms, int64_t expires_ms, struct slad_error *reterr);
+int store_action_find(struct store *s, const char *code_hash, struct action_link *ret,
+                      struct slad_error *reterr);
+int store_action_use(struct store *s, int64_t id, const char *action, int64_t now_ms,
+                     struct slad_error *reterr);
+int store_action_purge(struct store *s, int64_t before_ms, struct slad_error *reterr);
+
 /* The gauges (records.h), from counters that triggers keep: one short read. */
 int store_gauges(struct store *s, struct gauges *ret, struct slad_error *reterr);
 

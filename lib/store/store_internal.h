@@ -9,6 +9,8 @@
  *   store_history.c    history rows
  *   store_outbox.c     outbox rows: queueing, listing, delivery
  *   store_gauges.c     the gauges' counters
+ *   store_board.c      the console board's counts
+ *   store_action.c     the codes of action links
  *   store_schedule.c   on-call overrides
  *   store_followup.c, store_plan.c, store_retention.c,
  *   store_report.c     the SLA report's reads
@@ -28,7 +30,7 @@
 #include "ticket.h"
 
 /* Every statement of every store file fits in the cache. */
-#define STORE_CACHED_MAX 96
+#define STORE_CACHED_MAX 112
 
 /* The connection (store.c opens it; store_sql.c runs its statements). */
 struct store {
@@ -57,7 +59,10 @@ extern const char *const store_ticket_statements[];
 extern const char *const store_history_statements[];
 extern const char *const store_outbox_statements[];
 extern const char *const store_gauges_statements[];
+extern const char *const store_board_statements[];
+extern const char *const store_action_statements[];
 extern const char *const store_schedule_statements[];
+extern const char *const store_session_statements[];
 
 /* An SQLite result code as a negative errno (ENOSPC, EROFS, EAGAIN, ENOMEM, EEXIST,
  * EINVAL, EIO), with a message naming the operation; db may be NULL. */

@@ -1,6 +1,6 @@
 /* store_schema.c - the schema of slad's database and its migrations.
  *
- * Schema (version 7). Instants are INTEGER ms since the epoch, UTC; NULL = none.
+ * Schema (version 10). Instants are INTEGER ms since the epoch, UTC; NULL = none.
  *
  *   tickets   id INTEGER PRIMARY KEY, source, external_id (UNIQUE together: idempotent
  *             intake), title, description, severity, grade, region, team, assignee,
@@ -68,6 +68,16 @@
  *             put on call instead of the rota (store_schedule.c). Index
  *             schedule_overrides_end (to_ms): the overrides still running, of one
  *             schedule or of all (a step that fires).
+ *   console_sessions (version 10) token_sha256 (BLOB PRIMARY KEY: the SHA-256 of the
+ *             cookie's token, never the token), contact (name), csrf (the session's
+ *             CSRF token), created_ms, last_seen_ms (written at most once a minute):
+ *             the console's sign-ins (store_session.c; core's session.h for expiry).
+ *             Index console_sessions_seen (last_seen_ms) for the purge.
+ *   (version 11) tickets.due_ms (the earliest due of its running clocks, the board's
+ *             order; index tickets_due), clocks.risk_at_ms (a running clock at risk from
+ *             then; index clocks_risk), action_links: id, code_hash (hex SHA-256 of the
+ *             link's code) UNIQUE, ticket_id, contact, created_ms, expires_ms, used_ms,
+ *             used_action (store_action.c).
  *
  * Migrations: migrations[i] brings user_version i to i + 1; store_open applies the missing
  * ones in one transaction and refuses a database newer than the table. Never edit a
@@ -277,6 +287,39 @@ static const char *const migrations[] = {
     "CREATE INDEX outbox_grouping ON outbox (channel, address, next_attempt_ms)"
     " WHERE state = 'pending' AND group_id IS NULL;"
     "CREATE INDEX outbox_group ON outbox (group_id, id) WHERE group_id IS NOT NULL;",
+    /* 10: the console's sign-in sessions (issue 13). The token's SHA-256, not the token:
+     * a copy of the database signs nobody in. console_sessions_seen finds the idle ones
+     * to purge. */
+    "CREATE TABLE console_sessions ("
+    " token_sha256 BLOB PRIMARY KEY,"
+    " contact TEXT NOT NULL, csrf TEXT NOT NULL,"
+    " created_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX console_sessions_seen ON console_sessions (last_seen_ms);",
+    /* 11: the console's board and action links (issue 13). tickets.due_ms: the earliest due instant
+     * of its running clocks (ticket_due_key; 9223372036854775807 when none), indexed for the
+     * board's order (sort=due) so that a page of 10,000 open tickets is a range of the index, not
+     * a sort. clocks.risk_at_ms: when a running clock has a quarter of its target left
+     * (computed by the clock on its calendar; for the clocks running now, counted back
+     * from their due in wall time until they are written again), indexed for the board's
+     * count. action_links: the codes of the links in notifications (store_action.c),
+     * SHA-256 of the code only. */
+    "ALTER TABLE tickets ADD COLUMN due_ms INTEGER NOT NULL DEFAULT 9223372036854775807;"
+    "UPDATE tickets SET due_ms = coalesce((SELECT min(c.due_at_ms) FROM clocks c"
+    " WHERE c.ticket_id = tickets.id AND c.state IN ('running', 'breached')"
+    " AND c.due_at_ms IS NOT NULL), 9223372036854775807);"
+    "CREATE INDEX tickets_due ON tickets (due_ms);"
+    "ALTER TABLE clocks ADD COLUMN risk_at_ms INTEGER;"
+    "UPDATE clocks SET risk_at_ms = due_at_ms - target_ms / 4"
+    " WHERE state = 'running' AND due_at_ms IS NOT NULL;"
+    "CREATE INDEX clocks_risk ON clocks (risk_at_ms) WHERE state = 'running';"
+    "CREATE TABLE action_links ("
+    " id INTEGER PRIMARY KEY,"
+    " code_hash TEXT NOT NULL UNIQUE,"
+    " ticket_id INTEGER NOT NULL REFERENCES tickets (id) ON DELETE CASCADE,"
+    " contact TEXT NOT NULL,"
+    " created_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL,"
+    " used_ms INTEGER, used_action TEXT);"
+    "CREATE INDEX action_links_expiry ON action_links (expires_ms);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))

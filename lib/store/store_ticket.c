@@ -48,13 +48,17 @@ enum {
     TC_NEXT_MS,    /* bind only */
     TC_ID,         /* update only */
     TC_LAST_EVENT, /* bind only */
+    TC_DUE,        /* bind only */
 };
 
 /* ?1 after_id, ?2 status, ?3 policy, ?4 team, ?5 breached (0/1), ?6 open_only, ?7 limit,
  * ?8 source, ?9 external_id, ?10 the only id (the origin's, found first by its index),
- * ?11 missed (0/1). */
-#define TICKET_FILTER                                                                              \
-    " WHERE t.id > ?1"                                                                             \
+ * ?11 missed (0/1), ?12 assignee, ?13 severity, ?14 region, ?15 q (lower case: a substring
+ * of the searched fields in lower case), ?16 due_before, ?17 at_risk (0/1), ?18 now (for
+ * at_risk), ?19 after_due (sort=due: the cursor is (due_ms, id) > (?19, ?1)).
+ * A "running" clock of the board counts (running or breached); one at risk runs with less
+ * than a quarter of its target left (risk_at_ms, computed by the clock) and is not due. */
+#define TICKET_WHERE                                                                               \
     " AND (?2 IS NULL OR t.status = ?2)"                                                           \
     " AND (?3 IS NULL OR t.policy = ?3)"                                                           \
     " AND (?4 IS NULL OR t.team = ?4)"                                                             \
@@ -65,16 +69,32 @@ enum {
     " AND (?6 IS NULL OR t.status NOT IN ('resolved', 'closed', 'cancelled'))"                     \
     " AND (?8 IS NULL OR t.source = ?8) AND (?9 IS NULL OR t.external_id = ?9)"                    \
     " AND (?10 IS NULL OR t.id = ?10)"                                                             \
-    " ORDER BY t.id LIMIT ?7"
+    " AND (?12 IS NULL OR t.assignee = ?12)"                                                       \
+    " AND (?13 IS NULL OR t.severity = ?13)"                                                       \
+    " AND (?14 IS NULL OR t.region = ?14)"                                                         \
+    " AND (?15 IS NULL OR instr(lower(t.title), ?15) > 0"                                          \
+    "  OR instr(lower(coalesce(t.customer_name, '')), ?15) > 0"                                    \
+    "  OR instr(lower(coalesce(t.customer_phone, '')), ?15) > 0"                                   \
+    "  OR instr(lower(coalesce(t.device_serial, '')), ?15) > 0"                                    \
+    "  OR instr(lower(coalesce(t.external_id, '')), ?15) > 0)"                                     \
+    " AND (?16 IS NULL OR t.due_ms < ?16)"                                                         \
+    " AND (?17 IS NULL OR ?17 = EXISTS (SELECT 1 FROM clocks c WHERE c.ticket_id = t.id"           \
+    "  AND c.state = 'running' AND c.risk_at_ms <= ?18 AND c.due_at_ms > ?18))"
+
+/* In id order, or (sort=due) by the earliest due instant of the ticket's running clocks
+ * (tickets.due_ms, TICKET_NO_DUE when none: last), through the index tickets_due. */
+#define TICKET_FILTER " WHERE t.id > ?1 AND ?19 IS NULL" TICKET_WHERE " ORDER BY t.id LIMIT ?7"
+#define TICKET_FILTER_DUE                                                                          \
+    " WHERE (t.due_ms, t.id) > (?19, ?1)" TICKET_WHERE " ORDER BY t.due_ms, t.id LIMIT ?7"
 
 #define CLOCK_COLUMNS                                                                              \
     "name, state, target_ms, elapsed_ms, since_ms, started_at_ms, stopped_at_ms,"                  \
     " breached_at_ms, due_at_ms, paused_breached, stop_event, fired"
 
 static const char sql_ticket_insert[] =
-    "INSERT INTO tickets (" TICKET_COLUMNS ", next_ms, last_event_ms)"
+    "INSERT INTO tickets (" TICKET_COLUMNS ", next_ms, last_event_ms, due_ms)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
-    " ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?29)";
+    " ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?29, ?30)";
 static const char sql_ticket_update[] =
     "UPDATE tickets SET source = ?1, external_id = ?2, title = ?3, description = ?4,"
     " severity = ?5, grade = ?6, region = ?7, team = ?8, assignee = ?9,"
@@ -83,26 +103,28 @@ static const char sql_ticket_update[] =
     " reported_at_ms = ?16, appointment_at_ms = ?17, created_at_ms = ?18,"
     " updated_at_ms = ?19, status = ?20, held_from = ?21, policy = ?22,"
     " reopen_count = ?23, repeat_count = ?24, event_last = ?25, reminders_fired = ?26,"
-    " next_ms = ?27, last_event_ms = ?29 WHERE id = ?28";
+    " next_ms = ?27, last_event_ms = ?29, due_ms = ?30 WHERE id = ?28";
 static const char sql_ticket_load[] = "SELECT id, " TICKET_COLUMNS " FROM tickets WHERE id = ?1";
 static const char sql_ticket_find[] =
     "SELECT id FROM tickets WHERE source = ?1 AND external_id = ?2";
 static const char sql_ticket_list[] =
     "SELECT t.id, " TICKET_COLUMNS " FROM tickets t" TICKET_FILTER;
+static const char sql_ticket_list_due[] =
+    "SELECT t.id, " TICKET_COLUMNS " FROM tickets t INDEXED BY tickets_due" TICKET_FILTER_DUE;
 static const char sql_ticket_ids[] = "SELECT t.id FROM tickets t" TICKET_FILTER;
 static const char sql_clocks_delete[] = "DELETE FROM clocks WHERE ticket_id = ?1";
 static const char sql_clock_insert[] =
     "INSERT INTO clocks (ticket_id, pos, policy, " CLOCK_COLUMNS
-    ", reported_at_ms, team, region, assignee)"
+    ", reported_at_ms, team, region, assignee, risk_at_ms)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
-    " ?15, ?16, ?17, ?18, ?19)";
+    " ?15, ?16, ?17, ?18, ?19, ?20)";
 static const char sql_labels_delete[] = "DELETE FROM ticket_labels WHERE ticket_id = ?1";
 static const char sql_label_insert[] =
     "INSERT INTO ticket_labels (ticket_id, pos, key, value) VALUES (?1, ?2, ?3, ?4)";
 static const char sql_labels_load[] =
     "SELECT key, value FROM ticket_labels WHERE ticket_id = ?1 ORDER BY pos";
 static const char sql_clocks_load[] =
-    "SELECT " CLOCK_COLUMNS " FROM clocks WHERE ticket_id = ?1 ORDER BY pos";
+    "SELECT " CLOCK_COLUMNS ", risk_at_ms FROM clocks WHERE ticket_id = ?1 ORDER BY pos";
 /* INDEXED BY makes a lost index an error at open instead of a silent table scan. */
 static const char sql_agenda_load[] = "SELECT id, next_ms FROM tickets INDEXED BY tickets_next"
                                       " WHERE next_ms IS NOT NULL ORDER BY next_ms";
@@ -112,9 +134,19 @@ static const char sql_repeat_count[] = "SELECT count(*) FROM tickets INDEXED BY 
                                        " AND status != 'cancelled'";
 
 const char *const store_ticket_statements[] = {
-    sql_ticket_insert, sql_ticket_update, sql_ticket_load,   sql_ticket_find,
-    sql_ticket_list,   sql_ticket_ids,    sql_clocks_delete, sql_clock_insert,
-    sql_clocks_load,   sql_agenda_load,   sql_repeat_count,  NULL,
+    sql_ticket_insert,
+    sql_ticket_update,
+    sql_ticket_load,
+    sql_ticket_find,
+    sql_ticket_list,
+    sql_ticket_ids,
+    sql_clocks_delete,
+    sql_clock_insert,
+    sql_clocks_load,
+    sql_agenda_load,
+    sql_repeat_count,
+    sql_ticket_list_due,
+    NULL,
 };
 
 /* event_last as "name=ms;name=ms", only the events that happened; NULL when none. */
@@ -237,6 +269,7 @@ static int bind_ticket(struct store *s, sqlite3_stmt *st, const struct ticket *t
     bind_int64(&b, TC_REMINDERS_FIRED, t->reminders_fired);
     bind_time(&b, TC_NEXT_MS, next_ms);
     bind_time(&b, TC_LAST_EVENT, ticket_last_event_ms(t));
+    bind_int64(&b, TC_DUE, ticket_due_key(t));
     if (b.rc != SQLITE_OK) {
         sqlite3_reset(st);
         return store_fail(s, b.rc, op, reterr);
@@ -272,6 +305,7 @@ static int clocks_write(struct store *s, const struct ticket *t, struct slad_err
         bind_text(&b, 17, t->team);
         bind_text(&b, 18, t->region);
         bind_text(&b, 19, t->assignee);
+        bind_time(&b, 20, c->state == SLACLOCK_RUNNING ? c->risk_at_ms : SLAD_NO_TIME);
         if (b.rc != SQLITE_OK) {
             sqlite3_reset(st);
             return store_fail(s, b.rc, "writing a clock", reterr);
@@ -434,6 +468,7 @@ static int clocks_load(struct store *s, struct ticket *t, struct slad_error *ret
         c->breached_at_ms = column_time(st, 7);
         c->due_at_ms = column_time(st, 8);
         c->paused_breached = sqlite3_column_int(st, 9) != 0;
+        c->risk_at_ms = column_time(st, 12);
         /* An unknown event name (not written by this binary) reads as "none". */
         c->stop_event = sqlite3_column_type(st, 10) == SQLITE_NULL
                             ? -1
@@ -583,6 +618,26 @@ static int bind_ticket_filter(struct store *s, sqlite3_stmt *st, const struct ti
         bind_int64(&b, 11, f->missed > 0);
     bind_text(&b, 8, f->source);
     bind_text(&b, 9, f->external_id);
+    bind_text(&b, 12, f->assignee);
+    if (f->severity > 0)
+        bind_int64(&b, 13, f->severity);
+    else
+        bind_null(&b, 13);
+    bind_text(&b, 14, f->region);
+    bind_text(&b, 15, f->q);
+    if (f->due_before_ms != 0)
+        bind_int64(&b, 16, f->due_before_ms);
+    else
+        bind_null(&b, 16);
+    if (f->at_risk == 0)
+        bind_null(&b, 17);
+    else
+        bind_int64(&b, 17, f->at_risk > 0);
+    bind_int64(&b, 18, f->now_ms);
+    if (f->sort_due)
+        bind_int64(&b, 19, f->after_due_ms);
+    else
+        bind_null(&b, 19);
     /* An origin is one ticket at most: found by its index, not by a scan of every id. */
     int64_t origin_id = 0; /* none has id 0 */
     if (f->source && f->external_id) {
@@ -603,7 +658,8 @@ static int bind_ticket_filter(struct store *s, sqlite3_stmt *st, const struct ti
 int store_ticket_list(struct store *s, const struct ticket_filter *f, ticket_row_fn *fn,
                       void *userdata, struct slad_error *reterr)
 {
-    sqlite3_stmt *st = store_prepared(s, sql_ticket_list, reterr);
+    sqlite3_stmt *st =
+        store_prepared(s, f->sort_due ? sql_ticket_list_due : sql_ticket_list, reterr);
     if (!st)
         return -EIO;
     int r = bind_ticket_filter(s, st, f, f->limit, reterr);

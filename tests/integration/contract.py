@@ -33,8 +33,8 @@ METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
 RFC3339 = re.compile(r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):"
                      r"[0-5]\d:[0-5]\d(\.\d+)?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$")
 # The errors any request can meet before it reaches a route.
-BEFORE_ROUTING = {"400": "BadRequest", "401": "Unauthorized", "413": "PayloadTooLarge",
-                  "503": "Unavailable"}
+BEFORE_ROUTING = {"400": "BadRequest", "401": "Unauthorized", "403": "Forbidden",
+                  "413": "PayloadTooLarge", "503": "Unavailable"}
 # The refusals of a request that is not HTTP slad can read (raw sockets in the tests).
 BEFORE_PARSING = {"400": "BadRequest", "413": "PayloadTooLarge", "414": "UriTooLong",
                   "431": "HeaderTooLarge", "505": "VersionNotSupported"}

@@ -131,6 +131,8 @@ def test_every_example_fits_its_schema():
     # Every operation shows an answer, and every operation with a body a request.
     for method, path, op in operations(CONTRACT.doc):
         ok = CONTRACT.resolve(op["responses"][min(op["responses"])])
+        if min(op["responses"]) == "204":
+            continue  # no body to show (sign-out)
         assert any(m.get("examples") for m in ok["content"].values()), (method, path)
         body = op.get("requestBody")
         if body:

@@ -1399,6 +1399,223 @@ static void test_report_csv_formulas(void **state)
     api_response_done(&resp);
 }
 
+/* ---- what happens next ---- */
+
+/* Hand-checked: a ticket of team north reported at T0 (2026-03-01T00:00Z, 24x7). response
+ * (2h): 50 % at 01:00 to the supervisor (li.si), 100 % at 02:00 to whoever is on call on
+ * ops (anna on 1 March); resolution (30h): 80 % (24h) at 2 March 00:00 to ops (bert's day). */
+static const char next_conf[] =
+    "contacts = ( { name = \"anna\"; phone = \"+8613800000001\"; via = [\"log\"]; },\n"
+    "             { name = \"bert\"; phone = \"+8613800000002\"; via = [\"log\"]; },\n"
+    "             { name = \"li.si\"; phone = \"+8613800000003\"; via = [\"sms\"]; } );\n"
+    "channels = ( { name = \"log\"; type = \"file\"; path = \"/dev/null\"; },\n"
+    "             { name = \"sms\"; type = \"file\"; path = \"/dev/null\"; } );\n"
+    "teams = ( { name = \"north\"; roles = { supervisor = [\"li.si\"]; }; } );\n"
+    "schedules = ( { name = \"ops\"; timezone = \"UTC\"; layers = ( {\n"
+    "  start = \"2026-03-01T00:00:00Z\"; rotation = \"1d\"; contacts = [\"anna\", \"bert\"]; } ); }"
+    " );\n"
+    "policies = ( { name = \"p\"; match = { }; calendar = \"24x7\";\n"
+    "  clocks = (\n"
+    "    { name = \"response\"; target = \"2h\"; stop = [\"acknowledge\"];\n"
+    "      escalate = ( { at = \"50%\"; notify = [\"supervisor\"]; },\n"
+    "                   { at = \"100%\"; notify = [\"oncall:ops\"]; } ); },\n"
+    "    { name = \"resolution\"; target = \"30h\"; stop = [\"resolve\"];\n"
+    "      escalate = ( { at = \"80%\"; notify = [\"oncall:ops\"]; } ); } ); } );\n";
+
+static int setup_next(void **state)
+{
+    return setup_with(state, next_conf);
+}
+
+static json_t *next_of(struct fixture *f, int64_t id, int64_t now_ms)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/v1/tickets/%lld/next", (long long)id);
+    struct api_response resp;
+    json_t *v;
+    int status = request(f, "GET", path, NULL, NULL, now_ms, &resp, &v);
+    if (status != 200)
+        fail_msg("next: %d %s", status, resp.body);
+    api_response_done(&resp);
+    return v;
+}
+
+/* The steps of v as "clock percent event at contact/channel" lines. */
+static void check_steps(int line, json_t *v, const char *const *want, size_t n)
+{
+    json_t *steps = json_object_get(v, "steps");
+    if (json_array_size(steps) != n)
+        fail_msg("line %d: %zu steps, want %zu: %s", line, json_array_size(steps), n,
+                 json_dumps(v, 0));
+    for (size_t i = 0; i < n; i++) {
+        json_t *s = json_array_get(steps, i);
+        json_t *r = json_array_get(json_object_get(s, "recipients"), 0);
+        char got[256];
+        snprintf(got, sizeof(got), "%s %d %s %s %s/%s",
+                 json_string_value(json_object_get(s, "clock")),
+                 (int)json_integer_value(json_object_get(s, "percent")),
+                 json_string_value(json_object_get(s, "event")),
+                 json_string_value(json_object_get(s, "at")),
+                 json_string_value(json_object_get(r, "contact")),
+                 json_string_value(json_object_get(r, "channel")));
+        if (strcmp(got, want[i]) != 0)
+            fail_msg("line %d: step %zu is '%s', want '%s'", line, i, got, want[i]);
+    }
+}
+
+static void test_next(void **state)
+{
+    struct fixture *f = *state;
+    int64_t id = create(f, "{\"title\":\"lift\",\"severity\":2,\"team\":\"north\"}", T0_MS, 201);
+    json_t *v = next_of(f, id, T0_MS + HOUR_MS / 2);
+    static const char *const all[] = {
+        "response 50 sla.warning 2026-03-01T01:00:00Z li.si/sms",
+        "response 100 sla.breach 2026-03-01T02:00:00Z anna/log",
+        "resolution 80 sla.warning 2026-03-02T00:00:00Z bert/log",
+    };
+    check_steps(__LINE__, v, all, 3);
+    assert_int_equal(json_integer_value(json_object_get(v, "ticket")), id);
+    assert_true(json_is_false(json_object_get(v, "more")));
+    assert_string_equal(
+        json_string_value(json_object_get(
+            json_array_get(
+                json_object_get(json_array_get(json_object_get(v, "steps"), 0), "recipients"), 0),
+            "role")),
+        "supervisor");
+    json_decref(v);
+
+    /* The same instant later: the 50 % step, overdue, comes at its own instant (the daemon
+     * is about to fire it). */
+    v = next_of(f, id, T0_MS + HOUR_MS * 3 / 2);
+    check_steps(__LINE__, v, all, 3);
+    json_decref(v);
+
+    /* An override puts bert on call at 02:00: the breach goes to him. */
+    struct api_response resp;
+    json_t *o;
+    assert_int_equal(request(f, "POST", "/v1/schedules/ops/overrides", NULL,
+                             "{\"contact\":\"bert\",\"from\":\"2026-03-01T01:30:00Z\","
+                             "\"to\":\"2026-03-01T02:30:00Z\"}",
+                             T0_MS + HOUR_MS / 2, &resp, &o),
+                     201);
+    json_decref(o);
+    api_response_done(&resp);
+    v = next_of(f, id, T0_MS + HOUR_MS / 2);
+    static const char *const overridden[] = {
+        "response 50 sla.warning 2026-03-01T01:00:00Z li.si/sms",
+        "response 100 sla.breach 2026-03-01T02:00:00Z bert/log",
+        "resolution 80 sla.warning 2026-03-02T00:00:00Z bert/log",
+    };
+    check_steps(__LINE__, v, overridden, 3);
+    json_decref(v);
+
+    /* Acknowledged: the response clock stops, only the resolution's step is ahead. */
+    assert_int_equal(request(f, "POST", "/v1/tickets/1/events", NULL, "{\"type\":\"acknowledge\"}",
+                             T0_MS + HOUR_MS / 2, &resp, &o),
+                     200);
+    json_decref(o);
+    api_response_done(&resp);
+    v = next_of(f, id, T0_MS + HOUR_MS);
+    check_steps(__LINE__, v, overridden + 2, 1);
+    json_decref(v);
+
+    assert_int_equal(request(f, "GET", "/v1/tickets/99/next", NULL, NULL, T0_MS, &resp, &o), 404);
+    json_decref(o);
+    api_response_done(&resp);
+}
+
+/* ---- action links ---- */
+
+static const char links_conf[] =
+    "daemon = { public_url = \"https://sla.example.com/\"; };\n"
+    "contacts = ( { name = \"li.si\"; phone = \"+8613800000003\"; via = [\"log\"]; } );\n"
+    "channels = ( { name = \"log\"; type = \"file\"; path = \"/dev/null\"; } );\n"
+    "teams = ( { name = \"north\"; channel = \"log\"; roles = { supervisor = [\"li.si\"]; }; } "
+    ");\n"
+    "policies = ( { name = \"p\"; match = { }; calendar = \"24x7\";\n"
+    "  clocks = ( { name = \"response\"; target = \"1h\"; stop = [\"acknowledge\"];\n"
+    "    escalate = ( { at = \"0%\"; notify = [\"supervisor\"]; } ); } ); } );\n";
+
+static int setup_links(void **state)
+{
+    return setup_with(state, links_conf);
+}
+
+struct links_seen {
+    char person[128], team[128];
+};
+
+static int link_row(void *userdata, const struct outbox_row *o)
+{
+    struct links_seen *s = userdata;
+    json_t *p = json_loads(o->payload, 0, NULL);
+    const char *link = json_string_value(json_object_get(p, "link"));
+    if (link)
+        snprintf(o->contact ? s->person : s->team, sizeof(s->person), "%s", link);
+    json_decref(p);
+    return 0;
+}
+
+static int act(struct fixture *f, const char *method, const char *code, const char *body,
+               int64_t now_ms, json_t **ret)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/v1/actions/%s", code);
+    struct api_response resp;
+    int status = request(f, method, path, NULL, body, now_ms, &resp, ret);
+    api_response_done(&resp);
+    return status;
+}
+
+static const char *error_code(json_t *v)
+{
+    return json_string_value(json_object_get(json_object_get(v, "error"), "code"));
+}
+
+/* The step at 0 % tells li.si (an action link) and the team's channel (the ticket's
+ * page); the code works for 7 days to the millisecond and once. */
+static void test_action_links(void **state)
+{
+    struct fixture *f = *state;
+    int64_t id = create(f, "{\"title\":\"lift\",\"severity\":2,\"team\":\"north\"}", T0_MS, 201);
+    struct links_seen seen = {"", ""};
+    struct outbox_filter of = {.state = -1, .due_ms = SLAD_NO_TIME};
+    struct slad_error err = {""};
+    assert_int_equal(service_notification_list(f->svc, &of, link_row, &seen, &err), 0);
+    assert_string_equal(seen.team, "https://sla.example.com/ui/tickets/1");
+    assert_int_equal(strncmp(seen.person, "https://sla.example.com/a/", 26), 0);
+    const char *code = seen.person + 26;
+    assert_int_equal(strlen(code), 10);
+    assert_int_equal(strspn(code, "23456789abcdefghjkmnpqrstuvwxyz"), 10);
+
+    json_t *v;
+    const int64_t week = 7 * 24 * HOUR_MS;
+    assert_int_equal(act(f, "GET", code, NULL, T0_MS + week - 1, &v), 200);
+    assert_string_equal(json_string_value(json_object_get(v, "contact")), "li.si");
+    assert_string_equal(json_string_value(json_object_get(v, "expires_at")),
+                        "2026-03-08T00:00:00Z");
+    json_decref(v);
+    assert_int_equal(act(f, "GET", code, NULL, T0_MS + week, &v), 410);
+    assert_string_equal(error_code(v), "action_expired");
+    json_decref(v);
+    assert_int_equal(act(f, "POST", code, "{\"action\":\"ack\"}", T0_MS + HOUR_MS, &v), 400);
+    json_decref(v);
+    assert_int_equal(act(f, "POST", code, "{\"action\":\"acknowledge\",\"x\":1}", T0_MS, &v), 400);
+    json_decref(v);
+    assert_int_equal(act(f, "POST", code, "{\"action\":\"acknowledge\"}", T0_MS + HOUR_MS / 2, &v),
+                     200);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(v, "ticket"), "status")),
+                        "acknowledged");
+    json_decref(v);
+    assert_int_equal(act(f, "POST", code, "{\"action\":\"take\"}", T0_MS + HOUR_MS, &v), 410);
+    assert_string_equal(error_code(v), "action_used");
+    json_decref(v);
+    assert_int_equal(act(f, "GET", "2345678923", NULL, T0_MS, &v), 404);
+    assert_string_equal(error_code(v), "action_unknown");
+    json_decref(v);
+    (void)id;
+}
+
 /* ---- on-call schedules ---- */
 
 static const char schedule_conf[] =
@@ -1512,6 +1729,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_schedules, setup_schedules, teardown),
+        cmocka_unit_test_setup_teardown(test_next, setup_next, teardown),
+        cmocka_unit_test_setup_teardown(test_action_links, setup_links, teardown),
         cmocka_unit_test_setup_teardown(test_routing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_head, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_and_get, setup, teardown),

@@ -1284,6 +1284,102 @@ static void test_markdown_title(void **state)
     }
 }
 
+/* The base64 lines of an e-mail body decoded (test only: no padding checks). */
+static char *base64_lines(const char *s)
+{
+    static const char abc[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char *out = calloc(1, strlen(s) + 1);
+    size_t n = 0;
+    unsigned acc = 0;
+    int bits = 0;
+    for (; *s; s++) {
+        const char *p = strchr(abc, *s);
+        if (!p || !*s)
+            continue;
+        acc = acc << 6 | (unsigned)(p - abc);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[n++] = (char)(acc >> bits & 0xff);
+        }
+    }
+    return out;
+}
+
+/* The console's link (issue 13) in every channel's message: a markdown link, a card or
+ * block button, a paragraph, after the SMS text, the webhook's and PagerDuty's field. */
+static void test_links(void **state)
+{
+    struct fixture *f = *state;
+    static const char link[] = "https://sla.example.com/a/7kq2mwx9ad";
+    static const char page[] = "https://sla.example.com/ui/tickets/42";
+    struct {
+        int line;
+        const struct conf_channel *ch;
+        const char *to, *url;
+        const char *want; /* in the body (or the URL when the body is NULL) */
+    } cases[] = {
+        {__LINE__, &ch_dingtalk, "", link,
+         "\\n\\n[确认或接单](https://sla.example.com/a/7kq2mwx9ad)\""},
+        {__LINE__, &ch_dingtalk, "+8613800000002", link,
+         "[确认或接单](https://sla.example.com/a/7kq2mwx9ad)\\n\\n@13800000002\""},
+        {__LINE__, &ch_dingtalk, "", page, "[查看工单](https://sla.example.com/ui/tickets/42)"},
+        {__LINE__, &ch_wecom, "", page,
+         "{\"msgtype\":\"markdown\",\"markdown\":{\"content\":\"ticket #42 \\\"AC\\\" <late> & "
+         "超时\\nline 2\\n\\n[查看工单](https://sla.example.com/ui/tickets/42)\"}}"},
+        {__LINE__, &ch_wecom, "+8613800000002", link,
+         "line 2\\n\\n确认或接单: https://sla.example.com/a/7kq2mwx9ad\""},
+        {__LINE__, &ch_feishu, NULL, page,
+         "\"msg_type\":\"interactive\",\"card\":{\"config\":{\"wide_screen_mode\":true},"
+         "\"elements\":[{\"tag\":\"div\",\"text\":{\"tag\":\"plain_text\",\"content\":"
+         "\"ticket #42 \\\"AC\\\" <late> & 超时\\nline 2\"}},{\"tag\":\"action\",\"actions\":"
+         "[{\"tag\":\"button\",\"text\":{\"tag\":\"plain_text\",\"content\":\"查看工单\"},"
+         "\"type\":\"primary\",\"url\":\"https://sla.example.com/ui/tickets/42\"}]}]}}"},
+        {__LINE__, &ch_slack, NULL, link,
+         "{\"type\":\"actions\",\"elements\":[{\"type\":\"button\",\"text\":{\"type\":"
+         "\"plain_text\",\"text\":\"确认或接单\"},\"url\":\"https://sla.example.com/a/"
+         "7kq2mwx9ad\"}]}]}"},
+        {__LINE__, &ch_kannel, NULL, link,
+         "%0Aline%202%20https%3A%2F%2Fsla.example.com%2Fa%2F7kq2mwx9ad&charset"},
+        {__LINE__, &ch_sms_plain, NULL, link,
+         "line+2+https%3A%2F%2Fsla.example.com%2Fa%2F7kq2mwx9ad"},
+        {__LINE__, &ch_aliyun, NULL, link,
+         "line%202%20https%3A%2F%2Fsla.example.com%2Fa%2F7kq2mwx9ad%22%7D"},
+        {__LINE__, &ch_webhook, NULL, link, "\"link\":\"https://sla.example.com/a/7kq2mwx9ad\""},
+        {__LINE__, &ch_pagerduty, NULL, link,
+         "\"links\":[{\"href\":\"https://sla.example.com/a/7kq2mwx9ad\""},
+        {__LINE__, &ch_email, "li.si@example.com", link,
+         "line 2\r\n\r\n确认或接单: https://sla.example.com/a/7kq2mwx9ad"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct notification n = f->n;
+        if (cases[i].to)
+            n.to = cases[i].to[0] ? cases[i].to : NULL;
+        n.link = cases[i].url;
+        struct channel_request r;
+        struct slad_error err = {{0}};
+        if (channel_build(cases[i].ch, &n, NOW, nonce, &r, &err) < 0)
+            fail_msg("line %d: %s", cases[i].line, err.msg);
+        char *got = r.body ? strdup(r.body) : strdup(r.url);
+        if (cases[i].ch == &ch_email) {
+            free(got);
+            got = base64_lines(strstr(r.body, "\r\n\r\n") + 4);
+        }
+        if (!strstr(got, cases[i].want))
+            fail_msg("line %d: no '%s' in\n%s", cases[i].line, cases[i].want, got);
+        free(got);
+        channel_request_done(&r);
+        /* Without a link the message is as it was. */
+        n.link = NULL;
+        if (channel_build(cases[i].ch, &n, NOW, nonce, &r, &err) < 0)
+            fail_msg("line %d: %s", cases[i].line, err.msg);
+        const char *plain = r.body ? r.body : r.url;
+        if (strstr(plain, "sla.example.com") && cases[i].ch != &ch_email)
+            fail_msg("line %d: a link without one: %s", cases[i].line, plain);
+        channel_request_done(&r);
+    }
+}
+
 /* An e-mail channel that requires STARTTLS says so in its request. */
 static void test_email_requires_tls(void **state)
 {
@@ -1317,6 +1413,7 @@ int main(void)
         cmocka_unit_test(test_scrub_echo_at_every_cut),
         cmocka_unit_test_setup_teardown(test_markdown_title, setup, teardown),
         cmocka_unit_test_setup_teardown(test_email_requires_tls, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_links, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

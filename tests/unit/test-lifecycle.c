@@ -178,6 +178,55 @@ static void test_delayed_start(void **state)
     assert_int_equal(b->due_at_ms, T0 + 130 * MIN);
 }
 
+/* The board's "at risk" (issue 13): the instant a running clock has a quarter of its
+ * target left, on its calendar. Office hours Mon-Fri 09:00-18:00 UTC (9 h a day), target
+ * 40 h, reported Monday 2 March 09:00: due Friday 13:00 (4 x 9 h + 4 h), at risk once
+ * 30 h are used, Thursday 12:00 (3 x 9 h + 3 h); a wall-clock quarter before the due
+ * (Friday 03:00) would be wrong. A pause clears it; resuming counts it again from the
+ * time left. */
+static void test_risk_instant_on_the_calendar(void **state)
+{
+    (void)state;
+    static const char text[] =
+        "calendars = ( { name = \"office\"; timezone = \"UTC\"; hours = {\n"
+        "  mon = [\"09:00-18:00\"]; tue = [\"09:00-18:00\"]; wed = [\"09:00-18:00\"];\n"
+        "  thu = [\"09:00-18:00\"]; fri = [\"09:00-18:00\"]; }; } );\n"
+        "policies = ( { name = \"p\"; match = { }; calendar = \"office\";\n"
+        "  clocks = ( { name = \"resolution\"; target = \"40h\"; stop = [\"resolve\"];\n"
+        "               pause = [\"on_hold\"]; } ); } );\n";
+    struct conf *conf = NULL;
+    struct conf_errors errs = {0};
+    if (conf_load_string(text, "risk.conf", &conf, &errs) < 0)
+        fail_msg("%s", errs.text);
+    const int64_t mon9 = 1772442000000LL; /* 2026-03-02T09:00:00Z, a Monday */
+    const int64_t day = 24 * HOUR;
+    struct ticket t;
+    ticket_init(&t);
+    ticket_set_string(&t.title, "x");
+    t.severity = 3;
+    t.reported_at_ms = mon9;
+    struct effects fx;
+    effects_init(&fx);
+    assert_int_equal(lifecycle_create(conf, &t, mon9, &fx, NULL), 0);
+    struct slaclock *c = ticket_clock(&t, "resolution");
+    assert_int_equal(c->state, SLACLOCK_RUNNING);
+    assert_int_equal(c->due_at_ms, mon9 + 4 * day + 4 * HOUR);
+    assert_int_equal(c->risk_at_ms, mon9 + 3 * day + 3 * HOUR);
+    /* On hold Tuesday 09:00 (9 h used) to Wednesday 09:00: 31 h left, 21 h to the risk. */
+    struct ticket_event hold = {.type = TICKET_EVENT_HOLD, .at_ms = mon9 + day, .reason = "parts"};
+    assert_int_equal(lifecycle_event(conf, &t, &hold, hold.at_ms, &fx, NULL), 0);
+    assert_int_equal(c->state, SLACLOCK_PAUSED);
+    struct ticket_event resume = {.type = TICKET_EVENT_RESUME, .at_ms = mon9 + 2 * day};
+    assert_int_equal(lifecycle_event(conf, &t, &resume, resume.at_ms, &fx, NULL), 0);
+    assert_int_equal(c->state, SLACLOCK_RUNNING);
+    /* Wed 9 h, Thu 9 h, Fri 3 h: at risk Friday 12:00; due Monday 13:00 (Fri 9 h + 4 h). */
+    assert_int_equal(c->risk_at_ms, mon9 + 4 * day + 3 * HOUR);
+    assert_int_equal(c->due_at_ms, mon9 + 7 * day + 4 * HOUR);
+    effects_done(&fx);
+    ticket_done(&t);
+    conf_free(conf);
+}
+
 /* Events apply in time order: a resume dated before its hold would count the paused hour
  * again (resolution 3 h elapsed after 2 h), an event before the report would stop a
  * clock before it started. Refused with the last event's instant, nothing changed; an
@@ -245,6 +294,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_policy_change_keeps_elapsed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pause_reopen_cancel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delayed_start, setup, teardown),
+        cmocka_unit_test(test_risk_instant_on_the_calendar),
         cmocka_unit_test_setup_teardown(test_event_out_of_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_catch_up_collapses_repeats, setup, teardown),
     };

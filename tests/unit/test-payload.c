@@ -133,7 +133,7 @@ static void round_trip(int line, const struct ticket *t, const struct effect *e,
     struct recipient rc = {.contact = &contact, .address = w->address};
     snprintf(rc.text, sizeof(rc.text), "%s", w->recipient);
 
-    char *text = payload_encode(t, e, true, &rc);
+    char *text = payload_encode(t, e, true, &rc, NULL);
     if (!text)
         fail_msg("case %d: kind %s not encoded", line, effect_kind_name(e->kind));
     char *record = record_effect(t, e, true);
@@ -234,7 +234,7 @@ static void test_text_is_stable(void **state)
     snprintf(e.clock, sizeof(e.clock), "%s", "response");
     struct conf_contact contact = {.name = "li.si"};
     struct recipient rc = {.text = "supervisor", .contact = &contact, .address = "+8613800000001"};
-    char *text = payload_encode(&t, &e, false, &rc);
+    char *text = payload_encode(&t, &e, false, &rc, NULL);
     assert_string_equal(
         text, "{\"at\":\"2026-03-02T08:00:00Z\",\"clock\":\"response\",\"step\":2,\"repeat\":0,"
               "\"event\":\"sla.breach\",\"recipients\":[\"supervisor\"],\"ticket_id\":42,"

@@ -513,6 +513,44 @@ static void test_event_refused(void **state)
     agenda_matches_store(f, __LINE__);
 }
 
+/* The tickets an operation changed, for the console's stream: each once with its latest
+ * status; a refused event adds nothing; past SERVICE_CHANGES_MAX the list says so. */
+static void test_changes(void **state)
+{
+    struct fixture *f = *state;
+    service_changes_clear(f->svc);
+    int64_t a = create_simple(f, 1, T0, __LINE__);
+    int64_t b = create_simple(f, 1, T0, __LINE__);
+    struct slad_error err = {{0}};
+    struct ticket out;
+    struct ticket_event ev = {.type = TICKET_EVENT_ACKNOWLEDGE, .at_ms = SLAD_NO_TIME};
+    assert_int_equal(service_ticket_event(f->svc, a, &ev, T0 + S, &out, &err), 0);
+    ticket_done(&out);
+    ev.type = TICKET_EVENT_CLOSE;
+    assert_int_equal(service_ticket_event(f->svc, b, &ev, T0 + S, &out, &err), -EBUSY);
+    size_t n;
+    bool overflow;
+    const struct service_change *c = service_changes(f->svc, &n, &overflow);
+    assert_int_equal(n, 2);
+    assert_false(overflow);
+    assert_int_equal(c[0].id, a);
+    assert_int_equal(c[0].status, TICKET_ACKNOWLEDGED);
+    assert_int_equal(c[0].updated_ms, T0 + S);
+    assert_int_equal(c[1].id, b);
+    assert_int_equal(c[1].status, TICKET_OPEN);
+    service_changes_clear(f->svc);
+    service_changes(f->svc, &n, &overflow);
+    assert_int_equal(n, 0);
+    for (int i = 0; i <= SERVICE_CHANGES_MAX; i++)
+        create_simple(f, 1, T0, __LINE__);
+    c = service_changes(f->svc, &n, &overflow);
+    assert_int_equal(n, SERVICE_CHANGES_MAX);
+    assert_true(overflow);
+    service_changes_clear(f->svc);
+    service_changes(f->svc, &n, &overflow);
+    assert_false(overflow);
+}
+
 /* An event dated before the ticket's last event is refused and stores nothing: no
  * history row, the ticket row and its clocks as they were, the agenda as it was. */
 static void test_event_out_of_order(void **state)
@@ -1333,6 +1371,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_create, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idempotent_create, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_changes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_event_out_of_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_patch_rechooses_policy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_patch_past_due_is_late, setup, teardown),

@@ -1,0 +1,62 @@
+/* store_board.c - the console board's counts (store.h): open tickets and dead
+ * notifications from the counters the triggers keep (schema version 4), at-risk and
+ * breached tickets from the clocks' indexes (version 10). */
+#include "store.h"
+#include "store_internal.h"
+
+#include <string.h>
+
+static const char sql_board_at_risk[] =
+    "SELECT count(DISTINCT ticket_id) FROM clocks INDEXED BY clocks_risk"
+    " WHERE state = 'running' AND risk_at_ms <= ?1 AND due_at_ms > ?1";
+/* A clock running late now: breached, or paused past its due (as breached=true lists). */
+static const char sql_board_breached[] =
+    "SELECT count(DISTINCT ticket_id) FROM clocks"
+    " WHERE state = 'breached' OR (state = 'paused' AND paused_breached)";
+
+const char *const store_board_statements[] = {sql_board_at_risk, sql_board_breached, NULL};
+
+static int count_of(struct store *s, const char *sql, int64_t now_ms, int64_t *ret,
+                    struct slad_error *reterr)
+{
+    sqlite3_stmt *st = store_prepared(s, sql, reterr);
+    if (!st)
+        return -EIO;
+    struct binder b = {st, SQLITE_OK};
+    if (sqlite3_bind_parameter_count(st) > 0)
+        bind_int64(&b, 1, now_ms);
+    if (b.rc != SQLITE_OK) {
+        sqlite3_reset(st);
+        return store_fail(s, b.rc, "counting the board", reterr);
+    }
+    int rc = sqlite3_step(st);
+    int r = 0;
+    if (rc == SQLITE_ROW)
+        *ret = sqlite3_column_int64(st, 0);
+    else
+        r = store_fail(s, rc, "counting the board", reterr);
+    sqlite3_reset(st);
+    return r;
+}
+
+int store_board_summary(struct store *s, int64_t now_ms, struct board_summary *ret,
+                        struct slad_error *reterr)
+{
+    struct gauges g;
+    struct board_summary out;
+    memset(&out, 0, sizeof(out));
+    int r = store_gauges(s, &g, reterr);
+    if (r < 0)
+        return r;
+    for (int i = 0; i < TICKET_STATUS_COUNT; i++)
+        if (ticket_status_is_open((enum ticket_status)i))
+            out.open += g.tickets[i];
+    out.dead_notifications = g.notifications[OUTBOX_DEAD];
+    r = count_of(s, sql_board_at_risk, now_ms, &out.at_risk, reterr);
+    if (r >= 0)
+        r = count_of(s, sql_board_breached, now_ms, &out.breached, reterr);
+    if (r < 0)
+        return r;
+    *ret = out;
+    return 0;
+}
