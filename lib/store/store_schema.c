@@ -68,7 +68,7 @@
  *             put on call instead of the rota (store_schedule.c). Index
  *             schedule_overrides_end (to_ms): the overrides still running, of one
  *             schedule or of all (a step that fires).
- *   console_sessions (version 10) token_sha256 (BLOB PRIMARY KEY: the SHA-256 of the
+ *   console_sessions (version 10) token_sha256 (TEXT PRIMARY KEY: the hex SHA-256 of the
  *             cookie's token, never the token), contact (name), csrf (the session's
  *             CSRF token), created_ms, last_seen_ms (written at most once a minute):
  *             the console's sign-ins (store_session.c; core's session.h for expiry).
@@ -291,7 +291,7 @@ static const char *const migrations[] = {
      * a copy of the database signs nobody in. console_sessions_seen finds the idle ones
      * to purge. */
     "CREATE TABLE console_sessions ("
-    " token_sha256 BLOB PRIMARY KEY,"
+    " token_sha256 TEXT PRIMARY KEY,"
     " contact TEXT NOT NULL, csrf TEXT NOT NULL,"
     " created_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL) WITHOUT ROWID;"
     "CREATE INDEX console_sessions_seen ON console_sessions (last_seen_ms);",

@@ -23,10 +23,19 @@ static const char sql_purge[] =
 const char *const store_session_statements[] = {sql_insert, sql_get,   sql_touch,
                                                 sql_delete, sql_purge, NULL};
 
+/* The hash as lowercase hex text: a column both SQLite and PostgreSQL read as TEXT, which
+ * --copy-database moves as it moves every other value. */
 static void bind_hash(struct binder *b, int i, const unsigned char *hash)
 {
+    static const char digits[] = "0123456789abcdef";
+    char hex[2 * SESSION_HASH_BYTES + 1];
+    for (size_t k = 0; k < SESSION_HASH_BYTES; k++) {
+        hex[2 * k] = digits[hash[k] >> 4];
+        hex[2 * k + 1] = digits[hash[k] & 0xf];
+    }
+    hex[2 * SESSION_HASH_BYTES] = '\0';
     if (b->rc == SQLITE_OK)
-        b->rc = sqlite3_bind_blob(b->st, i, hash, SESSION_HASH_BYTES, SQLITE_STATIC);
+        b->rc = sqlite3_bind_text(b->st, i, hex, 2 * SESSION_HASH_BYTES, SQLITE_TRANSIENT);
 }
 
 /* Run st with its bindings (b), for op. */
