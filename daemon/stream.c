@@ -54,15 +54,19 @@ static void wake(struct stream *st)
 
 /* Disconnect a stream whose reader does not keep up: shutting the socket down makes MHD's
  * next write fail, which ends the request (the descriptor stays MHD's to close). */
-static void drop(struct stream *st)
+static void drop(struct stream *st, bool stopping)
 {
     const union MHD_ConnectionInfo *info =
         MHD_get_connection_info(st->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-    st->owner->dropped++;
-    log_notice("stream",
-               "disconnected an event stream whose reader fell %zu bytes behind "
-               "(the limit is %d)",
-               st->len, STREAM_BUFFER_MAX);
+    if (stopping) {
+        log_info("stream", "ended an event stream with %zu bytes unsent: slad stops", st->len);
+    } else {
+        st->owner->dropped++;
+        log_notice("stream",
+                   "disconnected an event stream whose reader fell %zu bytes behind (the "
+                   "limit is %d)",
+                   st->len, STREAM_BUFFER_MAX);
+    }
     free(st->buf);
     st->buf = NULL;
     st->len = 0;
@@ -78,13 +82,13 @@ static bool queue(struct stream *st, const char *text, size_t len)
     if (st->closing)
         return false;
     if (st->len + len > STREAM_BUFFER_MAX) {
-        drop(st);
+        drop(st, false);
         return false;
     }
     if (!st->buf) {
         st->buf = malloc(STREAM_BUFFER_MAX);
         if (!st->buf) {
-            drop(st);
+            drop(st, false);
             return false;
         }
     }
@@ -257,7 +261,7 @@ void streams_close_all(struct streams *ss)
         if (st->closing)
             continue;
         if (st->len > 0) {
-            drop(st); /* a reader that has not taken everything would hold the stop */
+            drop(st, true); /* a reader that has not taken everything would hold the stop */
             continue;
         }
         st->closing = true;

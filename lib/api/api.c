@@ -45,7 +45,7 @@ static route_fn notification_list, notification_get, notification_retry, openapi
 static const char *const list_params[] = {
     "status", "policy",      "team",    "breached", "limit",    "after",
     "source", "external_id", "missed",  "assignee", "severity", "region",
-    "q",      "due_before",  "at_risk", "sort",     NULL};
+    "q",      "due_before",  "at_risk", "sort",     "open",     NULL};
 static const char *const no_params[] = {NULL};
 static const char *const notification_params[] = {"state", "ticket", "event", "channel",
                                                   "limit", "after",  "group", NULL};
@@ -351,7 +351,16 @@ static bool board_filters(struct call *c, struct ticket_filter *f)
 {
     /* Indexes as in list_params. */
     const char *severity = c->query[10], *q = c->query[12], *due_before = c->query[13],
-               *at_risk = c->query[14], *sort = c->query[15];
+               *at_risk = c->query[14], *sort = c->query[15], *open = c->query[16];
+    if (open) {
+        if (strcmp(open, "true") != 0) {
+            call_error(c, 400, "invalid_parameter",
+                       "query parameter 'open' must be true (not resolved, closed or "
+                       "cancelled); leave it out for every ticket");
+            return false;
+        }
+        f->open_only = true;
+    }
     f->assignee = c->query[9];
     f->region = c->query[11];
     if (severity) {

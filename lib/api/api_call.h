@@ -27,7 +27,7 @@
  * ({"tickets":[...],"next":...}, a ticket's other keys). */
 #define API_ROWS_MAX (API_ANSWER_MAX - 4096)
 
-#define QUERY_MAX_PARAMS 16
+#define QUERY_MAX_PARAMS 20
 #define QUERY_VALUE_MAX  256
 
 struct action_limits; /* api_actions.c */

@@ -73,8 +73,8 @@ int store_ticket_load(struct store *s, int64_t id, struct ticket *ret, struct sl
 int store_ticket_find(struct store *s, const char *source, const char *external_id, int64_t *ret_id,
                       struct slad_error *reterr);
 
-/* Tickets (with clocks) matching f (records.h), in id order. Listings call back as
- * records.h says. */
+/* Tickets (with clocks) matching f (records.h), in id order, or with f->sort_due by
+ * ticket_due_key then id (the index tickets_due). Listings call back as records.h says. */
 int store_ticket_list(struct store *s, const struct ticket_filter *f, ticket_row_fn *fn,
                       void *userdata, struct slad_error *reterr);
 

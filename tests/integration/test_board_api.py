@@ -58,6 +58,13 @@ def test_sort_due_orders_by_the_earliest_running_clock(daemon, board):
         assert "due_at" in c and "target_s" in c
 
 
+def test_open_only(daemon, board):
+    r = daemon.client.get("/v1/tickets?sort=due&open=true")
+    assert ids(r) == [board["breached"], board["at_risk"], board["fresh"], board["acked"]]
+    r = daemon.client.get("/v1/tickets?open=false")
+    assert r.status == 400 and "open" in r.error_message()
+
+
 def test_sort_due_pages_with_the_cursor(daemon, board):
     seen, after, pages = [], None, 0
     while True:

@@ -27,6 +27,7 @@ try:
     from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
     HAVE_SELENIUM = True
@@ -295,6 +296,16 @@ def test_hold_asks_a_reason(b, console):
     tk = create(console, title="hold me", severity=2, team="north")
     sign_in(b, console, OPERATOR, f"/ui/tickets/{tk['id']}")
     ready(b, "ticket")
+    # By keyboard: Enter on the button opens the dialog with the focus in it, Escape closes
+    # it and nothing is sent.
+    find(b, 'button[data-event="hold"]').send_keys(Keys.ENTER)
+    wait(b, EC.visibility_of_element_located((By.CSS_SELECTOR, 'dialog[data-ask="hold"]')),
+         what="the hold dialog")
+    assert b.execute_script("return document.activeElement.closest('dialog') !== null")
+    b.switch_to.active_element.send_keys(Keys.ESCAPE)
+    wait(b, lambda d: not find_all(d, "dialog[open]"), what="Escape to close the dialog")
+    assert status_of(console, tk["id"]) == "open"
+
     find(b, 'button[data-event="hold"]').click()
     dialog = wait(b, EC.visibility_of_element_located((By.CSS_SELECTOR, 'dialog[data-ask="hold"]')),
                   what="the hold dialog")
