@@ -71,6 +71,8 @@ static const struct table tables[COPY_DB_TABLES] = {
     TABLE1("followups", "id", true),
     TABLE1("outbox", "id", true),
     TABLE1("schedule_overrides", "id", true),
+    TABLE1("console_sessions", "token_sha256", false),
+    TABLE1("action_links", "id", true),
     TABLE1("counts", "what", false),
 };
 
@@ -83,7 +85,8 @@ static const char sql_pg_identities[] =
     "SELECT setval(pg_get_serial_sequence('followups', 'id'), max(id)) FROM followups;"
     "SELECT setval(pg_get_serial_sequence('outbox', 'id'), max(id)) FROM outbox;"
     "SELECT setval(pg_get_serial_sequence('schedule_overrides', 'id'), max(id))"
-    " FROM schedule_overrides;";
+    " FROM schedule_overrides;"
+    "SELECT setval(pg_get_serial_sequence('action_links', 'id'), max(id)) FROM action_links;";
 
 static const char sql_user_version[] = "PRAGMA user_version";
 

@@ -9,7 +9,7 @@
 #include "error.h"
 
 /* The tables copied, in the order they are (a row's parents first). */
-#define COPY_DB_TABLES 9
+#define COPY_DB_TABLES 11
 
 struct copy_db_report {
     const char *table[COPY_DB_TABLES];

@@ -16,8 +16,8 @@ import time
 from conftest import slad_bin, wait_for
 from pg import postgres  # noqa: F401 (the fixture)
 
-TABLES = ["clocks", "counts", "followups", "history", "outbox", "plans",
-          "schedule_overrides", "ticket_labels", "tickets"]
+TABLES = ["action_links", "clocks", "console_sessions", "counts", "followups", "history",
+          "outbox", "plans", "schedule_overrides", "ticket_labels", "tickets"]
 
 
 def copy(frm, to):
@@ -67,6 +67,13 @@ def fill(make_daemon):
     con = sqlite3.connect(d.db_path)
     con.execute("INSERT INTO schedule_overrides (schedule, contact, from_ms, to_ms, created_ms)"
                 " VALUES ('ops', 'zed', 1772359200000, 1772445600000, 1772359200000)")
+    # The console's rows, as sign-in and a notification's link write them.
+    con.execute("INSERT INTO console_sessions (token_sha256, contact, csrf, created_ms,"
+                " last_seen_ms) VALUES (?, 'tech', 'c5rf', 1772359200000, 1772359260000)",
+                ("ab" * 32,))
+    con.execute("INSERT INTO action_links (code_hash, ticket_id, contact, created_ms, expires_ms,"
+                " used_ms, used_action) VALUES (?, ?, 'tech', 1772359200000, 1772964000000,"
+                " 1772359300000, 'acknowledge')", ("cd" * 32, complaint["id"]))
     con.commit()
     con.close()
     return d, tickets
