@@ -91,7 +91,7 @@ void request_completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls
 /* Send status with body (taken when owned, else static) and count it; allow: the methods
  * of a 405, or NULL. */
 static enum MHD_Result send_answer(struct request *req, int status, const char *type, char *body,
-                                   size_t len, bool owned, const char *allow)
+                                   size_t len, bool owned, const char *allow, const char *location)
 {
     struct request_env *env = req->srv->env;
     struct MHD_Response *r = MHD_create_response_from_buffer(
@@ -106,6 +106,10 @@ static enum MHD_Result send_answer(struct request *req, int status, const char *
         MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
     if (allow && allow[0])
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+    if (location && location[0]) {
+        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, location);
+        MHD_add_response_header(r, "Preference-Applied", "return=minimal");
+    }
     /* A client without the token keeps no connection open, and a malformed request may
      * have left the stream out of step. */
     if (env->stopping || status == MHD_HTTP_UNAUTHORIZED || status == MHD_HTTP_BAD_REQUEST)
@@ -120,7 +124,7 @@ static enum MHD_Result send_answer(struct request *req, int status, const char *
 static enum MHD_Result send_error(struct request *req, int status, const char *json)
 {
     log_debug("http", "'%s' refused with %d before the api: %s", req->path, status, json);
-    return send_answer(req, status, json_mime, (char *)json, strlen(json), false, NULL);
+    return send_answer(req, status, json_mime, (char *)json, strlen(json), false, NULL, NULL);
 }
 
 /* The api's answer: body ownership moves to MHD. */
@@ -133,7 +137,7 @@ static enum MHD_Result send_response(struct request *req, const char *method)
     bool owned = resp->body != NULL;
     resp->body = NULL;
     return send_answer(req, resp->status, resp->content_type, body, resp->body_len, owned,
-                       resp->allow);
+                       resp->allow, resp->location);
 }
 
 static const char err_unauthorized[] =
@@ -180,6 +184,8 @@ static void run_api(struct request *req)
         .query = req->query,
         .body = req->body ? req->body : "",
         .body_len = req->body_len,
+        .prefer_minimal =
+            api_prefers_minimal(MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Prefer")),
     };
     api_handle(env->api, &areq, timers_now_ms(env->loop), &req->resp);
 }
@@ -367,7 +373,7 @@ enum MHD_Result request_handler(void *cls, struct MHD_Connection *conn, const ch
         if (!body)
             return send_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, err_db);
         return send_answer(req, MHD_HTTP_SERVICE_UNAVAILABLE, json_mime, body, strlen(body), true,
-                           NULL);
+                           NULL, NULL);
     }
     req->method = method;
     run_api(req);

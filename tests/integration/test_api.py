@@ -133,6 +133,45 @@ def test_idempotent_repost(daemon, client):
     assert ids.count(first.json["id"]) == 1
 
 
+def test_prefer_return_minimal(daemon, client):
+    """Prefer: return=minimal answers a create (201, and 200 when it exists) and an event
+    with only {"id": N}, Location and Preference-Applied; the change is made in full."""
+    minimal = {"Prefer": "respond-async, RETURN = \"minimal\"; x=1"}
+    body = {"title": "lift stuck", "severity": 1, "source": "crm", "external_id": "MIN-1"}
+    r = client.post("/v1/tickets", body, headers=minimal)
+    assert r.status == 201, r
+    assert set(r.json) == {"id"}, r.json
+    tid = r.json["id"]
+    headers = {k.lower(): v for k, v in r.headers.items()}
+    assert headers["location"] == f"/v1/tickets/{tid}"
+    assert headers["preference-applied"] == "return=minimal"
+    t = daemon.ticket(tid)
+    assert t["title"] == "lift stuck" and t["status"] == "open"
+    assert {c["name"] for c in t["clocks"]} >= {"response"}
+
+    again = client.post("/v1/tickets", body, headers=minimal)
+    assert again.status == 200 and again.json == {"id": tid}, again
+
+    ev = client.post(f"/v1/tickets/{tid}/events", {"type": "acknowledge", "by": "li.si"},
+                     headers={"Prefer": "return=minimal"})
+    assert ev.status == 200 and ev.json == {"id": tid}, ev
+    assert {k.lower(): v for k, v in ev.headers.items()}["location"] == f"/v1/tickets/{tid}"
+    assert daemon.ticket(tid)["status"] == "acknowledged"
+
+    # Without it, or with another preference, the whole ticket; errors are unchanged.
+    full = client.post(f"/v1/tickets/{tid}/events", {"type": "comment", "note": "x"},
+                       headers={"Prefer": "return=representation"})
+    assert full.status == 200 and full.json["status"] == "acknowledged", full
+    assert "location" not in {k.lower() for k in full.headers}
+    bad = client.post(f"/v1/tickets/{tid}/events", {"type": "acknowledge"}, headers=minimal)
+    assert bad.status == 409 and bad.json["error"]["code"] == "event_not_allowed", bad
+    missing = client.post("/v1/tickets", {"severity": 1}, headers=minimal)
+    assert missing.status == 400 and "error" in missing.json, missing
+    # A GET ignores it.
+    g = client.get(f"/v1/tickets/{tid}", headers=minimal)
+    assert g.status == 200 and g.json["title"] == "lift stuck", g
+
+
 def test_list_filters_and_pagination(daemon, client):
     ids = [daemon.create(title=f"t{i}", severity=2)["id"] for i in range(5)]
     fast = daemon.create(title="fast one", severity=1, team="north")["id"]
