@@ -94,12 +94,12 @@ static void sighup_cb(struct ev_loop *loop, ev_signal *w, int revents)
     reload_run(s, errbuf, sizeof(errbuf));
 }
 
-/* Stop once nothing is in flight (requests, deliveries) and the last batch is committed. */
+/* Stop once nothing is in flight (requests, deliveries) and the last batch is durable. */
 static void stop_poll_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
     struct slad *s = w->data;
     if (http_in_flight(s->http) == 0 && deliver_in_flight(s->deliver) == 0 &&
-        !batch_is_open(s->batch))
+        batch_is_idle(s->batch))
         ev_break(loop, EVBREAK_ALL);
 }
 
@@ -183,7 +183,7 @@ static int start(struct slad *s)
     }
     struct api_hooks hooks = {.reload = reload_run, .userdata = s};
     s->api = api_new(s->svc, s->metrics, &hooks);
-    s->batch = batch_new(s->loop, s->store, after_commit, s);
+    s->batch = batch_new(s->loop, s->store, d->synchronous_full, after_commit, s);
     s->timers = timers_new(s->loop, s->svc, s->agenda, s->batch);
     s->deliver = deliver_new(s->loop, s->svc, s->store, s->batch,
                              (const struct conf *const *)&s->conf, s->metrics);
@@ -228,7 +228,7 @@ static void stop(struct slad *s)
 {
     deliver_stop(s->deliver); /* no new attempt from the last commits' hooks */
     if (s->batch)
-        batch_commit(s->batch);
+        batch_flush(s->batch); /* its waiters and hook run before what they use is freed */
     /* Stop the HTTP servers first: no callback may reach what is freed below. */
     http_free(s->http);
     s->http = NULL;
