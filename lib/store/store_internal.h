@@ -11,7 +11,8 @@
  *   store_gauges.c     the gauges' counters
  *   store_schedule.c   on-call overrides
  *   store_followup.c, store_plan.c, store_retention.c,
- *   store_report.c     the SLA report's reads */
+ *   store_report.c     the SLA report's reads
+ *   store_wal.c        the WAL's fsync and checkpoints off the loop (store_wal.h) */
 #ifndef SLAD_STORE_INTERNAL_H
 #define SLAD_STORE_INTERNAL_H
 
