@@ -1,6 +1,9 @@
-/* walsync.c - the commit thread (see walsync.h). One mutex guards the few numbers the
- * loop and the thread share; the thread sleeps on a condition variable and wakes the loop
- * with an ev_async, which coalesces: one wake-up may report many commits. */
+/* walsync.c - the commit thread (see walsync.h), and beside it the checkpoint thread: a
+ * passive checkpoint copies up to a thousand pages and syncs the database file (tens to
+ * hundreds of ms on a loaded disk), and answers must not wait behind it. One mutex guards
+ * the few numbers the loop and the threads share; each thread sleeps on its condition
+ * variable and wakes the loop with an ev_async, which coalesces: one wake-up may report
+ * many commits. */
 #include "walsync.h"
 
 #include <pthread.h>
@@ -18,13 +21,15 @@ struct walsync {
     walsync_done_fn *done;
     void *userdata;
     ev_async async;
-    pthread_t thread;
+    pthread_t thread, ckpt_thread;
     pthread_mutex_t mu;
-    pthread_cond_t wake;   /* the thread: a request, a checkpoint, quit */
-    pthread_cond_t synced; /* walsync_wait: a sync ended */
+    pthread_cond_t wake;      /* the commit thread: a request, quit */
+    pthread_cond_t ckpt_wake; /* the checkpoint thread: a checkpoint, quit */
+    pthread_cond_t synced;    /* walsync_wait: a sync ended */
     /* Guarded by mu. */
     uint64_t requested, durable;
     bool checkpoint, quit;
+    bool ckpt_started; /* set once, by the loop, before anything else reads it */
     int err;
     struct slad_error err_msg;
     struct slad_error ckpt_err; /* the last failed checkpoint, reported once by the loop */
@@ -55,6 +60,19 @@ static void *run(void *arg)
             ev_async_send(ws->loop, &ws->async);
             continue;
         }
+        if (ws->quit)
+            break;
+        pthread_cond_wait(&ws->wake, &ws->mu);
+    }
+    pthread_mutex_unlock(&ws->mu);
+    return NULL;
+}
+
+static void *run_checkpoints(void *arg)
+{
+    struct walsync *ws = arg;
+    pthread_mutex_lock(&ws->mu);
+    for (;;) {
         if (ws->checkpoint) {
             ws->checkpoint = false;
             pthread_mutex_unlock(&ws->mu);
@@ -70,7 +88,7 @@ static void *run(void *arg)
         }
         if (ws->quit)
             break;
-        pthread_cond_wait(&ws->wake, &ws->mu);
+        pthread_cond_wait(&ws->ckpt_wake, &ws->mu);
     }
     pthread_mutex_unlock(&ws->mu);
     return NULL;
@@ -108,6 +126,7 @@ struct walsync *walsync_new(struct ev_loop *loop, struct store_wal *wal, walsync
     ws->userdata = userdata;
     pthread_mutex_init(&ws->mu, NULL);
     pthread_cond_init(&ws->wake, NULL);
+    pthread_cond_init(&ws->ckpt_wake, NULL);
     pthread_cond_init(&ws->synced, NULL);
     ev_async_init(&ws->async, async_cb);
     ws->async.data = ws;
@@ -117,11 +136,17 @@ struct walsync *walsync_new(struct ev_loop *loop, struct store_wal *wal, walsync
         ev_ref(loop);
         ev_async_stop(loop, &ws->async);
         pthread_cond_destroy(&ws->synced);
+        pthread_cond_destroy(&ws->ckpt_wake);
         pthread_cond_destroy(&ws->wake);
         pthread_mutex_destroy(&ws->mu);
         free(ws);
         return NULL;
     }
+    if (pthread_create(&ws->ckpt_thread, NULL, run_checkpoints, ws) != 0) {
+        walsync_free(ws);
+        return NULL;
+    }
+    ws->ckpt_started = true;
     return ws;
 }
 
@@ -138,7 +163,7 @@ void walsync_checkpoint(struct walsync *ws)
 {
     pthread_mutex_lock(&ws->mu);
     ws->checkpoint = true;
-    pthread_cond_signal(&ws->wake);
+    pthread_cond_signal(&ws->ckpt_wake);
     pthread_mutex_unlock(&ws->mu);
 }
 
@@ -162,11 +187,15 @@ void walsync_free(struct walsync *ws)
     pthread_mutex_lock(&ws->mu);
     ws->quit = true;
     pthread_cond_signal(&ws->wake);
+    pthread_cond_signal(&ws->ckpt_wake);
     pthread_mutex_unlock(&ws->mu);
     pthread_join(ws->thread, NULL);
+    if (ws->ckpt_started)
+        pthread_join(ws->ckpt_thread, NULL);
     ev_ref(ws->loop);
     ev_async_stop(ws->loop, &ws->async);
     pthread_cond_destroy(&ws->synced);
+    pthread_cond_destroy(&ws->ckpt_wake);
     pthread_cond_destroy(&ws->wake);
     pthread_mutex_destroy(&ws->mu);
     free(ws);

@@ -1,7 +1,8 @@
 /* walsync.h - the commit thread: makes the loop's commits durable (fdatasync of the WAL)
- * and checkpoints the WAL, while the loop goes on reading, parsing and running the next
- * requests. It never touches the loop's SQLite connection (store_wal.h says why that is
- * enough); batch.c holds the answers until their commit is reported durable. */
+ * while the loop goes on reading, parsing and running the next requests; a second thread
+ * checkpoints the WAL, so that no answer waits behind a checkpoint. It never touches the loop's
+ * SQLite connection (store_wal.h says why that is enough); batch.c holds the answers until their
+ * commit is reported durable. */
 #ifndef SLAD_WALSYNC_H
 #define SLAD_WALSYNC_H
 
@@ -21,7 +22,7 @@ struct walsync *walsync_new(struct ev_loop *loop, struct store_wal *wal, walsync
                             void *userdata);
 /* Commits up to seq (increasing) are in the WAL: make them durable. */
 void walsync_request(struct walsync *ws, uint64_t seq);
-/* The WAL has grown past the bound: a passive checkpoint when no sync is waiting. */
+/* The WAL has grown past the bound: a passive checkpoint on the checkpoint thread. */
 void walsync_checkpoint(struct walsync *ws);
 /* Block until seq is durable (or a sync failed), then call done here: at stop. */
 void walsync_wait(struct walsync *ws, uint64_t seq);

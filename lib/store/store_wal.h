@@ -11,8 +11,8 @@
  * after it returned (fdatasync covers every byte written before the call); recovery keeps
  * the WAL's frames up to its last complete commit, so the durable prefix is what survives.
  * The WAL header, written when the log restarts, is still synced by SQLite itself in NORMAL.
- * Checkpoints run on a second connection of the same thread (SQLite allows one connection
- * per thread at a time, SQLITE_OPEN_NOMUTEX): PASSIVE never waits for the loop's writer,
+ * Checkpoints run on a second connection, used by one thread only (SQLITE_OPEN_NOMUTEX: a
+ * connection must not be used by two threads at once): PASSIVE never waits for the loop's writer,
  * syncs the WAL before it copies frames into the database and the database after, and the
  * loop's writer restarts the log once everything is copied. */
 #ifndef SLAD_STORE_WAL_H
@@ -41,11 +41,12 @@ int64_t store_wal_frames(const struct store_wal *w);
 const char *store_wal_path(const struct store_wal *w);
 
 /* fdatasync the WAL: every commit made before the call is then on disk. Any one thread
- * (the same for each call, with store_wal_checkpoint). */
+ * (the same for each call). */
 int store_wal_sync(struct store_wal *w, struct slad_error *reterr);
 
 /* A PASSIVE checkpoint on the second connection: copies what it can of the WAL into the
- * database without waiting for anyone. Same thread as store_wal_sync. */
+ * database without waiting for anyone. Any one thread (the same for each call; it may
+ * run beside store_wal_sync). */
 int store_wal_checkpoint(struct store_wal *w, struct slad_error *reterr);
 
 /* On the connection's thread once the other thread no longer uses w: the connection syncs
