@@ -38,6 +38,7 @@ struct batch {
     uint64_t committed, durable;
     struct batch_waiter *pending, **pending_tail;
     int64_t checkpoint_at; /* WAL frames that ask for the next checkpoint */
+    double progress_s;     /* ev_now of the last sync progress, or of the first commit after none */
     unsigned long commits, failures;
     struct slad_error last_err;
 };
@@ -86,6 +87,7 @@ static void on_durable(void *userdata, uint64_t durable, int err, const char *ms
     if (durable <= b->durable)
         return;
     b->durable = durable;
+    b->progress_s = ev_now(b->loop);
     /* Detach first: a waiter's callback may commit or wait again. */
     struct batch_waiter *list = NULL, **list_tail = &list;
     while (b->pending && b->pending->seq <= durable) {
@@ -196,6 +198,11 @@ void batch_mark_dirty(struct batch *b)
     b->dirty = true;
 }
 
+bool batch_sync_stalled(const struct batch *b, double limit_s)
+{
+    return b->durable < b->committed && ev_now(b->loop) - b->progress_s > limit_s;
+}
+
 bool batch_is_dirty(const struct batch *b)
 {
     return (b->open && b->dirty) || b->durable < b->committed;
@@ -274,6 +281,8 @@ int batch_commit(struct batch *b)
          * answers) wait for the thread's fdatasync; the loop goes on meanwhile. (A batch
          * that wrote nothing and holds no one, a timer or the pump finding nothing due,
          * needs no sync.) */
+        if (b->durable == b->committed)
+            b->progress_s = ev_now(b->loop);
         uint64_t seq = ++b->committed;
         for (struct batch_waiter *i = w; i; i = i->next)
             i->seq = seq;

@@ -55,6 +55,10 @@ bool batch_is_open(const struct batch *b);
 /* No transaction open and every commit durable: nothing waits on the batch. */
 bool batch_is_idle(const struct batch *b);
 
+/* A commit has waited more than limit_s for the commit thread's fdatasync (a hung disk):
+ * the watchdog stops being fed, as when the loop itself hung in an fsync. */
+bool batch_sync_stalled(const struct batch *b, double limit_s);
+
 /* The transaction holds changes, or a commit is not yet durable: answers computed from
  * now on may show data that is not on disk yet, so they wait for it too. */
 void batch_mark_dirty(struct batch *b);

@@ -68,6 +68,21 @@ static void after_commit(void *userdata, bool committed)
     http_after_commit(s->http);
 }
 
+/* The watchdog's check beside the loop's own liveness: the commit thread's fdatasync has
+ * not hung (a commit waiting longer than the watchdog's period). */
+static bool watchdog_healthy(void *userdata, double interval_s)
+{
+    struct slad *s = userdata;
+    if (!batch_sync_stalled(s->batch, interval_s))
+        return true;
+    static struct log_limit limit;
+    log_limited(&limit, LOG_PRIO_ERR, "store",
+                "a commit has waited over %.0f s for the WAL's fdatasync (the disk hangs?); "
+                "the watchdog is no longer fed",
+                interval_s);
+    return false;
+}
+
 static void status_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
     struct slad *s = w->data;
@@ -273,7 +288,7 @@ int loop_run(const char *conf_path, struct conf *conf)
         conf_free(s.conf);
         return 1;
     }
-    unsigned long long wd_usec = sdnotify_watchdog_start(s.loop);
+    unsigned long long wd_usec = sdnotify_watchdog_start(s.loop, watchdog_healthy, &s);
     char status[256];
     slad_status(&s, status, sizeof(status));
     sdnotify_ready(status);
