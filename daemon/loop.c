@@ -19,6 +19,7 @@
 #include "recur.h"
 #include "reload.h"
 #include "retention.h"
+#include "scheduler.h"
 #include "sdnotify.h"
 #include "service.h"
 #include "slad.h"
@@ -139,6 +140,7 @@ static void sigterm_cb(struct ev_loop *loop, ev_signal *w, int revents)
     timers_stop(s->timers);
     deliver_stop(s->deliver);
     retention_stop(s->retention);
+    scheduler_stop(s->scheduler);
     stop_status_timer(s);
     ev_timer_init(&s->stop_poll, stop_poll_cb, 0., 0.01);
     s->stop_poll.data = s;
@@ -196,14 +198,20 @@ static int start(struct slad *s)
         log_err("service", "cannot start: %s", err.msg);
         return r;
     }
-    struct api_hooks hooks = {.reload = reload_run, .userdata = s};
-    s->api = api_new(s->svc, s->metrics, &hooks);
     s->batch = batch_new(s->loop, s->store, d->synchronous_full, after_commit, s);
+    s->scheduler = s->batch ? scheduler_new(s->loop, s->store, s->batch, s->metrics,
+                                            s->conf->daemon.failover_timeout_ms,
+                                            /* renews: */ false)
+                            : NULL;
+    struct api_hooks hooks = {.reload = reload_run,
+                              .userdata = s,
+                              .lease = s->scheduler ? scheduler_lease(s->scheduler) : NULL};
+    s->api = api_new(s->svc, s->metrics, &hooks);
     s->timers = timers_new(s->loop, s->svc, s->agenda, s->batch);
     s->deliver = deliver_new(s->loop, s->svc, s->store, s->batch,
                              (const struct conf *const *)&s->conf, s->metrics);
     s->retention = retention_new(s->loop, s->store, s->batch, (const struct conf *const *)&s->conf);
-    if (!s->api || !s->batch || !s->timers || !s->deliver || !s->retention) {
+    if (!s->api || !s->batch || !s->scheduler || !s->timers || !s->deliver || !s->retention) {
         log_err("slad", "out of memory");
         return -ENOMEM;
     }
@@ -226,6 +234,11 @@ static int start(struct slad *s)
                  &err);
     if (r < 0) {
         log_err("http", "%s", err.msg);
+        return r;
+    }
+    r = scheduler_start(s->scheduler, &err);
+    if (r < 0) {
+        log_err("scheduler", "cannot set up the scheduler lease: %s", err.msg);
         return r;
     }
     timers_rearm(s->timers);
@@ -261,6 +274,7 @@ static void stop(struct slad *s)
     retention_free(s->retention);
     batch_free(s->batch);
     api_free(s->api);
+    scheduler_free(s->scheduler); /* after the API, which reads its lease */
     service_free(s->svc);
     store_close(s->store);
     metrics_free(s->metrics);

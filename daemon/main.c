@@ -1,4 +1,4 @@
-/* main.c - slad's command line: check a config or run the daemon. */
+/* main.c - slad's command line: check a config, copy a database, or run the daemon. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -7,6 +7,7 @@
 
 #include "conf_check.h"
 #include "conf_load.h"
+#include "copy_db.h"
 #include "failpoint.h"
 #include "log.h"
 #include "loop.h"
@@ -18,8 +19,13 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "Usage: slad [--config FILE] [--check-config] [--version]\n"
+            "       slad --copy-database FROM TO\n"
             "  -c, --config FILE   configuration file (default %s)\n"
             "  -t, --check-config  check the configuration, print a summary, and exit\n"
+            "      --copy-database FROM TO\n"
+            "                      copy every row of the database FROM into the new database\n"
+            "                      TO (each an SQLite path or a PostgreSQL connection string,\n"
+            "                      as 'database' in the config), then exit; stop slad first\n"
             "  -V, --version       print the version and exit\n",
             SLAD_DEFAULT_CONFIG);
 }
@@ -28,6 +34,21 @@ static void usage(FILE *out)
 static int check_config(const char *path)
 {
     return conf_check_report("slad", path, "; nothing was started") ? 0 : 1;
+}
+
+/* slad --copy-database FROM TO: the rows per table, or why nothing was copied. */
+static int copy_database(const char *from, const char *to)
+{
+    struct copy_db_report report;
+    struct slad_error err = {{0}};
+    if (copy_db(from, to, 0, &report, &err) < 0) {
+        fprintf(stderr, "slad: copying the database failed: %s\n", err.msg);
+        return 1;
+    }
+    for (size_t i = 0; i < COPY_DB_TABLES; i++)
+        printf("%-20s %lld rows\n", report.table[i], (long long)report.rows[i]);
+    printf("slad: copied %lld rows in %d tables\n", (long long)report.total, COPY_DB_TABLES);
+    return 0;
 }
 
 /* Load path (every error logged, exit 1 when invalid: nothing starts on a bad config)
@@ -49,14 +70,12 @@ static int run_daemon(const char *path)
 int main(int argc, char **argv)
 {
     static const struct option options[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"check-config", no_argument, NULL, 't'},
-        {"version", no_argument, NULL, 'V'},
-        {"help", no_argument, NULL, 'h'},
-        {0, 0, 0, 0},
+        {"config", required_argument, NULL, 'c'},  {"check-config", no_argument, NULL, 't'},
+        {"copy-database", no_argument, NULL, 'C'}, {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},          {0, 0, 0, 0},
     };
     const char *config_path = SLAD_DEFAULT_CONFIG;
-    int check_only = 0;
+    int check_only = 0, copy = 0;
     int opt;
     while ((opt = getopt_long(argc, argv, "c:tVh", options, NULL)) != -1) {
         switch (opt) {
@@ -65,6 +84,9 @@ int main(int argc, char **argv)
             break;
         case 't':
             check_only = 1;
+            break;
+        case 'C':
+            copy = 1;
             break;
         case 'V':
             printf("slad %s%s\n", SLAD_VERSION, FAILPOINT_VERSION_SUFFIX);
@@ -76,6 +98,15 @@ int main(int argc, char **argv)
             usage(stderr);
             return 2;
         }
+    }
+    if (copy) {
+        if (argc - optind != 2 || check_only) {
+            fprintf(stderr, "slad: --copy-database takes two databases, FROM and TO, and no "
+                            "other option\n");
+            usage(stderr);
+            return 2;
+        }
+        return copy_database(argv[optind], argv[optind + 1]);
     }
     /* "slad --check-config FILE" names the file as an operand too. */
     if (optind < argc)

@@ -24,6 +24,8 @@ struct slad {
     struct deliver *deliver; /* the outbox's delivery (deliver.h) */
     /* Purging past `retention` (retention.h). */
     struct retention *retention;
+    /* The scheduler lease (scheduler.h). */
+    struct scheduler *scheduler;
     struct listeners listeners;
     ev_signal sighup, sigterm, sigint;
     ev_timer status_timer;

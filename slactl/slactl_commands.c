@@ -193,8 +193,24 @@ static void print_next(const json_t *v)
         printf("more: --after %lld\n", (long long)json_integer_value(next));
 }
 
+/* The answer's "warnings" (accepted, but someone will not be reached, or a repeat's fields
+ * were not applied) go to stderr, so that a script reading stdout still gets the answer;
+ * the exit status stays 0. Taken out of v for the table, kept in --json's output. */
+static void print_warnings(const struct ctl *ctl, json_t *v)
+{
+    json_t *w = json_object_get(v, "warnings");
+    size_t i;
+    json_t *one;
+    json_array_foreach(w, i, one) if (json_is_string(one))
+        fprintf(stderr, "slactl: warning: %s\n", json_string_value(one));
+    if (w && !ctl->json)
+        json_object_del(v, "warnings");
+}
+
 static void show(struct ctl *ctl, const struct command *cmd, json_t *v, const char *text)
 {
+    if (json_is_object(v))
+        print_warnings(ctl, v);
     if (ctl->json || !v) {
         if (v)
             ctl_print_json(v);

@@ -17,12 +17,15 @@
 #include <jansson.h>
 
 #include "api_call.h"
+#include "api_warnings.h"
 #include "jsonx.h"
+#include "lease.h"
 #include "metrics.h"
 #include "openapi.h"
 #include "plan.h"
 #include "service.h"
 #include "simulate.h"
+#include "ticket_diff.h"
 
 #define METRICS_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
@@ -290,21 +293,38 @@ static int query_decode(struct call *c, const char *const *names, struct slad_er
 
 /* ---- handlers ---- */
 
-/* The ticket as the answer, or to a POST (create, event) with `Prefer: return=minimal`
- * only {"id":N} and its Location: rendering the whole ticket is about a tenth of a
- * durable intake's CPU. */
-static void ticket_respond(struct call *c, int status, const struct ticket *t)
+/* Whether the answer is only the id: a POST (create, event) with `Prefer: return=minimal`.
+ * Rendering the whole ticket is about a tenth of a durable intake's CPU. */
+static bool wants_minimal(const struct call *c)
 {
-    if (!c->req->prefer_minimal || strcmp(c->req->method, "POST") != 0) {
-        call_json(c, status, jsonx_ticket_render(t, call_conf(c), c->now_ms));
-        return;
+    return c->req->prefer_minimal && strcmp(c->req->method, "POST") == 0;
+}
+
+/* {"id":N} with the warnings w (taken, may be NULL) and the ticket's Location. */
+static void ticket_minimal(struct call *c, int status, int64_t id, json_t *w)
+{
+    call_json(c, status, warnings_attach(json_pack("{s:I}", "id", (json_int_t)id), w));
+    if (c->resp->status == status)
+        snprintf(c->resp->location, sizeof(c->resp->location), "/v1/tickets/%lld", (long long)id);
+}
+
+/* The ticket, with warnings: who it names that the config lacks, and what a repeat's
+ * body (sent, when not NULL) said that was not applied. */
+static void ticket_respond(struct call *c, int status, const struct ticket *t,
+                           const struct ticket *sent)
+{
+    const struct conf *conf = call_conf(c);
+    json_t *w = NULL;
+    warnings_people(&w, conf, t->team, t->assignee);
+    if (sent) {
+        char fields[256];
+        ticket_diff(sent, t, fields, sizeof(fields));
+        warnings_repeat(&w, "", t->id, fields);
     }
-    char *body = malloc(40);
-    int n = body ? snprintf(body, 40, "{\"id\":%lld}\n", (long long)t->id) : 0;
-    call_text(c, status, JSON_TYPE, body, n > 0 ? (size_t)n : 0);
-    if (body)
-        snprintf(c->resp->location, sizeof(c->resp->location), "/v1/tickets/%lld",
-                 (long long)t->id);
+    if (wants_minimal(c))
+        ticket_minimal(c, status, t->id, w);
+    else
+        call_json(c, status, warnings_attach(jsonx_ticket_render(t, conf, c->now_ms), w));
 }
 
 static void ticket_create(struct call *c)
@@ -319,12 +339,13 @@ static void ticket_create(struct call *c)
     struct ticket out;
     bool created = false;
     r = service_ticket_create(c->api->svc, &t, c->now_ms, &out, &created, &err);
-    ticket_done(&t);
     if (r < 0) {
+        ticket_done(&t);
         call_errno(c, r, &err);
         return;
     }
-    ticket_respond(c, created ? 201 : 200, &out);
+    ticket_respond(c, created ? 201 : 200, &out, created ? NULL : &t);
+    ticket_done(&t);
     ticket_done(&out);
     /* Also when it existed: it may have been created in the batch not yet committed. */
     c->resp->wrote = true;
@@ -659,7 +680,7 @@ static void ticket_patch(struct call *c)
         call_errno(c, r, &err);
         return;
     }
-    ticket_respond(c, 200, &out);
+    ticket_respond(c, 200, &out, NULL);
     ticket_done(&out);
     c->resp->wrote = true;
 }
@@ -680,7 +701,10 @@ static void ticket_event(struct call *c)
         call_errno(c, r, &err);
         return;
     }
-    ticket_respond(c, 200, &out);
+    if (wants_minimal(c))
+        ticket_minimal(c, 200, out.id, NULL);
+    else
+        call_json(c, 200, jsonx_ticket_render(&out, call_conf(c), c->now_ms));
     ticket_done(&out);
     c->resp->wrote = true;
 }
@@ -795,6 +819,13 @@ static void healthz(struct call *c)
         "{s:s,s:I,s:I,s:I,s:I}", "status", "ok", "open_tickets", (json_int_t)counts.open_tickets,
         "breached_clocks", (json_int_t)counts.breached_clocks, "pending_notifications",
         (json_int_t)counts.pending_notifications, "timers", (json_int_t)counts.timers);
+    const struct lease *lease = c->api->hooks.lease;
+    if (v && lease &&
+        (json_object_set_new(v, "role", json_string(lease_role_name(lease->role))) < 0 ||
+         json_object_set_new(v, "fencing", json_integer((json_int_t)lease->fencing)) < 0)) {
+        json_decref(v);
+        v = NULL;
+    }
     call_json(c, 200, v);
 }
 

@@ -10,6 +10,7 @@
 
 struct service;
 struct metrics;
+struct lease;
 
 struct api_request {
     const char *method; /* "GET", "HEAD" (answered as GET), "POST", "PATCH", "DELETE" */
@@ -41,10 +42,13 @@ void api_response_done(struct api_response *resp);
 bool api_prefers_minimal(const char *prefer);
 
 /* What the daemon does for the API: reload the config. Returns 0, or -EINVAL with the
- * reasons in reterr when the new file is invalid (the old config stays). */
+ * reasons in reterr when the new file is invalid (the old config stays). lease: the
+ * daemon's scheduler lease (lease.h), whose role and fencing number /healthz shows; NULL
+ * for none. */
 struct api_hooks {
     int (*reload)(void *userdata, char *errbuf, size_t errbuf_size);
     void *userdata;
+    const struct lease *lease;
 };
 
 struct api;

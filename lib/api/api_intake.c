@@ -13,6 +13,7 @@
 #include <jansson.h>
 
 #include "api_call.h"
+#include "api_warnings.h"
 #include "jsonx.h"
 #include "jsonx_intake.h"
 #include "service.h"
@@ -57,11 +58,15 @@ static void alertmanager(struct call *c, const struct conf_intake *in)
     if (!results)
         call_error(c, 503, "out_of_memory", "out of memory while reading the alerts");
     else if (apply(c, in, alerts, n, results)) {
-        json_t *rows = json_array();
+        json_t *rows = json_array(), *w = NULL;
         bool ok = rows != NULL;
-        for (size_t i = 0; ok && i < n; i++)
+        for (size_t i = 0; ok && i < n; i++) {
             ok = json_array_append_new(rows, result_render(&alerts[i], &results[i])) == 0;
-        call_json(c, 200, ok ? json_pack("{s:o}", "alerts", rows) : NULL);
+            char prefix[INTAKE_KEY_MAX + 32];
+            snprintf(prefix, sizeof(prefix), "alert '%s': ", alerts[i].key ? alerts[i].key : "");
+            warnings_repeat(&w, prefix, results[i].ticket_id, results[i].differs);
+        }
+        call_json(c, 200, warnings_attach(ok ? json_pack("{s:o}", "alerts", rows) : NULL, w));
         if (!ok)
             json_decref(rows);
     }
@@ -96,10 +101,15 @@ static void pagerduty(struct call *c, const struct conf_intake *in)
     }
     free(routing_key);
     struct service_intake_result res;
-    if (apply(c, in, &a, 1, &res))
+    if (apply(c, in, &a, 1, &res)) {
+        json_t *w = NULL;
+        warnings_repeat(&w, "", res.ticket_id, res.differs);
         call_json(c, 202,
-                  json_pack("{s:s,s:s,s:o}", "status", "success", "message", "Event processed",
-                            "dedup_key", jsonx_string(res.key[0] ? res.key : NULL)));
+                  warnings_attach(json_pack("{s:s,s:s,s:o}", "status", "success", "message",
+                                            "Event processed", "dedup_key",
+                                            jsonx_string(res.key[0] ? res.key : NULL)),
+                                  w));
+    }
     intake_alert_done(&a);
 }
 

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "api_call.h"
+#include "api_warnings.h"
 #include "jsonx.h"
 #include "plan.h"
 #include "service.h"
@@ -182,6 +183,14 @@ static int plan_parse(const struct api_request *req, bool patch, struct plan *p,
 
 /* ---- handlers ---- */
 
+/* A created or changed plan, with warnings for a team or assignee the config lacks. */
+static json_t *plan_answer(struct call *c, const struct plan *p)
+{
+    json_t *w = NULL;
+    warnings_people(&w, call_conf(c), p->team, p->assignee);
+    return warnings_attach(plan_render(p), w);
+}
+
 void route_plan_create(struct call *c)
 {
     struct plan p;
@@ -193,7 +202,7 @@ void route_plan_create(struct call *c)
     else if ((r = service_plan_create(c->api->svc, &p, c->now_ms, &err)) < 0)
         call_errno(c, r, &err);
     else {
-        call_json(c, 201, plan_render(&p));
+        call_json(c, 201, plan_answer(c, &p));
         c->resp->wrote = true;
     }
     plan_done(&p);
@@ -227,7 +236,7 @@ void route_plan_patch(struct call *c)
     else if ((r = service_plan_update(c->api->svc, &p, c->now_ms, &err)) < 0)
         call_errno(c, r, &err);
     else {
-        call_json(c, 200, plan_render(&p));
+        call_json(c, 200, plan_answer(c, &p));
         c->resp->wrote = true;
     }
     plan_done(&p);

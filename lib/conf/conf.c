@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "conf_include.h"
 #include "conf_loader.h"
 #include "dbtarget.h"
 #include "utf8.h"
@@ -67,12 +68,10 @@ __attribute__((format(printf, 6, 0))) static void vadd_at(struct conf_loader *ld
                                                           const char *fmt, va_list ap)
 {
     size_t start = t->len;
-    if (!file)
-        conf_text_add(t, "%s", ld->main_name);
-    else if (file[0] != '/' && ld->include_dir)
-        conf_text_add(t, "%s/%s", ld->include_dir, file); /* libconfig 1.5 drops it */
-    else
-        conf_text_add(t, "%s", file);
+    /* libconfig parses one expanded text (conf_include.c): its lines map back to files. */
+    if (!file && !conf_line_map_find(ld, line, &file, &line))
+        file = ld->main_name;
+    conf_text_add(t, "%s", file);
     if (line)
         conf_text_add(t, ":%u", line);
     conf_text_add(t, ": %s", kind);
@@ -92,9 +91,7 @@ vreport_at(struct conf_loader *ld, const char *file, unsigned line, const char *
     vadd_at(ld, &ld->errors, file, line, "", fmt, ap);
 }
 
-static void report_at(struct conf_loader *ld, const char *file, unsigned line, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void report_at(struct conf_loader *ld, const char *file, unsigned line, const char *fmt, ...)
+void conf_report_at(struct conf_loader *ld, const char *file, unsigned line, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -885,6 +882,8 @@ static void errors_finish(struct conf_loader *ld, struct conf_errors *errs)
     conf_strings_done(&ld->cal_names);
     conf_strings_done(&ld->roles);
     conf_strings_done(&ld->schedule_names);
+    conf_strings_done(&ld->source_files);
+    free(ld->line_map.spans);
 }
 
 /* After libconfig has read ld->cfg (or failed to): validate and build the conf. */
@@ -892,8 +891,8 @@ static int finish(struct conf_loader *ld, int read_ok, struct conf **ret, struct
 {
     struct conf *conf = NULL;
     if (!read_ok) {
-        report_at(ld, config_error_file(&ld->cfg), (unsigned)config_error_line(&ld->cfg), "%s",
-                  config_error_text(&ld->cfg));
+        conf_report_at(ld, config_error_file(&ld->cfg), (unsigned)config_error_line(&ld->cfg), "%s",
+                       config_error_text(&ld->cfg));
     } else if (!(conf = calloc(1, sizeof(*conf)))) {
         ld->oom = true;
     } else {
@@ -931,20 +930,25 @@ int conf_load(const char *path, struct conf **ret, struct conf_errors *errs)
     FILE *f = fopen(path, "re");
     if (!f) {
         int r = -errno;
-        report_at(&ld, NULL, 0, "cannot open: %s", strerror(-r));
+        conf_report_at(&ld, NULL, 0, "cannot open: %s", strerror(-r));
         errors_finish(&ld, errs);
         return r;
     }
-    /* libconfig opens @include files relative to the working directory, which is "/"
-     * under systemd: make them relative to the main file's folder. */
+    fclose(f);
+    /* Relative paths in the config (ics) are from the main file's folder. */
     char *dir = conf_folder_of(&ld, path);
     ld.include_dir = dir;
+    char *text = conf_include_expand(&ld, path);
+    if (!text) {
+        int r = ld.oom ? -ENOMEM : -EINVAL;
+        errors_finish(&ld, errs);
+        free(dir);
+        return r;
+    }
     config_init(&ld.cfg);
     config_set_auto_convert(&ld.cfg, 1);
-    config_set_include_dir(&ld.cfg, dir);
-    int read_ok = config_read(&ld.cfg, f);
-    fclose(f);
-    int r = finish(&ld, read_ok, ret, errs);
+    int r = finish(&ld, config_read_string(&ld.cfg, text), ret, errs);
+    free(text);
     free(dir);
     return r;
 }
@@ -961,7 +965,7 @@ int conf_load_string(const char *text, const char *name, struct conf **ret,
     for (const char *p = text; p; line++) {
         p += strspn(p, " \t");
         if (strncmp(p, "@include", 8) == 0)
-            report_at(&ld, NULL, line, "@include is not available in a config given as text");
+            conf_report_at(&ld, NULL, line, "@include is not available in a config given as text");
         if ((p = strchr(p, '\n')))
             p++;
     }

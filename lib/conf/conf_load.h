@@ -1,8 +1,8 @@
 /* conf_load.h - loading the configuration from a libconfig file.
  *
- * conf_load reads the whole file (with @include relative to the file's folder), checks
- * every key and reference, and either returns a complete struct conf (conf.h) or reports
- * every error it found as "FILE:LINE: message" lines, counting on past the first. */
+ * conf_load reads the whole file (with @include relative to the including file's folder),
+ * checks every key and reference, and either returns a complete struct conf (conf.h) or
+ * reports every error it found as "FILE:LINE: message" lines, counting on past the first. */
 #ifndef SLAD_CONF_LOAD_H
 #define SLAD_CONF_LOAD_H
 

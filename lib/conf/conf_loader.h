@@ -1,7 +1,7 @@
 /* conf_loader.h - the machinery shared by the config loader's files (conf.c: messages, key
  * tables, value parsers, daemon, loading; conf_channels.c: channels, contacts, teams,
  * templates; conf_policies.c: calendars, policies, repeat_fault; conf_schedules.c: on-call
- * schedules; conf_intakes.c: intakes; conf_summary.c). Not part
+ * schedules; conf_intakes.c: intakes; conf_include.c: @include; conf_summary.c). Not part
  * of libslad's interface: only conf*.c include it.
  *
  * Each section has one const table of struct conf_key, and conf_read_group() walks a group
@@ -33,6 +33,17 @@ struct conf_text {
 
 void conf_text_add(struct conf_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Lines first.. of the text libconfig parses came from file, from its line file_line. */
+struct conf_line_span {
+    unsigned first;
+    const char *file; /* in conf_loader.source_files */
+    unsigned file_line;
+};
+struct conf_line_map {
+    struct conf_line_span *spans; /* by first, ascending */
+    size_t n, cap;
+};
+
 struct conf_loader {
     config_t cfg;
     const char *main_name;   /* the main file as named by the caller */
@@ -46,6 +57,8 @@ struct conf_loader {
     struct conf_strings cal_names;      /* calendars declared, including ones that failed */
     struct conf_strings roles;          /* role names that some team defines */
     struct conf_strings schedule_names; /* schedules declared, including ones that failed */
+    struct conf_strings source_files;   /* the files read, as messages name them */
+    struct conf_line_map line_map;      /* lines of the parsed text back to those files */
 };
 
 struct conf_key;
@@ -73,6 +86,10 @@ struct conf_key {
  * none). Control characters in the message become spaces: one error, one line. */
 void conf_report(struct conf_loader *ld, const config_setting_t *s, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The same at an explicit file and line (file NULL: the parsed text's line, mapped back
+ * to its file; line 0: no line). */
+void conf_report_at(struct conf_loader *ld, const char *file, unsigned line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 /* "FILE:LINE: warning: message": the config loads, but the operator should know (a
  * password sent in clear text). */
 void conf_warn(struct conf_loader *ld, const config_setting_t *s, const char *fmt, ...)

@@ -54,6 +54,9 @@ struct metrics {
     struct table breaches;    /* policy, clock */
     struct table escalations; /* event */
     struct table attempts;    /* channel, result */
+    bool has_lease;           /* the daemon runs the scheduler lease (metrics_lease) */
+    bool scheduler;
+    int64_t fencing;
 };
 
 struct metrics *metrics_new(void)
@@ -239,6 +242,13 @@ static void render_histogram(struct out *o, const char *name, const struct histo
     out_printf(o, "%s_count %llu\n", name, (unsigned long long)h->count);
 }
 
+void metrics_lease(struct metrics *m, bool scheduler, int64_t fencing)
+{
+    m->has_lease = true;
+    m->scheduler = scheduler;
+    m->fencing = fencing;
+}
+
 char *metrics_render(const struct metrics *m, const struct gauges *gauges, size_t timers)
 {
     struct out o = {malloc(8192), 0, 8192, false};
@@ -261,6 +271,15 @@ char *metrics_render(const struct metrics *m, const struct gauges *gauges, size_
         out_printf(&o, "slad_clocks_breached %lld\n", (long long)gauges->breached_clocks);
     family(&o, "slad_timers", "gauge", "Entries in the agenda (future instants to act on).");
     out_printf(&o, "slad_timers %zu\n", timers);
+
+    if (m && m->has_lease) {
+        family(&o, "slad_scheduler", "gauge",
+               "1 while this instance is the scheduler (holds the lease), 0 on standby.");
+        out_printf(&o, "slad_scheduler %d\n", m->scheduler ? 1 : 0);
+        family(&o, "slad_lease_fencing", "gauge",
+               "The fencing number of the scheduler lease this instance holds or last held.");
+        out_printf(&o, "slad_lease_fencing %lld\n", (long long)m->fencing);
+    }
 
     family(&o, "slad_clock_breaches_total", "counter", "Clocks that passed their due instant.");
     if (m)

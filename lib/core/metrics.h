@@ -5,6 +5,7 @@
 #ifndef SLAD_METRICS_H
 #define SLAD_METRICS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +25,10 @@ void metrics_breach(struct metrics *m, const char *policy, const char *clock);
 void metrics_escalation(struct metrics *m, const char *event);
 /* A delivery attempt on channel ended with result ("sent", "retry", "dead"). */
 void metrics_attempt(struct metrics *m, const char *channel, const char *result);
+
+/* The scheduler lease (lease.h): this instance's role and its fencing number, shown as
+ * slad_scheduler and slad_lease_fencing from the first call on. */
+void metrics_lease(struct metrics *m, bool scheduler, int64_t fencing);
 
 /* The whole exposition; timers = agenda size. gauges may be NULL (not read: the families
  * are shown without samples). Returns a malloc'd string. */

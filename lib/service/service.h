@@ -124,6 +124,8 @@ struct service_intake_result {
     int64_t ticket_id;             /* the ticket it names; 0 when none */
     char key[INTAKE_KEY_MAX + 16]; /* its key: the alert's, or "slad-ID" made for a
                                       trigger without one; "" when none */
+    char differs[160];             /* a trigger for an existing ticket: the fields its ticket would
+                                      have otherwise (ticket_diff), not applied; "" when none */
 };
 
 /* Apply alerts[0..n) of intake in at now_ms (POST /v1/intake/{name}), each to the ticket

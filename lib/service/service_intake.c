@@ -10,6 +10,7 @@
 
 #include "service_internal.h"
 #include "store.h"
+#include "ticket_diff.h"
 
 /* A ticket made for a trigger without a key is named by this key afterwards (PagerDuty
  * makes one up in that case too, and answers it). */
@@ -67,6 +68,21 @@ static int apply_event(struct service *svc, const struct conf_intake *in,
     return r;
 }
 
+/* A trigger for stored ticket t: what it says otherwise (a new summary, severity...) is
+ * not applied, and the answer says so (res->differs). */
+static int repeat_differs(const struct conf_intake *in, const struct intake_alert *a,
+                          const struct ticket *t, int64_t now_ms, struct service_intake_result *res,
+                          struct slad_error *reterr)
+{
+    struct ticket sent;
+    int r = intake_ticket(in, a, now_ms, &sent, reterr);
+    if (r < 0)
+        return r;
+    ticket_diff(&sent, t, res->differs, sizeof(res->differs));
+    ticket_done(&sent);
+    return 0;
+}
+
 /* One alert: find its ticket, decide, act. */
 static int one(struct service *svc, const struct conf_intake *in, const struct intake_alert *a,
                int64_t now_ms, struct service_intake_result *res, struct slad_error *reterr)
@@ -89,6 +105,12 @@ static int one(struct service *svc, const struct conf_intake *in, const struct i
         return r;
     res->outcome = intake_decide(a->action, exists, t.status);
     res->ticket_id = id;
+    if (exists && a->action == INTAKE_TRIGGER)
+        r = repeat_differs(in, a, &t, now_ms, res, reterr);
+    if (r < 0) {
+        ticket_done(&t);
+        return r;
+    }
     if (res->outcome == INTAKE_CREATED)
         r = create(svc, in, a, now_ms, res, reterr);
     else if (res->outcome != INTAKE_UNCHANGED)

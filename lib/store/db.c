@@ -123,6 +123,16 @@ const char *db_column_text(struct db_stmt *st, int i)
     return st->db->driver->column_text(st, i);
 }
 
+int db_column_count(struct db_stmt *st)
+{
+    return st->db->driver->column_count(st);
+}
+
+const char *db_column_name(struct db_stmt *st, int i)
+{
+    return st->db->driver->column_name(st, i);
+}
+
 void db_reset(struct db_stmt *st)
 {
     st->db->driver->reset(st);

@@ -50,6 +50,12 @@ enum db_driver_kind db_kind_of(const char *target);
  * target_session_attrs); a failure names the target with its password hidden. */
 int db_open(const char *target, struct db **ret, struct slad_error *reterr);
 void db_close(struct db *db);
+
+/* An SQLite connection opened (and closed, after db_close) by its caller, behind db.h: the
+ * store's own connection, so that its files move to the seam one at a time while they
+ * share its transactions. The caller keeps its settings (store.c's). */
+struct sqlite3;
+int db_wrap_sqlite(struct sqlite3 *conn, struct db **ret, struct slad_error *reterr);
 enum db_driver_kind db_kind(const struct db *db);
 
 /* sql (no parameters, one or several statements) run at once. */
@@ -87,6 +93,11 @@ int db_sync(struct db *db, struct slad_error *reterr);
 bool db_column_is_null(struct db_stmt *st, int i);
 int64_t db_column_int64(struct db_stmt *st, int i);
 const char *db_column_text(struct db_stmt *st, int i);
+
+/* The columns of the statement's rows and the name of column i (from 0): valid after the
+ * first db_step (PostgreSQL knows them once the statement ran), 0 and NULL before. */
+int db_column_count(struct db_stmt *st);
+const char *db_column_name(struct db_stmt *st, int i);
 
 /* Ready the statement to be bound and run again; its bindings are cleared. */
 void db_reset(struct db_stmt *st);

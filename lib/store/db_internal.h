@@ -25,6 +25,8 @@ struct db_driver {
     bool (*column_is_null)(struct db_stmt *st, int i);
     int64_t (*column_int64)(struct db_stmt *st, int i);
     const char *(*column_text)(struct db_stmt *st, int i);
+    int (*column_count)(struct db_stmt *st);
+    const char *(*column_name)(struct db_stmt *st, int i);
     void (*reset)(struct db_stmt *st);
     int64_t (*changes)(struct db *db);
     int64_t (*last_insert_id)(struct db *db);

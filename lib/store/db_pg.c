@@ -465,6 +465,18 @@ static int64_t pg_column_int64(struct db_stmt *st, int i)
     return strtoll(v, NULL, 10);
 }
 
+static int pg_column_count(struct db_stmt *st)
+{
+    struct db_pg_stmt *s = stmt_of(st);
+    return s->res ? PQnfields(s->res) : 0;
+}
+
+static const char *pg_column_name(struct db_stmt *st, int i)
+{
+    struct db_pg_stmt *s = stmt_of(st);
+    return s->res && i >= 0 && i < PQnfields(s->res) ? PQfname(s->res, i) : NULL;
+}
+
 static void pg_reset(struct db_stmt *st)
 {
     struct db_pg_stmt *s = stmt_of(st);
@@ -502,6 +514,8 @@ const struct db_driver db_pg_driver = {
     .column_is_null = pg_column_is_null,
     .column_int64 = pg_column_int64,
     .column_text = pg_column_text,
+    .column_count = pg_column_count,
+    .column_name = pg_column_name,
     .reset = pg_reset,
     .changes = pg_changes,
     .last_insert_id = pg_last_insert_id,

@@ -16,6 +16,7 @@
 struct db_sqlite {
     struct db base;
     sqlite3 *conn;
+    bool owns_conn; /* false for db_wrap_sqlite: the store closes its connection */
 };
 
 struct db_sqlite_stmt {
@@ -42,7 +43,8 @@ static int fail(sqlite3 *conn, int rc, const char *op, struct slad_error *reterr
 
 static void sqlite_close(struct db *db)
 {
-    sqlite3_close_v2(conn_of(db));
+    if (((struct db_sqlite *)db)->owns_conn)
+        sqlite3_close_v2(conn_of(db));
     free(db);
 }
 
@@ -57,6 +59,7 @@ static int sqlite_open(const char *target, struct db **ret, struct slad_error *r
     struct db_sqlite *d = calloc(1, sizeof(*d));
     if (!d)
         return slad_error_set(reterr, ENOMEM, "database '%s': out of memory", target);
+    d->owns_conn = true;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
     int rc = sqlite3_open_v2(target, &d->conn, flags, NULL);
     int r = 0;
@@ -74,6 +77,17 @@ static int sqlite_open(const char *target, struct db **ret, struct slad_error *r
         sqlite_close(&d->base);
         return r;
     }
+    *ret = &d->base;
+    return 0;
+}
+
+int db_wrap_sqlite(sqlite3 *conn, struct db **ret, struct slad_error *reterr)
+{
+    struct db_sqlite *d = calloc(1, sizeof(*d));
+    if (!d)
+        return slad_error_set(reterr, ENOMEM, "database: out of memory");
+    d->base.driver = &db_sqlite_driver;
+    d->conn = conn;
     *ret = &d->base;
     return 0;
 }
@@ -164,6 +178,16 @@ static const char *sqlite_column_text(struct db_stmt *st, int i)
     return (const char *)sqlite3_column_text(stmt_of(st)->st, i);
 }
 
+static int sqlite_column_count(struct db_stmt *st)
+{
+    return sqlite3_column_count(stmt_of(st)->st);
+}
+
+static const char *sqlite_column_name(struct db_stmt *st, int i)
+{
+    return sqlite3_column_name(stmt_of(st)->st, i);
+}
+
 static void sqlite_reset(struct db_stmt *st)
 {
     struct db_sqlite_stmt *s = stmt_of(st);
@@ -203,6 +227,8 @@ const struct db_driver db_sqlite_driver = {
     .column_is_null = sqlite_column_is_null,
     .column_int64 = sqlite_column_int64,
     .column_text = sqlite_column_text,
+    .column_count = sqlite_column_count,
+    .column_name = sqlite_column_name,
     .reset = sqlite_reset,
     .changes = sqlite_changes,
     .last_insert_id = sqlite_last_insert_id,

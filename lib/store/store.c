@@ -9,6 +9,7 @@
  * tickets, history, outbox and gauges are prepared at open. The list filters are fixed
  * statements whose NULL parameters mean "any". */
 #include "store.h"
+#include "store_db.h"
 #include "store_internal.h"
 
 #include <errno.h>
@@ -38,10 +39,17 @@ static const char *const connection_statements[] = {
     sql_savepoint, sql_release, sql_rollback_to, NULL,
 };
 
-/* Prepared at open (store_internal.h). */
+/* Prepared at open (store_internal.h): those of the files on sqlite3_*, and those of the
+ * files on the SQL seam (store_db.h). */
 static const char *const *const statements[] = {
-    connection_statements,   store_ticket_statements, store_history_statements,
-    store_outbox_statements, store_gauges_statements, store_schedule_statements,
+    connection_statements,
+    store_ticket_statements,
+    store_outbox_statements,
+};
+static const char *const *const seam_statements[] = {
+    store_history_statements,
+    store_gauges_statements,
+    store_schedule_statements,
 };
 
 /* A statement of this file, prepared at open. */
@@ -104,7 +112,9 @@ int store_open(const char *path, bool synchronous_full, struct store **ret,
     }
     sqlite3_extended_result_codes(s->db, 1);
     sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
-    r = store_exec(s->db, "PRAGMA foreign_keys = ON", "enabling foreign keys", reterr);
+    r = db_wrap_sqlite(s->db, &s->dbh, reterr);
+    if (r >= 0)
+        r = store_exec(s->db, "PRAGMA foreign_keys = ON", "enabling foreign keys", reterr);
     /* Each operation runs in a savepoint; past 64 KiB SQLite spills a savepoint's journal
      * to a temp file and copies every page it touches there (two thirds of the writes of
      * an intake batch, measured): keep it in memory, it lives only until the commit. */
@@ -122,6 +132,8 @@ int store_open(const char *path, bool synchronous_full, struct store **ret,
         for (const char *const *sql = statements[i]; r >= 0 && *sql; sql++)
             if (!store_prepared(s, *sql, reterr))
                 r = -EIO;
+    for (size_t i = 0; r >= 0 && i < sizeof(seam_statements) / sizeof(seam_statements[0]); i++)
+        r = store_db_prepare_all(s, seam_statements[i], reterr);
     if (r < 0)
         goto fail;
     *ret = s;
@@ -138,6 +150,7 @@ void store_close(struct store *s)
         return;
     for (size_t i = 0; i < s->n_cached; i++)
         sqlite3_finalize(s->cached[i]);
+    db_close(s->dbh); /* its statements; the connection is closed below */
     /* An open transaction is rolled back by the close. */
     sqlite3_close_v2(s->db);
     free(s);

@@ -1,8 +1,10 @@
 /* store_gauges.c - the gauges of /healthz, /metrics and STATUS= (store.h), read from the
- * table counts that triggers keep (schema version 4). */
+ * table counts that triggers keep (schema version 4). On the SQL seam (store_db.h). */
 #include "store.h"
+#include "store_db.h"
 #include "store_internal.h"
 
+#include <errno.h>
 #include <string.h>
 
 static const char sql_counts[] = "SELECT what, n FROM counts";
@@ -13,13 +15,13 @@ int store_gauges(struct store *s, struct gauges *ret, struct slad_error *reterr)
 {
     struct gauges c;
     memset(&c, 0, sizeof(c));
-    sqlite3_stmt *st = store_prepared(s, sql_counts, reterr);
+    struct db_stmt *st = store_stmt(s, sql_counts, reterr);
     if (!st)
         return -EIO;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *what = column_text(st, 0);
-        int64_t n = sqlite3_column_int64(st, 1);
+    int r;
+    while ((r = db_step(st, "reading the counts", reterr)) == 1) {
+        const char *what = db_column_text(st, 0);
+        int64_t n = db_column_int64(st, 1);
         int i;
         if (!what)
             continue;
@@ -30,8 +32,7 @@ int store_gauges(struct store *s, struct gauges *ret, struct slad_error *reterr)
         else if (strcmp(what, "breached") == 0)
             c.breached_clocks = n;
     }
-    int r = rc == SQLITE_DONE ? 0 : store_fail(s, rc, "reading the counts", reterr);
-    sqlite3_reset(st);
+    db_reset(st);
     if (r < 0)
         return r;
     *ret = c;

@@ -12,6 +12,9 @@
  *   store_schedule.c   on-call overrides
  *   store_followup.c, store_plan.c, store_retention.c,
  *   store_report.c     the SLA report's reads
+ *   store_db.c         what the files on the SQL seam (db.h) share (store_db.h)
+ *   store_lease.c      the scheduler lease on the store's connection (store_lease.h)
+ *   copy_db.c          slad --copy-database (copy_db.h)
  *   store_wal.c        the WAL's fsync and checkpoints off the loop (store_wal.h) */
 #ifndef SLAD_STORE_INTERNAL_H
 #define SLAD_STORE_INTERNAL_H
@@ -20,6 +23,7 @@
 
 #include <sqlite3.h>
 
+#include "db.h"
 #include "error.h"
 #include "store.h"
 #include "ticket.h"
@@ -30,6 +34,9 @@
 /* The connection (store.c opens it; store_sql.c runs its statements). */
 struct store {
     sqlite3 *db;
+    /* The same connection behind db.h (db_wrap_sqlite): the files converted to the seam
+     * (store_db.h) run on it, the others on db until they are converted. */
+    struct db *dbh;
     const char *cached_sql[STORE_CACHED_MAX];
     sqlite3_stmt *cached[STORE_CACHED_MAX];
     size_t n_cached;

@@ -1,9 +1,11 @@
-/* store_plan.c - maintenance plans in the plans table (store_plan.h). */
+/* store_plan.c - maintenance plans in the plans table (store_plan.h). On the SQL seam
+ * (store_db.h). */
 #include "store_plan.h"
 
 #include <errno.h>
 #include <string.h>
 
+#include "store_db.h"
 #include "store_internal.h"
 
 /* The columns after id, in the order of bind parameters ?1..?19 (insert and update) and
@@ -38,7 +40,7 @@ enum {
 
 static const char sql_insert[] =
     "INSERT INTO plans (" PLAN_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
-    " ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)";
+    " ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19) RETURNING id";
 static const char sql_update[] =
     "UPDATE plans SET name = ?1, customer_name = ?2, customer_phone = ?3, customer_address = ?4,"
     " device_model = ?5, device_serial = ?6, team = ?7, owner = ?8, assignee = ?9, rrule = ?10,"
@@ -51,70 +53,61 @@ static const char sql_list[] =
 static const char sql_agenda[] =
     "SELECT id, next_ms FROM plans INDEXED BY plans_next WHERE next_ms IS NOT NULL";
 
-static void bind_plan(struct binder *b, const struct plan *p)
+static void bind_plan(struct db_stmt *st, const struct plan *p)
 {
-    bind_text(b, PC_NAME, p->name);
-    bind_text(b, PC_CUSTOMER_NAME, p->customer_name);
-    bind_text(b, PC_CUSTOMER_PHONE, p->customer_phone);
-    bind_text(b, PC_CUSTOMER_ADDRESS, p->customer_address);
-    bind_text(b, PC_DEVICE_MODEL, p->device_model);
-    bind_text(b, PC_DEVICE_SERIAL, p->device_serial);
-    bind_text(b, PC_TEAM, p->team);
-    bind_text(b, PC_OWNER, p->owner ? p->owner : "assignee");
-    bind_text(b, PC_ASSIGNEE, p->assignee);
-    bind_text(b, PC_RRULE, p->rrule);
-    bind_int64(b, PC_START_MS, p->start_ms);
-    bind_time(b, PC_UNTIL_MS, p->until_ms);
-    bind_text(b, PC_DUE_WITHIN, p->due_within);
-    bind_text(b, PC_REPORT_WITHIN, p->report_within);
-    bind_text(b, PC_CALENDAR, p->calendar);
-    bind_int64(b, PC_OCCURRENCES, p->occurrences);
-    bind_time(b, PC_NEXT_MS, p->next_ms);
-    bind_int64(b, PC_CREATED_MS, p->created_ms);
-    bind_int64(b, PC_UPDATED_MS, p->updated_ms);
+    db_bind_text(st, PC_NAME, p->name);
+    db_bind_text(st, PC_CUSTOMER_NAME, p->customer_name);
+    db_bind_text(st, PC_CUSTOMER_PHONE, p->customer_phone);
+    db_bind_text(st, PC_CUSTOMER_ADDRESS, p->customer_address);
+    db_bind_text(st, PC_DEVICE_MODEL, p->device_model);
+    db_bind_text(st, PC_DEVICE_SERIAL, p->device_serial);
+    db_bind_text(st, PC_TEAM, p->team);
+    db_bind_text(st, PC_OWNER, p->owner ? p->owner : "assignee");
+    db_bind_text(st, PC_ASSIGNEE, p->assignee);
+    db_bind_text(st, PC_RRULE, p->rrule);
+    db_bind_int64(st, PC_START_MS, p->start_ms);
+    store_bind_time(st, PC_UNTIL_MS, p->until_ms);
+    db_bind_text(st, PC_DUE_WITHIN, p->due_within);
+    db_bind_text(st, PC_REPORT_WITHIN, p->report_within);
+    db_bind_text(st, PC_CALENDAR, p->calendar);
+    db_bind_int64(st, PC_OCCURRENCES, p->occurrences);
+    store_bind_time(st, PC_NEXT_MS, p->next_ms);
+    db_bind_int64(st, PC_CREATED_MS, p->created_ms);
+    db_bind_int64(st, PC_UPDATED_MS, p->updated_ms);
 }
 
 int store_plan_insert(struct store *s, struct plan *p, struct slad_error *reterr)
 {
-    sqlite3_stmt *st = store_prepared(s, sql_insert, reterr);
+    struct db_stmt *st = store_stmt(s, sql_insert, reterr);
     if (!st)
         return -EIO;
-    struct binder b = {st, SQLITE_OK};
-    bind_plan(&b, p);
-    if (b.rc != SQLITE_OK) {
-        sqlite3_reset(st);
-        return store_fail(s, b.rc, "inserting a plan", reterr);
-    }
-    int r = store_run(s, st, "inserting a plan", reterr);
+    bind_plan(st, p);
+    int64_t id = 0;
+    int r = store_db_insert(s, st, "inserting a plan", &id, reterr);
     if (r < 0)
         return r;
-    p->id = sqlite3_last_insert_rowid(store_db(s));
+    p->id = id;
     return 0;
 }
 
 int store_plan_update(struct store *s, const struct plan *p, struct slad_error *reterr)
 {
-    sqlite3_stmt *st = store_prepared(s, sql_update, reterr);
+    struct db_stmt *st = store_stmt(s, sql_update, reterr);
     if (!st)
         return -EIO;
-    struct binder b = {st, SQLITE_OK};
-    bind_plan(&b, p);
-    bind_int64(&b, PC_COUNT + 1, p->id);
-    if (b.rc != SQLITE_OK) {
-        sqlite3_reset(st);
-        return store_fail(s, b.rc, "updating a plan", reterr);
-    }
-    int r = store_run(s, st, "updating a plan", reterr);
-    if (r == 0 && sqlite3_changes(store_db(s)) == 0)
+    bind_plan(st, p);
+    db_bind_int64(st, PC_COUNT + 1, p->id);
+    int r = store_db_run(s, st, "updating a plan", reterr);
+    if (r == 0 && db_changes(store_dbh(s)) == 0)
         r = slad_error_set(reterr, ENOENT, "plan %lld not found", (long long)p->id);
     return r;
 }
 
 /* Fill p (initialised) from the current row; -ENOMEM. */
-static int read_row(sqlite3_stmt *st, struct plan *p)
+static int read_row(struct db_stmt *st, struct plan *p)
 {
     plan_init(p);
-    p->id = sqlite3_column_int64(st, 0);
+    p->id = db_column_int64(st, 0);
     char **fields[] = {
         [PC_NAME] = &p->name,
         [PC_CUSTOMER_NAME] = &p->customer_name,
@@ -131,90 +124,80 @@ static int read_row(sqlite3_stmt *st, struct plan *p)
         [PC_CALENDAR] = &p->calendar,
     };
     for (int i = 1; i < (int)(sizeof(fields) / sizeof(fields[0])); i++)
-        if (fields[i] && plan_set_string(fields[i], column_text(st, i)) < 0) {
+        if (fields[i] && plan_set_string(fields[i], db_column_text(st, i)) < 0) {
             plan_done(p);
             return -ENOMEM;
         }
-    p->start_ms = sqlite3_column_int64(st, PC_START_MS);
-    p->until_ms = column_time(st, PC_UNTIL_MS);
-    p->occurrences = sqlite3_column_int64(st, PC_OCCURRENCES);
-    p->next_ms = column_time(st, PC_NEXT_MS);
+    p->start_ms = db_column_int64(st, PC_START_MS);
+    p->until_ms = store_column_time(st, PC_UNTIL_MS);
+    p->occurrences = db_column_int64(st, PC_OCCURRENCES);
+    p->next_ms = store_column_time(st, PC_NEXT_MS);
     if (p->next_ms == SLAD_NO_TIME)
         p->next_ms = INT64_MAX;
-    p->created_ms = sqlite3_column_int64(st, PC_CREATED_MS);
-    p->updated_ms = sqlite3_column_int64(st, PC_UPDATED_MS);
+    p->created_ms = db_column_int64(st, PC_CREATED_MS);
+    p->updated_ms = db_column_int64(st, PC_UPDATED_MS);
     return 0;
 }
 
 int store_plan_load(struct store *s, int64_t id, struct plan *ret, struct slad_error *reterr)
 {
-    sqlite3_stmt *st = store_prepared(s, sql_load, reterr);
+    struct db_stmt *st = store_stmt(s, sql_load, reterr);
     if (!st)
         return -EIO;
-    int rc = sqlite3_bind_int64(st, 1, id);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
-    int r;
-    if (rc == SQLITE_ROW)
+    db_bind_int64(st, 1, id);
+    int r = db_step(st, "reading a plan", reterr);
+    if (r == 1)
         r = read_row(st, ret) < 0 ? slad_error_set(reterr, ENOMEM, "out of memory reading a plan")
                                   : 0;
-    else if (rc == SQLITE_DONE)
+    else if (r == 0)
         r = slad_error_set(reterr, ENOENT, "plan %lld not found", (long long)id);
-    else
-        r = store_fail(s, rc, "reading a plan", reterr);
-    sqlite3_reset(st);
+    db_reset(st);
     return r;
 }
 
 int store_plan_delete(struct store *s, int64_t id, struct slad_error *reterr)
 {
-    sqlite3_stmt *st = store_prepared(s, sql_delete, reterr);
+    struct db_stmt *st = store_stmt(s, sql_delete, reterr);
     if (!st)
         return -EIO;
-    int rc = sqlite3_bind_int64(st, 1, id);
-    if (rc != SQLITE_OK) {
-        sqlite3_reset(st);
-        return store_fail(s, rc, "deleting a plan", reterr);
-    }
-    int r = store_run(s, st, "deleting a plan", reterr);
-    if (r == 0 && sqlite3_changes(store_db(s)) == 0)
+    db_bind_int64(st, 1, id);
+    int r = store_db_run(s, st, "deleting a plan", reterr);
+    if (r == 0 && db_changes(store_dbh(s)) == 0)
         r = slad_error_set(reterr, ENOENT, "plan %lld not found", (long long)id);
+    return r;
+}
+
+struct list_walk {
+    plan_row_fn *fn;
+    void *userdata;
+    struct slad_error *reterr;
+};
+
+static int list_row(void *ctx, struct db_stmt *st)
+{
+    struct list_walk *w = ctx;
+    struct plan p;
+    if (read_row(st, &p) < 0)
+        return slad_error_set(w->reterr, ENOMEM, "out of memory listing plans");
+    int r = w->fn(w->userdata, &p);
+    plan_done(&p);
     return r;
 }
 
 int store_plan_list(struct store *s, int64_t after_id, size_t limit, plan_row_fn *fn,
                     void *userdata, struct slad_error *reterr)
 {
-    sqlite3_stmt *st = store_prepared(s, sql_list, reterr);
+    struct db_stmt *st = store_stmt(s, sql_list, reterr);
     if (!st)
         return -EIO;
-    struct binder b = {st, SQLITE_OK};
-    bind_int64(&b, 1, after_id);
-    bind_limit(&b, 2, limit);
-    if (b.rc != SQLITE_OK) {
-        sqlite3_reset(st);
-        return store_fail(s, b.rc, "listing plans", reterr);
-    }
-    int rc, r = 0;
-    struct plan p;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (read_row(st, &p) < 0) {
-            r = slad_error_set(reterr, ENOMEM, "out of memory listing plans");
-            break;
-        }
-        r = fn(userdata, &p);
-        plan_done(&p);
-        if (r != 0)
-            break;
-    }
-    if (r == 0 && rc != SQLITE_DONE)
-        r = store_fail(s, rc, "listing plans", reterr);
-    sqlite3_reset(st);
-    return r < 0 ? r : 0;
+    db_bind_int64(st, 1, after_id);
+    db_bind_limit(st, 2, limit);
+    struct list_walk w = {fn, userdata, reterr};
+    return store_db_rows(st, "listing plans", list_row, &w, reterr);
 }
 
 int store_plan_agenda_load(struct store *s, store_agenda_fn *fn, void *userdata,
                            struct slad_error *reterr)
 {
-    return store_agenda_rows(s, sql_agenda, fn, userdata, "loading the plans' agenda", reterr);
+    return store_db_agenda_rows(s, sql_agenda, fn, userdata, "loading the plans' agenda", reterr);
 }

@@ -5,11 +5,12 @@
  * chunks that fit the batch (history can be long), and the ticket row last: until then
  * the ticket is a candidate again at the same place, so a batch that stops halfway
  * resumes it. The foreign keys' ON DELETE CASCADE would do it in one statement, but
- * unbounded and without counts. */
+ * unbounded and without counts. On the SQL seam (store_db.h). */
 #include "store_retention.h"
 
 #include <errno.h>
 
+#include "store_db.h"
 #include "store_internal.h"
 
 /* ?1 cutoff, (?2, ?3) the cursor. */
@@ -25,11 +26,13 @@ static const char sql_kept[] =
 /* At most ?2 rows of ticket ?1. */
 static const char sql_history[] = "DELETE FROM history WHERE id IN"
                                   " (SELECT id FROM history WHERE ticket_id = ?1 LIMIT ?2)";
-/* The grouped messages (no ticket) whose members left are those of ticket ?1 alone. */
+/* The grouped messages (no ticket) whose members left are those of ticket ?1 alone (?1
+ * is never NULL: "IS NULL OR !=" is SQLite's IS NOT in both dialects). */
 static const char sql_groups[] =
     "DELETE FROM outbox WHERE id IN (SELECT DISTINCT m.group_id FROM outbox AS m"
     " WHERE m.ticket_id = ?1 AND m.group_id != m.id AND NOT EXISTS (SELECT 1 FROM outbox AS o"
-    "  WHERE o.group_id = m.group_id AND o.id != m.group_id AND o.ticket_id IS NOT ?1)"
+    "  WHERE o.group_id = m.group_id AND o.id != m.group_id"
+    "  AND (o.ticket_id IS NULL OR o.ticket_id != ?1))"
     " LIMIT ?2)";
 static const char sql_outbox[] = "DELETE FROM outbox WHERE id IN"
                                  " (SELECT id FROM outbox WHERE ticket_id = ?1 LIMIT ?2)";
@@ -43,42 +46,41 @@ static const char sql_ticket[] = "DELETE FROM tickets WHERE id = ?1";
 static int next_candidate(struct store *s, int64_t cutoff_ms, const struct store_purge_cursor *c,
                           int64_t *ret_id, int64_t *ret_last_ms, struct slad_error *reterr)
 {
-    sqlite3_stmt *st = store_prepared(s, sql_next, reterr);
+    struct db_stmt *st = store_stmt(s, sql_next, reterr);
     if (!st)
         return -EIO;
-    struct binder b = {st, SQLITE_OK};
-    bind_int64(&b, 1, cutoff_ms);
-    bind_int64(&b, 2, c->last_event_ms);
-    bind_int64(&b, 3, c->id);
-    int rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
-    int r = -ENOENT;
-    if (rc == SQLITE_ROW) {
-        *ret_id = sqlite3_column_int64(st, 0);
-        *ret_last_ms = sqlite3_column_int64(st, 1);
+    db_bind_int64(st, 1, cutoff_ms);
+    db_bind_int64(st, 2, c->last_event_ms);
+    db_bind_int64(st, 3, c->id);
+    int r = db_step(st, "finding tickets past retention", reterr);
+    if (r == 1) {
+        *ret_id = db_column_int64(st, 0);
+        *ret_last_ms = db_column_int64(st, 1);
         r = 0;
-    } else if (rc != SQLITE_DONE) {
-        r = store_fail(s, rc, "finding tickets past retention", reterr);
+    } else if (r == 0) {
+        r = -ENOENT;
     }
-    sqlite3_reset(st);
+    db_reset(st);
     return r;
 }
 
 static int is_kept(struct store *s, int64_t id, int64_t cutoff_ms, bool *ret,
                    struct slad_error *reterr)
 {
-    sqlite3_stmt *st = store_prepared(s, sql_kept, reterr);
+    static const char op[] = "checking a ticket past retention";
+    struct db_stmt *st = store_stmt(s, sql_kept, reterr);
     if (!st)
         return -EIO;
-    struct binder b = {st, SQLITE_OK};
-    bind_int64(&b, 1, id);
-    bind_int64(&b, 2, cutoff_ms);
-    int rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
-    int r = 0;
-    if (rc == SQLITE_ROW)
-        *ret = sqlite3_column_int(st, 0) != 0;
-    else
-        r = store_fail(s, rc, "checking a ticket past retention", reterr);
-    sqlite3_reset(st);
+    db_bind_int64(st, 1, id);
+    db_bind_int64(st, 2, cutoff_ms);
+    int r = db_step(st, op, reterr);
+    if (r == 1) {
+        *ret = db_column_int64(st, 0) != 0;
+        r = 0;
+    } else if (r == 0) {
+        r = slad_error_set(reterr, EIO, "database: %s failed: no row", op);
+    }
+    db_reset(st);
     return r;
 }
 
@@ -86,17 +88,15 @@ static int is_kept(struct store *s, int64_t id, int64_t cutoff_ms, bool *ret,
 static int delete_rows(struct store *s, const char *sql, int64_t id, size_t limit, int64_t *ret_n,
                        struct slad_error *reterr)
 {
-    sqlite3_stmt *st = store_prepared(s, sql, reterr);
+    struct db_stmt *st = store_stmt(s, sql, reterr);
     if (!st)
         return -EIO;
-    struct binder b = {st, SQLITE_OK};
-    bind_int64(&b, 1, id);
+    db_bind_int64(st, 1, id);
     if (limit)
-        bind_limit(&b, 2, limit);
-    int r = b.rc == SQLITE_OK ? store_run(s, st, "purging a ticket past retention", reterr)
-                              : store_fail(s, b.rc, "purging a ticket past retention", reterr);
+        db_bind_limit(st, 2, limit);
+    int r = store_db_run(s, st, "purging a ticket past retention", reterr);
     if (r == 0)
-        *ret_n = sqlite3_changes(store_db(s));
+        *ret_n = db_changes(store_dbh(s));
     return r;
 }
 
@@ -116,14 +116,19 @@ static int purge_ticket(struct store *s, int64_t id, size_t *budget,
     };
     *ret_done = false;
     for (size_t i = 0; i < sizeof(children) / sizeof(children[0]); i++) {
+        /* A ticket reached with the budget spent (its own candidate row took the last)
+         * still moves by a row, so that a batch always makes progress. */
+        size_t limit = *budget > 0 ? *budget : 1;
         int64_t n = 0;
-        int r = delete_rows(s, children[i].sql, id, *budget, &n, reterr);
+        int r = delete_rows(s, children[i].sql, id, limit, &n, reterr);
         if (r < 0)
             return r;
         *children[i].count += n;
-        *budget -= (size_t)n < *budget ? (size_t)n : *budget;
-        if (*budget == 0)
+        if ((size_t)n >= limit) {
+            *budget = 0;
             return 0; /* maybe more rows: this ticket again in the next batch */
+        }
+        *budget -= (size_t)n;
     }
     int64_t n = 0;
     int r = delete_rows(s, sql_clocks, id, 0, &n, reterr);

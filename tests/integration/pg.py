@@ -39,7 +39,11 @@ class Cluster:
 
     @property
     def conninfo(self):
-        return f"host={self.folder} user=slad dbname=postgres"
+        return self.conninfo_of("postgres")
+
+    def conninfo_of(self, dbname):
+        """The connection string of another database of the cluster (CREATE DATABASE)."""
+        return f"host={self.folder} user=slad dbname={dbname}"
 
     def _run(self, *args):
         cmd = self._as_owner + [os.path.join(PGBIN, args[0])] + list(args[1:])
@@ -103,10 +107,10 @@ class Cluster:
         self.stop(mode="fast")
         self.start()
 
-    def psql(self, sql):
+    def psql(self, sql, dbname="postgres"):
         """One statement's rows as text (psql -At), for checks from a test."""
         r = subprocess.run([os.path.join(PGBIN, "psql"), "-X", "-At", "-v", "ON_ERROR_STOP=1",
-                            "-c", sql, self.conninfo],
+                            "-c", sql, self.conninfo_of(dbname)],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, check=False)
         assert r.returncode == 0, f"psql {sql!r}: {r.stderr}"
         return r.stdout

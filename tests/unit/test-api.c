@@ -23,6 +23,7 @@
 
 #include "agenda.h"
 #include "api.h"
+#include "lease.h"
 #include "conf_load.h"
 #include "followup.h"
 #include "metrics.h"
@@ -669,6 +670,7 @@ static void test_health_metrics_reload(void **state)
     assert_string_equal(json_string_value(json_object_get(v, "status")), "ok");
     assert_int_equal(json_integer_value(json_object_get(v, "open_tickets")), 1);
     assert_int_equal(json_integer_value(json_object_get(v, "timers")), 1);
+    assert_null(json_object_get(v, "role")); /* no lease in these hooks */
     json_decref(v);
     api_response_done(&resp);
 
@@ -690,6 +692,23 @@ static void test_health_metrics_reload(void **state)
     check_error(__LINE__, &resp, v, 400, "invalid_config", "unknown key 'polices'");
     json_decref(v);
     api_response_done(&resp);
+
+    /* The scheduler lease's role and fencing number, when the daemon has one. */
+    struct lease lease;
+    lease_init(&lease, 10000, LEASE_RENEW_EVERY_MS, T0_MS);
+    assert_int_equal(lease_poll(&lease, T0_MS), LEASE_REQUEST_ACQUIRE);
+    assert_int_equal(lease_answer(&lease, T0_MS, true, 7), LEASE_EVENT_GAINED);
+    struct api_hooks with_lease = {.lease = &lease};
+    struct api *leased = api_new(f->svc, f->metrics, &with_lease);
+    struct api_request hreq = {"GET", "/healthz", NULL, NULL, 0};
+    api_handle(leased, &hreq, T0_MS, &resp);
+    assert_int_equal(resp.status, 200);
+    json_t *h = json_loadb(resp.body, resp.body_len, 0, NULL);
+    assert_string_equal(json_string_value(json_object_get(h, "role")), "scheduler");
+    assert_int_equal(json_integer_value(json_object_get(h, "fencing")), 7);
+    json_decref(h);
+    api_response_done(&resp);
+    api_free(leased);
 
     /* Without hooks there is no reload. */
     struct api *bare = api_new(f->svc, NULL, NULL);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -495,6 +496,173 @@ static void test_include_other_cwd(void **state)
     conf_errors_done(&errs);
 
     assert_int_equal(chdir(cwd), 0);
+}
+
+/* ---- @include, expanded by the loader (conf_include.c) ---- */
+
+/* A scratch folder for include trees whose absolute paths a test must know. */
+static char inc_dir[64];
+
+static void inc_write(const char *name, const char *text)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/%s", inc_dir, name);
+    char *slash = strrchr(path, '/');
+    *slash = '\0';
+    (void)mkdir(path, 0700); /* one level of sub-folder is enough here */
+    *slash = '/';
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+}
+
+static const char *inc_path(const char *name)
+{
+    static char path[PATH_MAX];
+    snprintf(path, sizeof(path), "%s/%s", inc_dir, name);
+    return path;
+}
+
+static int inc_setup(void **state)
+{
+    (void)state;
+    snprintf(inc_dir, sizeof(inc_dir), "/tmp/slad-test-include.XXXXXX");
+    return mkdtemp(inc_dir) ? 0 : -1;
+}
+
+static int inc_teardown(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", inc_dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+#define INC_CHANNELS "channels = ( { name = \"log\"; type = \"file\"; path = \"/tmp/x\"; } );\n"
+
+static void test_include_relative_absolute_nested(void **state)
+{
+    char cwd[PATH_MAX];
+    assert_non_null(getcwd(cwd, sizeof(cwd)));
+    assert_int_equal(chdir("/"), 0);
+
+    /* Absolute: libconfig 1.5 alone would open "<dir>//tmp/...". */
+    char text[PATH_MAX + 256];
+    inc_write("abs/channels.conf", INC_CHANNELS);
+    snprintf(text, sizeof(text), "@include \"%s\" # the channels\n%s",
+             inc_path("abs/channels.conf"), CATCHALL);
+    inc_write("absolute.conf", text);
+    struct conf *conf = load_ok(__LINE__, inc_path("absolute.conf"));
+    assert_int_equal(conf->n_channels, 1);
+    assert_string_equal(conf->channels[0].name, "log");
+    conf_free(conf);
+
+    /* Relative, nested: sub/policies.conf includes "channels.conf" from its own folder. */
+    inc_write("sub/channels.conf", INC_CHANNELS);
+    inc_write("sub/policies.conf", "  @include \"channels.conf\"\n" CATCHALL);
+    inc_write("nested.conf", "# nested\n@include \"sub/policies.conf\"\n");
+    conf = load_ok(__LINE__, inc_path("nested.conf"));
+    assert_int_equal(conf->n_channels, 1);
+    assert_int_equal(conf->n_policies, 1);
+    conf_free(conf);
+
+    /* As for libconfig, an @include inside a block comment is no @include. */
+    inc_write("commented.conf", "/* not now:\n@include \"no/such.conf\"\n*/\n" CATCHALL
+                                "# @include \"no/such.conf\"\n");
+    conf_free(load_ok(__LINE__, inc_path("commented.conf")));
+
+    /* The same file twice, not inside itself, is no cycle (libconfig then names the
+     * duplicate setting in the second copy). */
+    inc_write("twice.conf",
+              "@include \"sub/channels.conf\"\n@include \"sub/channels.conf\"\n" CATCHALL);
+    struct conf_errors errs;
+    assert_int_equal(conf_load(inc_path("twice.conf"), &conf, &errs), -EINVAL);
+    assert_null(strstr(errs.text, "cycle"));
+    conf_errors_done(&errs);
+
+    assert_int_equal(chdir(cwd), 0);
+}
+
+static void test_include_errors_name_their_file(void **state)
+{
+    struct conf *conf = NULL;
+    struct conf_errors errs;
+    char path[PATH_MAX];
+
+    /* An error in a nested file names it and its line; one after an @include in the
+     * including file names that file and its own line, not the expanded text's. */
+    inc_write("err/leaf.conf",
+              "# leaf\n\n" INC_CHANNELS "policies = ( { name = \"p\"; match = { };\n"
+              "  clocks = ( { name = \"c\"; target = \"3x\"; stop = [\"resolve\"]; } ); } );\n");
+    inc_write("err/mid.conf", "@include \"leaf.conf\"\n");
+    inc_write("err-main.conf", "# main\n@include \"err/mid.conf\"\n\nbogus_key = 1;\n");
+    assert_int_equal(conf_load(inc_path("err-main.conf"), &conf, &errs), -EINVAL);
+    snprintf(path, sizeof(path), "%s", inc_path("err/leaf.conf"));
+    assert_error(__LINE__, &errs, path, 5, "duration '3x'", 2);
+    assert_error(__LINE__, &errs, inc_path("err-main.conf"), 4, "bogus_key", 2);
+    conf_errors_done(&errs);
+
+    /* A syntax error inside an included file: libconfig's message, at that file's line. */
+    inc_write("syn/broken.conf", INC_CHANNELS "\ncontacts = ( { name = = \"a\"; } );\n");
+    inc_write("syn-main.conf", CATCHALL "@include \"syn/broken.conf\"\n");
+    assert_int_equal(conf_load(inc_path("syn-main.conf"), &conf, &errs), -EINVAL);
+    assert_error(__LINE__, &errs, inc_path("syn/broken.conf"), 3, "", 1);
+    conf_errors_done(&errs);
+
+    /* A missing file names its path and the @include's file and line. */
+    inc_write("missing.conf", CATCHALL "\n@include \"no/such.conf\"\n");
+    assert_int_equal(conf_load(inc_path("missing.conf"), &conf, &errs), -EINVAL);
+    char needle[PATH_MAX + 128];
+    snprintf(needle, sizeof(needle), "@include \"%s/no/such.conf\": cannot open: No such file",
+             inc_dir);
+    assert_error(__LINE__, &errs, inc_path("missing.conf"), 3, needle, 1);
+    conf_errors_done(&errs);
+
+    /* A broken @include line is its own error, not a libconfig syntax error. */
+    inc_write("badline.conf", CATCHALL "@include no-quotes.conf\n@include \"x.conf\" y = 1;\n");
+    assert_int_equal(conf_load(inc_path("badline.conf"), &conf, &errs), -EINVAL);
+    assert_error(__LINE__, &errs, inc_path("badline.conf"), 2, "in double quotes", 2);
+    assert_error(__LINE__, &errs, inc_path("badline.conf"), 3, "only a comment may follow", 2);
+    conf_errors_done(&errs);
+}
+
+static void test_include_cycle_and_depth(void **state)
+{
+    struct conf *conf = NULL;
+    struct conf_errors errs;
+
+    /* a includes b includes a: refused at b's @include, nothing parsed. */
+    inc_write("cyc/a.conf", CATCHALL "@include \"b.conf\"\n");
+    inc_write("cyc/b.conf", "\n@include \"a.conf\"\n");
+    assert_int_equal(conf_load(inc_path("cyc/a.conf"), &conf, &errs), -EINVAL);
+    assert_error(__LINE__, &errs, inc_path("cyc/b.conf"), 2, "an include cycle", 1);
+    conf_errors_done(&errs);
+
+    /* A file including itself, named another way. */
+    inc_write("cyc/self.conf", "@include \"../cyc/self.conf\"\n");
+    assert_int_equal(conf_load(inc_path("cyc/self.conf"), &conf, &errs), -EINVAL);
+    assert_error(__LINE__, &errs, inc_path("cyc/self.conf"), 1, "an include cycle", 1);
+    conf_errors_done(&errs);
+
+    /* Eleven levels of distinct files: bounded like libconfig's own limit of 10. */
+    for (int i = 0; i <= 11; i++) {
+        char name[32], text[64];
+        snprintf(name, sizeof(name), "deep/%d.conf", i);
+        snprintf(text, sizeof(text), i < 11 ? "@include \"%d.conf\"\n" : "# %d\n", i + 1);
+        inc_write(name, text);
+    }
+    assert_int_equal(conf_load(inc_path("deep/0.conf"), &conf, &errs), -EINVAL);
+    assert_error(__LINE__, &errs, inc_path("deep/10.conf"), 1, "nest more than 10 deep", 1);
+    conf_errors_done(&errs);
+    /* Ten nested @include are fine: 1.conf down to 11.conf. */
+    inc_write("deep/1.conf", CATCHALL "@include \"2.conf\"\n");
+    conf_free(load_ok(__LINE__, inc_path("deep/1.conf")));
+}
+
+static int setup(void **state)
+{
+    return setup_data_dir(state) == 0 ? inc_setup(state) : -1;
 }
 
 static void test_files(void **state)
@@ -1211,6 +1379,9 @@ int main(void)
         cmocka_unit_test(test_timezone),
         cmocka_unit_test(test_schedules),
         cmocka_unit_test(test_include_other_cwd),
+        cmocka_unit_test(test_include_relative_absolute_nested),
+        cmocka_unit_test(test_include_errors_name_their_file),
+        cmocka_unit_test(test_include_cycle_and_depth),
         cmocka_unit_test(test_files),
         cmocka_unit_test(test_broken),
         cmocka_unit_test(test_postgresql_database),
@@ -1220,5 +1391,5 @@ int main(void)
         cmocka_unit_test(test_messages_one_line),
         cmocka_unit_test(test_too_many_errors),
     };
-    return cmocka_run_group_tests(tests, setup_data_dir, NULL);
+    return cmocka_run_group_tests(tests, setup, inc_teardown);
 }

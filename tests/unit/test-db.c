@@ -155,6 +155,10 @@ static void test_bind_and_read(void **state)
     assert_string_equal(db_column_text(st, 2), "it's \"quoted\" ünïcode");
     assert_false(db_column_is_null(st, 2));
     assert_string_equal(db_column_text(st, 0), "1"); /* an integer read as text */
+    assert_int_equal(db_column_count(st), 3);        /* the columns, by name (--copy-database) */
+    assert_string_equal(db_column_name(st, 0), "id");
+    assert_string_equal(db_column_name(st, 2), "note");
+    assert_null(db_column_name(st, 3));
     assert_int_equal(db_step(st, "reading", &err), 0);
     db_reset(st);
 

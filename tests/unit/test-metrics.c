@@ -206,8 +206,19 @@ static void test_empty(void **state)
     assert_true(value_of(&e, "slad_timers", "") == 7);
     assert_false(has_sample(&e, "slad_http_requests_total"));
     assert_false(has_sample(&e, "slad_tickets"));
+    assert_false(has_sample(&e, "slad_scheduler")); /* no lease: no family */
     check_histogram(&e, "slad_http_request_duration_seconds");
     check_histogram(&e, "slad_timer_lag_seconds");
+    free(e.v);
+    free(text);
+    /* The scheduler lease: the role as 1/0 and the fencing number, as last set. */
+    metrics_lease(m, true, 3);
+    metrics_lease(m, false, 4);
+    text = metrics_render(m, NULL, 7);
+    e = parse(text);
+    assert_true(value_of(&e, "slad_scheduler", "") == 0);
+    assert_true(value_of(&e, "slad_lease_fencing", "") == 4);
+    assert_non_null(strstr(text, "# TYPE slad_scheduler gauge\n"));
     free(e.v);
     free(text);
     metrics_free(m);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "ticket.h"
+#include "ticket_diff.h"
 
 /* Expected target status per (status, event); -1 = refused. Rows: statuses in enum order
  * open, acknowledged, dispatched, on_site, on_hold, resolved, closed, cancelled. Columns:
@@ -119,6 +120,47 @@ static void test_labels_and_copy(void **state)
     ticket_done(&copy);
 }
 
+/* A repeat's body against the stored ticket: only what the repeat sets counts. */
+static void test_diff(void **state)
+{
+    (void)state;
+    struct ticket stored, sent;
+    ticket_init(&stored);
+    ticket_init(&sent);
+    assert_int_equal(ticket_set_string(&stored.title, "no cooling"), 0);
+    assert_int_equal(ticket_set_string(&stored.team, "north"), 0);
+    assert_int_equal(ticket_set_string(&stored.customer_name, "Wang"), 0);
+    assert_int_equal(ticket_set_label(&stored, "contract", "gold"), 0);
+    assert_int_equal(ticket_set_label(&stored, "site", "b1"), 0);
+    stored.severity = 2;
+    char buf[128];
+
+    /* Nothing set, or the same values: no difference. */
+    assert_int_equal(ticket_diff(&sent, &stored, buf, sizeof(buf)), 0);
+    assert_string_equal(buf, "");
+    assert_int_equal(ticket_set_string(&sent.title, "no cooling"), 0);
+    assert_int_equal(ticket_set_label(&sent, "contract", "gold"), 0);
+    sent.severity = 2;
+    assert_int_equal(ticket_diff(&sent, &stored, buf, sizeof(buf)), 0);
+
+    /* Each differing field by its API name, in a fixed order. */
+    assert_int_equal(ticket_set_string(&sent.title, "no cooling at all"), 0);
+    sent.severity = 1;
+    assert_int_equal(ticket_set_string(&sent.customer_name, "Li"), 0);
+    assert_int_equal(ticket_set_string(&sent.assignee, "sup"), 0); /* stored has none */
+    assert_int_equal(ticket_set_label(&sent, "contract", "silver"), 0);
+    sent.appointment_at_ms = 1000;
+    assert_int_equal(ticket_diff(&sent, &stored, buf, sizeof(buf)), 6);
+    assert_string_equal(buf, "title, severity, customer.name, assignee, appointment_at, labels");
+
+    /* A short buffer is cut, the count stays. */
+    char small[8];
+    assert_int_equal(ticket_diff(&sent, &stored, small, sizeof(small)), 6);
+    assert_string_equal(small, "title, ");
+    ticket_done(&sent);
+    ticket_done(&stored);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -126,6 +168,7 @@ int main(void)
         cmocka_unit_test(test_refusal_lists_allowed),
         cmocka_unit_test(test_names_round_trip),
         cmocka_unit_test(test_labels_and_copy),
+        cmocka_unit_test(test_diff),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

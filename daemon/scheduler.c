@@ -1,0 +1,163 @@
+/* scheduler.c - the scheduler lease on the loop (scheduler.h). */
+#include "scheduler.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch.h"
+#include "lease.h"
+#include "log.h"
+#include "metrics.h"
+#include "store.h"
+#include "store_lease.h"
+#include "timers.h"
+
+/* The holder of an SQLite database's lease: whichever process has it open. */
+#define SCHEDULER_SQLITE_HOLDER "sqlite"
+
+struct scheduler {
+    struct ev_loop *loop;
+    struct store *store;
+    struct batch *batch;
+    struct metrics *metrics;
+    struct lease lease;
+    const char *holder;
+    ev_timer timer;
+    bool renews; /* false: one holder by construction, the lease is taken once */
+    bool stopped;
+    char last_failure[SLAD_ERROR_MAX]; /* logged once while it repeats; "" after a success */
+};
+
+/* The request lease_poll decided, in the iteration's transaction (a savepoint of its own,
+ * so that a failure leaves the rest of the batch alone): 1 granted, 0 refused, -errno. */
+static int send_request(struct scheduler *sc, enum lease_request req, int64_t now_ms,
+                        int64_t *ret_fencing, struct slad_error *err)
+{
+    int r = batch_begin(sc->batch, err);
+    if (r == 0)
+        r = store_savepoint(sc->store, err);
+    if (r < 0)
+        return r;
+    if (req == LEASE_REQUEST_ACQUIRE) {
+        r = store_lease_acquire(sc->store, sc->holder, now_ms, sc->lease.ttl_ms, ret_fencing, err);
+    } else {
+        *ret_fencing = sc->lease.fencing;
+        r = store_lease_renew(sc->store, sc->holder, sc->lease.fencing, now_ms, sc->lease.ttl_ms,
+                              err);
+    }
+    if (r >= 0 && store_release(sc->store, err) < 0)
+        r = -EIO;
+    if (r < 0) {
+        store_rollback_to(sc->store, NULL);
+        return r;
+    }
+    batch_mark_dirty(sc->batch);
+    return r;
+}
+
+static void report(struct scheduler *sc, enum lease_event ev, const char *why)
+{
+    const struct lease *l = &sc->lease;
+    if (ev == LEASE_EVENT_GAINED)
+        log_notice("scheduler", "this instance is the scheduler (fencing number %lld)",
+                   (long long)l->fencing);
+    else if (ev == LEASE_EVENT_LOST)
+        log_warning("scheduler",
+                    "lost the scheduler lease (fencing number %lld): on standby, asking again%s%s",
+                    (long long)l->fencing, why[0] ? ": " : "", why);
+    metrics_lease(sc->metrics, l->role == LEASE_SCHEDULER, l->fencing);
+}
+
+static void arm(struct scheduler *sc, int64_t now_ms)
+{
+    int64_t next = lease_next_ms(&sc->lease);
+    double after = next <= now_ms ? 0. : (double)(next - now_ms) / 1000.0;
+    ev_timer_stop(sc->loop, &sc->timer);
+    ev_timer_set(&sc->timer, after, 0.);
+    ev_timer_start(sc->loop, &sc->timer);
+}
+
+static void run(struct scheduler *sc)
+{
+    int64_t now_ms = timers_now_ms(sc->loop);
+    report(sc, lease_tick(&sc->lease, now_ms), "its time ran out before a renewal");
+    enum lease_request req = lease_poll(&sc->lease, now_ms);
+    if (req != LEASE_REQUEST_NONE) {
+        struct slad_error err = {""};
+        int64_t fencing = 0;
+        int r = send_request(sc, req, now_ms, &fencing, &err);
+        /* Once per failure, not every second while the database keeps failing. */
+        if (r < 0 && strcmp(err.msg, sc->last_failure) != 0) {
+            log_warning("scheduler", "could not %s the scheduler lease (retrying every second): %s",
+                        req == LEASE_REQUEST_ACQUIRE ? "ask for" : "renew", err.msg);
+            snprintf(sc->last_failure, sizeof(sc->last_failure), "%s", err.msg);
+        } else if (r < 0) {
+            log_debug("scheduler", "the scheduler lease still fails: %s", err.msg);
+        } else {
+            sc->last_failure[0] = '\0';
+        }
+        enum lease_event ev = lease_answer(&sc->lease, now_ms, r == 1, fencing);
+        report(sc, ev, r < 0 ? err.msg : "another instance holds it");
+    }
+    /* On SQLite the file's write lock already makes this process the only scheduler:
+     * renewing would cost a commit and an fsync every second of an idle daemon. */
+    if (!sc->stopped && (sc->renews || sc->lease.role != LEASE_SCHEDULER))
+        arm(sc, now_ms);
+}
+
+static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    run(w->data);
+}
+
+struct scheduler *scheduler_new(struct ev_loop *loop, struct store *store, struct batch *batch,
+                                struct metrics *metrics, int64_t ttl_ms, bool renews)
+{
+    struct scheduler *sc = calloc(1, sizeof(*sc));
+    if (!sc)
+        return NULL;
+    sc->loop = loop;
+    sc->store = store;
+    sc->batch = batch;
+    sc->metrics = metrics;
+    sc->holder = SCHEDULER_SQLITE_HOLDER;
+    sc->renews = renews;
+    lease_init(&sc->lease, ttl_ms, LEASE_RENEW_EVERY_MS, timers_now_ms(loop));
+    ev_timer_init(&sc->timer, timer_cb, 0., 0.);
+    sc->timer.data = sc;
+    return sc;
+}
+
+int scheduler_start(struct scheduler *sc, struct slad_error *reterr)
+{
+    int r = batch_begin(sc->batch, reterr);
+    if (r == 0)
+        r = store_lease_setup(sc->store, reterr);
+    if (r < 0)
+        return r;
+    batch_mark_dirty(sc->batch);
+    run(sc);
+    return 0;
+}
+
+void scheduler_stop(struct scheduler *sc)
+{
+    sc->stopped = true;
+    ev_timer_stop(sc->loop, &sc->timer);
+}
+
+void scheduler_free(struct scheduler *sc)
+{
+    if (!sc)
+        return;
+    scheduler_stop(sc);
+    free(sc);
+}
+
+const struct lease *scheduler_lease(const struct scheduler *sc)
+{
+    return &sc->lease;
+}

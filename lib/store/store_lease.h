@@ -1,0 +1,23 @@
+/* store_lease.h - the scheduler lease (lease_sql.h, doc/POSTGRESQL.md) on the store's own
+ * connection, for the daemon (daemon/scheduler.c): the row is asked for and renewed in
+ * the loop iteration's transaction, as any other write. */
+#ifndef SLAD_STORE_LEASE_H
+#define SLAD_STORE_LEASE_H
+
+#include <stdint.h>
+
+#include "error.h"
+#include "store.h"
+
+/* The leases table and the scheduler's row, when missing (on SQLite outside the schema's
+ * migrations for now: the table is the lease's alone, --copy-database leaves it). */
+int store_lease_setup(struct store *s, struct slad_error *reterr);
+
+/* lease_sql_acquire and lease_sql_renew of the scheduler's lease: 1 granted (acquire:
+ * *ret_fencing the new number), 0 refused (the row is another holder's), -errno. */
+int store_lease_acquire(struct store *s, const char *holder, int64_t now_ms, int64_t ttl_ms,
+                        int64_t *ret_fencing, struct slad_error *reterr);
+int store_lease_renew(struct store *s, const char *holder, int64_t fencing, int64_t now_ms,
+                      int64_t ttl_ms, struct slad_error *reterr);
+
+#endif
