@@ -167,6 +167,10 @@ def test_prefer_return_minimal(daemon, client):
     assert bad.status == 409 and bad.json["error"]["code"] == "event_not_allowed", bad
     missing = client.post("/v1/tickets", {"severity": 1}, headers=minimal)
     assert missing.status == 400 and "error" in missing.json, missing
+    # A create's warnings stay in the minimal answer.
+    w = client.post("/v1/tickets", {"title": "x", "severity": 3, "team": "nowhere"},
+                    headers=minimal)
+    assert w.status == 201 and set(w.json) == {"id", "warnings"} and w.json["warnings"], w
     # A GET ignores it.
     g = client.get(f"/v1/tickets/{tid}", headers=minimal)
     assert g.status == 200 and g.json["title"] == "lift stuck", g
