@@ -1,13 +1,20 @@
-/* batch.c - one transaction per loop iteration, committed before the loop blocks (see
- * batch.h). */
+/* batch.c - one transaction per loop iteration, committed before the loop blocks, made
+ * durable on the commit thread (see batch.h, walsync.h). */
 #include "batch.h"
 
 #include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "failpoint.h"
 #include "log.h"
 #include "store.h"
+#include "store_wal.h"
+#include "walsync.h"
+
+/* A passive checkpoint is asked for when the WAL holds this many frames (pages) more
+ * than at the last one: SQLite's own wal_autocheckpoint default. */
+#define BATCH_CHECKPOINT_FRAMES 1000
 
 struct batch {
     struct ev_loop *loop;
@@ -21,6 +28,17 @@ struct batch {
     ev_idle idle;
     bool open, dirty;
     struct batch_waiter *head, **tail;
+    /* The commit thread, when the database is a file: wal and ws; sync_on_thread when
+     * commits wait for its fdatasync (synchronous = full). */
+    struct store_wal *wal;
+    struct walsync *ws;
+    bool sync_on_thread;
+    /* Commits are numbered; those after durable are in the WAL but not yet on disk, and
+     * the waiters of pending (in commit order) wait for them. */
+    uint64_t committed, durable;
+    struct batch_waiter *pending, **pending_tail;
+    int64_t checkpoint_at; /* WAL frames that ask for the next checkpoint */
+    double progress_s;     /* ev_now of the last sync progress, or of the first commit after none */
     unsigned long commits, failures;
     struct slad_error last_err;
 };
@@ -39,8 +57,78 @@ static void idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
     ev_idle_stop(loop, w);
 }
 
-struct batch *batch_new(struct ev_loop *loop, struct store *store, batch_after_fn *after,
-                        void *userdata)
+/* Call the waiters of list, in order; each with its own outcome. */
+static void release(struct batch_waiter *w)
+{
+    while (w) {
+        struct batch_waiter *next = w->next;
+        w->done(w, w->committed);
+        w = next;
+    }
+}
+
+/* The commit thread says: commits up to durable are on disk. */
+static void on_durable(void *userdata, uint64_t durable, int err, const char *msg)
+{
+    struct batch *b = userdata;
+    if (err > 0) {
+        /* After a failed fdatasync the kernel may have dropped the pages it could not
+         * write and reports the error once: a later sync would succeed over lost data.
+         * Nothing waiting was answered; dying now makes the restart recover from what is
+         * really on disk (as after kill -9), and clients retry (intake is idempotent). */
+        log_err("store",
+                "%s; the last changes may not be on disk, so slad stops without answering "
+                "them; restart it (systemd does) and the database recovers to what is on disk",
+                msg);
+        _exit(EXIT_FAILURE);
+    }
+    if (err < 0)
+        log_warning("store", "WAL checkpoint failed (the next one will retry): %s", msg);
+    if (durable <= b->durable)
+        return;
+    b->durable = durable;
+    b->progress_s = ev_now(b->loop);
+    /* Detach first: a waiter's callback may commit or wait again. */
+    struct batch_waiter *list = NULL, **list_tail = &list;
+    while (b->pending && b->pending->seq <= durable) {
+        struct batch_waiter *w = b->pending;
+        b->pending = w->next;
+        w->next = NULL;
+        *list_tail = w;
+        list_tail = &w->next;
+    }
+    if (!b->pending)
+        b->pending_tail = &b->pending;
+    release(list);
+    if (b->after)
+        b->after(b->userdata, true);
+}
+
+/* The commit thread for the database's WAL; without it (an in-memory database, no thread)
+ * SQLite syncs and checkpoints in the COMMIT on the loop, as store_open set it. */
+static void start_thread(struct batch *b, bool sync_full)
+{
+    struct slad_error err;
+    int r = store_wal_open(b->store, sync_full, &b->wal, &err);
+    if (r < 0) {
+        if (r != -ENOTSUP)
+            log_warning("store", "commits stay on the loop: %s", err.msg);
+        b->wal = NULL;
+        return;
+    }
+    b->ws = walsync_new(b->loop, b->wal, on_durable, b);
+    if (!b->ws) {
+        log_warning("store", "commits stay on the loop: cannot start the commit thread");
+        store_wal_close(b->wal);
+        b->wal = NULL;
+        return;
+    }
+    b->sync_on_thread = sync_full;
+    b->checkpoint_at = BATCH_CHECKPOINT_FRAMES;
+}
+
+struct batch *batch_new(struct ev_loop *loop, struct store *store, bool sync_full,
+                        batch_after_fn *after, void *userdata)
 {
     struct batch *b = calloc(1, sizeof(*b));
     if (!b)
@@ -50,21 +138,32 @@ struct batch *batch_new(struct ev_loop *loop, struct store *store, batch_after_f
     b->after = after;
     b->userdata = userdata;
     b->tail = &b->head;
+    b->pending_tail = &b->pending;
     ev_prepare_init(&b->prepare, prepare_cb);
     b->prepare.data = b;
     ev_prepare_start(loop, &b->prepare);
     /* Do not keep ev_run alive only for this watcher. */
     ev_unref(loop);
     ev_idle_init(&b->idle, idle_cb);
+    start_thread(b, sync_full);
     return b;
+}
+
+void batch_flush(struct batch *b)
+{
+    if (b->open)
+        batch_commit(b);
+    if (b->ws && b->durable < b->committed)
+        walsync_wait(b->ws, b->committed); /* calls on_durable */
 }
 
 void batch_free(struct batch *b)
 {
     if (!b)
         return;
-    if (b->open)
-        batch_commit(b);
+    batch_flush(b);
+    walsync_free(b->ws);
+    store_wal_close(b->wal);
     ev_ref(b->loop);
     ev_prepare_stop(b->loop, &b->prepare);
     ev_idle_stop(b->loop, &b->idle);
@@ -89,26 +188,57 @@ bool batch_is_open(const struct batch *b)
     return b->open;
 }
 
+bool batch_is_idle(const struct batch *b)
+{
+    return !b->open && b->durable == b->committed;
+}
+
 void batch_mark_dirty(struct batch *b)
 {
     b->dirty = true;
 }
 
+bool batch_sync_stalled(const struct batch *b, double limit_s)
+{
+    return b->durable < b->committed && ev_now(b->loop) - b->progress_s > limit_s;
+}
+
 bool batch_is_dirty(const struct batch *b)
 {
-    return b->open && b->dirty;
+    return (b->open && b->dirty) || b->durable < b->committed;
 }
 
 void batch_wait(struct batch *b, struct batch_waiter *w)
 {
     w->next = NULL;
-    *b->tail = w;
-    b->tail = &w->next;
+    if (b->open) {
+        *b->tail = w;
+        b->tail = &w->next;
+        return;
+    }
+    /* Reading what a commit in flight wrote: answer once that commit is on disk. */
+    w->seq = b->committed;
+    w->committed = true;
+    *b->pending_tail = w;
+    b->pending_tail = &w->next;
 }
 
 const char *batch_last_error(const struct batch *b)
 {
     return b->last_err.msg;
+}
+
+/* Ask for a passive checkpoint each time the WAL grew by BATCH_CHECKPOINT_FRAMES (its
+ * frame count falls back when the loop's writer restarts the log after one). */
+static void maybe_checkpoint(struct batch *b)
+{
+    int64_t frames = store_wal_frames(b->wal);
+    if (frames < b->checkpoint_at - BATCH_CHECKPOINT_FRAMES)
+        b->checkpoint_at = BATCH_CHECKPOINT_FRAMES;
+    if (frames >= b->checkpoint_at) {
+        walsync_checkpoint(b->ws);
+        b->checkpoint_at = frames + BATCH_CHECKPOINT_FRAMES;
+    }
 }
 
 int batch_commit(struct batch *b)
@@ -134,6 +264,7 @@ int batch_commit(struct batch *b)
         if (b->head)
             FAILPOINT("after-commit-before-reply");
     }
+    bool wrote = b->dirty;
     b->open = false;
     b->dirty = false;
     ev_idle_stop(b->loop, &b->idle);
@@ -141,11 +272,39 @@ int batch_commit(struct batch *b)
     struct batch_waiter *w = b->head;
     b->head = NULL;
     b->tail = &b->head;
-    while (w) {
-        struct batch_waiter *next = w->next;
-        w->done(w, r == 0);
-        w = next;
+    for (struct batch_waiter *i = w; i; i = i->next)
+        i->committed = r == 0;
+    if (b->ws)
+        maybe_checkpoint(b);
+    if (r == 0 && b->sync_on_thread && (wrote || w)) {
+        /* In the WAL, not yet on disk: the waiters and the after hook (timers, deliveries,
+         * answers) wait for the thread's fdatasync; the loop goes on meanwhile. (A batch
+         * that wrote nothing and holds no one, a timer or the pump finding nothing due,
+         * needs no sync.) */
+        if (b->durable == b->committed)
+            b->progress_s = ev_now(b->loop);
+        uint64_t seq = ++b->committed;
+        for (struct batch_waiter *i = w; i; i = i->next)
+            i->seq = seq;
+        if (w) {
+            *b->pending_tail = w;
+            while (*b->pending_tail)
+                b->pending_tail = &(*b->pending_tail)->next;
+        }
+        walsync_request(b->ws, seq);
+        return 0;
     }
+    if (r < 0 && b->durable < b->committed && w) {
+        /* Rolled back behind commits not yet durable: a read answered again now could
+         * show their data, so these answers leave after them too. */
+        for (struct batch_waiter *i = w; i; i = i->next)
+            i->seq = b->committed;
+        *b->pending_tail = w;
+        while (*b->pending_tail)
+            b->pending_tail = &(*b->pending_tail)->next;
+        w = NULL;
+    }
+    release(w);
     if (b->after)
         b->after(b->userdata, r == 0);
     return r;

@@ -6,8 +6,10 @@
  * SLAD_FAILPOINT=name kills the process with SIGKILL at the first hit of that point,
  * SLAD_FAILPOINT=name:N at the N-th. Points: "mid-batch" (just before the COMMIT of a
  * batch that holds writes) and "after-commit-before-reply" (after a COMMIT that answers
- * or deliveries wait for), in daemon/batch.c; "after-2xx-before-record" (a receiver said
- * 2xx, the outcome is not written yet), in daemon/deliver.c. */
+ * or deliveries wait for), in daemon/batch.c; "sync-on-thread" (a commit is in the WAL,
+ * the commit thread is about to fdatasync it; its answers are still held), in
+ * daemon/walsync.c; "after-2xx-before-record" (a receiver said 2xx, the outcome is not
+ * written yet), in daemon/deliver.c. */
 #ifndef SLAD_FAILPOINT_H
 #define SLAD_FAILPOINT_H
 

@@ -67,14 +67,33 @@ static void after_commit(void *userdata, bool committed)
     if (!s->stopping)
         timers_rearm(s->timers);
     deliver_kick(s->deliver); /* new rows may be due, or a `sending` mark committed */
-    /* The console's streams hear of the tickets the batch changed, if it committed. */
+    /* The console's streams hear of the tickets changed since the last call. With the
+     * commit thread this hook runs when a commit is durable, and the list may already hold
+     * changes of the batch after it, or of one rolled back: all are published, never
+     * dropped. An event only tells a reader to read the ticket again, and that read waits
+     * until what it would show is durable (batch_is_dirty), so an early or void event
+     * costs one read and shows nothing that is not on disk. */
     size_t n;
     bool overflow;
     const struct service_change *changes = service_changes(s->svc, &n, &overflow);
-    if (committed)
-        http_publish(s->http, changes, n, overflow);
+    http_publish(s->http, changes, n, overflow);
     service_changes_clear(s->svc);
     http_after_commit(s->http);
+}
+
+/* The watchdog's check beside the loop's own liveness: the commit thread's fdatasync has
+ * not hung (a commit waiting longer than the watchdog's period). */
+static bool watchdog_healthy(void *userdata, double interval_s)
+{
+    struct slad *s = userdata;
+    if (!batch_sync_stalled(s->batch, interval_s))
+        return true;
+    static struct log_limit limit;
+    log_limited(&limit, LOG_PRIO_ERR, "store",
+                "a commit has waited over %.0f s for the WAL's fdatasync (the disk hangs?); "
+                "the watchdog is no longer fed",
+                interval_s);
+    return false;
 }
 
 static void status_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -103,12 +122,12 @@ static void sighup_cb(struct ev_loop *loop, ev_signal *w, int revents)
     reload_run(s, errbuf, sizeof(errbuf));
 }
 
-/* Stop once nothing is in flight (requests, deliveries) and the last batch is committed. */
+/* Stop once nothing is in flight (requests, deliveries) and the last batch is durable. */
 static void stop_poll_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
     struct slad *s = w->data;
     if (http_in_flight(s->http) == 0 && deliver_in_flight(s->deliver) == 0 &&
-        !batch_is_open(s->batch))
+        batch_is_idle(s->batch))
         ev_break(loop, EVBREAK_ALL);
 }
 
@@ -191,7 +210,7 @@ static int start(struct slad *s)
         log_err("service", "cannot start: %s", err.msg);
         return r;
     }
-    s->batch = batch_new(s->loop, s->store, after_commit, s);
+    s->batch = batch_new(s->loop, s->store, d->synchronous_full, after_commit, s);
     s->scheduler = s->batch ? scheduler_new(s->loop, s->store, s->batch, s->metrics,
                                             s->conf->daemon.failover_timeout_ms,
                                             /* renews: */ false)
@@ -256,7 +275,7 @@ static void stop(struct slad *s)
 {
     deliver_stop(s->deliver); /* no new attempt from the last commits' hooks */
     if (s->batch)
-        batch_commit(s->batch);
+        batch_flush(s->batch); /* its waiters and hook run before what they use is freed */
     /* Stop the HTTP servers first: no callback may reach what is freed below. */
     http_free(s->http);
     s->http = NULL;
@@ -304,7 +323,7 @@ int loop_run(const char *conf_path, struct conf *conf)
         conf_free(s.conf);
         return 1;
     }
-    unsigned long long wd_usec = sdnotify_watchdog_start(s.loop);
+    unsigned long long wd_usec = sdnotify_watchdog_start(s.loop, watchdog_healthy, &s);
     char status[256];
     slad_status(&s, status, sizeof(status));
     sdnotify_ready(status);

@@ -102,6 +102,10 @@ enum MHD_Result request_send(struct request *req, int status, const char *type, 
         snprintf(secs, sizeof(secs), "%lld", (long long)req->retry_after_s);
         MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, secs);
     }
+    if (req->location[0]) {
+        MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, req->location);
+        MHD_add_response_header(r, "Preference-Applied", "return=minimal");
+    }
     /* A client without the token keeps no connection open, and a malformed request may
      * have left the stream out of step. */
     if (env->stopping || status == MHD_HTTP_UNAUTHORIZED || status == MHD_HTTP_BAD_REQUEST)
@@ -130,6 +134,7 @@ static enum MHD_Result send_response(struct request *req, const char *method)
     resp->body = NULL;
     if (resp->retry_after_s > 0) /* else keep a sign-in's own (request_signin.c) */
         req->retry_after_s = resp->retry_after_s;
+    snprintf(req->location, sizeof(req->location), "%s", resp->location);
     return request_send(req, resp->status, resp->content_type, body, resp->body_len, owned,
                         resp->allow);
 }
@@ -200,6 +205,8 @@ void request_run_api(struct request *req)
         .session = req->has_session ? &req->session : NULL,
         .signin = req->signin_ok ? &req->signin : NULL,
         .peer = req->srv->tcp ? acceptor_conn_peer(req->admitted) : NULL,
+        .prefer_minimal =
+            api_prefers_minimal(MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, "Prefer")),
     };
     api_handle(env->api, &areq, timers_now_ms(env->loop), &req->resp);
 }

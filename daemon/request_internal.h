@@ -43,6 +43,7 @@ struct request {
     struct session signin;
     char set_cookie[192];  /* Set-Cookie of a 2xx answer, or "" */
     int64_t retry_after_s; /* Retry-After of the answer, or 0 */
+    char location[48];     /* Location of a minimal answer (Prefer: return=minimal), or "" */
 };
 
 /* Send status with body (taken when owned, else static) and count it; allow: the

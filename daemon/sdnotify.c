@@ -52,13 +52,21 @@ void sdnotify_stopping(void)
     send_state("STOPPING=1");
 }
 
+static sdnotify_healthy_fn *healthy;
+static void *healthy_data;
+
 static void watchdog_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
+    if (healthy && !healthy(healthy_data, w->repeat))
+        return; /* systemd's WatchdogSec kills and restarts a daemon stuck this way */
     send_state("WATCHDOG=1");
 }
 
-unsigned long long sdnotify_watchdog_start(struct ev_loop *loop)
+unsigned long long sdnotify_watchdog_start(struct ev_loop *loop, sdnotify_healthy_fn *fn,
+                                           void *userdata)
 {
+    healthy = fn;
+    healthy_data = userdata;
     uint64_t usec = 0;
     if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0)
         return 0;

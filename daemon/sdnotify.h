@@ -5,6 +5,7 @@
 #define SLAD_SDNOTIFY_H
 
 #include <ev.h>
+#include <stdbool.h>
 
 /* READY=1 with a STATUS= line (status may be NULL). */
 void sdnotify_ready(const char *status);
@@ -18,7 +19,11 @@ void sdnotify_stopping(void);
 
 /* Start pinging WATCHDOG=1 at half the interval systemd asks for ($WATCHDOG_USEC, for
  * this pid); returns the interval in microseconds, or 0 when no watchdog is wanted. */
-unsigned long long sdnotify_watchdog_start(struct ev_loop *loop);
+/* Whether the daemon makes progress beyond its loop (interval_s: the watchdog's period);
+ * false withholds WATCHDOG=1. */
+typedef bool sdnotify_healthy_fn(void *userdata, double interval_s);
+unsigned long long sdnotify_watchdog_start(struct ev_loop *loop, sdnotify_healthy_fn *fn,
+                                           void *userdata);
 void sdnotify_watchdog_stop(struct ev_loop *loop);
 
 #endif

@@ -41,6 +41,9 @@ struct api_request {
     const struct session *signin;
     const char *peer; /* the client's address on TCP ("192.0.2.7"), NULL on the Unix socket:
                          failed action-link lookups are limited per address */
+    /* The client sent `Prefer: return=minimal` (api_prefers_minimal): a create or an
+     * event answers {"id":N} and a Location instead of the whole ticket. */
+    bool prefer_minimal;
 };
 
 struct api_response {
@@ -51,9 +54,16 @@ struct api_response {
     bool wrote;        /* the request changed the store: answer only after commit */
     char allow[48];    /* 405: the methods the path takes ("GET, HEAD, PATCH") for Allow; else "" */
     int retry_after_s; /* 429: for Retry-After; else 0 */
+    /* A minimal answer: the ticket's path ("/v1/tickets/42") for Location (and
+     * Preference-Applied: return=minimal); else "". */
+    char location[48];
 };
 
 void api_response_done(struct api_response *resp);
+
+/* Whether a Prefer header's value (RFC 7240; NULL when absent) asks for return=minimal:
+ * one of its comma-separated preferences, any case, spaces around the tokens allowed. */
+bool api_prefers_minimal(const char *prefer);
 
 /* What the daemon does for the API: reload the config. Returns 0, or -EINVAL with the
  * reasons in reterr when the new file is invalid (the old config stays). lease: the

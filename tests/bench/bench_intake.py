@@ -15,7 +15,12 @@ round's figures and the median ratio is printed with its range. The server's CPU
 request is printed too: on a shared two-core machine it moves much less than the rates.
 Finally the durable intake rate is measured with 10k and 100k tickets already stored.
 
-Environment: SLAD_BIN, INTAKE_CLIENT, SQLITE_LOOP (set by meson), BENCH_ROUNDS (3),
+With SLAD_BIN_BEFORE naming another slad binary (an older build), each round also
+measures it (durable, C client, at full rate and paced at half of it), so that a change is
+judged against the build before it in the same run. Each round also measures durable
+intake with `Prefer: return=minimal` (the answer is only the id).
+
+Environment: SLAD_BIN, INTAKE_CLIENT, SQLITE_LOOP (set by meson), SLAD_BIN_BEFORE, BENCH_ROUNDS (3),
 BENCH_SECONDS (5), BENCH_GROWTH (1; 0 skips the growth figures), BENCH_DIR (where the
 databases go; the default temporary directory otherwise). Run by `make bench` only."""
 
@@ -36,6 +41,7 @@ LUA = os.path.join(HERE, "intake.lua")
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
 GROWTH = os.environ.get("BENCH_GROWTH", "1") != "0"
+BEFORE = os.environ.get("SLAD_BIN_BEFORE")
 CONNECTIONS = 16
 TOKEN = "bench-intake-token-0123456789"
 ALERTMANAGER = "/usr/bin/prometheus-alertmanager"
@@ -105,11 +111,13 @@ def wrk(url, prefix, kind, token=""):
                      "--", prefix, kind, token], f"wrk {kind}")
 
 
-def intake_client(target, prefix, rate=0.0, requests=0):
+def intake_client(target, prefix, rate=0.0, requests=0, prefer=None):
     """SECONDS of requests, or (requests=N) N requests however long they take."""
     seconds = 900 if requests else SECONDS
     argv = [os.environ["INTAKE_CLIENT"], "--connections", str(CONNECTIONS), "--seconds",
             f"{seconds:g}", "--prefix", prefix] + target
+    if prefer:
+        argv += ["--prefer", prefer]
     if rate:
         argv += ["--rate", f"{rate:.0f}"]
     if requests:
@@ -126,7 +134,7 @@ def sqlite_loop(sync):
 class Slad:
     """A slad on a fresh database with the Unix socket and a TCP listener with a token."""
 
-    def __init__(self, sync):
+    def __init__(self, sync, binary=None):
         self.tmp = tempfile.mkdtemp(prefix="bench-intake-", dir=os.environ.get("BENCH_DIR"))
         self.port = free_tcp_port()
         fd = os.open(os.path.join(self.tmp, "token"), os.O_WRONLY | os.O_CREAT, 0o600)
@@ -137,7 +145,12 @@ class Slad:
                 .replace("@SYNC@", sync))
         with open(self.daemon.conf_path, "w", encoding="utf-8") as f:
             f.write(text)
-        self.daemon.start()
+        saved = os.environ["SLAD_BIN"]
+        os.environ["SLAD_BIN"] = binary or saved
+        try:
+            self.daemon.start()
+        finally:
+            os.environ["SLAD_BIN"] = saved
         self.unix = ["--unix", self.daemon.socket_path]
         self.url = f"http://127.0.0.1:{self.port}"
 
@@ -254,6 +267,26 @@ def main():
                         s.daemon.proc.pid, lambda: wrk(s.url, f"w{i}", "ticket", TOKEN))
                 finally:
                     s.close()
+        s = Slad("full")
+        try:
+            r["full_min"] = server_cpu(s.daemon.proc.pid, lambda: intake_client(
+                s.unix, f"m{i}", prefer="return=minimal"))
+        finally:
+            s.close()
+        if BEFORE:
+            s = Slad("full", BEFORE)
+            try:
+                r["before_unix"] = server_cpu(s.daemon.proc.pid,
+                                              lambda: intake_client(s.unix, f"b{i}"))
+            finally:
+                s.close()
+            s = Slad("full", BEFORE)
+            try:
+                half = r["before_unix"]["rate"] / 2
+                r["before_paced"] = intake_client(s.unix, f"q{i}", rate=half)
+                r["before_paced"]["target"] = half
+            finally:
+                s.close()
         rounds.append(r)
         # The one-row loop's median commit is about one fsync: it shows the disk's state.
         print(f"  round {i + 1} (load {os.getloadavg()[0]:.1f}, fsync ~"
@@ -284,7 +317,11 @@ def main():
     line("slad full, wrk TCP", "full_wrk", "am", "loop_full")
     line("slad normal, C client Unix", "normal_unix", "am", "loop_normal")
     line("slad normal, wrk TCP", "normal_wrk", "am", "loop_normal")
-    for sync in ("full", "normal"):
+    line("slad full, return=minimal, Unix", "full_min", "am", "full_unix")
+    line("before (SLAD_BIN_BEFORE) full, Unix", "before_unix", "am", "loop_full")
+    for sync in ("full", "normal", "before"):
+        if not all(f"{sync}_paced" in r for r in rounds):
+            continue
         results = [r[f"{sync}_paced"] for r in rounds]
         half = med(results, "target")
         print(f"{'slad ' + sync + ', paced at max/2 ~' + format(half, '.0f'):<34} "
@@ -301,6 +338,17 @@ def main():
                                        r["am"]["cpu_us"] / r["am"]["requests"]) for r in rounds])
             cpu_line.append(f"{sync} {m:.2f}x ({lo:.2f}-{hi:.2f})")
     print("CPU us: the server's CPU time per request (the one-row loop: its own).")
+    if all("before_unix" in r for r in rounds):
+        m, lo, hi = median_ratio([(r["full_unix"]["rate"], r["before_unix"]["rate"])
+                                  for r in rounds])
+        c, clo, chi = median_ratio([(r["full_unix"]["cpu_us"] / r["full_unix"]["requests"],
+                                     r["before_unix"]["cpu_us"] / r["before_unix"]["requests"])
+                                    for r in rounds])
+        p, plo, phi = median_ratio([(r["full_paced"]["p99_us"], r["before_paced"]["p99_us"])
+                                    for r in rounds])
+        print(f"this build / before (durable, C client Unix): rate {m:.2f}x ({lo:.2f}-{hi:.2f}), "
+              f"CPU per ticket {c:.2f}x ({clo:.2f}-{chi:.2f}), p99 at half rate "
+              f"{p:.2f}x ({plo:.2f}-{phi:.2f})")
     if cpu_line:
         print("slad's CPU per ticket / Alertmanager's per alert (wrk TCP): "
               + ", ".join(cpu_line))

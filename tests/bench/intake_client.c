@@ -38,6 +38,7 @@ struct options {
     int tcp_port;
     const char *token;
     const char *prefix;
+    const char *prefer; /* a Prefer header's value ("return=minimal"), or NULL */
     int connections;
     double seconds;
     double rate;
@@ -135,10 +136,13 @@ static void build_request(struct run *r, struct connection *c)
     char auth[256] = "";
     if (r->opt.token)
         snprintf(auth, sizeof auth, "Authorization: Bearer %s\r\n", r->opt.token);
+    char prefer[128] = "";
+    if (r->opt.prefer)
+        snprintf(prefer, sizeof prefer, "Prefer: %s\r\n", r->opt.prefer);
     int len = snprintf(c->request, sizeof c->request,
-                       "POST /v1/tickets HTTP/1.1\r\nHost: localhost\r\n%s"
+                       "POST /v1/tickets HTTP/1.1\r\nHost: localhost\r\n%s%s"
                        "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
-                       auth, body_len, body);
+                       auth, prefer, body_len, body);
     c->request_len = (size_t)len;
     c->sent = 0;
     c->received = 0;
@@ -273,7 +277,8 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: intake_client (--unix PATH | --tcp IPV4:PORT) [--token T]\n"
-            "       [--connections N] [--seconds S] [--requests N] [--rate R] [--prefix P]\n");
+            "       [--connections N] [--seconds S] [--requests N] [--rate R] [--prefix P]\n"
+            "       [--prefer return=minimal]\n");
     exit(2);
 }
 
@@ -308,6 +313,8 @@ static void parse_options(int argc, char **argv, struct options *o)
             o->rate = atof(v);
         else if (!strcmp(a, "--prefix"))
             o->prefix = v;
+        else if (!strcmp(a, "--prefer"))
+            o->prefer = v;
         else
             usage();
     }

@@ -304,6 +304,63 @@ static void test_create_and_get(void **state)
     api_response_done(&resp);
 }
 
+/* Prefer: return=minimal, as RFC 7240 writes it, among other preferences. */
+static void test_prefers_minimal(void **state)
+{
+    (void)state;
+    assert_true(api_prefers_minimal("return=minimal"));
+    assert_true(api_prefers_minimal("Return=Minimal"));
+    assert_true(api_prefers_minimal("respond-async, return = \"minimal\"; x=1"));
+    assert_true(api_prefers_minimal("wait=5,return=minimal"));
+    assert_false(api_prefers_minimal(NULL));
+    assert_false(api_prefers_minimal(""));
+    assert_false(api_prefers_minimal("return=representation"));
+    assert_false(api_prefers_minimal("return=minimalist"));
+    assert_false(api_prefers_minimal("x-return=minimal"));
+    assert_false(api_prefers_minimal("foo; return=minimal")); /* a parameter, not a preference */
+    assert_false(api_prefers_minimal("return=\"minimal"));
+}
+
+/* A create and an event with return=minimal answer {"id":N} and the Location. */
+static void test_create_minimal(void **state)
+{
+    struct fixture *f = *state;
+    const char *body = "{\"title\":\"no cooling\",\"severity\":1}";
+    struct api_request req = {"POST", "/v1/tickets", NULL,
+                              body,   strlen(body),  .prefer_minimal = true};
+    struct api_response resp;
+    api_handle(f->api, &req, T0_MS, &resp);
+    assert_int_equal(resp.status, 201);
+    assert_true(resp.wrote);
+    assert_string_equal(resp.body, "{\"id\":1}\n");
+    assert_int_equal(resp.body_len, strlen(resp.body));
+    assert_string_equal(resp.location, "/v1/tickets/1");
+    api_response_done(&resp);
+
+    const char *ev = "{\"type\":\"acknowledge\"}";
+    req = (struct api_request){"POST",     "/v1/tickets/1/events", NULL, ev,
+                               strlen(ev), .prefer_minimal = true};
+    api_handle(f->api, &req, T0_MS + 1000, &resp);
+    assert_int_equal(resp.status, 200);
+    assert_string_equal(resp.body, "{\"id\":1}\n");
+    assert_string_equal(resp.location, "/v1/tickets/1");
+    api_response_done(&resp);
+
+    /* Refused: the error as always, no Location. */
+    api_handle(f->api, &req, T0_MS + 2000, &resp);
+    assert_int_equal(resp.status, 409);
+    assert_string_equal(resp.location, "");
+    api_response_done(&resp);
+
+    /* A GET ignores it. */
+    req = (struct api_request){"GET", "/v1/tickets/1", NULL, "", 0, .prefer_minimal = true};
+    api_handle(f->api, &req, T0_MS + 3000, &resp);
+    assert_int_equal(resp.status, 200);
+    assert_non_null(strstr(resp.body, "\"status\":\"acknowledged\""));
+    assert_string_equal(resp.location, "");
+    api_response_done(&resp);
+}
+
 static void test_bad_requests(void **state)
 {
     struct fixture *f = *state;
@@ -1734,6 +1791,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_routing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_head, setup, teardown),
         cmocka_unit_test_setup_teardown(test_create_and_get, setup, teardown),
+        cmocka_unit_test(test_prefers_minimal),
+        cmocka_unit_test_setup_teardown(test_create_minimal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_too_large, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_and_patch, setup, teardown),

@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "store.h"
+#include "store_internal.h"
+#include "store_wal.h"
 #include "store_retention.h"
 #include "store_schedule.h"
 #include "ticket.h"
@@ -1405,6 +1407,86 @@ static void test_errors(void **state)
     remove_db(path);
 }
 
+/* PRAGMA synchronous of the store's own connection: 1 NORMAL, 2 FULL. */
+static int synchronous_of(struct store *s)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(store_db(s), "PRAGMA synchronous", -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* One ticket in its own transaction, as one batch of the daemon. */
+static void commit_one(struct store *s, int n)
+{
+    struct slad_error err = {{0}};
+    struct ticket t;
+    make_ticket(&t, n);
+    assert_int_equal(store_begin(s, &err), 0);
+    insert(s, &t, INT64_MAX, __LINE__);
+    assert_int_equal(store_commit(s, &err), 0);
+    ticket_done(&t);
+}
+
+/* The commit thread's part of the store (store_wal.h): the connection stops syncing the WAL
+ * and checkpointing by itself, the WAL grows past SQLite's 1000-page automatic checkpoint,
+ * store_wal_sync and store_wal_checkpoint work, the log restarts after a checkpoint, and
+ * closing gives the connection its own sync and checkpoints back. */
+static void test_wal_handoff(void **state)
+{
+    (void)state;
+    struct slad_error err = {{0}};
+    struct store *mem = open_mem();
+    struct store_wal *w = NULL;
+    assert_int_equal(store_wal_open(mem, true, &w, &err), -ENOTSUP);
+    assert_null(w);
+    assert_int_equal(synchronous_of(mem), 2);
+    store_close(mem);
+
+    char path[128];
+    tmp_path(path, sizeof(path), "wal.db");
+    remove_db(path);
+    struct store *s = NULL;
+    assert_int_equal(store_open(path, true, &s, &err), 0);
+    assert_int_equal(synchronous_of(s), 2);
+    assert_int_equal(store_wal_open(s, true, &w, &err), 0);
+    assert_int_equal(synchronous_of(s), 1);
+    assert_non_null(strstr(store_wal_path(w), "wal.db-wal"));
+
+    int n = 0;
+    while (store_wal_frames(w) <= 1200) {
+        commit_one(s, ++n);
+        assert_true(n < 2000);
+    }
+    assert_int_equal(store_wal_sync(w, &err), 0);
+    int64_t before = store_wal_frames(w);
+    assert_int_equal(store_wal_checkpoint(w, &err), 0);
+    /* Everything was copied: the next writer starts the log again from its head. */
+    commit_one(s, ++n);
+    assert_true(store_wal_frames(w) < before / 10);
+    assert_int_equal(store_wal_sync(w, &err), 0);
+
+    store_wal_close(w);
+    assert_int_equal(synchronous_of(s), 2);
+    commit_one(s, ++n);
+    store_close(s);
+
+    /* Every committed ticket is in the file. */
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM tickets", -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), n);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    remove_db(path);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -1437,6 +1519,7 @@ int main(void)
         cmocka_unit_test(test_transactions_and_savepoints),
         cmocka_unit_test(test_counts),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_wal_handoff),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
