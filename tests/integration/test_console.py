@@ -257,6 +257,8 @@ def test_board_filters_and_search(b, console):
     a = create(console, title="电梯困人 filter-a", severity=2, team="north", region="city",
                customer={"name": "李女士", "phone": "+8613911112222"})
     z = create(console, title="空调不制冷 filter-z", severity=3, team="south", region="county")
+    done = create(console, title="已修好 filter-done", severity=3, team="south", region="county")
+    assert console.event(done["id"], "resolve").status == 200
     sign_in(b, console, OPERATOR, "/ui/?q=13911112222")
     ready(b, "board")
     ids = {e.get_attribute("data-ticket-id") for e in find_all(b, "[data-ticket-id]")}
@@ -264,6 +266,7 @@ def test_board_filters_and_search(b, console):
     open_page(b, console, "/ui/?region=county", "board")
     ids = {e.get_attribute("data-ticket-id") for e in find_all(b, "[data-ticket-id]")}
     assert str(z["id"]) in ids and str(a["id"]) not in ids
+    assert str(done["id"]) not in ids, "a resolved ticket is not on the board"
     # the form fills from the address and submits to it
     assert find(b, "#f-region").get_attribute("value") == "county"
 
