@@ -10,10 +10,12 @@ Skipped only when chromium or its driver is not installed (scripts/install-deps.
 them, so CI runs these tests).
 """
 
+import hashlib
 import json
 import os
 import re
 import shutil
+import sqlite3
 import time
 
 import pytest
@@ -417,6 +419,26 @@ def test_the_action_link_acknowledges_once(b, console):
     assert find(b, "#refused").get_attribute("data-refused") == "used"
     assert "already been used" in find(b, "#refused").text
     shot(b, "action-used-en")
+
+
+def test_an_expired_link_is_refused(b, console):
+    tk = create(console, title="过期链接", severity=1, team="north")
+    code = action_code(console, tk["id"])
+    # Seven days are not waited for: the link's row is moved an hour past its expiry (the
+    # database keeps the code's SHA-256; WAL lets this connection write beside the daemon).
+    db = sqlite3.connect(console.db_path, timeout=10)
+    with db:
+        n = db.execute("UPDATE action_links SET expires_ms = ? WHERE code_hash = ?",
+                       (int(time.time() * 1000) - 3600_000, hashlib.sha256(code.encode()).hexdigest())).rowcount
+    db.close()
+    assert n == 1, "the link's row (action_links, by the code's SHA-256)"
+    b.delete_all_cookies()
+    open_page(b, console, f"/a/{code}", "action")
+    refused = find(b, "#refused")
+    assert refused.get_attribute("data-refused") == "expired"
+    assert "expired" in refused.text
+    assert find_all(b, "[data-event]") == []
+    assert status_of(console, tk["id"]) == "open"
 
 
 def test_a_forged_link_is_refused(b, console):
