@@ -26,7 +26,7 @@ CHROMIUM = shutil.which("chromium")
 CHROMEDRIVER = shutil.which("chromedriver")
 try:
     from selenium import webdriver
-    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.common.exceptions import ElementNotInteractableException, StaleElementReferenceException
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
@@ -122,6 +122,17 @@ def find(drv, css):
 
 def find_all(drv, css):
     return drv.find_elements(By.CSS_SELECTOR, css)
+
+
+def act_on(drv, css, action, what):
+    """action(element) on the element css names, found again if the page re-rendered it
+    meanwhile (the ticket page refreshes itself after an event and on the stream)."""
+    def attempt(d):
+        action(find(d, css))
+        return True
+    WebDriverWait(drv, WAIT_S, ignored_exceptions=(StaleElementReferenceException,
+                                                   ElementNotInteractableException)).until(
+        attempt, message=f"timed out trying to {what}")
 
 
 def events_shown(drv):
@@ -284,7 +295,7 @@ def test_acknowledge_from_the_ticket_page_changes_status_and_board(b, console):
     assert find_all(b, "progress"), "the clocks' progress bars"
     assert unlabelled(b) == []
     shot(b, "ticket-en")
-    find(b, 'button[data-event="acknowledge"]').click()
+    act_on(b, 'button[data-event="acknowledge"]', lambda e: e.click(), "click acknowledge")
     wait(b, lambda d: find(d, "h1[data-status]").get_attribute("data-status") == "acknowledged",
          what="the page to show acknowledged")
     assert status_of(console, tk["id"]) == "acknowledged"
@@ -303,7 +314,7 @@ def test_hold_asks_a_reason(b, console):
     ready(b, "ticket")
     # By keyboard: Enter on the button opens the dialog with the focus in it, Escape closes
     # it and nothing is sent.
-    find(b, 'button[data-event="hold"]').send_keys(Keys.ENTER)
+    act_on(b, 'button[data-event="hold"]', lambda e: e.send_keys(Keys.ENTER), "press Enter on hold")
     wait(b, EC.visibility_of_element_located((By.CSS_SELECTOR, 'dialog[data-ask="hold"]')),
          what="the hold dialog")
     assert b.execute_script("return document.activeElement.closest('dialog') !== null")
@@ -311,7 +322,7 @@ def test_hold_asks_a_reason(b, console):
     wait(b, lambda d: not find_all(d, "dialog[open]"), what="Escape to close the dialog")
     assert status_of(console, tk["id"]) == "open"
 
-    find(b, 'button[data-event="hold"]').click()
+    act_on(b, 'button[data-event="hold"]', lambda e: e.click(), "click hold")
     dialog = wait(b, EC.visibility_of_element_located((By.CSS_SELECTOR, 'dialog[data-ask="hold"]')),
                   what="the hold dialog")
     reason = dialog.find_element(By.NAME, "reason")
@@ -335,7 +346,7 @@ def test_dispatch_asks_an_assignee_and_comment(b, console):
     tk = create(console, title="dispatch me", severity=2, team="north")
     sign_in(b, console, OPERATOR, f"/ui/tickets/{tk['id']}")
     ready(b, "ticket")
-    find(b, 'button[data-event="dispatch"]').click()
+    act_on(b, 'button[data-event="dispatch"]', lambda e: e.click(), "click dispatch")
     dialog = wait(b, EC.visibility_of_element_located((By.CSS_SELECTOR, 'dialog[data-ask="dispatch"]')),
                   what="the dispatch dialog")
     dialog.find_element(By.NAME, "assignee").send_keys("张师傅")
@@ -344,9 +355,8 @@ def test_dispatch_asks_an_assignee_and_comment(b, console):
          what="the page to show dispatched")
     assert console.ticket(tk["id"])["assignee"] == "张师傅"
 
-    box = find(b, "#comment-note")
-    box.send_keys("已电话联系客户")
-    find(b, 'form.comment button[data-event="comment"]').click()
+    act_on(b, "#comment-note", lambda e: e.send_keys("已电话联系客户"), "type the comment")
+    act_on(b, 'form.comment button[data-event="comment"]', lambda e: e.click(), "send the comment")
     wait(b, lambda d: "已电话联系客户" in find(d, "ol.timeline").text, what="the comment in the timeline")
     assert last_event(console, tk["id"], "comment")["by"] == "sup"
 
