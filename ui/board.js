@@ -7,7 +7,6 @@ import {onTickets} from "/ui/stream.js";
 import {clear, countdown, h, notice, risk, severityLabel, startTicking, statusLabel} from "/ui/util.js";
 
 const PAGE_SIZE = 50;
-const FINISHED = new Set(["resolved", "closed", "cancelled"]);
 const STATUSES = ["open", "acknowledged", "dispatched", "on_site", "on_hold"];
 const TEXT_FILTERS = ["team", "region", "assignee"];
 
@@ -97,7 +96,8 @@ export async function render(main, session) {
 
   let loading = null;
   async function loadList() {
-    const params = {sort: "due", limit: PAGE_SIZE, ...f};
+    // open=true: any status but resolved, closed, cancelled (a chosen status is narrower)
+    const params = {sort: "due", limit: PAGE_SIZE, open: f.status ? null : "true", ...f};
     let page;
     try {
       page = await get("/v1/tickets" + query(params));
@@ -106,14 +106,13 @@ export async function render(main, session) {
       return;
     }
     const now = Date.now();
-    const shown = page.tickets.filter((tk) => f.status || !FINISHED.has(tk.status));
-    const items = shown.map((tk) => ticketCard(tk, now));
+    const items = page.tickets.map((tk) => ticketCard(tk, now));
     clear(list);
     if (items.length === 0) list.append(h("li", {class: "empty"}, t("board.empty")));
     else list.append(...items);
     clear(pager);
     if (f.after) pager.append(h("a", {href: "/ui/" + query({...f, after: null})}, t("board.first")));
-    if (page.next !== null && page.next !== undefined && shown.length === page.tickets.length) {
+    if (page.next !== null && page.next !== undefined) {
       pager.append(h("a", {href: "/ui/" + query({...f, after: page.next}), rel: "next"}, t("board.next")));
     }
   }

@@ -10,10 +10,12 @@ Skipped only when chromium or its driver is not installed (scripts/install-deps.
 them, so CI runs these tests).
 """
 
+import hashlib
 import json
 import os
 import re
 import shutil
+import sqlite3
 import time
 
 import pytest
@@ -24,7 +26,7 @@ CHROMIUM = shutil.which("chromium")
 CHROMEDRIVER = shutil.which("chromedriver")
 try:
     from selenium import webdriver
-    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.common.exceptions import ElementNotInteractableException, StaleElementReferenceException
     from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
@@ -120,6 +122,28 @@ def find(drv, css):
 
 def find_all(drv, css):
     return drv.find_elements(By.CSS_SELECTOR, css)
+
+
+def act_on(drv, css, action, what):
+    """action(element) on the element css names, found again if the page re-rendered it
+    meanwhile (the ticket page refreshes itself after an event and on the stream)."""
+    def attempt(d):
+        action(find(d, css))
+        return True
+    WebDriverWait(drv, WAIT_S, ignored_exceptions=(StaleElementReferenceException,
+                                                   ElementNotInteractableException)).until(
+        attempt, message=f"timed out trying to {what}")
+
+
+def text_of(drv, css):
+    """The text of the element css names, read at once in the page (a live part of it may
+    be re-rendered between finding an element and reading it)."""
+    return drv.execute_script("const e = document.querySelector(arguments[0]); return e ? e.innerText : null", css)
+
+
+def attr_of(drv, css, name):
+    return drv.execute_script(
+        "const e = document.querySelector(arguments[0]); return e ? e.getAttribute(arguments[1]) : null", css, name)
 
 
 def events_shown(drv):
@@ -228,25 +252,27 @@ def test_board_shows_a_new_ticket_within_2_s_and_counts_down(b, console):
     t0 = time.monotonic()
     tk = create(console, title="冷库压缩机不启动", severity=1, team="north",
                 customer={"name": "王先生", "phone": "+8613800000000"})
-    card = wait(b, EC.presence_of_element_located(
+    wait(b, EC.presence_of_element_located(
         (By.CSS_SELECTOR, f'[data-ticket-id="{tk["id"]}"]')), timeout=LIVE_S,
         what="the new ticket on the open board (stream)")
     assert time.monotonic() - t0 < LIVE_S + 0.5
-    assert "冷库压缩机不启动" in card.text
+    assert "冷库压缩机不启动" in text_of(b, f'[data-ticket-id="{tk["id"]}"]')
     running = {c["name"]: c["due_at"] for c in tk["clocks"] if c["state"] == "running"}
-    dues = {e.get_attribute("data-clock"): e.get_attribute("data-due")
-            for e in card.find_elements(By.CSS_SELECTOR, "[data-due]")}
+    dues = b.execute_script("""
+        const out = {};
+        for (const e of document.querySelectorAll(arguments[0] + ' [data-due]')) out[e.dataset.clock] = e.dataset.due;
+        return out;""", f'[data-ticket-id="{tk["id"]}"]')
     assert dues == running
 
     # The 3 s response clock counts down, turns at risk (< 25 % left), then breached: by
     # colour (a class) and by text.
     sel = f'[data-ticket-id="{tk["id"]}"] [data-clock="response"]'
-    first = int(find(b, sel).get_attribute("data-left"))
+    first = int(attr_of(b, sel, "data-left"))
     wait(b, lambda d: int(find(d, sel).get_attribute("data-left")) < first, what="the countdown to decrease")
     wait(b, lambda d: "at-risk" in find(d, sel).get_attribute("class") or
          "breached" in find(d, sel).get_attribute("class"), what="the clock at risk")
     wait(b, lambda d: "breached" in find(d, sel).get_attribute("class"), what="the clock breached")
-    assert "Breached" in find(b, sel).text
+    assert "Breached" in text_of(b, sel)
     wait(b, lambda d: int(find(d, '[data-count="breached"]').text or 0) >= 1, what="the breached count")
     assert unlabelled(b) == []
     shot(b, "board-en")
@@ -257,6 +283,8 @@ def test_board_filters_and_search(b, console):
     a = create(console, title="电梯困人 filter-a", severity=2, team="north", region="city",
                customer={"name": "李女士", "phone": "+8613911112222"})
     z = create(console, title="空调不制冷 filter-z", severity=3, team="south", region="county")
+    done = create(console, title="已修好 filter-done", severity=3, team="south", region="county")
+    assert console.event(done["id"], "resolve").status == 200
     sign_in(b, console, OPERATOR, "/ui/?q=13911112222")
     ready(b, "board")
     ids = {e.get_attribute("data-ticket-id") for e in find_all(b, "[data-ticket-id]")}
@@ -264,6 +292,7 @@ def test_board_filters_and_search(b, console):
     open_page(b, console, "/ui/?region=county", "board")
     ids = {e.get_attribute("data-ticket-id") for e in find_all(b, "[data-ticket-id]")}
     assert str(z["id"]) in ids and str(a["id"]) not in ids
+    assert str(done["id"]) not in ids, "a resolved ticket is not on the board"
     # the form fills from the address and submits to it
     assert find(b, "#f-region").get_attribute("value") == "county"
 
@@ -279,7 +308,7 @@ def test_acknowledge_from_the_ticket_page_changes_status_and_board(b, console):
     assert find_all(b, "progress"), "the clocks' progress bars"
     assert unlabelled(b) == []
     shot(b, "ticket-en")
-    find(b, 'button[data-event="acknowledge"]').click()
+    act_on(b, 'button[data-event="acknowledge"]', lambda e: e.click(), "click acknowledge")
     wait(b, lambda d: find(d, "h1[data-status]").get_attribute("data-status") == "acknowledged",
          what="the page to show acknowledged")
     assert status_of(console, tk["id"]) == "acknowledged"
@@ -289,7 +318,7 @@ def test_acknowledge_from_the_ticket_page_changes_status_and_board(b, console):
     assert events == {"dispatch", "arrive", "hold", "resolve", "cancel", "comment"}
 
     open_page(b, console, "/ui/", "board")
-    assert find(b, f'[data-ticket-id="{tk["id"]}"]').get_attribute("data-status") == "acknowledged"
+    assert attr_of(b, f'[data-ticket-id="{tk["id"]}"]', "data-status") == "acknowledged"
 
 
 def test_hold_asks_a_reason(b, console):
@@ -298,7 +327,7 @@ def test_hold_asks_a_reason(b, console):
     ready(b, "ticket")
     # By keyboard: Enter on the button opens the dialog with the focus in it, Escape closes
     # it and nothing is sent.
-    find(b, 'button[data-event="hold"]').send_keys(Keys.ENTER)
+    act_on(b, 'button[data-event="hold"]', lambda e: e.send_keys(Keys.ENTER), "press Enter on hold")
     wait(b, EC.visibility_of_element_located((By.CSS_SELECTOR, 'dialog[data-ask="hold"]')),
          what="the hold dialog")
     assert b.execute_script("return document.activeElement.closest('dialog') !== null")
@@ -306,7 +335,7 @@ def test_hold_asks_a_reason(b, console):
     wait(b, lambda d: not find_all(d, "dialog[open]"), what="Escape to close the dialog")
     assert status_of(console, tk["id"]) == "open"
 
-    find(b, 'button[data-event="hold"]').click()
+    act_on(b, 'button[data-event="hold"]', lambda e: e.click(), "click hold")
     dialog = wait(b, EC.visibility_of_element_located((By.CSS_SELECTOR, 'dialog[data-ask="hold"]')),
                   what="the hold dialog")
     reason = dialog.find_element(By.NAME, "reason")
@@ -330,7 +359,7 @@ def test_dispatch_asks_an_assignee_and_comment(b, console):
     tk = create(console, title="dispatch me", severity=2, team="north")
     sign_in(b, console, OPERATOR, f"/ui/tickets/{tk['id']}")
     ready(b, "ticket")
-    find(b, 'button[data-event="dispatch"]').click()
+    act_on(b, 'button[data-event="dispatch"]', lambda e: e.click(), "click dispatch")
     dialog = wait(b, EC.visibility_of_element_located((By.CSS_SELECTOR, 'dialog[data-ask="dispatch"]')),
                   what="the dispatch dialog")
     dialog.find_element(By.NAME, "assignee").send_keys("张师傅")
@@ -339,9 +368,8 @@ def test_dispatch_asks_an_assignee_and_comment(b, console):
          what="the page to show dispatched")
     assert console.ticket(tk["id"])["assignee"] == "张师傅"
 
-    box = find(b, "#comment-note")
-    box.send_keys("已电话联系客户")
-    find(b, 'form.comment button[data-event="comment"]').click()
+    act_on(b, "#comment-note", lambda e: e.send_keys("已电话联系客户"), "type the comment")
+    act_on(b, 'form.comment button[data-event="comment"]', lambda e: e.click(), "send the comment")
     wait(b, lambda d: "已电话联系客户" in find(d, "ol.timeline").text, what="the comment in the timeline")
     assert last_event(console, tk["id"], "comment")["by"] == "sup"
 
@@ -416,6 +444,26 @@ def test_the_action_link_acknowledges_once(b, console):
     shot(b, "action-used-en")
 
 
+def test_an_expired_link_is_refused(b, console):
+    tk = create(console, title="过期链接", severity=1, team="north")
+    code = action_code(console, tk["id"])
+    # Seven days are not waited for: the link's row is moved an hour past its expiry (the
+    # database keeps the code's SHA-256; WAL lets this connection write beside the daemon).
+    db = sqlite3.connect(console.db_path, timeout=10)
+    with db:
+        n = db.execute("UPDATE action_links SET expires_ms = ? WHERE code_hash = ?",
+                       (int(time.time() * 1000) - 3600_000, hashlib.sha256(code.encode()).hexdigest())).rowcount
+    db.close()
+    assert n == 1, "the link's row (action_links, by the code's SHA-256)"
+    b.delete_all_cookies()
+    open_page(b, console, f"/a/{code}", "action")
+    refused = find(b, "#refused")
+    assert refused.get_attribute("data-refused") == "expired"
+    assert "expired" in refused.text
+    assert find_all(b, "[data-event]") == []
+    assert status_of(console, tk["id"]) == "open"
+
+
 def test_a_forged_link_is_refused(b, console):
     open_page(b, console, "/a/ABCDEFGHJK", "action")
     refused = find(b, "#refused")
@@ -437,12 +485,12 @@ def test_the_language_switch_is_kept(b, console):
     wait(b, lambda d: d.execute_script("return document.documentElement.lang") == "zh-CN",
          what="the page in Chinese")
     assert find(b, 'header nav a[href="/ui/"]').text == "看板"
-    assert "未结工单" in find(b, "#summary").text
+    assert "未结工单" in text_of(b, "#summary")
     shot(b, "board-zh")
     shot(b, "board-zh-phone", PHONE[0])
     # kept across pages and reloads
     open_page(b, console, f"/ui/tickets/{tk['id']}", "ticket")
-    assert find(b, 'button[data-event="acknowledge"]').text == "受理"
+    assert text_of(b, 'button[data-event="acknowledge"]') == "受理"
     shot(b, "ticket-zh")
     shot(b, "ticket-zh-phone", PHONE[0])
     find(b, "#lang-switch").click()
