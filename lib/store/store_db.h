@@ -30,6 +30,14 @@ int store_db_run(struct store *s, struct db_stmt *st, const char *op, struct sla
 int store_db_insert(struct store *s, struct db_stmt *st, const char *op, int64_t *ret_id,
                     struct slad_error *reterr);
 
+/* Run sql (a string constant, no rows) with ?1 = id, as store_db_run. */
+int store_db_run_id(struct store *s, const char *sql, int64_t id, const char *op,
+                    struct slad_error *reterr);
+
+/* Step st (bound) once and reset it: 1 with column 0 of its row into *ret (a count, an
+ * id), 0 when it has no row, -errno on failure. */
+int store_db_scalar(struct db_stmt *st, const char *op, int64_t *ret, struct slad_error *reterr);
+
 /* Step st (bound) and call fn on each row until it returns non-zero, then reset st: 0, or
  * the first failure (fn's negative value or the database's). */
 typedef int store_db_row_fn(void *ctx, struct db_stmt *st);
