@@ -1,8 +1,9 @@
 /* store_db.h - what the store's files converted to the SQL seam (db.h) share, as
  * store_internal.h's helpers are for those still on sqlite3_*: the connection, running a
  * statement, the agenda's rows, and NULL for "none" in times and ids. Not for use outside
- * lib/store. Converted: store_followup.c, store_gauges.c, store_history.c, store_plan.c,
- * store_report.c, store_retention.c, store_schedule.c (doc/POSTGRESQL.md). */
+ * lib/store. Converted: store_board.c, store_followup.c, store_gauges.c, store_history.c,
+ * store_plan.c, store_report.c, store_retention.c, store_schedule.c, store_session.c,
+ * store_ticket.c (doc/POSTGRESQL.md). */
 #ifndef SLAD_STORE_DB_H
 #define SLAD_STORE_DB_H
 
