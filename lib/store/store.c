@@ -149,8 +149,6 @@ void store_close(struct store *s)
 {
     if (!s)
         return;
-    for (size_t i = 0; i < s->n_cached; i++)
-        sqlite3_finalize(s->cached[i]);
     /* Its statements, and on PostgreSQL the connection; SQLite's is closed below. An open
      * transaction is rolled back by the close. */
     db_close(s->dbh);
