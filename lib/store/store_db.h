@@ -58,7 +58,8 @@ typedef int store_db_row_fn(void *ctx, struct db_stmt *st);
 int store_db_rows(struct db_stmt *st, const char *op, store_db_row_fn *fn, void *ctx,
                   struct slad_error *reterr);
 
-/* The (id, next_ms) rows of sql through fn (store_agenda_rows on the seam). */
+/* The (id, next_ms) rows of sql (a string constant) through fn: how each table's agenda
+ * entries are read at start. op names it in errors. */
 int store_db_agenda_rows(struct store *s, const char *sql, store_agenda_fn *fn, void *userdata,
                          const char *op, struct slad_error *reterr);
 
