@@ -139,6 +139,18 @@ static void on_xfer_done(void *userdata, const struct channel_response *resp)
         pump(d);
 }
 
+static int chan_concurrency(const struct conf_channel *ch);
+
+/* The connections the transfers may keep open: one per slot of every channel (fdbudget
+ * reserves their descriptors), at most the attempts in flight in all. */
+static long max_connections(const struct conf *conf)
+{
+    long n = 0;
+    for (size_t i = 0; i < conf->n_channels; i++)
+        n += chan_concurrency(&conf->channels[i]);
+    return n < IN_FLIGHT_MAX ? n : IN_FLIGHT_MAX;
+}
+
 /* Start j's attempt (its row is committed as `sending`); failures finish it at once. */
 static void start(struct job *j)
 {
@@ -158,6 +170,7 @@ static void start(struct job *j)
     }
     if (rv == 0) {
         int64_t timeout = ch->timeout_ms > 0 ? ch->timeout_ms : 10000;
+        deliver_xfer_max_connections(d->xfer, max_connections(*d->confp));
         if (deliver_xfer_start(d->xfer, &j->req, timeout, on_xfer_done, j, &j->call) == 0)
             return;
         resp.xfer = CHANNEL_XFER_NETWORK;
