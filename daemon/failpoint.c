@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 /* A SLAD_FAILPOINT value: true with the name's length and the hit number (1 without
@@ -46,4 +47,18 @@ void failpoint_hit(const char *name)
     (void)n;
     raise(SIGKILL);
     _exit(137);
+}
+
+void failpoint_hold(const char *name)
+{
+    /* Parsed at each hit (getenv is safe while nobody sets the environment): no state
+     * shared between the threads that reach a point. */
+    const char *spec = getenv("SLAD_FAILPOINT_HOLD");
+    const char *colon = spec ? strchr(spec, ':') : NULL;
+    size_t n = strlen(name);
+    if (!colon || (size_t)(colon - spec) != n || memcmp(spec, name, n) != 0)
+        return;
+    const struct timespec tick = {.tv_nsec = 5 * 1000 * 1000};
+    while (access(colon + 1, F_OK) == 0)
+        nanosleep(&tick, NULL);
 }
