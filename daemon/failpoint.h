@@ -13,7 +13,8 @@
  *
  * A hold point stops the thread that reaches it instead, for tests that need a long read
  * still running (never a sleep whose length the test guesses): SLAD_FAILPOINT_HOLD=name:PATH
- * makes the thread wait at name while the file PATH exists. Points: "reader-run" (a reader
+ * makes the thread wait at name while the file PATH exists, and adds a line to PATH.held
+ * when it starts waiting (how the test counts the threads held). Points: "reader-run" (a reader
  * thread took a report and is about to read it, daemon/reader.c). */
 #ifndef SLAD_FAILPOINT_H
 #define SLAD_FAILPOINT_H
