@@ -125,6 +125,21 @@ class Background:
         return self.result
 
 
+def held_daemon(make_daemon, tickets=5):
+    """A daemon whose readers hold every read they take, with a few tickets."""
+    d = make_daemon()
+    hold = Held(d.dir)
+    d.start(env=hold.env)
+    fill(d, tickets)
+    return d, hold
+
+
+def hold_both_readers(d, hold, by):
+    reads = [Background(d, report_path(by=by)) for _ in range(READERS)]
+    wait_for(lambda: hold.held() == READERS, 10, "both readers to take a report")
+    return reads
+
+
 @needs_failpoints
 def test_healthz_and_writes_answer_while_a_report_is_held(make_daemon):
     d = make_daemon()
@@ -159,10 +174,7 @@ def test_healthz_and_writes_answer_while_a_report_is_held(make_daemon):
 
 @needs_failpoints
 def test_a_full_queue_answers_503_with_retry_after(make_daemon):
-    d = make_daemon()
-    hold = Held(d.dir)
-    d.start(env=hold.env)
-    fill(d, 5)
+    d, hold = held_daemon(make_daemon)
     extra = 2
     reads = [Background(d, report_path(by=BYS[i % len(BYS)], format=("json", "csv")[i % 2]))
              for i in range(READS_QUEUED + extra)]
@@ -185,12 +197,8 @@ def test_a_full_queue_answers_503_with_retry_after(make_daemon):
 
 @needs_failpoints
 def test_sigterm_waits_for_the_reads_in_flight(make_daemon):
-    d = make_daemon()
-    hold = Held(d.dir)
-    d.start(env=hold.env)
-    fill(d, 5)
-    reads = [Background(d, report_path(by="policy")) for _ in range(READERS)]
-    wait_for(lambda: hold.held() == READERS, 10, "both readers to take a report")
+    d, hold = held_daemon(make_daemon)
+    reads = hold_both_readers(d, hold, "policy")
     d.send_signal(signal.SIGTERM)
     d.wait_log("stopping (")
     assert d.proc.poll() is None  # held: slad waits for their answers
@@ -204,12 +212,8 @@ def test_sigterm_waits_for_the_reads_in_flight(make_daemon):
 
 @needs_failpoints
 def test_stop_deadline_with_reads_held_and_queued(make_daemon):
-    d = make_daemon()
-    hold = Held(d.dir)
-    d.start(env=hold.env)
-    fill(d, 5)
-    reads = [Background(d, report_path(by="region")) for _ in range(READERS)]
-    wait_for(lambda: hold.held() == READERS, 10, "both readers to take a report")
+    d, hold = held_daemon(make_daemon)
+    reads = hold_both_readers(d, hold, "region")
     queued = Background(d, report_path(by="team"))  # waits, if it is in before the signal
     d.send_signal(signal.SIGTERM)
     d.wait_log("stopping anyway", timeout=10)
