@@ -20,11 +20,14 @@
 
 #define READER_THREADS_MAX 4
 
-/* The readers run this much nicer than the loop: a report is seconds of CPU with no
- * deadline, a step or /healthz is a few ms with one, and on a busy machine the loop must
- * win the core when it wakes (measured: without it, /healthz waited up to 136 ms behind
- * two readers; doc/PERFORMANCE.md "Long reads off the loop"). */
-#define READER_NICE 10
+/* The readers run this much nicer than the loop (19: the lowest priority a nice value
+ * gives): a report is seconds of CPU with no deadline, a step or /healthz a few ms with
+ * one, and on a busy machine the loop must win the core when it wakes. Measured
+ * (doc/PERFORMANCE.md "Long reads off the loop"): without it /healthz waited up to 136 ms
+ * behind two readers (10k tickets); at 10 its median was 1.4-6.8x the quiet median of the
+ * same run, at 19 1.1-1.2x (100k). A reader still has the second core whenever the loop leaves it.
+ */
+#define READER_NICE 19
 
 struct reader_job {
     struct reader_job *next;
