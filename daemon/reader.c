@@ -25,8 +25,8 @@
  * one, and on a busy machine the loop must win the core when it wakes. Measured
  * (doc/PERFORMANCE.md "Long reads off the loop"): without it /healthz waited up to 136 ms
  * behind two readers (10k tickets); at 10 its median was 1.4-6.8x the quiet median of the
- * same run, at 19 1.1-1.2x (100k). A reader still has the second core whenever the loop leaves it.
- */
+ * same run, at 19 1.1-1.2x (100k). A reader still has the second core whenever the loop
+ * leaves it. */
 #define READER_NICE 19
 
 struct reader_job {
