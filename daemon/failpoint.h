@@ -15,7 +15,8 @@
  * still running (never a sleep whose length the test guesses): SLAD_FAILPOINT_HOLD=name:PATH
  * makes the thread wait at name while the file PATH exists, and adds a line to PATH.held
  * when it starts waiting (how the test counts the threads held). Points: "reader-run" (a reader
- * thread took a report and is about to read it, daemon/reader.c). */
+ * thread took a report and is about to read it, daemon/reader.c), "sync-on-thread" (the
+ * commit thread about to fdatasync, daemon/walsync.c: commits stay in the WAL, undurable). */
 #ifndef SLAD_FAILPOINT_H
 #define SLAD_FAILPOINT_H
 

@@ -7,6 +7,8 @@ answering meanwhile.
 - /healthz, a listing and a write answer while a report is held on its reader; held by the
   failpoint build's hold point (SLAD_FAILPOINT_HOLD=reader-run:PATH keeps a reader waiting
   while PATH exists), so no test guesses how long a report takes.
+- Durability: the commit thread held before its fdatasync, a report that read the commit
+  made meanwhile is not answered before that commit is durable.
 - Queue full: two readers held and six reads waiting, the next ones get 503 too_busy with
   Retry-After at once; the others are all answered once the readers go on.
 - Stop: SIGTERM while reads run waits for their answers; at the stop deadline, reads that
@@ -16,7 +18,7 @@ The failpoint tests skip on a build without -Dfailpoints=true (the ASan build ha
 
 import os
 import signal
-import socket
+import sqlite3
 import subprocess
 import threading
 import urllib.parse
@@ -81,15 +83,21 @@ def test_same_answers_as_on_the_loop(make_daemon):
 
 
 class Held:
-    """The hold point of the reader threads: readers wait while the file exists."""
+    """A hold point (the readers' by default): the threads reaching it wait while the file
+    exists; armed at once unless told otherwise."""
 
-    def __init__(self, directory):
-        self.path = os.path.join(directory, "hold-readers")
+    def __init__(self, directory, point="reader-run", armed=True):
+        self.point = point
+        self.path = os.path.join(directory, "hold-" + point)
+        if armed:
+            self.arm()
+
+    def arm(self):
         open(self.path, "w").close()
 
     @property
     def env(self):
-        return {"SLAD_FAILPOINT_HOLD": "reader-run:" + self.path}
+        return {"SLAD_FAILPOINT_HOLD": self.point + ":" + self.path}
 
     def held(self):
         try:
@@ -99,7 +107,8 @@ class Held:
             return 0
 
     def release(self):
-        os.unlink(self.path)
+        if os.path.exists(self.path):
+            os.unlink(self.path)
 
 
 class Background:
@@ -170,6 +179,45 @@ def test_healthz_and_writes_answer_while_a_report_is_held(make_daemon):
     assert sum(now.values()) > sum(before.values())
     assert {k: v for k, v in now.items() if k[0] != "north"} == \
         {k: v for k, v in before.items() if k[0] != "north"}
+
+
+@needs_failpoints
+def test_a_report_waits_until_what_it_read_is_durable(make_daemon):
+    """The commit thread held before its fdatasync: a ticket's commit is in the WAL, not on
+    disk. A report read meanwhile sees it (its snapshot starts after the COMMIT), so its
+    answer must not leave before that commit is durable, like the ticket's own 201."""
+    d = make_daemon()
+    sync = Held(d.dir, point="sync-on-thread", armed=False)
+    d.start(env=sync.env)
+    fill(d, 5)
+    path = report_path(by="team", to="2100-01-01T00:00:00Z")
+    before = sum(r["total"] for r in d.client.get(path).json["rows"])
+    sync.arm()
+    create = threading.Thread(target=lambda: d.client.post(
+        "/v1/tickets", {"title": "not yet durable", "severity": 3, "team": "north"}),
+        daemon=True)
+    create.start()
+    def in_the_wal():
+        db = sqlite3.connect(f"file:{d.db_path}?mode=ro", uri=True)
+        try:
+            return db.execute("SELECT count(*) FROM tickets WHERE title = 'not yet durable'"
+                              ).fetchone()[0] == 1
+        finally:
+            db.close()
+    # Committed (visible to another connection) while the commit thread holds its sync.
+    wait_for(in_the_wal, 10, "the ticket's commit in the WAL")
+    assert sync.held() >= 1
+    slow = Background(d, path)
+    try:
+        slow.thread.join(1.0)  # the reader needs milliseconds; the answer must still wait
+        assert not slow.done(), "a report showing an undurable commit was answered"
+        assert create.is_alive()
+    finally:
+        sync.release()  # else slad cannot stop
+    got = slow.wait()
+    assert got.status == 200, got
+    assert sum(r["total"] for r in got.json["rows"]) > before  # it did read that commit
+    create.join(15)
 
 
 @needs_failpoints
