@@ -35,6 +35,9 @@ struct reader_job {
     struct api_response resp; /* the answer, written by the thread that ran it */
     reader_done_fn *done;     /* NULL once cancelled */
     void *userdata;
+    /* The read could not start (the thread does not log: log.c is the loop's). */
+    bool failed;
+    struct slad_error err;
 };
 
 struct reader;
@@ -78,10 +81,9 @@ static void answer_stopping(struct api_response *resp)
  * commits). */
 static void run_job(struct reader_thread *t, struct reader_job *job)
 {
-    struct slad_error err;
     FAILPOINT_HOLD("reader-run");
-    if (store_read_begin(t->conn, &err) < 0) {
-        log_err("store", "a reader cannot start a read: %s", err.msg);
+    if (store_read_begin(t->conn, &job->err) < 0) {
+        job->failed = true;
         job->resp = (struct api_response){0};
     } else {
         api_read_run(job->rd, t->conn, &job->resp);
@@ -147,6 +149,8 @@ static void call_back(struct reader *r, struct reader_job *list)
         struct reader_job *job = list;
         list = job->next;
         r->queued--;
+        if (job->failed)
+            log_err("store", "a reader cannot start a read: %s", job->err.msg);
         if (!job->resp.status && !job->resp.body) {
             /* Out of memory on the thread, or no read transaction: like the loop's. */
             job->resp.status = 503;
