@@ -223,6 +223,18 @@ void batch_wait(struct batch *b, struct batch_waiter *w)
     b->pending_tail = &w->next;
 }
 
+bool batch_wait_durable(struct batch *b, struct batch_waiter *w)
+{
+    if (b->durable == b->committed)
+        return false;
+    w->next = NULL;
+    w->seq = b->committed;
+    w->committed = true;
+    *b->pending_tail = w;
+    b->pending_tail = &w->next;
+    return true;
+}
+
 const char *batch_last_error(const struct batch *b)
 {
     return b->last_err.msg;

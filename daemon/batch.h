@@ -68,6 +68,12 @@ bool batch_is_dirty(const struct batch *b);
  * The batch must be open or dirty (a commit in flight: w waits for the last one). */
 void batch_wait(struct batch *b, struct batch_waiter *w);
 
+/* Whether a commit is in the WAL and not yet durable; if so, call w->done (committed true)
+ * once every commit made up to now is durable, and return true. The open transaction is
+ * not waited for: for a read on another connection (reader.h), which sees only committed
+ * data, made before it returns. */
+bool batch_wait_durable(struct batch *b, struct batch_waiter *w);
+
 /* Why the last commit failed (the store's message, "" after a success): the waiters'
  * 503 answers say it, e.g. "database or disk is full". */
 const char *batch_last_error(const struct batch *b);

@@ -311,6 +311,18 @@ void http_quiesce(struct http *h)
     streams_close_all(h->env.streams); /* they would hold the stop until their readers left */
 }
 
+void http_set_reader(struct http *h, struct reader *reader)
+{
+    if (h)
+        h->env.reader = reader;
+}
+
+void http_listener_kick(struct request_listener *l)
+{
+    struct http_server *srv = (struct http_server *)l; /* the listener is its first member */
+    ev_feed_event(l->env->loop, &srv->io, EV_READ);
+}
+
 unsigned http_in_flight(const struct http *h)
 {
     return h->env.in_flight;

@@ -52,6 +52,16 @@ void http_publish(struct http *h, const struct service_change *changes, size_t n
 /* Graceful stop: stop accepting connections; requests already received are answered,
  * later ones on open connections get 503. */
 void http_quiesce(struct http *h);
+
+/* Long reads go to reader (reader.h) from now on; NULL: none (before freeing it). NULL-safe
+ * in h. */
+struct reader;
+void http_set_reader(struct http *h, struct reader *reader);
+
+/* A connection of l's server was resumed outside a commit's after hook (a reader's
+ * answer): serve it in this iteration. */
+struct request_listener;
+void http_listener_kick(struct request_listener *l);
 /* Requests received and not yet answered. */
 unsigned http_in_flight(const struct http *h);
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -17,6 +18,7 @@
 #include "intake_keys.h"
 #include "log.h"
 #include "metrics.h"
+#include "reader.h"
 #include "recur.h"
 #include "reload.h"
 #include "retention.h"
@@ -28,6 +30,13 @@
 #include "timers.h"
 #include "trail.h"
 #include "token.h"
+
+/* Reader threads for long reads (reader.h): two, so that a report and a CSV export run
+ * side by side; with the loop that is three threads for the two cores slad is sized for,
+ * and the loop, mostly asleep, is favoured by the scheduler when it wakes. At most this
+ * many reads wait or run; the next gets 503 with Retry-After. */
+#define LOOP_READERS      2
+#define LOOP_READS_QUEUED 8
 
 /* STATUS= is refreshed this often (and at start and reload). */
 #define LOOP_STATUS_INTERVAL_S 30.0
@@ -175,6 +184,25 @@ static void start_signals(struct slad *s)
     ev_signal_start(s->loop, &s->sigint);
 }
 
+/* The reader threads (reader.h), or NULL: reports then run on the loop, as before. The
+ * environment variable SLAD_READS_ON_LOOP=1 keeps them there (the benchmark's baseline). */
+static struct reader *start_reader(struct slad *s)
+{
+    const char *on_loop = getenv("SLAD_READS_ON_LOOP");
+    if (on_loop && on_loop[0] && strcmp(on_loop, "0") != 0) {
+        log_notice("store", "SLAD_READS_ON_LOOP is set: reports run on the event loop");
+        return NULL;
+    }
+    struct reader *reader = NULL;
+    struct slad_error err;
+    int r = reader_new(s->loop, s->store, LOOP_READERS, LOOP_READS_QUEUED, &reader, &err);
+    if (r == -ENOTSUP)
+        log_debug("store", "reports run on the event loop: %s", err.msg);
+    else if (r < 0)
+        log_warning("store", "reports run on the event loop: %s", err.msg);
+    return r < 0 ? NULL : reader;
+}
+
 /* Everything up to READY=1; 0 or -errno, with the reason logged. */
 static int start(struct slad *s)
 {
@@ -215,9 +243,11 @@ static int start(struct slad *s)
                                             s->conf->daemon.failover_timeout_ms,
                                             /* renews: */ false)
                             : NULL;
+    s->reader = start_reader(s);
     struct api_hooks hooks = {.reload = reload_run,
                               .userdata = s,
-                              .lease = s->scheduler ? scheduler_lease(s->scheduler) : NULL};
+                              .lease = s->scheduler ? scheduler_lease(s->scheduler) : NULL,
+                              .offload_reads = s->reader != NULL};
     s->api = api_new(s->svc, s->metrics, &hooks);
     s->timers = timers_new(s->loop, s->svc, s->agenda, s->batch);
     s->deliver = deliver_new(s->loop, s->svc, s->store, s->batch,
@@ -255,6 +285,7 @@ static int start(struct slad *s)
         log_err("http", "%s", err.msg);
         return r;
     }
+    http_set_reader(s->http, s->reader);
     r = scheduler_start(s->scheduler, &err);
     if (r < 0) {
         log_err("scheduler", "cannot set up the scheduler lease: %s", err.msg);
@@ -274,6 +305,11 @@ static int start(struct slad *s)
 static void stop(struct slad *s)
 {
     deliver_stop(s->deliver); /* no new attempt from the last commits' hooks */
+    /* The readers answer what they hold (their answers may wait for the last commit),
+     * before the batch's flush and the HTTP servers' stop. */
+    http_set_reader(s->http, NULL);
+    reader_free(s->reader);
+    s->reader = NULL;
     if (s->batch)
         batch_flush(s->batch); /* its waiters and hook run before what they use is freed */
     /* Stop the HTTP servers first: no callback may reach what is freed below. */

@@ -18,9 +18,11 @@
 #include "api.h"
 #include "batch.h"
 #include "console.h"
+#include "http.h"
 #include "log.h"
 #include "metrics.h"
 #include "pwcheck.h"
+#include "reader.h"
 #include "stream.h"
 #include "timers.h"
 #include "ui.h"
@@ -31,6 +33,7 @@ static void free_request(struct request *req)
 {
     api_response_done(&req->resp);
     pwcheck_cancel(req->job);
+    reader_cancel(req->read_job);
     free(req->signin_user);
     free(req->path);
     free(req->body);
@@ -157,6 +160,9 @@ static const char err_stream_method[] =
 static const char err_stream_query[] =
     "{\"error\":{\"code\":\"unknown_parameter\",\"message\":\"'/v1/stream' takes no "
     "query parameters\"}}";
+static const char err_readers_busy[] =
+    "{\"error\":{\"code\":\"too_busy\",\"message\":\"too many reports are being computed; "
+    "try again in a second\"}}";
 static const char err_memory[] =
     "{\"error\":{\"code\":\"out_of_memory\",\"message\":\"slad ran out of memory\"}}";
 
@@ -236,6 +242,59 @@ void request_commit_done(struct batch_waiter *w, bool committed)
     }
     req->ready = true;
     MHD_resume_connection(req->conn);
+}
+
+/* The answer of a long read may leave: every commit it could show is durable. */
+static void read_released(struct batch_waiter *w, bool committed)
+{
+    struct request *req = (struct request *)w;
+    req->ready = true;
+    MHD_resume_connection(req->conn);
+    http_listener_kick(req->srv);
+}
+
+/* A reader thread answered (on the loop). Its snapshot may hold a commit still in the WAL
+ * and not yet fsynced (batch.h): the answer waits until every commit made so far, which
+ * includes all the snapshot can hold, is durable, as a read on the loop waits for a commit
+ * in flight. The open transaction is not waited for: the reader cannot see it. */
+static void read_done(void *userdata, struct api_response *resp)
+{
+    struct request *req = userdata;
+    req->read_job = NULL;
+    api_response_done(&req->resp);
+    req->resp = *resp;
+    *resp = (struct api_response){0}; /* moved */
+    req->waiter.done = read_released;
+    if (!batch_wait_durable(req->srv->env->batch, &req->waiter))
+        read_released(&req->waiter, true);
+}
+
+/* The api handed back a long read: queue it on a reader, the connection suspended until
+ * read_done; a full queue is refused at once. */
+static enum MHD_Result start_read(struct request *req)
+{
+    struct request_env *env = req->srv->env;
+    struct api_read *rd = req->resp.read;
+    req->resp.read = NULL;
+    if (!env->reader) { /* stopping: the readers are gone */
+        api_read_free(rd);
+        return request_send_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, err_stopping);
+    }
+    bool busy = false;
+    req->read_job = reader_submit(env->reader, rd, read_done, req, &busy);
+    if (!req->read_job && busy) {
+        static struct log_limit limit;
+        log_limited(&limit, LOG_PRIO_WARNING, "http",
+                    "'%s' refused with 503: every reader is busy and the queue is full", req->path);
+        req->retry_after_s = 1;
+        return request_send(req, MHD_HTTP_SERVICE_UNAVAILABLE, json_mime, (char *)err_readers_busy,
+                            sizeof(err_readers_busy) - 1, false, NULL);
+    }
+    if (!req->read_job)
+        return request_send_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, err_memory);
+    req->held = true;
+    MHD_suspend_connection(req->conn);
+    return MHD_YES;
 }
 
 /* Counts the Content-Length headers and whether they disagree. */
@@ -365,6 +424,8 @@ enum MHD_Result request_handler(void *cls, struct MHD_Connection *conn, const ch
                             NULL);
     }
     request_run_api(req);
+    if (req->resp.read)
+        return start_read(req);
     if (!req->resp.body && req->resp.status == 0)
         return request_send_error(req, MHD_HTTP_INTERNAL_SERVER_ERROR, err_memory);
     /* A read that follows a write of the same batch may show uncommitted data: it waits

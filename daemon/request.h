@@ -11,7 +11,10 @@
  * the iteration's transaction (a GET outside one when none is open); an answer that
  * wrote, or that follows a write of the same batch, is held (connection suspended) until
  * the commit, and becomes 503 if the commit fails (a GET is then answered again).
- * GET /v1/stream is not the api's: it becomes an event stream (stream.h). */
+ * GET /v1/stream is not the api's: it becomes an event stream (stream.h). A long read
+ * the api hands back (an SLA report) goes to a reader thread with the connection
+ * suspended, and its answer leaves once every commit it may show is durable (reader.h);
+ * 503 with Retry-After when the readers' queue is full. */
 #ifndef SLAD_REQUEST_H
 #define SLAD_REQUEST_H
 
@@ -27,6 +30,7 @@ struct metrics;
 struct token;
 struct intake_keys;
 struct console;
+struct reader;
 
 /* What the requests of every server share; owned by http.c. */
 struct request_env {
@@ -39,6 +43,7 @@ struct request_env {
     const struct intake_keys *intake_keys; /* the intakes' own tokens (intake_keys.h) */
     struct console *console;               /* sessions and sign-ins (console.h) */
     struct streams *streams;               /* GET /v1/stream (stream.h) */
+    struct reader *reader;                 /* long reads off the loop (reader.h), or NULL */
     unsigned in_flight;                    /* requests received and not yet completed */
     bool stopping;                         /* new requests get 503 */
 };

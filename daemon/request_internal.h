@@ -15,6 +15,7 @@
 
 struct acceptor_conn;
 struct pwcheck_job;
+struct reader_job;
 
 struct request {
     struct batch_waiter waiter; /* first: the waiter is the request */
@@ -38,6 +39,8 @@ struct request {
     struct session session;
     /* A sign-in (request_signin.c): its password check, the user, the new session. */
     struct pwcheck_job *job;
+    /* A long read on a reader thread (reader.h), until its answer comes back. */
+    struct reader_job *read_job;
     char *signin_user;
     bool signin_known, signin_ok;
     struct session signin;

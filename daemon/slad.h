@@ -19,6 +19,7 @@ struct slad {
     struct service *svc;
     struct api *api;
     struct batch *batch;
+    struct reader *reader; /* long reads off the loop (reader.h), or NULL: on the loop */
     struct http *http;
     struct console *console; /* the console's sessions and sign-ins (console.h) */
     struct timers *timers;

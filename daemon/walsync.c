@@ -48,6 +48,7 @@ static void *run(void *arg)
             pthread_mutex_unlock(&ws->mu);
             struct slad_error err;
             FAILPOINT("sync-on-thread");
+            FAILPOINT_HOLD("sync-on-thread");
             int r = store_wal_sync(ws->wal, &err);
             pthread_mutex_lock(&ws->mu);
             if (r < 0) {

@@ -115,6 +115,8 @@ void api_response_done(struct api_response *resp)
     free(resp->body);
     resp->body = NULL;
     resp->body_len = 0;
+    api_read_free(resp->read);
+    resp->read = NULL;
 }
 
 /* Whether s[0..len) is word, any case, with optional spaces and tabs around it and, for

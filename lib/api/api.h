@@ -13,6 +13,8 @@
 struct service;
 struct metrics;
 struct lease;
+struct store;
+struct api_read;
 
 /* What the client may do (api_access.c: which route needs which). Lower is more: zero,
  * full rights, is what the bearer token and the Unix socket give and what a request
@@ -57,6 +59,10 @@ struct api_response {
     /* A minimal answer: the ticket's path ("/v1/tickets/42") for Location (and
      * Preference-Applied: return=minimal); else "". */
     char location[48];
+    /* Not answered yet: a long read (an SLA report) for a reader thread. The daemon runs
+     * api_read_run on it off the loop and answers with what that fills (status is 0
+     * meanwhile); api_response_done frees it. Only when api_hooks.offload_reads. */
+    struct api_read *read;
 };
 
 void api_response_done(struct api_response *resp);
@@ -73,6 +79,9 @@ struct api_hooks {
     int (*reload)(void *userdata, char *errbuf, size_t errbuf_size);
     void *userdata;
     const struct lease *lease;
+    /* Long reads are handed to the daemon (api_response.read) rather than computed in
+     * api_handle: the daemon has a reader thread with a connection of its own. */
+    bool offload_reads;
 };
 
 struct api;
@@ -93,5 +102,12 @@ const char *api_access_name(enum api_access access);
  * {"error":{"code","message"}} with 400/404/405/409/413/500/503). */
 void api_handle(struct api *api, const struct api_request *req, int64_t now_ms,
                 struct api_response *resp);
+
+/* Compute the long read rd on reader (store_reader.h) and answer it into resp, as
+ * api_handle would have: on any one thread at a time. It uses nothing but rd, reader and
+ * resp (no service, no config, no metrics), so it may run beside the loop. rd stays the
+ * caller's. */
+void api_read_run(const struct api_read *rd, struct store *reader, struct api_response *resp);
+void api_read_free(struct api_read *rd);
 
 #endif

@@ -257,6 +257,11 @@ struct report;
 struct report_query;
 int service_report_sla(struct service *svc, const struct report_query *q, struct report *ret,
                        struct slad_error *reterr);
+/* The same report read on reader, a store of its own (store_reader.h), on any thread: it
+ * uses nothing of a service, so that a reader thread computes it beside the loop. */
+struct store;
+int service_report_sla_on(struct store *reader, const struct report_query *q, struct report *ret,
+                          struct slad_error *reterr);
 
 /* ---- the console's sessions (service_session.c; core's session.h) ---- */
 

@@ -110,3 +110,9 @@ int service_report_sla(struct service *svc, const struct report_query *q, struct
 {
     return store_report_sla(svc->store, q, ret, reterr);
 }
+
+int service_report_sla_on(struct store *reader, const struct report_query *q, struct report *ret,
+                          struct slad_error *reterr)
+{
+    return store_report_sla(reader, q, ret, reterr);
+}

@@ -19,7 +19,8 @@
  *   store_db.c         what the files on the SQL seam (db.h) share (store_db.h)
  *   store_lease.c      the scheduler lease on the store's connection (store_lease.h)
  *   copy_db.c          slad --copy-database (copy_db.h)
- *   store_wal.c        the WAL's fsync and checkpoints off the loop (store_wal.h) */
+ *   store_wal.c        the WAL's fsync and checkpoints off the loop (store_wal.h)
+ *   store_reader.c     a read-only connection for a reader thread (store_reader.h) */
 #ifndef SLAD_STORE_INTERNAL_H
 #define SLAD_STORE_INTERNAL_H
 

@@ -82,7 +82,7 @@ def ticket_rows(start, n, total, rnd):
             f"The printer in room {i} jams every morning", rnd.randint(1, 4), "A",
             region, team, assignee, f"Customer {i}",
             f"+86138{i:08d}", f"{i} Road, District", f"HP-{i % 100}", f"SN{i:08d}",
-            f"E{i % 30}", None, rep, None, rep, resolve, status, "dispatched", pol, 0, 0,
+            f"E{i % 30}", rep, None, rep, resolve, status, "dispatched", pol, 0, 0,
             f"acknowledge={rep + 60000};resolve={resolve}" if done else f"acknowledge={rep + 60000}",
             0, None))
         for pos, ((name, target), state) in enumerate(zip(CLOCKS, states)):
@@ -115,10 +115,10 @@ def populate(db_path, total):
         db.execute("BEGIN")
         db.executemany("INSERT INTO tickets (id, source, external_id, title, description,"
                        " severity, grade, region, team, assignee, customer_name, customer_phone,"
-                       " customer_address, device_model, device_serial, fault_code, labels,"
+                       " customer_address, device_model, device_serial, fault_code,"
                        " reported_at_ms, appointment_at_ms, created_at_ms, updated_at_ms, status,"
                        " held_from, policy, reopen_count, repeat_count, event_last,"
-                       f" reminders_fired, next_ms) VALUES ({','.join('?' * 29)})", t)
+                       f" reminders_fired, next_ms) VALUES ({','.join('?' * 28)})", t)
         db.executemany("INSERT INTO clocks (ticket_id, name, pos, policy, state, target_ms,"
                        " elapsed_ms, since_ms, started_at_ms, stopped_at_ms, breached_at_ms,"
                        " due_at_ms, paused_breached, stop_event, fired, reported_at_ms, team,"

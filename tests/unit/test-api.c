@@ -1435,6 +1435,49 @@ static void test_report_csv_formulas(void **state)
     api_response_done(&resp);
 }
 
+/* With offload_reads the report route only validates: a good query comes back as a read
+ * (status 0, no body) whose api_read_run gives byte for byte the answer computed in
+ * api_handle; a bad one is answered at once, as before. */
+static void test_report_off_the_loop(void **state)
+{
+    struct fixture *f = *state;
+    create(f, "{\"title\":\"t\",\"severity\":2,\"assignee\":\"a\",\"team\":\"north\"}", T0_MS, 201);
+    create(f, "{\"title\":\"u\",\"severity\":1,\"region\":\"city\"}", T0_MS, 201);
+    struct api_hooks hooks = {.offload_reads = true};
+    struct api *off = api_new(f->svc, f->metrics, &hooks);
+    static const char *const queries[] = {
+        "from=2026-02-28T00:00:00Z&to=2026-03-02T00:00:00Z",
+        "from=2026-02-28&to=2026-03-02&by=team&format=csv",
+        "from=2026-02-28&by=month&tz=Asia/Shanghai",
+        "from=2026-02-28T00:00:00Z&by=region&format=json",
+    };
+    for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
+        struct api_request req = {"GET", "/v1/reports/sla", queries[i], NULL, 0};
+        struct api_response inline_resp, deferred, answered;
+        api_handle(f->api, &req, T0_MS + HOUR_MS, &inline_resp);
+        api_handle(off, &req, T0_MS + HOUR_MS, &deferred);
+        assert_non_null(deferred.read);
+        assert_int_equal(deferred.status, 0);
+        assert_null(deferred.body);
+        api_read_run(deferred.read, f->store, &answered);
+        assert_int_equal(answered.status, 200);
+        assert_int_equal(answered.status, inline_resp.status);
+        assert_string_equal(answered.content_type, inline_resp.content_type);
+        assert_int_equal(answered.body_len, inline_resp.body_len);
+        assert_memory_equal(answered.body, inline_resp.body, inline_resp.body_len);
+        api_response_done(&inline_resp);
+        api_response_done(&deferred); /* frees the read */
+        api_response_done(&answered);
+    }
+    struct api_request bad = {"GET", "/v1/reports/sla", "by=colour", NULL, 0};
+    struct api_response resp;
+    api_handle(off, &bad, T0_MS, &resp);
+    assert_int_equal(resp.status, 400);
+    assert_null(resp.read);
+    api_response_done(&resp);
+    api_free(off);
+}
+
 /* ---- what happens next ---- */
 
 /* Hand-checked: a ticket of team north reported at T0 (2026-03-01T00:00Z, 24x7). response
@@ -1783,6 +1826,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_history, setup_bounds, teardown),
         cmocka_unit_test_setup_teardown(test_worst_case_answers, setup_bounds, teardown),
         cmocka_unit_test_setup_teardown(test_report_csv_formulas, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_report_off_the_loop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_intake, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

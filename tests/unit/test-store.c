@@ -18,6 +18,7 @@
 
 #include "store.h"
 #include "store_internal.h"
+#include "store_reader.h"
 #include "store_wal.h"
 #include "store_retention.h"
 #include "store_schedule.h"
@@ -1556,6 +1557,47 @@ static int teardown(void **state)
     return rmdir(tmpdir);
 }
 
+/* A reader's connection (store_reader.h): none for an in-memory database; on a file it
+ * reads what the writer committed, one snapshot per read transaction (a commit made
+ * meanwhile shows only in the next one), and cannot write. */
+static void test_reader(void **state)
+{
+    (void)state;
+    struct slad_error err = {{0}};
+    struct store *mem = open_mem(), *r = NULL;
+    assert_int_equal(store_open_reader(mem, &r, &err), -ENOTSUP);
+    assert_null(r);
+    store_close(mem);
+
+    char path[128];
+    tmp_path(path, sizeof(path), "reader.db");
+    remove_db(path);
+    struct store *s = NULL;
+    assert_int_equal(store_open(path, true, &s, &err), 0);
+    commit_one(s, 1);
+    assert_int_equal(store_open_reader(s, &r, &err), 0);
+    struct ticket t;
+    assert_int_equal(store_read_begin(r, &err), 0);
+    assert_int_equal(store_ticket_load(r, 1, &t, &err), 0);
+    ticket_done(&t);
+    commit_one(s, 2); /* after the snapshot: not in it */
+    assert_int_equal(store_ticket_load(r, 2, &t, &err), -ENOENT);
+    store_read_end(r);
+    assert_int_equal(store_read_begin(r, &err), 0);
+    assert_int_equal(store_ticket_load(r, 2, &t, &err), 0);
+    ticket_done(&t);
+    store_read_end(r);
+    store_reader_interrupt(r); /* nothing running: harmless */
+
+    struct ticket u;
+    make_ticket(&u, 3);
+    assert_true(store_ticket_insert(r, &u, INT64_MAX, &err) < 0);
+    ticket_done(&u);
+    store_close(r);
+    store_close(s);
+    remove_db(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1577,6 +1619,7 @@ int main(void)
         cmocka_unit_test(test_counts),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_wal_handoff),
+        cmocka_unit_test(test_reader),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
