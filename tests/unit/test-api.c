@@ -1444,7 +1444,7 @@ static void test_report_off_the_loop(void **state)
     create(f, "{\"title\":\"t\",\"severity\":2,\"assignee\":\"a\",\"team\":\"north\"}", T0_MS, 201);
     create(f, "{\"title\":\"u\",\"severity\":1,\"region\":\"city\"}", T0_MS, 201);
     struct api_hooks hooks = {.offload_reads = true};
-    struct api *off = api_new(f->svc, f->metrics, &hooks);
+    struct api *off = api_new(f->a.svc, f->a.metrics, &hooks);
     static const char *const queries[] = {
         "from=2026-02-28T00:00:00Z&to=2026-03-02T00:00:00Z",
         "from=2026-02-28&to=2026-03-02&by=team&format=csv",
@@ -1454,12 +1454,12 @@ static void test_report_off_the_loop(void **state)
     for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
         struct api_request req = {"GET", "/v1/reports/sla", queries[i], NULL, 0};
         struct api_response inline_resp, deferred, answered;
-        api_handle(f->api, &req, T0_MS + HOUR_MS, &inline_resp);
+        api_handle(f->a.api, &req, T0_MS + HOUR_MS, &inline_resp);
         api_handle(off, &req, T0_MS + HOUR_MS, &deferred);
         assert_non_null(deferred.read);
         assert_int_equal(deferred.status, 0);
         assert_null(deferred.body);
-        api_read_run(deferred.read, f->store, &answered);
+        api_read_run(deferred.read, f->a.store, &answered);
         assert_int_equal(answered.status, 200);
         assert_int_equal(answered.status, inline_resp.status);
         assert_string_equal(answered.content_type, inline_resp.content_type);
