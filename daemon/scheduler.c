@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "batch.h"
 #include "lease.h"
@@ -17,6 +18,9 @@
 
 /* The holder of an SQLite database's lease: whichever process has it open. */
 #define SCHEDULER_SQLITE_HOLDER "sqlite"
+/* ... which holds it until another start takes it over: it never renews, so its lease
+ * must not run out under it (a century, in ms). */
+#define SCHEDULER_SQLITE_TTL_MS (100LL * 366 * 86400 * 1000)
 
 struct scheduler {
     struct ev_loop *loop;
@@ -24,7 +28,9 @@ struct scheduler {
     struct batch *batch;
     struct metrics *metrics;
     struct lease lease;
-    const char *holder;
+    char holder[256]; /* host:pid:start-instant on PostgreSQL, unique per process */
+    scheduler_role_fn *on_role;
+    void *role_userdata;
     ev_timer timer;
     bool renews; /* false: one holder by construction, the lease is taken once */
     bool stopped;
@@ -41,6 +47,11 @@ static int send_request(struct scheduler *sc, enum lease_request req, int64_t no
         r = store_savepoint(sc->store, err);
     if (r < 0)
         return r;
+    r = store_lease_now(sc->store, now_ms, &now_ms, err);
+    if (r < 0) {
+        store_rollback_to(sc->store, NULL);
+        return r;
+    }
     if (req == LEASE_REQUEST_ACQUIRE) {
         r = store_lease_acquire(sc->store, sc->holder, now_ms, sc->lease.ttl_ms, ret_fencing, err);
     } else {
@@ -69,6 +80,8 @@ static void report(struct scheduler *sc, enum lease_event ev, const char *why)
                     "lost the scheduler lease (fencing number %lld): on standby, asking again%s%s",
                     (long long)l->fencing, why[0] ? ": " : "", why);
     metrics_lease(sc->metrics, l->role == LEASE_SCHEDULER, l->fencing);
+    if (sc->on_role && ev != LEASE_EVENT_NONE)
+        sc->on_role(sc->role_userdata, ev);
 }
 
 static void arm(struct scheduler *sc, int64_t now_ms)
@@ -113,6 +126,38 @@ static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
     run(w->data);
 }
 
+/* The batch's fencing check (batch_set_fence): the transaction holds scheduler writes. */
+static int fence(void *userdata, struct slad_error *reterr)
+{
+    struct scheduler *sc = userdata;
+    int64_t now_ms = timers_now_ms(sc->loop);
+    if (!lease_may_act(&sc->lease, now_ms)) {
+        report(sc, lease_tick(&sc->lease, now_ms), "its time ran out before a renewal");
+        if (!sc->stopped)
+            arm(sc, now_ms);
+        return slad_error_set(reterr, ESTALE,
+                              "scheduler writes made while this instance is not the scheduler "
+                              "(fencing number %lld): not made",
+                              (long long)sc->lease.fencing);
+    }
+    int64_t db_now_ms;
+    int r = store_lease_now(sc->store, now_ms, &db_now_ms, reterr);
+    if (r == 0)
+        r = store_lease_check(sc->store, sc->holder, sc->lease.fencing, db_now_ms, reterr);
+    if (r == -ESTALE) {
+        /* Another instance holds the row now (or it expired there first): what this one
+         * prepared under its number is rolled back, and it stops at once. */
+        log_err("scheduler",
+                "the database refused this instance's scheduler writes (fencing number %lld is "
+                "no longer the lease's): rolled back; another instance is the scheduler",
+                (long long)sc->lease.fencing);
+        report(sc, lease_fenced(&sc->lease, now_ms), "the fencing check was refused");
+        if (!sc->stopped)
+            arm(sc, now_ms);
+    }
+    return r;
+}
+
 struct scheduler *scheduler_new(struct ev_loop *loop, struct store *store, struct batch *batch,
                                 struct metrics *metrics, int64_t ttl_ms, bool renews)
 {
@@ -123,9 +168,23 @@ struct scheduler *scheduler_new(struct ev_loop *loop, struct store *store, struc
     sc->store = store;
     sc->batch = batch;
     sc->metrics = metrics;
-    sc->holder = SCHEDULER_SQLITE_HOLDER;
     sc->renews = renews;
-    lease_init(&sc->lease, ttl_ms, LEASE_RENEW_EVERY_MS, timers_now_ms(loop));
+    int64_t now_ms = timers_now_ms(loop);
+    if (renews) {
+        /* Unique per process: a restarted instance (same host, maybe the same pid) is a
+         * new holder, never the continuation of its predecessor's tenure. */
+        char host[128];
+        if (gethostname(host, sizeof(host)) < 0)
+            snprintf(host, sizeof(host), "unknown");
+        host[sizeof(host) - 1] = '\0';
+        snprintf(sc->holder, sizeof(sc->holder), "%s:%ld:%lld", host, (long)getpid(),
+                 (long long)now_ms);
+    } else {
+        snprintf(sc->holder, sizeof(sc->holder), "%s", SCHEDULER_SQLITE_HOLDER);
+        ttl_ms = SCHEDULER_SQLITE_TTL_MS;
+    }
+    lease_init(&sc->lease, ttl_ms, LEASE_RENEW_EVERY_MS, now_ms);
+    batch_set_fence(batch, fence, sc);
     ev_timer_init(&sc->timer, timer_cb, 0., 0.);
     sc->timer.data = sc;
     return sc;
@@ -160,4 +219,20 @@ void scheduler_free(struct scheduler *sc)
 const struct lease *scheduler_lease(const struct scheduler *sc)
 {
     return &sc->lease;
+}
+
+void scheduler_on_role(struct scheduler *sc, scheduler_role_fn *fn, void *userdata)
+{
+    sc->on_role = fn;
+    sc->role_userdata = userdata;
+}
+
+bool scheduler_may_act(const struct scheduler *sc)
+{
+    return lease_may_act(&sc->lease, timers_now_ms(sc->loop));
+}
+
+const char *scheduler_holder(const struct scheduler *sc)
+{
+    return sc->holder;
 }

@@ -1,8 +1,8 @@
 /* test-lease.c - the scheduler lease of one instance (lib/core/lease.c) on explicit
  * instants: tables of steps (poll, answer, tick, may it act) for acquiring, renewing,
  * refusals, a failed renewal, expiry with no answer, a paused holder resuming (with and
- * without a stale answer), a fencing number that does not grow; then two instances on a
- * model of the lease row: take-over after failover_timeout, and split brain (the old
+ * without a stale answer), a fencing number that does not grow, a refused fencing check; then two
+ * instances on a model of the lease row: take-over after failover_timeout, and split brain (the old
  * holder paused past its lease must not act when it resumes). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,7 +16,7 @@
 #define TTL   10000
 #define EVERY 1000
 
-enum op { POLL, ANSWER_OK, ANSWER_NO, TICK, MAY_ACT, END };
+enum op { POLL, ANSWER_OK, ANSWER_NO, TICK, MAY_ACT, FENCED, END };
 
 struct step {
     int64_t at;
@@ -119,6 +119,20 @@ static const struct scenario scenarios[] = {
       {2001, POLL, 0, ACQ},
       {2002, ANSWER_OK, 6, GAIN},
       {0, END, 0, 0}}},
+    {"a refused fencing check loses the lease at once, a renewal in flight with it",
+     {{0, POLL, 0, ACQ},
+      {1, ANSWER_OK, 1, GAIN},
+      {1000, POLL, 0, REN},
+      {1200, FENCED, 0, LOST},
+      {1200, MAY_ACT, 0, 0},
+      {1201, ANSWER_OK, 1, QUIET}, /* the renewal's late grant does not bring it back */
+      {1201, MAY_ACT, 0, 0},
+      {1201, POLL, 0, ACQ},
+      {1202, ANSWER_OK, 2, GAIN},
+      {1202, MAY_ACT, 0, 1},
+      {0, END, 0, 0}}},
+    {"a standby's refused check changes nothing",
+     {{0, POLL, 0, ACQ}, {1, ANSWER_NO, 0, QUIET}, {2, FENCED, 0, QUIET}, {0, END, 0, 0}}},
 };
 
 static void test_scenarios(void **state)
@@ -144,6 +158,9 @@ static void test_scenarios(void **state)
                 break;
             case MAY_ACT:
                 got = lease_may_act(&l, s->at);
+                break;
+            case FENCED:
+                got = lease_fenced(&l, s->at);
                 break;
             case END:
                 break;
