@@ -153,6 +153,23 @@ bool db_in_transaction(struct db *db)
     return db->driver->in_transaction(db);
 }
 
+int db_prepare_transactions(struct db *db, const char *savepoint, struct slad_error *reterr)
+{
+    if (!db->driver->keep)
+        return 0;
+    const char *const verbs[] = {"SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT"};
+    const char *const fixed[] = {db->driver->begin_sql, "COMMIT", "ROLLBACK"};
+    int r = 0;
+    for (size_t i = 0; r == 0 && i < sizeof(fixed) / sizeof(fixed[0]); i++)
+        r = db->driver->keep(db, fixed[i], reterr);
+    for (size_t i = 0; r == 0 && savepoint && i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+        char sql[96];
+        snprintf(sql, sizeof(sql), "%s %s", verbs[i], savepoint);
+        r = db->driver->keep(db, sql, reterr);
+    }
+    return r;
+}
+
 int db_begin(struct db *db, struct slad_error *reterr)
 {
     return db_exec(db, db->driver->begin_sql, "begin transaction", reterr);

@@ -120,6 +120,11 @@ int db_release(struct db *db, const char *name, struct slad_error *reterr);
 int db_rollback_to(struct db *db, const char *name, struct slad_error *reterr);
 bool db_in_transaction(struct db *db);
 
+/* Prepare the statements of the calls above (savepoint: the one name used, or NULL) ahead,
+ * at open: on SQLite they then need no memory when run, so that a rollback cannot fail
+ * for want of it and leave an operation half undone. Nothing on PostgreSQL. */
+int db_prepare_transactions(struct db *db, const char *savepoint, struct slad_error *reterr);
+
 /* sql as PostgreSQL reads it, into out (size bytes): each ?N placeholder written $N and
  * SQLite's planner hints (INDEXED BY name) dropped, outside quotes, identifiers and
  * comments; the largest N into *ret_nparams. -ENOSPC when out is too small (strlen(sql) + 1

@@ -14,6 +14,8 @@ struct db_driver {
     int (*open)(const char *target, struct db **ret, struct slad_error *reterr);
     void (*close)(struct db *db);
     int (*exec)(struct db *db, const char *sql, const char *op, struct slad_error *reterr);
+    /* Prepare sql (one statement exec will run) ahead; NULL: nothing to prepare. */
+    int (*keep)(struct db *db, const char *sql, struct slad_error *reterr);
     struct db_stmt *(*prepare)(struct db *db, const char *sql, struct slad_error *reterr);
     void (*finalize)(struct db_stmt *st);
     void (*bind_text)(struct db_stmt *st, int i, const char *v);

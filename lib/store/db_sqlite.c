@@ -6,17 +6,28 @@
 #include "store_internal.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <sqlite3.h>
 
 /* As STORE_BUSY_TIMEOUT_MS: a lock is waited for briefly, the loop must not stall. */
 #define DB_SQLITE_BUSY_TIMEOUT_MS 25
 
+/* The transaction statements db_exec runs most (BEGIN, COMMIT, SAVEPOINT op...). */
+#define DB_SQLITE_KEPT_MAX 8
+#define DB_SQLITE_KEPT_LEN 64
+
 struct db_sqlite {
     struct db base;
     sqlite3 *conn;
     bool owns_conn; /* false for db_wrap_sqlite: the store closes its connection */
+    /* One statement db_exec runs, kept prepared: running it again needs no memory, so a
+     * ROLLBACK TO cannot fail for want of it (sqlite3_exec prepares each time). */
+    char kept_sql[DB_SQLITE_KEPT_MAX][DB_SQLITE_KEPT_LEN];
+    sqlite3_stmt *kept[DB_SQLITE_KEPT_MAX];
+    size_t n_kept;
 };
 
 struct db_sqlite_stmt {
@@ -43,15 +54,55 @@ static int fail(sqlite3 *conn, int rc, const char *op, struct slad_error *reterr
 
 static void sqlite_close(struct db *db)
 {
+    struct db_sqlite *d = (struct db_sqlite *)db;
+    for (size_t i = 0; i < d->n_kept; i++)
+        sqlite3_finalize(d->kept[i]);
     if (((struct db_sqlite *)db)->owns_conn)
         sqlite3_close_v2(conn_of(db));
     free(db);
 }
 
+/* The kept statement of sql (one short statement), prepared now when there is room;
+ * NULL for another (sqlite3_exec runs it). */
+static sqlite3_stmt *kept_stmt(struct db_sqlite *d, const char *sql, int *ret_rc)
+{
+    *ret_rc = SQLITE_OK;
+    if (strlen(sql) >= DB_SQLITE_KEPT_LEN || strchr(sql, ';'))
+        return NULL;
+    for (size_t i = 0; i < d->n_kept; i++)
+        if (strcmp(d->kept_sql[i], sql) == 0)
+            return d->kept[i];
+    if (d->n_kept == DB_SQLITE_KEPT_MAX)
+        return NULL;
+    sqlite3_stmt *st = NULL;
+    *ret_rc = sqlite3_prepare_v3(d->conn, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
+    if (*ret_rc != SQLITE_OK)
+        return NULL;
+    snprintf(d->kept_sql[d->n_kept], DB_SQLITE_KEPT_LEN, "%s", sql);
+    d->kept[d->n_kept++] = st;
+    return st;
+}
+
 static int sqlite_exec(struct db *db, const char *sql, const char *op, struct slad_error *reterr)
 {
-    int rc = sqlite3_exec(conn_of(db), sql, NULL, NULL, NULL);
+    int rc;
+    sqlite3_stmt *st = kept_stmt((struct db_sqlite *)db, sql, &rc);
+    if (st) {
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+            ;
+        sqlite3_reset(st);
+        rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+    } else if (rc == SQLITE_OK) {
+        rc = sqlite3_exec(conn_of(db), sql, NULL, NULL, NULL);
+    }
     return rc == SQLITE_OK ? 0 : fail(conn_of(db), rc, op, reterr);
+}
+
+static int sqlite_keep(struct db *db, const char *sql, struct slad_error *reterr)
+{
+    int rc;
+    kept_stmt((struct db_sqlite *)db, sql, &rc);
+    return rc == SQLITE_OK ? 0 : fail(conn_of(db), rc, "preparing a statement", reterr);
 }
 
 static int sqlite_open(const char *target, struct db **ret, struct slad_error *reterr)
@@ -216,6 +267,7 @@ const struct db_driver db_sqlite_driver = {
     .open = sqlite_open,
     .close = sqlite_close,
     .exec = sqlite_exec,
+    .keep = sqlite_keep,
     .prepare = sqlite_prepare,
     .finalize = sqlite_finalize,
     .bind_text = sqlite_bind_text,

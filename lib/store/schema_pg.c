@@ -10,6 +10,7 @@
 #include "lease_sql.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 
 static const char schema[] =
@@ -220,6 +221,20 @@ int schema_pg_version(struct db *db, int *ret, struct slad_error *reterr)
     return r < 0 ? r : 0;
 }
 
+/* The schema, its version and the leases table, inside the caller's transaction. */
+static int create_in_transaction(struct db *db, struct slad_error *reterr)
+{
+    int r = db_exec(db, schema, "creating the schema", reterr);
+    char set_version[64];
+    snprintf(set_version, sizeof(set_version), "INSERT INTO schema_version VALUES (%d)",
+             SCHEMA_PG_VERSION);
+    if (r == 0)
+        r = db_exec(db, set_version, "setting the schema version", reterr);
+    if (r == 0)
+        r = lease_sql_create(db, LEASE_SQL_SCHEDULER, reterr);
+    return r;
+}
+
 int schema_pg_create(struct db *db, struct slad_error *reterr)
 {
     int version;
@@ -230,17 +245,96 @@ int schema_pg_create(struct db *db, struct slad_error *reterr)
     r = db_begin(db, reterr);
     if (r < 0)
         return r;
-    r = db_exec(db, schema, "creating the schema", reterr);
-    char set_version[64];
-    snprintf(set_version, sizeof(set_version), "INSERT INTO schema_version VALUES (%d)",
-             SCHEMA_PG_VERSION);
-    if (r == 0)
-        r = db_exec(db, set_version, "setting the schema version", reterr);
-    if (r == 0)
-        r = lease_sql_create(db, LEASE_SQL_SCHEDULER, reterr);
+    r = create_in_transaction(db, reterr);
     if (r == 0)
         r = db_commit(db, reterr);
     if (r < 0)
         db_rollback(db, NULL);
     return r;
+}
+
+/* Migrations of a PostgreSQL database: pg_migrations[i] brings version
+ * SCHEMA_PG_OLDEST + i to the next, in PostgreSQL's words (SQLite's are store_schema.c's;
+ * the two are written side by side, and schema[] above is always the newest). None yet:
+ * the first PostgreSQL schema is version 11. */
+#define SCHEMA_PG_OLDEST 11
+static const char *const pg_migrations[] = {NULL};
+_Static_assert(SCHEMA_PG_OLDEST + (int)(sizeof(pg_migrations) / sizeof(pg_migrations[0])) - 1 ==
+                   SCHEMA_PG_VERSION,
+               "one PostgreSQL migration per version after the first");
+
+/* Any number: it names slad's schema lock among the database's advisory locks. */
+#define SCHEMA_PG_LOCK INT64_C(0x736c6164) /* "slad" */
+
+/* In the open transaction, under the locks: the existing schema at version checked and
+ * migrated to SCHEMA_PG_VERSION. */
+static int migrate_in_transaction(struct db *db, int version, struct slad_error *reterr)
+{
+    if (version > SCHEMA_PG_VERSION)
+        return slad_error_set(reterr, ENOTSUP,
+                              "database: it has schema version %d, newer than this slad knows "
+                              "(%d): it was written by a newer slad; run that version or "
+                              "restore a backup",
+                              version, SCHEMA_PG_VERSION);
+    if (version < SCHEMA_PG_OLDEST)
+        return slad_error_set(reterr, ENOTSUP,
+                              "database: it has schema version %d, which no PostgreSQL slad "
+                              "wrote (the first is %d): restore a backup or copy the data again "
+                              "with slad --copy-database",
+                              version, SCHEMA_PG_OLDEST);
+    for (int v = version; v < SCHEMA_PG_VERSION; v++) {
+        char op[64];
+        snprintf(op, sizeof(op), "migrating the schema to version %d", v + 1);
+        int r = db_exec(db, pg_migrations[v - SCHEMA_PG_OLDEST], op, reterr);
+        if (r < 0)
+            return r;
+    }
+    if (version < SCHEMA_PG_VERSION) {
+        char set_version[64];
+        snprintf(set_version, sizeof(set_version), "UPDATE schema_version SET version = %d",
+                 SCHEMA_PG_VERSION);
+        int r = db_exec(db, set_version, "setting the schema version", reterr);
+        if (r < 0)
+            return r;
+    }
+    /* A database made before the lease had its own table gets it here. */
+    return lease_sql_create(db, LEASE_SQL_SCHEDULER, reterr);
+}
+
+int schema_pg_open(struct db *db, struct slad_error *reterr)
+{
+    /* Two instances starting together on a new database: the advisory lock makes the second
+     * wait for the first's commit, then find the schema (READ COMMITTED: each statement
+     * sees what was committed before it). On an existing one, LOCK TABLE schema_version
+     * also keeps out any other slad's migration, which takes the same lock. */
+    static const char sql_lock[] = "SELECT pg_advisory_xact_lock(?1)";
+    int r = db_begin(db, reterr);
+    if (r < 0)
+        return r;
+    struct db_stmt *st = db_prepare(db, sql_lock, reterr);
+    if (!st) {
+        r = -EIO;
+    } else {
+        db_bind_int64(st, 1, SCHEMA_PG_LOCK);
+        r = db_step(st, "locking the schema", reterr);
+        db_reset(st);
+    }
+    int version = 0;
+    if (r >= 0) {
+        r = schema_pg_version(db, &version, reterr);
+        if (r == -ENOENT)
+            r = create_in_transaction(db, reterr);
+        else if (r == 0)
+            r = db_exec(db, "LOCK TABLE schema_version IN EXCLUSIVE MODE",
+                        "locking the schema version", reterr);
+        if (r == 0 && version)
+            r = schema_pg_version(db, &version, reterr); /* again, under the lock */
+        if (r == 0 && version)
+            r = migrate_in_transaction(db, version, reterr);
+    }
+    if (r >= 0)
+        r = db_commit(db, reterr);
+    if (r < 0)
+        db_rollback(db, NULL);
+    return r < 0 ? r : 0;
 }

@@ -1,14 +1,18 @@
-/* store.c - the connection to slad's SQLite database (store.h): open and close,
- * transactions and the health check. The statement plumbing every store file shares
- * (errors, the statement cache, running) is store_sql.c's, the schema store_schema.c's;
- * each kind of row has its own file (store_internal.h lists them). Only the files of
- * lib/store include <sqlite3.h>.
+/* store.c - the connection to slad's database (store.h): open and close, transactions and
+ * the health check. The target names the driver (db_kind_of): an SQLite file, opened here
+ * with its pragmas and migrated (store_schema.c), then put behind db.h (db_wrap_sqlite);
+ * or a PostgreSQL server, opened by db_open and brought to the schema by schema_pg_open.
+ * Transactions and savepoints go through db.h on both. The statement plumbing every store file
+ * shares (errors, the statement cache, running) is store_sql.c's, the schema store_schema.c's; each
+ * kind of row has its own file (store_internal.h lists them). Only the files of lib/store include
+ * <sqlite3.h>.
  *
  * Every statement is prepared once with SQLITE_PREPARE_PERSISTENT, kept in a cache keyed
  * by the address of its SQL text, and reset after each use; those of the connection,
  * tickets, history, outbox and gauges are prepared at open. The list filters are fixed
  * statements whose NULL parameters mean "any". */
 #include "store.h"
+#include "schema_pg.h"
 #include "store_db.h"
 #include "store_internal.h"
 
@@ -27,35 +31,21 @@
 #define STORE_BUSY_TIMEOUT_MS 25
 
 static const char sql_check[] = "SELECT 1";
-static const char sql_begin[] = "BEGIN IMMEDIATE";
-static const char sql_commit[] = "COMMIT";
-static const char sql_rollback[] = "ROLLBACK";
-static const char sql_savepoint[] = "SAVEPOINT op";
-static const char sql_release[] = "RELEASE op";
-static const char sql_rollback_to[] = "ROLLBACK TO op";
+/* Every service operation runs in this savepoint (store.h). */
+#define OP_SAVEPOINT "op"
 
-static const char *const connection_statements[] = {
-    sql_check,     sql_begin,   sql_commit,      sql_rollback,
-    sql_savepoint, sql_release, sql_rollback_to, NULL,
-};
-
-/* Prepared at open (store_internal.h): those of the files on sqlite3_*, and those of the
- * files on the SQL seam (store_db.h). */
+/* Prepared at open: those of the files still on sqlite3_* (SQLite only), and those of the
+ * files on the SQL seam (store_db.h), on either database. */
 static const char *const *const statements[] = {
-    connection_statements,    store_ticket_statements, store_outbox_statements,
-    store_session_statements, store_board_statements,  store_action_statements,
+    store_ticket_statements,
+    store_session_statements,
+    store_board_statements,
 };
+static const char *const check_statements[] = {sql_check, NULL};
 static const char *const *const seam_statements[] = {
-    store_history_statements,
-    store_gauges_statements,
-    store_schedule_statements,
+    check_statements,          store_history_statements, store_gauges_statements,
+    store_schedule_statements, store_outbox_statements,  store_action_statements,
 };
-
-/* A statement of this file, prepared at open. */
-static sqlite3_stmt *stmt(struct store *s, const char *sql)
-{
-    return store_prepared(s, sql, NULL);
-}
 
 /* "database: X" becomes "database 'PATH': X": at open the path tells which file. */
 static void name_path(struct slad_error *err, const char *path)
@@ -89,26 +79,18 @@ static int create_private(const char *path, struct slad_error *reterr)
     return r;
 }
 
-int store_open(const char *path, bool synchronous_full, struct store **ret,
-               struct slad_error *reterr)
+/* The SQLite file at path: its pragmas, its migrations, then behind db.h. */
+static int open_sqlite(struct store *s, const char *path, bool synchronous_full,
+                       struct slad_error *reterr)
 {
-    int cr = create_private(path, reterr);
-    if (cr < 0)
-        return cr;
-    struct store *s = calloc(1, sizeof(*s));
-    if (!s)
-        return slad_error_set(reterr, ENOMEM, "database '%s': out of memory", path);
+    int r = create_private(path, reterr);
+    if (r < 0)
+        return r;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
     int rc = sqlite3_open_v2(path, &s->db, flags, NULL);
-    int r;
-    if (rc != SQLITE_OK) {
-        if (!s->db) {
-            r = slad_error_set(reterr, ENOMEM, "database: out of memory");
-        } else {
-            r = store_fail(s, rc, "opening", reterr);
-        }
-        goto fail;
-    }
+    if (rc != SQLITE_OK)
+        return s->db ? store_fail(s, rc, "opening", reterr)
+                     : slad_error_set(reterr, ENOMEM, "database: out of memory");
     sqlite3_extended_result_codes(s->db, 1);
     sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS);
     r = db_wrap_sqlite(s->db, &s->dbh, reterr);
@@ -131,16 +113,46 @@ int store_open(const char *path, bool synchronous_full, struct store **ret,
         for (const char *const *sql = statements[i]; r >= 0 && *sql; sql++)
             if (!store_prepared(s, *sql, reterr))
                 r = -EIO;
+    return r;
+}
+
+/* A PostgreSQL server: durability is the server's (synchronous_commit), the schema is
+ * created or migrated under its locks. The target is never quoted: it may hold a
+ * password. */
+static int open_postgres(struct store *s, const char *target, struct slad_error *reterr)
+{
+    if (store_schema_version() != SCHEMA_PG_VERSION) /* a migration written for one only */
+        return slad_error_set(reterr, EIO,
+                              "database: this slad's PostgreSQL schema (version %d) is behind "
+                              "its SQLite schema (version %d): use an SQLite database",
+                              SCHEMA_PG_VERSION, store_schema_version());
+    int r = db_open(target, &s->dbh, reterr);
+    if (r >= 0)
+        r = schema_pg_open(s->dbh, reterr);
+    return r;
+}
+
+int store_open(const char *path, bool synchronous_full, struct store **ret,
+               struct slad_error *reterr)
+{
+    bool postgres = db_kind_of(path) == DB_POSTGRES;
+    struct store *s = calloc(1, sizeof(*s));
+    if (!s)
+        return slad_error_set(reterr, ENOMEM, "database: out of memory");
+    int r =
+        postgres ? open_postgres(s, path, reterr) : open_sqlite(s, path, synchronous_full, reterr);
     for (size_t i = 0; r >= 0 && i < sizeof(seam_statements) / sizeof(seam_statements[0]); i++)
         r = store_db_prepare_all(s, seam_statements[i], reterr);
-    if (r < 0)
-        goto fail;
+    if (r >= 0)
+        r = db_prepare_transactions(s->dbh, OP_SAVEPOINT, reterr);
+    if (r < 0) {
+        if (!postgres)
+            name_path(reterr, path);
+        store_close(s);
+        return r;
+    }
     *ret = s;
     return 0;
-fail:
-    name_path(reterr, path);
-    store_close(s);
-    return r;
 }
 
 void store_close(struct store *s)
@@ -149,32 +161,36 @@ void store_close(struct store *s)
         return;
     for (size_t i = 0; i < s->n_cached; i++)
         sqlite3_finalize(s->cached[i]);
-    db_close(s->dbh); /* its statements; the connection is closed below */
-    /* An open transaction is rolled back by the close. */
+    /* Its statements, and on PostgreSQL the connection; SQLite's is closed below. An open
+     * transaction is rolled back by the close. */
+    db_close(s->dbh);
     sqlite3_close_v2(s->db);
     free(s);
 }
 
 int store_check(struct store *s, struct slad_error *reterr)
 {
-    sqlite3_stmt *st = stmt(s, sql_check);
-    int rc = sqlite3_step(st);
-    int r = rc == SQLITE_ROW ? 0 : store_fail(s, rc, "health check", reterr);
-    sqlite3_reset(st);
-    return r;
+    struct db_stmt *st = store_stmt(s, sql_check, reterr);
+    if (!st)
+        return -EIO;
+    int r = db_step(st, "health check", reterr);
+    db_reset(st);
+    return r < 0 ? r : 0;
 }
 
 int store_begin(struct store *s, struct slad_error *reterr)
 {
     s->in_begin = false; /* a transaction SQLite rolled back by itself is over */
-    int r = store_run(s, stmt(s, sql_begin), "begin transaction", reterr);
+    int r = db_begin(s->dbh, reterr);
     s->in_begin = store_in_transaction(s);
     return r;
 }
 
 int store_commit(struct store *s, struct slad_error *reterr)
 {
-    int r = store_run(s, stmt(s, sql_commit), "commit", reterr);
+    int r = store_db_still_in_begin(s, "commit", reterr);
+    if (r == 0)
+        r = db_commit(s->dbh, reterr);
     s->in_begin = r < 0 && store_in_transaction(s);
     return r;
 }
@@ -182,25 +198,25 @@ int store_commit(struct store *s, struct slad_error *reterr)
 int store_rollback(struct store *s, struct slad_error *reterr)
 {
     s->in_begin = false;
-    return store_run(s, stmt(s, sql_rollback), "rollback", reterr);
+    return db_rollback(s->dbh, reterr);
 }
 
 int store_savepoint(struct store *s, struct slad_error *reterr)
 {
-    return store_run(s, stmt(s, sql_savepoint), "savepoint", reterr);
+    int r = store_db_still_in_begin(s, "savepoint", reterr);
+    return r < 0 ? r : db_savepoint(s->dbh, OP_SAVEPOINT, reterr);
 }
 
 int store_release(struct store *s, struct slad_error *reterr)
 {
-    return store_run(s, stmt(s, sql_release), "release savepoint", reterr);
+    int r = store_db_still_in_begin(s, "release savepoint", reterr);
+    return r < 0 ? r : db_release(s->dbh, OP_SAVEPOINT, reterr);
 }
 
 int store_rollback_to(struct store *s, struct slad_error *reterr)
 {
-    /* ROLLBACK TO keeps the savepoint open; RELEASE ends it (and, when the savepoint
-     * began the transaction, commits the now empty transaction). */
-    int r = store_run(s, stmt(s, sql_rollback_to), "rollback to savepoint", reterr);
-    if (r < 0)
-        return r;
-    return store_run(s, stmt(s, sql_release), "release savepoint", reterr);
+    /* db_rollback_to ends the savepoint too (and, when the savepoint began the
+     * transaction, commits the now empty transaction). */
+    int r = store_db_still_in_begin(s, "rollback to savepoint", reterr);
+    return r < 0 ? r : db_rollback_to(s->dbh, OP_SAVEPOINT, reterr);
 }

@@ -32,10 +32,15 @@ struct store;
 /* The schema version this binary writes (PRAGMA user_version after open). */
 int store_schema_version(void);
 
-/* Open (creating if needed) the database at path (":memory:" and "file:" URIs work),
- * in WAL mode with synchronous FULL or NORMAL, a busy timeout and foreign keys, and
- * bring its schema to store_schema_version() in one transaction. A database whose
- * version is newer than this binary is refused with -ENOTSUP. */
+/* Open the database path names (db_kind_of, as `database` is written). SQLite: the file
+ * (created if needed; ":memory:" and "file:" URIs work), in WAL mode with synchronous FULL
+ * or NORMAL, a busy timeout and foreign keys. PostgreSQL (a libpq URI or conninfo): the
+ * server's durability, synchronous_full unused. Then the schema is brought to
+ * store_schema_version() in one transaction (on PostgreSQL created or migrated once under
+ * its locks when several instances start together). A database whose version is newer
+ * than this binary is refused with -ENOTSUP. Until every store file is on the SQL seam,
+ * the tickets', sessions' and board's operations answer -EIO (ENOTSUP's message) on
+ * PostgreSQL. */
 int store_open(const char *path, bool synchronous_full, struct store **ret,
                struct slad_error *reterr);
 /* NULL-safe. Rolls back an open transaction. */

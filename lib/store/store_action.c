@@ -1,7 +1,8 @@
 /* store_action.c - the codes of action links (store.h, schema version 10): a code stands
  * for (ticket, contact) until it expires or is used; only its hash is stored, so that a
- * copy of the database holds no usable link. */
+ * copy of the database holds no usable link. On the SQL seam (store_db.h). */
 #include "store.h"
+#include "store_db.h"
 #include "store_internal.h"
 
 #include <errno.h>
@@ -25,60 +26,60 @@ const char *const store_action_statements[] = {sql_action_add, sql_action_find, 
 int store_action_add(struct store *s, const char *code_hash, int64_t ticket_id, const char *contact,
                      int64_t created_ms, int64_t expires_ms, struct slad_error *reterr)
 {
-    sqlite3_stmt *st = store_prepared(s, sql_action_add, reterr);
+    struct db_stmt *st = store_stmt(s, sql_action_add, reterr);
     if (!st)
         return -EIO;
-    struct binder b = {st, SQLITE_OK};
-    bind_text(&b, 1, code_hash);
-    bind_int64(&b, 2, ticket_id);
-    bind_text(&b, 3, contact);
-    bind_int64(&b, 4, created_ms);
-    bind_int64(&b, 5, expires_ms);
-    if (b.rc != SQLITE_OK) {
-        sqlite3_reset(st);
-        return store_fail(s, b.rc, "storing an action link", reterr);
-    }
-    return store_run(s, st, "storing an action link", reterr);
+    db_bind_text(st, 1, code_hash);
+    db_bind_int64(st, 2, ticket_id);
+    db_bind_text(st, 3, contact);
+    db_bind_int64(st, 4, created_ms);
+    db_bind_int64(st, 5, expires_ms);
+    return store_db_run(s, st, "storing an action link", reterr);
 }
 
-static int dup_column(sqlite3_stmt *st, int i, char **ret)
+static int dup_column(struct db_stmt *st, int i, char **ret)
 {
-    const char *v = column_text(st, i);
+    const char *v = db_column_text(st, i);
     *ret = v ? strdup(v) : NULL;
     return v && !*ret ? -ENOMEM : 0;
+}
+
+struct action_read {
+    struct action_link *a;
+    bool found;
+};
+
+/* The row of sql_action_find into ctx's link (its texts copied). */
+static int action_row(void *ctx, struct db_stmt *st)
+{
+    struct action_read *rd = ctx;
+    struct action_link *a = rd->a;
+    rd->found = true;
+    a->id = db_column_int64(st, 0);
+    a->ticket_id = db_column_int64(st, 1);
+    a->created_ms = db_column_int64(st, 3);
+    a->expires_ms = db_column_int64(st, 4);
+    a->used_ms = store_column_time(st, 5);
+    if (dup_column(st, 2, &a->contact) < 0 || dup_column(st, 6, &a->used_action) < 0 || !a->contact)
+        return -ENOMEM;
+    return 1; /* code_hash is unique: one row */
 }
 
 int store_action_find(struct store *s, const char *code_hash, struct action_link *ret,
                       struct slad_error *reterr)
 {
-    sqlite3_stmt *st = store_prepared(s, sql_action_find, reterr);
+    struct db_stmt *st = store_stmt(s, sql_action_find, reterr);
     if (!st)
         return -EIO;
-    struct binder b = {st, SQLITE_OK};
-    bind_text(&b, 1, code_hash);
-    if (b.rc != SQLITE_OK) {
-        sqlite3_reset(st);
-        return store_fail(s, b.rc, "finding an action link", reterr);
-    }
+    db_bind_text(st, 1, code_hash);
     struct action_link a;
     memset(&a, 0, sizeof(a));
-    int rc = sqlite3_step(st);
-    int r = 0;
-    if (rc == SQLITE_ROW) {
-        a.id = sqlite3_column_int64(st, 0);
-        a.ticket_id = sqlite3_column_int64(st, 1);
-        a.created_ms = sqlite3_column_int64(st, 3);
-        a.expires_ms = sqlite3_column_int64(st, 4);
-        a.used_ms = column_time(st, 5);
-        if (dup_column(st, 2, &a.contact) < 0 || dup_column(st, 6, &a.used_action) < 0 ||
-            !a.contact)
-            r = slad_error_set(reterr, ENOMEM, "database: out of memory reading an action link");
-    } else if (rc == SQLITE_DONE) {
+    struct action_read rd = {&a, false};
+    int r = store_db_rows(st, "finding an action link", action_row, &rd, reterr);
+    if (r == -ENOMEM)
+        slad_error_set(reterr, ENOMEM, "database: out of memory reading an action link");
+    else if (r == 0 && !rd.found)
         r = slad_error_set(reterr, ENOENT, "no such action link");
-    } else {
-        r = store_fail(s, rc, "finding an action link", reterr);
-    }
-    sqlite3_reset(st);
     if (r < 0) {
         action_link_done(&a);
         return r;
@@ -90,35 +91,22 @@ int store_action_find(struct store *s, const char *code_hash, struct action_link
 int store_action_use(struct store *s, int64_t id, const char *action, int64_t now_ms,
                      struct slad_error *reterr)
 {
-    sqlite3_stmt *st = store_prepared(s, sql_action_use, reterr);
+    struct db_stmt *st = store_stmt(s, sql_action_use, reterr);
     if (!st)
         return -EIO;
-    struct binder b = {st, SQLITE_OK};
-    bind_int64(&b, 1, id);
-    bind_int64(&b, 2, now_ms);
-    bind_text(&b, 3, action);
-    if (b.rc != SQLITE_OK) {
-        sqlite3_reset(st);
-        return store_fail(s, b.rc, "using an action link", reterr);
-    }
-    int r = store_run(s, st, "using an action link", reterr);
+    db_bind_int64(st, 1, id);
+    db_bind_int64(st, 2, now_ms);
+    db_bind_text(st, 3, action);
+    int64_t changed;
+    int r = store_db_run_changes(s, st, "using an action link", &changed, reterr);
     if (r < 0)
         return r;
-    if (sqlite3_changes(store_db(s)) == 0)
+    if (changed == 0)
         return slad_error_set(reterr, EALREADY, "action link %" PRId64 " was already used", id);
     return 0;
 }
 
 int store_action_purge(struct store *s, int64_t before_ms, struct slad_error *reterr)
 {
-    sqlite3_stmt *st = store_prepared(s, sql_action_purge, reterr);
-    if (!st)
-        return -EIO;
-    struct binder b = {st, SQLITE_OK};
-    bind_int64(&b, 1, before_ms);
-    if (b.rc != SQLITE_OK) {
-        sqlite3_reset(st);
-        return store_fail(s, b.rc, "purging action links", reterr);
-    }
-    return store_run(s, st, "purging action links", reterr);
+    return store_db_run_int64(s, sql_action_purge, before_ms, "purging action links", reterr);
 }

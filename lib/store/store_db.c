@@ -16,8 +16,7 @@ struct db_stmt *store_stmt(struct store *s, const char *sql, struct slad_error *
     return db_prepare(s->dbh, sql, reterr);
 }
 
-/* 0, or -EIO when store_begin's transaction was rolled back by the database itself. */
-static int still_in_begin(struct store *s, const char *op, struct slad_error *reterr)
+int store_db_still_in_begin(struct store *s, const char *op, struct slad_error *reterr)
 {
     if (s->in_begin && !db_in_transaction(s->dbh))
         return slad_error_set(reterr, EIO,
@@ -29,9 +28,46 @@ static int still_in_begin(struct store *s, const char *op, struct slad_error *re
 
 int store_db_run(struct store *s, struct db_stmt *st, const char *op, struct slad_error *reterr)
 {
-    int r = still_in_begin(s, op, reterr);
+    int r = store_db_still_in_begin(s, op, reterr);
     while (r == 0 && (r = db_step(st, op, reterr)) == 1)
         r = 0;
+    db_reset(st);
+    return r < 0 ? r : 0;
+}
+
+int store_db_run_changes(struct store *s, struct db_stmt *st, const char *op, int64_t *ret_changes,
+                         struct slad_error *reterr)
+{
+    int r = store_db_run(s, st, op, reterr);
+    *ret_changes = r < 0 ? 0 : db_changes(s->dbh);
+    return r;
+}
+
+int store_db_run_int64(struct store *s, const char *sql, int64_t v, const char *op,
+                       struct slad_error *reterr)
+{
+    struct db_stmt *st = store_stmt(s, sql, reterr);
+    if (!st)
+        return -EIO;
+    db_bind_int64(st, 1, v);
+    return store_db_run(s, st, op, reterr);
+}
+
+struct db_stmt *store_db_latest(struct store *s, const char *sql, int64_t id, size_t limit,
+                                struct slad_error *reterr)
+{
+    struct db_stmt *st = store_stmt(s, sql, reterr);
+    if (st) {
+        db_bind_int64(st, 1, id);
+        db_bind_limit(st, 2, limit);
+    }
+    return st;
+}
+
+int store_db_value(struct db_stmt *st, const char *op, int64_t *ret, struct slad_error *reterr)
+{
+    int r = db_step(st, op, reterr);
+    *ret = r == 1 ? store_column_time(st, 0) : SLAD_NO_TIME;
     db_reset(st);
     return r < 0 ? r : 0;
 }
@@ -40,7 +76,7 @@ int store_db_insert(struct store *s, struct db_stmt *st, const char *op, int64_t
                     struct slad_error *reterr)
 {
     *ret_id = 0;
-    int r = still_in_begin(s, op, reterr);
+    int r = store_db_still_in_begin(s, op, reterr);
     if (r == 0 && (r = db_step(st, op, reterr)) == 1) {
         *ret_id = db_column_int64(st, 0);
         while ((r = db_step(st, op, reterr)) == 1)

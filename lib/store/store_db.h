@@ -1,11 +1,13 @@
 /* store_db.h - what the store's files converted to the SQL seam (db.h) share, as
  * store_internal.h's helpers are for those still on sqlite3_*: the connection, running a
  * statement, the agenda's rows, and NULL for "none" in times and ids. Not for use outside
- * lib/store. Converted: store_followup.c, store_gauges.c, store_history.c, store_plan.c,
- * store_report.c, store_retention.c, store_schedule.c (doc/POSTGRESQL.md). */
+ * lib/store. Converted: store_action.c, store_followup.c, store_gauges.c, store_history.c,
+ * store_outbox.c, store_plan.c, store_report.c, store_retention.c, store_schedule.c
+ * (doc/POSTGRESQL.md). */
 #ifndef SLAD_STORE_DB_H
 #define SLAD_STORE_DB_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "db.h"
@@ -20,6 +22,10 @@ struct db *store_dbh(struct store *s);
  * reterr set when it cannot be prepared. */
 struct db_stmt *store_stmt(struct store *s, const char *sql, struct slad_error *reterr);
 
+/* 0, or -EIO when store_begin's transaction was rolled back by the database itself (SQLite
+ * after an I/O error): what runs now would commit alone while its batch fails. */
+int store_db_still_in_begin(struct store *s, const char *op, struct slad_error *reterr);
+
 /* Run st (bound) to its end, its rows ignored, and reset it. Inside store_begin's
  * transaction, refused when the database rolled that transaction back by itself (SQLite
  * after an I/O error): the statement would commit alone while its batch fails. */
@@ -29,6 +35,23 @@ int store_db_run(struct store *s, struct db_stmt *st, const char *op, struct sla
  * *ret_id, 0 when it inserted none (ON CONFLICT DO NOTHING). */
 int store_db_insert(struct store *s, struct db_stmt *st, const char *op, int64_t *ret_id,
                     struct slad_error *reterr);
+
+/* Run st as store_db_run: the rows it changed (db_changes) into *ret_changes. */
+int store_db_run_changes(struct store *s, struct db_stmt *st, const char *op, int64_t *ret_changes,
+                         struct slad_error *reterr);
+
+/* Run sql (a string constant, no rows) with ?1 = v (an id, an instant). */
+int store_db_run_int64(struct store *s, const char *sql, int64_t v, const char *op,
+                       struct slad_error *reterr);
+
+/* The statement of sql (a string constant) with ?1 = id and ?2 = limit (0: none) bound: the
+ * newest rows of a ticket. NULL with reterr set when it cannot be prepared. */
+struct db_stmt *store_db_latest(struct store *s, const char *sql, int64_t id, size_t limit,
+                                struct slad_error *reterr);
+
+/* Run st (bound), a query of one value, and reset it: column 0 of its first row into *ret,
+ * SLAD_NO_TIME when it is NULL or there is no row (min() of no rows, count() never). */
+int store_db_value(struct db_stmt *st, const char *op, int64_t *ret, struct slad_error *reterr);
 
 /* Step st (bound) and call fn on each row until it returns non-zero, then reset st: 0, or
  * the first failure (fn's negative value or the database's). */

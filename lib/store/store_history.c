@@ -86,10 +86,6 @@ int store_history_list(struct store *s, int64_t ticket_id, int64_t after_id, siz
 int store_history_latest(struct store *s, int64_t ticket_id, size_t limit, history_entry_fn *fn,
                          void *userdata, struct slad_error *reterr)
 {
-    struct db_stmt *st = store_stmt(s, sql_history_latest, reterr);
-    if (!st)
-        return -EIO;
-    db_bind_int64(st, 1, ticket_id);
-    db_bind_limit(st, 2, limit);
-    return history_rows(st, fn, userdata, reterr);
+    struct db_stmt *st = store_db_latest(s, sql_history_latest, ticket_id, limit, reterr);
+    return st ? history_rows(st, fn, userdata, reterr) : -EIO;
 }

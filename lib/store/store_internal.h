@@ -35,9 +35,11 @@
 
 /* The connection (store.c opens it; store_sql.c runs its statements). */
 struct store {
+    /* SQLite's connection; NULL on PostgreSQL. Only SQLite-only code uses it (the files
+     * still on sqlite3_*, the schema's migrations, store_wal.c). */
     sqlite3 *db;
-    /* The same connection behind db.h (db_wrap_sqlite): the files converted to the seam
-     * (store_db.h) run on it, the others on db until they are converted. */
+    /* The connection behind db.h: SQLite's wrapped (db_wrap_sqlite), or PostgreSQL's. The
+     * files converted to the seam (store_db.h) and the transactions run on it. */
     struct db *dbh;
     const char *cached_sql[STORE_CACHED_MAX];
     sqlite3_stmt *cached[STORE_CACHED_MAX];
@@ -47,11 +49,12 @@ struct store {
     bool in_begin;
 };
 
+/* SQLite's connection; NULL on PostgreSQL. */
 sqlite3 *store_db(struct store *s);
 
 /* The statement for sql, prepared (SQLITE_PREPARE_PERSISTENT) at its first use and kept
  * until store_close; sql must be a string constant: its address is the cache key. NULL
- * with reterr set when it cannot be prepared. Reset it after use. */
+ * with reterr set when it cannot be prepared (-ENOTSUP on PostgreSQL). Reset it after use. */
 sqlite3_stmt *store_prepared(struct store *s, const char *sql, struct slad_error *reterr);
 
 /* The statements store_open prepares, so that one that cannot be (a lost index named by

@@ -1,5 +1,7 @@
-/* store_outbox.c - notifications to deliver, in the table outbox (store.h). */
+/* store_outbox.c - notifications to deliver, in the table outbox (store.h). On the SQL
+ * seam (store_db.h). */
 #include "store.h"
+#include "store_db.h"
 #include "store_internal.h"
 
 #include <errno.h>
@@ -16,17 +18,18 @@ static const char sql_outbox_add[] =
     " state, attempts, next_attempt_ms, last_error, payload, created_ms,"
     " sent_ms, contact, address, deferred, group_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
     " ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
-    " ON CONFLICT (idempotency_key) DO NOTHING";
+    " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id";
 static const char sql_outbox_update[] =
     "UPDATE outbox SET state = ?2, channel = ?3, attempts = ?4,"
     " next_attempt_ms = ?5, last_error = ?6, sent_ms = ?7 WHERE id = ?1";
+/* The CASTs let PostgreSQL type a parameter that may be NULL. */
 static const char sql_outbox_list[] = "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE id > ?1"
-                                      " AND (?2 IS NULL OR state = ?2)"
-                                      " AND (?3 IS NULL OR ticket_id = ?3)"
-                                      " AND (?4 IS NULL OR next_attempt_ms <= ?4)"
-                                      " AND (?6 IS NULL OR event = ?6)"
-                                      " AND (?7 IS NULL OR channel = ?7)"
-                                      " AND (?8 IS NULL OR group_id = ?8)"
+                                      " AND (CAST(?2 AS TEXT) IS NULL OR state = ?2)"
+                                      " AND (CAST(?3 AS BIGINT) IS NULL OR ticket_id = ?3)"
+                                      " AND (CAST(?4 AS BIGINT) IS NULL OR next_attempt_ms <= ?4)"
+                                      " AND (CAST(?6 AS TEXT) IS NULL OR event = ?6)"
+                                      " AND (CAST(?7 AS TEXT) IS NULL OR channel = ?7)"
+                                      " AND (CAST(?8 AS BIGINT) IS NULL OR group_id = ?8)"
                                       " ORDER BY id LIMIT ?5";
 static const char sql_outbox_get[] = "SELECT " OUTBOX_COLUMNS " FROM outbox WHERE id = ?1";
 /* Delivery: these three run on the outbox_due index (state, next_attempt_ms). */
@@ -49,12 +52,14 @@ static const char sql_outbox_retry[] =
     " group_id = CASE WHEN group_id = id THEN id END WHERE id = ?1 AND state = 'dead'";
 static const char sql_outbox_retry_members[] =
     "UPDATE outbox SET state = 'sending' WHERE group_id = ?1 AND id != ?1 AND state = 'dead'";
-/* Storm grouping: the rows waiting for one address on a channel (outbox_grouping). */
+/* Storm grouping: the rows waiting for one address on a channel (outbox_grouping). IS NOT
+ * DISTINCT FROM is SQLite's IS (an address may be NULL) in words PostgreSQL reads too. */
 #define GROUP_CANDIDATES                                                                           \
     " FROM outbox WHERE state = 'pending' AND group_id IS NULL AND channel = ?1"                   \
-    " AND address IS ?2 AND next_attempt_ms <= ?3"
+    " AND address IS NOT DISTINCT FROM ?2 AND next_attempt_ms <= ?3"
+/* PostgreSQL 15 wants a name for a subquery in FROM. */
 static const char sql_outbox_group_count[] =
-    "SELECT count(*) FROM (SELECT 1" GROUP_CANDIDATES " LIMIT ?4)";
+    "SELECT count(*) FROM (SELECT 1" GROUP_CANDIDATES " LIMIT ?4) AS candidates";
 static const char sql_outbox_group_self[] = "UPDATE outbox SET group_id = id WHERE id = ?1";
 static const char sql_outbox_group_join[] =
     "UPDATE outbox SET group_id = ?5, state = 'sending' WHERE id IN"
@@ -80,38 +85,33 @@ int store_outbox_add(struct store *s, const struct outbox_row *o, int64_t *ret_i
     const char *state = outbox_state_name(o->state);
     if (!state)
         return slad_error_set(reterr, EINVAL, "database: bad outbox state %d", (int)o->state);
-    sqlite3_stmt *st = store_prepared(s, sql_outbox_add, reterr);
+    struct db_stmt *st = store_stmt(s, sql_outbox_add, reterr);
     if (!st)
         return -EIO;
-    struct binder b = {st, SQLITE_OK};
-    bind_id(&b, 1, o->ticket_id);
-    bind_text(&b, 2, o->event);
-    bind_text(&b, 3, o->channel);
-    bind_text(&b, 4, o->recipient);
-    bind_text(&b, 5, o->idempotency_key);
-    bind_text(&b, 6, state);
-    bind_int64(&b, 7, o->attempts);
-    bind_time(&b, 8, o->next_attempt_ms);
-    bind_text(&b, 9, o->last_error);
-    bind_text(&b, 10, o->payload);
-    bind_int64(&b, 11, o->created_ms);
-    bind_time(&b, 12, o->sent_ms);
-    bind_text(&b, 13, o->contact);
-    bind_text(&b, 14, o->address);
-    bind_int64(&b, 15, o->deferred);
-    bind_id(&b, 16, o->group_id);
-    if (b.rc != SQLITE_OK) {
-        sqlite3_reset(st);
-        return store_fail(s, b.rc, "queueing a notification", reterr);
-    }
-    int r = store_run(s, st, "queueing a notification", reterr);
+    store_bind_id(st, 1, o->ticket_id);
+    db_bind_text(st, 2, o->event);
+    db_bind_text(st, 3, o->channel);
+    db_bind_text(st, 4, o->recipient);
+    db_bind_text(st, 5, o->idempotency_key);
+    db_bind_text(st, 6, state);
+    db_bind_int64(st, 7, o->attempts);
+    store_bind_time(st, 8, o->next_attempt_ms);
+    db_bind_text(st, 9, o->last_error);
+    db_bind_text(st, 10, o->payload);
+    db_bind_int64(st, 11, o->created_ms);
+    store_bind_time(st, 12, o->sent_ms);
+    db_bind_text(st, 13, o->contact);
+    db_bind_text(st, 14, o->address);
+    db_bind_int64(st, 15, o->deferred);
+    store_bind_id(st, 16, o->group_id);
+    int64_t id = 0; /* none: the key was taken (ON CONFLICT DO NOTHING) */
+    int r = store_db_insert(s, st, "queueing a notification", &id, reterr);
     if (r < 0)
         return r;
-    bool added = sqlite3_changes(store_db(s)) > 0;
     if (ret_id)
-        *ret_id = added ? sqlite3_last_insert_rowid(store_db(s)) : 0;
+        *ret_id = id;
     if (ret_added)
-        *ret_added = added;
+        *ret_added = id != 0;
     return 0;
 }
 
@@ -120,124 +120,110 @@ int store_outbox_update(struct store *s, const struct outbox_row *o, struct slad
     const char *state = outbox_state_name(o->state);
     if (!state)
         return slad_error_set(reterr, EINVAL, "database: bad outbox state %d", (int)o->state);
-    sqlite3_stmt *st = store_prepared(s, sql_outbox_update, reterr);
+    struct db_stmt *st = store_stmt(s, sql_outbox_update, reterr);
     if (!st)
         return -EIO;
-    struct binder b = {st, SQLITE_OK};
-    bind_int64(&b, 1, o->id);
-    bind_text(&b, 2, state);
-    bind_text(&b, 3, o->channel);
-    bind_int64(&b, 4, o->attempts);
-    bind_time(&b, 5, o->next_attempt_ms);
-    bind_text(&b, 6, o->last_error);
-    bind_time(&b, 7, o->sent_ms);
-    if (b.rc != SQLITE_OK) {
-        sqlite3_reset(st);
-        return store_fail(s, b.rc, "updating a notification", reterr);
-    }
-    int r = store_run(s, st, "updating a notification", reterr);
+    db_bind_int64(st, 1, o->id);
+    db_bind_text(st, 2, state);
+    db_bind_text(st, 3, o->channel);
+    db_bind_int64(st, 4, o->attempts);
+    store_bind_time(st, 5, o->next_attempt_ms);
+    db_bind_text(st, 6, o->last_error);
+    store_bind_time(st, 7, o->sent_ms);
+    int64_t changed;
+    int r = store_db_run_changes(s, st, "updating a notification", &changed, reterr);
     if (r < 0)
         return r;
-    if (sqlite3_changes(store_db(s)) == 0)
+    if (changed == 0)
         return slad_error_set(reterr, ENOENT, "notification %" PRId64 " not found", o->id);
     return 0;
 }
 
-/* Step st (columns OUTBOX_COLUMNS) and call fn on each row; *ret_rows counts them. */
-static int outbox_rows(struct store *s, sqlite3_stmt *st, outbox_row_fn *fn, void *userdata,
+struct outbox_walk {
+    outbox_row_fn *fn;
+    void *userdata;
+    size_t rows;
+    struct slad_error *reterr;
+};
+
+/* A row of columns OUTBOX_COLUMNS to the caller's fn. */
+static int outbox_row(void *ctx, struct db_stmt *st)
+{
+    struct outbox_walk *w = ctx;
+    int state = outbox_state_from_name(db_column_text(st, 6));
+    if (state < 0)
+        return slad_error_set(w->reterr, EIO,
+                              "database: notification %" PRId64 " has an unknown state",
+                              db_column_int64(st, 0));
+    struct outbox_row o = {
+        .id = db_column_int64(st, 0),
+        .ticket_id = db_column_int64(st, 1), /* NULL reads as 0 */
+        .event = db_column_text(st, 2),
+        .channel = db_column_text(st, 3),
+        .recipient = db_column_text(st, 4),
+        .idempotency_key = db_column_text(st, 5),
+        .state = state,
+        .attempts = (int)db_column_int64(st, 7),
+        .next_attempt_ms = store_column_time(st, 8),
+        .last_error = db_column_text(st, 9),
+        .payload = db_column_text(st, 10),
+        .created_ms = db_column_int64(st, 11),
+        .sent_ms = store_column_time(st, 12),
+        .contact = db_column_text(st, 13),
+        .retried_ms = store_column_time(st, 14),
+        .address = db_column_text(st, 15),
+        .deferred = db_column_int64(st, 16) != 0,
+        .group_id = db_column_int64(st, 17), /* NULL reads as 0 */
+    };
+    w->rows++;
+    return w->fn(w->userdata, &o);
+}
+
+/* Step st (bound; columns OUTBOX_COLUMNS) and call fn on each row; *ret_rows counts them.
+ * st NULL: it could not be prepared (reterr is set). */
+static int outbox_rows(struct db_stmt *st, const char *op, outbox_row_fn *fn, void *userdata,
                        size_t *ret_rows, struct slad_error *reterr)
 {
-    int rc, r = 0;
-    size_t rows = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int state = outbox_state_from_name(column_text(st, 6));
-        if (state < 0) {
-            r = slad_error_set(reterr, EIO,
-                               "database: notification %" PRId64 " has an unknown "
-                               "state",
-                               (int64_t)sqlite3_column_int64(st, 0));
-            break;
-        }
-        struct outbox_row o = {
-            .id = sqlite3_column_int64(st, 0),
-            .ticket_id = sqlite3_column_int64(st, 1), /* NULL reads as 0 */
-            .event = column_text(st, 2),
-            .channel = column_text(st, 3),
-            .recipient = column_text(st, 4),
-            .idempotency_key = column_text(st, 5),
-            .state = state,
-            .attempts = sqlite3_column_int(st, 7),
-            .next_attempt_ms = column_time(st, 8),
-            .last_error = column_text(st, 9),
-            .payload = column_text(st, 10),
-            .created_ms = sqlite3_column_int64(st, 11),
-            .sent_ms = column_time(st, 12),
-            .contact = column_text(st, 13),
-            .retried_ms = column_time(st, 14),
-            .address = column_text(st, 15),
-            .deferred = sqlite3_column_int(st, 16) != 0,
-            .group_id = sqlite3_column_int64(st, 17), /* NULL reads as 0 */
-        };
-        rows++;
-        r = fn(userdata, &o);
-        if (r != 0)
-            break;
-    }
-    if (r == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
-        r = store_fail(s, rc, "listing notifications", reterr);
-    sqlite3_reset(st);
-    *ret_rows = rows;
-    return r < 0 ? r : 0;
+    struct outbox_walk w = {fn, userdata, 0, reterr};
+    int r = st ? store_db_rows(st, op, outbox_row, &w, reterr) : -EIO;
+    if (ret_rows)
+        *ret_rows = w.rows;
+    return r;
 }
 
 int store_outbox_list(struct store *s, const struct outbox_filter *f, outbox_row_fn *fn,
                       void *userdata, struct slad_error *reterr)
 {
-    sqlite3_stmt *st = store_prepared(s, sql_outbox_list, reterr);
+    struct db_stmt *st = store_stmt(s, sql_outbox_list, reterr);
     if (!st)
         return -EIO;
-    struct binder b = {st, SQLITE_OK};
-    bind_int64(&b, 1, f->after_id);
-    if (f->state >= 0)
-        bind_text(&b, 2, outbox_state_name(f->state));
-    else
-        bind_null(&b, 2);
-    bind_id(&b, 3, f->ticket_id);
-    bind_time(&b, 4, f->due_ms);
-    bind_limit(&b, 5, f->limit);
-    bind_text(&b, 6, f->event);
-    bind_text(&b, 7, f->channel);
-    bind_id(&b, 8, f->group_id);
-    if (b.rc != SQLITE_OK) {
-        sqlite3_reset(st);
-        return store_fail(s, b.rc, "listing notifications", reterr);
-    }
-    size_t rows;
-    return outbox_rows(s, st, fn, userdata, &rows, reterr);
+    db_bind_int64(st, 1, f->after_id);
+    db_bind_text(st, 2, f->state >= 0 ? outbox_state_name(f->state) : NULL);
+    store_bind_id(st, 3, f->ticket_id);
+    store_bind_time(st, 4, f->due_ms);
+    db_bind_limit(st, 5, f->limit);
+    db_bind_text(st, 6, f->event);
+    db_bind_text(st, 7, f->channel);
+    store_bind_id(st, 8, f->group_id);
+    return outbox_rows(st, "listing notifications", fn, userdata, NULL, reterr);
 }
 
 int store_outbox_latest(struct store *s, int64_t ticket_id, size_t limit, outbox_row_fn *fn,
                         void *userdata, struct slad_error *reterr)
 {
-    sqlite3_stmt *st = NULL;
-    int r = store_bind_latest(s, sql_outbox_latest, ticket_id, limit, "listing notifications", &st,
-                              reterr);
-    size_t rows;
-    return r < 0 ? r : outbox_rows(s, st, fn, userdata, &rows, reterr);
+    struct db_stmt *st = store_db_latest(s, sql_outbox_latest, ticket_id, limit, reterr);
+    return outbox_rows(st, "listing notifications", fn, userdata, NULL, reterr);
 }
 
 int store_outbox_get(struct store *s, int64_t id, outbox_row_fn *fn, void *userdata,
                      struct slad_error *reterr)
 {
-    sqlite3_stmt *st = store_prepared(s, sql_outbox_get, reterr);
+    struct db_stmt *st = store_stmt(s, sql_outbox_get, reterr);
     if (!st)
         return -EIO;
-    struct binder b = {st, SQLITE_OK};
-    bind_int64(&b, 1, id);
-    if (b.rc != SQLITE_OK)
-        return store_fail(s, b.rc, "loading a notification", reterr);
+    db_bind_int64(st, 1, id);
     size_t rows;
-    int r = outbox_rows(s, st, fn, userdata, &rows, reterr);
+    int r = outbox_rows(st, "loading a notification", fn, userdata, &rows, reterr);
     if (r < 0)
         return r;
     if (rows == 0)
@@ -248,86 +234,68 @@ int store_outbox_get(struct store *s, int64_t id, outbox_row_fn *fn, void *userd
 int store_outbox_due(struct store *s, int64_t now_ms, int64_t after_ms, int64_t after_id,
                      size_t limit, outbox_row_fn *fn, void *userdata, struct slad_error *reterr)
 {
-    sqlite3_stmt *st = store_prepared(s, sql_outbox_due, reterr);
+    struct db_stmt *st = store_stmt(s, sql_outbox_due, reterr);
     if (!st)
         return -EIO;
-    struct binder b = {st, SQLITE_OK};
-    bind_int64(&b, 1, now_ms);
-    bind_limit(&b, 2, limit);
-    bind_int64(&b, 3, after_ms);
-    bind_int64(&b, 4, after_id);
-    if (b.rc != SQLITE_OK) {
-        sqlite3_reset(st);
-        return store_fail(s, b.rc, "listing due notifications", reterr);
-    }
-    size_t rows;
-    return outbox_rows(s, st, fn, userdata, &rows, reterr);
+    db_bind_int64(st, 1, now_ms);
+    db_bind_limit(st, 2, limit);
+    db_bind_int64(st, 3, after_ms);
+    db_bind_int64(st, 4, after_id);
+    return outbox_rows(st, "listing due notifications", fn, userdata, NULL, reterr);
 }
 
 int store_outbox_next_due(struct store *s, int64_t *ret_ms, struct slad_error *reterr)
 {
-    sqlite3_stmt *st = store_prepared(s, sql_outbox_next_due, reterr);
+    struct db_stmt *st = store_stmt(s, sql_outbox_next_due, reterr);
     if (!st)
         return -EIO;
-    int rc = sqlite3_step(st);
-    int r = 0;
-    if (rc == SQLITE_ROW)
-        *ret_ms =
-            sqlite3_column_type(st, 0) == SQLITE_NULL ? SLAD_NO_TIME : sqlite3_column_int64(st, 0);
-    else
-        r = store_fail(s, rc, "finding the next notification", reterr);
-    sqlite3_reset(st);
-    return r;
+    return store_db_value(st, "finding the next notification", ret_ms, reterr);
 }
 
 int store_outbox_requeue_sending(struct store *s, int64_t now_ms, size_t *ret_n,
                                  struct slad_error *reterr)
 {
-    sqlite3_stmt *st = store_prepared(s, sql_outbox_requeue, reterr);
+    struct db_stmt *st = store_stmt(s, sql_outbox_requeue, reterr);
     if (!st)
         return -EIO;
-    struct binder b = {st, SQLITE_OK};
-    bind_int64(&b, 1, now_ms);
-    if (b.rc != SQLITE_OK) {
-        sqlite3_reset(st);
-        return store_fail(s, b.rc, "re-queueing notifications", reterr);
-    }
-    int r = store_run(s, st, "re-queueing notifications", reterr);
-    if (r < 0)
-        return r;
-    if (ret_n)
-        *ret_n = (size_t)sqlite3_changes(store_db(s));
-    return 0;
+    db_bind_int64(st, 1, now_ms);
+    int64_t changed;
+    int r = store_db_run_changes(s, st, "re-queueing notifications", &changed, reterr);
+    if (r == 0 && ret_n)
+        *ret_n = (size_t)changed;
+    return r;
 }
 
 int store_outbox_requeue(struct store *s, int64_t id, int64_t now_ms, struct slad_error *reterr)
 {
-    sqlite3_stmt *st = store_prepared(s, sql_outbox_retry, reterr);
+    struct db_stmt *st = store_stmt(s, sql_outbox_retry, reterr);
     if (!st)
         return -EIO;
-    struct binder b = {st, SQLITE_OK};
-    bind_int64(&b, 1, id);
-    bind_int64(&b, 2, now_ms);
-    if (b.rc != SQLITE_OK) {
-        sqlite3_reset(st);
-        return store_fail(s, b.rc, "re-queueing a notification", reterr);
-    }
-    int r = store_run(s, st, "re-queueing a notification", reterr);
+    db_bind_int64(st, 1, id);
+    db_bind_int64(st, 2, now_ms);
+    int64_t changed;
+    int r = store_db_run_changes(s, st, "re-queueing a notification", &changed, reterr);
     if (r < 0)
         return r;
-    if (sqlite3_changes(store_db(s)) == 0)
+    if (changed == 0)
         return slad_error_set(reterr, EBUSY, "notification %" PRId64 " is not dead", id);
-    return store_run_id(s, sql_outbox_retry_members, id, "re-queueing a notification", reterr);
+    return store_db_run_int64(s, sql_outbox_retry_members, id, "re-queueing a notification",
+                              reterr);
 }
 
-/* Bind the grouping's candidates: channel, address, until_ms, max (?1..?4). */
-static void bind_candidates(struct binder *b, const struct outbox_row *g, int64_t until_ms,
-                            size_t max)
+/* The statement of sql with the grouping's candidates bound: channel, address, until_ms,
+ * max (?1..?4). */
+static struct db_stmt *candidates(struct store *s, const char *sql, const struct outbox_row *g,
+                                  int64_t until_ms, size_t max, struct slad_error *reterr)
 {
-    bind_text(b, 1, g->channel);
-    bind_text(b, 2, g->address);
-    bind_int64(b, 3, until_ms);
-    bind_limit(b, 4, max);
+    struct db_stmt *st = store_stmt(s, sql, reterr);
+    if (st) {
+        db_bind_text(st, 1, g->channel);
+        db_bind_text(st, 2, g->address);
+        db_bind_int64(st, 3, until_ms);
+        db_bind_limit(st, 4, max);
+    }
+    return st;
 }
 
 int store_outbox_group(struct store *s, const struct outbox_row *g, int64_t until_ms, size_t max,
@@ -335,57 +303,42 @@ int store_outbox_group(struct store *s, const struct outbox_row *g, int64_t unti
 {
     *ret_id = 0;
     *ret_n = 0;
-    sqlite3_stmt *st = store_prepared(s, sql_outbox_group_count, reterr);
-    if (!st)
-        return -EIO;
-    struct binder b = {st, SQLITE_OK};
-    bind_candidates(&b, g, until_ms, max);
-    int rc = b.rc == SQLITE_OK ? sqlite3_step(st) : b.rc;
-    int64_t n = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW)
-        return store_fail(s, rc, "grouping notifications", reterr);
+    struct db_stmt *st = candidates(s, sql_outbox_group_count, g, until_ms, max, reterr);
+    int64_t n = 0;
+    int r = st ? store_db_value(st, "grouping notifications", &n, reterr) : -EIO;
+    if (r < 0)
+        return r;
     if (n < 2) /* alone: it goes as it is */
         return 0;
     int64_t id = 0;
-    int r = store_outbox_add(s, g, &id, NULL, reterr);
+    r = store_outbox_add(s, g, &id, NULL, reterr);
     if (r == 0 && id == 0)
         r = slad_error_set(reterr, EEXIST, "grouped message '%s' exists", g->idempotency_key);
     if (r == 0)
-        r = store_run_id(s, sql_outbox_group_self, id, "grouping notifications", reterr);
+        r = store_db_run_int64(s, sql_outbox_group_self, id, "grouping notifications", reterr);
     if (r < 0)
         return r;
-    if (!(st = store_prepared(s, sql_outbox_group_join, reterr)))
+    if (!(st = candidates(s, sql_outbox_group_join, g, until_ms, max, reterr)))
         return -EIO;
-    b = (struct binder){st, SQLITE_OK};
-    bind_candidates(&b, g, until_ms, max);
-    bind_int64(&b, 5, id);
-    if (b.rc != SQLITE_OK) {
-        sqlite3_reset(st);
-        return store_fail(s, b.rc, "grouping notifications", reterr);
-    }
-    r = store_run(s, st, "grouping notifications", reterr);
+    db_bind_int64(st, 5, id);
+    int64_t joined;
+    r = store_db_run_changes(s, st, "grouping notifications", &joined, reterr);
     if (r < 0)
         return r;
     *ret_id = id;
-    *ret_n = (size_t)sqlite3_changes(store_db(s));
+    *ret_n = (size_t)joined;
     return 0;
 }
 
 int store_outbox_settle_group(struct store *s, const struct outbox_row *g,
                               struct slad_error *reterr)
 {
-    sqlite3_stmt *st = store_prepared(s, sql_outbox_group_settle, reterr);
+    struct db_stmt *st = store_stmt(s, sql_outbox_group_settle, reterr);
     if (!st)
         return -EIO;
-    struct binder b = {st, SQLITE_OK};
-    bind_int64(&b, 1, g->id);
-    bind_text(&b, 2, outbox_state_name(g->state));
-    bind_text(&b, 3, g->last_error);
-    bind_time(&b, 4, g->sent_ms);
-    if (b.rc != SQLITE_OK) {
-        sqlite3_reset(st);
-        return store_fail(s, b.rc, "recording a grouped message", reterr);
-    }
-    return store_run(s, st, "recording a grouped message", reterr);
+    db_bind_int64(st, 1, g->id);
+    db_bind_text(st, 2, outbox_state_name(g->state));
+    db_bind_text(st, 3, g->last_error);
+    store_bind_time(st, 4, g->sent_ms);
+    return store_db_run(s, st, "recording a grouped message", reterr);
 }

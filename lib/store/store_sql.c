@@ -70,6 +70,11 @@ sqlite3 *store_db(struct store *s)
 
 sqlite3_stmt *store_prepared(struct store *s, const char *sql, struct slad_error *reterr)
 {
+    if (!s->db) { /* a PostgreSQL store: only the files on the seam run on it */
+        slad_error_set(reterr, ENOTSUP,
+                       "database: this operation is not available on PostgreSQL yet");
+        return NULL;
+    }
     size_t i = 0;
     for (; i < s->n_cached; i++)
         if (s->cached_sql[i] == sql)
@@ -145,5 +150,5 @@ int store_exec(sqlite3 *db, const char *sql, const char *op, struct slad_error *
 
 bool store_in_transaction(const struct store *s)
 {
-    return !sqlite3_get_autocommit(s->db);
+    return db_in_transaction(s->dbh);
 }

@@ -1,6 +1,7 @@
 /* store_wal.c - the WAL's fsync and checkpoints off the connection's thread (see
  * store_wal.h for why this keeps SQLite's durability). */
 #include "store_wal.h"
+#include "store_db.h"
 #include "store_internal.h"
 
 #include <errno.h>
@@ -30,6 +31,9 @@ static int wal_hook(void *userdata, sqlite3 *db, const char *name, int frames)
 int store_wal_open(struct store *s, bool sync_commits, struct store_wal **ret,
                    struct slad_error *reterr)
 {
+    /* PostgreSQL: the server makes each commit durable; the daemon commits on the loop. */
+    if (db_kind(store_dbh(s)) != DB_SQLITE)
+        return slad_error_set(reterr, ENOTSUP, "database: PostgreSQL has no WAL file to sync");
     sqlite3 *db = store_db(s);
     const char *main_file = sqlite3_db_filename(db, "main");
     if (!main_file || !main_file[0])

@@ -29,7 +29,8 @@ struct store_wal;
 /* On the connection's thread, outside a transaction. Turns off SQLite's automatic
  * checkpoints (store_wal_frames tells when one is due) and, when sync_commits, the WAL's
  * fdatasync at each commit: from then on a commit is durable only after store_wal_sync.
- * -ENOTSUP for a database without a file (":memory:", a temporary one): nothing changes.
+ * -ENOTSUP for a database without a file (":memory:", a temporary one) or on PostgreSQL
+ * (its server makes each commit durable): nothing changes.
  * On any failure the connection is left as it was. */
 int store_wal_open(struct store *s, bool sync_commits, struct store_wal **ret,
                    struct slad_error *reterr);
