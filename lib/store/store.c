@@ -36,15 +36,15 @@ static const char sql_check[] = "SELECT 1";
 
 /* Prepared at open: those of the files still on sqlite3_* (SQLite only), and those of the
  * files on the SQL seam (store_db.h), on either database. */
+static const char *const no_statements[] = {NULL};
 static const char *const *const statements[] = {
-    store_ticket_statements,
-    store_session_statements,
-    store_board_statements,
+    no_statements, /* every file is on the seam now */
 };
 static const char *const check_statements[] = {sql_check, NULL};
 static const char *const *const seam_statements[] = {
     check_statements,          store_history_statements, store_gauges_statements,
     store_schedule_statements, store_outbox_statements,  store_action_statements,
+    store_ticket_statements,   store_session_statements, store_board_statements,
 };
 
 /* "database: X" becomes "database 'PATH': X": at open the path tells which file. */

@@ -1,9 +1,9 @@
 /* store_db.h - what the store's files converted to the SQL seam (db.h) share, as
  * store_internal.h's helpers are for those still on sqlite3_*: the connection, running a
  * statement, the agenda's rows, and NULL for "none" in times and ids. Not for use outside
- * lib/store. Converted: store_action.c, store_followup.c, store_gauges.c, store_history.c,
- * store_outbox.c, store_plan.c, store_report.c, store_retention.c, store_schedule.c
- * (doc/POSTGRESQL.md). */
+ * lib/store. Converted: store_action.c, store_board.c, store_followup.c, store_gauges.c,
+ * store_history.c, store_outbox.c, store_plan.c, store_report.c, store_retention.c,
+ * store_schedule.c, store_session.c, store_ticket.c (doc/POSTGRESQL.md). */
 #ifndef SLAD_STORE_DB_H
 #define SLAD_STORE_DB_H
 
@@ -52,6 +52,14 @@ struct db_stmt *store_db_latest(struct store *s, const char *sql, int64_t id, si
 /* Run st (bound), a query of one value, and reset it: column 0 of its first row into *ret,
  * SLAD_NO_TIME when it is NULL or there is no row (min() of no rows, count() never). */
 int store_db_value(struct db_stmt *st, const char *op, int64_t *ret, struct slad_error *reterr);
+
+/* Run sql (a string constant, no rows) with ?1 = id, as store_db_run. */
+int store_db_run_id(struct store *s, const char *sql, int64_t id, const char *op,
+                    struct slad_error *reterr);
+
+/* Step st (bound) once and reset it: 1 with column 0 of its row into *ret (a count, an
+ * id), 0 when it has no row, -errno on failure. */
+int store_db_scalar(struct db_stmt *st, const char *op, int64_t *ret, struct slad_error *reterr);
 
 /* Step st (bound) and call fn on each row until it returns non-zero, then reset st: 0, or
  * the first failure (fn's negative value or the database's). */
