@@ -218,17 +218,12 @@ static int start(struct slad *s)
 {
     const struct conf_daemon *d = &s->conf->daemon;
     struct slad_error err;
-    /* The loader accepts it (doc/POSTGRESQL.md); the store cannot run on it yet. The
-     * setting is not echoed: it may hold a password. */
-    if (dbtarget_is_postgres(d->database)) {
-        log_err("store", "database: a PostgreSQL database is configured, but the PostgreSQL "
-                         "backend of this slad is not finished; set database to an SQLite file "
-                         "path (e.g. \"/var/lib/slad/slad.db\")");
-        return -ENOTSUP;
-    }
     int r = store_open(d->database, d->synchronous_full, &s->store, &err);
     if (r < 0) {
-        log_err("store", "cannot open the database '%s': %s", d->database, err.msg);
+        /* A PostgreSQL target is not echoed: it may hold a password. */
+        log_err("store", "cannot open the database '%s': %s",
+                dbtarget_is_postgres(d->database) ? "(the PostgreSQL database)" : d->database,
+                err.msg);
         return r;
     }
     s->agenda = agenda_new();
