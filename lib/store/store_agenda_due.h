@@ -16,8 +16,7 @@
 /* fn(userdata, kind, id, next_ms) for every ticket, follow-up and plan whose next instant
  * is at or before until_ms. 0, or the first failure (fn's negative value or the
  * database's). */
-typedef int store_agenda_due_fn(void *userdata, enum agenda_kind kind, int64_t id,
-                                int64_t next_ms);
+typedef int store_agenda_due_fn(void *userdata, enum agenda_kind kind, int64_t id, int64_t next_ms);
 int store_agenda_due(struct store *s, int64_t until_ms, store_agenda_due_fn *fn, void *userdata,
                      struct slad_error *reterr);
 

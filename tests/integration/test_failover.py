@@ -94,6 +94,15 @@ class Pair:
                 f.write(text)
             self.d[n] = d
 
+    def start(self):
+        """a first (the scheduler, fencing number 1), then b (a standby)."""
+        a, b = self.d["a"], self.d["b"]
+        a.start()
+        wait_for(lambda: role(a) == ("scheduler", 1), 10, "a to be the scheduler")
+        b.start()
+        assert role(b) == ("standby", 0)
+        return a, b
+
     def sql(self, q):
         return self.cluster.psql(q, dbname=self.dbname)
 
@@ -210,10 +219,7 @@ def receiver():
 def test_kill_9_of_the_scheduler_under_load(postgres, tmp_path, receiver, round_no):
     pair = Pair(postgres, tmp_path, receiver, f"kill_{round_no}")
     try:
-        pair.d["a"].start()
-        wait_for(lambda: role(pair.d["a"]) == ("scheduler", 1), 10, "a to be the scheduler")
-        pair.d["b"].start()
-        assert role(pair.d["b"]) == ("standby", 0)
+        pair.start()
         ledger = Ledger()
         stop, threads = start_load(pair, ledger)
         time.sleep(2.5)  # load on both, steps firing and delivered by a
@@ -254,11 +260,8 @@ def test_kill_9_of_the_scheduler_under_load(postgres, tmp_path, receiver, round_
 def test_split_brain_paused_scheduler_sends_nothing_after_resuming(postgres, tmp_path, receiver,
                                                                    round_no):
     pair = Pair(postgres, tmp_path, receiver, f"split_{round_no}")
-    a, b = pair.d["a"], pair.d["b"]
     try:
-        a.start()
-        wait_for(lambda: role(a) == ("scheduler", 1), 10, "a to be the scheduler")
-        b.start()
+        a, b = pair.start()
         ledger = Ledger()
         # a delivers the first tickets' steps; then a quiet second so nothing is in flight.
         stop, threads = start_load(pair, ledger)
@@ -295,11 +298,8 @@ def test_split_brain_paused_scheduler_sends_nothing_after_resuming(postgres, tmp
 
 def test_database_restart_under_load(postgres, tmp_path, receiver):
     pair = Pair(postgres, tmp_path, receiver, "restart")
-    a, b = pair.d["a"], pair.d["b"]
     try:
-        a.start()
-        wait_for(lambda: role(a) == ("scheduler", 1), 10, "a to be the scheduler")
-        b.start()
+        a, b = pair.start()
         ledger = Ledger()
         stop, threads = start_load(pair, ledger)
         time.sleep(1.5)
