@@ -190,7 +190,8 @@ static void sigterm_cb(struct ev_loop *loop, ev_signal *w, int revents)
     timers_stop(s->timers);
     deliver_stop(s->deliver);
     retention_stop(s->retention);
-    scheduler_stop(s->scheduler);
+    /* The lease is still renewed while the attempts in flight drain: their outcomes are
+     * scheduler writes, which the fencing check would refuse once it ran out. */
     stop_status_timer(s);
     ev_timer_init(&s->stop_poll, stop_poll_cb, 0., 0.01);
     s->stop_poll.data = s;
