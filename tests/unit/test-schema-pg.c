@@ -55,18 +55,6 @@ static int run(struct db *db, const char *sql, struct slad_error *err)
     return db_exec(db, sql, "test", err);
 }
 
-static int64_t one(struct db *db, const char *sql)
-{
-    struct slad_error err = {{0}};
-    struct db_stmt *st = db_prepare(db, sql, &err);
-    if (!st)
-        fail_msg("%s: %s", sql, err.msg);
-    assert_int_equal(db_step(st, "one", &err), 1);
-    int64_t v = db_column_int64(st, 0);
-    db_reset(st);
-    return v;
-}
-
 static void test_create_once(void **state)
 {
     struct db *db = *state;
@@ -103,7 +91,7 @@ static void test_keys_cascades_and_counters(void **state)
     assert_int_equal(run(db, TICKET("2", "'crm'", "'A-1'", "new"), &err), -EEXIST);
     assert_int_equal(run(db, TICKET("2", "NULL", "NULL", "new"), &err), 0);
     assert_int_equal(run(db, TICKET("3", "NULL", "NULL", "new"), &err), 0); /* NULLs differ */
-    assert_int_equal(one(db, "SELECT reported_at_ms FROM tickets WHERE id = 1"), T0);
+    assert_int_equal(testdb_value(db, "SELECT reported_at_ms FROM tickets WHERE id = 1"), T0);
     assert_int_equal(counter(db, "ticket new"), 3);
     assert_int_equal(run(db, "UPDATE tickets SET status = 'closed' WHERE id = 1", &err), 0);
     assert_int_equal(run(db, "UPDATE tickets SET title = 'x' WHERE id = 2", &err), 0);
@@ -137,7 +125,8 @@ static void test_keys_cascades_and_counters(void **state)
                          " deadline_ms) VALUES (1, 'visit', 'assignee', 0, 1, 2)",
                          &err),
                      0);
-    assert_int_equal(one(db, "SELECT reported_at_ms FROM followups WHERE name = 'visit'"), T0);
+    assert_int_equal(testdb_value(db, "SELECT reported_at_ms FROM followups WHERE name = 'visit'"),
+                     T0);
     assert_int_equal(run(db,
                          "INSERT INTO followups (ticket_id, name, owner, created_ms, due_ms,"
                          " deadline_ms) VALUES (1, 'visit', 'assignee', 0, 1, 2)",
@@ -146,9 +135,9 @@ static void test_keys_cascades_and_counters(void **state)
 
     /* Deleting the ticket takes its rows, and the counters follow. */
     assert_int_equal(run(db, "DELETE FROM tickets WHERE id = 1", &err), 0);
-    assert_int_equal(one(db, "SELECT count(*) FROM clocks"), 0);
-    assert_int_equal(one(db, "SELECT count(*) FROM outbox"), 0);
-    assert_int_equal(one(db, "SELECT count(*) FROM followups"), 0);
+    assert_int_equal(testdb_value(db, "SELECT count(*) FROM clocks"), 0);
+    assert_int_equal(testdb_value(db, "SELECT count(*) FROM outbox"), 0);
+    assert_int_equal(testdb_value(db, "SELECT count(*) FROM followups"), 0);
     assert_int_equal(counter(db, "breached"), 0);
     assert_int_equal(counter(db, "ticket closed"), 0);
     assert_int_equal(counter(db, "outbox sent"), 0);
@@ -237,14 +226,16 @@ static void test_overrides(void **state)
                      -EINVAL);
     assert_int_equal(run(db, "DELETE FROM schedule_overrides", &err), 0);
     assert_int_equal(run(db, add, &err), 0);
-    assert_true(one(db, "SELECT max(id) FROM schedule_overrides") > 1); /* 1 is not reused */
+    assert_true(testdb_value(db, "SELECT max(id) FROM schedule_overrides") >
+                1); /* 1 is not reused */
     /* Version 9's outbox columns and their defaults. */
     assert_int_equal(run(db,
                          "INSERT INTO outbox (event, recipient, idempotency_key, created_ms,"
                          " contact, address) VALUES ('digest', 'ops', 'g1', 0, 'ann', 'a@b')",
                          &err),
                      0);
-    assert_int_equal(one(db, "SELECT deferred FROM outbox WHERE idempotency_key = 'g1'"), 0);
+    assert_int_equal(testdb_value(db, "SELECT deferred FROM outbox WHERE idempotency_key = 'g1'"),
+                     0);
 }
 
 int main(void)

@@ -1,13 +1,13 @@
-/* test-store-seam.c - the store's files converted to the SQL seam (store_db.h: tickets,
- * the board, console sessions, follow-ups, plans, on-call overrides, history, gauges,
- * retention, the SLA report) give the same
- * answers on SQLite (meson test store-seam: a store_open'ed file) and on PostgreSQL
- * (store-seam-postgres, under scripts/with-postgres.sh: a store whose one connection is
- * the seam's, on schema_pg_create's schema, as the PostgreSQL store is to be): ids from
- * RETURNING, duplicates refused, optional filters given or NULL, LIMIT none or some, the
- * report's sums, the purge of a closed ticket and the gauges its triggers keep; a ticket
- * with its labels and clocks written and read back whole, every list filter, the board's
- * counts, sessions; on PostgreSQL the load for update holds the row until the commit. */
+/* test-store-seam.c - the store's files on the SQL seam (store_db.h: tickets, the board,
+ * console sessions, follow-ups, plans, on-call overrides, history, the outbox, action
+ * links, gauges, retention, the SLA report) give the same answers on SQLite (meson test
+ * store-seam: a store_open'ed file) and on PostgreSQL (store-seam-postgres, under
+ * scripts/with-postgres.sh: store_open on an empty database): ids from RETURNING,
+ * duplicates refused, optional filters given or NULL, LIMIT none or some, changed rows
+ * counted, the report's sums, the purge of a closed ticket and the gauges its triggers
+ * keep; a ticket with its labels and clocks written and read back whole, every list
+ * filter, the board's counts, sessions; on PostgreSQL the load for update holds the row
+ * until the commit. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,11 +20,9 @@
 #include <unistd.h>
 
 #include "report.h"
-#include "schema_pg.h"
 #include "store.h"
 #include "store_db.h"
 #include "store_followup.h"
-#include "store_internal.h"
 #include "store_plan.h"
 #include "store_retention.h"
 #include "store_schedule.h"
@@ -38,19 +36,15 @@ static struct store *open_store(void)
 {
     struct slad_error err = {{0}};
     struct store *s = NULL;
-    if (!testdb_on_postgres()) {
-        if (store_open(testdb_target(), true, &s, &err) < 0)
-            fail_msg("store_open: %s", err.msg);
-        return s;
+    if (testdb_on_postgres()) { /* an empty database: store_open makes the schema */
+        struct db *db = testdb_open();
+        testdb_exec(db, "SET client_min_messages = warning;"
+                        "DROP SCHEMA public CASCADE; CREATE SCHEMA public");
+        db_close(db);
     }
-    struct db *db = testdb_open();
-    testdb_exec(db, "SET client_min_messages = warning;"
-                    "DROP SCHEMA public CASCADE; CREATE SCHEMA public");
-    if (schema_pg_create(db, &err) < 0)
-        fail_msg("schema_pg_create: %s", err.msg);
-    s = calloc(1, sizeof(*s));
-    assert_non_null(s);
-    s->dbh = db; /* no SQLite connection: only the converted files may run */
+    if (store_open(testdb_target(), true, &s, &err) < 0)
+        fail_msg("store_open: %s", err.msg);
+    assert_int_equal(db_kind(store_dbh(s)), testdb_on_postgres() ? DB_POSTGRES : DB_SQLITE);
     return s;
 }
 
@@ -74,12 +68,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    struct store *s = *state;
-    if (testdb_on_postgres()) {
-        db_close(s->dbh);
-        free(s);
-    } else {
-        store_close(s);
+    store_close(*state);
+    if (!testdb_on_postgres()) {
         testdb_cleanup();
         assert_int_equal(testdb_init(), 0);
     }
@@ -317,6 +307,246 @@ static void test_report_gauges_and_purge(void **state)
     assert_int_equal(store_gauges(s, &g, &err), 0);
     assert_int_equal(g.tickets[TICKET_CLOSED], 0);
     assert_int_equal(g.tickets[TICKET_OPEN], 1);
+}
+
+/* Outbox rows seen by a listing: their ids, in order, after the count in ids[0]. */
+static int collect_outbox(void *userdata, const struct outbox_row *o)
+{
+    int64_t *ids = userdata;
+    ids[++ids[0]] = o->id;
+    return 0;
+}
+
+static int64_t list_outbox(struct store *s, struct outbox_filter f, int64_t *ids)
+{
+    struct slad_error err = {{0}};
+    memset(ids, 0, 8 * sizeof(*ids));
+    if (store_outbox_list(s, &f, collect_outbox, ids, &err) < 0)
+        fail_msg("store_outbox_list: %s", err.msg);
+    return ids[0];
+}
+
+static int copy_outbox(void *userdata, const struct outbox_row *o)
+{
+    struct outbox_row *ret = userdata;
+    *ret = *o;
+    ret->event = ret->channel = ret->recipient = ret->contact = NULL; /* borrowed: gone */
+    ret->idempotency_key = ret->last_error = ret->payload = NULL;
+    ret->address = o->address ? "set" : NULL;
+    return 0;
+}
+
+static struct outbox_row get_outbox(struct store *s, int64_t id)
+{
+    struct slad_error err = {{0}};
+    struct outbox_row o = {.id = 0};
+    if (store_outbox_get(s, id, copy_outbox, &o, &err) < 0)
+        fail_msg("store_outbox_get %lld: %s", (long long)id, err.msg);
+    return o;
+}
+
+static int64_t add_outbox(struct store *s, int64_t ticket_id, const char *key, const char *channel,
+                          const char *address, int64_t next_ms)
+{
+    struct outbox_row o = {.ticket_id = ticket_id,
+                           .event = "sla.breach",
+                           .channel = channel,
+                           .recipient = "supervisor",
+                           .idempotency_key = key,
+                           .state = OUTBOX_PENDING,
+                           .next_attempt_ms = next_ms,
+                           .payload = "{}",
+                           .created_ms = T0,
+                           .sent_ms = SLAD_NO_TIME,
+                           .address = address};
+    struct slad_error err = {{0}};
+    int64_t id = 0;
+    bool added = false;
+    if (store_outbox_add(s, &o, &id, &added, &err) < 0)
+        fail_msg("store_outbox_add: %s", err.msg);
+    assert_true(added);
+    assert_true(id > 0);
+    return id;
+}
+
+static void test_outbox(void **state)
+{
+    struct store *s = *state;
+    struct slad_error err = {{0}};
+    int64_t a = add_outbox(s, 1, "k/a", "robot", NULL, T0);
+    int64_t b = add_outbox(s, 1, "k/b", "robot", NULL, T0 + 1000);
+    int64_t c = add_outbox(s, 2, "k/c", "sms", "+8613800000001", T0 + 5000);
+    assert_true(a < b && b < c); /* RETURNING id */
+
+    /* The key is taken: nothing added, no id. */
+    struct outbox_row dup = {.event = "sla.breach",
+                             .recipient = "supervisor",
+                             .idempotency_key = "k/a",
+                             .state = OUTBOX_PENDING,
+                             .created_ms = T0,
+                             .next_attempt_ms = SLAD_NO_TIME,
+                             .sent_ms = SLAD_NO_TIME};
+    int64_t id = -1;
+    bool added = true;
+    assert_int_equal(store_outbox_add(s, &dup, &id, &added, &err), 0);
+    assert_false(added);
+    assert_int_equal(id, 0);
+
+    /* Every filter NULL, then each given. */
+    int64_t ids[8];
+    struct outbox_filter any = {.state = -1, .due_ms = SLAD_NO_TIME};
+    assert_int_equal(list_outbox(s, any, ids), 3);
+    struct outbox_filter f = any;
+    f.state = OUTBOX_PENDING;
+    assert_int_equal(list_outbox(s, f, ids), 3);
+    f = any;
+    f.ticket_id = 2;
+    assert_int_equal(list_outbox(s, f, ids), 1);
+    assert_int_equal(ids[1], c);
+    f = any;
+    f.channel = "robot";
+    f.event = "sla.breach";
+    assert_int_equal(list_outbox(s, f, ids), 2);
+    f = any;
+    f.due_ms = T0 + 1000;
+    assert_int_equal(list_outbox(s, f, ids), 2);
+    f = any;
+    f.after_id = a;
+    f.limit = 1;
+    assert_int_equal(list_outbox(s, f, ids), 1);
+    assert_int_equal(ids[1], b);
+
+    /* One row's fields; the newest of a ticket; an unknown id. */
+    struct outbox_row o = get_outbox(s, c);
+    assert_int_equal(o.ticket_id, 2);
+    assert_int_equal(o.state, OUTBOX_PENDING);
+    assert_int_equal(o.next_attempt_ms, T0 + 5000);
+    assert_int_equal(o.sent_ms, SLAD_NO_TIME);
+    assert_int_equal(o.retried_ms, SLAD_NO_TIME);
+    assert_non_null(o.address);
+    assert_false(o.deferred);
+    assert_int_equal(o.group_id, 0);
+    assert_null(get_outbox(s, a).address);
+    memset(ids, 0, sizeof(ids));
+    assert_int_equal(store_outbox_latest(s, 1, 1, collect_outbox, ids, &err), 0);
+    assert_int_equal(ids[0], 1);
+    assert_int_equal(ids[1], b);
+    assert_int_equal(store_outbox_get(s, c + 100, copy_outbox, &o, &err), -ENOENT);
+
+    /* Delivery: due in order, paged, the next instant. */
+    memset(ids, 0, sizeof(ids));
+    assert_int_equal(store_outbox_due(s, T0 + 1000, INT64_MIN, 0, 0, collect_outbox, ids, &err), 0);
+    assert_int_equal(ids[0], 2);
+    assert_int_equal(ids[1], a);
+    memset(ids, 0, sizeof(ids));
+    assert_int_equal(store_outbox_due(s, T0 + 9000, T0, a, 1, collect_outbox, ids, &err), 0);
+    assert_int_equal(ids[0], 1);
+    assert_int_equal(ids[1], b);
+    int64_t next = 0;
+    assert_int_equal(store_outbox_next_due(s, &next, &err), 0);
+    assert_int_equal(next, T0);
+
+    /* Dead, then retried once; a row updated must exist. */
+    o = (struct outbox_row){.id = a,
+                            .channel = "robot",
+                            .state = OUTBOX_DEAD,
+                            .attempts = 3,
+                            .next_attempt_ms = SLAD_NO_TIME,
+                            .last_error = "HTTP 500",
+                            .sent_ms = SLAD_NO_TIME};
+    assert_int_equal(store_outbox_update(s, &o, &err), 0);
+    o.id = c + 100;
+    assert_int_equal(store_outbox_update(s, &o, &err), -ENOENT);
+    assert_int_equal(store_outbox_next_due(s, &next, &err), 0);
+    assert_int_equal(next, T0 + 1000);
+    assert_int_equal(store_outbox_requeue(s, a, T0 + 9000, &err), 0);
+    o = get_outbox(s, a);
+    assert_int_equal(o.state, OUTBOX_PENDING);
+    assert_int_equal(o.attempts, 0);
+    assert_int_equal(o.retried_ms, T0 + 9000);
+    assert_int_equal(store_outbox_requeue(s, a, T0 + 9000, &err), -EBUSY);
+
+    /* A crash while sending: the row goes back to pending, counted. */
+    o = (struct outbox_row){.id = b,
+                            .channel = "robot",
+                            .state = OUTBOX_SENDING,
+                            .attempts = 1,
+                            .next_attempt_ms = T0 + 1000,
+                            .sent_ms = SLAD_NO_TIME};
+    assert_int_equal(store_outbox_update(s, &o, &err), 0);
+    size_t n = 0;
+    assert_int_equal(store_outbox_requeue_sending(s, T0 + 8000, &n, &err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(get_outbox(s, b).state, OUTBOX_PENDING);
+
+    /* Storm grouping of the robot's two rows (no address: NULL matches NULL); the SMS row
+     * is alone for its address. */
+    struct outbox_row g = {.event = OUTBOX_GROUP_EVENT,
+                           .channel = "robot",
+                           .recipient = "channel:robot",
+                           .idempotency_key = "group/robot/1",
+                           .state = OUTBOX_PENDING,
+                           .next_attempt_ms = T0 + 9000,
+                           .created_ms = T0 + 9000,
+                           .sent_ms = SLAD_NO_TIME};
+    int64_t gid = 0;
+    assert_int_equal(store_outbox_group(s, &g, T0 + 10000, 10, &gid, &n, &err), 0);
+    assert_true(gid > c);
+    assert_int_equal(n, 2);
+    assert_int_equal(get_outbox(s, a).group_id, gid);
+    assert_int_equal(get_outbox(s, b).state, OUTBOX_SENDING);
+    f = any;
+    f.group_id = gid;
+    assert_int_equal(list_outbox(s, f, ids), 3);
+    struct outbox_row alone = g;
+    alone.channel = "sms";
+    alone.address = "+8613800000001";
+    alone.idempotency_key = "group/sms/1";
+    assert_int_equal(store_outbox_group(s, &alone, T0 + 10000, 10, &id, &n, &err), 0);
+    assert_int_equal(id, 0);
+    g.id = gid;
+    g.state = OUTBOX_SENT;
+    g.sent_ms = T0 + 9500;
+    assert_int_equal(store_outbox_settle_group(s, &g, &err), 0);
+    o = get_outbox(s, a);
+    assert_int_equal(o.state, OUTBOX_SENT);
+    assert_int_equal(o.sent_ms, T0 + 9500);
+}
+
+static void test_action_links(void **state)
+{
+    struct store *s = *state;
+    struct slad_error err = {{0}};
+    assert_int_equal(store_action_add(s, "h1", 1, "li.si", T0, T0 + H, &err), 0);
+    assert_int_equal(store_action_add(s, "h2", 1, "wang.wu", T0, T0 + 2 * H, &err), 0);
+    assert_int_equal(store_action_add(s, "h1", 1, "li.si", T0, T0 + H, &err), -EEXIST);
+    assert_int_equal(store_action_add(s, "h3", 99, "li.si", T0, T0 + H, &err), -EINVAL);
+
+    struct action_link a;
+    assert_int_equal(store_action_find(s, "h1", &a, &err), 0);
+    assert_int_equal(a.ticket_id, 1);
+    assert_string_equal(a.contact, "li.si");
+    assert_int_equal(a.created_ms, T0);
+    assert_int_equal(a.expires_ms, T0 + H);
+    assert_int_equal(a.used_ms, SLAD_NO_TIME);
+    assert_null(a.used_action);
+    int64_t id = a.id;
+    action_link_done(&a);
+    assert_int_equal(store_action_find(s, "nope", &a, &err), -ENOENT);
+
+    /* Used once: the second use is refused, the first is kept. */
+    assert_int_equal(store_action_use(s, id, "acknowledge", T0 + 1, &err), 0);
+    assert_int_equal(store_action_use(s, id, "take", T0 + 2, &err), -EALREADY);
+    assert_int_equal(store_action_find(s, "h1", &a, &err), 0);
+    assert_int_equal(a.used_ms, T0 + 1);
+    assert_string_equal(a.used_action, "acknowledge");
+    action_link_done(&a);
+
+    /* The purge takes what expired before the instant only. */
+    assert_int_equal(store_action_purge(s, T0 + H + 1, &err), 0);
+    assert_int_equal(store_action_find(s, "h1", &a, &err), -ENOENT);
+    assert_int_equal(store_action_find(s, "h2", &a, &err), 0);
+    action_link_done(&a);
 }
 
 #define M INT64_C(60000)
@@ -664,6 +894,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_followups_and_plans, setup, teardown),
         cmocka_unit_test_setup_teardown(test_overrides, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_gauges_and_purge, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_outbox, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_action_links, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tickets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ticket_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_load_for_update_locks, setup, teardown),

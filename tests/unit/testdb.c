@@ -76,3 +76,16 @@ void testdb_exec(struct db *db, const char *sql)
     if (r < 0)
         fail_msg("db_exec '%s': %d %s", sql, r, err.msg);
 }
+
+int64_t testdb_value(struct db *db, const char *sql)
+{
+    struct slad_error err = {{0}};
+    struct db_stmt *st = db_prepare(db, sql, &err);
+    if (!st)
+        fail_msg("%s: %s", sql, err.msg);
+    if (db_step(st, "test", &err) != 1)
+        fail_msg("%s: no row: %s", sql, err.msg);
+    int64_t v = db_column_int64(st, 0);
+    db_reset(st);
+    return v;
+}

@@ -5,6 +5,7 @@
 #define SLAD_TESTDB_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "db.h"
 
@@ -18,5 +19,7 @@ const char *testdb_target(void);
 /* A connection to the test's database, failing the test when it cannot be opened. */
 struct db *testdb_open(void);
 void testdb_exec(struct db *db, const char *sql);
+/* The integer in the first column of sql's first row, failing the test without one. */
+int64_t testdb_value(struct db *db, const char *sql);
 
 #endif
