@@ -38,10 +38,12 @@ struct scheduler {
 };
 
 /* The request lease_poll decided, in the iteration's transaction (a savepoint of its own,
- * so that a failure leaves the rest of the batch alone): 1 granted, 0 refused, -errno. */
+ * so that a failure leaves the rest of the batch alone): 1 granted, 0 refused, -errno.
+ * A refused acquisition sets *ret_wait_ms to the time the row has left (else -1). */
 static int send_request(struct scheduler *sc, enum lease_request req, int64_t now_ms,
-                        int64_t *ret_fencing, struct slad_error *err)
+                        int64_t *ret_fencing, int64_t *ret_wait_ms, struct slad_error *err)
 {
+    *ret_wait_ms = -1;
     int r = batch_begin(sc->batch, err);
     if (r == 0)
         r = store_savepoint(sc->store, err);
@@ -54,6 +56,9 @@ static int send_request(struct scheduler *sc, enum lease_request req, int64_t no
     }
     if (req == LEASE_REQUEST_ACQUIRE) {
         r = store_lease_acquire(sc->store, sc->holder, now_ms, sc->lease.ttl_ms, ret_fencing, err);
+        int64_t fencing, expires_ms;
+        if (r == 0 && store_lease_read(sc->store, &fencing, &expires_ms, err) == 0)
+            *ret_wait_ms = expires_ms > now_ms ? expires_ms - now_ms : 0;
     } else {
         *ret_fencing = sc->lease.fencing;
         r = store_lease_renew(sc->store, sc->holder, sc->lease.fencing, now_ms, sc->lease.ttl_ms,
@@ -100,8 +105,8 @@ static void run(struct scheduler *sc)
     enum lease_request req = lease_poll(&sc->lease, now_ms);
     if (req != LEASE_REQUEST_NONE) {
         struct slad_error err = {""};
-        int64_t fencing = 0;
-        int r = send_request(sc, req, now_ms, &fencing, &err);
+        int64_t fencing = 0, wait_ms;
+        int r = send_request(sc, req, now_ms, &fencing, &wait_ms, &err);
         /* Once per failure, not every second while the database keeps failing. */
         if (r < 0 && strcmp(err.msg, sc->last_failure) != 0) {
             log_warning("scheduler", "could not %s the scheduler lease (retrying every second): %s",
@@ -113,6 +118,9 @@ static void run(struct scheduler *sc)
             sc->last_failure[0] = '\0';
         }
         enum lease_event ev = lease_answer(&sc->lease, now_ms, r == 1, fencing);
+        /* Ask again the moment the holder's row expires, not up to a second later. */
+        if (wait_ms >= 0)
+            lease_ask_at(&sc->lease, now_ms + wait_ms + 1);
         report(sc, ev, r < 0 ? err.msg : "another instance holds it");
     }
     /* On SQLite the file's write lock already makes this process the only scheduler:
@@ -198,6 +206,9 @@ int scheduler_start(struct scheduler *sc, struct slad_error *reterr)
     if (r < 0)
         return r;
     batch_mark_dirty(sc->batch);
+    /* The loop's cached now is from before the start's work (opening the store, loading
+     * the agenda: seconds at a million tickets): a tenure counted from it would end early. */
+    ev_now_update(sc->loop);
     run(sc);
     return 0;
 }

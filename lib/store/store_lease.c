@@ -25,6 +25,14 @@ int store_lease_renew(struct store *s, const char *holder, int64_t fencing, int6
                            reterr);
 }
 
+int store_lease_read(struct store *s, int64_t *ret_fencing, int64_t *ret_expires_ms,
+                     struct slad_error *reterr)
+{
+    char holder[256];
+    return lease_sql_read(store_dbh(s), LEASE_SQL_SCHEDULER, holder, sizeof(holder), ret_fencing,
+                          ret_expires_ms, reterr);
+}
+
 int store_lease_check(struct store *s, const char *holder, int64_t fencing, int64_t now_ms,
                       struct slad_error *reterr)
 {

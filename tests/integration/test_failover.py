@@ -245,9 +245,11 @@ def test_kill_9_of_the_scheduler_under_load(postgres, tmp_path, receiver, round_
         print(f"\nfail-over: {len(ledger.tickets)} tickets, {len(expected)} steps; the first"
               f" step due after the kill ({first_due - killed:.2f} s after it) delivered"
               f" {took:.2f} s after the kill")
-        assert took <= FAILOVER_S + 2.0, (first_key, took)
         with open(os.environ.get("SLAD_FAILOVER_TIMES", os.devnull), "a") as f:
             f.write(f"{took:.3f}\n")
+        # (bench-postgres measures every run, however long it took)
+        if not os.environ.get("SLAD_FAILOVER_TIMES"):
+            assert took <= FAILOVER_S + 2.0, (first_key, took)
         # b sent everything after the kill; a nothing after its death.
         late = [r for r in receiver.requests
                 if r.path == "/a" and r.at + WALL_MINUS_MONO > killed + 0.2]

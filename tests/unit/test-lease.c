@@ -249,6 +249,28 @@ static void test_split_brain_paused_holder_does_not_act(void **state)
     assert_true(a_last < 3005);
 }
 
+/* A refused standby that learnt the row's expiry asks at that instant, not a period
+ * later; never later than its period, and never while a request is in flight. */
+static void test_ask_at_the_rows_expiry(void **state)
+{
+    struct lease l;
+    lease_init(&l, TTL, EVERY, 0);
+    assert_int_equal(lease_poll(&l, 0), LEASE_REQUEST_ACQUIRE);
+    lease_ask_at(&l, 300); /* in flight: ignored */
+    assert_int_equal(lease_next_ms(&l), INT64_MAX);
+    assert_int_equal(lease_answer(&l, 2, false, 0), LEASE_EVENT_NONE);
+    assert_int_equal(lease_next_ms(&l), 1000);
+    lease_ask_at(&l, 5000); /* later than the period: the period stays */
+    assert_int_equal(lease_next_ms(&l), 1000);
+    lease_ask_at(&l, 301);
+    assert_int_equal(lease_next_ms(&l), 301);
+    assert_int_equal(lease_poll(&l, 300), LEASE_REQUEST_NONE);
+    assert_int_equal(lease_poll(&l, 301), LEASE_REQUEST_ACQUIRE);
+    assert_int_equal(lease_answer(&l, 302, true, 1), LEASE_EVENT_GAINED);
+    lease_ask_at(&l, 400); /* a scheduler renews on its period */
+    assert_int_equal(lease_next_ms(&l), 1301);
+}
+
 static void test_next_and_names(void **state)
 {
     struct lease l;
@@ -271,6 +293,7 @@ int main(void)
         cmocka_unit_test(test_scenarios),
         cmocka_unit_test(test_takeover_after_failover_timeout),
         cmocka_unit_test(test_split_brain_paused_holder_does_not_act),
+        cmocka_unit_test(test_ask_at_the_rows_expiry),
         cmocka_unit_test(test_next_and_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
