@@ -273,7 +273,6 @@ static const char conf_text[] =
     "    followups = ( { name = \"call\"; from = \"create\"; due_within = \"1h\";\n"
     "      owner = \"supervisor\"; } ); } );\n";
 
-
 static int setup(void **state)
 {
     struct api_fixture *f = calloc(1, sizeof(*f));
