@@ -1,5 +1,5 @@
 /* db.c - the SQL seam of db.h: which driver a target selects, the statement cache (keyed
- * by the address of the SQL text, as store_prepared's), transactions and savepoints in
+ * by the address of the SQL text), transactions and savepoints in
  * each database's words, and ?N placeholders as PostgreSQL's $N. Everything else is
  * passed to the driver's table (db_internal.h). */
 #include "db.h"

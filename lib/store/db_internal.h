@@ -6,7 +6,7 @@
 
 #include "db.h"
 
-/* Every statement of every store file fits in the cache (store_internal.h's number). */
+/* Every statement of every store file fits in the cache. */
 #define DB_CACHED_MAX 128
 
 struct db_driver {

@@ -2,15 +2,14 @@
  * the health check. The target names the driver (db_kind_of): an SQLite file, opened here
  * with its pragmas and migrated (store_schema.c), then put behind db.h (db_wrap_sqlite);
  * or a PostgreSQL server, opened by db_open and brought to the schema by schema_pg_open.
- * Transactions and savepoints go through db.h on both. The statement plumbing every store file
- * shares (errors, the statement cache, running) is store_sql.c's, the schema store_schema.c's; each
- * kind of row has its own file (store_internal.h lists them). Only the files of lib/store include
- * <sqlite3.h>.
+ * Transactions and savepoints go through db.h on both. The statement plumbing the row files
+ * share is store_db.c's, SQLite's own (errors, exec) store_sql.c's, the schema
+ * store_schema.c's and schema_pg.c's; each kind of row has its own file (store_internal.h
+ * lists them). Only the files of lib/store include <sqlite3.h>.
  *
- * Every statement is prepared once with SQLITE_PREPARE_PERSISTENT, kept in a cache keyed
- * by the address of its SQL text, and reset after each use; those of the connection,
- * tickets, history, outbox and gauges are prepared at open. The list filters are fixed
- * statements whose NULL parameters mean "any". */
+ * Every statement is prepared once, kept in db.h's cache keyed by the address of its SQL
+ * text, and reset after each use; all of them are prepared at open. The list filters are
+ * fixed statements whose NULL parameters mean "any". */
 #include "store.h"
 #include "schema_pg.h"
 #include "store_db.h"
@@ -34,17 +33,12 @@ static const char sql_check[] = "SELECT 1";
 /* Every service operation runs in this savepoint (store.h). */
 #define OP_SAVEPOINT "op"
 
-/* Prepared at open: those of the files still on sqlite3_* (SQLite only), and those of the
- * files on the SQL seam (store_db.h), on either database. */
-static const char *const no_statements[] = {NULL};
-static const char *const *const statements[] = {
-    no_statements, /* every file is on the seam now */
-};
+/* Prepared at open, on either database: every file's statements (store_db.h). */
 static const char *const check_statements[] = {sql_check, NULL};
 static const char *const *const seam_statements[] = {
-    check_statements,          store_history_statements, store_gauges_statements,
-    store_schedule_statements, store_outbox_statements,  store_action_statements,
-    store_ticket_statements,   store_session_statements, store_board_statements,
+    check_statements,        store_ticket_statements,   store_history_statements,
+    store_gauges_statements, store_schedule_statements, store_outbox_statements,
+    store_action_statements, store_session_statements,  store_board_statements,
 };
 
 /* "database: X" becomes "database 'PATH': X": at open the path tells which file. */
@@ -109,10 +103,6 @@ static int open_sqlite(struct store *s, const char *path, bool synchronous_full,
             "setting synchronous", reterr);
     if (r >= 0)
         r = store_migrate(s->db, path, reterr);
-    for (size_t i = 0; r >= 0 && i < sizeof(statements) / sizeof(statements[0]); i++)
-        for (const char *const *sql = statements[i]; r >= 0 && *sql; sql++)
-            if (!store_prepared(s, *sql, reterr))
-                r = -EIO;
     return r;
 }
 
@@ -159,8 +149,6 @@ void store_close(struct store *s)
 {
     if (!s)
         return;
-    for (size_t i = 0; i < s->n_cached; i++)
-        sqlite3_finalize(s->cached[i]);
     /* Its statements, and on PostgreSQL the connection; SQLite's is closed below. An open
      * transaction is rolled back by the close. */
     db_close(s->dbh);

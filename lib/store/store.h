@@ -2,14 +2,16 @@
  * reports, over the records of core (records.h, ticket.h, report.h); follow-ups, plans and
  * retention have their own headers (store_followup.h, store_plan.h, store_retention.h).
  * The service calls it; nothing in it is SQL, so that a second backend can stand behind
- * it. SQLite is the one backend: schema, migrations, prepared statements, transactions.
+ * it. Two databases stand behind it (store_open): SQLite, embedded, and PostgreSQL
+ * (doc/POSTGRESQL.md), the same statements on both through lib/store's db.h.
  *
  * The store is the truth (ARCHITECTURE: "memory is a cache"): tickets with their clocks,
  * their history and the outbox rows they cause. Every statement is prepared once and
- * reused; nothing builds SQL at run time. Only the files of lib/store talk to SQLite
+ * reused; nothing builds SQL at run time. Only the files of lib/store talk to a database
  * (store_internal.h says which file holds what).
  *
- * Errors: 0 or a negative errno with a message naming the operation and SQLite's words:
+ * Errors: 0 or a negative errno with a message naming the operation and the database's
+ * words:
  * -ENOENT no such row, -EEXIST a unique key already taken, -ENOSPC disk full, -EROFS
  * read-only database, -EAGAIN database busy (another process holds the lock), -ENOMEM,
  * -ENOTSUP a database written by a newer slad, -EIO anything else. (-EBUSY is not used:
@@ -38,9 +40,7 @@ int store_schema_version(void);
  * server's durability, synchronous_full unused. Then the schema is brought to
  * store_schema_version() in one transaction (on PostgreSQL created or migrated once under
  * its locks when several instances start together). A database whose version is newer
- * than this binary is refused with -ENOTSUP. Until every store file is on the SQL seam,
- * the tickets', sessions' and board's operations answer -EIO (ENOTSUP's message) on
- * PostgreSQL. */
+ * than this binary is refused with -ENOTSUP. */
 int store_open(const char *path, bool synchronous_full, struct store **ret,
                struct slad_error *reterr);
 /* NULL-safe. Rolls back an open transaction. */

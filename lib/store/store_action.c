@@ -108,5 +108,5 @@ int store_action_use(struct store *s, int64_t id, const char *action, int64_t no
 
 int store_action_purge(struct store *s, int64_t before_ms, struct slad_error *reterr)
 {
-    return store_db_run_int64(s, sql_action_purge, before_ms, "purging action links", reterr);
+    return store_db_run_id(s, sql_action_purge, before_ms, "purging action links", reterr);
 }

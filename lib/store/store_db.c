@@ -43,16 +43,6 @@ int store_db_run_changes(struct store *s, struct db_stmt *st, const char *op, in
     return r;
 }
 
-int store_db_run_int64(struct store *s, const char *sql, int64_t v, const char *op,
-                       struct slad_error *reterr)
-{
-    struct db_stmt *st = store_stmt(s, sql, reterr);
-    if (!st)
-        return -EIO;
-    db_bind_int64(st, 1, v);
-    return store_db_run(s, st, op, reterr);
-}
-
 struct db_stmt *store_db_latest(struct store *s, const char *sql, int64_t id, size_t limit,
                                 struct slad_error *reterr)
 {
@@ -62,14 +52,6 @@ struct db_stmt *store_db_latest(struct store *s, const char *sql, int64_t id, si
         db_bind_limit(st, 2, limit);
     }
     return st;
-}
-
-int store_db_value(struct db_stmt *st, const char *op, int64_t *ret, struct slad_error *reterr)
-{
-    int r = db_step(st, op, reterr);
-    *ret = r == 1 ? store_column_time(st, 0) : SLAD_NO_TIME;
-    db_reset(st);
-    return r < 0 ? r : 0;
 }
 
 int store_db_insert(struct store *s, struct db_stmt *st, const char *op, int64_t *ret_id,

@@ -1,9 +1,8 @@
 /* store_db.h - what the store's files converted to the SQL seam (db.h) share, as
  * store_internal.h's helpers are for those still on sqlite3_*: the connection, running a
  * statement, the agenda's rows, and NULL for "none" in times and ids. Not for use outside
- * lib/store. Converted: store_action.c, store_board.c, store_followup.c, store_gauges.c,
- * store_history.c, store_outbox.c, store_plan.c, store_report.c, store_retention.c,
- * store_schedule.c, store_session.c, store_ticket.c (doc/POSTGRESQL.md). */
+ * lib/store. Converted: all the row files (doc/POSTGRESQL.md); store_sql.c keeps what only
+ * SQLite's own code uses (errors, the migrations' exec). */
 #ifndef SLAD_STORE_DB_H
 #define SLAD_STORE_DB_H
 
@@ -40,22 +39,14 @@ int store_db_insert(struct store *s, struct db_stmt *st, const char *op, int64_t
 int store_db_run_changes(struct store *s, struct db_stmt *st, const char *op, int64_t *ret_changes,
                          struct slad_error *reterr);
 
-/* Run sql (a string constant, no rows) with ?1 = v (an id, an instant). */
-int store_db_run_int64(struct store *s, const char *sql, int64_t v, const char *op,
-                       struct slad_error *reterr);
+/* Run sql (a string constant, no rows) with ?1 = id, as store_db_run. */
+int store_db_run_id(struct store *s, const char *sql, int64_t id, const char *op,
+                    struct slad_error *reterr);
 
 /* The statement of sql (a string constant) with ?1 = id and ?2 = limit (0: none) bound: the
  * newest rows of a ticket. NULL with reterr set when it cannot be prepared. */
 struct db_stmt *store_db_latest(struct store *s, const char *sql, int64_t id, size_t limit,
                                 struct slad_error *reterr);
-
-/* Run st (bound), a query of one value, and reset it: column 0 of its first row into *ret,
- * SLAD_NO_TIME when it is NULL or there is no row (min() of no rows, count() never). */
-int store_db_value(struct db_stmt *st, const char *op, int64_t *ret, struct slad_error *reterr);
-
-/* Run sql (a string constant, no rows) with ?1 = id, as store_db_run. */
-int store_db_run_id(struct store *s, const char *sql, int64_t id, const char *op,
-                    struct slad_error *reterr);
 
 /* Step st (bound) once and reset it: 1 with column 0 of its row into *ret (a count, an
  * id), 0 when it has no row, -errno on failure. */
@@ -67,7 +58,8 @@ typedef int store_db_row_fn(void *ctx, struct db_stmt *st);
 int store_db_rows(struct db_stmt *st, const char *op, store_db_row_fn *fn, void *ctx,
                   struct slad_error *reterr);
 
-/* The (id, next_ms) rows of sql through fn (store_agenda_rows on the seam). */
+/* The (id, next_ms) rows of sql (a string constant) through fn: how each table's agenda
+ * entries are read at start. op names it in errors. */
 int store_db_agenda_rows(struct store *s, const char *sql, store_agenda_fn *fn, void *userdata,
                          const char *op, struct slad_error *reterr);
 

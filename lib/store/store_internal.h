@@ -1,9 +1,11 @@
-/* store_internal.h - what the files of the store share: the connection, a cache of
- * prepared statements, errors, and the bind and column helpers. Not for use outside
+/* store_internal.h - what the files of the store share: the connection, the statement lists
+ * prepared at open, and SQLite's errors for the code only SQLite has (the files' statements
+ * run on the SQL seam, store_db.h). Not for use outside
  * lib/store: everything else goes through store.h (and store_followup.h, store_plan.h,
  * store_retention.h), which keep <sqlite3.h> out of the rest of lib/.
  *
- *   store.c            the connection: open, close, statement cache, transactions
+ *   store.c            the connection: open (SQLite or PostgreSQL), close, transactions
+ *   store_sql.c        SQLite's errors and exec, for SQLite-only code
  *   store_schema.c     the schema and its migrations (PRAGMA user_version)
  *   store_ticket.c     tickets, their clocks and labels, the agenda, repeat faults
  *   store_history.c    history rows
@@ -30,32 +32,21 @@
 #include "store.h"
 #include "ticket.h"
 
-/* Every statement of every store file fits in the cache. */
-#define STORE_CACHED_MAX 112
-
-/* The connection (store.c opens it; store_sql.c runs its statements). */
+/* The connection (store.c opens it). */
 struct store {
-    /* SQLite's connection; NULL on PostgreSQL. Only SQLite-only code uses it (the files
-     * still on sqlite3_*, the schema's migrations, store_wal.c). */
+    /* SQLite's connection; NULL on PostgreSQL. Only SQLite-only code uses it (the schema's
+     * migrations, store_wal.c, the storage fault tests). */
     sqlite3 *db;
-    /* The connection behind db.h: SQLite's wrapped (db_wrap_sqlite), or PostgreSQL's. The
-     * files converted to the seam (store_db.h) and the transactions run on it. */
+    /* The connection behind db.h: SQLite's wrapped (db_wrap_sqlite), or PostgreSQL's. Every
+     * row file (store_db.h) and the transactions run on it. */
     struct db *dbh;
-    const char *cached_sql[STORE_CACHED_MAX];
-    sqlite3_stmt *cached[STORE_CACHED_MAX];
-    size_t n_cached;
     /* store_begin's transaction is open: SQLite may roll it back by itself on an I/O
-     * error or out of memory, and store_run then refuses to run outside it. */
+     * error or out of memory, and store_db_run then refuses to run outside it. */
     bool in_begin;
 };
 
 /* SQLite's connection; NULL on PostgreSQL. */
 sqlite3 *store_db(struct store *s);
-
-/* The statement for sql, prepared (SQLITE_PREPARE_PERSISTENT) at its first use and kept
- * until store_close; sql must be a string constant: its address is the cache key. NULL
- * with reterr set when it cannot be prepared (-ENOTSUP on PostgreSQL). Reset it after use. */
-sqlite3_stmt *store_prepared(struct store *s, const char *sql, struct slad_error *reterr);
 
 /* The statements store_open prepares, so that one that cannot be (a lost index named by
  * INDEXED BY) fails the open rather than a request: NULL-terminated lists of the files. */
@@ -79,80 +70,5 @@ int store_exec(sqlite3 *db, const char *sql, const char *op, struct slad_error *
 /* Bring the schema of db (the file at path, for messages) to store_schema_version() in
  * one transaction (store_schema.c). */
 int store_migrate(sqlite3 *db, const char *path, struct slad_error *reterr);
-
-/* The (id, next_ms) rows of sql (a string constant, as for store_prepared) through fn:
- * how each table's agenda entries are read at start. op names it in errors. */
-int store_agenda_rows(struct store *s, const char *sql, store_agenda_fn *fn, void *userdata,
-                      const char *op, struct slad_error *reterr);
-
-/* Step a statement that returns no row (or whose rows are ignored) and reset it. */
-int store_run(struct store *s, sqlite3_stmt *st, const char *op, struct slad_error *reterr);
-
-/* Run sql (a string constant, no rows) with ?1 = id. */
-int store_run_id(struct store *s, const char *sql, int64_t id, const char *op,
-                 struct slad_error *reterr);
-
-/* The statement of sql (a string constant) with ?1 = id and ?2 = limit bound, into *ret:
- * the newest rows of a ticket. op names it in errors. */
-int store_bind_latest(struct store *s, const char *sql, int64_t id, size_t limit, const char *op,
-                      sqlite3_stmt **ret, struct slad_error *reterr);
-
-/* Bind helpers that remember the first failure, so that a statement is bound in one
- * sequence and checked once. */
-struct binder {
-    sqlite3_stmt *st;
-    int rc;
-};
-
-static inline void bind_text(struct binder *b, int i, const char *v)
-{
-    if (b->rc == SQLITE_OK)
-        b->rc = v ? sqlite3_bind_text(b->st, i, v, -1, SQLITE_STATIC) : sqlite3_bind_null(b->st, i);
-}
-
-static inline void bind_int64(struct binder *b, int i, int64_t v)
-{
-    if (b->rc == SQLITE_OK)
-        b->rc = sqlite3_bind_int64(b->st, i, v);
-}
-
-/* SLAD_NO_TIME (and INT64_MAX, "never") as NULL. */
-static inline void bind_time(struct binder *b, int i, int64_t v)
-{
-    if (b->rc == SQLITE_OK)
-        b->rc = v == SLAD_NO_TIME || v == INT64_MAX ? sqlite3_bind_null(b->st, i)
-                                                    : sqlite3_bind_int64(b->st, i, v);
-}
-
-static inline void bind_null(struct binder *b, int i)
-{
-    if (b->rc == SQLITE_OK)
-        b->rc = sqlite3_bind_null(b->st, i);
-}
-
-/* A row's id, 0 (none) as NULL. */
-static inline void bind_id(struct binder *b, int i, int64_t id)
-{
-    if (id)
-        bind_int64(b, i, id);
-    else
-        bind_null(b, i);
-}
-
-/* LIMIT: 0 means none (-1 for SQLite). */
-static inline void bind_limit(struct binder *b, int i, size_t limit)
-{
-    bind_int64(b, i, limit == 0 || limit > INT64_MAX ? -1 : (int64_t)limit);
-}
-
-static inline int64_t column_time(sqlite3_stmt *st, int i)
-{
-    return sqlite3_column_type(st, i) == SQLITE_NULL ? SLAD_NO_TIME : sqlite3_column_int64(st, i);
-}
-
-static inline const char *column_text(sqlite3_stmt *st, int i)
-{
-    return (const char *)sqlite3_column_text(st, i);
-}
 
 #endif

@@ -39,7 +39,8 @@ static const char sql_outbox_due[] =
     " AND (next_attempt_ms > ?3 OR (next_attempt_ms = ?3 AND id > ?4))"
     " ORDER BY next_attempt_ms, id LIMIT ?2";
 static const char sql_outbox_next_due[] =
-    "SELECT min(next_attempt_ms) FROM outbox WHERE state = 'pending'";
+    "SELECT next_attempt_ms FROM outbox WHERE state = 'pending' AND next_attempt_ms IS NOT NULL"
+    " ORDER BY next_attempt_ms LIMIT 1";
 /* A grouped message's members stay `sending` while it is out: the message goes again. */
 static const char sql_outbox_requeue[] = "UPDATE outbox SET state = 'pending', next_attempt_ms = ?1"
                                          " WHERE state = 'sending'"
@@ -249,7 +250,10 @@ int store_outbox_next_due(struct store *s, int64_t *ret_ms, struct slad_error *r
     struct db_stmt *st = store_stmt(s, sql_outbox_next_due, reterr);
     if (!st)
         return -EIO;
-    return store_db_value(st, "finding the next notification", ret_ms, reterr);
+    int r = store_db_scalar(st, "finding the next notification", ret_ms, reterr);
+    if (r == 0)
+        *ret_ms = SLAD_NO_TIME;
+    return r < 0 ? r : 0;
 }
 
 int store_outbox_requeue_sending(struct store *s, int64_t now_ms, size_t *ret_n,
@@ -279,8 +283,7 @@ int store_outbox_requeue(struct store *s, int64_t id, int64_t now_ms, struct sla
         return r;
     if (changed == 0)
         return slad_error_set(reterr, EBUSY, "notification %" PRId64 " is not dead", id);
-    return store_db_run_int64(s, sql_outbox_retry_members, id, "re-queueing a notification",
-                              reterr);
+    return store_db_run_id(s, sql_outbox_retry_members, id, "re-queueing a notification", reterr);
 }
 
 /* The statement of sql with the grouping's candidates bound: channel, address, until_ms,
@@ -305,7 +308,7 @@ int store_outbox_group(struct store *s, const struct outbox_row *g, int64_t unti
     *ret_n = 0;
     struct db_stmt *st = candidates(s, sql_outbox_group_count, g, until_ms, max, reterr);
     int64_t n = 0;
-    int r = st ? store_db_value(st, "grouping notifications", &n, reterr) : -EIO;
+    int r = st ? store_db_scalar(st, "grouping notifications", &n, reterr) : -EIO;
     if (r < 0)
         return r;
     if (n < 2) /* alone: it goes as it is */
@@ -315,7 +318,7 @@ int store_outbox_group(struct store *s, const struct outbox_row *g, int64_t unti
     if (r == 0 && id == 0)
         r = slad_error_set(reterr, EEXIST, "grouped message '%s' exists", g->idempotency_key);
     if (r == 0)
-        r = store_db_run_int64(s, sql_outbox_group_self, id, "grouping notifications", reterr);
+        r = store_db_run_id(s, sql_outbox_group_self, id, "grouping notifications", reterr);
     if (r < 0)
         return r;
     if (!(st = candidates(s, sql_outbox_group_join, g, until_ms, max, reterr)))
