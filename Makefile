@@ -104,7 +104,8 @@ soak: build-asan
 	    PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 -m pytest -q -p no:cacheprovider -rfEs \
 	    tests/integration/test_crash.py
 	SLAD_FAILOVER_ROUNDS=20 SLAD_PG_TEMPLATE=$(CURDIR)/$(ASAN_BUILD)/pg-template \
-	    SLAD_BIN=$(ASAN_BUILD)/daemon/slad SLACTL_BIN=$(ASAN_BUILD)/slactl/slactl TZ=UTC \
+	    SLAD_BIN=$(CURDIR)/$(ASAN_BUILD)/daemon/slad \
+	    SLACTL_BIN=$(CURDIR)/$(ASAN_BUILD)/slactl/slactl TZ=UTC \
 	    PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 -m pytest -q -p no:cacheprovider -rfEs \
 	    -x tests/integration/test_failover.py -k "kill_9 or split_brain"
 
