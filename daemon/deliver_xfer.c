@@ -39,6 +39,7 @@ struct deliver_xfer {
     CURLM *multi;
     ev_timer timer;
     struct deliver_call *calls;
+    long max_connections; /* CURLMOPT_MAXCONNECTS set, 0 before */
 };
 
 static void call_free(struct deliver_call *c)
@@ -296,6 +297,13 @@ int deliver_xfer_start(struct deliver_xfer *x, const struct channel_request *req
     }
     *ret = c;
     return 0;
+}
+
+void deliver_xfer_max_connections(struct deliver_xfer *x, long n)
+{
+    if (n > 0 && n != x->max_connections &&
+        curl_multi_setopt(x->multi, CURLMOPT_MAXCONNECTS, n) == CURLM_OK)
+        x->max_connections = n;
 }
 
 struct deliver_xfer *deliver_xfer_new(struct ev_loop *loop)

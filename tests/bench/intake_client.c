@@ -9,6 +9,10 @@
  * stalled server is not hidden (no coordinated omission). Without --rate each connection
  * sends as soon as its previous answer arrived (closed loop, the maximum rate).
  *
+ * With --template FILE each request is that file's bytes (a request captured as it came, e.g.
+ * slad's webhook saved by hook_receiver), the value of its Idempotency-Key header ending
+ * with a request number of the same width, so that each key is new and every length stays.
+ *
  * Prints one line of key=value pairs: requests, errors, seconds, rate, p50_us, p99_us, max_us.
  * Bench-only: built by meson as a dependency of the bench suite. */
 #include <errno.h>
@@ -30,7 +34,7 @@
 
 #define MAX_CONNECTIONS 256
 #define RESPONSE_BUFFER 65536
-#define REQUEST_BUFFER  2048
+#define REQUEST_BUFFER  16384
 
 struct options {
     const char *unix_path;
@@ -39,6 +43,7 @@ struct options {
     const char *token;
     const char *prefix;
     const char *prefer; /* a Prefer header's value ("return=minimal"), or NULL */
+    const char *template_path;
     int connections;
     double seconds;
     double rate;
@@ -71,6 +76,8 @@ struct run {
     size_t latencies_cap;
     int64_t start_ns;
     int64_t end_ns;
+    char template[REQUEST_BUFFER]; /* --template: the request, and where its key's tail is */
+    size_t template_len, key_tail, key_tail_len;
 };
 
 static int64_t now_ns(void)
@@ -126,8 +133,41 @@ static void record_latency(struct run *r, int64_t ns)
     r->latencies_ns[r->latencies_len++] = ns;
 }
 
+/* Read --template's request and find the tail of its Idempotency-Key value (at most 12
+ * characters: the request number goes there). */
+static void load_template(struct run *r)
+{
+    FILE *f = fopen(r->opt.template_path, "rb");
+    if (!f)
+        die("template");
+    r->template_len = fread(r->template, 1, sizeof r->template, f);
+    fclose(f);
+    const char *head_end = memmem(r->template, r->template_len, "\r\n\r\n", 4);
+    const char *k = head_end ? memmem(r->template, (size_t)(head_end - r->template),
+                                      "\r\nIdempotency-Key: ", 19)
+                             : NULL;
+    if (r->template_len == sizeof r->template || !k) {
+        fprintf(stderr, "intake_client: the template is no request with an Idempotency-Key\n");
+        exit(2);
+    }
+    const char *v = k + 19, *end = memmem(v, (size_t)(head_end + 2 - v), "\r\n", 2);
+    size_t len = (size_t)(end - v);
+    r->key_tail_len = len < 12 ? len : 12;
+    r->key_tail = (size_t)(end - r->template) - r->key_tail_len;
+}
+
 static void build_request(struct run *r, struct connection *c)
 {
+    if (r->template_len) {
+        memcpy(c->request, r->template, r->template_len);
+        char num[32];
+        snprintf(num, sizeof num, "%020llu", (unsigned long long)r->next_id++);
+        memcpy(c->request + r->key_tail, num + 20 - r->key_tail_len, r->key_tail_len);
+        c->request_len = r->template_len;
+        c->sent = 0;
+        c->received = 0;
+        return;
+    }
     char body[512];
     int body_len = snprintf(body, sizeof body,
                             "{\"title\":\"bench intake\",\"severity\":3,\"source\":\"bench\","
@@ -278,7 +318,7 @@ static void usage(void)
     fprintf(stderr,
             "usage: intake_client (--unix PATH | --tcp IPV4:PORT) [--token T]\n"
             "       [--connections N] [--seconds S] [--requests N] [--rate R] [--prefix P]\n"
-            "       [--prefer return=minimal]\n");
+            "       [--prefer return=minimal] [--template FILE]\n");
     exit(2);
 }
 
@@ -315,6 +355,8 @@ static void parse_options(int argc, char **argv, struct options *o)
             o->prefix = v;
         else if (!strcmp(a, "--prefer"))
             o->prefer = v;
+        else if (!strcmp(a, "--template"))
+            o->template_path = v;
         else
             usage();
     }
@@ -327,6 +369,8 @@ int main(int argc, char **argv)
 {
     static struct run r;
     parse_options(argc, argv, &r.opt);
+    if (r.opt.template_path)
+        load_template(&r);
     r.epoll_fd = epoll_create1(0);
     if (r.epoll_fd < 0)
         die("epoll_create1");

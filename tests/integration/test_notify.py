@@ -47,11 +47,15 @@ class Receiver:
 
     def __init__(self, statuses=(), hold_first=False):
         self.statuses = list(statuses)
+        # waves(): requests answered in waves.
+        self.wave = None
+        self.wave_requests = 0
         # hold_first: the first request waits for release before it is answered.
         self.release = threading.Event()
         if not hold_first:
             self.release.set()
         self.requests = []
+        self.peers = set()  # the client ends of the connections the requests came on
         self.lock = threading.Lock()
         outer = self
 
@@ -62,8 +66,12 @@ class Receiver:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 with outer.lock:
                     outer.requests.append((self.path, dict(self.headers.items()), body))
+                    outer.peers.add(self.client_address)
                     status = outer.statuses.pop(0) if outer.statuses else 200
                     first = len(outer.requests) == 1
+                    wave = len(outer.requests) <= outer.wave_requests
+                if wave:
+                    outer.wave.wait(30)
                 if first:
                     outer.release.wait(30)
                 answer = b'{"errcode":0,"errmsg":"ok"}'
@@ -80,6 +88,16 @@ class Receiver:
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
+
+    def waves(self, n, k):
+        """From now on (the requests so far forgotten), the first n * k requests are answered
+        in waves of n: each waits until n are waiting (every slot of a channel of concurrency
+        n busy at once, then every slot free)."""
+        with self.lock:
+            self.requests.clear()
+            self.peers.clear()
+            self.wave = threading.Barrier(n)
+            self.wave_requests = n * k
 
     def close(self):
         self.server.shutdown()
@@ -162,6 +180,35 @@ def test_500_then_200_sent_once(make_daemon):
         assert len(keys) == 2 and keys[0] == keys[1], keys
         d.stop()
         assert rx.count() == 2
+    finally:
+        rx.close()
+
+
+def test_connections_kept_alive(make_daemon):
+    """A backlog goes over the channel's connections, kept open between attempts: 99 queued
+    notifications at concurrency 8, the first 64 answered in waves of 8 (every slot busy,
+    then every slot free), come over 8 connections, each key once. libcurl alone sizes its
+    cache by the transfers in progress and closed the idle ones after each wave."""
+    rx = Receiver()
+    try:
+        conf = CONF.replace("max_attempts = 4;", "max_attempts = 4; concurrency = 8;")
+        limited = conf.replace("concurrency = 8;", 'concurrency = 8; rate = "1/h";')
+        d = start(make_daemon, rx, limited)
+        past = "2020-01-01T00:00:00Z"  # the step is due at once
+        for i in range(100):
+            d.create(severity=1, team="north", title=f"t{i}", reported_at=past)
+        wait_for(lambda: rx.count() >= 1, 15, "the one request the rate lets through")
+        d.stop()
+        rx.waves(8, 8)
+        text = conf.replace("@DIR@", d.dir).replace("@PORT@", str(rx.port))
+        with open(d.conf_path, "w", encoding="utf-8") as f:
+            f.write(text.replace("@SECRET@", SECRET))
+        d.start()
+        wait_for(lambda: rx.count() >= 99, 30, "the 99 queued webhook requests")
+        keys = [h.get("webhook-id") for _, h, _ in rx.requests]
+        assert len(set(keys)) == len(keys) == 99, keys
+        assert len(rx.peers) <= 8, rx.peers
+        d.stop()
     finally:
         rx.close()
 

@@ -295,6 +295,62 @@ static void test_migrations(void **state)
     remove_db(path);
 }
 
+/* The outbox's CHECK on state is rewritten as comparisons (SQLite builds a temporary index
+ * for an IN list on every row written): once, in place, the same rule, on a database written
+ * with the IN list as on a new one, with its rows kept. */
+static void test_outbox_check_rewritten(void **state)
+{
+    (void)state;
+    char path[128];
+    tmp_path(path, sizeof(path), "check.db");
+    remove_db(path);
+    struct store *s = NULL;
+    struct slad_error err = {{0}};
+    assert_int_equal(store_open(path, false, &s, &err), 0);
+    store_close(s);
+    /* As every database before: the IN list (schema_version 1 wrote it so). */
+    file_exec(path, "PRAGMA writable_schema = ON;"
+                    "UPDATE sqlite_schema SET sql = replace(sql, 'CHECK (state = ''pending'' OR"
+                    " state = ''sending'' OR state = ''sent'' OR state = ''dead'')',"
+                    " 'CHECK (state IN (''pending'', ''sending'', ''sent'', ''dead''))')"
+                    " WHERE name = 'outbox';"
+                    "PRAGMA writable_schema = OFF;"
+                    "PRAGMA schema_version = 1000;"
+                    "INSERT INTO outbox (event, recipient, idempotency_key, state, created_ms)"
+                    " VALUES ('e', 'r', 'k1', 'pending', 1);");
+    assert_int_equal(store_open(path, false, &s, &err), 0);
+    store_close(s);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT sql FROM sqlite_schema WHERE name = 'outbox'",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    const char *sql = (const char *)sqlite3_column_text(st, 0);
+    assert_null(strstr(sql, "state IN"));
+    assert_non_null(strstr(sql, "CHECK (state = 'pending' OR state = 'sending' OR state = 'sent'"
+                                " OR state = 'dead')"));
+    sqlite3_finalize(st);
+    /* The rule holds; the row is there; the file is sound. */
+    assert_int_not_equal(sqlite3_exec(db,
+                                      "INSERT INTO outbox (event, recipient, idempotency_key,"
+                                      " state, created_ms) VALUES ('e', 'r', 'k2', 'lost', 1)",
+                                      NULL, NULL, NULL),
+                         SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "UPDATE outbox SET state = 'sent' WHERE idempotency_key = 'k1'",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    assert_int_equal(file_user_version(path), store_schema_version());
+    remove_db(path);
+}
+
 /* The text of the data file name (SLAD_TEST_DATA), malloc'd. */
 static char *read_data(const char *name)
 {
@@ -1504,6 +1560,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_migrations),
+        cmocka_unit_test(test_outbox_check_rewritten),
         cmocka_unit_test(test_upgrade_from_version_1),
         cmocka_unit_test(test_upgrade_drops_unreadable_labels),
         cmocka_unit_test(test_newer_schema_refused),
