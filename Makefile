@@ -96,11 +96,18 @@ bench: build
 	meson test -C $(BUILD) --suite bench --verbose --timeout-multiplier 0
 
 # 200 kill -9 rounds of tests/integration/test_crash.py (20 in make test), random and at
-# each failpoint, on the ASan build (the one with failpoints).
+# each failpoint, on the ASan build (the one with failpoints); then the fail-over and
+# split-brain tests of several instances on PostgreSQL 20 times in a row
+# (tests/integration/test_failover.py).
 soak: build-asan
 	SLAD_SOAK=1 SLAD_BIN=$(ASAN_BUILD)/daemon/slad SLACTL_BIN=$(ASAN_BUILD)/slactl/slactl TZ=UTC \
 	    PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 -m pytest -q -p no:cacheprovider -rfEs \
 	    tests/integration/test_crash.py
+	SLAD_FAILOVER_ROUNDS=20 SLAD_PG_TEMPLATE=$(CURDIR)/$(ASAN_BUILD)/pg-template \
+	    SLAD_BIN=$(CURDIR)/$(ASAN_BUILD)/daemon/slad \
+	    SLACTL_BIN=$(CURDIR)/$(ASAN_BUILD)/slactl/slactl TZ=UTC \
+	    PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 -m pytest -q -p no:cacheprovider -rfEs \
+	    -x tests/integration/test_failover.py -k "kill_9 or split_brain"
 
 deb:
 	@scripts/install-deps.sh --deb

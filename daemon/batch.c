@@ -27,6 +27,9 @@ struct batch {
      * must not wait for the next network event to be committed. */
     ev_idle idle;
     bool open, dirty;
+    bool fenced; /* the open transaction holds scheduler writes: fence before COMMIT */
+    batch_fence_fn *fence;
+    void *fence_userdata;
     struct batch_waiter *head, **tail;
     /* The commit thread, when the database is a file: wal and ws; sync_on_thread when
      * commits wait for its fdatasync (synchronous = full). */
@@ -179,6 +182,7 @@ int batch_begin(struct batch *b, struct slad_error *reterr)
         return r;
     b->open = true;
     b->dirty = false;
+    b->fenced = false;
     ev_idle_start(b->loop, &b->idle);
     return 0;
 }
@@ -196,6 +200,18 @@ bool batch_is_idle(const struct batch *b)
 void batch_mark_dirty(struct batch *b)
 {
     b->dirty = true;
+}
+
+void batch_set_fence(struct batch *b, batch_fence_fn *fence, void *userdata)
+{
+    b->fence = fence;
+    b->fence_userdata = userdata;
+}
+
+void batch_mark_fenced(struct batch *b)
+{
+    b->dirty = true;
+    b->fenced = true;
 }
 
 bool batch_sync_stalled(const struct batch *b, double limit_s)
@@ -262,7 +278,11 @@ int batch_commit(struct batch *b)
      * before the commit (an answer, a delivery) would be lost with them. */
     if (b->dirty)
         FAILPOINT("mid-batch");
-    int r = store_commit(b->store, &err);
+    /* The check last, in the transaction: on PostgreSQL it locks the lease row until the
+     * COMMIT, so a take-over waits for this transaction to end, then supersedes it. */
+    int r = b->fenced && b->fence ? b->fence(b->fence_userdata, &err) : 0;
+    if (r == 0)
+        r = store_commit(b->store, &err);
     if (r < 0) {
         b->failures++;
         b->last_err = err;
@@ -279,6 +299,7 @@ int batch_commit(struct batch *b)
     bool wrote = b->dirty;
     b->open = false;
     b->dirty = false;
+    b->fenced = false;
     ev_idle_stop(b->loop, &b->idle);
     /* Detach the list first: a waiter's callback may start the next batch. */
     struct batch_waiter *w = b->head;

@@ -64,6 +64,16 @@ bool batch_sync_stalled(const struct batch *b, double limit_s);
 void batch_mark_dirty(struct batch *b);
 bool batch_is_dirty(const struct batch *b);
 
+/* The fencing check (doc/POSTGRESQL.md, scheduler.h): fence is called last before the
+ * COMMIT of a transaction that holds scheduler writes (fired steps, follow-ups, plans;
+ * the outbox's `sending` marks and outcomes), in that transaction. A negative answer (the
+ * lease is another's now: -ESTALE) rolls the whole batch back, as a failed commit: its
+ * waiters get their 503, the after hook rebuilds the agenda. */
+typedef int batch_fence_fn(void *userdata, struct slad_error *reterr);
+void batch_set_fence(struct batch *b, batch_fence_fn *fence, void *userdata);
+/* The open transaction holds a scheduler write (and so changes: dirty too). */
+void batch_mark_fenced(struct batch *b);
+
 /* Call w->done after the transaction ends and is durable; w must stay valid until then.
  * The batch must be open or dirty (a commit in flight: w waits for the last one). */
 void batch_wait(struct batch *b, struct batch_waiter *w);

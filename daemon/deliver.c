@@ -78,9 +78,16 @@ struct deliver {
     struct deliver_chan chans[CHANNELS_MAX];
     size_t n_chans;
     bool stopped, pumping;
+    deliver_gate_fn *may_act; /* NULL: always (the scheduler lease, scheduler.h) */
+    void *gate_userdata;
 };
 
 static void pump(struct deliver *d);
+
+static bool gate_open(const struct deliver *d)
+{
+    return !d->may_act || d->may_act(d->gate_userdata);
+}
 
 static void job_unlink(struct deliver *d, struct job *j)
 {
@@ -107,6 +114,21 @@ static void finish(struct job *j, const struct channel_response *resp)
 {
     struct deliver *d = j->d;
     int64_t now = timers_now_ms(d->loop);
+    if (!gate_open(d)) {
+        /* No longer the scheduler: the outcome is not this instance's to write (the
+         * database's fencing check would refuse it). The row stays `sending`; the
+         * scheduler sends it again with the same key, which the receiver deduplicates. */
+        log_notice("deliver",
+                   "notification %" PRId64 " on '%s': its outcome is not recorded, this "
+                   "instance is no longer the scheduler (the scheduler sends it again with the "
+                   "same key)",
+                   j->row.id, j->row.channel);
+        if (j->cs)
+            j->cs->in_flight--;
+        job_unlink(d, j);
+        job_free(j);
+        return;
+    }
     const struct conf_channel *ch = conf_find_channel(*d->confp, j->row.channel);
     struct retry_decision dec;
     if (!ch) {
@@ -191,9 +213,10 @@ static void on_committed(struct batch_waiter *w, bool committed)
 {
     struct job *j = (struct job *)((char *)w - offsetof(struct job, waiter));
     struct deliver *d = j->d;
-    /* Stopping: no new request. The committed row stays `sending` and goes back to
-     * pending at the next start; it was never sent, so that is no repeat. */
-    if (committed && !d->stopped) {
+    /* Stopping, or no longer the scheduler: no new request. The committed row stays
+     * `sending` and goes back to pending at the next start or gain of the lease; it was
+     * never sent, so that is no repeat. */
+    if (committed && !d->stopped && gate_open(d)) {
         start(j);
         return;
     }
@@ -352,7 +375,7 @@ static size_t pick_page(struct deliver *d, struct pick *p, int64_t now, int64_t 
             *rv = -EIO;
             break;
         }
-        batch_mark_dirty(d->batch);
+        batch_mark_fenced(d->batch);
         j->d = d;
         j->row = *r;
         j->row.attempts++;
@@ -376,6 +399,10 @@ static void pump(struct deliver *d)
 {
     if (d->stopped || d->pumping)
         return;
+    if (!gate_open(d)) {
+        ev_timer_stop(d->loop, &d->wake); /* the gain of the lease starts it again */
+        return;
+    }
     int64_t now = timers_now_ms(d->loop), token = INT64_MAX;
     /* A finishing attempt pumps again; the timer waits for the next token, else it stays
      * armed for what no finishing attempt would find. */
@@ -542,13 +569,21 @@ int deliver_start(struct deliver *d)
         return rv;
     }
     if (n > 0) {
-        batch_mark_dirty(d->batch);
-        log_notice("deliver", "%zu notification%s interrupted by a stop will be sent again", n,
-                   n == 1 ? "" : "s");
+        batch_mark_fenced(d->batch);
+        log_notice("deliver",
+                   "%zu notification%s interrupted (by a stop, or a scheduler that lost its "
+                   "lease) will be sent again with the same key",
+                   n, n == 1 ? "" : "s");
     }
     /* Picking waits for the first commit (the after hook calls deliver_kick). */
     wake_at(d, timers_now_ms(d->loop), timers_now_ms(d->loop));
     return 0;
+}
+
+void deliver_set_gate(struct deliver *d, deliver_gate_fn *may_act, void *userdata)
+{
+    d->may_act = may_act;
+    d->gate_userdata = userdata;
 }
 
 void deliver_free(struct deliver *d)

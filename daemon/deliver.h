@@ -8,6 +8,7 @@
 #define SLAD_DELIVER_H
 
 #include <ev.h>
+#include <stdbool.h>
 
 #include "conf.h"
 
@@ -25,8 +26,16 @@ struct deliver *deliver_new(struct ev_loop *loop, struct service *svc, struct st
 /* Abandons what is still in flight (those rows stay `sending`; re-sent after a restart). */
 void deliver_free(struct deliver *d);
 
-/* Start-up: rows left `sending` by a crash go back to pending; then look for work. */
+/* Start-up, and each gain of the scheduler lease: rows left `sending` by a crash or by a
+ * scheduler that lost its lease go back to pending (a scheduler write: the batch is
+ * fenced), to be sent again with their unchanged key; then look for work. */
 int deliver_start(struct deliver *d);
+
+/* Deliver only while may_act(userdata) (the scheduler lease, scheduler.h). Closed: no
+ * pick, no new attempt, and an attempt in flight that ends records nothing (its row stays
+ * `sending` for the scheduler to send again); deliver_start when it opens again. */
+typedef bool deliver_gate_fn(void *userdata);
+void deliver_set_gate(struct deliver *d, deliver_gate_fn *may_act, void *userdata);
 
 /* After every commit: new rows may be due. Cheap when nothing is. */
 void deliver_kick(struct deliver *d);

@@ -328,7 +328,7 @@ void deliver_job_record(struct batch *batch, struct store *store, struct metrics
         log_err("deliver", "could not record notification %" PRId64 ": %s", r->id, err.msg);
         return;
     }
-    batch_mark_dirty(batch);
+    batch_mark_fenced(batch);
     if (metrics && r->channel)
         metrics_attempt(metrics, r->channel, retry_outcome_name(outcome));
 }

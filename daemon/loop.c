@@ -68,11 +68,49 @@ static void rebuild_agenda(struct slad *s)
                    agenda_size(s->agenda));
 }
 
+/* How far ahead the scheduler reads what falls due from the database, every renewal: more
+ * than the renewal period, so that an instant is in the agenda before it comes. */
+#define LOOP_DUE_AHEAD_MS (2 * LEASE_RENEW_EVERY_MS)
+
+static bool may_act(void *userdata)
+{
+    return scheduler_may_act(userdata);
+}
+
+/* The scheduler lease (scheduler.h) changed hands or was renewed. */
+static void on_role(void *userdata, enum lease_event ev)
+{
+    struct slad *s = userdata;
+    if (ev == LEASE_EVENT_LOST) {
+        /* Stop at once: nothing fires or is picked from now on. Attempts in flight end
+         * without recording (deliver.c); the new scheduler sends them again. */
+        timers_stop(s->timers);
+        deliver_kick(s->deliver);
+        return;
+    }
+    if (s->stopping)
+        return;
+    if (ev == LEASE_EVENT_GAINED) {
+        /* A standby's agenda only knows its own writes: read it whole, as at a start
+         * (what fell due while no one held the lease fires now, once, marked late). */
+        if (!s->agenda_fresh)
+            rebuild_agenda(s);
+        deliver_start(s->deliver); /* `sending` rows: again, with their unchanged keys */
+    } else if (ev == LEASE_EVENT_RENEWED) {
+        /* What other instances wrote: due soon, and the outbox's new rows. */
+        struct slad_error err;
+        if (service_agenda_due(s->svc, timers_now_ms(s->loop) + LOOP_DUE_AHEAD_MS, &err) < 0)
+            log_err("timers", "could not read what falls due (next try in a second): %s", err.msg);
+        deliver_kick(s->deliver);
+    }
+    timers_rearm(s->timers);
+}
+
 static void after_commit(void *userdata, bool committed)
 {
     struct slad *s = userdata;
-    if (!committed)
-        rebuild_agenda(s);
+    if (!committed && s->scheduler && scheduler_lease(s->scheduler)->role == LEASE_SCHEDULER)
+        rebuild_agenda(s); /* (a standby's is read whole at its next gain) */
     if (!s->stopping)
         timers_rearm(s->timers);
     deliver_kick(s->deliver); /* new rows may be due, or a `sending` mark committed */
@@ -161,7 +199,8 @@ static void sigterm_cb(struct ev_loop *loop, ev_signal *w, int revents)
     timers_stop(s->timers);
     deliver_stop(s->deliver);
     retention_stop(s->retention);
-    scheduler_stop(s->scheduler);
+    /* The lease is still renewed while the attempts in flight drain: their outcomes are
+     * scheduler writes, which the fencing check would refuse once it ran out. */
     stop_status_timer(s);
     ev_timer_init(&s->stop_poll, stop_poll_cb, 0., 0.01);
     s->stop_poll.data = s;
@@ -208,17 +247,12 @@ static int start(struct slad *s)
 {
     const struct conf_daemon *d = &s->conf->daemon;
     struct slad_error err;
-    /* The loader accepts it (doc/POSTGRESQL.md); the store cannot run on it yet. The
-     * setting is not echoed: it may hold a password. */
-    if (dbtarget_is_postgres(d->database)) {
-        log_err("store", "database: a PostgreSQL database is configured, but the PostgreSQL "
-                         "backend of this slad is not finished; set database to an SQLite file "
-                         "path (e.g. \"/var/lib/slad/slad.db\")");
-        return -ENOTSUP;
-    }
     int r = store_open(d->database, d->synchronous_full, &s->store, &err);
     if (r < 0) {
-        log_err("store", "cannot open the database '%s': %s", d->database, err.msg);
+        /* A PostgreSQL target is not echoed: it may hold a password. */
+        log_err("store", "cannot open the database '%s': %s",
+                dbtarget_is_postgres(d->database) ? "(the PostgreSQL database)" : d->database,
+                err.msg);
         return r;
     }
     s->agenda = agenda_new();
@@ -233,6 +267,7 @@ static int start(struct slad *s)
         service_set_clock(s->svc, &work_clock);
         recur_warm_up();
         r = service_load_agenda(s->svc, &err);
+        s->agenda_fresh = r == 0;
     }
     if (r < 0) {
         log_err("service", "cannot start: %s", err.msg);
@@ -241,7 +276,7 @@ static int start(struct slad *s)
     s->batch = batch_new(s->loop, s->store, d->synchronous_full, after_commit, s);
     s->scheduler = s->batch ? scheduler_new(s->loop, s->store, s->batch, s->metrics,
                                             s->conf->daemon.failover_timeout_ms,
-                                            /* renews: */ false)
+                                            /* renews: */ dbtarget_is_postgres(d->database))
                             : NULL;
     s->reader = start_reader(s);
     struct api_hooks hooks = {.reload = reload_run,
@@ -257,6 +292,10 @@ static int start(struct slad *s)
         log_err("slad", "out of memory");
         return -ENOMEM;
     }
+    /* Only the scheduler fires and delivers; the gain of the lease starts both. */
+    timers_set_gate(s->timers, may_act, s->scheduler);
+    deliver_set_gate(s->deliver, may_act, s->scheduler);
+    scheduler_on_role(s->scheduler, on_role, s);
     struct token *tok = NULL;
     struct intake_keys *keys = NULL;
     if (d->tcp && ((r = token_load(d->token_file, &tok, &err)) < 0 ||
@@ -291,8 +330,8 @@ static int start(struct slad *s)
         log_err("scheduler", "cannot set up the scheduler lease: %s", err.msg);
         return r;
     }
-    timers_rearm(s->timers);
-    deliver_start(s->deliver);
+    s->agenda_fresh = false; /* only a gain at the start finds it loaded */
+    timers_rearm(s->timers); /* (deliver_start: at the gain of the lease, on_role) */
     retention_kick(s->retention);
     start_signals(s);
     ev_timer_init(&s->status_timer, status_cb, LOOP_STATUS_INTERVAL_S, LOOP_STATUS_INTERVAL_S);

@@ -7,9 +7,15 @@
  * database's name ("sqlite"), so every start takes it at once, under a fencing number one
  * larger than the last start's (the number counts the starts), and never renews it (renews
  * false): no other process can write the file while this one does, and an idle daemon
- * should not commit every second. Firing and delivering do
- * not wait for the role yet, nor does the batch commit carry the fencing check: both come
- * with the PostgreSQL backend, where several instances share the row. */
+ * should not commit every second; its lease lasts a century (the next start takes it
+ * over at once, under the same holder name).
+ *
+ * Only the scheduler fires (timers.c) and delivers (deliver.c): both ask
+ * scheduler_may_act, and on_role hears of every gain and loss (load the agenda and re-send
+ * what was left `sending`; stop at once). Every transaction holding scheduler writes
+ * carries the fencing check last before its COMMIT (batch_set_fence): a refused check rolls
+ * the batch back and this instance becomes a standby. On PostgreSQL the holder is
+ * host:pid:start-instant and the lease's instants are the database server's clock. */
 #ifndef SLAD_SCHEDULER_H
 #define SLAD_SCHEDULER_H
 
@@ -18,6 +24,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "lease.h"
 
 struct store;
 struct batch;
@@ -26,7 +33,8 @@ struct lease;
 struct scheduler;
 
 /* ttl_ms: failover_timeout; renews: false for a single holder by construction (SQLite),
- * which takes the lease once. NULL when out of memory. */
+ * which takes the lease once. Installs the batch's fencing check. NULL when out of
+ * memory. */
 struct scheduler *scheduler_new(struct ev_loop *loop, struct store *store, struct batch *batch,
                                 struct metrics *metrics, int64_t ttl_ms, bool renews);
 void scheduler_free(struct scheduler *sc);
@@ -39,5 +47,15 @@ void scheduler_stop(struct scheduler *sc);
 
 /* The lease's state: role, fencing number (for the API's hooks). */
 const struct lease *scheduler_lease(const struct scheduler *sc);
+/* The holder name this instance writes in the lease row. */
+const char *scheduler_holder(const struct scheduler *sc);
+
+/* Whether this instance may fire and deliver now (lease_may_act at the loop's now). */
+bool scheduler_may_act(const struct scheduler *sc);
+
+/* Called on LEASE_EVENT_GAINED, _LOST and _RENEWED (the latter every second on
+ * PostgreSQL), from the lease's timer or from a refused fencing check inside a commit. */
+typedef void scheduler_role_fn(void *userdata, enum lease_event ev);
+void scheduler_on_role(struct scheduler *sc, scheduler_role_fn *fn, void *userdata);
 
 #endif

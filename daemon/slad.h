@@ -33,6 +33,10 @@ struct slad {
     ev_timer status_timer;
     ev_timer stop_poll, stop_deadline;
     bool stopping;
+    /* The agenda was just loaded whole (during start only): a gain of the scheduler lease
+     * at the start uses it; a later gain reads it again (a standby's agenda only knows
+     * its own writes). */
+    bool agenda_fresh;
     unsigned long reloads, reload_failures;
 };
 

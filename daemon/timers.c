@@ -21,7 +21,14 @@ struct timers {
     int64_t armed_ms; /* instant the periodic is armed at; INT64_MAX: stopped */
     int64_t retry_after_ms;
     struct timers_stats stats;
+    timers_gate_fn *may_act; /* NULL: always */
+    void *gate_userdata;
 };
+
+static bool gate_open(const struct timers *t)
+{
+    return !t->may_act || t->may_act(t->gate_userdata);
+}
 
 int64_t timers_now_ms(struct ev_loop *loop)
 {
@@ -45,7 +52,7 @@ static void arm_at(struct timers *t, int64_t at_ms)
 void timers_rearm(struct timers *t)
 {
     struct agenda_entry head;
-    int64_t at = agenda_peek(t->agenda, &head) ? head.at_ms : INT64_MAX;
+    int64_t at = agenda_peek(t->agenda, &head) && gate_open(t) ? head.at_ms : INT64_MAX;
     if (at != INT64_MAX && at < t->retry_after_ms)
         at = t->retry_after_ms;
     arm_at(t, at);
@@ -62,8 +69,8 @@ static void periodic_cb(struct ev_loop *loop, ev_periodic *w, int revents)
     int64_t now_ms = timers_now_ms(loop);
     t->armed_ms = INT64_MAX;
     struct agenda_entry head;
-    if (!agenda_peek(t->agenda, &head) || head.at_ms > now_ms) {
-        timers_rearm(t);
+    if (!agenda_peek(t->agenda, &head) || head.at_ms > now_ms || !gate_open(t)) {
+        timers_rearm(t); /* a closed gate stops it: the gain re-arms */
         return;
     }
     struct slad_error err;
@@ -80,7 +87,7 @@ static void periodic_cb(struct ev_loop *loop, ev_periodic *w, int revents)
     if (r < 0) {
         /* Entries handled before the failure are in the transaction: commit them. */
         if (batch_is_open(t->batch))
-            batch_mark_dirty(t->batch);
+            batch_mark_fenced(t->batch);
         log_err("timers", "could not act on what is due (will retry in %d ms): %s", TIMERS_RETRY_MS,
                 err.msg);
         t->retry_after_ms = now_ms + TIMERS_RETRY_MS;
@@ -89,7 +96,7 @@ static void periodic_cb(struct ev_loop *loop, ev_periodic *w, int revents)
     }
     t->retry_after_ms = 0;
     if (done > 0) {
-        batch_mark_dirty(t->batch);
+        batch_mark_fenced(t->batch); /* scheduler writes: the commit checks the lease */
         /* The service records each entry's lateness (history "late", and
          * slad_timer_lag_seconds); this is the loop's view of the earliest, for the log. */
         double lag_ms = (double)(now_ms - head.at_ms);
@@ -126,6 +133,12 @@ struct timers *timers_new(struct ev_loop *loop, struct service *svc, struct agen
     ev_periodic_init(&t->periodic, periodic_cb, 0., 0., 0);
     t->periodic.data = t;
     return t;
+}
+
+void timers_set_gate(struct timers *t, timers_gate_fn *may_act, void *userdata)
+{
+    t->may_act = may_act;
+    t->gate_userdata = userdata;
 }
 
 void timers_free(struct timers *t)

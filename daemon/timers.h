@@ -9,6 +9,7 @@
 #define SLAD_TIMERS_H
 
 #include <ev.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -35,6 +36,12 @@ void timers_free(struct timers *t);
  * commit, a rollback and rebuild, a reload). Cheap when nothing changed. */
 void timers_rearm(struct timers *t);
 void timers_stop(struct timers *t);
+
+/* Fire only while may_act(userdata) (the scheduler lease, scheduler.h): closed, the
+ * timer stays stopped and nothing fires; call timers_rearm when it opens. Firing marks
+ * the batch fenced (batch_mark_fenced). */
+typedef bool timers_gate_fn(void *userdata);
+void timers_set_gate(struct timers *t, timers_gate_fn *may_act, void *userdata);
 
 /* The loop's "now" in ms since the epoch, UTC: read once per iteration (ev_now) and
  * passed to everything that runs in it. */

@@ -27,6 +27,22 @@ static enum lease_event lose(struct lease *l, int64_t now_ms)
     return LEASE_EVENT_LOST;
 }
 
+enum lease_event lease_fenced(struct lease *l, int64_t now_ms)
+{
+    if (l->role != LEASE_SCHEDULER)
+        return LEASE_EVENT_NONE;
+    /* A renewal in flight was sent under the refused tenure: its grant cannot stand. */
+    l->in_flight = LEASE_REQUEST_NONE;
+    return lose(l, now_ms);
+}
+
+void lease_ask_at(struct lease *l, int64_t at_ms)
+{
+    if (l->role == LEASE_STANDBY && l->in_flight == LEASE_REQUEST_NONE &&
+        at_ms < l->next_request_ms)
+        l->next_request_ms = at_ms;
+}
+
 enum lease_event lease_tick(struct lease *l, int64_t now_ms)
 {
     if (l->role == LEASE_SCHEDULER && now_ms >= l->valid_until_ms)

@@ -64,6 +64,16 @@ enum lease_request lease_poll(struct lease *l, int64_t now_ms);
  * did not answer, which counts as refused). */
 enum lease_event lease_answer(struct lease *l, int64_t now_ms, bool granted, int64_t fencing);
 
+/* The database refused this holder's fencing check at now_ms (lease_sql_check: another
+ * instance took the row, or it expired there first): LOST when it was the scheduler, as
+ * a refused renewal; it asks again at once. */
+enum lease_event lease_fenced(struct lease *l, int64_t now_ms);
+
+/* A standby learnt when the row it was refused expires (at_ms, on this lease's clock):
+ * ask then rather than at the next period, so that a take-over follows the expiry at once
+ * (not up to a period later). Ignored for a scheduler or with a request in flight. */
+void lease_ask_at(struct lease *l, int64_t at_ms);
+
 /* The passing of time: LOST when the scheduler's lease ran out at now_ms. */
 enum lease_event lease_tick(struct lease *l, int64_t now_ms);
 

@@ -39,6 +39,12 @@ const struct conf *service_conf(const struct service *svc);
 /* Fill the agenda from the store (start-up): one entry per stored next instant. */
 int service_load_agenda(struct service *svc, struct slad_error *reterr);
 
+/* Several instances on one database (service_agenda.c): schedule every ticket, follow-up
+ * and plan whose stored next instant is at or before until_ms, as the database has it
+ * (another instance may have written it). The scheduler calls it every second, a little
+ * ahead. */
+int service_agenda_due(struct service *svc, int64_t until_ms, struct slad_error *reterr);
+
 /* Swap in a new config (reload) and re-choose the policy of every open ticket at now_ms;
  * steps already fired are never fired again. The caller keeps the old conf alive until
  * this returns and frees it afterwards. */

@@ -20,4 +20,20 @@ int store_lease_acquire(struct store *s, const char *holder, int64_t now_ms, int
 int store_lease_renew(struct store *s, const char *holder, int64_t fencing, int64_t now_ms,
                       int64_t ttl_ms, struct slad_error *reterr);
 
+/* The scheduler's lease row: its holder's fencing number and expiry (ms). */
+int store_lease_read(struct store *s, int64_t *ret_fencing, int64_t *ret_expires_ms,
+                     struct slad_error *reterr);
+
+/* lease_sql_check of the scheduler's lease, in the open transaction, last before its
+ * COMMIT: 0 when holder still holds it under fencing at now_ms, -ESTALE (roll back) when
+ * not, -errno when the database failed. */
+int store_lease_check(struct store *s, const char *holder, int64_t fencing, int64_t now_ms,
+                      struct slad_error *reterr);
+
+/* The instant the lease statements compare and set: on PostgreSQL the database server's
+ * clock (one SELECT), so that instances whose clocks differ agree on when a lease
+ * expires; on SQLite, where one host is the only writer, local_ms itself. */
+int store_lease_now(struct store *s, int64_t local_ms, int64_t *ret_now_ms,
+                    struct slad_error *reterr);
+
 #endif

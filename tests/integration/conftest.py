@@ -11,6 +11,11 @@ Every answer the Client receives is checked against the API's contract, doc/open
 does not describe fails the test that received it, once the test is done.
 
 Everything the tests need is required: a missing feature fails, nothing is skipped.
+
+SLAD_TEST_BACKEND=postgres runs the same tests on PostgreSQL: each Daemon gets a new
+database of one cluster (pg.py) that this pytest process starts at its first use and stops
+at its end. The files that read, break or copy the SQLite file itself (SQLITE_ONLY) are
+skipped there, each with its reason.
 """
 
 import http.client
@@ -26,6 +31,7 @@ import time
 import pytest
 
 import contract
+import pg
 from contract import CONTRACT, ContractError
 
 DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
@@ -60,6 +66,63 @@ os.environ["LISTEN_FDS"] = str(len(fds))
 os.environ["LISTEN_PID"] = str(os.getpid())
 os.execv(sys.argv[2], sys.argv[2:])
 """
+
+
+BACKEND = os.environ.get("SLAD_TEST_BACKEND", "sqlite")
+assert BACKEND in ("sqlite", "postgres"), f"SLAD_TEST_BACKEND={BACKEND}: sqlite or postgres"
+
+# Test files that are about the SQLite file itself, skipped on PostgreSQL.
+SQLITE_ONLY = {
+    "test_answers.py": "reads the SQLite file to check what an answer left",
+    "test_action_links.py": "reads the SQLite file",
+    "test_channels.py": "reads the outbox from the SQLite file",
+    "test_console.py": "reads the SQLite file",
+    "test_copy_database.py": "copies SQLite to PostgreSQL itself (its own cluster)",
+    "test_crash.py": "checks the SQLite file after kill -9 (test_failover.py is PostgreSQL's)",
+    "test_garbage.py": "reads the SQLite file",
+    "test_grouping.py": "reads the outbox from the SQLite file",
+    "test_limits.py": "fills the SQLite file's disk",
+    "test_notify.py": "reads the SQLite file",
+    "test_plans.py": "reads the SQLite file",
+    "test_scheduler.py": "SQLite's single holder of the lease",
+    "test_session.py": "reads the SQLite file",
+    "test_state.py": "the SQLite file's state across restarts",
+    "test_storage_faults.py": "faults of the SQLite file's disk",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    if BACKEND != "postgres":
+        return
+    for item in items:
+        reason = SQLITE_ONLY.get(os.path.basename(str(item.fspath)))
+        if reason:
+            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {reason}"))
+
+
+_PG = {}
+
+
+def postgres_database():
+    """A new database of this process's cluster (started at the first call): its
+    conninfo, for a Daemon's `database`."""
+    if "cluster" not in _PG:
+        import tempfile
+        folder = tempfile.mkdtemp(prefix="slad-pg.")
+        _PG["folder"] = folder
+        _PG["cluster"] = pg.Cluster(folder).start()
+        _PG["n"] = 0
+    _PG["n"] += 1
+    name = f"slad_{_PG['n']}"
+    _PG["cluster"].psql(f"CREATE DATABASE {name}")
+    return _PG["cluster"].conninfo_of(name)
+
+
+def stop_postgres():
+    if "cluster" in _PG:
+        import shutil
+        _PG.pop("cluster").stop()
+        shutil.rmtree(_PG.pop("folder"), ignore_errors=True)
 
 
 def slad_bin():
@@ -242,6 +305,7 @@ def record_exchange(exchange):
 
 def pytest_sessionfinish(session):
     """SLAD_CONTRACT_SEEN=FILE: append the (operationId, status) pairs the tests met."""
+    stop_postgres()
     try:
         check_exchanges(take_exchanges())  # those of module fixtures' teardown
     except pytest.fail.Exception as e:
@@ -304,9 +368,11 @@ class Client:
         return self.request("DELETE", path, **kw)
 
 
-def render_config(template, directory, daemon_extra=""):
+def render_config(template, directory, daemon_extra="", database=None):
     with open(os.path.join(DATA_DIR, template), encoding="utf-8") as f:
         text = f.read()
+    if database:
+        text = text.replace('"@DIR@/slad.db"', f'"{database}"')
     return text.replace("@DIR@", directory).replace("@DAEMON@", daemon_extra)
 
 
@@ -320,6 +386,8 @@ class Daemon:
         self.conf_path = os.path.join(self.dir, "slad.conf")
         self.log_path = os.path.join(self.dir, "slad.log")
         self.daemon_extra = daemon_extra
+        # SLAD_TEST_BACKEND=postgres: a new database of the tests' cluster.
+        self.database = postgres_database() if BACKEND == "postgres" else None
         self.write_config(template)
         self.proc = None
         self.client = Client(unix_path=self.socket_path)
@@ -328,7 +396,7 @@ class Daemon:
     def write_config(self, template="fast.conf", daemon_extra=None):
         if daemon_extra is not None:
             self.daemon_extra = daemon_extra
-        text = render_config(template, self.dir, self.daemon_extra)
+        text = render_config(template, self.dir, self.daemon_extra, self.database)
         tmp = self.conf_path + ".tmp"
         with open(tmp, "w", encoding="utf-8") as f:
             f.write(text)

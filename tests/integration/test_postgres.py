@@ -77,9 +77,9 @@ def test_with_postgres_sh_gives_a_database_and_cleans_up_after_a_failure():
         f"{folder} is left behind"
 
 
-def test_daemon_refuses_a_postgresql_database_for_now(make_daemon):
-    """The loader accepts a PostgreSQL database; the daemon, whose PostgreSQL backend is
-    not finished, refuses to start on it, says so, and never logs the password."""
+def test_daemon_on_an_unreachable_postgresql_database(make_daemon):
+    """A PostgreSQL database the daemon cannot reach: it does not start, says why, and
+    never logs the connection string's password."""
     d = make_daemon()
     with open(d.conf_path, encoding="utf-8") as f:
         text = f.read()
@@ -93,7 +93,7 @@ def test_daemon_refuses_a_postgresql_database_for_now(make_daemon):
     d.spawn()
     assert d.wait_exit() == 1
     log = d.log()
-    assert "the PostgreSQL backend of this slad is not finished" in log, log
+    assert "cannot open the database '(the PostgreSQL database)'" in log, log
     assert "PGSECRET" not in log
     assert not os.path.exists(d.socket_path)
     d.check_sanitizers()

@@ -5,10 +5,13 @@ process's, so no failover_timeout is waited for); it never renews the row (the f
 makes it the only writer, and an idle daemon commits nothing); /healthz, /metrics and
 slactl status show the role and the number."""
 
+import json
 import os
 import sqlite3
 import subprocess
 import time
+
+from conftest import wait_for
 
 
 def lease_row(d):
@@ -50,4 +53,65 @@ def test_single_holder_role_fencing_and_renewal(make_daemon):
     d.kill9()
     d.start()
     shows(d, 3)
+    assert "this instance is the scheduler (fencing number 3)" in d.log()
+
+
+def set_lease(d, sql):
+    con = sqlite3.connect(d.db_path, timeout=10)
+    try:
+        con.execute(sql)
+        con.commit()
+    finally:
+        con.close()
+
+
+def notifications(d):
+    path = os.path.join(d.dir, "notifications.jsonl")
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def role(d):
+    h = d.client.get("/healthz")
+    assert h.status == 200, h
+    return h.json["role"], h.json["fencing"]
+
+
+def test_fencing_check_refuses_a_stolen_lease_and_the_gain_fires_late_once(make_daemon):
+    """The fencing check is the last statement of every batch holding scheduler writes, on
+    SQLite too: another holder written into the row makes the next firing's batch roll
+    back (nothing fired, nothing sent), the daemon a standby that fires and sends nothing;
+    when the row is free again it gains the lease under a new number and fires what fell
+    due meanwhile, once, marked late."""
+    d = make_daemon().start()
+    assert role(d) == ("scheduler", 1)
+    # Another holder, as a take-over by another instance would leave the row.
+    set_lease(d, "UPDATE leases SET holder = 'other:1:1', fencing = 2,"
+                 " expires_at_ms = 9000000000000 WHERE name = 'scheduler'")
+    offset = d.log_size()
+    created = time.monotonic()
+    t = d.create(severity=1, team="north")  # steps at 1.5 s and 3 s
+    d.wait_log("the database refused this instance's scheduler writes", timeout=15, since=offset)
+    assert role(d) == ("standby", 1)
+    m = d.client.get("/metrics").text
+    assert "\nslad_scheduler 0\n" in m
+    # Both steps fall due while it is a standby: it fires and sends nothing.
+    time.sleep(max(0.0, created + 4.5 - time.monotonic()))
+    assert notifications(d) == []
+    detail = d.ticket(t["id"])
+    assert detail["notifications"] == []
+    assert not [h for h in detail["history"] if h["kind"] == "step"], detail["history"]
+    assert role(d) == ("standby", 1)
+
+    set_lease(d, "UPDATE leases SET expires_at_ms = 0 WHERE name = 'scheduler'")
+    wait_for(lambda: role(d) == ("scheduler", 3), 10, "the lease gained again under number 3")
+    wait_for(lambda: len(notifications(d)) >= 2, 10, "the two steps' notifications")
+    time.sleep(1.0)  # nothing more comes
+    sent = notifications(d)
+    assert sorted(n["idempotency_key"] for n in sent) == [
+        f"t{t['id']}/response/step1/r0/supervisor/sup", f"t{t['id']}/response/step2/r0/manager/mgr"]
+    steps = [h for h in d.ticket(t["id"])["history"] if h["kind"] == "step"]
+    assert len(steps) == 2 and all(h["late"] for h in steps), steps
     assert "this instance is the scheduler (fencing number 3)" in d.log()

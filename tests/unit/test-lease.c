@@ -1,8 +1,8 @@
 /* test-lease.c - the scheduler lease of one instance (lib/core/lease.c) on explicit
  * instants: tables of steps (poll, answer, tick, may it act) for acquiring, renewing,
  * refusals, a failed renewal, expiry with no answer, a paused holder resuming (with and
- * without a stale answer), a fencing number that does not grow; then two instances on a
- * model of the lease row: take-over after failover_timeout, and split brain (the old
+ * without a stale answer), a fencing number that does not grow, a refused fencing check; then two
+ * instances on a model of the lease row: take-over after failover_timeout, and split brain (the old
  * holder paused past its lease must not act when it resumes). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,7 +16,7 @@
 #define TTL   10000
 #define EVERY 1000
 
-enum op { POLL, ANSWER_OK, ANSWER_NO, TICK, MAY_ACT, END };
+enum op { POLL, ANSWER_OK, ANSWER_NO, TICK, MAY_ACT, FENCED, END };
 
 struct step {
     int64_t at;
@@ -119,6 +119,20 @@ static const struct scenario scenarios[] = {
       {2001, POLL, 0, ACQ},
       {2002, ANSWER_OK, 6, GAIN},
       {0, END, 0, 0}}},
+    {"a refused fencing check loses the lease at once, a renewal in flight with it",
+     {{0, POLL, 0, ACQ},
+      {1, ANSWER_OK, 1, GAIN},
+      {1000, POLL, 0, REN},
+      {1200, FENCED, 0, LOST},
+      {1200, MAY_ACT, 0, 0},
+      {1201, ANSWER_OK, 1, QUIET}, /* the renewal's late grant does not bring it back */
+      {1201, MAY_ACT, 0, 0},
+      {1201, POLL, 0, ACQ},
+      {1202, ANSWER_OK, 2, GAIN},
+      {1202, MAY_ACT, 0, 1},
+      {0, END, 0, 0}}},
+    {"a standby's refused check changes nothing",
+     {{0, POLL, 0, ACQ}, {1, ANSWER_NO, 0, QUIET}, {2, FENCED, 0, QUIET}, {0, END, 0, 0}}},
 };
 
 static void test_scenarios(void **state)
@@ -144,6 +158,9 @@ static void test_scenarios(void **state)
                 break;
             case MAY_ACT:
                 got = lease_may_act(&l, s->at);
+                break;
+            case FENCED:
+                got = lease_fenced(&l, s->at);
                 break;
             case END:
                 break;
@@ -232,6 +249,28 @@ static void test_split_brain_paused_holder_does_not_act(void **state)
     assert_true(a_last < 3005);
 }
 
+/* A refused standby that learnt the row's expiry asks at that instant, not a period
+ * later; never later than its period, and never while a request is in flight. */
+static void test_ask_at_the_rows_expiry(void **state)
+{
+    struct lease l;
+    lease_init(&l, TTL, EVERY, 0);
+    assert_int_equal(lease_poll(&l, 0), LEASE_REQUEST_ACQUIRE);
+    lease_ask_at(&l, 300); /* in flight: ignored */
+    assert_int_equal(lease_next_ms(&l), INT64_MAX);
+    assert_int_equal(lease_answer(&l, 2, false, 0), LEASE_EVENT_NONE);
+    assert_int_equal(lease_next_ms(&l), 1000);
+    lease_ask_at(&l, 5000); /* later than the period: the period stays */
+    assert_int_equal(lease_next_ms(&l), 1000);
+    lease_ask_at(&l, 301);
+    assert_int_equal(lease_next_ms(&l), 301);
+    assert_int_equal(lease_poll(&l, 300), LEASE_REQUEST_NONE);
+    assert_int_equal(lease_poll(&l, 301), LEASE_REQUEST_ACQUIRE);
+    assert_int_equal(lease_answer(&l, 302, true, 1), LEASE_EVENT_GAINED);
+    lease_ask_at(&l, 400); /* a scheduler renews on its period */
+    assert_int_equal(lease_next_ms(&l), 1301);
+}
+
 static void test_next_and_names(void **state)
 {
     struct lease l;
@@ -254,6 +293,7 @@ int main(void)
         cmocka_unit_test(test_scenarios),
         cmocka_unit_test(test_takeover_after_failover_timeout),
         cmocka_unit_test(test_split_brain_paused_holder_does_not_act),
+        cmocka_unit_test(test_ask_at_the_rows_expiry),
         cmocka_unit_test(test_next_and_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

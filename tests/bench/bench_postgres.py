@@ -1,0 +1,100 @@
+"""bench-postgres: slad on PostgreSQL beside slad on SQLite, in the same run, and the time
+a fail-over takes (doc/PERFORMANCE.md, doc/POSTGRESQL.md).
+
+- Intake: tickets per second (intake_client, 16 keep-alive connections on the Unix
+  socket, closed loop) and the p99 latency paced at half that rate, durable on both:
+  SQLite with synchronous = "full", PostgreSQL (a throwaway cluster, pg.py, fsync and
+  synchronous_commit on, over its Unix socket). BENCH_ROUNDS rounds, interleaved, each on
+  a fresh database; medians printed.
+- Fail-over: tests/integration/test_failover.py's kill -9 test BENCH_FAILOVERS times (two
+  instances, failover_timeout "2s", load on both): from the kill to the first step due
+  after it delivered at the loopback receiver; median and max printed.
+
+Environment: SLAD_BIN, SLACTL_BIN, INTAKE_CLIENT (set by meson), BENCH_ROUNDS (3),
+BENCH_SECONDS (5), BENCH_FAILOVERS (20), SLAD_PG_TEMPLATE. Run by `make bench` only."""
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "integration"))
+from bench_intake import SLAD_CONF, TOKEN, intake_client  # noqa: E402
+from conftest import Daemon, free_tcp_port, write_private  # noqa: E402
+import pg  # noqa: E402
+
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+FAILOVERS = int(os.environ.get("BENCH_FAILOVERS", "20"))
+
+def slad_on(database, tmp):
+    """bench-intake's slad, durable, on database."""
+    d = Daemon(tmp)
+    write_private(os.path.join(tmp, "token"), TOKEN + "\n")
+    with open(d.conf_path, "w", encoding="utf-8") as f:
+        f.write(SLAD_CONF.replace('"@DIR@/slad.db"', f'"{database}"').replace("@DIR@", tmp)
+                .replace("@PORT@", str(free_tcp_port())).replace("@SYNC@", "full"))
+    return d.start()
+
+
+def intake_round(cluster, n):
+    """{backend: (rate, p99_us)} of one round, each on a new database."""
+    out = {}
+    for backend in ("sqlite", "postgres"):
+        tmp = tempfile.mkdtemp(prefix=f"bench-pg-{backend}-")
+        if backend == "postgres":
+            cluster.psql(f"CREATE DATABASE intake_{n}")
+            database = cluster.conninfo_of(f"intake_{n}")
+        else:
+            database = os.path.join(tmp, "slad.db")
+        d = slad_on(database, tmp)
+        try:
+            unix = ["--unix", d.socket_path]
+            full = intake_client(unix, f"{backend}{n}")
+            paced = intake_client(unix, f"{backend}p{n}", rate=full["rate"] / 2)
+            out[backend] = (full["rate"], paced["p99_us"])
+        finally:
+            d.stop()
+            shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def failovers():
+    """The kill -9 test FAILOVERS times: the seconds from each kill to the first late step
+    delivered."""
+    with tempfile.NamedTemporaryFile("r", prefix="bench-failover-", suffix=".txt") as times:
+        env = dict(os.environ, SLAD_FAILOVER_ROUNDS=str(FAILOVERS),
+                   SLAD_FAILOVER_TIMES=times.name)
+        p = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                            "-x", os.path.join(HERE, "..", "integration", "test_failover.py"),
+                            "-k", "kill_9"], env=env, capture_output=True, text=True,
+                           timeout=FAILOVERS * 120 + 300)
+        if p.returncode != 0:
+            raise RuntimeError(f"test_failover.py failed:\n{p.stdout[-3000:]}\n{p.stderr[-2000:]}")
+        return [float(line) for line in times.read().split()]
+
+
+def main():
+    folder = tempfile.mkdtemp(prefix="bench-pg-cluster-")
+    try:
+        with pg.Cluster(folder) as cluster:
+            rounds = [intake_round(cluster, n) for n in range(ROUNDS)]
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    print(f"\nintake, durable, 16 connections on the Unix socket, median of {ROUNDS} rounds:")
+    for backend in ("sqlite", "postgres"):
+        rate = statistics.median(r[backend][0] for r in rounds)
+        p99 = statistics.median(r[backend][1] for r in rounds)
+        each = ", ".join(f"{r[backend][0]:.0f}" for r in rounds)
+        print(f"  {backend:9} {rate:7.0f} tickets/s ({each});"
+              f" p99 at half that rate {p99 / 1000:.1f} ms")
+    times = failovers()
+    print(f"\nfail-over (failover_timeout 2 s), kill -9 to the first late step delivered,"
+          f" {len(times)} runs: median {statistics.median(times):.2f} s,"
+          f" max {max(times):.2f} s, min {min(times):.2f} s")
+
+
+if __name__ == "__main__":
+    main()
