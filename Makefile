@@ -100,7 +100,8 @@ bench: build
 # split-brain tests of several instances on PostgreSQL 20 times in a row
 # (tests/integration/test_failover.py).
 soak: build-asan
-	SLAD_SOAK=1 SLAD_BIN=$(ASAN_BUILD)/daemon/slad SLACTL_BIN=$(ASAN_BUILD)/slactl/slactl TZ=UTC \
+	SLAD_SOAK=1 SLAD_BIN=$(CURDIR)/$(ASAN_BUILD)/daemon/slad \
+	    SLACTL_BIN=$(CURDIR)/$(ASAN_BUILD)/slactl/slactl TZ=UTC \
 	    PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 -m pytest -q -p no:cacheprovider -rfEs \
 	    tests/integration/test_crash.py
 	SLAD_FAILOVER_ROUNDS=20 SLAD_PG_TEMPLATE=$(CURDIR)/$(ASAN_BUILD)/pg-template \
