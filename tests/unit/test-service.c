@@ -1045,8 +1045,8 @@ static void test_failure_leaves_agenda(void **state)
     struct fixture *f = *state;
     struct slad_error err = {{0}};
     if (testdb_on_postgres()) {
-        printf("[  SKIPPED ] on PostgreSQL: a read-only SQLite URI\n");
-        return;
+        printf("on PostgreSQL: a read-only SQLite URI\n");
+        skip();
     }
     int64_t id = create_simple(f, 1, T0, __LINE__);
     close_service(f);

@@ -53,7 +53,8 @@ static bool sqlite_only(const char *why)
 {
     if (!testdb_on_postgres())
         return false;
-    printf("[  SKIPPED ] on PostgreSQL: %s\n", why);
+    printf("on PostgreSQL: %s\n", why);
+    skip();
     return true;
 }
 
@@ -248,7 +249,8 @@ static void file_exec(const char *path, const char *sql)
 static void test_migrations(void **state)
 {
     (void)state;
-    if (sqlite_only("migrations of a SQLite file (PRAGMA user_version, sqlite_schema, WAL); test-store-pg covers PostgreSQL's"))
+    if (sqlite_only("migrations of a SQLite file (PRAGMA user_version, sqlite_schema, WAL); "
+                    "test-store-pg covers PostgreSQL's"))
         return;
     char path[128];
     tmp_path(path, sizeof(path), "migrate.db");
@@ -835,7 +837,7 @@ static void test_history(void **state)
     /* A row for an unknown ticket breaks the foreign key. */
     struct history_entry bad = {.ticket_id = 999, .at_ms = T0, .created_ms = T0, .kind = "x"};
     assert_int_equal(store_history_add(s, &bad, NULL, &err), -EINVAL);
-    assert_non_null(strstr(err.msg, "FOREIGN KEY"));
+    assert_non_null(strcasestr(err.msg, "foreign key")); /* either database's words */
     ticket_done(&a);
     ticket_done(&b);
     store_close(s);
