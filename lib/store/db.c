@@ -172,16 +172,26 @@ int db_prepare_transactions(struct db *db, const char *savepoint, struct slad_er
 
 int db_begin(struct db *db, struct slad_error *reterr)
 {
+    /* SQLite refuses a BEGIN inside a transaction; PostgreSQL only warns and goes on, which
+     * would hide a caller's mistake: refused on both. */
+    if (db_kind(db) == DB_POSTGRES && db_in_transaction(db))
+        return slad_error_set(reterr, EIO,
+                              "database: begin transaction failed: cannot start a transaction "
+                              "within a transaction");
     return db_exec(db, db->driver->begin_sql, "begin transaction", reterr);
 }
 
 int db_commit(struct db *db, struct slad_error *reterr)
 {
+    db->savepoints = 0;
+    db->savepoint_began = false;
     return db_exec(db, "COMMIT", "commit", reterr);
 }
 
 int db_rollback(struct db *db, struct slad_error *reterr)
 {
+    db->savepoints = 0;
+    db->savepoint_began = false;
     return db_exec(db, "ROLLBACK", "rollback", reterr);
 }
 
@@ -198,14 +208,39 @@ static int savepoint_exec(struct db *db, const char *verb, const char *name, con
     return db_exec(db, sql, op, reterr);
 }
 
+/* Outside a transaction SQLite's SAVEPOINT begins one, which the release of that savepoint
+ * commits; PostgreSQL refuses it ("can only be used in transaction blocks"): there the
+ * savepoint begins the transaction itself, and its release commits it. */
 int db_savepoint(struct db *db, const char *name, struct slad_error *reterr)
 {
-    return savepoint_exec(db, "SAVEPOINT", name, "savepoint", reterr);
+    bool begin = db_kind(db) == DB_POSTGRES && !db_in_transaction(db);
+    if (begin) {
+        int r = db_begin(db, reterr);
+        if (r < 0)
+            return r;
+    }
+    int r = savepoint_exec(db, "SAVEPOINT", name, "savepoint", reterr);
+    if (r < 0) {
+        if (begin) {
+            struct slad_error ignored = {{0}};
+            db_rollback(db, &ignored);
+        }
+        return r;
+    }
+    if (begin) {
+        db->savepoints = 0;
+        db->savepoint_began = true;
+    }
+    db->savepoints++;
+    return 0;
 }
 
 int db_release(struct db *db, const char *name, struct slad_error *reterr)
 {
-    return savepoint_exec(db, "RELEASE SAVEPOINT", name, "release savepoint", reterr);
+    int r = savepoint_exec(db, "RELEASE SAVEPOINT", name, "release savepoint", reterr);
+    if (r < 0 || db->savepoints == 0 || --db->savepoints > 0 || !db->savepoint_began)
+        return r;
+    return db_commit(db, reterr);
 }
 
 int db_rollback_to(struct db *db, const char *name, struct slad_error *reterr)

@@ -45,6 +45,10 @@ struct db {
     const char *cached_sql[DB_CACHED_MAX];
     struct db_stmt *cached[DB_CACHED_MAX];
     size_t n_cached;
+    /* PostgreSQL: savepoints open, and whether the outermost began the transaction
+     * (db_savepoint: SQLite's meaning of a savepoint outside a transaction). */
+    int savepoints;
+    bool savepoint_began;
 };
 
 struct db_stmt {

@@ -8,6 +8,7 @@
 #include <cmocka.h>
 
 #include "conf_load.h"
+#include "testdb.h"
 
 void api_fixture_open(struct api_fixture *f, const char *conf_text, const struct api_hooks *hooks)
 {
@@ -16,7 +17,9 @@ void api_fixture_open(struct api_fixture *f, const char *conf_text, const struct
         fail_msg("conf: %s", errs.text ? errs.text : "?");
     conf_errors_done(&errs);
     struct slad_error err = {""};
-    if (store_open(":memory:", false, &f->store, &err) != 0)
+    testdb_empty();
+    const char *target = testdb_on_postgres() ? testdb_target() : ":memory:";
+    if (store_open(target, false, &f->store, &err) != 0)
         fail_msg("store: %s", err.msg);
     f->agenda = agenda_new();
     f->metrics = metrics_new();

@@ -24,6 +24,7 @@
 #include "agenda.h"
 #include "api.h"
 #include "apifixture.h"
+#include "testdb.h"
 #include "lease.h"
 #include "conf_load.h"
 #include "followup.h"
@@ -1829,5 +1830,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_report_off_the_loop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_intake, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    if (testdb_init() < 0)
+        return 1;
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    testdb_cleanup();
+    return failed;
 }

@@ -19,6 +19,7 @@
 #include "agenda.h"
 #include "api.h"
 #include "apifixture.h"
+#include "testdb.h"
 #include "conf_load.h"
 #include "jsonx_session.h"
 #include "metrics.h"
@@ -519,5 +520,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_session_get_and_delete_routes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_access_per_level, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    if (testdb_init() < 0)
+        return 1;
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    testdb_cleanup();
+    return failed;
 }

@@ -398,6 +398,33 @@ static void test_transactions(void **state)
     assert_false(db_in_transaction(db));
     assert_int_equal(count(db), 2);
 
+    /* A savepoint outside a transaction is one (SQLite's meaning, made on PostgreSQL):
+     * released, it commits; rolled back to, nothing stays and the transaction is over. A
+     * nested one's release does not end the transaction. */
+    assert_int_equal(db_savepoint(db, "op", &err), 0);
+    assert_true(db_in_transaction(db));
+    assert_true(insert(db, "alone", 4, NULL, &err) > 0);
+    assert_int_equal(db_savepoint(db, "nested", &err), 0);
+    assert_true(insert(db, "inner", 5, NULL, &err) > 0);
+    assert_int_equal(db_release(db, "nested", &err), 0);
+    assert_true(db_in_transaction(db));
+    assert_int_equal(db_release(db, "op", &err), 0);
+    assert_false(db_in_transaction(db));
+    assert_int_equal(count(db), 4);
+    assert_int_equal(db_savepoint(db, "op", &err), 0);
+    assert_true(insert(db, "undone alone", 6, NULL, &err) > 0);
+    assert_int_equal(db_rollback_to(db, "op", &err), 0);
+    assert_false(db_in_transaction(db));
+    assert_int_equal(count(db), 4);
+
+    /* BEGIN inside a transaction is refused on both (PostgreSQL itself only warns), and
+     * the transaction goes on. */
+    assert_int_equal(db_begin(db, &err), 0);
+    assert_int_equal(db_begin(db, &err), -EIO);
+    assert_non_null(strstr(err.msg, "begin"));
+    assert_true(db_in_transaction(db));
+    assert_int_equal(db_rollback(db, &err), 0);
+
     assert_int_equal(db_savepoint(db, "op; DROP TABLE items", &err), -EINVAL);
     assert_non_null(strstr(err.msg, "not a savepoint name"));
 }

@@ -5,7 +5,8 @@
  * (a costly rule is refused, a stored one stops its plan), and the service end to end
  * with an injected "now": plan -> occurrence task -> completion -> report task whose 3wd
  * deadline crosses the National Day holidays and a make-up day (调休), a PATCH of the
- * rule keeping its tasks, delete cancelling the open ones. */
+ * rule keeping its tasks, delete cancelling the open ones. The service's cases run on
+ * ":memory:" and, under meson test plan-postgres, on an emptied PostgreSQL database. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,6 +25,7 @@
 #include "service.h"
 #include "service_plan.h"
 #include "store.h"
+#include "testdb.h"
 #include "store_followup.h"
 #include "store_plan.h"
 
@@ -528,7 +530,9 @@ static int setup(void **state)
         return -1;
     }
     struct slad_error err = {""};
-    if (store_open(":memory:", true, &f.store, &err) < 0 || !(f.agenda = agenda_new()) ||
+    testdb_empty();
+    if (store_open(testdb_on_postgres() ? testdb_target() : ":memory:", true, &f.store, &err) < 0 ||
+        !(f.agenda = agenda_new()) ||
         service_new(f.conf, f.store, f.agenda, NULL, &f.svc, &err) < 0) {
         fprintf(stderr, "setup: %s\n", err.msg);
         return -1;
@@ -816,5 +820,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_service_too_costly, setup, teardown),
         cmocka_unit_test_setup_teardown(test_service_stored_rule_stops_plan, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    if (testdb_init() < 0)
+        return 1;
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    testdb_cleanup();
+    return failed;
 }

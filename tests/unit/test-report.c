@@ -1,4 +1,5 @@
-/* test-report.c - the SLA report (report.h) over a store on ":memory:" filled through the
+/* test-report.c - the SLA report (report.h) over a store on ":memory:" (under meson test
+ * report-postgres, a PostgreSQL database emptied for each store) filled through the
  * store's own write path: counts per group and clock, cancelled clocks left out, exact
  * mean and nearest-rank p90, the [from, to) range, month boundaries in UTC and in
  * Asia/Shanghai, follow-up completion and overdue figures, and bad queries. */
@@ -14,6 +15,7 @@
 
 #include "report.h"
 #include "store.h"
+#include "testdb.h"
 #include "store_followup.h"
 #include "ticket.h"
 
@@ -29,7 +31,8 @@ static struct store *open_mem(void)
 {
     struct store *s = NULL;
     struct slad_error err = {{0}};
-    int r = store_open(":memory:", true, &s, &err);
+    testdb_empty();
+    int r = store_open(testdb_on_postgres() ? testdb_target() : ":memory:", true, &s, &err);
     if (r < 0)
         fail_msg("store_open: %d %s", r, err.msg);
     return s;
@@ -393,5 +396,9 @@ int main(void)
         cmocka_unit_test(test_update_moves_the_copies),
         cmocka_unit_test(test_bad_queries),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    if (testdb_init() < 0)
+        return 1;
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    testdb_cleanup();
+    return failed;
 }

@@ -3,7 +3,8 @@
  * final tickets whose last event is older than the cutoff go, with all their rows; open,
  * recent, undelivered and followed-up ones stay; batches keep to their row budget and
  * resume a ticket cut halfway; the gauges stay equal to the tables; an SLA report over a
- * period after the cutoff is unchanged. */
+ * period after the cutoff is unchanged. On ":memory:" and, under meson test
+ * retention-postgres, on an emptied PostgreSQL database (the rows read through db.h). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,8 +23,9 @@
 #include "service.h"
 #include "store.h"
 #include "store_followup.h"
-#include "store_internal.h"
+#include "store_db.h"
 #include "store_retention.h"
+#include "testdb.h"
 
 #define S   INT64_C(1000)
 #define H   (3600 * S)
@@ -94,17 +96,27 @@ static int64_t closed(int severity, int64_t reported_ms, int line)
     return id;
 }
 
+/* sql: a string constant (db_prepare keeps it by address). */
 static int64_t count(const char *sql, int64_t id)
 {
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(store_db(fx.store), sql, -1, &st, NULL) != SQLITE_OK)
-        fail_msg("%s: %s", sql, sqlite3_errmsg(store_db(fx.store)));
+    struct slad_error err = {{0}};
+    struct db_stmt *st = db_prepare(store_dbh(fx.store), sql, &err);
+    if (!st)
+        fail_msg("%s: %s", sql, err.msg);
     if (id)
-        sqlite3_bind_int64(st, 1, id);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int64_t n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+        db_bind_int64(st, 1, id);
+    if (db_step(st, "counting", &err) != 1)
+        fail_msg("%s: no row: %s", sql, err.msg);
+    int64_t n = db_column_int64(st, 0);
+    db_reset(st);
     return n;
+}
+
+static void exec_sql(const char *sql)
+{
+    struct slad_error err = {{0}};
+    if (db_exec(store_dbh(fx.store), sql, "test", &err) < 0)
+        fail_msg("%s: %s", sql, err.msg);
 }
 
 /* Every row of ticket id, in every table. */
@@ -141,7 +153,7 @@ static void deliver(int64_t id, bool dead)
     snprintf(sql, sizeof(sql),
              "UPDATE outbox SET state = '%s', sent_ms = %" PRId64 " WHERE ticket_id = %" PRId64,
              dead ? "dead" : "sent", T0 + DAY, id);
-    assert_int_equal(sqlite3_exec(store_db(fx.store), sql, NULL, NULL, NULL), SQLITE_OK);
+    exec_sql(sql);
 }
 
 static int64_t callback_of(int64_t ticket_id)
@@ -335,7 +347,9 @@ static int setup(void **state)
     }
     struct slad_error err = {{0}};
     fx.agenda = agenda_new();
-    if (!fx.agenda || store_open(":memory:", true, &fx.store, &err) < 0 ||
+    testdb_empty();
+    const char *target = testdb_on_postgres() ? testdb_target() : ":memory:";
+    if (!fx.agenda || store_open(target, true, &fx.store, &err) < 0 ||
         service_new(fx.conf, fx.store, fx.agenda, NULL, &fx.svc, &err) < 0) {
         fprintf(stderr, "%s\n", err.msg);
         return -1;
@@ -360,15 +374,11 @@ static void test_purge_group_message(void **state)
     int64_t old = closed(2, T0, __LINE__), recent = closed(2, CUTOFF + DAY, __LINE__);
     deliver(old, false);
     deliver(recent, false);
-    assert_int_equal(
-        sqlite3_exec(store_db(fx.store),
-                     "INSERT INTO outbox (event, channel, recipient, idempotency_key, state,"
-                     " created_ms, group_id) VALUES ('notification.group', 'log', 'assignee',"
-                     " 'group/log/1', 'sent', 0, (SELECT max(id) + 1 FROM outbox));"
-                     "UPDATE outbox SET group_id = (SELECT max(id) FROM outbox)"
-                     " WHERE ticket_id IS NOT NULL;",
-                     NULL, NULL, NULL),
-        SQLITE_OK);
+    exec_sql("INSERT INTO outbox (event, channel, recipient, idempotency_key, state,"
+             " created_ms, group_id) VALUES ('notification.group', 'log', 'assignee',"
+             " 'group/log/1', 'sent', 0, (SELECT max(id) + 1 FROM outbox));"
+             "UPDATE outbox SET group_id = (SELECT max(id) FROM outbox)"
+             " WHERE ticket_id IS NOT NULL;");
     const char *groups = "SELECT count(*) FROM outbox WHERE group_id = id";
     assert_int_equal(count(groups, 0), 1);
     struct store_purge_cursor cursor = STORE_PURGE_START;
@@ -394,5 +404,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_purge, setup, teardown),
         cmocka_unit_test_setup_teardown(test_purge_group_message, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    if (testdb_init() < 0)
+        return 1;
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    testdb_cleanup();
+    return failed;
 }

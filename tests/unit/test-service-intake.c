@@ -3,7 +3,8 @@
  * fingerprint, their repeats change nothing, a resolved alert resolves its ticket at the
  * alert's end, firing again reopens it; PagerDuty's trigger, acknowledge and resolve by
  * dedup_key, and a trigger without one gets a key that later events can name; events for
- * no ticket change nothing. */
+ * no ticket change nothing. On ":memory:", and under meson test service-intake-postgres on
+ * a PostgreSQL database emptied before each case. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +19,7 @@
 #include "conf_load.h"
 #include "service.h"
 #include "store.h"
+#include "testdb.h"
 
 #define S  1000LL
 #define T0 INT64_C(1772438400000) /* 2026-03-02T08:00:00Z */
@@ -51,8 +53,11 @@ static int setup(void **state)
         fprintf(stderr, "%s", errs.text);
         return -1;
     }
-    if (store_open(":memory:", true, &f.store, &err) < 0)
+    testdb_empty();
+    if (store_open(testdb_on_postgres() ? testdb_target() : ":memory:", true, &f.store, &err) < 0) {
+        fprintf(stderr, "store_open: %s\n", err.msg);
         return -1;
+    }
     f.agenda = agenda_new();
     if (!f.agenda || service_new(f.conf, f.store, f.agenda, NULL, &f.svc, &err) < 0)
         return -1;
@@ -259,5 +264,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_keys_per_intake, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pagerduty_events, setup, teardown),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    if (testdb_init() < 0)
+        return 1;
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    testdb_cleanup();
+    return failed;
 }

@@ -89,3 +89,13 @@ int64_t testdb_value(struct db *db, const char *sql)
     db_reset(st);
     return v;
 }
+
+void testdb_empty(void)
+{
+    if (!on_postgres)
+        return;
+    struct db *db = testdb_open();
+    testdb_exec(db, "SET client_min_messages = warning;"
+                    "DROP SCHEMA public CASCADE; CREATE SCHEMA public");
+    db_close(db);
+}

@@ -16,6 +16,9 @@ void testdb_cleanup(void);
 bool testdb_on_postgres(void);
 const char *testdb_target(void);
 
+/* On PostgreSQL, the test's database emptied (schema public dropped and made again: no
+ * table at all, as a new database); nothing on SQLite. */
+void testdb_empty(void);
 /* A connection to the test's database, failing the test when it cannot be opened. */
 struct db *testdb_open(void);
 void testdb_exec(struct db *db, const char *sql);
