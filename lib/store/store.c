@@ -147,6 +147,8 @@ void store_close(struct store *s)
 {
     if (!s)
         return;
+    store_history_discard(s);
+    free(s->history.more);
     for (size_t i = 0; i < s->n_cached; i++)
         sqlite3_finalize(s->cached[i]);
     db_close(s->dbh); /* its statements; the connection is closed below */
@@ -174,29 +176,43 @@ int store_begin(struct store *s, struct slad_error *reterr)
 
 int store_commit(struct store *s, struct slad_error *reterr)
 {
-    int r = store_run(s, stmt(s, sql_commit), "commit", reterr);
+    int r = store_history_flush(s, reterr);
+    if (r < 0)
+        return r;
+    r = store_run(s, stmt(s, sql_commit), "commit", reterr);
     s->in_begin = r < 0 && store_in_transaction(s);
     return r;
 }
 
 int store_rollback(struct store *s, struct slad_error *reterr)
 {
+    store_history_discard(s);
     s->in_begin = false;
     return store_run(s, stmt(s, sql_rollback), "rollback", reterr);
 }
 
+/* The pending history row belongs to the operation that recorded it: written before an
+ * inner savepoint opens (so that rolling that one back cannot drop it) and when the
+ * operation ends, dropped when it rolls back. */
 int store_savepoint(struct store *s, struct slad_error *reterr)
 {
+    int r = store_history_flush(s, reterr);
+    if (r < 0)
+        return r;
     return store_run(s, stmt(s, sql_savepoint), "savepoint", reterr);
 }
 
 int store_release(struct store *s, struct slad_error *reterr)
 {
+    int r = store_history_flush(s, reterr);
+    if (r < 0)
+        return r;
     return store_run(s, stmt(s, sql_release), "release savepoint", reterr);
 }
 
 int store_rollback_to(struct store *s, struct slad_error *reterr)
 {
+    store_history_discard(s);
     /* ROLLBACK TO keeps the savepoint open; RELEASE ends it (and, when the savepoint
      * began the transaction, commits the now empty transaction). */
     int r = store_run(s, stmt(s, sql_rollback_to), "rollback to savepoint", reterr);

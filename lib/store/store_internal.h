@@ -34,6 +34,18 @@
 #define STORE_CACHED_MAX 112
 
 /* The connection (store.c opens it; store_sql.c runs its statements). */
+/* The history entries of the running operation not yet written (store_history.c): one
+ * row holds them all, the first in its columns, the others in more_entries. */
+struct history_pending {
+    int64_t ticket_id; /* 0: nothing pending */
+    int64_t at_ms, created_ms;
+    bool late;
+    char *kind, *data; /* the first entry's (owned; data may be NULL) */
+    char *more;        /* the further entries, encoded (owned), more_len bytes */
+    size_t more_len, more_cap;
+    int n_more;
+};
+
 struct store {
     sqlite3 *db;
     /* The same connection behind db.h (db_wrap_sqlite): the files converted to the seam
@@ -45,7 +57,13 @@ struct store {
     /* store_begin's transaction is open: SQLite may roll it back by itself on an I/O
      * error or out of memory, and store_run then refuses to run outside it. */
     bool in_begin;
+    struct history_pending history;
 };
+
+/* Write the pending history row (at the end of an operation, before a savepoint opens,
+ * before history is read); drop it (the operation rolled back, the store closes). */
+int store_history_flush(struct store *s, struct slad_error *reterr);
+void store_history_discard(struct store *s);
 
 sqlite3 *store_db(struct store *s);
 
