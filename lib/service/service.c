@@ -388,7 +388,7 @@ int service_ticket_patch(struct service *svc, int64_t id, const struct ticket_pa
     if (r < 0)
         return r;
     struct ticket t;
-    r = store_ticket_load(svc->store, id, &t, reterr);
+    r = store_ticket_load_for_update(svc->store, id, &t, reterr);
     if (r < 0)
         return service_abort_op(svc, r);
     bool matched = false, moved = false;
@@ -450,7 +450,7 @@ int service_ticket_event(struct service *svc, int64_t id, const struct ticket_ev
     if (r < 0)
         return r;
     struct ticket t;
-    r = store_ticket_load(svc->store, id, &t, reterr);
+    r = store_ticket_load_for_update(svc->store, id, &t, reterr);
     if (r < 0)
         return service_abort_op(svc, r);
     enum ticket_status from = t.status;
@@ -500,7 +500,7 @@ static int fire_ticket(struct service *svc, int64_t id, int64_t now_ms, struct s
     if (r < 0)
         return r;
     struct ticket t;
-    r = store_ticket_load(svc->store, id, &t, reterr);
+    r = store_ticket_load_for_update(svc->store, id, &t, reterr);
     if (r == -ENOENT)
         return store_release(svc->store, reterr);
     if (r < 0)
@@ -568,7 +568,7 @@ static int rechoose_ticket(struct service *svc, int64_t id, int64_t now_ms,
                            struct slad_error *reterr)
 {
     struct ticket t;
-    int r = store_ticket_load(svc->store, id, &t, reterr);
+    int r = store_ticket_load_for_update(svc->store, id, &t, reterr);
     if (r < 0)
         return r;
     effects_clear(&svc->fx);

@@ -96,7 +96,7 @@ static int one(struct service *svc, const struct conf_intake *in, const struct i
     int64_t id = 0;
     int r = a->key ? store_ticket_find(svc->store, in->name, a->key, &id, reterr) : -ENOENT;
     if (r == 0) {
-        r = store_ticket_load(svc->store, id, &t, reterr);
+        r = store_ticket_load_for_update(svc->store, id, &t, reterr);
         exists = r == 0;
     } else if (r == -ENOENT) {
         r = 0;

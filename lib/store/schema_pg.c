@@ -161,6 +161,10 @@ static const char schema[] =
     " END IF; RETURN NEW; END $$;"
     "CREATE TRIGGER followups_reported BEFORE INSERT ON followups"
     " FOR EACH ROW EXECUTE FUNCTION followups_reported();"
+    /* SQLite's instr (the ticket search's substring test), so that one statement text
+     * serves both: PostgreSQL calls it strpos. */
+    "CREATE FUNCTION instr(haystack TEXT, needle TEXT) RETURNS integer LANGUAGE sql"
+    " IMMUTABLE STRICT AS $$ SELECT strpos(haystack, needle) $$;"
     /* The gauges: one counter row per value, as SQLite's count_* triggers keep them. */
     "CREATE TABLE counts (what TEXT PRIMARY KEY, n BIGINT NOT NULL);"
     "INSERT INTO counts VALUES ('breached', 0);"

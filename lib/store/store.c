@@ -42,13 +42,13 @@ static const char *const connection_statements[] = {
 /* Prepared at open (store_internal.h): those of the files on sqlite3_*, and those of the
  * files on the SQL seam (store_db.h). */
 static const char *const *const statements[] = {
-    connection_statements,    store_ticket_statements, store_outbox_statements,
-    store_session_statements, store_board_statements,  store_action_statements,
+    connection_statements,
+    store_outbox_statements,
+    store_action_statements,
 };
 static const char *const *const seam_statements[] = {
-    store_history_statements,
-    store_gauges_statements,
-    store_schedule_statements,
+    store_ticket_statements,   store_history_statements, store_gauges_statements,
+    store_schedule_statements, store_session_statements, store_board_statements,
 };
 
 /* A statement of this file, prepared at open. */

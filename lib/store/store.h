@@ -69,6 +69,12 @@ int store_ticket_update(struct store *s, const struct ticket *t, int64_t next_ms
 /* Load ticket id with its clocks into *ret (initialised here, on success only; the caller
  * ticket_done()s it). -ENOENT when unknown. */
 int store_ticket_load(struct store *s, int64_t id, struct ticket *ret, struct slad_error *reterr);
+/* The same, before the ticket is changed and written back in the caller's transaction: on
+ * PostgreSQL the row is locked (FOR UPDATE) until the commit, so that another instance
+ * changing the same ticket waits and decides on this one's result; on SQLite, whose
+ * transaction already holds the write lock, it is store_ticket_load. */
+int store_ticket_load_for_update(struct store *s, int64_t id, struct ticket *ret,
+                                 struct slad_error *reterr);
 /* The id of the ticket with (source, external_id); -ENOENT when none. */
 int store_ticket_find(struct store *s, const char *source, const char *external_id, int64_t *ret_id,
                       struct slad_error *reterr);

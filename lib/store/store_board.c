@@ -1,9 +1,13 @@
 /* store_board.c - the console board's counts (store.h): open tickets and dead
  * notifications from the counters the triggers keep (schema version 4), at-risk and
- * breached tickets from the clocks' partial indexes (versions 11, 12). */
+ * breached tickets from the clocks' partial indexes (versions 11, 12). On the SQL seam
+ * (store_db.h). */
 #include "store.h"
+#include "store_db.h"
 #include "store_internal.h"
 
+#include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 
 static const char sql_board_at_risk[] =
@@ -17,27 +21,20 @@ static const char sql_board_breached[] =
 
 const char *const store_board_statements[] = {sql_board_at_risk, sql_board_breached, NULL};
 
-static int count_of(struct store *s, const char *sql, int64_t now_ms, int64_t *ret,
+/* The count of sql; ?1 = now_ms when the statement numbers it (at_risk). */
+static int count_of(struct store *s, const char *sql, bool with_now, int64_t now_ms, int64_t *ret,
                     struct slad_error *reterr)
 {
-    sqlite3_stmt *st = store_prepared(s, sql, reterr);
+    static const char op[] = "counting the board";
+    struct db_stmt *st = store_stmt(s, sql, reterr);
     if (!st)
         return -EIO;
-    struct binder b = {st, SQLITE_OK};
-    if (sqlite3_bind_parameter_count(st) > 0)
-        bind_int64(&b, 1, now_ms);
-    if (b.rc != SQLITE_OK) {
-        sqlite3_reset(st);
-        return store_fail(s, b.rc, "counting the board", reterr);
-    }
-    int rc = sqlite3_step(st);
-    int r = 0;
-    if (rc == SQLITE_ROW)
-        *ret = sqlite3_column_int64(st, 0);
-    else
-        r = store_fail(s, rc, "counting the board", reterr);
-    sqlite3_reset(st);
-    return r;
+    if (with_now)
+        db_bind_int64(st, 1, now_ms);
+    int r = store_db_scalar(st, op, ret, reterr);
+    if (r == 0)
+        return slad_error_set(reterr, EIO, "database: %s failed: no row", op);
+    return r < 0 ? r : 0;
 }
 
 int store_board_summary(struct store *s, int64_t now_ms, struct board_summary *ret,
@@ -53,9 +50,9 @@ int store_board_summary(struct store *s, int64_t now_ms, struct board_summary *r
         if (ticket_status_is_open((enum ticket_status)i))
             out.open += g.tickets[i];
     out.dead_notifications = g.notifications[OUTBOX_DEAD];
-    r = count_of(s, sql_board_at_risk, now_ms, &out.at_risk, reterr);
+    r = count_of(s, sql_board_at_risk, true, now_ms, &out.at_risk, reterr);
     if (r >= 0)
-        r = count_of(s, sql_board_breached, now_ms, &out.breached, reterr);
+        r = count_of(s, sql_board_breached, false, now_ms, &out.breached, reterr);
     if (r < 0)
         return r;
     *ret = out;

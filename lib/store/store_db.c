@@ -50,6 +50,25 @@ int store_db_insert(struct store *s, struct db_stmt *st, const char *op, int64_t
     return r < 0 ? r : 0;
 }
 
+int store_db_run_id(struct store *s, const char *sql, int64_t id, const char *op,
+                    struct slad_error *reterr)
+{
+    struct db_stmt *st = store_stmt(s, sql, reterr);
+    if (!st)
+        return -EIO;
+    db_bind_int64(st, 1, id);
+    return store_db_run(s, st, op, reterr);
+}
+
+int store_db_scalar(struct db_stmt *st, const char *op, int64_t *ret, struct slad_error *reterr)
+{
+    int r = db_step(st, op, reterr);
+    if (r == 1)
+        *ret = db_column_int64(st, 0);
+    db_reset(st);
+    return r;
+}
+
 int store_db_rows(struct db_stmt *st, const char *op, store_db_row_fn *fn, void *ctx,
                   struct slad_error *reterr)
 {

@@ -1,8 +1,9 @@
 /* store_db.h - what the store's files converted to the SQL seam (db.h) share, as
  * store_internal.h's helpers are for those still on sqlite3_*: the connection, running a
  * statement, the agenda's rows, and NULL for "none" in times and ids. Not for use outside
- * lib/store. Converted: store_followup.c, store_gauges.c, store_history.c, store_plan.c,
- * store_report.c, store_retention.c, store_schedule.c (doc/POSTGRESQL.md). */
+ * lib/store. Converted: store_board.c, store_followup.c, store_gauges.c, store_history.c,
+ * store_plan.c, store_report.c, store_retention.c, store_schedule.c, store_session.c,
+ * store_ticket.c (doc/POSTGRESQL.md). */
 #ifndef SLAD_STORE_DB_H
 #define SLAD_STORE_DB_H
 
@@ -29,6 +30,14 @@ int store_db_run(struct store *s, struct db_stmt *st, const char *op, struct sla
  * *ret_id, 0 when it inserted none (ON CONFLICT DO NOTHING). */
 int store_db_insert(struct store *s, struct db_stmt *st, const char *op, int64_t *ret_id,
                     struct slad_error *reterr);
+
+/* Run sql (a string constant, no rows) with ?1 = id, as store_db_run. */
+int store_db_run_id(struct store *s, const char *sql, int64_t id, const char *op,
+                    struct slad_error *reterr);
+
+/* Step st (bound) once and reset it: 1 with column 0 of its row into *ret (a count, an
+ * id), 0 when it has no row, -errno on failure. */
+int store_db_scalar(struct db_stmt *st, const char *op, int64_t *ret, struct slad_error *reterr);
 
 /* Step st (bound) and call fn on each row until it returns non-zero, then reset st: 0, or
  * the first failure (fn's negative value or the database's). */

@@ -1,6 +1,8 @@
 /* store_ticket.c - tickets with their clocks in the tables tickets and clocks (store.h):
- * insert, update, load, find, list, the agenda's instants and repeat faults. */
+ * insert, update, load, find, list, the agenda's instants and repeat faults. On the SQL
+ * seam (store_db.h). */
 #include "store.h"
+#include "store_db.h"
 #include "store_internal.h"
 
 #include <errno.h>
@@ -11,7 +13,8 @@
 #include <string.h>
 
 /* The ticket columns in the order of bind parameters ?1..?26 (insert and update) and of
- * result columns 1..26 (column 0 is id). */
+ * result columns 1..26 (column 0 is id). The insert numbers ?1..?29, the update ?1..?30
+ * (PostgreSQL cannot type a parameter a statement does not use). */
 #define TICKET_COLUMNS                                                                             \
     "source, external_id, title, description, severity, grade, region, team, assignee,"            \
     " customer_name, customer_phone, customer_address, device_model, device_serial,"               \
@@ -46,9 +49,9 @@ enum {
     TC_EVENT_LAST,
     TC_REMINDERS_FIRED,
     TC_NEXT_MS,    /* bind only */
-    TC_ID,         /* update only */
     TC_LAST_EVENT, /* bind only */
     TC_DUE,        /* bind only */
+    TC_ID,         /* update only */
 };
 
 /* ?1 after_id, ?2 status, ?3 policy, ?4 team, ?5 breached (0/1), ?6 open_only, ?7 limit,
@@ -57,33 +60,42 @@ enum {
  * of the searched fields in lower case), ?16 due_before, ?17 at_risk (0/1), ?18 now (for
  * at_risk), ?19 after_due (sort=due: the cursor is (due_ms, id) > (?19, ?1)).
  * A "running" clock of the board counts (running or breached); one at risk runs with less
- * than a quarter of its target left (risk_at_ms, computed by the clock) and is not due. */
+ * than a quarter of its target left (risk_at_ms, computed by the clock) and is not due.
+ * Written for both dialects (doc/POSTGRESQL.md): a parameter is cast before IS NULL
+ * (PostgreSQL cannot type it otherwise), a flag compared to EXISTS is `(flag = 1)` (a
+ * boolean there, 0/1 in SQLite), paused_breached is `!= 0` (a BIGINT there), and instr is
+ * a function schema_pg.c adds (strpos). */
 #define TICKET_WHERE                                                                               \
-    " AND (?2 IS NULL OR t.status = ?2)"                                                           \
-    " AND (?3 IS NULL OR t.policy = ?3)"                                                           \
-    " AND (?4 IS NULL OR t.team = ?4)"                                                             \
-    " AND (?5 IS NULL OR ?5 = EXISTS (SELECT 1 FROM clocks c WHERE c.ticket_id = t.id"             \
-    "  AND (c.state = 'breached' OR (c.state = 'paused' AND c.paused_breached))))"                 \
-    " AND (?11 IS NULL OR ?11 = EXISTS (SELECT 1 FROM clocks c WHERE c.ticket_id = t.id"           \
-    "  AND c.state = 'missed'))"                                                                   \
-    " AND (?6 IS NULL OR t.status NOT IN ('resolved', 'closed', 'cancelled'))"                     \
-    " AND (?8 IS NULL OR t.source = ?8) AND (?9 IS NULL OR t.external_id = ?9)"                    \
-    " AND (?10 IS NULL OR t.id = ?10)"                                                             \
-    " AND (?12 IS NULL OR t.assignee = ?12)"                                                       \
-    " AND (?13 IS NULL OR t.severity = ?13)"                                                       \
-    " AND (?14 IS NULL OR t.region = ?14)"                                                         \
-    " AND (?15 IS NULL OR instr(lower(t.title), ?15) > 0"                                          \
+    " AND (CAST(?2 AS TEXT) IS NULL OR t.status = ?2)"                                             \
+    " AND (CAST(?3 AS TEXT) IS NULL OR t.policy = ?3)"                                             \
+    " AND (CAST(?4 AS TEXT) IS NULL OR t.team = ?4)"                                               \
+    " AND (CAST(?5 AS BIGINT) IS NULL OR (CAST(?5 AS BIGINT) = 1) = EXISTS (SELECT 1 FROM clocks " \
+    "c"                                                                                            \
+    "  WHERE c.ticket_id = t.id"                                                                   \
+    "  AND (c.state = 'breached' OR (c.state = 'paused' AND c.paused_breached != 0))))"            \
+    " AND (CAST(?11 AS BIGINT) IS NULL OR (CAST(?11 AS BIGINT) = 1) = EXISTS (SELECT 1 FROM"       \
+    "  clocks c WHERE c.ticket_id = t.id AND c.state = 'missed'))"                                 \
+    " AND (CAST(?6 AS BIGINT) IS NULL OR t.status NOT IN ('resolved', 'closed', 'cancelled'))"     \
+    " AND (CAST(?8 AS TEXT) IS NULL OR t.source = ?8)"                                             \
+    " AND (CAST(?9 AS TEXT) IS NULL OR t.external_id = ?9)"                                        \
+    " AND (CAST(?10 AS BIGINT) IS NULL OR t.id = ?10)"                                             \
+    " AND (CAST(?12 AS TEXT) IS NULL OR t.assignee = ?12)"                                         \
+    " AND (CAST(?13 AS BIGINT) IS NULL OR t.severity = ?13)"                                       \
+    " AND (CAST(?14 AS TEXT) IS NULL OR t.region = ?14)"                                           \
+    " AND (CAST(?15 AS TEXT) IS NULL OR instr(lower(t.title), ?15) > 0"                            \
     "  OR instr(lower(coalesce(t.customer_name, '')), ?15) > 0"                                    \
     "  OR instr(lower(coalesce(t.customer_phone, '')), ?15) > 0"                                   \
     "  OR instr(lower(coalesce(t.device_serial, '')), ?15) > 0"                                    \
     "  OR instr(lower(coalesce(t.external_id, '')), ?15) > 0)"                                     \
-    " AND (?16 IS NULL OR t.due_ms < ?16)"                                                         \
-    " AND (?17 IS NULL OR ?17 = EXISTS (SELECT 1 FROM clocks c WHERE c.ticket_id = t.id"           \
+    " AND (CAST(?16 AS BIGINT) IS NULL OR t.due_ms < ?16)"                                         \
+    " AND (CAST(?17 AS BIGINT) IS NULL OR (CAST(?17 AS BIGINT) = 1) = EXISTS (SELECT 1 FROM"       \
+    "  clocks c WHERE c.ticket_id = t.id"                                                          \
     "  AND c.state = 'running' AND c.risk_at_ms <= ?18 AND c.due_at_ms > ?18))"
 
 /* In id order, or (sort=due) by the earliest due instant of the ticket's running clocks
  * (tickets.due_ms, TICKET_NO_DUE when none: last), through the index tickets_due. */
-#define TICKET_FILTER " WHERE t.id > ?1 AND ?19 IS NULL" TICKET_WHERE " ORDER BY t.id LIMIT ?7"
+#define TICKET_FILTER                                                                              \
+    " WHERE t.id > ?1 AND CAST(?19 AS BIGINT) IS NULL" TICKET_WHERE " ORDER BY t.id LIMIT ?7"
 #define TICKET_FILTER_DUE                                                                          \
     " WHERE (t.due_ms, t.id) > (?19, ?1)" TICKET_WHERE " ORDER BY t.due_ms, t.id LIMIT ?7"
 
@@ -94,7 +106,7 @@ enum {
 static const char sql_ticket_insert[] =
     "INSERT INTO tickets (" TICKET_COLUMNS ", next_ms, last_event_ms, due_ms)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
-    " ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?29, ?30)";
+    " ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29) RETURNING id";
 static const char sql_ticket_update[] =
     "UPDATE tickets SET source = ?1, external_id = ?2, title = ?3, description = ?4,"
     " severity = ?5, grade = ?6, region = ?7, team = ?8, assignee = ?9,"
@@ -103,8 +115,13 @@ static const char sql_ticket_update[] =
     " reported_at_ms = ?16, appointment_at_ms = ?17, created_at_ms = ?18,"
     " updated_at_ms = ?19, status = ?20, held_from = ?21, policy = ?22,"
     " reopen_count = ?23, repeat_count = ?24, event_last = ?25, reminders_fired = ?26,"
-    " next_ms = ?27, last_event_ms = ?29, due_ms = ?30 WHERE id = ?28";
+    " next_ms = ?27, last_event_ms = ?28, due_ms = ?29 WHERE id = ?30";
 static const char sql_ticket_load[] = "SELECT id, " TICKET_COLUMNS " FROM tickets WHERE id = ?1";
+/* The load before a write on PostgreSQL: the row stays locked until the commit, so that
+ * two instances changing one ticket decide one after the other (SQLite's BEGIN IMMEDIATE
+ * already makes one writer; it has no FOR UPDATE). */
+static const char sql_ticket_load_for_update[] =
+    "SELECT id, " TICKET_COLUMNS " FROM tickets WHERE id = ?1 FOR UPDATE";
 static const char sql_ticket_find[] =
     "SELECT id FROM tickets WHERE source = ?1 AND external_id = ?2";
 static const char sql_ticket_list[] =
@@ -134,19 +151,10 @@ static const char sql_repeat_count[] = "SELECT count(*) FROM tickets INDEXED BY 
                                        " AND status != 'cancelled'";
 
 const char *const store_ticket_statements[] = {
-    sql_ticket_insert,
-    sql_ticket_update,
-    sql_ticket_load,
-    sql_ticket_find,
-    sql_ticket_list,
-    sql_ticket_ids,
-    sql_clocks_delete,
-    sql_clock_insert,
-    sql_clocks_load,
-    sql_agenda_load,
-    sql_repeat_count,
-    sql_ticket_list_due,
-    NULL,
+    sql_ticket_insert, sql_ticket_update, sql_ticket_load,   sql_ticket_find,
+    sql_ticket_list,   sql_ticket_ids,    sql_clocks_delete, sql_clock_insert,
+    sql_clocks_load,   sql_agenda_load,   sql_repeat_count,  sql_ticket_list_due,
+    sql_labels_delete, sql_label_insert,  sql_labels_load,   NULL,
 };
 
 /* event_last as "name=ms;name=ms", only the events that happened; NULL when none. */
@@ -235,82 +243,71 @@ static int fired_decode(struct slaclock *c, const char *text)
 /* Room for every event name with a 20-digit instant. */
 #define EVENT_LAST_SIZE (TICKET_EVENT_COUNT * 40)
 
-/* Bind ?1..?27 and ?29 of st from t; the texts are bound without copies, so event_last
+/* Bind ?1..?29 of st from t; the texts are bound without copies, so event_last
  * (EVENT_LAST_SIZE bytes) must live until st is reset. */
-static int bind_ticket(struct store *s, sqlite3_stmt *st, const struct ticket *t, int64_t next_ms,
-                       char *event_last, const char *op, struct slad_error *reterr)
+static void bind_ticket(struct db_stmt *st, const struct ticket *t, int64_t next_ms,
+                        char *event_last)
 {
-    struct binder b = {st, SQLITE_OK};
-    bind_text(&b, TC_SOURCE, t->source);
-    bind_text(&b, TC_EXTERNAL_ID, t->external_id);
-    bind_text(&b, TC_TITLE, t->title);
-    bind_text(&b, TC_DESCRIPTION, t->description);
-    bind_int64(&b, TC_SEVERITY, t->severity);
-    bind_text(&b, TC_GRADE, t->grade);
-    bind_text(&b, TC_REGION, t->region);
-    bind_text(&b, TC_TEAM, t->team);
-    bind_text(&b, TC_ASSIGNEE, t->assignee);
-    bind_text(&b, TC_CUSTOMER_NAME, t->customer_name);
-    bind_text(&b, TC_CUSTOMER_PHONE, t->customer_phone);
-    bind_text(&b, TC_CUSTOMER_ADDRESS, t->customer_address);
-    bind_text(&b, TC_DEVICE_MODEL, t->device_model);
-    bind_text(&b, TC_DEVICE_SERIAL, t->device_serial);
-    bind_text(&b, TC_FAULT_CODE, t->fault_code);
-    bind_time(&b, TC_REPORTED_AT, t->reported_at_ms);
-    bind_time(&b, TC_APPOINTMENT_AT, t->appointment_at_ms);
-    bind_time(&b, TC_CREATED_AT, t->created_at_ms);
-    bind_time(&b, TC_UPDATED_AT, t->updated_at_ms);
-    bind_text(&b, TC_STATUS, ticket_status_name(t->status));
-    bind_text(&b, TC_HELD_FROM, ticket_status_name(t->held_from));
-    bind_text(&b, TC_POLICY, t->policy);
-    bind_int64(&b, TC_REOPEN_COUNT, t->reopen_count);
-    bind_int64(&b, TC_REPEAT_COUNT, t->repeat_count);
-    bind_text(&b, TC_EVENT_LAST, event_last_encode(t, event_last, EVENT_LAST_SIZE));
-    bind_int64(&b, TC_REMINDERS_FIRED, t->reminders_fired);
-    bind_time(&b, TC_NEXT_MS, next_ms);
-    bind_time(&b, TC_LAST_EVENT, ticket_last_event_ms(t));
-    bind_int64(&b, TC_DUE, ticket_due_key(t));
-    if (b.rc != SQLITE_OK) {
-        sqlite3_reset(st);
-        return store_fail(s, b.rc, op, reterr);
-    }
-    return 0;
+    db_bind_text(st, TC_SOURCE, t->source);
+    db_bind_text(st, TC_EXTERNAL_ID, t->external_id);
+    db_bind_text(st, TC_TITLE, t->title);
+    db_bind_text(st, TC_DESCRIPTION, t->description);
+    db_bind_int64(st, TC_SEVERITY, t->severity);
+    db_bind_text(st, TC_GRADE, t->grade);
+    db_bind_text(st, TC_REGION, t->region);
+    db_bind_text(st, TC_TEAM, t->team);
+    db_bind_text(st, TC_ASSIGNEE, t->assignee);
+    db_bind_text(st, TC_CUSTOMER_NAME, t->customer_name);
+    db_bind_text(st, TC_CUSTOMER_PHONE, t->customer_phone);
+    db_bind_text(st, TC_CUSTOMER_ADDRESS, t->customer_address);
+    db_bind_text(st, TC_DEVICE_MODEL, t->device_model);
+    db_bind_text(st, TC_DEVICE_SERIAL, t->device_serial);
+    db_bind_text(st, TC_FAULT_CODE, t->fault_code);
+    store_bind_time(st, TC_REPORTED_AT, t->reported_at_ms);
+    store_bind_time(st, TC_APPOINTMENT_AT, t->appointment_at_ms);
+    store_bind_time(st, TC_CREATED_AT, t->created_at_ms);
+    store_bind_time(st, TC_UPDATED_AT, t->updated_at_ms);
+    db_bind_text(st, TC_STATUS, ticket_status_name(t->status));
+    db_bind_text(st, TC_HELD_FROM, ticket_status_name(t->held_from));
+    db_bind_text(st, TC_POLICY, t->policy);
+    db_bind_int64(st, TC_REOPEN_COUNT, t->reopen_count);
+    db_bind_int64(st, TC_REPEAT_COUNT, t->repeat_count);
+    db_bind_text(st, TC_EVENT_LAST, event_last_encode(t, event_last, EVENT_LAST_SIZE));
+    db_bind_int64(st, TC_REMINDERS_FIRED, t->reminders_fired);
+    store_bind_time(st, TC_NEXT_MS, next_ms);
+    store_bind_time(st, TC_LAST_EVENT, ticket_last_event_ms(t));
+    db_bind_int64(st, TC_DUE, ticket_due_key(t));
 }
 
 static int clocks_write(struct store *s, const struct ticket *t, struct slad_error *reterr)
 {
-    sqlite3_stmt *st = store_prepared(s, sql_clock_insert, reterr);
+    struct db_stmt *st = store_stmt(s, sql_clock_insert, reterr);
     if (!st)
         return -EIO;
     for (size_t i = 0; i < t->n_clocks && i < TICKET_MAX_CLOCKS; i++) {
         const struct slaclock *c = &t->clocks[i];
         char fired[SLACLOCK_MAX_STEPS * 8];
-        struct binder b = {st, SQLITE_OK};
-        bind_int64(&b, 1, t->id);
-        bind_int64(&b, 2, (int64_t)i);
-        bind_text(&b, 3, t->policy);
-        bind_text(&b, 4, c->name);
-        bind_text(&b, 5, slaclock_state_name(c->state));
-        bind_int64(&b, 6, c->target_ms);
-        bind_int64(&b, 7, c->elapsed_ms);
-        bind_time(&b, 8, c->since_ms);
-        bind_time(&b, 9, c->started_at_ms);
-        bind_time(&b, 10, c->stopped_at_ms);
-        bind_time(&b, 11, c->breached_at_ms);
-        bind_time(&b, 12, c->due_at_ms);
-        bind_int64(&b, 13, c->paused_breached);
-        bind_text(&b, 14, c->stop_event >= 0 ? ticket_event_name(c->stop_event) : NULL);
-        bind_text(&b, 15, fired_encode(c, fired, sizeof(fired)));
-        bind_int64(&b, 16, t->reported_at_ms); /* copies for reports (schema version 3) */
-        bind_text(&b, 17, t->team);
-        bind_text(&b, 18, t->region);
-        bind_text(&b, 19, t->assignee);
-        bind_time(&b, 20, c->state == SLACLOCK_RUNNING ? c->risk_at_ms : SLAD_NO_TIME);
-        if (b.rc != SQLITE_OK) {
-            sqlite3_reset(st);
-            return store_fail(s, b.rc, "writing a clock", reterr);
-        }
-        int r = store_run(s, st, "writing a clock", reterr);
+        db_bind_int64(st, 1, t->id);
+        db_bind_int64(st, 2, (int64_t)i);
+        db_bind_text(st, 3, t->policy);
+        db_bind_text(st, 4, c->name);
+        db_bind_text(st, 5, slaclock_state_name(c->state));
+        db_bind_int64(st, 6, c->target_ms);
+        db_bind_int64(st, 7, c->elapsed_ms);
+        store_bind_time(st, 8, c->since_ms);
+        store_bind_time(st, 9, c->started_at_ms);
+        store_bind_time(st, 10, c->stopped_at_ms);
+        store_bind_time(st, 11, c->breached_at_ms);
+        store_bind_time(st, 12, c->due_at_ms);
+        db_bind_int64(st, 13, c->paused_breached);
+        db_bind_text(st, 14, c->stop_event >= 0 ? ticket_event_name(c->stop_event) : NULL);
+        db_bind_text(st, 15, fired_encode(c, fired, sizeof(fired)));
+        db_bind_int64(st, 16, t->reported_at_ms); /* copies for reports (schema version 3) */
+        db_bind_text(st, 17, t->team);
+        db_bind_text(st, 18, t->region);
+        db_bind_text(st, 19, t->assignee);
+        store_bind_time(st, 20, c->state == SLACLOCK_RUNNING ? c->risk_at_ms : SLAD_NO_TIME);
+        int r = store_db_run(s, st, "writing a clock", reterr);
         if (r < 0)
             return r;
     }
@@ -320,20 +317,15 @@ static int clocks_write(struct store *s, const struct ticket *t, struct slad_err
 /* One row per label (schema version 6), in the ticket's order. */
 static int labels_write(struct store *s, const struct ticket *t, struct slad_error *reterr)
 {
-    sqlite3_stmt *st = t->n_labels ? store_prepared(s, sql_label_insert, reterr) : NULL;
+    struct db_stmt *st = t->n_labels ? store_stmt(s, sql_label_insert, reterr) : NULL;
     if (t->n_labels && !st)
         return -EIO;
     for (size_t i = 0; i < t->n_labels; i++) {
-        struct binder b = {st, SQLITE_OK};
-        bind_int64(&b, 1, t->id);
-        bind_int64(&b, 2, (int64_t)i);
-        bind_text(&b, 3, t->labels[i].key);
-        bind_text(&b, 4, t->labels[i].value);
-        if (b.rc != SQLITE_OK) {
-            sqlite3_reset(st);
-            return store_fail(s, b.rc, "writing a label", reterr);
-        }
-        int r = store_run(s, st, "writing a label", reterr);
+        db_bind_int64(st, 1, t->id);
+        db_bind_int64(st, 2, (int64_t)i);
+        db_bind_text(st, 3, t->labels[i].key);
+        db_bind_text(st, 4, t->labels[i].value);
+        int r = store_db_run(s, st, "writing a label", reterr);
         if (r < 0)
             return r;
     }
@@ -347,14 +339,13 @@ int store_ticket_insert(struct store *s, struct ticket *t, int64_t next_ms,
         return slad_error_set(reterr, EINVAL,
                               "database: inserting ticket %" PRId64 " which already has an id",
                               t->id);
-    sqlite3_stmt *st = store_prepared(s, sql_ticket_insert, reterr);
+    struct db_stmt *st = store_stmt(s, sql_ticket_insert, reterr);
     if (!st)
         return -EIO;
     char event_last[EVENT_LAST_SIZE];
-    int r = bind_ticket(s, st, t, next_ms, event_last, "inserting a ticket", reterr);
-    if (r < 0)
-        return r;
-    r = store_run(s, st, "inserting a ticket", reterr);
+    bind_ticket(st, t, next_ms, event_last);
+    int64_t id = 0;
+    int r = store_db_insert(s, st, "inserting a ticket", &id, reterr);
     if (r == -EEXIST)
         return slad_error_set(reterr, EEXIST,
                               "a ticket with source '%s' and external_id '%s' "
@@ -362,7 +353,6 @@ int store_ticket_insert(struct store *s, struct ticket *t, int64_t next_ms,
                               t->source ? t->source : "", t->external_id ? t->external_id : "");
     if (r < 0)
         return r;
-    int64_t id = sqlite3_last_insert_rowid(store_db(s));
     t->id = id;
     r = clocks_write(s, t, reterr);
     if (r >= 0)
@@ -375,126 +365,110 @@ int store_ticket_insert(struct store *s, struct ticket *t, int64_t next_ms,
 int store_ticket_update(struct store *s, const struct ticket *t, int64_t next_ms,
                         struct slad_error *reterr)
 {
-    sqlite3_stmt *st = store_prepared(s, sql_ticket_update, reterr);
+    struct db_stmt *st = store_stmt(s, sql_ticket_update, reterr);
     if (!st)
         return -EIO;
     char event_last[EVENT_LAST_SIZE];
-    int r = bind_ticket(s, st, t, next_ms, event_last, "updating a ticket", reterr);
+    bind_ticket(st, t, next_ms, event_last);
+    db_bind_int64(st, TC_ID, t->id);
+    int r = store_db_run(s, st, "updating a ticket", reterr);
     if (r < 0)
         return r;
-    struct binder b = {st, SQLITE_OK};
-    bind_int64(&b, TC_ID, t->id);
-    if (b.rc != SQLITE_OK) {
-        sqlite3_reset(st);
-        return store_fail(s, b.rc, "updating a ticket", reterr);
-    }
-    r = store_run(s, st, "updating a ticket", reterr);
-    if (r < 0)
-        return r;
-    if (sqlite3_changes(store_db(s)) == 0)
+    if (db_changes(store_dbh(s)) == 0)
         return slad_error_set(reterr, ENOENT, "ticket %" PRId64 " not found", t->id);
-    r = store_run_id(s, sql_clocks_delete, t->id, "updating clocks", reterr);
+    r = store_db_run_id(s, sql_clocks_delete, t->id, "updating clocks", reterr);
     if (r >= 0)
         r = clocks_write(s, t, reterr);
     if (r >= 0)
-        r = store_run_id(s, sql_labels_delete, t->id, "updating labels", reterr);
+        r = store_db_run_id(s, sql_labels_delete, t->id, "updating labels", reterr);
     if (r >= 0)
         r = labels_write(s, t, reterr);
     return r;
 }
 
+/* A row read into the ticket t, with where errors go. */
+struct ticket_walk {
+    struct ticket *t;
+    struct slad_error *reterr;
+};
+
+static int label_row(void *ctx, struct db_stmt *st)
+{
+    struct ticket_walk *w = ctx;
+    const char *key = db_column_text(st, 0), *value = db_column_text(st, 1);
+    int r = key && value ? ticket_set_label(w->t, key, value) : -EIO;
+    if (r < 0)
+        return slad_error_set(w->reterr, -r, "database: ticket %" PRId64 ": label '%s': %s",
+                              w->t->id, key ? key : "",
+                              r == -EIO ? "no key or value" : strerror(-r));
+    return 0;
+}
+
 /* The labels of ticket t->id into t, in their order. */
 static int labels_load(struct store *s, struct ticket *t, struct slad_error *reterr)
 {
-    sqlite3_stmt *st = store_prepared(s, sql_labels_load, reterr);
+    struct db_stmt *st = store_stmt(s, sql_labels_load, reterr);
     if (!st)
         return -EIO;
-    struct binder b = {st, SQLITE_OK};
-    bind_int64(&b, 1, t->id);
-    if (b.rc != SQLITE_OK) {
-        sqlite3_reset(st);
-        return store_fail(s, b.rc, "loading labels", reterr);
-    }
-    int rc, r = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *key = column_text(st, 0), *value = column_text(st, 1);
-        r = key && value ? ticket_set_label(t, key, value) : -EIO;
-        if (r < 0) {
-            r = slad_error_set(reterr, -r, "database: ticket %" PRId64 ": label '%s': %s", t->id,
-                               key ? key : "", r == -EIO ? "no key or value" : strerror(-r));
-            break;
-        }
-    }
-    if (r == 0 && rc != SQLITE_DONE)
-        r = store_fail(s, rc, "loading labels", reterr);
-    sqlite3_reset(st);
-    return r;
+    db_bind_int64(st, 1, t->id);
+    struct ticket_walk w = {t, reterr};
+    return store_db_rows(st, "loading labels", label_row, &w, reterr);
+}
+
+static int clock_row(void *ctx, struct db_stmt *st)
+{
+    struct ticket_walk *w = ctx;
+    struct ticket *t = w->t;
+    if (t->n_clocks >= TICKET_MAX_CLOCKS)
+        return slad_error_set(w->reterr, EIO,
+                              "database: ticket %" PRId64 " has more than %d clocks", t->id,
+                              TICKET_MAX_CLOCKS);
+    struct slaclock *c = &t->clocks[t->n_clocks];
+    memset(c, 0, sizeof(*c));
+    const char *name = db_column_text(st, 0);
+    int state_id = slaclock_state_from_name(db_column_text(st, 1));
+    if (!name || strlen(name) >= sizeof(c->name) || state_id < 0)
+        return slad_error_set(w->reterr, EIO, "database: ticket %" PRId64 ": bad clock '%s'", t->id,
+                              name ? name : "");
+    memcpy(c->name, name, strlen(name) + 1);
+    c->state = state_id;
+    c->target_ms = db_column_int64(st, 2);
+    c->elapsed_ms = db_column_int64(st, 3);
+    c->since_ms = store_column_time(st, 4);
+    c->started_at_ms = store_column_time(st, 5);
+    c->stopped_at_ms = store_column_time(st, 6);
+    c->breached_at_ms = store_column_time(st, 7);
+    c->due_at_ms = store_column_time(st, 8);
+    c->paused_breached = db_column_int64(st, 9) != 0;
+    c->risk_at_ms = store_column_time(st, 12);
+    /* An unknown event name (not written by this binary) reads as "none". */
+    c->stop_event = db_column_is_null(st, 10) ? -1 : ticket_event_from_name(db_column_text(st, 10));
+    if (fired_decode(c, db_column_text(st, 11)) < 0)
+        return slad_error_set(w->reterr, EIO,
+                              "database: ticket %" PRId64 ": clock '%s': bad fired '%s'", t->id,
+                              c->name, db_column_text(st, 11));
+    t->n_clocks++;
+    return 0;
 }
 
 static int clocks_load(struct store *s, struct ticket *t, struct slad_error *reterr)
 {
-    sqlite3_stmt *st = store_prepared(s, sql_clocks_load, reterr);
+    struct db_stmt *st = store_stmt(s, sql_clocks_load, reterr);
     if (!st)
         return -EIO;
-    struct binder b = {st, SQLITE_OK};
-    bind_int64(&b, 1, t->id);
-    if (b.rc != SQLITE_OK)
-        return store_fail(s, b.rc, "loading clocks", reterr);
-    int rc, r = 0;
+    db_bind_int64(st, 1, t->id);
     t->n_clocks = 0;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (t->n_clocks >= TICKET_MAX_CLOCKS) {
-            r = slad_error_set(reterr, EIO, "database: ticket %" PRId64 " has more than %d clocks",
-                               t->id, TICKET_MAX_CLOCKS);
-            break;
-        }
-        struct slaclock *c = &t->clocks[t->n_clocks];
-        memset(c, 0, sizeof(*c));
-        const char *name = column_text(st, 0);
-        const char *state = column_text(st, 1);
-        int state_id = slaclock_state_from_name(state);
-        if (!name || strlen(name) >= sizeof(c->name) || state_id < 0) {
-            r = slad_error_set(reterr, EIO, "database: ticket %" PRId64 ": bad clock '%s'", t->id,
-                               name ? name : "");
-            break;
-        }
-        memcpy(c->name, name, strlen(name) + 1);
-        c->state = state_id;
-        c->target_ms = sqlite3_column_int64(st, 2);
-        c->elapsed_ms = sqlite3_column_int64(st, 3);
-        c->since_ms = column_time(st, 4);
-        c->started_at_ms = column_time(st, 5);
-        c->stopped_at_ms = column_time(st, 6);
-        c->breached_at_ms = column_time(st, 7);
-        c->due_at_ms = column_time(st, 8);
-        c->paused_breached = sqlite3_column_int(st, 9) != 0;
-        c->risk_at_ms = column_time(st, 12);
-        /* An unknown event name (not written by this binary) reads as "none". */
-        c->stop_event = sqlite3_column_type(st, 10) == SQLITE_NULL
-                            ? -1
-                            : ticket_event_from_name(column_text(st, 10));
-        if (fired_decode(c, column_text(st, 11)) < 0) {
-            r = slad_error_set(reterr, EIO,
-                               "database: ticket %" PRId64 ": clock '%s': bad "
-                               "fired '%s'",
-                               t->id, c->name, column_text(st, 11));
-            break;
-        }
-        t->n_clocks++;
-    }
-    if (r == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
-        r = store_fail(s, rc, "loading clocks", reterr);
-    sqlite3_reset(st);
-    return r;
+    struct ticket_walk w = {t, reterr};
+    return store_db_rows(st, "loading clocks", clock_row, &w, reterr);
 }
 
 /* The ticket of the current row of st (columns: id, TICKET_COLUMNS) with its clocks into
  * *t, which is initialised here; on failure t is left for ticket_done. */
-static int ticket_from_row(struct store *s, sqlite3_stmt *st, struct ticket *t,
+static int ticket_from_row(struct store *s, struct db_stmt *st, struct ticket *t,
                            struct slad_error *reterr)
 {
     ticket_init(t);
-    t->id = sqlite3_column_int64(st, 0);
+    t->id = db_column_int64(st, 0);
     static const struct {
         int col;
         size_t offset;
@@ -517,25 +491,25 @@ static int ticket_from_row(struct store *s, sqlite3_stmt *st, struct ticket *t,
     };
     for (size_t i = 0; i < sizeof(strings) / sizeof(strings[0]); i++) {
         char **field = (char **)((char *)t + strings[i].offset);
-        if (ticket_set_string(field, column_text(st, strings[i].col)) < 0)
+        if (ticket_set_string(field, db_column_text(st, strings[i].col)) < 0)
             return slad_error_set(reterr, ENOMEM, "database: out of memory loading a ticket");
     }
-    t->severity = sqlite3_column_int(st, TC_SEVERITY);
-    t->reported_at_ms = column_time(st, TC_REPORTED_AT);
-    t->appointment_at_ms = column_time(st, TC_APPOINTMENT_AT);
-    t->created_at_ms = column_time(st, TC_CREATED_AT);
-    t->updated_at_ms = column_time(st, TC_UPDATED_AT);
-    int status = ticket_status_from_name(column_text(st, TC_STATUS));
-    int held_from = ticket_status_from_name(column_text(st, TC_HELD_FROM));
+    t->severity = (int)db_column_int64(st, TC_SEVERITY);
+    t->reported_at_ms = store_column_time(st, TC_REPORTED_AT);
+    t->appointment_at_ms = store_column_time(st, TC_APPOINTMENT_AT);
+    t->created_at_ms = store_column_time(st, TC_CREATED_AT);
+    t->updated_at_ms = store_column_time(st, TC_UPDATED_AT);
+    int status = ticket_status_from_name(db_column_text(st, TC_STATUS));
+    int held_from = ticket_status_from_name(db_column_text(st, TC_HELD_FROM));
     if (status < 0 || held_from < 0)
         return slad_error_set(reterr, EIO, "database: ticket %" PRId64 " has an unknown status",
                               t->id);
     t->status = status;
     t->held_from = held_from;
-    t->reopen_count = sqlite3_column_int(st, TC_REOPEN_COUNT);
-    t->repeat_count = sqlite3_column_int(st, TC_REPEAT_COUNT);
-    t->reminders_fired = (uint32_t)sqlite3_column_int64(st, TC_REMINDERS_FIRED);
-    int r = event_last_decode(t, column_text(st, TC_EVENT_LAST), reterr);
+    t->reopen_count = (int)db_column_int64(st, TC_REOPEN_COUNT);
+    t->repeat_count = (int)db_column_int64(st, TC_REPEAT_COUNT);
+    t->reminders_fired = (uint32_t)db_column_int64(st, TC_REMINDERS_FIRED);
+    int r = event_last_decode(t, db_column_text(st, TC_EVENT_LAST), reterr);
     if (r >= 0)
         r = labels_load(s, t, reterr);
     if (r >= 0)
@@ -543,102 +517,71 @@ static int ticket_from_row(struct store *s, sqlite3_stmt *st, struct ticket *t,
     return r;
 }
 
-int store_ticket_load(struct store *s, int64_t id, struct ticket *ret, struct slad_error *reterr)
+/* The ticket of sql (sql_ticket_load or its FOR UPDATE twin) with ?1 = id. */
+static int ticket_load(struct store *s, const char *sql, int64_t id, struct ticket *ret,
+                       struct slad_error *reterr)
 {
-    sqlite3_stmt *st = store_prepared(s, sql_ticket_load, reterr);
+    struct db_stmt *st = store_stmt(s, sql, reterr);
     if (!st)
         return -EIO;
-    struct binder b = {st, SQLITE_OK};
-    bind_int64(&b, 1, id);
-    if (b.rc != SQLITE_OK)
-        return store_fail(s, b.rc, "loading a ticket", reterr);
-    int rc = sqlite3_step(st);
-    int r;
+    db_bind_int64(st, 1, id);
+    int r = db_step(st, "loading a ticket", reterr);
     struct ticket t;
-    if (rc == SQLITE_ROW) {
+    if (r == 1) {
         r = ticket_from_row(s, st, &t, reterr);
         if (r < 0)
             ticket_done(&t);
-    } else if (rc == SQLITE_DONE) {
+    } else if (r == 0) {
         r = slad_error_set(reterr, ENOENT, "ticket %" PRId64 " not found", id);
-    } else {
-        r = store_fail(s, rc, "loading a ticket", reterr);
     }
-    sqlite3_reset(st);
+    db_reset(st);
     if (r < 0)
         return r;
     *ret = t;
     return 0;
 }
 
+int store_ticket_load(struct store *s, int64_t id, struct ticket *ret, struct slad_error *reterr)
+{
+    return ticket_load(s, sql_ticket_load, id, ret, reterr);
+}
+
+int store_ticket_load_for_update(struct store *s, int64_t id, struct ticket *ret,
+                                 struct slad_error *reterr)
+{
+    bool pg = db_kind(store_dbh(s)) == DB_POSTGRES;
+    return ticket_load(s, pg ? sql_ticket_load_for_update : sql_ticket_load, id, ret, reterr);
+}
+
 int store_ticket_find(struct store *s, const char *source, const char *external_id, int64_t *ret_id,
                       struct slad_error *reterr)
 {
-    sqlite3_stmt *st = store_prepared(s, sql_ticket_find, reterr);
+    struct db_stmt *st = store_stmt(s, sql_ticket_find, reterr);
     if (!st)
         return -EIO;
-    struct binder b = {st, SQLITE_OK};
-    bind_text(&b, 1, source);
-    bind_text(&b, 2, external_id);
-    if (b.rc != SQLITE_OK)
-        return store_fail(s, b.rc, "finding a ticket", reterr);
-    int rc = sqlite3_step(st);
-    int r = 0;
-    if (rc == SQLITE_ROW)
-        *ret_id = sqlite3_column_int64(st, 0);
-    else if (rc == SQLITE_DONE)
-        r = slad_error_set(reterr, ENOENT, "no ticket with source '%s' and external_id '%s'",
-                           source ? source : "", external_id ? external_id : "");
-    else
-        r = store_fail(s, rc, "finding a ticket", reterr);
-    sqlite3_reset(st);
-    return r;
+    db_bind_text(st, 1, source);
+    db_bind_text(st, 2, external_id);
+    int r = store_db_scalar(st, "finding a ticket", ret_id, reterr);
+    if (r == 0)
+        return slad_error_set(reterr, ENOENT, "no ticket with source '%s' and external_id '%s'",
+                              source ? source : "", external_id ? external_id : "");
+    return r < 0 ? r : 0;
 }
 
-static int bind_ticket_filter(struct store *s, sqlite3_stmt *st, const struct ticket_filter *f,
+/* A flag that may be unset: -1 (or 0, for those whose 0 is "any") as NULL. */
+static void bind_flag(struct db_stmt *st, int i, bool given, bool v)
+{
+    if (given)
+        db_bind_int64(st, i, v ? 1 : 0);
+    else
+        db_bind_null(st, i);
+}
+
+static int bind_ticket_filter(struct store *s, struct db_stmt *st, const struct ticket_filter *f,
                               size_t limit, struct slad_error *reterr)
 {
-    struct binder b = {st, SQLITE_OK};
-    bind_int64(&b, 1, f->after_id);
-    bind_text(&b, 2, f->status);
-    bind_text(&b, 3, f->policy);
-    bind_text(&b, 4, f->team);
-    if (f->breached < 0)
-        bind_null(&b, 5);
-    else
-        bind_int64(&b, 5, f->breached ? 1 : 0);
-    if (f->open_only)
-        bind_int64(&b, 6, 1);
-    else
-        bind_null(&b, 6);
-    bind_limit(&b, 7, limit);
-    if (f->missed == 0)
-        bind_null(&b, 11);
-    else
-        bind_int64(&b, 11, f->missed > 0);
-    bind_text(&b, 8, f->source);
-    bind_text(&b, 9, f->external_id);
-    bind_text(&b, 12, f->assignee);
-    if (f->severity > 0)
-        bind_int64(&b, 13, f->severity);
-    else
-        bind_null(&b, 13);
-    bind_text(&b, 14, f->region);
-    bind_text(&b, 15, f->q);
-    if (f->due_before_ms != 0)
-        bind_int64(&b, 16, f->due_before_ms);
-    else
-        bind_null(&b, 16);
-    if (f->at_risk == 0)
-        bind_null(&b, 17);
-    else
-        bind_int64(&b, 17, f->at_risk > 0);
-    bind_int64(&b, 18, f->now_ms);
-    if (f->sort_due)
-        bind_int64(&b, 19, f->after_due_ms);
-    else
-        bind_null(&b, 19);
-    /* An origin is one ticket at most: found by its index, not by a scan of every id. */
+    /* An origin is one ticket at most: found by its index, not by a scan of every id. The
+     * lookup runs before st is bound (bindings live until st is reset). */
     int64_t origin_id = 0; /* none has id 0 */
     if (f->source && f->external_id) {
         struct slad_error err;
@@ -648,43 +591,88 @@ static int bind_ticket_filter(struct store *s, sqlite3_stmt *st, const struct ti
                 *reterr = err;
             return r;
         }
-        bind_int64(&b, 10, origin_id);
-    } else {
-        bind_null(&b, 10);
     }
-    return b.rc == SQLITE_OK ? 0 : store_fail(s, b.rc, "listing tickets", reterr);
+    db_bind_int64(st, 1, f->after_id);
+    db_bind_text(st, 2, f->status);
+    db_bind_text(st, 3, f->policy);
+    db_bind_text(st, 4, f->team);
+    bind_flag(st, 5, f->breached >= 0, f->breached);
+    bind_flag(st, 6, f->open_only, true);
+    db_bind_limit(st, 7, limit);
+    db_bind_text(st, 8, f->source);
+    db_bind_text(st, 9, f->external_id);
+    if (f->source && f->external_id)
+        db_bind_int64(st, 10, origin_id);
+    else
+        db_bind_null(st, 10);
+    bind_flag(st, 11, f->missed != 0, f->missed > 0);
+    db_bind_text(st, 12, f->assignee);
+    if (f->severity > 0)
+        db_bind_int64(st, 13, f->severity);
+    else
+        db_bind_null(st, 13);
+    db_bind_text(st, 14, f->region);
+    db_bind_text(st, 15, f->q);
+    if (f->due_before_ms != 0)
+        db_bind_int64(st, 16, f->due_before_ms);
+    else
+        db_bind_null(st, 16);
+    bind_flag(st, 17, f->at_risk != 0, f->at_risk > 0);
+    db_bind_int64(st, 18, f->now_ms);
+    if (f->sort_due)
+        db_bind_int64(st, 19, f->after_due_ms);
+    else
+        db_bind_null(st, 19);
+    return 0;
+}
+
+struct list_walk {
+    struct store *s;
+    ticket_row_fn *fn;
+    void *userdata;
+    struct slad_error *reterr;
+};
+
+static int list_row(void *ctx, struct db_stmt *st)
+{
+    struct list_walk *w = ctx;
+    struct ticket t;
+    int r = ticket_from_row(w->s, st, &t, w->reterr);
+    if (r >= 0)
+        r = w->fn(w->userdata, &t);
+    ticket_done(&t);
+    return r;
 }
 
 int store_ticket_list(struct store *s, const struct ticket_filter *f, ticket_row_fn *fn,
                       void *userdata, struct slad_error *reterr)
 {
-    sqlite3_stmt *st =
-        store_prepared(s, f->sort_due ? sql_ticket_list_due : sql_ticket_list, reterr);
+    struct db_stmt *st = store_stmt(s, f->sort_due ? sql_ticket_list_due : sql_ticket_list, reterr);
     if (!st)
         return -EIO;
     int r = bind_ticket_filter(s, st, f, f->limit, reterr);
     if (r < 0)
         return r;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct ticket t;
-        r = ticket_from_row(s, st, &t, reterr);
-        if (r >= 0)
-            r = fn(userdata, &t);
-        ticket_done(&t);
-        if (r != 0)
-            break;
-    }
-    if (r == 0 && rc != SQLITE_ROW && rc != SQLITE_DONE)
-        r = store_fail(s, rc, "listing tickets", reterr);
-    sqlite3_reset(st);
-    return r < 0 ? r : 0;
+    struct list_walk w = {s, fn, userdata, reterr};
+    return store_db_rows(st, "listing tickets", list_row, &w, reterr);
+}
+
+struct ids_walk {
+    int64_t *ids;
+    size_t n, max;
+};
+
+static int id_row(void *ctx, struct db_stmt *st)
+{
+    struct ids_walk *w = ctx;
+    w->ids[w->n++] = db_column_int64(st, 0);
+    return w->n < w->max ? 0 : 1;
 }
 
 int store_ticket_ids(struct store *s, const struct ticket_filter *f, int64_t *ids, size_t max,
                      size_t *ret_n, struct slad_error *reterr)
 {
-    sqlite3_stmt *st = store_prepared(s, sql_ticket_ids, reterr);
+    struct db_stmt *st = store_stmt(s, sql_ticket_ids, reterr);
     if (!st)
         return -EIO;
     if (max == 0) {
@@ -694,44 +682,33 @@ int store_ticket_ids(struct store *s, const struct ticket_filter *f, int64_t *id
     int r = bind_ticket_filter(s, st, f, max, reterr);
     if (r < 0)
         return r;
-    size_t n = 0;
-    int rc = SQLITE_DONE;
-    while (n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
-        ids[n++] = sqlite3_column_int64(st, 0);
-    if (n < max && rc != SQLITE_DONE)
-        r = store_fail(s, rc, "listing ticket ids", reterr);
-    sqlite3_reset(st);
+    struct ids_walk w = {ids, 0, max};
+    r = store_db_rows(st, "listing ticket ids", id_row, &w, reterr);
     if (r < 0)
         return r;
-    *ret_n = n;
+    *ret_n = w.n;
     return 0;
 }
 
 int store_agenda_load(struct store *s, store_agenda_fn *fn, void *userdata,
                       struct slad_error *reterr)
 {
-    return store_agenda_rows(s, sql_agenda_load, fn, userdata, "loading the agenda", reterr);
+    return store_db_agenda_rows(s, sql_agenda_load, fn, userdata, "loading the agenda", reterr);
 }
 
 int store_repeat_count(struct store *s, const char *serial, const char *fault_code, int64_t from_ms,
                        int64_t to_ms, int64_t *ret_count, struct slad_error *reterr)
 {
-    sqlite3_stmt *st = store_prepared(s, sql_repeat_count, reterr);
+    static const char op[] = "counting repeat faults";
+    struct db_stmt *st = store_stmt(s, sql_repeat_count, reterr);
     if (!st)
         return -EIO;
-    struct binder b = {st, SQLITE_OK};
-    bind_text(&b, 1, serial);
-    bind_text(&b, 2, fault_code);
-    bind_int64(&b, 3, from_ms);
-    bind_int64(&b, 4, to_ms);
-    if (b.rc != SQLITE_OK)
-        return store_fail(s, b.rc, "counting repeat faults", reterr);
-    int rc = sqlite3_step(st);
-    int r = 0;
-    if (rc == SQLITE_ROW)
-        *ret_count = sqlite3_column_int64(st, 0);
-    else
-        r = store_fail(s, rc, "counting repeat faults", reterr);
-    sqlite3_reset(st);
-    return r;
+    db_bind_text(st, 1, serial);
+    db_bind_text(st, 2, fault_code);
+    db_bind_int64(st, 3, from_ms);
+    db_bind_int64(st, 4, to_ms);
+    int r = store_db_scalar(st, op, ret_count, reterr);
+    if (r == 0)
+        return slad_error_set(reterr, EIO, "database: %s failed: no row", op);
+    return r < 0 ? r : 0;
 }

@@ -23,6 +23,7 @@
 
 #include "agenda.h"
 #include "api.h"
+#include "apifixture.h"
 #include "lease.h"
 #include "conf_load.h"
 #include "followup.h"
@@ -58,12 +59,7 @@ static const char conf_text[] =
     "            { name = \"pd\"; type = \"pagerduty\"; } );\n";
 
 struct fixture {
-    struct conf *conf;
-    struct store *store;
-    struct agenda *agenda;
-    struct metrics *metrics;
-    struct service *svc;
-    struct api *api;
+    struct api_fixture a;
     int reload_result;
     int reloads;
 };
@@ -80,20 +76,8 @@ static int reload_hook(void *userdata, char *errbuf, size_t size)
 static int setup_with(void **state, const char *text)
 {
     struct fixture *f = calloc(1, sizeof(*f));
-    struct conf_errors errs = {0};
-    if (conf_load_string(text, "test.conf", &f->conf, &errs) != 0)
-        fail_msg("conf: %s", errs.text ? errs.text : "?");
-    conf_errors_done(&errs);
-    struct slad_error err = {""};
-    if (store_open(":memory:", false, &f->store, &err) != 0)
-        fail_msg("store: %s", err.msg);
-    f->agenda = agenda_new();
-    f->metrics = metrics_new();
-    if (service_new(f->conf, f->store, f->agenda, f->metrics, &f->svc, &err) != 0)
-        fail_msg("service: %s", err.msg);
     struct api_hooks hooks = {reload_hook, f};
-    f->api = api_new(f->svc, f->metrics, &hooks);
-    assert_non_null(f->api);
+    api_fixture_open(&f->a, text, &hooks);
     *state = f;
     return 0;
 }
@@ -106,12 +90,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    api_free(f->api);
-    service_free(f->svc);
-    metrics_free(f->metrics);
-    agenda_free(f->agenda);
-    store_close(f->store);
-    conf_free(f->conf);
+    api_fixture_close(&f->a);
     free(f);
     return 0;
 }
@@ -121,7 +100,7 @@ static int request(struct fixture *f, const char *method, const char *path, cons
                    const char *body, int64_t now_ms, struct api_response *resp, json_t **ret_json)
 {
     struct api_request req = {method, path, query, body, body ? strlen(body) : 0};
-    api_handle(f->api, &req, now_ms, resp);
+    api_handle(f->a.api, &req, now_ms, resp);
     assert_non_null(resp->body);
     assert_int_equal(resp->body_len, strlen(resp->body));
     if (resp->body_len >= ANSWER_MAX)
@@ -219,7 +198,7 @@ static void test_routing(void **state)
     /* A NULL method and path do not crash. */
     struct api_request req = {NULL, NULL, NULL, NULL, 0};
     struct api_response resp;
-    api_handle(f->api, &req, T0_MS, &resp);
+    api_handle(f->a.api, &req, T0_MS, &resp);
     assert_int_equal(resp.status, 404);
     api_response_done(&resp);
     api_response_done(NULL);
@@ -329,7 +308,7 @@ static void test_create_minimal(void **state)
     struct api_request req = {"POST", "/v1/tickets", NULL,
                               body,   strlen(body),  .prefer_minimal = true};
     struct api_response resp;
-    api_handle(f->api, &req, T0_MS, &resp);
+    api_handle(f->a.api, &req, T0_MS, &resp);
     assert_int_equal(resp.status, 201);
     assert_true(resp.wrote);
     assert_string_equal(resp.body, "{\"id\":1}\n");
@@ -340,21 +319,21 @@ static void test_create_minimal(void **state)
     const char *ev = "{\"type\":\"acknowledge\"}";
     req = (struct api_request){"POST",     "/v1/tickets/1/events", NULL, ev,
                                strlen(ev), .prefer_minimal = true};
-    api_handle(f->api, &req, T0_MS + 1000, &resp);
+    api_handle(f->a.api, &req, T0_MS + 1000, &resp);
     assert_int_equal(resp.status, 200);
     assert_string_equal(resp.body, "{\"id\":1}\n");
     assert_string_equal(resp.location, "/v1/tickets/1");
     api_response_done(&resp);
 
     /* Refused: the error as always, no Location. */
-    api_handle(f->api, &req, T0_MS + 2000, &resp);
+    api_handle(f->a.api, &req, T0_MS + 2000, &resp);
     assert_int_equal(resp.status, 409);
     assert_string_equal(resp.location, "");
     api_response_done(&resp);
 
     /* A GET ignores it. */
     req = (struct api_request){"GET", "/v1/tickets/1", NULL, "", 0, .prefer_minimal = true};
-    api_handle(f->api, &req, T0_MS + 3000, &resp);
+    api_handle(f->a.api, &req, T0_MS + 3000, &resp);
     assert_int_equal(resp.status, 200);
     assert_non_null(strstr(resp.body, "\"status\":\"acknowledged\""));
     assert_string_equal(resp.location, "");
@@ -590,7 +569,7 @@ static void test_list(void **state)
      * others' (2 h) not yet. */
     size_t done = 0;
     struct slad_error err;
-    assert_int_equal(service_fire_due(f->svc, T0_MS + 90 * 60000, 100, &done, &err), 0);
+    assert_int_equal(service_fire_due(f->a.svc, T0_MS + 90 * 60000, 100, &done, &err), 0);
     struct api_response resp;
     json_t *v;
     request(f, "GET", "/v1/tickets", "breached=true", NULL, T0_MS + 90 * 60000, &resp, &v);
@@ -701,7 +680,7 @@ static void test_health_metrics_reload(void **state)
     assert_int_equal(lease_poll(&lease, T0_MS), LEASE_REQUEST_ACQUIRE);
     assert_int_equal(lease_answer(&lease, T0_MS, true, 7), LEASE_EVENT_GAINED);
     struct api_hooks with_lease = {.lease = &lease};
-    struct api *leased = api_new(f->svc, f->metrics, &with_lease);
+    struct api *leased = api_new(f->a.svc, f->a.metrics, &with_lease);
     struct api_request hreq = {"GET", "/healthz", NULL, NULL, 0};
     api_handle(leased, &hreq, T0_MS, &resp);
     assert_int_equal(resp.status, 200);
@@ -713,7 +692,7 @@ static void test_health_metrics_reload(void **state)
     api_free(leased);
 
     /* Without hooks there is no reload. */
-    struct api *bare = api_new(f->svc, NULL, NULL);
+    struct api *bare = api_new(f->a.svc, NULL, NULL);
     struct api_request req = {"POST", "/v1/reload", NULL, NULL, 0};
     api_handle(bare, &req, T0_MS, &resp);
     assert_int_equal(resp.status, 503);
@@ -1123,7 +1102,7 @@ static void add_notifications(struct fixture *f, int64_t ticket_id, int n)
                                .created_ms = T0_MS,
                                .sent_ms = SLAD_NO_TIME};
         struct slad_error err = {""};
-        if (store_outbox_add(f->store, &o, NULL, NULL, &err) < 0)
+        if (store_outbox_add(f->a.store, &o, NULL, NULL, &err) < 0)
             fail_msg("outbox: %s", err.msg);
         free(key);
     }
@@ -1153,8 +1132,8 @@ static void add_followups(struct fixture *f, int64_t ticket_id, int n)
         free(text);
         struct slad_error err = {""};
         /* Completion fields are written by an update, as slad completes a task. */
-        if (store_followup_insert(f->store, &fu, INT64_MAX, &err) < 0 ||
-            store_followup_update(f->store, &fu, INT64_MAX, &err) < 0)
+        if (store_followup_insert(f->a.store, &fu, INT64_MAX, &err) < 0 ||
+            store_followup_update(f->a.store, &fu, INT64_MAX, &err) < 0)
             fail_msg("follow-up: %s", err.msg);
     }
 }
@@ -1176,7 +1155,7 @@ static void add_plans(struct fixture *f, int n)
         p.start_ms = p.created_ms = p.updated_ms = T0_MS;
         p.next_ms = INT64_MAX;
         struct slad_error err = {""};
-        if (store_plan_insert(f->store, &p, &err) < 0)
+        if (store_plan_insert(f->a.store, &p, &err) < 0)
             fail_msg("plan: %s", err.msg);
         plan_done(&p);
     }
@@ -1191,7 +1170,7 @@ static void add_old_comment(struct fixture *f, int64_t ticket_id)
     struct history_entry h = {
         .ticket_id = ticket_id, .at_ms = T0_MS, .created_ms = T0_MS, .kind = "event", .data = text};
     struct slad_error err = {""};
-    if (store_history_add(f->store, &h, NULL, &err) < 0)
+    if (store_history_add(f->a.store, &h, NULL, &err) < 0)
         fail_msg("history: %s", err.msg);
     free(text);
 }
@@ -1283,11 +1262,11 @@ static void test_worst_case_answers(void **state)
         memset(b, '\\', sizeof(b));
         snprintf(a + 60, 20, "%d", i);
         snprintf(b + 60, 20, "%d", i);
-        metrics_breach(f->metrics, a, b);
-        metrics_escalation(f->metrics, a);
-        metrics_attempt(f->metrics, a, b);
-        metrics_http(f->metrics, i, 1.0);
-        metrics_timer_lag(f->metrics, 1.0);
+        metrics_breach(f->a.metrics, a, b);
+        metrics_escalation(f->a.metrics, a);
+        metrics_attempt(f->a.metrics, a, b);
+        metrics_http(f->a.metrics, i, 1.0);
+        metrics_timer_lag(f->a.metrics, 1.0);
     }
     expect(f, __LINE__, 200, "GET", "/metrics", NULL, NULL);
 
@@ -1638,7 +1617,7 @@ static void test_action_links(void **state)
     struct links_seen seen = {"", ""};
     struct outbox_filter of = {.state = -1, .due_ms = SLAD_NO_TIME};
     struct slad_error err = {""};
-    assert_int_equal(service_notification_list(f->svc, &of, link_row, &seen, &err), 0);
+    assert_int_equal(service_notification_list(f->a.svc, &of, link_row, &seen, &err), 0);
     assert_string_equal(seen.team, "https://sla.example.com/ui/tickets/1");
     assert_int_equal(strncmp(seen.person, "https://sla.example.com/a/", 26), 0);
     const char *code = seen.person + 26;

@@ -18,6 +18,7 @@
 
 #include "agenda.h"
 #include "api.h"
+#include "apifixture.h"
 #include "conf_load.h"
 #include "jsonx_session.h"
 #include "metrics.h"
@@ -272,49 +273,23 @@ static const char conf_text[] =
     "    followups = ( { name = \"call\"; from = \"create\"; due_within = \"1h\";\n"
     "      owner = \"supervisor\"; } ); } );\n";
 
-struct fixture {
-    struct conf *conf;
-    struct store *store;
-    struct agenda *agenda;
-    struct metrics *metrics;
-    struct service *svc;
-    struct api *api;
-};
-
 static int setup(void **state)
 {
-    struct fixture *f = calloc(1, sizeof(*f));
-    struct conf_errors errs = {0};
-    if (conf_load_string(conf_text, "test.conf", &f->conf, &errs) != 0)
-        fail_msg("conf: %s", errs.text ? errs.text : "?");
-    conf_errors_done(&errs);
-    struct slad_error err = {""};
-    if (store_open(":memory:", false, &f->store, &err) != 0)
-        fail_msg("store: %s", err.msg);
-    f->agenda = agenda_new();
-    f->metrics = metrics_new();
-    if (service_new(f->conf, f->store, f->agenda, f->metrics, &f->svc, &err) != 0)
-        fail_msg("service: %s", err.msg);
-    f->api = api_new(f->svc, f->metrics, NULL);
+    struct api_fixture *f = calloc(1, sizeof(*f));
+    api_fixture_open(f, conf_text, NULL);
     *state = f;
     return 0;
 }
 
 static int teardown(void **state)
 {
-    struct fixture *f = *state;
-    api_free(f->api);
-    service_free(f->svc);
-    metrics_free(f->metrics);
-    agenda_free(f->agenda);
-    store_close(f->store);
-    conf_free(f->conf);
-    free(f);
+    api_fixture_close(*state);
+    free(*state);
     return 0;
 }
 
 /* req answered at now_ms: its status, the body as JSON into *ret (may be NULL). */
-static int call(struct fixture *f, const struct api_request *req, int64_t now_ms, json_t **ret)
+static int call(struct api_fixture *f, const struct api_request *req, int64_t now_ms, json_t **ret)
 {
     struct api_response resp;
     api_handle(f->api, req, now_ms, &resp);
@@ -341,7 +316,7 @@ static struct session new_session(const char *contact, unsigned char seed, int64
 
 static void test_sign_in_route(void **state)
 {
-    struct fixture *f = *state;
+    struct api_fixture *f = *state;
     const char *body = "{\"user\":\"wang.wei\",\"password\":\"whatever\"}";
     struct api_request req = {.method = "POST",
                               .path = "/v1/session",
@@ -382,7 +357,7 @@ static void test_sign_in_route(void **state)
 
 static void test_session_store_expiry_and_purge(void **state)
 {
-    struct fixture *f = *state;
+    struct api_fixture *f = *state;
     struct slad_error err = {""};
     struct session a = new_session("li.na", 3, T0_MS), b = new_session("boss", 4, T0_MS);
     assert_int_equal(service_session_create(f->svc, &a, T0_MS, &err), 0);
@@ -421,7 +396,7 @@ static void test_session_store_expiry_and_purge(void **state)
 
 static void test_session_get_and_delete_routes(void **state)
 {
-    struct fixture *f = *state;
+    struct api_fixture *f = *state;
     struct slad_error err = {""};
     struct session s = new_session("boss", 6, T0_MS);
     assert_int_equal(service_session_create(f->svc, &s, T0_MS, &err), 0);
@@ -447,7 +422,7 @@ static void test_session_get_and_delete_routes(void **state)
 /* Each level against a read, an event, a creation and a reload. */
 static void test_access_per_level(void **state)
 {
-    struct fixture *f = *state;
+    struct api_fixture *f = *state;
     const char *create = "{\"title\":\"printer on fire\",\"severity\":2,\"team\":\"t\"}";
     struct api_request admin = {
         .method = "POST", .path = "/v1/tickets", .body = create, .body_len = strlen(create)};

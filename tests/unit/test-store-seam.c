@@ -1,10 +1,13 @@
-/* test-store-seam.c - the store's files converted to the SQL seam (store_db.h: follow-ups,
- * plans, on-call overrides, history, gauges, retention, the SLA report) give the same
+/* test-store-seam.c - the store's files converted to the SQL seam (store_db.h: tickets,
+ * the board, console sessions, follow-ups, plans, on-call overrides, history, gauges,
+ * retention, the SLA report) give the same
  * answers on SQLite (meson test store-seam: a store_open'ed file) and on PostgreSQL
  * (store-seam-postgres, under scripts/with-postgres.sh: a store whose one connection is
  * the seam's, on schema_pg_create's schema, as the PostgreSQL store is to be): ids from
  * RETURNING, duplicates refused, optional filters given or NULL, LIMIT none or some, the
- * report's sums, the purge of a closed ticket and the gauges its triggers keep. */
+ * report's sums, the purge of a closed ticket and the gauges its triggers keep; a ticket
+ * with its labels and clocks written and read back whole, every list filter, the board's
+ * counts, sessions; on PostgreSQL the load for update holds the row until the commit. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,6 +28,7 @@
 #include "store_plan.h"
 #include "store_retention.h"
 #include "store_schedule.h"
+#include "store_session.h"
 #include "testdb.h"
 
 #define T0 INT64_C(1767225600000) /* 2026-01-01T00:00:00Z */
@@ -315,6 +319,342 @@ static void test_report_gauges_and_purge(void **state)
     assert_int_equal(g.tickets[TICKET_OPEN], 1);
 }
 
+#define M INT64_C(60000)
+
+/* A ticket from the "mon" source; the caller ticket_done()s it. */
+static void make_ticket(struct ticket *t, const char *ext, const char *title, const char *team,
+                        int severity, enum ticket_status status)
+{
+    ticket_init(t);
+    assert_int_equal(ticket_set_string(&t->source, "mon"), 0);
+    assert_int_equal(ticket_set_string(&t->external_id, ext), 0);
+    assert_int_equal(ticket_set_string(&t->title, title), 0);
+    assert_int_equal(ticket_set_string(&t->team, team), 0);
+    assert_int_equal(ticket_set_string(&t->policy, "repair"), 0);
+    t->severity = severity;
+    t->status = status;
+    t->reported_at_ms = T0;
+    t->created_at_ms = T0;
+    t->updated_at_ms = T0;
+}
+
+/* Clock i of t named name in state. */
+static struct slaclock *add_clock(struct ticket *t, const char *name, enum slaclock_state state)
+{
+    struct slaclock *c = &t->clocks[t->n_clocks++];
+    memset(c, 0, sizeof(*c));
+    snprintf(c->name, sizeof(c->name), "%s", name);
+    c->state = state;
+    c->target_ms = H;
+    c->since_ms = c->started_at_ms = c->stopped_at_ms = SLAD_NO_TIME;
+    c->breached_at_ms = c->due_at_ms = c->risk_at_ms = SLAD_NO_TIME;
+    c->stop_event = -1;
+    return c;
+}
+
+struct collected {
+    int64_t ids[8];
+    size_t n;
+};
+
+static int collect_ticket(void *userdata, const struct ticket *t)
+{
+    struct collected *c = userdata;
+    if (c->n < 8)
+        c->ids[c->n] = t->id;
+    c->n++;
+    return 0;
+}
+
+/* How many "mon" tickets f lists (its source set here), their ids into c. */
+static size_t list_mon(struct store *s, struct ticket_filter f, struct collected *c)
+{
+    struct slad_error err = {{0}};
+    memset(c, 0, sizeof(*c));
+    f.source = "mon";
+    if (f.breached == 0 && f.missed == 0) /* the zeroed filter: breached any */
+        f.breached = -1;
+    if (store_ticket_list(s, &f, collect_ticket, c, &err) < 0)
+        fail_msg("store_ticket_list: %s", err.msg);
+    return c->n;
+}
+
+/* The ids the sequence gives start after those setup inserted. */
+static void after_setup_ids(struct store *s)
+{
+    if (testdb_on_postgres())
+        testdb_exec(store_dbh(s), "SELECT setval(pg_get_serial_sequence('tickets', 'id'), 2)");
+}
+
+/* Three tickets: a (open, a running clock at risk and a paused one past due, labels),
+ * b (resolved, a clock missed), c (open, a clock breached). */
+static void insert_three(struct store *s, int64_t *a, int64_t *b, int64_t *c)
+{
+    struct slad_error err = {{0}};
+    struct ticket t;
+    make_ticket(&t, "a-1", "Boiler LEAK at Main St", "north", 2, TICKET_OPEN);
+    assert_int_equal(ticket_set_string(&t.device_serial, "SN1"), 0);
+    assert_int_equal(ticket_set_string(&t.fault_code, "F1"), 0);
+    assert_int_equal(ticket_set_label(&t, "site", "hq"), 0);
+    assert_int_equal(ticket_set_label(&t, "floor", "2"), 0);
+    t.event_last_ms[TICKET_EVENT_ACKNOWLEDGE] = T0 + 1;
+    struct slaclock *k = add_clock(&t, "response", SLACLOCK_RUNNING);
+    k->since_ms = k->started_at_ms = T0;
+    k->due_at_ms = T0 + H;
+    k->risk_at_ms = T0 + 45 * M;
+    k->fired[0] = 1;
+    k->fired[2] = 2;
+    k = add_clock(&t, "resolve", SLACLOCK_PAUSED);
+    k->paused_breached = true;
+    k->elapsed_ms = 2 * H;
+    assert_int_equal(store_ticket_insert(s, &t, T0 + 45 * M, &err), 0);
+    *a = t.id;
+    t.id = 0;
+    assert_int_equal(store_ticket_insert(s, &t, T0 + 45 * M, &err), -EEXIST);
+    ticket_done(&t);
+
+    make_ticket(&t, "b-2", "Printer", "south", 4, TICKET_RESOLVED);
+    k = add_clock(&t, "response", SLACLOCK_MISSED);
+    k->stop_event = TICKET_EVENT_RESOLVE;
+    k->stopped_at_ms = T0 + 2 * H;
+    assert_int_equal(store_ticket_insert(s, &t, SLAD_NO_TIME, &err), 0);
+    *b = t.id;
+    ticket_done(&t);
+
+    make_ticket(&t, "c-3", "Fan", "north", 2, TICKET_OPEN);
+    assert_int_equal(ticket_set_string(&t.device_serial, "SN1"), 0);
+    assert_int_equal(ticket_set_string(&t.fault_code, "F1"), 0);
+    k = add_clock(&t, "response", SLACLOCK_BREACHED);
+    k->due_at_ms = k->breached_at_ms = T0 + 30 * M;
+    assert_int_equal(store_ticket_insert(s, &t, T0 + H, &err), 0);
+    *c = t.id;
+    ticket_done(&t);
+}
+
+static void test_tickets(void **state)
+{
+    struct store *s = *state;
+    struct slad_error err = {{0}};
+    after_setup_ids(s);
+    int64_t a, b, c;
+    insert_three(s, &a, &b, &c);
+    assert_int_equal(a, 3); /* RETURNING id */
+    assert_true(b > a);     /* PostgreSQL's sequence skips the refused duplicate's id */
+
+    struct ticket t;
+    assert_int_equal(store_ticket_load(s, a, &t, &err), 0);
+    assert_string_equal(t.title, "Boiler LEAK at Main St");
+    assert_int_equal(t.severity, 2);
+    assert_int_equal(t.status, TICKET_OPEN);
+    assert_int_equal(t.appointment_at_ms, SLAD_NO_TIME);
+    assert_int_equal(t.event_last_ms[TICKET_EVENT_ACKNOWLEDGE], T0 + 1);
+    assert_int_equal(t.n_labels, 2);
+    assert_string_equal(ticket_label(&t, "site"), "hq");
+    assert_int_equal(t.n_clocks, 2);
+    assert_int_equal(t.clocks[0].state, SLACLOCK_RUNNING);
+    assert_int_equal(t.clocks[0].risk_at_ms, T0 + 45 * M);
+    assert_int_equal(t.clocks[0].fired[0], 1);
+    assert_int_equal(t.clocks[0].fired[1], 0);
+    assert_int_equal(t.clocks[0].fired[2], 2);
+    assert_int_equal(t.clocks[0].stop_event, -1);
+    assert_true(t.clocks[1].paused_breached);
+    assert_int_equal(t.clocks[1].elapsed_ms, 2 * H);
+    assert_int_equal(t.clocks[1].risk_at_ms, SLAD_NO_TIME); /* kept for running clocks only */
+
+    /* Update: a label and a clock fewer, a new status. */
+    t.status = TICKET_ACKNOWLEDGED;
+    assert_int_equal(ticket_set_label(&t, "floor", NULL), 0);
+    t.n_clocks = 1;
+    assert_int_equal(store_ticket_update(s, &t, T0 + 50 * M, &err), 0);
+    ticket_done(&t);
+    assert_int_equal(store_ticket_load_for_update(s, a, &t, &err), 0);
+    assert_int_equal(t.status, TICKET_ACKNOWLEDGED);
+    assert_int_equal(t.n_labels, 1);
+    assert_int_equal(t.n_clocks, 1);
+    t.id = 999;
+    assert_int_equal(store_ticket_update(s, &t, SLAD_NO_TIME, &err), -ENOENT);
+    ticket_done(&t);
+    assert_int_equal(store_ticket_load(s, 999, &t, &err), -ENOENT);
+    assert_int_equal(store_ticket_load(s, b, &t, &err), 0);
+    assert_int_equal(t.clocks[0].state, SLACLOCK_MISSED);
+    assert_int_equal(t.clocks[0].stop_event, TICKET_EVENT_RESOLVE);
+    ticket_done(&t);
+
+    int64_t id = 0;
+    assert_int_equal(store_ticket_find(s, "mon", "b-2", &id, &err), 0);
+    assert_int_equal(id, b);
+    assert_int_equal(store_ticket_find(s, "mon", "nope", &id, &err), -ENOENT);
+
+    int n = 0;
+    assert_int_equal(store_agenda_load(s, agenda_count, &n, &err), 0);
+    assert_int_equal(n, 2); /* a and c; b has none, setup's have none */
+    int64_t same = 0;
+    assert_int_equal(store_repeat_count(s, "SN1", "F1", T0 - H, T0 + H, &same, &err), 0);
+    assert_int_equal(same, 2);
+    assert_int_equal(store_repeat_count(s, "SN1", "F1", T0 + H, T0 + 2 * H, &same, &err), 0);
+    assert_int_equal(same, 0);
+}
+
+static void test_ticket_filters(void **state)
+{
+    struct store *s = *state;
+    after_setup_ids(s);
+    int64_t a, b, c;
+    insert_three(s, &a, &b, &c);
+    struct collected got;
+    struct ticket_filter f = {.breached = -1};
+    assert_int_equal(list_mon(s, f, &got), 3);
+    assert_int_equal(got.ids[0], a);
+    f = (struct ticket_filter){.breached = -1, .team = "north"};
+    assert_int_equal(list_mon(s, f, &got), 2);
+    f = (struct ticket_filter){.breached = -1, .status = "resolved"};
+    assert_int_equal(list_mon(s, f, &got), 1);
+    assert_int_equal(got.ids[0], b);
+    f = (struct ticket_filter){.breached = -1, .policy = "other"};
+    assert_int_equal(list_mon(s, f, &got), 0);
+    f = (struct ticket_filter){.breached = 1}; /* c breached, a paused past due */
+    assert_int_equal(list_mon(s, f, &got), 2);
+    f = (struct ticket_filter){.breached = 0, .missed = 0};
+    f.breached = 0;
+    f.missed = 1;
+    assert_int_equal(list_mon(s, f, &got), 1);
+    assert_int_equal(got.ids[0], b);
+    f = (struct ticket_filter){.breached = -1, .missed = -1};
+    assert_int_equal(list_mon(s, f, &got), 2);
+    f = (struct ticket_filter){.breached = -1, .open_only = true};
+    assert_int_equal(list_mon(s, f, &got), 2);
+    f = (struct ticket_filter){.breached = -1, .severity = 4, .assignee = NULL};
+    assert_int_equal(list_mon(s, f, &got), 1);
+    f = (struct ticket_filter){.breached = -1, .assignee = "nobody"};
+    assert_int_equal(list_mon(s, f, &got), 0);
+    f = (struct ticket_filter){.breached = -1, .region = "nowhere"};
+    assert_int_equal(list_mon(s, f, &got), 0);
+    f = (struct ticket_filter){.breached = -1, .q = "leak"};
+    assert_int_equal(list_mon(s, f, &got), 1);
+    assert_int_equal(got.ids[0], a);
+    f = (struct ticket_filter){.breached = -1, .q = "sn1"}; /* the device serial */
+    assert_int_equal(list_mon(s, f, &got), 2);
+    f = (struct ticket_filter){.breached = -1, .due_before_ms = T0 + 40 * M};
+    assert_int_equal(list_mon(s, f, &got), 1);
+    assert_int_equal(got.ids[0], c);
+    f = (struct ticket_filter){.breached = -1, .at_risk = 1, .now_ms = T0 + 50 * M};
+    assert_int_equal(list_mon(s, f, &got), 1);
+    assert_int_equal(got.ids[0], a);
+    f = (struct ticket_filter){.breached = -1, .at_risk = -1, .now_ms = T0 + 50 * M};
+    assert_int_equal(list_mon(s, f, &got), 2);
+    f = (struct ticket_filter){.breached = -1, .limit = 1, .after_id = a};
+    assert_int_equal(list_mon(s, f, &got), 1);
+    assert_int_equal(got.ids[0], b);
+    f = (struct ticket_filter){.breached = -1, .external_id = "c-3"}; /* the origin */
+    assert_int_equal(list_mon(s, f, &got), 1);
+    assert_int_equal(got.ids[0], c);
+    f = (struct ticket_filter){.breached = -1, .external_id = "nope"};
+    assert_int_equal(list_mon(s, f, &got), 0);
+    /* The board's order: c (due first), a, then b (nothing counting: last). */
+    f = (struct ticket_filter){.breached = -1, .sort_due = true, .after_due_ms = INT64_MIN};
+    assert_int_equal(list_mon(s, f, &got), 3);
+    assert_int_equal(got.ids[0], c);
+    assert_int_equal(got.ids[1], a);
+    assert_int_equal(got.ids[2], b);
+    f.after_due_ms = T0 + 30 * M; /* the cursor after c */
+    f.after_id = c;
+    assert_int_equal(list_mon(s, f, &got), 2);
+    assert_int_equal(got.ids[0], a);
+
+    struct slad_error err = {{0}};
+    int64_t ids[4] = {0};
+    size_t n = 9;
+    f = (struct ticket_filter){.breached = -1, .source = "mon", .limit = 1};
+    assert_int_equal(store_ticket_ids(s, &f, ids, 2, &n, &err), 0);
+    assert_int_equal(n, 2); /* max, not f.limit */
+    assert_int_equal(ids[0], a);
+    assert_int_equal(ids[1], b);
+    assert_int_equal(store_ticket_ids(s, &f, ids, 0, &n, &err), 0);
+    assert_int_equal(n, 0);
+
+    struct board_summary board;
+    assert_int_equal(store_board_summary(s, T0 + 50 * M, &board, &err), 0);
+    assert_int_equal(board.open, 3); /* setup's 1, a and c */
+    assert_int_equal(board.at_risk, 1);
+    assert_int_equal(board.breached, 2);
+    assert_int_equal(board.dead_notifications, 0);
+}
+
+/* On PostgreSQL the load for update holds the row: another connection's write waits for
+ * the commit (here: fails at its lock timeout while the row is held). */
+static void test_load_for_update_locks(void **state)
+{
+    struct store *s = *state;
+    struct slad_error err = {{0}};
+    after_setup_ids(s);
+    int64_t a, b, c;
+    insert_three(s, &a, &b, &c);
+    if (!testdb_on_postgres()) {
+        struct ticket t;
+        assert_int_equal(store_ticket_load_for_update(s, c, &t, &err), 0);
+        assert_string_equal(t.title, "Fan");
+        ticket_done(&t);
+        return;
+    }
+    char held[80], free_row[80];
+    snprintf(held, sizeof(held), "UPDATE tickets SET title = 'x' WHERE id = %lld", (long long)c);
+    snprintf(free_row, sizeof(free_row), "UPDATE tickets SET title = 'x' WHERE id = %lld",
+             (long long)a);
+    struct db *other = testdb_open();
+    testdb_exec(other, "SET lock_timeout = '100ms'");
+    assert_int_equal(db_begin(store_dbh(s), &err), 0);
+    struct ticket t;
+    assert_int_equal(store_ticket_load_for_update(s, c, &t, &err), 0);
+    ticket_done(&t);
+    assert_int_equal(db_exec(other, held, "test", &err), -EAGAIN);
+    assert_int_equal(db_exec(other, free_row, "test", &err), 0); /* another row is free */
+    assert_int_equal(db_commit(store_dbh(s), &err), 0);
+    assert_int_equal(db_exec(other, held, "test", &err), 0);
+    /* The plain load takes no lock. */
+    assert_int_equal(db_begin(store_dbh(s), &err), 0);
+    assert_int_equal(store_ticket_load(s, c, &t, &err), 0);
+    ticket_done(&t);
+    assert_int_equal(db_exec(other, held, "test", &err), 0);
+    assert_int_equal(db_commit(store_dbh(s), &err), 0);
+    db_close(other);
+}
+
+static void test_sessions(void **state)
+{
+    struct store *s = *state;
+    struct slad_error err = {{0}};
+    struct session one = {.created_ms = T0, .last_seen_ms = T0};
+    memset(one.token_hash, 0xab, sizeof(one.token_hash));
+    snprintf(one.contact, sizeof(one.contact), "%s", "ann");
+    snprintf(one.csrf, sizeof(one.csrf), "%s", "csrf-1");
+    assert_int_equal(store_session_insert(s, &one, &err), 0);
+    assert_int_equal(store_session_insert(s, &one, &err), -EEXIST);
+    struct session old = one;
+    old.token_hash[0] = 0x01;
+    old.created_ms = T0 - 8 * 24 * H; /* past SESSION_MAX_MS at T0 */
+    assert_int_equal(store_session_insert(s, &old, &err), 0);
+
+    struct session got;
+    assert_int_equal(store_session_get(s, one.token_hash, &got, &err), 0);
+    assert_string_equal(got.contact, "ann");
+    assert_string_equal(got.csrf, "csrf-1");
+    assert_int_equal(got.created_ms, T0);
+    assert_memory_equal(got.token_hash, one.token_hash, SESSION_HASH_BYTES);
+    assert_int_equal(store_session_touch(s, one.token_hash, T0 + H, &err), 0);
+    assert_int_equal(store_session_get(s, one.token_hash, &got, &err), 0);
+    assert_int_equal(got.last_seen_ms, T0 + H);
+
+    assert_int_equal(store_session_purge(s, T0 + 2 * H, &err), 0);
+    assert_int_equal(store_session_get(s, old.token_hash, &got, &err), -ENOENT);
+    assert_int_equal(store_session_get(s, one.token_hash, &got, &err), 0);
+    assert_int_equal(store_session_purge(s, T0 + H + SESSION_IDLE_MS, &err), 0); /* idle */
+    assert_int_equal(store_session_get(s, one.token_hash, &got, &err), -ENOENT);
+    assert_int_equal(store_session_delete(s, one.token_hash, &err), 0); /* twice: no error */
+    assert_int_equal(store_session_insert(s, &one, &err), 0);
+    assert_int_equal(store_session_delete(s, one.token_hash, &err), 0);
+    assert_int_equal(store_session_get(s, one.token_hash, &got, &err), -ENOENT);
+}
+
 int main(void)
 {
     if (testdb_init() < 0)
@@ -324,6 +664,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_followups_and_plans, setup, teardown),
         cmocka_unit_test_setup_teardown(test_overrides, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_gauges_and_purge, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tickets, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ticket_filters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_load_for_update_locks, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sessions, setup, teardown),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     testdb_cleanup();
