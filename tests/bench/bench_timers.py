@@ -20,6 +20,8 @@ For each scale N (BENCH_TIMER_SCALES, default 10000,100000,1000000) in a fresh d
      burst 1 is timed unprobed.) slad's CPU time per step of burst 1 (/proc, all threads)
      beside bench_populate's per ticket it created: on a loaded machine the CPU times move
      far less than the durations.
+BENCH_PERF_DIR: a directory where `perf record --call-graph dwarf` of slad during burst 1
+is written (burst-N.data); its cost is then part of the figures.
 SLAD_BIN and BENCH_POPULATE may name an older build (schema before version 12 included):
 run the script once per build to compare them.
 Prints one table: figure, slad, baseline, ratio, goal, met?"""
@@ -41,6 +43,7 @@ import history_db  # noqa: E402
 
 SCALES = [int(x) for x in os.environ.get("BENCH_TIMER_SCALES", "10000,100000,1000000").split(",")]
 POPULATE = os.environ["BENCH_POPULATE"]
+PERF_DIR = os.environ.get("BENCH_PERF_DIR")  # perf record of slad during burst 1, there
 BARE = os.environ["BARE_LIBEV"]
 LATE = 2000
 WINDOW_S = 10
@@ -196,10 +199,13 @@ def watch_burst(db, burst_ms, count, pid):
     CPU seconds slad (process pid) used meanwhile."""
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     rows = BURST_ROWS if history_db.packed(con) else BURST_ROWS_BEFORE_12
-    last_id = con.execute("SELECT coalesce(max(id), 0) FROM history").fetchone()[0]
-    base_id, got, done_ms, cpu = last_id, 0, None, 0.0
     wait_until_ms(burst_ms)
     cpu0 = process_cpu_s(pid)
+    # The last row recorded before the burst's instant (a loaded machine may start this
+    # watch late: the rows of the burst already written still count).
+    last_id = (con.execute("SELECT id FROM history WHERE created_ms < ? ORDER BY id DESC"
+                           " LIMIT 1", (burst_ms,)).fetchone() or (0,))[0]
+    base_id, got, done_ms, cpu = last_id, 0, None, 0.0
     while now_ms() < burst_ms + 300000:
         n, top = con.execute("SELECT count(*), max(id)" + rows,
                              (last_id, burst_ms)).fetchone()
@@ -266,8 +272,18 @@ def run_scale(n, rss_empty_kb):
         rest.start()
         wait_until_ms(burst_ms - 500)
         res["healthz_rest"] = quantiles(rest.stop())
+        perf = None
+        if PERF_DIR:
+            wait_until_ms(burst_ms - 200)
+            perf = subprocess.Popen(["perf", "record", "--call-graph", "dwarf", "-F", "199",
+                                     "-p", str(d.proc.pid), "-o",
+                                     os.path.join(PERF_DIR, f"burst-{n}.data")],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         res["burst_s"], res["burst_last_fire_s"], res["burst_cpu_s"] = watch_burst(
             db, burst_ms, burst, d.proc.pid)
+        if perf:
+            perf.send_signal(signal.SIGINT)
+            perf.wait(timeout=300)
         sampler = HealthSampler(d.socket_path)
         wait_until_ms(burst2_ms - 50)
         sampler.start()

@@ -516,6 +516,60 @@ static void test_ticket_round_trip(void **state)
     store_close(s);
 }
 
+/* Rows the store's connection changed since it opened (triggers' included). */
+static int64_t total_changes(struct store *s)
+{
+    return sqlite3_total_changes64(store_db(s));
+}
+
+/* Updates the ticket, then checks it loads as it is and that the update changed `rows`
+ * rows: the ticket's, and only the clocks that changed (issue 16: a clock whose values are
+ * the same is not written again). */
+static void update_changes(struct store *s, struct ticket *t, int64_t rows, int line)
+{
+    struct slad_error err = {{0}};
+    int64_t before = total_changes(s);
+    if (store_ticket_update(s, t, INT64_MAX, &err) < 0)
+        fail_msg("line %d: store_ticket_update: %s", line, err.msg);
+    if (total_changes(s) - before != rows)
+        fail_msg("line %d: %lld rows changed, expected %lld", line,
+                 (long long)(total_changes(s) - before), (long long)rows);
+    struct ticket u;
+    assert_int_equal(store_ticket_load(s, t->id, &u, &err), 0);
+    ticket_equal(t, &u, line);
+    ticket_done(&u);
+}
+
+static void test_clocks_written_in_place(void **state)
+{
+    (void)state;
+    struct store *s = open_mem();
+    struct ticket t;
+    make_ticket(&t, 1);
+    assert_int_equal(ticket_set_label(&t, "channel", NULL), 0);
+    assert_int_equal(ticket_set_label(&t, "vip", NULL), 0);
+    insert(s, &t, INT64_MAX, __LINE__);
+    update_changes(s, &t, 1, __LINE__); /* nothing changed but the ticket row */
+    t.clocks[1].elapsed_ms += 1000;     /* one clock of two */
+    update_changes(s, &t, 2, __LINE__);
+    t.clocks[0].state = SLACLOCK_BREACHED; /* the breached counter's trigger too */
+    t.clocks[0].breached_at_ms = T0 + 5;
+    update_changes(s, &t, 3, __LINE__);
+    struct slaclock c0 = t.clocks[0]; /* reordered: both rows move */
+    t.clocks[0] = t.clocks[1];
+    t.clocks[1] = c0;
+    update_changes(s, &t, 3, __LINE__);
+    t.n_clocks = 0; /* a policy that has none: both go (and the counter) */
+    update_changes(s, &t, 4, __LINE__);
+    t.n_clocks = 2; /* back: inserted */
+    update_changes(s, &t, 4, __LINE__);
+    /* Renamed (the breached one): one goes and one comes, each with the counter. */
+    snprintf(t.clocks[1].name, sizeof(t.clocks[1].name), "onsite");
+    update_changes(s, &t, 5, __LINE__);
+    ticket_done(&t);
+    store_close(s);
+}
+
 static void test_unique_source_external_id(void **state)
 {
     (void)state;
@@ -1658,6 +1712,7 @@ int main(void)
         cmocka_unit_test(test_newer_schema_refused),
         cmocka_unit_test(test_ticket_round_trip),
         cmocka_unit_test(test_unique_source_external_id),
+        cmocka_unit_test(test_clocks_written_in_place),
         cmocka_unit_test(test_list_filters),
         cmocka_unit_test(test_history),
         cmocka_unit_test(test_history_one_row_per_operation),
