@@ -293,6 +293,11 @@ def run_scale(n, rss_empty_kb):
         res["healthz_samples"] = len(sampler.samples)
         res["healthz_failures"] = sampler.failures
         res["rss_after_kb"] = rss_kb(d.proc.pid)
+        # At 1M the deliveries of the bursts may still be running: SIGTERM waits for them.
+        t0 = time.monotonic()
+        d.send_signal(signal.SIGTERM)
+        d.wait_exit(300)
+        res["stop_s"] = time.monotonic() - t0
         d.stop()
     return res
 
