@@ -160,10 +160,13 @@ static const char sql_clock_upsert[] = CLOCK_INSERT
     " clocks.region, clocks.assignee, clocks.risk_at_ms)"
     " IS DISTINCT FROM (" CLOCK_PROPOSED ")";
 /* The clocks the ticket no longer has (a policy changed): any name but ?2..?17, the
- * ticket's (the unused places repeat its first name: NOT IN with a NULL is never true). */
+ * ticket's (the unused places repeat its first name). Comparisons, not NOT IN: a list
+ * of parameters makes SQLite build a temporary b-tree on every run (5 % of a burst). */
 static const char sql_clocks_drop_others[] =
-    "DELETE FROM clocks WHERE ticket_id = ?1 AND name NOT IN"
-    " (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)";
+    "DELETE FROM clocks WHERE ticket_id = ?1 AND name <> ?2 AND name <> ?3 AND name <> ?4"
+    " AND name <> ?5 AND name <> ?6 AND name <> ?7 AND name <> ?8 AND name <> ?9"
+    " AND name <> ?10 AND name <> ?11 AND name <> ?12 AND name <> ?13 AND name <> ?14"
+    " AND name <> ?15 AND name <> ?16 AND name <> ?17";
 _Static_assert(TICKET_MAX_CLOCKS == 16, "sql_clocks_drop_others has a place per clock");
 static const char sql_labels_delete[] = "DELETE FROM ticket_labels WHERE ticket_id = ?1";
 static const char sql_label_insert[] =
