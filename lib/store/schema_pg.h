@@ -1,5 +1,5 @@
 /* schema_pg.h - slad's schema in PostgreSQL's dialect, at the version SQLite's migrations
- * reach (store_schema.c, version 11), for a new PostgreSQL database (doc/POSTGRESQL.md: a
+ * reach (store_schema.c, version 12), for a new PostgreSQL database (doc/POSTGRESQL.md: a
  * PostgreSQL database does not replay SQLite's history; later migrations are written in
  * both dialects side by side). */
 #ifndef SLAD_SCHEMA_PG_H
@@ -8,7 +8,7 @@
 #include "db.h"
 #include "error.h"
 
-#define SCHEMA_PG_VERSION 11
+#define SCHEMA_PG_VERSION 12
 
 /* Create every table, index and trigger, the leases table and schema_version, in one
  * transaction; -EEXIST when the database already has a schema_version. */

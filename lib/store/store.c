@@ -149,6 +149,8 @@ void store_close(struct store *s)
 {
     if (!s)
         return;
+    store_history_discard(s);
+    free(s->history.more);
     /* Its statements, and on PostgreSQL the connection; SQLite's is closed below. An open
      * transaction is rolled back by the close. */
     db_close(s->dbh);
@@ -178,6 +180,8 @@ int store_commit(struct store *s, struct slad_error *reterr)
 {
     int r = store_db_still_in_begin(s, "commit", reterr);
     if (r == 0)
+        r = store_history_flush(s, reterr);
+    if (r == 0)
         r = db_commit(s->dbh, reterr);
     s->in_begin = r < 0 && store_in_transaction(s);
     return r;
@@ -185,24 +189,33 @@ int store_commit(struct store *s, struct slad_error *reterr)
 
 int store_rollback(struct store *s, struct slad_error *reterr)
 {
+    store_history_discard(s);
     s->in_begin = false;
     return db_rollback(s->dbh, reterr);
 }
 
+/* The pending history row belongs to the operation that recorded it: written before an
+ * inner savepoint opens (so that rolling that one back cannot drop it) and when the
+ * operation ends, dropped when it rolls back. */
 int store_savepoint(struct store *s, struct slad_error *reterr)
 {
     int r = store_db_still_in_begin(s, "savepoint", reterr);
+    if (r == 0)
+        r = store_history_flush(s, reterr);
     return r < 0 ? r : db_savepoint(s->dbh, OP_SAVEPOINT, reterr);
 }
 
 int store_release(struct store *s, struct slad_error *reterr)
 {
     int r = store_db_still_in_begin(s, "release savepoint", reterr);
+    if (r == 0)
+        r = store_history_flush(s, reterr);
     return r < 0 ? r : db_release(s->dbh, OP_SAVEPOINT, reterr);
 }
 
 int store_rollback_to(struct store *s, struct slad_error *reterr)
 {
+    store_history_discard(s);
     /* db_rollback_to ends the savepoint too (and, when the savepoint began the
      * transaction, commits the now empty transaction). */
     int r = store_db_still_in_begin(s, "rollback to savepoint", reterr);

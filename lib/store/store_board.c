@@ -1,6 +1,7 @@
 /* store_board.c - the console board's counts (store.h): open tickets and dead
  * notifications from the counters the triggers keep (schema version 4), at-risk and
- * breached tickets from the clocks' indexes (version 10). On the SQL seam (store_db.h). */
+ * breached tickets from the clocks' partial indexes (versions 11, 12). On the SQL seam
+ * (store_db.h). */
 #include "store.h"
 #include "store_db.h"
 #include "store_internal.h"
@@ -12,10 +13,11 @@
 static const char sql_board_at_risk[] =
     "SELECT count(DISTINCT ticket_id) FROM clocks INDEXED BY clocks_risk"
     " WHERE state = 'running' AND risk_at_ms <= ?1 AND due_at_ms > ?1";
-/* A clock running late now: breached, or paused past its due (as breached=true lists). */
+/* A clock running late now: breached, or paused past its due (as breached=true lists);
+ * the partial index clocks_late (version 12) holds those clocks only. */
 static const char sql_board_breached[] =
-    "SELECT count(DISTINCT ticket_id) FROM clocks"
-    " WHERE state = 'breached' OR (state = 'paused' AND paused_breached != 0)";
+    "SELECT count(DISTINCT ticket_id) FROM clocks INDEXED BY clocks_late"
+    " WHERE state = 'breached' OR (state = 'paused' AND paused_breached <> 0)";
 
 const char *const store_board_statements[] = {sql_board_at_risk, sql_board_breached, NULL};
 

@@ -33,6 +33,18 @@
 #include "store.h"
 #include "ticket.h"
 
+/* The history entries of the running operation not yet written (store_history.c): one
+ * row holds them all, the first in its columns, the others in more_entries. */
+struct history_pending {
+    int64_t ticket_id; /* 0: nothing pending */
+    int64_t at_ms, created_ms;
+    bool late;
+    char *kind, *data; /* the first entry's (owned; data may be NULL) */
+    char *more;        /* the further entries, encoded (owned), more_len bytes */
+    size_t more_len, more_cap;
+    int n_more;
+};
+
 /* The connection (store.c opens it). */
 struct store {
     /* SQLite's connection; NULL on PostgreSQL. Only SQLite-only code uses it (the schema's
@@ -44,6 +56,7 @@ struct store {
     /* store_begin's transaction is open: SQLite may roll it back by itself on an I/O
      * error or out of memory, and store_db_run then refuses to run outside it. */
     bool in_begin;
+    struct history_pending history;
 };
 
 /* SQLite's connection; NULL on PostgreSQL. */

@@ -17,11 +17,18 @@ For each scale N (BENCH_TIMER_SCALES, default 10000,100000,1000000) in a fresh d
      polls the database), beside creating as many tickets through the service layer
      (bench_populate, step 1). Burst 2: /healthz latency probed every PROBE_S throughout,
      beside /healthz at rest before burst 1. (Probing costs the loop work of its own, so
-     burst 1 is timed unprobed.)
+     burst 1 is timed unprobed.) slad's CPU time per step of burst 1 (/proc, all threads)
+     beside bench_populate's per ticket it created: on a loaded machine the CPU times move
+     far less than the durations.
+BENCH_PERF_DIR: a directory where `perf record --call-graph dwarf` of slad during burst 1
+is written (burst-N.data); its cost is then part of the figures.
+SLAD_BIN and BENCH_POPULATE may name an older build (schema before version 12 included):
+run the script once per build to compare them.
 Prints one table: figure, slad, baseline, ratio, goal, met?"""
 
 import os
 import re
+import resource
 import signal
 import sqlite3
 import subprocess
@@ -32,9 +39,11 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
 from conftest import Client, Daemon  # noqa: E402
+import history_db  # noqa: E402
 
 SCALES = [int(x) for x in os.environ.get("BENCH_TIMER_SCALES", "10000,100000,1000000").split(",")]
 POPULATE = os.environ["BENCH_POPULATE"]
+PERF_DIR = os.environ.get("BENCH_PERF_DIR")  # perf record of slad during burst 1, there
 BARE = os.environ["BARE_LIBEV"]
 LATE = 2000
 WINDOW_S = 10
@@ -78,14 +87,26 @@ def quantiles(values):
     return q(50), q(99), v[-1]
 
 
+def children_cpu_s():
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
+def process_cpu_s(pid):
+    """CPU time (user + system, all threads) of a running process."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def populate(conf, db, count, first_ms, spread_ms):
-    """Returns seconds taken."""
+    """Returns (seconds taken, CPU seconds bench_populate used)."""
     if count <= 0:
-        return 0.0
-    t0 = time.monotonic()
+        return 0.0, 0.0
+    t0, c0 = time.monotonic(), children_cpu_s()
     subprocess.run([POPULATE, conf, db, str(count), str(first_ms), str(spread_ms),
                     str(TARGET_MS)], check=True, stdout=subprocess.DEVNULL)
-    return time.monotonic() - t0
+    return time.monotonic() - t0, children_cpu_s() - c0
 
 
 def make_daemon(tmp):
@@ -156,35 +177,50 @@ def wait_until_ms(at_ms):
 
 def step_lags(db, first_ms, last_ms):
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    rows = con.execute("SELECT created_ms - at_ms FROM history WHERE kind = 'step'"
-                       " AND at_ms BETWEEN ? AND ?", (first_ms, last_ms)).fetchall()
+    rows = history_db.entries(con, "at_ms BETWEEN ? AND ?", (first_ms, last_ms))
     con.close()
-    return [r[0] for r in rows]
+    return [e["created_ms"] - e["at_ms"] for e in rows
+            if e["kind"] == "step" and first_ms <= e["at_ms"] <= last_ms]
 
 
-def watch_burst(db, burst_ms, count):
+# The history rows holding a step due at ?2 (one per fired ticket, schema version 12: the
+# step is the row's own entry, or among its more_entries after the clock's breach at the
+# same instant), past id ?1: counted in SQL, the reader shares the 2 cores with slad.
+BURST_ROWS = (" FROM history WHERE id > ?1 AND at_ms = ?2 AND (kind = 'step'"
+              " OR (instr(char(10) || more_entries, char(10) || ?2 || ' ') > 0"
+              " AND instr(more_entries, ' 4:step') > 0))")
+BURST_ROWS_BEFORE_12 = " FROM history WHERE id > ?1 AND at_ms = ?2 AND kind = 'step'"
+
+
+def watch_burst(db, burst_ms, count, pid):
     """Seconds from burst_ms until count steps due then are committed, as a reader sees
-    them (it reads only the rows added since its last look: it shares the 2 cores), and
-    seconds until the last of them fired (history.created_ms, before its commit)."""
+    them (it reads only the rows added since its last look: it shares the 2 cores),
+    seconds until the last of them fired (history.created_ms, before its commit), and the
+    CPU seconds slad (process pid) used meanwhile."""
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    last_id = con.execute("SELECT coalesce(max(id), 0) FROM history").fetchone()[0]
-    base_id, got, done_ms = last_id, 0, None
+    rows = BURST_ROWS if history_db.packed(con) else BURST_ROWS_BEFORE_12
     wait_until_ms(burst_ms)
+    cpu0 = process_cpu_s(pid)
+    # The last row recorded before the burst's instant (a loaded machine may start this
+    # watch late: the rows of the burst already written still count).
+    last_id = (con.execute("SELECT id FROM history WHERE created_ms < ? ORDER BY id DESC"
+                           " LIMIT 1", (burst_ms,)).fetchone() or (0,))[0]
+    base_id, got, done_ms, cpu = last_id, 0, None, 0.0
     while now_ms() < burst_ms + 300000:
-        n, top = con.execute("SELECT count(*), max(id) FROM history WHERE id > ?"
-                             " AND kind = 'step' AND at_ms = ?", (last_id, burst_ms)).fetchone()
+        n, top = con.execute("SELECT count(*), max(id)" + rows,
+                             (last_id, burst_ms)).fetchone()
         got += n
         last_id = top or last_id
         if got >= count:
             done_ms = now_ms()
+            cpu = process_cpu_s(pid) - cpu0
             break
         time.sleep(0.05)
-    last_fire = con.execute("SELECT max(created_ms) FROM history WHERE id > ?"
-                            " AND kind = 'step' AND at_ms = ?", (base_id, burst_ms)).fetchone()[0]
+    last_fire = con.execute("SELECT max(created_ms)" + rows, (base_id, burst_ms)).fetchone()[0]
     con.close()
     if done_ms is None:
-        return float("inf"), float("inf")
-    return (done_ms - burst_ms) / 1000.0, (last_fire - burst_ms) / 1000.0
+        return float("inf"), float("inf"), float("inf")
+    return (done_ms - burst_ms) / 1000.0, (last_fire - burst_ms) / 1000.0, cpu
 
 
 def run_scale(n, rss_empty_kb):
@@ -195,7 +231,7 @@ def run_scale(n, rss_empty_kb):
         d = make_daemon(tmp)
         db = d.db_path
         far = res["far"] = n - late - 2 * burst
-        res["populate_s"] = populate(d.conf_path, db, far, now_ms() + 2 * DAY_MS, DAY_MS)
+        res["populate_s"], _ = populate(d.conf_path, db, far, now_ms() + 2 * DAY_MS, DAY_MS)
         rate = far / res["populate_s"] if far else 20000.0
         # The LATE and BURST steps fall due after this populate, a start, a kill -9 and a
         # restart: leave room for all of them.
@@ -204,7 +240,8 @@ def run_scale(n, rss_empty_kb):
         # Room for burst 1 and its deliveries: ~40 s at 1M on a loaded machine.
         burst2_ms = burst_ms + int(20000 + 60000 * n / 1000000)
         populate(d.conf_path, db, late, t0_ms, WINDOW_S * 1000)
-        res["burst_populate_s"] = populate(d.conf_path, db, burst, burst_ms, 0)
+        res["burst_populate_s"], res["burst_populate_cpu_s"] = populate(d.conf_path, db, burst,
+                                                                        burst_ms, 0)
         populate(d.conf_path, db, burst, burst2_ms, 0)
 
         d.start()
@@ -235,16 +272,32 @@ def run_scale(n, rss_empty_kb):
         rest.start()
         wait_until_ms(burst_ms - 500)
         res["healthz_rest"] = quantiles(rest.stop())
-        res["burst_s"], res["burst_last_fire_s"] = watch_burst(db, burst_ms, burst)
+        perf = None
+        if PERF_DIR:
+            wait_until_ms(burst_ms - 200)
+            perf = subprocess.Popen(["perf", "record", "--call-graph", "dwarf", "-F", "199",
+                                     "-p", str(d.proc.pid), "-o",
+                                     os.path.join(PERF_DIR, f"burst-{n}.data")],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        res["burst_s"], res["burst_last_fire_s"], res["burst_cpu_s"] = watch_burst(
+            db, burst_ms, burst, d.proc.pid)
+        if perf:
+            perf.send_signal(signal.SIGINT)
+            perf.wait(timeout=300)
         sampler = HealthSampler(d.socket_path)
         wait_until_ms(burst2_ms - 50)
         sampler.start()
-        res["burst2_s"], _ = watch_burst(db, burst2_ms, burst)
+        res["burst2_s"], _, _ = watch_burst(db, burst2_ms, burst, d.proc.pid)
         time.sleep(1.0)  # keep probing while the deliveries that follow run
         res["healthz_burst"] = quantiles(sampler.stop())
         res["healthz_samples"] = len(sampler.samples)
         res["healthz_failures"] = sampler.failures
         res["rss_after_kb"] = rss_kb(d.proc.pid)
+        # At 1M the deliveries of the bursts may still be running: SIGTERM waits for them.
+        t0 = time.monotonic()
+        d.send_signal(signal.SIGTERM)
+        d.wait_exit(300)
+        res["stop_s"] = time.monotonic() - t0
         d.stop()
     return res
 
@@ -279,6 +332,8 @@ def main():
             (f"N={n} steps fired early", r["early"], b["early"], "0", r["early"] == 0),
             (f"N={n} burst of {r['burst']}: committed (s)", r["burst_s"], r["burst_populate_s"],
              "< 2", r["burst_s"] < 2),
+            (f"N={n} burst: slad CPU per step (us)", 1e6 * r["burst_cpu_s"] / r["burst"],
+             1e6 * r["burst_populate_cpu_s"] / r["burst"], "", None),
             (f"N={n} /healthz in burst p50 (ms)", hb[0], hr[0], "", None),
             (f"N={n} /healthz in burst p99 (ms)", hb[1], hr[1], "", None),
             (f"N={n} /healthz in burst max (ms)", hb[2], hr[2], "< 50", hb[2] < 50),
@@ -286,7 +341,7 @@ def main():
     print()
     print("baselines: RSS = bare libev per armed ev_periodic; start-up = reading (id, next_ms)"
           " with python sqlite3; lateness = bare libev with N timers, same instants, same run;"
-          " burst (timed unprobed) = bench_populate creating as many tickets; /healthz"
+          " burst (timed unprobed) and its CPU = bench_populate creating as many tickets; /healthz"
           " (probed every 0.1 s in a second burst) = at rest before the bursts")
     print(f"{'figure':44} {'slad':>10} {'baseline':>10} {'ratio':>7} {'goal':>7}  met?")
     missed = 0

@@ -86,10 +86,11 @@ def notes_by_id(d, tid):
     """Every entry of the history read from the database itself: {id: note or None}."""
     import sqlite3
 
+    import history_db
+
     with sqlite3.connect(f"file:{d.db_path}?mode=ro", uri=True) as db:
-        return {i: json.loads(data or "{}").get("note")
-                for i, data in db.execute("SELECT id, data FROM history WHERE ticket_id = ?",
-                                          (tid,))}
+        return {e["id"]: json.loads(e["data"] or "{}").get("note")
+                for e in history_db.entries(db, "ticket_id = ?", (tid,))}
 
 
 def test_history_pages_reach_every_entry_once(commented):

@@ -21,6 +21,7 @@ skips only when `slad --version` does not end in " failpoints" (a build without
 -Dfailpoints=true).
 """
 
+import collections
 import http.server
 import json
 import os
@@ -34,6 +35,7 @@ import uuid
 
 import pytest
 
+import history_db
 from conftest import Client, slad_bin, wait_for
 
 ROUNDS = 200 if os.environ.get("SLAD_SOAK") == "1" else 20
@@ -188,6 +190,12 @@ def load(client, ledger, rng, stop):
             time.sleep(0.005)
 
 
+def step_key(entry):
+    """(ticket, clock, step, repeat) of a step's history entry: one firing."""
+    data = json.loads(entry["data"])
+    return entry["ticket_id"], data.get("clock"), data.get("step"), data.get("repeat")
+
+
 def check_database(db_path, ledger, round_no):
     """The daemon is dead: integrity, acknowledged changes, steps at most once."""
     db = sqlite3.connect(db_path, timeout=5)
@@ -201,14 +209,14 @@ def check_database(db_path, ledger, round_no):
             events = list(ledger.events)
         lost = {e: i for e, i in tickets.items() if rows.get(e) != i}
         assert not lost, f"round {round_no}: acknowledged tickets lost or renumbered: {lost}"
-        notes = {(t, json.loads(d).get("event"), json.loads(d).get("note"))
-                 for t, d in db.execute("SELECT ticket_id, data FROM history WHERE kind = 'event'")}
+        history = history_db.entries(db)
+        notes = {(e["ticket_id"], json.loads(e["data"]).get("event"),
+                  json.loads(e["data"]).get("note"))
+                 for e in history if e["kind"] == "event"}
         missing = [e for e in events if e not in notes]
         assert not missing, f"round {round_no}: acknowledged events lost: {missing[:5]}"
-        twice = db.execute(
-            "SELECT ticket_id, json_extract(data, '$.clock') c, json_extract(data, '$.step') s,"
-            " json_extract(data, '$.repeat') r, count(*) n FROM history WHERE kind = 'step'"
-            " GROUP BY ticket_id, c, s, r HAVING n > 1").fetchall()
+        fired = collections.Counter(step_key(e) for e in history if e["kind"] == "step")
+        twice = [k for k, n in fired.items() if n > 1]
         assert not twice, f"round {round_no}: steps fired more than once: {twice[:5]}"
         return len(rows)
     finally:
@@ -306,11 +314,8 @@ def final_checks(d, ledger, receiver):
     db = sqlite3.connect(d.db_path, timeout=5)
     try:
         assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
-        steps = {}
-        for t, c, s, rep in db.execute(
-                "SELECT ticket_id, json_extract(data, '$.clock'), json_extract(data, '$.step'),"
-                " json_extract(data, '$.repeat') FROM history WHERE kind = 'step'"):
-            steps[(t, c, s, rep)] = steps.get((t, c, s, rep), 0) + 1
+        steps = collections.Counter(step_key(e) for e in history_db.entries(db)
+                                    if e["kind"] == "step")
         assert all(n == 1 for n in steps.values()), \
             [k for k, n in steps.items() if n > 1][:5]
         # A fast ticket nobody sent an event to: both response steps and the resolution

@@ -274,9 +274,8 @@ static void test_migrations(void **state)
         "outbox",
         "tickets_next",
         "tickets_repeat",
-        "tickets_status",
-        "clocks_state",
-        "clocks_report",
+        "clocks_late",
+        "clocks_period",
         "outbox_due",
         "history_ticket",
         "tickets_retention",
@@ -600,6 +599,60 @@ static void test_ticket_round_trip(void **state)
     store_close(s);
 }
 
+/* Rows the store's connection changed since it opened (triggers' included). */
+static int64_t total_changes(struct store *s)
+{
+    return sqlite3_total_changes64(store_db(s));
+}
+
+/* Updates the ticket, then checks it loads as it is and that the update changed `rows`
+ * rows: the ticket's, and only the clocks that changed (issue 16: a clock whose values are
+ * the same is not written again). */
+static void update_changes(struct store *s, struct ticket *t, int64_t rows, int line)
+{
+    struct slad_error err = {{0}};
+    int64_t before = total_changes(s);
+    if (store_ticket_update(s, t, INT64_MAX, &err) < 0)
+        fail_msg("line %d: store_ticket_update: %s", line, err.msg);
+    if (total_changes(s) - before != rows)
+        fail_msg("line %d: %lld rows changed, expected %lld", line,
+                 (long long)(total_changes(s) - before), (long long)rows);
+    struct ticket u;
+    assert_int_equal(store_ticket_load(s, t->id, &u, &err), 0);
+    ticket_equal(t, &u, line);
+    ticket_done(&u);
+}
+
+static void test_clocks_written_in_place(void **state)
+{
+    (void)state;
+    struct store *s = open_mem();
+    struct ticket t;
+    make_ticket(&t, 1);
+    assert_int_equal(ticket_set_label(&t, "channel", NULL), 0);
+    assert_int_equal(ticket_set_label(&t, "vip", NULL), 0);
+    insert(s, &t, INT64_MAX, __LINE__);
+    update_changes(s, &t, 1, __LINE__); /* nothing changed but the ticket row */
+    t.clocks[1].elapsed_ms += 1000;     /* one clock of two */
+    update_changes(s, &t, 2, __LINE__);
+    t.clocks[0].state = SLACLOCK_BREACHED; /* the breached counter's trigger too */
+    t.clocks[0].breached_at_ms = T0 + 5;
+    update_changes(s, &t, 3, __LINE__);
+    struct slaclock c0 = t.clocks[0]; /* reordered: both rows move */
+    t.clocks[0] = t.clocks[1];
+    t.clocks[1] = c0;
+    update_changes(s, &t, 3, __LINE__);
+    t.n_clocks = 0; /* a policy that has none: both go (and the counter) */
+    update_changes(s, &t, 4, __LINE__);
+    t.n_clocks = 2; /* back: inserted */
+    update_changes(s, &t, 4, __LINE__);
+    /* Renamed (the breached one): one goes and one comes, each with the counter. */
+    snprintf(t.clocks[1].name, sizeof(t.clocks[1].name), "onsite");
+    update_changes(s, &t, 5, __LINE__);
+    ticket_done(&t);
+    store_close(s);
+}
+
 static void test_unique_source_external_id(void **state)
 {
     (void)state;
@@ -842,16 +895,23 @@ static void test_overrides(void **state)
     store_close(s);
 }
 
+/* A store in memory holding tickets a and b. */
+static struct store *open_two_tickets(struct ticket *a, struct ticket *b)
+{
+    struct store *s = open_mem();
+    make_ticket(a, 1);
+    make_ticket(b, 2);
+    insert(s, a, INT64_MAX, __LINE__);
+    insert(s, b, INT64_MAX, __LINE__);
+    return s;
+}
+
 static void test_history(void **state)
 {
     (void)state;
-    struct store *s = open_mem();
-    struct slad_error err = {{0}};
     struct ticket a, b;
-    make_ticket(&a, 1);
-    make_ticket(&b, 2);
-    insert(s, &a, INT64_MAX, __LINE__);
-    insert(s, &b, INT64_MAX, __LINE__);
+    struct store *s = open_two_tickets(&a, &b);
+    struct slad_error err = {{0}};
     static const struct {
         int which;
         const char *kind, *data;
@@ -900,6 +960,159 @@ static void test_history(void **state)
     store_close(s);
 }
 
+/* The integer the one-row answer of sql on the store's connection starts with. */
+static int64_t query_int(struct store *s, const char *sql)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(store_db(s), sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* The number of rows of the table history. */
+static int64_t history_rows(struct store *s)
+{
+    return query_int(s, "SELECT count(*) FROM history");
+}
+
+static int add_entry(struct store *s, int64_t ticket_id, int64_t at_ms, const char *kind,
+                     const char *data, bool late)
+{
+    struct slad_error err = {{0}};
+    struct history_entry h = {.ticket_id = ticket_id,
+                              .at_ms = at_ms,
+                              .created_ms = at_ms + 5,
+                              .kind = kind,
+                              .data = data,
+                              .late = late};
+    return store_history_add(s, &h, NULL, &err);
+}
+
+/* Schema 12: the entries one operation records for a ticket are one row, and read back as
+ * they were written, each with its own id, in pages that may start inside a row. */
+static void test_history_one_row_per_operation(void **state)
+{
+    (void)state;
+    struct ticket a, b;
+    struct store *s = open_two_tickets(&a, &b);
+    struct slad_error err = {{0}};
+    /* Text the encoding must carry as it is: separators, digits, a newline. */
+    static const char tricky[] = "{\"note\":\"12 34:5\\n-:\"}\n7:x";
+    assert_int_equal(store_begin(s, &err), 0);
+    assert_int_equal(store_savepoint(s, &err), 0);
+    assert_int_equal(add_entry(s, a.id, T0, "create", "{\"source\":\"crm\"}", false), 0);
+    assert_int_equal(add_entry(s, a.id, -T0, "policy", NULL, true), 0);
+    assert_int_equal(add_entry(s, a.id, T0 + 2, "clock", tricky, false), 0);
+    assert_int_equal(add_entry(s, b.id, T0 + 3, "create", NULL, false), 0);
+    assert_int_equal(store_release(s, &err), 0);
+    /* An operation rolled back leaves nothing, and an inner savepoint's rollback does not
+     * drop what the outer operation recorded before it. */
+    assert_int_equal(store_savepoint(s, &err), 0);
+    assert_int_equal(add_entry(s, a.id, T0 + 4, "event", "{\"event\":\"x\"}", false), 0);
+    assert_int_equal(store_rollback_to(s, &err), 0);
+    assert_int_equal(store_savepoint(s, &err), 0);
+    assert_int_equal(add_entry(s, a.id, T0 + 5, "patch", "{}", false), 0);
+    assert_int_equal(store_savepoint(s, &err), 0);
+    assert_int_equal(add_entry(s, a.id, T0 + 6, "event", "{}", false), 0);
+    assert_int_equal(store_rollback_to(s, &err), 0);
+    assert_int_equal(add_entry(s, a.id, T0 + 7, "event", "{\"event\":\"y\"}", false), 0);
+    assert_int_equal(store_release(s, &err), 0);
+    assert_int_equal(store_commit(s, &err), 0);
+    /* a: one row for its creation, one before the inner savepoint, one after it; b: one. */
+    assert_int_equal(history_rows(s), 4);
+
+    struct history_list l = {.n = 0};
+    assert_int_equal(store_history_list(s, a.id, 0, 0, collect_history, &l, &err), 0);
+    assert_int_equal(l.n, 5);
+    static const char *const kinds[] = {"create", "policy", "clock", "patch", "event"};
+    for (size_t i = 0; i < 5; i++)
+        assert_string_equal(l.kinds[i], kinds[i]);
+    assert_string_equal(l.data[0], "{\"source\":\"crm\"}");
+    assert_string_equal(l.data[1], "(null)");
+    assert_string_equal(l.data[2], tricky);
+    assert_string_equal(l.data[4], "{\"event\":\"y\"}");
+    assert_int_equal(l.rows[1].at_ms, -T0);
+    assert_true(l.rows[1].late);
+    assert_false(l.rows[2].late);
+    assert_int_equal(l.rows[2].at_ms, T0 + 2);
+    assert_int_equal(l.rows[2].created_ms, T0 + 7);
+    assert_int_equal(l.rows[2].ticket_id, a.id);
+    /* The ids the entries would have had as rows of their own: a's creation 1..3, b's 4. */
+    int64_t first = l.rows[0].id;
+    assert_int_equal(l.rows[1].id, first + 1);
+    assert_int_equal(l.rows[2].id, first + 2);
+    assert_int_equal(l.rows[3].id, first + 4);
+    assert_int_equal(l.rows[4].id, first + 5);
+    struct history_list lb = {.n = 0};
+    assert_int_equal(store_history_list(s, b.id, 0, 0, collect_history, &lb, &err), 0);
+    assert_int_equal(lb.n, 1);
+    assert_int_equal(lb.rows[0].id, first + 3);
+
+    /* A page starting inside a row, and one ending inside it. */
+    l.n = 0;
+    assert_int_equal(store_history_list(s, a.id, first, 1, collect_history, &l, &err), 0);
+    assert_int_equal(l.n, 1);
+    assert_int_equal(l.rows[0].id, first + 1);
+    l.n = 0;
+    assert_int_equal(store_history_list(s, a.id, first + 1, 2, collect_history, &l, &err), 0);
+    assert_int_equal(l.n, 2);
+    assert_string_equal(l.kinds[0], "clock");
+    assert_string_equal(l.kinds[1], "patch");
+    /* The newest, newest first, across rows. */
+    l.n = 0;
+    assert_int_equal(store_history_latest(s, a.id, 3, collect_history, &l, &err), 0);
+    assert_int_equal(l.n, 3);
+    assert_string_equal(l.kinds[0], "event");
+    assert_string_equal(l.kinds[1], "patch");
+    assert_string_equal(l.kinds[2], "clock");
+    assert_int_equal(l.rows[2].id, first + 2);
+
+    /* Outside a transaction an entry is written at once (its own row). */
+    assert_int_equal(add_entry(s, b.id, T0 + 8, "event", NULL, false), 0);
+    assert_int_equal(history_rows(s), 5);
+    /* A reader sees what the running operation recorded. */
+    assert_int_equal(store_begin(s, &err), 0);
+    assert_int_equal(store_savepoint(s, &err), 0);
+    assert_int_equal(add_entry(s, b.id, T0 + 9, "event", NULL, false), 0);
+    assert_int_equal(add_entry(s, b.id, T0 + 10, "event", "{}", false), 0);
+    lb.n = 0;
+    assert_int_equal(store_history_latest(s, b.id, 0, collect_history, &lb, &err), 0);
+    assert_int_equal(lb.n, 4);
+    assert_int_equal(store_release(s, &err), 0);
+    assert_int_equal(store_commit(s, &err), 0);
+
+    /* Damaged text is an error that names the row, never a crash or a wrong entry. */
+    static const char *const damaged[] = {
+        "garbage",
+        "1 2 0 5:clock",
+        "1 2 0 99:clock-:\n",
+        "1 2 3 5:clock-:\n",
+        "1 2 0 5:clock9:{}\n",
+        "1 2 0 5:clock-:",
+        "99999999999999999999 2 0 1:x-:\n",
+    };
+    for (size_t i = 0; i < sizeof(damaged) / sizeof(damaged[0]); i++) {
+        sqlite3_stmt *st;
+        assert_int_equal(sqlite3_prepare_v2(store_db(s),
+                                            "UPDATE history SET more_entries = ?1"
+                                            " WHERE id = (SELECT min(id) FROM history)",
+                                            -1, &st, NULL),
+                         SQLITE_OK);
+        sqlite3_bind_text(st, 1, damaged[i], -1, SQLITE_STATIC);
+        assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+        sqlite3_finalize(st);
+        l.n = 0;
+        err.msg[0] = '\0';
+        assert_int_equal(store_history_list(s, a.id, 0, 0, collect_history, &l, &err), -EIO);
+        assert_non_null(strstr(err.msg, "damaged"));
+    }
+    ticket_done(&a);
+    ticket_done(&b);
+    store_close(s);
+}
+
 struct outbox_list {
     int64_t ids[16];
     char keys[16][64];
@@ -929,13 +1142,9 @@ static int collect_outbox(void *userdata, const struct outbox_row *o)
 static void test_outbox(void **state)
 {
     (void)state;
-    struct store *s = open_mem();
-    struct slad_error err = {{0}};
     struct ticket a, b;
-    make_ticket(&a, 1);
-    make_ticket(&b, 2);
-    insert(s, &a, INT64_MAX, __LINE__);
-    insert(s, &b, INT64_MAX, __LINE__);
+    struct store *s = open_two_tickets(&a, &b);
+    struct slad_error err = {{0}};
     static const struct {
         int which;
         const char *key;
@@ -1502,13 +1711,7 @@ static void test_errors(void **state)
 /* PRAGMA synchronous of the store's own connection: 1 NORMAL, 2 FULL. */
 static int synchronous_of(struct store *s)
 {
-    sqlite3_stmt *st;
-    assert_int_equal(sqlite3_prepare_v2(store_db(s), "PRAGMA synchronous", -1, &st, NULL),
-                     SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int v = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    return v;
+    return (int)query_int(s, "PRAGMA synchronous");
 }
 
 /* One ticket in its own transaction, as one batch of the daemon. */
@@ -1648,8 +1851,10 @@ int main(void)
         cmocka_unit_test(test_newer_schema_refused),
         cmocka_unit_test(test_ticket_round_trip),
         cmocka_unit_test(test_unique_source_external_id),
+        cmocka_unit_test(test_clocks_written_in_place),
         cmocka_unit_test(test_list_filters),
         cmocka_unit_test(test_history),
+        cmocka_unit_test(test_history_one_row_per_operation),
         cmocka_unit_test(test_overrides),
         cmocka_unit_test(test_outbox),
         cmocka_unit_test(test_outbox_grouping),

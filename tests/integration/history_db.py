@@ -1,0 +1,57 @@
+"""The history entries of a slad database read with python's sqlite3, for tests and
+benchmarks that check the file itself. Since schema version 12 one row holds the entries
+one operation recorded for a ticket: the first in its columns, the others in more_entries
+(lib/store/store_history.c), each entry keeping its own id (the row's id is its last's)."""
+
+
+def _parse_more(more):
+    """[(at_ms, created_ms, kind, data, late)] of a more_entries text."""
+    b = more.encode()
+    out, pos = [], 0
+
+    def number(stop):
+        nonlocal pos
+        end = b.index(stop, pos)
+        v = int(b[pos:end])
+        pos = end + 1
+        return v
+
+    while pos < len(b):
+        at, created, late = number(b" "), number(b" "), number(b" ")
+        klen = number(b":")
+        kind = b[pos:pos + klen].decode()
+        pos += klen
+        if b[pos:pos + 2] == b"-:":
+            data = None
+            pos += 2
+        else:
+            dlen = number(b":")
+            data = b[pos:pos + dlen].decode()
+            pos += dlen
+        if b[pos:pos + 1] != b"\n":
+            raise ValueError(f"damaged more_entries at byte {pos}")
+        pos += 1
+        out.append((at, created, kind, data, late == 1))
+    return out
+
+
+def packed(db):
+    """Whether the database has version 12's more_entries (a benchmark may measure an
+    older build beside this one)."""
+    return any(r[1] == "more_entries" for r in db.execute("PRAGMA table_info(history)"))
+
+
+def entries(db, where="1", params=()):
+    """Every entry of the rows of history matching where (SQL over the row's columns), in id
+    order, as dicts: id, ticket_id, at_ms, created_ms, kind, data, late."""
+    out = []
+    more_column = "more_entries" if packed(db) else "NULL"
+    for rid, tid, at, created, kind, data, late, more in db.execute(
+            f"SELECT id, ticket_id, at_ms, created_ms, kind, data, late, {more_column}"
+            f" FROM history WHERE {where} ORDER BY id", params):
+        row = [(at, created, kind, data, late != 0)] + (_parse_more(more) if more else [])
+        first = rid - len(row) + 1
+        for i, (a, c, k, d, lt) in enumerate(row):
+            out.append({"id": first + i, "ticket_id": tid, "at_ms": a, "created_ms": c,
+                        "kind": k, "data": d, "late": lt})
+    return out
