@@ -47,11 +47,7 @@ static const char sql_history_latest[] = "SELECT " HISTORY_COLUMNS " FROM histor
                                          " WHERE ticket_id = ?1 ORDER BY id DESC LIMIT ?2";
 
 const char *const store_history_statements[] = {
-    sql_history_add,
-    sql_history_add_one,
-    sql_history_list,
-    sql_history_latest,
-    NULL,
+    sql_history_add, sql_history_add_one, sql_history_list, sql_history_latest, NULL,
 };
 
 void store_history_discard(struct store *s)
