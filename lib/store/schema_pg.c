@@ -273,6 +273,7 @@ static const char *const pg_migrations[] = {
     "CREATE INDEX clocks_late ON clocks (ticket_id)"
     " WHERE state = 'breached' OR (state = 'paused' AND paused_breached <> 0);"
     "ALTER TABLE history ADD COLUMN more_entries TEXT;",
+    NULL,
 };
 _Static_assert(SCHEMA_PG_OLDEST + (int)(sizeof(pg_migrations) / sizeof(pg_migrations[0])) - 1 ==
                    SCHEMA_PG_VERSION,

@@ -62,6 +62,11 @@ struct store {
 /* SQLite's connection; NULL on PostgreSQL. */
 sqlite3 *store_db(struct store *s);
 
+/* Write the pending history row (at the end of an operation, before a savepoint opens,
+ * before history is read); drop it (the operation rolled back, the store closes). */
+int store_history_flush(struct store *s, struct slad_error *reterr);
+void store_history_discard(struct store *s);
+
 /* The statements store_open prepares, so that one that cannot be (a lost index named by
  * INDEXED BY) fails the open rather than a request: NULL-terminated lists of the files. */
 extern const char *const store_ticket_statements[];
