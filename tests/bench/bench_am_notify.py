@@ -10,14 +10,16 @@ notification received; the intake rate alone is printed beside it.
 
 - am: Alertmanager 0.25, each alert its own group (`group_by: ['...']`, `group_wait: 0s`),
   one webhook per group to the receiver, driven by wrk over TCP (tests/bench/intake.lua,
-  a unique label per alert).
+  a unique label per alert); beside it bench-intake's Alertmanager (a null receiver), its
+  intake alone.
 - slad notify: durable (`synchronous = "full"`) tickets whose policy's only step is due at
   creation (`at = "0%"`) and notifies a webhook channel (concurrency 16) pointing at the same
   receiver; driven by wrk over TCP (with the token) and by intake_client over the Unix socket.
 - slad intake: the same durable tickets with no step due (bench-intake's policy), for the
   intake rate alone.
 
-Rounds are interleaved, each figure on a fresh database; the ratio is computed per round and
+The CPU column is the server's CPU time per item (intake and delivery together; from
+/proc), steadier than the rates on a shared machine. Rounds are interleaved, each figure on a fresh database; the ratio is computed per round and
 its median printed with its range. Environment: SLAD_BIN, INTAKE_CLIENT, HOOK_RECEIVER (set
 by meson), BENCH_ROUNDS (3), BENCH_SECONDS (5). Run by `make bench` only."""
 
@@ -29,8 +31,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from bench_intake import (ALERTMANAGER, TOKEN, Alertmanager, Slad, intake_client,  # noqa: E402
-                          wrk)
+from bench_intake import (ALERTMANAGER, TOKEN, Alertmanager, Slad, cpu_us,  # noqa: E402
+                          intake_client, wrk)
 from bench_notify import Receiver  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
@@ -79,13 +81,16 @@ def drain(receiver, expected, t0):
     return got, last - t0
 
 
-def notified(receiver, send):
-    """send() posts the items (a key=value result); the figure with the notifications."""
+def notified(receiver, pid, send):
+    """send() posts the items (a key=value result); the figure with the notifications, and
+    the server's (pid) CPU time per item notified, intake and delivery together."""
     receiver.command("reset")
+    cpu0 = cpu_us(pid)
     t0 = time.monotonic()  # CLOCK_MONOTONIC, as the receiver's stamps
     result = send()
     got, seconds = drain(receiver, int(result["requests"]), t0)
     result.update(notified=got, notify_seconds=seconds,
+                  cpu_us=(cpu_us(pid) - cpu0) / max(got, 1),
                   notify_rate=got / seconds if seconds > 0 else 0.0,
                   duplicates=receiver.duplicates)
     return result
@@ -111,24 +116,36 @@ def main():
         r = {}
         am = Alertmanager(AM_CONF.replace("@PORT@", str(receiver.port)))
         try:
-            r["am"] = notified(receiver, lambda: wrk(am.url, f"a{i}", "alert"))
+            r["am"] = notified(receiver, am.proc.pid,
+                               lambda: wrk(am.url, f"a{i}", "alert"))
+        finally:
+            am.close()
+        am = Alertmanager()  # bench-intake's: a null receiver, no notification
+        try:
+            cpu0 = cpu_us(am.proc.pid)
+            r["am_intake"] = wrk(am.url, f"n{i}", "alert")
+            r["am_intake"]["cpu_us"] = (cpu_us(am.proc.pid) - cpu0) / r["am_intake"]["requests"]
         finally:
             am.close()
         s = slad_notify(receiver.port)
         try:
-            r["notify_wrk"] = notified(receiver, lambda: wrk(s.url, f"w{i}", "ticket", TOKEN))
+            r["notify_wrk"] = notified(receiver, s.daemon.proc.pid,
+                                       lambda: wrk(s.url, f"w{i}", "ticket", TOKEN))
         finally:
             s.close()
         s = slad_notify(receiver.port)
         try:
-            r["notify_unix"] = notified(receiver, lambda: intake_client(s.unix, f"u{i}"))
+            r["notify_unix"] = notified(receiver, s.daemon.proc.pid,
+                                        lambda: intake_client(s.unix, f"u{i}"))
         finally:
             s.close()
         for key, argv in (("intake_wrk", "wrk"), ("intake_unix", "unix")):
             s = Slad("full")
             try:
+                cpu0 = cpu_us(s.daemon.proc.pid)
                 r[key] = (wrk(s.url, f"i{i}", "ticket", TOKEN) if argv == "wrk"
                           else intake_client(s.unix, f"j{i}"))
+                r[key]["cpu_us"] = (cpu_us(s.daemon.proc.pid) - cpu0) / r[key]["requests"]
             finally:
                 s.close()
         rounds.append(r)
@@ -140,6 +157,7 @@ def main():
                   f" -> {v['notified']:.0f}/{v['requests']:.0f} notified in "
                   f"{v['notify_seconds']:.2f} s = {v['notify_rate']:.0f}/s, "
                   f"{v['duplicates']} dup" if "notified" in v else "")
+                  + f", CPU {v['cpu_us']:.0f} us"
                   for k, v in r.items()), flush=True)
 
     def ratio(key, field, base, base_field):
@@ -148,21 +166,23 @@ def main():
 
     print()
     print(f"{'median of rounds':<40} {'intake/s':>9} {'notified/s':>11}  "
-          "notified ratio vs am, median (range)")
+          "CPU us  notified ratio vs am, median (range)")
     for key, name in (("am", "Alertmanager, one webhook per alert, wrk"),
+                      ("am_intake", "Alertmanager intake alone (null), wrk"),
                       ("notify_wrk", "slad durable + webhook, wrk TCP"),
                       ("notify_unix", "slad durable + webhook, C client Unix"),
                       ("intake_wrk", "slad durable intake alone, wrk TCP"),
                       ("intake_unix", "slad durable intake alone, Unix")):
         rate = statistics.median(x[key]["rate"] for x in rounds)
+        cpu = statistics.median(x[key]["cpu_us"] for x in rounds)
         line = f"{name:<40} {rate:>9.0f}"
         if "notified" in rounds[0][key]:
             nr = statistics.median(x[key]["notify_rate"] for x in rounds)
-            line += f" {nr:>11.0f}"
+            line += f" {nr:>11.0f} {cpu:>7.0f}"
             if key != "am":
                 line += "  " + ratio(key, "notify_rate", "am", "notify_rate")
         else:
-            line += f" {'':>11}  intake " + ratio(key, "rate", "am", "notify_rate")
+            line += f" {'':>11} {cpu:>7.0f}  intake " + ratio(key, "rate", "am", "notify_rate")
         print(line)
     m = statistics.median(x["notify_wrk"]["notify_rate"] / x["am"]["notify_rate"]
                           for x in rounds)
