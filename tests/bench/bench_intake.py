@@ -134,14 +134,14 @@ def sqlite_loop(sync):
 class Slad:
     """A slad on a fresh database with the Unix socket and a TCP listener with a token."""
 
-    def __init__(self, sync, binary=None):
+    def __init__(self, sync, binary=None, conf=SLAD_CONF):
         self.tmp = tempfile.mkdtemp(prefix="bench-intake-", dir=os.environ.get("BENCH_DIR"))
         self.port = free_tcp_port()
         fd = os.open(os.path.join(self.tmp, "token"), os.O_WRONLY | os.O_CREAT, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(TOKEN + "\n")
         self.daemon = Daemon(self.tmp)
-        text = (SLAD_CONF.replace("@DIR@", self.tmp).replace("@PORT@", str(self.port))
+        text = (conf.replace("@DIR@", self.tmp).replace("@PORT@", str(self.port))
                 .replace("@SYNC@", sync))
         with open(self.daemon.conf_path, "w", encoding="utf-8") as f:
             f.write(text)
@@ -160,11 +160,11 @@ class Slad:
 
 
 class Alertmanager:
-    def __init__(self):
+    def __init__(self, config=ALERTMANAGER_CONF):
         self.tmp = tempfile.mkdtemp(prefix="bench-am-", dir=os.environ.get("BENCH_DIR"))
         conf = os.path.join(self.tmp, "alertmanager.yml")
         with open(conf, "w", encoding="utf-8") as f:
-            f.write(ALERTMANAGER_CONF)
+            f.write(config)
         self.port = free_tcp_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(os.path.join(self.tmp, "am.log"), "wb")
