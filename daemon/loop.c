@@ -351,6 +351,10 @@ static void stop(struct slad *s)
     s->reader = NULL;
     if (s->batch)
         batch_flush(s->batch); /* its waiters and hook run before what they use is freed */
+    /* The last scheduler writes are committed: hand the lease over at once (PostgreSQL),
+     * before the HTTP servers its commit's hook reaches are freed. */
+    if (s->batch && s->scheduler)
+        scheduler_release(s->scheduler);
     /* Stop the HTTP servers first: no callback may reach what is freed below. */
     http_free(s->http);
     s->http = NULL;

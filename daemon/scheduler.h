@@ -42,8 +42,14 @@ void scheduler_free(struct scheduler *sc);
 /* Make the lease row when missing and ask for it at once (the answer is known when this
  * returns); then every second. -errno with reterr when the row cannot be made. */
 int scheduler_start(struct scheduler *sc, struct slad_error *reterr);
-/* No more requests (graceful stop); the row expires after failover_timeout. */
+/* No more requests (graceful stop). */
 void scheduler_stop(struct scheduler *sc);
+/* A graceful stop, once the last scheduler writes are committed (batch_flush): give the
+ * row up in a transaction of its own (its expiry now, the fencing number kept), so that a
+ * standby takes over at its next ask rather than after failover_timeout. Nothing on
+ * SQLite (the next start takes the row at once anyway) or for a standby. Logged; a
+ * failure only means the standby waits for the expiry. */
+void scheduler_release(struct scheduler *sc);
 
 /* The lease's state: role, fencing number (for the API's hooks). */
 const struct lease *scheduler_lease(const struct scheduler *sc);
