@@ -15,6 +15,8 @@ sent what.
 - Graceful stop (SIGTERM) of the scheduler: it releases the lease, so the standby takes
   over at its next ask (about a second), not after failover_timeout (30 s here); every
   step due fires once.
+- Retention: only the scheduler purges; a standby leaves it, and purges once it gains
+  the lease.
 
 Rounds: 1 per test, SLAD_FAILOVER_ROUNDS (`make soak`: 20).
 """
@@ -356,3 +358,47 @@ def test_sigterm_of_the_scheduler_hands_over_at_once(postgres, tmp_path, receive
     finally:
         pair.stop()
 
+
+def old_closed_ticket(d, days=3):
+    """A ticket reported, resolved and closed days ago (before any step fell due): past
+    retention = "1d"."""
+    old = float(int(time.time()) - days * 86400)
+    at = lambda s: datetime.fromtimestamp(s, timezone.utc).isoformat().replace("+00:00", "Z")
+    t = d.create(severity=3, team="north", reported_at=at(old))
+    assert d.event(t["id"], "resolve", at=at(old + 600)).status == 200
+    assert d.event(t["id"], "close", at=at(old + 1200)).status == 200
+    return t["id"]
+
+
+def test_retention_runs_only_on_the_scheduler(postgres, tmp_path, receiver):
+    pair = Pair(postgres, tmp_path, receiver, "retention", failover="30s",
+                daemon_extra='retention = "1d";', log_level="debug",
+                # (retention may not be shorter than the repeat-fault window)
+                extra='repeat_fault = { count = 3; window = "1d"; notify = ["supervisor"]; };\n')
+    try:
+        a, b = pair.start()
+        a.wait_log("retention: nothing to purge")  # its pass a second after the start
+        b.wait_log("retention: not the scheduler: the purge is left to it")
+        gone = old_closed_ticket(b)
+        # b's pass (a reload starts one at once) leaves it.
+        since = b.log_size()
+        assert b.client.post("/v1/reload").status == 200
+        b.wait_log("retention: not the scheduler: the purge is left to it", since=since)
+        time.sleep(0.5)
+        assert b.client.get(f"/v1/tickets/{gone}").status == 200
+        assert "retention: purged" not in b.log()
+        # a's purges it.
+        assert a.client.post("/v1/reload").status == 200
+        wait_for(lambda: b.client.get(f"/v1/tickets/{gone}").status == 404, 10,
+                 "the scheduler to purge the old ticket")
+        a.wait_log("retention: purged 1 closed or cancelled tickets")
+
+        # a stops: b gains the lease, and with it the purge.
+        later = old_closed_ticket(b)
+        a.stop()
+        wait_for(lambda: role(b) == ("scheduler", 2), 10, "b to take over")
+        wait_for(lambda: b.client.get(f"/v1/tickets/{later}").status == 404, 10,
+                 "the new scheduler to purge")
+        b.wait_log("retention: purged 1 closed or cancelled tickets")
+    finally:
+        pair.stop()
