@@ -192,7 +192,10 @@ struct scheduler *scheduler_new(struct ev_loop *loop, struct store *store, struc
         ttl_ms = SCHEDULER_SQLITE_TTL_MS;
     }
     lease_init(&sc->lease, ttl_ms, LEASE_RENEW_EVERY_MS, now_ms);
-    batch_set_fence(batch, fence, sc);
+    /* On SQLite no other process writes the file while this one does: a check per batch
+     * would be a statement (and, with the server's clock, a round trip) for nothing. */
+    if (renews)
+        batch_set_fence(batch, fence, sc);
     ev_timer_init(&sc->timer, timer_cb, 0., 0.);
     sc->timer.data = sc;
     return sc;

@@ -12,10 +12,11 @@
  *
  * Only the scheduler fires (timers.c) and delivers (deliver.c): both ask
  * scheduler_may_act, and on_role hears of every gain and loss (load the agenda and re-send
- * what was left `sending`; stop at once). Every transaction holding scheduler writes
- * carries the fencing check last before its COMMIT (batch_set_fence): a refused check rolls
- * the batch back and this instance becomes a standby. On PostgreSQL the holder is
- * host:pid:start-instant and the lease's instants are the database server's clock. */
+ * what was left `sending`; stop at once). On PostgreSQL every transaction holding
+ * scheduler writes carries the fencing check last before its COMMIT (batch_set_fence): a
+ * refused check rolls the batch back and this instance becomes a standby; the holder is
+ * host:pid:start-instant and the lease's instants are the database server's clock; a
+ * graceful stop releases the row (scheduler_release). */
 #ifndef SLAD_SCHEDULER_H
 #define SLAD_SCHEDULER_H
 
@@ -33,8 +34,8 @@ struct lease;
 struct scheduler;
 
 /* ttl_ms: failover_timeout; renews: false for a single holder by construction (SQLite),
- * which takes the lease once. Installs the batch's fencing check. NULL when out of
- * memory. */
+ * which takes the lease once and needs no fencing check (the file's lock already makes it
+ * the only writer); true installs the batch's fencing check. NULL when out of memory. */
 struct scheduler *scheduler_new(struct ev_loop *loop, struct store *store, struct batch *batch,
                                 struct metrics *metrics, int64_t ttl_ms, bool renews);
 void scheduler_free(struct scheduler *sc);
