@@ -57,7 +57,7 @@ struct batch {
 };
 
 static void deliver(struct batch *b);
-static void watch(struct batch *b);
+static void watch(struct batch *b, bool fresh);
 
 static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
@@ -68,7 +68,7 @@ static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
         batch_commit(b);
     if (b->async) {
         deliver(b);
-        watch(b);
+        watch(b, false);
     }
 }
 
@@ -171,8 +171,10 @@ static void deliver(struct batch *b)
     }
 }
 
-/* Watch the connection's socket while outcomes are awaited (it changes at a reconnection). */
-static void watch(struct batch *b)
+/* Watch the connection's socket while outcomes are awaited. fresh: after a commit was
+ * sent, the socket may be a new one under the same number (a reconnection since the last
+ * commit), which libev only learns from ev_io_set. */
+static void watch(struct batch *b, bool fresh)
 {
     int fd = store_async_socket(b->store);
     int wants = store_async_wants(b->store);
@@ -182,7 +184,8 @@ static void watch(struct batch *b)
         ev_io_stop(b->loop, &b->io);
         return;
     }
-    if (ev_is_active(&b->io) && b->io.fd == fd && (b->io.events & (EV_READ | EV_WRITE)) == events)
+    if (!fresh && ev_is_active(&b->io) && b->io.fd == fd &&
+        (b->io.events & (EV_READ | EV_WRITE)) == events)
         return;
     ev_io_stop(b->loop, &b->io);
     ev_io_set(&b->io, fd, events);
@@ -194,7 +197,7 @@ static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
     struct batch *b = w->data;
     store_async_pump(b->store);
     deliver(b);
-    watch(b);
+    watch(b, false);
 }
 
 /* The commit thread for the database's WAL; without it (an in-memory database, no thread)
@@ -256,7 +259,7 @@ void batch_flush(struct batch *b)
     if (b->async) {
         store_async_wait(b->store); /* calls on_outcome */
         deliver(b);
-        watch(b);
+        watch(b, false);
     }
 }
 
@@ -392,7 +395,7 @@ static int commit_sent(struct batch *b)
     }
     b->head = NULL;
     b->tail = &b->head;
-    watch(b);
+    watch(b, true);
     return 0;
 }
 
