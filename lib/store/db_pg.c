@@ -53,6 +53,7 @@
 /* What the next answer in the pipeline is. */
 enum pg_expect {
     EXPECT_RESULT, /* a queued statement's result, then NULL */
+    EXPECT_WAITED, /* the result of a statement whose caller waits for it, then NULL */
     EXPECT_COMMIT, /* the COMMIT's, then NULL */
     EXPECT_SYNC,   /* a sync point: PGRES_PIPELINE_SYNC */
 };
@@ -61,6 +62,7 @@ struct pg_expected {
     enum pg_expect kind;
     const char *op;          /* names a failure */
     db_commit_done_fn *done; /* a commit's sync point: its outcome */
+    struct db_pg_stmt *stmt; /* EXPECT_WAITED: where its rows go (NULL: only counted) */
     void *arg;
 };
 
@@ -210,6 +212,9 @@ static int refuse_lost(struct db_pg *d, const char *op, struct slad_error *reter
                           op);
 }
 
+static int64_t changes_of(const PGresult *res);
+static void note_insert_id(struct db_pg *d, const PGresult *res);
+
 static struct pg_expected *expect(struct db_pg *d, enum pg_expect kind, const char *op)
 {
     struct pg_expected *e = &d->fifo[(d->head + d->n++) % DB_PG_FIFO_MAX];
@@ -340,10 +345,21 @@ static bool take(struct db_pg *d, PGresult *res)
     }
     if (!res)
         return false;
-    if (e->kind == EXPECT_COMMIT)
+    ExecStatusType status = PQresultStatus(res);
+    if (e->kind == EXPECT_COMMIT) {
         take_commit(d, res);
-    else if (PQresultStatus(res) == PGRES_FATAL_ERROR && d->err_rc == 0)
-        d->err_rc = fail(d, res, e->op, &d->err);
+    } else if (status == PGRES_FATAL_ERROR) {
+        if (d->err_rc == 0)
+            d->err_rc = fail(d, res, e->op, &d->err);
+    } else if (e->kind == EXPECT_WAITED &&
+               (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)) {
+        d->changes = changes_of(res);
+        note_insert_id(d, res);
+        if (e->stmt) {
+            e->stmt->res = res; /* the caller's rows */
+            res = NULL;
+        }
+    }
     /* PGRES_PIPELINE_ABORTED: skipped after the failure already kept. */
     PQclear(res);
     d->head_answered = true;
@@ -381,6 +397,27 @@ static int pg_sync(struct db *db, struct slad_error *reterr)
         leave_pipeline(d);
     }
     return take_error(d, reterr);
+}
+
+/* A statement whose answer the caller needs (s's, or sql without parameters), sent in the
+ * pipeline behind what is queued there, with a sync point, and every answer read: one round
+ * trip for all. 0 with s->res set, or the first failure among them (the statements queued
+ * before it, then its own). */
+static int run_piped(struct db_pg *d, struct db_pg_stmt *s, const char *sql, const char *op,
+                     struct slad_error *reterr)
+{
+    int sent = s ? PQsendQueryPrepared(d->conn, s->name, s->nparams, s->values, NULL, NULL, 0)
+                 : PQsendQueryParams(d->conn, sql, 0, NULL, NULL, NULL, NULL, 0);
+    if (sent)
+        expect(d, EXPECT_WAITED, op)->stmt = s;
+    else
+        lose_pipeline(d, op);
+    int r = pg_sync(&d->base, reterr);
+    if (r < 0 && s) {
+        PQclear(s->res);
+        s->res = NULL;
+    }
+    return r;
 }
 
 static void pg_async_pump(struct db *db)
@@ -502,19 +539,32 @@ static bool is_rollback(const char *sql)
     return strncmp(sql, "ROLLBACK", 8) == 0 && strncmp(sql, "ROLLBACK TO", 11) != 0;
 }
 
-/* What a loop iteration begins behind a commit in flight: queued, not waited for. */
+/* What begins a transaction or an operation is queued, not waited for: it fails only with
+ * the connection, or in a transaction already aborted, and then so does the next statement
+ * its caller waits for (a read, RELEASE, COMMIT), which returns that failure. */
 static bool queueable(const char *sql)
 {
     return strcmp(sql, "BEGIN") == 0 || strncmp(sql, "SAVEPOINT ", 10) == 0;
 }
 
+/* A statement run in the pipeline when one is open: one statement (the extended protocol
+ * takes no more) and not a rollback, which must run even after a failure in the group. */
+static bool pipelinable(const char *sql)
+{
+    return !strchr(sql, ';') && strncmp(sql, "ROLLBACK", 8) != 0;
+}
+
 static int pg_exec(struct db *db, const char *sql, const char *op, struct slad_error *reterr)
 {
     struct db_pg *d = pg_of(db);
-    if (d->piped && d->commits > 0 && !d->lost_transaction && queueable(sql) &&
-        fifo_has_room(d, 2)) {
+    if (!d->lost_transaction && queueable(sql) && fifo_has_room(d, 2)) {
+        int r = d->piped ? 0 : ready(d, op, reterr);
+        if (r == 0)
+            r = enter_pipeline(d, op, reterr);
+        if (r < 0)
+            return r;
         if (!PQsendQueryParams(d->conn, sql, 0, NULL, NULL, NULL, NULL, 0)) {
-            int r = fail(d, NULL, op, reterr);
+            r = fail(d, NULL, op, reterr);
             lose_pipeline(d, op);
             take_error(d, NULL);
             return r;
@@ -524,6 +574,8 @@ static int pg_exec(struct db *db, const char *sql, const char *op, struct slad_e
             d->txn = true;
         return 0;
     }
+    if (d->piped && !d->lost_transaction && pipelinable(sql) && fifo_has_room(d, 3))
+        return run_piped(d, NULL, sql, op, reterr);
     int synced = pg_sync(db, reterr);
     if (synced < 0 && !is_rollback(sql))
         return synced;
@@ -690,11 +742,13 @@ static int pg_queue(struct db_stmt *st, const char *op, struct slad_error *reter
 
 static int run(struct db_pg *d, struct db_pg_stmt *s, const char *op, struct slad_error *reterr)
 {
-    int r = pg_sync(&d->base, reterr);
+    int r = d->piped && fifo_has_room(d, 3) ? 0 : pg_sync(&d->base, reterr);
     if (r == 0)
         r = runnable(d, s, op, reterr);
     if (r < 0)
         return r;
+    if (d->piped) /* (runnable left it to prepare the statement on a new connection) */
+        return run_piped(d, s, NULL, op, reterr);
     bool was_in = pg_in_transaction(&d->base);
     s->res = PQexecPrepared(d->conn, s->name, s->nparams, s->values, NULL, NULL, 0);
     ExecStatusType status = PQresultStatus(s->res);
