@@ -11,11 +11,12 @@
  * what it expects: a queued statement's result (its op names its failure), a COMMIT's, a
  * sync point's (the end of a group; after a commit's, the commit's done is called). Why
  * that order is enough:
- * - A call that needs an answer now (a read, PQexec, PQprepare: libpq allows none of them
- *   in pipeline mode) first sends a sync point and reads every answer before its own:
- *   earlier commits' outcomes are dispatched (done only records them), then the pipeline
- *   is left and the call runs as before. So a read after a commit in flight waits for that
- *   COMMIT: the server runs one connection's statements in order anyway.
+ * - A call that needs an answer now (a read, RELEASE, a synchronous COMMIT) is sent behind
+ *   what is queued, with a sync point, and reads every answer up to its own (one round
+ *   trip for all): earlier commits' outcomes are dispatched (done only records them), then
+ *   the pipeline is left. (A rollback, a script of several statements, a first PQprepare
+ *   drain the pipeline first and run outside it, as libpq wants.) So a read after a commit
+ *   in flight waits for that COMMIT: the server runs one connection's statements in order.
  * - A statement that fails makes the server skip the rest of its group
  *   (PGRES_PIPELINE_ABORTED) until the sync point, and leaves an open transaction aborted.
  *   The first failure is kept and returned by the next call that waits; the COMMIT has a
@@ -24,8 +25,9 @@
  * - The fencing check (scheduler.h) is a read: it runs, and its answer is known, before the
  *   COMMIT is sent, in the same transaction; it keeps the lease row locked until the COMMIT
  *   is done on the server, whenever its answer comes back.
- * - What a loop iteration begins behind a commit in flight (BEGIN, SAVEPOINT) is queued
- *   too; in_transaction then follows what was sent, not libpq's status (busy).
+ * - BEGIN and SAVEPOINT are queued too (the next iteration's, behind a commit in flight);
+ *   while the pipeline is open in_transaction follows what was sent, not libpq's status
+ *   (busy).
  *
  * A lost connection fails the call that finds it with -ENOTCONN, and every commit in
  * flight (its outcome is unknown: nothing of it was acknowledged); the next call
