@@ -5,8 +5,10 @@
  * cache; RETURNING id and the changed rows; errors as -errno (unique key, other
  * constraints, bad SQL, a parameter out of range); transactions and savepoints; the ?N
  * translation; and, on PostgreSQL, a connection killed by the server (the next call
- * reconnects, a lost transaction must be rolled back first), a read-only server (EROFS)
- * and target_session_attrs passed to libpq as given. */
+ * reconnects, a lost transaction must be rolled back first), a read-only server (EROFS),
+ * target_session_attrs passed to libpq as given, a read sent behind queued statements, and
+ * the asynchronous COMMIT (test_pg_async_*: its outcome read by a later read or by pumping
+ * the socket, a transaction begun behind it, a failed queued write, a killed connection). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -667,6 +669,30 @@ static void test_pg_async_failing_write_then_commit(void **state)
     assert_int_equal(testdb_value(db, "SELECT count(*) FROM items WHERE name = 'new'"), 0);
 }
 
+/* A read sent behind queued statements (BEGIN, SAVEPOINT, writes) in the pipeline: it sees
+ * them, and a failure among them is its own answer, naming the queued write. */
+static void test_pg_read_behind_queued(void **state)
+{
+    struct db *db = *state;
+    struct slad_error err = {{0}};
+    assert_int_equal(db_begin(db, &err), 0);
+    assert_int_equal(db_savepoint(db, "op", &err), 0);
+    assert_int_equal(queue_insert(db, "x", 1, &err), 0);
+    assert_int_equal(count(db), 1);
+    assert_int_equal(db_release(db, "op", &err), 0);
+    assert_int_equal(db_commit(db, &err), 0);
+
+    assert_int_equal(db_begin(db, &err), 0);
+    assert_int_equal(db_savepoint(db, "op", &err), 0);
+    assert_int_equal(queue_insert(db, "x", 2, &err), 0); /* a duplicate */
+    assert_int_equal(count_or_error(db, &err), -EEXIST);
+    assert_non_null(strstr(err.msg, "queueing an item failed"));
+    assert_int_equal(db_rollback_to(db, "op", &err), 0); /* the operation undone */
+    assert_int_equal(queue_insert(db, "y", 3, &err), 0);
+    assert_int_equal(db_commit(db, &err), 0);
+    assert_int_equal(count(db), 2);
+}
+
 /* The connection is killed with a commit in flight (held behind a row lock, so that it
  * cannot be done first): its done fails with ENOTCONN, so does a transaction begun behind
  * it, and nothing of either is written; the next call reconnects. */
@@ -748,6 +774,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_pg_connection_lost_with_queued_writes, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_pg_read_behind_queued, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_async_commit_then_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_async_next_batch_behind, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_async_failing_write_then_commit, setup, teardown),
