@@ -1,5 +1,6 @@
 /* batch.c - one transaction per loop iteration, committed before the loop blocks, made
- * durable on the commit thread (see batch.h, walsync.h). */
+ * durable on the commit thread (see batch.h, walsync.h), or on PostgreSQL sent without
+ * waiting and answered on the connection's socket (store_commit_async). */
 #include "batch.h"
 
 #include <errno.h>
@@ -40,17 +41,35 @@ struct batch {
      * the waiters of pending (in commit order) wait for them. */
     uint64_t committed, durable;
     struct batch_waiter *pending, **pending_tail;
+    /* PostgreSQL: commits are sent without waiting; io watches the connection's socket for
+     * their outcomes. An outcome is recorded as it is read (possibly inside a store call of
+     * the next batch, which must not be re-entered): its waiters move to ready, and they
+     * and the after hook run from a loop callback (io, prepare), in commit order. */
+    bool async;
+    ev_io io;
+    uint64_t answered; /* commits whose outcome was read */
+    struct batch_waiter *ready, **ready_tail;
+    bool after_due, after_failed;
     int64_t checkpoint_at; /* WAL frames that ask for the next checkpoint */
     double progress_s;     /* ev_now of the last sync progress, or of the first commit after none */
     unsigned long commits, failures;
     struct slad_error last_err;
 };
 
+static void deliver(struct batch *b);
+static void watch(struct batch *b, bool fresh);
+
 static void prepare_cb(struct ev_loop *loop, ev_prepare *w, int revents)
 {
     struct batch *b = w->data;
+    if (b->async)
+        deliver(b); /* outcomes a read of this iteration found */
     if (b->open)
         batch_commit(b);
+    if (b->async) {
+        deliver(b);
+        watch(b, false);
+    }
 }
 
 static void idle_cb(struct ev_loop *loop, ev_idle *w, int revents)
@@ -107,6 +126,80 @@ static void on_durable(void *userdata, uint64_t durable, int err, const char *ms
         b->after(b->userdata, true);
 }
 
+/* PostgreSQL: the outcome of commit number ++answered, read by the driver. Only recorded
+ * here (see struct batch); deliver releases it. */
+static void on_outcome(void *arg, int rc, const struct slad_error *err)
+{
+    struct batch *b = arg;
+    uint64_t seq = ++b->answered;
+    if (rc < 0) {
+        b->failures++;
+        b->last_err = *err;
+        b->after_failed = true;
+        log_err("store", "commit failed, the batch is rolled back: %s", err->msg);
+    }
+    b->durable = seq;
+    b->progress_s = ev_now(b->loop);
+    while (b->pending && b->pending->seq <= seq) {
+        struct batch_waiter *w = b->pending;
+        b->pending = w->next;
+        w->next = NULL;
+        if (rc < 0 && w->seq == seq)
+            w->committed = false; /* (a rolled-back batch's own stay false) */
+        else if (w->committed)
+            FAILPOINT("after-commit-before-reply");
+        *b->ready_tail = w;
+        b->ready_tail = &w->next;
+    }
+    if (!b->pending)
+        b->pending_tail = &b->pending;
+    b->after_due = true;
+}
+
+/* Run the recorded outcomes' waiters and the after hook, from a loop callback. */
+static void deliver(struct batch *b)
+{
+    while (b->after_due) {
+        struct batch_waiter *list = b->ready;
+        bool failed = b->after_failed;
+        b->ready = NULL;
+        b->ready_tail = &b->ready;
+        b->after_due = b->after_failed = false;
+        release(list);
+        if (b->after)
+            b->after(b->userdata, !failed);
+    }
+}
+
+/* Watch the connection's socket while outcomes are awaited. fresh: after a commit was
+ * sent, the socket may be a new one under the same number (a reconnection since the last
+ * commit), which libev only learns from ev_io_set. */
+static void watch(struct batch *b, bool fresh)
+{
+    int fd = store_async_socket(b->store);
+    int wants = store_async_wants(b->store);
+    int events =
+        (wants & STORE_WANT_READ ? EV_READ : 0) | (wants & STORE_WANT_WRITE ? EV_WRITE : 0);
+    if (fd < 0 || events == 0) {
+        ev_io_stop(b->loop, &b->io);
+        return;
+    }
+    if (!fresh && ev_is_active(&b->io) && b->io.fd == fd &&
+        (b->io.events & (EV_READ | EV_WRITE)) == events)
+        return;
+    ev_io_stop(b->loop, &b->io);
+    ev_io_set(&b->io, fd, events);
+    ev_io_start(b->loop, &b->io);
+}
+
+static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+    struct batch *b = w->data;
+    store_async_pump(b->store);
+    deliver(b);
+    watch(b, false);
+}
+
 /* The commit thread for the database's WAL; without it (an in-memory database, no thread)
  * SQLite syncs and checkpoints in the COMMIT on the loop, as store_open set it. */
 static void start_thread(struct batch *b, bool sync_full)
@@ -148,7 +241,12 @@ struct batch *batch_new(struct ev_loop *loop, struct store *store, bool sync_ful
     /* Do not keep ev_run alive only for this watcher. */
     ev_unref(loop);
     ev_idle_init(&b->idle, idle_cb);
-    start_thread(b, sync_full);
+    b->ready_tail = &b->ready;
+    ev_io_init(&b->io, io_cb, -1, EV_READ);
+    b->io.data = b;
+    b->async = store_commits_async(b->store);
+    if (!b->async)
+        start_thread(b, sync_full);
     return b;
 }
 
@@ -158,6 +256,11 @@ void batch_flush(struct batch *b)
         batch_commit(b);
     if (b->ws && b->durable < b->committed)
         walsync_wait(b->ws, b->committed); /* calls on_durable */
+    if (b->async) {
+        store_async_wait(b->store); /* calls on_outcome */
+        deliver(b);
+        watch(b, false);
+    }
 }
 
 void batch_free(struct batch *b)
@@ -170,6 +273,7 @@ void batch_free(struct batch *b)
     ev_ref(b->loop);
     ev_prepare_stop(b->loop, &b->prepare);
     ev_idle_stop(b->loop, &b->idle);
+    ev_io_stop(b->loop, &b->io);
     free(b);
 }
 
@@ -269,6 +373,32 @@ static void maybe_checkpoint(struct batch *b)
     }
 }
 
+/* The COMMIT is on its way (PostgreSQL): the batch's waiters wait for its outcome
+ * (on_outcome), as for the commit thread's fdatasync; the loop goes on meanwhile. */
+static int commit_sent(struct batch *b)
+{
+    b->commits++;
+    b->open = false;
+    b->dirty = false;
+    b->fenced = false;
+    ev_idle_stop(b->loop, &b->idle);
+    if (b->durable == b->committed)
+        b->progress_s = ev_now(b->loop);
+    uint64_t seq = ++b->committed;
+    for (struct batch_waiter *i = b->head; i; i = i->next) {
+        i->seq = seq;
+        i->committed = true;
+    }
+    if (b->head) {
+        *b->pending_tail = b->head;
+        b->pending_tail = b->tail;
+    }
+    b->head = NULL;
+    b->tail = &b->head;
+    watch(b, true);
+    return 0;
+}
+
 int batch_commit(struct batch *b)
 {
     if (!b->open)
@@ -281,8 +411,13 @@ int batch_commit(struct batch *b)
     /* The check last, in the transaction: on PostgreSQL it locks the lease row until the
      * COMMIT, so a take-over waits for this transaction to end, then supersedes it. */
     int r = b->fenced && b->fence ? b->fence(b->fence_userdata, &err) : 0;
-    if (r == 0)
+    if (r == 0 && b->async) {
+        r = store_commit_async(b->store, on_outcome, b, &err);
+        if (r == 0)
+            return commit_sent(b);
+    } else if (r == 0) {
         r = store_commit(b->store, &err);
+    }
     if (r < 0) {
         b->failures++;
         b->last_err = err;

@@ -9,7 +9,14 @@
  * safe). Everything that depends on a commit (the waiters: held answers, deliveries'
  * `sending` marks; the after hook: timers, the pump, resumed connections) runs only when
  * the thread reports that commit durable, in commit order; a read that could show a
- * commit in flight waits for it too. The thread also checkpoints the WAL, never the loop. */
+ * commit in flight waits for it too. The thread also checkpoints the WAL, never the loop.
+ *
+ * On PostgreSQL there is no thread: the COMMIT and a sync point are sent in the
+ * connection's pipeline without waiting (store_commit_async), the connection's socket is
+ * watched by an ev_io, and the commit's outcome, read as it arrives, plays the part of the
+ * thread's report: the same commit numbers, held waiters and after hook; a failed or lost
+ * commit fails its waiters (503). The next batch may begin behind it in the same pipeline;
+ * its first read waits for the COMMIT's answer (doc/POSTGRESQL.md). */
 #ifndef SLAD_BATCH_H
 #define SLAD_BATCH_H
 
@@ -55,7 +62,8 @@ bool batch_is_open(const struct batch *b);
 /* No transaction open and every commit durable: nothing waits on the batch. */
 bool batch_is_idle(const struct batch *b);
 
-/* A commit has waited more than limit_s for the commit thread's fdatasync (a hung disk):
+/* A commit has waited more than limit_s for the commit thread's fdatasync (a hung disk),
+ * or for PostgreSQL's answer (a hung server):
  * the watchdog stops being fed, as when the loop itself hung in an fsync. */
 bool batch_sync_stalled(const struct batch *b, double limit_s);
 

@@ -131,8 +131,9 @@ static void after_commit(void *userdata, bool committed)
     http_after_commit(s->http);
 }
 
-/* The watchdog's check beside the loop's own liveness: the commit thread's fdatasync has
- * not hung (a commit waiting longer than the watchdog's period). */
+/* The watchdog's check beside the loop's own liveness: the commit thread's fdatasync, or
+ * PostgreSQL's answer to a COMMIT, has not hung (a commit waiting longer than the
+ * watchdog's period). */
 static bool watchdog_healthy(void *userdata, double interval_s)
 {
     struct slad *s = userdata;
@@ -140,8 +141,9 @@ static bool watchdog_healthy(void *userdata, double interval_s)
         return true;
     static struct log_limit limit;
     log_limited(&limit, LOG_PRIO_ERR, "store",
-                "a commit has waited over %.0f s for the WAL's fdatasync (the disk hangs?); "
-                "the watchdog is no longer fed",
+                "a commit has waited over %.0f s to be durable (the WAL's fdatasync, or the "
+                "PostgreSQL server's answer: the disk or the server hangs?); the watchdog is "
+                "no longer fed",
                 interval_s);
     return false;
 }

@@ -188,6 +188,40 @@ int db_commit(struct db *db, struct slad_error *reterr)
     return db_exec(db, "COMMIT", "commit", reterr);
 }
 
+int db_commit_async(struct db *db, db_commit_done_fn *done, void *arg, struct slad_error *reterr)
+{
+    if (!db->driver->commit_async)
+        return slad_error_set(reterr, ENOTSUP, "database: %s commits synchronously",
+                              db->driver->name);
+    int r = db->driver->commit_async(db, done, arg, reterr);
+    if (r == 0) {
+        db->savepoints = 0;
+        db->savepoint_began = false;
+    }
+    return r;
+}
+
+int db_async_socket(struct db *db)
+{
+    return db->driver->async_socket ? db->driver->async_socket(db) : -1;
+}
+
+int db_async_wants(struct db *db)
+{
+    return db->driver->async_wants ? db->driver->async_wants(db) : 0;
+}
+
+void db_async_pump(struct db *db)
+{
+    if (db->driver->async_pump)
+        db->driver->async_pump(db);
+}
+
+int db_async_in_flight(struct db *db)
+{
+    return db->driver->async_in_flight ? db->driver->async_in_flight(db) : 0;
+}
+
 int db_rollback(struct db *db, struct slad_error *reterr)
 {
     db->savepoints = 0;

@@ -120,6 +120,34 @@ int db_release(struct db *db, const char *name, struct slad_error *reterr);
 int db_rollback_to(struct db *db, const char *name, struct slad_error *reterr);
 bool db_in_transaction(struct db *db);
 
+/* The asynchronous COMMIT (PostgreSQL; doc/POSTGRESQL.md "Asynchronous writes"): COMMIT
+ * and a sync point are sent in the connection's pipeline without waiting, and done is
+ * called once with the outcome: 0, or -errno with err saying why (a statement of the
+ * transaction failed, the COMMIT was refused, the connection was lost: nothing of it may
+ * be taken as written). The transaction is over once this returns 0 (a next one may begin
+ * behind it in the same pipeline). done runs from db_async_pump or from any call that
+ * waits for answers (db_step, db_exec, db_sync...), in commit order: it must not use the
+ * connection, only record the outcome. -ENOTSUP on SQLite (commit with db_commit); another
+ * failure here leaves the transaction open: roll it back. */
+typedef void db_commit_done_fn(void *arg, int rc, const struct slad_error *err);
+int db_commit_async(struct db *db, db_commit_done_fn *done, void *arg, struct slad_error *reterr);
+
+/* The socket a loop watches for the answers of an asynchronous commit (-1: none now; it
+ * changes when the connection is made again), and what to watch it for: DB_WANT_READ
+ * while answers are awaited, DB_WANT_WRITE while sent statements wait in libpq's buffer.
+ * 0 on SQLite. */
+enum {
+    DB_WANT_READ = 1,
+    DB_WANT_WRITE = 2,
+};
+int db_async_socket(struct db *db);
+int db_async_wants(struct db *db);
+/* Without blocking: send what the socket takes, read the answers that arrived, call the
+ * done of each commit whose sync point arrived. A lost connection fails them all. */
+void db_async_pump(struct db *db);
+/* Commits sent whose outcome was not reported yet. */
+int db_async_in_flight(struct db *db);
+
 /* Prepare the statements of the calls above (savepoint: the one name used, or NULL) ahead,
  * at open: on SQLite they then need no memory when run, so that a rollback cannot fail
  * for want of it and leave an operation half undone. Nothing on PostgreSQL. */

@@ -33,6 +33,13 @@ struct db_driver {
     int64_t (*changes)(struct db *db);
     int64_t (*last_insert_id)(struct db *db);
     bool (*in_transaction)(struct db *db);
+    /* The asynchronous commit (db.h); NULL on a driver that only commits synchronously. */
+    int (*commit_async)(struct db *db, db_commit_done_fn *done, void *arg,
+                        struct slad_error *reterr);
+    int (*async_socket)(struct db *db);
+    int (*async_wants)(struct db *db);
+    void (*async_pump)(struct db *db);
+    int (*async_in_flight)(struct db *db);
     const char *begin_sql; /* BEGIN, as each database wants it for a writer */
 };
 

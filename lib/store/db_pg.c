@@ -1,15 +1,41 @@
-/* db_pg.c - db.h on PostgreSQL through libpq, blocking (doc/POSTGRESQL.md has the design
- * of the pipelined, non-blocking use on the loop). Statements are prepared with PQprepare
+/* db_pg.c - db.h on PostgreSQL through libpq. Statements are prepared with PQprepare
  * once per connection under a name of their own, their ?N placeholders sent as $N, and run
  * with PQexecPrepared with every parameter as text (the server casts it to the column's
  * type; a parameter it cannot type from context is written CAST(?N AS BIGINT)). The whole
- * result is read at the first step; later steps walk its rows.
+ * result of a read is read at the first step; later steps walk its rows.
  *
- * A lost connection fails the call that finds it with -ENOTCONN; the next call reconnects
- * (PQreset: the same hosts and target_session_attrs, so a fail-over of the database itself
- * lands on the new primary) and prepares the statements again when they are next run. A
- * transaction open when the connection was lost is gone: every statement fails until the
- * caller's ROLLBACK, so that none of it can commit alone on the new connection. */
+ * Writes whose rows are not needed (db_queue) and the COMMIT of a loop iteration
+ * (db_commit_async) go into the connection's pipeline without waiting; the connection is
+ * non-blocking, so a loop flushes and reads it as its socket allows (db_async_pump). The
+ * answers come back in the order the statements were sent, so the driver keeps a FIFO of
+ * what it expects: a queued statement's result (its op names its failure), a COMMIT's, a
+ * sync point's (the end of a group; after a commit's, the commit's done is called). Why
+ * that order is enough:
+ * - A call that needs an answer now (a read, RELEASE, a synchronous COMMIT) is sent behind
+ *   what is queued, with a sync point, and reads every answer up to its own (one round
+ *   trip for all): earlier commits' outcomes are dispatched (done only records them), then
+ *   the pipeline is left. (A rollback, a script of several statements, a first PQprepare
+ *   drain the pipeline first and run outside it, as libpq wants.) So a read after a commit
+ *   in flight waits for that COMMIT: the server runs one connection's statements in order.
+ * - A statement that fails makes the server skip the rest of its group
+ *   (PGRES_PIPELINE_ABORTED) until the sync point, and leaves an open transaction aborted.
+ *   The first failure is kept and returned by the next call that waits; the COMMIT has a
+ *   group of its own, so it runs even then: on an aborted transaction it answers ROLLBACK,
+ *   and the commit fails with that first failure. A COMMIT always ends the transaction.
+ * - The fencing check (scheduler.h) is a read: it runs, and its answer is known, before the
+ *   COMMIT is sent, in the same transaction; it keeps the lease row locked until the COMMIT
+ *   is done on the server, whenever its answer comes back.
+ * - BEGIN and SAVEPOINT are queued too (the next iteration's, behind a commit in flight);
+ *   while the pipeline is open in_transaction follows what was sent, not libpq's status
+ *   (busy).
+ *
+ * A lost connection fails the call that finds it with -ENOTCONN, and every commit in
+ * flight (its outcome is unknown: nothing of it was acknowledged); the next call
+ * reconnects (PQreset: the same hosts and target_session_attrs, so a fail-over of the
+ * database itself lands on the new primary) and prepares the statements again when they
+ * are next run. A transaction open when the connection was lost is gone: every statement
+ * fails until the caller's ROLLBACK, so that none of it can commit alone on the new
+ * connection. */
 #include "db.h"
 #include "db_internal.h"
 
@@ -23,13 +49,40 @@
 
 /* Queued writes answered at one sync point: past this many, db_queue syncs first. */
 #define DB_PG_QUEUE_MAX 1024
+/* Answers awaited at most (a ring): past it, the pipeline is drained first. */
+#define DB_PG_FIFO_MAX 2048
+
+/* What the next answer in the pipeline is. */
+enum pg_expect {
+    EXPECT_RESULT, /* a queued statement's result, then NULL */
+    EXPECT_WAITED, /* the result of a statement whose caller waits for it, then NULL */
+    EXPECT_COMMIT, /* the COMMIT's, then NULL */
+    EXPECT_SYNC,   /* a sync point: PGRES_PIPELINE_SYNC */
+};
+
+struct pg_expected {
+    enum pg_expect kind;
+    const char *op;          /* names a failure */
+    db_commit_done_fn *done; /* a commit's sync point: its outcome */
+    struct db_pg_stmt *stmt; /* EXPECT_WAITED: where its rows go (NULL: only counted) */
+    void *arg;
+};
 
 struct db_pg {
     struct db base;
     PGconn *conn;
-    int queued; /* writes sent in pipeline mode, not answered yet */
-    bool queued_in_transaction;
-    const char *queued_op[DB_PG_QUEUE_MAX]; /* each one's operation, for its error */
+    bool piped; /* in pipeline mode: the FIFO below is in use */
+    struct pg_expected fifo[DB_PG_FIFO_MAX];
+    unsigned head, n;   /* the ring */
+    bool head_answered; /* the head's result was read, its NULL not yet */
+    int unsynced;       /* statements sent since the last sync point */
+    int commits;        /* commits sent, outcome not dispatched */
+    bool txn;           /* while piped: a transaction is open after what was sent */
+    bool want_write;    /* libpq's buffer holds what the socket did not take */
+    int err_rc;         /* the first failure of queued statements, not yet returned */
+    struct slad_error err;
+    int commit_rc; /* the last COMMIT's outcome, until its sync point */
+    struct slad_error commit_err;
     unsigned generation; /* grows at each reconnection: statements are prepared again */
     unsigned n_names;
     bool lost_transaction;
@@ -131,6 +184,7 @@ static int ready(struct db_pg *d, const char *op, struct slad_error *reterr)
     if (PQstatus(d->conn) != CONNECTION_OK)
         return fail(d, NULL, op, reterr);
     d->generation++;
+    PQsetnonblocking(d->conn, 1); /* a reset connection is blocking again */
     return 0;
 }
 
@@ -146,6 +200,8 @@ static bool pg_in_transaction(struct db *db)
     struct db_pg *d = pg_of(db);
     if (d->lost_transaction)
         return true;
+    if (d->piped)
+        return d->txn; /* libpq says "active" while answers are awaited */
     PGTransactionStatusType t = PQtransactionStatus(d->conn);
     return t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
 }
@@ -158,39 +214,285 @@ static int refuse_lost(struct db_pg *d, const char *op, struct slad_error *reter
                           op);
 }
 
-/* The answers of the queued writes: each statement's result then NULL, and the sync
- * point's PGRES_PIPELINE_SYNC last; after a failure the rest come PGRES_PIPELINE_ABORTED. */
+static int64_t changes_of(const PGresult *res);
+static void note_insert_id(struct db_pg *d, const PGresult *res);
+
+static struct pg_expected *expect(struct db_pg *d, enum pg_expect kind, const char *op)
+{
+    struct pg_expected *e = &d->fifo[(d->head + d->n++) % DB_PG_FIFO_MAX];
+    *e = (struct pg_expected){.kind = kind, .op = op};
+    if (kind != EXPECT_SYNC)
+        d->unsynced++;
+    return e;
+}
+
+static bool fifo_has_room(const struct db_pg *d, unsigned more)
+{
+    return d->n + more <= DB_PG_FIFO_MAX && d->unsynced < DB_PG_QUEUE_MAX;
+}
+
+static int enter_pipeline(struct db_pg *d, const char *op, struct slad_error *reterr)
+{
+    if (d->piped)
+        return 0;
+    PGTransactionStatusType t = PQtransactionStatus(d->conn);
+    if (!PQenterPipelineMode(d->conn))
+        return fail(d, NULL, op, reterr);
+    d->piped = true;
+    d->txn = t == PQTRANS_INTRANS || t == PQTRANS_INERROR;
+    return 0;
+}
+
+/* The pipeline is over: every answer was read (or the connection is gone). */
+static void leave_pipeline(struct db_pg *d)
+{
+    if (d->piped && PQstatus(d->conn) == CONNECTION_OK && !PQexitPipelineMode(d->conn)) {
+        /* Answers libpq still holds that the FIFO does not know of: start afresh rather
+         * than read someone else's answer later. */
+        PQreset(d->conn);
+        d->generation++;
+        PQsetnonblocking(d->conn, 1);
+    }
+    d->piped = false;
+    d->head = d->n = 0;
+    d->head_answered = false;
+    d->unsynced = 0;
+    d->want_write = false;
+}
+
+/* The connection was lost with answers awaited: the failure is kept for the next call
+ * that waits, every commit in flight fails (it may or may not have been done on the
+ * server: nothing of it is acknowledged), and a transaction open behind them is lost. */
+static void lose_pipeline(struct db_pg *d, const char *op)
+{
+    struct slad_error err;
+    int rc = fail(d, NULL, op, &err);
+    if (d->err_rc == 0) {
+        d->err_rc = rc;
+        d->err = err;
+    }
+    if (d->txn)
+        d->lost_transaction = true;
+    struct pg_expected left[DB_PG_FIFO_MAX];
+    unsigned n = 0;
+    for (unsigned i = 0; i < d->n; i++) {
+        struct pg_expected *e = &d->fifo[(d->head + i) % DB_PG_FIFO_MAX];
+        if (e->done)
+            left[n++] = *e;
+    }
+    d->commits = 0;
+    leave_pipeline(d);
+    for (unsigned i = 0; i < n; i++)
+        left[i].done(left[i].arg, rc, &err);
+}
+
+static int send_sync(struct db_pg *d)
+{
+    if (!PQpipelineSync(d->conn))
+        return -1;
+    expect(d, EXPECT_SYNC, "sync");
+    d->unsynced = 0;
+    return 0;
+}
+
+/* A COMMIT's answer: done on the server, or why not. The first failure of the
+ * transaction's statements (read before it) is the cause of a COMMIT that rolled back. */
+static void take_commit(struct db_pg *d, PGresult *res)
+{
+    ExecStatusType status = PQresultStatus(res);
+    if (d->err_rc < 0) {
+        d->commit_rc = d->err_rc;
+        d->commit_err = d->err;
+    } else if (status == PGRES_COMMAND_OK && strcmp(PQcmdStatus(res), "COMMIT") == 0) {
+        d->commit_rc = 0;
+        d->commit_err.msg[0] = '\0';
+    } else if (status == PGRES_FATAL_ERROR) {
+        d->commit_rc = fail(d, res, "commit", &d->commit_err);
+    } else {
+        d->commit_rc =
+            slad_error_set(&d->commit_err, EIO, "database: commit failed: the server answered %s",
+                           status == PGRES_COMMAND_OK ? PQcmdStatus(res) : PQresStatus(status));
+    }
+    d->err_rc = 0;
+}
+
+/* The next answer (res, NULL included), matched to the head of the FIFO; false when it
+ * does not match (the connection is gone). A commit's done is called at its sync point. */
+static bool take(struct db_pg *d, PGresult *res)
+{
+    struct pg_expected *e = &d->fifo[d->head];
+    if (e->kind == EXPECT_SYNC) {
+        ExecStatusType status = PQresultStatus(res);
+        PQclear(res);
+        if (!res || status != PGRES_PIPELINE_SYNC)
+            return false;
+        struct pg_expected sync = *e;
+        d->head = (d->head + 1) % DB_PG_FIFO_MAX;
+        d->n--;
+        if (sync.done) {
+            d->commits--;
+            sync.done(sync.arg, d->commit_rc, &d->commit_err);
+        }
+        return true;
+    }
+    if (d->head_answered) {
+        if (res) { /* a statement with several results: wait for its NULL */
+            PQclear(res);
+            return true;
+        }
+        d->head_answered = false;
+        d->head = (d->head + 1) % DB_PG_FIFO_MAX;
+        d->n--;
+        return true;
+    }
+    if (!res)
+        return false;
+    ExecStatusType status = PQresultStatus(res);
+    if (e->kind == EXPECT_COMMIT) {
+        take_commit(d, res);
+    } else if (status == PGRES_FATAL_ERROR) {
+        if (d->err_rc == 0)
+            d->err_rc = fail(d, res, e->op, &d->err);
+    } else if (e->kind == EXPECT_WAITED &&
+               (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)) {
+        d->changes = changes_of(res);
+        note_insert_id(d, res);
+        if (e->stmt) {
+            e->stmt->res = res; /* the caller's rows */
+            res = NULL;
+        }
+    }
+    /* PGRES_PIPELINE_ABORTED: skipped after the failure already kept. */
+    PQclear(res);
+    d->head_answered = true;
+    return true;
+}
+
+/* The failure kept for the next call that waits, given to it once. */
+static int take_error(struct db_pg *d, struct slad_error *reterr)
+{
+    int r = d->err_rc;
+    if (r < 0 && reterr)
+        *reterr = d->err;
+    d->err_rc = 0;
+    return r;
+}
+
+/* Wait for every answer in the pipeline (a sync point sent after the last statements),
+ * dispatching commits' outcomes, and leave pipeline mode: 0, or the first failure of the
+ * queued statements (the transaction is then aborted: roll it, or its savepoint, back). */
 static int pg_sync(struct db *db, struct slad_error *reterr)
 {
     struct db_pg *d = pg_of(db);
-    if (d->queued == 0)
-        return 0;
-    bool drained = PQpipelineSync(d->conn);
-    int r = drained ? 0 : fail(d, NULL, d->queued_op[0], reterr);
-    for (int i = 0; drained && i < d->queued; i++) {
-        PGresult *res = PQgetResult(d->conn);
-        if (!res) { /* the connection is gone */
-            if (r == 0)
-                r = fail(d, NULL, d->queued_op[i], reterr);
-            drained = false;
-            break;
+    if (d->piped) {
+        if (d->unsynced > 0 && send_sync(d) < 0) {
+            lose_pipeline(d, "waiting for queued writes");
+        } else {
+            while (d->n > 0) {
+                const char *op = d->fifo[d->head].op;
+                if (!take(d, PQgetResult(d->conn)) || PQstatus(d->conn) == CONNECTION_BAD) {
+                    lose_pipeline(d, op);
+                    break;
+                }
+            }
         }
-        if (PQresultStatus(res) == PGRES_FATAL_ERROR && r == 0)
-            r = fail(d, res, d->queued_op[i], reterr);
-        PQclear(res);
-        PQclear(PQgetResult(d->conn)); /* the NULL that ends each statement's results */
+        leave_pipeline(d);
     }
-    if (drained) {
-        PGresult *res = PQgetResult(d->conn);
-        if (PQresultStatus(res) != PGRES_PIPELINE_SYNC && r == 0)
-            r = fail(d, res, "waiting for queued writes", reterr);
-        PQclear(res);
-        PQexitPipelineMode(d->conn);
+    return take_error(d, reterr);
+}
+
+/* A statement whose answer the caller needs (s's, or sql without parameters), sent in the
+ * pipeline behind what is queued there, with a sync point, and every answer read: one round
+ * trip for all. 0 with s->res set, or the first failure among them (the statements queued
+ * before it, then its own). */
+static int run_piped(struct db_pg *d, struct db_pg_stmt *s, const char *sql, const char *op,
+                     struct slad_error *reterr)
+{
+    int sent = s ? PQsendQueryPrepared(d->conn, s->name, s->nparams, s->values, NULL, NULL, 0)
+                 : PQsendQueryParams(d->conn, sql, 0, NULL, NULL, NULL, NULL, 0);
+    if (sent)
+        expect(d, EXPECT_WAITED, op)->stmt = s;
+    else
+        lose_pipeline(d, op);
+    int r = pg_sync(&d->base, reterr);
+    if (r < 0 && s) {
+        PQclear(s->res);
+        s->res = NULL;
     }
-    d->queued = 0;
-    if (r < 0)
-        note_loss(d, d->queued_in_transaction);
     return r;
+}
+
+static void pg_async_pump(struct db *db)
+{
+    struct db_pg *d = pg_of(db);
+    if (!d->piped)
+        return;
+    int flushed = PQflush(d->conn);
+    if (flushed < 0 || !PQconsumeInput(d->conn)) {
+        lose_pipeline(d, "reading the database's answers");
+        return;
+    }
+    d->want_write = flushed == 1;
+    while (d->n > 0 && !PQisBusy(d->conn)) {
+        const char *op = d->fifo[d->head].op;
+        if (!take(d, PQgetResult(d->conn)) || PQstatus(d->conn) == CONNECTION_BAD) {
+            lose_pipeline(d, op);
+            return;
+        }
+    }
+    if (d->n == 0)
+        leave_pipeline(d);
+}
+
+static int pg_async_socket(struct db *db)
+{
+    struct db_pg *d = pg_of(db);
+    return d->piped ? PQsocket(d->conn) : -1;
+}
+
+static int pg_async_wants(struct db *db)
+{
+    struct db_pg *d = pg_of(db);
+    if (!d->piped)
+        return 0;
+    /* Answers are read only up to the last sync point: the server sends nothing after. */
+    return ((unsigned)d->unsynced < d->n ? DB_WANT_READ : 0) | (d->want_write ? DB_WANT_WRITE : 0);
+}
+
+static int pg_async_in_flight(struct db *db)
+{
+    return pg_of(db)->commits;
+}
+
+static int pg_commit_async(struct db *db, db_commit_done_fn *done, void *arg,
+                           struct slad_error *reterr)
+{
+    struct db_pg *d = pg_of(db);
+    if (d->lost_transaction)
+        return refuse_lost(d, "commit", reterr);
+    if (!pg_in_transaction(db))
+        return slad_error_set(reterr, EIO, "database: commit failed: no transaction is open");
+    int r = fifo_has_room(d, 4) ? 0 : pg_sync(db, reterr);
+    if (r == 0)
+        r = enter_pipeline(d, "commit", reterr);
+    if (r < 0)
+        return r;
+    /* The writes before it end their group: a failure among them aborts the transaction,
+     * and the COMMIT, in a group of its own, still runs (and answers ROLLBACK). */
+    if (d->unsynced > 0 && send_sync(d) < 0)
+        return fail(d, NULL, "commit", reterr);
+    if (!PQsendQueryParams(d->conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0))
+        return fail(d, NULL, "commit", reterr);
+    expect(d, EXPECT_COMMIT, "commit");
+    if (send_sync(d) < 0)
+        return fail(d, NULL, "commit", reterr);
+    struct pg_expected *sync = &d->fifo[(d->head + d->n - 1) % DB_PG_FIFO_MAX];
+    sync->done = done;
+    sync->arg = arg;
+    d->commits++;
+    d->txn = false;
+    d->want_write = PQflush(d->conn) == 1;
+    return 0;
 }
 
 static void pg_close(struct db *db)
@@ -221,6 +523,9 @@ static int pg_open(const char *target, struct db **ret, struct slad_error *reter
                               detail);
     }
     PQsetNoticeProcessor(d->conn, ignore_notice, NULL);
+    /* Sending never blocks the loop (an asynchronous commit); PQexec, PQprepare and
+     * PQgetResult still wait, as the synchronous calls want. */
+    PQsetnonblocking(d->conn, 1);
     *ret = &d->base;
     return 0;
 }
@@ -236,9 +541,43 @@ static bool is_rollback(const char *sql)
     return strncmp(sql, "ROLLBACK", 8) == 0 && strncmp(sql, "ROLLBACK TO", 11) != 0;
 }
 
+/* What begins a transaction or an operation is queued, not waited for: it fails only with
+ * the connection, or in a transaction already aborted, and then so does the next statement
+ * its caller waits for (a read, RELEASE, COMMIT), which returns that failure. */
+static bool queueable(const char *sql)
+{
+    return strcmp(sql, "BEGIN") == 0 || strncmp(sql, "SAVEPOINT ", 10) == 0;
+}
+
+/* A statement run in the pipeline when one is open: one statement (the extended protocol
+ * takes no more) and not a rollback, which must run even after a failure in the group. */
+static bool pipelinable(const char *sql)
+{
+    return !strchr(sql, ';') && strncmp(sql, "ROLLBACK", 8) != 0;
+}
+
 static int pg_exec(struct db *db, const char *sql, const char *op, struct slad_error *reterr)
 {
     struct db_pg *d = pg_of(db);
+    if (!d->lost_transaction && queueable(sql) && fifo_has_room(d, 2)) {
+        int r = d->piped ? 0 : ready(d, op, reterr);
+        if (r == 0)
+            r = enter_pipeline(d, op, reterr);
+        if (r < 0)
+            return r;
+        if (!PQsendQueryParams(d->conn, sql, 0, NULL, NULL, NULL, NULL, 0)) {
+            r = fail(d, NULL, op, reterr);
+            lose_pipeline(d, op);
+            take_error(d, NULL);
+            return r;
+        }
+        expect(d, EXPECT_RESULT, op);
+        if (strcmp(sql, "BEGIN") == 0)
+            d->txn = true;
+        return 0;
+    }
+    if (d->piped && !d->lost_transaction && pipelinable(sql) && fifo_has_room(d, 3))
+        return run_piped(d, NULL, sql, op, reterr);
     int synced = pg_sync(db, reterr);
     if (synced < 0 && !is_rollback(sql))
         return synced;
@@ -373,7 +712,7 @@ static int runnable(struct db_pg *d, struct db_pg_stmt *s, const char *op,
                               s->nparams);
     if (d->lost_transaction)
         return refuse_lost(d, op, reterr);
-    int r = d->queued > 0 ? 0 : ready(d, op, reterr);
+    int r = d->piped ? 0 : ready(d, op, reterr);
     if (r == 0 && s->prepared_in != d->generation)
         r = pg_sync(&d->base, reterr);
     if (r == 0 && s->prepared_in != d->generation)
@@ -385,34 +724,33 @@ static int pg_queue(struct db_stmt *st, const char *op, struct slad_error *reter
 {
     struct db_pg *d = pg_of(st->db);
     struct db_pg_stmt *s = stmt_of(st);
-    int r = d->queued == DB_PG_QUEUE_MAX ? pg_sync(st->db, reterr) : 0;
+    int r = fifo_has_room(d, 2) ? 0 : pg_sync(st->db, reterr);
     if (r == 0)
         r = runnable(d, s, op, reterr);
+    if (r == 0)
+        r = enter_pipeline(d, op, reterr);
     if (r < 0)
         return r;
-    if (d->queued == 0) {
-        d->queued_in_transaction = pg_in_transaction(st->db);
-        if (!PQenterPipelineMode(d->conn))
-            return fail(d, NULL, op, reterr);
-    }
     /* libpq copies the parameters into its buffer: the statement may be reset at once. */
     if (!PQsendQueryPrepared(d->conn, s->name, s->nparams, s->values, NULL, NULL, 0)) {
         r = fail(d, NULL, op, reterr);
-        if (d->queued == 0)
-            PQexitPipelineMode(d->conn);
+        if (d->n == 0)
+            leave_pipeline(d);
         return r;
     }
-    d->queued_op[d->queued++] = op;
+    expect(d, EXPECT_RESULT, op);
     return 0;
 }
 
 static int run(struct db_pg *d, struct db_pg_stmt *s, const char *op, struct slad_error *reterr)
 {
-    int r = pg_sync(&d->base, reterr);
+    int r = d->piped && fifo_has_room(d, 3) ? 0 : pg_sync(&d->base, reterr);
     if (r == 0)
         r = runnable(d, s, op, reterr);
     if (r < 0)
         return r;
+    if (d->piped) /* (runnable left it to prepare the statement on a new connection) */
+        return run_piped(d, s, NULL, op, reterr);
     bool was_in = pg_in_transaction(&d->base);
     s->res = PQexecPrepared(d->conn, s->name, s->nparams, s->values, NULL, NULL, 0);
     ExecStatusType status = PQresultStatus(s->res);
@@ -521,4 +859,9 @@ const struct db_driver db_pg_driver = {
     .last_insert_id = pg_last_insert_id,
     .in_transaction = pg_in_transaction,
     .begin_sql = "BEGIN",
+    .commit_async = pg_commit_async,
+    .async_socket = pg_async_socket,
+    .async_wants = pg_async_wants,
+    .async_pump = pg_async_pump,
+    .async_in_flight = pg_async_in_flight,
 };

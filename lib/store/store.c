@@ -187,6 +187,49 @@ int store_commit(struct store *s, struct slad_error *reterr)
     return r;
 }
 
+int store_commit_async(struct store *s, store_commit_done_fn *done, void *arg,
+                       struct slad_error *reterr)
+{
+    if (db_kind(s->dbh) != DB_POSTGRES)
+        return slad_error_set(reterr, ENOTSUP, "database: SQLite commits synchronously");
+    int r = store_db_still_in_begin(s, "commit", reterr);
+    if (r == 0)
+        r = store_history_flush(s, reterr);
+    if (r == 0)
+        r = db_commit_async(s->dbh, done, arg, reterr);
+    s->in_begin = r < 0 && store_in_transaction(s);
+    return r;
+}
+
+bool store_commits_async(const struct store *s)
+{
+    return db_kind(s->dbh) == DB_POSTGRES;
+}
+
+int store_async_socket(struct store *s)
+{
+    return db_async_socket(s->dbh);
+}
+
+int store_async_wants(struct store *s)
+{
+    int w = db_async_wants(s->dbh);
+    return (w & DB_WANT_READ ? STORE_WANT_READ : 0) | (w & DB_WANT_WRITE ? STORE_WANT_WRITE : 0);
+}
+
+void store_async_pump(struct store *s)
+{
+    db_async_pump(s->dbh);
+}
+
+void store_async_wait(struct store *s)
+{
+    struct slad_error ignored;
+    /* The commits' outcomes go to their done; a queued write's failure to its caller. */
+    if (db_async_in_flight(s->dbh) > 0)
+        db_sync(s->dbh, &ignored);
+}
+
 int store_rollback(struct store *s, struct slad_error *reterr)
 {
     store_history_discard(s);

@@ -58,6 +58,26 @@ int store_begin(struct store *s, struct slad_error *reterr);
 int store_commit(struct store *s, struct slad_error *reterr);
 int store_rollback(struct store *s, struct slad_error *reterr);
 bool store_in_transaction(const struct store *s);
+/* The COMMIT sent without waiting (PostgreSQL: db_commit_async, doc/POSTGRESQL.md); done
+ * is called once with its outcome, from store_async_pump or from any later store call
+ * that waits for the database (it must only record the outcome). -ENOTSUP on SQLite:
+ * commit with store_commit. Another failure leaves the transaction open: roll it back. */
+typedef void store_commit_done_fn(void *arg, int rc, const struct slad_error *err);
+int store_commit_async(struct store *s, store_commit_done_fn *done, void *arg,
+                       struct slad_error *reterr);
+/* For the loop that waits for those outcomes: the socket to watch (-1: none now), for
+ * what (STORE_WANT_READ, STORE_WANT_WRITE), a read of what arrived without blocking, and
+ * a blocking wait for every outcome (at stop). */
+enum {
+    STORE_WANT_READ = 1,
+    STORE_WANT_WRITE = 2,
+};
+/* Whether store_commit_async sends commits without waiting (PostgreSQL). */
+bool store_commits_async(const struct store *s);
+int store_async_socket(struct store *s);
+int store_async_wants(struct store *s);
+void store_async_pump(struct store *s);
+void store_async_wait(struct store *s);
 int store_savepoint(struct store *s, struct slad_error *reterr);
 int store_release(struct store *s, struct slad_error *reterr);
 int store_rollback_to(struct store *s, struct slad_error *reterr);

@@ -10,8 +10,13 @@ a fail-over takes (doc/PERFORMANCE.md, doc/POSTGRESQL.md).
   instances, failover_timeout "2s", load on both): from the kill to the first step due
   after it delivered at the loopback receiver; median and max printed.
 
-Environment: SLAD_BIN, SLACTL_BIN, INTAKE_CLIENT (set by meson), BENCH_ROUNDS (3),
-BENCH_SECONDS (5), BENCH_FAILOVERS (20), SLAD_PG_TEMPLATE. Run by `make bench` only."""
+With SLAD_BIN_BEFORE naming another slad binary (an older build), each round also measures
+it on both backends ("sqlite-before", "postgres-before"), so that a change is judged against
+the build before it in the same run. BENCH_FAILOVERS=0 skips the fail-over figures.
+
+Environment: SLAD_BIN, SLACTL_BIN, INTAKE_CLIENT (set by meson), SLAD_BIN_BEFORE,
+BENCH_ROUNDS (3), BENCH_SECONDS (5), BENCH_FAILOVERS (20), SLAD_PG_TEMPLATE. Run by
+`make bench` only."""
 
 import os
 import shutil
@@ -28,28 +33,36 @@ import pg  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 FAILOVERS = int(os.environ.get("BENCH_FAILOVERS", "20"))
+BEFORE = os.environ.get("SLAD_BIN_BEFORE")
+BACKENDS = ("sqlite", "postgres") + (("sqlite-before", "postgres-before") if BEFORE else ())
 
-def slad_on(database, tmp):
-    """bench-intake's slad, durable, on database."""
+def slad_on(database, tmp, binary=None):
+    """bench-intake's slad, durable, on database (binary: SLAD_BIN's by default)."""
     d = Daemon(tmp)
     write_private(os.path.join(tmp, "token"), TOKEN + "\n")
     with open(d.conf_path, "w", encoding="utf-8") as f:
         f.write(SLAD_CONF.replace('"@DIR@/slad.db"', f'"{database}"').replace("@DIR@", tmp)
                 .replace("@PORT@", str(free_tcp_port())).replace("@SYNC@", "full"))
-    return d.start()
+    saved = os.environ["SLAD_BIN"]
+    os.environ["SLAD_BIN"] = binary or saved
+    try:
+        return d.start()
+    finally:
+        os.environ["SLAD_BIN"] = saved
 
 
 def intake_round(cluster, n):
     """{backend: (rate, p99_us)} of one round, each on a new database."""
     out = {}
-    for backend in ("sqlite", "postgres"):
+    for backend in BACKENDS:
         tmp = tempfile.mkdtemp(prefix=f"bench-pg-{backend}-")
-        if backend == "postgres":
-            cluster.psql(f"CREATE DATABASE intake_{n}")
-            database = cluster.conninfo_of(f"intake_{n}")
+        if backend.startswith("postgres"):
+            name = f"intake_{n}" + ("_before" if backend.endswith("before") else "")
+            cluster.psql(f"CREATE DATABASE {name}")
+            database = cluster.conninfo_of(name)
         else:
             database = os.path.join(tmp, "slad.db")
-        d = slad_on(database, tmp)
+        d = slad_on(database, tmp, BEFORE if backend.endswith("before") else None)
         try:
             unix = ["--unix", d.socket_path]
             full = intake_client(unix, f"{backend}{n}")
@@ -84,12 +97,20 @@ def main():
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     print(f"\nintake, durable, 16 connections on the Unix socket, median of {ROUNDS} rounds:")
-    for backend in ("sqlite", "postgres"):
+    for backend in BACKENDS:
         rate = statistics.median(r[backend][0] for r in rounds)
         p99 = statistics.median(r[backend][1] for r in rounds)
         each = ", ".join(f"{r[backend][0]:.0f}" for r in rounds)
-        print(f"  {backend:9} {rate:7.0f} tickets/s ({each});"
+        print(f"  {backend:15} {rate:7.0f} tickets/s ({each});"
               f" p99 at half that rate {p99 / 1000:.1f} ms")
+    for a, b in (("postgres", "sqlite"), ("postgres-before", "sqlite-before"),
+                 ("postgres", "postgres-before")):
+        if a in BACKENDS and b in BACKENDS:
+            ratios = sorted(r[a][0] / r[b][0] for r in rounds)
+            print(f"  {a} / {b}: {statistics.median(ratios):.2f}"
+                  f" ({ratios[0]:.2f}-{ratios[-1]:.2f} over the rounds)")
+    if FAILOVERS <= 0:
+        return
     times = failovers()
     print(f"\nfail-over (failover_timeout 2 s), kill -9 to the first late step delivered,"
           f" {len(times)} runs: median {statistics.median(times):.2f} s,"

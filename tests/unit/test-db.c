@@ -5,14 +5,17 @@
  * cache; RETURNING id and the changed rows; errors as -errno (unique key, other
  * constraints, bad SQL, a parameter out of range); transactions and savepoints; the ?N
  * translation; and, on PostgreSQL, a connection killed by the server (the next call
- * reconnects, a lost transaction must be rolled back first), a read-only server (EROFS)
- * and target_session_attrs passed to libpq as given. */
+ * reconnects, a lost transaction must be rolled back first), a read-only server (EROFS),
+ * target_session_attrs passed to libpq as given, a read sent behind queued statements, and
+ * the asynchronous COMMIT (test_pg_async_*: its outcome read by a later read or by pumping
+ * the socket, a transaction begun behind it, a failed queued write, a killed connection). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -515,6 +518,216 @@ static void test_pg_connection_lost_with_queued_writes(void **state)
     assert_int_equal(count(db), 1);
 }
 
+/* The asynchronous commit (db_commit_async): each outcome as its done records it. */
+struct outcome {
+    int calls;
+    int rc;
+    int order; /* the value of next_order at the call */
+    char msg[sizeof(((struct slad_error *)0)->msg)];
+};
+
+static int next_order;
+
+static void record_outcome(void *arg, int rc, const struct slad_error *err)
+{
+    struct outcome *o = arg;
+    o->calls++;
+    o->rc = rc;
+    o->order = ++next_order;
+    snprintf(o->msg, sizeof(o->msg), "%s", err->msg);
+}
+
+/* What a loop does: wait for the socket as the driver asks, pump, until o has its outcome
+ * (bounded: 10 s). */
+static void pump_until(struct db *db, const struct outcome *o)
+{
+    for (int i = 0; i < 1000 && o->calls == 0; i++) {
+        int fd = db_async_socket(db);
+        int wants = db_async_wants(db);
+        if (fd >= 0 && wants) {
+            struct pollfd p = {.fd = fd,
+                               .events = (short)((wants & DB_WANT_READ ? POLLIN : 0) |
+                                                 (wants & DB_WANT_WRITE ? POLLOUT : 0))};
+            poll(&p, 1, 10);
+        }
+        db_async_pump(db);
+    }
+    assert_int_equal(o->calls, 1);
+}
+
+static int64_t backend_pid(struct db *db)
+{
+    return testdb_value(db, "SELECT pg_backend_pid()");
+}
+
+static void terminate(struct db *other, int64_t pid)
+{
+    char sql[96];
+    snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%lld)::int", (long long)pid);
+    assert_int_equal(testdb_value(other, sql), 1);
+}
+
+/* A commit sent, then a read: the read waits for the COMMIT's answer first and reports it
+ * to its done; a commit read by the loop's pump. */
+static void test_pg_async_commit_then_read(void **state)
+{
+    struct db *db = *state;
+    struct slad_error err = {{0}};
+    struct outcome o = {0};
+    assert_int_equal(db_begin(db, &err), 0);
+    assert_int_equal(queue_insert(db, "a", 1, &err), 0);
+    assert_int_equal(db_commit_async(db, record_outcome, &o, &err), 0);
+    assert_false(db_in_transaction(db)); /* over, from the caller's side */
+    assert_int_equal(db_async_in_flight(db), 1);
+    assert_true(db_async_socket(db) >= 0);
+    assert_int_equal(o.calls, 0); /* nothing waited for */
+    assert_int_equal(count(db), 1);
+    assert_int_equal(o.calls, 1);
+    assert_int_equal(o.rc, 0);
+    assert_int_equal(db_async_in_flight(db), 0);
+    assert_int_equal(db_async_socket(db), -1);
+
+    struct outcome p = {0};
+    assert_int_equal(db_begin(db, &err), 0);
+    assert_true(insert(db, "b", 2, NULL, &err) > 0);
+    assert_int_equal(db_commit_async(db, record_outcome, &p, &err), 0);
+    assert_true(db_async_wants(db) & DB_WANT_READ);
+    pump_until(db, &p);
+    assert_int_equal(p.rc, 0);
+    assert_int_equal(db_async_wants(db), 0);
+    assert_int_equal(count(db), 2);
+
+    /* SQLite's commits stay synchronous. */
+    assert_int_equal(db_commit_async(db, record_outcome, &p, &err), -EIO); /* none open */
+}
+
+/* The next batch begins behind a commit in flight (BEGIN, SAVEPOINT queued in the same
+ * pipeline) and commits behind it: outcomes in commit order. */
+static void test_pg_async_next_batch_behind(void **state)
+{
+    struct db *db = *state;
+    struct slad_error err = {{0}};
+    struct outcome first = {0}, second = {0};
+    assert_int_equal(db_begin(db, &err), 0);
+    assert_int_equal(queue_insert(db, "one", 1, &err), 0);
+    assert_int_equal(db_commit_async(db, record_outcome, &first, &err), 0);
+    assert_int_equal(db_begin(db, &err), 0);
+    assert_true(db_in_transaction(db));
+    assert_int_equal(db_savepoint(db, "op", &err), 0);
+    assert_int_equal(queue_insert(db, "two", 2, &err), 0);
+    assert_int_equal(first.calls, 0);                /* nothing waited for yet */
+    assert_int_equal(db_release(db, "op", &err), 0); /* waits: the first outcome is read */
+    assert_int_equal(first.calls, 1);
+    assert_int_equal(db_commit_async(db, record_outcome, &second, &err), 0);
+    pump_until(db, &second);
+    assert_int_equal(first.rc, 0);
+    assert_int_equal(second.rc, 0);
+    assert_true(first.order < second.order);
+    assert_int_equal(count(db), 2);
+
+    /* Two commits in flight at once, no read between: both pumped, in order. */
+    struct outcome third = {0}, fourth = {0};
+    assert_int_equal(db_begin(db, &err), 0);
+    assert_int_equal(queue_insert(db, "three", 3, &err), 0);
+    assert_int_equal(db_commit_async(db, record_outcome, &third, &err), 0);
+    assert_int_equal(db_begin(db, &err), 0);
+    assert_int_equal(queue_insert(db, "four", 4, &err), 0);
+    assert_int_equal(db_commit_async(db, record_outcome, &fourth, &err), 0);
+    assert_int_equal(db_async_in_flight(db), 2);
+    pump_until(db, &fourth);
+    assert_int_equal(third.calls, 1);
+    assert_true(third.order < fourth.order);
+    assert_int_equal(third.rc, 0);
+    assert_int_equal(fourth.rc, 0);
+    assert_int_equal(count(db), 4);
+}
+
+/* A queued write fails, then the commit is sent: the COMMIT answers ROLLBACK, the commit
+ * fails with the write's error, nothing of the transaction is written, and the next
+ * transaction (begun behind it) is unharmed. */
+static void test_pg_async_failing_write_then_commit(void **state)
+{
+    struct db *db = *state;
+    struct slad_error err = {{0}};
+    assert_true(insert(db, "taken", 1, NULL, &err) > 0);
+    struct outcome o = {0}, next = {0};
+    assert_int_equal(db_begin(db, &err), 0);
+    assert_int_equal(queue_insert(db, "new", 1, &err), 0);
+    assert_int_equal(queue_insert(db, "taken", 2, &err), 0); /* a duplicate */
+    assert_int_equal(queue_insert(db, "after", 3, &err), 0); /* skipped: aborted */
+    assert_int_equal(db_commit_async(db, record_outcome, &o, &err), 0);
+    assert_false(db_in_transaction(db));
+    assert_int_equal(db_begin(db, &err), 0);
+    assert_int_equal(queue_insert(db, "next", 4, &err), 0);
+    assert_int_equal(db_commit_async(db, record_outcome, &next, &err), 0);
+    pump_until(db, &next);
+    assert_int_equal(o.rc, -EEXIST);
+    assert_non_null(strstr(o.msg, "queueing an item failed"));
+    assert_int_equal(next.rc, 0);
+    assert_false(db_in_transaction(db));
+    assert_int_equal(count(db), 2); /* taken, next */
+    assert_int_equal(testdb_value(db, "SELECT count(*) FROM items WHERE name = 'new'"), 0);
+}
+
+/* A read sent behind queued statements (BEGIN, SAVEPOINT, writes) in the pipeline: it sees
+ * them, and a failure among them is its own answer, naming the queued write. */
+static void test_pg_read_behind_queued(void **state)
+{
+    struct db *db = *state;
+    struct slad_error err = {{0}};
+    assert_int_equal(db_begin(db, &err), 0);
+    assert_int_equal(db_savepoint(db, "op", &err), 0);
+    assert_int_equal(queue_insert(db, "x", 1, &err), 0);
+    assert_int_equal(count(db), 1);
+    assert_int_equal(db_release(db, "op", &err), 0);
+    assert_int_equal(db_commit(db, &err), 0);
+
+    assert_int_equal(db_begin(db, &err), 0);
+    assert_int_equal(db_savepoint(db, "op", &err), 0);
+    assert_int_equal(queue_insert(db, "x", 2, &err), 0); /* a duplicate */
+    assert_int_equal(count_or_error(db, &err), -EEXIST);
+    assert_non_null(strstr(err.msg, "queueing an item failed"));
+    assert_int_equal(db_rollback_to(db, "op", &err), 0); /* the operation undone */
+    assert_int_equal(queue_insert(db, "y", 3, &err), 0);
+    assert_int_equal(db_commit(db, &err), 0);
+    assert_int_equal(count(db), 2);
+}
+
+/* The connection is killed with a commit in flight (held behind a row lock, so that it
+ * cannot be done first): its done fails with ENOTCONN, so does a transaction begun behind
+ * it, and nothing of either is written; the next call reconnects. */
+static void test_pg_async_commit_connection_killed(void **state)
+{
+    struct db *db = *state;
+    struct slad_error err = {{0}};
+    struct db *other = testdb_open();
+    int64_t pid = backend_pid(db);
+    testdb_exec(other, "BEGIN");
+    testdb_exec(other, "INSERT INTO items (name, n) VALUES ('held', 0)");
+    struct outcome o = {0};
+    assert_int_equal(db_begin(db, &err), 0);
+    assert_int_equal(queue_insert(db, "mine", 1, &err), 0);
+    assert_int_equal(queue_insert(db, "held", 1, &err), 0); /* waits for other's row */
+    assert_int_equal(db_commit_async(db, record_outcome, &o, &err), 0);
+    assert_int_equal(db_begin(db, &err), 0); /* the next batch, behind it */
+    for (int i = 0; i < 20; i++) /* the server has the statements: they wait on the lock */
+        db_async_pump(db);
+    usleep(100 * 1000);
+    assert_int_equal(o.calls, 0);
+    terminate(other, pid);
+    testdb_exec(other, "ROLLBACK");
+    db_close(other);
+    pump_until(db, &o);
+    assert_int_equal(o.rc, -ENOTCONN);
+    assert_non_null(strstr(o.msg, "connection lost"));
+    /* The transaction begun behind it is lost too: refused until rolled back. */
+    assert_true(db_in_transaction(db));
+    assert_int_equal(queue_insert(db, "alone", 1, &err), -ENOTCONN);
+    assert_int_equal(db_commit_async(db, record_outcome, &o, &err), -ENOTCONN);
+    assert_int_equal(db_rollback(db, &err), 0);
+    assert_int_equal(count(db), 0);
+}
+
 static void test_pg_read_only_server(void **state)
 {
     struct db *db = *state;
@@ -561,6 +774,11 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_pg_connection_lost_with_queued_writes, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_pg_read_behind_queued, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pg_async_commit_then_read, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pg_async_next_batch_behind, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pg_async_failing_write_then_commit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pg_async_commit_connection_killed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_read_only_server, setup, teardown),
         cmocka_unit_test(test_pg_target_session_attrs),
     };
