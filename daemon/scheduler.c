@@ -222,6 +222,16 @@ void scheduler_stop(struct scheduler *sc)
     ev_timer_stop(sc->loop, &sc->timer);
 }
 
+struct release_wait {
+    struct batch_waiter waiter; /* first: release_done casts back */
+    bool committed;
+};
+
+static void release_done(struct batch_waiter *w, bool committed)
+{
+    ((struct release_wait *)w)->committed = committed;
+}
+
 void scheduler_release(struct scheduler *sc)
 {
     scheduler_stop(sc);
@@ -237,11 +247,17 @@ void scheduler_release(struct scheduler *sc)
         r = store_lease_release(sc->store, sc->holder, fencing, now_ms, &err);
     if (r >= 0) {
         batch_mark_dirty(sc->batch);
-        if (batch_commit(sc->batch) < 0) {
+        /* The outcome waited for here (PostgreSQL's COMMIT is asynchronous): the commit's
+         * hook must run before the caller frees what it reaches. */
+        struct release_wait w = {.waiter.done = release_done};
+        batch_wait(sc->batch, &w.waiter);
+        batch_flush(sc->batch);
+        if (!w.committed) {
             r = -EIO;
             snprintf(err.msg, sizeof(err.msg), "%s", batch_last_error(sc->batch));
         }
     }
+    batch_flush(sc->batch); /* a failed attempt's transaction too */
     lease_release(&sc->lease, timers_now_ms(sc->loop));
     metrics_lease(sc->metrics, false, fencing);
     if (r == 1)
