@@ -25,8 +25,8 @@ struct pwcheck {
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake;
-    struct pwcheck_job *todo, **todo_tail, *finished;
-    unsigned queued, queue_max; /* queued: submitted and not yet called back */
+    struct pwcheck_job *queued, **queued_tail, *finished;
+    unsigned in_flight, queue_max; /* in_flight: submitted and not yet called back */
     bool stop;
 };
 
@@ -62,14 +62,14 @@ static void *worker(void *arg)
     struct pwcheck *p = arg;
     pthread_mutex_lock(&p->lock);
     for (;;) {
-        while (!p->todo && !p->stop)
+        while (!p->queued && !p->stop)
             pthread_cond_wait(&p->wake, &p->lock);
         if (p->stop)
             break;
-        struct pwcheck_job *job = p->todo;
-        p->todo = job->next;
-        if (!p->todo)
-            p->todo_tail = &p->todo;
+        struct pwcheck_job *job = p->queued;
+        p->queued = job->next;
+        if (!p->queued)
+            p->queued_tail = &p->queued;
         pthread_mutex_unlock(&p->lock);
         job->match = verify(job->password, job->hash);
         pthread_mutex_lock(&p->lock);
@@ -99,7 +99,7 @@ static void async_cb(struct ev_loop *loop, ev_async *w, int revents)
     while (ordered) {
         struct pwcheck_job *job = ordered;
         ordered = job->next;
-        p->queued--;
+        p->in_flight--;
         if (job->done)
             job->done(job->userdata, job->match);
         job_free(job);
@@ -113,7 +113,7 @@ struct pwcheck *pwcheck_new(struct ev_loop *loop, unsigned queue_max)
         return NULL;
     p->loop = loop;
     p->queue_max = queue_max;
-    p->todo_tail = &p->todo;
+    p->queued_tail = &p->queued;
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->wake, NULL);
     ev_async_init(&p->async, async_cb);
@@ -150,7 +150,7 @@ void pwcheck_free(struct pwcheck *p)
     pthread_cond_signal(&p->wake);
     pthread_mutex_unlock(&p->lock);
     pthread_join(p->thread, NULL);
-    free_list(p->todo);
+    free_list(p->queued);
     free_list(p->finished);
     ev_ref(p->loop);
     ev_async_stop(p->loop, &p->async);
@@ -162,7 +162,7 @@ void pwcheck_free(struct pwcheck *p)
 struct pwcheck_job *pwcheck_submit(struct pwcheck *p, const char *password, const char *hash,
                                    pwcheck_done_fn *done, void *userdata, bool *ret_busy)
 {
-    *ret_busy = p->queued >= p->queue_max;
+    *ret_busy = p->in_flight >= p->queue_max;
     if (*ret_busy)
         return NULL;
     struct pwcheck_job *job = calloc(1, sizeof(*job));
@@ -176,10 +176,10 @@ struct pwcheck_job *pwcheck_submit(struct pwcheck *p, const char *password, cons
     }
     job->done = done;
     job->userdata = userdata;
-    p->queued++;
+    p->in_flight++;
     pthread_mutex_lock(&p->lock);
-    *p->todo_tail = job;
-    p->todo_tail = &job->next;
+    *p->queued_tail = job;
+    p->queued_tail = &job->next;
     pthread_cond_signal(&p->wake);
     pthread_mutex_unlock(&p->lock);
     return job;

@@ -55,11 +55,12 @@ struct reader {
     ev_async async;
     pthread_mutex_t mu;
     pthread_cond_t wake;
-    /* Guarded by mu. */
-    struct reader_job *todo, **todo_tail, *finished, **finished_tail;
+    /* Guarded by mu: jobs waiting for a thread (queued), answers waiting for the loop
+     * (finished). */
+    struct reader_job *queued, **queued_tail, *finished, **finished_tail;
     bool quit;
     /* The loop's. */
-    unsigned queued, queue_max; /* submitted and not yet called back */
+    unsigned in_flight, queue_max; /* submitted and not yet called back */
     unsigned n_threads;
     struct reader_thread threads[READER_THREADS_MAX];
 };
@@ -109,14 +110,14 @@ static void *run(void *arg)
     be_nicer();
     pthread_mutex_lock(&r->mu);
     for (;;) {
-        while (!r->todo && !r->quit)
+        while (!r->queued && !r->quit)
             pthread_cond_wait(&r->wake, &r->mu);
         if (r->quit)
             break;
-        struct reader_job *job = r->todo;
-        r->todo = job->next;
-        if (!r->todo)
-            r->todo_tail = &r->todo;
+        struct reader_job *job = r->queued;
+        r->queued = job->next;
+        if (!r->queued)
+            r->queued_tail = &r->queued;
         job->next = NULL;
         t->running = true;
         pthread_mutex_unlock(&r->mu);
@@ -148,7 +149,7 @@ static void call_back(struct reader *r, struct reader_job *list)
     while (list) {
         struct reader_job *job = list;
         list = job->next;
-        r->queued--;
+        r->in_flight--;
         if (job->failed)
             log_err("store", "a reader cannot start a read: %s", job->err.msg);
         if (!job->resp.status && !job->resp.body) {
@@ -187,7 +188,7 @@ int reader_new(struct ev_loop *loop, struct store *store, unsigned threads, unsi
         return slad_error_set(reterr, ENOMEM, "readers: out of memory");
     r->loop = loop;
     r->queue_max = queue_max;
-    r->todo_tail = &r->todo;
+    r->queued_tail = &r->queued;
     r->finished_tail = &r->finished;
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->wake, NULL);
@@ -222,9 +223,9 @@ void reader_free(struct reader *r)
         return;
     pthread_mutex_lock(&r->mu);
     r->quit = true;
-    struct reader_job *waiting = r->todo;
-    r->todo = NULL;
-    r->todo_tail = &r->todo;
+    struct reader_job *waiting = r->queued;
+    r->queued = NULL;
+    r->queued_tail = &r->queued;
     /* A running statement stops at its next step; the thread then answers "stopping". */
     for (unsigned i = 0; i < r->n_threads; i++)
         if (r->threads[i].running)
@@ -250,7 +251,7 @@ void reader_free(struct reader *r)
 struct reader_job *reader_submit(struct reader *r, struct api_read *rd, reader_done_fn *done,
                                  void *userdata, bool *ret_busy)
 {
-    *ret_busy = r->queued >= r->queue_max;
+    *ret_busy = r->in_flight >= r->queue_max;
     struct reader_job *job = *ret_busy ? NULL : calloc(1, sizeof(*job));
     if (!job) {
         api_read_free(rd);
@@ -259,10 +260,10 @@ struct reader_job *reader_submit(struct reader *r, struct api_read *rd, reader_d
     job->rd = rd;
     job->done = done;
     job->userdata = userdata;
-    r->queued++;
+    r->in_flight++;
     pthread_mutex_lock(&r->mu);
-    *r->todo_tail = job;
-    r->todo_tail = &job->next;
+    *r->queued_tail = job;
+    r->queued_tail = &job->next;
     pthread_cond_signal(&r->wake);
     pthread_mutex_unlock(&r->mu);
     return job;
@@ -274,7 +275,7 @@ void reader_cancel(struct reader_job *job)
         job->done = NULL;
 }
 
-unsigned reader_queued(const struct reader *r)
+unsigned reader_in_flight(const struct reader *r)
 {
-    return r ? r->queued : 0;
+    return r ? r->in_flight : 0;
 }
