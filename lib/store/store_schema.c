@@ -86,6 +86,7 @@
  * Migrations: migrations[i] brings user_version i to i + 1; store_open applies the missing
  * ones in one transaction and refuses a database newer than the table. Never edit a
  * released migration: append a new one. */
+#include "migration_sql.h"
 #include "store.h"
 #include "store_internal.h"
 
@@ -330,12 +331,7 @@ static const char *const migrations[] = {
      * board's late clocks get a partial index that only those clocks are in.
      * history.more_entries: the entries an operation recorded after the row's own, in
      * one row (store_history.c): a ticket's creation wrote four rows. */
-    "DROP INDEX tickets_status;"
-    "DROP INDEX clocks_state;"
-    "DROP INDEX clocks_report;"
-    "CREATE INDEX clocks_late ON clocks (ticket_id)"
-    " WHERE state = 'breached' OR (state = 'paused' AND paused_breached <> 0);"
-    "ALTER TABLE history ADD COLUMN more_entries TEXT;",
+    MIGRATION_SQL_12,
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
