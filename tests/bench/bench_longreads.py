@@ -35,6 +35,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 sys.path.insert(0, HERE)
 from conftest import Client  # noqa: E402
+import history_db  # noqa: E402
 from populate import FROM, TO, bench_daemon, now_ms, populate_year, prepared  # noqa: E402
 
 SIZES = [int(x) for x in os.environ.get("BENCH_SIZES", "10000,100000,1000000").split(",")]
@@ -181,11 +182,7 @@ def run_mode(d, env, reads):
         time.sleep(0.5)
     finally:
         d.stop()
-    con = sqlite3.connect(f"file:{d.db_path}?mode=ro", uri=True)
-    lags = [r[0] for r in con.execute(
-        "SELECT created_ms - at_ms FROM history WHERE kind = 'step' AND at_ms BETWEEN ? AND ?",
-        (ats[0], ats[-1]))]
-    con.close()
+    lags = history_db.step_lags(d.db_path, ats[0], ats[-1])
     res = {"lags": lags, "health": [t * 1000 for t in health.times],
            "health_failures": health.failures, "load": (load0, load1), "csv_rows": csv_rows}
     if reads:

@@ -161,14 +161,6 @@ BURST_ROWS = (" FROM history WHERE id > ?1 AND at_ms = ?2 AND (kind = 'step'"
 BURST_ROWS_BEFORE_12 = " FROM history WHERE id > ?1 AND at_ms = ?2 AND kind = 'step'"
 
 
-def step_lags(db, first_ms, last_ms):
-    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    rows = history_db.entries(con, "at_ms BETWEEN ? AND ?", (first_ms, last_ms))
-    con.close()
-    return [e["created_ms"] - e["at_ms"] for e in rows
-            if e["kind"] == "step" and first_ms <= e["at_ms"] <= last_ms]
-
-
 def watch_burst(db, burst_ms, count, pid):
     """Seconds from burst_ms until count steps due then are committed, as a reader sees
     them (it reads only the rows added since its last look: it shares the 2 cores),
@@ -237,7 +229,7 @@ def run_scale(n, rss_empty_kb):
         out, _ = bare.communicate(timeout=120)
         m = dict(re.findall(r"(\w+)=([-\d.]+)", out))
         res["bare"] = {k: float(v) for k, v in m.items()}
-        lags = step_lags(db, t0_ms, t0_ms + WINDOW_S * 1000)
+        lags = history_db.step_lags(db, t0_ms, t0_ms + WINDOW_S * 1000)
         assert len(lags) >= late, f"only {len(lags)} of {late} steps fired"
         res["lag"] = quantiles(lags)
         res["early"] = sum(1 for x in lags if x < 0)
