@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "failpoint.h"
+#include "jobqueue.h"
 #include "log.h"
 #include "store.h"
 #include "store_reader.h"
@@ -30,7 +31,7 @@
 #define READER_NICE 19
 
 struct reader_job {
-    struct reader_job *next;
+    struct jobqueue_link link; /* in queued, then in finished */
     struct api_read *rd;
     struct api_response resp; /* the answer, written by the thread that ran it */
     reader_done_fn *done;     /* NULL once cancelled */
@@ -57,7 +58,7 @@ struct reader {
     pthread_cond_t wake;
     /* Guarded by mu: jobs waiting for a thread (queued), answers waiting for the loop
      * (finished). */
-    struct reader_job *queued, **queued_tail, *finished, **finished_tail;
+    struct jobqueue queued, finished;
     bool quit;
     /* The loop's. */
     unsigned in_flight, queue_max; /* submitted and not yet called back */
@@ -110,15 +111,11 @@ static void *run(void *arg)
     be_nicer();
     pthread_mutex_lock(&r->mu);
     for (;;) {
-        while (!r->queued && !r->quit)
+        while (jobqueue_empty(&r->queued) && !r->quit)
             pthread_cond_wait(&r->wake, &r->mu);
         if (r->quit)
             break;
-        struct reader_job *job = r->queued;
-        r->queued = job->next;
-        if (!r->queued)
-            r->queued_tail = &r->queued;
-        job->next = NULL;
+        struct reader_job *job = JOBQUEUE_JOB(jobqueue_pop(&r->queued), struct reader_job, link);
         t->running = true;
         pthread_mutex_unlock(&r->mu);
         run_job(t, job);
@@ -128,8 +125,7 @@ static void *run(void *arg)
          * database failed. */
         if (r->quit)
             answer_stopping(&job->resp);
-        *r->finished_tail = job;
-        r->finished_tail = &job->next;
+        jobqueue_push(&r->finished, &job->link);
         ev_async_send(r->loop, &r->async);
     }
     pthread_mutex_unlock(&r->mu);
@@ -144,11 +140,11 @@ static void job_free(struct reader_job *job)
 }
 
 /* Call back (on the loop) every job of list, in order. */
-static void call_back(struct reader *r, struct reader_job *list)
+static void call_back(struct reader *r, struct jobqueue_link *list)
 {
     while (list) {
-        struct reader_job *job = list;
-        list = job->next;
+        struct reader_job *job = JOBQUEUE_JOB(list, struct reader_job, link);
+        list = list->next;
         r->in_flight--;
         if (job->failed)
             log_err("store", "a reader cannot start a read: %s", job->err.msg);
@@ -170,9 +166,7 @@ static void async_cb(struct ev_loop *loop, ev_async *w, int revents)
 {
     struct reader *r = w->data;
     pthread_mutex_lock(&r->mu);
-    struct reader_job *list = r->finished;
-    r->finished = NULL;
-    r->finished_tail = &r->finished;
+    struct jobqueue_link *list = jobqueue_take_all(&r->finished);
     pthread_mutex_unlock(&r->mu);
     call_back(r, list);
 }
@@ -188,8 +182,8 @@ int reader_new(struct ev_loop *loop, struct store *store, unsigned threads, unsi
         return slad_error_set(reterr, ENOMEM, "readers: out of memory");
     r->loop = loop;
     r->queue_max = queue_max;
-    r->queued_tail = &r->queued;
-    r->finished_tail = &r->finished;
+    jobqueue_init(&r->queued);
+    jobqueue_init(&r->finished);
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->wake, NULL);
     ev_async_init(&r->async, async_cb);
@@ -223,22 +217,20 @@ void reader_free(struct reader *r)
         return;
     pthread_mutex_lock(&r->mu);
     r->quit = true;
-    struct reader_job *waiting = r->queued;
-    r->queued = NULL;
-    r->queued_tail = &r->queued;
+    struct jobqueue_link *waiting = jobqueue_take_all(&r->queued);
     /* A running statement stops at its next step; the thread then answers "stopping". */
     for (unsigned i = 0; i < r->n_threads; i++)
         if (r->threads[i].running)
             store_reader_interrupt(r->threads[i].conn);
     pthread_cond_broadcast(&r->wake);
     pthread_mutex_unlock(&r->mu);
-    for (struct reader_job *job = waiting; job; job = job->next)
-        answer_stopping(&job->resp);
+    for (struct jobqueue_link *l = waiting; l; l = l->next)
+        answer_stopping(&JOBQUEUE_JOB(l, struct reader_job, link)->resp);
     call_back(r, waiting);
     for (unsigned i = 0; i < r->n_threads; i++)
         if (r->threads[i].started)
             pthread_join(r->threads[i].thread, NULL);
-    call_back(r, r->finished); /* the threads are gone: no lock needed */
+    call_back(r, jobqueue_take_all(&r->finished)); /* the threads are gone: no lock needed */
     for (unsigned i = 0; i < r->n_threads; i++)
         store_close(r->threads[i].conn);
     ev_ref(r->loop);
@@ -262,8 +254,7 @@ struct reader_job *reader_submit(struct reader *r, struct api_read *rd, reader_d
     job->userdata = userdata;
     r->in_flight++;
     pthread_mutex_lock(&r->mu);
-    *r->queued_tail = job;
-    r->queued_tail = &job->next;
+    jobqueue_push(&r->queued, &job->link);
     pthread_cond_signal(&r->wake);
     pthread_mutex_unlock(&r->mu);
     return job;
