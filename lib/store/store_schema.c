@@ -103,8 +103,8 @@
  * leaves the stored content alone: writable_schema, then a new schema cookie, which
  * store_migrate sets after every migration, so that connections read the schema again).
  * In SQLite's words only: PostgreSQL's IN list costs no such index. A database that a
- * build of before left at 12 with the IN list (the rewrite ran after the migration, in
- * a transaction of its own) keeps it: the same rule, only slower to check. */
+ * build of before left at 12 with the IN list gets these lines alone
+ * (at_12_without_rewrite). */
 #define OUTBOX_STATE_IN "CHECK (state IN (''pending'', ''sending'', ''sent'', ''dead''))"
 #define OUTBOX_STATE_CMP                                                                           \
     "CHECK (state = ''pending'' OR state = ''sending'' OR state = ''sent'' OR state = ''dead'')"
@@ -364,8 +364,8 @@ int store_schema_version(void)
     return N_MIGRATIONS;
 }
 
-/* The integer a PRAGMA (user_version, schema_version) answers. */
-static int read_pragma(sqlite3 *db, const char *sql, int *ret, struct slad_error *reterr)
+/* The integer a PRAGMA (user_version, schema_version) or a count answers. */
+static int read_int(sqlite3 *db, const char *sql, int *ret, struct slad_error *reterr)
 {
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
@@ -383,7 +383,7 @@ static int read_pragma(sqlite3 *db, const char *sql, int *ret, struct slad_error
 
 static int read_user_version(sqlite3 *db, int *ret, struct slad_error *reterr)
 {
-    return read_pragma(db, "PRAGMA user_version", ret, reterr);
+    return read_int(db, "PRAGMA user_version", ret, reterr);
 }
 
 /* A migration may rewrite sqlite_schema in place (writable_schema), which leaves the schema
@@ -394,7 +394,7 @@ static int read_user_version(sqlite3 *db, int *ret, struct slad_error *reterr)
 static int renew_schema_cookie(sqlite3 *db, struct slad_error *reterr)
 {
     int cookie = 0;
-    int r = read_pragma(db, "PRAGMA schema_version", &cookie, reterr);
+    int r = read_int(db, "PRAGMA schema_version", &cookie, reterr);
     if (r < 0)
         return r;
     char pragma[64];
@@ -402,13 +402,30 @@ static int renew_schema_cookie(sqlite3 *db, struct slad_error *reterr)
     return store_exec(db, pragma, "renewing the schema cookie", reterr);
 }
 
+/* Whether db is at version 12 without migration 12's last lines: builds of before ran the
+ * outbox's rewrite after the migration, in a transaction of its own (an open that failed
+ * between the two, or a build that had the migration without the rewrite, left it out).
+ * Read only at version 12: any database that goes through migration 12 now has it. */
+static int at_12_without_rewrite(sqlite3 *db, int version, int *ret, struct slad_error *reterr)
+{
+    *ret = 0;
+    if (version != 12)
+        return 0;
+    return read_int(db,
+                    "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"
+                    " AND name = 'outbox' AND instr(sql, '" OUTBOX_STATE_IN "') > 0",
+                    ret, reterr);
+}
+
 int store_migrate(sqlite3 *db, const char *path, struct slad_error *reterr)
 {
-    int version = 0;
+    int version = 0, unfinished = 0;
     int r = read_user_version(db, &version, reterr);
+    if (r == 0)
+        r = at_12_without_rewrite(db, version, &unfinished, reterr);
     if (r < 0)
         return r;
-    if (version == N_MIGRATIONS)
+    if (version == N_MIGRATIONS && !unfinished)
         return 0;
     if (version < 0 || version > N_MIGRATIONS)
         return slad_error_set(reterr, ENOTSUP,
@@ -428,6 +445,13 @@ int store_migrate(sqlite3 *db, const char *path, struct slad_error *reterr)
                            path, version, N_MIGRATIONS);
         goto fail;
     }
+    r = at_12_without_rewrite(db, version, &unfinished, reterr); /* again, under the lock */
+    if (r == 0 && unfinished)
+        r = store_exec(db, OUTBOX_CHECK_AS_COMPARISONS, "finishing migration 12", reterr);
+    if (r == 0 && unfinished)
+        r = renew_schema_cookie(db, reterr);
+    if (r < 0)
+        goto fail;
     for (int v = version; v < N_MIGRATIONS; v++) {
         char op[64];
         snprintf(op, sizeof(op), "migrating the schema to version %d", v + 1);
