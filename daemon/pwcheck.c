@@ -9,10 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jobqueue.h"
 #include "log.h"
 
 struct pwcheck_job {
-    struct pwcheck_job *next;
+    struct jobqueue_link link; /* in queued, then in finished */
     char *password, *hash;
     bool match;
     pwcheck_done_fn *done; /* NULL once cancelled */
@@ -25,8 +26,8 @@ struct pwcheck {
     pthread_t thread;
     pthread_mutex_t lock;
     pthread_cond_t wake;
-    struct pwcheck_job *todo, **todo_tail, *finished;
-    unsigned queued, queue_max; /* queued: submitted and not yet called back */
+    struct jobqueue queued, finished;
+    unsigned in_flight, queue_max; /* in_flight: submitted and not yet called back */
     bool stop;
 };
 
@@ -62,19 +63,15 @@ static void *worker(void *arg)
     struct pwcheck *p = arg;
     pthread_mutex_lock(&p->lock);
     for (;;) {
-        while (!p->todo && !p->stop)
+        while (jobqueue_empty(&p->queued) && !p->stop)
             pthread_cond_wait(&p->wake, &p->lock);
         if (p->stop)
             break;
-        struct pwcheck_job *job = p->todo;
-        p->todo = job->next;
-        if (!p->todo)
-            p->todo_tail = &p->todo;
+        struct pwcheck_job *job = JOBQUEUE_JOB(jobqueue_pop(&p->queued), struct pwcheck_job, link);
         pthread_mutex_unlock(&p->lock);
         job->match = verify(job->password, job->hash);
         pthread_mutex_lock(&p->lock);
-        job->next = p->finished;
-        p->finished = job;
+        jobqueue_push(&p->finished, &job->link);
         ev_async_send(p->loop, &p->async);
     }
     pthread_mutex_unlock(&p->lock);
@@ -85,21 +82,12 @@ static void async_cb(struct ev_loop *loop, ev_async *w, int revents)
 {
     struct pwcheck *p = w->data;
     pthread_mutex_lock(&p->lock);
-    struct pwcheck_job *list = p->finished;
-    p->finished = NULL;
+    struct jobqueue_link *list = jobqueue_take_all(&p->finished);
     pthread_mutex_unlock(&p->lock);
-    /* The list is newest first: call back in submission order. */
-    struct pwcheck_job *ordered = NULL;
-    while (list) {
-        struct pwcheck_job *next = list->next;
-        list->next = ordered;
-        ordered = list;
-        list = next;
-    }
-    while (ordered) {
-        struct pwcheck_job *job = ordered;
-        ordered = job->next;
-        p->queued--;
+    while (list) { /* in submission order: one worker finishes them in turn */
+        struct pwcheck_job *job = JOBQUEUE_JOB(list, struct pwcheck_job, link);
+        list = list->next;
+        p->in_flight--;
         if (job->done)
             job->done(job->userdata, job->match);
         job_free(job);
@@ -113,7 +101,8 @@ struct pwcheck *pwcheck_new(struct ev_loop *loop, unsigned queue_max)
         return NULL;
     p->loop = loop;
     p->queue_max = queue_max;
-    p->todo_tail = &p->todo;
+    jobqueue_init(&p->queued);
+    jobqueue_init(&p->finished);
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->wake, NULL);
     ev_async_init(&p->async, async_cb);
@@ -132,13 +121,10 @@ struct pwcheck *pwcheck_new(struct ev_loop *loop, unsigned queue_max)
     return p;
 }
 
-static void free_list(struct pwcheck_job *job)
+static void free_all(struct jobqueue *q)
 {
-    while (job) {
-        struct pwcheck_job *next = job->next;
-        job_free(job);
-        job = next;
-    }
+    for (struct jobqueue_link *l; (l = jobqueue_pop(q));)
+        job_free(JOBQUEUE_JOB(l, struct pwcheck_job, link));
 }
 
 void pwcheck_free(struct pwcheck *p)
@@ -150,8 +136,8 @@ void pwcheck_free(struct pwcheck *p)
     pthread_cond_signal(&p->wake);
     pthread_mutex_unlock(&p->lock);
     pthread_join(p->thread, NULL);
-    free_list(p->todo);
-    free_list(p->finished);
+    free_all(&p->queued);
+    free_all(&p->finished);
     ev_ref(p->loop);
     ev_async_stop(p->loop, &p->async);
     pthread_mutex_destroy(&p->lock);
@@ -162,7 +148,7 @@ void pwcheck_free(struct pwcheck *p)
 struct pwcheck_job *pwcheck_submit(struct pwcheck *p, const char *password, const char *hash,
                                    pwcheck_done_fn *done, void *userdata, bool *ret_busy)
 {
-    *ret_busy = p->queued >= p->queue_max;
+    *ret_busy = p->in_flight >= p->queue_max;
     if (*ret_busy)
         return NULL;
     struct pwcheck_job *job = calloc(1, sizeof(*job));
@@ -176,10 +162,9 @@ struct pwcheck_job *pwcheck_submit(struct pwcheck *p, const char *password, cons
     }
     job->done = done;
     job->userdata = userdata;
-    p->queued++;
+    p->in_flight++;
     pthread_mutex_lock(&p->lock);
-    *p->todo_tail = job;
-    p->todo_tail = &job->next;
+    jobqueue_push(&p->queued, &job->link);
     pthread_cond_signal(&p->wake);
     pthread_mutex_unlock(&p->lock);
     return job;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "failpoint.h"
+#include "jobqueue.h"
 #include "log.h"
 #include "store.h"
 #include "store_reader.h"
@@ -30,7 +31,7 @@
 #define READER_NICE 19
 
 struct reader_job {
-    struct reader_job *next;
+    struct jobqueue_link link; /* in queued, then in finished */
     struct api_read *rd;
     struct api_response resp; /* the answer, written by the thread that ran it */
     reader_done_fn *done;     /* NULL once cancelled */
@@ -55,11 +56,12 @@ struct reader {
     ev_async async;
     pthread_mutex_t mu;
     pthread_cond_t wake;
-    /* Guarded by mu. */
-    struct reader_job *todo, **todo_tail, *finished, **finished_tail;
+    /* Guarded by mu: jobs waiting for a thread (queued), answers waiting for the loop
+     * (finished). */
+    struct jobqueue queued, finished;
     bool quit;
     /* The loop's. */
-    unsigned queued, queue_max; /* submitted and not yet called back */
+    unsigned in_flight, queue_max; /* submitted and not yet called back */
     unsigned n_threads;
     struct reader_thread threads[READER_THREADS_MAX];
 };
@@ -109,15 +111,11 @@ static void *run(void *arg)
     be_nicer();
     pthread_mutex_lock(&r->mu);
     for (;;) {
-        while (!r->todo && !r->quit)
+        while (jobqueue_empty(&r->queued) && !r->quit)
             pthread_cond_wait(&r->wake, &r->mu);
         if (r->quit)
             break;
-        struct reader_job *job = r->todo;
-        r->todo = job->next;
-        if (!r->todo)
-            r->todo_tail = &r->todo;
-        job->next = NULL;
+        struct reader_job *job = JOBQUEUE_JOB(jobqueue_pop(&r->queued), struct reader_job, link);
         t->running = true;
         pthread_mutex_unlock(&r->mu);
         run_job(t, job);
@@ -127,8 +125,7 @@ static void *run(void *arg)
          * database failed. */
         if (r->quit)
             answer_stopping(&job->resp);
-        *r->finished_tail = job;
-        r->finished_tail = &job->next;
+        jobqueue_push(&r->finished, &job->link);
         ev_async_send(r->loop, &r->async);
     }
     pthread_mutex_unlock(&r->mu);
@@ -143,12 +140,12 @@ static void job_free(struct reader_job *job)
 }
 
 /* Call back (on the loop) every job of list, in order. */
-static void call_back(struct reader *r, struct reader_job *list)
+static void call_back(struct reader *r, struct jobqueue_link *list)
 {
     while (list) {
-        struct reader_job *job = list;
-        list = job->next;
-        r->queued--;
+        struct reader_job *job = JOBQUEUE_JOB(list, struct reader_job, link);
+        list = list->next;
+        r->in_flight--;
         if (job->failed)
             log_err("store", "a reader cannot start a read: %s", job->err.msg);
         if (!job->resp.status && !job->resp.body) {
@@ -169,9 +166,7 @@ static void async_cb(struct ev_loop *loop, ev_async *w, int revents)
 {
     struct reader *r = w->data;
     pthread_mutex_lock(&r->mu);
-    struct reader_job *list = r->finished;
-    r->finished = NULL;
-    r->finished_tail = &r->finished;
+    struct jobqueue_link *list = jobqueue_take_all(&r->finished);
     pthread_mutex_unlock(&r->mu);
     call_back(r, list);
 }
@@ -187,8 +182,8 @@ int reader_new(struct ev_loop *loop, struct store *store, unsigned threads, unsi
         return slad_error_set(reterr, ENOMEM, "readers: out of memory");
     r->loop = loop;
     r->queue_max = queue_max;
-    r->todo_tail = &r->todo;
-    r->finished_tail = &r->finished;
+    jobqueue_init(&r->queued);
+    jobqueue_init(&r->finished);
     pthread_mutex_init(&r->mu, NULL);
     pthread_cond_init(&r->wake, NULL);
     ev_async_init(&r->async, async_cb);
@@ -222,22 +217,20 @@ void reader_free(struct reader *r)
         return;
     pthread_mutex_lock(&r->mu);
     r->quit = true;
-    struct reader_job *waiting = r->todo;
-    r->todo = NULL;
-    r->todo_tail = &r->todo;
+    struct jobqueue_link *waiting = jobqueue_take_all(&r->queued);
     /* A running statement stops at its next step; the thread then answers "stopping". */
     for (unsigned i = 0; i < r->n_threads; i++)
         if (r->threads[i].running)
             store_reader_interrupt(r->threads[i].conn);
     pthread_cond_broadcast(&r->wake);
     pthread_mutex_unlock(&r->mu);
-    for (struct reader_job *job = waiting; job; job = job->next)
-        answer_stopping(&job->resp);
+    for (struct jobqueue_link *l = waiting; l; l = l->next)
+        answer_stopping(&JOBQUEUE_JOB(l, struct reader_job, link)->resp);
     call_back(r, waiting);
     for (unsigned i = 0; i < r->n_threads; i++)
         if (r->threads[i].started)
             pthread_join(r->threads[i].thread, NULL);
-    call_back(r, r->finished); /* the threads are gone: no lock needed */
+    call_back(r, jobqueue_take_all(&r->finished)); /* the threads are gone: no lock needed */
     for (unsigned i = 0; i < r->n_threads; i++)
         store_close(r->threads[i].conn);
     ev_ref(r->loop);
@@ -250,7 +243,7 @@ void reader_free(struct reader *r)
 struct reader_job *reader_submit(struct reader *r, struct api_read *rd, reader_done_fn *done,
                                  void *userdata, bool *ret_busy)
 {
-    *ret_busy = r->queued >= r->queue_max;
+    *ret_busy = r->in_flight >= r->queue_max;
     struct reader_job *job = *ret_busy ? NULL : calloc(1, sizeof(*job));
     if (!job) {
         api_read_free(rd);
@@ -259,10 +252,9 @@ struct reader_job *reader_submit(struct reader *r, struct api_read *rd, reader_d
     job->rd = rd;
     job->done = done;
     job->userdata = userdata;
-    r->queued++;
+    r->in_flight++;
     pthread_mutex_lock(&r->mu);
-    *r->todo_tail = job;
-    r->todo_tail = &job->next;
+    jobqueue_push(&r->queued, &job->link);
     pthread_cond_signal(&r->wake);
     pthread_mutex_unlock(&r->mu);
     return job;
@@ -274,7 +266,7 @@ void reader_cancel(struct reader_job *job)
         job->done = NULL;
 }
 
-unsigned reader_queued(const struct reader *r)
+unsigned reader_in_flight(const struct reader *r)
 {
-    return r ? r->queued : 0;
+    return r ? r->in_flight : 0;
 }

@@ -51,6 +51,6 @@ struct reader_job *reader_submit(struct reader *r, struct api_read *rd, reader_d
 void reader_cancel(struct reader_job *job);
 
 /* Reads waiting or running (for the status line and tests). */
-unsigned reader_queued(const struct reader *r);
+unsigned reader_in_flight(const struct reader *r);
 
 #endif

@@ -8,6 +8,7 @@
  * (copy_db.c); test-schema-pg.c compares them. */
 #include "schema_pg.h"
 #include "lease_sql.h"
+#include "migration_sql.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -59,8 +60,8 @@ static const char schema[] =
     " PRIMARY KEY (ticket_id, name));"
     "CREATE INDEX clocks_risk ON clocks (risk_at_ms) WHERE state = 'running';"
     /* version 12: the board's late clocks only (clocks_state, clocks_report gone) */
-    "CREATE INDEX clocks_late ON clocks (ticket_id)"
-    " WHERE state = 'breached' OR (state = 'paused' AND paused_breached <> 0);"
+    MIGRATION_SQL_CLOCKS_LATE
+    /* version 3: the SLA report's covering index */
     "CREATE INDEX clocks_period ON clocks"
     " (reported_at_ms, name, state, elapsed_ms, policy, team, region, assignee);"
     "CREATE TABLE ticket_labels ("
@@ -267,12 +268,7 @@ int schema_pg_create(struct db *db, struct slad_error *reterr)
 static const char *const pg_migrations[] = {
     /* 11 -> 12: store_schema.c's 12 (indexes nothing reads dropped, the board's late
      * clocks, history.more_entries; PostgreSQL writes one entry per row, store_history.c) */
-    "DROP INDEX tickets_status;"
-    "DROP INDEX clocks_state;"
-    "DROP INDEX clocks_report;"
-    "CREATE INDEX clocks_late ON clocks (ticket_id)"
-    " WHERE state = 'breached' OR (state = 'paused' AND paused_breached <> 0);"
-    "ALTER TABLE history ADD COLUMN more_entries TEXT;",
+    MIGRATION_SQL_12,
     NULL,
 };
 _Static_assert(SCHEMA_PG_OLDEST + (int)(sizeof(pg_migrations) / sizeof(pg_migrations[0])) - 1 ==

@@ -25,16 +25,12 @@ const char *const store_board_statements[] = {sql_board_at_risk, sql_board_breac
 static int count_of(struct store *s, const char *sql, bool with_now, int64_t now_ms, int64_t *ret,
                     struct slad_error *reterr)
 {
-    static const char op[] = "counting the board";
     struct db_stmt *st = store_stmt(s, sql, reterr);
     if (!st)
         return -EIO;
     if (with_now)
         db_bind_int64(st, 1, now_ms);
-    int r = store_db_scalar(st, op, ret, reterr);
-    if (r == 0)
-        return slad_error_set(reterr, EIO, "database: %s failed: no row", op);
-    return r < 0 ? r : 0;
+    return store_db_one(st, "counting the board", ret, reterr);
 }
 
 int store_board_summary(struct store *s, int64_t now_ms, struct board_summary *ret,

@@ -87,6 +87,14 @@ int store_db_scalar(struct db_stmt *st, const char *op, int64_t *ret, struct sla
     return r;
 }
 
+int store_db_one(struct db_stmt *st, const char *op, int64_t *ret, struct slad_error *reterr)
+{
+    int r = store_db_scalar(st, op, ret, reterr);
+    if (r == 0)
+        return slad_error_set(reterr, EIO, "database: %s failed: no row", op);
+    return r < 0 ? r : 0;
+}
+
 int store_db_rows(struct db_stmt *st, const char *op, store_db_row_fn *fn, void *ctx,
                   struct slad_error *reterr)
 {

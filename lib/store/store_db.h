@@ -51,6 +51,9 @@ struct db_stmt *store_db_latest(struct store *s, const char *sql, int64_t id, si
 /* Step st (bound) once and reset it: 1 with column 0 of its row into *ret (a count, an
  * id), 0 when it has no row, -errno on failure. */
 int store_db_scalar(struct db_stmt *st, const char *op, int64_t *ret, struct slad_error *reterr);
+/* The same for a statement that always answers one row (a count, an EXISTS): 0 with its
+ * value in *ret; no row is a failure of the database (-EIO). */
+int store_db_one(struct db_stmt *st, const char *op, int64_t *ret, struct slad_error *reterr);
 
 /* Step st (bound) and call fn on each row until it returns non-zero, then reset st: 0, or
  * the first failure (fn's negative value or the database's). */

@@ -67,20 +67,14 @@ static int next_candidate(struct store *s, int64_t cutoff_ms, const struct store
 static int is_kept(struct store *s, int64_t id, int64_t cutoff_ms, bool *ret,
                    struct slad_error *reterr)
 {
-    static const char op[] = "checking a ticket past retention";
     struct db_stmt *st = store_stmt(s, sql_kept, reterr);
     if (!st)
         return -EIO;
     db_bind_int64(st, 1, id);
     db_bind_int64(st, 2, cutoff_ms);
-    int r = db_step(st, op, reterr);
-    if (r == 1) {
-        *ret = db_column_int64(st, 0) != 0;
-        r = 0;
-    } else if (r == 0) {
-        r = slad_error_set(reterr, EIO, "database: %s failed: no row", op);
-    }
-    db_reset(st);
+    int64_t kept = 0;
+    int r = store_db_one(st, "checking a ticket past retention", &kept, reterr);
+    *ret = kept != 0;
     return r;
 }
 

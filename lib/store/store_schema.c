@@ -1,6 +1,6 @@
 /* store_schema.c - the schema of slad's database and its migrations.
  *
- * Schema (version 10). Instants are INTEGER ms since the epoch, UTC; NULL = none.
+ * Schema (version 12). Instants are INTEGER ms since the epoch, UTC; NULL = none.
  *
  *   tickets   id INTEGER PRIMARY KEY, source, external_id (UNIQUE together: idempotent
  *             intake), title, description, severity, grade, region, team, assignee,
@@ -81,15 +81,38 @@
  *   (version 12) tickets_status, clocks_state and clocks_report dropped (nothing read
  *             them); clocks_late (ticket_id) WHERE breached or paused past its due, for
  *             the board; history.more_entries: the further entries of the operation that
- *             wrote the row (store_history.c), so that one operation writes one row.
+ *             wrote the row (store_history.c), so that one operation writes one row;
+ *             the outbox's CHECK on state as comparisons instead of an IN list (the same
+ *             rule; OUTBOX_CHECK_AS_COMPARISONS).
  *
  * Migrations: migrations[i] brings user_version i to i + 1; store_open applies the missing
  * ones in one transaction and refuses a database newer than the table. Never edit a
  * released migration: append a new one. */
+#include "migration_sql.h"
 #include "store.h"
 #include "store_internal.h"
 
 #include <stdio.h>
+
+/* The outbox's CHECK on state as version 1 wrote it, and the same rule as comparisons.
+ * SQLite evaluates a constant IN list of more than two values through a temporary index it
+ * builds for each row written (a pager and a B-tree opened, filled and closed): 23 of the
+ * 35 us of each UPDATE of an outbox row, and a delivery writes its row twice (measured,
+ * PERFORMANCE.md "Notifications"). Migration 12 rewrites the one as the other in place:
+ * the rule is the same, so the rows stay valid (SQLite's own procedure for a change that
+ * leaves the stored content alone: writable_schema, then a new schema cookie, which
+ * store_migrate sets after every migration, so that connections read the schema again).
+ * In SQLite's words only: PostgreSQL's IN list costs no such index. A database that a
+ * build of before left at 12 with the IN list gets these lines alone
+ * (at_12_without_rewrite). */
+#define OUTBOX_STATE_IN "CHECK (state IN (''pending'', ''sending'', ''sent'', ''dead''))"
+#define OUTBOX_STATE_CMP                                                                           \
+    "CHECK (state = ''pending'' OR state = ''sending'' OR state = ''sent'' OR state = ''dead'')"
+#define OUTBOX_CHECK_AS_COMPARISONS                                                                \
+    "PRAGMA writable_schema = ON;"                                                                 \
+    "UPDATE sqlite_schema SET sql = replace(sql, '" OUTBOX_STATE_IN "', '" OUTBOX_STATE_CMP "')"   \
+    " WHERE type = 'table' AND name = 'outbox';"                                                   \
+    "PRAGMA writable_schema = OFF;"
 
 static const char *const migrations[] = {
     /* 1: tickets, clocks, history, outbox. */
@@ -329,13 +352,9 @@ static const char *const migrations[] = {
      * rows they already read, the gauges read counts, the report clocks_period). The
      * board's late clocks get a partial index that only those clocks are in.
      * history.more_entries: the entries an operation recorded after the row's own, in
-     * one row (store_history.c): a ticket's creation wrote four rows. */
-    "DROP INDEX tickets_status;"
-    "DROP INDEX clocks_state;"
-    "DROP INDEX clocks_report;"
-    "CREATE INDEX clocks_late ON clocks (ticket_id)"
-    " WHERE state = 'breached' OR (state = 'paused' AND paused_breached <> 0);"
-    "ALTER TABLE history ADD COLUMN more_entries TEXT;",
+     * one row (store_history.c): a ticket's creation wrote four rows. The outbox's CHECK
+     * as comparisons (above). */
+    MIGRATION_SQL_12 OUTBOX_CHECK_AS_COMPARISONS,
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -345,10 +364,11 @@ int store_schema_version(void)
     return N_MIGRATIONS;
 }
 
-static int read_user_version(sqlite3 *db, int *ret, struct slad_error *reterr)
+/* The integer a PRAGMA (user_version, schema_version) or a count answers. */
+static int read_int(sqlite3 *db, const char *sql, int *ret, struct slad_error *reterr)
 {
     sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
     if (rc == SQLITE_OK) {
         rc = sqlite3_step(st);
         if (rc == SQLITE_ROW) {
@@ -361,82 +381,51 @@ static int read_user_version(sqlite3 *db, int *ret, struct slad_error *reterr)
     return r;
 }
 
-/* The outbox's CHECK on state as version 1 wrote it, and the same rule as comparisons.
- * SQLite evaluates a constant IN list of more than two values through a temporary index it
- * builds for each row written (a pager and a B-tree opened, filled and closed): 23 of the
- * 35 us of each UPDATE of an outbox row, and a delivery writes its row twice (measured,
- * PERFORMANCE.md "Notifications"). */
-#define OUTBOX_STATE_IN "CHECK (state IN ('pending', 'sending', 'sent', 'dead'))"
-#define OUTBOX_STATE_CMP                                                                           \
-    "CHECK (state = 'pending' OR state = 'sending' OR state = 'sent' OR state = 'dead')"
-
-/* Run sql (one statement) with the texts a and b bound to ?1 and ?2; an integer it
- * answers in *ret when ret is not NULL. */
-static int run_texts(sqlite3 *db, const char *sql, const char *a, const char *b, int *ret,
-                     const char *op, struct slad_error *reterr)
+static int read_user_version(sqlite3 *db, int *ret, struct slad_error *reterr)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
-    if (ret)
-        *ret = 0;
-    if (rc == SQLITE_OK && a)
-        rc = sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
-    if (rc == SQLITE_OK && b)
-        rc = sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
-    if (rc == SQLITE_OK) {
-        rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW && ret)
-            *ret = sqlite3_column_int(st, 0);
-        rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
-    }
-    int r = rc == SQLITE_OK ? 0 : store_fail_rc(db, rc, op, reterr);
-    sqlite3_finalize(st);
-    return r;
+    return read_int(db, "PRAGMA user_version", ret, reterr);
 }
 
-/* Rewrite the outbox's CHECK as comparisons, in place: the rule is the same, so the rows
- * stay valid and the file stays what any slad of this schema version reads (SQLite's own
- * procedure for a change that leaves the stored content alone: writable_schema, then a new
- * schema cookie so that other connections read the schema again). Once per database. */
-static int outbox_check_as_comparisons(sqlite3 *db, struct slad_error *reterr)
+/* A migration may rewrite sqlite_schema in place (writable_schema), which leaves the schema
+ * cookie alone. A new one, set through the pragma, makes this connection read the schema
+ * again before its next statement (a later migration's ALTER TABLE would otherwise splice
+ * its column into the text at an offset of the old one: "error in table outbox after add
+ * column") and every other connection after the commit. */
+static int renew_schema_cookie(sqlite3 *db, struct slad_error *reterr)
 {
-    static const char sql_find[] = "SELECT count(*) FROM sqlite_schema"
-                                   " WHERE type = 'table' AND name = 'outbox' AND instr(sql, ?1)";
-    static const char sql_rewrite[] = "UPDATE sqlite_schema SET sql = replace(sql, ?1, ?2)"
-                                      " WHERE type = 'table' AND name = 'outbox'";
-    int n = 0;
-    int r = run_texts(db, sql_find, OUTBOX_STATE_IN, NULL, &n, "reading the schema", reterr);
-    if (r < 0 || n == 0)
-        return r;
-    r = store_exec(db, "BEGIN IMMEDIATE", "starting the outbox's CHECK rewrite", reterr);
     int cookie = 0;
-    if (r == 0)
-        r = run_texts(db, "PRAGMA schema_version", NULL, NULL, &cookie, "reading the schema",
-                      reterr);
-    if (r == 0)
-        r = store_exec(db, "PRAGMA writable_schema = ON", "rewriting the outbox's CHECK", reterr);
-    if (r == 0)
-        r = run_texts(db, sql_rewrite, OUTBOX_STATE_IN, OUTBOX_STATE_CMP, NULL,
-                      "rewriting the outbox's CHECK", reterr);
-    sqlite3_exec(db, "PRAGMA writable_schema = OFF", NULL, NULL, NULL);
+    int r = read_int(db, "PRAGMA schema_version", &cookie, reterr);
+    if (r < 0)
+        return r;
     char pragma[64];
     snprintf(pragma, sizeof(pragma), "PRAGMA schema_version = %d", cookie + 1);
-    if (r == 0)
-        r = store_exec(db, pragma, "renewing the schema cookie", reterr);
-    if (r == 0)
-        r = store_exec(db, "COMMIT", "committing the outbox's CHECK rewrite", reterr);
-    if (r < 0)
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-    return r;
+    return store_exec(db, pragma, "renewing the schema cookie", reterr);
 }
 
-static int migrate_versions(sqlite3 *db, const char *path, struct slad_error *reterr)
+/* Whether db is at version 12 without migration 12's last lines: builds of before ran the
+ * outbox's rewrite after the migration, in a transaction of its own (an open that failed
+ * between the two, or a build that had the migration without the rewrite, left it out).
+ * Read only at version 12: any database that goes through migration 12 now has it. */
+static int at_12_without_rewrite(sqlite3 *db, int version, int *ret, struct slad_error *reterr)
 {
-    int version = 0;
+    *ret = 0;
+    if (version != 12)
+        return 0;
+    return read_int(db,
+                    "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"
+                    " AND name = 'outbox' AND instr(sql, '" OUTBOX_STATE_IN "') > 0",
+                    ret, reterr);
+}
+
+int store_migrate(sqlite3 *db, const char *path, struct slad_error *reterr)
+{
+    int version = 0, unfinished = 0;
     int r = read_user_version(db, &version, reterr);
+    if (r == 0)
+        r = at_12_without_rewrite(db, version, &unfinished, reterr);
     if (r < 0)
         return r;
-    if (version == N_MIGRATIONS)
+    if (version == N_MIGRATIONS && !unfinished)
         return 0;
     if (version < 0 || version > N_MIGRATIONS)
         return slad_error_set(reterr, ENOTSUP,
@@ -456,10 +445,19 @@ static int migrate_versions(sqlite3 *db, const char *path, struct slad_error *re
                            path, version, N_MIGRATIONS);
         goto fail;
     }
+    r = at_12_without_rewrite(db, version, &unfinished, reterr); /* again, under the lock */
+    if (r == 0 && unfinished)
+        r = store_exec(db, OUTBOX_CHECK_AS_COMPARISONS, "finishing migration 12", reterr);
+    if (r == 0 && unfinished)
+        r = renew_schema_cookie(db, reterr);
+    if (r < 0)
+        goto fail;
     for (int v = version; v < N_MIGRATIONS; v++) {
         char op[64];
         snprintf(op, sizeof(op), "migrating the schema to version %d", v + 1);
         r = store_exec(db, migrations[v], op, reterr);
+        if (r == 0)
+            r = renew_schema_cookie(db, reterr);
         if (r < 0)
             goto fail;
     }
@@ -473,12 +471,8 @@ static int migrate_versions(sqlite3 *db, const char *path, struct slad_error *re
         goto fail;
     return 0;
 fail:
+    /* A migration that failed between its writable_schema ON and OFF left it on. */
+    sqlite3_exec(db, "PRAGMA writable_schema = OFF", NULL, NULL, NULL);
     sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
     return r;
-}
-
-int store_migrate(sqlite3 *db, const char *path, struct slad_error *reterr)
-{
-    int r = migrate_versions(db, path, reterr);
-    return r < 0 ? r : outbox_check_as_comparisons(db, reterr);
 }

@@ -751,7 +751,6 @@ int store_agenda_load(struct store *s, store_agenda_fn *fn, void *userdata,
 int store_repeat_count(struct store *s, const char *serial, const char *fault_code, int64_t from_ms,
                        int64_t to_ms, int64_t *ret_count, struct slad_error *reterr)
 {
-    static const char op[] = "counting repeat faults";
     struct db_stmt *st = store_stmt(s, sql_repeat_count, reterr);
     if (!st)
         return -EIO;
@@ -759,8 +758,5 @@ int store_repeat_count(struct store *s, const char *serial, const char *fault_co
     db_bind_text(st, 2, fault_code);
     db_bind_int64(st, 3, from_ms);
     db_bind_int64(st, 4, to_ms);
-    int r = store_db_scalar(st, op, ret_count, reterr);
-    if (r == 0)
-        return slad_error_set(reterr, EIO, "database: %s failed: no row", op);
-    return r < 0 ? r : 0;
+    return store_db_one(st, "counting repeat faults", ret_count, reterr);
 }

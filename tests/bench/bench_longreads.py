@@ -13,7 +13,7 @@ reads: the floor the machine gives), `loop` (SLAD_READS_ON_LOOP=1: the reports o
 loop, the behaviour before the reader threads: the baseline) and `readers` (the reader
 threads, daemon/reader.c). Goal: in `readers`, lateness p99 < 10 ms and /healthz max < 10 ms.
 
-The tickets are bench_report.py's year of 2025 (inserted in SQL, no agenda instant), their
+The tickets are populate.py's year of 2025 (inserted in SQL, no agenda instant), their
 clocks' assignees spread over 5,000 names; each mode adds STEPS tickets through the API
 whose response clock's 100 % step falls due at one of STEPS instants spread over WINDOW_S.
 
@@ -34,8 +34,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 sys.path.insert(0, HERE)
-from bench_report import FROM, TO, populate  # noqa: E402
-from conftest import Client, Daemon  # noqa: E402
+from conftest import Client  # noqa: E402
+import history_db  # noqa: E402
+from populate import FROM, TO, bench_daemon, now_ms, populate_year, prepared  # noqa: E402
 
 SIZES = [int(x) for x in os.environ.get("BENCH_SIZES", "10000,100000,1000000").split(",")]
 KEEP = os.environ.get("BENCH_KEEP")
@@ -66,14 +67,7 @@ YEAR_REPORT = f"/v1/reports/sla?from={FROM}&to={TO}&by=team"
 CSV_EXPORT = f"/v1/reports/sla?from={FROM}&to={TO}&by=assignee&format=csv"
 
 
-class BenchDaemon(Daemon):
-    def write_config(self, template=None, daemon_extra=None):
-        with open(self.conf_path, "w", encoding="utf-8") as f:
-            f.write(CONF.replace("@DIR@", self.dir))
-
-
-def now_ms():
-    return int(time.time() * 1000)
+BenchDaemon = bench_daemon(CONF)
 
 
 def rfc3339(ms):
@@ -129,27 +123,22 @@ def read_loop(socket_path, path, stop, out):
     out.put((path, times, failures))
 
 
+def populate_year_spread(db_path, total):
+    """populate.py's year, its clocks' assignees spread over ASSIGNEES names (the CSV
+    export's rows)."""
+    populate_year(db_path, total)
+    db = sqlite3.connect(db_path)
+    db.execute("PRAGMA synchronous = OFF")
+    db.execute(f"UPDATE clocks SET assignee = 'tech' || (ticket_id % {ASSIGNEES} + 1)")
+    db.commit()
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+
+
 def prepare(root, total):
     directory = os.path.join(root, f"n{total}")
     os.makedirs(directory, exist_ok=True)
-    d = BenchDaemon(directory)
-    if not os.path.exists(d.db_path):
-        d.start()
-        d.stop()
-    db = sqlite3.connect(d.db_path)
-    empty = db.execute("SELECT count(*) FROM tickets").fetchone()[0] == 0
-    db.close()
-    if empty:
-        t0 = time.perf_counter()
-        populate(d.db_path, total)
-        db = sqlite3.connect(d.db_path)
-        db.execute("PRAGMA synchronous = OFF")
-        db.execute(f"UPDATE clocks SET assignee = 'tech' || (ticket_id % {ASSIGNEES} + 1)")
-        db.commit()
-        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        db.close()
-        print(f"  populated {total} tickets in {time.perf_counter() - t0:.1f} s", flush=True)
-    return d
+    return prepared(BenchDaemon(directory), total, populate_year_spread)
 
 
 def run_mode(d, env, reads):
@@ -193,11 +182,7 @@ def run_mode(d, env, reads):
         time.sleep(0.5)
     finally:
         d.stop()
-    con = sqlite3.connect(f"file:{d.db_path}?mode=ro", uri=True)
-    lags = [r[0] for r in con.execute(
-        "SELECT created_ms - at_ms FROM history WHERE kind = 'step' AND at_ms BETWEEN ? AND ?",
-        (ats[0], ats[-1]))]
-    con.close()
+    lags = history_db.step_lags(d.db_path, ats[0], ats[-1])
     res = {"lags": lags, "health": [t * 1000 for t in health.times],
            "health_failures": health.failures, "load": (load0, load1), "csv_rows": csv_rows}
     if reads:

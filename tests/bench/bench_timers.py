@@ -28,7 +28,6 @@ Prints one table: figure, slad, baseline, ratio, goal, met?"""
 
 import os
 import re
-import resource
 import signal
 import sqlite3
 import subprocess
@@ -38,8 +37,10 @@ import threading
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
-from conftest import Client, Daemon  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from conftest import Client  # noqa: E402
 import history_db  # noqa: E402
+from populate import bench_daemon, cpu_seconds, now_ms, populate_agenda  # noqa: E402
 
 SCALES = [int(x) for x in os.environ.get("BENCH_TIMER_SCALES", "10000,100000,1000000").split(",")]
 POPULATE = os.environ["BENCH_POPULATE"]
@@ -65,10 +66,6 @@ policies = ( { name = "bench"; match = { }; calendar = "24x7";
 """
 
 
-def now_ms():
-    return int(time.time() * 1000)
-
-
 def rss_kb(pid):
     with open(f"/proc/{pid}/status", encoding="ascii") as f:
         for line in f:
@@ -87,33 +84,13 @@ def quantiles(values):
     return q(50), q(99), v[-1]
 
 
-def children_cpu_s():
-    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return ru.ru_utime + ru.ru_stime
-
-
-def process_cpu_s(pid):
-    """CPU time (user + system, all threads) of a running process."""
-    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def populate(conf, db, count, first_ms, spread_ms):
     """Returns (seconds taken, CPU seconds bench_populate used)."""
-    if count <= 0:
-        return 0.0, 0.0
-    t0, c0 = time.monotonic(), children_cpu_s()
-    subprocess.run([POPULATE, conf, db, str(count), str(first_ms), str(spread_ms),
-                    str(TARGET_MS)], check=True, stdout=subprocess.DEVNULL)
-    return time.monotonic() - t0, children_cpu_s() - c0
+    return populate_agenda(POPULATE, conf, db, count, first_ms, spread_ms, TARGET_MS)
 
 
 def make_daemon(tmp):
-    d = Daemon(tmp)
-    with open(d.conf_path, "w", encoding="utf-8") as f:
-        f.write(CONF.replace("@DIR@", tmp))
-    return d
+    return bench_daemon(CONF)(tmp)
 
 
 def settled_rss(d):
@@ -175,14 +152,6 @@ def wait_until_ms(at_ms):
         time.sleep(min(0.2, max(0.001, (at_ms - now_ms()) / 1000.0)))
 
 
-def step_lags(db, first_ms, last_ms):
-    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    rows = history_db.entries(con, "at_ms BETWEEN ? AND ?", (first_ms, last_ms))
-    con.close()
-    return [e["created_ms"] - e["at_ms"] for e in rows
-            if e["kind"] == "step" and first_ms <= e["at_ms"] <= last_ms]
-
-
 # The history rows holding a step due at ?2 (one per fired ticket, schema version 12: the
 # step is the row's own entry, or among its more_entries after the clock's breach at the
 # same instant), past id ?1: counted in SQL, the reader shares the 2 cores with slad.
@@ -200,7 +169,7 @@ def watch_burst(db, burst_ms, count, pid):
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     rows = BURST_ROWS if history_db.packed(con) else BURST_ROWS_BEFORE_12
     wait_until_ms(burst_ms)
-    cpu0 = process_cpu_s(pid)
+    cpu0 = cpu_seconds(pid)
     # The last row recorded before the burst's instant (a loaded machine may start this
     # watch late: the rows of the burst already written still count).
     last_id = (con.execute("SELECT id FROM history WHERE created_ms < ? ORDER BY id DESC"
@@ -213,7 +182,7 @@ def watch_burst(db, burst_ms, count, pid):
         last_id = top or last_id
         if got >= count:
             done_ms = now_ms()
-            cpu = process_cpu_s(pid) - cpu0
+            cpu = cpu_seconds(pid) - cpu0
             break
         time.sleep(0.05)
     last_fire = con.execute("SELECT max(created_ms)" + rows, (base_id, burst_ms)).fetchone()[0]
@@ -260,7 +229,7 @@ def run_scale(n, rss_empty_kb):
         out, _ = bare.communicate(timeout=120)
         m = dict(re.findall(r"(\w+)=([-\d.]+)", out))
         res["bare"] = {k: float(v) for k, v in m.items()}
-        lags = step_lags(db, t0_ms, t0_ms + WINDOW_S * 1000)
+        lags = history_db.step_lags(db, t0_ms, t0_ms + WINDOW_S * 1000)
         assert len(lags) >= late, f"only {len(lags)} of {late} steps fired"
         res["lag"] = quantiles(lags)
         res["early"] = sum(1 for x in lags if x < 0)

@@ -3,6 +3,8 @@ benchmarks that check the file itself. Since schema version 12 one row holds the
 one operation recorded for a ticket: the first in its columns, the others in more_entries
 (lib/store/store_history.c), each entry keeping its own id (the row's id is its last's)."""
 
+import sqlite3
+
 
 def _parse_more(more):
     """[(at_ms, created_ms, kind, data, late)] of a more_entries text."""
@@ -55,3 +57,13 @@ def entries(db, where="1", params=()):
             out.append({"id": first + i, "ticket_id": tid, "at_ms": a, "created_ms": c,
                         "kind": k, "data": d, "late": lt})
     return out
+
+
+def step_lags(path, first_ms, last_ms):
+    """created_ms - at_ms (the instant slad acted minus the due instant) of every step due
+    from first_ms to last_ms in the database file at path, read-only."""
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    rows = entries(con, "at_ms BETWEEN ? AND ?", (first_ms, last_ms))
+    con.close()
+    return [e["created_ms"] - e["at_ms"] for e in rows
+            if e["kind"] == "step" and first_ms <= e["at_ms"] <= last_ms]

@@ -315,31 +315,9 @@ static void test_migrations(void **state)
     remove_db(path);
 }
 
-/* The outbox's CHECK on state is rewritten as comparisons (SQLite builds a temporary index
- * for an IN list on every row written): once, in place, the same rule, on a database written
- * with the IN list as on a new one, with its rows kept. */
-static void test_outbox_check_rewritten(void **state)
+/* The outbox's CREATE TABLE text in the file at path, malloc'd. */
+static char *file_outbox_sql(const char *path)
 {
-    (void)state;
-    char path[128];
-    tmp_path(path, sizeof(path), "check.db");
-    remove_db(path);
-    struct store *s = NULL;
-    struct slad_error err = {{0}};
-    assert_int_equal(store_open(path, false, &s, &err), 0);
-    store_close(s);
-    /* As every database before: the IN list (schema_version 1 wrote it so). */
-    file_exec(path, "PRAGMA writable_schema = ON;"
-                    "UPDATE sqlite_schema SET sql = replace(sql, 'CHECK (state = ''pending'' OR"
-                    " state = ''sending'' OR state = ''sent'' OR state = ''dead'')',"
-                    " 'CHECK (state IN (''pending'', ''sending'', ''sent'', ''dead''))')"
-                    " WHERE name = 'outbox';"
-                    "PRAGMA writable_schema = OFF;"
-                    "PRAGMA schema_version = 1000;"
-                    "INSERT INTO outbox (event, recipient, idempotency_key, state, created_ms)"
-                    " VALUES ('e', 'r', 'k1', 'pending', 1);");
-    assert_int_equal(store_open(path, false, &s, &err), 0);
-    store_close(s);
     sqlite3 *db;
     assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
     sqlite3_stmt *st;
@@ -347,28 +325,133 @@ static void test_outbox_check_rewritten(void **state)
                                         -1, &st, NULL),
                      SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    const char *sql = (const char *)sqlite3_column_text(st, 0);
-    assert_null(strstr(sql, "state IN"));
-    assert_non_null(strstr(sql, "CHECK (state = 'pending' OR state = 'sending' OR state = 'sent'"
-                                " OR state = 'dead')"));
+    char *sql = strdup((const char *)sqlite3_column_text(st, 0));
+    assert_non_null(sql);
     sqlite3_finalize(st);
-    /* The rule holds; the row is there; the file is sound. */
-    assert_int_not_equal(sqlite3_exec(db,
-                                      "INSERT INTO outbox (event, recipient, idempotency_key,"
-                                      " state, created_ms) VALUES ('e', 'r', 'k2', 'lost', 1)",
-                                      NULL, NULL, NULL),
-                         SQLITE_OK);
+    sqlite3_close(db);
+    return sql;
+}
+
+static const char outbox_state_cmp[] =
+    "CHECK (state = 'pending' OR state = 'sending' OR state = 'sent' OR state = 'dead')";
+static const char outbox_state_in[] = "CHECK (state IN ('pending', 'sending', 'sent', 'dead'))";
+
+/* The outbox's rule on state holds on a database file (a state it does not know is
+ * refused, a row's state changes), its row k1 is there, and the file is sound. */
+static void assert_outbox_rule_holds(const char *path)
+{
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+                                  "INSERT INTO outbox (event, recipient, idempotency_key,"
+                                  " state, created_ms) VALUES ('e', 'r', 'k2', 'lost', 1)",
+                                  NULL, NULL, NULL),
+                     SQLITE_CONSTRAINT);
     assert_int_equal(sqlite3_exec(db,
                                   "UPDATE outbox SET state = 'sent' WHERE idempotency_key = 'k1'",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
+    assert_int_equal(sqlite3_changes(db), 1);
+    sqlite3_stmt *st;
     assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_string_equal((const char *)sqlite3_column_text(st, 0), "ok");
     sqlite3_finalize(st);
     sqlite3_close(db);
-    assert_int_equal(file_user_version(path), store_schema_version());
+}
+
+static const char outbox_row_k1[] =
+    "INSERT INTO outbox (event, recipient, idempotency_key, state, created_ms)"
+    " VALUES ('e', 'r', 'k1', 'pending', 1);";
+
+/* Migration 12 writes the outbox's CHECK on state as comparisons (SQLite builds a
+ * temporary index for an IN list on every row written), in the migration's transaction:
+ * a database at 12 has it. The connection that migrated reads the schema again (its
+ * ALTER TABLE splices at the offsets of the text it parsed), as any other does. */
+static void test_migration_12_outbox_check(void **state)
+{
+    (void)state;
+    if (sqlite_only("SQLite's sqlite_schema; PostgreSQL's CHECK keeps its IN list"))
+        return;
+    char path[128];
+    tmp_path(path, sizeof(path), "check.db");
     remove_db(path);
+    struct store *s = NULL;
+    struct slad_error err = {{0}};
+    assert_int_equal(store_open(path, false, &s, &err), 0);
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, "ALTER TABLE outbox ADD COLUMN probe TEXT", NULL, NULL, &msg) !=
+        SQLITE_OK)
+        fail_msg("the migrating connection kept the outbox's old text: %s", msg);
+    store_close(s);
+    assert_int_equal(file_user_version(path), store_schema_version());
+    char *sql = file_outbox_sql(path);
+    assert_null(strstr(sql, "state IN"));
+    assert_non_null(strstr(sql, outbox_state_cmp));
+    assert_non_null(strstr(sql, "probe TEXT)"));
+    free(sql);
+    file_exec(path, outbox_row_k1);
+    assert_outbox_rule_holds(path);
+    remove_db(path);
+}
+
+static int64_t file_count(const char *path, const char *sql);
+
+/* PRAGMA schema_version of the file at path: it changes with any change of the schema. */
+static int file_schema_cookie(const char *path)
+{
+    return (int)file_count(path, "PRAGMA schema_version");
+}
+
+/* Databases already at 12 end with the outbox's CHECK as comparisons: one with it (this
+ * slad's, or a build's of before that rewrote it after the migration) opens without a
+ * write to its schema; one without it (a build that had migration 12 without the rewrite,
+ * or an open that failed between the two transactions of before) gets migration 12's
+ * last lines alone. Their rows stay, and the rule holds on both. */
+static void test_outbox_check_at_version_12(void **state)
+{
+    (void)state;
+    if (sqlite_only("SQLite's sqlite_schema"))
+        return;
+    for (int with_rewrite = 0; with_rewrite <= 1; with_rewrite++) {
+        char path[128];
+        tmp_path(path, sizeof(path), with_rewrite ? "at12-cmp.db" : "at12-in.db");
+        remove_db(path);
+        struct store *s = NULL;
+        struct slad_error err = {{0}};
+        assert_int_equal(store_open(path, false, &s, &err), 0);
+        store_close(s);
+        file_exec(path, outbox_row_k1);
+        if (!with_rewrite)
+            file_exec(path,
+                      "PRAGMA writable_schema = ON;"
+                      "UPDATE sqlite_schema SET sql = replace(sql, 'CHECK (state = ''pending'' OR"
+                      " state = ''sending'' OR state = ''sent'' OR state = ''dead'')',"
+                      " 'CHECK (state IN (''pending'', ''sending'', ''sent'', ''dead''))')"
+                      " WHERE name = 'outbox';"
+                      "PRAGMA writable_schema = OFF;"
+                      "PRAGMA schema_version = 1000;");
+        char *before = file_outbox_sql(path);
+        assert_non_null(strstr(before, with_rewrite ? outbox_state_cmp : outbox_state_in));
+        int cookie = file_schema_cookie(path);
+        assert_int_equal(store_open(path, false, &s, &err), 0);
+        /* The connection that finished it reads the schema again. */
+        char *msg = NULL;
+        if (sqlite3_exec(s->db, "ALTER TABLE outbox ADD COLUMN probe TEXT", NULL, NULL, &msg) !=
+            SQLITE_OK)
+            fail_msg("the opening connection kept the outbox's old text: %s", msg);
+        store_close(s);
+        assert_int_equal(file_user_version(path), store_schema_version());
+        char *after = file_outbox_sql(path);
+        assert_null(strstr(after, "state IN"));
+        assert_non_null(strstr(after, outbox_state_cmp));
+        if (with_rewrite)
+            assert_int_equal(file_schema_cookie(path), cookie + 1); /* the probe's ALTER only */
+        free(before);
+        free(after);
+        assert_outbox_rule_holds(path);
+        remove_db(path);
+    }
 }
 
 /* The text of the data file name (SLAD_TEST_DATA), malloc'd. */
@@ -483,6 +566,10 @@ static void test_upgrade_from_version_1(void **state)
     assert_int_equal(
         file_count(path, "SELECT count(*) FROM pragma_table_info('tickets') WHERE name = 'labels'"),
         0);
+    /* Version 12: the outbox's CHECK on state as comparisons. */
+    char *outbox_sql = file_outbox_sql(path);
+    assert_non_null(strstr(outbox_sql, outbox_state_cmp));
+    free(outbox_sql);
     /* Version 7: a notification names its contact (read from the payload it kept); no
      * retry happened yet. */
     assert_int_equal(file_count(path, "SELECT count(*) FROM outbox WHERE contact = 'li.si'"
@@ -1849,7 +1936,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_migrations),
-        cmocka_unit_test(test_outbox_check_rewritten),
+        cmocka_unit_test(test_migration_12_outbox_check),
+        cmocka_unit_test(test_outbox_check_at_version_12),
         cmocka_unit_test(test_upgrade_from_version_1),
         cmocka_unit_test(test_upgrade_drops_unreadable_labels),
         cmocka_unit_test(test_newer_schema_refused),
