@@ -1,6 +1,7 @@
-/* record_json.h - the JSON objects behind record.h, for the files of notify that build
- * stored texts of their own (payload.c). Not for use outside lib/notify: the service
- * sees only texts.
+/* record_json.h - the JSON behind record.h, for the files of notify that build stored
+ * texts of their own (payload.c). Not for use outside lib/notify: the service sees only
+ * texts. Most records are written with jsonw (json's writer of jansson's compact text);
+ * a PATCH's, which merges nested keys, is built as a jansson object.
  *
  * The record_put_* functions add one field and return false when memory ran out (o may
  * be NULL: then false too); a builder ands them and gives up on the first false with
