@@ -12,19 +12,19 @@
 /* ---- encoding ---- */
 
 /* The state of clock c when the notification was queued, for the renderer: the clock
- * may have moved on by the time the row is delivered. NULL when out of memory. */
-static json_t *clock_snapshot(const struct slaclock *c)
+ * may have moved on by the time the row is delivered. */
+static void clock_snapshot(struct jsonw *w, const struct slaclock *c)
 {
-    json_t *o = json_object();
-    bool ok = record_put_str(o, "name", c->name);
-    ok &= record_put_str(o, "state", slaclock_state_name(c->state));
-    ok &= record_put_int(o, "target_ms", c->target_ms);
-    ok &= record_put_int(o, "elapsed_ms", c->elapsed_ms);
-    ok &= record_put_int(o, "since_ms", c->since_ms);
-    ok &= record_put_int(o, "started_at_ms", c->started_at_ms);
-    ok &= record_put_int(o, "due_at_ms", c->due_at_ms);
-    ok &= record_put_int(o, "breached_at_ms", c->breached_at_ms);
-    return record_built(o, ok);
+    jsonw_open(w, "clock_snapshot");
+    jsonw_str(w, "name", c->name);
+    jsonw_str(w, "state", slaclock_state_name(c->state));
+    jsonw_int(w, "target_ms", c->target_ms);
+    jsonw_int(w, "elapsed_ms", c->elapsed_ms);
+    jsonw_int(w, "since_ms", c->since_ms);
+    jsonw_int(w, "started_at_ms", c->started_at_ms);
+    jsonw_int(w, "due_at_ms", c->due_at_ms);
+    jsonw_int(w, "breached_at_ms", c->breached_at_ms);
+    jsonw_close(w);
 }
 
 /* The clock of t named name, or NULL (reminders, repeat faults). */
@@ -37,42 +37,48 @@ static const struct slaclock *clock_named(const struct ticket *t, const char *na
 }
 
 /* The fields of a plan's pseudo ticket the templates use, as a POST /v1/tickets body
- * (read back with jsonx_ticket_parse); NULL when out of memory. */
-static json_t *pseudo_ticket_json(const struct ticket *t)
+ * (read back with jsonx_ticket_parse). */
+static void pseudo_ticket(struct jsonw *w, const struct ticket *t)
 {
-    json_t *o = json_object(), *customer = json_object(), *device = json_object();
-    bool ok = record_put_str(o, "title", t->title);
-    ok &= record_put_str(o, "source", t->source);
-    ok &= record_put_str(o, "external_id", t->external_id);
-    ok &= record_put_int(o, "severity", t->severity ? t->severity : TICKET_SEVERITY_MAX);
-    ok &= record_put_str(o, "team", t->team);
-    ok &= record_put_str(o, "assignee", t->assignee);
-    ok &= record_put_str(customer, "name", t->customer_name);
-    ok &= record_put_str(customer, "phone", t->customer_phone);
-    ok &= record_put_str(customer, "address", t->customer_address);
-    ok &= record_put(o, "customer", customer);
-    ok &= record_put_str(device, "model", t->device_model);
-    ok &= record_put_str(device, "serial", t->device_serial);
-    ok &= record_put(o, "device", device);
-    return record_built(o, ok);
+    jsonw_open(w, "plan_ticket");
+    jsonw_str(w, "title", t->title);
+    jsonw_str(w, "source", t->source);
+    jsonw_str(w, "external_id", t->external_id);
+    jsonw_int(w, "severity", t->severity ? t->severity : TICKET_SEVERITY_MAX);
+    jsonw_str(w, "team", t->team);
+    jsonw_str(w, "assignee", t->assignee);
+    jsonw_open(w, "customer");
+    jsonw_str(w, "name", t->customer_name);
+    jsonw_str(w, "phone", t->customer_phone);
+    jsonw_str(w, "address", t->customer_address);
+    jsonw_close(w);
+    jsonw_open(w, "device");
+    jsonw_str(w, "model", t->device_model);
+    jsonw_str(w, "serial", t->device_serial);
+    jsonw_close(w);
+    jsonw_close(w);
 }
 
+/* Written with jsonw (jansson's compact text, without building an object): a payload is
+ * made for every notification a step queues. */
 char *payload_encode(const struct ticket *t, const struct effect *e, bool late,
                      const struct recipient *rc, const char *link)
 {
-    json_t *p = record_effect_json(t, e, late);
-    bool ok = record_put_int(p, "ticket_id", t->id);
-    ok &= record_put_str(p, "recipient", rc->text);
-    ok &= record_put_str(p, "contact", rc->contact ? rc->contact->name : NULL);
-    ok &= record_put_str(p, "address", rc->address);
-    if (link)
-        ok &= record_put_str(p, "link", link);
+    struct jsonw w = {0};
+    jsonw_open(&w, NULL);
+    record_effect_write(&w, t, e, late);
+    jsonw_int(&w, "ticket_id", t->id);
+    jsonw_str(&w, "recipient", rc->text);
+    jsonw_str(&w, "contact", rc->contact ? rc->contact->name : NULL);
+    jsonw_str(&w, "address", rc->address);
+    jsonw_str(&w, "link", link);
     const struct slaclock *c = e->kind == EFFECT_STEP ? clock_named(t, e->clock) : NULL;
     if (c)
-        ok &= record_put(p, "clock_snapshot", clock_snapshot(c));
+        clock_snapshot(&w, c);
     if (!t->id)
-        ok &= record_put(p, "plan_ticket", pseudo_ticket_json(t));
-    return record_text(record_built(p, ok));
+        pseudo_ticket(&w, t);
+    jsonw_close(&w);
+    return jsonw_finish(&w, NULL);
 }
 
 /* ---- decoding ---- */

@@ -44,13 +44,23 @@ char *record_text(json_t *o)
     return text;
 }
 
+/* An RFC 3339 time; nothing for SLAD_NO_TIME or INT64_MAX (never), as record_put_time. */
+void record_write_time(struct jsonw *w, const char *key, int64_t ms)
+{
+    char buf[JSONX_TIME_MAX];
+    if (ms != SLAD_NO_TIME && ms != INT64_MAX)
+        jsonw_str(w, key, jsonx_time_format(ms, buf, sizeof(buf)));
+}
+
 char *record_create(const struct ticket *t)
 {
-    json_t *o = json_object();
-    bool ok = record_put_str(o, "source", t->source);
-    ok &= record_put_str(o, "external_id", t->external_id);
-    ok &= record_put_time(o, "reported_at", t->reported_at_ms);
-    return record_text(record_built(o, ok));
+    struct jsonw w = {0};
+    jsonw_open(&w, NULL);
+    jsonw_str(&w, "source", t->source);
+    jsonw_str(&w, "external_id", t->external_id);
+    record_write_time(&w, "reported_at", t->reported_at_ms);
+    jsonw_close(&w);
+    return jsonw_finish(&w, NULL);
 }
 
 char *record_patch(const struct ticket_patch *p)
@@ -104,81 +114,87 @@ char *record_patch(const struct ticket_patch *p)
 
 char *record_event(const struct ticket_event *ev, enum ticket_status from, enum ticket_status to)
 {
-    json_t *o = json_object();
-    bool ok = record_put_str(o, "event", ticket_event_name(ev->type));
-    ok &= record_put_time(o, "at", ev->at_ms);
-    ok &= record_put_str(o, "from", ticket_status_name(from));
-    ok &= record_put_str(o, "to", ticket_status_name(to));
-    ok &= record_put_str(o, "by", ev->by);
-    ok &= record_put_str(o, "note", ev->note);
-    ok &= record_put_str(o, "assignee", ev->assignee);
-    ok &= record_put_str(o, "reason", ev->reason);
-    return record_text(record_built(o, ok));
+    struct jsonw w = {0};
+    jsonw_open(&w, NULL);
+    jsonw_str(&w, "event", ticket_event_name(ev->type));
+    record_write_time(&w, "at", ev->at_ms);
+    jsonw_str(&w, "from", ticket_status_name(from));
+    jsonw_str(&w, "to", ticket_status_name(to));
+    jsonw_str(&w, "by", ev->by);
+    jsonw_str(&w, "note", ev->note);
+    jsonw_str(&w, "assignee", ev->assignee);
+    jsonw_str(&w, "reason", ev->reason);
+    jsonw_close(&w);
+    return jsonw_finish(&w, NULL);
 }
 
-json_t *record_effect_json(const struct ticket *t, const struct effect *e, bool late)
+void record_effect_write(struct jsonw *w, const struct ticket *t, const struct effect *e, bool late)
 {
-    json_t *o = json_object();
-    bool ok = record_put_time(o, "at", e->at_ms);
+    record_write_time(w, "at", e->at_ms);
     switch (e->kind) {
     case EFFECT_POLICY:
-        ok &= record_put_str(o, "policy", e->name);
+        jsonw_str(w, "policy", e->name);
         break;
     case EFFECT_CLOCK:
-        ok &= record_put_str(o, "clock", e->clock);
-        ok &= record_put_str(o, "state", slaclock_state_name(e->clock_state));
+        jsonw_str(w, "clock", e->clock);
+        jsonw_str(w, "state", slaclock_state_name(e->clock_state));
         break;
     case EFFECT_STEP:
-        ok &= record_put_str(o, "clock", e->clock);
-        ok &= record_put_int(o, "step", e->step);
-        ok &= record_put_int(o, "repeat", e->repeat);
+        jsonw_str(w, "clock", e->clock);
+        jsonw_int(w, "step", e->step);
+        jsonw_int(w, "repeat", e->repeat);
         break;
     case EFFECT_REMINDER:
-        ok &= record_put_int(o, "reminder", e->step);
-        ok &= record_put_time(o, "appointment_at", t->appointment_at_ms);
+        jsonw_int(w, "reminder", e->step);
+        record_write_time(w, "appointment_at", t->appointment_at_ms);
         break;
     case EFFECT_FOLLOWUP:
-        ok &= record_put_str(o, "followup", e->name);
-        ok &= record_put_str(o, "owner", e->owner);
-        ok &= record_put_time(o, "due_at", e->due_at_ms);
-        ok &= record_put_time(o, "deadline_at", e->deadline_at_ms);
+        jsonw_str(w, "followup", e->name);
+        jsonw_str(w, "owner", e->owner);
+        record_write_time(w, "due_at", e->due_at_ms);
+        record_write_time(w, "deadline_at", e->deadline_at_ms);
         break;
     case EFFECT_FOLLOWUP_DUE:
     case EFFECT_FOLLOWUP_STEP:
     case EFFECT_FOLLOWUP_DONE:
-        ok &= record_put_int(o, "followup_id", e->followup_id);
-        ok &= record_put_str(o, "followup", e->name);
-        ok &= record_put_str(o, "owner", e->owner);
-        ok &= record_put_time(o, "due_at", e->due_at_ms);
-        ok &= record_put_time(o, "deadline_at", e->deadline_at_ms);
+        jsonw_int(w, "followup_id", e->followup_id);
+        jsonw_str(w, "followup", e->name);
+        jsonw_str(w, "owner", e->owner);
+        record_write_time(w, "due_at", e->due_at_ms);
+        record_write_time(w, "deadline_at", e->deadline_at_ms);
         if (e->kind == EFFECT_FOLLOWUP_STEP)
-            ok &= record_put_int(o, "step", e->step);
-        ok &= record_put_str(o, "outcome", e->outcome);
+            jsonw_int(w, "step", e->step);
+        jsonw_str(w, "outcome", e->outcome);
         break;
     case EFFECT_REPEAT_FAULT:
-        ok &= record_put_int(o, "repeat_count", t->repeat_count);
-        ok &= record_put_str(o, "device_serial", t->device_serial);
-        ok &= record_put_str(o, "fault_code", t->fault_code);
+        jsonw_int(w, "repeat_count", t->repeat_count);
+        jsonw_str(w, "device_serial", t->device_serial);
+        jsonw_str(w, "fault_code", t->fault_code);
         break;
     case EFFECT_PLAN_STOPPED: /* not a ticket's: observed, never recorded */
-        record_put_int(o, "plan_id", e->plan_id);
-        record_put_str(o, "detail", e->detail);
+        jsonw_int(w, "plan_id", e->plan_id);
+        /* A detail that is not text is left out, not a failure (as before). */
+        if (e->detail && jsonw_utf8_valid(e->detail))
+            jsonw_str(w, "detail", e->detail);
         break;
     }
     if (effect_notifies(e) || e->event)
-        ok &= record_put_str(o, "event", effect_event(e));
+        jsonw_str(w, "event", effect_event(e));
     if (effect_notifies(e) && e->notify) {
-        json_t *to = json_array();
-        for (size_t i = 0; to && i < e->notify->n; i++)
-            ok &= json_array_append_new(to, json_string(e->notify->v[i])) == 0;
-        ok &= record_put(o, "recipients", to);
+        jsonw_open_array(w, "recipients");
+        for (size_t i = 0; i < e->notify->n; i++)
+            jsonw_str(w, NULL, e->notify->v[i]);
+        jsonw_close_array(w);
     }
     if (late)
-        ok &= record_put(o, "late", json_true());
-    return record_built(o, ok);
+        jsonw_true(w, "late");
 }
 
 char *record_effect(const struct ticket *t, const struct effect *e, bool late)
 {
-    return record_text(record_effect_json(t, e, late));
+    struct jsonw w = {0};
+    jsonw_open(&w, NULL);
+    record_effect_write(&w, t, e, late);
+    jsonw_close(&w);
+    return jsonw_finish(&w, NULL);
 }

@@ -107,6 +107,34 @@ static const char sql_ticket_insert[] =
     "INSERT INTO tickets (" TICKET_COLUMNS ", next_ms, last_event_ms, due_ms)"
     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
     " ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29) RETURNING id";
+/* A ticket's update in three shapes, tried in this order until one matches the row
+ * (store_ticket_update). SQLite rewrites every index whose columns (or whose partial
+ * WHERE's columns) are in an UPDATE's SET list, and runs the UPDATE OF triggers of
+ * those columns, even when the values stay the same: a step firing, which changes
+ * neither the intake key nor the status nor the due instant, rewrote the unique
+ * (source, external_id), tickets_repeat, tickets_due and tickets_retention keys and ran
+ * count_ticket_update. The narrower shapes leave those columns out of SET and require
+ * instead, in WHERE, that the row already holds the values: when it does not, they
+ * match no row and the next, wider shape writes them. Every parameter ?1..?30 appears
+ * in each shape (PostgreSQL types a parameter by where it is used). */
+#define TICKET_SET_PLAIN                                                                           \
+    "UPDATE tickets SET title = ?3, description = ?4,"                                             \
+    " severity = ?5, grade = ?6, region = ?7, team = ?8, assignee = ?9,"                           \
+    " customer_name = ?10, customer_phone = ?11, customer_address = ?12,"                          \
+    " device_model = ?13, appointment_at_ms = ?17, created_at_ms = ?18,"                           \
+    " updated_at_ms = ?19, held_from = ?21, policy = ?22,"                                         \
+    " reopen_count = ?23, repeat_count = ?24, event_last = ?25, reminders_fired = ?26,"            \
+    " next_ms = ?27"
+/* The columns of the intake key and of tickets_repeat: a PATCH may change them. */
+#define TICKET_SAME_IDENTITY                                                                       \
+    " WHERE id = ?30 AND (source, external_id, device_serial, fault_code, reported_at_ms)"         \
+    " IS NOT DISTINCT FROM (?1, ?2, ?14, ?15, ?16)"
+/* Only what a step or a clock changes (tickets_next is the one index written). */
+static const char sql_ticket_update_clock[] = TICKET_SET_PLAIN TICKET_SAME_IDENTITY
+    " AND (status, last_event_ms, due_ms) IS NOT DISTINCT FROM (?20, ?28, ?29)";
+/* An event or a clock started or stopped: the status, the last event, the due instant. */
+static const char sql_ticket_update_state[] =
+    TICKET_SET_PLAIN ", status = ?20, last_event_ms = ?28, due_ms = ?29" TICKET_SAME_IDENTITY;
 static const char sql_ticket_update[] =
     "UPDATE tickets SET source = ?1, external_id = ?2, title = ?3, description = ?4,"
     " severity = ?5, grade = ?6, region = ?7, team = ?8, assignee = ?9,"
@@ -168,9 +196,17 @@ static const char sql_clocks_drop_others[] =
     " AND name <> ?10 AND name <> ?11 AND name <> ?12 AND name <> ?13 AND name <> ?14"
     " AND name <> ?15 AND name <> ?16 AND name <> ?17";
 _Static_assert(TICKET_MAX_CLOCKS == 16, "sql_clocks_drop_others has a place per clock");
-static const char sql_labels_delete[] = "DELETE FROM ticket_labels WHERE ticket_id = ?1";
 static const char sql_label_insert[] =
     "INSERT INTO ticket_labels (ticket_id, pos, key, value) VALUES (?1, ?2, ?3, ?4)";
+/* Labels in place too, as the clocks: an unchanged label is not written; those past the
+ * ticket's last are deleted. */
+static const char sql_label_upsert[] =
+    "INSERT INTO ticket_labels (ticket_id, pos, key, value) VALUES (?1, ?2, ?3, ?4)"
+    " ON CONFLICT (ticket_id, pos) DO UPDATE SET (key, value) = (excluded.key, excluded.value)"
+    " WHERE (ticket_labels.key, ticket_labels.value) IS DISTINCT FROM"
+    " (excluded.key, excluded.value)";
+static const char sql_labels_drop_from[] =
+    "DELETE FROM ticket_labels WHERE ticket_id = ?1 AND pos >= ?2";
 static const char sql_labels_load[] =
     "SELECT key, value FROM ticket_labels WHERE ticket_id = ?1 ORDER BY pos";
 static const char sql_clocks_load[] =
@@ -184,12 +220,13 @@ static const char sql_repeat_count[] = "SELECT count(*) FROM tickets INDEXED BY 
                                        " AND status != 'cancelled'";
 
 const char *const store_ticket_statements[] = {
-    sql_ticket_insert,      sql_ticket_update,   sql_ticket_load,
-    sql_ticket_find,        sql_ticket_list,     sql_ticket_ids,
-    sql_clocks_delete,      sql_clock_insert,    sql_clock_upsert,
-    sql_clocks_drop_others, sql_clocks_load,     sql_agenda_load,
-    sql_repeat_count,       sql_ticket_list_due, sql_labels_delete,
-    sql_label_insert,       sql_labels_load,     NULL,
+    sql_ticket_insert,       sql_ticket_update,    sql_ticket_update_clock,
+    sql_ticket_update_state, sql_ticket_load,      sql_ticket_find,
+    sql_ticket_list,         sql_ticket_ids,       sql_clocks_delete,
+    sql_clock_insert,        sql_clock_upsert,     sql_clocks_drop_others,
+    sql_clocks_load,         sql_agenda_load,      sql_repeat_count,
+    sql_ticket_list_due,     sql_labels_drop_from, sql_label_insert,
+    sql_label_upsert,        sql_labels_load,      NULL,
 };
 
 /* event_last as "name=ms;name=ms", only the events that happened; NULL when none. */
@@ -351,10 +388,12 @@ static int clocks_write(struct store *s, const struct ticket *t, const char *sql
     return 0;
 }
 
-/* One row per label (schema version 6), in the ticket's order. */
-static int labels_write(struct store *s, const struct ticket *t, struct slad_error *reterr)
+/* One row per label (schema version 6), in the ticket's order, with sql (sql_label_insert
+ * for a new ticket, sql_label_upsert). */
+static int labels_write(struct store *s, const struct ticket *t, const char *sql,
+                        struct slad_error *reterr)
 {
-    struct db_stmt *st = t->n_labels ? store_stmt(s, sql_label_insert, reterr) : NULL;
+    struct db_stmt *st = t->n_labels ? store_stmt(s, sql, reterr) : NULL;
     if (t->n_labels && !st)
         return -EIO;
     for (size_t i = 0; i < t->n_labels; i++) {
@@ -393,7 +432,7 @@ int store_ticket_insert(struct store *s, struct ticket *t, int64_t next_ms,
     t->id = id;
     r = clocks_write(s, t, sql_clock_insert, reterr);
     if (r >= 0)
-        r = labels_write(s, t, reterr);
+        r = labels_write(s, t, sql_label_insert, reterr);
     if (r < 0)
         t->id = 0; /* the caller rolls back; the ticket was not stored */
     return r;
@@ -414,27 +453,47 @@ static int clocks_drop_others(struct store *s, const struct ticket *t, struct sl
     return store_db_run(s, st, "updating clocks", reterr);
 }
 
+/* Delete the labels of t->id past t's last. */
+static int labels_drop_from(struct store *s, const struct ticket *t, struct slad_error *reterr)
+{
+    struct db_stmt *st = store_stmt(s, sql_labels_drop_from, reterr);
+    if (!st)
+        return -EIO;
+    db_bind_int64(st, 1, t->id);
+    db_bind_int64(st, 2, (int64_t)t->n_labels);
+    return store_db_run(s, st, "updating labels", reterr);
+}
+
 int store_ticket_update(struct store *s, const struct ticket *t, int64_t next_ms,
                         struct slad_error *reterr)
 {
-    struct db_stmt *st = store_stmt(s, sql_ticket_update, reterr);
-    if (!st)
-        return -EIO;
-    char event_last[EVENT_LAST_SIZE];
-    bind_ticket(st, t, next_ms, event_last);
-    db_bind_int64(st, TC_ID, t->id);
-    int r = store_db_run(s, st, "updating a ticket", reterr);
-    if (r < 0)
-        return r;
-    if (db_changes(store_dbh(s)) == 0)
+    /* The narrowest shape the row allows (sql_ticket_update_clock): one that matches no
+     * row left the row as it was, and the next one is tried; none matching, the ticket
+     * is not there. */
+    static const char *const shapes[] = {sql_ticket_update_clock, sql_ticket_update_state,
+                                         sql_ticket_update};
+    int64_t changed = 0;
+    int r = 0;
+    for (size_t i = 0; changed == 0 && i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+        struct db_stmt *st = store_stmt(s, shapes[i], reterr);
+        if (!st)
+            return -EIO;
+        char event_last[EVENT_LAST_SIZE];
+        bind_ticket(st, t, next_ms, event_last);
+        db_bind_int64(st, TC_ID, t->id);
+        r = store_db_run_changes(s, st, "updating a ticket", &changed, reterr);
+        if (r < 0)
+            return r;
+    }
+    if (changed == 0)
         return slad_error_set(reterr, ENOENT, "ticket %" PRId64 " not found", t->id);
     r = clocks_drop_others(s, t, reterr);
     if (r >= 0)
         r = clocks_write(s, t, sql_clock_upsert, reterr);
     if (r >= 0)
-        r = store_db_run_id(s, sql_labels_delete, t->id, "updating labels", reterr);
+        r = labels_write(s, t, sql_label_upsert, reterr);
     if (r >= 0)
-        r = labels_write(s, t, reterr);
+        r = labels_drop_from(s, t, reterr);
     return r;
 }
 

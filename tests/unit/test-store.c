@@ -742,6 +742,139 @@ static void test_clocks_written_in_place(void **state)
     store_close(s);
 }
 
+/* The shape store_ticket_update wrote with since the last call, read off two TEMP
+ * triggers: "full" rewrote the intake key (source in SET), "state" the status and the
+ * due instant, "clock" neither (SQLite only). */
+static const char *update_shape(struct store *s)
+{
+    sqlite3 *db = store_db(s);
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT CASE WHEN 'full' IN shapes THEN 'full'"
+                                        " WHEN 'state' IN shapes THEN 'state' ELSE 'clock' END",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    const char *what = (const char *)sqlite3_column_text(st, 0);
+    static const char *const names[] = {"clock", "full", "state"};
+    const char *ret = NULL;
+    for (size_t i = 0; i < 3; i++)
+        if (strcmp(what, names[i]) == 0)
+            ret = names[i];
+    sqlite3_finalize(st);
+    assert_int_equal(sqlite3_exec(db, "DELETE FROM temp.shapes", NULL, NULL, NULL), SQLITE_OK);
+    assert_non_null(ret);
+    return ret;
+}
+
+/* Updates t, checks that it loads as it is, and on SQLite that the update took the
+ * expected shape (NULL: on PostgreSQL, not checked). */
+static void update_as(struct store *s, struct ticket *t, int64_t next_ms, const char *shape,
+                      int line)
+{
+    struct slad_error err = {{0}};
+    if (store_ticket_update(s, t, next_ms, &err) < 0)
+        fail_msg("line %d: store_ticket_update: %s", line, err.msg);
+    struct ticket u;
+    assert_int_equal(store_ticket_load(s, t->id, &u, &err), 0);
+    ticket_equal(t, &u, line);
+    ticket_done(&u);
+    const char *got = testdb_on_postgres() ? shape : update_shape(s);
+    if (strcmp(got, shape) != 0)
+        fail_msg("line %d: expected the '%s' shape, not '%s'", line, shape, got);
+}
+
+/* Issue 16: a ticket's update writes the intake key, the status and the due instant only
+ * when they changed (the narrow UPDATE shapes), and any change still lands; labels are
+ * written in place. */
+static void test_ticket_update_shapes(void **state)
+{
+    (void)state;
+    struct store *s = open_mem();
+    struct slad_error err = {{0}};
+    struct ticket t, other;
+    make_ticket(&t, 1);
+    make_ticket(&other, 2);
+    insert(s, &t, INT64_MAX, __LINE__);
+    insert(s, &other, INT64_MAX, __LINE__);
+    if (!testdb_on_postgres()) {
+        /* Labels in place: one changed, one dropped, one added: one row each. */
+        update_changes(s, &t, 1, __LINE__);
+        assert_int_equal(ticket_set_label(&t, "vip", "否"), 0);
+        update_changes(s, &t, 2, __LINE__);
+        assert_int_equal(ticket_set_label(&t, "channel", NULL), 0); /* "vip" moves up */
+        update_changes(s, &t, 3, __LINE__);
+        assert_int_equal(ticket_set_label(&t, "zone", "east"), 0);
+        update_changes(s, &t, 2, __LINE__);
+        assert_int_equal(sqlite3_exec(store_db(s),
+                                      "CREATE TEMP TABLE shapes (what TEXT);"
+                                      "CREATE TEMP TRIGGER shape_full AFTER UPDATE OF source"
+                                      " ON main.tickets BEGIN"
+                                      " INSERT INTO shapes VALUES ('full'); END;"
+                                      "CREATE TEMP TRIGGER shape_state AFTER UPDATE OF due_ms"
+                                      " ON main.tickets BEGIN"
+                                      " INSERT INTO shapes VALUES ('state'); END;",
+                                      NULL, NULL, NULL),
+                         SQLITE_OK);
+    }
+    /* A step: the clock's fired count, a reminder, the next instant. */
+    t.clocks[0].fired[1] = 1;
+    t.reminders_fired = 3;
+    update_as(s, &t, T0 + 60000, "clock", __LINE__);
+    update_as(s, &t, INT64_MAX, "clock", __LINE__);
+    /* A clock starts running (again): the ticket has a due instant now. */
+    t.clocks[0].state = SLACLOCK_RUNNING;
+    update_as(s, &t, INT64_MAX, "state", __LINE__);
+    /* It breaches: the due key stays (breached clocks count), the clock's state changes. */
+    t.clocks[0].state = SLACLOCK_BREACHED;
+    t.clocks[0].breached_at_ms = T0 + 5;
+    update_as(s, &t, INT64_MAX, "clock", __LINE__);
+    /* A paused clock's due moves: not the ticket's due instant. */
+    t.clocks[1].due_at_ms += 60000;
+    update_as(s, &t, INT64_MAX, "clock", __LINE__);
+    /* An event: status and last event. */
+    t.status = TICKET_ACKNOWLEDGED;
+    t.event_last_ms[TICKET_EVENT_ACKNOWLEDGE] = T0 + 9000;
+    t.updated_at_ms = T0 + 9000;
+    update_as(s, &t, INT64_MAX, "state", __LINE__);
+    /* A counting clock's due moves: the board's order. */
+    t.clocks[0].due_at_ms += 3600000;
+    update_as(s, &t, INT64_MAX, "state", __LINE__);
+    /* The repeat-fault columns and the intake key: the full shape. */
+    assert_int_equal(ticket_set_string(&t.device_serial, "SN-NEW"), 0);
+    update_as(s, &t, INT64_MAX, "full", __LINE__);
+    int64_t n = 0;
+    assert_int_equal(store_repeat_count(s, "SN-NEW", "E1", T0, T0 + 86400000, &n, &err), 0);
+    assert_int_equal(n, 1);
+    t.reported_at_ms += 1;
+    update_as(s, &t, INT64_MAX, "full", __LINE__);
+    assert_int_equal(ticket_set_string(&t.external_id, "ext-moved"), 0);
+    update_as(s, &t, INT64_MAX, "full", __LINE__);
+    int64_t found = 0;
+    assert_int_equal(store_ticket_find(s, "crm", "ext-moved", &found, &err), 0);
+    assert_int_equal(found, t.id);
+    assert_int_equal(store_ticket_find(s, "crm", "ext-1", &found, &err), -ENOENT);
+    assert_int_equal(ticket_set_string(&t.source, NULL), 0); /* NULL compares as a value */
+    update_as(s, &t, INT64_MAX, "full", __LINE__);
+    update_as(s, &t, INT64_MAX, "clock", __LINE__);
+    /* Closed: status and the retention index's last event. */
+    t.status = TICKET_CLOSED;
+    t.event_last_ms[TICKET_EVENT_CLOSE] = T0 + 20000;
+    update_as(s, &t, INT64_MAX, "state", __LINE__);
+    /* Another ticket's key is refused, and the row stays as it was. */
+    assert_int_equal(ticket_set_string(&t.source, "crm"), 0);
+    assert_int_equal(ticket_set_string(&t.external_id, "ext-2"), 0);
+    assert_true(store_ticket_update(s, &t, INT64_MAX, &err) < 0);
+    assert_int_equal(store_ticket_find(s, "crm", "ext-2", &found, &err), 0);
+    assert_int_equal(found, other.id);
+    /* A ticket that is not there: no shape matches. */
+    t.id = other.id + 100;
+    assert_int_equal(store_ticket_update(s, &t, INT64_MAX, &err), -ENOENT);
+    ticket_done(&t);
+    ticket_done(&other);
+    store_close(s);
+}
+
 static void test_unique_source_external_id(void **state)
 {
     (void)state;
@@ -1944,6 +2077,7 @@ int main(void)
         cmocka_unit_test(test_ticket_round_trip),
         cmocka_unit_test(test_unique_source_external_id),
         cmocka_unit_test(test_clocks_written_in_place),
+        cmocka_unit_test(test_ticket_update_shapes),
         cmocka_unit_test(test_list_filters),
         cmocka_unit_test(test_history),
         cmocka_unit_test(test_history_one_row_per_operation),

@@ -1,0 +1,215 @@
+/* jsonw.c - a small JSON writer with jansson's compact output (jsonw.h). */
+#include "jsonw.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void put(struct jsonw *w, const char *s, size_t n)
+{
+    if (w->failed)
+        return;
+    if (w->len + n + 1 > w->cap) {
+        size_t cap = w->cap ? w->cap : 256;
+        while (w->len + n + 1 > cap)
+            cap *= 2;
+        char *p = realloc(w->s, cap);
+        if (!p) {
+            w->failed = true;
+            return;
+        }
+        w->s = p;
+        w->cap = cap;
+    }
+    memcpy(w->s + w->len, s, n);
+    w->len += n;
+    w->s[w->len] = '\0';
+}
+
+/* The length of the UTF-8 sequence at s that jansson accepts, 0 when it refuses it
+ * (jansson's utf.c: no overlong forms, no surrogates, nothing past U+10FFFF). */
+static size_t utf8_seq(const unsigned char *s)
+{
+    unsigned c = s[0];
+    size_t n;
+    uint32_t v;
+    if (c < 0x80)
+        return 1;
+    if (c < 0xC2) /* a continuation byte, or the start of an overlong 2-byte form */
+        return 0;
+    if (c < 0xE0) {
+        n = 2;
+        v = c & 0x1F;
+    } else if (c < 0xF0) {
+        n = 3;
+        v = c & 0x0F;
+    } else if (c < 0xF5) {
+        n = 4;
+        v = c & 0x07;
+    } else {
+        return 0;
+    }
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80) /* also stops at the NUL */
+            return 0;
+        v = (v << 6) | (s[i] & 0x3F);
+    }
+    if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF) || (n == 3 && v < 0x800) ||
+        (n == 4 && v < 0x10000))
+        return 0;
+    return n;
+}
+
+bool jsonw_utf8_valid(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p;) {
+        size_t n = utf8_seq(p);
+        if (!n)
+            return false;
+        p += n;
+    }
+    return true;
+}
+
+/* s as a JSON string, escaped as jansson's dump escapes without JSON_ENSURE_ASCII and
+ * JSON_ESCAPE_SLASH: the quote, the backslash and the control characters only. */
+static void put_string(struct jsonw *w, const char *s)
+{
+    if (!jsonw_utf8_valid(s)) {
+        w->failed = true;
+        return;
+    }
+    put(w, "\"", 1);
+    const char *run = s;
+    for (const char *p = s;; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        put(w, run, (size_t)(p - run));
+        if (!c)
+            break;
+        char seq[8];
+        const char *esc = seq;
+        switch (c) {
+        case '"':
+            esc = "\\\"";
+            break;
+        case '\\':
+            esc = "\\\\";
+            break;
+        case '\b':
+            esc = "\\b";
+            break;
+        case '\f':
+            esc = "\\f";
+            break;
+        case '\n':
+            esc = "\\n";
+            break;
+        case '\r':
+            esc = "\\r";
+            break;
+        case '\t':
+            esc = "\\t";
+            break;
+        default:
+            snprintf(seq, sizeof(seq), "\\u%04X", (unsigned)c);
+        }
+        put(w, esc, strlen(esc));
+        run = p + 1;
+    }
+    put(w, "\"", 1);
+}
+
+/* The comma before an item and its key, in the current container. */
+static void item(struct jsonw *w, const char *key)
+{
+    uint32_t bit = (uint32_t)1 << w->depth;
+    if (w->has_item & bit)
+        put(w, ",", 1);
+    w->has_item |= bit;
+    if (key) {
+        put_string(w, key);
+        put(w, ":", 1);
+    }
+}
+
+static void open_container(struct jsonw *w, const char *key, const char *bracket)
+{
+    item(w, key);
+    if (w->depth + 1 >= JSONW_MAX_DEPTH) {
+        w->failed = true;
+        return;
+    }
+    w->depth++;
+    w->has_item &= ~((uint32_t)1 << w->depth);
+    put(w, bracket, 1);
+}
+
+static void close_container(struct jsonw *w, const char *bracket)
+{
+    if (w->depth == 0) {
+        w->failed = true;
+        return;
+    }
+    w->depth--;
+    put(w, bracket, 1);
+}
+
+void jsonw_open(struct jsonw *w, const char *key)
+{
+    open_container(w, key, "{");
+}
+
+void jsonw_close(struct jsonw *w)
+{
+    close_container(w, "}");
+}
+
+void jsonw_open_array(struct jsonw *w, const char *key)
+{
+    open_container(w, key, "[");
+}
+
+void jsonw_close_array(struct jsonw *w)
+{
+    close_container(w, "]");
+}
+
+void jsonw_str(struct jsonw *w, const char *key, const char *v)
+{
+    if (!v)
+        return;
+    item(w, key);
+    put_string(w, v);
+}
+
+void jsonw_int(struct jsonw *w, const char *key, int64_t v)
+{
+    char buf[24];
+    int n = snprintf(buf, sizeof(buf), "%" PRId64, v);
+    item(w, key);
+    put(w, buf, (size_t)n);
+}
+
+void jsonw_true(struct jsonw *w, const char *key)
+{
+    item(w, key);
+    put(w, "true", 4);
+}
+
+char *jsonw_finish(struct jsonw *w, size_t *ret_len)
+{
+    char *s = w->s;
+    size_t len = w->len;
+    bool ok = !w->failed && w->depth == 0 && s;
+    *w = (struct jsonw){0};
+    if (!ok) {
+        free(s);
+        return NULL;
+    }
+    if (ret_len)
+        *ret_len = len;
+    return s;
+}
