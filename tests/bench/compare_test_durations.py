@@ -20,13 +20,20 @@ A test is named by what follows "project:suites / " in meson's name, so that a t
 changed suites between the builds (say, gained 'postgres') is still the same test. Runs
 that did not pass (FAIL, TIMEOUT, SKIP, ...) are left out of the minimum; a test with no
 passing run on one side is listed apart, as are tests present on one side only.
+
+Beside each test, how many cases it ran on each side, read from its output (pytest's "N
+passed", cmocka's "[==========] N test(s) run."): a flagged test that runs more cases than
+before does more, which is not the same test getting slower; its SLOWER line says so.
 """
 
 import argparse
 import json
+import re
 import sys
 
 PASSED = ("OK", "EXPECTEDFAIL")
+PYTEST_SUMMARY = re.compile(r"^=*\s*(\d+) passed\b.* in [\d.]+s", re.M)
+CMOCKA_SUMMARY = re.compile(r"^\[==========\] (\d+) test\(s\) run\.", re.M)
 
 
 class LogError(Exception):
@@ -39,8 +46,14 @@ def short_name(name):
     return rest if sep else name
 
 
+def cases(stdout):
+    """How many cases a run passed (pytest) or ran (cmocka, every group), None if unknown."""
+    found = PYTEST_SUMMARY.findall(stdout) or CMOCKA_SUMMARY.findall(stdout)
+    return sum(int(n) for n in found) if found else None
+
+
 def read_log(path):
-    """Every run in one testlog.json: a list of (name, result, duration in seconds)."""
+    """Every run in one testlog.json: a list of (name, result, duration in seconds, cases)."""
     runs = []
     try:
         with open(path, encoding="utf-8") as f:
@@ -51,7 +64,7 @@ def read_log(path):
                 try:
                     entry = json.loads(line)
                     runs.append((short_name(str(entry["name"])), str(entry.get("result", "")),
-                                 float(entry["duration"])))
+                                 float(entry["duration"]), cases(str(entry.get("stdout") or ""))))
                 except (ValueError, KeyError, TypeError) as e:
                     raise LogError(f"{path}:{number}: not a meson test entry ({e})") from None
     except OSError as e:
@@ -60,23 +73,25 @@ def read_log(path):
 
 
 def summarize(paths):
-    """For several logs of one side: {test: (minimum passing duration or None, runs seen,
-    results that were not a pass)}."""
+    """For several logs of one side: {test: (minimum passing duration or None, results that
+    were not a pass, cases of the shortest passing run)}."""
     tests = {}
     for path in paths:
-        for name, result, duration in read_log(path):
-            best, seen, failed = tests.get(name, (None, 0, []))
+        for name, result, duration, count in read_log(path):
+            best, failed, best_cases = tests.get(name, (None, [], None))
             if result in PASSED:
-                best = duration if best is None else min(best, duration)
+                if best is None or duration < best:
+                    best, best_cases = duration, count
             else:
                 failed = failed + [result]
-            tests[name] = (best, seen + 1, failed)
+            tests[name] = (best, failed, best_cases)
     return tests
 
 
 def compare(before, after, ratio, min_slower):
     """Rows for the tests passing on both sides, slowest after first: (name, before, after,
-    ratio, flagged); then the names on one side only and those not passing on a side."""
+    ratio, flagged, cases before, cases after); then the names on one side only and those
+    not passing on a side."""
     rows, not_passing = [], []
     for name in sorted(set(before) & set(after)):
         b, a = before[name][0], after[name][0]
@@ -85,26 +100,37 @@ def compare(before, after, ratio, min_slower):
             continue
         r = a / b if b > 0 else float("inf") if a > 0 else 1.0
         flagged = r > ratio and a - b > min_slower
-        rows.append((name, b, a, r, flagged))
+        rows.append((name, b, a, r, flagged, before[name][2], after[name][2]))
     rows.sort(key=lambda row: (-row[2], row[0]))
     only_before = sorted(set(before) - set(after))
     only_after = sorted(set(after) - set(before))
     return rows, only_before, only_after, not_passing
 
 
+def case_counts(before, after):
+    """'12 -> 20' (cases before -> after), '?' for a side whose output did not say."""
+    return f"{'?' if before is None else before} -> {'?' if after is None else after}"
+
+
+def does_more(before, after):
+    return before is not None and after is not None and after > before
+
+
 def print_rows(rows, markdown, out):
     if markdown:
-        print("| test | before (s) | after (s) | ratio | flagged |", file=out)
-        print("|---|---|---|---|---|", file=out)
-        for name, b, a, r, flagged in rows:
-            print(f"| {name} | {b:.2f} | {a:.2f} | {r:.2f} | {'**yes**' if flagged else ''} |",
-                  file=out)
+        print("| test | before (s) | after (s) | ratio | cases before -> after | flagged |",
+              file=out)
+        print("|---|---|---|---|---|---|", file=out)
+        for name, b, a, r, flagged, cb, ca in rows:
+            print(f"| {name} | {b:.2f} | {a:.2f} | {r:.2f} | {case_counts(cb, ca)} | "
+                  f"{'**yes**' if flagged else ''} |", file=out)
         return
     width = max([len("test")] + [len(row[0]) for row in rows])
-    print(f"{'test':<{width}}  {'before s':>9}  {'after s':>9}  {'ratio':>6}", file=out)
-    for name, b, a, r, flagged in rows:
-        print(f"{name:<{width}}  {b:9.2f}  {a:9.2f}  {r:6.2f}{'  SLOWER' if flagged else ''}",
-              file=out)
+    print(f"{'test':<{width}}  {'before s':>9}  {'after s':>9}  {'ratio':>6}  {'cases':>10}",
+          file=out)
+    for name, b, a, r, flagged, cb, ca in rows:
+        print(f"{name:<{width}}  {b:9.2f}  {a:9.2f}  {r:6.2f}  {case_counts(cb, ca):>10}"
+              f"{'  SLOWER' if flagged else ''}", file=out)
 
 
 def main(argv=None, out=sys.stdout):
@@ -153,14 +179,15 @@ def main(argv=None, out=sys.stdout):
     print(f"{len(rows)} tests in both builds (minimum of {len(before_logs)} run(s) before, "
           f"{len(after_logs)} after); flagged when > {args.ratio:g}x and > "
           f"{args.min_slower:g} s slower: {len(flagged)}", file=out)
-    for name, b, a, r, _ in flagged:
-        print(f"SLOWER: {name}: {b:.2f} s -> {a:.2f} s ({r:.2f}x)", file=out)
+    for name, b, a, r, _, cb, ca in flagged:
+        more = f"; does more: {case_counts(cb, ca)} cases" if does_more(cb, ca) else ""
+        print(f"SLOWER: {name}: {b:.2f} s -> {a:.2f} s ({r:.2f}x){more}", file=out)
     if only_after:
         print(f"only after (new): {', '.join(only_after)}", file=out)
     if only_before:
         print(f"only before (gone): {', '.join(only_before)}", file=out)
     for name in not_passing:
-        results = before[name][2] + after[name][2]
+        results = before[name][1] + after[name][1]
         side = " and ".join(label for label, tests in (("before", before), ("after", after))
                             if tests[name][0] is None)
         print(f"not compared: {name}: no passing run {side} ({', '.join(results)})", file=out)

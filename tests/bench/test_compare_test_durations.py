@@ -17,11 +17,12 @@ SCRIPT = os.path.join(HERE, "compare_test_durations.py")
 
 
 def write_log(path, entries):
-    """entries: (meson name, result, duration); written as meson does, one object a line,
-    with the other fields a real log carries."""
+    """entries: (meson name, result, duration[, stdout]); written as meson does, one object
+    a line, with the other fields a real log carries."""
     with open(path, "w") as f:
-        for name, result, duration in entries:
-            f.write(json.dumps({"name": name, "stdout": "x\n", "result": result,
+        for name, result, duration, *stdout in entries:
+            f.write(json.dumps({"name": name, "stdout": stdout[0] if stdout else "x\n",
+                                "result": result,
                                 "starttime": 1796212757.0, "duration": duration,
                                 "returncode": 0 if result == "OK" else 1,
                                 "env": {"TZ": "UTC"}, "command": ["/bin/true"]}) + "\n")
@@ -46,8 +47,8 @@ def test_no_test_slower_exits_0(tmp_path):
     assert "SLOWER" not in out
     # slowest (after) first, both durations and the ratio
     lines = out.splitlines()
-    assert lines[1].split() == ["a", "10.00", "12.40", "1.24"]
-    assert lines[2].split() == ["b", "2.00", "1.00", "0.50"]
+    assert lines[1].split()[:4] == ["a", "10.00", "12.40", "1.24"]
+    assert lines[2].split()[:4] == ["b", "2.00", "1.00", "0.50"]
 
 
 def test_flag_needs_both_ratio_and_seconds(tmp_path):
@@ -78,7 +79,7 @@ def test_minimum_over_interleaved_runs(tmp_path):
     a2 = write_log(tmp_path / "a2.json", [("p:integration / t", "OK", 8.5)])
     status, out = run(["--before", b1, "--before", b2, "--after", a1, "--after", a2])
     assert status == 0
-    assert out.splitlines()[1].split() == ["t", "8.00", "8.50", "1.06"]
+    assert out.splitlines()[1].split()[:4] == ["t", "8.00", "8.50", "1.06"]
     assert "minimum of 2 run(s) before, 2 after" in out
     # with the loaded run alone, it is flagged
     status, _ = run(["--before", b1, "--before", b2, "--after", a1])
@@ -92,7 +93,7 @@ def test_failed_runs_left_out_of_the_minimum(tmp_path):
     a2 = write_log(tmp_path / "a2.json", [("p:unit / t", "OK", 5.5)])
     status, out = run(["--before", b, "--after", a1, "--after", a2])
     assert status == 0
-    assert out.splitlines()[1].split() == ["t", "5.00", "5.50", "1.10"]
+    assert out.splitlines()[1].split()[:4] == ["t", "5.00", "5.50", "1.10"]
     assert "not compared: f: no passing run after (TIMEOUT)" in out
 
 
@@ -104,7 +105,7 @@ def test_suites_changed_new_and_gone_tests(tmp_path):
                                         ("slad:unit / skipped", "SKIP", 0.0)])
     status, out = run([b, a])
     assert status == 0  # a new test, however long, is not a regression
-    assert out.splitlines()[1].split() == ["store", "3.00", "3.10", "1.03"]
+    assert out.splitlines()[1].split()[:4] == ["store", "3.00", "3.10", "1.03"]
     assert "only after (new): new, skipped" in out
     assert "only before (gone): old" in out
 
@@ -116,9 +117,39 @@ def test_top_keeps_every_flagged_test_and_markdown(tmp_path):
     status, out = run(["--top", "3", "--markdown", b, a])
     assert status == 1
     table = [line for line in out.splitlines() if line.startswith("| ")]
-    assert table[0] == "| test | before (s) | after (s) | ratio | flagged |"
+    assert table[0] == ("| test | before (s) | after (s) | ratio | cases before -> after "
+                        "| flagged |")
     assert [row.split(" | ")[0] for row in table[1:]] == ["| t00", "| t01", "| t02", "| late"]
-    assert table[-1] == "| late | 1.00 | 3.00 | 3.00 | **yes** |"
+    assert table[-1] == "| late | 1.00 | 3.00 | 3.00 | ? -> ? | **yes** |"
+
+
+PYTEST_OUT = "....\n{n} passed, 1 skipped in 21.41s\n"
+CMOCKA_OUT = ("[==========] Running {n} test(s).\n[ RUN      ] test_a\n[       OK ] test_a\n"
+              "[==========] {n} test(s) run.\n[  PASSED  ] {n} test(s).\n")
+
+
+def test_cases_from_the_output_a_test_that_does_more(tmp_path):
+    b = write_log(tmp_path / "b.json", [
+        ("p:integration / grew", "OK", 10.0, PYTEST_OUT.format(n=5)),
+        ("p:integration / same", "OK", 10.0, PYTEST_OUT.format(n=5)),
+        ("p:unit / groups", "OK", 2.0, CMOCKA_OUT.format(n=3) + CMOCKA_OUT.format(n=4)),
+        ("p:unit / quiet", "OK", 1.0, ""),
+    ])
+    a = write_log(tmp_path / "a.json", [
+        ("p:integration / grew", "OK", 20.0, PYTEST_OUT.format(n=9)),
+        ("p:integration / same", "OK", 20.0, PYTEST_OUT.format(n=5)),
+        ("p:unit / groups", "OK", 2.0, CMOCKA_OUT.format(n=7) + CMOCKA_OUT.format(n=1)),
+        ("p:unit / quiet", "OK", 1.0, ""),
+    ])
+    status, out = run([b, a])
+    assert status == 1  # flagged all the same: the reader judges, the line says why
+    rows = {line.split()[0]: line for line in out.splitlines()[1:5]}
+    assert rows["grew"].split()[4:] == ["5", "->", "9", "SLOWER"]
+    assert rows["groups"].split()[4:] == ["7", "->", "8"]  # every cmocka group counted
+    assert rows["quiet"].split()[4:] == ["?", "->", "?"]
+    assert "SLOWER: grew: 10.00 s -> 20.00 s (2.00x); does more: 5 -> 9 cases" in out
+    assert "SLOWER: same: 10.00 s -> 20.00 s (2.00x)\n" in out
+    assert ctd.cases("=== 12 passed, 3 deselected in 1.50s ===") == 12
 
 
 def test_unreadable_logs_exit_2(tmp_path, capsys):
