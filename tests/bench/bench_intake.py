@@ -13,7 +13,8 @@ round's maximum rate to measure latency there. Every measurement is repeated ROU
 interleaved, each on a fresh database; the ratio of each round is computed from that
 round's figures and the median ratio is printed with its range. The server's CPU time per
 request is printed too: on a shared two-core machine it moves much less than the rates.
-Finally the durable intake rate is measured with 10k and 100k tickets already stored.
+Finally the durable intake rate is measured with 10k and 100k tickets already stored
+(BENCH_GROWTH_SIZES="10000,100000,1000000" adds 1M: the fill alone is a million requests).
 
 With SLAD_BIN_BEFORE naming another slad binary (an older build), each round also
 measures it (durable, C client, at full rate and paced at half of it), so that a change is
@@ -21,7 +22,8 @@ judged against the build before it in the same run. Each round also measures dur
 intake with `Prefer: return=minimal` (the answer is only the id).
 
 Environment: SLAD_BIN, INTAKE_CLIENT, SQLITE_LOOP (set by meson), SLAD_BIN_BEFORE, BENCH_ROUNDS (3),
-BENCH_SECONDS (5), BENCH_GROWTH (1; 0 skips the growth figures), BENCH_DIR (where the
+BENCH_SECONDS (5), BENCH_GROWTH (1; 0 skips the growth figures), BENCH_GROWTH_SIZES
+(10000,100000: the tickets stored before each growth figure), BENCH_DIR (where the
 databases go; the default temporary directory otherwise). Run by `make bench` only."""
 
 import os
@@ -41,6 +43,8 @@ LUA = os.path.join(HERE, "intake.lua")
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "5"))
 GROWTH = os.environ.get("BENCH_GROWTH", "1") != "0"
+GROWTH_SIZES = sorted(int(x) for x in
+                      os.environ.get("BENCH_GROWTH_SIZES", "10000,100000").split(","))
 BEFORE = os.environ.get("SLAD_BIN_BEFORE")
 CONNECTIONS = 16
 TOKEN = "bench-intake-token-0123456789"
@@ -201,13 +205,14 @@ def med(results, key):
 
 
 def growth():
-    """Durable intake (10k requests) with 10k and 100k tickets already stored, each beside
-    the same 10k requests on a fresh database measured just before (the machine is noisy)."""
+    """Durable intake (10k requests) with GROWTH_SIZES tickets already stored (10k, 100k),
+    each beside the same 10k requests on a fresh database measured just before (the machine
+    is noisy)."""
     s = Slad("full")
     rows = []
     try:
         stored = 0
-        for target in (10000, 100000):
+        for target in GROWTH_SIZES:
             if target > stored:
                 intake_client(s.unix, f"fill{target}", requests=target - stored)
                 stored = target
@@ -367,7 +372,7 @@ def main():
     if GROWTH:
         print()
         for stored, r, ref in growth():
-            print(f"growth: slad full, C client Unix, {stored:>6} tickets stored: "
+            print(f"growth: slad full, C client Unix, {stored:>7} tickets stored: "
                   f"{r['rate']:.0f}/s  p50 {r['p50_us'] / 1e3:.2f} ms  "
                   f"p99 {r['p99_us'] / 1e3:.2f} ms  CPU {r['cpu_us'] / r['requests']:.0f} us; "
                   f"fresh database just before: {ref['rate']:.0f}/s  CPU "
