@@ -406,6 +406,14 @@ class Daemon:
             f.write(text)
         os.replace(tmp, self.conf_path)
 
+    def replace_in_config(self, old, new):
+        """Change one setting of the written config (old must be in it), before a start."""
+        with open(self.conf_path, encoding="utf-8") as f:
+            text = f.read()
+        assert old in text, f"'{old}' is not in {self.conf_path}"
+        with open(self.conf_path, "w", encoding="utf-8") as f:
+            f.write(text.replace(old, new))
+
     def use_the_tests_database(self):
         """SLAD_TEST_BACKEND=postgres: a config the test wrote itself (its own text, not
         render_config's) names the SQLite file in the daemon's folder; the daemon is started

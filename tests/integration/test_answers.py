@@ -20,11 +20,7 @@ COMMENTS = 1000
 def big_body_daemon(directory):
     """fast.conf with the default body limit (1 MiB): a 64 KiB note reaches the parser."""
     d = Daemon(directory)
-    with open(d.conf_path, encoding="utf-8") as f:
-        text = f.read()
-    assert "max_body = 8192;" in text
-    with open(d.conf_path, "w", encoding="utf-8") as f:
-        f.write(text.replace("max_body = 8192;", "max_body = 1048576;"))
+    d.replace_in_config("max_body = 8192;", "max_body = 1048576;")
     return d.start()
 
 

@@ -182,11 +182,7 @@ def patient(make_daemon):
     its 64 KiB are: on a slow machine or backend (a reload of 200 tickets takes 1-2 s on
     PostgreSQL) fast.conf's 3 s would close the slow reader first, silently."""
     d = make_daemon()
-    with open(d.conf_path, encoding="utf-8") as f:
-        text = f.read()
-    assert 'idle_timeout = "3s";' in text
-    with open(d.conf_path, "w", encoding="utf-8") as f:
-        f.write(text.replace('idle_timeout = "3s";', 'idle_timeout = "30s";'))
+    d.replace_in_config('idle_timeout = "3s";', 'idle_timeout = "30s";')
     return d.start()
 
 
