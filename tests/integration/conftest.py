@@ -16,9 +16,9 @@ SLAD_TEST_BACKEND=postgres runs the same tests on PostgreSQL: each Daemon gets a
 database of one cluster (pg.py) that this pytest process starts at its first use and stops
 at its end, also when the test wrote the daemon's config itself. A test reads or changes
 the database behind the daemon with Daemon.sql, on either backend. The files about the
-SQLite file itself (its WAL, its disk's faults, kill -9 checked by integrity_check) are
-skipped there (SQLITE_ONLY), and so are single cases marked sqlite_only, each with its
-reason.
+SQLite file itself (its readers, its lease, kill -9 checked by integrity_check) are
+skipped there (SQLITE_ONLY), and so are single cases marked sqlite_only (its disk's
+faults, its modes), each with its reason.
 """
 
 import http.client
@@ -82,7 +82,6 @@ SQLITE_ONLY = {
     "test_readers.py": "reports read on a second connection to the SQLite file (on "
                        "PostgreSQL they run on the loop's connection)",
     "test_scheduler.py": "SQLite's single holder of the lease",
-    "test_storage_faults.py": "faults of the SQLite file's disk",
 }
 
 
