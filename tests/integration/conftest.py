@@ -16,9 +16,9 @@ SLAD_TEST_BACKEND=postgres runs the same tests on PostgreSQL: each Daemon gets a
 database of one cluster (pg.py) that this pytest process starts at its first use and stops
 at its end, also when the test wrote the daemon's config itself. A test reads or changes
 the database behind the daemon with Daemon.sql, on either backend. The files about the
-SQLite file itself (its readers, its lease, kill -9 checked by integrity_check) are
-skipped there (SQLITE_ONLY), and so are single cases marked sqlite_only (its disk's
-faults, its modes), each with its reason.
+SQLite file itself (its readers, its lease, a copy from it) are skipped there
+(SQLITE_ONLY), and so are single cases marked sqlite_only (its disk's faults, its modes,
+its commit thread), each with its reason.
 """
 
 import http.client
@@ -78,7 +78,6 @@ assert BACKEND in ("sqlite", "postgres"), f"SLAD_TEST_BACKEND={BACKEND}: sqlite 
 # @pytest.mark.sqlite_only("why")).
 SQLITE_ONLY = {
     "test_copy_database.py": "copies SQLite to PostgreSQL itself (its own cluster)",
-    "test_crash.py": "checks the SQLite file after kill -9 (test_failover.py is PostgreSQL's)",
     "test_readers.py": "reports read on a second connection to the SQLite file (on "
                        "PostgreSQL they run on the loop's connection)",
     "test_scheduler.py": "SQLite's single holder of the lease",
