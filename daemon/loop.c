@@ -95,7 +95,10 @@ static void on_role(void *userdata, enum lease_event ev)
          * (what fell due while no one held the lease fires now, once, marked late). */
         if (!s->agenda_fresh)
             rebuild_agenda(s);
-        deliver_start(s->deliver); /* `sending` rows: again, with their unchanged keys */
+        /* `sending` rows: again, with their unchanged keys. */
+        deliver_start(s->deliver);
+        /* On PostgreSQL a standby left the purge to the scheduler. */
+        retention_kick(s->retention);
     } else if (ev == LEASE_EVENT_RENEWED) {
         /* What other instances wrote: due soon, and the outbox's new rows. */
         struct slad_error err;
@@ -295,6 +298,9 @@ static int start(struct slad *s)
     /* Only the scheduler fires and delivers; the gain of the lease starts both. */
     timers_set_gate(s->timers, may_act, s->scheduler);
     deliver_set_gate(s->deliver, may_act, s->scheduler);
+    /* On PostgreSQL the scheduler purges too (SQLite's one process always does). */
+    if (dbtarget_is_postgres(d->database))
+        retention_set_gate(s->retention, may_act, s->scheduler);
     scheduler_on_role(s->scheduler, on_role, s);
     struct token *tok = NULL;
     struct intake_keys *keys = NULL;
@@ -351,6 +357,10 @@ static void stop(struct slad *s)
     s->reader = NULL;
     if (s->batch)
         batch_flush(s->batch); /* its waiters and hook run before what they use is freed */
+    /* The last scheduler writes are committed: hand the lease over at once (PostgreSQL),
+     * before the HTTP servers its commit's hook reaches are freed. */
+    if (s->batch && s->scheduler)
+        scheduler_release(s->scheduler);
     /* Stop the HTTP servers first: no callback may reach what is freed below. */
     http_free(s->http);
     s->http = NULL;

@@ -24,6 +24,8 @@ struct retention {
     struct batch *batch;
     const struct conf *const *conf;
     ev_timer timer;
+    retention_gate_fn *may_purge; /* NULL: always */
+    void *gate_userdata;
     size_t rows; /* per batch */
     bool in_pass;
     struct store_purge_cursor cursor;
@@ -74,6 +76,12 @@ static void timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
     int64_t keep_ms = (*r->conf)->daemon.retention_ms;
     if (keep_ms == 0) {
         r->in_pass = false; /* turned off by a reload */
+        return;
+    }
+    if (r->may_purge && !r->may_purge(r->gate_userdata)) {
+        /* A standby: the scheduler purges; this instance's gain of the lease kicks a pass. */
+        log_debug("retention", "not the scheduler: the purge is left to it");
+        r->in_pass = false;
         return;
     }
     if (!r->in_pass) {
@@ -151,6 +159,12 @@ void retention_free(struct retention *r)
         return;
     ev_timer_stop(r->loop, &r->timer);
     free(r);
+}
+
+void retention_set_gate(struct retention *r, retention_gate_fn *may_purge, void *userdata)
+{
+    r->may_purge = may_purge;
+    r->gate_userdata = userdata;
 }
 
 void retention_kick(struct retention *r)

@@ -31,6 +31,13 @@ struct retention *retention_new(struct ev_loop *loop, struct store *store, struc
                                 const struct conf *const *conf);
 void retention_free(struct retention *r);
 
+/* Whether this instance purges now; NULL (the default): always. On PostgreSQL only the
+ * scheduler purges (daemon/scheduler.h): two instances deleting the same rows would only
+ * wait on each other's locks. A batch that finds the gate closed ends the pass and arms
+ * nothing: the gain of the lease kicks a new one. */
+typedef bool retention_gate_fn(void *userdata);
+void retention_set_gate(struct retention *r, retention_gate_fn *may_purge, void *userdata);
+
 /* Run a batch RETENTION_KICK_S from now (a new pass unless one is under way). */
 void retention_kick(struct retention *r);
 /* No more batches (graceful stop). */

@@ -192,7 +192,10 @@ struct scheduler *scheduler_new(struct ev_loop *loop, struct store *store, struc
         ttl_ms = SCHEDULER_SQLITE_TTL_MS;
     }
     lease_init(&sc->lease, ttl_ms, LEASE_RENEW_EVERY_MS, now_ms);
-    batch_set_fence(batch, fence, sc);
+    /* On SQLite no other process writes the file while this one does: a check per batch
+     * would be a statement (and, with the server's clock, a round trip) for nothing. */
+    if (renews)
+        batch_set_fence(batch, fence, sc);
     ev_timer_init(&sc->timer, timer_cb, 0., 0.);
     sc->timer.data = sc;
     return sc;
@@ -217,6 +220,45 @@ void scheduler_stop(struct scheduler *sc)
 {
     sc->stopped = true;
     ev_timer_stop(sc->loop, &sc->timer);
+}
+
+void scheduler_release(struct scheduler *sc)
+{
+    scheduler_stop(sc);
+    if (!sc->renews || sc->lease.role != LEASE_SCHEDULER)
+        return;
+    int64_t fencing = sc->lease.fencing;
+    int64_t now_ms = timers_now_ms(sc->loop);
+    struct slad_error err = {""};
+    int r = batch_begin(sc->batch, &err);
+    if (r == 0)
+        r = store_lease_now(sc->store, now_ms, &now_ms, &err);
+    if (r == 0)
+        r = store_lease_release(sc->store, sc->holder, fencing, now_ms, &err);
+    if (r >= 0) {
+        batch_mark_dirty(sc->batch);
+        if (batch_commit(sc->batch) < 0) {
+            r = -EIO;
+            snprintf(err.msg, sizeof(err.msg), "%s", batch_last_error(sc->batch));
+        }
+    }
+    lease_release(&sc->lease, timers_now_ms(sc->loop));
+    metrics_lease(sc->metrics, false, fencing);
+    if (r == 1)
+        log_notice("scheduler",
+                   "released the scheduler lease (fencing number %lld): a standby takes over at "
+                   "its next ask",
+                   (long long)fencing);
+    else if (r == 0)
+        log_notice("scheduler",
+                   "stopping without the scheduler lease (fencing number %lld is no longer the "
+                   "lease's): nothing to release",
+                   (long long)fencing);
+    else
+        log_warning("scheduler",
+                    "could not release the scheduler lease (fencing number %lld): a standby "
+                    "takes over when it expires, within failover_timeout: %s",
+                    (long long)fencing, err.msg);
 }
 
 void scheduler_free(struct scheduler *sc)

@@ -12,10 +12,11 @@
  *
  * Only the scheduler fires (timers.c) and delivers (deliver.c): both ask
  * scheduler_may_act, and on_role hears of every gain and loss (load the agenda and re-send
- * what was left `sending`; stop at once). Every transaction holding scheduler writes
- * carries the fencing check last before its COMMIT (batch_set_fence): a refused check rolls
- * the batch back and this instance becomes a standby. On PostgreSQL the holder is
- * host:pid:start-instant and the lease's instants are the database server's clock. */
+ * what was left `sending`; stop at once). On PostgreSQL every transaction holding
+ * scheduler writes carries the fencing check last before its COMMIT (batch_set_fence): a
+ * refused check rolls the batch back and this instance becomes a standby; the holder is
+ * host:pid:start-instant and the lease's instants are the database server's clock; a
+ * graceful stop releases the row (scheduler_release). */
 #ifndef SLAD_SCHEDULER_H
 #define SLAD_SCHEDULER_H
 
@@ -33,8 +34,8 @@ struct lease;
 struct scheduler;
 
 /* ttl_ms: failover_timeout; renews: false for a single holder by construction (SQLite),
- * which takes the lease once. Installs the batch's fencing check. NULL when out of
- * memory. */
+ * which takes the lease once and needs no fencing check (the file's lock already makes it
+ * the only writer); true installs the batch's fencing check. NULL when out of memory. */
 struct scheduler *scheduler_new(struct ev_loop *loop, struct store *store, struct batch *batch,
                                 struct metrics *metrics, int64_t ttl_ms, bool renews);
 void scheduler_free(struct scheduler *sc);
@@ -42,8 +43,14 @@ void scheduler_free(struct scheduler *sc);
 /* Make the lease row when missing and ask for it at once (the answer is known when this
  * returns); then every second. -errno with reterr when the row cannot be made. */
 int scheduler_start(struct scheduler *sc, struct slad_error *reterr);
-/* No more requests (graceful stop); the row expires after failover_timeout. */
+/* No more requests (graceful stop). */
 void scheduler_stop(struct scheduler *sc);
+/* A graceful stop, once the last scheduler writes are committed (batch_flush): give the
+ * row up in a transaction of its own (its expiry now, the fencing number kept), so that a
+ * standby takes over at its next ask rather than after failover_timeout. Nothing on
+ * SQLite (the next start takes the row at once anyway) or for a standby. Logged; a
+ * failure only means the standby waits for the expiry. */
+void scheduler_release(struct scheduler *sc);
 
 /* The lease's state: role, fencing number (for the API's hooks). */
 const struct lease *scheduler_lease(const struct scheduler *sc);

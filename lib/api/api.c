@@ -1160,4 +1160,17 @@ void api_handle(struct api *api, const struct api_request *req, int64_t now_ms,
         return;
     }
     found->fn(&c);
+    /* The database refused the operation for concurrency (PostgreSQL: a deadlock 40P01, a
+     * serialization failure 40001; SQLite: a lock another process held past the busy
+     * timeout): -EAGAIN. The service rolled it back to its own savepoint, so the batch's
+     * other work stands and running the handler again starts from the same state; the
+     * other transaction has usually ended meanwhile. Once: a second refusal is the 503
+     * (the client retries; intake and creates are idempotent). Every handler makes at
+     * most one write, which is the one refused. */
+    if (c.conflict && !resp->wrote && !resp->read) {
+        api_response_done(resp);
+        memset(resp, 0, sizeof(*resp));
+        c.conflict = false;
+        found->fn(&c);
+    }
 }

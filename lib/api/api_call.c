@@ -91,6 +91,8 @@ void call_errno(struct call *c, int r, const struct slad_error *err)
         {-PLAN_ECOSTLY, 400, "too_costly"},
     };
     const char *msg = err && err->msg[0] ? err->msg : strerror(-r);
+    if (r == -EAGAIN)
+        c->conflict = true;
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
         if (map[i].r == r) {
             call_error(c, map[i].status, map[i].code, "%s", msg);

@@ -50,6 +50,9 @@ struct call {
     const char *query[QUERY_MAX_PARAMS]; /* decoded values by the route's parameter index */
     char query_buf[QUERY_MAX_PARAMS][QUERY_VALUE_MAX + 1];
     struct api_response *resp;
+    /* The answer is call_errno's -EAGAIN (the database refused the operation for
+     * concurrency; it was rolled back to its savepoint): api_handle runs it once more. */
+    bool conflict;
 };
 
 typedef void route_fn(struct call *c);
@@ -76,7 +79,8 @@ void call_error(struct call *c, int status, const char *code, const char *fmt, .
 /* Render v (taken) with a trailing newline. */
 void call_json(struct call *c, int status, json_t *v);
 /* The status and code of an errno of the service or the store (-EINVAL 400, -ENOENT 404,
- * -EBUSY/-EEXIST 409, database failures 503). */
+ * -EBUSY/-EEXIST 409, database failures 503; -EAGAIN also marks the call to be run
+ * again once, c->conflict). */
 void call_errno(struct call *c, int r, const struct slad_error *err);
 /* A jsonx parser's error as a 400 (503 for -ENOMEM). */
 void call_parse_error(struct call *c, int r, const struct slad_error *err);

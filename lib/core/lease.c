@@ -36,6 +36,15 @@ enum lease_event lease_fenced(struct lease *l, int64_t now_ms)
     return lose(l, now_ms);
 }
 
+enum lease_event lease_release(struct lease *l, int64_t now_ms)
+{
+    bool held = l->role == LEASE_SCHEDULER;
+    lose(l, now_ms);
+    l->in_flight = LEASE_REQUEST_NONE;
+    l->next_request_ms = INT64_MAX; /* stopping: never asks again */
+    return held ? LEASE_EVENT_LOST : LEASE_EVENT_NONE;
+}
+
 void lease_ask_at(struct lease *l, int64_t at_ms)
 {
     if (l->role == LEASE_STANDBY && l->in_flight == LEASE_REQUEST_NONE &&

@@ -69,6 +69,11 @@ enum lease_event lease_answer(struct lease *l, int64_t now_ms, bool granted, int
  * a refused renewal; it asks again at once. */
 enum lease_event lease_fenced(struct lease *l, int64_t now_ms);
 
+/* A graceful stop: the holder gave the row up (lease_sql_release: its expiry set to now,
+ * its fencing number kept, so the next holder's is larger) at now_ms. It may not act from
+ * now on and asks for nothing again. LOST when it was the scheduler. */
+enum lease_event lease_release(struct lease *l, int64_t now_ms);
+
 /* A standby learnt when the row it was refused expires (at_ms, on this lease's clock):
  * ask then rather than at the next period, so that a take-over follows the expiry at once
  * (not up to a period later). Ignored for a scheduler or with a request in flight. */

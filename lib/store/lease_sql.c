@@ -23,6 +23,10 @@ static const char sql_renew[] =
     "UPDATE leases SET expires_at_ms = CAST(?4 AS BIGINT) + CAST(?5 AS BIGINT)"
     " WHERE name = ?1 AND holder = ?2 AND fencing = ?3 AND expires_at_ms > CAST(?4 AS BIGINT)"
     " RETURNING fencing";
+/* The holder gives the row up: expired now, under the same number. */
+static const char sql_release[] =
+    "UPDATE leases SET expires_at_ms = CAST(?4 AS BIGINT)"
+    " WHERE name = ?1 AND holder = ?2 AND fencing = ?3 AND expires_at_ms > CAST(?4 AS BIGINT)";
 /* A write that changes nothing: on PostgreSQL it takes the row's lock until the commit. */
 static const char sql_check[] =
     "UPDATE leases SET fencing = fencing"
@@ -91,22 +95,38 @@ int lease_sql_renew(struct db *db, const char *name, const char *holder, int64_t
     return run_returning(st, "renewing the scheduler lease", NULL, reterr);
 }
 
+/* sql (release, check) bound to the holder's tenure and run: 1 when it changed the row,
+ * 0 when not (the row is not the holder's under fencing, or it expired), -errno. */
+static int tenure_change(struct db *db, const char *sql, const char *op, const char *name,
+                         const char *holder, int64_t fencing, int64_t now_ms,
+                         struct slad_error *reterr)
+{
+    struct db_stmt *st = tenure_stmt(db, sql, name, holder, fencing, now_ms, reterr);
+    if (!st)
+        return -EIO;
+    int r = db_step(st, op, reterr);
+    db_reset(st);
+    return r < 0 ? r : db_changes(db) == 1;
+}
+
+int lease_sql_release(struct db *db, const char *name, const char *holder, int64_t fencing,
+                      int64_t now_ms, struct slad_error *reterr)
+{
+    return tenure_change(db, sql_release, "releasing the scheduler lease", name, holder, fencing,
+                         now_ms, reterr);
+}
+
 int lease_sql_check(struct db *db, const char *name, const char *holder, int64_t fencing,
                     int64_t now_ms, struct slad_error *reterr)
 {
-    struct db_stmt *st = tenure_stmt(db, sql_check, name, holder, fencing, now_ms, reterr);
-    if (!st)
-        return -EIO;
-    int r = db_step(st, "checking the scheduler lease", reterr);
-    db_reset(st);
-    if (r < 0)
-        return r;
-    if (db_changes(db) != 1)
+    int r = tenure_change(db, sql_check, "checking the scheduler lease", name, holder, fencing,
+                          now_ms, reterr);
+    if (r == 0)
         return slad_error_set(reterr, ESTALE,
                               "lease '%s': this instance no longer holds it under fencing number "
                               "%lld: it is a standby now, and its write is not made",
                               name, (long long)fencing);
-    return 0;
+    return r < 0 ? r : 0;
 }
 
 int lease_sql_read(struct db *db, const char *name, char *holder, size_t size, int64_t *ret_fencing,

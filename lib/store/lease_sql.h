@@ -8,7 +8,8 @@
  * number; renew extends it only for the same holder under the same number before it
  * expires. Every scheduler write carries lease_sql_check in its own transaction, last
  * before COMMIT: on PostgreSQL it locks the row until the commit, so a take-over waits for
- * that transaction and a write of a holder that lost the lease is refused. Instants are
+ * that transaction and a write of a holder that lost the lease is refused. A holder that
+ * stops gracefully releases the row (its expiry now). Instants are
  * arguments (ms); lib/core/lease.c decides when to call what. */
 #ifndef SLAD_LEASE_SQL_H
 #define SLAD_LEASE_SQL_H
@@ -31,6 +32,13 @@ int lease_sql_acquire(struct db *db, const char *name, const char *holder, int64
                       int64_t ttl_ms, int64_t *ret_fencing, struct slad_error *reterr);
 int lease_sql_renew(struct db *db, const char *name, const char *holder, int64_t fencing,
                     int64_t now_ms, int64_t ttl_ms, struct slad_error *reterr);
+
+/* A graceful stop: the row's expiry set to now_ms when holder still holds it under
+ * fencing, the number kept (the next holder's is one larger), so that another instance
+ * takes it at its next ask rather than after the time to live. 1 released, 0 not held
+ * (nothing changed), -errno. */
+int lease_sql_release(struct db *db, const char *name, const char *holder, int64_t fencing,
+                      int64_t now_ms, struct slad_error *reterr);
 
 /* In the writer's transaction: 0 when holder still holds name under fencing at now_ms,
  * -ESTALE (with a message) when it does not: roll the transaction back. */

@@ -25,6 +25,12 @@ int store_lease_renew(struct store *s, const char *holder, int64_t fencing, int6
                            reterr);
 }
 
+int store_lease_release(struct store *s, const char *holder, int64_t fencing, int64_t now_ms,
+                        struct slad_error *reterr)
+{
+    return lease_sql_release(store_dbh(s), LEASE_SQL_SCHEDULER, holder, fencing, now_ms, reterr);
+}
+
 int store_lease_read(struct store *s, int64_t *ret_fencing, int64_t *ret_expires_ms,
                      struct slad_error *reterr)
 {

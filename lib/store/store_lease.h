@@ -20,6 +20,10 @@ int store_lease_acquire(struct store *s, const char *holder, int64_t now_ms, int
 int store_lease_renew(struct store *s, const char *holder, int64_t fencing, int64_t now_ms,
                       int64_t ttl_ms, struct slad_error *reterr);
 
+/* lease_sql_release of the scheduler's lease (a graceful stop): 1 released, 0 not held. */
+int store_lease_release(struct store *s, const char *holder, int64_t fencing, int64_t now_ms,
+                        struct slad_error *reterr);
+
 /* The scheduler's lease row: its holder's fencing number and expiry (ms). */
 int store_lease_read(struct store *s, int64_t *ret_fencing, int64_t *ret_expires_ms,
                      struct slad_error *reterr);

@@ -12,6 +12,11 @@ sent what.
   resumed (SIGCONT), the old one sends nothing more and says `standby`.
 - Database restart under load: both instances reconnect, nothing acknowledged is lost,
   and steps keep firing.
+- Graceful stop (SIGTERM) of the scheduler: it releases the lease, so the standby takes
+  over at its next ask (about a second), not after failover_timeout (30 s here); every
+  step due fires once.
+- Retention: only the scheduler purges; a standby leaves it, and purges once it gains
+  the lease.
 
 Rounds: 1 per test, SLAD_FAILOVER_ROUNDS (`make soak`: 20).
 """
@@ -21,7 +26,7 @@ import signal
 import threading
 import time
 import uuid
-from datetime import datetime
+from datetime import datetime, timezone
 
 import pytest
 
@@ -77,7 +82,8 @@ def key(tid, clock, step, who):
 class Pair:
     """Two instances (a, b) on one new database of the cluster, and the receiver."""
 
-    def __init__(self, cluster, tmp_path, receiver, name):
+    def __init__(self, cluster, tmp_path, receiver, name, failover="2s", daemon_extra="",
+                 log_level="info", extra=""):
         self.cluster = cluster
         self.dbname = name
         cluster.psql(f"CREATE DATABASE {name}")
@@ -89,7 +95,10 @@ class Pair:
             folder.mkdir()
             d = Daemon(folder)
             text = (CONF.replace("@DIR@", d.dir).replace("@DATABASE@", self.conninfo)
-                    .replace("@PORT@", str(receiver.port)).replace("@NAME@", n))
+                    .replace("@PORT@", str(receiver.port)).replace("@NAME@", n)
+                    .replace('failover_timeout = "2s";',
+                             f'failover_timeout = "{failover}"; {daemon_extra}')
+                    .replace('log_level = "info";', f'log_level = "{log_level}";')) + extra
             with open(d.conf_path, "w", encoding="utf-8") as f:
                 f.write(text)
             self.d[n] = d
@@ -321,5 +330,75 @@ def test_database_restart_under_load(postgres, tmp_path, receiver):
         check_all(pair, ledger)
         after = [t for t in ledger.snapshot().values() if t[1] > restarted]
         assert after, "no ticket acknowledged after the restart"
+    finally:
+        pair.stop()
+
+
+def test_sigterm_of_the_scheduler_hands_over_at_once(postgres, tmp_path, receiver):
+    pair = Pair(postgres, tmp_path, receiver, "sigterm", failover="30s")
+    try:
+        a, b = pair.start()
+        ledger = Ledger()
+        # Steps keep falling due through the hand-over: tickets made on b.
+        stop, threads = start_load(pair, ledger, names=("b",))
+        time.sleep(1.5)  # a fires and delivers b's tickets' first steps
+        a.stop()  # SIGTERM: drains, releases the lease, exits 0
+        stopped = time.monotonic()
+        wait_for(lambda: role(b) == ("scheduler", 2), 10, "b to take over under number 2")
+        took = time.monotonic() - stopped
+        print(f"\nSIGTERM of the scheduler: b took over {took:.2f} s after a exited")
+        # b asks every second: well under failover_timeout (30 s).
+        assert took < 2.0, took
+        time.sleep(1.0)
+        stop_load(stop, threads)
+        settle(pair, ledger)
+        check_all(pair, ledger)  # every step due fired once and reached the receiver
+        assert "released the scheduler lease (fencing number 1)" in a.log()
+        assert pair.sql("SELECT fencing FROM leases WHERE name = 'scheduler'").strip() == "2"
+    finally:
+        pair.stop()
+
+
+def old_closed_ticket(d, days=3):
+    """A ticket reported, resolved and closed days ago (before any step fell due): past
+    retention = "1d"."""
+    old = float(int(time.time()) - days * 86400)
+    at = lambda s: datetime.fromtimestamp(s, timezone.utc).isoformat().replace("+00:00", "Z")
+    t = d.create(severity=3, team="north", reported_at=at(old))
+    assert d.event(t["id"], "resolve", at=at(old + 600)).status == 200
+    assert d.event(t["id"], "close", at=at(old + 1200)).status == 200
+    return t["id"]
+
+
+def test_retention_runs_only_on_the_scheduler(postgres, tmp_path, receiver):
+    pair = Pair(postgres, tmp_path, receiver, "retention", failover="30s",
+                daemon_extra='retention = "1d";', log_level="debug",
+                # (retention may not be shorter than the repeat-fault window)
+                extra='repeat_fault = { count = 3; window = "1d"; notify = ["supervisor"]; };\n')
+    try:
+        a, b = pair.start()
+        a.wait_log("retention: nothing to purge")  # its pass a second after the start
+        b.wait_log("retention: not the scheduler: the purge is left to it")
+        gone = old_closed_ticket(b)
+        # b's pass (a reload starts one at once) leaves it.
+        since = b.log_size()
+        assert b.client.post("/v1/reload").status == 200
+        b.wait_log("retention: not the scheduler: the purge is left to it", since=since)
+        time.sleep(0.5)
+        assert b.client.get(f"/v1/tickets/{gone}").status == 200
+        assert "retention: purged" not in b.log()
+        # a's purges it.
+        assert a.client.post("/v1/reload").status == 200
+        wait_for(lambda: b.client.get(f"/v1/tickets/{gone}").status == 404, 10,
+                 "the scheduler to purge the old ticket")
+        a.wait_log("retention: purged 1 closed or cancelled tickets")
+
+        # a stops: b gains the lease, and with it the purge.
+        later = old_closed_ticket(b)
+        a.stop()
+        wait_for(lambda: role(b) == ("scheduler", 2), 10, "b to take over")
+        wait_for(lambda: b.client.get(f"/v1/tickets/{later}").status == 404, 10,
+                 "the new scheduler to purge")
+        b.wait_log("retention: purged 1 closed or cancelled tickets")
     finally:
         pair.stop()

@@ -54,7 +54,7 @@ class Probe:
     def finish(self, bounded=True):
         """bounded=False: only failures count (PostgreSQL, where the loop waits for each
         commit's round trip and the server's fsync: doc/POSTGRESQL.md, "What the next
-        session does", 4)."""
+        session does", 3)."""
         self.stop.set()
         self.thread.join(10)
         assert self.times, "the probe never ran"

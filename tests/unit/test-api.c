@@ -8,7 +8,8 @@
  * rows written before the note limit) fill every listing; each route's answer must stay
  * under 1 MiB (request() checks every answer of this file) and paging must still reach
  * every row exactly once. Also the note limit, GET /v1/tickets/{id}/history and the newest
- * history and notifications shown with a ticket. */
+ * history and notifications shown with a ticket. An operation the database refused for
+ * concurrency (-EAGAIN, injected) is run once more before its 503. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -33,7 +34,9 @@
 #include "plan.h"
 #include "service.h"
 #include "store.h"
+#include "store_db.h"
 #include "store_followup.h"
+#include "store_internal.h"
 #include "store_plan.h"
 
 #define T0_MS      INT64_C(1772323200000) /* 2026-03-01T00:00:00Z */
@@ -1805,6 +1808,108 @@ static void test_schedules(void **state)
     }
 }
 
+/* A refusal for concurrency injected into the insert of a ticket: on SQLite a function
+ * answering SQLITE_BUSY from a trigger, on PostgreSQL a trigger raising SQLSTATE 40P01
+ * (deadlock detected), both -EAGAIN from the store, the first `refusals` times. */
+static int refusals_left, refuse_calls;
+
+static void sqlite_refuse(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+    refuse_calls++;
+    if (refusals_left > 0) {
+        refusals_left--;
+        sqlite3_result_error(ctx, "injected: database is locked", -1);
+        sqlite3_result_error_code(ctx, SQLITE_BUSY);
+        return;
+    }
+    sqlite3_result_null(ctx);
+}
+
+static void refuse_install(struct fixture *f)
+{
+    struct db *db = store_dbh(f->a.store);
+    if (!testdb_on_postgres()) {
+        assert_int_equal(sqlite3_create_function(store_db(f->a.store), "slad_test_refuse", 0,
+                                                 SQLITE_UTF8, NULL, sqlite_refuse, NULL, NULL),
+                         SQLITE_OK);
+        testdb_exec(db, "CREATE TEMP TRIGGER slad_test_refuse BEFORE INSERT ON tickets"
+                        " BEGIN SELECT slad_test_refuse(); END");
+        return;
+    }
+    testdb_exec(db, "CREATE TABLE slad_test_refusals (n BIGINT NOT NULL)");
+    testdb_exec(db, "INSERT INTO slad_test_refusals VALUES (0)");
+    /* A sequence counts the calls: it is not rolled back with the refused operation. */
+    testdb_exec(db, "CREATE SEQUENCE slad_test_calls");
+    testdb_exec(db, "CREATE FUNCTION slad_test_refuse() RETURNS trigger LANGUAGE plpgsql AS $f$"
+                    " BEGIN"
+                    " IF nextval('slad_test_calls') <= (SELECT n FROM slad_test_refusals) THEN"
+                    " RAISE EXCEPTION 'injected: deadlock detected' USING ERRCODE = '40P01';"
+                    " END IF; RETURN NEW; END $f$");
+    testdb_exec(db, "CREATE TRIGGER slad_test_refuse BEFORE INSERT ON tickets"
+                    " FOR EACH ROW EXECUTE FUNCTION slad_test_refuse()");
+}
+
+/* Refuse the next n inserts (counted from now). */
+static void refuse_next(struct fixture *f, int n)
+{
+    refusals_left = n;
+    refuse_calls = 0;
+    if (!testdb_on_postgres())
+        return;
+    struct db *db = store_dbh(f->a.store);
+    char sql[128];
+    snprintf(sql, sizeof(sql), "UPDATE slad_test_refusals SET n = %d", n);
+    testdb_exec(db, sql);
+    testdb_exec(db, "SELECT setval('slad_test_calls', 1, false)");
+}
+
+static int refuse_calls_made(struct fixture *f)
+{
+    if (!testdb_on_postgres())
+        return refuse_calls;
+    return (int)testdb_value(store_dbh(f->a.store),
+                             "SELECT CASE WHEN is_called THEN last_value ELSE 0 END"
+                             " FROM slad_test_calls");
+}
+
+static int64_t tickets_stored(struct fixture *f)
+{
+    return testdb_value(store_dbh(f->a.store), "SELECT count(*) FROM tickets");
+}
+
+/* An operation the database refused for concurrency (-EAGAIN) runs once more before the
+ * answer: refused once, it succeeds (one ticket, 201); refused twice, the answer is 503
+ * database_unavailable after exactly two tries and nothing is stored. */
+static void test_conflict_retried_once(void **state)
+{
+    struct fixture *f = *state;
+    refuse_install(f);
+    const char *body = "{\"source\":\"crm\",\"external_id\":\"R-1\",\"title\":\"no cooling\","
+                       "\"severity\":2,\"team\":\"north\"}";
+    refuse_next(f, 1);
+    create(f, body, T0_MS, 201);
+    assert_int_equal(refuse_calls_made(f), 2);
+    assert_int_equal(tickets_stored(f), 1);
+
+    refuse_next(f, 2);
+    body = "{\"source\":\"crm\",\"external_id\":\"R-2\",\"title\":\"no cooling\","
+           "\"severity\":2,\"team\":\"north\"}";
+    struct api_response resp;
+    json_t *v;
+    assert_int_equal(request(f, "POST", "/v1/tickets", NULL, body, T0_MS, &resp, &v), 503);
+    check_error(__LINE__, &resp, v, 503, "database_unavailable", "injected");
+    json_decref(v);
+    api_response_done(&resp);
+    assert_int_equal(refuse_calls_made(f), 2);
+    assert_int_equal(tickets_stored(f), 1);
+
+    /* The client's retry, with nothing refused, goes through in one try. */
+    refuse_next(f, 0);
+    create(f, body, T0_MS, 201);
+    assert_int_equal(refuse_calls_made(f), 1);
+    assert_int_equal(tickets_stored(f), 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1829,6 +1934,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_report_csv_formulas, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_off_the_loop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_intake, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_conflict_retried_once, setup, teardown),
     };
     if (testdb_init() < 0)
         return 1;

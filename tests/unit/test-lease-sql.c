@@ -2,7 +2,8 @@
  * (as test-db.c: meson tests lease-sql and lease-sql-postgres): a free row is granted with
  * fencing 1; a held one is refused until it expires; renewal only for the holder under its
  * number before expiry; every new holder a larger number; the fencing check refuses a
- * holder that lost the lease (and one whose lease ran out), in its transaction. On
+ * holder that lost the lease (and one whose lease ran out), in its transaction; a released
+ * row is taken at once by the next holder. On
  * PostgreSQL: the check locks the row, so a take-over waits for the old scheduler's
  * transaction (seen here as a lock timeout), and its later writes are refused. */
 #include <setjmp.h>
@@ -135,6 +136,37 @@ static void test_pg_takeover_waits_for_the_checked_transaction(void **state)
     db_close(b);
 }
 
+/* A graceful stop: the holder expires the row now under its number; another instance
+ * takes it at once with the next number; the old holder can neither renew nor pass the
+ * check. A holder that lost the row releases nothing. */
+static void test_release_hands_over_at_once(void **state)
+{
+    struct db *db = *state;
+    struct slad_error err = {{0}};
+    int64_t fa = 0, fb = 0;
+    assert_int_equal(lease_sql_acquire(db, S, "a", 1000, TTL, &fa, &err), 1);
+    assert_int_equal(lease_sql_release(db, S, "b", fa, 2000, &err), 0); /* not b's */
+    assert_int_equal(lease_sql_release(db, S, "a", fa + 1, 2000, &err), 0);
+    assert_int_equal(lease_sql_acquire(db, S, "b", 2000, TTL, &fb, &err), 0);
+    assert_int_equal(lease_sql_release(db, S, "a", fa, 2000, &err), 1);
+
+    char holder[32];
+    int64_t fencing, expires;
+    assert_int_equal(lease_sql_read(db, S, holder, sizeof(holder), &fencing, &expires, &err), 0);
+    assert_string_equal(holder, "a");
+    assert_int_equal(fencing, fa); /* kept: the next holder's is larger */
+    assert_int_equal(expires, 2000);
+    assert_int_equal(lease_sql_renew(db, S, "a", fa, 2000, TTL, &err), 0);
+    assert_int_equal(lease_sql_check(db, S, "a", fa, 2000, &err), -ESTALE);
+    assert_int_equal(lease_sql_release(db, S, "a", fa, 2000, &err), 0); /* once */
+
+    /* Long before the time to live (11000) would have run out. */
+    assert_int_equal(lease_sql_acquire(db, S, "b", 2001, TTL, &fb, &err), 1);
+    assert_int_equal(fb, fa + 1);
+    assert_int_equal(lease_sql_release(db, S, "a", fa, 2002, &err), 0);
+    assert_int_equal(lease_sql_check(db, S, "b", fb, 2002, &err), 0);
+}
+
 int main(void)
 {
     if (testdb_init() < 0)
@@ -143,6 +175,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_acquire_renew_expire, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check_refuses_an_expired_holder, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check_rolls_back_the_write, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_release_hands_over_at_once, setup, teardown),
     };
     const struct CMUnitTest pg_only[] = {
         cmocka_unit_test_setup_teardown(test_pg_takeover_waits_for_the_checked_transaction, setup,

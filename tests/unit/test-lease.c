@@ -1,9 +1,10 @@
 /* test-lease.c - the scheduler lease of one instance (lib/core/lease.c) on explicit
  * instants: tables of steps (poll, answer, tick, may it act) for acquiring, renewing,
  * refusals, a failed renewal, expiry with no answer, a paused holder resuming (with and
- * without a stale answer), a fencing number that does not grow, a refused fencing check; then two
- * instances on a model of the lease row: take-over after failover_timeout, and split brain (the old
- * holder paused past its lease must not act when it resumes). */
+ * without a stale answer), a fencing number that does not grow, a refused fencing check, a
+ * graceful stop's release; then two instances on a model of the lease row: take-over after
+ * failover_timeout, and split brain (the old holder paused past its lease must not act when
+ * it resumes). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,7 +17,7 @@
 #define TTL   10000
 #define EVERY 1000
 
-enum op { POLL, ANSWER_OK, ANSWER_NO, TICK, MAY_ACT, FENCED, END };
+enum op { POLL, ANSWER_OK, ANSWER_NO, TICK, MAY_ACT, FENCED, RELEASE, END };
 
 struct step {
     int64_t at;
@@ -133,6 +134,24 @@ static const struct scenario scenarios[] = {
       {0, END, 0, 0}}},
     {"a standby's refused check changes nothing",
      {{0, POLL, 0, ACQ}, {1, ANSWER_NO, 0, QUIET}, {2, FENCED, 0, QUIET}, {0, END, 0, 0}}},
+    {"a graceful stop gives the lease up: no acting, no asking, a late grant ignored",
+     {{0, POLL, 0, ACQ},
+      {1, ANSWER_OK, 1, GAIN},
+      {1000, POLL, 0, REN},
+      {1200, RELEASE, 0, LOST},
+      {1200, MAY_ACT, 0, 0},
+      {1201, ANSWER_OK, 1, QUIET},
+      {1201, MAY_ACT, 0, 0},
+      {2000, POLL, 0, NONE},
+      {99000, POLL, 0, NONE},
+      {99000, TICK, 0, QUIET},
+      {0, END, 0, 0}}},
+    {"a standby stopping asks no more",
+     {{0, POLL, 0, ACQ},
+      {1, ANSWER_NO, 0, QUIET},
+      {2, RELEASE, 0, QUIET},
+      {5000, POLL, 0, NONE},
+      {0, END, 0, 0}}},
 };
 
 static void test_scenarios(void **state)
@@ -161,6 +180,9 @@ static void test_scenarios(void **state)
                 break;
             case FENCED:
                 got = lease_fenced(&l, s->at);
+                break;
+            case RELEASE:
+                got = lease_release(&l, s->at);
                 break;
             case END:
                 break;
