@@ -14,8 +14,11 @@ Everything the tests need is required: a missing feature fails, nothing is skipp
 
 SLAD_TEST_BACKEND=postgres runs the same tests on PostgreSQL: each Daemon gets a new
 database of one cluster (pg.py) that this pytest process starts at its first use and stops
-at its end. The files that read, break or copy the SQLite file itself (SQLITE_ONLY) are
-skipped there, each with its reason.
+at its end, also when the test wrote the daemon's config itself. A test reads or changes
+the database behind the daemon with Daemon.sql, on either backend. The files about the
+SQLite file itself (its readers, its lease, a copy from it) are skipped there
+(SQLITE_ONLY), and so are single cases marked sqlite_only (its disk's faults, its modes,
+its commit thread), each with its reason.
 """
 
 import http.client
@@ -71,31 +74,30 @@ os.execv(sys.argv[2], sys.argv[2:])
 BACKEND = os.environ.get("SLAD_TEST_BACKEND", "sqlite")
 assert BACKEND in ("sqlite", "postgres"), f"SLAD_TEST_BACKEND={BACKEND}: sqlite or postgres"
 
-# Test files that are about the SQLite file itself, skipped on PostgreSQL.
+# Test files that are about the SQLite file itself, skipped on PostgreSQL (a single case:
+# @pytest.mark.sqlite_only("why")).
 SQLITE_ONLY = {
-    "test_answers.py": "reads the SQLite file to check what an answer left",
-    "test_action_links.py": "reads the SQLite file",
-    "test_channels.py": "reads the outbox from the SQLite file",
-    "test_console.py": "reads the SQLite file",
     "test_copy_database.py": "copies SQLite to PostgreSQL itself (its own cluster)",
-    "test_crash.py": "checks the SQLite file after kill -9 (test_failover.py is PostgreSQL's)",
-    "test_garbage.py": "reads the SQLite file",
-    "test_grouping.py": "reads the outbox from the SQLite file",
-    "test_limits.py": "fills the SQLite file's disk",
-    "test_notify.py": "reads the SQLite file",
-    "test_plans.py": "reads the SQLite file",
+    "test_readers.py": "reports read on a second connection to the SQLite file (on "
+                       "PostgreSQL they run on the loop's connection)",
     "test_scheduler.py": "SQLite's single holder of the lease",
-    "test_session.py": "reads the SQLite file",
-    "test_state.py": "the SQLite file's state across restarts",
-    "test_storage_faults.py": "faults of the SQLite file's disk",
 }
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "sqlite_only(reason): a case about the SQLite file "
+                            "itself, skipped on PostgreSQL with its reason")
+
+
 def pytest_collection_modifyitems(config, items):
+    """On PostgreSQL: skip the SQLITE_ONLY files, and the cases marked sqlite_only."""
     if BACKEND != "postgres":
         return
     for item in items:
         reason = SQLITE_ONLY.get(os.path.basename(str(item.fspath)))
+        mark = item.get_closest_marker("sqlite_only")
+        if mark:
+            reason = mark.args[0]
         if reason:
             item.add_marker(pytest.mark.skip(reason=f"SQLite only: {reason}"))
 
@@ -402,6 +404,25 @@ class Daemon:
             f.write(text)
         os.replace(tmp, self.conf_path)
 
+    def replace_in_config(self, old, new):
+        """Change one setting of the written config (old must be in it), before a start."""
+        with open(self.conf_path, encoding="utf-8") as f:
+            text = f.read()
+        assert old in text, f"'{old}' is not in {self.conf_path}"
+        with open(self.conf_path, "w", encoding="utf-8") as f:
+            f.write(text.replace(old, new))
+
+    def use_the_tests_database(self):
+        """SLAD_TEST_BACKEND=postgres: a config the test wrote itself (its own text, not
+        render_config's) names the SQLite file in the daemon's folder; the daemon is started
+        on its PostgreSQL database instead, so that no test runs on SQLite unnoticed."""
+        if not self.database or not os.path.exists(self.conf_path):
+            return
+        with open(self.conf_path, encoding="utf-8") as f:
+            text = f.read()
+        if f'"{self.db_path}"' in text:
+            write_private(self.conf_path, text.replace(f'"{self.db_path}"', f'"{self.database}"'))
+
     # --- process -------------------------------------------------------------------
     def spawn(self, env=None, pass_fds=(), activate_fds=None, preexec_fn=None):
         """Start the process without waiting. activate_fds: socket activation;
@@ -413,6 +434,7 @@ class Daemon:
         full_env.pop("LISTEN_PID", None)
         full_env.pop("WATCHDOG_USEC", None)
         full_env.update(env or {})
+        self.use_the_tests_database()
         argv = [slad_bin(), "--config", self.conf_path]
         if activate_fds:
             fds = ",".join(map(str, activate_fds))
@@ -508,6 +530,32 @@ class Daemon:
         text = self.log()
         for marker in SANITIZER_MARKERS:
             assert marker not in text, f"sanitizer report in the log:\n{self.log_tail(120)}"
+
+    # --- the database itself, on either backend ------------------------------------
+    def sql(self, statement):
+        """Run one SQL statement on the daemon's database, whichever backend, and return
+        its rows as dicts (a write returns [] unless it has RETURNING). For the checks the API cannot make (what
+        the outbox or the history holds, a code's hash) and the few changes a test forces
+        (an expiry in the past). Write it in the SQL both engines read alike; values go in
+        the text, not as parameters."""
+        reading = statement.lstrip().upper().startswith("SELECT")
+        if self.database:
+            dbname = self.database.rsplit("dbname=", 1)[1]
+            if reading or " RETURNING " in statement.upper():
+                text = _PG["cluster"].psql(
+                    f"WITH r AS ({statement}) SELECT coalesce(json_agg(r), '[]') FROM r", dbname)
+                return json.loads(text)
+            _PG["cluster"].psql(statement, dbname)
+            return []
+        import sqlite3
+        db = (sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=10) if reading
+              else sqlite3.connect(self.db_path, timeout=10))
+        try:
+            db.row_factory = sqlite3.Row
+            with db:
+                return [dict(r) for r in db.execute(statement).fetchall()]
+        finally:
+            db.close()
 
     # --- API helpers ---------------------------------------------------------------
     def create(self, **fields):

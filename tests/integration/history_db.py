@@ -46,11 +46,22 @@ def packed(db):
 def entries(db, where="1", params=()):
     """Every entry of the rows of history matching where (SQL over the row's columns), in id
     order, as dicts: id, ticket_id, at_ms, created_ms, kind, data, late."""
-    out = []
     more_column = "more_entries" if packed(db) else "NULL"
-    for rid, tid, at, created, kind, data, late, more in db.execute(
-            f"SELECT id, ticket_id, at_ms, created_ms, kind, data, late, {more_column}"
-            f" FROM history WHERE {where} ORDER BY id", params):
+    return entries_of_rows(db.execute(
+        f"SELECT id, ticket_id, at_ms, created_ms, kind, data, late, {more_column}"
+        f" FROM history WHERE {where} ORDER BY id", params))
+
+
+def entries_of_rows(rows):
+    """entries() of rows already read (id, ticket_id, at_ms, created_ms, kind, data, late,
+    more_entries, in id order), as tuples or as dicts of those names (Daemon.sql's, on
+    either backend; on PostgreSQL each entry is a row of its own, more_entries NULL)."""
+    out = []
+    names = ("id", "ticket_id", "at_ms", "created_ms", "kind", "data", "late", "more_entries")
+    for r in rows:
+        if isinstance(r, dict):
+            r = tuple(r[n] for n in names)
+        rid, tid, at, created, kind, data, late, more = r
         row = [(at, created, kind, data, late != 0)] + (_parse_more(more) if more else [])
         first = rid - len(row) + 1
         for i, (a, c, k, d, lt) in enumerate(row):

@@ -7,7 +7,6 @@ lookups are limited per address on TCP. Without public_url there is no link."""
 
 import json
 import re
-import sqlite3
 import subprocess
 import urllib.parse
 
@@ -130,10 +129,7 @@ def test_forged_and_expired(linked):
         assert r.status == 404 and r.json["error"]["code"] == "action_unknown", (forged, r)
         assert "not one slad sent" in r.json["error"]["message"]
     code = ACTION_LINK.fullmatch(json.loads(got["hook"].body)["link"]).group(1)
-    db = sqlite3.connect(d.db_path, timeout=5)
-    with db:
-        db.execute("UPDATE action_links SET expires_ms = 1")
-    db.close()
+    d.sql("UPDATE action_links SET expires_ms = 1")
     r = d.client.get(f"/v1/actions/{code}")
     assert r.status == 410 and r.json["error"]["code"] == "action_expired", r
     assert "expired" in r.json["error"]["message"]
@@ -141,9 +137,7 @@ def test_forged_and_expired(linked):
     assert r.status == 410 and r.json["error"]["code"] == "action_expired", r
     assert d.ticket(tid)["status"] == "open"
     # The database holds the code's hash, never the code.
-    db = sqlite3.connect(f"file:{d.db_path}?mode=ro", uri=True)
-    hashes = [h for (h,) in db.execute("SELECT code_hash FROM action_links")]
-    db.close()
+    hashes = [r["code_hash"] for r in d.sql("SELECT code_hash FROM action_links")]
     assert hashes and all(re.fullmatch(r"[0-9a-f]{64}", h) for h in hashes)
     assert code not in hashes
 
@@ -173,9 +167,7 @@ def test_without_public_url_no_link(make_daemon):
         assert json.loads(got["hook"].body)["link"] is None
         assert "/a/" not in got["sms"].path
         assert "blocks" not in json.loads(got["slack"].body)
-        db = sqlite3.connect(f"file:{d.db_path}?mode=ro", uri=True)
-        assert db.execute("SELECT count(*) FROM action_links").fetchone()[0] == 0
-        db.close()
+        assert d.sql("SELECT count(*) AS n FROM action_links") == [{"n": 0}]
 
 
 def test_public_url_is_checked(make_daemon):

@@ -20,11 +20,7 @@ COMMENTS = 1000
 def big_body_daemon(directory):
     """fast.conf with the default body limit (1 MiB): a 64 KiB note reaches the parser."""
     d = Daemon(directory)
-    with open(d.conf_path, encoding="utf-8") as f:
-        text = f.read()
-    assert "max_body = 8192;" in text
-    with open(d.conf_path, "w", encoding="utf-8") as f:
-        f.write(text.replace("max_body = 8192;", "max_body = 1048576;"))
+    d.replace_in_config("max_body = 8192;", "max_body = 1048576;")
     return d.start()
 
 
@@ -84,13 +80,12 @@ def test_ticket_answer_stays_small_and_fast(commented):
 
 def notes_by_id(d, tid):
     """Every entry of the history read from the database itself: {id: note or None}."""
-    import sqlite3
-
     import history_db
 
-    with sqlite3.connect(f"file:{d.db_path}?mode=ro", uri=True) as db:
-        return {e["id"]: json.loads(e["data"] or "{}").get("note")
-                for e in history_db.entries(db, "ticket_id = ?", (tid,))}
+    rows = d.sql("SELECT id, ticket_id, at_ms, created_ms, kind, data, late, more_entries"
+                 f" FROM history WHERE ticket_id = {int(tid)} ORDER BY id")
+    return {e["id"]: json.loads(e["data"] or "{}").get("note")
+            for e in history_db.entries_of_rows(rows)}
 
 
 def test_history_pages_reach_every_entry_once(commented):

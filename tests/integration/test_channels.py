@@ -6,7 +6,7 @@ exact request of each is checked and the Feishu and Alibaba signatures are compu
 independently, from the vendors' documentation. Then the delivery rules against a
 scripted webhook receiver: Retry-After, timeouts, the rate limit, a flaky receiver, the
 team's group channel, the graceful stop and the manual retry. The outbox is read from the
-daemon's database with sqlite3; every wait polls with a deadline.
+daemon's database (Daemon.sql, on either backend); every wait polls with a deadline.
 """
 
 import base64
@@ -16,7 +16,6 @@ import hmac
 import html
 import json
 import re
-import sqlite3
 import time
 import urllib.parse
 
@@ -50,12 +49,7 @@ def start(make_daemon, template, rx, channel=""):
 
 
 def outbox(d):
-    db = sqlite3.connect(f"file:{d.db_path}?mode=ro", uri=True, timeout=5)
-    try:
-        db.row_factory = sqlite3.Row
-        return [dict(r) for r in db.execute("SELECT * FROM outbox ORDER BY id")]
-    finally:
-        db.close()
+    return d.sql("SELECT * FROM outbox ORDER BY id")
 
 
 def rows_in(d, state, channel=None):

@@ -311,4 +311,5 @@ def test_everything_kept_after_restart(checker):
     checker.check_kept()
     listed = checker.d.client.get("/v1/tickets?limit=1000").json["tickets"]
     assert {t["id"] for t in listed} >= set(checker.kept), n
-    assert os.path.getsize(checker.d.db_path) > 0
+    if not checker.d.database:  # SQLite: the file holds them
+        assert os.path.getsize(checker.d.db_path) > 0

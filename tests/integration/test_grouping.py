@@ -6,7 +6,6 @@ key."""
 
 import json
 import re
-import sqlite3
 import subprocess
 import threading
 
@@ -136,10 +135,9 @@ def test_crash_after_the_message_sends_it_again_never_a_member(make_daemon):
                                                  "team": "ops"}).status == 201
         d.proc.wait(30)
         assert rx.count() == 1
-        db = sqlite3.connect(d.db_path)
-        states = db.execute("SELECT event, state, group_id = id FROM outbox"
-                            " WHERE group_id IS NOT NULL ORDER BY id").fetchall()
-        db.close()
+        states = [(r["event"], r["state"], r["own"]) for r in d.sql(
+            "SELECT event, state, CASE WHEN group_id = id THEN 1 ELSE 0 END AS own"
+            " FROM outbox WHERE group_id IS NOT NULL ORDER BY id")]
         assert ("notification.group", "sending", 1) in states
         assert {s for e, s, _ in states if e == "sla.breach"} == {"sending"}
 

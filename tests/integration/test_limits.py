@@ -333,6 +333,7 @@ def test_tls_half_configured_refused(make_daemon, tmp_path):
     assert "tls_cert and tls_key go together" in p.stdout + p.stderr
 
 
+@pytest.mark.sqlite_only("the SQLite file's and its WAL's modes")
 def test_database_private_whatever_the_umask(make_daemon):
     d = make_daemon()
     d.start(preexec_fn=lambda: os.umask(0))

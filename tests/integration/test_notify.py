@@ -2,7 +2,8 @@
 
 A python3 http.server in a thread plays the webhook receiver, answering from a script of
 statuses; the file channel writes JSON lines. Signatures are verified here independently
-(hmac, base64), and the outbox is read from the daemon's database with sqlite3.
+(hmac, base64), and the outbox is read from the daemon's database (Daemon.sql, on either
+backend).
 """
 
 import base64
@@ -13,7 +14,6 @@ import json
 import os
 import re
 import socketserver
-import sqlite3
 import subprocess
 import threading
 import urllib.parse
@@ -118,12 +118,7 @@ def start(make_daemon, receiver, conf=CONF):
 
 
 def outbox(d):
-    db = sqlite3.connect(f"file:{d.db_path}?mode=ro", uri=True, timeout=5)
-    try:
-        db.row_factory = sqlite3.Row
-        return [dict(r) for r in db.execute("SELECT * FROM outbox ORDER BY id")]
-    finally:
-        db.close()
+    return d.sql("SELECT * FROM outbox ORDER BY id")
 
 
 def hook_row(d, state):

@@ -8,7 +8,6 @@ bounded time while /healthz keeps answering, and a hostile rule already in the d
 stops its plan, not the loop."""
 
 import json
-import sqlite3
 import time
 
 import pytest
@@ -323,10 +322,7 @@ def test_stored_hostile_rule_stops_its_plan(sched):
     start = time.time() + 2
     pid = c.post("/v1/plans", plan_body(start, rrule="FREQ=DAILY")).json["id"]
     sched.stop()
-    db = sqlite3.connect(sched.db_path, timeout=5)
-    with db:
-        db.execute("UPDATE plans SET rrule = 'FREQ=SECONDLY;BYSECOND=60' WHERE id = ?", (pid,))
-    db.close()
+    sched.sql(f"UPDATE plans SET rrule = 'FREQ=SECONDLY;BYSECOND=60' WHERE id = {int(pid)}")
     since = sched.log_size()
     sched.start()
     c = sched.client

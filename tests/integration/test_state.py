@@ -3,7 +3,6 @@ ticket's last event is refused and changes nothing; retention purges old closed 
 with all their rows and keeps the gauges right."""
 
 import datetime
-import sqlite3
 
 from conftest import wait_for
 from test_api import clock, rfc3339
@@ -114,18 +113,15 @@ def test_retention_purges_old_closed_tickets(make_daemon):
 
     # Behind the daemon: no row of a purged ticket is left anywhere, and the counters the
     # gauges read equal the tables.
-    db = sqlite3.connect(d.db_path)
-    marks = ",".join("?" * len(gone))
+    marks = ",".join(str(int(tid)) for tid in gone)
     for table, column in (("tickets", "id"), ("clocks", "ticket_id"), ("history", "ticket_id"),
                           ("outbox", "ticket_id"), ("followups", "ticket_id")):
-        n = db.execute(f"SELECT count(*) FROM {table} WHERE {column} IN ({marks})",
-                       gone).fetchone()[0]
-        assert n == 0, (table, n)
-    counts = dict(db.execute("SELECT what, n FROM counts"))
-    actual = dict(db.execute("SELECT 'ticket ' || status, count(*) FROM tickets GROUP BY status"
-                             " UNION ALL SELECT 'outbox ' || state, count(*) FROM outbox"
-                             " GROUP BY state"))
+        [row] = d.sql(f"SELECT count(*) AS n FROM {table} WHERE {column} IN ({marks})")
+        assert row["n"] == 0, (table, row["n"])
+    counts = {r["what"]: r["n"] for r in d.sql("SELECT what, n FROM counts")}
+    actual = {r["what"]: r["n"] for r in d.sql(
+        "SELECT 'ticket ' || status AS what, count(*) AS n FROM tickets GROUP BY status"
+        " UNION ALL SELECT 'outbox ' || state, count(*) FROM outbox GROUP BY state")}
     for what, n in actual.items():
         assert counts.get(what) == n, (what, counts, actual)
     assert all(n == actual.get(what, 0) for what, n in counts.items() if what != "breached")
-    db.close()

@@ -51,13 +51,18 @@ class Probe:
                 self.failures.append(e)
             self.times.append(time.monotonic() - t0)
 
-    def finish(self):
+    def finish(self, bounded=True):
+        """bounded=False: only failures count (PostgreSQL, where the loop waits for each
+        commit's round trip and the server's fsync: doc/POSTGRESQL.md, "What the next
+        session does", 3)."""
         self.stop.set()
         self.thread.join(10)
         assert self.times, "the probe never ran"
         assert not self.failures, f"/healthz failed: {self.failures[:3]}"
         times = sorted(self.times)
         worst, p99 = times[-1], times[int(len(times) * 0.99)]
+        if not bounded:
+            return worst
         # The goal for 99 % of the probes; the rest may share an iteration with a commit's
         # fsync (synchronous = full) on a busy disk, but never a stall like a lock wait.
         assert p99 < HEALTH_BOUND_S and worst < 3 * HEALTH_BOUND_S, \
@@ -89,6 +94,7 @@ def try_create(d, title):
     return r
 
 
+@pytest.mark.sqlite_only("another process holds the SQLite file's write lock")
 def test_external_write_lock(daemon):
     d = daemon
     acked = {d.create(title=f"before lock {i}")["id"]: f"before lock {i}" for i in range(3)}
@@ -143,6 +149,7 @@ print(n)
 """
 
 
+@pytest.mark.sqlite_only("SQLite's online backup of the file")
 def test_backup_running(daemon):
     d = daemon
     acked = {}
@@ -198,6 +205,7 @@ def point_db(d, state):
 
 
 @root_only()
+@pytest.mark.sqlite_only("the SQLite file's disk full (a small tmpfs)")
 def test_disk_full(make_daemon):
     d, state = daemon_on(make_daemon, "state")
     mount("-t", "tmpfs", "-o", "size=3m", "tmpfs", state)
@@ -248,6 +256,7 @@ def test_disk_full(make_daemon):
 
 
 @root_only()
+@pytest.mark.sqlite_only("the SQLite file read-only")
 def test_read_only_database(make_daemon):
     d, state = daemon_on(make_daemon, "state")
     point_db(d, state)
@@ -395,18 +404,16 @@ def test_hanging_resetting_slow_receivers(make_daemon):
                 d.create(title=f"to {team}", severity=1, team=team)  # 201 throughout
                 created += 1
             time.sleep(0.1)
-        worst = probe.finish()
+        worst = probe.finish(bounded=not d.database)
         assert all(r.count > 0 for r in rx.values()), {m: r.count for m, r in rx.items()}
-        db = sqlite3.connect(f"file:{d.db_path}?mode=ro", uri=True, timeout=5)
-        try:
-            states = db.execute("SELECT channel, state, count(*) FROM outbox"
-                                " WHERE channel != 'log' GROUP BY 1, 2").fetchall()
-        finally:
-            db.close()
+        states = [(r["channel"], r["state"], r["n"]) for r in d.sql(
+            "SELECT channel, state, count(*) AS n FROM outbox"
+            " WHERE channel != 'log' GROUP BY channel, state")]
         sent = {c: n for c, s, n in states if s == "sent"}
         assert sent.get("slow", 0) > 0 and "hang" not in sent and "reset" not in sent, states
         d.stop()  # in-flight transfers abandoned, rows stay `sending` for the next start
-        assert integrity_ok(d.db_path)
+        if not d.database:
+            assert integrity_ok(d.db_path)
         print(f"\nreceivers: {created} tickets, requests {({m: r.count for m, r in rx.items()})}, "
               f"outbox {states}, /healthz worst {worst * 1e3:.1f} ms")
     finally:
