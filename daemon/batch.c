@@ -13,7 +13,8 @@
 #include "walsync.h"
 
 /* A passive checkpoint is asked for when the WAL holds this many frames (pages) more
- * than at the last one: SQLite's own wal_autocheckpoint default. */
+ * than at the last one: SQLite's own wal_autocheckpoint default (past 4,000 frames the
+ * checkpoint also restarts the log: store_wal.c). */
 #define BATCH_CHECKPOINT_FRAMES 1000
 
 struct batch {
