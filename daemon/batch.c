@@ -14,7 +14,8 @@
 #include "walsync.h"
 
 /* A passive checkpoint is asked for when the WAL holds this many frames (pages) more
- * than at the last one: SQLite's own wal_autocheckpoint default. */
+ * than at the last one: SQLite's own wal_autocheckpoint default (past 4,000 frames the
+ * checkpoint also restarts the log: store_wal.c). */
 #define BATCH_CHECKPOINT_FRAMES 1000
 
 struct batch {
@@ -269,6 +270,11 @@ void batch_free(struct batch *b)
         return;
     batch_flush(b);
     walsync_free(b->ws);
+    /* How often the WAL had to be restarted under steady writes, and what it cost the loop
+     * (store_wal.c): for the operator who wonders about a slow answer. */
+    if (b->wal && store_wal_restarts(b->wal) > 0)
+        log_info("store", "the WAL was restarted %lu times; the loop waited at most %.1f ms for it",
+                 store_wal_restarts(b->wal), store_wal_loop_wait_max_us(b->wal) / 1000.0);
     store_wal_close(b->wal);
     ev_ref(b->loop);
     ev_prepare_stop(b->loop, &b->prepare);

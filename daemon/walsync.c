@@ -1,7 +1,8 @@
 /* walsync.c - the commit thread (see walsync.h), and beside it the checkpoint thread: a
  * passive checkpoint copies up to a thousand pages and syncs the database file (tens to
- * hundreds of ms on a loaded disk), and answers must not wait behind it. One mutex guards
- * the few numbers the loop and the threads share; each thread sleeps on its condition
+ * hundreds of ms on a loaded disk), and answers must not wait behind it (past a few
+ * thousand frames it also restarts the log, which the loop waits for: store_wal.c). One mutex
+ * guards the few numbers the loop and the threads share; each thread sleeps on its condition
  * variable and wakes the loop with an ev_async, which coalesces: one wake-up may report
  * many commits. */
 #include "walsync.h"

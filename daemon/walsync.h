@@ -22,7 +22,8 @@ struct walsync *walsync_new(struct ev_loop *loop, struct store_wal *wal, walsync
                             void *userdata);
 /* Commits up to seq (increasing) are in the WAL: make them durable. */
 void walsync_request(struct walsync *ws, uint64_t seq);
-/* The WAL has grown past the bound: a passive checkpoint on the checkpoint thread. */
+/* The WAL has grown past the bound: a passive checkpoint on the checkpoint thread, and a
+ * RESTART one when the log is long (store_wal_checkpoint). */
 void walsync_checkpoint(struct walsync *ws);
 /* Block until seq is durable (or a sync failed), then call done here: at stop. */
 void walsync_wait(struct walsync *ws, uint64_t seq);

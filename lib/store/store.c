@@ -23,12 +23,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* How long a statement waits for a lock held by another connection (sqlite3 shell, a
- * backup) before failing with -EAGAIN. The wait blocks the whole event loop, so it is
- * short: a write that cannot get the lock gets 503 at once rather than stalling every
- * other client (and /healthz, goal 50 ms) for seconds. WAL readers never take it. */
-#define STORE_BUSY_TIMEOUT_MS 25
-
 static const char sql_check[] = "SELECT 1";
 /* Every service operation runs in this savepoint (store.h). */
 #define OP_SAVEPOINT "op"

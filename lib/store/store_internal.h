@@ -24,6 +24,12 @@
 #ifndef SLAD_STORE_INTERNAL_H
 #define SLAD_STORE_INTERNAL_H
 
+/* How long a statement waits for a lock held by another connection (sqlite3 shell, a
+ * backup) before failing with -EAGAIN. The wait blocks the whole event loop, so it is
+ * short: a write that cannot get the lock gets 503 at once rather than stalling every
+ * other client (and /healthz, goal 50 ms) for seconds. WAL readers never take it. */
+#define STORE_BUSY_TIMEOUT_MS 25
+
 #include <stdint.h>
 
 #include <sqlite3.h>

@@ -6,25 +6,124 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+/* Why PASSIVE alone lets the WAL grow without bound (sqlite.org/wal.html, "Avoiding
+ * Excessively Large WAL Files", and wal.c): a writer starts the log again from its head
+ * only if, when its transaction began, every frame was copied (nBackfill == mxFrame) and
+ * no reader still uses the log. A PASSIVE checkpoint copies the frames committed before
+ * it started; under steady writes the loop commits more meanwhile, so the log is never
+ * found fully copied and every commit appends: 4,000 tickets left a 51-93 MB WAL.
+ * So past STORE_WAL_RESTART_FRAMES the checkpoint thread runs a RESTART checkpoint after
+ * its PASSIVE one: it takes the writer lock, copies the few frames the PASSIVE one left,
+ * syncs the database, waits for readers to leave the log and returns; the loop's next
+ * transaction then restarts the log, and journal_size_limit makes that writer truncate
+ * the file back to STORE_WAL_SIZE_LIMIT (TRUNCATE would shrink it to nothing, and every
+ * fdatasync after would also write the file's growing size). The loop waits while the
+ * writer lock is held (measured in doc/PERFORMANCE.md): it must not fail for it, nor
+ * starve the checkpoint by taking the lock again at once, so while a restart is wanted
+ * the loop's WAL hook (after its commit released the lock) waits for it to end, and its
+ * busy handler keeps waiting instead of giving up after STORE_BUSY_TIMEOUT_MS.
+ * A writer faster than the checkpoints (a PASSIVE one syncing a loaded disk takes tens of
+ * ms, the writer may append thousands of frames meanwhile) would still outgrow any bound:
+ * past STORE_WAL_CAP_FRAMES the loop also waits, after its commit, for the checkpoint in
+ * progress (which then restarts the log): back-pressure, bounded by the same wait. */
+#define STORE_WAL_RESTART_FRAMES 4000
+#define STORE_WAL_CAP_FRAMES     6000
+#define STORE_WAL_SIZE_LIMIT     (4 * 1024 * 1024)
+/* How long the checkpoint waits for the writer lock and for readers (a report on a reader
+ * thread) before leaving the restart to the next one; and the most the loop waits. */
+#define STORE_WAL_RESTART_BUDGET_MS 200
+#define STORE_WAL_LOOP_WAIT_MAX_MS  2000
+/* Polling step of both waits: short, the loop is stopped meanwhile. */
+#define STORE_WAL_POLL_US 100
 
 struct store_wal {
     struct store *s;
     bool sync_commits;
     char *wal_path;
-    int fd;         /* the WAL, opened by the syncing thread at its first sync */
-    sqlite3 *ckpt;  /* the checkpoints' connection, used only by the syncing thread */
-    int64_t frames; /* after the connection's last commit (its WAL hook) */
+    int fd;              /* the WAL, opened by the syncing thread at its first sync */
+    sqlite3 *ckpt;       /* the checkpoints' connection, used only by the syncing thread */
+    atomic_llong frames; /* after the connection's last commit (its WAL hook) */
+    /* Set by the checkpoint thread: while store_wal_checkpoint runs, and while its RESTART
+     * checkpoint is pending or running. */
+    atomic_bool checkpointing, restart_wanted;
+    double restart_deadline;  /* checkpoint thread only */
+    unsigned long restarts;   /* RESTART checkpoints that completed (checkpoint thread) */
+    int64_t loop_wait_max_us; /* the longest the loop waited for one (loop's thread) */
+    int64_t busy_start_us;    /* the loop's busy handler: when this wait began */
 };
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The loop's thread, after a commit: while a restart is wanted, or the log is past its cap
+ * and a checkpoint runs, wait (bounded) for the checkpoint to end. */
+static void wait_for_checkpoint(struct store_wal *w, int frames)
+{
+    if (!atomic_load(&w->restart_wanted) &&
+        !(frames >= STORE_WAL_CAP_FRAMES && atomic_load(&w->checkpointing)))
+        return;
+    int64_t start = now_us();
+    int64_t waited = 0;
+    while (atomic_load(&w->checkpointing) && waited < STORE_WAL_LOOP_WAIT_MAX_MS * 1000) {
+        usleep(STORE_WAL_POLL_US);
+        waited = now_us() - start;
+    }
+    if (waited > w->loop_wait_max_us)
+        w->loop_wait_max_us = waited;
+}
+
+/* The loop's connection: a lock held by someone else is waited for STORE_BUSY_TIMEOUT_MS
+ * as before, by the checkpoint's RESTART as long as it runs (bounded). */
+static int loop_busy(void *userdata, int count)
+{
+    struct store_wal *w = userdata;
+    int64_t now = now_us();
+    if (count == 0)
+        w->busy_start_us = now;
+    int64_t waited = now - w->busy_start_us;
+    if (atomic_load(&w->restart_wanted)) {
+        if (waited >= STORE_WAL_LOOP_WAIT_MAX_MS * 1000)
+            return 0;
+        usleep(STORE_WAL_POLL_US);
+        if (now_us() - w->busy_start_us > w->loop_wait_max_us)
+            w->loop_wait_max_us = now_us() - w->busy_start_us;
+        return 1;
+    }
+    if (waited >= STORE_BUSY_TIMEOUT_MS * 1000)
+        return 0;
+    usleep(1000);
+    return 1;
+}
+
+/* The checkpoint's connection, in its RESTART: poll for the writer lock and the readers
+ * until the deadline (SQLite's own timeout sleeps up to 100 ms a step, the loop waits). */
+static int ckpt_busy(void *userdata, int count)
+{
+    struct store_wal *w = userdata;
+    if ((double)now_us() >= w->restart_deadline)
+        return 0;
+    usleep(STORE_WAL_POLL_US);
+    return 1;
+}
 
 /* SQLite calls this after every commit of the loop's connection; returning without a
  * checkpoint is what wal_autocheckpoint = 0 does. */
 static int wal_hook(void *userdata, sqlite3 *db, const char *name, int frames)
 {
     struct store_wal *w = userdata;
-    w->frames = frames;
+    atomic_store(&w->frames, frames);
+    wait_for_checkpoint(w, frames);
     return SQLITE_OK;
 }
 
@@ -55,6 +154,11 @@ int store_wal_open(struct store *s, bool sync_commits, struct store_wal **ret,
     /* FULL: the checkpoint syncs the WAL before copying it and the database after. */
     if (r == 0)
         r = store_exec(w->ckpt, "PRAGMA synchronous = FULL", "setting synchronous", reterr);
+    /* The loop's writer truncates a restarted log to this size (see the top). */
+    char limit[64];
+    snprintf(limit, sizeof(limit), "PRAGMA journal_size_limit = %d", STORE_WAL_SIZE_LIMIT);
+    if (r == 0)
+        r = store_exec(db, limit, "limiting the WAL's size", reterr);
     if (r == 0 && sync_commits)
         r = store_exec(db, "PRAGMA synchronous = NORMAL", "handing the WAL's sync to a thread",
                        reterr);
@@ -64,6 +168,8 @@ int store_wal_open(struct store *s, bool sync_commits, struct store_wal **ret,
         free(w);
         return r;
     }
+    sqlite3_busy_handler(w->ckpt, ckpt_busy, w);
+    sqlite3_busy_handler(db, loop_busy, w);
     sqlite3_wal_hook(db, wal_hook, w); /* replaces the automatic checkpoint */
     *ret = w;
     return 0;
@@ -71,7 +177,7 @@ int store_wal_open(struct store *s, bool sync_commits, struct store_wal **ret,
 
 int64_t store_wal_frames(const struct store_wal *w)
 {
-    return w->frames;
+    return atomic_load(&w->frames);
 }
 
 const char *store_wal_path(const struct store_wal *w)
@@ -94,11 +200,36 @@ int store_wal_sync(struct store_wal *w, struct slad_error *reterr)
 
 int store_wal_checkpoint(struct store_wal *w, struct slad_error *reterr)
 {
-    int rc = sqlite3_wal_checkpoint_v2(w->ckpt, "main", SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-    /* BUSY: another checkpoint runs (an operator's shell); the next one will do. */
+    int log = 0;
+    atomic_store(&w->checkpointing, true);
+    int rc = sqlite3_wal_checkpoint_v2(w->ckpt, "main", SQLITE_CHECKPOINT_PASSIVE, &log, NULL);
+    /* log: the frames when the PASSIVE one began; the writer's count is newer. */
+    if (rc == SQLITE_OK &&
+        (log >= STORE_WAL_RESTART_FRAMES || atomic_load(&w->frames) >= STORE_WAL_RESTART_FRAMES)) {
+        /* The log is long and nobody restarts it: see the top of this file. */
+        w->restart_deadline = (double)now_us() + STORE_WAL_RESTART_BUDGET_MS * 1000.0;
+        atomic_store(&w->restart_wanted, true);
+        rc = sqlite3_wal_checkpoint_v2(w->ckpt, "main", SQLITE_CHECKPOINT_RESTART, NULL, NULL);
+        atomic_store(&w->restart_wanted, false);
+        if (rc == SQLITE_OK)
+            w->restarts++;
+    }
+    atomic_store(&w->checkpointing, false);
+    /* BUSY: another checkpoint runs (an operator's shell), or the restart found the writer
+     * lock or a reader busy past its budget; the next one will do. */
     if (rc == SQLITE_OK || rc == SQLITE_BUSY)
         return 0;
     return store_fail_rc(w->ckpt, rc, "checkpoint", reterr);
+}
+
+unsigned long store_wal_restarts(const struct store_wal *w)
+{
+    return w->restarts;
+}
+
+int64_t store_wal_loop_wait_max_us(const struct store_wal *w)
+{
+    return w->loop_wait_max_us;
 }
 
 void store_wal_close(struct store_wal *w)
@@ -106,7 +237,8 @@ void store_wal_close(struct store_wal *w)
     if (!w)
         return;
     sqlite3 *db = store_db(w->s);
-    sqlite3_wal_autocheckpoint(db, 1000); /* SQLite's default; removes wal_hook */
+    sqlite3_wal_autocheckpoint(db, 1000);            /* SQLite's default; removes wal_hook */
+    sqlite3_busy_timeout(db, STORE_BUSY_TIMEOUT_MS); /* removes loop_busy */
     struct slad_error err;
     if (w->sync_commits)
         (void)store_exec(db, "PRAGMA synchronous = FULL", "setting synchronous", &err);

@@ -14,7 +14,8 @@
  * Checkpoints run on a second connection, used by one thread only (SQLITE_OPEN_NOMUTEX: a
  * connection must not be used by two threads at once): PASSIVE never waits for the loop's writer,
  * syncs the WAL before it copies frames into the database and the database after, and the
- * loop's writer restarts the log once everything is copied. */
+ * loop's writer restarts the log once everything is copied -- which under steady writes
+ * only a RESTART checkpoint achieves (store_wal.c). */
 #ifndef SLAD_STORE_WAL_H
 #define SLAD_STORE_WAL_H
 
@@ -46,9 +47,16 @@ const char *store_wal_path(const struct store_wal *w);
 int store_wal_sync(struct store_wal *w, struct slad_error *reterr);
 
 /* A PASSIVE checkpoint on the second connection: copies what it can of the WAL into the
- * database without waiting for anyone. Any one thread (the same for each call; it may
- * run beside store_wal_sync). */
+ * database without waiting for anyone; when the log is long (a few thousand frames) a
+ * RESTART one after it, for which the connection's writer waits (bounded: store_wal.c
+ * says why and how). Any one thread (the same for each call; it may run beside
+ * store_wal_sync). */
 int store_wal_checkpoint(struct store_wal *w, struct slad_error *reterr);
+
+/* The RESTART checkpoints that completed (the checkpoint's thread), and the longest the
+ * connection's thread waited for one, in microseconds (its thread): for tests, benches. */
+unsigned long store_wal_restarts(const struct store_wal *w);
+int64_t store_wal_loop_wait_max_us(const struct store_wal *w);
 
 /* On the connection's thread once the other thread no longer uses w: the connection syncs
  * and checkpoints by itself again. NULL-safe. */

@@ -14,10 +14,14 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "store.h"
@@ -1950,6 +1954,87 @@ static void commit_one(struct store *s, int n)
     ticket_done(&t);
 }
 
+/* The checkpoint thread of test_wal_bounded: checkpoints whenever the writer's WAL grew
+ * by a thousand frames, as daemon/batch.c asks for them. */
+struct ckpt_runner {
+    struct store_wal *w;
+    atomic_long frames; /* the writer's WAL frames after its last commit */
+    atomic_bool stop;
+    int failures;
+};
+
+static void *ckpt_run(void *arg)
+{
+    struct ckpt_runner *c = arg;
+    long at = 1000;
+    while (!atomic_load(&c->stop)) {
+        long frames = atomic_load(&c->frames);
+        if (frames < at - 1000)
+            at = 1000;
+        if (frames < at) {
+            usleep(200);
+            continue;
+        }
+        struct slad_error err;
+        if (store_wal_checkpoint(c->w, &err) < 0)
+            c->failures++;
+        at = frames + 1000;
+    }
+    return NULL;
+}
+
+/* Under steady writes the WAL stays bounded: PASSIVE checkpoints alone never let the
+ * writer restart it (past 32 MB after some 700 commits here, unbounded), the RESTART past
+ * 4,000 frames does, the cap of 6,000 frames holds a writer faster than the checkpoints,
+ * and the writer waits for them without a failed commit. */
+static void test_wal_bounded(void **state)
+{
+    (void)state;
+    if (sqlite_only("SQLite's WAL and its checkpoints"))
+        return;
+    struct slad_error err = {{0}};
+    char path[128], wal[160];
+    tmp_path(path, sizeof(path), "walbound.db");
+    snprintf(wal, sizeof(wal), "%s-wal", path);
+    remove_db(path);
+    struct store *s = NULL;
+    assert_int_equal(store_open(path, true, &s, &err), 0);
+    struct ckpt_runner c = {0};
+    assert_int_equal(store_wal_open(s, true, &c.w, &err), 0);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, ckpt_run, &c), 0);
+
+    const off_t bound = 32 << 20; /* 6,000 frames of 4 KiB and their headers: 24.7 MB */
+    off_t wal_max = 0;
+    int64_t commit_max_us = 0;
+    int n = 0;
+    while (n < 4000 && wal_max < bound) {
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        commit_one(s, ++n);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        int64_t us = (t1.tv_sec - t0.tv_sec) * 1000000 + (t1.tv_nsec - t0.tv_nsec) / 1000;
+        if (us > commit_max_us)
+            commit_max_us = us;
+        atomic_store(&c.frames, (long)store_wal_frames(c.w));
+        struct stat st;
+        if (n % 20 == 0 && stat(wal, &st) == 0 && st.st_size > wal_max)
+            wal_max = st.st_size;
+    }
+    atomic_store(&c.stop, true);
+    pthread_join(th, NULL);
+    printf("# %d commits: WAL at most %lld bytes, %lu restarts, the writer waited at most "
+           "%lld us for one (slowest commit %lld us)\n",
+           n, (long long)wal_max, store_wal_restarts(c.w),
+           (long long)store_wal_loop_wait_max_us(c.w), (long long)commit_max_us);
+    assert_int_equal(c.failures, 0);
+    assert_true(wal_max < bound);
+    assert_true(store_wal_restarts(c.w) > 0);
+    store_wal_close(c.w);
+    store_close(s);
+    remove_db(path);
+}
+
 /* The commit thread's part of the store (store_wal.h): the connection stops syncing the WAL
  * and checkpointing by itself, the WAL grows past SQLite's 1000-page automatic checkpoint,
  * store_wal_sync and store_wal_checkpoint work, the log restarts after a checkpoint, and
@@ -2090,6 +2175,7 @@ int main(void)
         cmocka_unit_test(test_counts),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_wal_handoff),
+        cmocka_unit_test(test_wal_bounded),
         cmocka_unit_test(test_reader),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
