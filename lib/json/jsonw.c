@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
+
 static void put(struct jsonw *w, const char *s, size_t n)
 {
     if (w->failed)
@@ -27,49 +29,11 @@ static void put(struct jsonw *w, const char *s, size_t n)
     w->s[w->len] = '\0';
 }
 
-/* The length of the UTF-8 sequence at s that jansson accepts, 0 when it refuses it
- * (jansson's utf.c: no overlong forms, no surrogates, nothing past U+10FFFF). */
-static size_t utf8_seq(const unsigned char *s)
-{
-    unsigned c = s[0];
-    size_t n;
-    uint32_t v;
-    if (c < 0x80)
-        return 1;
-    if (c < 0xC2) /* a continuation byte, or the start of an overlong 2-byte form */
-        return 0;
-    if (c < 0xE0) {
-        n = 2;
-        v = c & 0x1F;
-    } else if (c < 0xF0) {
-        n = 3;
-        v = c & 0x0F;
-    } else if (c < 0xF5) {
-        n = 4;
-        v = c & 0x07;
-    } else {
-        return 0;
-    }
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80) /* also stops at the NUL */
-            return 0;
-        v = (v << 6) | (s[i] & 0x3F);
-    }
-    if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF) || (n == 3 && v < 0x800) ||
-        (n == 4 && v < 0x10000))
-        return 0;
-    return n;
-}
-
+/* jansson's rules (its utf.c) are RFC 3629's, which core's decoder checks: no overlong
+ * forms, no surrogates, nothing past U+10FFFF. */
 bool jsonw_utf8_valid(const char *s)
 {
-    for (const unsigned char *p = (const unsigned char *)s; *p;) {
-        size_t n = utf8_seq(p);
-        if (!n)
-            return false;
-        p += n;
-    }
-    return true;
+    return utf8_valid(s, strlen(s));
 }
 
 /* s as a JSON string, escaped as jansson's dump escapes without JSON_ENSURE_ASCII and
