@@ -201,6 +201,13 @@ static void io_cb(struct ev_loop *loop, ev_io *w, int revents)
     watch(b, false);
 }
 
+/* A write waited for the checkpoint as long as it may and fails (store_wal.c). */
+static void on_checkpoint_stall(void *userdata, const char *msg)
+{
+    (void)userdata;
+    log_err("store", "%s", msg);
+}
+
 /* The commit thread for the database's WAL; without it (an in-memory database, no thread)
  * SQLite syncs and checkpoints in the COMMIT on the loop, as store_open set it. */
 static void start_thread(struct batch *b, bool sync_full)
@@ -220,6 +227,7 @@ static void start_thread(struct batch *b, bool sync_full)
         b->wal = NULL;
         return;
     }
+    store_wal_set_stall_fn(b->wal, on_checkpoint_stall, b);
     b->sync_on_thread = sync_full;
     b->checkpoint_at = BATCH_CHECKPOINT_FRAMES;
 }

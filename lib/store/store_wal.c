@@ -28,7 +28,12 @@
  * writer lock is held (measured in doc/PERFORMANCE.md): it must not fail for it, nor
  * starve the checkpoint by taking the lock again at once, so while a restart is wanted
  * the loop's WAL hook (after its commit released the lock) waits for it to end, and its
- * busy handler keeps waiting instead of giving up after STORE_BUSY_TIMEOUT_MS.
+ * busy handler keeps waiting instead of giving up after STORE_BUSY_TIMEOUT_MS -- as long
+ * as the checkpoint runs, not a fixed 2 s: copying thousands of frames into a large
+ * database and syncing it on a busy disk can take longer, and a write that gave up failed
+ * (a 503 to an intake request, a delivery's outcome not recorded). Only past
+ * STORE_WAL_BUSY_MAX_MS, below systemd's watchdog, does the write fail, and the stall
+ * function (store_wal_set_stall_fn) tells the operator why.
  * A writer faster than the checkpoints (a PASSIVE one syncing a loaded disk takes tens of
  * ms, the writer may append thousands of frames meanwhile) would still outgrow any bound:
  * past STORE_WAL_CAP_FRAMES the loop also waits, after its commit, for the checkpoint in
@@ -37,9 +42,13 @@
 #define STORE_WAL_CAP_FRAMES     6000
 #define STORE_WAL_SIZE_LIMIT     (4 * 1024 * 1024)
 /* How long the checkpoint waits for the writer lock and for readers (a report on a reader
- * thread) before leaving the restart to the next one; and the most the loop waits. */
+ * thread) before leaving the restart to the next one; the most the loop waits after its
+ * commit (it then goes on, nothing fails); the most a write of the loop waits for the lock
+ * one of our checkpoints holds before it fails (systemd's WatchdogSec is 30 s: a loop
+ * stopped longer is killed). */
 #define STORE_WAL_RESTART_BUDGET_MS 200
 #define STORE_WAL_LOOP_WAIT_MAX_MS  2000
+#define STORE_WAL_BUSY_MAX_MS       20000
 /* Polling step of both waits: short, the loop is stopped meanwhile. */
 #define STORE_WAL_POLL_US 100
 
@@ -53,14 +62,21 @@ struct store_wal {
     /* Set by the checkpoint thread: while store_wal_checkpoint runs, and while its RESTART
      * checkpoint is pending or running. */
     atomic_bool checkpointing, restart_wanted;
-    double restart_deadline;  /* checkpoint thread only */
-    unsigned long restarts;   /* RESTART checkpoints that completed (checkpoint thread) */
-    int64_t loop_wait_max_us; /* the longest the loop waited for one (loop's thread) */
-    int64_t busy_start_us;    /* the loop's busy handler: when this wait began */
+    double restart_deadline;   /* checkpoint thread only */
+    unsigned long restarts;    /* RESTART checkpoints that completed (checkpoint thread) */
+    int64_t loop_wait_max_us;  /* the longest the loop waited for one (loop's thread) */
+    int64_t busy_start_us;     /* the loop's busy handler: when this wait began */
+    bool busy_for_ckpt;        /* ... and it has seen our checkpoint running */
+    store_wal_clock_fn *clock; /* NULL: CLOCK_MONOTONIC */
+    void *clock_userdata;
+    store_wal_stall_fn *stall;
+    void *stall_userdata;
 };
 
-static int64_t now_us(void)
+static int64_t now_us(const struct store_wal *w)
 {
+    if (w->clock)
+        return w->clock(w->clock_userdata);
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
@@ -73,32 +89,60 @@ static void wait_for_checkpoint(struct store_wal *w, int frames)
     if (!atomic_load(&w->restart_wanted) &&
         !(frames >= STORE_WAL_CAP_FRAMES && atomic_load(&w->checkpointing)))
         return;
-    int64_t start = now_us();
+    int64_t start = now_us(w);
     int64_t waited = 0;
     while (atomic_load(&w->checkpointing) && waited < STORE_WAL_LOOP_WAIT_MAX_MS * 1000) {
         usleep(STORE_WAL_POLL_US);
-        waited = now_us() - start;
+        waited = now_us(w) - start;
     }
     if (waited > w->loop_wait_max_us)
         w->loop_wait_max_us = waited;
 }
 
+/* The lock was waited for as long as a write may: say so, once per failed write. */
+static void report_stall(struct store_wal *w, int64_t waited)
+{
+    if (!w->stall)
+        return;
+    char msg[512];
+    snprintf(msg, sizeof(msg),
+             "database: a write waited %.1f s for the WAL checkpoint of '%s' (the most it may "
+             "wait) and failed as 'database is locked'; the checkpoint copies the WAL into the "
+             "database and syncs it: the disk is too slow for it (check its latency, e.g. "
+             "with iostat -x), or another process keeps the database busy",
+             (double)waited / 1e6, w->wal_path);
+    w->stall(w->stall_userdata, msg);
+}
+
 /* The loop's connection: a lock held by someone else is waited for STORE_BUSY_TIMEOUT_MS
- * as before, by the checkpoint's RESTART as long as it runs (bounded). */
+ * as before; while our checkpoint runs (its RESTART holds the writer lock), as long as it
+ * runs, up to STORE_WAL_BUSY_MAX_MS. */
 static int loop_busy(void *userdata, int count)
 {
     struct store_wal *w = userdata;
-    int64_t now = now_us();
-    if (count == 0)
+    int64_t now = now_us(w);
+    if (count == 0) {
         w->busy_start_us = now;
+        w->busy_for_ckpt = false;
+    }
     int64_t waited = now - w->busy_start_us;
-    if (atomic_load(&w->restart_wanted)) {
-        if (waited >= STORE_WAL_LOOP_WAIT_MAX_MS * 1000)
+    if (atomic_load(&w->checkpointing)) {
+        w->busy_for_ckpt = true;
+        if (waited > w->loop_wait_max_us)
+            w->loop_wait_max_us = waited;
+        if (waited >= STORE_WAL_BUSY_MAX_MS * 1000) {
+            report_stall(w, waited);
             return 0;
+        }
         usleep(STORE_WAL_POLL_US);
-        if (now_us() - w->busy_start_us > w->loop_wait_max_us)
-            w->loop_wait_max_us = now_us() - w->busy_start_us;
         return 1;
+    }
+    if (w->busy_for_ckpt) {
+        /* Our checkpoint ended between the last try and now: its lock is free, the
+         * ordinary timeout starts again (the try that failed came before its end). */
+        w->busy_for_ckpt = false;
+        w->busy_start_us = now;
+        waited = 0;
     }
     if (waited >= STORE_BUSY_TIMEOUT_MS * 1000)
         return 0;
@@ -111,7 +155,7 @@ static int loop_busy(void *userdata, int count)
 static int ckpt_busy(void *userdata, int count)
 {
     struct store_wal *w = userdata;
-    if ((double)now_us() >= w->restart_deadline)
+    if ((double)now_us(w) >= w->restart_deadline)
         return 0;
     usleep(STORE_WAL_POLL_US);
     return 1;
@@ -207,7 +251,7 @@ int store_wal_checkpoint(struct store_wal *w, struct slad_error *reterr)
     if (rc == SQLITE_OK &&
         (log >= STORE_WAL_RESTART_FRAMES || atomic_load(&w->frames) >= STORE_WAL_RESTART_FRAMES)) {
         /* The log is long and nobody restarts it: see the top of this file. */
-        w->restart_deadline = (double)now_us() + STORE_WAL_RESTART_BUDGET_MS * 1000.0;
+        w->restart_deadline = (double)now_us(w) + STORE_WAL_RESTART_BUDGET_MS * 1000.0;
         atomic_store(&w->restart_wanted, true);
         rc = sqlite3_wal_checkpoint_v2(w->ckpt, "main", SQLITE_CHECKPOINT_RESTART, NULL, NULL);
         atomic_store(&w->restart_wanted, false);
@@ -220,6 +264,18 @@ int store_wal_checkpoint(struct store_wal *w, struct slad_error *reterr)
     if (rc == SQLITE_OK || rc == SQLITE_BUSY)
         return 0;
     return store_fail_rc(w->ckpt, rc, "checkpoint", reterr);
+}
+
+void store_wal_set_stall_fn(struct store_wal *w, store_wal_stall_fn *fn, void *userdata)
+{
+    w->stall = fn;
+    w->stall_userdata = userdata;
+}
+
+void store_wal_set_clock(struct store_wal *w, store_wal_clock_fn *fn, void *userdata)
+{
+    w->clock = fn;
+    w->clock_userdata = userdata;
 }
 
 unsigned long store_wal_restarts(const struct store_wal *w)

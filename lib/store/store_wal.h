@@ -53,6 +53,17 @@ int store_wal_sync(struct store_wal *w, struct slad_error *reterr);
  * store_wal_sync). */
 int store_wal_checkpoint(struct store_wal *w, struct slad_error *reterr);
 
+/* A write of the connection waited for one of our checkpoints as long as it may (some
+ * 20 s, store_wal.c) and fails: fn gets a message for the operator (what failed, why,
+ * what to check), on the connection's thread, before the write returns its error. */
+typedef void store_wal_stall_fn(void *userdata, const char *msg);
+void store_wal_set_stall_fn(struct store_wal *w, store_wal_stall_fn *fn, void *userdata);
+
+/* Tests: the monotonic clock (microseconds) the waits of both threads measure with;
+ * called from either thread. */
+typedef int64_t store_wal_clock_fn(void *userdata);
+void store_wal_set_clock(struct store_wal *w, store_wal_clock_fn *fn, void *userdata);
+
 /* The RESTART checkpoints that completed (the checkpoint's thread), and the longest the
  * connection's thread waited for one, in microseconds (its thread): for tests, benches. */
 unsigned long store_wal_restarts(const struct store_wal *w);

@@ -2035,6 +2035,146 @@ static void test_wal_bounded(void **state)
     remove_db(path);
 }
 
+/* A checkpoint slowed down (a large database on a busy disk) as test_wal_busy_* need it,
+ * on an injected clock: its RESTART holds the writer lock while it waits for a reader the
+ * test keeps open, and the checkpoint's thread sees time stand still (so it never gives
+ * up) until the loop's time reaches release_at_us; each reading by the loop's thread (its
+ * busy handler polling) moves the loop's time on by 10 ms. */
+struct slow_ckpt {
+    struct store_wal *w;
+    pthread_t loop;
+    atomic_llong loop_us;
+    int64_t release_at_us; /* 0: only the test ends the checkpoint */
+    atomic_bool released;
+    atomic_int ckpt_reads; /* readings by the checkpoint's thread */
+    int rc;
+    int stalls;
+    char stall[512];
+    char path[128];
+    struct store *s;
+    sqlite3 *reader;
+    pthread_t th;
+};
+
+static int64_t slow_clock(void *userdata)
+{
+    struct slow_ckpt *c = userdata;
+    if (pthread_equal(pthread_self(), c->loop)) {
+        int64_t t = atomic_fetch_add(&c->loop_us, 10000) + 10000;
+        if (c->release_at_us && t >= c->release_at_us)
+            atomic_store(&c->released, true);
+        return t;
+    }
+    atomic_fetch_add(&c->ckpt_reads, 1);
+    return atomic_load(&c->released) ? INT64_C(1) << 50 : 0;
+}
+
+static void slow_stall(void *userdata, const char *msg)
+{
+    struct slow_ckpt *c = userdata;
+    c->stalls++;
+    snprintf(c->stall, sizeof(c->stall), "%s", msg);
+}
+
+static void *slow_ckpt_run(void *arg)
+{
+    struct slow_ckpt *c = arg;
+    struct slad_error err;
+    c->rc = store_wal_checkpoint(c->w, &err);
+    return NULL;
+}
+
+/* Open the store name, fill its WAL past the restart threshold, keep a reader on it, and
+ * start the checkpoint; return once its RESTART holds the writer lock and waits for the
+ * reader. */
+static void slow_ckpt_start(struct slow_ckpt *c, const char *name)
+{
+    struct slad_error err = {{0}};
+    tmp_path(c->path, sizeof(c->path), name);
+    remove_db(c->path);
+    assert_int_equal(store_open(c->path, true, &c->s, &err), 0);
+    assert_int_equal(store_wal_open(c->s, true, &c->w, &err), 0);
+    c->loop = pthread_self();
+    store_wal_set_clock(c->w, slow_clock, c);
+    store_wal_set_stall_fn(c->w, slow_stall, c);
+    assert_int_equal(sqlite3_exec(store_db(c->s),
+                                  "CREATE TABLE filler(b);"
+                                  "INSERT INTO filler VALUES (randomblob(20000000))",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    assert_true(store_wal_frames(c->w) >= 4000);
+    assert_int_equal(sqlite3_open(c->path, &c->reader), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(c->reader, "BEGIN; SELECT count(*) FROM filler", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(pthread_create(&c->th, NULL, slow_ckpt_run, c), 0);
+    /* The first reading sets the restart's deadline; the next ones are its busy handler,
+     * the writer lock taken (the loop holds nothing that it could wait for). */
+    for (int i = 0; atomic_load(&c->ckpt_reads) < 2; i++) {
+        assert_true(i < 100000); /* 10 s */
+        usleep(100);
+    }
+}
+
+/* End the checkpoint and the reader; the store stays open. */
+static void slow_ckpt_end(struct slow_ckpt *c)
+{
+    atomic_store(&c->released, true);
+    pthread_join(c->th, NULL);
+    assert_int_equal(c->rc, 0); /* the restart found the reader busy: the next one will do */
+    assert_int_equal(sqlite3_exec(c->reader, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(c->reader);
+    store_wal_close(c->w);
+}
+
+static void slow_ckpt_close(struct slow_ckpt *c)
+{
+    store_close(c->s);
+    remove_db(c->path);
+}
+
+/* A write of the loop waits for our checkpoint as long as it runs: 5 s here, where it
+ * used to fail after 2 s with "database is locked" (a 503, an outcome not recorded). */
+static void test_wal_busy_waits_for_checkpoint(void **state)
+{
+    (void)state;
+    if (sqlite_only("SQLite's WAL and its checkpoints"))
+        return;
+    struct slad_error err = {{0}};
+    struct slow_ckpt c = {.release_at_us = 5 * 1000000};
+    slow_ckpt_start(&c, "walbusy.db");
+    int r = store_begin(c.s, &err);
+    if (r < 0)
+        fail_msg("the write gave up after %.1f s of the checkpoint: %s",
+                 (double)atomic_load(&c.loop_us) / 1e6, err.msg);
+    assert_true(store_wal_loop_wait_max_us(c.w) > 4 * 1000000); /* from its first poll */
+    assert_int_equal(c.stalls, 0);
+    assert_int_equal(store_rollback(c.s, &err), 0);
+    slow_ckpt_end(&c);
+    slow_ckpt_close(&c);
+}
+
+/* ... but not forever: past 20 s the write fails, and the operator is told what and why. */
+static void test_wal_busy_bounded(void **state)
+{
+    (void)state;
+    if (sqlite_only("SQLite's WAL and its checkpoints"))
+        return;
+    struct slad_error err = {{0}};
+    struct slow_ckpt c = {0};
+    slow_ckpt_start(&c, "walbusy-bound.db");
+    assert_int_equal(store_begin(c.s, &err), -EAGAIN);
+    assert_non_null(strstr(err.msg, "locked"));
+    assert_int_equal(c.stalls, 1);
+    assert_non_null(strstr(c.stall, "waited 20.0 s for the WAL checkpoint"));
+    assert_non_null(strstr(c.stall, "walbusy-bound.db-wal"));
+    assert_non_null(strstr(c.stall, "disk is too slow"));
+    slow_ckpt_end(&c);
+    /* The checkpoint over, writes go on. */
+    assert_int_equal(store_begin(c.s, &err), 0);
+    assert_int_equal(store_rollback(c.s, &err), 0);
+    slow_ckpt_close(&c);
+}
+
 /* The commit thread's part of the store (store_wal.h): the connection stops syncing the WAL
  * and checkpointing by itself, the WAL grows past SQLite's 1000-page automatic checkpoint,
  * store_wal_sync and store_wal_checkpoint work, the log restarts after a checkpoint, and
@@ -2176,6 +2316,8 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_wal_handoff),
         cmocka_unit_test(test_wal_bounded),
+        cmocka_unit_test(test_wal_busy_waits_for_checkpoint),
+        cmocka_unit_test(test_wal_busy_bounded),
         cmocka_unit_test(test_reader),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
