@@ -23,6 +23,13 @@
  * than mirroring every row in the agenda, and it is right after a rollback by
  * construction: the store is the only truth, re-read after every commit.
  *
+ * Outcomes that could not be recorded: a write that failed (the database locked past its
+ * wait, full) or a commit rolled back would leave the row `sending` until the next start.
+ * So a finished attempt's job lives on, without its request, until the commit holding
+ * its outcome is durable; when that failed it goes to the unrecorded list, and the
+ * rerecord timer writes the outcome again every ERROR_WAIT_MS, as decided at the end of
+ * the attempt (the row is the daemon's own, nobody else changes a `sending` row).
+ *
  * Transfers: deliver_xfer.c (libcurl's multi socket API on libev). */
 #include "deliver.h"
 
@@ -58,6 +65,10 @@ struct job {
     struct deliver_chan *cs;
     struct channel_request req;
     struct deliver_call *call; /* in flight, or NULL */
+    /* The outcome, once the attempt is over: recorded (again) until its commit is durable. */
+    struct retry_decision dec;
+    int64_t done_ms;
+    int record_failures;
 };
 
 struct deliver {
@@ -75,6 +86,9 @@ struct deliver {
     bool freed;        /* an attempt finished in this iteration */
     struct job *jobs;  /* waiting for the commit or in flight */
     size_t n_jobs;
+    struct job *unrecorded; /* outcomes to write again (singly linked on next) */
+    size_t n_unrecorded;
+    ev_timer rerecord;
     struct deliver_chan chans[CHANNELS_MAX];
     size_t n_chans;
     bool stopped, pumping;
@@ -109,11 +123,29 @@ static void job_free(struct job *j)
     free(j);
 }
 
-/* The attempt of j is over: classify, decide, record, free, look for more work. */
-static void finish(struct job *j, const struct channel_response *resp)
+static void rerecord_later(struct deliver *d, struct job *j, const char *why);
+
+/* The commit holding j's outcome is durable (done), or was rolled back: write it again. */
+static void on_recorded(struct batch_waiter *w, bool committed)
 {
-    struct deliver *d = j->d;
-    int64_t now = timers_now_ms(d->loop);
+    struct job *j = (struct job *)((char *)w - offsetof(struct job, waiter));
+    if (!committed) {
+        rerecord_later(j->d, j, batch_last_error(j->d->batch));
+        return;
+    }
+    if (j->record_failures > 0)
+        log_notice("deliver",
+                   "notification %" PRId64 " on '%s': its outcome (%s) is recorded after %d "
+                   "failed attempt%s to write it",
+                   j->row.id, j->row.channel, retry_outcome_name(j->dec.outcome),
+                   j->record_failures, j->record_failures == 1 ? "" : "s");
+    job_free(j);
+}
+
+/* Write the outcome of the finished attempt j in the loop's transaction and keep j until
+ * that commit is durable; on failure, again later. */
+static void record(struct deliver *d, struct job *j)
+{
     if (!gate_open(d)) {
         /* No longer the scheduler: the outcome is not this instance's to write (the
          * database's fencing check would refuse it). The row stays `sending`; the
@@ -123,10 +155,82 @@ static void finish(struct job *j, const struct channel_response *resp)
                    "instance is no longer the scheduler (the scheduler sends it again with the "
                    "same key)",
                    j->row.id, j->row.channel);
-        if (j->cs)
-            j->cs->in_flight--;
-        job_unlink(d, j);
         job_free(j);
+        return;
+    }
+    struct slad_error err;
+    if (deliver_job_record(d->batch, d->store, d->metrics, &j->row, j->row.channel, j->dec.outcome,
+                           j->dec.next_attempt_ms, j->dec.last_error, j->done_ms, &err) < 0) {
+        rerecord_later(d, j, err.msg);
+        return;
+    }
+    j->waiter.done = on_recorded;
+    batch_wait(d->batch, &j->waiter);
+}
+
+/* j's outcome is not in the database (why): the rerecord timer writes it again. */
+static void rerecord_later(struct deliver *d, struct job *j, const char *why)
+{
+    /* Told at the first failure and every 60th after (once a minute), not every second. */
+    if (j->record_failures++ % 60 == 0)
+        log_err("deliver",
+                "could not record the outcome (%s) of notification %" PRId64 " on '%s': %s; "
+                "it stays `sending` and slad writes it again every %d ms",
+                retry_outcome_name(j->dec.outcome), j->row.id, j->row.channel, why, ERROR_WAIT_MS);
+    j->next = d->unrecorded;
+    d->unrecorded = j;
+    d->n_unrecorded++;
+    if (!ev_is_active(&d->rerecord) && !d->stopped) {
+        ev_timer_set(&d->rerecord, ERROR_WAIT_MS / 1000.0, 0.);
+        ev_timer_start(d->loop, &d->rerecord);
+    }
+}
+
+static void on_rerecord(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop, (void)revents;
+    struct deliver *d = w->data;
+    struct job *list = d->unrecorded;
+    d->unrecorded = NULL;
+    d->n_unrecorded = 0;
+    while (list) {
+        struct job *j = list;
+        list = j->next;
+        j->next = NULL;
+        record(d, j);
+    }
+}
+
+/* The outcomes still unrecorded are given up (a stop, or the rows re-queued as the lease
+ * is gained): their rows stay `sending`, sent again with the same key after the next
+ * start. */
+static void drop_unrecorded(struct deliver *d)
+{
+    if (d->n_unrecorded > 0)
+        log_notice("deliver",
+                   "%zu notification outcome%s not recorded: sent again with the same key after "
+                   "the next start",
+                   d->n_unrecorded, d->n_unrecorded == 1 ? "" : "s");
+    while (d->unrecorded) {
+        struct job *j = d->unrecorded;
+        d->unrecorded = j->next;
+        job_free(j);
+    }
+    d->n_unrecorded = 0;
+    ev_timer_stop(d->loop, &d->rerecord);
+}
+
+/* The attempt of j is over: free its slot, classify, decide, record. */
+static void finish(struct job *j, const struct channel_response *resp)
+{
+    struct deliver *d = j->d;
+    int64_t now = timers_now_ms(d->loop);
+    if (j->cs)
+        j->cs->in_flight--;
+    j->cs = NULL;
+    job_unlink(d, j);
+    if (!gate_open(d)) {
+        record(d, j); /* which says why it records nothing */
         return;
     }
     const struct conf_channel *ch = conf_find_channel(*d->confp, j->row.channel);
@@ -143,15 +247,13 @@ static void finish(struct job *j, const struct channel_response *resp)
         retry_decide(&pol, v.outcome, v.retry_after_ms, v.reason, j->row.attempts,
                      j->row.age_from_ms, now, deliver_random64(), &dec);
     }
-    deliver_job_record(d->batch, d->store, d->metrics, &j->row, j->row.channel, dec.outcome,
-                       dec.next_attempt_ms, dec.last_error, now);
     if (dec.outcome != RETRY_SENT)
         log_info("deliver", "notification %" PRId64 " on '%s' attempt %d: %s (%s)", j->row.id,
                  j->row.channel, j->row.attempts, retry_outcome_name(dec.outcome), dec.last_error);
-    if (j->cs)
-        j->cs->in_flight--;
-    job_unlink(d, j);
-    job_free(j);
+    channel_request_done(&j->req); /* sent: only the outcome is left to keep */
+    j->dec = dec;
+    j->done_ms = now;
+    record(d, j);
 }
 
 /* The transfer of j ended. */
@@ -343,8 +445,12 @@ static size_t pick_page(struct deliver *d, struct pick *p, int64_t now, int64_t 
             r->channel ? conf_find_channel(*d->confp, r->channel) : NULL;
         if (!ch) {
             r->attempts++;
-            deliver_job_record(d->batch, st, d->metrics, r, r->channel, RETRY_DEAD, SLAD_NO_TIME,
-                               "the channel is not in the config", now);
+            if (deliver_job_record(d->batch, st, d->metrics, r, r->channel, RETRY_DEAD,
+                                   SLAD_NO_TIME, "the channel is not in the config", now, err) < 0)
+                log_err("deliver",
+                        "could not record notification %" PRId64 " as dead (its channel '%s' "
+                        "is not in the config; the next pass tries again): %s",
+                        r->id, r->channel ? r->channel : "", err->msg);
             continue;
         }
         struct deliver_chan *cs = deliver_chan_get(d->chans, &d->n_chans, CHANNELS_MAX, ch, now);
@@ -512,6 +618,7 @@ void deliver_stop(struct deliver *d)
         return;
     d->stopped = true;
     ev_timer_stop(d->loop, &d->wake);
+    ev_timer_stop(d->loop, &d->rerecord); /* the outcomes of the drain are written once */
     if (d->n_jobs > 0) {
         log_notice("deliver", "waiting up to %d ms for %zu notification%s in flight",
                    DELIVER_DRAIN_MS, d->n_jobs, d->n_jobs == 1 ? "" : "s");
@@ -547,6 +654,8 @@ struct deliver *deliver_new(struct ev_loop *loop, struct service *svc, struct st
     d->wake.data = d;
     ev_timer_init(&d->drain, on_drain_timeout, 0., 0.);
     d->drain.data = d;
+    ev_timer_init(&d->rerecord, on_rerecord, 0., 0.);
+    d->rerecord.data = d;
     /* Ahead of the batch's prepare watcher (priority 0), which commits; it does not keep
      * ev_run alive by itself. */
     ev_prepare_init(&d->refill, on_refill);
@@ -561,6 +670,7 @@ int deliver_start(struct deliver *d)
 {
     struct slad_error err;
     size_t n = 0;
+    drop_unrecorded(d); /* their rows are re-queued here */
     int rv = batch_begin(d->batch, &err);
     if (rv == 0)
         rv = store_outbox_requeue_sending(d->store, timers_now_ms(d->loop), &n, &err);
@@ -597,6 +707,7 @@ void deliver_free(struct deliver *d)
         job_unlink(d, j);
         job_free(j);
     }
+    drop_unrecorded(d);
     ev_timer_stop(d->loop, &d->wake);
     ev_timer_stop(d->loop, &d->drain);
     ev_ref(d->loop);

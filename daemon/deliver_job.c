@@ -300,9 +300,9 @@ uint64_t deliver_random64(void)
 }
 
 /* Write the outcome of row r in the loop's transaction. */
-void deliver_job_record(struct batch *batch, struct store *store, struct metrics *metrics,
-                        const struct deliver_row *r, const char *channel,
-                        enum retry_outcome outcome, int64_t next_ms, const char *error, int64_t now)
+int deliver_job_record(struct batch *batch, struct store *store, struct metrics *metrics,
+                       const struct deliver_row *r, const char *channel, enum retry_outcome outcome,
+                       int64_t next_ms, const char *error, int64_t now, struct slad_error *reterr)
 {
     struct outbox_row o = {
         .id = r->id,
@@ -315,22 +315,19 @@ void deliver_job_record(struct batch *batch, struct store *store, struct metrics
         .last_error = outcome == RETRY_SENT ? NULL : error,
         .sent_ms = outcome == RETRY_SENT ? now : SLAD_NO_TIME,
     };
-    struct slad_error err;
-    int rv = batch_begin(batch, &err);
+    int rv = batch_begin(batch, reterr);
     /* A grouped message's members follow it once it is sent or dead (first: should that
-     * fail, the message stays `sending` and goes again). */
+     * fail, the message stays `sending` and its outcome is recorded again). */
     if (rv == 0 && r->group_id == r->id && outcome != RETRY_AGAIN)
-        rv = store_outbox_settle_group(store, &o, &err);
+        rv = store_outbox_settle_group(store, &o, reterr);
     if (rv == 0)
-        rv = store_outbox_update(store, &o, &err);
-    if (rv < 0) {
-        /* The row stays `sending`: the next start sends it again with the same key. */
-        log_err("deliver", "could not record notification %" PRId64 ": %s", r->id, err.msg);
-        return;
-    }
+        rv = store_outbox_update(store, &o, reterr);
+    if (rv < 0)
+        return rv;
     batch_mark_fenced(batch);
     if (metrics && r->channel)
         metrics_attempt(metrics, r->channel, retry_outcome_name(outcome));
+    return 0;
 }
 
 struct deliver_chan *deliver_chan_get(struct deliver_chan *v, size_t *n, size_t max,

@@ -46,12 +46,11 @@ struct batch;
 struct metrics;
 
 /* Write the outcome of row r (attempts included) in the loop's transaction: sent (at
- * now), pending again at next_ms, or dead with error; counts the attempt. A failure is
- * logged: the row stays `sending` and the next start sends it again with the same key. */
-void deliver_job_record(struct batch *batch, struct store *store, struct metrics *metrics,
-                        const struct deliver_row *r, const char *channel,
-                        enum retry_outcome outcome, int64_t next_ms, const char *error,
-                        int64_t now);
+ * now), pending again at next_ms, or dead with error; counts the attempt. 0, or -errno
+ * with reterr: nothing is written, the row stays as it was (the caller tries again). */
+int deliver_job_record(struct batch *batch, struct store *store, struct metrics *metrics,
+                       const struct deliver_row *r, const char *channel, enum retry_outcome outcome,
+                       int64_t next_ms, const char *error, int64_t now, struct slad_error *reterr);
 
 /* A channel's delivery state: attempts in flight (concurrency) and its token bucket. */
 struct deliver_chan {

@@ -14,11 +14,14 @@ import json
 import os
 import re
 import socketserver
+import sqlite3
 import subprocess
 import threading
 import urllib.parse
 
-from conftest import slad_bin, wait_for
+import pytest
+
+from conftest import BACKEND, slad_bin, wait_for
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
@@ -264,6 +267,38 @@ def test_kill9_between_send_and_record(make_daemon):
         assert hook_row(d, "sent")["id"] == row["id"]
         assert rx.count() == 2
         d.stop()
+    finally:
+        rx.close()
+
+
+@pytest.mark.skipif(BACKEND == "postgres", reason="an SQLite write lock held by another process")
+def test_outcome_written_again_after_a_failed_write(make_daemon):
+    """A 2xx whose outcome could not be written (the database locked past the loop's wait:
+    a checkpoint on a slow disk, an operator's shell) does not leave the row `sending`
+    until the next start: the live daemon writes it again every second, the receiver gets
+    the request once."""
+    rx = Receiver(hold_first=True)
+    try:
+        d = start(make_daemon, rx)
+        d.create(severity=1, team="north")
+        wait_for(lambda: rx.count() >= 1, 15, "the first webhook request")
+        since = d.log_size()
+        db = sqlite3.connect(os.path.join(d.dir, "slad.db"), timeout=10, isolation_level=None)
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            rx.release.set()
+            d.wait_log("could not record", 15, since)
+            assert hook_row(d, "sending") is not None
+        finally:
+            db.execute("ROLLBACK")
+            db.close()
+        row = wait_for(lambda: hook_row(d, "sent"), 10, "the outcome written again")
+        assert row["attempts"] == 1
+        assert "could not record the outcome (sent) of notification" in d.log()
+        d.wait_log("its outcome (sent) is recorded after", 5, since)
+        assert rx.count() == 1
+        d.stop()
+        assert rx.count() == 1
     finally:
         rx.close()
 
