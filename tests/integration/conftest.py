@@ -146,6 +146,17 @@ def wait_for(cond, timeout, what, interval=0.02):
         time.sleep(interval)
 
 
+def fill_file_system(path):
+    """Write path until its file system is full (to the last block); the caller removes it."""
+    with open(path, "wb") as f:
+        try:
+            while True:
+                f.write(b"\0" * 65536)
+                f.flush()
+        except OSError:
+            pass
+
+
 def write_private(path, text):
     """Write a secret file as an operator must: readable by its owner only."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

@@ -21,7 +21,7 @@ import urllib.parse
 
 import pytest
 
-from conftest import BACKEND, slad_bin, wait_for
+from conftest import fill_file_system, slad_bin, wait_for
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
@@ -271,7 +271,7 @@ def test_kill9_between_send_and_record(make_daemon):
         rx.close()
 
 
-@pytest.mark.skipif(BACKEND == "postgres", reason="an SQLite write lock held by another process")
+@pytest.mark.sqlite_only("an SQLite write lock held by another process")
 def test_outcome_written_again_after_a_failed_write(make_daemon):
     """A 2xx whose outcome could not be written (the database locked past the loop's wait:
     a checkpoint on a slow disk, an operator's shell) does not leave the row `sending`
@@ -301,6 +301,48 @@ def test_outcome_written_again_after_a_failed_write(make_daemon):
         assert rx.count() == 1
     finally:
         rx.close()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to mount a small tmpfs")
+@pytest.mark.sqlite_only("the SQLite file's disk full (a small tmpfs)")
+def test_outcome_written_again_after_a_rolled_back_commit(make_daemon):
+    """The outcome's write succeeds but its commit fails (the disk full) and is rolled
+    back: the live daemon writes it again once there is space, the receiver gets the
+    request once."""
+    rx = Receiver(hold_first=True)
+    d = make_daemon()
+    state = os.path.join(d.dir, "state")
+    os.mkdir(state)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", state], check=True,
+                   capture_output=True, timeout=30)
+    try:
+        d.db_path = os.path.join(state, "slad.db")
+        conf = CONF.replace('database = "@DIR@/slad.db"', f'database = "{d.db_path}"')
+        with open(d.conf_path, "w", encoding="utf-8") as f:
+            f.write(conf.replace("@DIR@", d.dir).replace("@PORT@", str(rx.port))
+                    .replace("@SECRET@", SECRET))
+        d.start()
+        d.create(severity=1, team="north")
+        wait_for(lambda: rx.count() >= 1, 15, "the first webhook request")
+        since = d.log_size()
+        filler = os.path.join(state, "filler")
+        fill_file_system(filler)
+        try:
+            rx.release.set()
+            d.wait_log("could not record the outcome (sent) of notification", 15, since)
+            assert "full" in d.log()[since:], d.log_tail()
+        finally:
+            os.unlink(filler)
+        row = wait_for(lambda: hook_row(d, "sent"), 10, "the outcome written again")
+        assert row["attempts"] == 1
+        d.wait_log("its outcome (sent) is recorded after", 5, since)
+        d.stop()
+        assert rx.count() == 1
+    finally:
+        rx.close()
+        if d.proc is not None and d.proc.poll() is None:
+            d.stop()
+        subprocess.run(["umount", "-l", state], capture_output=True, timeout=30)
 
 
 DING_SECRET = "SECabc123-robot-secret"

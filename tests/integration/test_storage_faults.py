@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from conftest import UnixHTTPConnection, slad_bin, wait_for
+from conftest import UnixHTTPConnection, fill_file_system, slad_bin, wait_for
 
 HEALTH_GOAL_S = 0.050
 
@@ -217,13 +217,7 @@ def test_disk_full(make_daemon):
         probe = Probe(d)
         # Fill the file system to the last block.
         filler = os.path.join(state, "filler")
-        with open(filler, "wb") as f:
-            try:
-                while True:
-                    f.write(b"\0" * 65536)
-                    f.flush()
-            except OSError:
-                pass
+        fill_file_system(filler)
         statuses = {}
         t_end = time.monotonic() + 1.5
         messages = set()
