@@ -2110,7 +2110,7 @@ static void slow_ckpt_start(struct slow_ckpt *c, const char *name)
     /* The first reading sets the restart's deadline; the next ones are its busy handler,
      * the writer lock taken (the loop holds nothing that it could wait for). */
     for (int i = 0; atomic_load(&c->ckpt_reads) < 2; i++) {
-        assert_true(i < 100000); /* 10 s */
+        assert_true(i < 600000); /* a minute: the PASSIVE part syncs 20 MB first */
         usleep(100);
     }
 }
