@@ -117,8 +117,8 @@ static void report_stall(struct store_wal *w, int64_t waited)
 /* The loop's connection: a lock held by someone else is waited for STORE_BUSY_TIMEOUT_MS
  * as before; while our checkpoint runs (its RESTART holds the writer lock), as long as it
  * runs, up to STORE_WAL_BUSY_MAX_MS. (A foreign lock met while only its PASSIVE part runs
- * is waited for until that ends too: the cost is bounded by the checkpoint, and telling
- * the two apart would race with the RESTART taking the lock.) */
+ * is waited for until that ends too: rare, bounded by that checkpoint, and one flag for
+ * the whole checkpoint cannot miss the moment its RESTART takes the lock.) */
 static int loop_busy(void *userdata, int count)
 {
     struct store_wal *w = userdata;
