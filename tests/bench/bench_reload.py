@@ -12,7 +12,7 @@ same again; the backends' daemons run side by side and their reloads are interle
 Medians printed, with the ratio to the build before when SLAD_BIN_BEFORE names
 one (main's build: "sqlite-before", "postgres-before", measured in the same run).
 
-Environment: SLAD_BIN, SLACTL_BIN, INTAKE_CLIENT (set by meson; bench_postgres imports them), SLAD_BIN_BEFORE, BENCH_RELOADS (5).
+Environment: SLAD_BIN, SLACTL_BIN, INTAKE_CLIENT (set by meson; bench_postgres imports them), SLAD_BIN_BEFORE, BENCH_RELOADS (7).
 Run by `make bench` only."""
 
 import os
@@ -28,7 +28,7 @@ from bench_postgres import slad_on  # noqa: E402
 from conftest import Client  # noqa: E402
 import pg  # noqa: E402
 
-RELOADS = int(os.environ.get("BENCH_RELOADS", "5"))
+RELOADS = int(os.environ.get("BENCH_RELOADS", "7"))
 BEFORE = os.environ.get("SLAD_BIN_BEFORE")
 BACKENDS = ("sqlite", "postgres") + (("sqlite-before", "postgres-before") if BEFORE else ())
 SIZES = (200, 2000)
