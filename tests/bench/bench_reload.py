@@ -12,7 +12,8 @@ same again; the backends' daemons run side by side and their reloads are interle
 Medians printed, with the ratio to the build before when SLAD_BIN_BEFORE names
 one (main's build: "sqlite-before", "postgres-before", measured in the same run).
 
-Environment: SLAD_BIN, SLACTL_BIN, INTAKE_CLIENT (set by meson; bench_postgres imports them), SLAD_BIN_BEFORE, BENCH_RELOADS (7).
+Environment: SLAD_BIN, SLACTL_BIN, INTAKE_CLIENT (set by meson; bench_postgres imports
+them), SLAD_BIN_BEFORE, BENCH_RELOADS (7).
 Run by `make bench` only."""
 
 import os
