@@ -24,7 +24,8 @@
 #include "service_internal.h"
 #include "store.h"
 
-/* Tickets re-chosen per store read on reload. */
+/* Open tickets re-chosen per batch on reload: read in three statements, written back in
+ * one pipeline (store_ticket_load_open, store_ticket_rewrite). */
 #define RELOAD_BATCH 256
 /* The source of a ticket posted without one, so that an external_id alone still makes
  * intake idempotent. */
@@ -563,33 +564,30 @@ int service_fire_due(struct service *svc, int64_t now_ms, size_t max, size_t *re
     return 0;
 }
 
-/* Re-choose the policy of ticket id under the current conf at now_ms. */
-static int rechoose_ticket(struct service *svc, int64_t id, int64_t now_ms,
-                           struct slad_error *reterr)
+/* Re-choose the policy of the n tickets of a batch (loaded with their rows locked) under
+ * the current conf at now_ms, and write them back together (store_ticket_rewrite). */
+static int rechoose_batch(struct service *svc, struct ticket *tickets, size_t n, int64_t now_ms,
+                          struct slad_error *reterr)
 {
-    struct ticket t;
-    int r = store_ticket_load_for_update(svc->store, id, &t, reterr);
-    if (r < 0)
-        return r;
-    effects_clear(&svc->fx);
-    r = lifecycle_rechoose(svc->conf, &t, now_ms, &svc->fx);
-    if (r < 0) {
-        ticket_done(&t);
-        return out_of_memory(reterr, "re-choosing the policy of", id);
+    int64_t next_ms[RELOAD_BATCH] = {0};
+    for (size_t i = 0; i < n; i++) {
+        struct ticket *t = &tickets[i];
+        effects_clear(&svc->fx);
+        if (lifecycle_rechoose(svc->conf, t, now_ms, &svc->fx) < 0)
+            return out_of_memory(reterr, "re-choosing the policy of", t->id);
+        next_ms[i] = lifecycle_next_instant(svc->conf, t, now_ms);
+        int r = record_effects(svc, t, now_ms, reterr);
+        if (r < 0)
+            return r;
+        service_count_effects(svc, t, &svc->fx);
     }
-    int64_t next_ms = lifecycle_next_instant(svc->conf, &t, now_ms);
-    r = store_ticket_update(svc->store, &t, next_ms, reterr);
-    if (r >= 0)
-        r = record_effects(svc, &t, now_ms, reterr);
-    if (r >= 0)
-        r = agenda_schedule(svc->agenda, AGENDA_TICKET, id, next_ms) < 0
-                ? slad_error_set(reterr, ENOMEM, "agenda: out of memory")
-                : 0;
-    if (r >= 0) {
-        service_count_effects(svc, &t, &svc->fx);
-        note_change(svc, &t);
+    int r = store_ticket_rewrite(svc->store, tickets, next_ms, n, reterr);
+    for (size_t i = 0; r >= 0 && i < n; i++) {
+        if (agenda_schedule(svc->agenda, AGENDA_TICKET, tickets[i].id, next_ms[i]) < 0)
+            r = slad_error_set(reterr, ENOMEM, "agenda: out of memory");
+        else
+            note_change(svc, &tickets[i]);
     }
-    ticket_done(&t);
     return r;
 }
 
@@ -597,32 +595,38 @@ int service_set_conf(struct service *svc, const struct conf *conf, int64_t now_m
                      struct slad_error *reterr)
 {
     const struct conf *old = svc->conf;
-    svc->conf = conf;
     /* One savepoint for the whole reload: either every open ticket follows the new config
      * or none does. */
+    struct ticket *batch = calloc(RELOAD_BATCH, sizeof(*batch));
+    if (!batch)
+        return slad_error_set(reterr, ENOMEM, "out of memory reloading the config");
     int r = store_savepoint(svc->store, reterr);
     if (r < 0) {
-        svc->conf = old;
+        free(batch);
         return r;
     }
-    struct ticket_filter f = {.breached = -1, .open_only = true};
-    int64_t ids[RELOAD_BATCH];
-    size_t n;
-    do {
-        r = store_ticket_ids(svc->store, &f, ids, RELOAD_BATCH, &n, reterr);
-        for (size_t i = 0; r >= 0 && i < n; i++)
-            r = rechoose_ticket(svc, ids[i], now_ms, reterr);
+    svc->conf = conf;
+    int64_t after_id = 0;
+    size_t n = RELOAD_BATCH;
+    while (r >= 0 && n == RELOAD_BATCH) {
+        r = store_ticket_load_open(svc->store, after_id, batch, RELOAD_BATCH, &n, reterr);
+        if (r < 0)
+            break;
+        r = rechoose_batch(svc, batch, n, now_ms, reterr);
         if (n)
-            f.after_id = ids[n - 1];
-    } while (r >= 0 && n == RELOAD_BATCH);
+            after_id = batch[n - 1].id;
+        for (size_t i = 0; i < n; i++)
+            ticket_done(&batch[i]);
+    }
+    free(batch);
     if (r >= 0)
         r = store_release(svc->store, reterr);
     if (r < 0) {
         store_rollback_to(svc->store, NULL);
         svc->conf = old;
-        /* The agenda moved with the tickets processed so far: take it back from the
-         * store (entries left for tickets without an instant are harmless: firing them
-         * finds nothing due and drops them). */
+        /* The agenda moved with the batches written so far: take it back from the store
+         * (entries left for tickets without an instant are harmless: firing them finds
+         * nothing due and drops them). */
         service_load_agenda(svc, NULL);
         return r;
     }

@@ -114,6 +114,19 @@ int store_ticket_list(struct store *s, const struct ticket_filter *f, ticket_row
 int store_ticket_ids(struct store *s, const struct ticket_filter *f, int64_t *ids, size_t max,
                      size_t *ret_n, struct slad_error *reterr);
 
+/* A reload's batches: up to max open tickets with id > after_id, in id order, with their
+ * labels and clocks, into tickets (initialised here; on success the caller ticket_done()s
+ * the *ret_n loaded, on failure none is left), in three statements; on PostgreSQL the rows
+ * stay locked until the commit (as store_ticket_load_for_update's). */
+int store_ticket_load_open(struct store *s, int64_t after_id, struct ticket *tickets, size_t max,
+                           size_t *ret_n, struct slad_error *reterr);
+/* Write back the n tickets such a batch loaded and changed (their row and clocks; their
+ * labels and identity unchanged), next_ms[i] each one's next instant: on PostgreSQL every
+ * write is queued in the pipeline and the batch costs one round trip. A failure leaves the
+ * transaction to be rolled back (or its savepoint). */
+int store_ticket_rewrite(struct store *s, const struct ticket *tickets, const int64_t *next_ms,
+                         size_t n, struct slad_error *reterr);
+
 /* Every ticket with a next instant: fn(userdata, id, next_ms), read from the covering
  * index (start-up). */
 typedef int store_agenda_fn(void *userdata, int64_t id, int64_t next_ms);

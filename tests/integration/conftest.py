@@ -77,10 +77,16 @@ assert BACKEND in ("sqlite", "postgres"), f"SLAD_TEST_BACKEND={BACKEND}: sqlite 
 # Test files that are about the SQLite file itself, skipped on PostgreSQL (a single case:
 # @pytest.mark.sqlite_only("why")).
 SQLITE_ONLY = {
-    "test_copy_database.py": "copies SQLite to PostgreSQL itself (its own cluster)",
-    "test_readers.py": "reports read on a second connection to the SQLite file (on "
-                       "PostgreSQL they run on the loop's connection)",
-    "test_scheduler.py": "SQLite's single holder of the lease",
+    "test_copy_database.py": "it starts its own PostgreSQL cluster and copies a SQLite file "
+                             "into it and back, whatever the backend: the SQLite run is the "
+                             "whole test",
+    "test_readers.py": "it tests the reader threads that compute reports on their own "
+                       "connections to the SQLite file; on PostgreSQL reports run on the "
+                       "loop's connection, there is no reader (test_reports.py covers the "
+                       "reports on both)",
+    "test_scheduler.py": "it tests SQLite's lease, held by the one daemon the file's lock "
+                         "allows; the lease between PostgreSQL instances is "
+                         "test_failover.py's",
 }
 
 

@@ -416,6 +416,7 @@ def test_hanging_resetting_slow_receivers(make_daemon):
             r.close()
 
 
+@pytest.mark.sqlite_only("the SQLite file's write-ahead log (PostgreSQL keeps its own WAL)")
 def test_wal_stays_bounded(daemon):
     """Tickets posted one at a time, steadily: the checkpoint thread restarts the WAL, so
     slad.db-wal stays under 32 MB (it reached 51-93 MB after 4,000 tickets when only

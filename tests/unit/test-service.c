@@ -3,7 +3,8 @@
  * engine and the agenda, with second-scale targets on the 24x7 calendar and an injected
  * "now": creation, idempotent intake, refused events, PATCH re-choosing the policy,
  * escalation steps and their exact idempotency keys, late marks after downtime,
- * reminders, repeat faults, reload keeping fired steps fired, the agenda rebuilt from a
+ * reminders, repeat faults, reload keeping fired steps fired (in batches of open tickets;
+ * one refused in a later batch rolls all back), the agenda rebuilt from a
  * reopened file, and failed operations leaving store and agenda as they were (a read-only
  * SQLite URI: skipped on PostgreSQL). */
 #include <setjmp.h>
@@ -20,6 +21,7 @@
 
 #include "agenda.h"
 #include "conf_load.h"
+#include "db.h"
 #include "lifecycle.h"
 #include "metrics.h"
 #include "service.h"
@@ -73,19 +75,18 @@ static const char *conf_a = CONF_HEAD
     ");\n";
 
 /* The reload: fast's response target doubles to 20 s (steps at 10 s and 20 s). */
-static const char *conf_b = CONF_HEAD
-    "policies = (\n"
-    "  { name = \"fast\"; match = { severity = [1]; }; calendar = \"24x7\";\n"
-    "    clocks = ( { name = \"response\"; target = \"20s\"; stop = [\"acknowledge\", "
-    "\"resolve\"];\n"
-    "                 escalate = ( { at = \"50%\"; notify = [\"assignee\"]; },\n"
-    "                              { at = \"100%\"; notify = [\"supervisor\", \"manager\"]; } ); "
-    "},\n"
-    "               { name = \"resolution\"; target = \"60s\"; stop = [\"resolve\"];\n"
-    "                 escalate = ( { at = \"100%\"; notify = [\"manager\"]; } ); } ); },\n"
-    "  { name = \"slow\"; match = { }; calendar = \"24x7\";\n"
+#define POLICIES_B                                                                                 \
+    "  { name = \"fast\"; match = { severity = [1]; }; calendar = \"24x7\";\n"                     \
+    "    clocks = ( { name = \"response\"; target = \"20s\"; stop = [\"acknowledge\", "            \
+    "\"resolve\"];\n"                                                                              \
+    "                 escalate = ( { at = \"50%\"; notify = [\"assignee\"]; },\n"                  \
+    "                              { at = \"100%\"; notify = [\"supervisor\", \"manager\"]; } ); " \
+    "},\n"                                                                                         \
+    "               { name = \"resolution\"; target = \"60s\"; stop = [\"resolve\"];\n"            \
+    "                 escalate = ( { at = \"100%\"; notify = [\"manager\"]; } ); } ); },\n"        \
+    "  { name = \"slow\"; match = { }; calendar = \"24x7\";\n"                                     \
     "    clocks = ( { name = \"response\"; target = \"40s\"; stop = [\"acknowledge\"]; } ); }\n"
-    ");\n";
+static const char *conf_b = CONF_HEAD "policies = (\n" POLICIES_B ");\n";
 
 struct fixture {
     struct conf *conf_a, *conf_b;
@@ -1001,6 +1002,108 @@ static void test_reload_keeps_fired_steps(void **state)
     agenda_matches_store(f, __LINE__);
 }
 
+/* conf_b with a first policy chosen by a label: a ticket labelled tier=gold moves to it
+ * on reload only if its labels were read with it. */
+static const char *conf_vip = CONF_HEAD
+    "policies = (\n"
+    "  { name = \"vip\"; match = { labels = { tier = [\"gold\"]; }; }; calendar = \"24x7\";\n"
+    "    clocks = ( { name = \"response\"; target = \"30s\"; stop = [\"acknowledge\"]; } ); "
+    "},\n" POLICIES_B ");\n";
+
+/* More open tickets than a reload's batch (RELOAD_BATCH, 256), severities alternating,
+ * every 5th labelled tier=gold, every 7th resolved, the steps due at 5 s fired: returns
+ * how many. */
+#define RELOAD_TICKETS 600
+static size_t create_reload_tickets(struct fixture *f)
+{
+    for (int i = 1; i <= RELOAD_TICKETS; i++) {
+        struct ticket t;
+        body(&t, i % 2 ? 1 : 3);
+        if (i % 5 == 0)
+            assert_int_equal(ticket_set_label(&t, "tier", "gold"), 0);
+        int64_t id = create(f, &t, T0, true, __LINE__);
+        ticket_done(&t);
+        assert_int_equal(id, i);
+        if (i % 7 == 0)
+            event(f, id, TICKET_EVENT_RESOLVE, T0 + S, __LINE__);
+    }
+    assert_true(fire(f, T0 + 5 * S, __LINE__) > 0);
+    return RELOAD_TICKETS;
+}
+
+/* Ticket i (create_reload_tickets) as the reload to conf_vip at 6 s leaves it, or, when
+ * !reloaded, as conf_a made it (the fast tickets' 50% step fired at 5 s either way). */
+static void reload_ticket_is(struct fixture *f, int64_t i, bool reloaded)
+{
+    struct slad_error err = {{0}};
+    struct ticket t;
+    assert_int_equal(service_ticket_get(f->svc, i, &t, &err), 0);
+    bool fast = i % 2, resolved = i % 7 == 0;
+    const char *policy = fast ? "fast" : "slow";
+    int64_t target = fast ? 10 * S : 40 * S;
+    size_t clocks = 2;
+    if (reloaded && !resolved) {
+        policy = i % 5 == 0 ? "vip" : policy;
+        target = i % 5 == 0 ? 30 * S : fast ? 20 * S : 40 * S;
+        clocks = i % 5 == 0 || !fast ? 1 : 2;
+    }
+    if (strcmp(t.policy, policy) != 0 || t.n_clocks != clocks || t.clocks[0].target_ms != target)
+        fail_msg("ticket %" PRId64 ": policy %s, %zu clocks, target %" PRId64
+                 " ms; want %s, %zu, %" PRId64,
+                 i, t.policy, t.n_clocks, t.clocks[0].target_ms, policy, clocks, target);
+    if (!resolved && t.clocks[0].due_at_ms != T0 + target)
+        fail_msg("ticket %" PRId64 ": due at %" PRId64 ", want %" PRId64, i, t.clocks[0].due_at_ms,
+                 T0 + target);
+    if (fast && !resolved && t.clocks[0].fired[0] != 1)
+        fail_msg("ticket %" PRId64 ": the fired 50%% step was lost", i);
+    ticket_done(&t);
+}
+
+/* A reload of more open tickets than a batch: each batch read and written together, every
+ * open ticket on its new policy and clocks (labels read too), the resolved ones left. */
+static void test_reload_in_batches(void **state)
+{
+    struct fixture *f = *state;
+    struct slad_error err = {{0}};
+    size_t n = create_reload_tickets(f);
+    struct conf *vip = load_conf(conf_vip, "vip.conf");
+    assert_non_null(vip);
+    assert_int_equal(service_set_conf(f->svc, vip, T0 + 6 * S, &err), 0);
+    for (size_t i = 1; i <= n; i++)
+        reload_ticket_is(f, (int64_t)i, true);
+    agenda_matches_store(f, __LINE__);
+    assert_int_equal(agenda_when(f->agenda, AGENDA_TICKET, 5), T0 + 30 * S);
+    service_set_conf(f->svc, f->conf_a, T0 + 7 * S, &err); /* vip is freed below */
+    conf_free(vip);
+}
+
+/* Needs the file fixture: a reload refused in its second batch (a ticket the store cannot
+ * read) leaves every ticket of the first batch as it was, the old config and the agenda. */
+static void test_reload_refused_rolls_back(void **state)
+{
+    struct fixture *f = *state;
+    struct slad_error err = {{0}};
+    size_t n = create_reload_tickets(f);
+    struct conf *vip = load_conf(conf_vip, "vip.conf");
+    assert_non_null(vip);
+    struct db *db = NULL;
+    assert_int_equal(db_open(f->path[0] ? f->path : testdb_target(), &db, &err), 0);
+    assert_int_equal(db_exec(db, "UPDATE tickets SET event_last = 'garbage' WHERE id = 401",
+                             "breaking a ticket", &err),
+                     0);
+    db_close(db);
+    assert_int_equal(service_set_conf(f->svc, vip, T0 + 6 * S, &err), -EIO);
+    assert_non_null(strstr(err.msg, "ticket 401"));
+    assert_ptr_equal(service_conf(f->svc), f->conf_a);
+    assert_false(store_in_transaction(f->store));
+    for (size_t i = 1; i <= n; i++)
+        if (i != 401)
+            reload_ticket_is(f, (int64_t)i, false);
+    agenda_matches_store(f, __LINE__);
+    assert_int_equal(agenda_when(f->agenda, AGENDA_TICKET, 5), T0 + 10 * S);
+    conf_free(vip);
+}
+
 /* Needs the file fixture. */
 static void test_load_agenda_after_reopen(void **state)
 {
@@ -1401,6 +1504,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reload_keeps_fired_steps, setup, teardown),
         cmocka_unit_test_setup_teardown(test_load_agenda_after_reopen, setup_file, teardown),
         cmocka_unit_test_setup_teardown(test_failure_leaves_agenda, setup_file, teardown),
+        cmocka_unit_test_setup_teardown(test_reload_in_batches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reload_refused_rolls_back, setup_file, teardown),
         cmocka_unit_test_setup_teardown(test_unreachable_recipient_is_dead, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notification_retry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_oncall_at_firing, setup, teardown),
