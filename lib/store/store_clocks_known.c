@@ -1,5 +1,5 @@
-/* store_clocks_known.c - the clock rows the database holds, as last loaded for update or
- * written inside store_begin's transaction (store_clocks_known.h).
+/* store_clocks_known.c - the clock rows the database holds (and how many label rows), as
+ * last loaded for update or written inside store_begin's transaction (store_clocks_known.h).
  *
  * Why: every ticket write ran one INSERT ... ON CONFLICT DO UPDATE per clock, about 48k
  * instructions each even when nothing changed (doc/PERFORMANCE.md, round four); a step
@@ -39,6 +39,7 @@ struct clocks_known_ticket {
     int64_t reported_at_ms;
     int copy_at[COPY_COUNT]; /* offset in text, -1 for NULL */
     char text[KNOWN_TEXT];
+    size_t n_labels; /* the ticket's label rows (positions 0..n-1) */
     size_t n_clocks;
     struct slaclock clocks[TICKET_MAX_CLOCKS]; /* as stored */
 };
@@ -123,6 +124,7 @@ void store_clocks_known_note(struct store *s, const struct ticket *t)
         used += len;
     }
     e->reported_at_ms = stored_time(t->reported_at_ms);
+    e->n_labels = t->n_labels;
     e->n_clocks = t->n_clocks;
     for (size_t i = 0; i < t->n_clocks; i++) {
         struct slaclock *c = &e->clocks[i];
@@ -211,6 +213,12 @@ bool clocks_known_has_others(const struct clocks_known_ticket *k, const struct t
             return true;
     }
     return false;
+}
+
+bool store_known_labels_within(struct store *s, const struct ticket *t)
+{
+    const struct clocks_known_ticket *k = store_clocks_known_find(s, t->id);
+    return k && k->n_labels <= t->n_labels;
 }
 
 uint64_t store_clock_statements(struct store *s)

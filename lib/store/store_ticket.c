@@ -350,8 +350,10 @@ int store_ticket_insert(struct store *s, struct ticket *t, int64_t next_ms,
     r = store_clocks_insert(s, t, reterr);
     if (r >= 0)
         r = labels_write(s, t, sql_label_insert, reterr);
-    if (r < 0)
+    if (r < 0) {
+        store_clocks_known_forget(s, t->id);
         t->id = 0; /* the caller rolls back; the ticket was not stored */
+    }
     return r;
 }
 
@@ -389,11 +391,15 @@ int store_ticket_update(struct store *s, const struct ticket *t, int64_t next_ms
     }
     if (changed == 0)
         return slad_error_set(reterr, ENOENT, "ticket %" PRId64 " not found", t->id);
+    /* Asked before the clocks' write notes t's rows as known. */
+    bool no_labels_past = store_known_labels_within(s, t);
     r = store_clocks_update(s, t, reterr);
     if (r >= 0)
         r = labels_write(s, t, sql_label_upsert, reterr);
-    if (r >= 0)
+    if (r >= 0 && !no_labels_past)
         r = labels_drop_from(s, t, reterr);
+    if (r < 0)
+        store_clocks_known_forget(s, t->id);
     return r;
 }
 

@@ -277,6 +277,50 @@ static void test_known_rows_reshaped(void **state)
     store_close(s);
 }
 
+/* The labels past a ticket's last are deleted when the rows known held more; with no more
+ * known, none are, and a label added, changed or dropped still lands. */
+static void test_labels_past_the_last(void **state)
+{
+    (void)state;
+    struct store *s = open_store();
+    struct slad_error err = {{0}};
+    int64_t id = insert_one(s);
+    struct ticket t;
+    begin(s);
+    load_for_update(s, id, &t);
+    assert_int_equal(ticket_set_label(&t, "channel", "hotline"), 0);
+    assert_int_equal(ticket_set_label(&t, "vip", "yes"), 0);
+    update(s, &t, 0, 0, 0, __LINE__);
+    commit(s);
+    static const char count_labels[] = "SELECT count(*) FROM ticket_labels";
+    assert_int_equal(testdb_value(store_dbh(s), count_labels), 2);
+    ticket_done(&t);
+    begin(s);
+    load_for_update(s, id, &t);
+    assert_int_equal(t.n_labels, 2);
+    update(s, &t, 0, 0, 0, __LINE__);
+    assert_int_equal(ticket_set_label(&t, "channel", NULL), 0); /* two rows known, one left */
+    update(s, &t, 0, 0, 0, __LINE__);
+    assert_int_equal(testdb_value(store_dbh(s), count_labels), 1);
+    assert_int_equal(ticket_set_label(&t, "zone", "east"), 0);
+    update(s, &t, 0, 0, 0, __LINE__);
+    check(store_savepoint(s, &err), &err, "savepoint", __LINE__);
+    assert_int_equal(ticket_set_label(&t, "zone", NULL), 0);
+    update(s, &t, 0, 0, 0, __LINE__);
+    check(store_rollback_to(s, &err), &err, "rollback to", __LINE__);
+    assert_int_equal(testdb_value(store_dbh(s), count_labels), 2); /* back: two rows */
+    update(s, &t, 2, 0, 0, __LINE__); /* nothing known after the rollback: upserts */
+    assert_int_equal(testdb_value(store_dbh(s), count_labels), 1);
+    commit(s);
+    struct ticket u;
+    check(store_ticket_load(s, id, &u, &err), &err, "load", __LINE__);
+    assert_int_equal(u.n_labels, 1);
+    assert_string_equal(ticket_label(&u, "vip"), "yes");
+    ticket_done(&u);
+    ticket_done(&t);
+    store_close(s);
+}
+
 /* What is known holds in its transaction only, and not past a rollback. */
 static void test_known_only_while_true(void **state)
 {
@@ -354,6 +398,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_written_only_when_changed),
         cmocka_unit_test(test_known_rows_reshaped),
+        cmocka_unit_test(test_labels_past_the_last),
         cmocka_unit_test(test_known_only_while_true),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
