@@ -357,6 +357,7 @@ static void test_known_only_while_true(void **state)
 
     /* The transaction rolled back, and the next one writes without a load. */
     begin(s);
+    ticket_done(&t);
     load_for_update(s, id, &t);
     t.clocks[1].elapsed_ms = 2000;
     update(s, &t, 1, 1, 1, __LINE__);
@@ -368,6 +369,7 @@ static void test_known_only_while_true(void **state)
     /* A wrong belief inside the transaction (a row changed or deleted behind the store):
      * the narrow UPDATE matches nothing, the wider one or the upsert writes the row. */
     begin(s);
+    ticket_done(&t);
     load_for_update(s, id, &t);
     testdb_exec(store_dbh(s), "UPDATE clocks SET elapsed_ms = 1 WHERE name = 'response'");
     t.clocks[0].fired[0] = 3;
