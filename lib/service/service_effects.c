@@ -222,7 +222,9 @@ int service_record_effect(struct service *svc, const struct ticket *t, const str
             return r;
         oncall.overrides = ov;
     }
-    struct recipient *rcpt = calloc(RECIPIENT_MAX, sizeof(*rcpt));
+    /* Not zeroed: recipient_resolve clears each entry it fills, and a burst step paid
+     * 18k instructions to zero the 64 (18 KB) here. */
+    struct recipient *rcpt = malloc(RECIPIENT_MAX * sizeof(*rcpt));
     if (!rcpt) {
         free(ov);
         return slad_error_set(reterr, ENOMEM, "out of memory resolving recipients");

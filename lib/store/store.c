@@ -12,6 +12,7 @@
  * fixed statements whose NULL parameters mean "any". */
 #include "store.h"
 #include "schema_pg.h"
+#include "store_clocks_known.h"
 #include "store_db.h"
 #include "store_internal.h"
 
@@ -30,9 +31,10 @@ static const char sql_check[] = "SELECT 1";
 /* Prepared at open, on either database: every file's statements (store_db.h). */
 static const char *const check_statements[] = {sql_check, NULL};
 static const char *const *const seam_statements[] = {
-    check_statements,        store_ticket_statements,   store_history_statements,
-    store_gauges_statements, store_schedule_statements, store_outbox_statements,
-    store_action_statements, store_session_statements,  store_board_statements,
+    check_statements,         store_ticket_statements, store_clock_write_statements,
+    store_history_statements, store_gauges_statements, store_schedule_statements,
+    store_outbox_statements,  store_action_statements, store_session_statements,
+    store_board_statements,
 };
 
 /* "database: X" becomes "database 'PATH': X": at open the path tells which file. */
@@ -145,6 +147,7 @@ void store_close(struct store *s)
         return;
     store_history_discard(s);
     free(s->history.more);
+    clocks_known_free(s->clocks_known);
     /* Its statements, and on PostgreSQL the connection; SQLite's is closed below. An open
      * transaction is rolled back by the close. */
     db_close(s->dbh);
@@ -165,6 +168,7 @@ int store_check(struct store *s, struct slad_error *reterr)
 int store_begin(struct store *s, struct slad_error *reterr)
 {
     s->in_begin = false; /* a transaction SQLite rolled back by itself is over */
+    store_clocks_known_forget_all(s);
     int r = db_begin(s->dbh, reterr);
     s->in_begin = store_in_transaction(s);
     return r;
@@ -177,6 +181,7 @@ int store_commit(struct store *s, struct slad_error *reterr)
         r = store_history_flush(s, reterr);
     if (r == 0)
         r = db_commit(s->dbh, reterr);
+    store_clocks_known_forget_all(s); /* other connections may write the rows now */
     s->in_begin = r < 0 && store_in_transaction(s);
     return r;
 }
@@ -191,6 +196,7 @@ int store_commit_async(struct store *s, store_commit_done_fn *done, void *arg,
         r = store_history_flush(s, reterr);
     if (r == 0)
         r = db_commit_async(s->dbh, done, arg, reterr);
+    store_clocks_known_forget_all(s);
     s->in_begin = r < 0 && store_in_transaction(s);
     return r;
 }
@@ -227,6 +233,7 @@ void store_async_wait(struct store *s)
 int store_rollback(struct store *s, struct slad_error *reterr)
 {
     store_history_discard(s);
+    store_clocks_known_forget_all(s);
     s->in_begin = false;
     return db_rollback(s->dbh, reterr);
 }
@@ -253,6 +260,7 @@ int store_release(struct store *s, struct slad_error *reterr)
 int store_rollback_to(struct store *s, struct slad_error *reterr)
 {
     store_history_discard(s);
+    store_clocks_known_forget_all(s); /* the rows hold what they held before the savepoint */
     /* db_rollback_to ends the savepoint too (and, when the savepoint began the
      * transaction, commits the now empty transaction). */
     int r = store_db_still_in_begin(s, "rollback to savepoint", reterr);

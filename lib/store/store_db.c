@@ -35,6 +35,15 @@ int store_db_run(struct store *s, struct db_stmt *st, const char *op, struct sla
     return r < 0 ? r : 0;
 }
 
+int store_db_queue(struct store *s, struct db_stmt *st, const char *op, struct slad_error *reterr)
+{
+    int r = store_db_still_in_begin(s, op, reterr);
+    if (r == 0)
+        r = db_queue(st, op, reterr);
+    db_reset(st);
+    return r;
+}
+
 int store_db_run_changes(struct store *s, struct db_stmt *st, const char *op, int64_t *ret_changes,
                          struct slad_error *reterr)
 {

@@ -30,6 +30,10 @@ int store_db_still_in_begin(struct store *s, const char *op, struct slad_error *
  * after an I/O error): the statement would commit alone while its batch fails. */
 int store_db_run(struct store *s, struct db_stmt *st, const char *op, struct slad_error *reterr);
 
+/* Queue st (bound) without waiting for its answer (db_queue; on SQLite it runs), and reset
+ * it: for writes whose outcome the caller collects at once with db_sync. */
+int store_db_queue(struct store *s, struct db_stmt *st, const char *op, struct slad_error *reterr);
+
 /* Run st, an INSERT ... RETURNING id (bound), as store_db_run: the new row's id into
  * *ret_id, 0 when it inserted none (ON CONFLICT DO NOTHING). */
 int store_db_insert(struct store *s, struct db_stmt *st, const char *op, int64_t *ret_id,

@@ -8,6 +8,8 @@
  *   store_sql.c        SQLite's errors and exec, for SQLite-only code
  *   store_schema.c     the schema and its migrations (PRAGMA user_version)
  *   store_ticket.c     tickets, their clocks and labels, the agenda, repeat faults
+ *   store_clock_write.c  a ticket's clock rows written, only those that changed
+ *   store_clocks_known.c the clock rows known to be in the database in this transaction
  *   store_history.c    history rows
  *   store_outbox.c     outbox rows: queueing, listing, delivery
  *   store_gauges.c     the gauges' counters
@@ -63,6 +65,10 @@ struct store {
      * error or out of memory, and store_db_run then refuses to run outside it. */
     bool in_begin;
     struct history_pending history;
+    /* The clock rows known in store_begin's transaction (store_clocks_known.c); NULL until
+     * the first is noted. */
+    struct clocks_known *clocks_known;
+    uint64_t clock_statements; /* clock statements run (store_clock_statements) */
 };
 
 /* SQLite's connection; NULL on PostgreSQL. */
@@ -76,6 +82,7 @@ void store_history_discard(struct store *s);
 /* The statements store_open prepares, so that one that cannot be (a lost index named by
  * INDEXED BY) fails the open rather than a request: NULL-terminated lists of the files. */
 extern const char *const store_ticket_statements[];
+extern const char *const store_clock_write_statements[];
 extern const char *const store_history_statements[];
 extern const char *const store_outbox_statements[];
 extern const char *const store_gauges_statements[];

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 
+#include "store_clocks_known.h"
 #include "store_db.h"
 #include "store_internal.h"
 
@@ -125,6 +126,7 @@ static int purge_ticket(struct store *s, int64_t id, size_t *budget,
         *budget -= (size_t)n;
     }
     int64_t n = 0;
+    store_clocks_known_forget(s, id);
     int r = delete_rows(s, sql_clocks, id, 0, &n, reterr);
     if (r < 0)
         return r;

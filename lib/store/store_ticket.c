@@ -2,6 +2,8 @@
  * insert, update, load, find, list, the agenda's instants and repeat faults. On the SQL
  * seam (store_db.h). */
 #include "store.h"
+#include "store_clock_write.h"
+#include "store_clocks_known.h"
 #include "store_db.h"
 #include "store_internal.h"
 
@@ -157,45 +159,6 @@ static const char sql_ticket_list[] =
 static const char sql_ticket_list_due[] =
     "SELECT t.id, " TICKET_COLUMNS " FROM tickets t INDEXED BY tickets_due" TICKET_FILTER_DUE;
 static const char sql_ticket_ids[] = "SELECT t.id FROM tickets t" TICKET_FILTER;
-static const char sql_clocks_delete[] = "DELETE FROM clocks WHERE ticket_id = ?1";
-#define CLOCK_INSERT                                                                               \
-    "INSERT INTO clocks (ticket_id, pos, policy, " CLOCK_COLUMNS                                   \
-    ", reported_at_ms, team, region, assignee, risk_at_ms)"                                        \
-    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"                        \
-    " ?15, ?16, ?17, ?18, ?19, ?20)"
-static const char sql_clock_insert[] = CLOCK_INSERT;
-/* A ticket's write rewrites only the clocks that changed, in place: a clock whose columns
- * all hold the same values is left alone (no b-tree is written: a step firing changes one
- * clock of two), one that changed is updated in its row, one that is new is inserted.
- * Deleting every clock and inserting it again wrote each clock row and its three index
- * entries twice on every ticket write. */
-#define CLOCK_WRITTEN                                                                              \
-    "pos, policy, state, target_ms, elapsed_ms, since_ms, started_at_ms, stopped_at_ms,"           \
-    " breached_at_ms, due_at_ms, paused_breached, stop_event, fired, reported_at_ms, team,"        \
-    " region, assignee, risk_at_ms"
-#define CLOCK_PROPOSED                                                                             \
-    "excluded.pos, excluded.policy, excluded.state, excluded.target_ms, excluded.elapsed_ms,"      \
-    " excluded.since_ms, excluded.started_at_ms, excluded.stopped_at_ms,"                          \
-    " excluded.breached_at_ms, excluded.due_at_ms, excluded.paused_breached,"                      \
-    " excluded.stop_event, excluded.fired, excluded.reported_at_ms, excluded.team,"                \
-    " excluded.region, excluded.assignee, excluded.risk_at_ms"
-static const char sql_clock_upsert[] = CLOCK_INSERT
-    " ON CONFLICT (ticket_id, name) DO UPDATE SET (" CLOCK_WRITTEN ") = (" CLOCK_PROPOSED
-    ") WHERE (clocks.pos, clocks.policy, clocks.state, clocks.target_ms,"
-    " clocks.elapsed_ms, clocks.since_ms, clocks.started_at_ms, clocks.stopped_at_ms,"
-    " clocks.breached_at_ms, clocks.due_at_ms, clocks.paused_breached,"
-    " clocks.stop_event, clocks.fired, clocks.reported_at_ms, clocks.team,"
-    " clocks.region, clocks.assignee, clocks.risk_at_ms)"
-    " IS DISTINCT FROM (" CLOCK_PROPOSED ")";
-/* The clocks the ticket no longer has (a policy changed): any name but ?2..?17, the
- * ticket's (the unused places repeat its first name). Comparisons, not NOT IN: a list
- * of parameters makes SQLite build a temporary b-tree on every run (5 % of a burst). */
-static const char sql_clocks_drop_others[] =
-    "DELETE FROM clocks WHERE ticket_id = ?1 AND name <> ?2 AND name <> ?3 AND name <> ?4"
-    " AND name <> ?5 AND name <> ?6 AND name <> ?7 AND name <> ?8 AND name <> ?9"
-    " AND name <> ?10 AND name <> ?11 AND name <> ?12 AND name <> ?13 AND name <> ?14"
-    " AND name <> ?15 AND name <> ?16 AND name <> ?17";
-_Static_assert(TICKET_MAX_CLOCKS == 16, "sql_clocks_drop_others has a place per clock");
 static const char sql_label_insert[] =
     "INSERT INTO ticket_labels (ticket_id, pos, key, value) VALUES (?1, ?2, ?3, ?4)";
 /* Labels in place too, as the clocks: an unchanged label is not written; those past the
@@ -220,13 +183,23 @@ static const char sql_repeat_count[] = "SELECT count(*) FROM tickets INDEXED BY 
                                        " AND status != 'cancelled'";
 
 const char *const store_ticket_statements[] = {
-    sql_ticket_insert,       sql_ticket_update,    sql_ticket_update_clock,
-    sql_ticket_update_state, sql_ticket_load,      sql_ticket_find,
-    sql_ticket_list,         sql_ticket_ids,       sql_clocks_delete,
-    sql_clock_insert,        sql_clock_upsert,     sql_clocks_drop_others,
-    sql_clocks_load,         sql_agenda_load,      sql_repeat_count,
-    sql_ticket_list_due,     sql_labels_drop_from, sql_label_insert,
-    sql_label_upsert,        sql_labels_load,      NULL,
+    sql_ticket_insert,
+    sql_ticket_update,
+    sql_ticket_update_clock,
+    sql_ticket_update_state,
+    sql_ticket_load,
+    sql_ticket_find,
+    sql_ticket_list,
+    sql_ticket_ids,
+    sql_clocks_load,
+    sql_agenda_load,
+    sql_repeat_count,
+    sql_ticket_list_due,
+    sql_labels_drop_from,
+    sql_label_insert,
+    sql_label_upsert,
+    sql_labels_load,
+    NULL,
 };
 
 /* event_last as "name=ms;name=ms", only the events that happened; NULL when none. */
@@ -274,25 +247,6 @@ static int event_last_decode(struct ticket *t, const char *text, struct slad_err
 bad:
     return slad_error_set(reterr, EIO, "database: ticket %" PRId64 ": bad event_last '%s'", t->id,
                           text);
-}
-
-/* fired as "1,0,2" with trailing zeros dropped; NULL when no step fired. */
-static const char *fired_encode(const struct slaclock *c, char *buf, size_t size)
-{
-    size_t last = 0;
-    for (size_t i = 0; i < SLACLOCK_MAX_STEPS; i++)
-        if (c->fired[i])
-            last = i + 1;
-    if (last == 0)
-        return NULL;
-    size_t len = 0;
-    for (size_t i = 0; i < last; i++) {
-        int n = snprintf(buf + len, size - len, "%s%u", i ? "," : "", (unsigned)c->fired[i]);
-        if (n < 0 || (size_t)n >= size - len)
-            break; /* cannot happen: 16 numbers of at most 5 digits */
-        len += (size_t)n;
-    }
-    return buf;
 }
 
 static int fired_decode(struct slaclock *c, const char *text)
@@ -351,50 +305,6 @@ static void bind_ticket(struct db_stmt *st, const struct ticket *t, int64_t next
     db_bind_int64(st, TC_DUE, ticket_due_key(t));
 }
 
-/* Bind ?1..?20 of st (sql_clock_insert, sql_clock_upsert) from clock i of t; fired
- * (SLACLOCK_MAX_STEPS * 8 bytes) must live until st is reset. */
-static void bind_clock(struct db_stmt *st, const struct ticket *t, size_t i, char *fired)
-{
-    const struct slaclock *c = &t->clocks[i];
-    db_bind_int64(st, 1, t->id);
-    db_bind_int64(st, 2, (int64_t)i);
-    db_bind_text(st, 3, t->policy);
-    db_bind_text(st, 4, c->name);
-    db_bind_text(st, 5, slaclock_state_name(c->state));
-    db_bind_int64(st, 6, c->target_ms);
-    db_bind_int64(st, 7, c->elapsed_ms);
-    store_bind_time(st, 8, c->since_ms);
-    store_bind_time(st, 9, c->started_at_ms);
-    store_bind_time(st, 10, c->stopped_at_ms);
-    store_bind_time(st, 11, c->breached_at_ms);
-    store_bind_time(st, 12, c->due_at_ms);
-    db_bind_int64(st, 13, c->paused_breached);
-    db_bind_text(st, 14, c->stop_event >= 0 ? ticket_event_name(c->stop_event) : NULL);
-    db_bind_text(st, 15, fired_encode(c, fired, SLACLOCK_MAX_STEPS * 8));
-    db_bind_int64(st, 16, t->reported_at_ms); /* copies for reports (schema version 3) */
-    db_bind_text(st, 17, t->team);
-    db_bind_text(st, 18, t->region);
-    db_bind_text(st, 19, t->assignee);
-    store_bind_time(st, 20, c->state == SLACLOCK_RUNNING ? c->risk_at_ms : SLAD_NO_TIME);
-}
-
-/* The ticket's clocks, with sql (sql_clock_insert for a new ticket, sql_clock_upsert). */
-static int clocks_write(struct store *s, const struct ticket *t, const char *sql,
-                        struct slad_error *reterr)
-{
-    struct db_stmt *st = store_stmt(s, sql, reterr);
-    if (!st)
-        return -EIO;
-    for (size_t i = 0; i < t->n_clocks && i < TICKET_MAX_CLOCKS; i++) {
-        char fired[SLACLOCK_MAX_STEPS * 8];
-        bind_clock(st, t, i, fired);
-        int r = store_db_run(s, st, "writing a clock", reterr);
-        if (r < 0)
-            return r;
-    }
-    return 0;
-}
-
 /* One row per label (schema version 6), in the ticket's order, with sql (sql_label_insert
  * for a new ticket, sql_label_upsert). */
 static int labels_write(struct store *s, const struct ticket *t, const char *sql,
@@ -437,34 +347,14 @@ int store_ticket_insert(struct store *s, struct ticket *t, int64_t next_ms,
     if (r < 0)
         return r;
     t->id = id;
-    r = clocks_write(s, t, sql_clock_insert, reterr);
+    r = store_clocks_insert(s, t, reterr);
     if (r >= 0)
         r = labels_write(s, t, sql_label_insert, reterr);
-    if (r < 0)
+    if (r < 0) {
+        store_clocks_known_forget(s, t->id);
         t->id = 0; /* the caller rolls back; the ticket was not stored */
+    }
     return r;
-}
-
-/* The statement deleting the clocks of t->id that t no longer has, bound; NULL with
- * reterr set on failure. */
-static struct db_stmt *clocks_drop_others_bound(struct store *s, const struct ticket *t,
-                                                struct slad_error *reterr)
-{
-    size_t n = t->n_clocks < TICKET_MAX_CLOCKS ? t->n_clocks : TICKET_MAX_CLOCKS;
-    struct db_stmt *st = store_stmt(s, n ? sql_clocks_drop_others : sql_clocks_delete, reterr);
-    if (!st)
-        return NULL;
-    db_bind_int64(st, 1, t->id);
-    for (size_t i = 0; n && i < TICKET_MAX_CLOCKS; i++)
-        db_bind_text(st, 2 + (int)i, t->clocks[i < n ? i : 0].name);
-    return st;
-}
-
-/* Delete the clocks of t->id that t no longer has. */
-static int clocks_drop_others(struct store *s, const struct ticket *t, struct slad_error *reterr)
-{
-    struct db_stmt *st = clocks_drop_others_bound(s, t, reterr);
-    return st ? store_db_run(s, st, "updating clocks", reterr) : -EIO;
 }
 
 /* Delete the labels of t->id past t's last. */
@@ -501,13 +391,15 @@ int store_ticket_update(struct store *s, const struct ticket *t, int64_t next_ms
     }
     if (changed == 0)
         return slad_error_set(reterr, ENOENT, "ticket %" PRId64 " not found", t->id);
-    r = clocks_drop_others(s, t, reterr);
-    if (r >= 0)
-        r = clocks_write(s, t, sql_clock_upsert, reterr);
+    /* Asked before the clocks' write notes t's rows as known. */
+    bool no_labels_past = store_known_labels_within(s, t);
+    r = store_clocks_update(s, t, reterr);
     if (r >= 0)
         r = labels_write(s, t, sql_label_upsert, reterr);
-    if (r >= 0)
+    if (r >= 0 && !no_labels_past)
         r = labels_drop_from(s, t, reterr);
+    if (r < 0)
+        store_clocks_known_forget(s, t->id);
     return r;
 }
 
@@ -681,7 +573,10 @@ int store_ticket_load_for_update(struct store *s, int64_t id, struct ticket *ret
                                  struct slad_error *reterr)
 {
     bool pg = db_kind(store_dbh(s)) == DB_POSTGRES;
-    return ticket_load(s, pg ? sql_ticket_load_for_update : sql_ticket_load, id, ret, reterr);
+    int r = ticket_load(s, pg ? sql_ticket_load_for_update : sql_ticket_load, id, ret, reterr);
+    if (r >= 0) /* the clocks as the rows hold them, for the write that follows */
+        store_clocks_known_note(s, ret);
+    return r;
 }
 
 int store_ticket_find(struct store *s, const char *source, const char *external_id, int64_t *ret_id,
@@ -945,17 +840,6 @@ int store_ticket_load_open(struct store *s, int64_t after_id, struct ticket *tic
     return 0;
 }
 
-/* st (bound) queued without waiting for its answer (db_queue), and reset. */
-static int queue_write(struct store *s, struct db_stmt *st, const char *op,
-                       struct slad_error *reterr)
-{
-    int r = store_db_still_in_begin(s, op, reterr);
-    if (r == 0)
-        r = db_queue(st, op, reterr);
-    db_reset(st);
-    return r;
-}
-
 /* Ticket t's row and clocks queued; its identity (intake key, device, fault, reported_at)
  * is the stored one, as a ticket loaded and changed in this transaction has it. */
 static int queue_ticket_rewrite(struct store *s, const struct ticket *t, int64_t next_ms,
@@ -967,24 +851,8 @@ static int queue_ticket_rewrite(struct store *s, const struct ticket *t, int64_t
     char event_last[EVENT_LAST_SIZE];
     bind_ticket(st, t, next_ms, event_last);
     db_bind_int64(st, TC_ID, t->id);
-    int r = queue_write(s, st, "rewriting a ticket", reterr);
-    if (r < 0)
-        return r;
-    st = clocks_drop_others_bound(s, t, reterr);
-    r = st ? queue_write(s, st, "rewriting clocks", reterr) : -EIO;
-    if (r < 0)
-        return r;
-    st = store_stmt(s, sql_clock_upsert, reterr);
-    if (!st)
-        return -EIO;
-    for (size_t i = 0; i < t->n_clocks && i < TICKET_MAX_CLOCKS; i++) {
-        char fired[SLACLOCK_MAX_STEPS * 8];
-        bind_clock(st, t, i, fired);
-        r = queue_write(s, st, "rewriting a clock", reterr);
-        if (r < 0)
-            return r;
-    }
-    return 0;
+    int r = store_db_queue(s, st, "rewriting a ticket", reterr);
+    return r < 0 ? r : store_clocks_queue_rewrite(s, t, reterr);
 }
 
 int store_ticket_rewrite(struct store *s, const struct ticket *tickets, const int64_t *next_ms,
