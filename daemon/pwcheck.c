@@ -29,6 +29,7 @@ struct pwcheck {
     struct jobqueue queued, finished;
     unsigned in_flight, queue_max; /* in_flight: submitted and not yet called back */
     bool stop;
+    bool started; /* the worker runs (the loop's) */
 };
 
 static void job_free(struct pwcheck_job *job)
@@ -109,16 +110,19 @@ struct pwcheck *pwcheck_new(struct ev_loop *loop, unsigned queue_max)
     p->async.data = p;
     ev_async_start(loop, &p->async);
     ev_unref(loop); /* the watcher alone does not keep the loop running */
-    if (pthread_create(&p->thread, NULL, worker, p) != 0) {
-        log_err("console", "cannot start the password-checking thread");
-        ev_ref(loop);
-        ev_async_stop(loop, &p->async);
-        pthread_mutex_destroy(&p->lock);
-        pthread_cond_destroy(&p->wake);
-        free(p);
-        return NULL;
-    }
     return p;
+}
+
+/* The worker starts with the first check: a daemon nobody signs in to never starts it,
+ * and its start and stop do not wait for it. */
+static bool worker_started(struct pwcheck *p)
+{
+    if (!p->started && pthread_create(&p->thread, NULL, worker, p) != 0)
+        log_err("console", "cannot start the password-checking thread (the system's limit on "
+                           "threads or memory): this sign-in fails, the next one tries again");
+    else
+        p->started = true;
+    return p->started;
 }
 
 static void free_all(struct jobqueue *q)
@@ -135,7 +139,8 @@ void pwcheck_free(struct pwcheck *p)
     p->stop = true;
     pthread_cond_signal(&p->wake);
     pthread_mutex_unlock(&p->lock);
-    pthread_join(p->thread, NULL);
+    if (p->started)
+        pthread_join(p->thread, NULL);
     free_all(&p->queued);
     free_all(&p->finished);
     ev_ref(p->loop);
@@ -149,7 +154,7 @@ struct pwcheck_job *pwcheck_submit(struct pwcheck *p, const char *password, cons
                                    pwcheck_done_fn *done, void *userdata, bool *ret_busy)
 {
     *ret_busy = p->in_flight >= p->queue_max;
-    if (*ret_busy)
+    if (*ret_busy || !worker_started(p))
         return NULL;
     struct pwcheck_job *job = calloc(1, sizeof(*job));
     if (!job)

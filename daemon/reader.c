@@ -62,7 +62,8 @@ struct reader {
     bool quit;
     /* The loop's. */
     unsigned in_flight, queue_max; /* submitted and not yet called back */
-    unsigned n_threads;
+    unsigned n_threads;            /* connections opened */
+    unsigned n_started;            /* threads started, the first n_started of threads[] */
     struct reader_thread threads[READER_THREADS_MAX];
 };
 
@@ -195,13 +196,8 @@ int reader_new(struct ev_loop *loop, struct store *store, unsigned threads, unsi
         struct reader_thread *t = &r->threads[i];
         t->r = r;
         e = store_open_reader(store, &t->conn, reterr);
-        if (e < 0)
-            break;
-        r->n_threads++;
-        if (pthread_create(&t->thread, NULL, run, t) != 0)
-            e = slad_error_set(reterr, EAGAIN, "readers: cannot start a thread");
-        else
-            t->started = true;
+        if (e == 0)
+            r->n_threads++;
     }
     if (e < 0) {
         reader_free(r);
@@ -240,11 +236,32 @@ void reader_free(struct reader *r)
     free(r);
 }
 
+/* The threads start as reads need them: one more when every started one may be busy. A
+ * daemon that runs no report starts none, and its stop joins none: a reader runs at nice
+ * 19, and on a busy machine joining one held the stop until it got a core (PERFORMANCE.md,
+ * "No test slower than before"). False when no thread runs and none could start. */
+static bool enough_threads(struct reader *r)
+{
+    if (r->in_flight < r->n_started || r->n_started == r->n_threads)
+        return true;
+    struct reader_thread *t = &r->threads[r->n_started];
+    if (pthread_create(&t->thread, NULL, run, t) != 0) {
+        log_err("store",
+                "cannot start a reader thread (%u running): the system's limit on "
+                "threads or memory; reports wait for the running ones",
+                r->n_started);
+        return r->n_started > 0;
+    }
+    t->started = true;
+    r->n_started++;
+    return true;
+}
+
 struct reader_job *reader_submit(struct reader *r, struct api_read *rd, reader_done_fn *done,
                                  void *userdata, bool *ret_busy)
 {
     *ret_busy = r->in_flight >= r->queue_max;
-    struct reader_job *job = *ret_busy ? NULL : calloc(1, sizeof(*job));
+    struct reader_job *job = *ret_busy || !enough_threads(r) ? NULL : calloc(1, sizeof(*job));
     if (!job) {
         api_read_free(rd);
         return NULL;

@@ -31,8 +31,9 @@ struct reader_job;
  * that was not cancelled. */
 typedef void reader_done_fn(void *userdata, struct api_response *resp);
 
-/* threads readers (each its own connection to the database of store, the loop's), at
- * most queue_max reads waiting or running. -ENOTSUP when store has no file another
+/* threads readers (each its own connection to the database of store, the loop's, opened
+ * here; each thread started by the read that needs it), at most queue_max reads waiting
+ * or running. -ENOTSUP when store has no file another
  * connection can read (in memory; PostgreSQL, not done yet): reads stay on the loop.
  * Other errors: no connection or thread (reterr says why). */
 int reader_new(struct ev_loop *loop, struct store *store, unsigned threads, unsigned queue_max,
@@ -44,7 +45,7 @@ void reader_free(struct reader *r);
 
 /* Compute rd (taken, whatever happens) on a reader; done runs on the loop later, never
  * from inside this call. NULL with *ret_busy true when the queue is full, false when out
- * of memory. */
+ * of memory or no reader thread could start. */
 struct reader_job *reader_submit(struct reader *r, struct api_read *rd, reader_done_fn *done,
                                  void *userdata, bool *ret_busy);
 /* The caller is gone: the job's callback will not run (its answer is dropped). */

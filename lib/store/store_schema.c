@@ -92,7 +92,9 @@
 #include "store.h"
 #include "store_internal.h"
 
+#include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 
 /* The outbox's CHECK on state as version 1 wrote it, and the same rule as comparisons.
  * SQLite evaluates a constant IN list of more than two values through a temporary index it
@@ -101,7 +103,7 @@
  * PERFORMANCE.md "Notifications"). Migration 12 rewrites the one as the other in place:
  * the rule is the same, so the rows stay valid (SQLite's own procedure for a change that
  * leaves the stored content alone: writable_schema, then a new schema cookie, which
- * store_migrate sets after every migration, so that connections read the schema again).
+ * store_migrate sets after this migration, so that connections read the schema again).
  * In SQLite's words only: PostgreSQL's IN list costs no such index. A database that a
  * build of before left at 12 with the IN list gets these lines alone
  * (at_12_without_rewrite). */
@@ -402,6 +404,16 @@ static int renew_schema_cookie(sqlite3 *db, struct slad_error *reterr)
     return store_exec(db, pragma, "renewing the schema cookie", reterr);
 }
 
+/* Whether a migration rewrites sqlite_schema's text in place (writable_schema): only such a
+ * one leaves the cookie as it was. The others change the schema by DDL, which renews the
+ * cookie itself; a renewal after each of them too made the migrating connection read the
+ * whole schema again after every migration (twelve times on a new database, on every
+ * open of one that a power cut left unmigrated). */
+static bool rewrites_schema_text(const char *migration)
+{
+    return strstr(migration, "PRAGMA writable_schema = ON") != NULL;
+}
+
 /* Whether db is at version 12 without migration 12's last lines: builds of before ran the
  * outbox's rewrite after the migration, in a transaction of its own (an open that failed
  * between the two, or a build that had the migration without the rewrite, left it out).
@@ -456,7 +468,7 @@ int store_migrate(sqlite3 *db, const char *path, struct slad_error *reterr)
         char op[64];
         snprintf(op, sizeof(op), "migrating the schema to version %d", v + 1);
         r = store_exec(db, migrations[v], op, reterr);
-        if (r == 0)
+        if (r == 0 && rewrites_schema_text(migrations[v]))
             r = renew_schema_cookie(db, reterr);
         if (r < 0)
             goto fail;

@@ -82,6 +82,27 @@ def test_same_answers_as_on_the_loop(make_daemon):
     assert on_loop == off_loop
 
 
+def threads_of(d):
+    return len(os.listdir(f"/proc/{d.proc.pid}/task"))
+
+
+def test_reader_threads_start_with_the_reads_that_need_them(make_daemon):
+    """A daemon that runs no report has no reader thread (nothing for its stop to join: a
+    reader runs at nice 19 and waited for a core on a busy machine); the first report
+    starts one, and reports one at a time keep that one. The daemon on the loop alone
+    counts the other threads."""
+    on_loop = make_daemon().start(env={"SLAD_READS_ON_LOOP": "1"})
+    d = make_daemon().start()
+    others = threads_of(on_loop)
+    assert threads_of(d) == others
+    fill(d, 3)
+    for by in BYS:
+        assert d.client.get(report_path(by=by)).status == 200
+        assert threads_of(d) == others + 1
+    on_loop.stop()
+    d.stop()
+
+
 class Held:
     """A hold point (the readers' by default): the threads reaching it wait while the file
     exists; armed at once unless told otherwise."""

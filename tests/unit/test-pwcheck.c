@@ -1,7 +1,9 @@
 /* test-pwcheck.c - password checks on the worker thread (daemon/pwcheck.c): results come
  * back on the loop in submission order, a wrong password or an unusable hash never
- * matches, a full queue refuses at once, a cancelled check calls nobody back, and freeing
- * with checks pending neither calls them nor leaks. */
+ * matches, a full queue refuses at once, a cancelled check calls nobody back, freeing
+ * with checks pending neither calls them nor leaks, and the worker starts with the first
+ * check. */
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -82,6 +84,46 @@ static void test_results_in_order(void **state)
     ev_loop_destroy(loop);
 }
 
+/* The threads of this process (/proc/self/task). */
+static int threads_now(void)
+{
+    DIR *dir = opendir("/proc/self/task");
+    assert_non_null(dir);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(dir));)
+        n += e->d_name[0] != '.';
+    closedir(dir);
+    return n;
+}
+
+/* No worker until a check needs it: a daemon nobody signs in to starts and stops without
+ * one. Freed without a check, there is nothing to join. */
+static void test_worker_starts_with_the_first_check(void **state)
+{
+    (void)state;
+    struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+    int before = threads_now();
+    struct pwcheck *unused = pwcheck_new(loop, 2);
+    assert_non_null(unused);
+    assert_int_equal(threads_now(), before);
+    pwcheck_free(unused);
+
+    struct pwcheck *p = pwcheck_new(loop, 2);
+    assert_int_equal(threads_now(), before);
+    struct results r = {0};
+    struct probe probes[2] = {{&r, 0}, {&r, 1}};
+    bool busy;
+    assert_non_null(pwcheck_submit(p, "wrong", hash_right, done, &probes[0], &busy));
+    assert_int_equal(threads_now(), before + 1);
+    run_until(loop, &r, 1);
+    assert_non_null(pwcheck_submit(p, "wrong", hash_right, done, &probes[1], &busy));
+    assert_int_equal(threads_now(), before + 1); /* the same worker */
+    run_until(loop, &r, 2);
+    assert_int_equal(r.n, 2);
+    pwcheck_free(p);
+    ev_loop_destroy(loop);
+}
+
 static void test_bounded_and_cancelled(void **state)
 {
     (void)state;
@@ -113,6 +155,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_results_in_order),
         cmocka_unit_test(test_bounded_and_cancelled),
+        cmocka_unit_test(test_worker_starts_with_the_first_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -407,6 +407,16 @@ static int file_schema_cookie(const char *path)
     return (int)file_count(path, "PRAGMA schema_version");
 }
 
+/* Puts the outbox's CHECK back as the IN list of before migration 12's rewrite. */
+static const char outbox_check_as_in_list[] =
+    "PRAGMA writable_schema = ON;"
+    "UPDATE sqlite_schema SET sql = replace(sql, 'CHECK (state = ''pending'' OR"
+    " state = ''sending'' OR state = ''sent'' OR state = ''dead'')',"
+    " 'CHECK (state IN (''pending'', ''sending'', ''sent'', ''dead''))')"
+    " WHERE name = 'outbox';"
+    "PRAGMA writable_schema = OFF;"
+    "PRAGMA schema_version = 1000;";
+
 /* Databases already at 12 end with the outbox's CHECK as comparisons: one with it (this
  * slad's, or a build's of before that rewrote it after the migration) opens without a
  * write to its schema; one without it (a build that had migration 12 without the rewrite,
@@ -427,14 +437,7 @@ static void test_outbox_check_at_version_12(void **state)
         store_close(s);
         file_exec(path, outbox_row_k1);
         if (!with_rewrite)
-            file_exec(path,
-                      "PRAGMA writable_schema = ON;"
-                      "UPDATE sqlite_schema SET sql = replace(sql, 'CHECK (state = ''pending'' OR"
-                      " state = ''sending'' OR state = ''sent'' OR state = ''dead'')',"
-                      " 'CHECK (state IN (''pending'', ''sending'', ''sent'', ''dead''))')"
-                      " WHERE name = 'outbox';"
-                      "PRAGMA writable_schema = OFF;"
-                      "PRAGMA schema_version = 1000;");
+            file_exec(path, outbox_check_as_in_list);
         char *before = file_outbox_sql(path);
         assert_non_null(strstr(before, with_rewrite ? outbox_state_cmp : outbox_state_in));
         int cookie = file_schema_cookie(path);
@@ -579,6 +582,59 @@ static void test_upgrade_from_version_1(void **state)
     assert_int_equal(file_count(path, "SELECT count(*) FROM outbox WHERE contact = 'li.si'"
                                       " AND retried_ms IS NULL"),
                      1);
+    remove_db(path);
+}
+
+/* Counts the statements that set the schema cookie (a trace callback). */
+static int count_cookie_renewals(unsigned type, void *ctx, void *stmt, void *sql)
+{
+    (void)type;
+    (void)stmt;
+    if (strncmp(sql, "PRAGMA schema_version =", strlen("PRAGMA schema_version =")) == 0)
+        (*(int *)ctx)++;
+    return 0;
+}
+
+/* How many times store_migrate renews the schema cookie on the file at path. */
+static int cookie_renewals_of_migrate(const char *path)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    int renewals = 0;
+    assert_int_equal(sqlite3_trace_v2(db, SQLITE_TRACE_STMT, count_cookie_renewals, &renewals),
+                     SQLITE_OK);
+    struct slad_error err = {{0}};
+    if (store_migrate(db, path, &err) < 0)
+        fail_msg("store_migrate: %s", err.msg);
+    sqlite3_close(db);
+    assert_int_equal(file_user_version(path), store_schema_version());
+    return renewals;
+}
+
+/* A renewed cookie makes every connection read the whole schema again: store_migrate
+ * renews it only after a migration that rewrites the schema's text in place (12), never on
+ * an up-to-date database, and once for a database at 12 that lacks the rewrite. */
+static void test_schema_cookie_renewed_only_by_rewrite(void **state)
+{
+    (void)state;
+    if (sqlite_only("SQLite's schema cookie"))
+        return;
+    char path[128];
+    tmp_path(path, sizeof(path), "cookie.db");
+    remove_db(path);
+    assert_int_equal(cookie_renewals_of_migrate(path), 1); /* new: 1 to 12, 12 rewrites */
+    assert_int_equal(cookie_renewals_of_migrate(path), 0); /* up to date */
+    file_exec(path, outbox_check_as_in_list);
+    assert_int_equal(cookie_renewals_of_migrate(path), 1); /* at 12 without the rewrite */
+    assert_int_equal(cookie_renewals_of_migrate(path), 0);
+    remove_db(path);
+
+    tmp_path(path, sizeof(path), "cookie-v1.db");
+    remove_db(path);
+    char *sql = read_data("schema-v1.sql");
+    file_exec(path, sql);
+    free(sql);
+    assert_int_equal(cookie_renewals_of_migrate(path), 1); /* 2 to 12: only 12 rewrites */
     remove_db(path);
 }
 
@@ -2297,6 +2353,7 @@ int main(void)
         cmocka_unit_test(test_migration_12_outbox_check),
         cmocka_unit_test(test_outbox_check_at_version_12),
         cmocka_unit_test(test_upgrade_from_version_1),
+        cmocka_unit_test(test_schema_cookie_renewed_only_by_rewrite),
         cmocka_unit_test(test_upgrade_drops_unreadable_labels),
         cmocka_unit_test(test_newer_schema_refused),
         cmocka_unit_test(test_ticket_round_trip),
