@@ -164,10 +164,14 @@ static int fail(struct db_pg *d, const PGresult *res, const char *op, struct sla
                  d->background ? "in the background" : "at the next use", PQerrorMessage(d->conn));
     } else if (res && PQresultStatus(res) == PGRES_FATAL_ERROR) {
         /* Severity FATAL (or PANIC) ends the session whatever the SQLSTATE (25P03, an idle
-         * transaction's timeout, is no connection class): a lost connection. */
+         * transaction's timeout, is no connection class), and a failure without SQLSTATE
+         * is libpq's own (the server closed the connection, lost synchronization): a lost
+         * connection, before libpq itself says CONNECTION_BAD. */
+        const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
         const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
-        bool ends = severity && (strcmp(severity, "FATAL") == 0 || strcmp(severity, "PANIC") == 0);
-        code = ends ? ENOTCONN : code_of(PQresultErrorField(res, PG_DIAG_SQLSTATE));
+        bool ends = !state || (severity &&
+                               (strcmp(severity, "FATAL") == 0 || strcmp(severity, "PANIC") == 0));
+        code = ends ? ENOTCONN : code_of(state);
         const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
         snprintf(detail, sizeof(detail), "%s%s", code == ENOTCONN ? "connection lost: " : "",
                  primary ? primary : PQresultErrorMessage(res));
@@ -176,6 +180,8 @@ static int fail(struct db_pg *d, const PGresult *res, const char *op, struct sla
         snprintf(detail, sizeof(detail), "%s", PQerrorMessage(d->conn));
     }
     one_line(detail);
+    if (code == ENOTCONN && d->background)
+        pg_connect_drop(&d->link); /* nothing more is read on it */
     return slad_error_set(reterr, code, "database: %s failed: %s", op, detail);
 }
 
@@ -200,9 +206,9 @@ static int ready(struct db_pg *d, const char *op, struct slad_error *reterr)
     if (d->background)
         return slad_error_set(reterr, ENOTCONN,
                               "database: %s failed: connection lost, reconnecting in the "
-                              "background (%u attempts failed%s%s); try again in a moment",
-                              op, d->link.failed, d->link.why[0] ? ", the last: " : "",
-                              d->link.why);
+                              "background%s%s; try again in a moment",
+                              op, d->link.why[0] ? " (the last attempt: " : "",
+                              d->link.why[0] ? d->link.why : "");
     PQreset(d->conn);
     d->link.dropped = false;
     if (PQstatus(d->conn) != CONNECTION_OK)
@@ -226,7 +232,7 @@ static void start_afresh(struct db_pg *d)
 /* After a failure: a lost connection takes its transaction with it. */
 static void note_loss(struct db_pg *d, bool was_in_transaction)
 {
-    if (PQstatus(d->conn) == CONNECTION_BAD && was_in_transaction)
+    if ((PQstatus(d->conn) == CONNECTION_BAD || d->link.dropped) && was_in_transaction)
         d->lost_transaction = true;
 }
 

@@ -61,7 +61,7 @@ static void failed(struct pg_connect *c, double now_s, const char *why)
     while (n > 0 && (c->why[n - 1] == '\n' || c->why[n - 1] == ' '))
         c->why[--n] = '\0';
     for (char *p = c->why; *p; p++)
-        if (*p == '\n')
+        if (*p == '\n' || *p == '\t')
             *p = ' ';
     c->failed++;
     c->backoff_s = pg_connect_next_backoff_s(c->backoff_s);
@@ -82,6 +82,18 @@ static void start(struct pg_connect *c, PGconn *conn, double now_s)
     c->deadline_s = now_s + c->limit_s;
 }
 
+/* Start an attempt: true when it waits for the socket (*w), false when it failed at once
+ * (the back-off began). */
+static bool attempt(struct pg_connect *c, PGconn *conn, double now_s, struct pg_connect_wait *w)
+{
+    start(c, conn, now_s);
+    if (c->state != PG_CONNECT_POLLING)
+        return false;
+    w->fd = PQsocket(conn);
+    w->at_s = c->deadline_s;
+    return true;
+}
+
 int pg_connect_step(struct pg_connect *c, PGconn *conn, double now_s, struct pg_connect_wait *w)
 {
     *w = (struct pg_connect_wait){.fd = -1};
@@ -90,20 +102,19 @@ int pg_connect_step(struct pg_connect *c, PGconn *conn, double now_s, struct pg_
         case PG_CONNECT_IDLE:
             if (pg_connect_up(c, conn))
                 return 0;
-            start(c, conn, now_s);
-            if (c->state == PG_CONNECT_POLLING) {
-                w->fd = PQsocket(conn);
-                w->at_s = c->deadline_s;
+            c->failed = 0; /* a new loss */
+            c->backoff_s = 0;
+            c->why[0] = '\0';
+            if (attempt(c, conn, now_s, w))
                 return 0;
-            }
             break;
         case PG_CONNECT_BACKOFF:
             if (now_s < c->retry_at_s) {
                 w->at_s = c->retry_at_s;
                 return 0;
             }
-            c->state = PG_CONNECT_IDLE;
-            c->dropped = true; /* start again, whatever libpq says of the abandoned one */
+            if (attempt(c, conn, now_s, w)) /* whatever libpq says of the abandoned one */
+                return 0;
             break;
         case PG_CONNECT_POLLING:
             if (now_s >= c->deadline_s) {
@@ -115,10 +126,7 @@ int pg_connect_step(struct pg_connect *c, PGconn *conn, double now_s, struct pg_
             }
             c->polled = PQresetPoll(conn);
             if (c->polled == PGRES_POLLING_OK) {
-                c->state = PG_CONNECT_IDLE;
-                c->failed = 0;
-                c->backoff_s = 0;
-                c->why[0] = '\0';
+                c->state = PG_CONNECT_IDLE; /* (failed and why kept: the caller reports them) */
                 return 1;
             }
             if (c->polled == PGRES_POLLING_FAILED) {
