@@ -749,6 +749,12 @@ static struct db_stmt *pg_prepare(struct db *db, const char *sql, struct slad_er
         goto fail;
     }
     snprintf(s->name, sizeof(s->name), "s%u", d->n_names++);
+    if (d->background && !d->piped && !pg_connect_up(&d->link, d->conn)) {
+        /* Being reconnected: prepared on the server at its first run once connected, so
+         * that its caller hears -ENOTCONN from that run rather than a failed preparation. */
+        s->prepared_in = d->generation - 1;
+        return &s->base;
+    }
     if (pg_sync(db, reterr) < 0 || ready(d, "preparing a statement", reterr) < 0 ||
         prepare_on_server(d, s, reterr) < 0)
         goto fail;

@@ -806,7 +806,17 @@ static void test_pg_reconnects_in_background(void **state)
     assert_true(now_s() - t0 < 0.5);
     assert_non_null(strstr(err.msg, "reconnecting in the background"));
     assert_false(db_in_transaction(db));
+    /* A statement first used now: its run says the connection is lost, not its
+     * preparation; it is prepared on the server once connected. */
+    static const char sql_first[] = "SELECT count(*) + 0 FROM items";
+    struct db_stmt *st = db_prepare(db, sql_first, &err);
+    assert_non_null(st);
+    assert_int_equal(db_step(st, "counting again", &err), -ENOTCONN);
+    db_reset(st);
     reconnect_until_up(db);
+    assert_int_equal(db_step(st, "counting again", &err), 1);
+    assert_int_equal(db_column_int64(st, 0), 1);
+    db_reset(st);
     assert_int_equal(count(db), 1);
     assert_true(insert(db, "after", 2, NULL, &err) > 0);
     assert_int_equal(db_begin(db, &err), 0);
