@@ -19,6 +19,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "reader.h"
+#include "reconnect.h"
 #include "recur.h"
 #include "reload.h"
 #include "retention.h"
@@ -107,6 +108,20 @@ static void on_role(void *userdata, enum lease_event ev)
         deliver_kick(s->deliver);
     }
     timers_rearm(s->timers);
+}
+
+/* The database's connection is back: the scheduler's agenda, cleared by the rollback of
+ * the batch the loss failed and not read again while it lasted, is read now (a lease kept
+ * through a short loss is not gained again, which would read it). */
+static void on_reconnected(void *userdata)
+{
+    struct slad *s = userdata;
+    if (s->stopping)
+        return;
+    if (s->scheduler && scheduler_lease(s->scheduler)->role == LEASE_SCHEDULER)
+        rebuild_agenda(s);
+    timers_rearm(s->timers);
+    deliver_kick(s->deliver);
 }
 
 static void after_commit(void *userdata, bool committed)
@@ -284,6 +299,11 @@ static int start(struct slad *s)
                                             /* renews: */ dbtarget_is_postgres(d->database))
                             : NULL;
     s->reader = start_reader(s);
+    if (dbtarget_is_postgres(d->database) &&
+        !(s->reconnect = reconnect_new(s->loop, s->store, on_reconnected, s))) {
+        log_err("slad", "out of memory");
+        return -ENOMEM;
+    }
     struct api_hooks hooks = {.reload = reload_run,
                               .userdata = s,
                               .lease = s->scheduler ? scheduler_lease(s->scheduler) : NULL,
@@ -384,6 +404,7 @@ static void stop(struct slad *s)
     api_free(s->api);
     scheduler_free(s->scheduler); /* after the API, which reads its lease */
     service_free(s->svc);
+    reconnect_free(s->reconnect);
     store_close(s->store);
     metrics_free(s->metrics);
     agenda_free(s->agenda);

@@ -239,6 +239,7 @@ void request_commit_done(struct batch_waiter *w, bool committed)
                                           .content_type = json_mime,
                                           .body = body ? body : strdup(err_db)};
         req->resp.body_len = req->resp.body ? strlen(req->resp.body) : 0;
+        req->retry_after_s = 1; /* nothing was stored: the same request again */
     }
     req->ready = true;
     MHD_resume_connection(req->conn);
@@ -415,8 +416,16 @@ enum MHD_Result request_handler(void *cls, struct MHD_Connection *conn, const ch
     /* A GET writes nothing: it joins the batch when one is open, else it reads in
      * autocommit, without the write lock of BEGIN IMMEDIATE, so /healthz and reads go on
      * while another process (a sqlite3 shell, a migration) holds that lock. */
-    if (!request_reads_only(method) && batch_begin(env->batch, &err) < 0) {
-        log_err("store", "cannot start a transaction: %s", err.msg);
+    int begun = request_reads_only(method) ? 0 : batch_begin(env->batch, &err);
+    if (begun < 0) {
+        /* A lost connection is logged once by reconnect.c, not once per request; the
+         * client tries again in a second, as it is told. */
+        if (begun == -ENOTCONN) {
+            log_debug("store", "'%s' refused with 503: %s", req->path, err.msg);
+            req->retry_after_s = 1;
+        } else {
+            log_err("store", "cannot start a transaction: %s", err.msg);
+        }
         char *body = db_error_body(err.msg);
         if (!body)
             return request_send_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, err_db);

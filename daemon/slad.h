@@ -28,6 +28,7 @@ struct slad {
     struct retention *retention;
     /* The scheduler lease (scheduler.h). */
     struct scheduler *scheduler;
+    struct reconnect *reconnect; /* PostgreSQL: the connection made again in the background */
     struct listeners listeners;
     ev_signal sighup, sigterm, sigint;
     ev_timer status_timer;

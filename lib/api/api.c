@@ -1017,6 +1017,8 @@ static void healthz(struct call *c)
     }
     if (r < 0) {
         call_error(c, 503, "database_unavailable", "%s", err.msg);
+        if (r == -ENOTCONN) /* being reconnected in the background (PostgreSQL) */
+            c->resp->retry_after_s = 1;
         return;
     }
     json_t *v = json_pack(

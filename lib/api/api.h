@@ -55,7 +55,7 @@ struct api_response {
     size_t body_len;
     bool wrote;        /* the request changed the store: answer only after commit */
     char allow[48];    /* 405: the methods the path takes ("GET, HEAD, PATCH") for Allow; else "" */
-    int retry_after_s; /* 429: for Retry-After; else 0 */
+    int retry_after_s; /* Retry-After: 429, 503 while reconnecting to the database; else 0 */
     /* A minimal answer: the ticket's path ("/v1/tickets/42") for Location (and
      * Preference-Applied: return=minimal); else "". */
     char location[48];

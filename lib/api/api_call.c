@@ -87,8 +87,8 @@ void call_errno(struct call *c, int r, const struct slad_error *err)
         {-EMSGSIZE, 413, "payload_too_large"},   {-ENOMEM, 503, "out_of_memory"},
         {-EIO, 503, "database_unavailable"},     {-EAGAIN, 503, "database_unavailable"},
         {-ENOSPC, 503, "database_unavailable"},  {-EROFS, 503, "database_unavailable"},
-        {-ENOTSUP, 503, "database_unavailable"}, {-TICKET_EORDER, 409, "out_of_order"},
-        {-PLAN_ECOSTLY, 400, "too_costly"},
+        {-ENOTSUP, 503, "database_unavailable"}, {-ENOTCONN, 503, "database_unavailable"},
+        {-TICKET_EORDER, 409, "out_of_order"},   {-PLAN_ECOSTLY, 400, "too_costly"},
     };
     const char *msg = err && err->msg[0] ? err->msg : strerror(-r);
     if (r == -EAGAIN)
@@ -96,6 +96,9 @@ void call_errno(struct call *c, int r, const struct slad_error *err)
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
         if (map[i].r == r) {
             call_error(c, map[i].status, map[i].code, "%s", msg);
+            /* The connection to the database is being made again (PostgreSQL): soon. */
+            if (r == -ENOTCONN)
+                c->resp->retry_after_s = 1;
             return;
         }
     call_error(c, 500, "internal", "%s", msg);

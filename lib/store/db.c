@@ -222,6 +222,25 @@ int db_async_in_flight(struct db *db)
     return db->driver->async_in_flight ? db->driver->async_in_flight(db) : 0;
 }
 
+void db_reconnect_in_background(struct db *db)
+{
+    if (db->driver->reconnect_in_background)
+        db->driver->reconnect_in_background(db);
+}
+
+int db_reconnect_step(struct db *db, double now_s, struct db_link *link)
+{
+    if (db->driver->reconnect_step)
+        return db->driver->reconnect_step(db, now_s, link);
+    *link = (struct db_link){.fd = -1, .why = ""};
+    return 0;
+}
+
+bool db_connected(struct db *db)
+{
+    return db->driver->connected ? db->driver->connected(db) : true;
+}
+
 int db_rollback(struct db *db, struct slad_error *reterr)
 {
     db->savepoints = 0;

@@ -18,8 +18,8 @@
  * store_fail_rc maps them): EEXIST a unique key, EINVAL another constraint or a value the
  * column refuses, EAGAIN a lock or a serialization failure to retry, ENOSPC, EROFS (a
  * read-only server: a standby), ENOTCONN the connection was lost (the next call
- * reconnects), ENOMEM, EIO the rest (a statement the database refuses, a parameter out of
- * range: a fault of the program).
+ * reconnects, or db_reconnect_step does in the background), ENOMEM, EIO the rest (a statement the
+ * database refuses, a parameter out of range: a fault of the program).
  *
  * One connection is used by one thread at a time; the caller's strings bound with
  * db_bind_text must live until db_reset. */
@@ -147,6 +147,29 @@ int db_async_wants(struct db *db);
 void db_async_pump(struct db *db);
 /* Commits sent whose outcome was not reported yet. */
 int db_async_in_flight(struct db *db);
+
+/* Reconnection in the background (PostgreSQL; doc/POSTGRESQL.md "Reconnection"). Once
+ * asked for, a lost connection is not made again by the next call (which would block the
+ * loop): every call fails at once with -ENOTCONN ("reconnecting in the background") until
+ * db_reconnect_step, driven by the caller's loop, has made it again. Without it (tools,
+ * tests) the next call reconnects, blocking. Nothing on SQLite. */
+void db_reconnect_in_background(struct db *db);
+/* What db_reconnect_step waits for: fd (-1: none) for wants (DB_WANT_READ or
+ * DB_WANT_WRITE), and at_s (the caller's clock) at the latest; failed attempts since the
+ * loss and the last one's reason (""). */
+struct db_link {
+    int fd;
+    int wants;
+    double at_s;
+    unsigned failed;
+    const char *why;
+};
+/* Drive the reconnection at now_s: 1 connected again (the driver redid its set-up: the
+ * statements are prepared again at their next use), 0 not yet (wait as *link says), or 0
+ * with link->fd -1 and link->at_s 0 when connected: nothing to do. */
+int db_reconnect_step(struct db *db, double now_s, struct db_link *link);
+/* Whether the connection may be used now (SQLite: always). */
+bool db_connected(struct db *db);
 
 /* Prepare the statements of the calls above (savepoint: the one name used, or NULL) ahead,
  * at open: on SQLite they then need no memory when run, so that a rollback cannot fail

@@ -40,6 +40,10 @@ struct db_driver {
     int (*async_wants)(struct db *db);
     void (*async_pump)(struct db *db);
     int (*async_in_flight)(struct db *db);
+    /* Reconnection in the background (db.h); NULL on a driver that is never lost. */
+    void (*reconnect_in_background)(struct db *db);
+    int (*reconnect_step)(struct db *db, double now_s, struct db_link *link);
+    bool (*connected)(struct db *db);
     const char *begin_sql; /* BEGIN, as each database wants it for a writer */
 };
 

@@ -32,12 +32,14 @@
  * A lost connection fails the call that finds it with -ENOTCONN, and every commit in
  * flight (its outcome is unknown: nothing of it was acknowledged); the next call
  * reconnects (PQreset: the same hosts and target_session_attrs, so a fail-over of the
- * database itself lands on the new primary) and prepares the statements again when they
- * are next run. A transaction open when the connection was lost is gone: every statement
- * fails until the caller's ROLLBACK, so that none of it can commit alone on the new
- * connection. */
+ * database itself lands on the new primary), or, once db_reconnect_in_background was
+ * asked for, every call fails at once until db_reconnect_step has made it again without
+ * blocking (db_pg_connect.c); the statements are prepared again when they are next run. A
+ * transaction open when the connection was lost is gone: every statement fails until the caller's
+ * ROLLBACK, so that none of it can commit alone on the new connection. */
 #include "db.h"
 #include "db_internal.h"
+#include "db_pg_connect.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -86,6 +88,8 @@ struct db_pg {
     unsigned generation; /* grows at each reconnection: statements are prepared again */
     unsigned n_names;
     bool lost_transaction;
+    bool background;        /* reconnect in db_reconnect_step, never in a call */
+    struct pg_connect link; /* that reconnection */
     int64_t changes;
     int64_t last_insert_id;
 };
@@ -156,17 +160,28 @@ static int fail(struct db_pg *d, const PGresult *res, const char *op, struct sla
     char detail[256];
     if (PQstatus(d->conn) == CONNECTION_BAD) {
         code = ENOTCONN;
-        snprintf(detail, sizeof(detail), "connection lost (reconnecting at the next use): %s",
-                 PQerrorMessage(d->conn));
+        snprintf(detail, sizeof(detail), "connection lost (reconnecting %s): %s",
+                 d->background ? "in the background" : "at the next use", PQerrorMessage(d->conn));
     } else if (res && PQresultStatus(res) == PGRES_FATAL_ERROR) {
-        code = code_of(PQresultErrorField(res, PG_DIAG_SQLSTATE));
+        /* Severity FATAL (or PANIC) ends the session whatever the SQLSTATE (25P03, an idle
+         * transaction's timeout, is no connection class), and a failure without SQLSTATE
+         * is libpq's own (the server closed the connection, lost synchronization): a lost
+         * connection, before libpq itself says CONNECTION_BAD. */
+        const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+        bool ends = !state || (severity &&
+                               (strcmp(severity, "FATAL") == 0 || strcmp(severity, "PANIC") == 0));
+        code = ends ? ENOTCONN : code_of(state);
         const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-        snprintf(detail, sizeof(detail), "%s", primary ? primary : PQresultErrorMessage(res));
+        snprintf(detail, sizeof(detail), "%s%s", code == ENOTCONN ? "connection lost: " : "",
+                 primary ? primary : PQresultErrorMessage(res));
     } else {
         code = res ? EIO : ENOMEM;
         snprintf(detail, sizeof(detail), "%s", PQerrorMessage(d->conn));
     }
     one_line(detail);
+    if (code == ENOTCONN && d->background)
+        pg_connect_drop(&d->link); /* nothing more is read on it */
     return slad_error_set(reterr, code, "database: %s failed: %s", op, detail);
 }
 
@@ -175,23 +190,49 @@ static void ignore_notice(void *arg, const char *message)
 {
 }
 
-/* A connection to run on: reconnect one that was lost. */
-static int ready(struct db_pg *d, const char *op, struct slad_error *reterr)
+/* A connection made again: its statements are prepared again at their next use. */
+static void connected_again(struct db_pg *d)
 {
-    if (PQstatus(d->conn) == CONNECTION_OK)
-        return 0;
-    PQreset(d->conn);
-    if (PQstatus(d->conn) != CONNECTION_OK)
-        return fail(d, NULL, op, reterr);
     d->generation++;
     PQsetnonblocking(d->conn, 1); /* a reset connection is blocking again */
+}
+
+/* A connection to run on: reconnect one that was lost, or, in the background, refuse
+ * at once while db_reconnect_step makes it again. */
+static int ready(struct db_pg *d, const char *op, struct slad_error *reterr)
+{
+    if (pg_connect_up(&d->link, d->conn))
+        return 0;
+    if (d->background)
+        return slad_error_set(reterr, ENOTCONN,
+                              "database: %s failed: connection lost, reconnecting in the "
+                              "background%s%s; try again in a moment",
+                              op, d->link.why[0] ? " (the last attempt: " : "",
+                              d->link.why[0] ? d->link.why : "");
+    PQreset(d->conn);
+    d->link.dropped = false;
+    if (PQstatus(d->conn) != CONNECTION_OK)
+        return fail(d, NULL, op, reterr);
+    connected_again(d);
     return 0;
+}
+
+/* Answers out of step with the FIFO: start afresh rather than read someone else's answer
+ * later. */
+static void start_afresh(struct db_pg *d)
+{
+    if (d->background) {
+        pg_connect_drop(&d->link);
+        return;
+    }
+    PQreset(d->conn);
+    connected_again(d);
 }
 
 /* After a failure: a lost connection takes its transaction with it. */
 static void note_loss(struct db_pg *d, bool was_in_transaction)
 {
-    if (PQstatus(d->conn) == CONNECTION_BAD && was_in_transaction)
+    if ((PQstatus(d->conn) == CONNECTION_BAD || d->link.dropped) && was_in_transaction)
         d->lost_transaction = true;
 }
 
@@ -246,13 +287,8 @@ static int enter_pipeline(struct db_pg *d, const char *op, struct slad_error *re
 /* The pipeline is over: every answer was read (or the connection is gone). */
 static void leave_pipeline(struct db_pg *d)
 {
-    if (d->piped && PQstatus(d->conn) == CONNECTION_OK && !PQexitPipelineMode(d->conn)) {
-        /* Answers libpq still holds that the FIFO does not know of: start afresh rather
-         * than read someone else's answer later. */
-        PQreset(d->conn);
-        d->generation++;
-        PQsetnonblocking(d->conn, 1);
-    }
+    if (d->piped && PQstatus(d->conn) == CONNECTION_OK && !PQexitPipelineMode(d->conn))
+        start_afresh(d); /* answers libpq still holds that the FIFO does not know of */
     d->piped = false;
     d->head = d->n = 0;
     d->head_answered = false;
@@ -266,7 +302,21 @@ static void leave_pipeline(struct db_pg *d)
 static void lose_pipeline(struct db_pg *d, const char *op)
 {
     struct slad_error err;
-    int rc = fail(d, NULL, op, &err);
+    int rc;
+    if (d->err_rc == -ENOTCONN) { /* the server's last word (take) */
+        rc = d->err_rc;
+        err = d->err;
+    } else if (PQstatus(d->conn) == CONNECTION_BAD) {
+        rc = fail(d, NULL, op, &err);
+    } else {
+        char detail[256];
+        snprintf(detail, sizeof(detail), "%s", PQerrorMessage(d->conn));
+        one_line(detail);
+        rc = slad_error_set(&err, ENOTCONN,
+                            "database: %s failed: connection lost (its answers out of step; "
+                            "reconnecting)%s%s",
+                            op, detail[0] ? ": " : "", detail);
+    }
     if (d->err_rc == 0) {
         d->err_rc = rc;
         d->err = err;
@@ -282,6 +332,8 @@ static void lose_pipeline(struct db_pg *d, const char *op)
     }
     d->commits = 0;
     leave_pipeline(d);
+    if (d->background)
+        pg_connect_drop(&d->link); /* whatever libpq says: nothing more is read on it */
     for (unsigned i = 0; i < n; i++)
         left[i].done(left[i].arg, rc, &err);
 }
@@ -323,6 +375,16 @@ static bool take(struct db_pg *d, PGresult *res)
     struct pg_expected *e = &d->fifo[d->head];
     if (e->kind == EXPECT_SYNC) {
         ExecStatusType status = PQresultStatus(res);
+        if (status == PGRES_FATAL_ERROR && d->err_rc != -ENOTCONN) {
+            /* Where a sync point was awaited, the server's FATAL (terminated, shutting
+             * down) is its last word: the connection is lost, whatever its SQLSTATE. */
+            const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+            char detail[256];
+            snprintf(detail, sizeof(detail), "%s", primary ? primary : PQresultErrorMessage(res));
+            one_line(detail);
+            d->err_rc = slad_error_set(&d->err, ENOTCONN,
+                                       "database: %s failed: connection lost: %s", e->op, detail);
+        }
         PQclear(res);
         if (!res || status != PGRES_PIPELINE_SYNC)
             return false;
@@ -495,6 +557,37 @@ static int pg_commit_async(struct db *db, db_commit_done_fn *done, void *arg,
     return 0;
 }
 
+static void pg_reconnect_in_background(struct db *db)
+{
+    pg_of(db)->background = true;
+}
+
+static int pg_reconnect_step(struct db *db, double now_s, struct db_link *link)
+{
+    struct db_pg *d = pg_of(db);
+    struct pg_connect_wait w = {.fd = -1};
+    /* A loss in the pipeline is the pipeline's to find (its calls leave it first). */
+    int r = d->piped ? 0 : pg_connect_step(&d->link, d->conn, now_s, &w);
+    if (r == 1)
+        connected_again(d);
+    *link = (struct db_link){
+        .fd = w.fd,
+        .wants = w.fd < 0      ? 0
+                 : w.want_read ? DB_WANT_READ
+                               : DB_WANT_WRITE,
+        .at_s = w.at_s,
+        .failed = d->link.failed,
+        .why = d->link.why,
+    };
+    return r;
+}
+
+static bool pg_connected(struct db *db)
+{
+    struct db_pg *d = pg_of(db);
+    return pg_connect_up(&d->link, d->conn);
+}
+
 static void pg_close(struct db *db)
 {
     PQfinish(pg_of(db)->conn);
@@ -581,11 +674,15 @@ static int pg_exec(struct db *db, const char *sql, const char *op, struct slad_e
     int synced = pg_sync(db, reterr);
     if (synced < 0 && !is_rollback(sql))
         return synced;
+    if (is_rollback(sql) && d->background && !pg_connect_up(&d->link, d->conn)) {
+        d->lost_transaction = false; /* nothing is open on a connection being made again */
+        return 0;
+    }
     if (d->lost_transaction) {
         if (!is_rollback(sql))
             return refuse_lost(d, op, reterr);
         d->lost_transaction = false; /* the server rolled it back when the connection died */
-        return ready(d, op, reterr);
+        return d->background ? 0 : ready(d, op, reterr);
     }
     int r = ready(d, op, reterr);
     if (r < 0)
@@ -652,6 +749,12 @@ static struct db_stmt *pg_prepare(struct db *db, const char *sql, struct slad_er
         goto fail;
     }
     snprintf(s->name, sizeof(s->name), "s%u", d->n_names++);
+    if (d->background && !d->piped && !pg_connect_up(&d->link, d->conn)) {
+        /* Being reconnected: prepared on the server at its first run once connected, so
+         * that its caller hears -ENOTCONN from that run rather than a failed preparation. */
+        s->prepared_in = d->generation - 1;
+        return &s->base;
+    }
     if (pg_sync(db, reterr) < 0 || ready(d, "preparing a statement", reterr) < 0 ||
         prepare_on_server(d, s, reterr) < 0)
         goto fail;
@@ -864,4 +967,7 @@ const struct db_driver db_pg_driver = {
     .async_wants = pg_async_wants,
     .async_pump = pg_async_pump,
     .async_in_flight = pg_async_in_flight,
+    .reconnect_in_background = pg_reconnect_in_background,
+    .reconnect_step = pg_reconnect_step,
+    .connected = pg_connected,
 };

@@ -230,6 +230,31 @@ void store_async_wait(struct store *s)
         db_sync(s->dbh, &ignored);
 }
 
+void store_reconnect_in_background(struct store *s)
+{
+    db_reconnect_in_background(s->dbh);
+}
+
+int store_reconnect_step(struct store *s, double now_s, struct store_link *link)
+{
+    struct db_link l;
+    int r = db_reconnect_step(s->dbh, now_s, &l);
+    *link = (struct store_link){
+        .fd = l.fd,
+        .wants = (l.wants & DB_WANT_READ ? STORE_WANT_READ : 0) |
+                 (l.wants & DB_WANT_WRITE ? STORE_WANT_WRITE : 0),
+        .at_s = l.at_s,
+        .failed = l.failed,
+        .why = l.why ? l.why : "",
+    };
+    return r;
+}
+
+bool store_connected(struct store *s)
+{
+    return db_connected(s->dbh);
+}
+
 int store_rollback(struct store *s, struct slad_error *reterr)
 {
     store_history_discard(s);

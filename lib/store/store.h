@@ -78,6 +78,22 @@ int store_async_socket(struct store *s);
 int store_async_wants(struct store *s);
 void store_async_pump(struct store *s);
 void store_async_wait(struct store *s);
+/* Reconnection in the background (PostgreSQL; doc/POSTGRESQL.md "Reconnection"): once
+ * asked for, a lost connection makes every store call fail at once with -ENOTCONN until
+ * store_reconnect_step, driven by the loop, has made it again. store_reconnect_step: 1
+ * connected again, 0 not yet (wait for fd, for wants, or until at_s on the caller's clock,
+ * whichever first), 0 with fd -1 and at_s 0 when there is nothing to do. Nothing on
+ * SQLite, always connected. */
+struct store_link {
+    int fd;
+    int wants; /* STORE_WANT_READ, STORE_WANT_WRITE */
+    double at_s;
+    unsigned failed; /* attempts failed since the loss */
+    const char *why; /* the last one's reason, or "" */
+};
+void store_reconnect_in_background(struct store *s);
+int store_reconnect_step(struct store *s, double now_s, struct store_link *link);
+bool store_connected(struct store *s);
 int store_savepoint(struct store *s, struct slad_error *reterr);
 int store_release(struct store *s, struct slad_error *reterr);
 int store_rollback_to(struct store *s, struct slad_error *reterr);

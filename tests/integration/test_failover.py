@@ -10,8 +10,13 @@ sent what.
   failover_timeout + 2 s of the kill.
 - Split brain: the scheduler is stopped (SIGSTOP) past its lease, the standby takes over;
   resumed (SIGCONT), the old one sends nothing more and says `standby`.
-- Database restart under load: both instances reconnect, nothing acknowledged is lost,
-  and steps keep firing.
+- Database restart under load: both instances reconnect in the background, nothing
+  acknowledged is lost, steps keep firing, and what was refused meanwhile was 503
+  database_unavailable with Retry-After (never a 500).
+- Database down: requests that need it (reads too) are answered 503 database_unavailable
+  with Retry-After: 1 at once, the scheduler stops scheduling; PostgreSQL back, the
+  instances reconnect, one of them gains the lease under a new fencing number, and what
+  fell due meanwhile fires once.
 - Graceful stop (SIGTERM) of the scheduler: it releases the lease, so the standby takes
   over at its next ask (about a second), not after failover_timeout (30 s here); every
   step due fires once.
@@ -139,6 +144,7 @@ class Ledger:
     def __init__(self):
         self.lock = threading.Lock()
         self.tickets = {}  # external_id -> (id, created wall instant)
+        self.refused = []  # (status, error code, Retry-After) of each answer not 2xx
 
     def snapshot(self):
         with self.lock:
@@ -159,6 +165,22 @@ def load(d, ledger, stop, severity=1):
         if r.status in (200, 201):
             with ledger.lock:
                 ledger.tickets[ext] = (r.json["id"], iso_ms(r.json["created_at"]))
+        else:
+            with ledger.lock:
+                ledger.refused.append(refusal(r))
+
+
+def header(r, name):
+    return next((v for k, v in r.headers.items() if k.lower() == name.lower()), None)
+
+
+def refusal(r):
+    """(status, error code, Retry-After) of an answer that is not 2xx."""
+    try:
+        code = r.json["error"]["code"]
+    except (ValueError, KeyError, TypeError):
+        code = None
+    return (r.status, code, header(r, "Retry-After"))
 
 
 def start_load(pair, ledger, names=("a", "b")):
@@ -307,6 +329,17 @@ def test_split_brain_paused_scheduler_sends_nothing_after_resuming(postgres, tmp
         pair.stop()
 
 
+def answer_again(pair, timeout):
+    """After the database came back: each instance reconnected and takes a create, and
+    there is one scheduler."""
+    for d in pair.d.values():
+        wait_for(lambda d=d: d.client.post("/v1/tickets", {"title": "after", "severity": 3})
+                 .status == 201, timeout, "a create to succeed once the database is back")
+        assert "reconnected to the database after" in d.log()
+    wait_for(lambda: sum(1 for d in pair.d.values() if (role(d) or ("",))[0] == "scheduler") == 1,
+             FAILOVER_S + 10, "one scheduler once the database is back")
+
+
 def test_database_restart_under_load(postgres, tmp_path, receiver):
     pair = Pair(postgres, tmp_path, receiver, "restart")
     try:
@@ -317,19 +350,69 @@ def test_database_restart_under_load(postgres, tmp_path, receiver):
         postgres.restart()
         restarted = time.time()
         # Both answer again: each has reconnected.
-        for d in (a, b):
-            before = len(ledger.tickets)
-            wait_for(lambda d=d: d.client.post("/v1/tickets", {"title": "after", "severity": 3})
-                     .status == 201, 30, "a create to succeed after the restart")
-            assert len(ledger.tickets) >= before
+        answer_again(pair, 30)
         time.sleep(2.0)
         stop_load(stop, threads)
-        wait_for(lambda: sum(1 for d in (a, b) if (role(d) or ("",))[0] == "scheduler") == 1,
-                 FAILOVER_S + 10, "one scheduler after the restart")
         settle(pair, ledger)
         check_all(pair, ledger)
         after = [t for t in ledger.snapshot().values() if t[1] > restarted]
         assert after, "no ticket acknowledged after the restart"
+        # Refused while the connection was being made again: 503 with Retry-After, never
+        # a 500 or another code.
+        odd = [x for x in ledger.refused if x[0] != 503 or x[1] != "database_unavailable"
+               or x[2] != "1"]
+        assert not odd, f"answers during the restart other than 503 database_unavailable: {odd[:5]}"
+    finally:
+        pair.stop()
+
+
+def test_database_down_answers_503_at_once_and_reconnects(postgres, tmp_path, receiver):
+    pair = Pair(postgres, tmp_path, receiver, "down")
+    try:
+        a, b = pair.start()
+        made = a.client.post("/v1/tickets", {"title": "before", "severity": 1, "team": "north",
+                                             "source": "failover", "external_id": "before"})
+        assert made.status == 201
+        ledger = Ledger()
+        ledger.tickets["before"] = (made.json["id"], iso_ms(made.json["created_at"]))
+        postgres.stop(mode="immediate")
+        down = time.time()
+        try:
+            # Every request that needs the database, on either instance, a read too: 503
+            # database_unavailable with Retry-After: 1, at once (not after a connect
+            # timeout), while the loss lasts past failover_timeout.
+            slowest = 0.0
+            while time.time() - down < FAILOVER_S + 1.5:
+                for d in (a, b):
+                    for method, path, body in (
+                            ("POST", "/v1/tickets", {"title": "down", "severity": 1,
+                                                     "team": "north"}),
+                            ("GET", "/v1/tickets", None), ("GET", f"/v1/tickets/{made.json['id']}",
+                                                           None)):
+                        t0 = time.monotonic()
+                        r = d.client.request(method, path, body)
+                        slowest = max(slowest, time.monotonic() - t0)
+                        assert refusal(r) == (503, "database_unavailable", "1"), \
+                            (method, path, r.status, r.body[:300])
+                time.sleep(0.2)
+            assert slowest < 0.5, f"a refusal took {slowest:.3f} s"
+            # The scheduler could not renew: it stopped scheduling (no one sends).
+            assert "lost the scheduler lease (fencing number 1)" in a.log()
+            assert "lost the connection to the database: reconnecting in the background" in a.log()
+            sent_before = len(receiver.requests)
+            time.sleep(1.0)
+            assert len(receiver.requests) == sent_before, "sent while the database was down"
+        finally:
+            postgres.start()
+        back = time.time()
+        # One of them gains the lease again under a new number and fires what fell due
+        # meanwhile, once.
+        answer_again(pair, 15)
+        _, fencing = scheduler_of(pair)
+        assert fencing >= 2
+        assert time.time() - back < FAILOVER_S + 10
+        settle(pair, ledger)
+        check_all(pair, ledger)
     finally:
         pair.stop()
 

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <jansson.h>
@@ -28,6 +29,7 @@
 #include "testdb.h"
 #include "lease.h"
 #include "conf_load.h"
+#include "db.h"
 #include "followup.h"
 #include "metrics.h"
 #include "openapi.h"
@@ -1910,6 +1912,47 @@ static void test_conflict_retried_once(void **state)
     assert_int_equal(tickets_stored(f), 2);
 }
 
+/* PostgreSQL, the connection lost and being made again in the background: a read answers
+ * 503 database_unavailable with Retry-After 1 at once (not 500), and reads again once the
+ * connection is back. */
+static void test_connection_lost_answers_503(void **state)
+{
+    struct fixture *f = *state;
+    if (!testdb_on_postgres())
+        return; /* SQLite's file is never lost */
+    const char *body = "{\"source\":\"crm\",\"external_id\":\"L-1\",\"title\":\"no cooling\","
+                       "\"severity\":2,\"team\":\"north\"}";
+    create(f, body, T0_MS, 201);
+    struct db *db = store_dbh(f->a.store);
+    db_reconnect_in_background(db);
+    int64_t pid = testdb_value(db, "SELECT pg_backend_pid()");
+    struct db *other = testdb_open();
+    char sql[96];
+    snprintf(sql, sizeof(sql), "SELECT pg_terminate_backend(%lld)::int", (long long)pid);
+    assert_int_equal(testdb_value(other, sql), 1);
+    db_close(other);
+    const char *paths[] = {"/v1/tickets", "/v1/tickets/1", "/healthz"};
+    for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+        struct api_response resp;
+        json_t *v;
+        assert_int_equal(request(f, "GET", paths[i], NULL, NULL, T0_MS, &resp, &v), 503);
+        check_error(__LINE__, &resp, v, 503, "database_unavailable", "connection lost");
+        assert_int_equal(resp.retry_after_s, 1);
+        json_decref(v);
+        api_response_done(&resp);
+    }
+    struct store_link link;
+    for (int i = 0; i < 1000 && store_reconnect_step(f->a.store, (double)i, &link) != 1; i++)
+        usleep(10 * 1000); /* the server's answer; the step's own clock is injected */
+    assert_true(store_connected(f->a.store));
+    struct api_response resp;
+    json_t *v;
+    assert_int_equal(request(f, "GET", "/v1/tickets/1", NULL, NULL, T0_MS, &resp, &v), 200);
+    assert_int_equal(resp.retry_after_s, 0);
+    json_decref(v);
+    api_response_done(&resp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1935,6 +1978,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_report_off_the_loop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_intake, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conflict_retried_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_connection_lost_answers_503, setup, teardown),
     };
     if (testdb_init() < 0)
         return 1;

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "db.h"
@@ -751,6 +752,154 @@ static void test_pg_target_session_attrs(void **state)
     assert_null(strstr(err.msg, "password"));
 }
 
+/* The time now, in seconds, for the reconnection's limits. */
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* What a loop does while the connection is made again: wait as db_reconnect_step asks,
+ * call it again, until it says connected (bounded: 10 s). */
+static void reconnect_until_up(struct db *db)
+{
+    double end = now_s() + 10;
+    struct db_link link;
+    while (db_reconnect_step(db, now_s(), &link) != 1) {
+        assert_true(now_s() < end);
+        assert_true(link.fd >= 0 || link.at_s > 0); /* always something to wait for */
+        int ms = link.at_s > 0 ? (int)((link.at_s - now_s()) * 1000) + 1 : 100;
+        if (ms < 0)
+            ms = 0;
+        struct pollfd p = {.fd = link.fd,
+                           .events = (short)(link.wants & DB_WANT_READ ? POLLIN : POLLOUT)};
+        poll(&p, link.fd >= 0 ? 1 : 0, ms > 100 ? 100 : ms);
+    }
+    assert_true(db_connected(db));
+}
+
+/* Reconnection in the background: the backend killed, every call fails at once (no call
+ * blocks on a reconnection) until db_reconnect_step made it again; then the statements
+ * are prepared again and run. */
+static void test_pg_reconnects_in_background(void **state)
+{
+    struct db *db = *state;
+    struct slad_error err = {{0}};
+    db_reconnect_in_background(db);
+    struct db_link link;
+    assert_int_equal(db_reconnect_step(db, now_s(), &link), 0); /* connected: nothing to do */
+    assert_int_equal(link.fd, -1);
+    assert_true(link.at_s == 0);
+    assert_true(insert(db, "before", 1, NULL, &err) > 0);
+    assert_int_equal(count(db), 1);
+    kill_connection(db);
+    assert_int_equal(count_or_error(db, &err), -ENOTCONN);
+    assert_non_null(strstr(err.msg, "connection lost (reconnecting in the background)"));
+    assert_false(db_connected(db));
+    /* Not made again by a call: each fails at once, a transaction cannot begin. */
+    double t0 = now_s();
+    for (int i = 0; i < 100; i++) {
+        assert_int_equal(count_or_error(db, &err), -ENOTCONN);
+        assert_int_equal(db_begin(db, &err), -ENOTCONN);
+    }
+    assert_true(now_s() - t0 < 0.5);
+    assert_non_null(strstr(err.msg, "reconnecting in the background"));
+    assert_false(db_in_transaction(db));
+    /* A statement first used now: its run says the connection is lost, not its
+     * preparation; it is prepared on the server once connected. */
+    static const char sql_first[] = "SELECT count(*) + 0 FROM items";
+    struct db_stmt *st = db_prepare(db, sql_first, &err);
+    assert_non_null(st);
+    assert_int_equal(db_step(st, "counting again", &err), -ENOTCONN);
+    db_reset(st);
+    reconnect_until_up(db);
+    assert_int_equal(db_step(st, "counting again", &err), 1);
+    assert_int_equal(db_column_int64(st, 0), 1);
+    db_reset(st);
+    assert_int_equal(count(db), 1);
+    assert_true(insert(db, "after", 2, NULL, &err) > 0);
+    assert_int_equal(db_begin(db, &err), 0);
+    assert_true(insert(db, "in a transaction", 3, NULL, &err) > 0);
+    assert_int_equal(db_commit(db, &err), 0);
+    assert_int_equal(count(db), 3);
+}
+
+/* The connection lost inside a transaction, in the background: the transaction is refused
+ * until rolled back (the rollback succeeds without a connection: the server rolled it
+ * back), and nothing of it is written after the reconnection. */
+static void test_pg_lost_transaction_in_background(void **state)
+{
+    struct db *db = *state;
+    struct slad_error err = {{0}};
+    db_reconnect_in_background(db);
+    assert_int_equal(db_begin(db, &err), 0);
+    assert_true(insert(db, "lost", 1, NULL, &err) > 0);
+    kill_connection(db);
+    assert_int_equal(insert(db, "x", 2, NULL, &err), -ENOTCONN);
+    assert_true(db_in_transaction(db));
+    reconnect_until_up(db);
+    assert_int_equal(insert(db, "alone", 3, NULL, &err), -ENOTCONN);
+    assert_non_null(strstr(err.msg, "roll it back"));
+    assert_int_equal(db_rollback(db, &err), 0);
+    assert_false(db_in_transaction(db));
+    assert_int_equal(count(db), 0);
+}
+
+/* The server ends an idle transaction's session (FATAL, SQLSTATE 25P03: not a connection
+ * class): the writes queued behind it and the commit find a lost connection, -ENOTCONN,
+ * not a generic failure. */
+static void test_pg_fatal_is_a_lost_connection(void **state)
+{
+    struct db *db = *state;
+    struct slad_error err = {{0}};
+    db_reconnect_in_background(db);
+    testdb_exec(db, "SET idle_in_transaction_session_timeout = '100ms'");
+    assert_int_equal(db_begin(db, &err), 0);
+    assert_int_equal(queue_insert(db, "a", 1, &err), 0);
+    assert_int_equal(db_sync(db, &err), 0);
+    usleep(400 * 1000); /* the server's timeout, not the code under test */
+    int r = queue_insert(db, "b", 2, &err);
+    struct outcome o = {0};
+    if (r == 0)
+        r = db_commit_async(db, record_outcome, &o, &err);
+    if (r == 0) {
+        pump_until(db, &o);
+        r = o.rc;
+        snprintf(err.msg, sizeof(err.msg), "%s", o.msg);
+    }
+    assert_int_equal(r, -ENOTCONN);
+    assert_non_null(strstr(err.msg, "connection lost"));
+    assert_int_equal(db_rollback(db, &err), 0);
+    reconnect_until_up(db);
+    assert_int_equal(count(db), 0);
+}
+
+/* The backend terminated after it ran the queued statements and before the sync point
+ * arrived: its FATAL comes where the sync point's answer is awaited. A lost connection
+ * (-ENOTCONN), not a generic failure. */
+static void test_pg_fatal_at_sync_point(void **state)
+{
+    struct db *db = *state;
+    struct slad_error err = {{0}};
+    struct db *other = testdb_open();
+    int64_t pid = backend_pid(db);
+    assert_int_equal(db_begin(db, &err), 0);
+    assert_int_equal(queue_insert(db, "a", 1, &err), 0);
+    db_async_pump(db); /* sent without a sync point: the server runs them, answers nothing */
+    terminate(other, pid);
+    char sql[96];
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM pg_stat_activity WHERE pid = %lld",
+             (long long)pid);
+    for (int i = 0; i < 500 && testdb_value(other, sql) > 0; i++)
+        usleep(10 * 1000); /* the server's exit, not the code under test */
+    db_close(other);
+    assert_int_equal(db_sync(db, &err), -ENOTCONN);
+    assert_non_null(strstr(err.msg, "connection lost"));
+    assert_int_equal(db_rollback(db, &err), 0);
+    assert_int_equal(count(db), 0);
+}
+
 int main(void)
 {
     if (testdb_init() < 0)
@@ -780,6 +929,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pg_async_failing_write_then_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_async_commit_connection_killed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pg_read_only_server, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pg_reconnects_in_background, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pg_lost_transaction_in_background, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pg_fatal_is_a_lost_connection, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pg_fatal_at_sync_point, setup, teardown),
         cmocka_unit_test(test_pg_target_session_attrs),
     };
     int failed = _cmocka_run_group_tests(testdb_on_postgres() ? "db-postgres" : "db-sqlite", both,
