@@ -119,6 +119,9 @@ int db_savepoint(struct db *db, const char *name, struct slad_error *reterr);
 int db_release(struct db *db, const char *name, struct slad_error *reterr);
 int db_rollback_to(struct db *db, const char *name, struct slad_error *reterr);
 bool db_in_transaction(struct db *db);
+/* Whether a savepoint is open (db_savepoint not yet released or rolled back to): a queued
+ * write's failure then has an operation to fail (doc/POSTGRESQL.md, "Queued writes"). */
+bool db_in_savepoint(struct db *db);
 
 /* The asynchronous COMMIT (PostgreSQL; doc/POSTGRESQL.md "Asynchronous writes"): COMMIT
  * and a sync point are sent in the connection's pipeline without waiting, and done is

@@ -578,8 +578,9 @@ static int pg_exec(struct db *db, const char *sql, const char *op, struct slad_e
     }
     if (d->piped && !d->lost_transaction && pipelinable(sql) && fifo_has_room(d, 3))
         return run_piped(d, NULL, sql, op, reterr);
+    /* A queued write's failure belongs to what a ROLLBACK (TO) undoes: it goes on. */
     int synced = pg_sync(db, reterr);
-    if (synced < 0 && !is_rollback(sql))
+    if (synced < 0 && strncmp(sql, "ROLLBACK", 8) != 0)
         return synced;
     if (d->lost_transaction) {
         if (!is_rollback(sql))
