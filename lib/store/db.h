@@ -80,7 +80,8 @@ int db_step(struct db_stmt *st, const char *op, struct slad_error *reterr);
 /* A write whose rows are not needed, run or queued: SQLite runs it at once; PostgreSQL sends
  * it in a pipeline and does not wait for its answer, so that a batch of writes costs one
  * round trip. Its failure is returned by db_sync, or by the next call that must wait (a
- * step, an exec, COMMIT), which waits for the queued answers first. Reset st after it, as
+ * step, an exec, RELEASE, COMMIT), which waits for the queued answers first; a ROLLBACK or
+ * ROLLBACK TO drops it (it belongs to what they undo) and goes on. Reset st after it, as
  * after db_step. db_changes does not count queued writes. */
 int db_queue(struct db_stmt *st, const char *op, struct slad_error *reterr);
 
