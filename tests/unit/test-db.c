@@ -472,6 +472,27 @@ static void test_rollback_to_with_failure_unread(void **state)
     assert_int_equal(testdb_value(db, "SELECT count(*) FROM items WHERE name = 'skipped'"), 0);
 }
 
+/* An operation queues a write that fails, then opens a nested savepoint: the failure is
+ * the enclosing operation's (the nested SAVEPOINT says it), not the nested one's, whose
+ * ROLLBACK TO would drop it and let the enclosing operation release as if it had worked. */
+static void test_nested_savepoint_reports_enclosing_failure(void **state)
+{
+    struct db *db = *state;
+    struct slad_error err = {{0}};
+    assert_true(insert(db, "taken", 1, NULL, &err) > 0);
+    assert_int_equal(db_begin(db, &err), 0);
+    assert_true(insert(db, "before", 1, NULL, &err) > 0);
+    assert_int_equal(db_savepoint(db, "op", &err), 0);
+    int r = queue_insert(db, "taken", 2, &err); /* a duplicate, held on PostgreSQL */
+    if (r == 0)
+        r = db_savepoint(db, "op", &err);
+    assert_int_equal(r, -EEXIST);
+    assert_non_null(strstr(err.msg, "queueing an item failed"));
+    assert_int_equal(db_rollback_to(db, "op", &err), 0);
+    assert_int_equal(db_commit(db, &err), 0);
+    assert_int_equal(count(db), 2); /* taken, before */
+}
+
 /* A queued write's failure held when the whole transaction is rolled back: the ROLLBACK
  * succeeds, and the next transaction starts clean (the failure is not its own). */
 static void test_rollback_clears_held_failure(void **state)
@@ -811,6 +832,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failure_inside_savepoint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_to_with_failure_unread, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_clears_held_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nested_savepoint_reports_enclosing_failure, setup,
+                                        teardown),
     };
     const struct CMUnitTest pg_only[] = {
         cmocka_unit_test_setup_teardown(test_pg_reconnects, setup, teardown),
