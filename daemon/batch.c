@@ -145,9 +145,10 @@ static void on_outcome(void *arg, int rc, const struct slad_error *err)
         struct batch_waiter *w = b->pending;
         b->pending = w->next;
         w->next = NULL;
-        if (rc < 0 && w->seq == seq)
+        if (rc < 0 && w->seq == seq) {
             w->committed = false; /* (a rolled-back batch's own stay false) */
-        else if (w->committed)
+            w->refused = rc == -EAGAIN;
+        } else if (w->committed)
             FAILPOINT("after-commit-before-reply");
         *b->ready_tail = w;
         b->ready_tail = &w->next;
@@ -402,6 +403,7 @@ static int commit_sent(struct batch *b)
     for (struct batch_waiter *i = b->head; i; i = i->next) {
         i->seq = seq;
         i->committed = true;
+        i->refused = false;
     }
     if (b->head) {
         *b->pending_tail = b->head;
@@ -454,8 +456,10 @@ int batch_commit(struct batch *b)
     struct batch_waiter *w = b->head;
     b->head = NULL;
     b->tail = &b->head;
-    for (struct batch_waiter *i = w; i; i = i->next)
+    for (struct batch_waiter *i = w; i; i = i->next) {
         i->committed = r == 0;
+        i->refused = r == -EAGAIN;
+    }
     if (b->ws)
         maybe_checkpoint(b);
     if (r == 0 && b->sync_on_thread && (wrote || w)) {

@@ -33,9 +33,11 @@ struct store;
 struct batch_waiter {
     struct batch_waiter *next;
     void (*done)(struct batch_waiter *w, bool committed);
-    /* The batch's own: the commit waited for, and its outcome. */
+    /* The batch's own: the commit waited for, and its outcome; refused: rolled back
+     * because the database refused the COMMIT for concurrency (a serialization failure
+     * or a deadlock, -EAGAIN), so that running the same work again may well succeed. */
     uint64_t seq;
-    bool committed;
+    bool committed, refused;
 };
 
 /* Called after every commit once it is durable, or rollback, after the waiters (re-arm

@@ -223,10 +223,38 @@ bool request_reads_only(const char *method)
     return strcmp(method, MHD_HTTP_METHOD_GET) == 0 || strcmp(method, MHD_HTTP_METHOD_HEAD) == 0;
 }
 
+/* The batch's COMMIT was refused for concurrency (w->refused): the whole batch was rolled
+ * back, this request's write with it, through no fault of its own. Run it once more in the
+ * next batch (the other transaction has usually ended meanwhile), as api_handle runs an
+ * operation refused inside the batch again; a second refusal is the 503. Not a sign-in:
+ * its password check is done and its session made from it. true: the request waits
+ * again. */
+static bool rerun_refused(struct request *req)
+{
+    struct request_env *env = req->srv->env;
+    struct slad_error err;
+    if (!req->waiter.refused || req->rerun || request_is_signin(req) ||
+        batch_begin(env->batch, &err) < 0)
+        return false;
+    req->rerun = true;
+    static struct log_limit limit;
+    log_limited(&limit, LOG_PRIO_INFO, "store",
+                "'%s': the database refused the batch's commit (%s); running it again", req->path,
+                batch_last_error(env->batch));
+    api_response_done(&req->resp);
+    request_run_api(req);
+    if (req->resp.wrote)
+        batch_mark_dirty(env->batch);
+    batch_wait(env->batch, &req->waiter);
+    return true;
+}
+
 /* The commit decided: release the held answer (503 when rolled back). */
 void request_commit_done(struct batch_waiter *w, bool committed)
 {
     struct request *req = (struct request *)w;
+    if (!committed && !request_reads_only(req->method) && rerun_refused(req))
+        return;
     if (!committed && request_reads_only(req->method)) {
         /* A read held behind another request's failed write: it wrote nothing, so answer
          * it again from what is committed (GETs need no transaction) rather than 503. */

@@ -28,6 +28,7 @@ struct request {
     size_t body_len, body_cap;
     size_t content_length; /* announced, <= max_body; 0 when absent */
     bool started, too_large, held, ready;
+    bool rerun;    /* run again after its batch's COMMIT was refused (request.c) */
     bool body_key; /* a PagerDuty intake without a header: the routing_key must open it */
     bool ui;       /* a page of the console, served from the binary (ui.h) */
     struct api_response resp;

@@ -14,11 +14,12 @@ chromium chromium-driver python3-selenium fonts-noto-cjk"
 # prometheus-alertmanager: the intake's integration test runs the real one (test_intake.py).
 # chromium, chromium-driver, python3-selenium: the console's browser tests (test_console.py)
 # and the board benchmark; fonts-noto-cjk so that Chinese renders in their screenshots.
-# `install-deps.sh --bench` (make bench) adds the load generator and the peer baselines;
+# `install-deps.sh --bench` (make bench) adds the load generator, strace (bench-pg-round-trips)
+# and the peer baselines;
 # `--deb` (make deb) what building and checking the Debian package needs beyond the build
 # dependencies above (debian/control's Build-Depends).
 case "${1:-}" in
---bench) PACKAGES="$PACKAGES wrk" ;;
+--bench) PACKAGES="$PACKAGES wrk strace" ;;
 --deb) PACKAGES="$PACKAGES dpkg-dev debhelper bash-completion lintian" ;;
 esac
 

@@ -153,6 +153,11 @@ bool db_in_transaction(struct db *db)
     return db->driver->in_transaction(db);
 }
 
+bool db_in_savepoint(struct db *db)
+{
+    return db->savepoints > 0;
+}
+
 int db_prepare_transactions(struct db *db, const char *savepoint, struct slad_error *reterr)
 {
     if (!db->driver->keep)

@@ -80,7 +80,8 @@ int db_step(struct db_stmt *st, const char *op, struct slad_error *reterr);
 /* A write whose rows are not needed, run or queued: SQLite runs it at once; PostgreSQL sends
  * it in a pipeline and does not wait for its answer, so that a batch of writes costs one
  * round trip. Its failure is returned by db_sync, or by the next call that must wait (a
- * step, an exec, COMMIT), which waits for the queued answers first. Reset st after it, as
+ * step, an exec, RELEASE, COMMIT), which waits for the queued answers first; a ROLLBACK or
+ * ROLLBACK TO drops it (it belongs to what they undo) and goes on. Reset st after it, as
  * after db_step. db_changes does not count queued writes. */
 int db_queue(struct db_stmt *st, const char *op, struct slad_error *reterr);
 
@@ -119,6 +120,9 @@ int db_savepoint(struct db *db, const char *name, struct slad_error *reterr);
 int db_release(struct db *db, const char *name, struct slad_error *reterr);
 int db_rollback_to(struct db *db, const char *name, struct slad_error *reterr);
 bool db_in_transaction(struct db *db);
+/* Whether a savepoint is open (db_savepoint not yet released or rolled back to): a queued
+ * write's failure then has an operation to fail (doc/POSTGRESQL.md, "Queued writes"). */
+bool db_in_savepoint(struct db *db);
 
 /* The asynchronous COMMIT (PostgreSQL; doc/POSTGRESQL.md "Asynchronous writes"): COMMIT
  * and a sync point are sent in the connection's pipeline without waiting, and done is

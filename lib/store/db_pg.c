@@ -82,6 +82,7 @@ struct db_pg {
     bool txn;           /* while piped: a transaction is open after what was sent */
     bool want_write;    /* libpq's buffer holds what the socket did not take */
     int err_rc;         /* the first failure of queued statements, not yet returned */
+    bool writes_queued; /* db_queue'd since the last wait for every answer */
     struct slad_error err;
     int commit_rc; /* the last COMMIT's outcome, until its sync point */
     struct slad_error commit_err;
@@ -460,6 +461,7 @@ static int pg_sync(struct db *db, struct slad_error *reterr)
         }
         leave_pipeline(d);
     }
+    d->writes_queued = false;
     return take_error(d, reterr);
 }
 
@@ -652,6 +654,14 @@ static bool pipelinable(const char *sql)
 static int pg_exec(struct db *db, const char *sql, const char *op, struct slad_error *reterr)
 {
     struct db_pg *d = pg_of(db);
+    /* A savepoint nested in an operation that queued writes: their answers first, so that a
+     * failure among them is that operation's (the nested one's ROLLBACK TO would drop it). */
+    if (db->savepoints > 0 && strncmp(sql, "SAVEPOINT ", 10) == 0 &&
+        (d->writes_queued || d->err_rc < 0)) {
+        int r = pg_sync(db, reterr);
+        if (r < 0)
+            return r;
+    }
     if (!d->lost_transaction && queueable(sql) && fifo_has_room(d, 2)) {
         int r = d->piped ? 0 : ready(d, op, reterr);
         if (r == 0)
@@ -671,8 +681,9 @@ static int pg_exec(struct db *db, const char *sql, const char *op, struct slad_e
     }
     if (d->piped && !d->lost_transaction && pipelinable(sql) && fifo_has_room(d, 3))
         return run_piped(d, NULL, sql, op, reterr);
+    /* A queued write's failure belongs to what a ROLLBACK (TO) undoes: it goes on. */
     int synced = pg_sync(db, reterr);
-    if (synced < 0 && !is_rollback(sql))
+    if (synced < 0 && strncmp(sql, "ROLLBACK", 8) != 0)
         return synced;
     if (is_rollback(sql) && d->background && !pg_connect_up(&d->link, d->conn)) {
         d->lost_transaction = false; /* nothing is open on a connection being made again */
@@ -842,6 +853,7 @@ static int pg_queue(struct db_stmt *st, const char *op, struct slad_error *reter
         return r;
     }
     expect(d, EXPECT_RESULT, op);
+    d->writes_queued = true;
     return 0;
 }
 

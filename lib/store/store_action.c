@@ -34,7 +34,7 @@ int store_action_add(struct store *s, const char *code_hash, int64_t ticket_id, 
     db_bind_text(st, 3, contact);
     db_bind_int64(st, 4, created_ms);
     db_bind_int64(st, 5, expires_ms);
-    return store_db_run(s, st, "storing an action link", reterr);
+    return store_db_write(s, st, "storing an action link", reterr);
 }
 
 static int dup_column(struct db_stmt *st, int i, char **ret)
@@ -108,5 +108,5 @@ int store_action_use(struct store *s, int64_t id, const char *action, int64_t no
 
 int store_action_purge(struct store *s, int64_t before_ms, struct slad_error *reterr)
 {
-    return store_db_run_id(s, sql_action_purge, before_ms, "purging action links", reterr);
+    return store_db_write_id(s, sql_action_purge, before_ms, "purging action links", reterr);
 }

@@ -164,7 +164,7 @@ static int clock_run(struct store *s, const char *sql, const struct ticket *t, s
     store_clock_statement_ran(s);
     if (ret_changes)
         return store_db_run_changes(s, st, "writing a clock", ret_changes, reterr);
-    return store_db_run(s, st, "writing a clock", reterr);
+    return store_db_write(s, st, "writing a clock", reterr);
 }
 
 /* The statement deleting the clocks of t->id that t no longer has, bound; NULL with
@@ -186,7 +186,7 @@ static struct db_stmt *clocks_drop_others_bound(struct store *s, const struct ti
 static int clocks_drop_others(struct store *s, const struct ticket *t, struct slad_error *reterr)
 {
     struct db_stmt *st = clocks_drop_others_bound(s, t, reterr);
-    return st ? store_db_run(s, st, "updating clocks", reterr) : -EIO;
+    return st ? store_db_write(s, st, "updating clocks", reterr) : -EIO;
 }
 
 int store_clocks_insert(struct store *s, const struct ticket *t, struct slad_error *reterr)

@@ -35,6 +35,13 @@ int store_db_run(struct store *s, struct db_stmt *st, const char *op, struct sla
     return r < 0 ? r : 0;
 }
 
+int store_db_write(struct store *s, struct db_stmt *st, const char *op, struct slad_error *reterr)
+{
+    if (db_kind(s->dbh) != DB_POSTGRES || !db_in_savepoint(s->dbh))
+        return store_db_run(s, st, op, reterr);
+    return store_db_queue(s, st, op, reterr);
+}
+
 int store_db_queue(struct store *s, struct db_stmt *st, const char *op, struct slad_error *reterr)
 {
     int r = store_db_still_in_begin(s, op, reterr);
@@ -42,6 +49,23 @@ int store_db_queue(struct store *s, struct db_stmt *st, const char *op, struct s
         r = db_queue(st, op, reterr);
     db_reset(st);
     return r;
+}
+
+/* The statement of sql with ?1 = id bound, NULL with reterr set. */
+static struct db_stmt *with_id(struct store *s, const char *sql, int64_t id,
+                               struct slad_error *reterr)
+{
+    struct db_stmt *st = store_stmt(s, sql, reterr);
+    if (st)
+        db_bind_int64(st, 1, id);
+    return st;
+}
+
+int store_db_write_id(struct store *s, const char *sql, int64_t id, const char *op,
+                      struct slad_error *reterr)
+{
+    struct db_stmt *st = with_id(s, sql, id, reterr);
+    return st ? store_db_write(s, st, op, reterr) : -EIO;
 }
 
 int store_db_run_changes(struct store *s, struct db_stmt *st, const char *op, int64_t *ret_changes,
@@ -80,11 +104,8 @@ int store_db_insert(struct store *s, struct db_stmt *st, const char *op, int64_t
 int store_db_run_id(struct store *s, const char *sql, int64_t id, const char *op,
                     struct slad_error *reterr)
 {
-    struct db_stmt *st = store_stmt(s, sql, reterr);
-    if (!st)
-        return -EIO;
-    db_bind_int64(st, 1, id);
-    return store_db_run(s, st, op, reterr);
+    struct db_stmt *st = with_id(s, sql, id, reterr);
+    return st ? store_db_run(s, st, op, reterr) : -EIO;
 }
 
 int store_db_scalar(struct db_stmt *st, const char *op, int64_t *ret, struct slad_error *reterr)

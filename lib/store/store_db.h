@@ -34,6 +34,17 @@ int store_db_run(struct store *s, struct db_stmt *st, const char *op, struct sla
  * it: for writes whose outcome the caller collects at once with db_sync. */
 int store_db_queue(struct store *s, struct db_stmt *st, const char *op, struct slad_error *reterr);
 
+/* A write whose rows and count are not needed (a history row, a clock, a label, an outbox
+ * row): inside an operation's savepoint on PostgreSQL it is queued (db_queue), not waited
+ * for, and its failure is held until the operation's next read, RELEASE or the COMMIT,
+ * which fails the operation (rolled back to its savepoint). Elsewhere, and on SQLite, it
+ * is store_db_run. st is reset after it either way. */
+int store_db_write(struct store *s, struct db_stmt *st, const char *op, struct slad_error *reterr);
+
+/* store_db_write of sql (a string constant, no rows) with ?1 = id. */
+int store_db_write_id(struct store *s, const char *sql, int64_t id, const char *op,
+                      struct slad_error *reterr);
+
 /* Run st, an INSERT ... RETURNING id (bound), as store_db_run: the new row's id into
  * *ret_id, 0 when it inserted none (ON CONFLICT DO NOTHING). */
 int store_db_insert(struct store *s, struct db_stmt *st, const char *op, int64_t *ret_id,

@@ -107,7 +107,7 @@ int store_followup_update(struct store *s, const struct followup *f, int64_t nex
     store_bind_time(st, 6, f->done_ms);
     db_bind_int64(st, 7, f->fired);
     store_bind_time(st, 8, next_ms);
-    return store_db_run(s, st, "updating a follow-up", reterr);
+    return store_db_write(s, st, "updating a follow-up", reterr);
 }
 
 static void copy_text(char *dst, size_t size, const char *src)

@@ -86,7 +86,9 @@ static int flush_row(struct store *s, int64_t *ret_id, struct slad_error *reterr
             else
                 db_bind_null(st, 8);
         }
-        r = store_db_insert(s, st, "adding history", &id, reterr);
+        /* Its id is only waited for when the caller asks for it. */
+        r = ret_id ? store_db_insert(s, st, "adding history", &id, reterr)
+                   : store_db_write(s, st, "adding history", reterr);
     }
     store_history_discard(s);
     if (r == 0 && ret_id)

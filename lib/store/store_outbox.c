@@ -105,6 +105,9 @@ int store_outbox_add(struct store *s, const struct outbox_row *o, int64_t *ret_i
     db_bind_text(st, 14, o->address);
     db_bind_int64(st, 15, o->deferred);
     store_bind_id(st, 16, o->group_id);
+    /* A caller that asks nothing back does not wait for the row (store_db_write). */
+    if (!ret_id && !ret_added)
+        return store_db_write(s, st, "queueing a notification", reterr);
     int64_t id = 0; /* none: the key was taken (ON CONFLICT DO NOTHING) */
     int r = store_db_insert(s, st, "queueing a notification", &id, reterr);
     if (r < 0)
@@ -283,7 +286,7 @@ int store_outbox_requeue(struct store *s, int64_t id, int64_t now_ms, struct sla
         return r;
     if (changed == 0)
         return slad_error_set(reterr, EBUSY, "notification %" PRId64 " is not dead", id);
-    return store_db_run_id(s, sql_outbox_retry_members, id, "re-queueing a notification", reterr);
+    return store_db_write_id(s, sql_outbox_retry_members, id, "re-queueing a notification", reterr);
 }
 
 /* The statement of sql with the grouping's candidates bound: channel, address, until_ms,
@@ -318,7 +321,7 @@ int store_outbox_group(struct store *s, const struct outbox_row *g, int64_t unti
     if (r == 0 && id == 0)
         r = slad_error_set(reterr, EEXIST, "grouped message '%s' exists", g->idempotency_key);
     if (r == 0)
-        r = store_db_run_id(s, sql_outbox_group_self, id, "grouping notifications", reterr);
+        r = store_db_write_id(s, sql_outbox_group_self, id, "grouping notifications", reterr);
     if (r < 0)
         return r;
     if (!(st = candidates(s, sql_outbox_group_join, g, until_ms, max, reterr)))
@@ -343,5 +346,5 @@ int store_outbox_settle_group(struct store *s, const struct outbox_row *g,
     db_bind_text(st, 2, outbox_state_name(g->state));
     db_bind_text(st, 3, g->last_error);
     store_bind_time(st, 4, g->sent_ms);
-    return store_db_run(s, st, "recording a grouped message", reterr);
+    return store_db_write(s, st, "recording a grouped message", reterr);
 }

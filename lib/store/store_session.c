@@ -88,7 +88,7 @@ int store_session_touch(struct store *s, const unsigned char hash[SESSION_HASH_B
     struct hash_hex hex;
     db_bind_text(st, 1, hash_hex(&hex, hash));
     db_bind_int64(st, 2, last_seen_ms);
-    return store_db_run(s, st, "recording a console session's request", reterr);
+    return store_db_write(s, st, "recording a console session's request", reterr);
 }
 
 int store_session_delete(struct store *s, const unsigned char hash[SESSION_HASH_BYTES],

@@ -318,7 +318,7 @@ static int labels_write(struct store *s, const struct ticket *t, const char *sql
         db_bind_int64(st, 2, (int64_t)i);
         db_bind_text(st, 3, t->labels[i].key);
         db_bind_text(st, 4, t->labels[i].value);
-        int r = store_db_run(s, st, "writing a label", reterr);
+        int r = store_db_write(s, st, "writing a label", reterr);
         if (r < 0)
             return r;
     }
@@ -365,7 +365,7 @@ static int labels_drop_from(struct store *s, const struct ticket *t, struct slad
         return -EIO;
     db_bind_int64(st, 1, t->id);
     db_bind_int64(st, 2, (int64_t)t->n_labels);
-    return store_db_run(s, st, "updating labels", reterr);
+    return store_db_write(s, st, "updating labels", reterr);
 }
 
 int store_ticket_update(struct store *s, const struct ticket *t, int64_t next_ms,

@@ -2,7 +2,8 @@
 a fail-over takes (doc/PERFORMANCE.md, doc/POSTGRESQL.md).
 
 - Intake: tickets per second (intake_client, 16 keep-alive connections on the Unix
-  socket, closed loop) and the p99 latency paced at half that rate, durable on both:
+  socket, closed loop), slad's CPU time per ticket in that run (/proc), and the p99
+  latency paced at half that rate, durable on both:
   SQLite with synchronous = "full", PostgreSQL (a throwaway cluster, pg.py, fsync and
   synchronous_commit on, over its Unix socket). BENCH_ROUNDS rounds, interleaved, each on
   a fresh database; medians printed.
@@ -51,8 +52,16 @@ def slad_on(database, tmp, binary=None):
         os.environ["SLAD_BIN"] = saved
 
 
+def cpu_seconds(pid):
+    """The user and system CPU time process pid has used."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def intake_round(cluster, n):
-    """{backend: (rate, p99_us)} of one round, each on a new database."""
+    """{backend: (rate, p99_us, slad's CPU ms per ticket)} of one round, each on a new
+    database."""
     out = {}
     for backend in BACKENDS:
         tmp = tempfile.mkdtemp(prefix=f"bench-pg-{backend}-")
@@ -65,9 +74,12 @@ def intake_round(cluster, n):
         d = slad_on(database, tmp, BEFORE if backend.endswith("before") else None)
         try:
             unix = ["--unix", d.socket_path]
+            cpu = cpu_seconds(d.proc.pid)
             full = intake_client(unix, f"{backend}{n}")
+            cpu = cpu_seconds(d.proc.pid) - cpu
             paced = intake_client(unix, f"{backend}p{n}", rate=full["rate"] / 2)
-            out[backend] = (full["rate"], paced["p99_us"])
+            out[backend] = (full["rate"], paced["p99_us"],
+                            cpu * 1000 / max(full["requests"], 1))
         finally:
             d.stop()
             shutil.rmtree(tmp, ignore_errors=True)
@@ -100,15 +112,19 @@ def main():
     for backend in BACKENDS:
         rate = statistics.median(r[backend][0] for r in rounds)
         p99 = statistics.median(r[backend][1] for r in rounds)
+        cpu = statistics.median(r[backend][2] for r in rounds)
         each = ", ".join(f"{r[backend][0]:.0f}" for r in rounds)
         print(f"  {backend:15} {rate:7.0f} tickets/s ({each});"
-              f" p99 at half that rate {p99 / 1000:.1f} ms")
+              f" p99 at half that rate {p99 / 1000:.1f} ms; slad's CPU {cpu:.3f} ms a ticket")
     for a, b in (("postgres", "sqlite"), ("postgres-before", "sqlite-before"),
                  ("postgres", "postgres-before")):
         if a in BACKENDS and b in BACKENDS:
             ratios = sorted(r[a][0] / r[b][0] for r in rounds)
+            cpus = sorted(r[a][2] / r[b][2] for r in rounds)
             print(f"  {a} / {b}: {statistics.median(ratios):.2f}"
-                  f" ({ratios[0]:.2f}-{ratios[-1]:.2f} over the rounds)")
+                  f" ({ratios[0]:.2f}-{ratios[-1]:.2f} over the rounds);"
+                  f" slad's CPU a ticket {statistics.median(cpus):.2f}"
+                  f" ({cpus[0]:.2f}-{cpus[-1]:.2f})")
     if FAILOVERS <= 0:
         return
     times = failovers()

@@ -661,3 +661,82 @@ def test_breached_lists_late_now_and_missed_lists_stopped_late(daemon, client):
     assert ids("missed=true") == [t["id"]]
     assert other["id"] in ids("missed=false") and t["id"] not in ids("missed=false")
     assert client.get("/v1/tickets?missed=maybe").status == 400
+
+
+# --- PostgreSQL: writes the database refuses (doc/POSTGRESQL.md, "Queued writes") -------
+
+def pg_exec(daemon, sql):
+    """sql on the daemon's own PostgreSQL database."""
+    import subprocess
+    from pg import PGBIN
+    subprocess.run([f"{PGBIN}/psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-c", sql,
+                    daemon.database], check=True, capture_output=True, text=True)
+
+
+def titled(client, title):
+    return [t for t in client.get("/v1/tickets?limit=100").json["tickets"]
+            if t["title"] == title]
+
+
+# A deferred constraint trigger runs at COMMIT: the first `limit` COMMITs that insert a
+# ticket are refused with a serialization failure (40001). The count is a sequence, which a
+# rolled-back transaction does not take back.
+REFUSE_COMMITS = """
+CREATE SEQUENCE refusals;
+CREATE TABLE refuse_limit (n bigint NOT NULL);
+INSERT INTO refuse_limit VALUES ({limit});
+CREATE FUNCTION refuse_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF nextval('refusals') <= (SELECT n FROM refuse_limit) THEN
+    RAISE EXCEPTION 'could not serialize (the test)' USING ERRCODE = '40001';
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE CONSTRAINT TRIGGER refuse AFTER INSERT ON tickets DEFERRABLE INITIALLY DEFERRED
+  FOR EACH ROW EXECUTE FUNCTION refuse_commit();
+"""
+
+
+@pytest.mark.skipif(not __import__("conftest").BACKEND == "postgres", reason="PostgreSQL only")
+def test_pg_batch_refused_at_commit_runs_again_once(daemon, client):
+    pg_exec(daemon, REFUSE_COMMITS.format(limit=1))
+    r = client.post("/v1/tickets", {"title": "refused once", "severity": 2})
+    assert r.status == 201, r  # the second run committed
+    assert len(titled(client, "refused once")) == 1
+    # Refused twice: once run again, then the 503; nothing stored.
+    pg_exec(daemon, "ALTER SEQUENCE refusals RESTART; UPDATE refuse_limit SET n = 2")
+    r = client.post("/v1/tickets", {"title": "refused twice", "severity": 2})
+    assert r.status == 503, r
+    assert r.json["error"]["code"] == "database_unavailable"
+    assert titled(client, "refused twice") == []
+    with open(daemon.log_path, encoding="utf-8") as f:
+        assert "refused the batch's commit" in f.read()
+
+
+@pytest.mark.skipif(not __import__("conftest").BACKEND == "postgres", reason="PostgreSQL only")
+def test_pg_queued_write_refused_fails_its_request_alone(daemon, client):
+    # A clock row is a queued write (not waited for): the database refuses it for one
+    # ticket; that request fails, the others of the same moment are stored.
+    pg_exec(daemon, """
+CREATE FUNCTION refuse_clock() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF (SELECT title FROM tickets WHERE id = NEW.ticket_id) = 'refuse me' THEN
+    RAISE EXCEPTION 'clock refused (the test)' USING ERRCODE = '23514';
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER refuse_clock BEFORE INSERT ON clocks FOR EACH ROW
+  EXECUTE FUNCTION refuse_clock();
+""")
+    import concurrent.futures
+    titles = ["kept 1", "refuse me", "kept 2", "kept 3"]
+    with concurrent.futures.ThreadPoolExecutor(len(titles)) as pool:
+        answers = list(pool.map(lambda t: client.post("/v1/tickets",
+                                                      {"title": t, "severity": 2}), titles))
+    for title, r in zip(titles, answers):
+        if title == "refuse me":
+            assert r.status >= 400 and r.status != 503, r
+            assert titled(client, title) == []
+        else:
+            assert r.status == 201, r
+            assert len(titled(client, title)) == 1

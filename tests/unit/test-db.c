@@ -449,6 +449,69 @@ static void test_failure_inside_savepoint(void **state)
     assert_int_equal(count(db), 2);
 }
 
+/* A queued write fails and nothing reads its answer before the operation is rolled back to
+ * its savepoint: ROLLBACK TO undoes it and its held failure with it (PostgreSQL; SQLite
+ * says the failure at once), the batch's earlier work commits, and the failure is not
+ * handed to the next call. */
+static void test_rollback_to_with_failure_unread(void **state)
+{
+    struct db *db = *state;
+    struct slad_error err = {{0}};
+    assert_true(insert(db, "taken", 1, NULL, &err) > 0);
+    assert_int_equal(db_begin(db, &err), 0);
+    assert_int_equal(queue_insert(db, "before", 1, &err), 0);
+    assert_int_equal(db_sync(db, &err), 0);
+    assert_int_equal(db_savepoint(db, "op", &err), 0);
+    int r = queue_insert(db, "taken", 2, &err); /* a duplicate, held on PostgreSQL */
+    assert_true(r == 0 || r == -EEXIST);
+    assert_int_equal(queue_insert(db, "skipped", 3, &err), 0);
+    assert_int_equal(db_rollback_to(db, "op", &err), 0);
+    assert_int_equal(db_sync(db, &err), 0); /* nothing held any more */
+    assert_int_equal(queue_insert(db, "after", 4, &err), 0);
+    assert_int_equal(db_commit(db, &err), 0);
+    assert_int_equal(count(db), 3); /* taken, before, after */
+    assert_int_equal(testdb_value(db, "SELECT count(*) FROM items WHERE name = 'skipped'"), 0);
+}
+
+/* An operation queues a write that fails, then opens a nested savepoint: the failure is
+ * the enclosing operation's (the nested SAVEPOINT says it), not the nested one's, whose
+ * ROLLBACK TO would drop it and let the enclosing operation release as if it had worked. */
+static void test_nested_savepoint_reports_enclosing_failure(void **state)
+{
+    struct db *db = *state;
+    struct slad_error err = {{0}};
+    assert_true(insert(db, "taken", 1, NULL, &err) > 0);
+    assert_int_equal(db_begin(db, &err), 0);
+    assert_true(insert(db, "before", 1, NULL, &err) > 0);
+    assert_int_equal(db_savepoint(db, "op", &err), 0);
+    int r = queue_insert(db, "taken", 2, &err); /* a duplicate, held on PostgreSQL */
+    if (r == 0)
+        r = db_savepoint(db, "op", &err);
+    assert_int_equal(r, -EEXIST);
+    assert_non_null(strstr(err.msg, "queueing an item failed"));
+    assert_int_equal(db_rollback_to(db, "op", &err), 0);
+    assert_int_equal(db_commit(db, &err), 0);
+    assert_int_equal(count(db), 2); /* taken, before */
+}
+
+/* A queued write's failure held when the whole transaction is rolled back: the ROLLBACK
+ * succeeds, and the next transaction starts clean (the failure is not its own). */
+static void test_rollback_clears_held_failure(void **state)
+{
+    struct db *db = *state;
+    struct slad_error err = {{0}};
+    assert_true(insert(db, "taken", 1, NULL, &err) > 0);
+    assert_int_equal(db_begin(db, &err), 0);
+    int r = queue_insert(db, "taken", 2, &err); /* held on PostgreSQL */
+    assert_true(r == 0 || r == -EEXIST);
+    assert_int_equal(db_rollback(db, &err), 0);
+    assert_false(db_in_transaction(db));
+    assert_int_equal(db_begin(db, &err), 0);
+    assert_int_equal(queue_insert(db, "next", 2, &err), 0);
+    assert_int_equal(db_commit(db, &err), 0);
+    assert_int_equal(count(db), 2);
+}
+
 /* The server ends this connection (as a restart or a fail-over of the database does). */
 static void kill_connection(struct db *db)
 {
@@ -916,6 +979,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failure_inside_savepoint, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rollback_to_with_failure_unread, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rollback_clears_held_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nested_savepoint_reports_enclosing_failure, setup,
+                                        teardown),
     };
     const struct CMUnitTest pg_only[] = {
         cmocka_unit_test_setup_teardown(test_pg_reconnects, setup, teardown),

@@ -116,6 +116,41 @@ static void test_history(void **state)
     assert_int_equal(store_history_add(s, &bad, &id, &err), -EINVAL); /* no such ticket */
 }
 
+/* One operation's history row, in a savepoint of its own: the row is queued on PostgreSQL
+ * (store_db_write), so its failure comes back at the release, on both. */
+static int history_op(struct store *s, int64_t ticket_id, int *ret_add_rc, struct slad_error *err)
+{
+    struct history_entry h = {
+        .ticket_id = ticket_id, .at_ms = T0, .created_ms = T0, .kind = "event", .data = "{}"};
+    assert_int_equal(store_savepoint(s, err), 0);
+    int r = *ret_add_rc = store_history_add(s, &h, NULL, err);
+    if (r == 0)
+        r = store_release(s, err);
+    if (r < 0)
+        assert_int_equal(store_rollback_to(s, err), 0);
+    return r;
+}
+
+/* Three operations in one batch; the middle one's write fails (no such ticket) after it
+ * was queued: that operation alone fails and is undone, the batch commits the other two. */
+static void test_queued_write_fails_its_operation_alone(void **state)
+{
+    struct store *s = *state;
+    struct slad_error err = {{0}};
+    int add_rc;
+    assert_int_equal(store_begin(s, &err), 0);
+    assert_int_equal(history_op(s, 1, &add_rc, &err), 0);
+    assert_int_equal(history_op(s, 99, &add_rc, &err), -EINVAL);
+    assert_int_equal(add_rc, 0); /* queued (PostgreSQL), or pending to the release (SQLite) */
+    assert_non_null(strstr(err.msg, "adding history"));
+    assert_int_equal(history_op(s, 1, &add_rc, &err), 0);
+    assert_int_equal(store_commit(s, &err), 0);
+    int64_t ids[8] = {0};
+    assert_int_equal(store_history_list(s, 1, 0, 0, count_history, ids, &err), 0);
+    assert_int_equal(ids[0], 2);
+    assert_int_equal(testdb_value(store_dbh(s), "SELECT count(*) FROM history"), 2);
+}
+
 static int collect_followup(void *userdata, const struct followup *f)
 {
     int64_t *ids = userdata;
@@ -891,6 +926,8 @@ int main(void)
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_history, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_queued_write_fails_its_operation_alone, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_followups_and_plans, setup, teardown),
         cmocka_unit_test_setup_teardown(test_overrides, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_gauges_and_purge, setup, teardown),
