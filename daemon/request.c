@@ -350,6 +350,9 @@ static enum MHD_Result length_header_cb(void *cls, enum MHD_ValueKind kind, cons
 static enum MHD_Result on_header(struct request *req)
 {
     struct request_env *env = req->srv->env;
+    /* The limit of this request is the one in force now: a reload that lowers it while the
+     * body arrives must not leave body_len past it (the room left would wrap around). */
+    req->max_body = (size_t)env->conf->daemon.max_body_bytes;
     acceptor_head_done(req->admitted);
     if (env->stopping)
         return request_send_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, err_stopping);
@@ -371,7 +374,7 @@ static enum MHD_Result on_header(struct request *req)
         char *end;
         errno = 0;
         unsigned long long n = strtoull(cl, &end, 10);
-        if (errno || end == cl || n > (unsigned long long)env->conf->daemon.max_body_bytes)
+        if (errno || end == cl || n > (unsigned long long)req->max_body)
             return request_send_error(req, MHD_HTTP_CONTENT_TOO_LARGE, err_too_large);
         req->content_length = (size_t)n;
     }
@@ -381,8 +384,8 @@ static enum MHD_Result on_header(struct request *req)
 /* Keep a chunk of body; past max_body the rest is read and dropped, then 413. */
 static void on_body(struct request *req, const char *data, size_t size)
 {
-    size_t max = (size_t)req->srv->env->conf->daemon.max_body_bytes;
-    if (req->too_large || size > max - req->body_len) {
+    size_t max = req->max_body;
+    if (req->too_large || req->body_len > max || size > max - req->body_len) {
         req->too_large = true;
         return;
     }

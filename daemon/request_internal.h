@@ -27,6 +27,7 @@ struct request {
     char *body;
     size_t body_len, body_cap;
     size_t content_length; /* announced, <= max_body; 0 when absent */
+    size_t max_body;       /* daemon.max_body when the headers came, kept across a reload */
     bool started, too_large, held, ready;
     bool rerun;    /* run again after its batch's COMMIT was refused (request.c) */
     bool body_key; /* a PagerDuty intake without a header: the routing_key must open it */
