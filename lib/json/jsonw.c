@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "decimal.h"
 #include "utf8.h"
 
 static void put(struct jsonw *w, const char *s, size_t n)
@@ -151,10 +152,10 @@ void jsonw_str(struct jsonw *w, const char *key, const char *v)
 
 void jsonw_int(struct jsonw *w, const char *key, int64_t v)
 {
-    char buf[24];
-    int n = snprintf(buf, sizeof(buf), "%" PRId64, v);
+    char buf[DECIMAL_INT64_MAX];
+    size_t n = decimal_int64(v, buf);
     item(w, key);
-    put(w, buf, (size_t)n);
+    put(w, buf, n);
 }
 
 void jsonw_true(struct jsonw *w, const char *key)

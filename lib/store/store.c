@@ -15,6 +15,7 @@
 #include "store_clocks_known.h"
 #include "store_db.h"
 #include "store_internal.h"
+#include "store_subjournal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -77,6 +78,7 @@ static int open_sqlite(struct store *s, const char *path, bool synchronous_full,
     if (r < 0)
         return r;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
+    bool subjournal_configured = store_subjournal_configured(); /* before SQLite starts */
     int rc = sqlite3_open_v2(path, &s->db, flags, NULL);
     if (rc != SQLITE_OK)
         return s->db ? store_fail(s, rc, "opening", reterr)
@@ -88,8 +90,9 @@ static int open_sqlite(struct store *s, const char *path, bool synchronous_full,
         r = store_exec(s->db, "PRAGMA foreign_keys = ON", "enabling foreign keys", reterr);
     /* Each operation runs in a savepoint; past 64 KiB SQLite spills a savepoint's journal
      * to a temp file and copies every page it touches there (two thirds of the writes of
-     * an intake batch, measured): keep it in memory, it lives only until the commit. */
-    if (r >= 0)
+     * an intake batch, measured): keep it in memory, it lives only until the release. In
+     * one buffer when store_subjournal.c could set its size; else in 1 KiB pieces. */
+    if (r >= 0 && !subjournal_configured)
         r = store_exec(s->db, "PRAGMA temp_store = MEMORY", "keeping temp data in memory", reterr);
     if (r >= 0)
         r = store_exec(s->db, "PRAGMA journal_mode = WAL", "switching to WAL mode", reterr);

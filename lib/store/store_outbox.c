@@ -13,12 +13,16 @@
     " next_attempt_ms, last_error, payload, created_ms, sent_ms, contact, retried_ms, address,"    \
     " deferred, group_id"
 
-static const char sql_outbox_add[] =
-    "INSERT INTO outbox (ticket_id, event, channel, recipient, idempotency_key,"
-    " state, attempts, next_attempt_ms, last_error, payload, created_ms,"
-    " sent_ms, contact, address, deferred, group_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-    " ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
-    " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id";
+#define OUTBOX_INSERT                                                                              \
+    "INSERT INTO outbox (ticket_id, event, channel, recipient, idempotency_key,"                   \
+    " state, attempts, next_attempt_ms, last_error, payload, created_ms,"                          \
+    " sent_ms, contact, address, deferred, group_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"  \
+    " ?10, ?11, ?12, ?13, ?14, ?15, ?16)"                                                          \
+    " ON CONFLICT (idempotency_key) DO NOTHING"
+static const char sql_outbox_add[] = OUTBOX_INSERT " RETURNING id";
+/* For a caller that asks nothing back (a step's notification): SQLite runs a RETURNING
+ * statement's whole write into a table of its own before the first row comes back. */
+static const char sql_outbox_add_quiet[] = OUTBOX_INSERT;
 static const char sql_outbox_update[] =
     "UPDATE outbox SET state = ?2, channel = ?3, attempts = ?4,"
     " next_attempt_ms = ?5, last_error = ?6, sent_ms = ?7 WHERE id = ?1";
@@ -73,11 +77,10 @@ static const char sql_outbox_latest[] = "SELECT " OUTBOX_COLUMNS " FROM outbox"
                                         " WHERE ticket_id = ?1 ORDER BY id DESC LIMIT ?2";
 
 const char *const store_outbox_statements[] = {
-    sql_outbox_add,           sql_outbox_update,       sql_outbox_list,
-    sql_outbox_get,           sql_outbox_due,          sql_outbox_next_due,
-    sql_outbox_requeue,       sql_outbox_retry,        sql_outbox_latest,
-    sql_outbox_retry_members, sql_outbox_group_count,  sql_outbox_group_self,
-    sql_outbox_group_join,    sql_outbox_group_settle, NULL,
+    sql_outbox_add,        sql_outbox_add_quiet,  sql_outbox_update,        sql_outbox_list,
+    sql_outbox_get,        sql_outbox_due,        sql_outbox_next_due,      sql_outbox_requeue,
+    sql_outbox_retry,      sql_outbox_latest,     sql_outbox_retry_members, sql_outbox_group_count,
+    sql_outbox_group_self, sql_outbox_group_join, sql_outbox_group_settle,  NULL,
 };
 
 int store_outbox_add(struct store *s, const struct outbox_row *o, int64_t *ret_id, bool *ret_added,
@@ -86,7 +89,8 @@ int store_outbox_add(struct store *s, const struct outbox_row *o, int64_t *ret_i
     const char *state = outbox_state_name(o->state);
     if (!state)
         return slad_error_set(reterr, EINVAL, "database: bad outbox state %d", (int)o->state);
-    struct db_stmt *st = store_stmt(s, sql_outbox_add, reterr);
+    bool quiet = !ret_id && !ret_added;
+    struct db_stmt *st = store_stmt(s, quiet ? sql_outbox_add_quiet : sql_outbox_add, reterr);
     if (!st)
         return -EIO;
     store_bind_id(st, 1, o->ticket_id);
@@ -106,7 +110,7 @@ int store_outbox_add(struct store *s, const struct outbox_row *o, int64_t *ret_i
     db_bind_int64(st, 15, o->deferred);
     store_bind_id(st, 16, o->group_id);
     /* A caller that asks nothing back does not wait for the row (store_db_write). */
-    if (!ret_id && !ret_added)
+    if (quiet)
         return store_db_write(s, st, "queueing a notification", reterr);
     int64_t id = 0; /* none: the key was taken (ON CONFLICT DO NOTHING) */
     int r = store_db_insert(s, st, "queueing a notification", &id, reterr);

@@ -426,7 +426,6 @@ static void test_outbox(void **state)
     assert_int_equal(store_outbox_add(s, &dup, &id, &added, &err), 0);
     assert_false(added);
     assert_int_equal(id, 0);
-
     /* Every filter NULL, then each given. */
     int64_t ids[8];
     struct outbox_filter any = {.state = -1, .due_ms = SLAD_NO_TIME};
@@ -546,6 +545,17 @@ static void test_outbox(void **state)
     o = get_outbox(s, a);
     assert_int_equal(o.state, OUTBOX_SENT);
     assert_int_equal(o.sent_ms, T0 + 9500);
+
+    /* Asking nothing back (a step's notification: the statement without RETURNING): a
+     * taken key is no error and adds nothing, a new key adds its row. */
+    assert_int_equal(list_outbox(s, any, ids), 4);
+    assert_int_equal(store_outbox_add(s, &dup, NULL, NULL, &err), 0);
+    assert_int_equal(list_outbox(s, any, ids), 4);
+    dup.idempotency_key = "k/quiet";
+    assert_int_equal(store_outbox_add(s, &dup, NULL, NULL, &err), 0);
+    assert_int_equal(list_outbox(s, any, ids), 5);
+    assert_true(ids[5] > gid);
+    assert_int_equal(get_outbox(s, ids[5]).state, OUTBOX_PENDING);
 }
 
 static void test_action_links(void **state)
