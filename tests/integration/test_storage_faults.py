@@ -28,6 +28,8 @@ def sanitized_build():
 
 # The ASan/UBSan build is several times slower; the goal is for the release build.
 HEALTH_BOUND_S = HEALTH_GOAL_S * (4 if sanitized_build() else 1)
+# The slowest single probe allowed: shorter than any stall the tests look for (Probe.finish).
+STALL_BOUND_S = 10 * HEALTH_GOAL_S * (2 if sanitized_build() else 1)
 
 
 class Probe:
@@ -64,9 +66,11 @@ class Probe:
         worst, p99 = times[-1], times[int(len(times) * 0.99)]
         if not bounded:
             return worst
-        # The goal for 99 % of the probes; the rest may share an iteration with a commit's
-        # fsync (synchronous = full) on a busy disk, but never a stall like a lock wait.
-        assert p99 < HEALTH_BOUND_S and worst < 3 * HEALTH_BOUND_S, \
+        # The goal for 99 % of the probes. The rest may wait behind a commit's fdatasync
+        # (synchronous = full: a held /healthz is answered with its batch), which took
+        # 181 ms once in make test with a PostgreSQL test syncing the same disk; what this
+        # bound catches is a stall (a receiver's timeout, a lock wait: seconds).
+        assert p99 < HEALTH_BOUND_S and worst < STALL_BOUND_S, \
             f"/healthz p99 {p99 * 1e3:.1f} ms, max {worst * 1e3:.1f} ms ({len(times)} probes)"
         return worst
 
