@@ -125,11 +125,6 @@ int store_ticket_find(struct store *s, const char *source, const char *external_
 int store_ticket_list(struct store *s, const struct ticket_filter *f, ticket_row_fn *fn,
                       void *userdata, struct slad_error *reterr);
 
-/* Up to max ids of tickets matching f (clocks not loaded; f->limit ignored), in id order,
- * into ids; *ret_n says how many. For walks that update what they read. */
-int store_ticket_ids(struct store *s, const struct ticket_filter *f, int64_t *ids, size_t max,
-                     size_t *ret_n, struct slad_error *reterr);
-
 /* A reload's batches: up to max open tickets with id > after_id, in id order, with their
  * labels and clocks, into tickets (initialised here; on success the caller ticket_done()s
  * the *ret_n loaded, on failure none is left), in three statements; on PostgreSQL the rows

@@ -158,7 +158,6 @@ static const char sql_ticket_list[] =
     "SELECT t.id, " TICKET_COLUMNS " FROM tickets t" TICKET_FILTER;
 static const char sql_ticket_list_due[] =
     "SELECT t.id, " TICKET_COLUMNS " FROM tickets t INDEXED BY tickets_due" TICKET_FILTER_DUE;
-static const char sql_ticket_ids[] = "SELECT t.id FROM tickets t" TICKET_FILTER;
 static const char sql_label_insert[] =
     "INSERT INTO ticket_labels (ticket_id, pos, key, value) VALUES (?1, ?2, ?3, ?4)";
 /* Labels in place too, as the clocks: an unchanged label is not written; those past the
@@ -183,22 +182,23 @@ static const char sql_repeat_count[] = "SELECT count(*) FROM tickets INDEXED BY 
                                        " AND status != 'cancelled'";
 
 const char *const store_ticket_statements[] = {
+    /* writes */
     sql_ticket_insert,
     sql_ticket_update,
     sql_ticket_update_clock,
     sql_ticket_update_state,
-    sql_ticket_load,
-    sql_ticket_find,
-    sql_ticket_list,
-    sql_ticket_ids,
-    sql_clocks_load,
-    sql_agenda_load,
-    sql_repeat_count,
-    sql_ticket_list_due,
     sql_labels_drop_from,
     sql_label_insert,
     sql_label_upsert,
+    /* reads */
+    sql_ticket_load,
+    sql_ticket_find,
+    sql_ticket_list,
+    sql_ticket_list_due,
+    sql_clocks_load,
     sql_labels_load,
+    sql_agenda_load,
+    sql_repeat_count,
     NULL,
 };
 
@@ -681,39 +681,6 @@ int store_ticket_list(struct store *s, const struct ticket_filter *f, ticket_row
         return r;
     struct list_walk w = {s, fn, userdata, reterr};
     return store_db_rows(st, "listing tickets", list_row, &w, reterr);
-}
-
-struct ids_walk {
-    int64_t *ids;
-    size_t n, max;
-};
-
-static int id_row(void *ctx, struct db_stmt *st)
-{
-    struct ids_walk *w = ctx;
-    w->ids[w->n++] = db_column_int64(st, 0);
-    return w->n < w->max ? 0 : 1;
-}
-
-int store_ticket_ids(struct store *s, const struct ticket_filter *f, int64_t *ids, size_t max,
-                     size_t *ret_n, struct slad_error *reterr)
-{
-    struct db_stmt *st = store_stmt(s, sql_ticket_ids, reterr);
-    if (!st)
-        return -EIO;
-    if (max == 0) {
-        *ret_n = 0;
-        return 0;
-    }
-    int r = bind_ticket_filter(s, st, f, max, reterr);
-    if (r < 0)
-        return r;
-    struct ids_walk w = {ids, 0, max};
-    r = store_db_rows(st, "listing ticket ids", id_row, &w, reterr);
-    if (r < 0)
-        return r;
-    *ret_n = w.n;
-    return 0;
 }
 
 int store_agenda_load(struct store *s, store_agenda_fn *fn, void *userdata,

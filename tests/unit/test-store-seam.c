@@ -837,16 +837,6 @@ static void test_ticket_filters(void **state)
     assert_int_equal(got.ids[0], a);
 
     struct slad_error err = {{0}};
-    int64_t ids[4] = {0};
-    size_t n = 9;
-    f = (struct ticket_filter){.breached = -1, .source = "mon", .limit = 1};
-    assert_int_equal(store_ticket_ids(s, &f, ids, 2, &n, &err), 0);
-    assert_int_equal(n, 2); /* max, not f.limit */
-    assert_int_equal(ids[0], a);
-    assert_int_equal(ids[1], b);
-    assert_int_equal(store_ticket_ids(s, &f, ids, 0, &n, &err), 0);
-    assert_int_equal(n, 0);
-
     struct board_summary board;
     assert_int_equal(store_board_summary(s, T0 + 50 * M, &board, &err), 0);
     assert_int_equal(board.open, 3); /* setup's 1, a and c */
