@@ -177,6 +177,13 @@ static void load_for_update(struct store *s, int64_t id, struct ticket *t)
     check(store_ticket_load_for_update(s, id, t, &err), &err, "load for update", __LINE__);
 }
 
+/* A transaction begun with the ticket loaded for update: what it knows of the rows. */
+static void begin_loaded(struct store *s, int64_t id, struct ticket *t)
+{
+    begin(s);
+    load_for_update(s, id, t);
+}
+
 static int64_t insert_one(struct store *s)
 {
     struct slad_error err = {{0}};
@@ -198,8 +205,7 @@ static void test_written_only_when_changed(void **state)
     struct store *s = open_store();
     int64_t id = insert_one(s);
     struct ticket t;
-    begin(s);
-    load_for_update(s, id, &t);
+    begin_loaded(s, id, &t);
     update(s, &t, 0, 0, 0, __LINE__); /* nothing changed */
     t.clocks[0].fired[0] = 1;         /* a step fired */
     update(s, &t, 1, 1, 0, __LINE__);
@@ -214,8 +220,7 @@ static void test_written_only_when_changed(void **state)
     ticket_done(&t);
 
     /* The next transaction: what is known comes from its own load. */
-    begin(s);
-    load_for_update(s, id, &t);
+    begin_loaded(s, id, &t);
     update(s, &t, 0, 0, 0, __LINE__);
     t.clocks[1].state = SLACLOCK_RUNNING; /* the resolution clock starts */
     t.clocks[1].since_ms = t.clocks[1].started_at_ms = T0 + H;
@@ -251,8 +256,7 @@ static void test_known_rows_reshaped(void **state)
     struct store *s = open_store();
     int64_t id = insert_one(s);
     struct ticket t;
-    begin(s);
-    load_for_update(s, id, &t);
+    begin_loaded(s, id, &t);
     struct slaclock c0 = t.clocks[0]; /* reordered: both positions, no indexed column */
     t.clocks[0] = t.clocks[1];
     t.clocks[1] = c0;
@@ -286,8 +290,7 @@ static void test_labels_past_the_last(void **state)
     struct slad_error err = {{0}};
     int64_t id = insert_one(s);
     struct ticket t;
-    begin(s);
-    load_for_update(s, id, &t);
+    begin_loaded(s, id, &t);
     assert_int_equal(ticket_set_label(&t, "channel", "hotline"), 0);
     assert_int_equal(ticket_set_label(&t, "vip", "yes"), 0);
     update(s, &t, 0, 0, 0, __LINE__);
@@ -295,8 +298,7 @@ static void test_labels_past_the_last(void **state)
     static const char count_labels[] = "SELECT count(*) FROM ticket_labels";
     assert_int_equal(testdb_value(store_dbh(s), count_labels), 2);
     ticket_done(&t);
-    begin(s);
-    load_for_update(s, id, &t);
+    begin_loaded(s, id, &t);
     assert_int_equal(t.n_labels, 2);
     update(s, &t, 0, 0, 0, __LINE__);
     assert_int_equal(ticket_set_label(&t, "channel", NULL), 0); /* two rows known, one left */
@@ -345,9 +347,8 @@ static void test_known_only_while_true(void **state)
     commit(s);
 
     /* A savepoint rolled back: its write is undone, so is what it made known. */
-    begin(s);
     ticket_done(&t);
-    load_for_update(s, id, &t);
+    begin_loaded(s, id, &t);
     check(store_savepoint(s, &err), &err, "savepoint", __LINE__);
     t.clocks[1].elapsed_ms = 1000; /* indexed (clocks_period): every column */
     update(s, &t, 1, 1, 1, __LINE__);
@@ -356,9 +357,8 @@ static void test_known_only_while_true(void **state)
     commit(s);
 
     /* The transaction rolled back, and the next one writes without a load. */
-    begin(s);
     ticket_done(&t);
-    load_for_update(s, id, &t);
+    begin_loaded(s, id, &t);
     t.clocks[1].elapsed_ms = 2000;
     update(s, &t, 1, 1, 1, __LINE__);
     check(store_rollback(s, &err), &err, "rollback", __LINE__);
@@ -368,9 +368,8 @@ static void test_known_only_while_true(void **state)
 
     /* A wrong belief inside the transaction (a row changed or deleted behind the store):
      * the narrow UPDATE matches nothing, the wider one or the upsert writes the row. */
-    begin(s);
     ticket_done(&t);
-    load_for_update(s, id, &t);
+    begin_loaded(s, id, &t);
     testdb_exec(store_dbh(s), "UPDATE clocks SET elapsed_ms = 1 WHERE name = 'response'");
     t.clocks[0].fired[0] = 3;
     update(s, &t, 2, 1, 1, __LINE__); /* the plain shape missed, the full one wrote */
