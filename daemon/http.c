@@ -57,6 +57,20 @@ __attribute__((format(printf, 2, 0))) static void logger(void *cls, const char *
     /* refusal.c answered the refusal itself and declined the library's, which says so. */
     if (strstr(msg, "(failed to queue error response)"))
         return;
+    /* On every answer the library sets TCP_NODELAY and TCP_CORK; on a Unix socket that
+     * fails as unsupported, and the failure is followed by "Failed to push the data ...
+     * Client may experience some delay", which is false there (a Unix socket holds nothing
+     * back). Both said nothing an operator can act on, three lines per answer. */
+    static bool unsupported_option;
+    if (strstr(msg, " option to ") && strstr(msg, strerror(EOPNOTSUPP))) {
+        unsupported_option = true;
+        return;
+    }
+    if (unsupported_option && strncmp(msg, "Failed to push the data", 23) == 0) {
+        unsupported_option = false;
+        return;
+    }
+    unsupported_option = false;
     log_notice("http", "libmicrohttpd: %s", msg);
 }
 
