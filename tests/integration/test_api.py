@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from conftest import wait_for
+from conftest import complete_answer, wait_for
 
 # SPEC 1: event -> statuses it is allowed in, and the status it leads to (None: unchanged,
 # "held": the status before the hold).
@@ -320,26 +320,15 @@ def test_method_not_allowed(daemon, client):
 
 
 def read_answer(s):
-    """One HTTP answer read off the raw socket s: its head, and its body when the head
-    announces a Content-Length (what came before the peer closed, else)."""
+    """One HTTP answer read off the raw socket s, its body by its Content-Length
+    (conftest.complete_answer), or what came before the peer closed."""
     data = b""
-    while b"\r\n\r\n" not in data:
-        more = s.recv(65536)
-        if not more:
-            return data
-        data += more
-    head, _, body = data.partition(b"\r\n\r\n")
-    length = 0
-    for line in head.split(b"\r\n")[1:]:
-        name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
-            length = int(value.strip())
-    while len(body) < length:
+    while not complete_answer(data):
         more = s.recv(65536)
         if not more:
             break
-        body += more
-    return head + b"\r\n\r\n" + body
+        data += more
+    return data
 
 
 def test_body_too_large(daemon, client):
